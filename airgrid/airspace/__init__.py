@@ -1,0 +1,24 @@
+"""Airspace: the tiered 3D voxel grid, geofences, flight intents and the durable store.
+
+Depends on ``terrain`` only.
+"""
+
+from airgrid.airspace.areas import Area, area_from_bbox, area_from_geojson, cover_cells, named_area
+from airgrid.airspace.errors import (
+    AirspaceError,
+    AreaError,
+    AreaTooLargeError,
+    GridFileError,
+    OutsideGridError,
+    TierTableError,
+    VoxelIdError,
+)
+from airgrid.airspace.grid import BLOCKING, Grid, Located, Status, build_grid
+from airgrid.airspace.tiers import DEFAULT_TIERS, Tier, TierTable, tier_layers
+
+__all__ = [
+    "BLOCKING", "DEFAULT_TIERS", "AirspaceError", "Area", "AreaError", "AreaTooLargeError", "Grid",
+    "GridFileError", "Located", "OutsideGridError", "Status", "Tier", "TierTable", "TierTableError",
+    "VoxelIdError", "area_from_bbox", "area_from_geojson", "build_grid", "cover_cells", "named_area",
+    "tier_layers",
+]

@@ -1,0 +1,522 @@
+"""The tiered 3D grid: voxels as absolute volumes over H3 cells, in columnar arrays.
+
+A voxel is an H3 cell (a hexagonal prism footprint) between a floor and a ceiling in
+metres above mean sea level. Each tier has its own H3 resolution and its own layer
+lattice (layer ``k`` of a tier spans ``[k*t, (k+1)*t)`` m AMSL for every cell); which
+layers a tier occupies over a cell is decided by :func:`~airgrid.airspace.tiers.tier_layers`.
+
+Inside, everything is dense integer indices into two tables:
+
+* the **cell table** (one row per cell per tier, sorted by tier then H3 id), and
+* the **voxel table** (one row per voxel, grouped by cell, layers ascending).
+
+Outside, a voxel is named by its H3 string and layer: ``"8a4159...ffff:12"``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import resource
+import time
+from dataclasses import dataclass
+from enum import IntFlag
+from pathlib import Path
+from typing import Callable
+
+import h3
+import numpy as np
+import shapely
+
+from airgrid.airspace.areas import Area, cover_cells
+from airgrid.airspace.errors import AreaTooLargeError, GridFileError, OutsideGridError, VoxelIdError
+from airgrid.airspace.h3index import parent_of, resolution_of
+from airgrid.airspace.tiers import TierTable, tier_layers
+from airgrid.terrain import Dem, Obstacles, cell_ground, cell_vertices_lonlat
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+#: Default ceiling on cells per build (all tiers together); Hunan at T2 needs ~2.2 M.
+DEFAULT_MAX_CELLS = 6_000_000
+_EARTH_R = 6_371_008.8
+
+
+class Status(IntFlag):
+    """Voxel status bits (uint8). Bits 6-7 are free for later flags."""
+
+    TERRAIN = 1  #: floor below conservative ground + clearance
+    DEM_VOID = 2  #: some DEM pixels under the cell were voids (left out)
+    OBSTACLE = 4  #: an obstacle, not the DEM, sets the cell's ground
+    GEOFENCE = 8  #: inside a permanent prohibited geofence
+    CORRIDOR = 16  #: part of a planned corridor
+    LANE_B = 32  #: corridor lane of the reverse direction
+
+
+#: Bits that make a voxel unusable for flight.
+BLOCKING = Status.TERRAIN | Status.GEOFENCE
+
+_CELL_COLS = {
+    "cell_id": np.int64, "cell_tier": np.int8, "cell_ground": np.float32,
+    "cell_band_ground": np.float32, "cell_dem_max": np.float32, "cell_dem_min": np.float32,
+    "cell_margin": np.float32, "cell_first_layer": np.int32, "cell_nlayers": np.int32,
+    "cell_start": np.int64, "cell_parent": np.int32,
+}
+_VOXEL_COLS = {
+    "cell": np.int64, "layer": np.int32, "floor": np.float32, "ceiling": np.float32,
+    "ground": np.float32, "tier": np.int8, "status": np.uint8, "voxel_cell": np.int32,
+}
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a point in 3D falls in the grid.
+
+    Attributes
+    ----------
+    voxel
+        Dense voxel index, or -1 if the point is in no voxel.
+    tier
+        Tier index of the voxel (or of the nearest tier column), -1 if outside.
+    cell
+        H3 string of that tier's cell at the point ('' if outside every tier).
+    layer
+        Layer index of the point on that tier's lattice.
+    usable
+        Whether the voxel may be flown.
+    reason
+        Why not usable / why no voxel ('' when usable).
+    """
+
+    voxel: int
+    tier: int
+    cell: str
+    layer: int
+    usable: bool
+    reason: str
+
+
+class Grid:
+    """A built grid: cell and voxel tables plus metadata.
+
+    Build with :func:`build_grid`; persist with :meth:`save` / :meth:`Grid.load`.
+    """
+
+    def __init__(self, tiers: TierTable, cols: dict[str, np.ndarray], meta: dict) -> None:
+        missing = set(_CELL_COLS) | set(_VOXEL_COLS) | {"tier_cell_start"}
+        missing -= set(cols)
+        if missing:
+            raise GridFileError(f"grid is missing columns {sorted(missing)}")
+        self.tiers = tiers
+        self.meta = meta
+        for k, v in cols.items():
+            setattr(self, k, v)
+        self.cell_id: np.ndarray
+        self.cell_tier: np.ndarray
+        self.cell_ground: np.ndarray
+        self.cell_band_ground: np.ndarray
+        self.cell_dem_max: np.ndarray
+        self.cell_dem_min: np.ndarray
+        self.cell_margin: np.ndarray
+        self.cell_first_layer: np.ndarray
+        self.cell_nlayers: np.ndarray
+        self.cell_start: np.ndarray
+        self.cell_parent: np.ndarray
+        self.tier_cell_start: np.ndarray
+        self.cell: np.ndarray
+        self.layer: np.ndarray
+        self.floor: np.ndarray
+        self.ceiling: np.ndarray
+        self.ground: np.ndarray
+        self.tier: np.ndarray
+        self.status: np.ndarray
+        self.voxel_cell: np.ndarray
+
+    # -- sizes ------------------------------------------------------------------------
+    @property
+    def n_cells(self) -> int:
+        """Cells over all tiers."""
+        return len(self.cell_id)
+
+    @property
+    def n_voxels(self) -> int:
+        """Voxels over all tiers."""
+        return len(self.cell)
+
+    def tier_slice(self, t: int) -> slice:
+        """Cell-table rows of tier ``t``."""
+        return slice(int(self.tier_cell_start[t]), int(self.tier_cell_start[t + 1]))
+
+    def usable(self) -> np.ndarray:
+        """Boolean mask of voxels that may be flown (no blocking status bit)."""
+        return (self.status & np.uint8(BLOCKING)) == 0
+
+    # -- lookups ----------------------------------------------------------------------
+    def find_cells(self, cells: np.ndarray, t: int) -> np.ndarray:
+        """Cell-table index of each H3 id in tier ``t``; -1 where absent."""
+        sl = self.tier_slice(t)
+        ids = self.cell_id[sl]
+        q = np.asarray(cells, np.int64)
+        pos = np.searchsorted(ids, q)
+        pos_c = np.minimum(pos, max(len(ids) - 1, 0))
+        hit = (len(ids) > 0) & (ids[pos_c] == q) if len(ids) else np.zeros(len(q), bool)
+        return np.where(hit, pos_c + sl.start, -1).astype(np.int64)
+
+    def voxel_index(self, cell_index: np.ndarray, layer: np.ndarray) -> np.ndarray:
+        """Voxel index of (cell index, layer) pairs; -1 where the layer is not in the column."""
+        ci = np.asarray(cell_index, np.int64)
+        lay = np.asarray(layer, np.int64)
+        ok = ci >= 0
+        cis = np.where(ok, ci, 0)
+        off = lay - self.cell_first_layer[cis]
+        ok &= (off >= 0) & (off < self.cell_nlayers[cis])
+        return np.where(ok, self.cell_start[cis] + off, -1)
+
+    def voxel_id(self, v: int) -> str:
+        """Public id ``"<h3 cell>:<layer>"`` of voxel ``v``."""
+        if not 0 <= v < self.n_voxels:
+            raise OutsideGridError(f"voxel index {v} out of range 0..{self.n_voxels - 1}")
+        return f"{h3.int_to_str(int(self.cell[v]))}:{int(self.layer[v])}"
+
+    def parse_voxel_id(self, vid: str) -> int:
+        """Dense index of a public voxel id.
+
+        Raises
+        ------
+        VoxelIdError
+            Malformed id.
+        OutsideGridError
+            Well formed, but not a voxel of this grid.
+        """
+        cell, sep, layer = str(vid).rpartition(":")
+        if not sep or not h3.is_valid_cell(cell):
+            raise VoxelIdError(f"voxel id must be '<h3 cell>:<layer>', got {vid!r}")
+        try:
+            lay = int(layer)
+        except ValueError:
+            raise VoxelIdError(f"voxel layer must be an integer, got {layer!r}") from None
+        res = h3.get_resolution(cell)
+        t = next((i for i, tr in enumerate(self.tiers) if tr.resolution == res), None)
+        if t is None:
+            raise OutsideGridError(f"no tier at H3 resolution {res} (voxel {vid})")
+        ci = self.find_cells(np.array([h3.str_to_int(cell)]), t)
+        v = int(self.voxel_index(ci, np.array([lay]))[0])
+        if v < 0:
+            raise OutsideGridError(f"voxel {vid} is not in this grid")
+        return v
+
+    def locate(self, lat: float, lon: float, alt_m: float) -> Located:
+        """The voxel containing a point (altitude in metres AMSL), and whether it is usable.
+
+        Because voxels never overlap, at most one contains the point. When none does,
+        ``reason`` tells why: outside the area, below the lowest tier (terrain), in a
+        gap between tiers, or above the highest tier.
+
+        Raises
+        ------
+        OutsideGridError
+            Coordinates not finite or out of range.
+        """
+        if not (math.isfinite(lat) and math.isfinite(lon) and math.isfinite(alt_m)):
+            raise OutsideGridError("lat, lon and altitude must be finite numbers")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise OutsideGridError(f"lat {lat} / lon {lon} out of range")
+        columns = []
+        for t, tier in enumerate(self.tiers):
+            c = h3.latlng_to_cell(lat, lon, tier.resolution)
+            ci = int(self.find_cells(np.array([h3.str_to_int(c)]), t)[0])
+            layer = math.floor(alt_m / tier.thickness_m)
+            if ci < 0:
+                continue
+            v = int(self.voxel_index(np.array([ci]), np.array([layer]))[0])
+            if v >= 0:
+                st = Status(int(self.status[v]))
+                reasons = []
+                if st & Status.TERRAIN:
+                    reasons.append(
+                        f"floor {float(self.floor[v]):.0f} m is below the conservative ground "
+                        f"{float(self.ground[v]):.0f} m + clearance {self.tiers.clearance_m:.0f} m"
+                    )
+                if st & Status.GEOFENCE:
+                    reasons.append("inside a prohibited geofence")
+                return Located(v, t, c, layer, not reasons, "; ".join(reasons))
+            columns.append((t, c, layer, ci))
+        if not columns:
+            return Located(-1, -1, "", 0, False, "outside the grid's area")
+        t, c, layer, ci = columns[0]
+        bottom = float(self.cell_first_layer[ci]) * self.tiers[t].thickness_m
+        if alt_m < bottom:
+            return Located(-1, t, c, layer, False,
+                           f"below tier {self.tiers[t].name}'s band (starts at {bottom:.0f} m AMSL here; "
+                           f"conservative ground {float(self.cell_ground[ci]):.0f} m)")
+        tl, cl, layl, cil = columns[-1]
+        top = float(self.cell_first_layer[cil] + self.cell_nlayers[cil]) * self.tiers[tl].thickness_m
+        if alt_m >= top:
+            return Located(-1, tl, cl, layl, False,
+                           f"above the highest tier {self.tiers[tl].name} (ends at {top:.0f} m AMSL here)")
+        return Located(-1, t, c, layer, False, "in the gap between two tiers' bands (lattice snapping)")
+
+    # -- persistence ------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the grid to a folder of ``.npy`` columns plus ``meta.json``.
+
+        The folder is written under a temporary name and renamed at the end, so a
+        crash never leaves a half-written grid under ``path``.
+        """
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        if tmp.exists():
+            _rmtree(tmp)
+        tmp.mkdir(parents=True)
+        for k in list(_CELL_COLS) + list(_VOXEL_COLS) + ["tier_cell_start"]:
+            np.save(tmp / f"{k}.npy", np.ascontiguousarray(getattr(self, k)))
+        meta = dict(self.meta, format_version=FORMAT_VERSION, tiers=self.tiers.to_dict())
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        if path.exists():
+            _rmtree(path)
+        tmp.rename(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, mmap: bool = True) -> "Grid":
+        """Load a saved grid; columns are memory-mapped read-only (status is copied, writable).
+
+        Raises
+        ------
+        GridFileError
+            Missing folder or column, or another format version.
+        """
+        path = Path(path)
+        meta_path = path / "meta.json"
+        if not meta_path.exists():
+            raise GridFileError(f"no grid at {path} (meta.json missing); run 'airgrid build' first")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise GridFileError(
+                f"grid {path} has format {meta.get('format_version')}, this airgrid reads {FORMAT_VERSION}"
+            )
+        cols = {}
+        for k in list(_CELL_COLS) + list(_VOXEL_COLS) + ["tier_cell_start"]:
+            f = path / f"{k}.npy"
+            if not f.exists():
+                raise GridFileError(f"grid {path} is missing column {k}")
+            cols[k] = np.load(f, mmap_mode="r" if mmap else None)
+        cols["status"] = np.array(cols["status"])
+        tiers = TierTable.from_dict(meta.pop("tiers"))
+        return cls(tiers, cols, meta)
+
+    # -- reporting --------------------------------------------------------------------
+    def tier_summary(self) -> list[dict]:
+        """Per tier: cells, voxels, terrain-blocked share, band ground range, margin."""
+        rows = []
+        for t, tier in enumerate(self.tiers):
+            sl = self.tier_slice(t)
+            v0 = int(self.cell_start[sl.start]) if sl.stop > sl.start else 0
+            v1 = int(self.cell_start[sl.stop]) if sl.stop > sl.start else 0
+            st = self.status[v0:v1]
+            nv = v1 - v0
+            margin = self.cell_margin[sl]
+            rows.append({
+                "tier": tier.name, "resolution": tier.resolution,
+                "band_m": f"{tier.lower_m:g}-{tier.upper_m:g}", "cells": sl.stop - sl.start,
+                "voxels": nv,
+                "terrain_blocked": float(np.count_nonzero(st & np.uint8(Status.TERRAIN)) / nv) if nv else 0.0,
+                "usable": int(np.count_nonzero((st & np.uint8(BLOCKING)) == 0)),
+                "margin_m_median": float(np.median(margin)) if len(margin) else 0.0,
+                "margin_m_max": float(margin.max()) if len(margin) else 0.0,
+            })
+        return rows
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process (or of its largest child), in bytes."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return int(max(own, kids) * 1024)
+
+
+def _rmtree(p: Path) -> None:
+    for child in p.iterdir():
+        child.unlink()
+    p.rmdir()
+
+
+def _max_diameter_m(lon: np.ndarray, lat: np.ndarray, nv: np.ndarray) -> float:
+    """Largest vertex-to-vertex great-circle distance over all cells (metres)."""
+    if len(lon) == 0:
+        return 0.0
+    la = np.radians(lat)
+    lo = np.radians(lon)
+    best = 0.0
+    m = lon.shape[1]
+    for a in range(m):
+        for b in range(a + 1, m):
+            dlat = la[:, b] - la[:, a]
+            dlon = lo[:, b] - lo[:, a]
+            hav = np.sin(dlat / 2) ** 2 + np.cos(la[:, a]) * np.cos(la[:, b]) * np.sin(dlon / 2) ** 2
+            best = max(best, float(np.max(2 * _EARTH_R * np.arcsin(np.sqrt(np.minimum(hav, 1.0))))))
+    return best
+
+
+def build_grid(
+    area: Area,
+    dem: Dem,
+    tiers: TierTable | None = None,
+    *,
+    obstacles: Obstacles | None = None,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    progress: Callable[[str, float], None] | None = None,
+    workers: int | None = None,
+) -> Grid:
+    """Build the tiered voxel grid over an area.
+
+    Parameters
+    ----------
+    area
+        Where (see :mod:`airgrid.airspace.areas`).
+    dem
+        The terrain.
+    tiers
+        Tier table (default: :data:`~airgrid.airspace.tiers.DEFAULT_TIERS`).
+    obstacles
+        Optional obstacles raising the ground.
+    max_cells
+        Refuse builds needing more cells than this (all tiers together).
+    progress
+        Called with (step description, fraction done).
+    workers
+        Processes for the H3 cover of large areas.
+
+    Returns
+    -------
+    Grid
+
+    Raises
+    ------
+    AreaTooLargeError
+        More cells than ``max_cells``.
+    airgrid.terrain.TerrainError
+        The DEM does not cover the area, or has voids over a whole cell.
+
+    Notes
+    -----
+    Per tier ``i`` (lowest first) and cell ``c``:
+
+    * ``ground(c)``: conservative ground over ``c``'s own footprint (DEM max over
+      touched pixels + margin, obstacles); clearance is checked against it.
+    * ``band_ground(c)``: the same over ``c`` grown by ``pad_i``, where ``pad_0 = 0``
+      and ``pad_{i+1} = pad_i + 1.02 * d_i`` with ``d_i`` the largest diameter of the
+      tier-``i`` cells built. Any tier-``i`` cell touching ``c`` lies within
+      ``c`` grown by ``d_i``, which makes band ground monotone up the tiers and the
+      voxels of different tiers disjoint (proof in :func:`tier_layers`).
+    * Voxels: the layers of :func:`tier_layers`; status ``TERRAIN`` where the floor is
+      below ``ground + clearance``.
+    """
+    tiers = tiers or TierTable()
+    report = progress or (lambda step, frac: None)
+    t0 = time.perf_counter()
+    covers = []
+    for i, tier in enumerate(tiers):
+        report(f"H3 cover {tier.name} (res {tier.resolution})", i / (3 * len(tiers)))
+        cells = cover_cells(area, tier.resolution, workers=workers)
+        covers.append(cells)
+        total = sum(len(c) for c in covers)
+        if total > max_cells:
+            raise AreaTooLargeError(
+                f"area {area.name} needs more than {max_cells:,} cells ({total:,} so far at "
+                f"tier {tier.name}); pick fewer or coarser tiers or a smaller area"
+            )
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in _CELL_COLS if k not in ("cell_start", "cell_parent")
+    }
+    nl_all = []
+    pad = 0.0
+    dem_void_any = 0
+    for i, (tier, cells) in enumerate(zip(tiers, covers)):
+        report(f"terrain under {tier.name}", (len(tiers) + 2 * i) / (3 * len(tiers)))
+        verts = cell_vertices_lonlat(cells)
+        own = cell_ground(dem, cells, obstacles=obstacles, vertices=verts)
+        g = own.conservative
+        band = g if pad == 0 else cell_ground(dem, cells, pad_m=pad, obstacles=obstacles,
+                                               vertices=verts).conservative
+        band = np.maximum(band, g)
+        first, count = tier_layers(tier, band)
+        pad += 1.02 * _max_diameter_m(*verts)
+        parts["cell_id"].append(cells)
+        parts["cell_tier"].append(np.full(len(cells), i, np.int8))
+        parts["cell_ground"].append(g)
+        parts["cell_band_ground"].append(band.astype(np.float32))
+        parts["cell_dem_max"].append(own.dem_max)
+        parts["cell_dem_min"].append(own.dem_min)
+        parts["cell_margin"].append(own.margin)
+        parts["cell_first_layer"].append(first)
+        parts["cell_nlayers"].append(count)
+        flags = np.where(own.has_void, np.uint8(Status.DEM_VOID), np.uint8(0))
+        obst = ~np.isnan(own.obstacle_top) & (own.obstacle_top >= own.dem_max + own.margin)
+        flags = flags | np.where(obst, np.uint8(Status.OBSTACLE), np.uint8(0))
+        parts.setdefault("_flags", []).append(flags)
+        dem_void_any += int(own.has_void.sum())
+        nl_all.append(count)
+    report("voxels", 0.9)
+    cols: dict[str, np.ndarray] = {k: np.concatenate(v) for k, v in parts.items()}
+    flags = cols.pop("_flags")
+    nlayers = cols["cell_nlayers"]
+    cell_start = np.zeros(len(nlayers) + 1, np.int64)
+    np.cumsum(nlayers, out=cell_start[1:])
+    cols["cell_start"] = cell_start
+    tier_counts = [len(c) for c in covers]
+    tcs = np.zeros(len(tiers) + 1, np.int64)
+    np.cumsum(tier_counts, out=tcs[1:])
+    cols["tier_cell_start"] = tcs
+    # parent links: a fine tier's cell -> its H3 parent in the next tier up
+    parent = np.full(len(nlayers), -1, np.int32)
+    for i in range(len(tiers) - 1):
+        sl = slice(int(tcs[i]), int(tcs[i + 1]))
+        up = tiers[i + 1]
+        pid = parent_of(cols["cell_id"][sl], up.resolution)
+        ups = cols["cell_id"][int(tcs[i + 1]):int(tcs[i + 2])]
+        pos = np.searchsorted(ups, pid)
+        posc = np.minimum(pos, max(len(ups) - 1, 0))
+        hit = (ups[posc] == pid) if len(ups) else np.zeros(len(pid), bool)
+        parent[sl] = np.where(hit, posc + tcs[i + 1], -1)
+    cols["cell_parent"] = parent
+    # voxel table
+    nvox = int(cell_start[-1])
+    vcell = np.repeat(np.arange(len(nlayers), dtype=np.int32), nlayers)
+    within = np.arange(nvox, dtype=np.int64) - np.repeat(cell_start[:-1], nlayers)
+    layer = (np.repeat(cols["cell_first_layer"].astype(np.int64), nlayers) + within).astype(np.int32)
+    thick = np.array([t.thickness_m for t in tiers], np.float64)
+    vt = np.repeat(cols["cell_tier"], nlayers)
+    floor = layer * thick[vt]
+    ceiling = floor + thick[vt]
+    ground = np.repeat(cols["cell_ground"], nlayers)
+    status = np.repeat(flags, nlayers)
+    status |= np.where(floor < ground.astype(np.float64) + tiers.clearance_m,
+                       np.uint8(Status.TERRAIN), np.uint8(0))
+    cols.update(
+        cell=np.repeat(cols["cell_id"], nlayers), layer=layer, floor=floor.astype(np.float32),
+        ceiling=ceiling.astype(np.float32), ground=ground, tier=vt, status=status.astype(np.uint8),
+        voxel_cell=vcell,
+    )
+    elapsed = time.perf_counter() - t0
+    dx, dy = dem.pixel_size_m
+    meta = {
+        "area": area.name,
+        "area_bounds": list(area.bounds),
+        "area_wkt": shapely.to_wkt(area.geometry, rounding_precision=6) if area.geometry.area < 50 else None,
+        "dem": {
+            "sources": list(dem.sources), "crs": dem.crs.to_string(), "pixel_size_m": [dx, dy],
+            "absolute_m": dem.accuracy.absolute_m, "relief_factor": dem.accuracy.relief_factor,
+            "relief_ring": dem.accuracy.relief_ring, "cells_with_voids": dem_void_any,
+        },
+        "obstacles": len(obstacles) if obstacles is not None else 0,
+        "build_seconds": elapsed,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }
+    report("done", 1.0)
+    log.info("built grid %s: %d cells, %d voxels in %.1f s", area.name, len(nlayers), nvox, elapsed)
+    return Grid(tiers, cols, meta)
+
+
+__all__ = ["BLOCKING", "Grid", "Located", "Status", "build_grid", "resolution_of"]

@@ -1,0 +1,1 @@
+"""Interfaces: the CLI, the HTTP API and the map page. Nothing imports this package."""

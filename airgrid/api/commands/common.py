@@ -1,0 +1,45 @@
+"""Options and helpers shared by CLI subcommands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from airgrid.airspace.areas import DATA_DIR
+
+console = Console(stderr=False)
+
+#: Where built grids and stores go by default (not committed).
+VAR_DIR = Path(__file__).resolve().parents[3] / "var"
+DEFAULT_DEM = DATA_DIR / "hunan_etopo5_5arcmin.tif"
+DEFAULT_TIERS = DATA_DIR / "tiers.toml"
+DEFAULT_GRID = VAR_DIR / "grid-default"
+
+
+class BadInput(ValueError):
+    """A CLI argument is invalid (exit code 2)."""
+
+
+DemOpt = Annotated[list[Path] | None, typer.Option("--dem", help="DEM file(s), any GDAL raster; several make a mosaic. Default: data/ ETOPO5.")]
+GridOpt = Annotated[Path, typer.Option("--grid", help="Built grid folder.")]
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator:
+    """A rich progress bar; yields ``update(step, fraction)``."""
+    if not enabled:
+        yield lambda step, frac: None
+        return
+    with Progress(TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as prog:
+        task = prog.add_task("starting", total=1.0)
+
+        def update(step: str, frac: float) -> None:
+            prog.update(task, description=step, completed=frac)
+
+        yield update

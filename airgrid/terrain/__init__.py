@@ -1,0 +1,36 @@
+"""Terrain: elevation rasters to a conservative ground surface under H3 cells.
+
+Knows nothing of tiers or airspace.
+"""
+
+from airgrid.terrain.dem import Dem, DemAccuracy
+from airgrid.terrain.errors import (
+    DemCrsError,
+    DemNotFoundError,
+    DemReadError,
+    NoDataError,
+    ObstacleError,
+    OutsideCoverageError,
+    TerrainError,
+)
+from airgrid.terrain.hillshade import export_hillshade, hillshade
+from airgrid.terrain.surface import CellGround, Obstacle, Obstacles, cell_ground, cell_vertices_lonlat
+
+__all__ = [
+    "CellGround",
+    "Dem",
+    "DemAccuracy",
+    "DemCrsError",
+    "DemNotFoundError",
+    "DemReadError",
+    "NoDataError",
+    "Obstacle",
+    "ObstacleError",
+    "Obstacles",
+    "OutsideCoverageError",
+    "TerrainError",
+    "cell_ground",
+    "cell_vertices_lonlat",
+    "export_hillshade",
+    "hillshade",
+]

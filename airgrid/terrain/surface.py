@@ -1,0 +1,321 @@
+"""Conservative ground surface under H3 cells, with obstacles.
+
+The ground of a cell is the highest DEM pixel whose footprint touches the cell
+(closed sets: a shared edge or corner counts), raised by any obstacle whose
+footprint touches the cell, plus a vertical uncertainty margin from the DEM's
+accuracy model (:class:`~airgrid.terrain.dem.DemAccuracy`). It is never the centre
+sample and never a mean: everything here errs upward.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import h3
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry import shape
+from shapely.ops import transform as shp_transform
+
+from airgrid.terrain.dem import _M_PER_DEG_LAT, Dem
+from airgrid.terrain.errors import NoDataError, ObstacleError, OutsideCoverageError
+from airgrid.terrain.kernels import cell_extrema
+
+#: Fraction of a pixel added around every cell: H3 edges are great-circle arcs, drawn
+#: here as straight lines in the DEM's CRS; the bulge is below 0.03 m for cells up to
+#: res 7 in Hunan, far below this pad on any DEM coarser than 3 m.
+SAFETY_PAD_PX = 0.01
+
+_MAX_VERTS = 10  # H3 cells have 5 to 10 boundary vertices (distortion vertices included)
+
+
+@dataclass(frozen=True)
+class CellGround:
+    """Ground statistics per cell, aligned with the input cell array.
+
+    Attributes
+    ----------
+    cells : int64[n]
+        H3 cell ids.
+    dem_max, dem_min : float32[n]
+        Highest and lowest valid DEM pixel touching the cell (grown by the pad).
+    obstacle_top : float32[n]
+        Highest obstacle top (m AMSL) touching the cell, NaN where none.
+    margin : float32[n]
+        Vertical uncertainty margin (m) of the DEM over the cell.
+    has_void : bool[n]
+        Whether some touched pixels were voids (left out of the maximum).
+    """
+
+    cells: np.ndarray
+    dem_max: np.ndarray
+    dem_min: np.ndarray
+    obstacle_top: np.ndarray
+    margin: np.ndarray
+    has_void: np.ndarray
+
+    @property
+    def conservative(self) -> np.ndarray:
+        """``max(dem_max + margin, obstacle_top)`` in metres AMSL: the ground to clear."""
+        top = np.where(np.isnan(self.obstacle_top), -np.inf, self.obstacle_top)
+        return np.maximum(self.dem_max + self.margin, top).astype(np.float32)
+
+
+def cell_vertices_lonlat(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boundary vertices of H3 cells as padded arrays.
+
+    Parameters
+    ----------
+    cells
+        int64 or uint64 H3 cell ids.
+
+    Returns
+    -------
+    lon, lat : float64[n, 10]
+        Vertices in ring order; unused slots repeat the last vertex.
+    nverts : int32[n]
+        How many vertices each cell has.
+    """
+    n = len(cells)
+    lon = np.empty((n, _MAX_VERTS), float)
+    lat = np.empty((n, _MAX_VERTS), float)
+    nv = np.empty(n, np.int32)
+    to_str = h3.int_to_str
+    for i, c in enumerate(np.asarray(cells, np.int64).tolist()):
+        b = h3.cell_to_boundary(to_str(c))
+        k = len(b)
+        nv[i] = k
+        arr = np.asarray(b, float)
+        lat[i, :k] = arr[:, 0]
+        lon[i, :k] = arr[:, 1]
+        lat[i, k:] = arr[-1, 0]
+        lon[i, k:] = arr[-1, 1]
+    return lon, lat, nv
+
+
+def _pad_pixels(dem: Dem, pad_m: float, max_abs_lat: float) -> tuple[float, float]:
+    """A pad in metres as pixel counts (x, y), rounded up for safety."""
+    if pad_m <= 0:
+        return SAFETY_PAD_PX, SAFETY_PAD_PX
+    dx, dy = abs(dem.transform.a), abs(dem.transform.e)
+    if dem.is_geographic:
+        m_lon = _M_PER_DEG_LAT * 1.00670 * math.cos(math.radians(min(max_abs_lat, 89.0)))
+        return pad_m / (m_lon * dx) + SAFETY_PAD_PX, pad_m / (_M_PER_DEG_LAT * dy) + SAFETY_PAD_PX
+    return pad_m / dx + SAFETY_PAD_PX, pad_m / dy + SAFETY_PAD_PX
+
+
+def cell_ground(
+    dem: Dem,
+    cells: np.ndarray,
+    *,
+    pad_m: float = 0.0,
+    obstacles: "Obstacles | None" = None,
+    vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> CellGround:
+    """Conservative ground under each H3 cell.
+
+    Parameters
+    ----------
+    dem
+        The elevation raster.
+    cells
+        int64 H3 cell ids (any mix of resolutions).
+    pad_m
+        Grow each cell by this distance first (metres, rectangle Minkowski sum in
+        the DEM's CRS, so never less than a disc). Coarse tiers use it to see the
+        ground under every finer cell that touches them.
+    obstacles
+        Optional obstacles that raise the cells they touch (grown by ``pad_m`` too).
+    vertices
+        Precomputed :func:`cell_vertices_lonlat` output for ``cells``.
+
+    Returns
+    -------
+    CellGround
+
+    Raises
+    ------
+    OutsideCoverageError
+        Some cell reaches beyond the DEM.
+    NoDataError
+        Every pixel under some cell is a void.
+
+    Notes
+    -----
+    The margin is ``accuracy.absolute_m + accuracy.relief_factor * relief``, where
+    relief is the height range in the touched pixels grown by ``relief_ring``
+    pixels. Because the touched set of a grown footprint contains that of any
+    footprint inside it, ground and margin are monotone under inclusion: a cell's
+    ground is at least that of any smaller cell that lies within its grown footprint.
+    """
+    cells = np.asarray(cells, np.int64)
+    if len(cells) == 0:
+        empty = np.empty(0, np.float32)
+        return CellGround(cells, empty, empty, empty, empty, np.empty(0, bool))
+    lon, lat, nv = vertices if vertices is not None else cell_vertices_lonlat(cells)
+    col, row = dem.lonlat_to_pixel(lon.ravel(), lat.ravel())
+    col = col.reshape(lon.shape)
+    row = row.reshape(lon.shape)
+    pad_x, pad_y = _pad_pixels(dem, pad_m, float(np.abs(lat).max()))
+    acc = dem.accuracy
+    gmax, gmin, relief, n_valid, n_void, outside = cell_extrema(
+        col, row, nv, dem.data, pad_x, pad_y, acc.relief_ring
+    )
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise OutsideCoverageError(
+            f"{int(outside.sum())} cell(s) reach beyond the DEM, first {h3.int_to_str(int(cells[i]))} "
+            f"near lat {lat[i, 0]:.5f} lon {lon[i, 0]:.5f}; DEM covers lon/lat {dem.bounds_lonlat}"
+        )
+    if (n_valid == 0).any():
+        i = int(np.flatnonzero(n_valid == 0)[0])
+        raise NoDataError(
+            f"{int((n_valid == 0).sum())} cell(s) lie wholly in DEM voids, first "
+            f"{h3.int_to_str(int(cells[i]))}"
+        )
+    margin = (acc.absolute_m + acc.relief_factor * relief).astype(np.float32)
+    obstacle_top = (
+        obstacles.tops_for_cells(cells, pad_m=pad_m)
+        if obstacles is not None
+        else np.full(len(cells), np.nan, np.float32)
+    )
+    return CellGround(cells, gmax, gmin, obstacle_top, margin, n_void > 0)
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    """One obstacle: a footprint and the absolute height of its top (m AMSL)."""
+
+    footprint: shapely.Geometry
+    top_m: float
+    name: str = ""
+
+
+class Obstacles:
+    """A set of obstacles (buildings, towers, masts) that raise the ground of cells.
+
+    Parameters
+    ----------
+    items
+        The obstacles, footprints in WGS84 lon/lat.
+    """
+
+    def __init__(self, items: list[Obstacle]) -> None:
+        self.items = items
+        self._tree = shapely.STRtree([o.footprint for o in items]) if items else None
+        self._tops = np.array([o.top_m for o in items], np.float32)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @classmethod
+    def from_geojson(cls, path: str | Path, dem: Dem) -> "Obstacles":
+        """Read obstacles from a GeoJSON FeatureCollection.
+
+        Each feature is a Point, Polygon or MultiPolygon with either ``height_m``
+        (height above ground; the top is then the highest DEM pixel under the
+        footprint plus the height) or ``top_m`` (absolute, m AMSL). Points may carry
+        ``radius_m`` (default 1 m), the footprint becoming a disc.
+
+        Raises
+        ------
+        ObstacleError
+            A feature has no usable geometry or height.
+        """
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ObstacleError(f"obstacle file not found: {path}") from exc
+        except (OSError, ValueError) as exc:
+            raise ObstacleError(f"cannot read obstacle file {path}: {exc}") from exc
+        feats = doc.get("features") if isinstance(doc, dict) else None
+        if not isinstance(feats, list):
+            raise ObstacleError(f"{path} is not a GeoJSON FeatureCollection")
+        items: list[Obstacle] = []
+        for k, f in enumerate(feats):
+            props = (f or {}).get("properties") or {}
+            try:
+                geom = shape(f["geometry"])
+            except Exception as exc:
+                raise ObstacleError(f"obstacle #{k}: unreadable geometry ({exc})") from exc
+            if geom.geom_type == "Point":
+                radius = float(props.get("radius_m", 1.0))
+                if not radius > 0:
+                    raise ObstacleError(f"obstacle #{k}: radius_m must be positive")
+                geom = _disc(geom.x, geom.y, radius)
+            elif geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+                raise ObstacleError(f"obstacle #{k}: geometry must be Point, Polygon or MultiPolygon")
+            if "top_m" in props:
+                top = float(props["top_m"])
+            elif "height_m" in props:
+                height = float(props["height_m"])
+                if not height >= 0:
+                    raise ObstacleError(f"obstacle #{k}: height_m must be >= 0")
+                top = _footprint_dem_max(dem, geom) + height
+            else:
+                raise ObstacleError(f"obstacle #{k}: needs 'height_m' or 'top_m'")
+            if not math.isfinite(top):
+                raise ObstacleError(f"obstacle #{k}: height is not a finite number")
+            items.append(Obstacle(geom, top, str(props.get("name", ""))))
+        return cls(items)
+
+    def tops_for_cells(self, cells: np.ndarray, *, pad_m: float = 0.0) -> np.ndarray:
+        """Highest obstacle top (m AMSL) touching each cell grown by ``pad_m``; NaN if none."""
+        out = np.full(len(cells), np.nan, np.float32)
+        if self._tree is None:
+            return out
+        polys = [
+            _grow(shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))]), pad_m)
+            for c in cells
+        ]
+        cell_idx, obs_idx = self._tree.query(polys, predicate="intersects")
+        if len(cell_idx):
+            np.fmax.at(out, cell_idx, self._tops[obs_idx])
+        return out
+
+
+def _local_aeqd(lon: float, lat: float) -> tuple[Transformer, Transformer]:
+    proj = f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m"
+    return (
+        Transformer.from_crs("EPSG:4326", proj, always_xy=True),
+        Transformer.from_crs(proj, "EPSG:4326", always_xy=True),
+    )
+
+
+def _disc(lon: float, lat: float, radius_m: float) -> shapely.Polygon:
+    """A disc of ``radius_m`` around a point, as a lon/lat polygon that contains the true disc."""
+    fwd, inv = _local_aeqd(lon, lat)
+    # a 64-gon inscribed in a circle of radius r/cos(pi/64) contains the circle of radius r
+    circ = shapely.Point(0, 0).buffer(radius_m / math.cos(math.pi / 64), quad_segs=16)
+    return shp_transform(inv.transform, circ)
+
+
+def _grow(poly: shapely.Geometry, pad_m: float) -> shapely.Geometry:
+    if pad_m <= 0:
+        return poly
+    c = poly.centroid
+    fwd, inv = _local_aeqd(c.x, c.y)
+    local = shp_transform(fwd.transform, poly)
+    return shp_transform(inv.transform, local.buffer(pad_m / math.cos(math.pi / 16), quad_segs=4))
+
+
+def _footprint_dem_max(dem: Dem, geom: shapely.Geometry) -> float:
+    """Highest DEM pixel touching the convex hull of a footprint."""
+    hull = geom.convex_hull
+    if hull.geom_type != "Polygon":
+        hull = hull.buffer(1e-7)
+    xy = np.asarray(hull.exterior.coords)[:-1]
+    col, row = dem.lonlat_to_pixel(xy[:, 0], xy[:, 1])
+    gmax, _, _, n_valid, _, outside = cell_extrema(
+        col[None, :], row[None, :], np.array([len(xy)], np.int32), dem.data,
+        SAFETY_PAD_PX, SAFETY_PAD_PX, 0,
+    )
+    if outside[0]:
+        raise OutsideCoverageError("an obstacle lies (partly) outside the DEM")
+    if n_valid[0] == 0:
+        raise NoDataError("an obstacle stands wholly over DEM voids")
+    return float(gmax[0])
