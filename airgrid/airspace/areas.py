@@ -32,6 +32,10 @@ PREFECTURES_EN: dict[str, str] = {
 }
 
 
+#: Areas estimated to need fewer cells than this are covered in-process.
+SPLIT_MIN_CELLS = 200_000
+
+
 @dataclass(frozen=True)
 class Area:
     """A named WGS84 (lon, lat) polygonal area.
@@ -201,7 +205,7 @@ def cover_cells(area: Area, resolution: int, *, workers: int | None = None) -> n
     """
     est = area.geometry.area / max(_cell_area_deg2(resolution, area), 1e-30)
     nproc = workers if workers is not None else (os.cpu_count() or 1)
-    if est < 200_000 or nproc <= 1:
+    if est < SPLIT_MIN_CELLS or nproc <= 1:
         parts = [_cover_part((mapping(area.geometry), resolution))]
     else:
         w, s, e, n = area.bounds
@@ -216,6 +220,7 @@ def cover_cells(area: Area, resolution: int, *, workers: int | None = None) -> n
 
 
 def _cell_area_deg2(resolution: int, area: Area) -> float:
+    """Average H3 cell area at ``resolution`` in square degrees at the area's latitude."""
     lat = (area.bounds[1] + area.bounds[3]) / 2
     km2 = h3.average_hexagon_area(resolution, unit="km^2")
     return km2 / (111.32 * 111.32 * max(math.cos(math.radians(lat)), 0.01))

@@ -29,7 +29,7 @@ import h3
 import numpy as np
 import shapely
 
-from airgrid.airspace.areas import Area, cover_cells
+from airgrid.airspace.areas import Area, _cell_area_deg2, cover_cells
 from airgrid.airspace.errors import AreaTooLargeError, GridFileError, OutsideGridError, VoxelIdError
 from airgrid.airspace.h3index import parent_of, resolution_of
 from airgrid.airspace.tiers import TierTable, tier_layers
@@ -416,6 +416,13 @@ def build_grid(
     tiers = tiers or TierTable()
     report = progress or (lambda step, frac: None)
     t0 = time.perf_counter()
+    estimate = sum(area.geometry.area / _cell_area_deg2(t.resolution, area) for t in tiers)
+    if estimate > 1.5 * max_cells:
+        raise AreaTooLargeError(
+            f"area {area.name} needs about {estimate:,.0f} cells at tiers "
+            f"{', '.join(t.name for t in tiers)}, more than the limit of {max_cells:,}; "
+            "pick fewer or coarser tiers or a smaller area"
+        )
     covers = []
     for i, tier in enumerate(tiers):
         report(f"H3 cover {tier.name} (res {tier.resolution})", i / (3 * len(tiers)))
@@ -509,6 +516,7 @@ def build_grid(
             "sources": list(dem.sources), "crs": dem.crs.to_string(), "pixel_size_m": [dx, dy],
             "absolute_m": dem.accuracy.absolute_m, "relief_factor": dem.accuracy.relief_factor,
             "relief_ring": dem.accuracy.relief_ring, "cells_with_voids": dem_void_any,
+            "max_margin_m": dem.accuracy.max_margin_m if math.isfinite(dem.accuracy.max_margin_m) else None,
         },
         "obstacles": len(obstacles) if obstacles is not None else 0,
         "build_seconds": elapsed,

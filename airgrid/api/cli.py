@@ -38,29 +38,19 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; bad input exits 2 with a one-line message."""
-    from airgrid.api.commands.common import BadInput
+    """Run the CLI and return its exit code.
 
+    Usage errors are typer's own (exit 2 with usage help); domain errors, whose
+    families inherit ValueError, LookupError or OSError, become one line on stderr
+    and exit code 2.
+    """
     try:
-        app(args=argv, standalone_mode=False)
-    except BadInput as exc:
-        typer.echo(f"airgrid: error: {exc}", err=True)
-        return 2
+        app(args=argv, prog_name="airgrid")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     except (ValueError, LookupError, OSError) as exc:
         typer.echo(f"airgrid: error: {exc}", err=True)
         return 2
-    except typer.Abort:
-        typer.echo("airgrid: aborted", err=True)
-        return 1
-    except typer.Exit as exc:
-        return exc.exit_code
-    except Exception as exc:  # click usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
     return 0
 
 

@@ -19,7 +19,6 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
-from shapely.ops import transform as shp_transform
 
 from airgrid.terrain.dem import _M_PER_DEG_LAT, Dem
 from airgrid.terrain.errors import NoDataError, ObstacleError, OutsideCoverageError
@@ -146,9 +145,9 @@ def cell_ground(
 
     Notes
     -----
-    The margin is ``accuracy.absolute_m + accuracy.relief_factor * relief``, where
-    relief is the height range in the touched pixels grown by ``relief_ring``
-    pixels. Because the touched set of a grown footprint contains that of any
+    The margin is ``min(accuracy.absolute_m + accuracy.relief_factor * relief,
+    accuracy.max_margin_m)``, where relief is the height range in the touched pixels
+    grown by ``relief_ring`` pixels. Because the touched set of a grown footprint contains that of any
     footprint inside it, ground and margin are monotone under inclusion: a cell's
     ground is at least that of any smaller cell that lies within its grown footprint.
     """
@@ -177,7 +176,7 @@ def cell_ground(
             f"{int((n_valid == 0).sum())} cell(s) lie wholly in DEM voids, first "
             f"{h3.int_to_str(int(cells[i]))}"
         )
-    margin = (acc.absolute_m + acc.relief_factor * relief).astype(np.float32)
+    margin = np.minimum(acc.absolute_m + acc.relief_factor * relief, acc.max_margin_m).astype(np.float32)
     obstacle_top = (
         obstacles.tops_for_cells(cells, pad_m=pad_m)
         if obstacles is not None
@@ -217,8 +216,8 @@ class Obstacles:
         """Read obstacles from a GeoJSON FeatureCollection.
 
         Each feature is a Point, Polygon or MultiPolygon with either ``height_m``
-        (height above ground; the top is then the highest DEM pixel under the
-        footprint plus the height) or ``top_m`` (absolute, m AMSL). Points may carry
+        (height above ground; the top is then the conservative ground under the
+        footprint, highest touching DEM pixel plus the DEM margin, plus the height) or ``top_m`` (absolute, m AMSL). Points may carry
         ``radius_m`` (default 1 m), the footprint becoming a disc.
 
         Raises
@@ -255,7 +254,7 @@ class Obstacles:
                 height = float(props["height_m"])
                 if not height >= 0:
                     raise ObstacleError(f"obstacle #{k}: height_m must be >= 0")
-                top = _footprint_dem_max(dem, geom) + height
+                top = _footprint_ground(dem, geom) + height
             else:
                 raise ObstacleError(f"obstacle #{k}: needs 'height_m' or 'top_m'")
             if not math.isfinite(top):
@@ -291,7 +290,7 @@ def _disc(lon: float, lat: float, radius_m: float) -> shapely.Polygon:
     fwd, inv = _local_aeqd(lon, lat)
     # a 64-gon inscribed in a circle of radius r/cos(pi/64) contains the circle of radius r
     circ = shapely.Point(0, 0).buffer(radius_m / math.cos(math.pi / 64), quad_segs=16)
-    return shp_transform(inv.transform, circ)
+    return shapely.transform(circ, inv.transform, interleaved=False)
 
 
 def _grow(poly: shapely.Geometry, pad_m: float) -> shapely.Geometry:
@@ -299,23 +298,28 @@ def _grow(poly: shapely.Geometry, pad_m: float) -> shapely.Geometry:
         return poly
     c = poly.centroid
     fwd, inv = _local_aeqd(c.x, c.y)
-    local = shp_transform(fwd.transform, poly)
-    return shp_transform(inv.transform, local.buffer(pad_m / math.cos(math.pi / 16), quad_segs=4))
+    local = shapely.transform(poly, fwd.transform, interleaved=False)
+    return shapely.transform(local.buffer(pad_m / math.cos(math.pi / 16), quad_segs=4), inv.transform, interleaved=False)
 
 
-def _footprint_dem_max(dem: Dem, geom: shapely.Geometry) -> float:
-    """Highest DEM pixel touching the convex hull of a footprint."""
+def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:
+    """Conservative ground under a footprint: highest touching DEM pixel plus the margin.
+
+    The convex hull of the footprint stands in for it (a superset, so errs upward).
+    """
     hull = geom.convex_hull
     if hull.geom_type != "Polygon":
         hull = hull.buffer(1e-7)
     xy = np.asarray(hull.exterior.coords)[:-1]
     col, row = dem.lonlat_to_pixel(xy[:, 0], xy[:, 1])
-    gmax, _, _, n_valid, _, outside = cell_extrema(
+    acc = dem.accuracy
+    gmax, _, relief, n_valid, _, outside = cell_extrema(
         col[None, :], row[None, :], np.array([len(xy)], np.int32), dem.data,
-        SAFETY_PAD_PX, SAFETY_PAD_PX, 0,
+        SAFETY_PAD_PX, SAFETY_PAD_PX, acc.relief_ring,
     )
     if outside[0]:
         raise OutsideCoverageError("an obstacle lies (partly) outside the DEM")
     if n_valid[0] == 0:
         raise NoDataError("an obstacle stands wholly over DEM voids")
-    return float(gmax[0])
+    margin = min(acc.absolute_m + acc.relief_factor * float(relief[0]), acc.max_margin_m)
+    return float(gmax[0]) + margin

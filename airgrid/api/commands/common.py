@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from airgrid.airspace.areas import DATA_DIR
 
-console = Console(stderr=False)
+console = Console(width=None if sys.stdout.isatty() else 132)
 
 #: Where built grids and stores go by default (not committed).
 VAR_DIR = Path(__file__).resolve().parents[3] / "var"
