@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from airgrid.airspace.errors import AreaError
+from airgrid.terrain import cell_vertices_lonlat
 
 #: data/ folder of the checkout (the embedded defaults).
 DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[2] / "data"))
@@ -172,10 +173,11 @@ def list_named_areas() -> list[dict]:
     return out
 
 
-def _cover_part(args: tuple[dict, int]) -> np.ndarray:
-    geo, res = args
+def _cover_part(args: tuple[dict, int, bool]) -> tuple[np.ndarray, tuple | None]:
+    geo, res, with_vertices = args
     cells = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(geo), res, contain="overlap")
-    return np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells))
+    ids = np.sort(np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells)))
+    return ids, (cell_vertices_lonlat(ids) if with_vertices else None)
 
 
 def cover_cells(area: Area, resolution: int, *, workers: int | None = None) -> np.ndarray:
@@ -203,20 +205,41 @@ def cover_cells(area: Area, resolution: int, *, workers: int | None = None) -> n
     cell whose boundary overlaps the polygon, never only those whose centres fall
     inside: the cover is a superset of the area, which is the safe side.
     """
+    return cover_with_vertices(area, resolution, workers=workers, vertices=False)[0]
+
+
+def cover_with_vertices(
+    area: Area, resolution: int, *, workers: int | None = None, vertices: bool = True
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+    """:func:`cover_cells` plus the cells' boundary vertices, computed in the same workers.
+
+    Returns
+    -------
+    cells : int64[n]
+        Sorted unique cell ids.
+    vertices : tuple or None
+        :func:`airgrid.terrain.cell_vertices_lonlat` of ``cells`` when asked for.
+    """
     est = area.geometry.area / max(_cell_area_deg2(resolution, area), 1e-30)
     nproc = workers if workers is not None else (os.cpu_count() or 1)
     if est < SPLIT_MIN_CELLS or nproc <= 1:
-        parts = [_cover_part((mapping(area.geometry), resolution))]
-    else:
-        w, s, e, n = area.bounds
-        k = max(2, nproc * 2)
-        edges = np.linspace(w, e, k + 1)
-        strips = [area.geometry.intersection(shapely.box(edges[i], s - 1, edges[i + 1], n + 1))
-                  for i in range(k)]
-        jobs = [(mapping(g), resolution) for g in strips if not g.is_empty and g.area > 0]
-        with ProcessPoolExecutor(nproc) as pool:
-            parts = list(pool.map(_cover_part, jobs))
-    return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+        return _cover_part((mapping(area.geometry), resolution, vertices))
+    w, s, e, n = area.bounds
+    k = max(2, nproc * 2)
+    edges = np.linspace(w, e, k + 1)
+    strips = [area.geometry.intersection(shapely.box(edges[i], s - 1, edges[i + 1], n + 1))
+              for i in range(k)]
+    jobs = [(mapping(g), resolution, vertices) for g in strips if not g.is_empty and g.area > 0]
+    with ProcessPoolExecutor(nproc) as pool:
+        parts = list(pool.map(_cover_part, jobs))
+    if not parts:
+        return np.empty(0, np.int64), None
+    ids = np.concatenate([p[0] for p in parts])
+    cells, first = np.unique(ids, return_index=True)  # strips share the cells on their seams
+    if not vertices:
+        return cells, None
+    lon, lat, nv = (np.concatenate([p[1][k] for p in parts])[first] for k in range(3))
+    return cells, (lon, lat, nv)
 
 
 def _cell_area_deg2(resolution: int, area: Area) -> float:

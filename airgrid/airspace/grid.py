@@ -29,11 +29,11 @@ import h3
 import numpy as np
 import shapely
 
-from airgrid.airspace.areas import Area, _cell_area_deg2, cover_cells
+from airgrid.airspace.areas import Area, _cell_area_deg2, cover_with_vertices
 from airgrid.airspace.errors import AreaTooLargeError, GridFileError, OutsideGridError, VoxelIdError
 from airgrid.airspace.h3index import parent_of, resolution_of
 from airgrid.airspace.tiers import TierTable, tier_layers
-from airgrid.terrain import Dem, Obstacles, cell_ground, cell_vertices_lonlat
+from airgrid.terrain import Dem, Obstacles, cell_ground
 
 log = logging.getLogger(__name__)
 
@@ -424,10 +424,12 @@ def build_grid(
             "pick fewer or coarser tiers or a smaller area"
         )
     covers = []
+    all_verts = []
     for i, tier in enumerate(tiers):
         report(f"H3 cover {tier.name} (res {tier.resolution})", i / (3 * len(tiers)))
-        cells = cover_cells(area, tier.resolution, workers=workers)
+        cells, verts = cover_with_vertices(area, tier.resolution, workers=workers)
         covers.append(cells)
+        all_verts.append(verts)
         total = sum(len(c) for c in covers)
         if total > max_cells:
             raise AreaTooLargeError(
@@ -440,9 +442,8 @@ def build_grid(
     nl_all = []
     pad = 0.0
     dem_void_any = 0
-    for i, (tier, cells) in enumerate(zip(tiers, covers)):
+    for i, (tier, cells, verts) in enumerate(zip(tiers, covers, all_verts)):
         report(f"terrain under {tier.name}", (len(tiers) + 2 * i) / (3 * len(tiers)))
-        verts = cell_vertices_lonlat(cells)
         own = cell_ground(dem, cells, obstacles=obstacles, vertices=verts)
         g = own.conservative
         band = g if pad == 0 else cell_ground(dem, cells, pad_m=pad, obstacles=obstacles,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,21 +80,15 @@ def cell_vertices_lonlat(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     nverts : int32[n]
         How many vertices each cell has.
     """
-    n = len(cells)
-    lon = np.empty((n, _MAX_VERTS), float)
-    lat = np.empty((n, _MAX_VERTS), float)
-    nv = np.empty(n, np.int32)
-    to_str = h3.int_to_str
-    for i, c in enumerate(np.asarray(cells, np.int64).tolist()):
-        b = h3.cell_to_boundary(to_str(c))
-        k = len(b)
-        nv[i] = k
-        arr = np.asarray(b, float)
-        lat[i, :k] = arr[:, 0]
-        lon[i, :k] = arr[:, 1]
-        lat[i, k:] = arr[-1, 0]
-        lon[i, k:] = arr[-1, 1]
-    return lon, lat, nv
+    ids = np.asarray(cells, np.int64)
+    bounds = list(map(h3.cell_to_boundary, map(h3.int_to_str, ids.tolist())))
+    nv = np.fromiter(map(len, bounds), np.int32, len(bounds))
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(bounds)), float, 2 * int(nv.sum()))
+    start = np.zeros(len(nv), np.int64)
+    np.cumsum(nv[:-1], out=start[1:])
+    # padded slots repeat the last vertex
+    src = start[:, None] + np.minimum(np.arange(_MAX_VERTS), nv[:, None] - 1)
+    return flat[2 * src + 1], flat[2 * src], nv
 
 
 def _pad_pixels(dem: Dem, pad_m: float, max_abs_lat: float) -> tuple[float, float]:
