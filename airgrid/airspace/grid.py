@@ -244,18 +244,27 @@ class Grid:
             columns.append((t, c, layer, ci))
         if not columns:
             return Located(-1, -1, "", 0, False, "outside the grid's area")
+        spans = []  # (bottom, top) of each tier's column at this point, lowest tier first
+        for t, c, layer, ci in columns:
+            thick = self.tiers[t].thickness_m
+            first = int(self.cell_first_layer[ci])
+            spans.append((first * thick, (first + int(self.cell_nlayers[ci])) * thick))
         t, c, layer, ci = columns[0]
-        bottom = float(self.cell_first_layer[ci]) * self.tiers[t].thickness_m
-        if alt_m < bottom:
+        if alt_m < spans[0][0]:
             return Located(-1, t, c, layer, False,
-                           f"below tier {self.tiers[t].name}'s band (starts at {bottom:.0f} m AMSL here; "
-                           f"conservative ground {float(self.cell_ground[ci]):.0f} m)")
-        tl, cl, layl, cil = columns[-1]
-        top = float(self.cell_first_layer[cil] + self.cell_nlayers[cil]) * self.tiers[tl].thickness_m
-        if alt_m >= top:
-            return Located(-1, tl, cl, layl, False,
-                           f"above the highest tier {self.tiers[tl].name} (ends at {top:.0f} m AMSL here)")
-        return Located(-1, t, c, layer, False, "in the gap between two tiers' bands (lattice snapping)")
+                           f"below tier {self.tiers[t].name}'s band (starts at {spans[0][0]:.0f} m AMSL "
+                           f"here; conservative ground {float(self.cell_ground[ci]):.0f} m)")
+        for k in range(len(columns) - 1):
+            if spans[k][1] <= alt_m < spans[k + 1][0]:
+                lo_t, hi_t = self.tiers[columns[k][0]].name, self.tiers[columns[k + 1][0]].name
+                t, c, layer, _ = columns[k]
+                return Located(-1, t, c, layer, False,
+                               f"between tier {lo_t} (top {spans[k][1]:.0f} m AMSL) and tier {hi_t} "
+                               f"(bottom {spans[k + 1][0]:.0f} m AMSL here): the coarser tier's band "
+                               "is measured from the higher ground of its larger footprint")
+        t, c, layer, _ = columns[-1]
+        return Located(-1, t, c, layer, False,
+                       f"above the highest tier {self.tiers[t].name} (ends at {spans[-1][1]:.0f} m AMSL here)")
 
     # -- persistence ------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -146,6 +146,10 @@ def test_locate_matches_voxel_table(small_grid: Grid) -> None:
     low = g.locate(28.2, 112.97, 0.0)
     assert low.voxel == -1 and "below" in low.reason
     assert "above" in g.locate(28.2, 112.97, 20000.0).reason
+    # every altitude between the lowest floor and the highest top is a voxel or a named gap
+    for alt in np.arange(0.0, 4000.0, 7.0):
+        loc = g.locate(28.2, 112.97, float(alt))
+        assert loc.voxel >= 0 or any(w in loc.reason for w in ("below", "between", "above"))
     assert "outside" in g.locate(30.0, 110.0, 500.0).reason
     with pytest.raises(OutsideGridError):
         g.locate(float("nan"), 112.0, 100.0)
