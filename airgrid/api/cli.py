@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from airgrid.api.commands import geofences as geofence_cmds
 from airgrid.api.commands import grid as grid_cmds
 
 app = typer.Typer(
@@ -23,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (grid_cmds,):
+for module in (grid_cmds, geofence_cmds):
     module.register(app)
 
 

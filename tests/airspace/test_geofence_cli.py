@@ -1,0 +1,35 @@
+"""The ``airgrid geofences`` commands."""
+
+from __future__ import annotations
+
+import json
+
+from airgrid.airspace.geofence_io import from_ed269, from_geojson
+from airgrid.api.cli import main
+
+
+def test_export_import_convert_and_check(tmp_path, capsys):
+    ed = tmp_path / "zones.json"
+    assert main(["geofences", "export", "--format", "ed269", "--out", str(ed)]) == 0
+    zones = from_ed269(ed)
+    assert len(zones) == 12 and {z.identifier for z in zones} >= {"ZGHA-AP", "ZGXX-AP"}
+    gj = tmp_path / "zones.geojson"
+    assert main(["geofences", "import", str(ed), "--format", "geojson", "--out", str(gj)]) == 0
+    assert from_geojson(gj) == zones
+    capsys.readouterr()
+    assert main(["geofences", "import", str(gj)]) == 0
+    assert "12 valid geofences" in capsys.readouterr().out
+    assert main(["geofences", "check", "28.19", "113.22", "300", "--time", "2025-01-01T00:00:00Z",
+                 "--fences", str(gj)]) == 0
+    assert "ZGHA-AP" in capsys.readouterr().out
+    assert main(["geofences", "check", "28.19", "113.22", "9000", "--fences", str(gj)]) == 0
+    assert "in no geofence" in capsys.readouterr().out
+
+
+def test_bad_files_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"UASZoneList": [{"identifier": "X"}]}))
+    assert main(["geofences", "import", str(bad)]) == 2
+    assert "restriction" in capsys.readouterr().err
+    assert main(["geofences", "import", str(tmp_path / "missing.json")]) == 2
+    assert main(["geofences", "check", "28.19", "113.22", "300", "--time", "2025-01-01T00:00:00"]) == 2
