@@ -33,7 +33,7 @@ from airgrid.airspace.areas import Area, _cell_area_deg2, cover_with_vertices
 from airgrid.airspace.errors import AreaTooLargeError, GridFileError, OutsideGridError, VoxelIdError
 from airgrid.airspace.h3index import parent_of, resolution_of
 from airgrid.airspace.tiers import TierTable, tier_layers
-from airgrid.terrain import Dem, Obstacles, cell_ground
+from airgrid.terrain import Dem, Obstacles, band_ground, cell_ground
 
 log = logging.getLogger(__name__)
 
@@ -368,6 +368,49 @@ def _max_diameter_m(lon: np.ndarray, lat: np.ndarray, nv: np.ndarray) -> float:
     return best
 
 
+def band_slopes(tiers: TierTable, diameters: list[float], dem: Dem, continuity: bool) -> list[float | None]:
+    """Envelope slope per tier that keeps neighbouring columns of a tier connected.
+
+    Parameters
+    ----------
+    tiers
+        The tier table.
+    diameters
+        Largest cell diameter (m) built per tier.
+    dem
+        The DEM (its pixel size enters the bound).
+    continuity
+        When False, no envelope (``None`` for every tier).
+
+    Returns
+    -------
+    list
+        ``s_i`` (m per m) per tier, non-increasing up the tiers.
+
+    Notes
+    -----
+    Two neighbouring columns share a layer if their band grounds differ by at most
+    ``H - 2t`` (band height minus two layers lost to lattice snapping). Their grown
+    footprints are translates of each other by one cell spacing (at most the cell
+    diameter ``d``), and each touches pixels up to one sub-pixel diagonal ``p``
+    beyond it, so on an envelope of slope ``s`` their maxima differ by at most
+    ``s * (d + 2p)``; a 10 % allowance covers the chamfer metric (8.3 %). Hence
+    ``s_i = (H_i - 2 t_i) / (1.1 (d_i + 2p))``, then the running minimum up the
+    tiers so that higher tiers' envelopes dominate lower ones'.
+    """
+    if not continuity:
+        return [None] * len(tiers)
+    sub = max(min(diameters) / 2, 10.0) if diameters else 100.0
+    pix = min(max(dem.pixel_size_m), sub) * math.sqrt(2)
+    out: list[float | None] = []
+    running = math.inf
+    for tier, d in zip(tiers, diameters):
+        room = max(tier.upper_m - tier.lower_m - 2 * tier.thickness_m, 0.25 * tier.thickness_m)
+        running = min(running, room / (1.1 * (d + 2 * pix)))
+        out.append(running)
+    return out
+
+
 def build_grid(
     area: Area,
     dem: Dem,
@@ -377,6 +420,7 @@ def build_grid(
     max_cells: int = DEFAULT_MAX_CELLS,
     progress: Callable[[str, float], None] | None = None,
     workers: int | None = None,
+    continuity: bool = True,
 ) -> Grid:
     """Build the tiered voxel grid over an area.
 
@@ -396,6 +440,11 @@ def build_grid(
         Called with (step description, fraction done).
     workers
         Processes for the H3 cover of large areas.
+    continuity
+        Measure tier bands from a slope-limited envelope of the ground (see
+        :func:`band_slopes`) so that neighbouring columns of a tier always share a
+        layer; ``False`` measures them from the raw conservative ground (tiers then
+        break apart wherever the ground jumps by more than a band).
 
     Returns
     -------
@@ -414,11 +463,15 @@ def build_grid(
 
     * ``ground(c)``: conservative ground over ``c``'s own footprint (DEM max over
       touched pixels + margin, obstacles); clearance is checked against it.
-    * ``band_ground(c)``: the same over ``c`` grown by ``pad_i``, where ``pad_0 = 0``
-      and ``pad_{i+1} = pad_i + 1.02 * d_i`` with ``d_i`` the largest diameter of the
-      tier-``i`` cells built. Any tier-``i`` cell touching ``c`` lies within
-      ``c`` grown by ``d_i``, which makes band ground monotone up the tiers and the
-      voxels of different tiers disjoint (proof in :func:`tier_layers`).
+    * ``band_ground(c)``: the highest value of ``E_i``, the slope-limited upper
+      envelope of the DEM's ``height + margin`` with slope ``s_i``
+      (:meth:`~airgrid.terrain.Dem.band_surface`), over ``c`` grown by ``pad_i``,
+      where ``pad_0 = 0`` and ``pad_{i+1} = pad_i + 1.02 * d_i`` with ``d_i`` the
+      largest diameter of the tier-``i`` cells built; never below ``ground(c)``.
+      Any tier-``i`` cell touching ``c`` lies within ``c`` grown by ``d_i``, and
+      ``s_{i+1} <= s_i`` makes ``E_{i+1} >= E_i`` pointwise, so band ground is
+      monotone up the tiers and voxels of different tiers are disjoint (proof in
+      :func:`tier_layers`).
     * Voxels: the layers of :func:`tier_layers`; status ``TERRAIN`` where the floor is
       below ``ground + clearance``.
     """
@@ -448,18 +501,25 @@ def build_grid(
     parts: dict[str, list[np.ndarray]] = {
         k: [] for k in _CELL_COLS if k not in ("cell_start", "cell_parent")
     }
-    nl_all = []
-    pad = 0.0
+    diams = [_max_diameter_m(*v) for v in all_verts]
+    pads = np.concatenate([[0.0], np.cumsum([1.02 * d for d in diams])])[: len(tiers)]
+    slopes = band_slopes(tiers, diams, dem, continuity)
+    sub_pixel_m = max(min(diams) / 2, 10.0) if diams else 100.0
     dem_void_any = 0
     for i, (tier, cells, verts) in enumerate(zip(tiers, covers, all_verts)):
         report(f"terrain under {tier.name}", (len(tiers) + 2 * i) / (3 * len(tiers)))
         own = cell_ground(dem, cells, obstacles=obstacles, vertices=verts)
         g = own.conservative
-        band = g if pad == 0 else cell_ground(dem, cells, pad_m=pad, obstacles=obstacles,
-                                               vertices=verts).conservative
-        band = np.maximum(band, g)
+        if slopes[i] is None and pads[i] == 0:
+            band = g
+        else:
+            surface = dem.band_surface(area.bounds, extra_m=float(pads[-1] + 2 * max(diams)),
+                                       slope=slopes[i] if slopes[i] is not None else 1e6,
+                                       max_pixel_m=sub_pixel_m)
+            band = np.maximum(band_ground(surface, cells, pad_m=float(pads[i]), obstacles=obstacles,
+                                          vertices=verts), g)
+            del surface
         first, count = tier_layers(tier, band)
-        pad += 1.02 * _max_diameter_m(*verts)
         parts["cell_id"].append(cells)
         parts["cell_tier"].append(np.full(len(cells), i, np.int8))
         parts["cell_ground"].append(g)
@@ -470,11 +530,10 @@ def build_grid(
         parts["cell_first_layer"].append(first)
         parts["cell_nlayers"].append(count)
         flags = np.where(own.has_void, np.uint8(Status.DEM_VOID), np.uint8(0))
-        obst = ~np.isnan(own.obstacle_top) & (own.obstacle_top >= own.dem_max + own.margin)
+        obst = ~np.isnan(own.obstacle_top) & (own.obstacle_top >= own.upper)
         flags = flags | np.where(obst, np.uint8(Status.OBSTACLE), np.uint8(0))
         parts.setdefault("_flags", []).append(flags)
         dem_void_any += int(own.has_void.sum())
-        nl_all.append(count)
     report("voxels", 0.9)
     cols: dict[str, np.ndarray] = {k: np.concatenate(v) for k, v in parts.items()}
     flags = cols.pop("_flags")
@@ -529,6 +588,7 @@ def build_grid(
             "max_margin_m": dem.accuracy.max_margin_m if math.isfinite(dem.accuracy.max_margin_m) else None,
         },
         "obstacles": len(obstacles) if obstacles is not None else 0,
+        "band_slopes": [None if v is None else float(v) for v in slopes],
         "build_seconds": elapsed,
         "peak_rss_bytes": peak_rss_bytes(),
     }

@@ -14,7 +14,14 @@ from airgrid.terrain.errors import (
     TerrainError,
 )
 from airgrid.terrain.hillshade import export_hillshade, hillshade
-from airgrid.terrain.surface import CellGround, Obstacle, Obstacles, cell_ground, cell_vertices_lonlat
+from airgrid.terrain.surface import (
+    CellGround,
+    Obstacle,
+    Obstacles,
+    band_ground,
+    cell_ground,
+    cell_vertices_lonlat,
+)
 
 __all__ = [
     "CellGround",
@@ -29,6 +36,7 @@ __all__ = [
     "Obstacles",
     "OutsideCoverageError",
     "TerrainError",
+    "band_ground",
     "cell_ground",
     "cell_vertices_lonlat",
     "export_hillshade",

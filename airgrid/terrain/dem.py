@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numba as nb
 import numpy as np
 import rasterio
 import rasterio.merge
 from affine import Affine
 from pyproj import CRS, Transformer
 from rasterio.errors import RasterioIOError
+from scipy.ndimage import maximum_filter, minimum_filter
 
 from airgrid.terrain.errors import (
     DemCrsError,
@@ -41,13 +43,14 @@ _M_PER_DEG_LAT = 110_574.0
 class DemAccuracy:
     """Vertical uncertainty model of a DEM.
 
-    The uncertainty margin added above the highest DEM pixel under a cell is
-    ``absolute_m + relief_factor * relief`` where ``relief`` is the height range of
-    the DEM in a window around the cell (the pixels it touches grown by
-    ``relief_ring`` pixels). The first term is the DEM's stated absolute error, the
-    second bounds the relief the DEM cannot see between its posts: a peak between
-    posts rises above every sample by up to the relief of its neighbourhood, and
-    smoothed products (ETOPO5) flatten peaks by a multiple of it.
+    Every pixel ``p`` gets an uncertainty margin
+    ``min(absolute_m + relief_factor * relief(p), max_margin_m)``, where ``relief(p)``
+    is the height range of the DEM in the ``(2 relief_ring + 1)``-pixel square window
+    centred on ``p``. The first term is the DEM's stated absolute error, the second
+    bounds the relief the DEM cannot see between its posts: a peak between posts rises
+    above every sample by up to the relief of its neighbourhood, and smoothed products
+    (ETOPO5) flatten peaks by a multiple of it. The true ground in pixel ``p`` is taken
+    to lie within ``height(p) +- margin(p)``.
 
     Parameters
     ----------
@@ -270,6 +273,99 @@ class Dem:
         col, row = self._inverse @ (np.asarray(x), np.asarray(y))
         return np.asarray(col, float), np.asarray(row, float)
 
+    # -- conservative surfaces ---------------------------------------------------------
+    @property
+    def margin(self) -> np.ndarray:
+        """Per-pixel uncertainty margin (m), NaN on voids (see :class:`DemAccuracy`)."""
+        if getattr(self, "_margin", None) is None:
+            acc = self.accuracy
+            size = 2 * acc.relief_ring + 1
+            hi = maximum_filter(np.where(np.isnan(self.data), -np.inf, self.data), size, mode="nearest")
+            lo = minimum_filter(np.where(np.isnan(self.data), np.inf, self.data), size, mode="nearest")
+            relief = np.where(np.isfinite(hi) & np.isfinite(lo), hi - lo, 0.0)
+            m = np.minimum(acc.absolute_m + acc.relief_factor * relief, acc.max_margin_m)
+            self._margin = np.where(np.isnan(self.data), np.nan, m).astype(np.float32)
+        return self._margin
+
+    @property
+    def upper(self) -> np.ndarray:
+        """Per-pixel upper bound of the true ground: height plus margin (NaN on voids)."""
+        if getattr(self, "_upper", None) is None:
+            self._upper = (self.data + self.margin).astype(np.float32)
+        return self._upper
+
+    def band_surface(
+        self, bounds_lonlat: tuple[float, float, float, float], *, extra_m: float, slope: float,
+        max_pixel_m: float,
+    ) -> "Dem":
+        """A slope-limited upper envelope of :attr:`upper` over a window, as a raster.
+
+        Parameters
+        ----------
+        bounds_lonlat
+            (west, south, east, north) the result must cover.
+        extra_m
+            Extra margin around the bounds (metres).
+        slope
+            Largest slope of the envelope (m per m).
+        max_pixel_m
+            Pixels coarser than this are split by an integer factor first (each
+            sub-pixel keeps its pixel's value, so footprint maxima are unchanged).
+
+        Returns
+        -------
+        Dem
+            A raster ``E >= upper`` (pointwise) in which neighbouring pixels differ by
+            at most ``slope`` times their distance; its margin model is zero.
+
+        Notes
+        -----
+        ``E(p) = max_q (upper(q) - slope * d(p, q))`` over the window, computed exactly
+        for the 8-neighbour chamfer metric ``d`` by the two-pass distance-transform
+        sweep of Rosenfeld and Pfaltz (1966), in max-plus form. The chamfer metric
+        exceeds the Euclidean one by at most 8.3 %. Because ``E`` only ever raises
+        ``upper``, anything measured from it stays conservative; a smaller slope gives
+        a pointwise larger ``E`` on the same window.
+        """
+        h, w = self.shape
+        west, south, east, north = bounds_lonlat
+        xs = np.linspace(west, east, 9)
+        ys = np.linspace(south, north, 9)
+        gx, gy = np.meshgrid(xs, ys)
+        col, row = self.lonlat_to_pixel(gx.ravel(), gy.ravel())
+        dx_m, dy_m = self.pixel_size_m
+        ex, ey = int(math.ceil(extra_m / dx_m)) + 1, int(math.ceil(extra_m / dy_m)) + 1
+        c0 = max(int(math.floor(col.min())) - ex, 0)
+        c1 = min(int(math.ceil(col.max())) + ex, w)
+        r0 = max(int(math.floor(row.min())) - ey, 0)
+        r1 = min(int(math.ceil(row.max())) + ey, h)
+        f = max(1, int(math.ceil(max(dx_m, dy_m) / max_pixel_m)))
+        win = self.upper[r0:r1, c0:c1]
+        if f > 1:
+            win = np.repeat(np.repeat(win, f, axis=0), f, axis=1)
+        t = self.transform @ Affine.translation(c0, r0) @ Affine.scale(1.0 / f)
+        # metres per sub-pixel, per row (geographic rasters narrow towards the poles)
+        rows_y = (t @ (np.zeros(win.shape[0]), np.arange(win.shape[0]) + 0.5))[1]
+        if self.is_geographic:
+            lat = np.asarray(self._from_dem.transform(np.full(win.shape[0], t.c), rows_y)[1])
+            dxr = abs(t.a) * _M_PER_DEG_LAT * 1.00670 * np.cos(np.radians(lat))
+            dy = abs(t.e) * _M_PER_DEG_LAT
+        else:
+            dxr = np.full(win.shape[0], abs(t.a))
+            dy = abs(t.e)
+        env = _slope_envelope(np.ascontiguousarray(win, np.float32), dxr.astype(np.float64), float(dy),
+                              float(slope))
+        out = Dem.__new__(Dem)
+        out.data = env
+        out.transform = t
+        out.crs = self.crs
+        out.sources = self.sources
+        out._inverse = ~t
+        out._to_dem = self._to_dem
+        out._from_dem = self._from_dem
+        out.accuracy = DemAccuracy(0.0, 0.0, relief_ring=0)
+        return out
+
     # -- sampling ---------------------------------------------------------------------
     def elevation(self, lat: float | np.ndarray, lon: float | np.ndarray) -> np.ndarray:
         """Bilinear height at points, metres above mean sea level.
@@ -337,3 +433,46 @@ class Dem:
             )
         out = (np.where(valid, corners, 0.0) * weights).sum(axis=0) / wsum
         return out.reshape(lat_a.shape)
+
+
+@nb.njit(cache=True)
+def _slope_envelope(u, dx_row, dy, slope):
+    """Max-plus chamfer sweep: ``e(p) = max(u(p), e(q) - slope * d(p, q))`` over 8-neighbours.
+
+    Voids (NaN) take the envelope of their surroundings (or stay NaN if none reaches).
+    """
+    h, w = u.shape
+    e = np.where(np.isnan(u), -np.inf, u).astype(np.float32)
+    for r in range(h):  # forward: neighbours above and to the left
+        dxr = dx_row[r]
+        dd = math.sqrt(dxr * dxr + dy * dy) * slope
+        sx = dxr * slope
+        sy = dy * slope
+        for c in range(w):
+            v = e[r, c]
+            if c > 0:
+                v = max(v, e[r, c - 1] - sx)
+            if r > 0:
+                v = max(v, e[r - 1, c] - sy)
+                if c > 0:
+                    v = max(v, e[r - 1, c - 1] - dd)
+                if c + 1 < w:
+                    v = max(v, e[r - 1, c + 1] - dd)
+            e[r, c] = v
+    for r in range(h - 1, -1, -1):  # backward: neighbours below and to the right
+        dxr = dx_row[r]
+        dd = math.sqrt(dxr * dxr + dy * dy) * slope
+        sx = dxr * slope
+        sy = dy * slope
+        for c in range(w - 1, -1, -1):
+            v = e[r, c]
+            if c + 1 < w:
+                v = max(v, e[r, c + 1] - sx)
+            if r + 1 < h:
+                v = max(v, e[r + 1, c] - sy)
+                if c + 1 < w:
+                    v = max(v, e[r + 1, c + 1] - dd)
+                if c > 0:
+                    v = max(v, e[r + 1, c - 1] - dd)
+            e[r, c] = v
+    return np.where(np.isinf(e), np.float32(np.nan), e)

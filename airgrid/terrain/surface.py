@@ -1,9 +1,9 @@
 """Conservative ground surface under H3 cells, with obstacles.
 
-The ground of a cell is the highest DEM pixel whose footprint touches the cell
-(closed sets: a shared edge or corner counts), raised by any obstacle whose
-footprint touches the cell, plus a vertical uncertainty margin from the DEM's
-accuracy model (:class:`~airgrid.terrain.dem.DemAccuracy`). It is never the centre
+The ground of a cell is the highest ``height + margin`` over the DEM pixels whose
+footprints touch the cell (closed sets: a shared edge or corner counts), the margin
+coming from the DEM's accuracy model (:class:`~airgrid.terrain.dem.DemAccuracy`),
+raised to any obstacle whose footprint touches the cell. It is never the centre
 sample and never a mean: everything here errs upward.
 """
 
@@ -46,9 +46,11 @@ class CellGround:
     obstacle_top : float32[n]
         Highest obstacle top (m AMSL) touching the cell, NaN where none.
     margin : float32[n]
-        Vertical uncertainty margin (m) of the DEM over the cell.
+        Largest per-pixel uncertainty margin (m) over the touched pixels.
     has_void : bool[n]
         Whether some touched pixels were voids (left out of the maximum).
+    upper : float32[n]
+        Highest ``height + margin`` over the touched pixels (m AMSL).
     """
 
     cells: np.ndarray
@@ -57,12 +59,12 @@ class CellGround:
     obstacle_top: np.ndarray
     margin: np.ndarray
     has_void: np.ndarray
+    upper: np.ndarray
 
     @property
     def conservative(self) -> np.ndarray:
-        """``max(dem_max + margin, obstacle_top)`` in metres AMSL: the ground to clear."""
-        top = np.where(np.isnan(self.obstacle_top), -np.inf, self.obstacle_top)
-        return np.maximum(self.dem_max + self.margin, top).astype(np.float32)
+        """``max(upper, obstacle_top)`` in metres AMSL: the ground to clear."""
+        return np.fmax(self.upper, self.obstacle_top).astype(np.float32)
 
 
 def cell_vertices_lonlat(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -102,63 +104,15 @@ def _pad_pixels(dem: Dem, pad_m: float, max_abs_lat: float) -> tuple[float, floa
     return pad_m / dx + SAFETY_PAD_PX, pad_m / dy + SAFETY_PAD_PX
 
 
-def cell_ground(
-    dem: Dem,
-    cells: np.ndarray,
-    *,
-    pad_m: float = 0.0,
-    obstacles: "Obstacles | None" = None,
-    vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> CellGround:
-    """Conservative ground under each H3 cell.
-
-    Parameters
-    ----------
-    dem
-        The elevation raster.
-    cells
-        int64 H3 cell ids (any mix of resolutions).
-    pad_m
-        Grow each cell by this distance first (metres, rectangle Minkowski sum in
-        the DEM's CRS, so never less than a disc). Coarse tiers use it to see the
-        ground under every finer cell that touches them.
-    obstacles
-        Optional obstacles that raise the cells they touch (grown by ``pad_m`` too).
-    vertices
-        Precomputed :func:`cell_vertices_lonlat` output for ``cells``.
-
-    Returns
-    -------
-    CellGround
-
-    Raises
-    ------
-    OutsideCoverageError
-        Some cell reaches beyond the DEM.
-    NoDataError
-        Every pixel under some cell is a void.
-
-    Notes
-    -----
-    The margin is ``min(accuracy.absolute_m + accuracy.relief_factor * relief,
-    accuracy.max_margin_m)``, where relief is the height range in the touched pixels
-    grown by ``relief_ring`` pixels. Because the touched set of a grown footprint contains that of any
-    footprint inside it, ground and margin are monotone under inclusion: a cell's
-    ground is at least that of any smaller cell that lies within its grown footprint.
-    """
-    cells = np.asarray(cells, np.int64)
-    if len(cells) == 0:
-        empty = np.empty(0, np.float32)
-        return CellGround(cells, empty, empty, empty, empty, np.empty(0, bool))
-    lon, lat, nv = vertices if vertices is not None else cell_vertices_lonlat(cells)
+def _touched(dem: Dem, raster: np.ndarray, verts: tuple[np.ndarray, np.ndarray, np.ndarray],
+             pad_m: float, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Max, min, valid and void counts of ``raster`` (in ``dem``'s pixel grid) over touched pixels."""
+    lon, lat, nv = verts
     col, row = dem.lonlat_to_pixel(lon.ravel(), lat.ravel())
     col = col.reshape(lon.shape)
     row = row.reshape(lon.shape)
     pad_x, pad_y = _pad_pixels(dem, pad_m, float(np.abs(lat).max()))
-    acc = dem.accuracy
-    gmax, gmin, relief, n_valid, n_void, outside = cell_extrema(
-        col, row, nv, dem.data, pad_x, pad_y, acc.relief_ring
-    )
+    gmax, gmin, _, n_valid, n_void, outside = cell_extrema(col, row, nv, raster, pad_x, pad_y, 0)
     if outside.any():
         i = int(np.flatnonzero(outside)[0])
         raise OutsideCoverageError(
@@ -171,13 +125,103 @@ def cell_ground(
             f"{int((n_valid == 0).sum())} cell(s) lie wholly in DEM voids, first "
             f"{h3.int_to_str(int(cells[i]))}"
         )
-    margin = np.minimum(acc.absolute_m + acc.relief_factor * relief, acc.max_margin_m).astype(np.float32)
+    return gmax, gmin, n_valid, n_void
+
+
+def cell_ground(
+    dem: Dem,
+    cells: np.ndarray,
+    *,
+    obstacles: "Obstacles | None" = None,
+    vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> CellGround:
+    """Conservative ground under each H3 cell.
+
+    Parameters
+    ----------
+    dem
+        The elevation raster.
+    cells
+        int64 H3 cell ids (any mix of resolutions).
+    obstacles
+        Optional obstacles that raise the cells they touch.
+    vertices
+        Precomputed :func:`cell_vertices_lonlat` output for ``cells``.
+
+    Returns
+    -------
+    CellGround
+        ``conservative`` is the highest ``height + margin`` over the DEM pixels that
+        touch the cell, raised to any obstacle top touching it; ``margin`` is the
+        largest pixel margin there, so ``dem_min - margin`` bounds the ground below.
+
+    Raises
+    ------
+    OutsideCoverageError
+        Some cell reaches beyond the DEM.
+    NoDataError
+        Every pixel under some cell is a void.
+    """
+    cells = np.asarray(cells, np.int64)
+    if len(cells) == 0:
+        empty = np.empty(0, np.float32)
+        return CellGround(cells, empty, empty, empty, empty, empty, np.empty(0, bool))
+    verts = vertices if vertices is not None else cell_vertices_lonlat(cells)
+    gmax, gmin, _, n_void = _touched(dem, dem.data, verts, 0.0, cells)
+    upper = _touched(dem, dem.upper, verts, 0.0, cells)[0]
+    margin = _touched(dem, dem.margin, verts, 0.0, cells)[0]
     obstacle_top = (
-        obstacles.tops_for_cells(cells, pad_m=pad_m)
+        obstacles.tops_for_cells(cells)
         if obstacles is not None
         else np.full(len(cells), np.nan, np.float32)
     )
-    return CellGround(cells, gmax, gmin, obstacle_top, margin, n_void > 0)
+    return CellGround(cells, gmax, gmin, obstacle_top, margin, n_void > 0, upper)
+
+
+def band_ground(
+    surface: Dem,
+    cells: np.ndarray,
+    *,
+    pad_m: float,
+    obstacles: "Obstacles | None" = None,
+    vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Highest value of a surface (and of obstacles) touching each cell grown by ``pad_m``.
+
+    Parameters
+    ----------
+    surface
+        A conservative surface, e.g. :meth:`Dem.band_surface` of the DEM.
+    cells
+        int64 H3 cell ids.
+    pad_m
+        Grow each cell by this distance first (metres, rectangle Minkowski sum in the
+        surface's CRS, so never less than a disc).
+    obstacles
+        Optional obstacles, grown by ``pad_m`` as well.
+    vertices
+        Precomputed :func:`cell_vertices_lonlat` output for ``cells``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 metres AMSL.
+
+    Notes
+    -----
+    The touched set of a grown footprint contains that of any footprint inside it, so
+    the result is monotone under inclusion: a cell's value is at least that of any
+    smaller cell lying within its grown footprint, on the same or a pointwise lower
+    surface.
+    """
+    cells = np.asarray(cells, np.int64)
+    if len(cells) == 0:
+        return np.empty(0, np.float32)
+    verts = vertices if vertices is not None else cell_vertices_lonlat(cells)
+    top = _touched(surface, surface.data, verts, pad_m, cells)[0]
+    if obstacles is not None:
+        top = np.fmax(top, obstacles.tops_for_cells(cells, pad_m=pad_m))
+    return top.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -298,7 +342,7 @@ def _grow(poly: shapely.Geometry, pad_m: float) -> shapely.Geometry:
 
 
 def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:
-    """Conservative ground under a footprint: highest touching DEM pixel plus the margin.
+    """Conservative ground under a footprint: highest ``height + margin`` of touching pixels.
 
     The convex hull of the footprint stands in for it (a superset, so errs upward).
     """
@@ -307,14 +351,12 @@ def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:
         hull = hull.buffer(1e-7)
     xy = np.asarray(hull.exterior.coords)[:-1]
     col, row = dem.lonlat_to_pixel(xy[:, 0], xy[:, 1])
-    acc = dem.accuracy
-    gmax, _, relief, n_valid, _, outside = cell_extrema(
-        col[None, :], row[None, :], np.array([len(xy)], np.int32), dem.data,
-        SAFETY_PAD_PX, SAFETY_PAD_PX, acc.relief_ring,
+    top, _, _, n_valid, _, outside = cell_extrema(
+        col[None, :], row[None, :], np.array([len(xy)], np.int32), dem.upper,
+        SAFETY_PAD_PX, SAFETY_PAD_PX, 0,
     )
     if outside[0]:
         raise OutsideCoverageError("an obstacle lies (partly) outside the DEM")
     if n_valid[0] == 0:
         raise NoDataError("an obstacle stands wholly over DEM voids")
-    margin = min(acc.absolute_m + acc.relief_factor * float(relief[0]), acc.max_margin_m)
-    return float(gmax[0]) + margin
+    return float(top[0])

@@ -61,6 +61,30 @@ def test_no_two_voxels_overlap_on_rugged_terrain(seed: int, relief: float) -> No
     assert_no_overlap(g)
 
 
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1))
+def test_neighbouring_columns_share_a_layer(seed: int) -> None:
+    # cliffs of up to 800 m between 100 m pixels: the tiers must still hang together
+    rng = np.random.default_rng(seed)
+    data = (rng.random((60, 60)) * 800).astype(np.float32)
+    dem = Dem(data, Affine(0.001, 0, 112.97, 0, -0.001, 28.23), 4326, accuracy=DemAccuracy(5, 0.5))
+    g = build_grid(area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, TierTable().select(["T1", "T2", "T3"]))
+    for t in range(len(g.tiers)):
+        sl = g.tier_slice(t)
+        for ci in range(sl.start, sl.stop, 3):
+            ring = np.array([h3.str_to_int(c) for c in h3.grid_ring(h3.int_to_str(int(g.cell_id[ci])), 1)])
+            for nj in g.find_cells(ring, t):
+                if nj < 0:
+                    continue
+                lo = max(g.cell_first_layer[ci], g.cell_first_layer[nj])
+                hi = min(g.cell_first_layer[ci] + g.cell_nlayers[ci], g.cell_first_layer[nj] + g.cell_nlayers[nj])
+                assert lo < hi, (t, ci, nj)
+    # without the envelope the same terrain tears the tiers apart
+    torn = build_grid(area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, TierTable().select(["T1"]),
+                      continuity=False)
+    assert torn.meta["band_slopes"] == [None]
+
+
 def test_no_overlap_real_dem(small_grid: Grid) -> None:
     assert_no_overlap(small_grid)
 

@@ -19,6 +19,7 @@ from airgrid.terrain import (
     ObstacleError,
     Obstacles,
     OutsideCoverageError,
+    band_ground,
     cell_ground,
     export_hillshade,
     hillshade,
@@ -86,21 +87,45 @@ def test_hand_checked_cell_maximum() -> None:
     data = np.full((40, 40), 10.0, np.float32)
     data[int((north - vlat) / pix), int((vlng - west) / pix)] = 500.0
     data[1, 1] = 999.0
-    dem = Dem(data, Affine(pix, 0, west, 0, -pix, north), 4326, accuracy=DemAccuracy(5.0, 0.5, relief_ring=0))
+    dem = Dem(data, Affine(pix, 0, west, 0, -pix, north), 4326, accuracy=DemAccuracy(5.0, 0.5, relief_ring=1))
     g = cell_ground(dem, np.array([h3.str_to_int(c)]))
     assert float(dem.elevation(lat0, lon0)) == 10.0
     assert g.dem_max[0] == 500.0 and g.dem_min[0] == 10.0
-    # margin = absolute 5 m + 0.5 x relief (500 - 10) over the touched pixels
+    # margin of the 500 m pixel = absolute 5 m + 0.5 x relief (500 - 10) in its 3x3 window
     assert g.margin[0] == pytest.approx(5.0 + 0.5 * 490.0)
     assert g.conservative[0] == pytest.approx(500.0 + 250.0)
+    # a pixel far from both spikes keeps the bare absolute margin
+    assert dem.margin[20, 30] == pytest.approx(5.0)
 
 
 def test_pad_is_monotone(real_dem: Dem) -> None:
     cells = np.array([h3.str_to_int(c) for c in h3.grid_disk(h3.latlng_to_cell(27.3, 110.5, 9), 12)])
-    a = cell_ground(real_dem, cells)
-    b = cell_ground(real_dem, cells, pad_m=3000)
-    assert np.all(b.conservative >= a.conservative)
-    assert np.all(b.dem_max >= a.dem_max)
+    a = band_ground(real_dem, cells, pad_m=0.0)
+    b = band_ground(real_dem, cells, pad_m=3000)
+    assert np.all(b >= a) and np.any(b > a)
+    np.testing.assert_array_equal(a, cell_ground(real_dem, cells).dem_max)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), slope=st.floats(0.01, 1.0), relief=st.floats(1, 2000))
+def test_band_surface_envelope(seed: int, slope: float, relief: float) -> None:
+    rng = np.random.default_rng(seed)
+    data = (rng.random((30, 30)) * relief).astype(np.float32)
+    data[rng.random((30, 30)) < 0.05] = np.nan
+    dem = Dem(data, Affine(0.001, 0, 112.0, 0, -0.001, 28.0), 4326, accuracy=DemAccuracy(5, 0.5, relief_ring=1))
+    bounds = dem.bounds_lonlat
+    env = dem.band_surface(bounds, extra_m=0, slope=slope, max_pixel_m=40.0)
+    f = env.shape[0] // 30
+    assert f == 3  # ~100 m pixels split into three
+    up = np.repeat(np.repeat(dem.upper, f, 0), f, 1)
+    ok = ~np.isnan(up)
+    assert np.all(env.data[ok] >= up[ok])  # conservative everywhere
+    dx, dy = env.pixel_size_m
+    lim_x = slope * dx * 1.02 + 1e-3
+    assert np.nanmax(np.abs(np.diff(env.data, axis=1))) <= lim_x
+    assert np.nanmax(np.abs(np.diff(env.data, axis=0))) <= slope * dy * 1.02 + 1e-3
+    flatter = dem.band_surface(bounds, extra_m=0, slope=slope / 2, max_pixel_m=40.0)
+    assert np.all(flatter.data >= env.data - 1e-3)
 
 
 def test_coarse_dem_margin_is_visible(real_dem: Dem) -> None:
