@@ -1,0 +1,1161 @@
+"""The durable store of flight intents and geofences: SQLite by default, PostgreSQL by URL.
+
+One interface (:class:`Store`), two backends:
+
+* **SQLite** (default): one file ``airgrid.sqlite`` under a data directory, WAL journal,
+  ``synchronous=FULL``, ``foreign_keys=ON``. Every write is a ``BEGIN IMMEDIATE``
+  transaction, so one writer at a time across all processes; readers never block.
+* **PostgreSQL** (``postgresql://...`` URL, psycopg 3): every write is a READ COMMITTED
+  transaction that first takes an administrative advisory lock (shared by acceptances
+  and state changes; exclusive for geofence changes, bulk restores and migrations), then
+  ``pg_advisory_xact_lock`` on each of its keys in ascending order. Two intents that could
+  conflict always share a key (see :meth:`~airgrid.airspace.intents.KeyScheme.keys`), so
+  their acceptances serialise, while intents elsewhere in space and time proceed in
+  parallel; statements after the locks see everything committed before them. Deadlocks,
+  serialisation failures and uniqueness races (a grid-mode voxel-slot) roll back and
+  retry the whole transaction.
+
+Accepting an intent is ONE transaction: lock, find the candidates through the key table,
+run the exact test (:func:`~airgrid.airspace.intents.find_conflicts`), check grid-mode
+voxel-slots and active prohibited geofences, pre-empt lower-priority intents if allowed,
+write the intent, its volumes and its keys. The guarantee, also with concurrent writers in
+separate processes: no two intents that hold airspace (accepted or activated) conflict,
+and an intent reported accepted is committed (``synchronous=FULL`` / PostgreSQL's
+default ``synchronous_commit=on``).
+
+Invalid input raises a specific :class:`~airgrid.airspace.errors.AirspaceError` before
+the transaction writes anything; a failed transaction is rolled back whole.
+
+Schema changes are versioned migrations (:data:`MIGRATIONS`, table ``schema_version``),
+applied in order under the write lock when a store is opened.
+
+Decisions where the issue was silent
+------------------------------------
+* **Pre-emption** takes airspace only from intents of strictly lower priority that are
+  accepted but not activated (an airborne flight is never displaced). They are set to
+  ``cancelled`` with ``preempted_by`` and a reason (never deleted), lose their keys and
+  grid claims in the same transaction, and are returned in :attr:`Decision.preempted`.
+  If any conflict is not pre-emptable, nothing is pre-empted and the intent is refused.
+* **Geofences** are met without a separation margin: their footprint (circles already
+  circumscribed and grown) and conservatively resolved band are the protected volume.
+  Creating a prohibited geofence reports the intents it now conflicts with; it does not
+  cancel them.
+* **Fixes** avoid every holder (not only blocking ones), are re-checked against the store
+  before being proposed, and are not held: a later submission may still be refused.
+* **Grid mode** claims are the tier's voxels overlapping each unbuffered volume per time
+  slot; the exact test still applies on top.
+* **Policy** (tiers, separation, keys, grid tiers) is stored at creation and fixed, so every
+  process computes the same keys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import sqlite3
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import h3
+import numpy as np
+import shapely
+
+from airgrid.airspace.errors import (
+    DuplicateIntentError,
+    GeofenceError,
+    GeofenceNotFoundError,
+    IntentError,
+    IntentNotFoundError,
+    IntentTierError,
+    SchemaVersionError,
+    SeparationError,
+    StateTransitionError,
+    StoreBusyError,
+    StoreConfigError,
+    StoreError,
+    TierTableError,
+)
+from airgrid.airspace.geofence import Category, Geofence
+from airgrid.airspace.geofence_index import GeofenceIndex
+from airgrid.airspace.intents import (
+    HOLDING,
+    TRANSITIONS,
+    Conflict,
+    FixProposal,
+    FlightIntent,
+    GridConflict,
+    Holder,
+    IntentRequest,
+    IntentState,
+    KeyScheme,
+    find_conflicts,
+    free_altitude_offset,
+    free_departure_shift,
+    pack_keys,
+)
+from airgrid.airspace.separation import SeparationTable
+from airgrid.airspace.tiers import TierTable
+from airgrid.airspace.volumes import Volume4D
+from airgrid.terrain import Dem
+
+log = logging.getLogger(__name__)
+
+#: File name of the SQLite database inside the data directory.
+SQLITE_FILE = "airgrid.sqlite"
+#: Default data directory (``AIRGRID_DATA_DIR`` overrides it).
+DEFAULT_DATA_DIR = Path(os.environ.get("AIRGRID_DATA_DIR", "var"))
+_HOLDING_SQL = "('accepted', 'activated')"
+#: Advisory-lock id that serialises migrations and bulk restores on PostgreSQL.
+_ADMIN_LOCK = 0x41697267726964  # "Airgrid"
+#: Flipped into grid-claim lock ids so they differ from index keys (a clash would only add waiting).
+_CLAIM_LOCK_SALT = 1 << 40
+
+
+# -- policy -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AirspacePolicy:
+    """What a store enforces; persisted when the store is created, fixed afterwards.
+
+    Attributes
+    ----------
+    tiers
+        Tier table (intents name a tier; grid mode uses its resolution and layers).
+    separation
+        Separation minima per tier (every tier must have an entry).
+    keys
+        The key lattice of the index.
+    grid_tiers
+        Tiers in cell-exclusive grid mode: at most one intent per voxel-slot.
+
+    Raises
+    ------
+    StoreConfigError
+        A grid-mode tier or a tier without separation minima.
+    """
+
+    tiers: TierTable = field(default_factory=TierTable)
+    separation: SeparationTable = field(default_factory=SeparationTable)
+    keys: KeyScheme = field(default_factory=KeyScheme)
+    grid_tiers: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "grid_tiers", frozenset(self.grid_tiers))
+        names = {t.name for t in self.tiers}
+        unknown = set(self.grid_tiers) - names
+        if unknown:
+            raise StoreConfigError(f"grid-mode tiers {sorted(unknown)} are not in the tier table")
+        for n in names:
+            try:
+                self.separation.for_tier(n)
+            except SeparationError as exc:
+                raise StoreConfigError(str(exc)) from None
+        for n in (self.keys.resolution, self.keys.layer_m, self.keys.slot_s):
+            if not n > 0:
+                raise StoreConfigError(f"key scheme values must be positive, got {self.keys}")
+
+    def to_dict(self) -> dict:
+        """Plain-data form (stored in the ``meta`` table)."""
+        return {
+            "tiers": self.tiers.to_dict(), "separation": self.separation.to_dict(),
+            "keys": {"resolution": self.keys.resolution, "layer_m": self.keys.layer_m,
+                     "slot_s": self.keys.slot_s},
+            "grid_tiers": sorted(self.grid_tiers),
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> "AirspacePolicy":
+        """Inverse of :meth:`to_dict`."""
+        return cls(TierTable.from_dict(doc["tiers"]), SeparationTable.from_dict(doc["separation"]),
+                   KeyScheme(int(doc["keys"]["resolution"]), float(doc["keys"]["layer_m"]),
+                             float(doc["keys"]["slot_s"])),
+                   frozenset(doc["grid_tiers"]))
+
+
+@dataclass(frozen=True)
+class ProposalSettings:
+    """How fixes for refused intents are searched (per process, not persisted).
+
+    Attributes
+    ----------
+    shift_step_s, max_shift_s
+        Departure delays tried: ``step, 2*step, ...`` up to ``max``.
+    max_offset_m
+        Altitude offsets tried: multiples of the tier's layer thickness up to this.
+    """
+
+    shift_step_s: float = 60.0
+    max_shift_s: float = 7_200.0
+    max_offset_m: float = 300.0
+
+
+# -- answers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GeofenceConflict:
+    """An active prohibited geofence an intent's volume meets.
+
+    Attributes
+    ----------
+    geofence_id, name
+        The geofence.
+    volume
+        Index of the intent's volume.
+    lat, lon
+        Centroid of the footprints' intersection.
+    floor_m, ceiling_m
+        Common altitude band (m AMSL).
+    intervals
+        Common active time intervals (POSIX seconds, closed).
+    """
+
+    geofence_id: str
+    name: str
+    volume: int
+    lat: float
+    lon: float
+    floor_m: float
+    ceiling_m: float
+    intervals: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to a submission.
+
+    Attributes
+    ----------
+    accepted
+        Whether the intent was stored (it then holds airspace).
+    request
+        The request as decided (with its id).
+    intent
+        The stored intent when accepted, else None.
+    conflicts
+        Every conflict with another intent (also the pre-empted ones when accepted).
+    grid_conflicts
+        Voxel-slots held by others (grid-mode tiers only).
+    geofence_conflicts
+        Active prohibited geofences met.
+    preempted
+        Lower-priority intents this acceptance displaced (now cancelled, flagged).
+    proposals
+        Fixes that were free at answer time (only when refused).
+    """
+
+    accepted: bool
+    request: IntentRequest
+    intent: FlightIntent | None = None
+    conflicts: tuple[Conflict, ...] = ()
+    grid_conflicts: tuple[GridConflict, ...] = ()
+    geofence_conflicts: tuple[GeofenceConflict, ...] = ()
+    preempted: tuple[FlightIntent, ...] = ()
+    proposals: tuple[FixProposal, ...] = ()
+
+
+class _Rollback(Exception):
+    """Carries a result out of a transaction that must not commit."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("rollback")
+        self.result = result
+
+
+class _Retry(StoreError):
+    """The transaction saw a state change it cannot decide on; run it again."""
+
+
+# -- schema -------------------------------------------------------------------------------
+
+_SQLITE_V1 = [
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE intents (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        operator TEXT NOT NULL,
+        priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 1000),
+        tier TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('accepted', 'activated', 'ended', 'cancelled')),
+        preempted_by TEXT REFERENCES intents(id),
+        reason TEXT NOT NULL DEFAULT '',
+        t_start REAL NOT NULL,
+        t_end REAL NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL)""",
+    "CREATE INDEX intents_operator ON intents(operator, state)",
+    """CREATE TABLE volumes (
+        intent_seq INTEGER NOT NULL REFERENCES intents(seq) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        footprint BLOB NOT NULL,
+        floor_m REAL NOT NULL, ceiling_m REAL NOT NULL,
+        t_start REAL NOT NULL, t_end REAL NOT NULL,
+        west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL,
+        PRIMARY KEY (intent_seq, idx),
+        CHECK (floor_m < ceiling_m), CHECK (t_start < t_end))""",
+    "CREATE INDEX volumes_t_end ON volumes(t_end)",
+    """CREATE TABLE intent_keys (
+        key INTEGER NOT NULL,
+        intent_seq INTEGER NOT NULL REFERENCES intents(seq) ON DELETE CASCADE,
+        PRIMARY KEY (key, intent_seq)) WITHOUT ROWID""",
+    "CREATE INDEX intent_keys_intent ON intent_keys(intent_seq)",
+    """CREATE TABLE grid_claims (
+        cell INTEGER NOT NULL, layer INTEGER NOT NULL, slot INTEGER NOT NULL,
+        intent_seq INTEGER NOT NULL REFERENCES intents(seq) ON DELETE CASCADE,
+        PRIMARY KEY (cell, layer, slot)) WITHOUT ROWID""",
+    "CREATE INDEX grid_claims_intent ON grid_claims(intent_seq)",
+    """CREATE TABLE geofences (
+        id TEXT PRIMARY KEY,
+        category TEXT NOT NULL,
+        feature TEXT NOT NULL,
+        west REAL NOT NULL, south REAL NOT NULL, east REAL NOT NULL, north REAL NOT NULL,
+        updated_at REAL NOT NULL)""",
+]
+
+_PG_V1 = [
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE intents (
+        seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        operator TEXT NOT NULL,
+        priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 1000),
+        tier TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('accepted', 'activated', 'ended', 'cancelled')),
+        preempted_by TEXT REFERENCES intents(id),
+        reason TEXT NOT NULL DEFAULT '',
+        t_start DOUBLE PRECISION NOT NULL,
+        t_end DOUBLE PRECISION NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX intents_operator ON intents(operator, state)",
+    """CREATE TABLE volumes (
+        intent_seq BIGINT NOT NULL REFERENCES intents(seq) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        footprint BYTEA NOT NULL,
+        floor_m DOUBLE PRECISION NOT NULL, ceiling_m DOUBLE PRECISION NOT NULL,
+        t_start DOUBLE PRECISION NOT NULL, t_end DOUBLE PRECISION NOT NULL,
+        west DOUBLE PRECISION NOT NULL, south DOUBLE PRECISION NOT NULL,
+        east DOUBLE PRECISION NOT NULL, north DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (intent_seq, idx),
+        CHECK (floor_m < ceiling_m), CHECK (t_start < t_end))""",
+    "CREATE INDEX volumes_t_end ON volumes(t_end)",
+    """CREATE TABLE intent_keys (
+        key BIGINT NOT NULL,
+        intent_seq BIGINT NOT NULL REFERENCES intents(seq) ON DELETE CASCADE,
+        PRIMARY KEY (key, intent_seq))""",
+    "CREATE INDEX intent_keys_intent ON intent_keys(intent_seq)",
+    """CREATE TABLE grid_claims (
+        cell BIGINT NOT NULL, layer INTEGER NOT NULL, slot BIGINT NOT NULL,
+        intent_seq BIGINT NOT NULL REFERENCES intents(seq) ON DELETE CASCADE,
+        PRIMARY KEY (cell, layer, slot))""",
+    "CREATE INDEX grid_claims_intent ON grid_claims(intent_seq)",
+    """CREATE TABLE geofences (
+        id TEXT PRIMARY KEY,
+        category TEXT NOT NULL,
+        feature TEXT NOT NULL,
+        west DOUBLE PRECISION NOT NULL, south DOUBLE PRECISION NOT NULL,
+        east DOUBLE PRECISION NOT NULL, north DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL)""",
+]
+
+#: Ordered migrations: (version, description, {backend: statements}).
+MIGRATIONS: list[tuple[int, str, dict[str, list[str]]]] = [
+    (1, "intents, volumes, keys, grid claims, geofences", {"sqlite": _SQLITE_V1, "postgres": _PG_V1}),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+# -- backends -----------------------------------------------------------------------------
+
+
+class _Sqlite:
+    """SQLite dialect and connection."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path, busy_timeout_s: float) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy_timeout_s)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreConfigError(f"cannot open SQLite store {path}: {exc}") from exc
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreConfigError(f"SQLite store {path} cannot use WAL (journal_mode={mode})")
+        c.execute("PRAGMA synchronous = FULL")
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA cache_size = -131072")
+
+    def q(self, sql: str) -> str:
+        return sql
+
+    def arr(self, values: Iterable[int]) -> Any:
+        return json.dumps([int(v) for v in values])
+
+    def in_arr(self, col: str) -> str:
+        return f"{col} IN (SELECT value FROM json_each(?))"
+
+    def execute(self, sql: str, params: Sequence = ()) -> Any:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def run(self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False) -> Any:
+        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (the single-writer lock).
+
+        ``keys`` and ``exclusive`` are for PostgreSQL; one writer at a time covers both.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreBusyError(f"SQLite store is locked by another writer: {exc}") from exc
+        try:
+            out = fn()
+        except _Rollback as rb:
+            self.conn.execute("ROLLBACK")
+            return rb.result
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return out
+
+    def insert_keys(self, seq: int, keys: np.ndarray) -> None:
+        self.conn.execute("INSERT INTO intent_keys (key, intent_seq) SELECT value, ? FROM json_each(?)",
+                          (seq, self.arr(keys)))
+
+    def claims_held(self, claims: np.ndarray) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT g.cell, g.layer, g.slot, i.id, i.priority, i.state "
+            "FROM json_each(?) j JOIN grid_claims g ON g.cell = json_extract(j.value, '$[0]') "
+            "AND g.layer = json_extract(j.value, '$[1]') AND g.slot = json_extract(j.value, '$[2]') "
+            "JOIN intents i ON i.seq = g.intent_seq",
+            (json.dumps(claims.tolist()),)).fetchall()
+
+    def bulk_copy(self, table: str, cols: Sequence[str], rows: Iterable[Sequence]) -> None:
+        ph = ", ".join("?" for _ in cols)
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({ph})", rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Postgres:
+    """PostgreSQL dialect and connection (psycopg 3)."""
+
+    name = "postgres"
+
+    def __init__(self, url: str, retries: int) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - psycopg is a dependency
+            raise StoreConfigError("PostgreSQL stores need psycopg 3 (pip install 'psycopg[binary]')") from exc
+        self.psycopg = psycopg
+        self.retries = retries
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreConfigError(f"cannot connect to PostgreSQL: {exc}") from exc
+        e = psycopg.errors
+        self.retryable = (e.DeadlockDetected, e.SerializationFailure, e.UniqueViolation, _Retry)
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def arr(self, values: Iterable[int]) -> Any:
+        return [int(v) for v in values]
+
+    def in_arr(self, col: str) -> str:
+        return f"{col} = ANY(?::bigint[])"
+
+    def execute(self, sql: str, params: Sequence = ()) -> Any:
+        return self.conn.execute(self.q(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(self.q(sql), rows)
+
+    def run(self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False) -> Any:
+        """Run ``fn`` in a transaction, retrying on deadlock, serialisation failure and
+        uniqueness races.
+
+        Every transaction first takes the administrative advisory lock (shared, or
+        ``exclusive`` for geofence changes, restores and migrations), then an advisory lock
+        on each of ``keys`` in ascending order.
+        """
+        lock = sorted({int(k) for k in keys})
+        admin = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        for attempt in range(self.retries):
+            try:
+                with self.conn.transaction():
+                    # one round trip; reads come in later statements, whose snapshots
+                    # therefore include every commit made before the locks were granted
+                    self.conn.execute(f"SELECT {admin}(%s), (SELECT count(pg_advisory_xact_lock(k)) "
+                                      "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s)",
+                                      (_ADMIN_LOCK, lock))
+                    return fn()
+            except _Rollback as rb:
+                return rb.result
+            except self.retryable as exc:
+                log.debug("retrying transaction after %r (attempt %d)", exc, attempt + 1)
+                time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 8))))
+            except self.psycopg.OperationalError as exc:
+                raise StoreError(f"PostgreSQL failed: {exc}") from exc
+        raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
+
+    def insert_keys(self, seq: int, keys: np.ndarray) -> None:
+        self.conn.execute("INSERT INTO intent_keys (key, intent_seq) SELECT unnest(%s::bigint[]), %s",
+                          (self.arr(keys), seq))
+
+    def claims_held(self, claims: np.ndarray) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT g.cell, g.layer, g.slot, i.id, i.priority, i.state "
+            "FROM unnest(%s::bigint[], %s::int[], %s::bigint[]) AS j(cell, layer, slot) "
+            "JOIN grid_claims g ON g.cell = j.cell AND g.layer = j.layer AND g.slot = j.slot "
+            "JOIN intents i ON i.seq = g.intent_seq",
+            (claims[:, 0].tolist(), claims[:, 1].tolist(), claims[:, 2].tolist())).fetchall()
+
+    def bulk_copy(self, table: str, cols: Sequence[str], rows: Iterable[Sequence]) -> None:
+        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row(r)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# -- the store ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    request: IntentRequest
+    keys: np.ndarray
+    claims: np.ndarray | None
+    lock_keys: list[int]
+
+
+class Store:
+    """Flight intents and geofences, durable, behind one interface.
+
+    Open with :func:`open_store`. A Store holds one connection: use one per thread or
+    process (processes may share the same database freely).
+    """
+
+    def __init__(self, backend: _Sqlite | _Postgres, policy: AirspacePolicy | None,
+                 dem: Dem | None, proposals: ProposalSettings) -> None:
+        self._db = backend
+        self._dem = dem
+        self.proposal_settings = proposals
+        self._fences: tuple[int, GeofenceIndex | None] | None = None
+        self.policy = self._migrate(policy)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgres"``."""
+        return self._db.name
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        """Highest applied migration."""
+        return int(self._db.execute("SELECT max(version) FROM schema_version").fetchone()[0])
+
+    def _migrate(self, policy: AirspacePolicy | None) -> AirspacePolicy:
+        db = self._db
+
+        def body() -> AirspacePolicy:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                       "description TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)")
+            cur = db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+            if cur > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"store schema version {cur} is newer than this airgrid ({SCHEMA_VERSION})")
+            for version, desc, stmts in MIGRATIONS:
+                if version <= cur:
+                    continue
+                for sql in stmts[db.name]:
+                    db.execute(sql)
+                db.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                           (version, desc, time.time()))
+                log.info("applied store migration %d: %s", version, desc)
+            row = db.execute("SELECT value FROM meta WHERE name = 'policy'").fetchone()
+            if row is None:
+                chosen = policy or AirspacePolicy()
+                db.execute("INSERT INTO meta (name, value) VALUES ('policy', ?)",
+                           (json.dumps(chosen.to_dict(), sort_keys=True),))
+                db.execute("INSERT INTO meta (name, value) VALUES ('geofence_rev', '0')")
+                return chosen
+            stored = AirspacePolicy.from_dict(json.loads(row[0]))
+            if policy is not None and policy.to_dict() != stored.to_dict():
+                raise StoreConfigError(
+                    "this store was created with another policy (tiers, separation, keys or grid "
+                    "mode); open it without a policy to use the stored one")
+            return stored
+
+        return db.run(body, exclusive=True)
+
+    # -- intents: submission --------------------------------------------------------------
+    def _prepare(self, request: IntentRequest) -> _Prepared:
+        """Validate against the policy and compute keys (and grid claims) outside any lock."""
+        if not isinstance(request, IntentRequest):
+            raise IntentError(f"expected an IntentRequest, got {type(request).__name__}")
+        req = request.with_id()
+        try:
+            self.policy.tiers.index(req.tier)
+        except TierTableError:
+            raise IntentTierError(
+                f"unknown tier {req.tier!r}; tiers are {[t.name for t in self.policy.tiers]}") from None
+        keys = self.policy.keys.keys(req.volumes, self.policy.separation.cover_minima(req.tier))
+        claims = None
+        lock = keys.tolist()
+        if req.tier in self.policy.grid_tiers:
+            tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
+            claims = self.policy.keys.grid_claims(req.volumes, tier.resolution, tier.thickness_m)
+            lock += (pack_keys(claims[:, 0], claims[:, 1], claims[:, 2], tier.resolution)
+                     ^ _CLAIM_LOCK_SALT).tolist()
+        return _Prepared(req, keys, claims, lock)
+
+    def submit(self, request: IntentRequest, *, preempt: bool = True, propose: bool = True) -> Decision:
+        """Check an intent and accept it if it conflicts with nothing that holds airspace.
+
+        Parameters
+        ----------
+        request
+            The intent (an id is assigned if it has none).
+        preempt
+            Allow taking airspace from lower-priority intents that are accepted but not
+            yet activated. They are cancelled with ``preempted_by`` set, and returned in
+            :attr:`Decision.preempted`. An activated (airborne) intent is never pre-empted.
+        propose
+            When refused, search fixes (:attr:`Decision.proposals`).
+
+        Returns
+        -------
+        Decision
+            Accepted, or refused with every conflict listed.
+
+        Raises
+        ------
+        IntentTierError
+            Unknown tier.
+        DuplicateIntentError
+            The id is taken.
+        StoreBusyError
+            The write lock could not be had in time.
+        """
+        prep = self._prepare(request)
+        decision = self._db.run(lambda: self._decide(prep, preempt=preempt, write=True),
+                                keys=prep.lock_keys)
+        if not decision.accepted and propose:
+            decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
+        return decision
+
+    def check(self, request: IntentRequest, *, preempt: bool = True) -> Decision:
+        """What :meth:`submit` would answer now, without writing or proposing anything.
+
+        ``accepted`` then means "would be accepted"; nothing is held, so a later
+        :meth:`submit` may still be refused.
+        """
+        prep = self._prepare(request)
+        return self._db.run(lambda: self._decide(prep, preempt=preempt, write=False),
+                            keys=prep.lock_keys)
+
+    def _decide(self, prep: _Prepared, *, preempt: bool, write: bool) -> Decision:
+        """The body of the acceptance transaction (locks are already held)."""
+        db = self._db
+        req = prep.request
+        taken, rev = db.execute(
+            "SELECT (SELECT 1 FROM intents WHERE id = ?), (SELECT value FROM meta WHERE name = 'geofence_rev')",
+            (req.intent_id,)).fetchone()
+        if taken:
+            raise DuplicateIntentError(f"intent {req.intent_id!r} already exists")
+        t0, t1 = req.window
+        smax = self.policy.separation.max_minima.seconds
+        holders = self._holders(
+            f"SELECT DISTINCT k.intent_seq AS seq FROM intent_keys k WHERE {db.in_arr('k.key')}",
+            (db.arr(prep.keys),), t0 - smax, t1 + smax)
+        conflicts = find_conflicts(req.volumes, req.tier, req.priority, holders, self.policy.separation)
+        grid = []
+        if prep.claims is not None and len(prep.claims):
+            for cell, layer, slot, oid, prio, state in db.claims_held(prep.claims):
+                grid.append(GridConflict(oid, h3.int_to_str(int(cell)), int(layer), int(slot),
+                                         req.priority > int(prio) and state == IntentState.ACCEPTED.value))
+        fences = self._geofence_conflicts(req.volumes, int(rev))
+        blocking = (bool(fences) or any(not c.preemptable for c in conflicts)
+                    or any(not g.preemptable for g in grid) or (not preempt and bool(conflicts or grid)))
+        answer = Decision(not blocking, req, None, tuple(conflicts), tuple(grid), tuple(fences))
+        if blocking or not write:
+            raise _Rollback(answer)
+        now = time.time()
+        victims = sorted({c.other_id for c in conflicts} | {g.other_id for g in grid})
+        reason = f"pre-empted by intent {req.intent_id} (priority {req.priority}, operator {req.operator})"
+        seq = self._insert_intent(req, IntentState.ACCEPTED, now)  # first: victims reference it
+        for vid in victims:
+            row = db.execute(
+                "UPDATE intents SET state = 'cancelled', preempted_by = ?, reason = ?, updated_at = ? "
+                "WHERE id = ? AND state = 'accepted' AND priority < ? RETURNING seq",
+                (req.intent_id, reason, now, vid, req.priority)).fetchone()
+            if row is None:
+                raise _Retry(f"intent {vid} changed state during pre-emption")
+            db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
+            db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (row[0],))
+        db.insert_keys(seq, prep.keys)
+        if prep.claims is not None and len(prep.claims):
+            db.executemany("INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
+                           [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims])
+        intent = FlightIntent(req.intent_id, req.operator, req.priority, req.tier, req.volumes,
+                              IntentState.ACCEPTED, None, "", now, now)
+        by_id = {h.id: h for h in holders}
+        preempted = []
+        for vid in victims:
+            if vid in by_id:
+                h = by_id[vid]
+                preempted.append(FlightIntent(h.id, h.operator, h.priority, h.tier, h.volumes,
+                                              IntentState.CANCELLED, req.intent_id, reason, now, now))
+            else:  # held only grid voxel-slots: read the full record
+                preempted.append(replace(self._read("WHERE i.id = ?", (vid,))[0], updated_at=now))
+        return replace(answer, intent=intent, preempted=tuple(preempted))
+
+    def _insert_intent(self, req: IntentRequest, state: IntentState, now: float) -> int:
+        db = self._db
+        t0, t1 = req.window
+        seq = db.execute(
+            "INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING seq",
+            (req.intent_id, req.operator, req.priority, req.tier, state.value, t0, t1, now, now),
+        ).fetchone()[0]
+        db.executemany(
+            "INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
+            "west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _volume_rows(seq, req.volumes))
+        return int(seq)
+
+    def _holders(self, seq_sql: str, params: tuple, t_lo: float, t_hi: float) -> list[Holder]:
+        """Holding intents whose seq ``seq_sql`` selects (as column ``seq``), with their volumes
+        overlapping [t_lo, t_hi]."""
+        rows = self._db.execute(
+            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+            "v.floor_m, v.ceiling_m, v.t_start, v.t_end "
+            f"FROM ({seq_sql}) c JOIN intents i ON i.seq = c.seq JOIN volumes v ON v.intent_seq = i.seq "
+            f"WHERE i.state IN {_HOLDING_SQL} "
+            "AND v.t_end >= ? AND v.t_start <= ? ORDER BY i.seq, v.idx",
+            (*params, t_lo, t_hi)).fetchall()
+        return _group_holders(rows)
+
+    # -- fixes ----------------------------------------------------------------------------
+    def _proposals(self, req: IntentRequest) -> list[FixProposal]:
+        """Earliest free departure delay and nearest free altitude offset, each re-checked."""
+        ps = self.proposal_settings
+        sep = self.policy.separation.max_minima
+        t0, t1 = req.window
+        w = min(v.footprint.bounds[0] for v in req.volumes)
+        s = min(v.footprint.bounds[1] for v in req.volumes)
+        e = max(v.footprint.bounds[2] for v in req.volumes)
+        n = max(v.footprint.bounds[3] for v in req.volumes)
+        pad_lat = (sep.lateral_m + 100.0) / 110_574.0
+        pad_lon = pad_lat / max(np.cos(np.radians(max(abs(s), abs(n)))), 0.01)
+        rows = self._db.execute(
+            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+            "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i "
+            "JOIN volumes v ON v.intent_seq = i.seq "
+            f"WHERE i.state IN {_HOLDING_SQL} AND v.t_end >= ? AND v.t_start <= ? "
+            "AND v.east >= ? AND v.west <= ? AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx",
+            (t0 - sep.seconds, t1 + ps.max_shift_s + sep.seconds,
+             w - pad_lon, e + pad_lon, s - pad_lat, n + pad_lat)).fetchall()
+        holders = _group_holders(rows)
+        table = self.policy.separation
+        tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
+        out = []
+        tried: list[float] = []
+        for _ in range(20):
+            d = free_departure_shift(req, holders, table, step_s=ps.shift_step_s,
+                                     max_shift_s=ps.max_shift_s, exclude=tried)
+            if d is None:
+                break
+            if not self._free(req.shifted(d)):
+                tried.append(d)
+                continue
+            out.append(FixProposal("departure_shift", d, 0.0,
+                                   f"depart {d:.0f} s later: free of every intent and geofence now"))
+            break
+        tried = []
+        for _ in range(20):
+            dz = free_altitude_offset(req, holders, table, step_m=tier.thickness_m,
+                                      max_offset_m=ps.max_offset_m, exclude=tried)
+            if dz is None:
+                break
+            if not self._free(req.raised(dz)):
+                tried.append(dz)
+                continue
+            out.append(FixProposal(
+                "altitude_offset", 0.0, dz,
+                f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; terrain clearance "
+                f"and tier band are not checked here"))
+            break
+        return out
+
+    def _free(self, req: IntentRequest) -> bool:
+        d = self.check(req.with_id(), preempt=False)
+        return not (d.conflicts or d.grid_conflicts or d.geofence_conflicts)
+
+    # -- intents: reading and life cycle --------------------------------------------------
+    def get(self, intent_id: str) -> FlightIntent:
+        """The stored intent.
+
+        Raises
+        ------
+        IntentNotFoundError
+            No such id.
+        """
+        found = self._read("WHERE i.id = ?", (intent_id,))
+        if not found:
+            raise IntentNotFoundError(f"no intent {intent_id!r}")
+        return found[0]
+
+    def list_intents(self, *, state: IntentState | str | None = None, operator: str | None = None,
+                     limit: int = 10_000) -> list[FlightIntent]:
+        """Intents, oldest first, optionally filtered by state and operator.
+
+        Raises
+        ------
+        IntentError
+            Unknown state.
+        """
+        where, params = [], []
+        if state is not None:
+            try:
+                params.append(IntentState(state).value)
+            except ValueError:
+                raise IntentError(f"unknown state {state!r}; states are "
+                                  f"{[s.value for s in IntentState]}") from None
+            where.append("i.state = ?")
+        if operator is not None:
+            where.append("i.operator = ?")
+            params.append(operator)
+        sql = ("WHERE " + " AND ".join(where)) if where else ""
+        return self._read(sql, tuple(params), limit)
+
+    def holding(self) -> list[FlightIntent]:
+        """Every intent that holds airspace (accepted or activated)."""
+        return self._read(f"WHERE i.state IN {_HOLDING_SQL}", ())
+
+    def _read(self, where: str, params: tuple, limit: int = 1_000_000) -> list[FlightIntent]:
+        rows = self._db.execute(
+            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, i.preempted_by, i.reason, "
+            "i.created_at, i.updated_at, v.footprint, v.floor_m, v.ceiling_m, v.t_start, v.t_end "
+            f"FROM (SELECT * FROM intents i {where} ORDER BY i.seq LIMIT {int(limit)}) i "
+            "JOIN volumes v ON v.intent_seq = i.seq ORDER BY i.seq, v.idx", params).fetchall()
+        out: list[FlightIntent] = []
+        vols: list[Volume4D] = []
+        geoms = shapely.from_wkb([bytes(r[10]) for r in rows]) if rows else []
+        for n, r in enumerate(rows):
+            vols.append(Volume4D(geoms[n], r[11], r[12], r[13], r[14]))
+            if n + 1 == len(rows) or rows[n + 1][0] != r[0]:
+                out.append(FlightIntent(r[1], r[2], int(r[3]), r[4], tuple(vols), IntentState(r[5]),
+                                        r[6], r[7], float(r[8]), float(r[9])))
+                vols = []
+        return out
+
+    def activate(self, intent_id: str) -> FlightIntent:
+        """accepted -> activated (the flight started)."""
+        return self._transition(intent_id, IntentState.ACTIVATED, "")
+
+    def end(self, intent_id: str) -> FlightIntent:
+        """activated -> ended (the flight landed; its airspace is released)."""
+        return self._transition(intent_id, IntentState.ENDED, "")
+
+    def cancel(self, intent_id: str, reason: str = "") -> FlightIntent:
+        """accepted/activated -> cancelled (its airspace is released)."""
+        return self._transition(intent_id, IntentState.CANCELLED, reason)
+
+    def _transition(self, intent_id: str, new: IntentState, reason: str) -> FlightIntent:
+        db = self._db
+        lock = "FOR UPDATE" if db.name == "postgres" else ""
+
+        def body() -> None:
+            row = db.execute(f"SELECT seq, state FROM intents WHERE id = ? {lock}", (intent_id,)).fetchone()
+            if row is None:
+                raise IntentNotFoundError(f"no intent {intent_id!r}")
+            old = IntentState(row[1])
+            if new not in TRANSITIONS[old]:
+                raise StateTransitionError(f"intent {intent_id}: cannot go from {old.value} to {new.value}")
+            db.execute("UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
+                       (new.value, reason, time.time(), row[0]))
+            if new not in HOLDING:
+                db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
+                db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (row[0],))
+
+        db.run(body)
+        return self.get(intent_id)
+
+    # -- bulk -----------------------------------------------------------------------------
+    def restore_intents(self, requests: Sequence[IntentRequest]) -> int:
+        """Write intents as accepted WITHOUT the conflict test, in one bulk transaction.
+
+        For restoring a backup of a store and for benchmarks: the caller vouches that the
+        intents conflict neither with each other nor with what the store holds (this is
+        the one path that does not enforce it). Keys are computed as for :meth:`submit`.
+
+        Returns
+        -------
+        int
+            Intents written.
+
+        Raises
+        ------
+        IntentTierError, DuplicateIntentError
+            As for :meth:`submit` (nothing is written).
+        """
+        preps = [self._prepare(r) for r in requests]
+        db = self._db
+
+        def body() -> int:
+            if db.name == "postgres":
+                db.execute("LOCK TABLE intents IN EXCLUSIVE MODE")
+            ids = [p.request.intent_id for p in preps]
+            if len(set(ids)) != len(ids):
+                raise DuplicateIntentError("restore_intents got the same id twice")
+            taken = db.execute("SELECT id FROM intents WHERE id IN (SELECT value FROM json_each(?))"
+                               if db.name == "sqlite" else "SELECT id FROM intents WHERE id = ANY(?)",
+                               (json.dumps(ids) if db.name == "sqlite" else ids,)).fetchall()
+            if taken:
+                raise DuplicateIntentError(f"intents already exist: {[t[0] for t in taken][:5]}")
+            base = int(db.execute("SELECT coalesce(max(seq), 0) FROM intents").fetchone()[0]) + 1
+            now = time.time()
+            db.bulk_copy("intents", ("seq", "id", "operator", "priority", "tier", "state", "reason",
+                                     "t_start", "t_end", "created_at", "updated_at"),
+                         ((base + n, p.request.intent_id, p.request.operator, p.request.priority,
+                           p.request.tier, "accepted", "", *p.request.window, now, now)
+                          for n, p in enumerate(preps)))
+            db.bulk_copy("volumes", ("intent_seq", "idx", "footprint", "floor_m", "ceiling_m",
+                                     "t_start", "t_end", "west", "south", "east", "north"),
+                         (row for n, p in enumerate(preps) for row in _volume_rows(base + n, p.request.volumes)))
+            seqs = np.concatenate([np.full(len(p.keys), base + n, np.int64) for n, p in enumerate(preps)])
+            keys = np.concatenate([p.keys for p in preps])
+            order = np.lexsort((seqs, keys))
+            db.bulk_copy("intent_keys", ("key", "intent_seq"),
+                         zip(keys[order].tolist(), seqs[order].tolist()))
+            claims = [(int(c), int(lay), int(s), base + n) for n, p in enumerate(preps)
+                      if p.claims is not None for c, lay, s in p.claims]
+            if claims:
+                db.bulk_copy("grid_claims", ("cell", "layer", "slot", "intent_seq"), claims)
+            if db.name == "postgres":
+                db.execute("SELECT setval(pg_get_serial_sequence('intents', 'seq'), ?)",
+                           (base + len(preps),))
+            return len(preps)
+
+        n = db.run(body, exclusive=True)
+        db.execute("ANALYZE")
+        return n
+
+    # -- geofences ------------------------------------------------------------------------
+    def put_geofence(self, geofence: Geofence) -> list[str]:
+        """Create or replace a geofence (stored as its GeoJSON feature).
+
+        Returns
+        -------
+        list of str
+            Ids of intents holding airspace that the geofence now conflicts with (if it is
+            prohibited). They are reported, not cancelled: the regulator or operator decides.
+
+        Raises
+        ------
+        GeofenceError
+            Not a Geofence.
+        """
+        if not isinstance(geofence, Geofence):
+            raise GeofenceError(f"expected a Geofence, got {type(geofence).__name__}")
+        feature = json.dumps(geofence.to_geojson_feature(), sort_keys=True)
+        w, s, e, n = geofence.footprint.bounds
+        db = self._db
+
+        def body() -> None:
+            db.execute("INSERT INTO geofences (id, category, feature, west, south, east, north, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                       "category = excluded.category, feature = excluded.feature, west = excluded.west, "
+                       "south = excluded.south, east = excluded.east, north = excluded.north, "
+                       "updated_at = excluded.updated_at",
+                       (geofence.identifier, Category(geofence.category).value, feature, w, s, e, n,
+                        time.time()))
+            self._bump_fences()
+
+        db.run(body, exclusive=True)
+        if Category(geofence.category) is not Category.PROHIBITED:
+            return []
+        rows = db.execute(
+            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+            "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v "
+            f"ON v.intent_seq = i.seq WHERE i.state IN {_HOLDING_SQL} AND v.east >= ? AND v.west <= ? "
+            "AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx", (w, e, s, n)).fetchall()
+        holders = _group_holders(rows)
+        if not holders:
+            return []
+        index = GeofenceIndex([geofence], dem=self._dem)
+        return [h.id for h in holders if any(index.check_volume(v) for v in h.volumes)]
+
+    def _bump_fences(self) -> None:
+        self._db.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                         "WHERE name = 'geofence_rev'")
+
+    def get_geofence(self, geofence_id: str) -> Geofence:
+        """A stored geofence.
+
+        Raises
+        ------
+        GeofenceError
+            No such geofence (:class:`LookupError` too).
+        """
+        row = self._db.execute("SELECT feature FROM geofences WHERE id = ?", (geofence_id,)).fetchone()
+        if row is None:
+            raise GeofenceNotFoundError(f"no geofence {geofence_id!r}")
+        return Geofence.from_geojson_feature(json.loads(row[0]))
+
+    def list_geofences(self, category: Category | str | None = None) -> list[Geofence]:
+        """Stored geofences (optionally of one category), by id."""
+        if category is None:
+            rows = self._db.execute("SELECT feature FROM geofences ORDER BY id").fetchall()
+        else:
+            rows = self._db.execute("SELECT feature FROM geofences WHERE category = ? ORDER BY id",
+                                    (Category(category).value,)).fetchall()
+        return [Geofence.from_geojson_feature(json.loads(r[0])) for r in rows]
+
+    def delete_geofence(self, geofence_id: str) -> None:
+        """Remove a geofence.
+
+        Raises
+        ------
+        GeofenceError
+            No such geofence.
+        """
+        db = self._db
+
+        def body() -> None:
+            row = db.execute("DELETE FROM geofences WHERE id = ? RETURNING id", (geofence_id,)).fetchone()
+            if row is None:
+                raise GeofenceNotFoundError(f"no geofence {geofence_id!r}")
+            self._bump_fences()
+
+        db.run(body, exclusive=True)
+
+    def _fence_index(self, rev: int) -> GeofenceIndex | None:
+        """Index of the prohibited geofences at revision ``rev`` (rebuilt when it changed)."""
+        if self._fences is None or self._fences[0] != rev:
+            fences = self.list_geofences(Category.PROHIBITED)
+            self._fences = (rev, GeofenceIndex(fences, dem=self._dem) if fences else None)
+        return self._fences[1]
+
+    def _geofence_conflicts(self, volumes: Sequence[Volume4D], rev: int) -> list[GeofenceConflict]:
+        """Active prohibited geofences met by any volume (closed footprint, band and time).
+
+        No separation margin is added around a geofence: its footprint (circles already
+        circumscribed and grown) and its conservatively resolved band are the protected
+        volume.
+        """
+        index = self._fence_index(rev)
+        if index is None:
+            return []
+        out = []
+        for i, v in enumerate(volumes):
+            for hit in index.check_volume(v):
+                c = hit.where.centroid if not hit.where.is_empty else v.footprint.centroid
+                out.append(GeofenceConflict(hit.geofence.identifier, hit.geofence.name, i,
+                                            float(c.y), float(c.x), hit.floor_m, hit.ceiling_m,
+                                            hit.intervals))
+        return out
+
+
+def _volume_rows(seq: int, volumes: Sequence[Volume4D]) -> list[tuple]:
+    wkb = shapely.to_wkb(np.array([v.footprint for v in volumes], dtype=object))
+    out = []
+    for i, v in enumerate(volumes):
+        w, s, e, n = v.footprint.bounds
+        out.append((seq, i, wkb[i], v.floor_m, v.ceiling_m, v.t_start, v.t_end, w, s, e, n))
+    return out
+
+
+def _group_holders(rows: list) -> list[Holder]:
+    holders: list[Holder] = []
+    if not rows:
+        return holders
+    geoms = shapely.from_wkb([bytes(r[6]) for r in rows])
+    vols: list[Volume4D] = []
+    for n, r in enumerate(rows):
+        vols.append(Volume4D(geoms[n], r[7], r[8], r[9], r[10]))
+        if n + 1 == len(rows) or rows[n + 1][0] != r[0]:
+            holders.append(Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), tuple(vols)))
+            vols = []
+    return holders
+
+
+def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | None = None,
+               dem: Dem | None = None, proposals: ProposalSettings | None = None,
+               busy_timeout_s: float = 60.0, retries: int = 50) -> Store:
+    """Open (creating and migrating if needed) a store.
+
+    Parameters
+    ----------
+    location
+        ``postgresql://...`` (or ``postgres://``) for PostgreSQL; otherwise a data
+        directory for SQLite (the file is ``<dir>/airgrid.sqlite``); default
+        ``$AIRGRID_DATA_DIR`` or ``var/``.
+    policy
+        Tiers, separation, keys and grid mode; stored when the store is created. Passing
+        one that differs from the stored one is an error; omit it to use the stored one.
+    dem
+        Terrain for geofences whose limits are in true height (without it they use the
+        Earth-wide ground extremes, which errs towards larger geofences).
+    proposals
+        Fix search settings.
+    busy_timeout_s
+        SQLite: how long a writer waits for the lock.
+    retries
+        PostgreSQL: attempts per transaction under contention.
+
+    Raises
+    ------
+    StoreConfigError
+        Unusable location or URL, or a conflicting policy.
+    SchemaVersionError
+        The database was written by a newer airgrid.
+    """
+    if location is not None and str(location).startswith(("postgresql://", "postgres://")):
+        backend: _Sqlite | _Postgres = _Postgres(str(location), retries)
+    elif isinstance(location, str) and ("dbname=" in location or "host=" in location):
+        raise StoreConfigError("that looks like a libpq conninfo string; pass a postgresql:// URL "
+                               "for PostgreSQL or a directory for SQLite")
+    else:
+        data_dir = Path(location) if location is not None else DEFAULT_DATA_DIR
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StoreConfigError(f"store location {data_dir} is not a directory")
+        backend = _Sqlite(data_dir / SQLITE_FILE, busy_timeout_s)
+    try:
+        return Store(backend, policy, dem, proposals or ProposalSettings())
+    except BaseException:
+        backend.close()
+        raise
+
+
+__all__ = [
+    "DEFAULT_DATA_DIR", "MIGRATIONS", "SCHEMA_VERSION", "SQLITE_FILE", "AirspacePolicy", "Decision",
+    "GeofenceConflict", "ProposalSettings", "Store", "open_store",
+]

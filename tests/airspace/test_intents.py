@@ -1,0 +1,248 @@
+"""Flight intents without a store: routes to volumes, the exact test, keys, fixes."""
+
+from __future__ import annotations
+
+import math
+
+import h3
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airgrid.airspace.errors import IntentError, RouteError, SeparationError
+from airgrid.airspace.intents import (
+    LATERAL_TOLERANCE_M,
+    Holder,
+    IntentRequest,
+    IntentState,
+    KeyScheme,
+    circle_footprint,
+    find_conflicts,
+    free_altitude_offset,
+    free_departure_shift,
+    intents_conflict,
+    overlap_cells,
+    plane_for,
+    route_to_volumes,
+    to_plane,
+)
+from airgrid.airspace.separation import SeparationMinima, SeparationTable
+from airgrid.airspace.volumes import BUFFER_SAFETY, Volume4D
+from tests.airspace.conftest import LAT0, LON0, T0, circle, offset
+
+TABLE = SeparationTable()
+
+
+def _metric_distance(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    c = a.centroid
+    fwd, _ = plane_for(c.x, c.y)
+    pa, pb = to_plane(np.array([a, b], dtype=object), fwd)
+    return float(pa.distance(pb))
+
+
+def _holder(req: IntentRequest, state: IntentState = IntentState.ACCEPTED) -> Holder:
+    return Holder(req.intent_id or "h", req.operator, req.priority, req.tier, state, req.volumes)
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+
+def test_route_pieces_follow_the_timing_profile() -> None:
+    a = (LAT0, LON0, 300.0, T0)
+    lat_b, lon_b = offset(LAT0, LON0, 5_000.0, 0.0)
+    b = (lat_b, lon_b, 400.0, T0 + 500.0)
+    vols = route_to_volumes([a, b], half_width_m=20.0, half_height_m=10.0, max_piece_m=2_000.0)
+    assert len(vols) == 3  # ~5 km in pieces of <= 2 km
+    assert vols[0].t_start == pytest.approx(T0) and vols[-1].t_end == pytest.approx(T0 + 500.0)
+    for v, w in zip(vols, vols[1:]):
+        assert v.t_end == pytest.approx(w.t_start)
+    # altitude band: lowest - 10 .. highest + 10 within each piece, climbing along the leg
+    assert vols[0].floor_m == pytest.approx(290.0) and vols[-1].ceiling_m == pytest.approx(410.0)
+    assert vols[0].ceiling_m < vols[-1].ceiling_m
+
+
+def test_route_tube_contains_every_point_within_half_width() -> None:
+    lat_b, lon_b = offset(LAT0, LON0, 1_500.0, 800.0)
+    vols = route_to_volumes([(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 200)],
+                            half_width_m=25.0, half_height_m=5.0)
+    fp = shapely.union_all([v.footprint for v in vols])
+    fwd, inv = plane_for(LON0, LAT0)
+    (xa, xb), (ya, yb) = fwd.transform([LON0, lon_b], [LAT0, lat_b])
+    track = shapely.LineString([(xa, ya), (xb, yb)])
+    ring = track.buffer(25.0, quad_segs=64).exterior  # the exact tube boundary
+    lon, lat = inv.transform(*np.asarray(ring.coords).T)
+    assert shapely.contains_xy(fp, lon, lat).all()
+
+
+@pytest.mark.parametrize("wps, exc_text", [
+    ([(LAT0, LON0, 300, T0)], "at least two"),
+    ([(LAT0, LON0, 300, T0), (LAT0, LON0 + 0.01, 300, T0)], "not after"),
+    ([(LAT0, LON0, 300, T0), (95.0, LON0, 300, T0 + 10)], "out of range"),
+    ([(LAT0, LON0, math.nan, T0), (LAT0, LON0, 300, T0 + 10)], "finite"),
+])
+def test_bad_routes_raise_route_error(wps, exc_text) -> None:
+    with pytest.raises(RouteError, match=exc_text):
+        route_to_volumes(wps, half_width_m=20, half_height_m=10)
+
+
+def test_bad_route_sizes_raise() -> None:
+    wps = [(LAT0, LON0, 300, T0), (LAT0, LON0 + 0.01, 300, T0 + 60)]
+    with pytest.raises(RouteError, match="half_width_m"):
+        route_to_volumes(wps, half_width_m=0, half_height_m=10)
+    with pytest.raises(RouteError, match="time_margin_s"):
+        route_to_volumes(wps, half_width_m=5, half_height_m=10, time_margin_s=-1)
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    ({"operator": ""}, "operator"),
+    ({"priority": True}, "priority"),
+    ({"priority": 1001}, "priority"),
+    ({"intent_id": "has space"}, "intent id"),
+    ({"volumes": ()}, "at least one volume"),
+    ({"volumes": ("not a volume",)}, "not a Volume4D"),
+])
+def test_invalid_requests_raise_intent_error(kwargs, text) -> None:
+    base = dict(operator="op", priority=20, tier="T2",
+                volumes=circle("x").volumes, intent_id=None)
+    base.update(kwargs)
+    with pytest.raises(IntentError, match=text):
+        IntentRequest(**base)
+
+
+def test_oversized_footprint_and_bad_circle_raise() -> None:
+    big = shapely.box(112.0, 28.0, 113.0, 29.0)
+    with pytest.raises(IntentError, match="spans"):
+        IntentRequest("op", 20, "T2", (Volume4D(big, 0, 10, T0, T0 + 1),))
+    with pytest.raises(IntentError, match="radius"):
+        circle_footprint(LAT0, LON0, -3.0)
+
+
+# -- the exact test ----------------------------------------------------------------------------
+
+
+def test_vertical_gap_equal_to_minimum_conflicts_and_larger_does_not() -> None:
+    a = circle("a", floor=200, ceiling=230)
+    v = TABLE.for_tier("T2").vertical_m
+    touching = circle("b", floor=230 + v, ceiling=300)
+    clear = circle("c", floor=230 + v + 0.01, ceiling=300)
+    assert intents_conflict(a.volumes, "T2", touching.volumes, "T2", TABLE)
+    assert not intents_conflict(a.volumes, "T2", clear.volumes, "T2", TABLE)
+
+
+def test_time_gap_equal_to_minimum_conflicts_and_larger_does_not() -> None:
+    s = TABLE.for_tier("T2").seconds
+    a = circle("a", t=0, dur=100)
+    assert intents_conflict(a.volumes, "T2", circle("b", t=100 + s, dur=50).volumes, "T2", TABLE)
+    assert not intents_conflict(a.volumes, "T2", circle("b", t=100 + s + 0.001, dur=50).volumes, "T2", TABLE)
+
+
+def test_lateral_boundary_is_conservative() -> None:
+    lat_m = TABLE.for_tier("T2").lateral_m
+    a = circle("a", r=20)
+    near = circle("b", east=40 + lat_m - 1.0, r=20)   # gap 1 m under the minimum
+    clear = circle("c", east=40 + lat_m + 3.0, r=20)  # gap a few metres over (plus polygon margins)
+    assert intents_conflict(a.volumes, "T2", near.volumes, "T2", TABLE)
+    assert not intents_conflict(a.volumes, "T2", clear.volumes, "T2", TABLE)
+    d = _metric_distance(a.volumes[0].footprint, clear.volumes[0].footprint)
+    assert lat_m * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M < d < lat_m + 4.0
+
+
+def test_conflict_report_says_where_and_when() -> None:
+    a = circle("a", t=0, dur=100, floor=200, ceiling=230)
+    b = circle("b", east=60, t=50, dur=100, floor=220, ceiling=260, intent_id="b1")
+    (c,) = find_conflicts(a.volumes, "T2", 20, [_holder(b)], TABLE)
+    m = TABLE.for_tier("T2")
+    assert c.other_id == "b1" and c.minima == m
+    assert (c.t_start, c.t_end) == (T0 + 50, T0 + 130)           # A's window + 30 s meets B's
+    assert (c.floor_m, c.ceiling_m) == (220.0, 260.0)            # A's band + 30 m covers B's
+    lat, lon = offset(LAT0, LON0, 60.0, 0.0)  # all of B lies within 100 m of A: B's centroid
+    assert abs(c.lat - lat) * 110_000 < 1 and abs(c.lon - lon) * 98_000 < 1
+    assert c.distance_m == pytest.approx(60 - 2 * 20.12, abs=0.3) and not c.preemptable
+
+
+def test_pairs_of_tiers_use_the_stricter_minima() -> None:
+    a = circle("a", tier="T1")
+    gap = 200.0  # above T1's 50 m, below T3's 300 m
+    b = circle("b", east=40 + gap, tier="T3")
+    assert intents_conflict(a.volumes, "T1", b.volumes, "T3", TABLE)
+    assert not intents_conflict(a.volumes, "T1", circle("b", east=40 + gap).volumes, "T1", TABLE)
+
+
+def test_separation_table_errors_and_cover_minima() -> None:
+    with pytest.raises(SeparationError):
+        SeparationMinima(-1, 0, 0)
+    with pytest.raises(SeparationError, match="no separation"):
+        TABLE.for_tier("T9")
+    odd = SeparationTable({"A": SeparationMinima(100, 10, 10), "B": SeparationMinima(10, 100, 10),
+                           "C": SeparationMinima(5, 5, 5)})
+    assert odd.cover_minima("A") == SeparationMinima(100, 100, 10)  # incomparable with B
+    assert odd.cover_minima("C") == SeparationMinima(5, 5, 5)      # dominated by both
+    assert TABLE.cover_minima("T2") == TABLE.for_tier("T2")
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+def test_overlap_cells_contain_h3_overlap_cover() -> None:
+    vols = route_to_volumes([(LAT0, LON0, 300, T0), (LAT0 + 0.05, LON0 + 0.08, 300, T0 + 900)],
+                            half_width_m=120.0, half_height_m=10.0)
+    for res in (7, 8, 9):
+        ours = overlap_cells([v.footprint for v in vols], res)
+        for v, cells in zip(vols, ours):
+            ref = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(v.footprint), res, contain="overlap")
+            assert {h3.str_to_int(c) for c in ref} <= set(cells.tolist())
+    # a ring with a hole, and two parts
+    ring = shapely.Point(LON0, LAT0).buffer(0.05).difference(shapely.Point(LON0, LAT0).buffer(0.03))
+    two = shapely.MultiPolygon([shapely.box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01),
+                                shapely.box(LON0 + 0.1, LAT0, LON0 + 0.11, LAT0 + 0.003)])
+    for shape in (ring, two):
+        (cells,) = overlap_cells([shape], 8)
+        ref = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(shape), 8, contain="overlap")
+        assert {h3.str_to_int(c) for c in ref} <= set(cells.tolist())
+        assert len(cells) < 1.5 * len(ref) + 20  # a superset, but not a wasteful one
+
+
+_coord = st.floats(-3_000, 3_000)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ax=_coord, ay=_coord, bx=_coord, by=_coord, ar=st.floats(2, 400), br=st.floats(2, 400),
+       az=st.floats(0, 400), bz=st.floats(0, 400), at=st.floats(0, 600), bt=st.floats(0, 600),
+       tiers=st.sampled_from([("T1", "T1"), ("T1", "T2"), ("T2", "T4"), ("T3", "T1")]))
+def test_conflicting_intents_always_share_a_key(ax, ay, bx, by, ar, br, az, bz, at, bt, tiers) -> None:
+    """The index is safe: any conflicting pair has a common key (else it could be missed)."""
+    a = circle("a", east=ax, north=ay, r=ar, floor=az, ceiling=az + 30, t=at, dur=90, tier=tiers[0])
+    b = circle("b", east=bx, north=by, r=br, floor=bz, ceiling=bz + 30, t=bt, dur=90, tier=tiers[1])
+    if intents_conflict(a.volumes, a.tier, b.volumes, b.tier, TABLE):
+        ks = KeyScheme()
+        ka = ks.keys(a.volumes, TABLE.cover_minima(a.tier))
+        kb = ks.keys(b.volumes, TABLE.cover_minima(b.tier))
+        assert np.intersect1d(ka, kb).size > 0
+
+
+def test_keys_are_few_for_a_20_km_route() -> None:
+    lat_b, lon_b = offset(LAT0, LON0, 16_000.0, 12_000.0)
+    vols = route_to_volumes([(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 1_000)],
+                            half_width_m=20.0, half_height_m=15.0)
+    keys = KeyScheme().keys(vols, TABLE.for_tier("T2"))
+    assert 50 < len(keys) < 1_500
+    assert len(np.unique(keys)) == len(keys)
+
+
+# -- fixes -------------------------------------------------------------------------------------
+
+
+def test_departure_shift_and_altitude_offset_are_free() -> None:
+    blocker = circle("x", t=0, dur=300, floor=200, ceiling=230, intent_id="x")
+    req = circle("me", t=60, dur=120, floor=205, ceiling=225)
+    holders = [_holder(blocker)]
+    d = free_departure_shift(req, holders, TABLE, step_s=60.0, max_shift_s=3_600.0)
+    assert d == 300.0  # must start > 300 + 30 s after its own start at 60 s: first multiple is 300
+    assert not find_conflicts(req.shifted(d).volumes, "T2", 20, holders, TABLE)
+    assert find_conflicts(req.shifted(d - 60).volumes, "T2", 20, holders, TABLE)
+    dz = free_altitude_offset(req, holders, TABLE, step_m=20.0, max_offset_m=300.0)
+    assert dz == 60.0  # needs > 230 + 30 - 205 = 55 m up; down would need 55 m too: up first
+    assert not find_conflicts(req.raised(dz).volumes, "T2", 20, holders, TABLE)
+    assert free_departure_shift(req, holders, TABLE, step_s=60.0, max_shift_s=120.0) is None
