@@ -15,6 +15,7 @@ import typer
 
 from airgrid.api.commands import geofences as geofence_cmds
 from airgrid.api.commands import grid as grid_cmds
+from airgrid.api.commands import route as route_cmds
 
 app = typer.Typer(
     name="airgrid",
@@ -24,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (grid_cmds, geofence_cmds):
+for module in (grid_cmds, geofence_cmds, route_cmds):
     module.register(app)
 
 
