@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from airgrid.api.commands import corridors as corridor_cmds
 from airgrid.api.commands import geofences as geofence_cmds
 from airgrid.api.commands import grid as grid_cmds
 from airgrid.api.commands import route as route_cmds
@@ -25,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (grid_cmds, geofence_cmds, route_cmds):
+for module in (grid_cmds, geofence_cmds, route_cmds, corridor_cmds):
     module.register(app)
 
 

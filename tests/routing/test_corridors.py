@@ -1,0 +1,196 @@
+"""Corridors: lanes never share a voxel, never use blocked voxels, stay in their tier, get routes."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+from h3.api import basic_int as h3i
+
+from airgrid.airspace import BLOCKING, Status, TierTable, area_from_bbox, build_grid
+from airgrid.airspace.geofence import Circle, Geofence, Limit, Reference, mark_geofences
+from airgrid.routing.corridors import (
+    band_voxels,
+    bearing_deg,
+    build_corridor,
+    cells_polygon,
+    centreline_points,
+    clear_corridors,
+    mark_corridors,
+    node_access,
+    opposing_lane_mask,
+)
+from airgrid.routing.errors import CorridorError
+from airgrid.routing.graph import build_graph
+from airgrid.routing.nodes import make_node
+from airgrid.routing.search import plan_route
+from airgrid.terrain import Dem
+from tests.conftest import write_tif
+
+WEST = make_node("w", "West", 28.15, 112.92, "hub")
+EAST = make_node("e", "East", 28.16, 113.08, "hub")
+#: A prohibited circle (2.5 km) on the straight line between WEST and EAST.
+FENCE = Geofence("TEST-P", Limit(0.0, Reference.AGL), Limit(1000.0, Reference.AGL),
+                 circle=Circle(113.0, 28.155, 2500.0))
+
+
+@pytest.fixture(scope="module")
+def corridor_grid(tmp_path_factory):
+    """T2+T3 over ~19 x 13 km of generated rolling terrain, with the prohibited circle marked.
+
+    Module-owned (corridor marks are written into it).
+    """
+    n = 300
+    x = np.linspace(0, 1, n)
+    xx, yy = np.meshgrid(x, x)
+    z = 80 + 60 * np.sin(6 * xx) * np.cos(4 * yy) + 300 * np.exp(-((xx - 0.3) ** 2 + (yy - 0.6) ** 2) / 0.005)
+    path = write_tif(tmp_path_factory.mktemp("dem") / "rolling.tif", z,
+                     Affine(0.25 / n, 0, 112.88, 0, -0.2 / n, 28.26))
+    grid = build_grid(area_from_bbox(112.9, 28.1, 113.1, 28.22), Dem.open(path), TierTable().select(["T2", "T3"]))
+    mark_geofences(grid, [FENCE])
+    return grid
+
+
+@pytest.fixture(scope="module")
+def corridor_graph(corridor_grid):
+    return build_graph(corridor_grid)
+
+
+@pytest.fixture(scope="module")
+def corridor(corridor_graph):
+    return build_corridor(corridor_graph, EAST, WEST, tier="T2", width=1, band=1, band_layers=4)
+
+
+def test_lanes_of_opposite_direction_never_share_a_voxel(corridor_grid, corridor) -> None:
+    g = corridor_grid
+    assert len(corridor.lane_a) > 0 and len(corridor.lane_b) > 0
+    assert len(np.intersect1d(corridor.lane_a, corridor.lane_b)) == 0
+    # band 1 of 4 layers: lane A the lower half (relative layers 4, 5), lane B the upper (6, 7)
+    rel_a = g.layer[corridor.lane_a] - g.cell_first_layer[g.voxel_cell[corridor.lane_a]]
+    rel_b = g.layer[corridor.lane_b] - g.cell_first_layer[g.voxel_cell[corridor.lane_b]]
+    assert set(rel_a.tolist()) == {4, 5} and set(rel_b.tolist()) == {6, 7}
+    # every occupied footprint cell carries both directions, two layers each
+    cells_a = g.voxel_cell[corridor.lane_a]
+    cells_b = g.voxel_cell[corridor.lane_b]
+    occupied = corridor.cells[corridor.occupied]
+    assert (np.bincount(cells_a)[occupied] == 2).all() and (np.bincount(cells_b)[occupied] == 2).all()
+    assert np.array_equal(np.unique(cells_a), occupied) and np.array_equal(np.unique(cells_b), occupied)
+
+
+def test_orientation_follows_the_semicircular_rule(corridor) -> None:
+    # asked East -> West, stored West -> East: bearing from a to b in [0, 180)
+    assert (corridor.a.id, corridor.b.id) == ("w", "e")
+    assert 0 <= bearing_deg(corridor.a.lat, corridor.a.lon, corridor.b.lat, corridor.b.lon) < 180
+    assert corridor.lane_from("w") is corridor.lane_a and corridor.lane_from("e") is corridor.lane_b
+    with pytest.raises(CorridorError):
+        corridor.lane_from("nowhere")
+
+
+def test_corridor_avoids_blocked_voxels_and_stays_in_its_tier(corridor_grid, corridor) -> None:
+    vox = corridor.voxels
+    assert (corridor_grid.status[vox] & np.uint8(BLOCKING) == 0).all()
+    assert (corridor_grid.tier[vox] == 0).all()  # T2 only, although T3 is in the grid
+    fence = FENCE.footprint
+    centre_ll = [h3i.cell_to_latlng(int(h)) for h in corridor_grid.cell_id[corridor.centreline].tolist()]
+    assert not any(fence.contains(shapely.Point(lo, la)) for la, lo in centre_ll)
+    poly = cells_polygon(corridor_grid, corridor.cells[corridor.occupied])
+    assert not poly.intersects(fence)
+    # the centreline is a chain of H3 neighbours from one access cell to the other
+    ids = corridor_grid.cell_id[corridor.centreline].tolist()
+    assert all(h3i.are_neighbor_cells(int(p), int(q)) for p, q in itertools.pairwise(ids))
+
+
+def test_mark_and_clear(corridor_grid, corridor) -> None:
+    mark_corridors(corridor_grid, [corridor])
+    try:
+        st = corridor_grid.status
+        assert (st[corridor.lane_a] & Status.CORRIDOR).all() and not (st[corridor.lane_a] & Status.LANE_B).any()
+        assert (st[corridor.lane_b] & Status.CORRIDOR).all() and (st[corridor.lane_b] & Status.LANE_B).all()
+        assert np.count_nonzero(st & np.uint8(Status.CORRIDOR)) == len(corridor.voxels)
+    finally:
+        clear_corridors(corridor_grid)
+    assert np.count_nonzero(corridor_grid.status & np.uint8(Status.CORRIDOR | Status.LANE_B)) == 0
+    assert np.count_nonzero(corridor_grid.status & np.uint8(Status.GEOFENCE)) > 0  # other bits kept
+
+
+def test_route_follows_the_corridor_within_the_detour_ratio(corridor_grid, corridor_graph, corridor) -> None:
+    acc_w = node_access(corridor_grid, 0, WEST)
+    acc_e = node_access(corridor_grid, 0, EAST)
+    start = int(corridor.lane_a[corridor_grid.voxel_cell[corridor.lane_a] == acc_w.cell][0])
+    end = int(corridor.lane_a[corridor_grid.voxel_cell[corridor.lane_a] == acc_e.cell][0])
+    direct = plan_route(corridor_graph, start, end, tiers=["T2"])
+    mark_corridors(corridor_grid, [corridor])
+    try:
+        marked = build_graph(corridor_grid)
+        route = plan_route(marked, start, end, tiers=["T2"])
+        east = opposing_lane_mask(corridor_grid, WEST.lat, WEST.lon, EAST.lat, EAST.lon)
+        west = opposing_lane_mask(corridor_grid, EAST.lat, EAST.lon, WEST.lat, WEST.lon)
+        in_lane = plan_route(marked, start, end, tiers=["T2"], blocked_mask=east)
+    finally:
+        clear_corridors(corridor_grid)
+    assert direct.found and route.found and in_lane.found
+    assert np.array_equal(np.flatnonzero(east), corridor.lane_b)
+    assert np.array_equal(np.flatnonzero(west), corridor.lane_a)
+    footprint = corridor.cells[corridor.occupied]
+    ids = corridor_grid.cell_id[footprint].tolist()
+    near = corridor_grid.find_cells(np.array(sorted({n for h in ids for n in h3i.grid_disk(int(h), 1)})), 0)
+    for r in (route, in_lane):
+        # the route runs inside the corridor; where the band steps with the terrain it may climb
+        # one layer in a cell beside it (vertical moves get no corridor discount)
+        cells = corridor_grid.voxel_cell[r.voxels]
+        assert np.isin(cells, footprint).mean() >= 0.85
+        assert np.isin(cells, near).all()
+        assert np.isin(r.voxels, corridor.voxels).mean() >= 0.75
+        assert r.length_m <= 1.4 * direct.length_m
+    # eastbound traffic keeps to lane A and never enters the westbound lane
+    assert np.isin(in_lane.voxels, corridor.lane_a).mean() >= 0.75
+    assert not np.isin(in_lane.voxels, corridor.lane_b).any()
+
+
+def test_centreline_points_stay_in_the_corridor(corridor_grid, corridor) -> None:
+    pts = centreline_points(corridor_grid, corridor)
+    assert 2 <= len(pts) < len(corridor.centreline)
+    poly = cells_polygon(corridor_grid, corridor.cells[corridor.occupied])
+    line = shapely.LineString(pts[:, :2])
+    assert poly.buffer(1e-9).covers(line)
+    floor = corridor_grid.floor[corridor.voxels].min()
+    ceiling = corridor_grid.ceiling[corridor.voxels].max()
+    assert (pts[:, 2] > floor).all() and (pts[:, 2] < ceiling).all()
+
+
+def test_polygon_is_rfc7946_counter_clockwise(corridor_grid, corridor) -> None:
+    poly = cells_polygon(corridor_grid, corridor.cells[corridor.occupied])
+    parts = [poly] if poly.geom_type == "Polygon" else list(poly.geoms)
+    assert all(p.exterior.is_ccw for p in parts)
+
+
+def test_band_shifts_down_in_short_columns(corridor_grid, corridor) -> None:
+    lane_a, lane_b, short, occupied = band_voxels(corridor_grid, corridor.cells, 50, 2)
+    assert short == len(corridor.cells)
+    g = corridor_grid
+    top = g.cell_first_layer[g.voxel_cell[lane_b]] + g.cell_nlayers[g.voxel_cell[lane_b]] - 1
+    assert np.array_equal(g.layer[lane_b], top)  # lane B: the column's top layer
+    assert np.array_equal(lane_a + 1, lane_b)  # lane A: the layer just below, same column
+    assert occupied.sum() == len(lane_b)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"width": -1}, "width"), ({"band": -2}, "band"), ({"band_layers": 3}, "even"), ({"tier": "T9"}, "unknown tier"),
+])
+def test_bad_parameters(corridor_graph, kw, match) -> None:
+    with pytest.raises(CorridorError, match=match):
+        build_corridor(corridor_graph, WEST, EAST, **kw)
+
+
+def test_node_without_access(corridor_grid) -> None:
+    inside_fence = make_node("f", "Fenced", 28.155, 113.0, "drop")
+    acc = node_access(corridor_grid, 0, inside_fence)  # joins at the fence's edge
+    la, lo = h3i.cell_to_latlng(int(corridor_grid.cell_id[acc.cell]))
+    assert acc.offset_m >= 2500 and not FENCE.footprint.contains(shapely.Point(lo, la))
+    with pytest.raises(CorridorError, match="no usable voxel"):
+        node_access(corridor_grid, 0, inside_fence, max_rings=3)
+    assert math.isfinite(acc.offset_m)
