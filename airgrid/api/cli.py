@@ -16,7 +16,9 @@ import typer
 from airgrid.api.commands import corridors as corridor_cmds
 from airgrid.api.commands import geofences as geofence_cmds
 from airgrid.api.commands import grid as grid_cmds
+from airgrid.api.commands import keys as keys_cmds
 from airgrid.api.commands import route as route_cmds
+from airgrid.api.commands import serve as serve_cmds
 
 app = typer.Typer(
     name="airgrid",
@@ -26,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (grid_cmds, geofence_cmds, route_cmds, corridor_cmds):
+for module in (grid_cmds, keys_cmds, serve_cmds, geofence_cmds, route_cmds, corridor_cmds):
     module.register(app)
 
 

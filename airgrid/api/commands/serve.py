@@ -1,0 +1,111 @@
+"""``airgrid serve``: run the HTTP API under uvicorn on the embedded default set-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from airgrid.api.commands.common import DEFAULT_GRID, DEFAULT_TIERS, BadInput, progress_bar
+
+
+def ensure_grid(path: Path, *, progress: bool = True) -> bool:
+    """Build the default grid (Changsha, every tier of ``data/tiers.toml``) if ``path`` has none.
+
+    Parameters
+    ----------
+    path
+        Grid folder; only the default location is ever built automatically.
+    progress
+        Show a progress bar while building.
+
+    Returns
+    -------
+    bool
+        Whether a grid was built.
+
+    Raises
+    ------
+    BadInput
+        ``path`` is not the default location and holds no grid.
+    """
+    if (path / "meta.json").exists():
+        return False
+    if path.resolve() != DEFAULT_GRID.resolve():
+        raise BadInput(f"no grid at {path}; build one with 'airgrid build --out {path}'")
+    from airgrid.airspace import TierTable, build_grid
+    from airgrid.api.commands.grid import open_dem, resolve_area
+
+    typer.echo(f"airgrid: no grid at {path}; building the default grid (Changsha, all tiers) ...", err=True)
+    with progress_bar(progress) as update:
+        grid = build_grid(resolve_area(None, None, None), open_dem(None), TierTable.from_toml(DEFAULT_TIERS),
+                          progress=update)
+    grid.save(path)
+    return True
+
+
+def ensure_airports(db_url: str) -> int:
+    """Put the Hunan airport protection geofences into a store that has no geofences yet.
+
+    Parameters
+    ----------
+    db_url
+        The service database.
+
+    Returns
+    -------
+    int
+        Geofences added (0 when the store already had some).
+    """
+    from airgrid.airspace.airports import airport_zones
+    from airgrid.api.commands.grid import open_dem
+    from airgrid.api.routes.deps import StorePool
+
+    pool = StorePool(db_url, open_dem(None))
+    try:
+        store = pool.get()
+        if store.list_geofences():
+            return 0
+        zones = airport_zones()
+        for g in zones:
+            store.put_geofence(g)
+        return len(zones)
+    finally:
+        pool.close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to ``app``."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+        grid: Annotated[Path | None, typer.Option(help="Grid folder (default: var/grid-default, built if missing).")] = None,
+        db_url: Annotated[str | None, typer.Option(help="sqlite:///path or postgresql://... (default: var/airgrid.sqlite).")] = None,
+        log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+        airports: Annotated[bool, typer.Option(help="Seed an empty store with the Hunan airport geofences.")] = True,
+    ) -> None:
+        """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables."""
+        import uvicorn
+
+        from airgrid.api.settings import Settings
+
+        if grid is not None:
+            os.environ["AIRGRID_GRID_PATH"] = str(grid)
+        if db_url is not None:
+            os.environ["AIRGRID_DB_URL"] = db_url
+        settings = Settings()
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            metrics_dir = settings.var_dir / f"prometheus-{os.getpid()}"
+            metrics_dir.mkdir(parents=True, exist_ok=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # workers sum their metrics here
+        ensure_grid(settings.grid_path)
+        if airports and (n := ensure_airports(settings.db_url)):
+            typer.echo(f"airgrid: added {n} airport protection geofences to the empty store", err=True)
+        typer.echo(f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)", err=True)
+        uvicorn.run("airgrid.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level)

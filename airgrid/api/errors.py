@@ -1,0 +1,246 @@
+"""One error shape for the whole API: ``application/problem+json`` (RFC 9457).
+
+Every error answer is a :class:`~airgrid.api.schemas.Problem`: ``type``, ``title``,
+``status``, ``detail`` (what to fix), ``instance`` (the request path) and, for
+validation errors, an ``errors`` list. Domain errors become HTTP errors here and
+nowhere else:
+
+============================================  ======
+exception                                     status
+============================================  ======
+a conflict (:class:`ConflictError` family)    409
+``LookupError`` (unknown id, outside grid)    404
+``ValueError`` (every airgrid input error)    422
+:class:`LimitError` with its own status       413 / 422
+``TimeoutError`` (store busy)                 503
+request validation (pydantic)                 422
+anything else                                 500
+============================================  ======
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_PREFIX = "urn:airgrid:problem:"
+_SLUGS = {404: "not-found", 409: "conflict", 422: "invalid-input", 503: "busy"}
+
+
+class ApiError(Exception):
+    """Root of the errors the API layer raises itself."""
+
+
+class LimitError(ApiError, ValueError):
+    """A request exceeds a configured limit (vertices, area, route length, budget).
+
+    Parameters
+    ----------
+    detail
+        What was too large, the limit, and what to do instead.
+    status
+        HTTP status to answer (422 by default; 413 for sizes of the request itself).
+    """
+
+    def __init__(self, detail: str, status: int = 422) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+class ConflictError(ApiError):
+    """The request conflicts with the current state (409).
+
+    Parameters
+    ----------
+    detail
+        What conflicts and how to resolve it.
+    extra
+        Extension members added to the problem document (``conflicts``, ``fixes`` ...).
+    """
+
+    def __init__(self, detail: str, *, slug: str = "conflict", **extra: Any) -> None:
+        super().__init__(detail)
+        self.slug = slug
+        self.extra = extra
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the problem+json media type."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    slug: str | None = None,
+    errors: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    """Build a problem+json response.
+
+    Parameters
+    ----------
+    status
+        HTTP status code.
+    detail
+        Human-readable explanation telling the client what to fix.
+    instance
+        The request path the problem occurred at.
+    slug
+        Last part of the ``type`` URN; defaults to the status phrase.
+    errors
+        Per-field validation errors.
+    headers
+        Extra response headers (``WWW-Authenticate`` ...).
+    **extra
+        Extension members.
+
+    Returns
+    -------
+    ProblemResponse
+    """
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {
+        "type": _PREFIX + (slug or phrase.lower().replace(" ", "-").replace("'", "")),
+        "title": phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return ProblemResponse(jsonable_encoder(body), status_code=status, headers=headers)
+
+
+def status_for(exc: BaseException) -> int:
+    """HTTP status of a domain error (see the module table)."""
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, LimitError):
+        return exc.status
+    if isinstance(exc, LookupError):
+        return 404
+    if isinstance(exc, ValueError):
+        return 422
+    if isinstance(exc, TimeoutError):
+        return 503
+    return 500
+
+
+def _validation_items(exc: RequestValidationError) -> list[dict]:
+    items = []
+    for err in exc.errors():
+        items.append({
+            "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        })
+    return items
+
+
+async def _http_exception(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
+    items = _validation_items(exc)
+    first = items[0] if items else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"]) or "request"
+    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+    return problem(422, f"{where}: {first['msg']}{more}", instance=request.url.path,
+                   slug="validation-error", errors=items)
+
+
+async def _domain(request: Request, exc: Exception) -> ProblemResponse:
+    status = status_for(exc)
+    if status == 500:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem(500, "internal error; the server log has the details",
+                       instance=request.url.path)
+    extra = exc.extra if isinstance(exc, ConflictError) else {}
+    slug = exc.slug if isinstance(exc, ConflictError) else \
+        "limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status)
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return problem(status, str(exc) or type(exc).__name__, instance=request.url.path, slug=slug,
+                   headers=headers, **extra)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the one problem+json handler family on ``app``."""
+    app.add_exception_handler(StarletteHTTPException, _http_exception)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    for cls in (ConflictError, LookupError, ValueError, TimeoutError, Exception):
+        app.add_exception_handler(cls, _domain)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies larger than ``max_bytes`` with 413 problem+json.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read;
+    a body streamed without one is counted as it arrives and refused as soon as it
+    passes the limit, so an oversized upload never reaches a handler in full.
+
+    Parameters
+    ----------
+    app
+        The wrapped ASGI app.
+    max_bytes
+        Largest accepted body.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self, scope: Scope) -> ProblemResponse:
+        return problem(413, f"request body exceeds {self.max_bytes} bytes; send less data per request",
+                       instance=scope.get("path"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: MutableMapping[bytes, bytes] = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                await problem(400, "Content-Length must be an integer",
+                              instance=scope.get("path"))(scope, receive, send)
+                return
+            if too_big:
+                await self._too_large(scope)(scope, receive, send)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise StarletteHTTPException(
+                        413, f"request body exceeds {self.max_bytes} bytes; send less data per request")
+            return message
+
+        await self.app(scope, counted, send)
+

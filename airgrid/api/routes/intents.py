@@ -1,0 +1,200 @@
+"""Flight intents: submit (201 accepted / 409 with every conflict and fixes), read, life cycle.
+
+Who may do what:
+
+============  ======================  ==========================  ======================
+role          submit                  read / list                 activate, end / cancel
+============  ======================  ==========================  ======================
+operator      yes (priority <= 40)    own only                    own / own
+planner       yes (priority <= 40)    own only                    own / own
+regulator     no                      all                         no / any
+admin         yes (any priority)      all                         any / any
+============  ======================  ==========================  ======================
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query, status
+
+from airgrid.airspace.errors import DuplicateIntentError, StateTransitionError
+from airgrid.airspace.intents import FlightIntent, IntentRequest, Priority
+from airgrid.airspace.store import Decision
+from airgrid.airspace.volumes import Volume4D
+from airgrid.api.auth import Principal, Role
+from airgrid.api.errors import ConflictError, LimitError
+from airgrid.api.routes.deps import V1, FlyerDep, PrincipalDep, ServicesDep
+from airgrid.api.schemas import (
+    CancelCreate,
+    ConflictPublic,
+    FixPublic,
+    GeofenceConflictPublic,
+    GridConflictPublic,
+    IntentAccepted,
+    IntentConflictProblem,
+    IntentCreate,
+    IntentList,
+    IntentPublic,
+    PolygonGeometry,
+    VolumeModel,
+    error_responses,
+)
+from airgrid.api.settings import Settings
+
+router = APIRouter(prefix=f"{V1}/intents", tags=["intents"], responses=error_responses(401, 422))
+
+_OVERSEERS = frozenset({Role.REGULATOR, Role.ADMIN})
+_STATE_ERRORS = {**error_responses(403, 404, 409)}
+
+
+def _utc(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def intent_public(fi: FlightIntent) -> IntentPublic:
+    """The public form of a stored intent."""
+    return IntentPublic(
+        id=fi.id, operator=fi.operator, priority=fi.priority, tier=fi.tier, state=fi.state.value,
+        preempted_by=fi.preempted_by, reason=fi.reason,
+        start=_utc(min(v.t_start for v in fi.volumes)), end=_utc(max(v.t_end for v in fi.volumes)),
+        created_at=_utc(fi.created_at), updated_at=_utc(fi.updated_at),
+        volumes=[VolumeModel(footprint=PolygonGeometry.from_shapely(v.footprint), floor_m=v.floor_m,
+                             ceiling_m=v.ceiling_m, start=_utc(v.t_start), end=_utc(v.t_end))
+                 for v in fi.volumes])
+
+
+def _request(body: IntentCreate, me: Principal, lim: Settings) -> IntentRequest:
+    if (body.route is None) == (not body.volumes):
+        raise ValueError("give exactly one of 'volumes' and 'route'")
+    verts = sum(v.footprint.n_vertices for v in body.volumes)
+    if verts > 10 * lim.max_polygon_vertices:
+        raise LimitError(f"the volumes have {verts} vertices in all, the limit is {10 * lim.max_polygon_vertices}")
+    if body.route is not None and len(body.route.waypoints) > lim.max_track_points:
+        raise LimitError(f"{len(body.route.waypoints)} waypoints, the limit is {lim.max_track_points}")
+    if body.route is not None:
+        r = body.route
+        return IntentRequest.from_route(
+            me.name, body.priority, body.tier,
+            [(p.lat, p.lon, p.alt_m, p.time.timestamp()) for p in r.waypoints],
+            half_width_m=r.half_width_m, half_height_m=r.half_height_m, max_piece_m=r.max_piece_m,
+            time_margin_s=r.time_margin_s, intent_id=body.intent_id)
+    vols = tuple(Volume4D(v.footprint.to_shapely(), v.floor_m, v.ceiling_m, v.start.timestamp(),
+                          v.end.timestamp()) for v in body.volumes)
+    return IntentRequest(me.name, body.priority, body.tier, vols, body.intent_id)
+
+
+def _refusal(decision: Decision) -> ConflictError:
+    n_int = len({c.other_id for c in decision.conflicts} | {g.other_id for g in decision.grid_conflicts})
+    n_geo = len({g.geofence_id for g in decision.geofence_conflicts})
+    fixes = [FixPublic(kind=p.kind, shift_s=p.shift_s, offset_m=p.offset_m, description=p.description)
+             for p in decision.proposals]
+    hint = "apply a proposed fix and resubmit" if fixes else "no free departure delay or altitude was found"
+    return ConflictError(
+        f"the intent conflicts with {n_int} intent(s) and {n_geo} geofence(s); {hint}",
+        slug="intent-conflict",
+        conflicts=[ConflictPublic(
+            other_id=c.other_id, other_operator=c.other_operator, other_priority=c.other_priority,
+            other_state=c.other_state.value, volume=c.volume, other_volume=c.other_volume, lon=c.lon,
+            lat=c.lat, floor_m=c.floor_m, ceiling_m=c.ceiling_m, start=_utc(c.t_start), end=_utc(c.t_end),
+            distance_m=c.distance_m,
+            minima={"lateral_m": c.minima.lateral_m, "vertical_m": c.minima.vertical_m,
+                    "seconds": c.minima.seconds},
+            preemptable=c.preemptable) for c in decision.conflicts],
+        grid_conflicts=[GridConflictPublic(other_id=g.other_id, cell=g.cell, layer=g.layer, slot=g.slot,
+                                           preemptable=g.preemptable) for g in decision.grid_conflicts],
+        geofence_conflicts=[GeofenceConflictPublic(
+            geofence_id=g.geofence_id, name=g.name, volume=g.volume, lon=g.lon, lat=g.lat, floor_m=g.floor_m,
+            ceiling_m=g.ceiling_m, intervals=[(_utc(a), _utc(b)) for a, b in g.intervals])
+            for g in decision.geofence_conflicts],
+        fixes=fixes)
+
+
+@router.post("", response_model=IntentAccepted, status_code=status.HTTP_201_CREATED, summary="Submit an intent",
+             responses={403: error_responses(403)[403], 409: {
+                 "model": IntentConflictProblem,
+                 "description": "Refused: every conflict with intents and geofences, and proposed fixes."},
+                 413: error_responses(413)[413]})
+def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> IntentAccepted:
+    """Accept the intent if it conflicts with nothing that holds airspace (201), else 409.
+
+    Acceptance is one transaction serialised against every writer on the same
+    voxel x time-slot keys, so two accepted intents never conflict, also under
+    concurrent submissions.
+    """
+    if body.priority > Priority.MEDICAL and me.role is not Role.ADMIN:
+        raise HTTPException(403, f"priority {body.priority} is above {int(Priority.MEDICAL)} (medical); "
+                                 "only an admin key may submit it")
+    request = _request(body, me, services.settings)
+    try:
+        decision = services.stores.get().submit(request, preempt=body.preempt)
+    except DuplicateIntentError as exc:
+        raise ConflictError(str(exc)) from None
+    if not decision.accepted:
+        raise _refusal(decision)
+    pub = intent_public(decision.intent)
+    return IntentAccepted(**pub.model_dump(), preempted=[p.id for p in decision.preempted])
+
+
+def _owned(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]) -> FlightIntent:
+    """The intent, if ``me`` owns it or has one of ``allowed`` roles (404 / 403 otherwise)."""
+    fi = services.stores.get().get(intent_id)
+    if fi.operator != me.name and me.role not in allowed:
+        raise HTTPException(403, f"intent {intent_id} belongs to another operator")
+    return fi
+
+
+@router.get("", response_model=IntentList, summary="List intents", responses=error_responses(403))
+def list_intents(
+    services: ServicesDep, me: PrincipalDep,
+    state: Annotated[Literal["accepted", "activated", "ended", "cancelled"] | None, Query()] = None,
+    operator: Annotated[str | None, Query(description="Regulators and admins: one operator's intents.")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+) -> IntentList:
+    """Operators and planners see their own intents; regulators and admins every intent."""
+    if me.role not in _OVERSEERS:
+        if operator is not None and operator != me.name:
+            raise HTTPException(403, "operators and planners may list only their own intents")
+        operator = me.name
+    found = services.stores.get().list_intents(state=state, operator=operator, limit=limit)
+    return IntentList(intents=[intent_public(fi) for fi in found])
+
+
+@router.get("/{intent_id}", response_model=IntentPublic, summary="One intent", responses=error_responses(403, 404))
+def get_intent(services: ServicesDep, me: PrincipalDep, intent_id: str) -> IntentPublic:
+    """The intent (its owner, regulators and admins)."""
+    return intent_public(_owned(services, me, intent_id, _OVERSEERS))
+
+
+def _transition(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role],
+                action: str, reason: str = "") -> IntentPublic:
+    _owned(services, me, intent_id, allowed)
+    store = services.stores.get()
+    try:
+        fi = store.cancel(intent_id, reason) if action == "cancel" else getattr(store, action)(intent_id)
+    except StateTransitionError as exc:
+        raise ConflictError(str(exc)) from None
+    return intent_public(fi)
+
+
+@router.post("/{intent_id}/activate", response_model=IntentPublic, summary="Activate (the flight started)",
+             responses=_STATE_ERRORS)
+def activate(services: ServicesDep, me: PrincipalDep, intent_id: str) -> IntentPublic:
+    """accepted -> activated (owner or admin); 409 from any other state."""
+    return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "activate")
+
+
+@router.post("/{intent_id}/end", response_model=IntentPublic, summary="End (the flight landed)",
+             responses=_STATE_ERRORS)
+def end(services: ServicesDep, me: PrincipalDep, intent_id: str) -> IntentPublic:
+    """activated -> ended, releasing the airspace (owner or admin); 409 from any other state."""
+    return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "end")
+
+
+@router.post("/{intent_id}/cancel", response_model=IntentPublic, summary="Cancel",
+             responses=_STATE_ERRORS)
+def cancel(services: ServicesDep, me: PrincipalDep, intent_id: str,
+           body: Annotated[CancelCreate | None, Body(examples=[{"reason": "weather"}])] = None) -> IntentPublic:
+    """accepted/activated -> cancelled, releasing the airspace (owner, regulator or admin)."""
+    return _transition(services, me, intent_id, _OVERSEERS, "cancel", body.reason if body else "")

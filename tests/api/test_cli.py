@@ -1,0 +1,54 @@
+"""The ``airgrid keys`` and ``airgrid serve`` commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from airgrid.api.app import load_services
+from airgrid.api.auth import Database, KeyStore, Role
+from airgrid.api.cli import main
+from airgrid.api.commands.common import BadInput
+from airgrid.api.commands.serve import ensure_airports, ensure_grid
+
+
+def test_keys_create_prints_a_working_token_once(settings, capsys):
+    assert main(["keys", "create", "--role", "planner", "--name", "atlas", "--db-url", settings.db_url]) == 0
+    out, err = capsys.readouterr()
+    token = out.strip()
+    assert token.startswith("agk_") and "not kept" in err
+    db = Database(settings.db_url)
+    principal = KeyStore(db).authenticate(token)
+    assert principal.name == "atlas" and principal.role is Role.PLANNER
+    assert main(["keys", "list", "--db-url", settings.db_url]) == 0
+    listed = capsys.readouterr().out
+    assert "atlas" in listed and token not in listed
+    assert main(["keys", "revoke", principal.key_id, "--db-url", settings.db_url]) == 0
+    assert KeyStore(db).authenticate(token) is None
+    db.close()
+
+
+def test_keys_create_rejects_unknown_role(settings, capsys):
+    assert main(["keys", "create", "--role", "pilot", "--name", "x", "--db-url", settings.db_url]) == 2
+    assert "unknown role" in capsys.readouterr().err
+
+
+def test_serve_runs_uvicorn_on_loopback_with_the_factory(grid_dir, settings, monkeypatch):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setenv("AIRGRID_GRID_PATH", "unused")
+    monkeypatch.setenv("AIRGRID_DB_URL", "unused")
+    assert main(["serve", "--grid", str(grid_dir), "--db-url", settings.db_url]) == 0
+    (args, kwargs), = calls
+    assert args == ("airgrid.api.app:create_app",)
+    assert kwargs["factory"] is True and kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8000
+    ids = [g.identifier for g in load_services(settings).stores.get().list_geofences()]
+    assert "ZGHA-AP" in ids and "ZGCS-AP" in ids
+    assert ensure_airports(settings.db_url) == 0  # never twice
+
+
+def test_ensure_grid_builds_only_the_default(grid_dir, tmp_path):
+    assert ensure_grid(grid_dir) is False
+    with pytest.raises(BadInput, match="airgrid build --out"):
+        ensure_grid(tmp_path / "elsewhere")

@@ -1,0 +1,158 @@
+"""Grid and terrain endpoints: tiers, voxel lookup, voxels of an area, elevation, profile."""
+
+from __future__ import annotations
+
+import itertools
+
+import h3
+import shapely
+from shapely.geometry import shape
+
+from airgrid.airspace import Grid
+
+
+def test_tiers_match_the_loaded_grid(client, auth, services):
+    r = client.get("/v1/grid/tiers", headers=auth["operator"])
+    assert r.status_code == 200
+    body = r.json()
+    assert [t["name"] for t in body["tiers"]] == ["T2", "T3", "T4"]
+    summary = services.grid.tier_summary()
+    assert [t["voxels"] for t in body["tiers"]] == [row["voxels"] for row in summary]
+    assert body["clearance_m"] == services.grid.tiers.clearance_m
+
+
+def test_voxel_at_point_is_the_one_that_contains_it(client, auth, services):
+    grid: Grid = services.grid
+    loc_alt = 900.0
+    r = client.get("/v1/grid/voxel", params={"lon": 112.97, "lat": 28.2, "alt_m": loc_alt}, headers=auth["planner"])
+    assert r.status_code == 200
+    body = r.json()
+    vox = body["voxel"]
+    assert vox is not None and body["usable"] is True and body["reason"] == ""
+    assert vox["floor_m"] <= loc_alt < vox["ceiling_m"]
+    assert vox["cell"] == h3.latlng_to_cell(28.2, 112.97, grid.tiers[grid.tiers.index(vox["tier"])].resolution)
+    assert grid.parse_voxel_id(vox["id"]) >= 0
+
+
+def test_voxel_below_lowest_tier_answers_reason(client, auth):
+    r = client.get("/v1/grid/voxel", params={"lon": 112.97, "lat": 28.2, "alt_m": 100}, headers=auth["operator"])
+    assert r.status_code == 200
+    body = r.json()
+    assert body["voxel"] is None and body["usable"] is False
+    assert "below tier T2" in body["reason"]
+
+
+def test_voxel_outside_area_is_404_problem(client, auth):
+    r = client.get("/v1/grid/voxel", params={"lon": 110.0, "lat": 28.2, "alt_m": 700}, headers=auth["operator"])
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "outside the grid's area" in r.json()["detail"]
+
+
+def test_voxel_rejects_swapped_lat(client, auth):
+    r = client.get("/v1/grid/voxel", params={"lon": 28.2, "lat": 112.97, "alt_m": 700}, headers=auth["operator"])
+    assert r.status_code == 422
+    body = r.json()
+    assert body["errors"][0]["loc"] == ["query", "lat"]
+
+
+def test_voxels_of_an_area_are_hexagons_overlapping_it(client, auth, services):
+    bbox = (112.96, 28.18, 112.99, 28.21)
+    r = client.get("/v1/grid/voxels", params={"bbox": ",".join(map(str, bbox)), "tier": "T4"},
+                   headers=auth["operator"])
+    assert r.status_code == 200
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection" and fc["features"]
+    box = shapely.box(*bbox)
+    ids = set()
+    for f in fc["features"]:
+        poly = shape(f["geometry"])
+        assert poly.intersects(box)
+        assert poly.exterior.is_ccw  # RFC 7946 right-hand rule
+        assert f["properties"]["tier"] == "T4"
+        assert f["properties"]["floor_m"] < f["properties"]["ceiling_m"]
+        ids.add(f["id"])
+    # every layer of every overlapping T4 cell is there, nothing else
+    grid = services.grid
+    t = grid.tiers.index("T4")
+    sl = grid.tier_slice(t)
+    expected = set()
+    for ci in range(sl.start, sl.stop):
+        cell = h3.int_to_str(int(grid.cell_id[ci]))
+        hexagon = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
+        if hexagon.intersects(box):
+            expected |= {f"{cell}:{int(grid.cell_first_layer[ci]) + k}" for k in range(int(grid.cell_nlayers[ci]))}
+    assert ids == expected
+
+
+def test_voxels_over_the_voxel_limit_is_422(client, auth, services, monkeypatch):
+    monkeypatch.setattr(services.settings, "max_query_voxels", 500)
+    r = client.get("/v1/grid/voxels", params={"bbox": "112.92,28.12,112.97,28.17"}, headers=auth["operator"])
+    assert r.status_code == 422
+    assert r.json()["type"].endswith("limit-exceeded")
+    assert "narrow the bbox" in r.json()["detail"]
+
+
+def test_voxels_over_the_area_limit_is_422(client, auth):
+    r = client.get("/v1/grid/voxels", params={"bbox": "112,28,114,29"}, headers=auth["operator"])
+    assert r.status_code == 422
+    assert "km²" in r.json()["detail"]
+
+
+def test_voxels_bad_bbox(client, auth):
+    for bad in ("1,2,3", "113,28,112,29", "a,b,c,d"):
+        r = client.get("/v1/grid/voxels", params={"bbox": bad}, headers=auth["operator"])
+        assert r.status_code == 422, bad
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_voxels_unknown_tier_is_422(client, auth):
+    r = client.get("/v1/grid/voxels", params={"bbox": "112.96,28.18,112.97,28.19", "tier": "T9"},
+                   headers=auth["operator"])
+    assert r.status_code == 422
+    assert "T9" in r.json()["detail"]
+
+
+def test_elevation_matches_dem(client, auth, services):
+    r = client.get("/v1/grid/elevation", params={"lon": 112.97, "lat": 28.2}, headers=auth["operator"])
+    assert r.status_code == 200
+    assert abs(r.json()["elevation_m"] - float(services.dem.elevation(28.2, 112.97))) < 1e-9
+
+
+def test_elevation_outside_dem_is_422(client, auth):
+    r = client.get("/v1/grid/elevation", params={"lon": 100.0, "lat": 28.2}, headers=auth["operator"])
+    assert r.status_code == 422
+    assert "outside the DEM" in r.json()["detail"]
+
+
+def test_profile_samples_evenly_and_ends_on_the_line(client, auth, services):
+    line = [[112.93, 28.15], [112.96, 28.2], [113.02, 28.22]]
+    r = client.post("/v1/grid/profile", json={"line": {"type": "LineString", "coordinates": line}, "samples": 11},
+                    headers=auth["operator"])
+    assert r.status_code == 200
+    body = r.json()
+    pts = body["points"]
+    assert len(pts) == 11
+    assert pts[0]["distance_m"] == 0 and abs(pts[-1]["distance_m"] - body["length_m"]) < 1e-6
+    steps = [b["distance_m"] - a["distance_m"] for a, b in itertools.pairwise(pts)]
+    assert max(steps) - min(steps) < 1e-6
+    assert (pts[-1]["lon"], pts[-1]["lat"]) == tuple(line[-1])
+    for p in pts:
+        assert abs(p["elevation_m"] - float(services.dem.elevation(p["lat"], p["lon"]))) < 1e-6
+    assert body["max_elevation_m"] == max(p["elevation_m"] for p in pts)
+
+
+def test_profile_limits_and_bad_lines(client, auth):
+    h = auth["operator"]
+    too_many = client.post("/v1/grid/profile", headers=h, json={
+        "line": {"type": "LineString", "coordinates": [[112.93, 28.15], [113.0, 28.2]]}, "samples": 10_000})
+    assert too_many.status_code == 422 and "limit" in too_many.json()["detail"]
+    one_point = client.post("/v1/grid/profile", headers=h, json={
+        "line": {"type": "LineString", "coordinates": [[112.93, 28.15]]}})
+    assert one_point.status_code == 422
+    zero = client.post("/v1/grid/profile", headers=h, json={
+        "line": {"type": "LineString", "coordinates": [[112.93, 28.15], [112.93, 28.15]]}})
+    assert zero.status_code == 422 and "zero length" in zero.json()["detail"]
+    latlon = client.post("/v1/grid/profile", headers=h, json={
+        "line": {"type": "LineString", "coordinates": [[28.15, 112.93], [28.2, 113.0]]}})
+    assert latlon.status_code == 422 and "lon, lat" in latlon.json()["detail"]

@@ -1,0 +1,113 @@
+"""Route endpoints: single and multi-stop routes as GeoJSON, limits, geofence avoidance."""
+
+from __future__ import annotations
+
+import math
+
+from shapely.geometry import shape
+
+from tests.api.conftest import DEST, ORIGIN, fence
+
+
+def _pt(c):
+    return {"type": "Point", "coordinates": c}
+
+
+def test_single_route_is_a_3d_linestring_from_origin_to_destination(client, auth, services):
+    r = client.post("/v1/routes", json={"origin": _pt(ORIGIN), "destination": _pt(DEST)}, headers=auth["planner"])
+    assert r.status_code == 200, r.text
+    f = r.json()
+    assert f["type"] == "Feature" and f["geometry"]["type"] == "LineString"
+    coords = f["geometry"]["coordinates"]
+    assert coords[0] == ORIGIN and coords[-1] == DEST
+    assert all(len(c) == 3 for c in coords)
+    p = f["properties"]
+    assert p["status"] == "found" and p["length_m"] > 0 and p["time_s"] > 0
+    grid = services.grid
+    vox = [grid.parse_voxel_id(v) for v in p["voxels"]]
+    assert all(grid.usable()[v] for v in vox)
+    assert p["voxels"][0] == grid.voxel_id(grid.locate(ORIGIN[1], ORIGIN[0], ORIGIN[2]).voxel)
+    assert p["voxels"][-1] == grid.voxel_id(grid.locate(DEST[1], DEST[0], DEST[2]).voxel)
+    assert p["min_clearance_m"] >= grid.tiers.clearance_m
+
+
+def test_route_avoids_a_prohibited_geofence(client, auth):
+    body = {"origin": _pt(ORIGIN), "destination": _pt(DEST)}
+    before = client.post("/v1/routes", json=body, headers=auth["planner"]).json()
+    w = client.post("/v1/geofences", json=fence("BLOCK", 112.965, 28.165, 0.02), headers=auth["regulator"])
+    assert w.status_code == 201
+    after = client.post("/v1/routes", json=body, headers=auth["planner"])
+    assert after.status_code == 200
+    fp = shape(fence("BLOCK", 112.965, 28.165, 0.02)["geometry"])
+    assert shape(before["geometry"]).intersects(fp)
+    line = shape(after.json()["geometry"])
+    assert not line.intersects(fp)
+    assert after.json()["properties"]["length_m"] > before["properties"]["length_m"]
+
+
+def test_route_with_departure_ignores_geofence_inactive_then(client, auth):
+    f = fence("LATER", 112.965, 28.165, 0.02, valid_from="2030-01-01T00:00:00Z", valid_to="2030-01-02T00:00:00Z")
+    assert client.post("/v1/geofences", json=f, headers=auth["admin"]).status_code == 201
+    body = {"origin": _pt(ORIGIN), "destination": _pt(DEST), "departure": "2026-11-25T08:00:00Z"}
+    r = client.post("/v1/routes", json=body, headers=auth["operator"])
+    assert shape(r.json()["geometry"]).intersects(shape(f["geometry"]))
+    body["departure"] = "2030-01-01T01:00:00Z"
+    r = client.post("/v1/routes", json=body, headers=auth["operator"])
+    assert not shape(r.json()["geometry"]).intersects(shape(f["geometry"]))
+
+
+def test_multi_stop_route_visits_every_stop_and_returns(client, auth):
+    stops = [DEST, [112.97, 28.22, 1100.0], [112.92, 28.12, 1000.0]]
+    body = {"depot": _pt(ORIGIN), "stops": [_pt(s) for s in stops]}
+    r = client.post("/v1/routes/multi", json=body, headers=auth["planner"])
+    assert r.status_code == 200, r.text
+    fc = r.json()
+    props = fc["properties"]
+    assert sorted(props["order"]) == [0, 1, 2] and props["exact"] is True and props["legs"] == 4
+    seq = [-1, *props["order"], -1]
+    where = {-1: ORIGIN, **dict(enumerate(stops))}
+    for k, f in enumerate(fc["features"]):
+        p = f["properties"]
+        assert (p["leg"], p["from_stop"], p["to_stop"]) == (k, seq[k], seq[k + 1])
+        assert f["geometry"]["coordinates"][0] == where[seq[k]]
+        assert f["geometry"]["coordinates"][-1] == where[seq[k + 1]]
+    assert math.isclose(props["length_m"], sum(f["properties"]["length_m"] for f in fc["features"]))
+    one_way = client.post("/v1/routes/multi", json={**body, "return_to_depot": False}, headers=auth["planner"])
+    assert one_way.json()["properties"]["legs"] == 3
+
+
+def test_route_errors(client, auth, services, monkeypatch):
+    h = auth["planner"]
+    outside = client.post("/v1/routes", json={"origin": _pt([110.0, 28.0, 1000.0]), "destination": _pt(DEST)},
+                          headers=h)
+    assert outside.status_code == 404 and "outside" in outside.json()["detail"]
+    terrain = client.post("/v1/routes", json={"origin": _pt([112.95, 28.15, 300.0]), "destination": _pt(DEST)},
+                          headers=h)
+    assert terrain.status_code == 422 and "terrain" in terrain.json()["detail"]
+    no_alt = client.post("/v1/routes", json={"origin": _pt([112.95, 28.15]), "destination": _pt(DEST)}, headers=h)
+    assert no_alt.status_code == 422 and "alt_m" in no_alt.json()["detail"]
+    budget = client.post("/v1/routes", json={"origin": _pt(ORIGIN), "destination": _pt(DEST), "budget": 3},
+                         headers=h)
+    assert budget.status_code == 422 and budget.json()["type"].endswith("limit-exceeded")
+    over = client.post("/v1/routes", json={"origin": _pt(ORIGIN), "destination": _pt(DEST),
+                                           "budget": services.settings.search_budget + 1}, headers=h)
+    assert over.status_code == 422 and "search budget" in over.json()["detail"]
+    monkeypatch.setattr(services.settings, "max_route_km", 1.0)
+    far = client.post("/v1/routes", json={"origin": _pt(ORIGIN), "destination": _pt(DEST)}, headers=h)
+    assert far.status_code == 422 and "km" in far.json()["detail"]
+    monkeypatch.setattr(services.settings, "max_route_stops", 2)
+    many = client.post("/v1/routes/multi", json={"depot": _pt(ORIGIN), "stops": [_pt(DEST)] * 3}, headers=h)
+    assert many.status_code == 422 and "stops" in many.json()["detail"]
+
+
+def test_no_route_when_the_destination_is_walled_in(client, auth):
+    outer = [[112.96, 28.16], [113.06, 28.16], [113.06, 28.26], [112.96, 28.26], [112.96, 28.16]]
+    hole = [[112.985, 28.185], [113.015, 28.185], [113.015, 28.215], [112.985, 28.215], [112.985, 28.185]]
+    wall = {"type": "Polygon", "coordinates": [outer, hole]}
+    r = client.post("/v1/routes", json={"origin": _pt([112.92, 28.12, 1000.0]), "destination": _pt(DEST),
+                                        "no_go": [wall]}, headers=auth["planner"])
+    assert r.status_code == 422
+    assert "not connected" in r.json()["detail"]
+    tour = client.post("/v1/routes/multi", json={"depot": _pt([112.92, 28.12, 1000.0]), "stops": [_pt(DEST)],
+                                                 "no_go": [wall]}, headers=auth["planner"])
+    assert tour.status_code == 422 and "unreachable" in tour.json()["detail"]

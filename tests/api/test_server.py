@@ -1,0 +1,136 @@
+"""A real uvicorn server on 127.0.0.1: 32 concurrent clients submit overlapping intents.
+
+The intents form 16 groups of 6 mutually conflicting intents plus 32 intents that
+conflict with nothing. Exactly one intent per group and every lone intent must be
+accepted; every answer must be 201 or 409; the store must hold exactly the intents
+answered 201, each once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from airgrid.api.auth import Database, KeyStore
+from tests.api.conftest import volume
+
+GROUPS, PER_GROUP, LONE, CLIENTS = 16, 6, 32, 32
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def server(grid_dir: Path, tmp_path: Path):
+    """uvicorn with 2 workers on a random free port; yields (base URL, admin token, operator tokens)."""
+    db_url = f"sqlite:///{tmp_path / 'airgrid.sqlite'}"
+    db = Database(db_url)
+    keys = KeyStore(db)
+    admin = keys.create("admin", "admin")[0]
+    operators = [keys.create(f"op-{i}", "operator")[0] for i in range(CLIENTS)]
+    db.close()
+    port = _free_port()
+    prom = tmp_path / "prometheus"
+    prom.mkdir()
+    env = dict(os.environ, AIRGRID_GRID_PATH=str(grid_dir), AIRGRID_DB_URL=db_url, PROMETHEUS_MULTIPROC_DIR=str(prom))
+    with open(tmp_path / "uvicorn.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.app:create_app", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "2", "--log-level", "warning"],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None, (tmp_path / "uvicorn.log").read_text()
+                assert time.monotonic() < deadline, "server did not become ready"
+                time.sleep(0.2)
+            yield base, admin, operators
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _plan() -> list[tuple[str, dict]]:
+    """(intent id, body): groups overlap inside (same place, minutes apart), nothing overlaps across."""
+    out = []
+    for g in range(GROUPS):
+        for m in range(PER_GROUP):
+            start = f"2026-11-26T{g:02d}:{m:02d}:00Z"
+            end = f"2026-11-26T{g:02d}:{m + 20:02d}:00Z"
+            out.append((f"g{g}-m{m}", {"tier": "T2", "intent_id": f"g{g}-m{m}", "preempt": False,
+                                       "volumes": [volume(start=start, end=end)]}))
+    for k in range(LONE):
+        start, end = f"2026-11-27T{k % 24:02d}:00:00Z", f"2026-11-27T{k % 24:02d}:20:00Z"
+        out.append((f"lone-{k}", {"tier": "T2", "intent_id": f"lone-{k}", "preempt": False,
+                                  "volumes": [volume(112.91 + (k // 24) * 0.05, 28.11, start=start, end=end)]}))
+    return out
+
+
+def test_concurrent_submissions_accept_exactly_the_non_conflicting_set(server):
+    base, admin, operators = server
+    plan = _plan()
+    random.Random(5).shuffle(plan)
+    shares = [plan[i::CLIENTS] for i in range(CLIENTS)]
+    barrier = threading.Barrier(CLIENTS)
+
+    def client(i: int) -> list[tuple[str, int, dict]]:
+        results = []
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {operators[i]}"}, timeout=120) as c:
+            barrier.wait()
+            for ident, body in shares[i]:
+                r = c.post("/v1/intents", json=body)
+                results.append((ident, r.status_code, r.json()))
+        return results
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = [a for part in pool.map(client, range(CLIENTS)) for a in part]
+    assert len(answers) == len(plan)
+    assert {code for _, code, _ in answers} <= {201, 409}, [a for a in answers if a[1] not in (201, 409)]
+    accepted = {ident for ident, code, _ in answers if code == 201}
+    for g in range(GROUPS):
+        assert len([a for a in accepted if a.startswith(f"g{g}-")]) == 1, g
+    assert {f"lone-{k}" for k in range(LONE)} <= accepted
+    for ident, code, body in answers:
+        if code == 409:
+            winner = next(a for a in accepted if a.startswith(ident.split("-")[0] + "-"))
+            assert [c["other_id"] for c in body["conflicts"]] == [winner]
+    stored = httpx.get(f"{base}/v1/intents", params={"limit": 10_000},
+                       headers={"Authorization": f"Bearer {admin}"}).json()["intents"]
+    ids = [i["id"] for i in stored]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == accepted
+    assert all(i["state"] == "accepted" for i in stored)
+    metrics = httpx.get(f"{base}/v1/metrics").text  # summed over both workers
+    counts = {code: _sample(metrics, f'airgrid_http_requests_total{{method="POST",route="/v1/intents",status="{code}"}}')
+              for code in (201, 409)}
+    assert counts == {201: len(accepted), 409: len(plan) - len(accepted)}
+
+
+def _sample(text: str, name: str) -> float:
+    """The value of one sample in Prometheus text format (labels in any order)."""
+    want = name.split("{")[0], set(name[name.index("{") + 1:-1].split(","))
+    for line in text.splitlines():
+        if line.startswith(want[0] + "{"):
+            labels, value = line.rsplit(" ", 1)
+            if set(labels[labels.index("{") + 1:-1].split(",")) == want[1]:
+                return float(value)
+    return 0.0
