@@ -73,3 +73,20 @@ def test_route_multi_bad_file_exits_2(saved, tmp_path, capsys):
     bad.write_text("lat,lon\n28.1,abc\n28.2,113.0\n")
     assert main(["route-multi", str(bad), "--grid", str(saved)]) == 2
     assert main(["route-multi", str(tmp_path / "missing.csv"), "--grid", str(saved)]) == 2
+
+
+def test_prefer_corridors(saved, tmp_path, capsys):
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("name,lat,lon,kind,weight\nWest,28.13,112.93,hub,1\nEast,28.22,113.02,hub,1\n")
+    marked = tmp_path / "marked"
+    assert main(["corridors", "--nodes", str(nodes), "--grid", str(saved), "--tier", "T2", "--no-geofences",
+                 "--save-grid", str(marked), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["route", "28.13,112.93", "28.22,113.02", "--grid", str(marked), "--tiers", "T2",
+                 "--prefer-corridors"]) == 0
+    text = capsys.readouterr().out
+    share = int(text.split("voxels (")[1].split("%")[0])
+    assert "found" in text and share >= 50
+    # the plain grid has no corridors to prefer: a clear error, exit 2
+    assert main(["route", "28.13,112.93", "28.22,113.02", "--grid", str(saved), "--prefer-corridors"]) == 2
+    assert "no corridors" in capsys.readouterr().err

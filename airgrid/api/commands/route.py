@@ -8,12 +8,13 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import shapely
 import typer
 from rich.table import Table
 from shapely.geometry import shape
 
-from airgrid.airspace import Grid
+from airgrid.airspace import Grid, Status
 from airgrid.airspace.areas import DATA_DIR
 from airgrid.api.commands.common import DEFAULT_GRID, BadInput, console
 from airgrid.routing import (
@@ -26,6 +27,7 @@ from airgrid.routing import (
     plan_multi_stop,
     plan_route,
 )
+from airgrid.routing.corridors import clear_corridors, opposing_lane_mask
 
 PLACES = DATA_DIR / "hunan_places_geonames.csv"
 GraphCacheOpt = Annotated[Path | None, typer.Option(
@@ -143,9 +145,19 @@ def _write(out: Path | None, doc: dict) -> None:
         console.print(f"wrote {out}")
 
 
-def _load(grid: Path, cache: Path | None) -> RouteGraph:
-    """The grid's routing graph: from ``cache`` when it holds one for this grid, else built (and saved there)."""
+def _load(grid: Path, cache: Path | None, prefer_corridors: bool = False) -> RouteGraph:
+    """The grid's routing graph: from ``cache`` when it holds one for this grid, else built (and saved there).
+
+    Corridor marks (from ``airgrid corridors --save-grid``) give their cost discount
+    only with ``prefer_corridors``; otherwise they are cleared in memory first, so
+    ordinary routes are not drawn into corridors.
+    """
     g = Grid.load(grid)
+    has_corridors = bool(np.any(g.status & np.uint8(Status.CORRIDOR)))
+    if prefer_corridors and not has_corridors:
+        raise BadInput(f"grid {grid} has no corridors; make them with 'airgrid corridors --save-grid {grid}'")
+    if not prefer_corridors and has_corridors:
+        clear_corridors(g)
     if cache is not None:
         try:
             return RouteGraph.load(cache, g)
@@ -178,15 +190,23 @@ def register(app: typer.Typer) -> None:
         descent: Annotated[float, typer.Option(help="Descent speed, m/s.")] = 3.0,
         out: Annotated[Path | None, typer.Option(help="Write the route as GeoJSON here.")] = None,
         graph_cache: GraphCacheOpt = None,
+        prefer_corridors: Annotated[bool, typer.Option(
+            help="Use the grid's corridors (discounted, own-direction lane only); the grid must come from "
+                 "'airgrid corridors --save-grid'.")] = False,
     ) -> None:
         """Plan a route between two points and print its summary."""
         a, b = parse_place(origin), parse_place(dest)
-        graph = _load(grid, graph_cache)
+        graph = _load(grid, graph_cache, prefer_corridors)
+        lanes = opposing_lane_mask(graph.grid, *a, *b) if prefer_corridors else None
         r = plan_route(graph, _point(graph, a, alt, height), _point(graph, b, alt, height),
                        tiers=_tiers(tiers), min_height_m=min_height, max_height_m=max_height,
                        no_go=_no_go(no_go), max_range_m=None if max_range_km is None else max_range_km * 1000,
-                       budget=budget, cruise_mps=cruise, climb_mps=climb, descent_mps=descent)
+                       budget=budget, cruise_mps=cruise, climb_mps=climb, descent_mps=descent,
+                       blocked_mask=lanes)
         _summary(r, f"route {origin} -> {dest}")
+        if prefer_corridors and r.found:
+            inside = np.count_nonzero(graph.grid.status[r.voxels] & np.uint8(Status.CORRIDOR))
+            console.print(f"{inside} of {len(r.voxels)} voxels ({100 * inside / len(r.voxels):.0f}%) in corridors")
         _write(out, r.to_geojson())
 
     @app.command("route-multi")
