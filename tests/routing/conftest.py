@@ -8,6 +8,7 @@ import pytest
 from affine import Affine
 
 from airgrid.airspace import TierTable, area_from_bbox, build_grid
+from airgrid.airspace.geofence import Circle, Geofence, Limit, Reference, mark_geofences
 from airgrid.routing import build_graph
 from airgrid.terrain import Dem
 from tests.conftest import write_tif
@@ -29,6 +30,27 @@ def gen_grid(tmp_path_factory):
                      Affine(0.1 / n, 0, 112.9, 0, -0.1 / n, 28.2))
     dem = Dem.open(path)
     return build_grid(area_from_bbox(112.92, 28.12, 112.98, 28.18), dem, TierTable().select(["T1", "T2"]))
+
+
+#: A prohibited circle (2.5 km) across the rolling terrain's west-east line at lat 28.155.
+ROLLING_FENCE = Geofence("TEST-P", Limit(0.0, Reference.AGL), Limit(1000.0, Reference.AGL),
+                         circle=Circle(113.0, 28.155, 2500.0))
+
+
+def rolling_grid(tmp_path_factory):
+    """T2+T3 over ~19 x 13 km of generated rolling terrain with :data:`ROLLING_FENCE` marked.
+
+    A fresh grid per call: corridor tests write marks into it.
+    """
+    n = 300
+    x = np.linspace(0, 1, n)
+    xx, yy = np.meshgrid(x, x)
+    z = 80 + 60 * np.sin(6 * xx) * np.cos(4 * yy) + 300 * np.exp(-((xx - 0.3) ** 2 + (yy - 0.6) ** 2) / 0.005)
+    path = write_tif(tmp_path_factory.mktemp("dem") / "rolling.tif", z,
+                     Affine(0.25 / n, 0, 112.88, 0, -0.2 / n, 28.26))
+    grid = build_grid(area_from_bbox(112.9, 28.1, 113.1, 28.22), Dem.open(path), TierTable().select(["T2", "T3"]))
+    mark_geofences(grid, [ROLLING_FENCE])
+    return grid
 
 
 @pytest.fixture(scope="session")

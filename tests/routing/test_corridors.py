@@ -8,11 +8,9 @@ import math
 import numpy as np
 import pytest
 import shapely
-from affine import Affine
 from h3.api import basic_int as h3i
 
-from airgrid.airspace import BLOCKING, Status, TierTable, area_from_bbox, build_grid
-from airgrid.airspace.geofence import Circle, Geofence, Limit, Reference, mark_geofences
+from airgrid.airspace import BLOCKING, Status
 from airgrid.routing.corridors import (
     band_voxels,
     bearing_deg,
@@ -28,14 +26,11 @@ from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import build_graph
 from airgrid.routing.nodes import make_node
 from airgrid.routing.search import plan_route
-from airgrid.terrain import Dem
-from tests.conftest import write_tif
+from tests.routing.conftest import ROLLING_FENCE as FENCE
+from tests.routing.conftest import rolling_grid
 
 WEST = make_node("w", "West", 28.15, 112.92, "hub")
 EAST = make_node("e", "East", 28.16, 113.08, "hub")
-#: A prohibited circle (2.5 km) on the straight line between WEST and EAST.
-FENCE = Geofence("TEST-P", Limit(0.0, Reference.AGL), Limit(1000.0, Reference.AGL),
-                 circle=Circle(113.0, 28.155, 2500.0))
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +39,7 @@ def corridor_grid(tmp_path_factory):
 
     Module-owned (corridor marks are written into it).
     """
-    n = 300
-    x = np.linspace(0, 1, n)
-    xx, yy = np.meshgrid(x, x)
-    z = 80 + 60 * np.sin(6 * xx) * np.cos(4 * yy) + 300 * np.exp(-((xx - 0.3) ** 2 + (yy - 0.6) ** 2) / 0.005)
-    path = write_tif(tmp_path_factory.mktemp("dem") / "rolling.tif", z,
-                     Affine(0.25 / n, 0, 112.88, 0, -0.2 / n, 28.26))
-    grid = build_grid(area_from_bbox(112.9, 28.1, 113.1, 28.22), Dem.open(path), TierTable().select(["T2", "T3"]))
-    mark_geofences(grid, [FENCE])
-    return grid
+    return rolling_grid(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

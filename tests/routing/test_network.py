@@ -13,11 +13,9 @@ import networkx as nx
 import numpy as np
 import pyogrio
 import pytest
-from affine import Affine
 from h3.api import basic_int as h3i
 
 from airgrid.airspace import BLOCKING, Status, TierTable, area_from_bbox, build_grid
-from airgrid.airspace.geofence import Circle, Geofence, Limit, Reference, mark_geofences
 from airgrid.routing.corridors import (
     clear_corridors,
     make_corridor,
@@ -39,11 +37,9 @@ from airgrid.routing.network import (
 from airgrid.routing.nodes import make_node
 from airgrid.routing.report import corridor_report, network_geojson, network_report
 from airgrid.routing.search import plan_route
-from airgrid.terrain import Dem
-from tests.conftest import write_tif
+from tests.routing.conftest import ROLLING_FENCE as FENCE
+from tests.routing.conftest import rolling_grid
 
-FENCE = Geofence("TEST-P", Limit(0.0, Reference.AGL), Limit(1000.0, Reference.AGL),
-                 circle=Circle(113.0, 28.155, 2500.0))
 NODES = [make_node(f"n{i}", f"N{i}", la, lo, "hub" if i < 2 else "depot", 1000 * (i + 1))
          for i, (la, lo) in enumerate([(28.12, 112.92), (28.20, 112.93), (28.112, 113.0), (28.205, 113.0),
                                        (28.12, 113.08), (28.19, 113.085)])]
@@ -58,15 +54,7 @@ def _angle(a: float, b: float) -> float:
 @pytest.fixture(scope="module")
 def net_grid(tmp_path_factory):
     """T2+T3 over ~19 x 13 km of generated rolling terrain with a prohibited circle (module-owned)."""
-    n = 300
-    x = np.linspace(0, 1, n)
-    xx, yy = np.meshgrid(x, x)
-    z = 80 + 60 * np.sin(6 * xx) * np.cos(4 * yy) + 300 * np.exp(-((xx - 0.3) ** 2 + (yy - 0.6) ** 2) / 0.005)
-    path = write_tif(tmp_path_factory.mktemp("dem") / "rolling.tif", z,
-                     Affine(0.25 / n, 0, 112.88, 0, -0.2 / n, 28.26))
-    grid = build_grid(area_from_bbox(112.9, 28.1, 113.1, 28.22), Dem.open(path), TierTable().select(["T2", "T3"]))
-    mark_geofences(grid, [FENCE])
-    return grid
+    return rolling_grid(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
