@@ -289,7 +289,8 @@ def to_posix(t: float | datetime) -> float:
     return float(t)
 
 
-def _merge(ivs: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def merge_intervals(ivs: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Union of closed intervals as sorted, disjoint intervals (touching ones join)."""
     out: list[tuple[float, float]] = []
     for s, e in sorted(ivs):
         if out and s <= out[-1][1]:
@@ -386,7 +387,7 @@ class Validity:
                 if s <= e:
                     ivs.append((s, e))
             d += timedelta(days=1)
-        return _merge(ivs)
+        return merge_intervals(ivs)
 
     def is_active(self, t: float | datetime) -> bool:
         """Whether ``t`` lies in an active interval (ends included)."""

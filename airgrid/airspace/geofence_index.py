@@ -49,6 +49,7 @@ from airgrid.airspace.geofence import (
     EARTH_GROUND_MIN_M,
     Geofence,
     Reference,
+    merge_intervals,
     to_posix,
 )
 from airgrid.airspace.volumes import Volume4D
@@ -637,17 +638,7 @@ def _line_stretches(inter: shapely.Geometry, a: list[float], b: list[float]) -> 
         xy = shapely.get_coordinates(part)
         s = ((xy[:, 0] - ax) * dx + (xy[:, 1] - ay) * dy) / d2
         out.append((float(np.clip(s.min(), 0, 1)), float(np.clip(s.max(), 0, 1))))
-    return _merge_stretches(out)
-
-
-def _merge_stretches(ivs: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for s, e in sorted(ivs):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
+    return merge_intervals(out)
 
 
 def _linear_within(v0: float, v1: float, lo: float, hi: float) -> list[tuple[float, float]]:
@@ -668,7 +659,7 @@ def _intersect(x: list[tuple[float, float]], y: list[tuple[float, float]]) -> li
             s, e = max(a0, b0), min(a1, b1)
             if s <= e:
                 out.append((s, e))
-    return _merge_stretches(out)
+    return merge_intervals(out)
 
 
 __all__ = ["GeofenceIndex", "TrackHit", "TrackPoint", "VolumeHit", "bins_ground"]

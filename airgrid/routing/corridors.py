@@ -75,6 +75,7 @@ from airgrid.routing.search import (
     constraint_mask,
     graph_for,
     router_for,
+    string_pull,
 )
 
 #: Default search radius (H3 rings) for a node's access cell; at res 9 (cell spacing
@@ -576,27 +577,7 @@ def centreline_points(grid: Grid, corridor: Corridor) -> np.ndarray:
     def visible(i: int, j: int) -> bool:
         return bool(poly.covers(shapely.LineString([(ll[i, 1], ll[i, 0]), (ll[j, 1], ll[j, 0])])))
 
-    n = len(cl)
-    keep = [0]
-    i = 0
-    while i < n - 1:
-        best, k, fail = i + 1, 2, -1
-        while best < n - 1:
-            j = min(i + k, n - 1)
-            if visible(i, j):
-                best, k = j, k * 2
-            else:
-                fail = j
-                break
-        if fail > 0:
-            lo, hi = best, fail
-            while hi - lo > 1:
-                m = (lo + hi) // 2
-                lo, hi = (m, hi) if visible(i, m) else (lo, m)
-            best = lo
-        keep.append(best)
-        i = best
-    idx = np.array(keep, np.int64)
+    idx = string_pull(len(cl), visible)
     cells = cl[idx]
     th = grid.tiers[corridor.tier].thickness_m
     nl = np.asarray(grid.cell_nlayers, np.int64)[cells]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -623,17 +623,45 @@ def smooth(graph: RouteGraph, path: np.ndarray, blocked: np.ndarray, origin: tup
     if dest is not None:
         pts = np.vstack([pts, np.asarray(dest, np.float64)[None, :]])
         path = np.concatenate([path, path[-1:]])
-    n = len(pts)
     tiers = grid.tier[path].astype(np.int64)
+    idx = string_pull(len(pts), lambda i, j: _clear(graph, blocked, pts[i], pts[j], tiers[i], tiers[j]))
+    return pts[idx], path[idx]
+
+
+def string_pull(n: int, visible: Callable[[int, int], bool]) -> np.ndarray:
+    """Indices kept when pruning a polyline of ``n`` points by line of sight.
+
+    From each kept point ``i`` the next kept point is a farthest ``j`` with
+    ``visible(i, j)``, found by galloping (``i+2, i+4, ...``) and then bisecting
+    between the last visible and the first blocked index. ``i -> i+1`` is always
+    taken as visible, so the result is never empty and ends at ``n - 1``.
+
+    Parameters
+    ----------
+    n
+        Number of points.
+    visible
+        Whether the straight segment between two point indices is clear.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 indices, starting at 0 and ending at ``n - 1``.
+
+    Notes
+    -----
+    Galloping plus bisection assumes visibility is roughly monotone along the path
+    (true for paths that leave a region once); a non-monotone case only keeps more
+    points, never an invisible segment, since every kept segment was tested.
+    """
     keep = [0]
     i = 0
     while i < n - 1:
         best, k, fail = i + 1, 2, -1
         while best < n - 1:
             j = min(i + k, n - 1)
-            if _clear(graph, blocked, pts[i], pts[j], tiers[i], tiers[j]):
-                best = j
-                k *= 2
+            if visible(i, j):
+                best, k = j, k * 2
             else:
                 fail = j
                 break
@@ -641,15 +669,11 @@ def smooth(graph: RouteGraph, path: np.ndarray, blocked: np.ndarray, origin: tup
             lo, hi = best, fail
             while hi - lo > 1:
                 m = (lo + hi) // 2
-                if _clear(graph, blocked, pts[i], pts[m], tiers[i], tiers[m]):
-                    lo = m
-                else:
-                    hi = m
+                lo, hi = (m, hi) if visible(i, m) else (lo, m)
             best = lo
         keep.append(best)
         i = best
-    idx = np.array(keep, np.int64)
-    return pts[idx], path[idx]
+    return np.array(keep, np.int64)
 
 
 def _finish(graph: RouteGraph, route: Route, blocked: np.ndarray, origin: tuple | None, dest: tuple | None,
