@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +18,6 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from airgrid.airspace.errors import AreaError
-from airgrid.terrain import cell_vertices_lonlat
 
 #: data/ folder of the checkout (the embedded defaults).
 DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[2] / "data"))
@@ -177,7 +175,13 @@ def _cover_part(args: tuple[dict, int, bool]) -> tuple[np.ndarray, tuple | None]
     geo, res, with_vertices = args
     cells = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(geo), res, contain="overlap")
     ids = np.sort(np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells)))
-    return ids, (cell_vertices_lonlat(ids) if with_vertices else None)
+    if not with_vertices:
+        return ids, None
+    # imported here: the terrain package (rasterio, pyproj) is needed for vertices only,
+    # not to cover an area (route no-go areas) nor to load a saved grid
+    from airgrid.terrain import cell_vertices_lonlat
+
+    return ids, cell_vertices_lonlat(ids)
 
 
 def cover_cells(area: Area, resolution: int, *, workers: int | None = None) -> np.ndarray:
@@ -230,6 +234,8 @@ def cover_with_vertices(
     strips = [area.geometry.intersection(shapely.box(edges[i], s - 1, edges[i + 1], n + 1))
               for i in range(k)]
     jobs = [(mapping(g), resolution, vertices) for g in strips if not g.is_empty and g.area > 0]
+    from concurrent.futures import ProcessPoolExecutor  # only large areas use processes
+
     with ProcessPoolExecutor(nproc) as pool:
         parts = list(pool.map(_cover_part, jobs))
     if not parts:

@@ -20,20 +20,22 @@ import logging
 import math
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntFlag
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import h3
 import numpy as np
-import shapely
 
-from airgrid.airspace.areas import Area, _cell_area_deg2, cover_with_vertices
 from airgrid.airspace.errors import AreaTooLargeError, GridFileError, OutsideGridError, VoxelIdError
 from airgrid.airspace.h3index import parent_of, resolution_of
 from airgrid.airspace.tiers import TierTable, tier_layers
-from airgrid.terrain import Dem, Obstacles, band_ground, cell_ground
+
+if TYPE_CHECKING:  # build-time only: terrain (rasterio, pyproj) and areas are imported by build_grid
+    from airgrid.airspace.areas import Area
+    from airgrid.terrain import Dem, Obstacles
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +290,7 @@ class Grid:
         return path
 
     @classmethod
-    def load(cls, path: str | Path, *, mmap: bool = True) -> "Grid":
+    def load(cls, path: str | Path, *, mmap: bool = True) -> Grid:
         """Load a saved grid; columns are memory-mapped read-only (status is copied, writable).
 
         Raises
@@ -475,6 +477,13 @@ def build_grid(
     * Voxels: the layers of :func:`tier_layers`; status ``TERRAIN`` where the floor is
       below ``ground + clearance``.
     """
+    # imported here, not at module level: loading a saved grid (the routing cold path)
+    # needs neither the terrain package (rasterio, pyproj) nor shapely
+    import shapely
+
+    from airgrid.airspace.areas import _cell_area_deg2, cover_with_vertices
+    from airgrid.terrain import band_ground, cell_ground
+
     tiers = tiers or TierTable()
     report = progress or (lambda step, frac: None)
     t0 = time.perf_counter()
