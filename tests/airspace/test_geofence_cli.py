@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from airgrid.airspace.geofence_io import from_ed269, from_geojson
+from airgrid.airspace.geofence_io import detect_format, from_ed269, from_ed318, from_geojson
 from airgrid.api.cli import main
 
 
@@ -33,3 +33,26 @@ def test_bad_files_exit_2(tmp_path, capsys):
     assert "restriction" in capsys.readouterr().err
     assert main(["geofences", "import", str(tmp_path / "missing.json")]) == 2
     assert main(["geofences", "check", "28.19", "113.22", "300", "--time", "2025-01-01T00:00:00"]) == 2
+
+
+def test_ed318_export_import_and_detection(tmp_path, capsys):
+    e318 = tmp_path / "zones318.json"
+    assert main(["geofences", "export", "--format", "ed318", "--out", str(e318)]) == 0
+    zones = from_ed318(e318)
+    assert len(zones) == 12 and detect_format(json.loads(e318.read_text())) == "ed318"
+    capsys.readouterr()
+    assert main(["geofences", "import", str(e318)]) == 0
+    assert "12 valid geofences" in capsys.readouterr().out
+    for fmt, reader in (("geojson", from_geojson), ("ed269", from_ed269)):
+        out = tmp_path / f"zones.{fmt}"
+        assert main(["geofences", "import", str(e318), "--format", fmt, "--out", str(out)]) == 0
+        assert reader(out) == zones
+        back = tmp_path / f"back-{fmt}.json"
+        assert main(["geofences", "import", str(out), "--format", "ed318", "--out", str(back)]) == 0
+        assert from_ed318(back) == zones
+    bad = json.loads(e318.read_text())
+    bad["features"][0]["geometry"]["layer"]["uom"] = "km"
+    e318.write_text(json.dumps(bad))
+    capsys.readouterr()
+    assert main(["geofences", "import", str(e318)]) == 2
+    assert "uom must be m or ft" in capsys.readouterr().err

@@ -76,7 +76,7 @@ def test_list_filters_by_bbox_time_and_category(client, auth):
     assert bad.status_code == 422 and "active_to" in bad.json()["detail"]
 
 
-def test_export_import_round_trip_geojson_and_ed269(client, auth):
+def test_export_import_round_trip_geojson_ed269_and_ed318(client, auth):
     h = auth["regulator"]
     client.post("/v1/geofences", json=fence("A", daily_periods=[{"days": ["MON"], "start": "07:00:00",
                                                                  "end": "19:00:00"}]), headers=h)
@@ -84,7 +84,11 @@ def test_export_import_round_trip_geojson_and_ed269(client, auth):
     gj = client.get("/v1/geofences/export/geojson", headers=h).json()
     ed = client.get("/v1/geofences/export/ed269", headers=h).json()
     assert [z["identifier"] for z in ed["UASZoneList"]] == ["A", "B"]
-    for kind, doc in (("geojson", gj), ("ed269", ed)):
+    ed318 = client.get("/v1/geofences/export/ed318", headers=auth["operator"]).json()
+    assert ed318["type"] == "FeatureCollection"
+    assert [f["properties"]["identifier"] for f in ed318["features"]] == ["A", "B"]
+    assert ed318["features"][1]["geometry"]["layer"]["lowerReference"] == "AGL"
+    for kind, doc in (("geojson", gj), ("ed269", ed), ("ed318", ed318)):
         for ident in ("A", "B"):
             client.delete(f"/v1/geofences/{ident}", headers=h)
         r = client.post(f"/v1/geofences/import/{kind}", json=doc, headers=h)
@@ -103,6 +107,41 @@ def test_import_rejects_malformed_documents_whole(client, auth):
     assert _ids(client.get("/v1/geofences", headers=h).json()) == []
     bad = client.post("/v1/geofences/import/ed269", json={"UASZoneList": [{"identifier": "X"}]}, headers=h)
     assert bad.status_code == 422
+
+
+def _ed318_zone(ident: str, **layer) -> dict:
+    return {"type": "Feature", "geometry": {
+        "type": "Point", "coordinates": [112.97, 28.17], "extent": {"subType": "Circle", "radius": 500},
+        "layer": {"lower": 0, "lowerReference": "AGL", "upper": 120, "upperReference": "AGL", "uom": "m", **layer}},
+        "properties": {"identifier": ident, "country": "CHN", "type": "PROHIBITED", "variant": "COMMON",
+                       "zoneAuthority": [{"purpose": "INFORMATION", "name": [{"text": "CAAC", "lang": "en"}]}]}}
+
+
+def test_ed318_import_is_whole_or_nothing_with_the_specific_fault(client, auth):
+    h = auth["regulator"]
+    doc = {"type": "FeatureCollection", "metadata": {}, "features": [_ed318_zone("OK"), _ed318_zone("BAD", lower=200)]}
+    r = client.post("/v1/geofences/import/ed318", json=doc, headers=h)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert "geozone 'BAD'" in r.json()["detail"] and "not below" in r.json()["detail"]
+    assert _ids(client.get("/v1/geofences", headers=h).json()) == []
+    wrong = client.post("/v1/geofences/import/ed318", json={"UASZoneList": []}, headers=h)
+    assert wrong.status_code == 422 and "FeatureCollection" in wrong.json()["detail"]
+    ok = client.post("/v1/geofences/import/ed318?mode=replace", json={**doc, "features": doc["features"][:1]},
+                     headers=h)
+    assert ok.status_code == 200 and ok.json()["created"] == ["OK"]
+    got = client.get("/v1/geofences/OK", headers=h).json()["properties"]
+    assert (got["authority"], got["upper_m"], got["upper_reference"]) == ("CAAC", 120, "AGL")
+
+
+def test_ed318_endpoints_need_the_right_role_and_respect_the_body_limit(client, auth, settings):
+    doc = {"type": "FeatureCollection", "features": [_ed318_zone("Z")]}
+    assert client.get("/v1/geofences/export/ed318").status_code == 401
+    assert client.post("/v1/geofences/import/ed318", json=doc).status_code == 401
+    assert client.post("/v1/geofences/import/ed318", json=doc, headers=auth["operator"]).status_code == 403
+    big = {**doc, "name": "x" * settings.max_body_bytes}
+    r = client.post("/v1/geofences/import/ed318", json=big, headers=auth["admin"])
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/geofences/export/ed318", headers=auth["planner"]).json()["features"] == []
 
 
 def test_point_check_respects_footprint_band_and_time(client, auth):

@@ -14,7 +14,16 @@ from rich.table import Table
 from airgrid.airspace.airports import DEFAULT_RADIUS_M, airport_zones
 from airgrid.airspace.geofence import Geofence, Limit, Reference
 from airgrid.airspace.geofence_index import GeofenceIndex
-from airgrid.airspace.geofence_io import dump, from_ed269, from_geojson, to_ed269, to_geojson
+from airgrid.airspace.geofence_io import (
+    detect_format,
+    dump,
+    from_ed269,
+    from_ed318,
+    from_geojson,
+    to_ed269,
+    to_ed318,
+    to_geojson,
+)
 from airgrid.api.commands.common import DEFAULT_DEM, BadInput, console
 from airgrid.terrain import Dem
 
@@ -24,10 +33,15 @@ class Format(str, Enum):
 
     geojson = "geojson"
     ed269 = "ed269"
+    ed318 = "ed318"
+
+
+_READERS = {Format.geojson: from_geojson, Format.ed269: from_ed269, Format.ed318: from_ed318}
+_WRITERS = {Format.geojson: to_geojson, Format.ed269: to_ed269, Format.ed318: to_ed318}
 
 
 def load_fences(path: Path | None) -> list[Geofence]:
-    """Geofences from a GeoJSON or ED-269 file (told apart by content), or the airport defaults."""
+    """Geofences from a GeoJSON, ED-269 or ED-318 file (told apart by content), or the airport defaults."""
     if path is None:
         return airport_zones()
     try:
@@ -36,13 +50,11 @@ def load_fences(path: Path | None) -> list[Geofence]:
         raise BadInput(f"geofence file not found: {path}") from None
     except (OSError, ValueError) as exc:
         raise BadInput(f"cannot read {path} as JSON: {exc}") from None
-    if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
-        return from_geojson(doc)
-    return from_ed269(doc)
+    return _READERS[Format(detect_format(doc))](doc)
 
 
 def _write(fences: list[Geofence], fmt: Format, out: Path | None) -> None:
-    doc = to_geojson(fences) if fmt is Format.geojson else to_ed269(fences)
+    doc = _WRITERS[fmt](fences)
     if out is None:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
     else:
@@ -69,7 +81,7 @@ def register(app: typer.Typer) -> None:
 
     @grp.command("import")
     def import_cmd(
-        path: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection or ED-269 JSON file.")],
+        path: Annotated[Path, typer.Argument(help="GeoJSON, ED-269 or ED-318 file.")],
         fmt: Annotated[Format | None, typer.Option("--format", help="Convert to this format.")] = None,
         out: Annotated[Path | None, typer.Option("--out", help="Where to write the conversion.")] = None,
     ) -> None:
@@ -102,7 +114,7 @@ def register(app: typer.Typer) -> None:
             t = datetime.now(UTC).timestamp()
         else:
             try:
-                when = datetime.fromisoformat(time.replace("Z", "+00:00"))
+                when = datetime.fromisoformat(time)
             except ValueError:
                 raise BadInput(f"--time must be ISO 8601, got {time!r}") from None
             if when.tzinfo is None:

@@ -25,8 +25,10 @@ from airgrid.airspace.geofence_index import GeofenceIndex, TrackHit, TrackPoint
 from airgrid.airspace.geofence_io import (
     feature_to_geofence,
     from_ed269,
+    from_ed318,
     from_geojson,
     to_ed269,
+    to_ed318,
     to_geojson,
 )
 from airgrid.airspace.grid import Grid
@@ -289,6 +291,14 @@ def export_ed269(services: ServicesDep, _: PrincipalDep) -> dict[str, Any]:
     return to_ed269(list(_registry(services).snapshot().fences.values()))
 
 
+@router.get("/export/ed318", response_model=dict[str, Any], summary="Export as ED-318",
+            responses={200: {"content": {"application/json": {"example": {
+                "type": "FeatureCollection", "name": "airgrid geofences", "metadata": {}, "features": []}}}}})
+def export_ed318(services: ServicesDep, _: PrincipalDep) -> dict[str, Any]:
+    """Every geofence as a EUROCAE ED-318 geographical-zone FeatureCollection."""
+    return to_ed318(list(_registry(services).snapshot().fences.values()))
+
+
 ModeQuery = Annotated[Literal["merge", "replace"], Query(
     description="merge: add and replace by identifier; replace: also delete geofences not imported.")]
 
@@ -313,6 +323,17 @@ def import_ed269(
     """Add or replace geofences from an ED-269 ``UASZoneList``; all or nothing."""
     reg = _registry(services)
     return reg.import_(from_ed269(doc, max_vertices=services.settings.max_polygon_vertices), mode)
+
+
+@router.post("/import/ed318", response_model=ImportPublic, summary="Import ED-318", responses=_WRITE_ERRORS)
+def import_ed318(
+    services: ServicesDep, _: WriterDep,
+    doc: Annotated[dict[str, Any], Body(examples=[{"type": "FeatureCollection", "metadata": {}, "features": []}])],
+    mode: ModeQuery = "merge",
+) -> ImportPublic:
+    """Add or replace geofences from an ED-318 FeatureCollection; all or nothing."""
+    reg = _registry(services)
+    return reg.import_(from_ed318(doc, max_vertices=services.settings.max_polygon_vertices), mode)
 
 
 @router.post("/check/point", response_model=PointCheckPublic, summary="Geofences at a 4D point")
