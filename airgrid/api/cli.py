@@ -7,6 +7,7 @@ or OSError) are bad input.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import Annotated
@@ -59,5 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """Console-script entry point: :func:`main`, then exit with its code.
+
+    Before exiting, every live object is frozen out of the garbage collector: the
+    process ends anyway, and the final collection over numba's and the grid's objects
+    would add about 0.2 s to every command.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

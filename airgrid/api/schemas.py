@@ -375,6 +375,10 @@ class RouteCreate(RouteOptions):
 
     origin: Point3D
     destination: Point3D
+    strategy: Literal["auto", "exact", "corridor"] = Field(
+        "auto", description="exact: optimal A* over the whole grid; corridor: plan over zones first, then A* in "
+                            "that corridor (fast for long routes, may cost a little more); auto: corridor from "
+                            "100 km.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "origin": {"type": "Point", "coordinates": [112.95, 28.15, 720.0]},
@@ -415,6 +419,8 @@ class RouteProperties(BaseModel):
     true_height_m: list[float] = Field(description="True height of each waypoint.")
     expansions: int
     search_ms: float
+    optimal: bool = Field(True, description="Whether the cost is proven minimal (false for a corridor search).")
+    cost_lower_bound: float = Field(0.0, description="Proven lower bound of the optimal cost.")
     leg: int | None = Field(None, description="Leg number of a multi-stop route (0-based).")
     from_stop: int | None = Field(None, description="Multi-stop: index into 'stops' the leg starts at (-1: depot).")
     to_stop: int | None = Field(None, description="Multi-stop: index into 'stops' the leg ends at (-1: depot).")

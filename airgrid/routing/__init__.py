@@ -2,31 +2,53 @@
 smoothing into flyable waypoints, and multi-stop logistics routes.
 
 Depends on ``airspace`` and ``terrain`` only.
+
+The names below are imported lazily (PEP 562), each from its own submodule on first
+use, so ``from airgrid.routing import RouteGraph, plan_route`` imports only what a
+single route needs.
 """
 
-from airgrid.routing.costs import CostWeights
-from airgrid.routing.errors import (
-    GraphFileError,
-    PointBlockedError,
-    PointInTerrainError,
-    PointOutsideGridError,
-    RouteConstraintError,
-    RoutingError,
-)
-from airgrid.routing.graph import RouteGraph, build_graph
-from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
-from airgrid.routing.search import (
-    Constraints,
-    Route,
-    Router,
-    RouteStatus,
-    Waypoint,
-    at_true_height,
-    plan_route,
-)
+from typing import TYPE_CHECKING
+
+from airgrid._lazy import lazy_exports
+
+_EXPORTS = {
+    "costs": ("CostWeights",),
+    "errors": ("GraphFileError", "PointBlockedError", "PointInTerrainError", "PointOutsideGridError",
+               "RouteConstraintError", "RoutingError"),
+    "graph": ("RouteGraph", "build_graph"),
+    "logistics": ("MultiStopRoute", "plan_multi_stop"),
+    "search": ("Constraints", "Route", "Router", "RouteStatus", "Strategy", "Waypoint", "at_true_height",
+               "plan_route"),
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from airgrid.routing.costs import CostWeights
+    from airgrid.routing.errors import (
+        GraphFileError,
+        PointBlockedError,
+        PointInTerrainError,
+        PointOutsideGridError,
+        RouteConstraintError,
+        RoutingError,
+    )
+    from airgrid.routing.graph import RouteGraph, build_graph
+    from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
+    from airgrid.routing.search import (
+        Constraints,
+        Route,
+        Router,
+        RouteStatus,
+        Strategy,
+        Waypoint,
+        at_true_height,
+        plan_route,
+    )
 
 __all__ = [
     "Constraints", "CostWeights", "GraphFileError", "MultiStopRoute", "PointBlockedError", "PointInTerrainError",
     "PointOutsideGridError", "Route", "RouteConstraintError", "RouteGraph", "RouteStatus", "Router",
-    "RoutingError", "Waypoint", "at_true_height", "build_graph", "plan_multi_stop", "plan_route",
+    "RoutingError", "Strategy", "Waypoint", "at_true_height", "build_graph", "plan_multi_stop", "plan_route",
 ]

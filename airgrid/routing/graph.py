@@ -31,6 +31,7 @@ import numpy as np
 from h3.api import basic_int as h3i
 
 from airgrid.airspace import Grid, Status
+from airgrid.airspace.h3index import parent_of
 from airgrid.routing import kernels
 from airgrid.routing.costs import EARTH_R, CostWeights, vertical_rate, voxel_factors
 from airgrid.routing.errors import GraphFileError
@@ -55,10 +56,14 @@ class RouteGraph:
         CSR adjacency (int64, int32, float32).
     cell_xyz
         Unit vector of every cell centre, float64[n_cells, 3].
-    proj
-        Per cell, projection (m) of its centre on the 3 face normals of the finest
-        tier's hex lattice, float64[n_cells, 3].
-    dir_rate
+    nxyz
+        Per node, its planar position x, y (m, orthographic projection about the
+        grid's centre) and the altitude z (m AMSL) of its centre, float32[n, 3]: what
+        the A* heuristic reads.
+    dirs
+        Unit vectors of the 3 face normals of the finest tier's hex lattice in that
+        plane, float64[3, 2].
+    rates
         Cost lower bound per metre of progress along (row 0) / against (row 1) each
         of those directions, float64[2, 3].
     zc
@@ -66,7 +71,17 @@ class RouteGraph:
     nbr
         Cell-table rows of every cell's 6 H3 neighbours in its tier (-1: absent), int32.
     h_rate, v_rate
-        Cost lower bounds per horizontal (chord) / vertical metre.
+        Cost lower bounds per planar / vertical metre.
+    zone
+        Per node, its zone: the row of its cell's H3 parent at :attr:`zone_res` in the
+        zone graph, int32[n].
+    zone_res
+        H3 resolution of the zones.
+    zone_indptr, zone_indices, zone_weights, zone_xy
+        The zone graph (CSR: zones joined where an edge of the graph crosses between
+        them, weighted by centroid distance times the cheapest crossing edge's cost per
+        metre) and the zones' centroids (float32[n_zones, 3], x, y, 0), used to
+        plan the corridor of long routes (see :func:`airgrid.routing.search.plan_route`).
     build_seconds
         Wall time of the build.
     """
@@ -77,20 +92,28 @@ class RouteGraph:
     indices: np.ndarray
     weights: np.ndarray
     cell_xyz: np.ndarray
-    proj: np.ndarray
-    dir_rate: np.ndarray
+    nxyz: np.ndarray
+    dirs: np.ndarray
+    rates: np.ndarray
     zc: np.ndarray
     nbr: np.ndarray
     h_rate: float
     v_rate: float
+    zone: np.ndarray
+    zone_res: int
+    zone_indptr: np.ndarray
+    zone_indices: np.ndarray
+    zone_weights: np.ndarray
+    zone_xy: np.ndarray
     build_seconds: float = 0.0
     _usable: np.ndarray | None = field(default=None, repr=False)
-    _geo: np.ndarray | None = field(default=None, repr=False)
     #: Landmark nodes (int64[L]) and their distances float64[n, 2L] (see :meth:`add_landmarks`).
     landmarks: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     lm: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
     #: The graph's reusable search state (``airgrid.routing.search.router_for``).
     router: object | None = field(default=None, repr=False)
+    #: The zone graph's planner (``airgrid.routing.search.zone_planner_for``).
+    zone_planner: object | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -105,15 +128,9 @@ class RouteGraph:
     @property
     def nbytes(self) -> int:
         """Memory held by the graph's own arrays (bytes)."""
-        return sum(a.nbytes for a in (self.indptr, self.indices, self.weights, self.cell_xyz, self.proj, self.zc,
-                                         self.nbr))
-
-    @property
-    def geo(self) -> np.ndarray:
-        """``cell_xyz`` and ``proj`` side by side, float64[n_cells, 6] (one cache line per cell for A*)."""
-        if self._geo is None:
-            self._geo = np.ascontiguousarray(np.hstack([self.cell_xyz, self.proj]))
-        return self._geo
+        return sum(a.nbytes for a in (self.indptr, self.indices, self.weights, self.cell_xyz, self.nxyz, self.zc,
+                                         self.nbr, self.zone, self.zone_indptr, self.zone_indices, self.zone_weights,
+                                         self.zone_xy, self.lm))
 
     @property
     def usable(self) -> np.ndarray:
@@ -128,9 +145,10 @@ class RouteGraph:
         Landmarks are usable nodes at the rim of the grid, the farthest along ``k``
         evenly spread compass directions from its centre; for each, exact costs from it
         to every node and from every node to it (Dijkstra on the graph and on its
-        reverse). Costs ``16 k`` bytes per node and ``2 k`` full Dijkstra
-        runs; A* then takes the ALT bounds into its heuristic (see
-        :func:`airgrid.routing.kernels.astar`).
+        reverse, in parallel). Costs ``16 k`` bytes per node and ``2 k`` full
+        Dijkstra runs; A* then takes the ALT bounds into its heuristic (see
+        :func:`airgrid.routing.kernels.astar`). :func:`landmark_count` picks ``k`` for a
+        memory budget.
         """
         if k <= 0:
             self.landmarks, self.lm = np.empty(0, np.int64), np.empty((0, 0))
@@ -146,13 +164,14 @@ class RouteGraph:
         ang = 2 * np.pi * np.arange(k) / k
         dirs = np.cos(ang)[:, None] * east[None, :] + np.sin(ang)[:, None] * north[None, :]
         self.landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
-        n, L = self.n_nodes, len(self.landmarks)
-        rev = kernels.transpose(self.indptr, self.indices, self.weights)
-        lm = np.empty((n, 2 * L))
-        for i, lmk in enumerate(self.landmarks.tolist()):
-            for col, (ptr, idx, w) in ((i, (self.indptr, self.indices, self.weights)), (L + i, rev)):
-                lm[:, col] = _sssp(ptr, idx, w, lmk)
-        self.lm = lm
+        L = len(self.landmarks)
+        fwd = (self.indptr, self.indices, self.weights)
+        rev = kernels.transpose(*fwd)
+        cols = np.empty((2 * L, self.n_nodes))
+        st = kernels.dijkstra_many(*fwd, *rev, self.landmarks, cols, min(self.n_edges + 1, 1 << 23))
+        for j in np.flatnonzero(st != kernels.FOUND).tolist():  # heap too small: redo alone
+            cols[j] = _sssp(*(fwd if j < L else rev), int(self.landmarks[j % L]))
+        self.lm = np.ascontiguousarray(cols.T)
 
     def save(self, path: str | Path) -> Path:
         """Write the graph's arrays (``.npy``) and ``graph.json`` to a folder.
@@ -165,7 +184,8 @@ class RouteGraph:
         for k in _ARRAYS:
             np.save(path / f"{k}.npy", np.ascontiguousarray(getattr(self, k)))
         meta = {"fingerprint": grid_fingerprint(self.grid), "h_rate": self.h_rate, "v_rate": self.v_rate,
-                "weights": self.weights_model.to_dict(), "build_seconds": self.build_seconds}
+                "zone_res": self.zone_res, "weights": self.weights_model.to_dict(),
+                "build_seconds": self.build_seconds}
         (path / "graph.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return path
 
@@ -186,8 +206,12 @@ class RouteGraph:
             raise GraphFileError(f"no routing graph at {path}: {exc}") from None
         if meta.get("fingerprint") != grid_fingerprint(grid):
             raise GraphFileError(f"routing graph at {path} was built from another grid (or another status)")
-        return cls(grid, CostWeights(**meta["weights"]), h_rate=float(meta["h_rate"]),
-                   v_rate=float(meta["v_rate"]), build_seconds=float(meta["build_seconds"]), **arrays)
+        try:
+            return cls(grid, CostWeights(**meta["weights"]), h_rate=float(meta["h_rate"]),
+                       v_rate=float(meta["v_rate"]), zone_res=int(meta["zone_res"]),
+                       build_seconds=float(meta["build_seconds"]), **arrays)
+        except (KeyError, TypeError) as exc:
+            raise GraphFileError(f"routing graph at {path} is from another airgrid version: {exc}") from None
 
     def to_scipy(self):
         """The graph as a ``scipy.sparse.csr_array`` (for baselines and tests)."""
@@ -220,7 +244,8 @@ class RouteGraph:
         return gx
 
 
-_ARRAYS = ("indptr", "indices", "weights", "cell_xyz", "proj", "dir_rate", "zc", "nbr", "landmarks", "lm")
+_ARRAYS = ("indptr", "indices", "weights", "cell_xyz", "nxyz", "dirs", "rates", "zc", "nbr", "zone", "zone_indptr",
+           "zone_indices", "zone_weights", "zone_xy", "landmarks", "lm")
 
 
 def _sssp(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int) -> np.ndarray:
@@ -228,11 +253,39 @@ def _sssp(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int
     cap = 1 << 20
     while True:
         dist = np.full(len(indptr) - 1, np.inf)
-        st = kernels.dijkstra_all(indptr, indices, weights, src, dist, np.empty(cap, np.int32),
-                                  np.empty(cap), np.empty(cap))
+        st = kernels.dijkstra_all(indptr, indices, weights, src, dist, np.empty(cap), np.empty(cap, np.int64))
         if st == kernels.FOUND:
             return dist
         cap *= 2
+
+
+#: Landmarks the served graphs get (fewer where they would not fit :data:`LANDMARK_BYTES`).
+DEFAULT_LANDMARKS = 16
+
+#: Memory budget of the landmark table (bytes): 16 bytes per node per landmark.
+LANDMARK_BYTES = 1 << 30
+
+#: Fewest landmarks worth having (see :func:`landmark_count`).
+MIN_LANDMARKS = 8
+
+
+def landmark_count(n_nodes: int, wanted: int = DEFAULT_LANDMARKS, budget_bytes: int = LANDMARK_BYTES) -> int:
+    """How many ALT landmarks a graph of ``n_nodes`` gets: ``wanted``, fewer if over the memory budget.
+
+    Below :data:`MIN_LANDMARKS` the answer is 0: so few landmarks rarely pay for the
+    extra memory each expansion reads (measured on the Hunan-wide T2 graph: 3
+    landmarks cut expansions by a third but not the time, and cost 52 s to
+    precompute; ``benchmarks/routing.py``).
+
+    Examples
+    --------
+    >>> landmark_count(532_763)  # 45 km around Changsha, T2
+    16
+    >>> landmark_count(17_300_000)  # Hunan-wide T2: 3 would fit
+    0
+    """
+    k = max(0, min(int(wanted), int(budget_bytes // (16 * max(n_nodes, 1)))))
+    return k if k >= MIN_LANDMARKS else 0
 
 
 def grid_fingerprint(grid: Grid) -> str:
@@ -366,48 +419,120 @@ def build_graph(grid: Grid, weights: CostWeights | None = None, *, landmarks: in
     indices = np.empty(int(indptr[-1]), np.int32)
     wts = np.empty(int(indptr[-1]), np.float32)
     kernels.fill_edges(*args, indptr, indices, wts)
-    proj = lattice_projections(cell_xyz, nbr, grid.tier_slice(0))
+    xy, dirs = plane_frame(cell_xyz, nbr, grid.tier_slice(0))
+    vc = np.asarray(grid.voxel_cell)
+    nxyz = np.empty((grid.n_voxels, 3), np.float32)
+    nxyz[:, :2] = xy[vc]
+    nxyz[:, 2] = zc
     v_rate = vertical_rate(weights)
-    h_rate, dir_rate = kernels.direction_rates(indptr, indices, wts, np.asarray(grid.voxel_cell), cell_xyz, proj,
-                                               zc, v_rate, 64)
+    h_rate, rates = kernels.planar_rates(indptr, indices, wts, nxyz, dirs, v_rate, 64)
     margin = 1 - 1e-7  # float rounding of the heuristic's own arithmetic
     h_rate = float(h_rate) * margin if np.isfinite(h_rate) else 0.0
-    dir_rate *= margin
+    rates *= margin
+    zone_res, cell_zone, zones = zone_table(grid)
+    zone = cell_zone[vc]
+    zptr, zidx, zw, zxy = zone_graph(indptr, indices, wts, zone, nxyz, len(zones))
     dt = time.perf_counter() - t0
     log.info("routing graph: %d nodes, %d edges, %.1f MB in %.2f s", grid.n_voxels, len(indices),
              (indptr.nbytes + indices.nbytes + wts.nbytes) / 1e6, dt)
-    graph = RouteGraph(grid, weights, indptr, indices, wts, cell_xyz, proj, dir_rate, zc, nbr, h_rate, v_rate,
-                       dt, usable)
+    graph = RouteGraph(grid, weights, indptr, indices, wts, cell_xyz, nxyz, dirs, rates, zc, nbr, h_rate, v_rate,
+                       zone, zone_res, zptr, zidx, zw, zxy, dt, usable)
     if landmarks:
         graph.add_landmarks(landmarks)
         graph.build_seconds = time.perf_counter() - t0
     return graph
 
 
-def lattice_projections(cell_xyz: np.ndarray, nbr: np.ndarray, rows: slice) -> np.ndarray:
-    """Projections (m) of every cell centre on the 3 face normals of a hex lattice.
+def plane_frame(cell_xyz: np.ndarray, nbr: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """Planar positions of the cells and the face normals of the hex lattice in that plane.
 
-    The lattice orientation is the circular mean (mod 60 degrees) of the bearings of
-    neighbour links among the cells ``rows``, measured in the tangent plane at the
-    grid's centre; the face normals lie 30 degrees off the links. Any orientation
-    keeps the heuristic admissible (its rates come from the edges, see
-    :func:`airgrid.routing.kernels.direction_rates`); a good one makes it tight.
+    The plane is tangent at the grid's centre (orthographic projection: a planar
+    distance never exceeds the chord, hence never the great-circle distance). The
+    lattice orientation is the circular mean (mod 60 degrees) of the bearings of
+    neighbour links among the cells ``rows``; the face normals lie 30 degrees off the
+    links. Any orientation keeps the heuristic admissible (its rates come from the
+    edges, see :func:`airgrid.routing.kernels.planar_rates`); a good one makes it tight.
+
+    Returns
+    -------
+    xy : float64[n_cells, 2]
+        East and north (m) of every cell centre.
+    dirs : float64[3, 2]
+        Unit face normals.
     """
     centre = cell_xyz.mean(axis=0)
     centre /= max(np.linalg.norm(centre), 1e-12)
     east = np.cross([0.0, 0.0, 1.0], centre)
     east /= max(np.linalg.norm(east), 1e-12)
     north = np.cross(centre, east)
+    xy = EARTH_R * np.column_stack([cell_xyz @ east, cell_xyz @ north])
     cells = np.arange(rows.start, rows.stop)[: 20_000]
     a = np.repeat(cells, 6)
     b = nbr[cells].ravel().astype(np.int64)
     ok = b >= 0
-    d = cell_xyz[b[ok]] - cell_xyz[a[ok]]
-    theta = np.arctan2(d @ north, d @ east)
+    d = xy[b[ok]] - xy[a[ok]]
+    theta = np.arctan2(d[:, 1], d[:, 0])
     phi0 = float(np.angle(np.exp(6j * theta).mean()) / 6) if len(theta) else 0.0
     ang = phi0 + np.radians(30.0) + np.radians(60.0) * np.arange(3)
-    w = np.cos(ang)[:, None] * east[None, :] + np.sin(ang)[:, None] * north[None, :]
-    return np.ascontiguousarray(EARTH_R * (cell_xyz @ w.T))
+    return xy, np.column_stack([np.cos(ang), np.sin(ang)])
 
 
-__all__ = ["RouteGraph", "build_graph", "cell_neighbours", "cell_unit_vectors", "grid_fingerprint"]
+def zone_table(grid: Grid) -> tuple[int, np.ndarray, np.ndarray]:
+    """Zones of a grid: H3 parents of its cells, two resolutions above the finest tier.
+
+    The zone resolution is ``min(coarsest tier, finest tier - 2)`` (res 7 for a
+    res-9 T2 grid: zones of 49 fine cells, about 2 km across), so every cell of every
+    tier lies in exactly one zone.
+
+    Returns
+    -------
+    zone_res : int
+    cell_zone : int32[n_cells]
+        Zone row of every cell.
+    zones : int64[n_zones]
+        The zones' H3 ids, sorted.
+    """
+    res = [t.resolution for t in grid.tiers]
+    zone_res = max(0, min(min(res), max(res) - 2))
+    parents = parent_of(np.asarray(grid.cell_id), zone_res)
+    zones, cell_zone = np.unique(parents, return_inverse=True)
+    return zone_res, cell_zone.astype(np.int32), zones
+
+
+def zone_graph(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, zone: np.ndarray, nxyz: np.ndarray,
+               n_zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The zone graph: zones joined where an edge crosses between them.
+
+    A zone's centroid is the mean planar position of its nodes; the edge between
+    two zones costs their centroid distance times the lowest cost per metre of the
+    edges crossing between them. It guides corridor planning and is not a bound.
+
+    Returns
+    -------
+    indptr, indices, weights
+        CSR over zones (int64, int32, float32).
+    xy
+        Zone centroids as float32[n_zones, 3] (x, y, 0).
+    """
+    cnt = np.bincount(zone, minlength=n_zones).astype(np.float64)
+    xy = np.zeros((n_zones, 3), np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in range(2):
+            xy[:, k] = np.bincount(zone, weights=nxyz[:, k].astype(np.float64), minlength=n_zones) / cnt
+    xy[cnt == 0, :2] = 0.0
+    za, zb, rate = kernels.zone_crossings(indptr, indices, weights, zone, nxyz)
+    key = za.astype(np.int64) * n_zones + zb
+    order = np.lexsort((rate, key))
+    key, rate = key[order], rate[order]
+    first = np.ones(len(key), bool)
+    first[1:] = key[1:] != key[:-1]
+    key, rate = key[first], rate[first]
+    a, b = np.divmod(key, n_zones)
+    d = np.hypot(xy[b, 0].astype(np.float64) - xy[a, 0], xy[b, 1].astype(np.float64) - xy[a, 1])
+    ptr = np.zeros(n_zones + 1, np.int64)
+    np.cumsum(np.bincount(a, minlength=n_zones), out=ptr[1:])
+    return ptr, b.astype(np.int32), (d * rate).astype(np.float32), xy
+
+
+__all__ = ["DEFAULT_LANDMARKS", "LANDMARK_BYTES", "RouteGraph", "build_graph", "cell_neighbours",
+           "cell_unit_vectors", "grid_fingerprint", "landmark_count"]

@@ -4,9 +4,10 @@ Nothing here knows H3, shapely or the Grid class; :mod:`airgrid.routing.graph` a
 :mod:`airgrid.routing.search` convert at the edge.
 
 Search state (per thread) is one full-size array reused across queries: per node, the
-cost so far and a tag holding the generation in which it was last written (and whether
-it is closed) and its parent, so a new query only bumps the generation instead of
-clearing ``O(n)`` memory.
+cost so far, a tag holding the generation in which it was last written (and whether
+it is closed) and its parent, and the node's own coordinates and zone, in one 32-byte
+row, so a new query only bumps the generation instead of clearing ``O(n)`` memory and
+touching a node costs one cache line.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import numpy as np
 from numba import njit, prange
 
 from airgrid.routing.costs import (
-    EARTH_R,
     HORIZONTAL,
     TRANSITION,
     VERTICAL,
@@ -127,69 +127,74 @@ def fill_edges(nbr, first, nl, start, parent, child_ptr, child_idx, cell_tier, u
                     zc, vfac, tier_w, climb, descent, transition, indices, weights, indptr, True)
 
 
-# -- binary heap of (key, g, node), min on key, ties to the larger g ---------------------
+# -- 4-ary heap of (key, packed), min on key, ties to the larger g --------------------------
+# ``packed`` = ``quantised g << 32 | node``: one int64 carries the node and the tie-break.
 @njit(cache=True, inline="always")
-def _before(ka, ga, kb, gb):
-    return ka < kb or (ka == kb and ga > gb)
+def _before(ka, pa, kb, pb):
+    return ka < kb or (ka == kb and (pa >> 32) > (pb >> 32))
 
 
 @njit(cache=True, inline="always")
-def _push(hk, hg, hn, size, key, gv, node):
+def _pack(g, node):
+    """Heap payload of ``node`` reached at cost ``g`` (g quantised to 1/16 for tie-breaks only)."""
+    return (np.int64(min(g * 16.0, 2147483647.0)) << 32) | np.int64(node)
+
+
+@njit(cache=True, inline="always")
+def _push(hk, hp, size, key, pk):
     i = size
     while i > 0:
-        p = (i - 1) >> 1
-        if _before(key, gv, hk[p], hg[p]):
+        p = (i - 1) >> 2
+        if _before(key, pk, hk[p], hp[p]):
             hk[i] = hk[p]
-            hg[i] = hg[p]
-            hn[i] = hn[p]
+            hp[i] = hp[p]
             i = p
         else:
             break
     hk[i] = key
-    hg[i] = gv
-    hn[i] = node
+    hp[i] = pk
 
 
 @njit(cache=True, inline="always")
-def _pop(hk, hg, hn, size):
-    """Remove the root of a heap of ``size`` (> 0) entries; returns its node."""
-    top = hn[0]
+def _pop(hk, hp, size):
+    """Remove the root of a heap of ``size`` (> 0) entries; returns its payload."""
+    top = hp[0]
     size -= 1
     if size > 0:
         key = hk[size]
-        gv = hg[size]
-        node = hn[size]
+        pk = hp[size]
         i = 0
         while True:
-            c = 2 * i + 1
+            c = 4 * i + 1
             if c >= size:
                 break
-            if c + 1 < size and _before(hk[c + 1], hg[c + 1], hk[c], hg[c]):
-                c += 1
-            if _before(hk[c], hg[c], key, gv):
-                hk[i] = hk[c]
-                hg[i] = hg[c]
-                hn[i] = hn[c]
-                i = c
+            b = c
+            for q in range(c + 1, min(c + 4, size)):
+                if _before(hk[q], hp[q], hk[b], hp[b]):
+                    b = q
+            if _before(hk[b], hp[b], key, pk):
+                hk[i] = hk[b]
+                hp[i] = hp[b]
+                i = b
             else:
                 break
         hk[i] = key
-        hg[i] = gv
-        hn[i] = node
+        hp[i] = pk
     return top
 
 
 @njit(cache=True, inline="always")
-def _h(v, c, zv, geo, gx, gy, gz, gp, hr, dir_rate, v_rate, zg, lm, lt, nl):
-    dx = geo[c, 0] - gx
-    dy = geo[c, 1] - gy
-    dz = geo[c, 2] - gz
-    h = hr * math.sqrt(dx * dx + dy * dy + dz * dz)
-    for j in range(len(gp)):
-        a = gp[j] - geo[c, 3 + j]
-        hd = a * dir_rate[0, j] if a > 0 else -a * dir_rate[1, j]
-        h = max(h, hd)
-    h += v_rate * abs(zv - zg)
+def _h(v, sf, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl):
+    """Heuristic of node ``v`` (see :func:`astar`); its x, y, z are in its state row."""
+    dx = gx - sf[v, 4]
+    dy = gy - sf[v, 5]
+    h = hr * math.sqrt(dx * dx + dy * dy)
+    for j in range(3):
+        a = dx * dirs[j, 0] + dy * dirs[j, 1]
+        b = a * rates[0, j] if a > 0 else -a * rates[1, j]
+        if b > h:  # noqa: PLR1730
+            h = b
+    h += vr * abs(gz - sf[v, 6])
     for i in range(nl):
         # explicit comparisons: a nan bound (inf - inf, both unreachable) must never win
         a = lt[i] - lm[v, i]  # d(L, t) - d(L, v)
@@ -203,46 +208,49 @@ def _h(v, c, zv, geo, gx, gy, gz, gp, hr, dir_rate, v_rate, zg, lm, lt, nl):
 
 # -- A* -----------------------------------------------------------------------------------
 @njit(cache=True)
-def astar(indptr, indices, weights, voxel_cell, geo, dir_rate, zc, lm, blocked, src, dst, h_rate, v_rate,
-          budget, max_range_m, gen, node_g, node_tag, hn, hk, hg):
+def astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, src, dst, budget, max_range_m, gen,
+          state, hk, hp):
     """A* from ``src`` to ``dst`` on a CSR graph.
 
     Parameters
     ----------
     indptr, indices, weights
         CSR graph (int64, int32, float32).
-    voxel_cell, zc
-        Node -> cell row; node altitude (m).
-    geo
-        Per cell: unit vector of the centre (columns 0-2), then its projections (m) on
-        ``k`` fixed directions (columns 3..3+k), float64[n_cells, 3 + k].
-    dir_rate
+    dirs
+        Unit vectors (x, y) of the 3 face normals of the hex lattice in the graph's
+        plane, float64[3, 2].
+    rates
         Per direction, cost lower bounds per metre of progress along (row 0) and
-        against (row 1) it, float64[2, k]. See :func:`direction_rates`.
+        against (row 1) it, float64[2, 3]; see :func:`planar_rates`.
+    hr, vr
+        Lower bounds of cost per planar / vertical metre.
     lm
         Landmark distances, float64[n, 2L]: ``lm[v, i] = d(L_i, v)`` and
         ``lm[v, L + i] = d(v, L_i)`` (inf where unreachable); shape (0, 0) for none.
     blocked
-        uint8 per node (nonzero: may not be entered) or an empty array (nothing blocked).
+        uint8 per node (nonzero: may not be entered) or an empty array.
+    zone_ok
+        uint8 per zone (zero: the zone's nodes may not be entered) or an empty array;
+        a node's zone is in its state row.
     src, dst
         Node indices.
-    h_rate, v_rate
-        Lower bounds of cost per horizontal (chord) / vertical metre.
     budget
         Maximum node expansions.
     max_range_m
-        If > 0, nodes farther than this along origin -> node -> destination (chords
-        between cell centres) are pruned.
+        If > 0, nodes farther than this along origin -> node -> destination (planar
+        distances, which never exceed the true ones, so nothing within range is
+        pruned) are pruned.
     gen
-        Even generation of this query, larger than every generation in ``node_tag``
+        Even generation of this query, larger than every generation in ``state``
         and below 2**30.
-    node_g, node_tag
-        Reusable per-node state packed in one 16-byte row per node (one cache line per
-        touch): ``node_g[v, 0]`` is the cost so far, and ``node_tag`` is the same
-        memory viewed as int64, whose ``[v, 1]`` holds ``generation << 32 | parent + 1``
-        (generation ``gen``: open, ``gen + 1``: closed; older: untouched this query).
-    hn, hk, hg
-        Heap nodes, keys and g, of capacity ``len(hn)`` (lazy deletion).
+    state
+        Per node one 32-byte row, reused across queries (one cache line per touch),
+        float64[n, 4] viewed three ways: ``[v, 0]`` the cost so far; as int64,
+        ``[v, 1]`` = ``generation << 32 | parent + 1`` (generation ``gen``: open,
+        ``gen + 1``: closed; older: untouched this query); as float32, columns 4-6 the
+        node's planar x, y (m) and altitude z (m); as int32, column 7 its zone.
+    hk, hp
+        Heap keys and payloads, of capacity ``len(hk)`` (lazy deletion).
 
     Returns
     -------
@@ -256,119 +264,130 @@ def astar(indptr, indices, weights, voxel_cell, geo, dir_rate, zc, lm, blocked, 
     Notes
     -----
     A* (Hart, Nilsson & Raphael 1968). The heuristic is the largest of several
-    consistent lower bounds, plus the vertical one ``v_rate * |z(n) - z(goal)|``:
+    consistent lower bounds, plus the vertical one ``vr * |z(n) - z(goal)|``:
 
-    * isotropic: ``h_rate * R * chord(n, goal)``;
-    * directional (the hex-lattice bound): ``rate_j * (p_j(goal) - p_j(n))`` where
-      ``p_j`` is the projection on a fixed direction ``w_j`` normal to a face of the
-      hexagonal lattice. A hex path cannot move along ``w_j`` directly; its edges run
-      at >= ~30 degrees to it, so per metre of progress along ``w_j`` it pays about
-      ``1/cos 30 = 1.155`` metres of edge. The max over the three face normals is
-      exactly the hex-lattice distance ``|D| cos(theta - 30) / cos 30`` of a regular
-      lattice, which removes the ~12 % looseness of straight-line distance.
+    * isotropic: ``hr * |p(goal) - p(n)|`` with ``p`` the node's position in the
+      graph's plane (an orthographic projection about the grid's centre);
+    * directional (the hex-lattice bound): ``rate_j * (w_j . (p(goal) - p(n)))`` for the
+      3 face normals ``w_j`` of the hexagonal lattice. A hex path cannot move along
+      ``w_j`` directly; its edges run at >= ~30 degrees to it, so per metre of progress
+      along ``w_j`` it pays about ``1/cos 30 = 1.155`` metres of edge. The max over the
+      three normals is the hex-lattice distance ``|D| cos(theta - 30) / cos 30`` of a
+      regular lattice, which removes the ~12 % looseness of straight-line distance.
 
-    ``h_rate`` and ``rate_j`` are not assumed from geometry: :func:`direction_rates`
-    takes them as minima over *every* edge of the graph of (edge cost minus its
-    vertical lower bound) per metre of progress, so each edge ``u -> v`` satisfies
-    ``h(u) <= c(u, v) + h(v)`` for each bound by construction, whatever H3's distortion.
-    With landmarks, the ALT bounds (Goldberg & Harrelson 2005) join the max:
-    ``d(L, t) - d(L, v)`` and ``d(v, L) - d(t, L)`` by the triangle inequality of exact
-    shortest-path distances on the unmasked graph (a request's mask only removes
-    nodes, which never shortens a path). Where they are infinite, ``v`` cannot reach
-    the goal and is pruned.
+    ``hr`` and ``rate_j`` are not assumed from geometry: :func:`planar_rates` takes
+    them as minima over *every* edge of the graph of (edge cost minus its vertical
+    lower bound) per metre of planar progress, from the same float32 coordinates, so
+    each edge ``u -> v`` satisfies ``h(u) <= c(u, v) + h(v)`` for each bound by
+    construction, whatever H3's and the projection's distortion. With landmarks, the
+    ALT bounds (Goldberg & Harrelson 2005) join the max: ``d(L, t) - d(L, v)`` and
+    ``d(v, L) - d(t, L)`` by the triangle inequality of exact shortest-path distances
+    on the unmasked graph (a request's mask only removes nodes, which never shortens
+    a path). Where they are infinite, ``v`` cannot reach the goal and is pruned.
 
     The max of consistent heuristics is consistent, hence admissible, and a node is
     final when first popped (closed nodes are never reopened).
     """
+    si = state.view(np.int64)
+    sf = state.view(np.float32)
+    sz = state.view(np.int32)
     nb = len(blocked) > 0
+    nz = len(zone_ok) > 0
     nl = lm.shape[1] // 2
     lt = lm[dst].copy() if nl > 0 else np.empty(0)
-    cap = len(hn)
-    k = dir_rate.shape[1]
+    cap = len(hk)
     opened = gen << 32
     closed = (gen + 1) << 32
-    gc = voxel_cell[dst]
-    gx, gy, gz = geo[gc, 0], geo[gc, 1], geo[gc, 2]
-    gp = geo[gc, 3:3 + k].copy()
-    zg = zc[dst]
-    oc = voxel_cell[src]
-    ox, oy, oz = geo[oc, 0], geo[oc, 1], geo[oc, 2]
-    hr = h_rate * EARTH_R
-    rng = max_range_m / EARTH_R
-    node_tag[src, 1] = opened
-    node_g[src, 0] = 0.0
-    _push(hk, hg, hn, 0, _h(src, oc, zc[src], geo, gx, gy, gz, gp, hr, dir_rate, v_rate, zg, lm, lt, nl), 0.0,
-          src)
+    gx = np.float64(sf[dst, 4])
+    gy = np.float64(sf[dst, 5])
+    gz = np.float64(sf[dst, 6])
+    ox = np.float64(sf[src, 4])
+    oy = np.float64(sf[src, 5])
+    si[src, 1] = opened
+    state[src, 0] = 0.0
+    _push(hk, hp, 0, _h(src, sf, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl), _pack(0.0, src))
     size = 1
     exp = 0
     while size > 0:
-        u = _pop(hk, hg, hn, size)
+        u = _pop(hk, hp, size) & 0xFFFFFFFF
         size -= 1
-        tu = node_tag[u, 1]
+        tu = si[u, 1]
         if tu >= closed:
             continue
-        node_tag[u, 1] = closed | (tu & 0xFFFFFFFF)
+        si[u, 1] = closed | (tu & 0xFFFFFFFF)
         if u == dst:
-            return FOUND, node_g[u, 0], exp
+            return FOUND, state[u, 0], exp
         if exp >= budget:
             return BUDGET, np.inf, exp
         exp += 1
-        gu = node_g[u, 0]
-        pu = np.int64(u) + 1
+        gu = state[u, 0]
+        pu = u + 1
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             if nb and blocked[v] != 0:
                 continue
-            ng = gu + weights[e]
-            tv = node_tag[v, 1]
+            tv = si[v, 1]
             if tv >= closed:
                 continue
+            ng = gu + weights[e]
             if tv >= opened:
-                if ng >= node_g[v, 0]:
+                if ng >= state[v, 0]:
                     continue
-            elif rng > 0:
-                c = voxel_cell[v]
-                ex = geo[c, 0] - ox
-                ey = geo[c, 1] - oy
-                ez = geo[c, 2] - oz
-                dx = geo[c, 0] - gx
-                dy = geo[c, 1] - gy
-                dz = geo[c, 2] - gz
-                if math.sqrt(ex * ex + ey * ey + ez * ez) + math.sqrt(dx * dx + dy * dy + dz * dz) > rng:
-                    node_tag[v, 1] = closed
+            else:
+                if nz and zone_ok[sz[v, 7]] == 0:
+                    si[v, 1] = closed
                     continue
-            hv = _h(v, voxel_cell[v], zc[v], geo, gx, gy, gz, gp, hr, dir_rate, v_rate, zg, lm, lt, nl)
+                if max_range_m > 0:
+                    ex = sf[v, 4] - ox
+                    ey = sf[v, 5] - oy
+                    dx = sf[v, 4] - gx
+                    dy = sf[v, 5] - gy
+                    if math.sqrt(ex * ex + ey * ey) + math.sqrt(dx * dx + dy * dy) > max_range_m:
+                        si[v, 1] = closed
+                        continue
+            hv = _h(v, sf, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
             if hv == np.inf:
-                node_tag[v, 1] = closed
+                si[v, 1] = closed
                 continue
             if size == cap:
                 return HEAP_FULL, np.inf, exp
-            node_g[v, 0] = ng
-            node_tag[v, 1] = opened | pu
-            _push(hk, hg, hn, size, ng + hv, ng, v)
+            state[v, 0] = ng
+            si[v, 1] = opened | pu
+            _push(hk, hp, size, ng + hv, _pack(ng, v))
             size += 1
     return NO_ROUTE, np.inf, exp
 
 
 @njit(cache=True)
-def trace_path(node_tag, src, dst):
+def lower_bound(state, dirs, rates, hr, vr, lm, src, dst):
+    """The heuristic of :func:`astar` at ``src`` for goal ``dst``: a lower bound of the optimal cost."""
+    sf = state.view(np.float32)
+    nl = lm.shape[1] // 2
+    lt = lm[dst].copy() if nl > 0 else np.empty(0)
+    return _h(src, sf, np.float64(sf[dst, 4]), np.float64(sf[dst, 5]), np.float64(sf[dst, 6]), hr, dirs, rates, vr,
+              lm, lt, nl)
+
+
+@njit(cache=True)
+def trace_path(state, src, dst):
     """Nodes from ``src`` to ``dst`` following the parent links (see :func:`astar`) back from ``dst``."""
+    si = state.view(np.int64)
     n = 1
     v = dst
     while v != src:
-        v = (node_tag[v, 1] & 0xFFFFFFFF) - 1
+        v = (si[v, 1] & 0xFFFFFFFF) - 1
         n += 1
     out = np.empty(n, np.int32)
     v = dst
     for i in range(n - 1, -1, -1):
         out[i] = v
-        v = (node_tag[v, 1] & 0xFFFFFFFF) - 1
+        v = (si[v, 1] & 0xFFFFFFFF) - 1
     return out
 
 
 @njit(cache=True, parallel=True)
-def astar_batch(indptr, indices, weights, voxel_cell, geo, dir_rate, zc, lm, blocked, srcs, dsts, h_rate,
-                v_rate, budget, max_range_m, gens, node_g, node_tag, hn, hk, hg):
+def astar_batch(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs, dsts, budget,
+                max_range_m, gens, state, hk, hp):
     """A* for many (src, dst) pairs, spread over threads; one state row per thread.
 
     State arrays have a leading row axis (one row per chunk); ``gens[c]`` is the last
@@ -382,16 +401,15 @@ def astar_batch(indptr, indices, weights, voxel_cell, geo, dir_rate, zc, lm, blo
     expansions : int64[n_pairs]
     """
     n = len(srcs)
-    rows = node_g.shape[0]
+    rows = state.shape[0]
     status = np.empty(n, np.int32)
     cost = np.empty(n, np.float64)
     exps = np.empty(n, np.int64)
     for r in prange(rows):
         for i in range(r, n, rows):
             gens[r] += 2
-            s, c, x = astar(indptr, indices, weights, voxel_cell, geo, dir_rate, zc, lm, blocked, srcs[i], dsts[i],
-                            h_rate, v_rate, budget, max_range_m, gens[r], node_g[r], node_tag[r], hn[r], hk[r],
-                            hg[r])
+            s, c, x = astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs[i], dsts[i],
+                            budget, max_range_m, gens[r], state[r], hk[r], hp[r])
             status[i] = s
             cost[i] = c
             exps[i] = x
@@ -399,51 +417,50 @@ def astar_batch(indptr, indices, weights, voxel_cell, geo, dir_rate, zc, lm, blo
 
 
 @njit(cache=True, parallel=True)
-def direction_rates(indptr, indices, weights, voxel_cell, cell_xyz, proj, zc, v_rate, chunks):
+def planar_rates(indptr, indices, weights, nxyz, dirs, vr, chunks):
     """Heuristic rates taken from the edges themselves.
 
-    For each edge ``u -> v`` let ``b = weight - v_rate * |z(v) - z(u)|`` (what the edge
-    pays beyond its vertical lower bound), ``d = R * chord`` between its cells and
-    ``a_j = proj[cell v, j] - proj[cell u, j]`` its progress along direction ``j``.
+    For each edge ``u -> v`` let ``b = weight - vr * |z(v) - z(u)|`` (what the edge
+    pays beyond its vertical lower bound), ``d`` the planar distance between its
+    nodes and ``a_j = dirs[j] . (p(v) - p(u))`` its planar progress along direction
+    ``j``, all from the float32 coordinates ``nxyz`` (x, y, z) that A* reads.
 
     Returns
     -------
-    h_rate : float
+    hr : float
         min of ``b / d`` over edges with ``d > 0`` (inf if none).
-    dir_rate : float64[2, k]
+    rates : float64[2, 3]
         Row 0: min of ``b / a_j`` over edges with ``a_j > 0``; row 1: min of
         ``b / -a_j`` over edges with ``a_j < 0`` (0 where no edge moves that way,
         which disables that bound).
     """
     n = len(indptr) - 1
-    k = proj.shape[1]
     hmin = np.full(chunks, np.inf)
-    dmin = np.full((chunks, 2, k), np.inf)
+    dmin = np.full((chunks, 2, 3), np.inf)
     step = (n + chunks - 1) // chunks
     for ch in prange(chunks):
         for u in range(ch * step, min(n, (ch + 1) * step)):
-            cu = voxel_cell[u]
+            ux = np.float64(nxyz[u, 0])
+            uy = np.float64(nxyz[u, 1])
+            uz = np.float64(nxyz[u, 2])
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
-                cv = voxel_cell[v]
-                if cv == cu:
+                dx = np.float64(nxyz[v, 0]) - ux
+                dy = np.float64(nxyz[v, 1]) - uy
+                if dx == 0.0 and dy == 0.0:
                     continue
-                b = weights[e] - v_rate * abs(zc[v] - zc[u])
-                dx = cell_xyz[cv, 0] - cell_xyz[cu, 0]
-                dy = cell_xyz[cv, 1] - cell_xyz[cu, 1]
-                dz = cell_xyz[cv, 2] - cell_xyz[cu, 2]
-                d = EARTH_R * math.sqrt(dx * dx + dy * dy + dz * dz)
-                if d > 0 and b / d < hmin[ch]:
-                    hmin[ch] = b / d
-                for j in range(k):
-                    a = proj[cv, j] - proj[cu, j]
+                b = np.float64(weights[e]) - vr * abs(np.float64(nxyz[v, 2]) - uz)
+                d = math.sqrt(dx * dx + dy * dy)
+                hmin[ch] = min(hmin[ch], b / d)
+                for j in range(3):
+                    a = dx * dirs[j, 0] + dy * dirs[j, 1]
                     if a > 0:
                         dmin[ch, 0, j] = min(dmin[ch, 0, j], b / a)
                     elif a < 0:
                         dmin[ch, 1, j] = min(dmin[ch, 1, j], b / -a)
-    out = np.empty((2, k))
+    out = np.empty((2, 3))
     for s in range(2):
-        for j in range(k):
+        for j in range(3):
             m = np.inf
             for ch in range(chunks):
                 m = min(m, dmin[ch, s, j])
@@ -452,19 +469,57 @@ def direction_rates(indptr, indices, weights, voxel_cell, cell_xyz, proj, zc, v_
 
 
 @njit(cache=True)
-def dijkstra_all(indptr, indices, weights, src, dist, hn, hk, hg):
+def zone_crossings(indptr, indices, weights, zone, nxyz):
+    """Edges that cross between zones: (zone of u, zone of v, cost per planar metre).
+
+    Returns
+    -------
+    za, zb : int32[m]
+    rate : float64[m]
+        ``weight / planar length`` of each crossing edge (edges of zero planar
+        length, if any, are skipped).
+    """
+    n = len(indptr) - 1
+    m = 0
+    for u in range(n):
+        for e in range(indptr[u], indptr[u + 1]):
+            if zone[indices[e]] != zone[u]:
+                m += 1
+    za = np.empty(m, np.int32)
+    zb = np.empty(m, np.int32)
+    rate = np.empty(m, np.float64)
+    k = 0
+    for u in range(n):
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if zone[v] == zone[u]:
+                continue
+            dx = np.float64(nxyz[v, 0]) - np.float64(nxyz[u, 0])
+            dy = np.float64(nxyz[v, 1]) - np.float64(nxyz[u, 1])
+            d = math.sqrt(dx * dx + dy * dy)
+            if d <= 0:
+                continue
+            za[k] = zone[u]
+            zb[k] = zone[v]
+            rate[k] = weights[e] / d
+            k += 1
+    return za[:k], zb[:k], rate[:k]
+
+
+@njit(cache=True)
+def dijkstra_all(indptr, indices, weights, src, dist, hk, hp):
     """Exact costs from ``src`` to every node into ``dist`` (pre-filled with inf).
 
     Dijkstra (1959) with the lazy heap of :func:`astar`. Returns FOUND, or HEAP_FULL
-    when ``hn`` is too small (the caller retries with a larger heap).
+    when the heap (``hk``, ``hp``) is too small (the caller retries with a larger heap).
     """
-    cap = len(hn)
+    cap = len(hk)
     dist[src] = 0.0
-    _push(hk, hg, hn, 0, 0.0, 0.0, src)
+    _push(hk, hp, 0, 0.0, _pack(0.0, src))
     size = 1
     while size > 0:
         key = hk[0]
-        u = _pop(hk, hg, hn, size)
+        u = _pop(hk, hp, size) & 0xFFFFFFFF
         size -= 1
         if key > dist[u]:
             continue
@@ -475,9 +530,34 @@ def dijkstra_all(indptr, indices, weights, src, dist, hn, hk, hg):
                 if size == cap:
                     return HEAP_FULL
                 dist[v] = nd
-                _push(hk, hg, hn, size, nd, 0.0, v)
+                _push(hk, hp, size, nd, _pack(nd, v))
                 size += 1
     return FOUND
+
+
+@njit(cache=True, parallel=True)
+def dijkstra_many(indptr, indices, weights, rptr, ridx, rw, sources, out, cap):
+    """Exact costs from each source (rows ``0..k-1`` of ``out``) and to it (rows ``k..2k-1``).
+
+    ``rptr, ridx, rw`` is the reversed graph (see :func:`transpose`); ``out`` is
+    float64[2k, n]; the 2k runs are spread over threads, each with a heap of ``cap``.
+
+    Returns
+    -------
+    int32[2k]
+        FOUND, or HEAP_FULL for runs the caller must redo with a larger heap.
+    """
+    k = len(sources)
+    status = np.empty(2 * k, np.int32)
+    for j in prange(2 * k):
+        hk = np.empty(cap)
+        hp = np.empty(cap, np.int64)
+        out[j, :] = np.inf
+        if j < k:
+            status[j] = dijkstra_all(indptr, indices, weights, sources[j], out[j], hk, hp)
+        else:
+            status[j] = dijkstra_all(rptr, ridx, rw, sources[j - k], out[j], hk, hp)
+    return status
 
 
 @njit(cache=True)

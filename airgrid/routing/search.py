@@ -26,13 +26,42 @@ from airgrid.routing.errors import (
     PointOutsideGridError,
     RouteConstraintError,
 )
-from airgrid.routing.graph import RouteGraph, build_graph, grid_fingerprint
+from airgrid.routing.graph import RouteGraph, build_graph, grid_fingerprint, landmark_count
 
 #: An origin/destination: (lat, lon, alt m AMSL), a dense voxel index, or a voxel id "h3:layer".
 Point = tuple[float, float, float] | int | np.integer | str
 
 #: Default expansion budget per query (enough for a Hunan-wide T2 route).
 DEFAULT_BUDGET = 20_000_000
+
+#: No zone filter (every zone may be entered); no landmarks.
+_NO_ZONES = np.empty(0, np.uint8)
+_NO_LANDMARKS = np.empty((0, 0), np.float64)
+
+
+class Strategy(str, Enum):
+    """How a route is searched.
+
+    ``EXACT`` runs A* over the whole graph: the route is optimal. ``CORRIDOR`` first
+    plans over the graph's zones (H3 parents two resolutions up, see
+    :func:`airgrid.routing.graph.zone_table`), then runs the same A* restricted to the
+    zones along that plan and their neighbours (widened once, then the whole graph,
+    if the corridor holds no route): much faster for long routes, and the route is
+    feasible but may cost a little more than the optimum (the result says so and
+    gives a proven lower bound). ``AUTO`` uses the corridor for origin-destination
+    distances of at least :data:`CORRIDOR_FROM_M`, else exact.
+    """
+
+    AUTO = "auto"
+    EXACT = "exact"
+    CORRIDOR = "corridor"
+
+
+#: Origin-destination distance (m) from which ``Strategy.AUTO`` plans a corridor first.
+CORRIDOR_FROM_M = 100_000.0
+
+#: Zone rings around the zone plan: first try, then the wider retry.
+CORRIDOR_RINGS = (1, 3)
 
 
 class RouteStatus(str, Enum):
@@ -131,6 +160,11 @@ class Route:
         Wall time of the search itself.
     message
         Human-readable explanation for non-found outcomes.
+    optimal
+        Whether the cost is proven minimal (exact search); False for a corridor search.
+    cost_lower_bound
+        A proven lower bound of the optimal cost (the A* heuristic at the origin), so
+        ``cost / cost_lower_bound`` bounds how far a corridor route can be from optimal.
     """
 
     status: RouteStatus
@@ -145,6 +179,8 @@ class Route:
     expansions: int = 0
     search_ms: float = 0.0
     message: str = ""
+    optimal: bool = True
+    cost_lower_bound: float = 0.0
 
     @property
     def found(self) -> bool:
@@ -169,6 +205,8 @@ class Route:
                 "voxels": len(self.voxels), "waypoints": len(self.waypoints),
                 "true_height_m": [round(w.true_height_m, 1) for w in self.waypoints],
                 "expansions": self.expansions, "message": self.message,
+                "optimal": self.optimal if self.found else None,
+                "cost_lower_bound": self.cost_lower_bound if self.found else None,
             },
         }
 
@@ -190,28 +228,30 @@ class Router:
 
     def __init__(self, graph: RouteGraph, heap_capacity: int = 1 << 18) -> None:
         self.graph = graph
-        n = graph.n_nodes
-        self._node_g = np.zeros((n, 2), np.float64)  # [g, tag]: one 16-byte row per node
-        self._node_tag = self._node_g.view(np.int64)
+        self._state = _new_state(graph, 1)[0]
         self._gen = 0
         self._batch: tuple[np.ndarray, ...] | None = None  # per-thread state rows, kept between batches
         self._batch_gens = np.zeros(1, np.int64)
-        self._heap(min(max(heap_capacity, 16), max(n, 16)))
+        self._heap(min(max(heap_capacity, 16), max(graph.n_nodes, 16)))
+
+    @property
+    def state(self) -> np.ndarray:
+        """The single-query search state (float64[n, 4], see :func:`airgrid.routing.kernels.astar`)."""
+        return self._state
 
     def _heap(self, cap: int) -> None:
-        self._hn = np.empty(cap, np.int32)
         self._hk = np.empty(cap, np.float64)
-        self._hg = np.empty(cap, np.float64)
+        self._hp = np.empty(cap, np.int64)
 
     def _next_gen(self) -> int:
         if self._gen >= _MAX_GEN:
-            self._node_tag[:, 1] = 0
+            self._state.view(np.int64)[:, 1] = 0
             self._gen = 0
         self._gen += 2
         return self._gen
 
     def search(self, src: int, dst: int, blocked: np.ndarray, budget: int = DEFAULT_BUDGET,
-               max_range_m: float = 0.0) -> tuple[int, float, int, np.ndarray]:
+               max_range_m: float = 0.0, zone_ok: np.ndarray = _NO_ZONES) -> tuple[int, float, int, np.ndarray]:
         """Raw A* between two nodes.
 
         Parameters
@@ -224,6 +264,8 @@ class Router:
             Maximum expansions.
         max_range_m
             Ellipse pruning (0: off).
+        zone_ok
+            uint8 per zone of the graph (zero: not entered) or an empty array (all zones).
 
         Returns
         -------
@@ -233,13 +275,12 @@ class Router:
         gr = self.graph
         while True:
             st, cost, exp = kernels.astar(
-                gr.indptr, gr.indices, gr.weights, gr.grid.voxel_cell, gr.geo, gr.dir_rate, gr.zc, gr.lm,
-                blocked, int(src), int(dst), gr.h_rate, gr.v_rate, int(budget), float(max_range_m),
-                self._next_gen(), self._node_g, self._node_tag, self._hn, self._hk, self._hg)
+                gr.indptr, gr.indices, gr.weights, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm, blocked, zone_ok,
+                int(src), int(dst), int(budget), float(max_range_m), self._next_gen(), self._state, self._hk, self._hp)
             if st != kernels.HEAP_FULL:
                 break
-            self._heap(min(2 * len(self._hn), gr.n_nodes + 1))
-        path = kernels.trace_path(self._node_tag, int(src), int(dst)) if st == kernels.FOUND \
+            self._heap(min(2 * len(self._hk), gr.n_nodes + 1))
+        path = kernels.trace_path(self._state, int(src), int(dst)) if st == kernels.FOUND \
             else np.empty(0, np.int32)
         return int(st), float(cost), int(exp), path
 
@@ -260,21 +301,125 @@ class Router:
         srcs = np.ascontiguousarray(srcs, np.int32)
         dsts = np.ascontiguousarray(dsts, np.int32)
         rows = max(1, min(threads or numba.get_num_threads(), len(srcs)))
-        n = gr.n_nodes
-        cap = len(self._hn)
-        if self._batch is None or self._batch[0].shape[0] != rows or self._batch[2].shape[1] != cap \
+        cap = len(self._hk)
+        if self._batch is None or self._batch[0].shape[0] != rows or self._batch[1].shape[1] != cap \
                 or int(self._batch_gens.max()) + 2 * len(srcs) >= _MAX_GEN:
-            node_g = np.zeros((rows, n, 2), np.float64)
-            self._batch = (node_g, node_g.view(np.int64), np.empty((rows, cap), np.int32),
-                           np.empty((rows, cap), np.float64), np.empty((rows, cap), np.float64))
+            self._batch = (_new_state(gr, rows), np.empty((rows, cap), np.float64), np.empty((rows, cap), np.int64))
             self._batch_gens = np.zeros(rows, np.int64)
         status, cost, exps = kernels.astar_batch(
-            gr.indptr, gr.indices, gr.weights, gr.grid.voxel_cell, gr.geo, gr.dir_rate, gr.zc, gr.lm,
-            blocked, srcs, dsts, gr.h_rate, gr.v_rate, int(budget), float(max_range_m), self._batch_gens,
-            *self._batch)
+            gr.indptr, gr.indices, gr.weights, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm, blocked, _NO_ZONES,
+            srcs, dsts, int(budget), float(max_range_m), self._batch_gens, *self._batch)
         for i in np.flatnonzero(status == kernels.HEAP_FULL).tolist():
             status[i], cost[i], exps[i], _ = self.search(int(srcs[i]), int(dsts[i]), blocked, budget, max_range_m)
         return status, cost, exps
+
+
+def _new_state(graph: RouteGraph, rows: int) -> np.ndarray:
+    """``rows`` fresh search-state arrays (float64[rows, n, 4], see :func:`airgrid.routing.kernels.astar`)."""
+    state = np.zeros((rows, graph.n_nodes, 4), np.float64)
+    f = state.view(np.float32)
+    f[:, :, 4:7] = graph.nxyz
+    state.view(np.int32)[:, :, 7] = graph.zone
+    return state
+
+
+class ZonePlanner:
+    """A* over a graph's zone graph: the first stage of a corridor search.
+
+    Parameters
+    ----------
+    graph
+        The routing graph whose ``zone_*`` arrays are searched.
+    """
+
+    def __init__(self, graph: RouteGraph) -> None:
+        self.graph = graph
+        nz = len(graph.zone_xy)
+        self._state = np.zeros((nz, 4), np.float64)
+        self._state.view(np.float32)[:, 4:7] = graph.zone_xy
+        hr, rates = kernels.planar_rates(graph.zone_indptr, graph.zone_indices, graph.zone_weights, graph.zone_xy,
+                                         graph.dirs, 0.0, 8)
+        self._hr = float(hr) * (1 - 1e-7) if np.isfinite(hr) else 0.0
+        self._rates = rates * (1 - 1e-7)
+        cap = len(graph.zone_indices) + 1  # one push per relaxed edge at most, plus the source
+        self._hk = np.empty(cap, np.float64)
+        self._hp = np.empty(cap, np.int64)
+        self._gen = 0
+
+    def corridor(self, src: int, dst: int, rings: int) -> np.ndarray | None:
+        """Zones a corridor search between nodes ``src`` and ``dst`` may enter.
+
+        The zones of the cheapest zone-graph path between the nodes' zones, plus every
+        zone within ``rings`` zone-graph hops of it.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            uint8 per zone (1: inside), or None when the zones are not connected.
+        """
+        gr = self.graph
+        if self._gen >= _MAX_GEN:
+            self._state.view(np.int64)[:, 1] = 0
+            self._gen = 0
+        self._gen += 2
+        zs, zd = int(gr.zone[src]), int(gr.zone[dst])
+        nz = len(gr.zone_xy)
+        st, _, _ = kernels.astar(gr.zone_indptr, gr.zone_indices, gr.zone_weights, gr.dirs, self._rates, self._hr,
+                                 0.0, _NO_LANDMARKS, _NO_ZONES, _NO_ZONES, zs, zd, nz + 1, 0.0, self._gen,
+                                 self._state, self._hk, self._hp)
+        if st != kernels.FOUND:
+            return None
+        ok = np.zeros(nz, np.uint8)
+        front = kernels.trace_path(self._state, zs, zd).astype(np.int64)
+        ok[front] = 1
+        ptr, idx = gr.zone_indptr, gr.zone_indices
+        for _ in range(rings):
+            cnt = ptr[front + 1] - ptr[front]
+            offs = np.repeat(ptr[front] - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+            nxt = idx[offs]
+            front = np.unique(nxt[ok[nxt] == 0]).astype(np.int64)
+            ok[front] = 1
+        return ok
+
+
+def zone_planner_for(graph: RouteGraph) -> ZonePlanner:
+    """The :class:`ZonePlanner` kept on a graph (created on first use)."""
+    if graph.zone_planner is None:
+        graph.zone_planner = ZonePlanner(graph)
+    return graph.zone_planner
+
+
+def search_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, budget: int = DEFAULT_BUDGET,
+                  max_range_m: float = 0.0, strategy: Strategy | str = Strategy.AUTO
+                  ) -> tuple[int, float, int, np.ndarray, bool]:
+    """Search between two nodes with a :class:`Strategy`.
+
+    Returns
+    -------
+    status, cost, expansions, path, optimal
+        As :meth:`Router.search` (expansions summed over the stages), and whether
+        the cost is proven minimal.
+    """
+    strategy = Strategy(strategy)
+    router = router_for(graph)
+    if strategy is Strategy.AUTO:
+        d = float(np.hypot(*(graph.nxyz[src, :2].astype(np.float64) - graph.nxyz[dst, :2])))
+        strategy = Strategy.CORRIDOR if d >= CORRIDOR_FROM_M else Strategy.EXACT
+    spent = 0
+    if strategy is Strategy.CORRIDOR and len(graph.zone_xy) > 1:
+        planner = zone_planner_for(graph)
+        for rings in CORRIDOR_RINGS:
+            ok = planner.corridor(src, dst, rings)
+            if ok is None:
+                break
+            st, cost, exp, path = router.search(src, dst, blocked, budget - spent, max_range_m, ok)
+            spent += exp
+            if st == kernels.FOUND:
+                return st, cost, spent, path, False
+            if st == kernels.BUDGET or spent >= budget:
+                return kernels.BUDGET, math.inf, spent, path, True
+    st, cost, exp, path = router.search(src, dst, blocked, budget - spent, max_range_m)
+    return st, cost, spent + exp, path, True
 
 
 #: The last grid whose graph :func:`graph_for` built, with its fingerprint and graph.
@@ -282,7 +427,7 @@ _LAST_GRID: list[tuple[Grid, str, RouteGraph]] = []
 
 
 def graph_for(grid_or_graph: Grid | RouteGraph) -> RouteGraph:
-    """The graph itself, or the default-weight graph of a grid.
+    """The graph itself, or the default-weight graph of a grid (with :func:`landmark_count` landmarks).
 
     The graph of the last grid asked for is kept (one entry, strong reference) and
     reused while the grid's fingerprint (cells, layers, status) is unchanged; pass a
@@ -296,7 +441,7 @@ def graph_for(grid_or_graph: Grid | RouteGraph) -> RouteGraph:
     if _LAST_GRID and _LAST_GRID[0][0] is grid_or_graph and _LAST_GRID[0][1] == fp:
         return _LAST_GRID[0][2]
     _LAST_GRID.clear()
-    gr = build_graph(grid_or_graph)
+    gr = build_graph(grid_or_graph, landmarks=landmark_count(grid_or_graph.n_voxels))
     _LAST_GRID.append((grid_or_graph, fp, gr))
     return gr
 
@@ -718,6 +863,7 @@ def plan_route(
     climb_mps: float = 5.0,
     descent_mps: float = 3.0,
     smooth_path: bool = True,
+    strategy: Strategy | str = Strategy.AUTO,
 ) -> Route:
     """Plan a route between two points of a grid.
 
@@ -737,6 +883,9 @@ def plan_route(
         time at cruise speed and its vertical time at climb/descent speed.
     smooth_path
         Compute waypoints, length, time and clearance (False: voxel path and cost only).
+    strategy
+        :class:`Strategy` (default ``AUTO``: exact below :data:`CORRIDOR_FROM_M`,
+        corridor beyond).
 
     Returns
     -------
@@ -770,18 +919,23 @@ def plan_route(
         raise RouteConstraintError(f"budget must be a positive integer, got {budget!r}")
     if max_range_m is not None and not (math.isfinite(max_range_m) and max_range_m > 0):
         raise RouteConstraintError("max_range_m must be > 0")
+    try:
+        strategy = Strategy(strategy)
+    except ValueError:
+        raise RouteConstraintError(f"strategy must be one of {[m.value for m in Strategy]}, got {strategy!r}") from None
     cons = Constraints(tiers, min_height_m, max_height_m, tuple(no_go), max_range_m, blocked_mask)
     blocked = constraint_mask(gr, cons)
     src, o_pt = resolve_point(gr, origin, blocked, "origin")
     dst, d_pt = resolve_point(gr, dest, blocked, "destination")
     return route_voxels(gr, src, dst, blocked, origin_xyz=o_pt, dest_xyz=d_pt, budget=budget,
                         max_range_m=max_range_m, speeds=(cruise_mps, climb_mps, descent_mps),
-                        smooth_path=smooth_path)
+                        smooth_path=smooth_path, strategy=strategy)
 
 
 def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, origin_xyz: tuple | None = None,
                  dest_xyz: tuple | None = None, budget: int = DEFAULT_BUDGET, max_range_m: float | None = None,
-                 speeds: tuple[float, float, float] = (15.0, 5.0, 3.0), smooth_path: bool = True) -> Route:
+                 speeds: tuple[float, float, float] = (15.0, 5.0, 3.0), smooth_path: bool = True,
+                 strategy: Strategy | str = Strategy.AUTO) -> Route:
     """Search and finish a route between two already validated voxels.
 
     The building block of :func:`plan_route` and multi-stop routing; arguments as
@@ -789,7 +943,7 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
     descent) m/s.
     """
     t0 = time.perf_counter()
-    st, cost, exp, path = router_for(graph).search(src, dst, blocked, budget, max_range_m or 0.0)
+    st, cost, exp, path, optimal = search_voxels(graph, src, dst, blocked, budget, max_range_m or 0.0, strategy)
     ms = (time.perf_counter() - t0) * 1e3
     if st == kernels.BUDGET:
         return Route(RouteStatus.BUDGET_EXHAUSTED, src, dst, expansions=exp, search_ms=ms,
@@ -798,7 +952,10 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
         why = " within the maximum range" if max_range_m else ""
         return Route(RouteStatus.NO_ROUTE, src, dst, expansions=exp, search_ms=ms,
                      message=f"origin and destination are not connected through usable voxels{why}")
-    route = Route(RouteStatus.FOUND, src, dst, cost=cost, voxels=path, expansions=exp, search_ms=ms)
+    lb = float(kernels.lower_bound(router_for(graph).state, graph.dirs, graph.rates, graph.h_rate, graph.v_rate,
+                                   graph.lm, src, dst))
+    route = Route(RouteStatus.FOUND, src, dst, cost=cost, voxels=path, expansions=exp, search_ms=ms,
+                  optimal=optimal or cost <= lb, cost_lower_bound=min(lb, cost))
     if smooth_path:
         _finish(graph, route, blocked, origin_xyz, dest_xyz, *speeds)
         if max_range_m and route.length_m > max_range_m:
@@ -808,7 +965,26 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
     return route
 
 
-__all__ = ["Constraints", "Point", "Route", "RouteStatus", "Router", "Waypoint", "at_true_height", "constraint_mask",
-           "graph_for", "plan_route", "resolve_point", "route_voxels", "router_for",
-           "segment_cells", "segment_voxels",
-           "smooth"]
+__all__ = [
+    "CORRIDOR_FROM_M",
+    "Constraints",
+    "Point",
+    "Route",
+    "RouteStatus",
+    "Router",
+    "Strategy",
+    "Waypoint",
+    "ZonePlanner",
+    "at_true_height",
+    "constraint_mask",
+    "graph_for",
+    "plan_route",
+    "resolve_point",
+    "route_voxels",
+    "router_for",
+    "search_voxels",
+    "segment_cells",
+    "segment_voxels",
+    "smooth",
+    "zone_planner_for",
+]

@@ -31,6 +31,19 @@ def test_single_route_is_a_3d_linestring_from_origin_to_destination(client, auth
     assert p["min_clearance_m"] >= grid.tiers.clearance_m
 
 
+def test_route_strategy_exact_and_corridor(client, auth):
+    body = {"origin": _pt(ORIGIN), "destination": _pt(DEST)}
+    exact = client.post("/v1/routes", json=body | {"strategy": "exact"}, headers=auth["planner"])
+    corr = client.post("/v1/routes", json=body | {"strategy": "corridor"}, headers=auth["planner"])
+    assert exact.status_code == corr.status_code == 200, (exact.text, corr.text)
+    pe, pc = exact.json()["properties"], corr.json()["properties"]
+    assert pe["optimal"] is True and pe["cost_lower_bound"] <= pe["cost"]
+    assert pc["cost"] >= pe["cost"] * (1 - 1e-9) and pc["cost_lower_bound"] <= pe["cost"] * (1 + 1e-9)
+    bad = client.post("/v1/routes", json=body | {"strategy": "fastest"}, headers=auth["planner"])
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert "strategy" in bad.text
+
+
 def test_route_avoids_a_prohibited_geofence(client, auth):
     body = {"origin": _pt(ORIGIN), "destination": _pt(DEST)}
     before = client.post("/v1/routes", json=body, headers=auth["planner"]).json()

@@ -312,7 +312,9 @@ def test_graph_save_load_roundtrip_and_fingerprint(real_t2_graph, gen_grid, tmp_
 
     path = real_t2_graph.save(tmp_path / "graph")
     back = RouteGraph.load(path, real_t2_graph.grid)
-    for k in ("indptr", "indices", "weights", "proj", "dir_rate", "zc", "nbr", "landmarks", "lm"):
+    from airgrid.routing.graph import _ARRAYS
+
+    for k in _ARRAYS:
         assert np.array_equal(getattr(back, k), getattr(real_t2_graph, k))
     usable = np.flatnonzero(real_t2_graph.usable)
     a, b = int(usable[3]), int(usable[-3])

@@ -22,12 +22,14 @@ from airgrid.routing import (
     MultiStopRoute,
     Route,
     RouteGraph,
+    Strategy,
     at_true_height,
     build_graph,
     plan_multi_stop,
     plan_route,
 )
 from airgrid.routing.corridors import clear_corridors, opposing_lane_mask
+from airgrid.routing.graph import landmark_count
 
 PLACES = DATA_DIR / "hunan_places_geonames.csv"
 GraphCacheOpt = Annotated[Path | None, typer.Option(
@@ -125,7 +127,8 @@ def _summary(route: Route, title: str) -> None:
     if route.found:
         t.add_row("length", f"{route.length_m / 1000:,.2f} km")
         t.add_row("flight time", f"{route.time_s / 60:,.1f} min")
-        t.add_row("cost", f"{route.cost:,.0f}")
+        t.add_row("cost", f"{route.cost:,.0f}" + (" (optimal)" if route.optimal else
+                                                  f" (corridor search; optimum >= {route.cost_lower_bound:,.0f})"))
         t.add_row("min terrain clearance", f"{route.min_clearance_m:,.0f} m")
         t.add_row("voxels / waypoints", f"{len(route.voxels)} / {len(route.waypoints)}")
     t.add_row("expansions", f"{route.expansions:,}")
@@ -163,7 +166,7 @@ def _load(grid: Path, cache: Path | None, prefer_corridors: bool = False) -> Rou
             return RouteGraph.load(cache, g)
         except GraphFileError:
             pass
-    graph = build_graph(g)
+    graph = build_graph(g, landmarks=landmark_count(g.n_voxels))
     if cache is not None:
         graph.save(cache)
     return graph
@@ -193,6 +196,9 @@ def register(app: typer.Typer) -> None:
         prefer_corridors: Annotated[bool, typer.Option(
             help="Use the grid's corridors (discounted, own-direction lane only); the grid must come from "
                  "'airgrid corridors --save-grid'.")] = False,
+        strategy: Annotated[Strategy, typer.Option(
+            help="exact: optimal A* over the whole graph; corridor: plan over zones first, then A* in that "
+                 "corridor (fast, may cost a little more); auto: corridor from 100 km.")] = Strategy.AUTO,
     ) -> None:
         """Plan a route between two points and print its summary."""
         a, b = parse_place(origin), parse_place(dest)
@@ -202,7 +208,7 @@ def register(app: typer.Typer) -> None:
                        tiers=_tiers(tiers), min_height_m=min_height, max_height_m=max_height,
                        no_go=_no_go(no_go), max_range_m=None if max_range_km is None else max_range_km * 1000,
                        budget=budget, cruise_mps=cruise, climb_mps=climb, descent_mps=descent,
-                       blocked_mask=lanes)
+                       blocked_mask=lanes, strategy=strategy)
         _summary(r, f"route {origin} -> {dest}")
         if prefer_corridors and r.found:
             inside = np.count_nonzero(graph.grid.status[r.voxels] & np.uint8(Status.CORRIDOR))

@@ -80,7 +80,7 @@ class RoutePlanner:
         if opts.budget is not None and opts.budget > lim.search_budget:
             raise LimitError(f"budget {opts.budget} is over the server's search budget {lim.search_budget}")
 
-    def plan(self, origin: Point3D, dest: Point3D, opts: RouteOptions, blocked: np.ndarray | None) -> Route:
+    def plan(self, origin: Point3D, dest: Point3D, opts: RouteCreate, blocked: np.ndarray | None) -> Route:
         """One found route between two points, avoiding the ``blocked`` voxels.
 
         Raises
@@ -96,7 +96,8 @@ class RoutePlanner:
                 self.graph, origin.lat_lon_alt, dest.lat_lon_alt, tiers=opts.tiers,
                 min_height_m=opts.min_height_m, max_height_m=opts.max_height_m, no_go=no_go,
                 max_range_m=opts.max_range_m, blocked_mask=blocked, budget=opts.budget or self.settings.search_budget,
-                cruise_mps=opts.cruise_mps, climb_mps=opts.climb_mps, descent_mps=opts.descent_mps)
+                cruise_mps=opts.cruise_mps, climb_mps=opts.climb_mps, descent_mps=opts.descent_mps,
+                strategy=opts.strategy)
         if route.status is RouteStatus.BUDGET_EXHAUSTED:
             raise LimitError(f"{route.message}; ask for a shorter route or fewer constraints")
         if route.status is not RouteStatus.FOUND:
@@ -143,8 +144,8 @@ def route_feature(grid: Grid, route: Route, leg: int | None = None, from_stop: i
             min_clearance_m=None if math.isnan(route.min_clearance_m) else route.min_clearance_m,
             voxels=[grid.voxel_id(int(v)) for v in route.voxels],
             true_height_m=[round(w.true_height_m, 1) for w in route.waypoints],
-            expansions=route.expansions, search_ms=route.search_ms, leg=leg, from_stop=from_stop,
-            to_stop=to_stop))
+            expansions=route.expansions, search_ms=route.search_ms, optimal=route.optimal,
+            cost_lower_bound=route.cost_lower_bound, leg=leg, from_stop=from_stop, to_stop=to_stop))
 
 
 def _geofence_mask(services: ServicesDep, opts: RouteOptions) -> np.ndarray | None:
