@@ -139,7 +139,7 @@ class RouteGraph:
             self._usable = self.grid.usable()
         return self._usable
 
-    def add_landmarks(self, k: int) -> None:
+    def add_landmarks(self, k: int, *, parallel: bool = True) -> None:
         """Precompute ALT landmark distances (Goldberg & Harrelson 2005) for ``k`` landmarks.
 
         Landmarks are usable nodes at the rim of the grid, the farthest along ``k``
@@ -149,6 +149,12 @@ class RouteGraph:
         Dijkstra runs; A* then takes the ALT bounds into its heuristic (see
         :func:`airgrid.routing.kernels.astar`). :func:`landmark_count` picks ``k`` for a
         memory budget.
+
+        With ``parallel=False`` the runs go one after the other in the calling thread
+        in a kernel that releases the GIL and starts no Numba thread pool: what a
+        server runs in a background thread while it answers routes with the geometric
+        bounds alone (Numba's default threading layer must not be entered from two
+        threads at once).
         """
         if k <= 0:
             self.landmarks, self.lm = np.empty(0, np.int64), np.empty((0, 0))
@@ -163,15 +169,21 @@ class RouteGraph:
         north = np.cross(centre, east)
         ang = 2 * np.pi * np.arange(k) / k
         dirs = np.cos(ang)[:, None] * east[None, :] + np.sin(ang)[:, None] * north[None, :]
-        self.landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
-        L = len(self.landmarks)
+        landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
+        L = len(landmarks)
         fwd = (self.indptr, self.indices, self.weights)
         rev = kernels.transpose(*fwd)
         cols = np.empty((2 * L, self.n_nodes))
-        st = kernels.dijkstra_many(*fwd, *rev, self.landmarks, cols, min(self.n_edges + 1, 1 << 23))
-        for j in np.flatnonzero(st != kernels.FOUND).tolist():  # heap too small: redo alone
-            cols[j] = _sssp(*(fwd if j < L else rev), int(self.landmarks[j % L]))
+        if parallel:
+            st = kernels.dijkstra_many(*fwd, *rev, landmarks, cols, min(self.n_edges + 1, 1 << 23))
+        else:
+            st = np.full(2 * L, kernels.HEAP_FULL)
+        for j in np.flatnonzero(st != kernels.FOUND).tolist():  # serial, or heap too small: one by one
+            cols[j] = _sssp(*(fwd if j < L else rev), int(landmarks[j % L]))
+        # the table is complete before the graph sees it: searches running meanwhile
+        # (another thread) use the old table or the new one, never a partial one
         self.lm = np.ascontiguousarray(cols.T)
+        self.landmarks = landmarks
 
     def save(self, path: str | Path) -> Path:
         """Write the graph's arrays (``.npy``) and ``graph.json`` to a folder.
@@ -260,7 +272,9 @@ def _sssp(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int
 
 
 #: Landmarks the served graphs get (fewer where they would not fit :data:`LANDMARK_BYTES`).
-DEFAULT_LANDMARKS = 16
+#: Measured on the 45 km Changsha T2 graph (``benchmarks/routing.py``, 50 routes of
+#: 20-70 km): median 2.1 ms with 16, 1.65 ms with 32, 1.85 ms with 48.
+DEFAULT_LANDMARKS = 32
 
 #: Memory budget of the landmark table (bytes): 16 bytes per node per landmark.
 LANDMARK_BYTES = 1 << 30
@@ -280,7 +294,9 @@ def landmark_count(n_nodes: int, wanted: int = DEFAULT_LANDMARKS, budget_bytes: 
     Examples
     --------
     >>> landmark_count(532_763)  # 45 km around Changsha, T2
-    16
+    32
+    >>> landmark_count(5_450_256)  # Changsha prefecture, T1-T4 (the API's default grid)
+    12
     >>> landmark_count(17_300_000)  # Hunan-wide T2: 3 would fit
     0
     """

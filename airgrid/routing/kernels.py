@@ -184,17 +184,17 @@ def _pop(hk, hp, size):
 
 
 @njit(cache=True, inline="always")
-def _h(v, sf, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl):
-    """Heuristic of node ``v`` (see :func:`astar`); its x, y, z are in its state row."""
-    dx = gx - sf[v, 4]
-    dy = gy - sf[v, 5]
+def _h(v, x, y, z, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl):
+    """Heuristic of node ``v`` at planar ``x, y`` and altitude ``z`` (see :func:`astar`)."""
+    dx = gx - x
+    dy = gy - y
     h = hr * math.sqrt(dx * dx + dy * dy)
     for j in range(3):
         a = dx * dirs[j, 0] + dy * dirs[j, 1]
         b = a * rates[0, j] if a > 0 else -a * rates[1, j]
         if b > h:  # noqa: PLR1730
             h = b
-    h += vr * abs(gz - sf[v, 6])
+    h += vr * abs(gz - z)
     for i in range(nl):
         # explicit comparisons: a nan bound (inf - inf, both unreachable) must never win
         a = lt[i] - lm[v, i]  # d(L, t) - d(L, v)
@@ -206,16 +206,28 @@ def _h(v, sf, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl):
     return h
 
 
+@njit(cache=True, inline="always")
+def _first_touch(state, sf, sz, nxyz, zone, v):
+    """Copy node ``v``'s coordinates and zone into its state row (rows start all zero)."""
+    sf[v, 4] = nxyz[v, 0]
+    sf[v, 5] = nxyz[v, 1]
+    sf[v, 6] = nxyz[v, 2]
+    sz[v, 7] = zone[v]
+
+
 # -- A* -----------------------------------------------------------------------------------
 @njit(cache=True)
-def astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, src, dst, budget, max_range_m, gen,
-          state, hk, hp):
+def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, src, dst, budget,
+          max_range_m, gen, state, hk, hp):
     """A* from ``src`` to ``dst`` on a CSR graph.
 
     Parameters
     ----------
     indptr, indices, weights
         CSR graph (int64, int32, float32).
+    nxyz, zone
+        Per node, planar x, y (m) and altitude z (m), float32[n, 3], and zone, int32[n];
+        copied into the node's state row when a query first touches it.
     dirs
         Unit vectors (x, y) of the 3 face normals of the hex lattice in the graph's
         plane, float64[3, 2].
@@ -247,8 +259,11 @@ def astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, s
         Per node one 32-byte row, reused across queries (one cache line per touch),
         float64[n, 4] viewed three ways: ``[v, 0]`` the cost so far; as int64,
         ``[v, 1]`` = ``generation << 32 | parent + 1`` (generation ``gen``: open,
-        ``gen + 1``: closed; older: untouched this query); as float32, columns 4-6 the
-        node's planar x, y (m) and altitude z (m); as int32, column 7 its zone.
+        ``gen + 1``: closed; older: untouched this query; 0: never touched); as float32,
+        columns 4-6 the node's planar x, y (m) and altitude z (m); as int32, column 7 its
+        zone. Allocate it zeroed (``numpy.zeros``): the operating system then only
+        materialises the pages the searches touch, and each row gets its coordinates
+        on its first touch.
     hk, hp
         Heap keys and payloads, of capacity ``len(hk)`` (lazy deletion).
 
@@ -298,14 +313,17 @@ def astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, s
     cap = len(hk)
     opened = gen << 32
     closed = (gen + 1) << 32
-    gx = np.float64(sf[dst, 4])
-    gy = np.float64(sf[dst, 5])
-    gz = np.float64(sf[dst, 6])
-    ox = np.float64(sf[src, 4])
-    oy = np.float64(sf[src, 5])
+    gx = np.float64(nxyz[dst, 0])
+    gy = np.float64(nxyz[dst, 1])
+    gz = np.float64(nxyz[dst, 2])
+    ox = np.float64(nxyz[src, 0])
+    oy = np.float64(nxyz[src, 1])
+    if si[src, 1] == 0:
+        _first_touch(state, sf, sz, nxyz, zone, src)
     si[src, 1] = opened
     state[src, 0] = 0.0
-    _push(hk, hp, 0, _h(src, sf, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl), _pack(0.0, src))
+    h0 = _h(src, sf[src, 4], sf[src, 5], sf[src, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
+    _push(hk, hp, 0, h0, _pack(0.0, src))
     size = 1
     exp = 0
     while size > 0:
@@ -334,6 +352,8 @@ def astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, s
                 if ng >= state[v, 0]:
                     continue
             else:
+                if tv == 0:
+                    _first_touch(state, sf, sz, nxyz, zone, v)
                 if nz and zone_ok[sz[v, 7]] == 0:
                     si[v, 1] = closed
                     continue
@@ -345,7 +365,7 @@ def astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, s
                     if math.sqrt(ex * ex + ey * ey) + math.sqrt(dx * dx + dy * dy) > max_range_m:
                         si[v, 1] = closed
                         continue
-            hv = _h(v, sf, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
+            hv = _h(v, sf[v, 4], sf[v, 5], sf[v, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
             if hv == np.inf:
                 si[v, 1] = closed
                 continue
@@ -359,13 +379,12 @@ def astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, s
 
 
 @njit(cache=True)
-def lower_bound(state, dirs, rates, hr, vr, lm, src, dst):
+def lower_bound(nxyz, dirs, rates, hr, vr, lm, src, dst):
     """The heuristic of :func:`astar` at ``src`` for goal ``dst``: a lower bound of the optimal cost."""
-    sf = state.view(np.float32)
     nl = lm.shape[1] // 2
     lt = lm[dst].copy() if nl > 0 else np.empty(0)
-    return _h(src, sf, np.float64(sf[dst, 4]), np.float64(sf[dst, 5]), np.float64(sf[dst, 6]), hr, dirs, rates, vr,
-              lm, lt, nl)
+    return _h(src, nxyz[src, 0], nxyz[src, 1], nxyz[src, 2], np.float64(nxyz[dst, 0]), np.float64(nxyz[dst, 1]),
+              np.float64(nxyz[dst, 2]), hr, dirs, rates, vr, lm, lt, nl)
 
 
 @njit(cache=True)
@@ -386,8 +405,8 @@ def trace_path(state, src, dst):
 
 
 @njit(cache=True, parallel=True)
-def astar_batch(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs, dsts, budget,
-                max_range_m, gens, state, hk, hp):
+def astar_batch(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs, dsts,
+                budget, max_range_m, gens, state, hk, hp):
     """A* for many (src, dst) pairs, spread over threads; one state row per thread.
 
     State arrays have a leading row axis (one row per chunk); ``gens[c]`` is the last
@@ -408,8 +427,8 @@ def astar_batch(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone
     for r in prange(rows):
         for i in range(r, n, rows):
             gens[r] += 2
-            s, c, x = astar(indptr, indices, weights, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs[i], dsts[i],
-                            budget, max_range_m, gens[r], state[r], hk[r], hp[r])
+            s, c, x = astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs[i],
+                            dsts[i], budget, max_range_m, gens[r], state[r], hk[r], hp[r])
             status[i] = s
             cost[i] = c
             exps[i] = x
@@ -506,7 +525,7 @@ def zone_crossings(indptr, indices, weights, zone, nxyz):
     return za[:k], zb[:k], rate[:k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dijkstra_all(indptr, indices, weights, src, dist, hk, hp):
     """Exact costs from ``src`` to every node into ``dist`` (pre-filled with inf).
 
@@ -535,7 +554,7 @@ def dijkstra_all(indptr, indices, weights, src, dist, hk, hp):
     return FOUND
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def dijkstra_many(indptr, indices, weights, rptr, ridx, rw, sources, out, cap):
     """Exact costs from each source (rows ``0..k-1`` of ``out``) and to it (rows ``k..2k-1``).
 
@@ -560,7 +579,7 @@ def dijkstra_many(indptr, indices, weights, rptr, ridx, rw, sources, out, cap):
     return status
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def transpose(indptr, indices, weights):
     """The reversed CSR graph (edge ``u -> v`` becomes ``v -> u``)."""
     n = len(indptr) - 1

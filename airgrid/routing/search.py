@@ -234,11 +234,6 @@ class Router:
         self._batch_gens = np.zeros(1, np.int64)
         self._heap(min(max(heap_capacity, 16), max(graph.n_nodes, 16)))
 
-    @property
-    def state(self) -> np.ndarray:
-        """The single-query search state (float64[n, 4], see :func:`airgrid.routing.kernels.astar`)."""
-        return self._state
-
     def _heap(self, cap: int) -> None:
         self._hk = np.empty(cap, np.float64)
         self._hp = np.empty(cap, np.int64)
@@ -275,8 +270,9 @@ class Router:
         gr = self.graph
         while True:
             st, cost, exp = kernels.astar(
-                gr.indptr, gr.indices, gr.weights, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm, blocked, zone_ok,
-                int(src), int(dst), int(budget), float(max_range_m), self._next_gen(), self._state, self._hk, self._hp)
+                gr.indptr, gr.indices, gr.weights, gr.nxyz, gr.zone, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm,
+                blocked, zone_ok, int(src), int(dst), int(budget), float(max_range_m), self._next_gen(), self._state,
+                self._hk, self._hp)
             if st != kernels.HEAP_FULL:
                 break
             self._heap(min(2 * len(self._hk), gr.n_nodes + 1))
@@ -307,7 +303,8 @@ class Router:
             self._batch = (_new_state(gr, rows), np.empty((rows, cap), np.float64), np.empty((rows, cap), np.int64))
             self._batch_gens = np.zeros(rows, np.int64)
         status, cost, exps = kernels.astar_batch(
-            gr.indptr, gr.indices, gr.weights, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm, blocked, _NO_ZONES,
+            gr.indptr, gr.indices, gr.weights, gr.nxyz, gr.zone, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm,
+            blocked, _NO_ZONES,
             srcs, dsts, int(budget), float(max_range_m), self._batch_gens, *self._batch)
         for i in np.flatnonzero(status == kernels.HEAP_FULL).tolist():
             status[i], cost[i], exps[i], _ = self.search(int(srcs[i]), int(dsts[i]), blocked, budget, max_range_m)
@@ -315,12 +312,12 @@ class Router:
 
 
 def _new_state(graph: RouteGraph, rows: int) -> np.ndarray:
-    """``rows`` fresh search-state arrays (float64[rows, n, 4], see :func:`airgrid.routing.kernels.astar`)."""
-    state = np.zeros((rows, graph.n_nodes, 4), np.float64)
-    f = state.view(np.float32)
-    f[:, :, 4:7] = graph.nxyz
-    state.view(np.int32)[:, :, 7] = graph.zone
-    return state
+    """``rows`` zeroed search-state arrays (float64[rows, n, 4], see :func:`airgrid.routing.kernels.astar`).
+
+    Zeroed memory is materialised page by page as searches touch it, so a first route
+    on a province-wide graph does not pay for the whole array up front.
+    """
+    return np.zeros((rows, graph.n_nodes, 4), np.float64)
 
 
 class ZonePlanner:
@@ -336,7 +333,7 @@ class ZonePlanner:
         self.graph = graph
         nz = len(graph.zone_xy)
         self._state = np.zeros((nz, 4), np.float64)
-        self._state.view(np.float32)[:, 4:7] = graph.zone_xy
+        self._zone0 = np.zeros(nz, np.int32)
         hr, rates = kernels.planar_rates(graph.zone_indptr, graph.zone_indices, graph.zone_weights, graph.zone_xy,
                                          graph.dirs, 0.0, 8)
         self._hr = float(hr) * (1 - 1e-7) if np.isfinite(hr) else 0.0
@@ -364,9 +361,9 @@ class ZonePlanner:
         self._gen += 2
         zs, zd = int(gr.zone[src]), int(gr.zone[dst])
         nz = len(gr.zone_xy)
-        st, _, _ = kernels.astar(gr.zone_indptr, gr.zone_indices, gr.zone_weights, gr.dirs, self._rates, self._hr,
-                                 0.0, _NO_LANDMARKS, _NO_ZONES, _NO_ZONES, zs, zd, nz + 1, 0.0, self._gen,
-                                 self._state, self._hk, self._hp)
+        st, _, _ = kernels.astar(gr.zone_indptr, gr.zone_indices, gr.zone_weights, gr.zone_xy, self._zone0, gr.dirs,
+                                 self._rates, self._hr, 0.0, _NO_LANDMARKS, _NO_ZONES, _NO_ZONES, zs, zd, nz + 1, 0.0,
+                                 self._gen, self._state, self._hk, self._hp)
         if st != kernels.FOUND:
             return None
         ok = np.zeros(nz, np.uint8)
@@ -426,8 +423,10 @@ def search_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, bu
 _LAST_GRID: list[tuple[Grid, str, RouteGraph]] = []
 
 
-def graph_for(grid_or_graph: Grid | RouteGraph) -> RouteGraph:
-    """The graph itself, or the default-weight graph of a grid (with :func:`landmark_count` landmarks).
+def graph_for(grid_or_graph: Grid | RouteGraph, landmarks: int | None = None) -> RouteGraph:
+    """The graph itself, or the default-weight graph of a grid.
+
+    ``landmarks``: ALT landmarks of a newly built graph (default :func:`landmark_count`).
 
     The graph of the last grid asked for is kept (one entry, strong reference) and
     reused while the grid's fingerprint (cells, layers, status) is unchanged; pass a
@@ -441,7 +440,8 @@ def graph_for(grid_or_graph: Grid | RouteGraph) -> RouteGraph:
     if _LAST_GRID and _LAST_GRID[0][0] is grid_or_graph and _LAST_GRID[0][1] == fp:
         return _LAST_GRID[0][2]
     _LAST_GRID.clear()
-    gr = build_graph(grid_or_graph, landmarks=landmark_count(grid_or_graph.n_voxels))
+    gr = build_graph(grid_or_graph, landmarks=landmark_count(grid_or_graph.n_voxels) if landmarks is None
+                     else landmarks)
     _LAST_GRID.append((grid_or_graph, fp, gr))
     return gr
 
@@ -952,8 +952,8 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
         why = " within the maximum range" if max_range_m else ""
         return Route(RouteStatus.NO_ROUTE, src, dst, expansions=exp, search_ms=ms,
                      message=f"origin and destination are not connected through usable voxels{why}")
-    lb = float(kernels.lower_bound(router_for(graph).state, graph.dirs, graph.rates, graph.h_rate, graph.v_rate,
-                                   graph.lm, src, dst))
+    lb = float(kernels.lower_bound(graph.nxyz, graph.dirs, graph.rates, graph.h_rate, graph.v_rate, graph.lm, src,
+                                   dst))
     route = Route(RouteStatus.FOUND, src, dst, cost=cost, voxels=path, expansions=exp, search_ms=ms,
                   optimal=optimal or cost <= lb, cost_lower_bound=min(lb, cost))
     if smooth_path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
 from shapely.geometry import shape
 
 from tests.api.conftest import DEST, ORIGIN, fence
@@ -42,6 +44,18 @@ def test_route_strategy_exact_and_corridor(client, auth):
     bad = client.post("/v1/routes", json=body | {"strategy": "fastest"}, headers=auth["planner"])
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     assert "strategy" in bad.text
+
+
+def test_landmarks_arrive_in_the_background_and_change_no_route(client, auth, services):
+    body = {"origin": _pt(ORIGIN), "destination": _pt(DEST), "strategy": "exact"}
+    first = client.post("/v1/routes", json=body, headers=auth["planner"]).json()["properties"]
+    assert services.routing.landmarks_ready(timeout_s=None)
+    g = services.routing.graph
+    assert len(g.landmarks) > 0 and g.lm.shape == (g.n_nodes, 2 * len(g.landmarks))
+    assert np.isfinite(g.lm[g.landmarks, np.arange(len(g.landmarks))]).all()
+    again = client.post("/v1/routes", json=body, headers=auth["planner"]).json()["properties"]
+    assert again["cost"] == pytest.approx(first["cost"], rel=1e-9)
+    assert again["voxels"][0] == first["voxels"][0] and again["voxels"][-1] == first["voxels"][-1]
 
 
 def test_route_avoids_a_prohibited_geofence(client, auth):

@@ -129,13 +129,16 @@ def test_parallel_landmark_tables_match_scipy(real_t2_grid):
     L = len(g.landmarks)
     assert np.allclose(g.lm[:, :L], fwd.T, rtol=1e-9, equal_nan=False)
     assert np.allclose(g.lm[:, L:], bwd.T, rtol=1e-9)
+    serial = build_graph(real_t2_grid)
+    serial.add_landmarks(4, parallel=False)
+    assert np.array_equal(serial.landmarks, g.landmarks) and np.array_equal(serial.lm, g.lm)
 
 
 def test_landmark_count_budget():
-    assert landmark_count(500_000) == 16
+    assert landmark_count(500_000) == 32
     assert landmark_count(500_000, budget_bytes=16 * 500_000 * 9) == 9
     assert landmark_count(500_000, budget_bytes=16 * 500_000 * 7) == 0
-    assert landmark_count(0) == 16
+    assert landmark_count(0) == 32
 
 
 def test_corridor_search_ends_in_the_exact_answer_when_the_corridor_is_walled_off(real_t2_graph):

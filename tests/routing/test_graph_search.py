@@ -68,6 +68,21 @@ def test_batch_equals_single(real_t2_graph):
     assert np.array_equal(cost2, np.array(back))
 
 
+def test_search_state_survives_generation_wrap_and_fresh_rows(real_t2_graph):
+    """Rows start zeroed and get their coordinates on first touch; the generation wrap clears tags."""
+    from airgrid.routing.search import _MAX_GEN, Router
+
+    rng = np.random.default_rng(4)
+    usable = np.flatnonzero(real_t2_graph.usable)
+    pairs = [tuple(int(x) for x in rng.choice(usable, 2)) for _ in range(12)]
+    want = [router_for(real_t2_graph).search(a, b, np.empty(0, np.uint8))[1] for a, b in pairs]
+    fresh = Router(real_t2_graph)
+    fresh._gen = _MAX_GEN - 6  # three queries before the wrap resets every tag to "never touched"
+    got = [fresh.search(a, b, np.empty(0, np.uint8))[1] for a, b in pairs]
+    assert got == want
+    assert fresh._gen < 20
+
+
 def test_edges_match_a_python_construction(gen_grid, gen_graph):
     """Every edge and only the specified ones: same-layer H3 neighbours, column steps, parent links."""
     g = gen_grid

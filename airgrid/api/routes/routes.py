@@ -25,6 +25,7 @@ from airgrid.api.schemas import (
     error_responses,
 )
 from airgrid.api.settings import Settings
+from airgrid.routing.graph import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
 from airgrid.routing.search import Route, RouteStatus, graph_for, plan_route
 
@@ -52,9 +53,25 @@ class RoutePlanner:
     """
 
     def __init__(self, grid: Grid, settings: Settings) -> None:
-        self.graph = graph_for(grid)
+        self.graph = graph_for(grid, landmarks=0)
         self.settings = settings
         self._lock = threading.Lock()
+        k = landmark_count(self.graph.n_nodes) if len(self.graph.landmarks) == 0 else 0
+        self._landmarks = threading.Thread(target=self.graph.add_landmarks, args=(k,), kwargs={"parallel": False},
+                                           name="airgrid-landmarks", daemon=True)
+        if k:
+            self._landmarks.start()
+
+    def landmarks_ready(self, timeout_s: float | None = 0.0) -> bool:
+        """Whether the graph's ALT landmarks are in place (waiting up to ``timeout_s``; None: until they are).
+
+        They are computed in a background thread after start-up (several seconds on a
+        prefecture grid); until then routes are searched with the geometric bounds
+        alone, with the same results, only more slowly.
+        """
+        if self._landmarks.is_alive():
+            self._landmarks.join(timeout_s)
+        return not self._landmarks.is_alive()
 
     def check(self, points: list[Point3D], opts: RouteOptions) -> None:
         """Refuse requests over the limits before any search.
