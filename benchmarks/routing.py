@@ -48,7 +48,7 @@ from airgrid.airspace import Area, Grid, TierTable, build_grid, named_area
 from airgrid.routing import at_true_height, build_graph, plan_route
 from airgrid.routing.costs import EARTH_R
 from airgrid.routing.graph import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count
-from airgrid.routing.search import router_for
+from airgrid.routing.search import CORRIDOR_WEIGHT, router_for
 from airgrid.terrain import Dem
 
 CACHE = ROOT / "var" / "bench"
@@ -317,7 +317,8 @@ def hunan(dem: Dem) -> None:
         t = time.perf_counter()
         full = plan_route(graph, o, d)  # auto: corridor at this distance, smoothed
         total = (time.perf_counter() - t) * 1e3
-        print(f"  corridor search (zones at H3 res {graph.zone_res}, {len(graph.zone_xy):,} zones): search median "
+        print(f"  corridor strategy (weighted A* w={CORRIDOR_WEIGHT} + exact A* in a zone corridor, zones at H3 res "
+              f"{graph.zone_res}, {len(graph.zone_xy):,} zones): search median "
               f"{np.median([x.search_ms for x in runs]):.0f} ms (min {min(x.search_ms for x in runs):.0f}), "
               f"{c.expansions:,} expansions; cost {c.cost:,.0f} vs optimum {r.cost:,.0f} "
               f"(+{(c.cost / r.cost - 1) * 100:.3f} %), proven lower bound {c.cost_lower_bound:,.0f}")

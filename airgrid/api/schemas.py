@@ -376,9 +376,9 @@ class RouteCreate(RouteOptions):
     origin: Point3D
     destination: Point3D
     strategy: Literal["auto", "exact", "corridor"] = Field(
-        "auto", description="exact: optimal A* over the whole grid; corridor: plan over zones first, then A* in "
-                            "that corridor (fast for long routes, may cost a little more); auto: corridor from "
-                            "100 km.")
+        "auto", description="exact: optimal A* over the whole grid; corridor: the cheaper of weighted A* (at most "
+                            "1.1 x the optimum) and A* inside a zone corridor (fast for long routes); auto: "
+                            "corridor from 100 km.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "origin": {"type": "Point", "coordinates": [112.95, 28.15, 720.0]},

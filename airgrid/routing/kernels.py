@@ -218,7 +218,7 @@ def _first_touch(state, sf, sz, nxyz, zone, v):
 # -- A* -----------------------------------------------------------------------------------
 @njit(cache=True)
 def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, src, dst, budget,
-          max_range_m, gen, state, hk, hp):
+          max_range_m, hw, gen, state, hk, hp):
     """A* from ``src`` to ``dst`` on a CSR graph.
 
     Parameters
@@ -252,6 +252,10 @@ def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked
         If > 0, nodes farther than this along origin -> node -> destination (planar
         distances, which never exceed the true ones, so nothing within range is
         pruned) are pruned.
+    hw
+        Heuristic weight: 1 for exact A*; ``w > 1`` is weighted A* (Pohl 1970), whose
+        route costs at most ``w`` times the optimum (the heuristic below being
+        consistent) for far fewer expansions.
     gen
         Even generation of this query, larger than every generation in ``state``
         and below 2**30.
@@ -322,7 +326,7 @@ def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked
         _first_touch(state, sf, sz, nxyz, zone, src)
     si[src, 1] = opened
     state[src, 0] = 0.0
-    h0 = _h(src, sf[src, 4], sf[src, 5], sf[src, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
+    h0 = hw * _h(src, sf[src, 4], sf[src, 5], sf[src, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
     _push(hk, hp, 0, h0, _pack(0.0, src))
     size = 1
     exp = 0
@@ -365,7 +369,7 @@ def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked
                     if math.sqrt(ex * ex + ey * ey) + math.sqrt(dx * dx + dy * dy) > max_range_m:
                         si[v, 1] = closed
                         continue
-            hv = _h(v, sf[v, 4], sf[v, 5], sf[v, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
+            hv = hw * _h(v, sf[v, 4], sf[v, 5], sf[v, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
             if hv == np.inf:
                 si[v, 1] = closed
                 continue
@@ -428,7 +432,7 @@ def astar_batch(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, b
         for i in range(r, n, rows):
             gens[r] += 2
             s, c, x = astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs[i],
-                            dsts[i], budget, max_range_m, gens[r], state[r], hk[r], hp[r])
+                            dsts[i], budget, max_range_m, 1.0, gens[r], state[r], hk[r], hp[r])
             status[i] = s
             cost[i] = c
             exps[i] = x

@@ -42,14 +42,16 @@ _NO_LANDMARKS = np.empty((0, 0), np.float64)
 class Strategy(str, Enum):
     """How a route is searched.
 
-    ``EXACT`` runs A* over the whole graph: the route is optimal. ``CORRIDOR`` first
-    plans over the graph's zones (H3 parents two resolutions up, see
-    :func:`airgrid.routing.graph.zone_table`), then runs the same A* restricted to the
-    zones along that plan and their neighbours (widened once, then the whole graph,
-    if the corridor holds no route): much faster for long routes, and the route is
-    feasible but may cost a little more than the optimum (the result says so and
-    gives a proven lower bound). ``AUTO`` uses the corridor for origin-destination
-    distances of at least :data:`CORRIDOR_FROM_M`, else exact.
+    ``EXACT`` runs A* over the whole graph: the route is optimal. ``CORRIDOR`` runs
+    two fast searches and keeps the cheaper route: weighted A* (heuristic times
+    :data:`CORRIDOR_WEIGHT`; its route costs at most that factor times the optimum,
+    and it is complete, so "no route" is definitive), and exact A* restricted to a
+    corridor: the zones (H3 parents two resolutions up, see
+    :func:`airgrid.routing.graph.zone_table`) along a plan over the zone graph and
+    their neighbours. Much faster for long routes; the route costs at most
+    :data:`CORRIDOR_WEIGHT` times the optimum, and the result gives a proven lower
+    bound. ``AUTO`` uses the corridor for origin-destination distances of at least
+    :data:`CORRIDOR_FROM_M`, else exact.
     """
 
     AUTO = "auto"
@@ -60,8 +62,12 @@ class Strategy(str, Enum):
 #: Origin-destination distance (m) from which ``Strategy.AUTO`` plans a corridor first.
 CORRIDOR_FROM_M = 100_000.0
 
-#: Zone rings around the zone plan: first try, then the wider retry.
-CORRIDOR_RINGS = (1, 3)
+#: Zone rings around the zone plan that the corridor search may enter.
+CORRIDOR_RINGS = 1
+
+#: Heuristic weight of the corridor strategy's weighted A* (its route costs at most this
+#: times the optimum).
+CORRIDOR_WEIGHT = 1.1
 
 
 class RouteStatus(str, Enum):
@@ -161,10 +167,13 @@ class Route:
     message
         Human-readable explanation for non-found outcomes.
     optimal
-        Whether the cost is proven minimal (exact search); False for a corridor search.
+        Whether the cost is proven minimal (exact search, or a corridor search whose
+        cost meets its lower bound).
     cost_lower_bound
-        A proven lower bound of the optimal cost (the A* heuristic at the origin), so
-        ``cost / cost_lower_bound`` bounds how far a corridor route can be from optimal.
+        A proven lower bound of the optimal cost: the cost itself after an exact search;
+        after a corridor search the larger of the A* heuristic at the origin and the
+        weighted A* cost divided by its weight, so ``cost / cost_lower_bound`` bounds
+        how far the route can be from optimal.
     """
 
     status: RouteStatus
@@ -246,7 +255,8 @@ class Router:
         return self._gen
 
     def search(self, src: int, dst: int, blocked: np.ndarray, budget: int = DEFAULT_BUDGET,
-               max_range_m: float = 0.0, zone_ok: np.ndarray = _NO_ZONES) -> tuple[int, float, int, np.ndarray]:
+               max_range_m: float = 0.0, zone_ok: np.ndarray = _NO_ZONES,
+               weight: float = 1.0) -> tuple[int, float, int, np.ndarray]:
         """Raw A* between two nodes.
 
         Parameters
@@ -261,6 +271,9 @@ class Router:
             Ellipse pruning (0: off).
         zone_ok
             uint8 per zone of the graph (zero: not entered) or an empty array (all zones).
+        weight
+            Heuristic weight (1: exact; ``w > 1``: weighted A*, cost at most ``w`` times
+            the optimum).
 
         Returns
         -------
@@ -271,8 +284,8 @@ class Router:
         while True:
             st, cost, exp = kernels.astar(
                 gr.indptr, gr.indices, gr.weights, gr.nxyz, gr.zone, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm,
-                blocked, zone_ok, int(src), int(dst), int(budget), float(max_range_m), self._next_gen(), self._state,
-                self._hk, self._hp)
+                blocked, zone_ok, int(src), int(dst), int(budget), float(max_range_m), float(weight),
+                self._next_gen(), self._state, self._hk, self._hp)
             if st != kernels.HEAP_FULL:
                 break
             self._heap(min(2 * len(self._hk), gr.n_nodes + 1))
@@ -363,7 +376,7 @@ class ZonePlanner:
         nz = len(gr.zone_xy)
         st, _, _ = kernels.astar(gr.zone_indptr, gr.zone_indices, gr.zone_weights, gr.zone_xy, self._zone0, gr.dirs,
                                  self._rates, self._hr, 0.0, _NO_LANDMARKS, _NO_ZONES, _NO_ZONES, zs, zd, nz + 1, 0.0,
-                                 self._gen, self._state, self._hk, self._hp)
+                                 1.0, self._gen, self._state, self._hk, self._hp)
         if st != kernels.FOUND:
             return None
         ok = np.zeros(nz, np.uint8)
@@ -388,35 +401,36 @@ def zone_planner_for(graph: RouteGraph) -> ZonePlanner:
 
 def search_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, budget: int = DEFAULT_BUDGET,
                   max_range_m: float = 0.0, strategy: Strategy | str = Strategy.AUTO
-                  ) -> tuple[int, float, int, np.ndarray, bool]:
+                  ) -> tuple[int, float, int, np.ndarray, float]:
     """Search between two nodes with a :class:`Strategy`.
 
     Returns
     -------
-    status, cost, expansions, path, optimal
-        As :meth:`Router.search` (expansions summed over the stages), and whether
-        the cost is proven minimal.
+    status, cost, expansions, path, lower_bound
+        As :meth:`Router.search` (expansions summed over the stages), and a proven
+        lower bound of the optimal cost (the cost itself after an exact search).
     """
     strategy = Strategy(strategy)
     router = router_for(graph)
     if strategy is Strategy.AUTO:
         d = float(np.hypot(*(graph.nxyz[src, :2].astype(np.float64) - graph.nxyz[dst, :2])))
         strategy = Strategy.CORRIDOR if d >= CORRIDOR_FROM_M else Strategy.EXACT
-    spent = 0
-    if strategy is Strategy.CORRIDOR and len(graph.zone_xy) > 1:
-        planner = zone_planner_for(graph)
-        for rings in CORRIDOR_RINGS:
-            ok = planner.corridor(src, dst, rings)
-            if ok is None:
-                break
-            st, cost, exp, path = router.search(src, dst, blocked, budget - spent, max_range_m, ok)
-            spent += exp
-            if st == kernels.FOUND:
-                return st, cost, spent, path, False
-            if st == kernels.BUDGET or spent >= budget:
-                return kernels.BUDGET, math.inf, spent, path, True
-    st, cost, exp, path = router.search(src, dst, blocked, budget - spent, max_range_m)
-    return st, cost, spent + exp, path, True
+    if strategy is Strategy.EXACT or len(graph.zone_xy) < 2:
+        st, cost, exp, path = router.search(src, dst, blocked, budget, max_range_m)
+        return st, cost, exp, path, cost
+    st, cost, spent, path = router.search(src, dst, blocked, budget, max_range_m, weight=CORRIDOR_WEIGHT)
+    if st != kernels.FOUND:  # weighted A* is complete: no route, or out of budget
+        return st, cost, spent, path, math.inf
+    h0 = float(kernels.lower_bound(graph.nxyz, graph.dirs, graph.rates, graph.h_rate, graph.v_rate, graph.lm, src,
+                                   dst))
+    bound = max(h0, cost / CORRIDOR_WEIGHT)
+    ok = zone_planner_for(graph).corridor(src, dst, CORRIDOR_RINGS)
+    if ok is not None and spent < budget:
+        st2, cost2, exp2, path2 = router.search(src, dst, blocked, budget - spent, max_range_m, ok)
+        spent += exp2
+        if st2 == kernels.FOUND and cost2 < cost:
+            cost, path = cost2, path2
+    return kernels.FOUND, cost, spent, path, min(bound, cost)
 
 
 #: The last grid whose graph :func:`graph_for` built, with its fingerprint and graph.
@@ -943,7 +957,7 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
     descent) m/s.
     """
     t0 = time.perf_counter()
-    st, cost, exp, path, optimal = search_voxels(graph, src, dst, blocked, budget, max_range_m or 0.0, strategy)
+    st, cost, exp, path, bound = search_voxels(graph, src, dst, blocked, budget, max_range_m or 0.0, strategy)
     ms = (time.perf_counter() - t0) * 1e3
     if st == kernels.BUDGET:
         return Route(RouteStatus.BUDGET_EXHAUSTED, src, dst, expansions=exp, search_ms=ms,
@@ -952,10 +966,8 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
         why = " within the maximum range" if max_range_m else ""
         return Route(RouteStatus.NO_ROUTE, src, dst, expansions=exp, search_ms=ms,
                      message=f"origin and destination are not connected through usable voxels{why}")
-    lb = float(kernels.lower_bound(graph.nxyz, graph.dirs, graph.rates, graph.h_rate, graph.v_rate, graph.lm, src,
-                                   dst))
     route = Route(RouteStatus.FOUND, src, dst, cost=cost, voxels=path, expansions=exp, search_ms=ms,
-                  optimal=optimal or cost <= lb, cost_lower_bound=min(lb, cost))
+                  optimal=cost <= bound, cost_lower_bound=bound)
     if smooth_path:
         _finish(graph, route, blocked, origin_xyz, dest_xyz, *speeds)
         if max_range_m and route.length_m > max_range_m:
