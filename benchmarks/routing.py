@@ -312,17 +312,17 @@ def hunan(dem: Dem) -> None:
         else:
             print(f"  no ALT landmarks as served: fewer than {MIN_LANDMARKS} fit {LANDMARK_BYTES / 2**30:.0f} GiB "
                   f"at {graph.n_nodes:,} nodes")
-        runs = [plan_route(graph, o, d, smooth_path=False, strategy="corridor") for _ in range(5)]
+        runs = [plan_route(graph, o, d, smooth_path=False, strategy="fast") for _ in range(5)]
         c = runs[-1]
         t = time.perf_counter()
         full = plan_route(graph, o, d)  # auto: corridor at this distance, smoothed
         total = (time.perf_counter() - t) * 1e3
-        print(f"  corridor strategy (weighted A* w={CORRIDOR_WEIGHT} + exact A* in a zone corridor, zones at H3 res "
+        print(f"  strategy fast (weighted A* w={CORRIDOR_WEIGHT} + exact A* in a zone corridor, zones at H3 res "
               f"{graph.zone_res}, {len(graph.zone_xy):,} zones): search median "
               f"{np.median([x.search_ms for x in runs]):.0f} ms (min {min(x.search_ms for x in runs):.0f}), "
               f"{c.expansions:,} expansions; cost {c.cost:,.0f} vs optimum {r.cost:,.0f} "
               f"(+{(c.cost / r.cost - 1) * 100:.3f} %), proven lower bound {c.cost_lower_bound:,.0f}")
-        print(f"  as served (strategy auto = corridor here), with smoothing: {total:.0f} ms; "
+        print(f"  as served (strategy auto = fast here), with smoothing: {total:.0f} ms; "
               f"{full.length_m / 1000:.1f} km, {len(full.waypoints)} waypoints, min clearance "
               f"{full.min_clearance_m:.0f} m")
         del graph, grid

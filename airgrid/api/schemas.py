@@ -375,10 +375,9 @@ class RouteCreate(RouteOptions):
 
     origin: Point3D
     destination: Point3D
-    strategy: Literal["auto", "exact", "corridor"] = Field(
-        "auto", description="exact: optimal A* over the whole grid; corridor: the cheaper of weighted A* (at most "
-                            "1.1 x the optimum) and A* inside a zone corridor (fast for long routes); auto: "
-                            "corridor from 100 km.")
+    strategy: Literal["auto", "exact", "fast"] = Field(
+        "auto", description="exact: optimal A* over the whole grid; fast: the cheaper of weighted A* (at most 1.1 x "
+                            "the optimum) and A* inside a zone corridor (for long routes); auto: fast from 100 km.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "origin": {"type": "Point", "coordinates": [112.95, 28.15, 720.0]},
@@ -419,7 +418,8 @@ class RouteProperties(BaseModel):
     true_height_m: list[float] = Field(description="True height of each waypoint.")
     expansions: int
     search_ms: float
-    optimal: bool = Field(True, description="Whether the cost is proven minimal (false for a corridor search).")
+    optimal: bool = Field(True, description="Whether the cost is proven minimal (exact search, or a fast search "
+                                               "meeting its lower bound).")
     cost_lower_bound: float = Field(0.0, description="Proven lower bound of the optimal cost.")
     leg: int | None = Field(None, description="Leg number of a multi-stop route (0-based).")
     from_stop: int | None = Field(None, description="Multi-stop: index into 'stops' the leg starts at (-1: depot).")

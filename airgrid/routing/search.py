@@ -42,7 +42,7 @@ _NO_LANDMARKS = np.empty((0, 0), np.float64)
 class Strategy(str, Enum):
     """How a route is searched.
 
-    ``EXACT`` runs A* over the whole graph: the route is optimal. ``CORRIDOR`` runs
+    ``EXACT`` runs A* over the whole graph: the route is optimal. ``FAST`` runs
     two fast searches and keeps the cheaper route: weighted A* (heuristic times
     :data:`CORRIDOR_WEIGHT`; its route costs at most that factor times the optimum,
     and it is complete, so "no route" is definitive), and exact A* restricted to a
@@ -50,22 +50,22 @@ class Strategy(str, Enum):
     :func:`airgrid.routing.graph.zone_table`) along a plan over the zone graph and
     their neighbours. Much faster for long routes; the route costs at most
     :data:`CORRIDOR_WEIGHT` times the optimum, and the result gives a proven lower
-    bound. ``AUTO`` uses the corridor for origin-destination distances of at least
-    :data:`CORRIDOR_FROM_M`, else exact.
+    bound. ``AUTO`` is ``FAST`` for origin-destination distances of at least
+    :data:`CORRIDOR_FROM_M`, else ``EXACT``.
     """
 
     AUTO = "auto"
     EXACT = "exact"
-    CORRIDOR = "corridor"
+    FAST = "fast"
 
 
-#: Origin-destination distance (m) from which ``Strategy.AUTO`` plans a corridor first.
+#: Origin-destination distance (m) from which ``Strategy.AUTO`` searches with ``Strategy.FAST``.
 CORRIDOR_FROM_M = 100_000.0
 
 #: Zone rings around the zone plan that the corridor search may enter.
 CORRIDOR_RINGS = 1
 
-#: Heuristic weight of the corridor strategy's weighted A* (its route costs at most this
+#: Heuristic weight of the fast strategy's weighted A* (its route costs at most this
 #: times the optimum).
 CORRIDOR_WEIGHT = 1.1
 
@@ -167,11 +167,11 @@ class Route:
     message
         Human-readable explanation for non-found outcomes.
     optimal
-        Whether the cost is proven minimal (exact search, or a corridor search whose
-        cost meets its lower bound).
+        Whether the cost is proven minimal (exact search, or a fast search whose cost
+        meets its lower bound).
     cost_lower_bound
         A proven lower bound of the optimal cost: the cost itself after an exact search;
-        after a corridor search the larger of the A* heuristic at the origin and the
+        after a fast search the larger of the A* heuristic at the origin and the
         weighted A* cost divided by its weight, so ``cost / cost_lower_bound`` bounds
         how far the route can be from optimal.
     """
@@ -334,7 +334,7 @@ def _new_state(graph: RouteGraph, rows: int) -> np.ndarray:
 
 
 class ZonePlanner:
-    """A* over a graph's zone graph: the first stage of a corridor search.
+    """A* over a graph's zone graph: the plan of the fast strategy's corridor search.
 
     Parameters
     ----------
@@ -414,7 +414,7 @@ def search_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, bu
     router = router_for(graph)
     if strategy is Strategy.AUTO:
         d = float(np.hypot(*(graph.nxyz[src, :2].astype(np.float64) - graph.nxyz[dst, :2])))
-        strategy = Strategy.CORRIDOR if d >= CORRIDOR_FROM_M else Strategy.EXACT
+        strategy = Strategy.FAST if d >= CORRIDOR_FROM_M else Strategy.EXACT
     if strategy is Strategy.EXACT or len(graph.zone_xy) < 2:
         st, cost, exp, path = router.search(src, dst, blocked, budget, max_range_m)
         return st, cost, exp, path, cost
@@ -899,7 +899,7 @@ def plan_route(
         Compute waypoints, length, time and clearance (False: voxel path and cost only).
     strategy
         :class:`Strategy` (default ``AUTO``: exact below :data:`CORRIDOR_FROM_M`,
-        corridor beyond).
+        fast beyond).
 
     Returns
     -------

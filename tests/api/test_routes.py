@@ -33,10 +33,10 @@ def test_single_route_is_a_3d_linestring_from_origin_to_destination(client, auth
     assert p["min_clearance_m"] >= grid.tiers.clearance_m
 
 
-def test_route_strategy_exact_and_corridor(client, auth):
+def test_route_strategy_exact_and_fast(client, auth):
     body = {"origin": _pt(ORIGIN), "destination": _pt(DEST)}
     exact = client.post("/v1/routes", json=body | {"strategy": "exact"}, headers=auth["planner"])
-    corr = client.post("/v1/routes", json=body | {"strategy": "corridor"}, headers=auth["planner"])
+    corr = client.post("/v1/routes", json=body | {"strategy": "fast"}, headers=auth["planner"])
     assert exact.status_code == corr.status_code == 200, (exact.text, corr.text)
     pe, pc = exact.json()["properties"], corr.json()["properties"]
     assert pe["optimal"] is True and pe["cost_lower_bound"] <= pe["cost"]

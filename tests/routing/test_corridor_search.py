@@ -1,4 +1,4 @@
-"""Corridor search (zone plan, then A* inside the zones along it), the zone graph and landmarks."""
+"""The fast strategy (weighted A* and a zone-corridor search), the zone graph, and landmarks."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_corridor_routes_are_valid_and_close_to_optimal(real_t2_graph):
     gaps = []
     for a, b in _far_pairs(g, 25, 9_000, seed=3):
         exact = plan_route(g, a, b, smooth_path=False, strategy="exact")
-        corr = plan_route(g, a, b, smooth_path=False, strategy=Strategy.CORRIDOR)
+        corr = plan_route(g, a, b, smooth_path=False, strategy=Strategy.FAST)
         assert exact.found and exact.optimal
         assert corr.found
         _assert_valid_path(g, corr)
@@ -83,7 +83,7 @@ def test_corridor_stage_only_enters_the_planned_zones(real_t2_graph):
     assert 0 < ok.sum() < len(ok)
     st, cost, _, path = router_for(g).search(a, b, np.empty(0, np.uint8), zone_ok=ok)
     assert st == 0 and ok[g.zone[path]].all()
-    st2, cost2, _, _, bound = search_voxels(g, a, b, np.empty(0, np.uint8), strategy="corridor")
+    st2, cost2, _, _, bound = search_voxels(g, a, b, np.empty(0, np.uint8), strategy="fast")
     assert st2 == 0 and cost2 <= cost and bound <= cost2
 
 
@@ -110,7 +110,7 @@ def test_corridor_search_survives_a_mask_that_cuts_its_plan(real_t2_graph):
     assert inner, "the plan must cross at least one zone between the ends"
     blocked = np.isin(g.zone, inner[len(inner) // 2:len(inner) // 2 + 1])
     exact = plan_route(g, a, b, smooth_path=False, strategy="exact", blocked_mask=blocked)
-    corr = plan_route(g, a, b, smooth_path=False, strategy="corridor", blocked_mask=blocked)
+    corr = plan_route(g, a, b, smooth_path=False, strategy="fast", blocked_mask=blocked)
     assert exact.found and corr.found
     assert not blocked[corr.voxels].any()
     assert corr.cost >= exact.cost * (1 - 1e-9)
@@ -118,7 +118,7 @@ def test_corridor_search_survives_a_mask_that_cuts_its_plan(real_t2_graph):
 
 def test_corridor_reports_unreachable_and_budget_like_exact(gen_graph):
     usable = np.flatnonzero(gen_graph.usable)
-    r = plan_route(gen_graph, int(usable[0]), int(usable[-1]), strategy="corridor", budget=3)
+    r = plan_route(gen_graph, int(usable[0]), int(usable[-1]), strategy="fast", budget=3)
     assert r.status.value == "budget_exhausted" and r.expansions <= 3
 
 
@@ -166,5 +166,5 @@ def test_corridor_search_says_no_route_when_the_ends_are_walled_off(real_t2_grap
     wall = np.flatnonzero(ok)
     blocked = np.isin(g.zone, [z for z in wall.tolist() if z not in (g.zone[a], g.zone[b])])
     exact = plan_route(g, a, b, smooth_path=False, strategy="exact", blocked_mask=blocked)
-    corr = plan_route(g, a, b, smooth_path=False, strategy="corridor", blocked_mask=blocked)
+    corr = plan_route(g, a, b, smooth_path=False, strategy="fast", blocked_mask=blocked)
     assert exact.status.value == corr.status.value == "no_route"

@@ -128,7 +128,7 @@ def _summary(route: Route, title: str) -> None:
         t.add_row("length", f"{route.length_m / 1000:,.2f} km")
         t.add_row("flight time", f"{route.time_s / 60:,.1f} min")
         t.add_row("cost", f"{route.cost:,.0f}" + (" (optimal)" if route.optimal else
-                                                  f" (corridor search; optimum >= {route.cost_lower_bound:,.0f})"))
+                                                  f" (fast search; optimum >= {route.cost_lower_bound:,.0f})"))
         t.add_row("min terrain clearance", f"{route.min_clearance_m:,.0f} m")
         t.add_row("voxels / waypoints", f"{len(route.voxels)} / {len(route.waypoints)}")
     t.add_row("expansions", f"{route.expansions:,}")
@@ -197,8 +197,8 @@ def register(app: typer.Typer) -> None:
             help="Use the grid's corridors (discounted, own-direction lane only); the grid must come from "
                  "'airgrid corridors --save-grid'.")] = False,
         strategy: Annotated[Strategy, typer.Option(
-            help="exact: optimal A* over the whole graph; corridor: the cheaper of weighted A* (at most 1.1 x "
-                 "the optimum) and A* in a zone corridor (fast for long routes); auto: corridor from 100 km.")
+            help="exact: optimal A* over the whole graph; fast: the cheaper of weighted A* (at most 1.1 x the "
+                 "optimum) and A* in a zone corridor (for long routes); auto: fast from 100 km.")
         ] = Strategy.AUTO,
     ) -> None:
         """Plan a route between two points and print its summary."""
