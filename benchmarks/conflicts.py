@@ -1,11 +1,14 @@
 """Check-and-accept latency for one route-shaped intent against 100,000 accepted intents.
 
-Our figure: :meth:`airgrid.airspace.store.Store.submit` (keys, one write transaction with
-candidate lookup through the key table, exact test, geofence check, write) on SQLite and
-on PostgreSQL. Baseline: what a user would write with shapely alone, in memory and without
-any persistence: an STRtree over the accepted intents' footprints buffered by the lateral
-separation (projected to UTM 49N, built before timing), queried with the probe's projected
-footprints, then time-window and altitude filters in numpy.
+Our figure: :meth:`airgrid.airspace.store.Store.submit` (one write transaction: candidate
+lookup, exact test, geofence check, write, durable commit) on SQLite, where candidates come
+from the process's copy of the holding intents brought to the store's revision inside the
+transaction (loaded by the warm-up before timing), and on PostgreSQL, where they come from
+the key table after the advisory locks on the request's keys. Baseline: what a user would
+write with shapely alone, in memory and without any persistence: an STRtree over the
+accepted intents' footprints buffered by the lateral separation (projected to UTM 49N,
+built before timing), queried with the probe's projected footprints, then time-window and
+altitude filters in numpy.
 
 Traffic (synthetic, conflict-free by construction): 400 east-west lanes 250 m apart over a
 100 km x 100 km square centred on Changsha, each cut into 30 sections of 3.3 km; an intent

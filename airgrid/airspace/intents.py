@@ -31,17 +31,19 @@ Decisions where the issue was silent
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from functools import lru_cache
-from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import h3.api.basic_int as h3i
+import numba as nb
 import numpy as np
 import shapely
 from pyproj import Transformer
@@ -244,12 +246,12 @@ def route_to_volumes(
         _check_latlon(w.lat, w.lon, RouteError)
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (w.alt_m, w.t)):
             raise RouteError(f"waypoint {i}: altitude and time must be finite numbers")
-    for i, (a, b) in enumerate(zip(pts, pts[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(pts)):
         if not b.t > a.t:
             raise RouteError(f"waypoint {i + 1}: time {b.t} is not after {a.t}")
     r = half_width_m * (1 + BUFFER_SAFETY) * _CIRCUMSCRIBE
     out: list[Volume4D] = []
-    for a, b in zip(pts, pts[1:]):
+    for a, b in itertools.pairwise(pts):
         fwd, inv = plane_for((a.lon + b.lon) / 2, (a.lat + b.lat) / 2)
         (xa, xb), (ya, yb) = fwd.transform([a.lon, b.lon], [a.lat, b.lat])
         length = math.hypot(xb - xa, yb - ya)
@@ -350,19 +352,19 @@ class IntentRequest:
     def from_route(cls, operator: str, priority: int, tier: str,
                    waypoints: Sequence[Waypoint | tuple[float, float, float, float]], *,
                    half_width_m: float, half_height_m: float, max_piece_m: float = 2_000.0,
-                   time_margin_s: float = 0.0, intent_id: str | None = None) -> "IntentRequest":
+                   time_margin_s: float = 0.0, intent_id: str | None = None) -> IntentRequest:
         """A request whose volumes come from :func:`route_to_volumes`."""
         vols = route_to_volumes(waypoints, half_width_m=half_width_m, half_height_m=half_height_m,
                                 max_piece_m=max_piece_m, time_margin_s=time_margin_s)
         return cls(operator, priority, tier, tuple(vols), intent_id)
 
-    def shifted(self, seconds: float) -> "IntentRequest":
+    def shifted(self, seconds: float) -> IntentRequest:
         """The same request ``seconds`` later (a departure-time fix)."""
         return replace(self, volumes=tuple(
             Volume4D(v.footprint, v.floor_m, v.ceiling_m, v.t_start + seconds, v.t_end + seconds)
             for v in self.volumes))
 
-    def raised(self, metres: float) -> "IntentRequest":
+    def raised(self, metres: float) -> IntentRequest:
         """The same request ``metres`` higher (negative: lower) (an altitude fix)."""
         return replace(self, volumes=tuple(
             Volume4D(v.footprint, v.floor_m + metres, v.ceiling_m + metres, v.t_start, v.t_end)
@@ -373,7 +375,7 @@ class IntentRequest:
         """Earliest start and latest end over the volumes."""
         return min(v.t_start for v in self.volumes), max(v.t_end for v in self.volumes)
 
-    def with_id(self) -> "IntentRequest":
+    def with_id(self) -> IntentRequest:
         """This request with an id (a fresh UUID if it had none)."""
         return self if self.intent_id else replace(self, intent_id=uuid.uuid4().hex)
 
@@ -523,25 +525,64 @@ class Holder:
     volumes: tuple[Volume4D, ...]
 
 
+def volume_limits(volumes: Sequence[Volume4D]) -> tuple[np.ndarray, np.ndarray]:
+    """Footprints (object array) and limits of volumes: per row ``west, south, east, north``
+    (the footprint's bounds), ``floor_m, ceiling_m, t_start, t_end`` (shape ``(n, 8)``)."""
+    fps = np.array([v.footprint for v in volumes], dtype=object)
+    limits = np.empty((len(fps), 8))
+    if len(fps):
+        limits[:, :4] = shapely.bounds(fps)
+        limits[:, 4:] = [(v.floor_m, v.ceiling_m, v.t_start, v.t_end) for v in volumes]
+    return fps, limits
+
+
+@dataclass(frozen=True)
+class HolderVolumes:
+    """Holders' volumes flattened for the vectorised conflict test, one row per volume.
+
+    :func:`find_conflicts` builds this from a list of holders
+    (:meth:`of`); an index that keeps these arrays anyway passes them directly, and may
+    leave out volumes that cannot be in conflict.
+
+    Attributes
+    ----------
+    holders
+        The holders.
+    holder, volume
+        Per row: index into ``holders`` and into that holder's volumes (int64).
+    footprint
+        Per row: the volume's footprint (object array).
+    limits
+        Per row: the volume's limits (see :func:`volume_limits`).
+    """
+
+    holders: Sequence[Holder]
+    holder: np.ndarray
+    volume: np.ndarray
+    footprint: np.ndarray
+    limits: np.ndarray
+
+    @classmethod
+    def of(cls, holders: Sequence[Holder]) -> HolderVolumes:
+        """Every volume of ``holders``."""
+        idx = [(h, j) for h, holder in enumerate(holders) for j in range(len(holder.volumes))]
+        fps, limits = volume_limits([v for holder in holders for v in holder.volumes])
+        hv = np.array(idx, np.int64).reshape(-1, 2)
+        return cls(holders, hv[:, 0], hv[:, 1], fps, limits)
+
+
 class _Pairs(NamedTuple):
     i: np.ndarray  # own volume index
     h: np.ndarray  # holder index
     j: np.ndarray  # holder volume index
-    k: np.ndarray  # index into all holders' volumes, flattened
     lateral: np.ndarray
     vertical: np.ndarray
     seconds: np.ndarray
     dist: np.ndarray
-
-
-def _flat(holders: Sequence[Holder]) -> tuple[np.ndarray, np.ndarray, list[Volume4D]]:
-    hidx, vidx, vols = [], [], []
-    for h, holder in enumerate(holders):
-        for j, v in enumerate(holder.volumes):
-            hidx.append(h)
-            vidx.append(j)
-            vols.append(v)
-    return np.asarray(hidx, np.int64), np.asarray(vidx, np.int64), vols
+    own_m: np.ndarray  # the pair's own footprint in its local plane (metres)
+    oth_m: np.ndarray  # the pair's other footprint in the same plane
+    plane: np.ndarray  # index into ``inverses``
+    inverses: list[Transformer]  # plane -> lon/lat, per plane
 
 
 def _arr(vols: Sequence[Volume4D]) -> np.ndarray:
@@ -549,103 +590,130 @@ def _arr(vols: Sequence[Volume4D]) -> np.ndarray:
                     np.float64).reshape(-1, 4)
 
 
-def _plane_groups(own_fp: np.ndarray, i: np.ndarray):
-    """Split pairs (by their own-volume index ``i``) by the local plane of that volume.
+@nb.njit(cache=True, nogil=True)
+def _near_boxes(a, b, limit, vertical, seconds, check_vertical, check_time):
+    """Pairs (own row i, holder row k) of limits ``a`` and ``b`` (see :func:`volume_limits`)
+    whose bands (if ``check_vertical``) and windows (if ``check_time``) meet once grown by
+    ``vertical[k]`` and ``seconds[k]``, and whose bounding boxes are at most ``limit[k]``
+    metres apart in a plane that never overstates distances (see :func:`_flat_plane`; the
+    cosine is taken at the pair's largest latitude); with that latitude per pair."""
+    n = a.shape[0] * b.shape[0]
+    out_i = np.empty(n, np.int64)
+    out_k = np.empty(n, np.int64)
+    out_lat = np.empty(n)
+    c = 0
+    for i in range(a.shape[0]):
+        for k in range(b.shape[0]):
+            if check_vertical and not (a[i, 4] - vertical[k] <= b[k, 5] and b[k, 4] <= a[i, 5] + vertical[k]):
+                continue
+            if check_time and not (a[i, 6] - seconds[k] <= b[k, 7] and b[k, 6] <= a[i, 7] + seconds[k]):
+                continue
+            lat = max(abs(a[i, 1]), abs(a[i, 3]), abs(b[k, 1]), abs(b[k, 3]))
+            gx = max(0.0, a[i, 0] - b[k, 2], b[k, 0] - a[i, 2])
+            gy = max(0.0, a[i, 1] - b[k, 3], b[k, 1] - a[i, 3])
+            gap = math.hypot(gx * _M_PER_DEG_MIN * math.cos(math.radians(min(lat, 89.0))), gy * _M_PER_DEG_MIN)
+            if gap <= limit[k]:
+                out_i[c] = i
+                out_k[c] = k
+                out_lat[c] = lat
+                c += 1
+    return out_i[:c], out_k[:c], out_lat[:c]
 
-    Yields ``(fwd, inv, sel)`` with ``sel`` the positions of the pairs in the group.
-    """
-    cen = shapely.get_coordinates(shapely.centroid(own_fp))
-    q = np.round(cen / _PLANE_QUANTUM_DEG).astype(np.int64)
+
+def _no_pairs() -> _Pairs:
+    z = np.empty(0, np.int64)
+    f = np.empty(0)
+    o = np.empty(0, object)
+    return _Pairs(z, z, z, f, f, f, f, o, o, z, [])
+
+
+def _volumes(holders: Sequence[Holder] | HolderVolumes) -> HolderVolumes:
+    return holders if isinstance(holders, HolderVolumes) else HolderVolumes.of(holders)
+
+
+def _conflict_pairs(own: Sequence[Volume4D], own_tier: str, hv: HolderVolumes, table: SeparationTable,
+                    *, shift_s: float = 0.0, offset_m: float = 0.0,
+                    check_time: bool = True, check_vertical: bool = True) -> _Pairs:
+    if not own or not len(hv.holder):
+        return _no_pairs()
+    minima = {t: table.between(own_tier, t) for t in {h.tier for h in hv.holders}}
+    per_holder = np.array([(m.lateral_m, m.vertical_m, m.seconds)
+                           for m in (minima[h.tier] for h in hv.holders)]).reshape(-1, 3)[hv.holder]
+    lat_h, ver_h, sec_h = per_holder.T
+    own_fp, a = volume_limits(own)
+    a[:, 4:] += (offset_m, offset_m, shift_s, shift_s)
+    limit = lat_h * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M  # per holder volume
+    # two filters that can only drop pairs farther apart than the minimum, before the exact
+    # test: bounding boxes in a plane that never overstates distances (see _near_boxes),
+    # then the footprints themselves, their distance in degrees times the shortest length of
+    # a degree (of longitude, at the largest latitude a shortest path between them can
+    # reach), which never overstates either. The latter is compared with the limit grown
+    # once more by BUFFER_SAFETY and LATERAL_TOLERANCE_M, which covers the local plane's
+    # scale error and its straight edges (both far smaller)
+    i, k, lat_max = _near_boxes(a, hv.limits, limit, ver_h, sec_h, check_vertical, check_time)
+    if not len(i):
+        return _no_pairs()
+    reach = limit[k] * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
+    phi = np.minimum(lat_max + reach / _M_PER_DEG_MIN, 89.0)  # a shortest path stays below
+    near = shapely.dwithin(own_fp[i], hv.footprint[k], reach / (_M_PER_DEG_MIN * np.cos(np.radians(phi))))
+    i, k = i[near], k[near]
+    # the exact test: distance in the local azimuthal-equidistant plane of the own volume's
+    # centre (rounded to _PLANE_QUANTUM_DEG), each footprint projected once per plane
+    d = np.empty(len(i))
+    own_m = np.empty(len(i), object)
+    oth_m = np.empty(len(i), object)
+    plane = np.empty(len(i), np.int64)
+    inverses = []
+    q = np.round(shapely.get_coordinates(shapely.centroid(own_fp[i])) / _PLANE_QUANTUM_DEG).astype(np.int64)
     groups: dict[tuple[int, int], list[int]] = {}
-    for n, key in enumerate(map(tuple, q[i].tolist())):
+    for n, key in enumerate(map(tuple, q.tolist())):
         groups.setdefault(key, []).append(n)
     for (qx, qy), members in groups.items():
         fwd, inv = plane_for(qx * _PLANE_QUANTUM_DEG, qy * _PLANE_QUANTUM_DEG)
-        yield fwd, inv, np.asarray(members)
+        own_at: dict[int, int] = {}
+        oth_at: dict[int, int] = {}
+        ii = [own_at.setdefault(x, len(own_at)) for x in i[members].tolist()]
+        kk = [oth_at.setdefault(x, len(oth_at)) for x in k[members].tolist()]
+        metric = to_plane(np.concatenate([own_fp[list(own_at)], hv.footprint[list(oth_at)]]), fwd)
+        own_m[members] = metric[ii]
+        oth_m[members] = metric[[len(own_at) + x for x in kk]]
+        d[members] = shapely.distance(own_m[members], oth_m[members])
+        plane[members] = len(inverses)
+        inverses.append(inv)
+    hit = d <= limit[k]
+    i, k, d = i[hit], k[hit], d[hit]
+    return _Pairs(i, hv.holder[k], hv.volume[k], lat_h[k], ver_h[k], sec_h[k], d, own_m[hit], oth_m[hit],
+                  plane[hit], inverses)
 
 
-def _pair_planes(own_fp: np.ndarray, oth_fp: np.ndarray, i: np.ndarray, k: np.ndarray):
-    """Per plane group: (inv, sel, own footprints of the pairs, other footprints), in metres."""
-    for fwd, inv, sel in _plane_groups(own_fp, i):
-        ui, ii = np.unique(i[sel], return_inverse=True)
-        uk, kk = np.unique(k[sel], return_inverse=True)
-        yield inv, sel, to_plane(own_fp[ui], fwd)[ii], to_plane(oth_fp[uk], fwd)[kk]
-
-
-def _horizontal_distances(own: Sequence[Volume4D], others: Sequence[Volume4D],
-                          i: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Metric distance between own[i] and others[k] footprints, pair by pair."""
-    out = np.empty(len(i), np.float64)
-    if len(i) == 0:
-        return out
-    own_fp = np.array([v.footprint for v in own], dtype=object)
-    oth_fp = np.array([v.footprint for v in others], dtype=object)
-    for _, sel, a, b in _pair_planes(own_fp, oth_fp, i, k):
-        out[sel] = shapely.distance(a, b)
-    return out
-
-
-def _where(own_fp: np.ndarray, oth_fp: np.ndarray, i: np.ndarray, k: np.ndarray,
-           lateral_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lat/lon of the centroid of (own[i] grown by ``lateral_m``) intersected with others[k]
-    (the middle of the shortest line between them when the margins alone make them meet)."""
-    lat = np.empty(len(i))
-    lon = np.empty(len(i))
-    for inv, sel, a, b in _pair_planes(own_fp, oth_fp, i, k):
-        grown = shapely.buffer(a, lateral_m[sel] * (1 + BUFFER_SAFETY) * _CIRCUMSCRIBE
+def _where(p: _Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Lat/lon of the centroid of (own footprint grown by the pair's lateral minimum)
+    intersected with the other footprint, per pair (the middle of the shortest line
+    between them when the margins alone make them meet)."""
+    lat = np.empty(len(p.i))
+    lon = np.empty(len(p.i))
+    # one grown footprint per (own volume, minimum), shared by the pairs that use it
+    first: dict[tuple[int, float], int] = {}
+    which = [first.setdefault(key, n) for n, key in enumerate(zip(p.i.tolist(), p.lateral.tolist()))]
+    grown = np.empty(len(p.i), object)
+    at = np.fromiter(first.values(), np.int64, len(first))
+    grown[at] = shapely.buffer(p.own_m[at], p.lateral[at] * (1 + BUFFER_SAFETY) * _CIRCUMSCRIBE
                                + LATERAL_TOLERANCE_M, quad_segs=_QUAD_SEGS)
-        inter = shapely.intersection(grown, b)
-        pts = shapely.centroid(inter)
-        empty = shapely.is_empty(inter)
-        if empty.any():
-            pts[empty] = shapely.centroid(shapely.shortest_line(a[empty], b[empty]))
-        xy = shapely.get_coordinates(pts)
-        x, y = inv.transform(xy[:, 0], xy[:, 1])
-        lon[sel], lat[sel] = x, y
+    inter = shapely.intersection(grown[which], p.oth_m)
+    pts = shapely.centroid(inter)
+    empty = shapely.is_empty(inter)
+    if empty.any():
+        pts[empty] = shapely.centroid(shapely.shortest_line(p.own_m[empty], p.oth_m[empty]))
+    xy = shapely.get_coordinates(pts)
+    for g, inv in enumerate(p.inverses):
+        sel = p.plane == g
+        if sel.any():
+            lon[sel], lat[sel] = inv.transform(xy[sel, 0], xy[sel, 1])
     return lat, lon
 
 
-def _conflict_pairs(own: Sequence[Volume4D], own_tier: str, holders: Sequence[Holder], table: SeparationTable,
-                    *, shift_s: float = 0.0, offset_m: float = 0.0,
-                    check_time: bool = True, check_vertical: bool = True) -> _Pairs:
-    hidx, vidx, vols = _flat(holders)
-    empty = np.empty(0, np.int64)
-    if not vols or not own:
-        z = np.empty(0)
-        return _Pairs(empty, empty, empty, empty, z, z, z, z)
-    mins = [table.between(own_tier, holders[h].tier) for h in range(len(holders))]
-    lat_h = np.array([m.lateral_m for m in mins])[hidx]
-    ver_h = np.array([m.vertical_m for m in mins])[hidx]
-    sec_h = np.array([m.seconds for m in mins])[hidx]
-    a = _arr(own)
-    b = _arr(vols)
-    a_f, a_c = a[:, 0:1] + offset_m, a[:, 1:2] + offset_m
-    a_s, a_e = a[:, 2:3] + shift_s, a[:, 3:4] + shift_s
-    mask = np.ones((len(own), len(vols)), bool)
-    if check_vertical:
-        mask &= (a_f - ver_h <= b[:, 1]) & (b[:, 0] <= a_c + ver_h)
-    if check_time:
-        mask &= (a_s - sec_h <= b[:, 3]) & (b[:, 2] <= a_e + sec_h)
-    i, k = np.nonzero(mask)
-    # bounding boxes first: their gap in a plane that never overstates distances (see
-    # _flat_plane) is a lower bound of the true distance, so dropping pairs whose boxes are
-    # farther apart than the minimum cannot drop a conflict
-    ob = shapely.bounds(np.array([v.footprint for v in own], dtype=object))
-    hb = shapely.bounds(np.array([v.footprint for v in vols], dtype=object))
-    lat_max = np.maximum(np.abs(ob[i][:, [1, 3]]).max(axis=1), np.abs(hb[k][:, [1, 3]]).max(axis=1))
-    gx = np.maximum(0.0, np.maximum(ob[i, 0] - hb[k, 2], hb[k, 0] - ob[i, 2]))
-    gy = np.maximum(0.0, np.maximum(ob[i, 1] - hb[k, 3], hb[k, 1] - ob[i, 3]))
-    gap = np.hypot(gx * _M_PER_DEG_MIN * np.cos(np.radians(np.minimum(lat_max, 89.0))), gy * _M_PER_DEG_MIN)
-    near = gap <= lat_h[k] * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
-    i, k = i[near], k[near]
-    d = _horizontal_distances(own, vols, i, k)
-    hit = d <= lat_h[k] * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
-    i, k, d = i[hit], k[hit], d[hit]
-    return _Pairs(i, hidx[k], vidx[k], k, lat_h[k], ver_h[k], sec_h[k], d)
-
-
 def find_conflicts(own: Sequence[Volume4D], own_tier: str, own_priority: int,
-                   holders: Sequence[Holder], table: SeparationTable) -> list[Conflict]:
+                   holders: Sequence[Holder] | HolderVolumes, table: SeparationTable) -> list[Conflict]:
     """Every (own volume, holder volume) pair in conflict, with where and when.
 
     Two volumes A (own) and B (a holder's) conflict iff, with ``m`` the stricter of the
@@ -663,7 +731,8 @@ def find_conflicts(own: Sequence[Volume4D], own_tier: str, own_priority: int,
     own_tier, own_priority
         Its tier (for the minima) and priority (for :attr:`Conflict.preemptable`).
     holders
-        Intents holding airspace (candidates from the key index, or all of them).
+        Intents holding airspace (candidates from an index, or all of them), or their
+        volumes already flattened (:class:`HolderVolumes`).
     table
         Separation minima.
 
@@ -677,21 +746,25 @@ def find_conflicts(own: Sequence[Volume4D], own_tier: str, own_priority: int,
     only enlarge the protected distance: errors go towards reporting a conflict.
     """
     table.for_tier(own_tier)
-    p = _conflict_pairs(own, own_tier, holders, table)
+    hv = _volumes(holders)
+    p = _conflict_pairs(own, own_tier, hv, table)
     if len(p.i) == 0:
         return []
-    own_fp = np.array([v.footprint for v in own], dtype=object)
-    oth_fp = np.array([v.footprint for v in _flat(holders)[2]], dtype=object)
-    lat, lon = _where(own_fp, oth_fp, p.i, p.k, p.lateral)
+    lat, lon = _where(p)
     out = []
-    for n in range(len(p.i)):
-        a = own[int(p.i[n])]
-        holder = holders[int(p.h[n])]
-        b = holder.volumes[int(p.j[n])]
-        m = SeparationMinima(float(p.lateral[n]), float(p.vertical[n]), float(p.seconds[n]))
+    minima: dict[tuple[float, float, float], SeparationMinima] = {}
+    for n, (i, h, j, lat_m, ver_m, sec_m) in enumerate(zip(p.i.tolist(), p.h.tolist(), p.j.tolist(),
+                                                           p.lateral.tolist(), p.vertical.tolist(),
+                                                           p.seconds.tolist())):
+        a = own[i]
+        holder = hv.holders[h]
+        b = holder.volumes[j]
+        m = minima.get((lat_m, ver_m, sec_m))
+        if m is None:
+            m = minima[lat_m, ver_m, sec_m] = SeparationMinima(lat_m, ver_m, sec_m)
         out.append(Conflict(
             other_id=holder.id, other_operator=holder.operator, other_priority=holder.priority,
-            other_state=holder.state, volume=int(p.i[n]), other_volume=int(p.j[n]),
+            other_state=holder.state, volume=i, other_volume=j,
             lat=float(lat[n]), lon=float(lon[n]),
             floor_m=max(a.floor_m - m.vertical_m, b.floor_m),
             ceiling_m=min(a.ceiling_m + m.vertical_m, b.ceiling_m),
@@ -711,8 +784,8 @@ def intents_conflict(a: Sequence[Volume4D], a_tier: str, b: Sequence[Volume4D], 
     """
     ha = Holder("a", "", 0, a_tier, IntentState.ACCEPTED, tuple(a))
     hb = Holder("b", "", 0, b_tier, IntentState.ACCEPTED, tuple(b))
-    return (len(_conflict_pairs(a, a_tier, [hb], table).i) > 0
-            or len(_conflict_pairs(b, b_tier, [ha], table).i) > 0)
+    return (len(_conflict_pairs(a, a_tier, HolderVolumes.of([hb]), table).i) > 0
+            or len(_conflict_pairs(b, b_tier, HolderVolumes.of([ha]), table).i) > 0)
 
 
 # -- fixes --------------------------------------------------------------------------------
@@ -732,7 +805,8 @@ def _first_free(lo: np.ndarray, hi: np.ndarray, stop: float, step: float, both: 
     return float(free[0]) if len(free) else None
 
 
-def free_departure_shift(request: IntentRequest, holders: Sequence[Holder], table: SeparationTable,
+def free_departure_shift(request: IntentRequest, holders: Sequence[Holder] | HolderVolumes,
+                         table: SeparationTable,
                          *, step_s: float = 60.0, max_shift_s: float = 7_200.0,
                          exclude: Iterable[float] = ()) -> float | None:
     """Smallest delay ``k * step_s`` (0 < delay <= max) free of every holder, or None.
@@ -743,12 +817,13 @@ def free_departure_shift(request: IntentRequest, holders: Sequence[Holder], tabl
     airspace the shifted windows could reach (the caller widens its query by
     ``max_shift_s``). ``exclude`` lists delays to skip (e.g. blocked by a geofence).
     """
-    p = _conflict_pairs(request.volumes, request.tier, holders, table, check_time=False)
+    hv = _volumes(holders)
+    p = _conflict_pairs(request.volumes, request.tier, hv, table, check_time=False)
     a = _arr(request.volumes)
     lo, hi = [], []
     for n in range(len(p.i)):
         va = a[int(p.i[n])]
-        vb = holders[int(p.h[n])].volumes[int(p.j[n])]
+        vb = hv.holders[int(p.h[n])].volumes[int(p.j[n])]
         s = float(p.seconds[n])
         lo.append(vb.t_start - va[3] - s)
         hi.append(vb.t_end - va[2] + s)
@@ -758,7 +833,8 @@ def free_departure_shift(request: IntentRequest, holders: Sequence[Holder], tabl
     return _first_free(np.asarray(lo), np.asarray(hi), max_shift_s, step_s, both=False)
 
 
-def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder], table: SeparationTable,
+def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder] | HolderVolumes,
+                         table: SeparationTable,
                          *, step_m: float, max_offset_m: float = 300.0,
                          exclude: Iterable[float] = ()) -> float | None:
     """Smallest non-zero offset ``+-k * step_m`` (up first on ties) free of every holder.
@@ -768,12 +844,13 @@ def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder], tabl
     bands are NOT checked here: the caller (which knows the grid) must validate the
     offset before using it.
     """
-    p = _conflict_pairs(request.volumes, request.tier, holders, table, check_vertical=False)
+    hv = _volumes(holders)
+    p = _conflict_pairs(request.volumes, request.tier, hv, table, check_vertical=False)
     a = _arr(request.volumes)
     lo, hi = [], []
     for n in range(len(p.i)):
         va = a[int(p.i[n])]
-        vb = holders[int(p.h[n])].volumes[int(p.j[n])]
+        vb = hv.holders[int(p.h[n])].volumes[int(p.j[n])]
         v = float(p.vertical[n])
         lo.append(vb.floor_m - va[1] - v)
         hi.append(vb.ceiling_m - va[0] + v)
@@ -842,72 +919,45 @@ def grow_for_keys(footprints: Sequence[shapely.Geometry], metres: float) -> np.n
 
 
 def overlap_cells(footprints: Sequence[shapely.Geometry], resolution: int) -> list[np.ndarray]:
-    """Per footprint, every H3 cell at ``resolution`` that overlaps it (a superset).
+    """Per footprint, every H3 cell at ``resolution`` that overlaps it (touching counts).
 
-    Seeds are the cells of samples taken at spacing ``s = 0.6 * e`` (``e`` the shortest
-    edge of the cell under the footprints' centre): every ring (exterior and holes)
-    sampled along its length, plus an interior lattice (or, for a large footprint, h3's
-    centre-in-polygon fill, which holds every cell lying wholly inside). A point of a
-    footprint lies within ``0.71 s + 0.5 s = 0.73 e`` of a sample (its nearest lattice
-    point, or the ring crossing towards it), and a segment shorter than ``e`` cannot cross
-    a whole hexagon, so every overlapping cell is a seed or a seed's neighbour. Neighbours
-    are kept if they intersect the footprint (touching counts; cell edges are taken
-    straight in lon/lat, < 5 cm from H3's at resolution 7, inside :data:`KEY_MARGIN_M`).
-
-    Errs towards safety: the sampling argument and the neighbour ring can only add cells.
+    A breadth-first search over the cell grid, one ring at a time for all footprints at
+    once: it starts from the cell of an interior point of each part of a footprint and its
+    neighbours, keeps the cells whose polygon intersects the footprint, and goes on with
+    their neighbours. The cells that overlap a connected part form a connected set (two cells
+    that are not neighbours do not touch), so the search reaches every one of them. Cell
+    edges are taken straight in lon/lat, < 5 cm from H3's at resolution 7, inside
+    :data:`KEY_MARGIN_M`; the start ring holds a cell containing the interior point even if
+    that point lies within those centimetres of an edge.
     """
     fps = np.asarray(footprints, dtype=object)
     if len(fps) == 0:
         return []
-    w, so, ea, no = shapely.total_bounds(fps)
-    e = _min_edge_m(h3i.latlng_to_cell((so + no) / 2, (w + ea) / 2, resolution))
-    dy = 0.6 * e / _M_PER_DEG
-    coslat = max(math.cos(math.radians(max(abs(so), abs(no)))), 0.01)
-    dx = dy / coslat
-    parts, pidx = shapely.get_parts(fps, return_index=True)
-    rings, ridx = shapely.get_rings(parts, return_index=True)
-    owner = pidx[ridx]
-    counts = np.floor(shapely.length(rings) / dy).astype(np.int64) + 2
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    dist = (np.arange(counts.sum()) - starts) * dy
-    rr = np.repeat(rings, counts)
-    xy = shapely.get_coordinates(shapely.line_interpolate_point(rr, np.minimum(dist, shapely.length(rr))))
-    sx, sy, so_ = [xy[:, 0]], [xy[:, 1]], [np.repeat(owner, counts)]
-    seeds: list[set[int]] = [set() for _ in fps]
-    for k, fp in enumerate(fps):
-        bw, bs, be, bn = fp.bounds
-        nx, ny = int((be - bw) / dx) + 2, int((bn - bs) / dy) + 2
-        if nx * ny > 4096:
-            seeds[k].update(h3i.geo_to_cells(fp, resolution))
-        elif nx > 2 and ny > 2:
-            gx, gy = np.meshgrid(bw + dx * np.arange(nx), bs + dy * np.arange(ny))
-            sx.append(gx.ravel())
-            sy.append(gy.ravel())
-            so_.append(np.full(gx.size, k))
-    px, py, po = np.concatenate(sx), np.concatenate(sy), np.concatenate(so_)
-    n_ring = len(xy)
-    inside = np.ones(len(px), bool)
-    if len(px) > n_ring:
-        inside[n_ring:] = shapely.contains_xy(fps[po[n_ring:]], px[n_ring:], py[n_ring:])
-    for x, y, k in zip(px[inside].tolist(), py[inside].tolist(), po[inside].tolist()):
-        seeds[k].add(h3i.latlng_to_cell(y, x, resolution))
-    cand_cells: list[int] = []
-    cand_owner: list[int] = []
-    for k, sd in enumerate(seeds):
-        ring1: set[int] = set()
-        for c in sd:
-            ring1.update(h3i.grid_disk(c, 1))
-        new = ring1 - sd
-        cand_cells.extend(new)
-        cand_owner.extend([k] * len(new))
-    keep: list[list[int]] = [list(sd) for sd in seeds]
-    if cand_cells:
-        shapely.prepare(fps)
-        hit = shapely.intersects(np.array([_cell_polygon(c) for c in cand_cells], dtype=object),
-                                 fps[np.asarray(cand_owner)])
-        for c, k, ok in zip(cand_cells, cand_owner, hit.tolist()):
+    parts, owner = shapely.get_parts(fps, return_index=True)
+    seen: set[tuple[int, int]] = set()
+    cells: list[int] = []
+    whose: list[int] = []
+    for (x, y), k in zip(shapely.get_coordinates(shapely.point_on_surface(parts)).tolist(), owner.tolist()):
+        for c in h3i.grid_disk(h3i.latlng_to_cell(y, x, resolution), 1):
+            if (k, c) not in seen:
+                seen.add((k, c))
+                cells.append(c)
+                whose.append(k)
+    keep: list[list[int]] = [[] for _ in fps]
+    shapely.prepare(fps)
+    while cells:
+        hit = shapely.intersects(np.array([_cell_polygon(c) for c in cells], dtype=object), fps[whose])
+        ring: list[int] = []
+        ring_whose: list[int] = []
+        for c, k, ok in zip(cells, whose, hit.tolist()):
             if ok:
                 keep[k].append(c)
+                for n in h3i.grid_disk(c, 1):
+                    if (k, n) not in seen:
+                        seen.add((k, n))
+                        ring.append(n)
+                        ring_whose.append(k)
+        cells, whose = ring, ring_whose
     return [np.unique(np.asarray(kp, np.int64)) for kp in keep]
 
 
@@ -915,11 +965,6 @@ def _ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For rows repeated ``counts`` times: the source row and the offset 0..count-1 of each."""
     idx = np.repeat(np.arange(len(counts)), counts)
     return idx, np.arange(len(idx)) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
-@lru_cache(maxsize=4096)
-def _min_edge_m(cell: int) -> float:
-    return min(h3i.edge_length(x, "m") for x in h3i.origin_to_directed_edges(cell))
 
 
 @lru_cache(maxsize=65536)
@@ -1001,10 +1046,33 @@ class KeyScheme:
 
 
 __all__ = [
-    "HOLDING", "KEY_MARGIN_M", "LATERAL_TOLERANCE_M", "MAX_FOOTPRINT_EXTENT_M", "MAX_VOLUMES",
-    "TRANSITIONS", "Conflict", "FixProposal", "FlightIntent", "GridConflict", "Holder",
-    "IntentRequest", "IntentState", "KeyScheme", "Priority", "Waypoint",
-    "circle_footprint", "find_conflicts", "free_altitude_offset", "free_departure_shift",
-    "grow_for_keys", "pack_keys", "intents_conflict", "overlap_cells", "plane_for",
-    "route_to_volumes", "to_plane",
+    "HOLDING",
+    "KEY_MARGIN_M",
+    "LATERAL_TOLERANCE_M",
+    "MAX_FOOTPRINT_EXTENT_M",
+    "MAX_VOLUMES",
+    "TRANSITIONS",
+    "Conflict",
+    "FixProposal",
+    "FlightIntent",
+    "GridConflict",
+    "Holder",
+    "HolderVolumes",
+    "IntentRequest",
+    "IntentState",
+    "KeyScheme",
+    "Priority",
+    "Waypoint",
+    "circle_footprint",
+    "find_conflicts",
+    "free_altitude_offset",
+    "free_departure_shift",
+    "grow_for_keys",
+    "intents_conflict",
+    "overlap_cells",
+    "pack_keys",
+    "plane_for",
+    "route_to_volumes",
+    "to_plane",
+    "volume_limits",
 ]

@@ -5,6 +5,15 @@ One interface (:class:`Store`), two backends:
 * **SQLite** (default): one file ``airgrid.sqlite`` under a data directory, WAL journal,
   ``synchronous=FULL``, ``foreign_keys=ON``. Every write is a ``BEGIN IMMEDIATE``
   transaction, so one writer at a time across all processes; readers never block.
+  Candidates for the exact test come from an in-process copy of the holding intents
+  (:class:`~airgrid.airspace.holding_index.HoldingIndex`, one per database in a process,
+  shared by its stores) rather than from a key table. Every write that changes an intent
+  stamps it with the next store revision (``intents.rev``); a transaction that uses the
+  copy reads the revision (``max(rev)``) under the write lock and first loads whatever was
+  stamped since the copy's revision (everything, if the revision went back), so writes by
+  other processes and connections are always seen. The copy takes over an acceptance only
+  once its transaction has committed. A database file must not be replaced, while stores
+  have it open, by a copy that went on with another history.
 * **PostgreSQL** (``postgresql://...`` URL, psycopg 3): every write is a READ COMMITTED
   transaction that first takes an administrative advisory lock (shared by acceptances
   and state changes; exclusive for geofence changes, bulk restores and migrations), then
@@ -15,10 +24,11 @@ One interface (:class:`Store`), two backends:
   serialisation failures and uniqueness races (a grid-mode voxel-slot) roll back and
   retry the whole transaction.
 
-Accepting an intent is ONE transaction: lock, find the candidates through the key table,
-run the exact test (:func:`~airgrid.airspace.intents.find_conflicts`), check grid-mode
-voxel-slots and active prohibited geofences, pre-empt lower-priority intents if allowed,
-write the intent, its volumes and its keys. The guarantee, also with concurrent writers in
+Accepting an intent is ONE transaction: lock, find the candidates (SQLite: the in-process
+copy, brought to the store's revision; PostgreSQL: the key table), run the exact test
+(:func:`~airgrid.airspace.intents.find_conflicts`), check grid-mode voxel-slots and active
+prohibited geofences, pre-empt lower-priority intents if allowed, write the intent, its
+volumes (and on PostgreSQL its keys). The guarantee, also with concurrent writers in
 separate processes: no two intents that hold airspace (accepted or activated) conflict,
 and an intent reported accepted is committed (``synchronous=FULL`` / PostgreSQL's
 default ``synchronous_commit=on``).
@@ -34,8 +44,8 @@ Decisions where the issue was silent
 * **Pre-emption** takes airspace only from intents of strictly lower priority that are
   accepted but not activated (an airborne flight is never displaced). They are set to
   ``cancelled`` with ``preempted_by`` and a reason (never deleted), lose their keys and
-  grid claims in the same transaction, and are returned in :attr:`Decision.preempted`.
-  If any conflict is not pre-emptable, nothing is pre-empted and the intent is refused.
+  grid claims in the same transaction (and leave the in-process copies after it), and
+  are returned in :attr:`Decision.preempted` with all their volumes. If any conflict is not pre-emptable, nothing is pre-empted and the intent is refused.
 * **Geofences** are met without a separation margin: their footprint (circles already
   circumscribed and grown) and conservatively resolved band are the protected volume.
   Creating a prohibited geofence reports the intents it now conflicts with; it does not
@@ -55,11 +65,13 @@ import logging
 import os
 import random
 import sqlite3
+import threading
 import time
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Self
 
 import h3
 import numpy as np
@@ -82,6 +94,7 @@ from airgrid.airspace.errors import (
 )
 from airgrid.airspace.geofence import Category, Geofence
 from airgrid.airspace.geofence_index import GeofenceIndex
+from airgrid.airspace.holding_index import HoldingIndex
 from airgrid.airspace.intents import (
     HOLDING,
     TRANSITIONS,
@@ -90,6 +103,7 @@ from airgrid.airspace.intents import (
     FlightIntent,
     GridConflict,
     Holder,
+    HolderVolumes,
     IntentRequest,
     IntentState,
     KeyScheme,
@@ -97,8 +111,9 @@ from airgrid.airspace.intents import (
     free_altitude_offset,
     free_departure_shift,
     pack_keys,
+    volume_limits,
 )
-from airgrid.airspace.separation import SeparationTable
+from airgrid.airspace.separation import SeparationMinima, SeparationTable
 from airgrid.airspace.tiers import TierTable
 from airgrid.airspace.volumes import Volume4D
 from airgrid.terrain import Dem
@@ -170,7 +185,7 @@ class AirspacePolicy:
         }
 
     @classmethod
-    def from_dict(cls, doc: dict) -> "AirspacePolicy":
+    def from_dict(cls, doc: dict) -> AirspacePolicy:
         """Inverse of :meth:`to_dict`."""
         return cls(TierTable.from_dict(doc["tiers"]), SeparationTable.from_dict(doc["separation"]),
                    KeyScheme(int(doc["keys"]["resolution"]), float(doc["keys"]["layer_m"]),
@@ -364,9 +379,19 @@ _PG_V1 = [
         updated_at DOUBLE PRECISION NOT NULL)""",
 ]
 
+_SQLITE_V2 = [
+    "ALTER TABLE intents ADD COLUMN rev INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX intents_rev ON intents(rev)",
+    "DROP TABLE intent_keys",
+    "DROP INDEX volumes_t_end",
+    "INSERT INTO meta (name, value) VALUES ('store_id', lower(hex(randomblob(16))))",
+]
+
 #: Ordered migrations: (version, description, {backend: statements}).
 MIGRATIONS: list[tuple[int, str, dict[str, list[str]]]] = [
     (1, "intents, volumes, keys, grid claims, geofences", {"sqlite": _SQLITE_V1, "postgres": _PG_V1}),
+    (2, "SQLite: store revisions for the in-process index, which replaces its key table",
+     {"sqlite": _SQLITE_V2, "postgres": []}),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -398,12 +423,6 @@ class _Sqlite:
     def q(self, sql: str) -> str:
         return sql
 
-    def arr(self, values: Iterable[int]) -> Any:
-        return json.dumps([int(v) for v in values])
-
-    def in_arr(self, col: str) -> str:
-        return f"{col} IN (SELECT value FROM json_each(?))"
-
     def execute(self, sql: str, params: Sequence = ()) -> Any:
         return self.conn.execute(sql, params)
 
@@ -429,10 +448,6 @@ class _Sqlite:
             raise
         self.conn.execute("COMMIT")
         return out
-
-    def insert_keys(self, seq: int, keys: np.ndarray) -> None:
-        self.conn.execute("INSERT INTO intent_keys (key, intent_seq) SELECT value, ? FROM json_each(?)",
-                          (seq, self.arr(keys)))
 
     def claims_held(self, claims: np.ndarray) -> list[tuple]:
         return self.conn.execute(
@@ -472,12 +487,6 @@ class _Postgres:
     def q(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
-    def arr(self, values: Iterable[int]) -> Any:
-        return [int(v) for v in values]
-
-    def in_arr(self, col: str) -> str:
-        return f"{col} = ANY(?::bigint[])"
-
     def execute(self, sql: str, params: Sequence = ()) -> Any:
         return self.conn.execute(self.q(sql), params)
 
@@ -513,10 +522,6 @@ class _Postgres:
                 raise StoreError(f"PostgreSQL failed: {exc}") from exc
         raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
 
-    def insert_keys(self, seq: int, keys: np.ndarray) -> None:
-        self.conn.execute("INSERT INTO intent_keys (key, intent_seq) SELECT unnest(%s::bigint[]), %s",
-                          (self.arr(keys), seq))
-
     def claims_held(self, claims: np.ndarray) -> list[tuple]:
         return self.conn.execute(
             "SELECT g.cell, g.layer, g.slot, i.id, i.priority, i.state "
@@ -540,9 +545,48 @@ class _Postgres:
 @dataclass
 class _Prepared:
     request: IntentRequest
-    keys: np.ndarray
+    limits: np.ndarray | None  # SQLite only: the volumes' limits, for the in-process copy
+    keys: np.ndarray | None  # PostgreSQL only: index keys (SQLite uses the in-process copy)
     claims: np.ndarray | None
     lock_keys: list[int]
+
+
+@dataclass
+class _Accepted:
+    """What an accepting SQLite transaction changed, for the in-process copy after commit."""
+
+    base_rev: int
+    rev: int
+    seq: int
+    holder: Holder
+    limits: np.ndarray
+    victims: list[int]
+
+
+#: In-process copies of holding intents, per (SQLite file, store id): one per database.
+_INDEXES: weakref.WeakValueDictionary[tuple[str, str], HoldingIndex] = weakref.WeakValueDictionary()
+_INDEXES_LOCK = threading.Lock()
+
+
+def _shared_index(path: Path, store_id: str) -> HoldingIndex:
+    """The process's copy for one SQLite store (the id tells a re-created file apart)."""
+    key = (str(path.resolve()), store_id)
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(key)
+        if index is None:
+            index = _INDEXES[key] = HoldingIndex()
+        return index
+
+
+def _forget_indexes() -> None:
+    """In a forked child: start without the parent's copies (whose locks it may not own)."""
+    global _INDEXES_LOCK
+    _INDEXES_LOCK = threading.Lock()
+    _INDEXES.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_indexes)
 
 
 class Store:
@@ -559,6 +603,11 @@ class Store:
         self.proposal_settings = proposals
         self._fences: tuple[int, GeofenceIndex | None] | None = None
         self.policy = self._migrate(policy)
+        self._pair_minima: dict[str, dict[str, SeparationMinima]] = {}
+        self._index: HoldingIndex | None = None
+        if isinstance(backend, _Sqlite):
+            store_id = backend.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()[0]
+            self._index = _shared_index(backend.path, store_id)
 
     # -- lifecycle ------------------------------------------------------------------------
     @property
@@ -570,7 +619,7 @@ class Store:
         """Close the connection."""
         self._db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -615,8 +664,10 @@ class Store:
         return db.run(body, exclusive=True)
 
     # -- intents: submission --------------------------------------------------------------
-    def _prepare(self, request: IntentRequest) -> _Prepared:
-        """Validate against the policy and compute keys (and grid claims) outside any lock."""
+    def _prepare(self, request: IntentRequest, *, decide: bool = True) -> _Prepared:
+        """Validate against the policy and compute keys (PostgreSQL) and grid claims outside
+        any lock; to ``decide`` on it (SQLite), also its limits, with the in-process copy
+        loaded."""
         if not isinstance(request, IntentRequest):
             raise IntentError(f"expected an IntentRequest, got {type(request).__name__}")
         req = request.with_id()
@@ -625,15 +676,38 @@ class Store:
         except TierTableError:
             raise IntentTierError(
                 f"unknown tier {req.tier!r}; tiers are {[t.name for t in self.policy.tiers]}") from None
-        keys = self.policy.keys.keys(req.volumes, self.policy.separation.cover_minima(req.tier))
+        keys = None
+        lock: list[int] = []
+        if self._index is None:  # PostgreSQL: the keys find the candidates and are locked
+            keys = self.policy.keys.keys(req.volumes, self.policy.separation.cover_minima(req.tier))
+            lock = keys.tolist()
         claims = None
-        lock = keys.tolist()
         if req.tier in self.policy.grid_tiers:
             tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
             claims = self.policy.keys.grid_claims(req.volumes, tier.resolution, tier.thickness_m)
-            lock += (pack_keys(claims[:, 0], claims[:, 1], claims[:, 2], tier.resolution)
-                     ^ _CLAIM_LOCK_SALT).tolist()
-        return _Prepared(req, keys, claims, lock)
+            if self._index is None:
+                lock += (pack_keys(claims[:, 0], claims[:, 1], claims[:, 2], tier.resolution)
+                         ^ _CLAIM_LOCK_SALT).tolist()
+        limits = None
+        if decide and self._index is not None:
+            limits = volume_limits(req.volumes)[1]
+            if self._index.rev is None:
+                self._load_index()
+        return _Prepared(req, limits, keys, claims, lock)
+
+    def _load_index(self) -> None:
+        """First use of the in-process copy: load it in a read transaction, so that the
+        write lock is not held for the bulk of the work (the acceptance transaction then
+        loads only what changed since)."""
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            rev = int(db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0])
+            with self._index.lock:
+                if self._index.rev is None:
+                    self._sync_index(rev)
+        finally:
+            db.execute("ROLLBACK")
 
     def submit(self, request: IntentRequest, *, preempt: bool = True, propose: bool = True) -> Decision:
         """Check an intent and accept it if it conflicts with nothing that holds airspace.
@@ -664,8 +738,10 @@ class Store:
             The write lock could not be had in time.
         """
         prep = self._prepare(request)
-        decision = self._db.run(lambda: self._decide(prep, preempt=preempt, write=True),
-                                keys=prep.lock_keys)
+        decision, accepted = self._db.run(lambda: self._decide(prep, preempt=preempt, write=True),
+                                          keys=prep.lock_keys)
+        if accepted is not None:  # committed: the in-process copy takes the change over
+            self._index_accepted(accepted)
         if not decision.accepted and propose:
             decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
         return decision
@@ -678,54 +754,55 @@ class Store:
         """
         prep = self._prepare(request)
         return self._db.run(lambda: self._decide(prep, preempt=preempt, write=False),
-                            keys=prep.lock_keys)
+                            keys=prep.lock_keys)[0]
 
-    def _decide(self, prep: _Prepared, *, preempt: bool, write: bool) -> Decision:
-        """The body of the acceptance transaction (locks are already held)."""
+    def _decide(self, prep: _Prepared, *, preempt: bool, write: bool) -> tuple[Decision, _Accepted | None]:
+        """The body of the acceptance transaction (locks are already held).
+
+        Returns the decision and, for an intent accepted on SQLite, the change the
+        in-process copy takes over once the transaction has committed.
+        """
         db = self._db
         req = prep.request
-        taken, rev = db.execute(
-            "SELECT (SELECT 1 FROM intents WHERE id = ?), (SELECT value FROM meta WHERE name = 'geofence_rev')",
-            (req.intent_id,)).fetchone()
+        sqlite = self._index is not None
+        taken, fence_rev, rev, holders = self._reads(prep)
         if taken:
             raise DuplicateIntentError(f"intent {req.intent_id!r} already exists")
-        t0, t1 = req.window
-        smax = self.policy.separation.max_minima.seconds
-        holders = self._holders(
-            f"SELECT DISTINCT k.intent_seq AS seq FROM intent_keys k WHERE {db.in_arr('k.key')}",
-            (db.arr(prep.keys),), t0 - smax, t1 + smax)
         conflicts = find_conflicts(req.volumes, req.tier, req.priority, holders, self.policy.separation)
         grid = []
         if prep.claims is not None and len(prep.claims):
             for cell, layer, slot, oid, prio, state in db.claims_held(prep.claims):
                 grid.append(GridConflict(oid, h3.int_to_str(int(cell)), int(layer), int(slot),
                                          req.priority > int(prio) and state == IntentState.ACCEPTED.value))
-        fences = self._geofence_conflicts(req.volumes, int(rev))
+        fences = self._geofence_conflicts(req.volumes, fence_rev)
         blocking = (bool(fences) or any(not c.preemptable for c in conflicts)
                     or any(not g.preemptable for g in grid) or (not preempt and bool(conflicts or grid)))
         answer = Decision(not blocking, req, None, tuple(conflicts), tuple(grid), tuple(fences))
         if blocking or not write:
-            raise _Rollback(answer)
+            raise _Rollback((answer, None))
         now = time.time()
         victims = sorted({c.other_id for c in conflicts} | {g.other_id for g in grid})
         reason = f"pre-empted by intent {req.intent_id} (priority {req.priority}, operator {req.operator})"
-        seq = self._insert_intent(req, IntentState.ACCEPTED, now)  # first: victims reference it
+        seq = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
+        victim_seqs = []
         for vid in victims:
-            row = db.execute(
-                "UPDATE intents SET state = 'cancelled', preempted_by = ?, reason = ?, updated_at = ? "
-                "WHERE id = ? AND state = 'accepted' AND priority < ? RETURNING seq",
-                (req.intent_id, reason, now, vid, req.priority)).fetchone()
-            if row is None:
+            found = db.execute(
+                "UPDATE intents SET state = 'cancelled', preempted_by = ?, reason = ?, updated_at = ?"
+                + (", rev = ?" if sqlite else "") + " WHERE id = ? AND state = 'accepted' AND priority < ? "
+                "RETURNING seq",
+                (req.intent_id, reason, now, *((rev + 1,) if sqlite else ()), vid, req.priority)).fetchone()
+            if found is None:
                 raise _Retry(f"intent {vid} changed state during pre-emption")
-            db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
-            db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (row[0],))
-        db.insert_keys(seq, prep.keys)
+            victim_seqs.append(int(found[0]))
+            if not sqlite:
+                db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (found[0],))
+            db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (found[0],))
         if prep.claims is not None and len(prep.claims):
             db.executemany("INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
                            [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims])
         intent = FlightIntent(req.intent_id, req.operator, req.priority, req.tier, req.volumes,
                               IntentState.ACCEPTED, None, "", now, now)
-        by_id = {h.id: h for h in holders}
+        by_id = {h.id: h for h in holders.holders}
         preempted = []
         for vid in victims:
             if vid in by_id:
@@ -734,55 +811,128 @@ class Store:
                                               IntentState.CANCELLED, req.intent_id, reason, now, now))
             else:  # held only grid voxel-slots: read the full record
                 preempted.append(replace(self._read("WHERE i.id = ?", (vid,))[0], updated_at=now))
-        return replace(answer, intent=intent, preempted=tuple(preempted))
+        accepted = None
+        if sqlite:
+            accepted = _Accepted(rev, rev + 1, seq, Holder(req.intent_id, req.operator, req.priority, req.tier,
+                                                           IntentState.ACCEPTED, req.volumes),
+                                 prep.limits, victim_seqs)
+        return replace(answer, intent=intent, preempted=tuple(preempted)), accepted
 
-    def _insert_intent(self, req: IntentRequest, state: IntentState, now: float) -> int:
+    def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> int:
+        """Write an accepted intent with its volumes (SQLite: at store revision ``rev``;
+        PostgreSQL: with its keys, in one statement)."""
         db = self._db
+        req = prep.request
         t0, t1 = req.window
-        seq = db.execute(
-            "INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING seq",
-            (req.intent_id, req.operator, req.priority, req.tier, state.value, t0, t1, now, now),
-        ).fetchone()[0]
-        db.executemany(
-            "INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
-            "west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _volume_rows(seq, req.volumes))
-        return int(seq)
+        head = (req.intent_id, req.operator, req.priority, req.tier, IntentState.ACCEPTED.value, t0, t1, now, now)
+        if self._index is not None:
+            seq = int(db.execute(
+                "INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+                "created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)", (*head, rev)).lastrowid)
+            db.executemany(
+                "INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
+                "west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _volume_rows(seq, req.volumes))
+            return seq
+        cols = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, footprint, ... north
+        # the arrays go in binary (%b): no text encoding of footprints, keys and floats
+        return int(db.conn.execute(
+            "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+            "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s) RETURNING seq), "
+            "v AS (INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
+            "west, south, east, north) SELECT i.seq, u.* FROM i, unnest(%b::int[], %b::bytea[], %b::float8[], "
+            "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
+            "AS u), k AS (INSERT INTO intent_keys (key, intent_seq) SELECT unnest(%b::bigint[]), i.seq FROM i) "
+            "SELECT seq FROM i",
+            (*head, *(list(c) for c in cols), prep.keys.tolist())).fetchone()[0])
 
-    def _holders(self, seq_sql: str, params: tuple, t_lo: float, t_hi: float) -> list[Holder]:
-        """Holding intents whose seq ``seq_sql`` selects (as column ``seq``), with their volumes
-        overlapping [t_lo, t_hi]."""
-        rows = self._db.execute(
-            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
-            "v.floor_m, v.ceiling_m, v.t_start, v.t_end "
-            f"FROM ({seq_sql}) c JOIN intents i ON i.seq = c.seq JOIN volumes v ON v.intent_seq = i.seq "
-            f"WHERE i.state IN {_HOLDING_SQL} "
-            "AND v.t_end >= ? AND v.t_start <= ? ORDER BY i.seq, v.idx",
-            (*params, t_lo, t_hi)).fetchall()
-        return _group_holders(rows)
+    def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:
+        """What the acceptance transaction reads first: whether the id is taken, the geofence
+        revision, the store revision (SQLite; else 0) and the volumes of holding intents the
+        exact test must see. SQLite takes these from the in-process copy, brought to the
+        store revision; PostgreSQL reads every volume of the intents that share a key with
+        the request, in the same round trip as the rest."""
+        db = self._db
+        req = prep.request
+        head = ("SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
+                "(SELECT value FROM meta WHERE name = 'geofence_rev')")
+        if self._index is not None:
+            taken, fence_rev, rev = db.execute(head + ", (SELECT coalesce(max(rev), 0) FROM intents)",
+                                               (req.intent_id,)).fetchone()
+            with self._index.lock:
+                self._sync_index(int(rev))
+                holders = self._index.candidates(prep.limits, self._minima(req.tier))
+            return bool(taken), int(fence_rev), int(rev), holders
+        with db.conn.pipeline():
+            first = db.execute(head, (req.intent_id,))
+            rows = db.execute(
+                "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+                "v.floor_m, v.ceiling_m, v.t_start, v.t_end "
+                "FROM (SELECT DISTINCT intent_seq AS seq FROM intent_keys WHERE key = ANY(?::bigint[])) c "
+                "JOIN intents i ON i.seq = c.seq JOIN volumes v ON v.intent_seq = i.seq "
+                f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx", (prep.keys.tolist(),))
+        taken, fence_rev = first.fetchone()
+        return bool(taken), int(fence_rev), 0, HolderVolumes.of(_group_holders(rows.fetchall()))
+
+    def _minima(self, tier: str) -> dict[str, SeparationMinima]:
+        """Separation between an intent of ``tier`` and one of each tier (fixed per store)."""
+        found = self._pair_minima.get(tier)
+        if found is None:
+            table = self.policy.separation
+            found = self._pair_minima[tier] = {t: table.between(tier, t) for t in table.minima}
+        return found
+
+    def _sync_index(self, rev: int) -> None:
+        """Bring the in-process copy to store revision ``rev``, read in the current
+        transaction (the caller holds the copy's lock).
+
+        Loads only the intents stamped after the copy's revision; everything on first use,
+        or if the store's revision went back (the file was replaced by an older copy).
+        Interrupted half-way, the copy keeps its old revision, and loading again repairs it.
+        """
+        index = self._index
+        if index.rev == rev:
+            return
+        select = ("SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
+                  "v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v ON v.intent_seq = i.seq ")
+        if index.rev is None or rev < index.rev:
+            index.clear()
+            index.add(_seq_holders(self._db.execute(
+                select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx").fetchall()))
+            index.rev = rev
+            return
+        fresh = []
+        for seq, state in self._db.execute("SELECT seq, state FROM intents WHERE rev > ?", (index.rev,)).fetchall():
+            state = IntentState(state)
+            if state not in HOLDING:
+                index.remove(seq)
+            elif seq in index:
+                index.set_state(seq, state)
+            else:
+                fresh.append(seq)
+        if fresh:
+            index.add(_seq_holders(self._db.execute(
+                select + "WHERE i.seq IN (SELECT value FROM json_each(?)) ORDER BY i.seq, v.idx",
+                (json.dumps(fresh),)).fetchall()))
+        index.rev = rev
+
+    def _index_accepted(self, accepted: _Accepted) -> None:
+        """Take a committed acceptance over into the in-process copy, unless the copy has
+        already moved past the revision it was read at (it then loaded the change itself)."""
+        index = self._index
+        with index.lock:
+            if index.rev != accepted.base_rev:
+                return
+            for seq in accepted.victims:
+                index.remove(seq)
+            index.add([(accepted.seq, accepted.holder)], accepted.limits)
+            index.rev = accepted.rev
 
     # -- fixes ----------------------------------------------------------------------------
     def _proposals(self, req: IntentRequest) -> list[FixProposal]:
         """Earliest free departure delay and nearest free altitude offset, each re-checked."""
         ps = self.proposal_settings
-        sep = self.policy.separation.max_minima
-        t0, t1 = req.window
-        w = min(v.footprint.bounds[0] for v in req.volumes)
-        s = min(v.footprint.bounds[1] for v in req.volumes)
-        e = max(v.footprint.bounds[2] for v in req.volumes)
-        n = max(v.footprint.bounds[3] for v in req.volumes)
-        pad_lat = (sep.lateral_m + 100.0) / 110_574.0
-        pad_lon = pad_lat / max(np.cos(np.radians(max(abs(s), abs(n)))), 0.01)
-        rows = self._db.execute(
-            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
-            "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i "
-            "JOIN volumes v ON v.intent_seq = i.seq "
-            f"WHERE i.state IN {_HOLDING_SQL} AND v.t_end >= ? AND v.t_start <= ? "
-            "AND v.east >= ? AND v.west <= ? AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx",
-            (t0 - sep.seconds, t1 + ps.max_shift_s + sep.seconds,
-             w - pad_lon, e + pad_lon, s - pad_lat, n + pad_lat)).fetchall()
-        holders = _group_holders(rows)
+        holders = self._fix_holders(req)
         table = self.policy.separation
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
         out = []
@@ -813,6 +963,41 @@ class Store:
                 f"and tier band are not checked here"))
             break
         return out
+
+    def _fix_holders(self, req: IntentRequest) -> list[Holder] | HolderVolumes:
+        """Holding volumes that a departure delay up to ``max_shift_s`` or any altitude
+        offset of ``req`` could meet (SQLite: from the in-process copy, in a transaction)."""
+        max_shift = self.proposal_settings.max_shift_s
+        sep = self.policy.separation.max_minima
+        if self._index is not None:
+            minima = self._minima(req.tier)
+            limits = volume_limits(req.volumes)[1]
+            limits[:, 4:6] = (-np.inf, np.inf)
+            limits[:, 7] += max_shift
+
+            def body() -> HolderVolumes:
+                rev = int(self._db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0])
+                with self._index.lock:
+                    self._sync_index(rev)
+                    return self._index.candidates(limits, minima)
+
+            return self._db.run(body)
+        t0, t1 = req.window
+        w = min(v.footprint.bounds[0] for v in req.volumes)
+        s = min(v.footprint.bounds[1] for v in req.volumes)
+        e = max(v.footprint.bounds[2] for v in req.volumes)
+        n = max(v.footprint.bounds[3] for v in req.volumes)
+        pad_lat = (sep.lateral_m + 100.0) / 110_574.0
+        pad_lon = pad_lat / max(np.cos(np.radians(max(abs(s), abs(n)))), 0.01)
+        rows = self._db.execute(
+            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+            "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i "
+            "JOIN volumes v ON v.intent_seq = i.seq "
+            f"WHERE i.state IN {_HOLDING_SQL} AND v.t_end >= ? AND v.t_start <= ? "
+            "AND v.east >= ? AND v.west <= ? AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx",
+            (t0 - sep.seconds, t1 + max_shift + sep.seconds,
+             w - pad_lon, e + pad_lon, s - pad_lat, n + pad_lat)).fetchall()
+        return _group_holders(rows)
 
     def _free(self, req: IntentRequest) -> bool:
         d = self.check(req.with_id(), preempt=False)
@@ -899,10 +1084,16 @@ class Store:
             old = IntentState(row[1])
             if new not in TRANSITIONS[old]:
                 raise StateTransitionError(f"intent {intent_id}: cannot go from {old.value} to {new.value}")
-            db.execute("UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
-                       (new.value, reason, time.time(), row[0]))
+            if self._index is not None:  # stamped: in-process copies load the change
+                db.execute("UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
+                           "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
+                           (new.value, reason, time.time(), row[0]))
+            else:
+                db.execute("UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
+                           (new.value, reason, time.time(), row[0]))
             if new not in HOLDING:
-                db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
+                if self._index is None:
+                    db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
                 db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (row[0],))
 
         db.run(body)
@@ -914,7 +1105,8 @@ class Store:
 
         For restoring a backup of a store and for benchmarks: the caller vouches that the
         intents conflict neither with each other nor with what the store holds (this is
-        the one path that does not enforce it). Keys are computed as for :meth:`submit`.
+        the one path that does not enforce it). Keys (PostgreSQL) are computed as for
+        :meth:`submit`.
 
         Returns
         -------
@@ -926,7 +1118,7 @@ class Store:
         IntentTierError, DuplicateIntentError
             As for :meth:`submit` (nothing is written).
         """
-        preps = [self._prepare(r) for r in requests]
+        preps = [self._prepare(r, decide=False) for r in requests]
         db = self._db
 
         def body() -> int:
@@ -942,19 +1134,24 @@ class Store:
                 raise DuplicateIntentError(f"intents already exist: {[t[0] for t in taken][:5]}")
             base = int(db.execute("SELECT coalesce(max(seq), 0) FROM intents").fetchone()[0]) + 1
             now = time.time()
-            db.bulk_copy("intents", ("seq", "id", "operator", "priority", "tier", "state", "reason",
-                                     "t_start", "t_end", "created_at", "updated_at"),
-                         ((base + n, p.request.intent_id, p.request.operator, p.request.priority,
-                           p.request.tier, "accepted", "", *p.request.window, now, now)
-                          for n, p in enumerate(preps)))
+            cols = ("seq", "id", "operator", "priority", "tier", "state", "reason", "t_start", "t_end",
+                    "created_at", "updated_at")
+            rows = ((base + n, p.request.intent_id, p.request.operator, p.request.priority,
+                     p.request.tier, "accepted", "", *p.request.window, now, now) for n, p in enumerate(preps))
+            if self._index is not None:  # one new store revision for the whole batch
+                rev = int(db.execute("SELECT coalesce(max(rev), 0) + 1 FROM intents").fetchone()[0])
+                db.bulk_copy("intents", (*cols, "rev"), ((*r, rev) for r in rows))
+            else:
+                db.bulk_copy("intents", cols, rows)
             db.bulk_copy("volumes", ("intent_seq", "idx", "footprint", "floor_m", "ceiling_m",
                                      "t_start", "t_end", "west", "south", "east", "north"),
                          (row for n, p in enumerate(preps) for row in _volume_rows(base + n, p.request.volumes)))
-            seqs = np.concatenate([np.full(len(p.keys), base + n, np.int64) for n, p in enumerate(preps)])
-            keys = np.concatenate([p.keys for p in preps])
-            order = np.lexsort((seqs, keys))
-            db.bulk_copy("intent_keys", ("key", "intent_seq"),
-                         zip(keys[order].tolist(), seqs[order].tolist()))
+            if self._index is None:
+                seqs = np.concatenate([np.full(len(p.keys), base + n, np.int64) for n, p in enumerate(preps)])
+                keys = np.concatenate([p.keys for p in preps])
+                order = np.lexsort((seqs, keys))
+                db.bulk_copy("intent_keys", ("key", "intent_seq"),
+                             zip(keys[order].tolist(), seqs[order].tolist()))
             claims = [(int(c), int(lay), int(s), base + n) for n, p in enumerate(preps)
                       if p.claims is not None for c, lay, s in p.claims]
             if claims:
@@ -1085,16 +1282,16 @@ class Store:
 
 
 def _volume_rows(seq: int, volumes: Sequence[Volume4D]) -> list[tuple]:
-    wkb = shapely.to_wkb(np.array([v.footprint for v in volumes], dtype=object))
-    out = []
-    for i, v in enumerate(volumes):
-        w, s, e, n = v.footprint.bounds
-        out.append((seq, i, wkb[i], v.floor_m, v.ceiling_m, v.t_start, v.t_end, w, s, e, n))
-    return out
+    fps = np.array([v.footprint for v in volumes], dtype=object)
+    return [(seq, i, wkb, v.floor_m, v.ceiling_m, v.t_start, v.t_end, *box)
+            for i, (v, wkb, box) in enumerate(zip(volumes, shapely.to_wkb(fps).tolist(),
+                                                  shapely.bounds(fps).tolist()))]
 
 
-def _group_holders(rows: list) -> list[Holder]:
-    holders: list[Holder] = []
+def _seq_holders(rows: list) -> list[tuple[int, Holder]]:
+    """``(seq, Holder)`` from rows ``seq, id, operator, priority, tier, state, footprint,
+    floor_m, ceiling_m, t_start, t_end`` ordered by seq and volume."""
+    holders: list[tuple[int, Holder]] = []
     if not rows:
         return holders
     geoms = shapely.from_wkb([bytes(r[6]) for r in rows])
@@ -1102,9 +1299,13 @@ def _group_holders(rows: list) -> list[Holder]:
     for n, r in enumerate(rows):
         vols.append(Volume4D(geoms[n], r[7], r[8], r[9], r[10]))
         if n + 1 == len(rows) or rows[n + 1][0] != r[0]:
-            holders.append(Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), tuple(vols)))
+            holders.append((int(r[0]), Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), tuple(vols))))
             vols = []
     return holders
+
+
+def _group_holders(rows: list) -> list[Holder]:
+    return [h for _, h in _seq_holders(rows)]
 
 
 def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | None = None,

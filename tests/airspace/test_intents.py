@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import h3
@@ -56,7 +57,7 @@ def test_route_pieces_follow_the_timing_profile() -> None:
     vols = route_to_volumes([a, b], half_width_m=20.0, half_height_m=10.0, max_piece_m=2_000.0)
     assert len(vols) == 3  # ~5 km in pieces of <= 2 km
     assert vols[0].t_start == pytest.approx(T0) and vols[-1].t_end == pytest.approx(T0 + 500.0)
-    for v, w in zip(vols, vols[1:]):
+    for v, w in itertools.pairwise(vols):
         assert v.t_end == pytest.approx(w.t_start)
     # altitude band: lowest - 10 .. highest + 10 within each piece, climbing along the leg
     assert vols[0].floor_m == pytest.approx(290.0) and vols[-1].ceiling_m == pytest.approx(410.0)
@@ -104,8 +105,7 @@ def test_bad_route_sizes_raise() -> None:
     ({"volumes": ("not a volume",)}, "not a Volume4D"),
 ])
 def test_invalid_requests_raise_intent_error(kwargs, text) -> None:
-    base = dict(operator="op", priority=20, tier="T2",
-                volumes=circle("x").volumes, intent_id=None)
+    base = {"operator": "op", "priority": 20, "tier": "T2", "volumes": circle("x").volumes, "intent_id": None}
     base.update(kwargs)
     with pytest.raises(IntentError, match=text):
         IntentRequest(**base)
@@ -160,6 +160,63 @@ def test_conflict_report_says_where_and_when() -> None:
     lat, lon = offset(LAT0, LON0, 60.0, 0.0)  # all of B lies within 100 m of A: B's centroid
     assert abs(c.lat - lat) * 110_000 < 1 and abs(c.lon - lon) * 98_000 < 1
     assert c.distance_m == pytest.approx(60 - 2 * 20.12, abs=0.3) and not c.preemptable
+
+
+def _reference_conflicts(own: IntentRequest, holders: list[Holder]) -> list[tuple]:
+    """Every pair in conflict, by the definition alone: no bounding-box or flat filter."""
+    out = []
+    for i, a in enumerate(own.volumes):
+        c = a.footprint.centroid
+        fwd, _ = plane_for(c.x, c.y)
+        for h in holders:
+            m = TABLE.between(own.tier, h.tier)
+            for j, b in enumerate(h.volumes):
+                if not (a.floor_m - m.vertical_m <= b.ceiling_m and b.floor_m <= a.ceiling_m + m.vertical_m
+                        and a.t_start - m.seconds <= b.t_end and b.t_start <= a.t_end + m.seconds):
+                    continue
+                pa, pb = to_plane(np.array([a.footprint, b.footprint], dtype=object), fwd)
+                d = float(pa.distance(pb))
+                if d <= m.lateral_m * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M:
+                    out.append((h.id, i, j, d))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("lat0", [LAT0, 61.5])
+def test_filters_before_the_exact_test_drop_nothing(lat0: float) -> None:
+    """Holders placed all around an intent, a few metres either side of the lateral limit
+    (and diagonally, where boxes are loose): the same conflicts as the bare definition."""
+    rng = np.random.default_rng(11)
+    _, inv = plane_for(LON0, lat0)
+
+    def placed(g: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(g, lambda xy: np.column_stack(inv.transform(xy[:, 0], xy[:, 1])))
+
+    own_pieces = [shapely.LineString([(0, 0), (1_500, 600)]).buffer(20.0), shapely.Point(-400, 300).buffer(35.0)]
+    own = IntentRequest("me", 20, "T2", tuple(Volume4D(placed(g), 200, 240, T0, T0 + 300) for g in own_pieces))
+    holders = []
+    for n in range(160):
+        tier = str(rng.choice(["T1", "T2", "T3", "T4"]))
+        limit = TABLE.between("T2", tier).lateral_m * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
+        base = own_pieces[n % 2]
+        angle = rng.uniform(0, 2 * math.pi)
+        r = float(rng.uniform(5, 60))
+        # out from the own footprint's centre until the gap is the limit, plus -3..3 m
+        target = limit + float(rng.uniform(-3.0, 3.0)) + r
+        c, u = base.centroid, (math.cos(angle), math.sin(angle))
+        lo, hi = 0.0, 5_000.0
+        for _ in range(60):  # bisection: the distance grows along the ray (convex footprints)
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if base.distance(shapely.Point(c.x + mid * u[0], c.y + mid * u[1])) < target \
+                else (lo, mid)
+        g = shapely.Point(c.x + lo * u[0], c.y + lo * u[1]).buffer(r)
+        z = 210.0
+        holders.append(Holder(f"h{n}", "op", 20, tier, IntentState.ACCEPTED,
+                              (Volume4D(placed(g), z, z + 30, T0 + 100, T0 + 200),)))
+    want = _reference_conflicts(own, holders)
+    got = sorted((c.other_id, c.volume, c.other_volume, c.distance_m)
+                 for c in find_conflicts(own.volumes, "T2", 20, holders, TABLE))
+    assert got == want
+    assert 40 < len(want) < 120  # both sides of the limit are exercised
 
 
 def test_pairs_of_tiers_use_the_stricter_minima() -> None:
