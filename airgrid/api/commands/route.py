@@ -33,7 +33,8 @@ from airgrid.routing.graph import landmark_count
 
 PLACES = DATA_DIR / "hunan_places_geonames.csv"
 GraphCacheOpt = Annotated[Path | None, typer.Option(
-    "--graph-cache", help="Folder for the routing graph: reused when built from this grid, else (re)built there.")]
+    "--graph-cache", help="Folder for the routing graph: reused when built from this grid, else (re)built there "
+                          "with ALT landmarks (slow once, faster routes after).")]
 
 
 def parse_place(text: str) -> tuple[float, float]:
@@ -151,6 +152,9 @@ def _write(out: Path | None, doc: dict) -> None:
 def _load(grid: Path, cache: Path | None, prefer_corridors: bool = False) -> RouteGraph:
     """The grid's routing graph: from ``cache`` when it holds one for this grid, else built (and saved there).
 
+    A graph built for the cache gets ALT landmarks (:func:`~airgrid.routing.graph.landmark_count`),
+    which take tens of seconds once on a prefecture grid; one built for a single command does not.
+
     Corridor marks (from ``airgrid corridors --save-grid``) give their cost discount
     only with ``prefer_corridors``; otherwise they are cleared in memory first, so
     ordinary routes are not drawn into corridors.
@@ -166,7 +170,8 @@ def _load(grid: Path, cache: Path | None, prefer_corridors: bool = False) -> Rou
             return RouteGraph.load(cache, g)
         except GraphFileError:
             pass
-    graph = build_graph(g, landmarks=landmark_count(g.n_voxels))
+    # landmarks pay off over many routes: only for a graph that is kept (--graph-cache)
+    graph = build_graph(g, landmarks=landmark_count(g.n_voxels) if cache is not None else 0)
     if cache is not None:
         graph.save(cache)
     return graph
