@@ -9,11 +9,12 @@ is needed between grid, masks and search. Edges join usable voxels only:
 * **tier transitions**: a fine cell's top voxel <-> the bottom voxel of its H3 parent
   cell in the next tier up (``Grid.cell_parent``), both ways.
 
-Storage: ``indptr`` int64[n+1], ``indices`` int32[E], ``weights`` float32[E], plus
-per-cell unit vectors and lattice projections (float64), the per-cell neighbour table
-(int32[n_cells, 6]) and per-voxel centre altitude (float32). Measured for Hunan at T2
-(2.15 M cells, 17.3 M voxels, 128.7 M edges): 1.30 GiB of graph arrays, built in about
-8 s on 2 cores, process RSS 2.7 GiB together with the grid (``benchmarks/routing.py``).
+Storage: ``indptr`` int64[n+1], ``indices`` int32[E], ``weights`` float32[E], per node
+its planar position and altitude (float32[n, 3]) and zone (int32[n]), per cell its unit
+vector (float64) and neighbour table (int32[n_cells, 6]), the small zone graph, and
+optional ALT landmark distances (float64[n, 2L]). Measured for Hunan at T2 (2.15 M
+cells, 17.3 M voxels, 128.7 M edges): 1.51 GiB of graph arrays, built in about 18 s on
+2 cores, process RSS 2.9 GiB together with the grid (``benchmarks/routing.py``).
 A full CSR fits, so no implicit neighbour table is needed.
 """
 
@@ -66,8 +67,6 @@ class RouteGraph:
     rates
         Cost lower bound per metre of progress along (row 0) / against (row 1) each
         of those directions, float64[2, 3].
-    zc
-        Altitude of every voxel centre, m AMSL (float32).
     nbr
         Cell-table rows of every cell's 6 H3 neighbours in its tier (-1: absent), int32.
     h_rate, v_rate
@@ -95,7 +94,6 @@ class RouteGraph:
     nxyz: np.ndarray
     dirs: np.ndarray
     rates: np.ndarray
-    zc: np.ndarray
     nbr: np.ndarray
     h_rate: float
     v_rate: float
@@ -128,9 +126,14 @@ class RouteGraph:
     @property
     def nbytes(self) -> int:
         """Memory held by the graph's own arrays (bytes)."""
-        return sum(a.nbytes for a in (self.indptr, self.indices, self.weights, self.cell_xyz, self.nxyz, self.zc,
+        return sum(a.nbytes for a in (self.indptr, self.indices, self.weights, self.cell_xyz, self.nxyz,
                                          self.nbr, self.zone, self.zone_indptr, self.zone_indices, self.zone_weights,
                                          self.zone_xy, self.lm))
+
+    @property
+    def zc(self) -> np.ndarray:
+        """Altitude of every voxel centre, m AMSL (float32 view of ``nxyz``)."""
+        return self.nxyz[:, 2]
 
     @property
     def usable(self) -> np.ndarray:
@@ -256,7 +259,7 @@ class RouteGraph:
         return gx
 
 
-_ARRAYS = ("indptr", "indices", "weights", "cell_xyz", "nxyz", "dirs", "rates", "zc", "nbr", "zone", "zone_indptr",
+_ARRAYS = ("indptr", "indices", "weights", "cell_xyz", "nxyz", "dirs", "rates", "nbr", "zone", "zone_indptr",
            "zone_indices", "zone_weights", "zone_xy", "landmarks", "lm")
 
 
@@ -451,7 +454,7 @@ def build_graph(grid: Grid, weights: CostWeights | None = None, *, landmarks: in
     dt = time.perf_counter() - t0
     log.info("routing graph: %d nodes, %d edges, %.1f MB in %.2f s", grid.n_voxels, len(indices),
              (indptr.nbytes + indices.nbytes + wts.nbytes) / 1e6, dt)
-    graph = RouteGraph(grid, weights, indptr, indices, wts, cell_xyz, nxyz, dirs, rates, zc, nbr, h_rate, v_rate,
+    graph = RouteGraph(grid, weights, indptr, indices, wts, cell_xyz, nxyz, dirs, rates, nbr, h_rate, v_rate,
                        zone, zone_res, zptr, zidx, zw, zxy, dt, usable)
     if landmarks:
         graph.add_landmarks(landmarks)
