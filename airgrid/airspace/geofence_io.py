@@ -321,11 +321,8 @@ def from_geojson(doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERT
     GeofenceError
         The specific subclass for an invalid geofence.
     """
-    doc = _load(doc)
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
-            doc.get("features"), list):
-        raise GeofenceFormatError("expected a GeoJSON FeatureCollection with a 'features' list")
-    return _unique([feature_to_geofence(f, max_vertices=max_vertices) for f in doc["features"]])
+    features = _features(doc, "a GeoJSON")
+    return _unique([feature_to_geofence(f, max_vertices=max_vertices) for f in features])
 
 
 def _unique(fences: list[Geofence]) -> list[Geofence]:
@@ -353,7 +350,24 @@ def _load(doc: dict | str | Path) -> Any:
     return doc
 
 
+def _features(doc: dict | str | Path, what: str) -> list:
+    """The ``features`` of a FeatureCollection given as a dict, JSON text or file path.
+
+    Raises
+    ------
+    GeofenceFormatError
+        Unreadable JSON, or not a FeatureCollection with a ``features`` list (``what``
+        names the expected kind in the message).
+    """
+    doc = _load(doc)
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
+            doc.get("features"), list):
+        raise GeofenceFormatError(f"expected {what} FeatureCollection with a 'features' list")
+    return doc["features"]
+
+
 # -- ED-269 --------------------------------------------------------------------------
+
 def geofence_to_ed269(g: Geofence) -> dict:
     """One geofence as an ED-269 UASZone (see the module docstring)."""
     if g.circle is not None:
@@ -640,12 +654,9 @@ def from_ed318(doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTIC
     GeofenceError
         The specific subclass for an invalid geofence.
     """
-    doc = _load(doc)
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
-            doc.get("features"), list):
-        raise GeofenceFormatError("expected an ED-318 GeoJSON FeatureCollection with a 'features' list")
+    features = _features(doc, "an ED-318 GeoJSON")
     out: list[Geofence] = []
-    for i, f in enumerate(doc["features"]):
+    for i, f in enumerate(features):
         out.extend(ed318_feature_to_geofences(f, index=i, max_vertices=max_vertices, lang=lang))
     return _unique(out)
 
