@@ -27,8 +27,8 @@ Safety
   the per-bin bands of point checks), so they report a superset of what point
   checks along them would.
 * Without a DEM, true-height limits use the Earth-wide ground extremes.
-* A point exactly on a footprint edge may be reported either way (a set of measure
-  zero); footprints of circles and airports are already grown outward.
+* A point on a footprint edge or vertex (within ``1e-9`` degree of it) is inside:
+  boundaries belong to the geofence, as in the segment and volume checks.
 """
 
 from __future__ import annotations
@@ -136,9 +136,21 @@ def _active(f, t, always, iv_ptr, iv_s, iv_e):
     return j >= iv_ptr[f] and t <= iv_e[j]
 
 
+@nb.njit(cache=True, inline="always")
+def _on_edge(px, py, ax, ay, bx, by):
+    """Whether point p lies on segment a-b, within :data:`_EPS_DEG` (boundary counts as inside)."""
+    if px < min(ax, bx) - _EPS_DEG or px > max(ax, bx) + _EPS_DEG \
+            or py < min(ay, by) - _EPS_DEG or py > max(ay, by) + _EPS_DEG:
+        return False
+    dx = bx - ax
+    dy = by - ay
+    cross = dx * (py - ay) - dy * (px - ax)
+    return abs(cross) <= _EPS_DEG * math.sqrt(dx * dx + dy * dy)
+
+
 @nb.njit(cache=True, nogil=True)
 def _query_range(i0, i1, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx, ny, bin_start,
-                 e_fence, e_inside, e_floor, e_ceil, e_es, e_en, ex0, ey0, ey1, eslope,
+                 e_fence, e_inside, e_floor, e_ceil, e_es, e_en, ex0, ey0, ex1, ey1, eslope,
                  always, iv_ptr, iv_s, iv_e, out_p, out_f, off, cap):
     k = 0
     for i in range(i0, i1):
@@ -162,6 +174,9 @@ def _query_range(i0, i1, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx,
                     if (ey0[j] > py) != (ey1[j] > py):
                         if px < ex0[j] + (py - ey0[j]) * eslope[j]:
                             c = not c
+                    if _on_edge(px, py, ex0[j], ey0[j], ex1[j], ey1[j]):
+                        c = True
+                        break
                 if not c:
                     continue
             if k < cap:
@@ -173,12 +188,12 @@ def _query_range(i0, i1, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx,
 
 @nb.njit(cache=True, parallel=True)
 def _query_chunks(starts, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx, ny, bin_start,
-                  e_fence, e_inside, e_floor, e_ceil, e_es, e_en, ex0, ey0, ey1, eslope,
+                  e_fence, e_inside, e_floor, e_ceil, e_es, e_en, ex0, ey0, ex1, ey1, eslope,
                   always, iv_ptr, iv_s, iv_e, out_p, out_f, cap, counts):
     for c in nb.prange(len(starts) - 1):
         counts[c] = _query_range(starts[c], starts[c + 1], lat, lon, alt, t, use_time, x0, y0, inv_dx,
                                  inv_dy, nx, ny, bin_start, e_fence, e_inside, e_floor, e_ceil, e_es, e_en,
-                                 ex0, ey0, ey1, eslope, always, iv_ptr, iv_s, iv_e, out_p, out_f, c * cap, cap)
+                                 ex0, ey0, ex1, ey1, eslope, always, iv_ptr, iv_s, iv_e, out_p, out_f, c * cap, cap)
 
 
 @nb.njit(cache=True)
@@ -335,7 +350,7 @@ class GeofenceIndex:
             eymin, eymax, exmax = np.minimum(ay, by), np.maximum(ay, by), np.maximum(ax, bx)
             with np.errstate(divide="ignore", invalid="ignore"):
                 slope = np.where(by != ay, (bx - ax) / (by - ay), 0.0)
-            fe_arr = np.column_stack([ax, ay, by, slope])
+            fe_arr = np.column_stack([ax, ay, bx, by, slope])
             idx = np.flatnonzero(hit)
             for r in np.unique(iy[idx]):
                 row_idx = idx[iy[idx] == r]
@@ -362,8 +377,8 @@ class GeofenceIndex:
         self._e_inside = np.array(inside, np.bool_)[order]
         self._e_es = np.array(es, np.int32)[order]
         self._e_en = np.array(en, np.int32)[order]
-        ed = np.concatenate(edges) if edges else np.zeros((0, 4))
-        self._ex0, self._ey0, self._ey1, self._eslope = (np.ascontiguousarray(ed[:, k]) for k in range(4))
+        ed = np.concatenate(edges) if edges else np.zeros((0, 5))
+        self._ex0, self._ey0, self._ex1, self._ey1, self._eslope = (np.ascontiguousarray(ed[:, k]) for k in range(5))
         self._bin_start = np.zeros(self.nx * self.ny + 1, np.int32)
         np.cumsum(np.bincount(self._e_bin, minlength=self.nx * self.ny), out=self._bin_start[1:])
         self._e_floor, self._e_ceil = self._entry_bands()
@@ -471,7 +486,7 @@ class GeofenceIndex:
             iv_ptr, iv_s, iv_e = np.zeros(len(self) + 1, np.int64), np.empty(0), np.empty(0)
         args = (lat, lon, alt, tt, use_time, self.x0, self.y0, 1.0 / self.dx, 1.0 / self.dy, self.nx, self.ny,
                 self._bin_start, self._e_fence, self._e_inside, self._e_floor, self._e_ceil, self._e_es,
-                self._e_en, self._ex0, self._ey0, self._ey1, self._eslope, self._always, iv_ptr, iv_s, iv_e)
+                self._e_en, self._ex0, self._ey0, self._ex1, self._ey1, self._eslope, self._always, iv_ptr, iv_s, iv_e)
         k = max(1, min(chunks or 8 * nb.get_num_threads(), n)) if parallel else 1
         starts = np.linspace(0, n, k + 1).astype(np.int64)
         cap = int(np.diff(starts).max()) + 16

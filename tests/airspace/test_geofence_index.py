@@ -82,6 +82,22 @@ def test_points_match_brute_force(seed, bin_m):
         np.testing.assert_array_equal(f3, f)
 
 
+def test_points_on_edges_and_vertices_count_as_inside():
+    poly = ((112.0, 28.0), (112.1, 28.0), (112.13, 28.07), (112.05, 28.1), (112.0, 28.06))  # counter-clockwise
+    fence = Geofence("E", Limit(0.0), Limit(500.0), polygon=poly)
+    idx = GeofenceIndex([fence], bin_m=500.0)
+    ring = np.array(poly + poly[:1])
+    on = np.array([a + s * (b - a) for a, b in zip(ring[:-1], ring[1:]) for s in np.linspace(0, 1, 11)])
+    p, _ = idx.check_points(on[:, 1], on[:, 0], np.full(len(on), 100.0))
+    assert set(p.tolist()) == set(range(len(on)))  # every vertex and edge point, horizontal edge included
+    d = ring[1:] - ring[:-1]
+    normal = np.column_stack([d[:, 1], -d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])[:, None]
+    out = (ring[:-1] + ring[1:]) / 2 + 1e-6 * normal  # 0.1 m outside each edge's middle
+    assert not shapely.covers(fence.footprint, shapely.points(out[:, 0], out[:, 1])).any()
+    p_out, _ = idx.check_points(out[:, 1], out[:, 0], np.full(len(out), 100.0))
+    assert len(p_out) == 0
+
+
 def test_overlapping_fences_give_every_identity():
     sq = ((112.0, 28.0), (112.1, 28.0), (112.1, 28.1), (112.0, 28.1))
     fences = [Geofence(f"S{i}", Limit(0.0), Limit(100.0 + i), polygon=sq) for i in range(5)]
