@@ -1344,6 +1344,9 @@ def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | N
     elif isinstance(location, str) and ("dbname=" in location or "host=" in location):
         raise StoreConfigError("that looks like a libpq conninfo string; pass a postgresql:// URL "
                                "for PostgreSQL or a directory for SQLite")
+    elif isinstance(location, str) and location.startswith("sqlite:"):
+        raise StoreConfigError(f"{location!r}: for SQLite pass the data directory (the file is "
+                               f"<dir>/{SQLITE_FILE}), not a sqlite: URL")
     else:
         data_dir = Path(location) if location is not None else DEFAULT_DATA_DIR
         if data_dir.exists() and not data_dir.is_dir():

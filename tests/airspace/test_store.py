@@ -213,6 +213,8 @@ def test_invalid_inputs_store_nothing(maker: StoreMaker) -> None:
         st.submit({"operator": "x"})
     with pytest.raises(StoreConfigError):
         open_store("host=127.0.0.1 dbname=x")  # a conninfo string, not a URL or directory
+    with pytest.raises(StoreConfigError, match="data directory"):
+        open_store("sqlite:///tmp/airgrid.sqlite")  # a URL where a directory is expected
     assert _counts(st) == before
     assert st.get("taken").state is IntentState.ACCEPTED
 
