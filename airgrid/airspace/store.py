@@ -936,33 +936,35 @@ class Store:
         table = self.policy.separation
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
         out = []
-        tried: list[float] = []
-        for _ in range(20):
-            d = free_departure_shift(req, holders, table, step_s=ps.shift_step_s,
-                                     max_shift_s=ps.max_shift_s, exclude=tried)
-            if d is None:
-                break
-            if not self._free(req.shifted(d)):
-                tried.append(d)
-                continue
+        d = self._first_free_now(
+            lambda tried: free_departure_shift(req, holders, table, step_s=ps.shift_step_s,
+                                               max_shift_s=ps.max_shift_s, exclude=tried), req.shifted)
+        if d is not None:
             out.append(FixProposal("departure_shift", d, 0.0,
                                    f"depart {d:.0f} s later: free of every intent and geofence now"))
-            break
-        tried = []
-        for _ in range(20):
-            dz = free_altitude_offset(req, holders, table, step_m=tier.thickness_m,
-                                      max_offset_m=ps.max_offset_m, exclude=tried)
-            if dz is None:
-                break
-            if not self._free(req.raised(dz)):
-                tried.append(dz)
-                continue
+        dz = self._first_free_now(
+            lambda tried: free_altitude_offset(req, holders, table, step_m=tier.thickness_m,
+                                               max_offset_m=ps.max_offset_m, exclude=tried), req.raised)
+        if dz is not None:
             out.append(FixProposal(
                 "altitude_offset", 0.0, dz,
                 f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; terrain clearance "
                 f"and tier band are not checked here"))
-            break
         return out
+
+    def _first_free_now(self, candidate: Callable[[list[float]], float | None],
+                        apply: Callable[[float], IntentRequest], tries: int = 20) -> float | None:
+        """The first value ``candidate`` proposes (given the values already refused) whose
+        request ``apply(value)`` :meth:`_free` confirms, within ``tries`` proposals."""
+        tried: list[float] = []
+        for _ in range(tries):
+            x = candidate(tried)
+            if x is None:
+                return None
+            if self._free(apply(x)):
+                return x
+            tried.append(x)
+        return None
 
     def _fix_holders(self, req: IntentRequest) -> list[Holder] | HolderVolumes:
         """Holding volumes that a departure delay up to ``max_shift_s`` or any altitude

@@ -177,11 +177,11 @@ class RouteGraph:
         fwd = (self.indptr, self.indices, self.weights)
         rev = kernels.transpose(*fwd)
         cols = np.empty((2 * L, self.n_nodes))
+        todo = range(2 * L)
         if parallel:
             st = kernels.dijkstra_many(*fwd, *rev, landmarks, cols, min(self.n_edges + 1, 1 << 23))
-        else:
-            st = np.full(2 * L, kernels.HEAP_FULL)
-        for j in np.flatnonzero(st != kernels.FOUND).tolist():  # serial, or heap too small: one by one
+            todo = np.flatnonzero(st != kernels.FOUND).tolist()  # heap too small: redo one by one
+        for j in todo:
             cols[j] = _sssp(*(fwd if j < L else rev), int(landmarks[j % L]))
         # the table is complete before the graph sees it: searches running meanwhile
         # (another thread) use the old table or the new one, never a partial one

@@ -207,7 +207,7 @@ def _h(v, x, y, z, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl):
 
 
 @njit(cache=True, inline="always")
-def _first_touch(state, sf, sz, nxyz, zone, v):
+def _first_touch(sf, sz, nxyz, zone, v):
     """Copy node ``v``'s coordinates and zone into its state row (rows start all zero)."""
     sf[v, 4] = nxyz[v, 0]
     sf[v, 5] = nxyz[v, 1]
@@ -323,7 +323,7 @@ def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked
     ox = np.float64(nxyz[src, 0])
     oy = np.float64(nxyz[src, 1])
     if si[src, 1] == 0:
-        _first_touch(state, sf, sz, nxyz, zone, src)
+        _first_touch(sf, sz, nxyz, zone, src)
     si[src, 1] = opened
     state[src, 0] = 0.0
     h0 = hw * _h(src, sf[src, 4], sf[src, 5], sf[src, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
@@ -357,7 +357,7 @@ def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked
                     continue
             else:
                 if tv == 0:
-                    _first_touch(state, sf, sz, nxyz, zone, v)
+                    _first_touch(sf, sz, nxyz, zone, v)
                 if nz and zone_ok[sz[v, 7]] == 0:
                     si[v, 1] = closed
                     continue
