@@ -166,7 +166,7 @@ def capsule(runways: list[Runway], radius_m: float, *, quad_segs: int = QUAD_SEG
 
     Arcs are drawn with vertices *outside* the true circle (radius divided by
     ``cos(pi / (4 quad_segs))``) and grown by ``BUFFER_SAFETY``, in a local
-    azimuthal-equidistant plane centred on the runways, so the polygon contains
+    stereographic plane centred on the runways, so the polygon contains
     the exact capsule.
     """
     lats = [p[0] for rw in runways for p in rw.ends]

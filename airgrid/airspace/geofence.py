@@ -28,8 +28,8 @@ Conservative semantics (every choice errs towards a larger protected volume)
 * **Horizontal.** Polygon edges are straight lines in lon/lat (RFC 7946). A circle
   of radius ``r`` becomes a regular ``n``-gon (``n = CIRCLE_SEGMENTS``) whose
   vertices lie at ``r / cos(pi/n) * (1 + BUFFER_SAFETY)`` in a local
-  azimuthal-equidistant plane centred on the circle: its edges are tangent to a
-  circle larger than ``r``, so it contains the true circle.
+  stereographic plane centred on the circle (:func:`~airgrid.airspace.volumes.local_metric`):
+  its edges are tangent to a circle larger than ``r``, so it contains the true circle.
 * **Vertical.** A limit in true height (``AGL``) is resolved against the terrain so
   the band only grows: the lower limit is added to the *lowest* plausible ground
   (DEM minimum minus its uncertainty margin), the upper limit to the *highest*
@@ -83,7 +83,7 @@ from airgrid.terrain import Dem
 DEFAULT_MAX_VERTICES = 10_000
 #: Sides of the polygon that replaces a circle (radius error factor 1/cos(pi/n) - 1 = 3e-4).
 CIRCLE_SEGMENTS = 128
-#: Largest circle radius: the local azimuthal-equidistant plane stays within 0.01 % scale.
+#: Largest circle radius: the local plane's scale error stays below 0.002 % within it.
 MAX_RADIUS_M = 50_000.0
 #: Footprints are grown by this much (metres) before the H3 overlap cover.
 COVER_PAD_M = 1.0
@@ -557,7 +557,7 @@ class Geofence:
 
         A polygon is used as given (edges straight in lon/lat). A circle becomes a
         :data:`CIRCLE_SEGMENTS`-gon circumscribing a circle of radius
-        ``r * (1 + BUFFER_SAFETY)`` in a local azimuthal-equidistant plane, so the
+        ``r * (1 + BUFFER_SAFETY)`` in a local stereographic plane, so the
         footprint contains every point within ``r`` metres of the centre.
         """
         if self.polygon is not None:

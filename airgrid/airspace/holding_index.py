@@ -25,7 +25,7 @@ rebuilt once the dead outnumber the living.
 Safety
 ------
 If the exact test (:func:`~airgrid.airspace.intents.find_conflicts`) finds two footprints
-in conflict, their distance in the local azimuthal-equidistant plane is at most
+in conflict, their distance in the local stereographic plane is at most
 ``lateral * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M``, so their geodesic distance is at
 most that grown once more by the same two margins (which cover the plane's scale error and
 its straight edges, both far smaller). A shortest path of that length changes latitude by

@@ -54,19 +54,25 @@ class Volume4D:
 
 
 def local_metric(lon: float, lat: float) -> tuple[Transformer, Transformer]:
-    """Forward and inverse transformers to a local azimuthal-equidistant plane (metres).
+    """Forward and inverse transformers to a local conformal plane (metres) centred on a point.
 
-    Distances from the centre are exact; within 50 km of it, scale errors stay below
-    0.01 %, so buffers computed there and grown by :data:`BUFFER_SAFETY` err outward.
+    The plane is PROJ's oblique (double) stereographic projection of the WGS84 ellipsoid
+    with scale 1 at the centre. Its scale is smallest there and grows with the distance
+    ``s`` from the centre as about ``1 + (s / 2R)^2``: planar distances never understate
+    true (geodesic) ones and overstate them by at most 0.0034 % within 75 km of the
+    centre and 0.014 % within 150 km (checked against ``pyproj.Geod`` in the tests), so
+    buffers computed in the plane and grown by :data:`BUFFER_SAFETY` contain their true
+    counterparts, and distance tests with that margin cannot miss a true contact.
 
-    Built from the explicit PROJ pipelines (lon/lat degrees <-> aeqd on WGS84), which is
-    exactly what ``Transformer.from_crs("EPSG:4326", <aeqd>, always_xy=True)`` resolves to,
-    without its database look-up (about 0.3 ms instead of 20 ms per plane).
+    Chosen over the azimuthal-equidistant plane (exact distances from the centre, same
+    bound elsewhere) because PROJ projects a vertex about 4 times faster with it, which
+    is most of the cost of an exact conflict test. Built from explicit PROJ pipelines,
+    without the CRS database look-up (about 0.3 ms instead of 20 ms per plane).
     """
-    aeqd = f"+proj=aeqd +lat_0={lat:.8f} +lon_0={lon:.8f} +x_0=0 +y_0=0 +ellps=WGS84"
+    plane = f"+proj=sterea +lat_0={lat:.8f} +lon_0={lon:.8f} +k_0=1 +x_0=0 +y_0=0 +ellps=WGS84"
     return (
-        Transformer.from_pipeline(f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {aeqd}"),
-        Transformer.from_pipeline(f"+proj=pipeline +step +inv {aeqd} +step +proj=unitconvert +xy_in=rad +xy_out=deg"),
+        Transformer.from_pipeline(f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {plane}"),
+        Transformer.from_pipeline(f"+proj=pipeline +step +inv {plane} +step +proj=unitconvert +xy_in=rad +xy_out=deg"),
     )
 
 

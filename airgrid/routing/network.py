@@ -8,7 +8,7 @@ Design (:func:`design_network`)
    the tier cannot be joined inside it: the network is designed per piece and the
    split is reported (:attr:`CorridorNetwork.pieces`).
 2. **Candidates.** Per piece, links of the Delaunay triangulation of the nodes
-   (``scipy.spatial.Delaunay`` on local azimuthal-equidistant coordinates), or of the
+   (``scipy.spatial.Delaunay`` on local stereographic coordinates), or of the
    ``k``-nearest-neighbour graph (also the fallback when the nodes are collinear).
    Straight Delaunay edges never cross, which is the first step to few crossings.
 3. **Pricing.** Every candidate is priced by A* inside the tier, all in one batch

@@ -87,7 +87,7 @@ def _comb_pair(gap: float, n: int = 5, w: float = 20.0) -> tuple[shapely.Geometr
 
 
 def _placed(g: shapely.Geometry) -> shapely.Geometry:
-    """A metric test shape placed at the origin (local azimuthal-equidistant plane)."""
+    """A metric test shape placed at the origin (local stereographic plane)."""
     _, inv = plane_for(LON0, LAT0)
     return shapely.transform(g, lambda xy: np.column_stack(inv.transform(xy[:, 0], xy[:, 1])))
 
