@@ -157,9 +157,13 @@ def test_conflict_report_says_where_and_when() -> None:
     assert c.other_id == "b1" and c.minima == m
     assert (c.t_start, c.t_end) == (T0 + 50, T0 + 130)           # A's window + 30 s meets B's
     assert (c.floor_m, c.ceiling_m) == (220.0, 260.0)            # A's band + 30 m covers B's
-    lat, lon = offset(LAT0, LON0, 60.0, 0.0)  # all of B lies within 100 m of A: B's centroid
+    lat, lon = offset(LAT0, LON0, 30.0, 0.0)  # apart: the middle of the gap between them
     assert abs(c.lat - lat) * 110_000 < 1 and abs(c.lon - lon) * 98_000 < 1
     assert c.distance_m == pytest.approx(60 - 2 * 20.12, abs=0.3) and not c.preemptable
+    d = circle("d", east=30, t=50, dur=100, floor=220, ceiling=260)
+    (c,) = find_conflicts(a.volumes, "T2", 20, [_holder(d)], TABLE)
+    lat, lon = offset(LAT0, LON0, 15.0, 0.0)  # overlapping: the centre of the overlap (a lens)
+    assert abs(c.lat - lat) * 110_000 < 1 and abs(c.lon - lon) * 98_000 < 1 and c.distance_m == 0.0
 
 
 def _reference_conflicts(own: IntentRequest, holders: list[Holder]) -> list[tuple]:
