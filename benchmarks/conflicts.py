@@ -12,8 +12,8 @@ altitude filters in numpy.
 
 Traffic (synthetic, conflict-free by construction): 400 east-west lanes 250 m apart over a
 100 km x 100 km square centred on Changsha, each cut into 30 sections of 3.3 km; an intent
-flies 3 km of a section at 15 m/s (one 2 km-or-shorter volume per piece, 20 m half-width)
-at 150 or 250 m AMSL, in one of the 4-hour window's time blocks of 260 s. Probes are routes
+flies 3 km of a section at 15 m/s (two 1.5 km volumes, route_to_volumes' default pieces of
+at most 2 km; 20 m half-width) at 150 or 250 m AMSL, in one of the 4-hour window's time blocks of 260 s. Probes are routes
 of 10-30 km with 3-6 waypoints in random directions at 20 m/s, half at the occupied
 altitudes (mostly refused) and half at 350 m (mostly accepted, and then written).
 
@@ -74,7 +74,7 @@ def traffic(n: int, rng: np.random.Generator) -> list[IntentRequest]:
         t = T0 + blk[k] * BLOCK_S
         z = LEVELS[lev[k]]
         vols = route_to_volumes([(lat_a[k], lon_a[k], z, t), (lat_b[k], lon_b[k], z, t + FLIGHT_LEN / SPEED)],
-                                half_width_m=20.0, half_height_m=15.0, max_piece_m=FLIGHT_LEN)
+                                half_width_m=20.0, half_height_m=15.0)
         out.append(IntentRequest(f"op{k % 97}", 20, "T2", tuple(vols), f"load-{k}"))
     return out
 
