@@ -39,10 +39,12 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import numba as nb
 import numpy as np
+import shapely
 
 from airgrid.airspace.intents import (
     LATERAL_TOLERANCE_M,
@@ -52,7 +54,7 @@ from airgrid.airspace.intents import (
     volume_limits,
 )
 from airgrid.airspace.separation import SeparationMinima
-from airgrid.airspace.volumes import BUFFER_SAFETY
+from airgrid.airspace.volumes import BUFFER_SAFETY, Volume4D
 
 #: Bucket side, degrees of longitude and latitude (about 2 km).
 BUCKET_DEG = 0.02
@@ -70,6 +72,8 @@ RECENT_ROWS = 64
 #: degree of longitude at latitude ``phi`` is at least this times ``cos(phi)``.
 _M_PER_DEG_MIN = 110_574.0
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+#: Footprints parsed at once when loading store rows (bounds only; the geometries are dropped).
+_PARSE_CHUNK = 16_384
 
 
 # -- kernels ---------------------------------------------------------------------------
@@ -227,6 +231,10 @@ def _query(lim, minima, box, owner, vol, tier, n_rows, recent, head, shift, entr
 class HoldingIndex:
     """The holding intents of one store at one revision, and their volumes' buckets.
 
+    Volumes are kept compactly, as limits in arrays and footprints as WKB (about 0.9 KB per
+    volume); :meth:`candidates` turns only the intents it returns back into
+    :class:`~airgrid.airspace.intents.Holder` objects with shapely footprints.
+
     Attributes
     ----------
     rev
@@ -242,14 +250,14 @@ class HoldingIndex:
     def clear(self, rev: int | None = None) -> None:
         """Forget everything; the copy then reflects an empty store at ``rev``."""
         self.rev = rev
-        self._holders: dict[int, Holder] = {}
-        self._rows: dict[int, np.ndarray] = {}
+        self._heads: dict[int, Holder] = {}  # each holder without its volumes
+        self._rows: dict[int, np.ndarray] = {}  # its rows, in volume order
         self._tiers: dict[str, int] = {}  # tier name -> number
         self._box = np.empty((0, 8))  # west, south, east, north, floor, ceiling, t_start, t_end
         self._owner = np.empty(0, np.int64)  # seq, or -1 once removed
         self._vol = np.empty(0, np.int64)  # index of the volume in its intent
         self._tier = np.empty(0, np.int8)  # tier number of its intent
-        self._fp = np.empty(0, object)  # footprint
+        self._wkb = np.empty(0, object)  # footprint, as WKB
         self._n = 0
         self._hashed = 0  # rows before this are in their buckets (or big)
         self._dead = 0
@@ -261,10 +269,10 @@ class HoldingIndex:
         self._entries = 0
 
     def __len__(self) -> int:
-        return len(self._holders)
+        return len(self._heads)
 
     def __contains__(self, seq: int) -> bool:
-        return seq in self._holders
+        return seq in self._heads
 
     # -- changes ------------------------------------------------------------------------
     def add(self, items: Iterable[tuple[int, Holder]], limits: np.ndarray | None = None) -> None:
@@ -274,46 +282,76 @@ class HoldingIndex:
         :func:`~airgrid.airspace.intents.volume_limits`), when already at hand.
         """
         items = list(items)
-        for seq, _ in items:
-            self.remove(seq)
         vols = [v for _, h in items for v in h.volumes]
-        if not vols:
+        if limits is None:
+            fps, limits = volume_limits(vols)
+        else:
+            fps = np.array([v.footprint for v in vols], dtype=object)
+        self._append([(seq, replace(h, volumes=())) for seq, h in items], [len(h.volumes) for _, h in items],
+                     shapely.to_wkb(fps) if len(fps) else np.empty(0, object), limits)
+
+    def add_rows(self, rows: Sequence[Sequence]) -> None:
+        """Add holders from store rows ``seq, id, operator, priority, tier, state, footprint
+        (WKB), floor_m, ceiling_m, t_start, t_end``, ordered by seq and volume.
+
+        Bounding boxes are computed from the footprints themselves, not taken from stored
+        columns, so the buckets always agree with the geometry the exact test sees.
+        """
+        if not rows:
+            return
+        wkb = np.array([bytes(r[6]) for r in rows], dtype=object)
+        box = np.empty((len(rows), 8))
+        for at in range(0, len(rows), _PARSE_CHUNK):  # parsed a chunk at a time: a small peak
+            box[at:at + _PARSE_CHUNK, :4] = shapely.bounds(shapely.from_wkb(wkb[at:at + _PARSE_CHUNK]))
+        box[:, 4:] = [r[7:11] for r in rows]
+        heads: list[tuple[int, Holder]] = []
+        counts: list[int] = []
+        for n, r in enumerate(rows):
+            if n and rows[n - 1][0] == r[0]:
+                counts[-1] += 1
+            else:
+                heads.append((int(r[0]), Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), ())))
+                counts.append(1)
+        self._append(heads, counts, wkb, box)
+
+    def _append(self, heads: list[tuple[int, Holder]], counts: list[int], wkb: np.ndarray,
+                box: np.ndarray) -> None:
+        """Store holders (without volumes) whose volumes, ``counts[i]`` for ``heads[i]``,
+        have these footprints (WKB) and limits, in order."""
+        for seq, _ in heads:
+            self.remove(seq)
+        if not len(wkb):
             return
         first = self._n
-        end = first + len(vols)
+        end = first + len(wkb)
         if end > len(self._owner):
             cap = max(end + end // 4, 2 * len(self._owner), 1024)
             self._box = np.concatenate([self._box[:first], np.empty((cap - first, 8))])
             self._owner = np.concatenate([self._owner[:first], np.full(cap - first, -1, np.int64)])
             self._vol = np.resize(self._vol[:first], cap)
             self._tier = np.resize(self._tier[:first], cap)
-            self._fp = np.concatenate([self._fp[:first], np.empty(cap - first, object)])
-        if limits is None:
-            fps, box = volume_limits(vols)
-        else:
-            fps, box = np.array([v.footprint for v in vols], dtype=object), limits
+            self._wkb = np.concatenate([self._wkb[:first], np.empty(cap - first, object)])
         row_of = np.arange(first, end)
-        if len(items) == 1:
-            (seq, h), = items
+        if len(heads) == 1:
+            (seq, h), = heads
             self._owner[first:end] = seq
             self._tier[first:end] = self._tiers.setdefault(h.tier, len(self._tiers))
             self._vol[first:end] = row_of - first
         else:  # rows in time-then-space order: what one query meets lies together
-            counts = [len(h.volumes) for _, h in items]
-            owner = np.repeat([seq for seq, _ in items], counts)
-            tier = np.repeat([self._tiers.setdefault(h.tier, len(self._tiers)) for _, h in items], counts)
+            owner = np.repeat([seq for seq, _ in heads], counts)
+            tier = np.repeat([self._tiers.setdefault(h.tier, len(self._tiers)) for _, h in heads], counts)
             vol = np.concatenate([np.arange(n) for n in counts])
             order = np.lexsort((box[:, 1], box[:, 0], np.floor(box[:, 6] / BUCKET_S)))
-            fps, box = fps[order], box[order]
+            wkb, box = wkb[order], box[order]
             self._owner[first:end], self._tier[first:end], self._vol[first:end] = owner[order], tier[order], vol[order]
             row_of[order] = row_of.copy()
-        self._fp[first:end] = fps
+        self._wkb[first:end] = wkb
         self._box[first:end] = box
         at = 0
-        for seq, h in items:
-            self._holders[seq] = h
-            self._rows[seq] = row_of[at:at + len(h.volumes)]
-            at += len(h.volumes)
+        for (seq, h), n in zip(heads, counts):
+            self._heads[seq] = h
+            self._rows[seq] = row_of[at:at + n]
+            at += n
         self._n = end
         if end - self._hashed > RECENT_ROWS:
             self._hash_recent()
@@ -348,36 +386,39 @@ class HoldingIndex:
 
     def remove(self, seq: int) -> None:
         """Drop the holder stored under ``seq`` (no-op if absent)."""
-        if self._holders.pop(seq, None) is None:
+        if self._heads.pop(seq, None) is None:
             return
         rows = self._rows.pop(seq)
         self._owner[rows] = -1
         self._box[rows] = np.nan  # meets nothing
-        self._fp[rows] = None
+        self._wkb[rows] = None
         self._dead += len(rows)
         if self._big.intersection(rows.tolist()):
             self._big.difference_update(rows.tolist())
             self._big_arr = np.array(sorted(self._big), np.int64)
-        if self._dead > max(4096, self._n - self._dead):
-            items = sorted(self._holders.items())
+        if self._dead > max(4096, self._n - self._dead):  # compact: the living, in seq order
+            seqs = sorted(self._heads)
+            heads = [(s, self._heads[s]) for s in seqs]
+            counts = [len(self._rows[s]) for s in seqs]
+            rows = np.concatenate([self._rows[s] for s in seqs]) if seqs else np.empty(0, np.int64)
+            wkb, box = self._wkb[rows], self._box[rows]
             self.clear(self.rev)
-            self.add(items)
+            self._append(heads, counts, wkb, box)
 
     def set_state(self, seq: int, state: IntentState) -> None:
         """Record a state change of a holder that keeps holding airspace."""
-        h = self._holders[seq]
-        self._holders[seq] = Holder(h.id, h.operator, h.priority, h.tier, state, h.volumes)
+        self._heads[seq] = replace(self._heads[seq], state=state)
 
     # -- queries ------------------------------------------------------------------------
     def candidates(self, limits: np.ndarray, minima: Mapping[str, SeparationMinima]) -> HolderVolumes:
         """The volumes that may come within the separation of volumes with these ``limits``
-        (see :func:`~airgrid.airspace.intents.volume_limits`), with their holders ordered by
-        seq: a superset of those the exact test can find in conflict.
+        (see :func:`~airgrid.airspace.intents.volume_limits`), with their holders (all their
+        volumes) ordered by seq: a superset of those the exact test can find in conflict.
 
         ``minima`` gives, per tier of the holders, the separation that applies to them (every
         tier held must be there).
         """
-        if not self._holders or not len(limits):
+        if not self._heads or not len(limits):
             return HolderVolumes.of([])
         table = np.empty((len(self._tiers), 3))
         for name, t in self._tiers.items():
@@ -389,8 +430,22 @@ class HoldingIndex:
         if not len(rows):
             return HolderVolumes.of([])
         seqs = self._owner[rows]
-        holders = [self._holders[s] for s in seqs[np.r_[True, seqs[1:] != seqs[:-1]]].tolist()]
-        return HolderVolumes(holders, holder, self._vol[rows], self._fp[rows], self._box[rows])
+        seqs = seqs[np.r_[True, seqs[1:] != seqs[:-1]]].tolist()
+        own = [self._rows[s] for s in seqs]
+        every = np.concatenate(own)
+        geoms = shapely.from_wkb(self._wkb[every])
+        bands = self._box[every, 4:].tolist()
+        holders = []
+        at = 0
+        for s, rr in zip(seqs, own):
+            vols = tuple(Volume4D(geoms[at + k], *bands[at + k]) for k in range(len(rr)))
+            h = self._heads[s]
+            holders.append(Holder(h.id, h.operator, h.priority, h.tier, h.state, vols))
+            at += len(rr)
+        vol = self._vol[rows]
+        fps = np.array([holders[h].volumes[v].footprint for h, v in zip(holder.tolist(), vol.tolist())],
+                       dtype=object)
+        return HolderVolumes(holders, holder, vol, fps, self._box[rows])
 
 
 __all__ = ["BUCKET_DEG", "BUCKET_M", "BUCKET_S", "MAX_BUCKETS", "RECENT_ROWS", "HoldingIndex"]

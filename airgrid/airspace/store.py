@@ -897,8 +897,8 @@ class Store:
                   "v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v ON v.intent_seq = i.seq ")
         if index.rev is None or rev < index.rev:
             index.clear()
-            index.add(_seq_holders(self._db.execute(
-                select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx").fetchall()))
+            index.add_rows(self._db.execute(
+                select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx").fetchall())
             index.rev = rev
             return
         fresh = []
@@ -911,9 +911,9 @@ class Store:
             else:
                 fresh.append(seq)
         if fresh:
-            index.add(_seq_holders(self._db.execute(
+            index.add_rows(self._db.execute(
                 select + "WHERE i.seq IN (SELECT value FROM json_each(?)) ORDER BY i.seq, v.idx",
-                (json.dumps(fresh),)).fetchall()))
+                (json.dumps(fresh),)).fetchall())
         index.rev = rev
 
     def _index_accepted(self, accepted: _Accepted) -> None:
@@ -1290,10 +1290,10 @@ def _volume_rows(seq: int, volumes: Sequence[Volume4D]) -> list[tuple]:
                                                   shapely.bounds(fps).tolist()))]
 
 
-def _seq_holders(rows: list) -> list[tuple[int, Holder]]:
-    """``(seq, Holder)`` from rows ``seq, id, operator, priority, tier, state, footprint,
-    floor_m, ceiling_m, t_start, t_end`` ordered by seq and volume."""
-    holders: list[tuple[int, Holder]] = []
+def _group_holders(rows: list) -> list[Holder]:
+    """Holders from rows ``seq, id, operator, priority, tier, state, footprint, floor_m,
+    ceiling_m, t_start, t_end`` ordered by seq and volume."""
+    holders: list[Holder] = []
     if not rows:
         return holders
     geoms = shapely.from_wkb([bytes(r[6]) for r in rows])
@@ -1301,13 +1301,9 @@ def _seq_holders(rows: list) -> list[tuple[int, Holder]]:
     for n, r in enumerate(rows):
         vols.append(Volume4D(geoms[n], r[7], r[8], r[9], r[10]))
         if n + 1 == len(rows) or rows[n + 1][0] != r[0]:
-            holders.append((int(r[0]), Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), tuple(vols))))
+            holders.append(Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), tuple(vols)))
             vols = []
     return holders
-
-
-def _group_holders(rows: list) -> list[Holder]:
-    return [h for _, h in _seq_holders(rows)]
 
 
 def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | None = None,

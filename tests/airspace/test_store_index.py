@@ -172,6 +172,33 @@ def test_a_commit_by_another_connection_is_loaded_before_the_next_decision(tmp_p
         conn.close()
 
 
+def test_the_copy_takes_boxes_from_footprints_not_from_stored_columns(tmp_path: Path) -> None:
+    """A volume row whose bounding-box columns are wrong (written by other means) is still
+    found: the copy computes boxes from the footprint itself, on a full load and on an
+    incremental one."""
+    with open_store(tmp_path) as st:
+        assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted
+        rev = st._index.rev
+        conn = sqlite3.connect(tmp_path / SQLITE_FILE, isolation_level=None)
+        for n, east in enumerate((0.0, 3_000.0)):
+            other = circle("there", east=east, intent_id=f"there{n}")
+            conn.execute("BEGIN IMMEDIATE")
+            seq = conn.execute("INSERT INTO intents (id, operator, priority, tier, state, t_start, t_end, "
+                               "created_at, updated_at, rev) VALUES (?, 'x', 20, 'T2', 'accepted', ?, ?, 0, 0, ?) "
+                               "RETURNING seq", (other.intent_id, *other.window, rev + 1 + n)).fetchone()[0]
+            wrong = [(*r[:7], 0.0, 0.0, 0.0, 0.0) for r in _volume_rows(seq, other.volumes)]  # a box at (0, 0)
+            conn.executemany("INSERT INTO volumes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", wrong)
+            conn.execute("COMMIT")
+            if n == 0:  # the first is loaded incrementally, the second with everything
+                d = st.check(circle("late", east=40.0))
+                assert [c.other_id for c in d.conflicts] == ["there0"]
+                st._index.clear()
+        d = st.check(circle("late", east=3_040.0))
+        assert [c.other_id for c in d.conflicts] == ["there1"]
+        assert [c.other_id for c in st.check(circle("late", east=40.0)).conflicts] == ["there0"]
+        conn.close()
+
+
 def test_threads_sharing_one_copy_accept_exactly_one_of_each_conflicting_set(tmp_path: Path) -> None:
     """Four stores in four threads (one shared copy) race on sets of conflicting intents."""
     groups, writers = 12, 4
