@@ -675,6 +675,7 @@ def _cell_hull(cell: int) -> np.ndarray:
         ex, ey = pts[(k + 1) % n][0] - x, pts[(k + 1) % n][1] - y
         length = math.hypot(ex, ey)
         out[k] = (x, y, -ey / length, ex / length)
+    out.flags.writeable = False  # shared by every caller through the cache
     return out
 
 
@@ -709,7 +710,8 @@ def segment_cells(graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
     neighbour takes at least an edge length (the gap between a hexagon's non-adjacent
     edges), so it is a sample's cell or one of its neighbours. Clipping the segment
     by each candidate's hexagon (:func:`_clip`) keeps those it really touches (boundary
-    contact included) with the stretch spent over each.
+    contact included, cells grown by 1e-9 degree against round-off) with the stretch
+    spent over each.
 
     Returns
     -------
