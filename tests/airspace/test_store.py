@@ -31,7 +31,7 @@ from airgrid.airspace.intents import (
     plane_for,
 )
 from airgrid.airspace.separation import SeparationMinima, SeparationTable
-from airgrid.airspace.store import SQLITE_FILE, AirspacePolicy, Store, open_store
+from airgrid.airspace.store import SCHEMA_VERSION, SQLITE_FILE, AirspacePolicy, Store, open_store
 from airgrid.airspace.tiers import TierTable
 from airgrid.airspace.volumes import Volume4D
 from tests.airspace.conftest import LAT0, LON0, T0, StoreMaker, circle, offset
@@ -268,7 +268,10 @@ def test_route_intents_and_fresh_connection(maker: StoreMaker) -> None:
 
 def test_policy_is_fixed_at_creation(maker: StoreMaker) -> None:
     st = maker.open(AirspacePolicy(grid_tiers=frozenset({"T1"})))
-    assert st.schema_version() == 2
+    assert st.schema_version() == SCHEMA_VERSION == 3
+    if st.backend == "postgres":  # migration 3 dropped the key table's foreign key
+        assert st._db.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'intent_keys'::regclass "
+                              "AND contype = 'f'").fetchone()[0] == 0
     assert maker.open().policy.grid_tiers == frozenset({"T1"})
     with pytest.raises(StoreConfigError, match="another policy"):
         maker.open(AirspacePolicy())

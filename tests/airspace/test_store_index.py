@@ -24,6 +24,7 @@ from airgrid.airspace.intents import (
 from airgrid.airspace.separation import SeparationTable
 from airgrid.airspace.store import (
     _SQLITE_V1,
+    SCHEMA_VERSION,
     SQLITE_FILE,
     _forget_indexes,
     _volume_rows,
@@ -298,7 +299,7 @@ def test_conflicts_name_the_right_volume_and_preempted_intents_keep_all_volumes(
 
 
 def test_sqlite_store_of_schema_1_is_migrated_and_its_intents_are_candidates(tmp_path: Path) -> None:
-    """A version-1 file (with a key table) opens as version 2; its intents still block."""
+    """A version-1 file (with a key table) opens at the current version; its intents still block."""
     c = sqlite3.connect(tmp_path / SQLITE_FILE)
     c.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
               "applied_at DOUBLE PRECISION NOT NULL)")
@@ -317,7 +318,7 @@ def test_sqlite_store_of_schema_1_is_migrated_and_its_intents_are_candidates(tmp
     c.commit()
     c.close()
     with open_store(tmp_path) as st:
-        assert st.schema_version() == 2
+        assert st.schema_version() == SCHEMA_VERSION
         tables = {r[0] for r in st._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "intent_keys" not in tables
         d = st.submit(circle("new", east=40.0), propose=False)
