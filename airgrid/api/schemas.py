@@ -769,13 +769,14 @@ class ConflictPublic(BaseModel):
     other_state: str
     volume: int = Field(description="Index of the submitted volume.")
     other_volume: int
-    lon: float
+    lon: float = Field(description="Where the conflict is (with lat): the centroid of the two footprints' overlap, "
+                                   "or, if they do not overlap, the middle of the shortest line between them.")
     lat: float
     floor_m: float
     ceiling_m: float
     start: AwareDatetime
     end: AwareDatetime
-    distance_m: float
+    distance_m: float = Field(description="Horizontal distance between the two footprints (0 when they overlap).")
     minima: dict[str, float] = Field(description="lateral_m, vertical_m, seconds that applied.")
     preemptable: bool
 
