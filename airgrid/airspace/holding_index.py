@@ -231,8 +231,9 @@ def _query(lim, minima, box, owner, vol, tier, n_rows, recent, head, shift, entr
 class HoldingIndex:
     """The holding intents of one store at one revision, and their volumes' buckets.
 
-    Volumes are kept compactly, as limits in arrays and footprints as WKB (about 0.9 KB per
-    volume); :meth:`candidates` turns only the intents it returns back into
+    Volumes are kept compactly, as limits in arrays and footprints as WKB (100,000 intents
+    of two route pieces each took 258 MB, 1.3 KB per volume with everything);
+    :meth:`candidates` turns only the intents it returns back into
     :class:`~airgrid.airspace.intents.Holder` objects with shapely footprints.
 
     Attributes
