@@ -828,14 +828,14 @@ def free_departure_shift(request: IntentRequest, holders: Sequence[Holder] | Hol
 
 def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder] | HolderVolumes,
                          table: SeparationTable,
-                         *, step_m: float, max_offset_m: float = 300.0,
+                         *, step_m: float, max_offset_m: float = 300.0, min_offset_m: float = -math.inf,
                          exclude: Iterable[float] = ()) -> float | None:
-    """Smallest non-zero offset ``+-k * step_m`` (up first on ties) free of every holder.
+    """Smallest non-zero offset ``+-k * step_m`` (up first on ties) free of every holder,
+    and not below ``min_offset_m`` (the caller's terrain limit, if it has one).
 
     Pairs that conflict horizontally and in time forbid the closed interval
-    ``[B.floor - A.ceiling - v, B.ceiling - A.floor + v]``. Terrain clearance and tier
-    bands are NOT checked here: the caller (which knows the grid) must validate the
-    offset before using it.
+    ``[B.floor - A.ceiling - v, B.ceiling - A.floor + v]``. Terrain is not known here:
+    the caller passes ``min_offset_m`` to keep the volumes clear of it.
     """
     hv = _volumes(holders)
     p = _conflict_pairs(request.volumes, request.tier, hv, table, check_vertical=False)
@@ -850,6 +850,9 @@ def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder] | Hol
     for x in exclude:
         lo.append(x)
         hi.append(x)
+    if min_offset_m > -math.inf:
+        lo.append(-math.inf)
+        hi.append(math.nextafter(min_offset_m, -math.inf))
     return _first_free(np.asarray(lo), np.asarray(hi), max_offset_m, step_m, both=True)
 
 

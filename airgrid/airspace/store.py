@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import sqlite3
@@ -93,7 +94,7 @@ from airgrid.airspace.errors import (
     TierTableError,
 )
 from airgrid.airspace.geofence import Category, Geofence
-from airgrid.airspace.geofence_index import GeofenceIndex
+from airgrid.airspace.geofence_index import GeofenceIndex, bins_ground
 from airgrid.airspace.holding_index import HoldingIndex
 from airgrid.airspace.intents import (
     HOLDING,
@@ -114,7 +115,7 @@ from airgrid.airspace.intents import (
     volume_limits,
 )
 from airgrid.airspace.separation import SeparationMinima, SeparationTable
-from airgrid.airspace.tiers import TierTable
+from airgrid.airspace.tiers import Tier, TierTable
 from airgrid.airspace.volumes import Volume4D
 from airgrid.terrain import Dem
 
@@ -947,15 +948,30 @@ class Store:
         if d is not None:
             out.append(FixProposal("departure_shift", d, 0.0,
                                    f"depart {d:.0f} s later: free of every intent and geofence now"))
+        floor_dz, terrain = self._terrain_floor(req, tier)
         dz = self._first_free_now(
             lambda tried: free_altitude_offset(req, holders, table, step_m=tier.thickness_m,
-                                               max_offset_m=ps.max_offset_m, exclude=tried), req.raised)
+                                               max_offset_m=ps.max_offset_m, min_offset_m=floor_dz,
+                                               exclude=tried), req.raised)
         if dz is not None:
             out.append(FixProposal(
-                "altitude_offset", 0.0, dz,
-                f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; terrain clearance "
-                f"and tier band are not checked here"))
+                "altitude_offset", 0.0, dz, f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; {terrain}"))
         return out
+
+    def _terrain_floor(self, req: IntentRequest, tier: Tier) -> tuple[float, str]:
+        """Lowest altitude offset that keeps every volume's floor at least the tier's lower
+        limit (and the table's clearance) above the highest plausible ground under its
+        footprint's bounding box (DEM maximum plus its uncertainty margin, see
+        :func:`~airgrid.airspace.geofence_index.bins_ground`; Earth's highest ground off
+        the DEM), with what that means in words; no limit without a DEM."""
+        if self._dem is None:
+            return -math.inf, "no DEM was given to the store, so terrain clearance is not checked"
+        limits = volume_limits(req.volumes)[1]
+        _, top = bins_ground(self._dem, *limits[:, :4].T)
+        need = max(tier.lower_m, self.policy.tiers.clearance_m)
+        words = (f"every floor stays at least {need:.0f} m above the highest plausible ground under it "
+                 f"(DEM uncertainty included); the tier's upper limit is not checked")
+        return float(np.max(top + need - limits[:, 4])), words
 
     def _first_free_now(self, candidate: Callable[[list[float]], float | None],
                         apply: Callable[[float], IntentRequest], tries: int = 20) -> float | None:

@@ -307,3 +307,7 @@ def test_departure_shift_and_altitude_offset_are_free() -> None:
     assert dz == 60.0  # needs > 230 + 30 - 205 = 55 m up; down would need 55 m too: up first
     assert not find_conflicts(req.raised(dz).volumes, "T2", 20, holders, TABLE)
     assert free_departure_shift(req, holders, TABLE, step_s=60.0, max_shift_s=120.0) is None
+    # a terrain limit from the caller: nothing below min_offset_m (closed)
+    assert free_altitude_offset(req, holders, TABLE, step_m=20.0, min_offset_m=60.0) == 60.0
+    assert free_altitude_offset(req, holders, TABLE, step_m=20.0, min_offset_m=61.0) == 80.0
+    assert free_altitude_offset(req, holders, TABLE, step_m=20.0, max_offset_m=300.0, min_offset_m=301.0) is None

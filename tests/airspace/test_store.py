@@ -23,12 +23,14 @@ from airgrid.airspace.errors import (
     StoreConfigError,
 )
 from airgrid.airspace.geofence import Category, Circle, Geofence, Limit, Validity
+from airgrid.airspace.geofence_index import bins_ground
 from airgrid.airspace.intents import (
     IntentRequest,
     IntentState,
     circle_footprint,
     intents_conflict,
     plane_for,
+    volume_limits,
 )
 from airgrid.airspace.separation import SeparationMinima, SeparationTable
 from airgrid.airspace.store import SCHEMA_VERSION, SQLITE_FILE, AirspacePolicy, Store, open_store
@@ -71,6 +73,30 @@ def test_accept_then_refuse_with_report_and_fixes(maker: StoreMaker) -> None:
     raised = kinds["altitude_offset"].apply(clash)
     assert st.submit(raised).accepted
     _assert_no_conflicts(st)
+
+
+def test_altitude_fix_keeps_clear_of_the_conservative_terrain(tmp_path: Path, real_dem) -> None:
+    """With a DEM, an altitude offset never takes a floor below the tier's lower limit above
+    the highest plausible ground: here going down 20 m would be free of the blocker but too
+    low, so the fix goes up. Without a DEM, the same refusal proposes going down, and says
+    that terrain was not checked."""
+    probe = circle("p")
+    _, top = bins_ground(real_dem, *volume_limits(probe.volumes)[1][:, :4].T)
+    floor = float(np.ceil(top.max())) + 120.0 + 10.0  # T2 starts 120 m above ground
+    req = circle("me", floor=floor, ceiling=floor + 20.0, t=60.0)
+    blocker = circle("x", floor=floor + 35.0, ceiling=floor + 65.0, dur=300.0, intent_id="x")
+    for dem, want in ((None, -20.0), (real_dem, 100.0)):
+        with open_store(tmp_path / ("dem" if dem else "none"), dem=dem) as st:
+            assert st.submit(blocker).accepted
+            d = st.submit(req.with_id())
+            fix = {p.kind: p for p in d.proposals}["altitude_offset"]
+            assert fix.offset_m == want  # down needs < 35 + 30 - 20 ... free at -20; up at 100
+            assert st.check(fix.apply(req).with_id()).accepted
+            if dem is None:
+                assert "not checked" in fix.description
+            else:
+                assert floor + fix.offset_m >= top.max() + 120.0
+                assert "above the highest plausible ground" in fix.description
 
 
 def _comb_pair(gap: float, n: int = 5, w: float = 20.0) -> tuple[shapely.Geometry, shapely.Geometry]:
