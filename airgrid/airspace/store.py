@@ -115,7 +115,7 @@ from airgrid.airspace.intents import (
     volume_limits,
 )
 from airgrid.airspace.separation import SeparationMinima, SeparationTable
-from airgrid.airspace.tiers import Tier, TierTable
+from airgrid.airspace.tiers import TierTable
 from airgrid.airspace.volumes import Volume4D
 from airgrid.terrain import Dem
 
@@ -243,6 +243,27 @@ class GeofenceConflict:
 
 
 @dataclass(frozen=True)
+class LowVolume:
+    """A volume whose floor may lie below its tier's lower limit above the terrain.
+
+    Attributes
+    ----------
+    volume
+        Index of the volume.
+    floor_m
+        Its floor, m AMSL.
+    min_floor_m
+        The highest plausible ground under its footprint's bounding box (DEM maximum plus
+        the DEM's uncertainty margin) plus the tier's lower limit (or the tier table's
+        clearance, if larger), m AMSL.
+    """
+
+    volume: int
+    floor_m: float
+    min_floor_m: float
+
+
+@dataclass(frozen=True)
 class Decision:
     """The answer to a submission.
 
@@ -264,6 +285,10 @@ class Decision:
         Lower-priority intents this acceptance displaced (now cancelled, flagged).
     proposals
         Fixes that were free at answer time (only when refused).
+    low_volumes
+        Volumes whose floor may be below the tier's lower limit above the conservative
+        terrain (a notice, not a refusal: strategic deconfliction does not decide terrain
+        clearance; empty when the store has no DEM).
     """
 
     accepted: bool
@@ -274,6 +299,7 @@ class Decision:
     geofence_conflicts: tuple[GeofenceConflict, ...] = ()
     preempted: tuple[FlightIntent, ...] = ()
     proposals: tuple[FixProposal, ...] = ()
+    low_volumes: tuple[LowVolume, ...] = ()
 
 
 class _Rollback(Exception):
@@ -750,7 +776,7 @@ class Store:
             self._index_accepted(accepted)
         if not decision.accepted and propose:
             decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
-        return decision
+        return self._with_low_volumes(decision)
 
     def check(self, request: IntentRequest, *, preempt: bool = True) -> Decision:
         """What :meth:`submit` would answer now, without writing or proposing anything.
@@ -759,8 +785,8 @@ class Store:
         :meth:`submit` may still be refused.
         """
         prep = self._prepare(request)
-        return self._db.run(lambda: self._decide(prep, preempt=preempt, write=False),
-                            keys=prep.lock_keys)[0]
+        return self._with_low_volumes(self._db.run(lambda: self._decide(prep, preempt=preempt, write=False),
+                                                   keys=prep.lock_keys)[0])
 
     def _decide(self, prep: _Prepared, *, preempt: bool, write: bool) -> tuple[Decision, _Accepted | None]:
         """The body of the acceptance transaction (locks are already held).
@@ -948,7 +974,14 @@ class Store:
         if d is not None:
             out.append(FixProposal("departure_shift", d, 0.0,
                                    f"depart {d:.0f} s later: free of every intent and geofence now"))
-        floor_dz, terrain = self._terrain_floor(req, tier)
+        floors = self._min_floors(req)
+        if floors is None:
+            floor_dz, terrain = -math.inf, "no DEM was given to the store, so terrain clearance is not checked"
+        else:
+            floor_dz = float(np.max(floors - volume_limits(req.volumes)[1][:, 4]))
+            need = max(tier.lower_m, self.policy.tiers.clearance_m)
+            terrain = (f"every floor stays at least {need:.0f} m above the highest plausible ground under it "
+                       f"(DEM uncertainty included); the tier's upper limit is not checked")
         dz = self._first_free_now(
             lambda tried: free_altitude_offset(req, holders, table, step_m=tier.thickness_m,
                                                max_offset_m=ps.max_offset_m, min_offset_m=floor_dz,
@@ -958,20 +991,28 @@ class Store:
                 "altitude_offset", 0.0, dz, f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; {terrain}"))
         return out
 
-    def _terrain_floor(self, req: IntentRequest, tier: Tier) -> tuple[float, str]:
-        """Lowest altitude offset that keeps every volume's floor at least the tier's lower
-        limit (and the table's clearance) above the highest plausible ground under its
-        footprint's bounding box (DEM maximum plus its uncertainty margin, see
-        :func:`~airgrid.airspace.geofence_index.bins_ground`; Earth's highest ground off
-        the DEM), with what that means in words; no limit without a DEM."""
+    def _min_floors(self, req: IntentRequest) -> np.ndarray | None:
+        """Per volume, the lowest floor (m AMSL) at least the tier's lower limit (or the
+        table's clearance, if larger) above the highest plausible ground under the
+        footprint's bounding box: the DEM maximum plus its uncertainty margin (see
+        :func:`~airgrid.airspace.geofence_index.bins_ground`), Earth's highest ground off
+        the DEM. None without a DEM."""
         if self._dem is None:
-            return -math.inf, "no DEM was given to the store, so terrain clearance is not checked"
+            return None
+        tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
         limits = volume_limits(req.volumes)[1]
         _, top = bins_ground(self._dem, *limits[:, :4].T)
-        need = max(tier.lower_m, self.policy.tiers.clearance_m)
-        words = (f"every floor stays at least {need:.0f} m above the highest plausible ground under it "
-                 f"(DEM uncertainty included); the tier's upper limit is not checked")
-        return float(np.max(top + need - limits[:, 4])), words
+        return top + max(tier.lower_m, self.policy.tiers.clearance_m)
+
+    def _with_low_volumes(self, decision: Decision) -> Decision:
+        """The decision with its :attr:`Decision.low_volumes` notice."""
+        req = decision.request
+        floors = self._min_floors(req)
+        if floors is None:
+            return decision
+        low = tuple(LowVolume(i, v.floor_m, float(m)) for i, (v, m) in enumerate(zip(req.volumes, floors.tolist()))
+                    if v.floor_m < m)
+        return replace(decision, low_volumes=low) if low else decision
 
     def _first_free_now(self, candidate: Callable[[list[float]], float | None],
                         apply: Callable[[float], IntentRequest], tries: int = 20) -> float | None:
@@ -1380,5 +1421,5 @@ def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | N
 
 __all__ = [
     "DEFAULT_DATA_DIR", "MIGRATIONS", "SCHEMA_VERSION", "SQLITE_FILE", "AirspacePolicy", "Decision",
-    "GeofenceConflict", "ProposalSettings", "Store", "open_store",
+    "GeofenceConflict", "LowVolume", "ProposalSettings", "Store", "open_store",
 ]

@@ -743,13 +743,28 @@ class IntentPublic(BaseModel):
         "volumes": [_INTENT_VOLUME_EXAMPLE]}]})
 
 
+class LowVolumePublic(BaseModel):
+    """A volume whose floor may be below its tier's lower limit above the conservative terrain."""
+
+    volume: int = Field(description="Index of the submitted volume.")
+    floor_m: float = Field(description="Its floor, m AMSL.")
+    min_floor_m: float = Field(description="Highest plausible ground under it (DEM maximum plus the DEM's "
+                                           "uncertainty margin) plus the tier's lower limit, m AMSL.")
+
+
+#: What the notice is, for the answers that carry it.
+LOW_VOLUMES_DESCRIPTION = ("Volumes that may fly below their tier's lower limit above the conservative terrain. "
+                           "A notice, not a refusal: deconfliction does not decide terrain clearance.")
+
+
 class IntentAccepted(IntentPublic):
-    """An accepted intent, and the lower-priority intents it pre-empted."""
+    """An accepted intent, the lower-priority intents it pre-empted, and any terrain notice."""
 
     preempted: list[str] = Field(description="Ids of intents cancelled by this acceptance.")
+    low_volumes: list[LowVolumePublic] = Field(description=LOW_VOLUMES_DESCRIPTION)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        **IntentPublic.model_config["json_schema_extra"]["examples"][0], "preempted": []}]})
+        **IntentPublic.model_config["json_schema_extra"]["examples"][0], "preempted": [], "low_volumes": []}]})
 
 
 class IntentList(BaseModel):
@@ -820,6 +835,7 @@ class IntentConflictProblem(Problem):
     grid_conflicts: list[GridConflictPublic]
     geofence_conflicts: list[GeofenceConflictPublic]
     fixes: list[FixPublic]
+    low_volumes: list[LowVolumePublic] = Field(description=LOW_VOLUMES_DESCRIPTION)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "urn:airgrid:problem:intent-conflict", "title": "Conflict", "status": 409,
@@ -832,7 +848,8 @@ class IntentConflictProblem(Problem):
                        "preemptable": False}],
         "grid_conflicts": [], "geofence_conflicts": [],
         "fixes": [{"kind": "departure_shift", "shift_s": 1260.0, "offset_m": 0.0,
-                   "description": "depart 1260 s later: free of every intent and geofence now"}]}]})
+                   "description": "depart 1260 s later: free of every intent and geofence now"}],
+        "low_volumes": []}]})
 
 
 class CancelCreate(BaseModel):

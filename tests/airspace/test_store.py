@@ -92,11 +92,16 @@ def test_altitude_fix_keeps_clear_of_the_conservative_terrain(tmp_path: Path, re
             fix = {p.kind: p for p in d.proposals}["altitude_offset"]
             assert fix.offset_m == want  # down needs < 35 + 30 - 20 ... free at -20; up at 100
             assert st.check(fix.apply(req).with_id()).accepted
+            low = circle("low", floor=floor - 20.0, ceiling=floor, t=10_000.0)  # later; a floor 110 m up
             if dem is None:
                 assert "not checked" in fix.description
+                assert d.low_volumes == () and st.check(low).low_volumes == ()
             else:
                 assert floor + fix.offset_m >= top.max() + 120.0
                 assert "above the highest plausible ground" in fix.description
+                assert d.low_volumes == ()  # 130 m up: no notice
+                (notice,) = st.submit(low).low_volumes  # accepted, with the notice
+                assert notice.volume == 0 and notice.floor_m == floor - 20.0 and notice.min_floor_m > floor - 20.0
 
 
 def _comb_pair(gap: float, n: int = 5, w: float = 20.0) -> tuple[shapely.Geometry, shapely.Geometry]:

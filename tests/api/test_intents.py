@@ -44,6 +44,20 @@ def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
     assert _submit(client, auth["operator2"], volumes=vols).status_code == 201
 
 
+def test_a_low_intent_is_accepted_with_a_terrain_notice(client, auth):
+    """A volume below its tier's lower limit above the conservative terrain is a notice in
+    the answer, not a refusal; one well above it has none, and a 409 carries the list too."""
+    high = _submit(client, auth["operator"], volumes=[volume(floor=4_000.0, ceiling=4_050.0)])
+    assert high.status_code == 201 and high.json()["low_volumes"] == []
+    r = _submit(client, auth["operator"], volumes=[volume(floor=4_000.0, ceiling=4_050.0, lon=112.99),
+                                                   volume(floor=100.0, ceiling=150.0, lon=113.02)])
+    assert r.status_code == 201
+    (low,) = r.json()["low_volumes"]
+    assert low["volume"] == 1 and low["floor_m"] == 100.0 and low["min_floor_m"] > 100.0
+    refused = _submit(client, auth["operator2"], volumes=[volume(floor=100.0, ceiling=150.0, lon=113.02)])
+    assert refused.status_code == 409 and [v["volume"] for v in refused.json()["low_volumes"]] == [0]
+
+
 def test_prohibited_geofence_refuses_the_intent(client, auth):
     client.post("/v1/geofences", json=fence("NOFLY"), headers=auth["regulator"])
     r = _submit(client, auth["operator"], volumes=[volume(112.97, 28.17, 0.005)])

@@ -37,6 +37,7 @@ from airgrid.api.schemas import (
     IntentCreate,
     IntentList,
     IntentPublic,
+    LowVolumePublic,
     PolygonGeometry,
     VolumeModel,
     error_responses,
@@ -108,7 +109,12 @@ def _refusal(decision: Decision) -> ConflictError:
             geofence_id=g.geofence_id, name=g.name, volume=g.volume, lon=g.lon, lat=g.lat, floor_m=g.floor_m,
             ceiling_m=g.ceiling_m, intervals=[(_utc(a), _utc(b)) for a, b in g.intervals])
             for g in decision.geofence_conflicts],
-        fixes=fixes)
+        fixes=fixes, low_volumes=_low(decision))
+
+
+def _low(decision: Decision) -> list[LowVolumePublic]:
+    return [LowVolumePublic(volume=v.volume, floor_m=v.floor_m, min_floor_m=v.min_floor_m)
+            for v in decision.low_volumes]
 
 
 @router.post("", response_model=IntentAccepted, status_code=status.HTTP_201_CREATED, summary="Submit an intent",
@@ -134,7 +140,8 @@ def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> IntentAcc
     if not decision.accepted:
         raise _refusal(decision)
     pub = intent_public(decision.intent)
-    return IntentAccepted(**pub.model_dump(), preempted=[p.id for p in decision.preempted])
+    return IntentAccepted(**pub.model_dump(), preempted=[p.id for p in decision.preempted],
+                          low_volumes=_low(decision))
 
 
 def _owned(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]) -> FlightIntent:
