@@ -784,9 +784,12 @@ class Store:
         ``accepted`` then means "would be accepted"; nothing is held, so a later
         :meth:`submit` may still be refused.
         """
+        return self._with_low_volumes(self._verdict(request, preempt=preempt))
+
+    def _verdict(self, request: IntentRequest, *, preempt: bool) -> Decision:
+        """:meth:`check` without the terrain notice (what fix searches need)."""
         prep = self._prepare(request)
-        return self._with_low_volumes(self._db.run(lambda: self._decide(prep, preempt=preempt, write=False),
-                                                   keys=prep.lock_keys)[0])
+        return self._db.run(lambda: self._decide(prep, preempt=preempt, write=False), keys=prep.lock_keys)[0]
 
     def _decide(self, prep: _Prepared, *, preempt: bool, write: bool) -> tuple[Decision, _Accepted | None]:
         """The body of the acceptance transaction (locks are already held).
@@ -1064,7 +1067,7 @@ class Store:
         return _group_holders(rows)
 
     def _free(self, req: IntentRequest) -> bool:
-        d = self.check(req.with_id(), preempt=False)
+        d = self._verdict(req.with_id(), preempt=False)
         return not (d.conflicts or d.grid_conflicts or d.geofence_conflicts)
 
     # -- intents: reading and life cycle --------------------------------------------------
