@@ -1,10 +1,12 @@
-"""Terrain: elevation rasters to a conservative ground surface under H3 cells.
+"""Terrain: elevation rasters to the lowest and highest plausible ground under H3 cells.
 
 Knows nothing of tiers or airspace.
 """
 
+from airgrid.terrain.bounds import box_ground_bounds
 from airgrid.terrain.dem import Dem, DemAccuracy
 from airgrid.terrain.errors import (
+    DemAccuracyError,
     DemCrsError,
     DemNotFoundError,
     DemReadError,
@@ -27,6 +29,7 @@ __all__ = [
     "CellGround",
     "Dem",
     "DemAccuracy",
+    "DemAccuracyError",
     "DemCrsError",
     "DemNotFoundError",
     "DemReadError",
@@ -37,6 +40,7 @@ __all__ = [
     "OutsideCoverageError",
     "TerrainError",
     "band_ground",
+    "box_ground_bounds",
     "cell_ground",
     "cell_vertices_lonlat",
     "export_hillshade",

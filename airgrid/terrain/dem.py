@@ -10,6 +10,7 @@ and projected DEM CRSs are handled by transforming with pyproj.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pyproj import CRS, Transformer
 from rasterio.errors import RasterioIOError
 
 from airgrid.terrain.errors import (
+    DemAccuracyError,
     DemCrsError,
     DemNotFoundError,
     DemReadError,
@@ -40,33 +42,53 @@ _M_PER_DEG_LAT = 110_574.0
 
 @dataclass(frozen=True)
 class DemAccuracy:
-    """Vertical uncertainty model of a DEM.
+    """Vertical uncertainty model of a DEM, with separate upward and downward margins.
 
-    Every pixel ``p`` gets an uncertainty margin
-    ``min(absolute_m + relief_factor * relief(p), max_margin_m)``, where ``relief(p)``
-    is the height range of the DEM in the ``(2 relief_ring + 1)``-pixel square window
-    centred on ``p``. The first term is the DEM's stated absolute error, the second
-    bounds the relief the DEM cannot see between its posts: a peak between posts rises
-    above every sample by up to the relief of its neighbourhood, and smoothed products
-    (ETOPO5) flatten peaks by a multiple of it. The true ground in pixel ``p`` is taken
-    to lie within ``height(p) +- margin(p)``.
+    Every pixel ``p`` gets two margins::
+
+        up(p)   = min(up_absolute_m   + up_relief_factor   * relief(p), max_margin_m)
+        down(p) = min(down_absolute_m + down_relief_factor * relief(p), max_margin_m)
+
+    where ``relief(p)`` is the height range of the DEM in the ``(2 relief_ring + 1)``
+    pixel square window centred on ``p``. The true ground anywhere in pixel ``p`` is
+    taken to lie within ``[height(p) - down(p), height(p) + up(p)]``. The absolute
+    terms are the DEM's error over flat ground; the relief terms bound what a grid of
+    posts cannot see: a summit between posts rises above every sample, a gorge cuts
+    below them, and smoothed products flatten both by a multiple of the local relief.
+    A factor of at least 1 also covers a feature displaced by up to ``relief_ring``
+    pixels, because the relief window then contains the displaced extreme.
 
     Parameters
     ----------
-    absolute_m
-        Absolute vertical error (metres, LE90 or similar).
-    relief_factor
-        Multiple of the local relief added to the margin.
+    up_absolute_m, up_relief_factor
+        Upward margin: metres, and multiple of the local relief.
+    down_absolute_m, down_relief_factor
+        Downward margin: metres, and multiple of the local relief.
     relief_ring
-        How many pixels around the touched ones form the relief window.
+        How many pixels around a pixel form its relief window.
     max_margin_m
-        Upper bound of the margin: no DEM of this class misses relief by more.
+        Upper bound of either margin: no DEM of this class misses relief by more.
+    basis
+        Where the numbers come from (for reports).
     """
 
-    absolute_m: float
-    relief_factor: float
+    up_absolute_m: float
+    up_relief_factor: float
+    down_absolute_m: float
+    down_relief_factor: float
     relief_ring: int = 2
     max_margin_m: float = math.inf
+    basis: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("up_absolute_m", "up_relief_factor", "down_absolute_m", "down_relief_factor"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise DemAccuracyError(f"DEM accuracy {name} must be a finite number >= 0, got {v!r}")
+        if not (isinstance(self.relief_ring, int) and 0 <= self.relief_ring <= 50):
+            raise DemAccuracyError(f"relief_ring must be an integer 0-50, got {self.relief_ring!r}")
+        if not self.max_margin_m > 0:
+            raise DemAccuracyError(f"max_margin_m must be positive, got {self.max_margin_m!r}")
 
     @classmethod
     def for_spacing(cls, spacing_m: float) -> "DemAccuracy":
@@ -80,34 +102,74 @@ class DemAccuracy:
         Returns
         -------
         DemAccuracy
-            The defaults below, chosen by spacing.
+            The class defaults below, chosen by spacing.
 
         Notes
         -----
-        ========================  ==========  =============  ==========================
-        spacing                   absolute_m  relief_factor  basis
-        ========================  ==========  =============  ==========================
-        <= 35 m (1", 30 m)        5           0.25           Copernicus GLO-30, LE90 < 4 m
-        <= 100 m (3", 90 m)       16          0.5            SRTM 3", LE90 16 m
-        <= 1200 m (30")           30          1.5            GMTED2010 30" RMSE ~26-30 m
-        coarser (ETOPO5, 5')      50          4.5            calibrated below
-        ========================  ==========  =============  ==========================
+        ==================  ==============  ==============  ======  ===========================
+        class               up              down            window  basis
+        ==================  ==============  ==============  ======  ===========================
+        <= 35 m (1")        5 m + 0.5 R     5 m + 0.5 R     5x5     Copernicus GLO-30 LE90 < 4 m
+        <= 100 m (3")       16 m + 1 R      16 m + 1 R      5x5     SRTM 3" LE90 16 m
+        <= 1200 m (30")     20 m + 2 R      15 m + 1 R      3x3     calibrated, see below
+        coarser (5')        50 m + 4.5 R    50 m + 1 R      5x5     calibrated, see below
+        ==================  ==============  ==============  ======  ===========================
 
-        The coarse-DEM factor is calibrated on the shipped ETOPO5 clip of Hunan: it
-        reads 251 m on Hengshan (true summit 1300 m) and about 610-838 m around
-        Lingfeng (true 2115 m), with 5x5-pixel relief of 244 m and 396 m there; the
-        errors (1049 m, about 1500 m) need factors of 4.1 and 3.7 over the 50 m
-        absolute term, and 4.5 leaves headroom. Where the window's
-        relief is large the DEM already resolves the massif, so the coarse margin is
-        capped at 2000 m, above the largest error seen (about 1500 m at Lingfeng).
+        ``R`` is the local relief over the window. The 1" and 3" rows follow the
+        products' published accuracy (no such DEM of Hunan is at hand to calibrate
+        them); a relief factor of at least 1 keeps displaced features covered (see
+        the class).
+
+        The 30" and 5' rows are calibrated on the shipped Hunan DEMs against the
+        truth points of ``data/truth_points.csv`` (ten airport elevations, nine
+        published summit heights, each summit with the uncertainty of its
+        coordinates): ``tests/terrain/test_truth.py`` holds every point inside the
+        bounds of its cell at every tier resolution, and
+        :func:`airgrid.terrain.calibration.required_factors` gives the smallest
+        factors that would do. On the 30" grid the airports' errors stay within
+        11 m on flat ground and the summits need upward factors up to 1.99 over a
+        15 m absolute term (Tianmen Mountain, a cliff-walled mesa 1518.6 m high;
+        the others need 0.9 at most); no point needs a downward factor, and 1 is
+        kept for valleys the 1 km posts cannot see. On ETOPO5 the summits need an
+        upward factor of 4.0 (Hengshan) and the valley airports a downward one of
+        0.71 (Zhangjiajie). Where the window's relief is large the coarse DEM
+        already resolves the massif, so its margins are capped at 2000 m, above
+        the largest error seen (about 1500 m at Lingfeng).
         """
         if spacing_m <= 35:
-            return cls(5.0, 0.25)
+            return cls(5.0, 0.5, 5.0, 0.5, basis="1\" class: Copernicus GLO-30 LE90")
         if spacing_m <= 100:
-            return cls(16.0, 0.5)
+            return cls(16.0, 1.0, 16.0, 1.0, basis="3\" class: SRTM LE90")
         if spacing_m <= 1200:
-            return cls(30.0, 1.5)
-        return cls(50.0, 4.5, max_margin_m=2000.0)
+            return cls(20.0, 2.0, 15.0, 1.0, relief_ring=1, basis="30\" class: calibrated on Hunan truth points")
+        return cls(50.0, 4.5, 50.0, 1.0, max_margin_m=2000.0,
+                   basis="5' class: calibrated on Hunan truth points (ETOPO5)")
+
+    def with_overrides(self, *, absolute_m: float | None = None,
+                       relief_factor: float | None = None) -> "DemAccuracy":
+        """The same model with both absolute terms and/or both relief factors replaced."""
+        changes: dict[str, float] = {}
+        if absolute_m is not None:
+            changes.update(up_absolute_m=absolute_m, down_absolute_m=absolute_m)
+        if relief_factor is not None:
+            changes.update(up_relief_factor=relief_factor, down_relief_factor=relief_factor)
+        if not changes:
+            return self
+        return dataclasses.replace(self, basis="user override", **changes)
+
+    def describe(self) -> str:
+        """One line for reports: both margins and the window."""
+        size = 2 * self.relief_ring + 1
+        cap = f", capped at {self.max_margin_m:g} m" if math.isfinite(self.max_margin_m) else ""
+        return (f"up {self.up_absolute_m:g} m + {self.up_relief_factor:g} x relief, down "
+                f"{self.down_absolute_m:g} m + {self.down_relief_factor:g} x relief "
+                f"({size}x{size}-pixel window{cap})")
+
+    def to_dict(self) -> dict:
+        """Plain-data form (grid metadata)."""
+        d = dataclasses.asdict(self)
+        d["max_margin_m"] = self.max_margin_m if math.isfinite(self.max_margin_m) else None
+        return d
 
 
 class Dem:
@@ -273,28 +335,46 @@ class Dem:
         return np.asarray(col, float), np.asarray(row, float)
 
     # -- conservative surfaces ---------------------------------------------------------
-    @property
-    def margin(self) -> np.ndarray:
-        """Per-pixel uncertainty margin (m), NaN on voids (see :class:`DemAccuracy`)."""
-        if getattr(self, "_margin", None) is None:
+    def _margins(self) -> tuple[np.ndarray, np.ndarray]:
+        if getattr(self, "_margin_pair", None) is None:
             # imported here: scipy.ndimage costs ~0.2 s of start-up that routing never needs
             from scipy.ndimage import maximum_filter, minimum_filter
 
             acc = self.accuracy
             size = 2 * acc.relief_ring + 1
-            hi = maximum_filter(np.where(np.isnan(self.data), -np.inf, self.data), size, mode="nearest")
-            lo = minimum_filter(np.where(np.isnan(self.data), np.inf, self.data), size, mode="nearest")
+            void = np.isnan(self.data)
+            hi = maximum_filter(np.where(void, -np.inf, self.data), size, mode="nearest")
+            lo = minimum_filter(np.where(void, np.inf, self.data), size, mode="nearest")
             relief = np.where(np.isfinite(hi) & np.isfinite(lo), hi - lo, 0.0)
-            m = np.minimum(acc.absolute_m + acc.relief_factor * relief, acc.max_margin_m)
-            self._margin = np.where(np.isnan(self.data), np.nan, m).astype(np.float32)
-        return self._margin
+            up = np.minimum(acc.up_absolute_m + acc.up_relief_factor * relief, acc.max_margin_m)
+            down = np.minimum(acc.down_absolute_m + acc.down_relief_factor * relief, acc.max_margin_m)
+            self._margin_pair = (np.where(void, np.nan, up).astype(np.float32),
+                                 np.where(void, np.nan, down).astype(np.float32))
+        return self._margin_pair
+
+    @property
+    def margin_up(self) -> np.ndarray:
+        """Per-pixel upward uncertainty margin (m), NaN on voids (see :class:`DemAccuracy`)."""
+        return self._margins()[0]
+
+    @property
+    def margin_down(self) -> np.ndarray:
+        """Per-pixel downward uncertainty margin (m), NaN on voids (see :class:`DemAccuracy`)."""
+        return self._margins()[1]
 
     @property
     def upper(self) -> np.ndarray:
-        """Per-pixel upper bound of the true ground: height plus margin (NaN on voids)."""
+        """Per-pixel highest plausible ground: height plus upward margin (m AMSL, NaN on voids)."""
         if getattr(self, "_upper", None) is None:
-            self._upper = (self.data + self.margin).astype(np.float32)
+            self._upper = (self.data + self.margin_up).astype(np.float32)
         return self._upper
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Per-pixel lowest plausible ground: height minus downward margin (m AMSL, NaN on voids)."""
+        if getattr(self, "_lower", None) is None:
+            self._lower = (self.data - self.margin_down).astype(np.float32)
+        return self._lower
 
     def band_surface(
         self, bounds_lonlat: tuple[float, float, float, float], *, extra_m: float, slope: float,
@@ -365,7 +445,7 @@ class Dem:
         out._inverse = ~t
         out._to_dem = self._to_dem
         out._from_dem = self._from_dem
-        out.accuracy = DemAccuracy(0.0, 0.0, relief_ring=0)
+        out.accuracy = DemAccuracy(0.0, 0.0, 0.0, 0.0, relief_ring=0, basis="slope envelope")
         return out
 
     # -- sampling ---------------------------------------------------------------------

@@ -33,3 +33,11 @@ class NoDataError(TerrainError, ValueError):
 
 class ObstacleError(TerrainError, ValueError):
     """An obstacle feature is malformed (no geometry, no height, bad value)."""
+
+
+class DemAccuracyError(TerrainError, ValueError):
+    """A DEM uncertainty model has a negative, infinite or mistyped term."""
+
+
+class GeoidError(TerrainError, ValueError):
+    """A geoid grid is missing or unreadable, or a point lies outside its coverage."""

@@ -144,3 +144,36 @@ def cell_extrema(vx, vy, nverts, data, pad_x, pad_y, ring):
             if b >= a:
                 relief[i] = b - a
     return gmax, gmin, relief, n_valid, n_void, outside
+
+
+@nb.njit(cache=True)
+def window_bounds(lower, upper, c0, c1, r0, r1, lo_out, hi_out):
+    """Lowest ``lower`` and highest ``upper`` over pixel windows ``[r0, r1) x [c0, c1)``.
+
+    Parameters
+    ----------
+    lower, upper : float32[h, w]
+        Per-pixel lowest and highest plausible ground, NaN on voids.
+    c0, c1, r0, r1 : int64[n]
+        Window bounds in pixels (clipped to the raster here).
+    lo_out, hi_out : float64[n]
+        Filled with the extremes; NaN where a window holds no valid pixel.
+    """
+    h, w = lower.shape
+    for i in range(len(c0)):
+        mn = np.inf
+        mx = -np.inf
+        for r in range(max(r0[i], 0), min(r1[i], h)):
+            for c in range(max(c0[i], 0), min(c1[i], w)):
+                a = lower[r, c]
+                b = upper[r, c]
+                if a == a:
+                    mn = min(mn, a)
+                if b == b:
+                    mx = max(mx, b)
+        if mn > mx:
+            lo_out[i] = np.nan
+            hi_out[i] = np.nan
+        else:
+            lo_out[i] = mn
+            hi_out[i] = mx

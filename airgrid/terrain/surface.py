@@ -1,10 +1,15 @@
-"""Conservative ground surface under H3 cells, with obstacles.
+"""Ground bounds under H3 cells, with obstacles.
 
-The ground of a cell is the highest ``height + margin`` over the DEM pixels whose
-footprints touch the cell (closed sets: a shared edge or corner counts), the margin
-coming from the DEM's accuracy model (:class:`~airgrid.terrain.dem.DemAccuracy`),
-raised to any obstacle whose footprint touches the cell. It is never the centre
-sample and never a mean: everything here errs upward.
+Each cell gets two heights, both in metres AMSL and both from the DEM pixels whose
+footprints touch the cell (closed sets: a shared edge or corner counts):
+
+* ``g_hi``, the highest plausible ground: the highest ``height + upward margin``,
+  raised to any obstacle whose footprint touches the cell;
+* ``g_lo``, the lowest plausible ground: the lowest ``height - downward margin``.
+
+The margins come from the DEM's accuracy model
+(:class:`~airgrid.terrain.dem.DemAccuracy`). Neither is ever a centre sample or a
+mean: ``g_hi`` errs upward and ``g_lo`` downward, by at least the margins.
 """
 
 from __future__ import annotations
@@ -35,35 +40,36 @@ _MAX_VERTS = 10  # H3 cells have 5 to 10 boundary vertices (distortion vertices 
 
 @dataclass(frozen=True)
 class CellGround:
-    """Ground statistics per cell, aligned with the input cell array.
+    """Ground bounds per cell, aligned with the input cell array.
 
     Attributes
     ----------
     cells : int64[n]
         H3 cell ids.
     dem_max, dem_min : float32[n]
-        Highest and lowest valid DEM pixel touching the cell (grown by the pad).
+        Highest and lowest valid DEM pixel touching the cell.
     obstacle_top : float32[n]
         Highest obstacle top (m AMSL) touching the cell, NaN where none.
-    margin : float32[n]
-        Largest per-pixel uncertainty margin (m) over the touched pixels.
     has_void : bool[n]
-        Whether some touched pixels were voids (left out of the maximum).
+        Whether some touched pixels were voids (left out).
     upper : float32[n]
-        Highest ``height + margin`` over the touched pixels (m AMSL).
+        Highest ``height + upward margin`` over the touched pixels (m AMSL).
+    g_lo : float32[n]
+        Lowest plausible ground: lowest ``height - downward margin`` over the touched
+        pixels (m AMSL). Obstacles never lower it.
     """
 
     cells: np.ndarray
     dem_max: np.ndarray
     dem_min: np.ndarray
     obstacle_top: np.ndarray
-    margin: np.ndarray
     has_void: np.ndarray
     upper: np.ndarray
+    g_lo: np.ndarray
 
     @property
-    def conservative(self) -> np.ndarray:
-        """``max(upper, obstacle_top)`` in metres AMSL: the ground to clear."""
+    def g_hi(self) -> np.ndarray:
+        """Highest plausible ground, ``max(upper, obstacle_top)`` in metres AMSL."""
         return np.fmax(self.upper, self.obstacle_top).astype(np.float32)
 
 
@@ -135,7 +141,7 @@ def cell_ground(
     obstacles: "Obstacles | None" = None,
     vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> CellGround:
-    """Conservative ground under each H3 cell.
+    """Lowest and highest plausible ground under each H3 cell.
 
     Parameters
     ----------
@@ -151,9 +157,11 @@ def cell_ground(
     Returns
     -------
     CellGround
-        ``conservative`` is the highest ``height + margin`` over the DEM pixels that
-        touch the cell, raised to any obstacle top touching it; ``margin`` is the
-        largest pixel margin there, so ``dem_min - margin`` bounds the ground below.
+        ``g_hi`` is the highest ``height + upward margin`` over the DEM pixels that
+        touch the cell, raised to any obstacle top touching it; ``g_lo`` the lowest
+        ``height - downward margin`` over the same pixels. Every point of the cell
+        lies in a touched pixel, so under the margin model the true ground anywhere
+        in the cell lies in ``[g_lo, g_hi]``.
 
     Raises
     ------
@@ -165,17 +173,17 @@ def cell_ground(
     cells = np.asarray(cells, np.int64)
     if len(cells) == 0:
         empty = np.empty(0, np.float32)
-        return CellGround(cells, empty, empty, empty, empty, empty, np.empty(0, bool))
+        return CellGround(cells, empty, empty, empty, np.empty(0, bool), empty, empty)
     verts = vertices if vertices is not None else cell_vertices_lonlat(cells)
     gmax, gmin, _, n_void = _touched(dem, dem.data, verts, 0.0, cells)
     upper = _touched(dem, dem.upper, verts, 0.0, cells)[0]
-    margin = _touched(dem, dem.margin, verts, 0.0, cells)[0]
+    g_lo = _touched(dem, dem.lower, verts, 0.0, cells)[1]
     obstacle_top = (
         obstacles.tops_for_cells(cells)
         if obstacles is not None
         else np.full(len(cells), np.nan, np.float32)
     )
-    return CellGround(cells, gmax, gmin, obstacle_top, margin, n_void > 0, upper)
+    return CellGround(cells, gmax, gmin, obstacle_top, n_void > 0, upper, g_lo)
 
 
 def band_ground(

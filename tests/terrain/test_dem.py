@@ -30,7 +30,7 @@ def test_pixel_centres_match_rasterio_sample(real_dem: Dem) -> None:
         xs, ys = rasterio.transform.xy(ds.transform, rows, cols)  # pixel centres
         expected = np.array([v[0] for v in ds.sample(zip(xs, ys))], float)
     got = real_dem.elevation(np.asarray(ys), np.asarray(xs))
-    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)  # 1/120-degree transform round-off
 
 
 def test_bilinear_between_centres_matches_scipy(real_dem: Dem) -> None:
@@ -135,7 +135,7 @@ def test_other_crs(tmp_path, real_dem: Dem, epsg: int) -> None:
     with rasterio.open(REAL_DEM) as ds:
         if epsg == 4490:  # CGCS2000: same numbers, another datum label
             p = write_tif(tmp_path / "cgcs.tif", ds.read(1), ds.transform, crs="EPSG:4490", dtype="int16")
-        else:  # UTM 49N, about 8 km pixels
+        else:  # UTM 49N, about 0.85 km pixels
             dst_t, w, h = calculate_default_transform(ds.crs, f"EPSG:{epsg}", ds.width, ds.height, *ds.bounds)
             out = np.full((h, w), np.nan, np.float32)
             reproject(ds.read(1).astype(np.float32), out, src_transform=ds.transform, src_crs=ds.crs,
@@ -149,4 +149,4 @@ def test_other_crs(tmp_path, real_dem: Dem, epsg: int) -> None:
     tol = 1e-6 if epsg == 4490 else 60.0  # a second resampling blurs the coarse grid a little
     np.testing.assert_allclose(got, want, atol=tol)
     if epsg == 32649:
-        assert not dem.is_geographic and 7000 < dem.pixel_size_m[0] < 10000
+        assert not dem.is_geographic and 700 < dem.pixel_size_m[0] < 1000

@@ -1,4 +1,4 @@
-"""Conservative ground per H3 cell, obstacles, hillshade."""
+"""Ground bounds per H3 cell, obstacles, hillshade."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import DATA
 from airgrid.terrain import (
     Dem,
     DemAccuracy,
@@ -25,7 +26,7 @@ from airgrid.terrain import (
     hillshade,
 )
 
-NO_MARGIN = DemAccuracy(0.0, 0.0, relief_ring=0)
+NO_MARGIN = DemAccuracy(0.0, 0.0, 0.0, 0.0, relief_ring=0)
 
 
 def cell_poly(c: int) -> shapely.Polygon:
@@ -87,15 +88,17 @@ def test_hand_checked_cell_maximum() -> None:
     data = np.full((40, 40), 10.0, np.float32)
     data[int((north - vlat) / pix), int((vlng - west) / pix)] = 500.0
     data[1, 1] = 999.0
-    dem = Dem(data, Affine(pix, 0, west, 0, -pix, north), 4326, accuracy=DemAccuracy(5.0, 0.5, relief_ring=1))
+    dem = Dem(data, Affine(pix, 0, west, 0, -pix, north), 4326, accuracy=DemAccuracy(5.0, 0.5, 5.0, 0.5, relief_ring=1))
     g = cell_ground(dem, np.array([h3.str_to_int(c)]))
     assert float(dem.elevation(lat0, lon0)) == 10.0
     assert g.dem_max[0] == 500.0 and g.dem_min[0] == 10.0
-    # margin of the 500 m pixel = absolute 5 m + 0.5 x relief (500 - 10) in its 3x3 window
-    assert g.margin[0] == pytest.approx(5.0 + 0.5 * 490.0)
-    assert g.conservative[0] == pytest.approx(500.0 + 250.0)
-    # a pixel far from both spikes keeps the bare absolute margin
-    assert dem.margin[20, 30] == pytest.approx(5.0)
+    # upward margin of the 500 m pixel = absolute 5 m + 0.5 x relief (500 - 10) in its 3x3 window
+    assert g.g_hi[0] == pytest.approx(500.0 + 5.0 + 0.5 * 490.0)
+    # the lowest touched pixels (10 m) sit in windows that see the spike too
+    assert g.g_lo[0] == pytest.approx(10.0 - 5.0 - 0.5 * 490.0)
+    # a pixel far from both spikes keeps the bare absolute margins
+    assert dem.margin_up[20, 30] == pytest.approx(5.0)
+    assert dem.lower[20, 30] == pytest.approx(5.0)
 
 
 def test_pad_is_monotone(real_dem: Dem) -> None:
@@ -112,7 +115,7 @@ def test_band_surface_envelope(seed: int, slope: float, relief: float) -> None:
     rng = np.random.default_rng(seed)
     data = (rng.random((30, 30)) * relief).astype(np.float32)
     data[rng.random((30, 30)) < 0.05] = np.nan
-    dem = Dem(data, Affine(0.001, 0, 112.0, 0, -0.001, 28.0), 4326, accuracy=DemAccuracy(5, 0.5, relief_ring=1))
+    dem = Dem(data, Affine(0.001, 0, 112.0, 0, -0.001, 28.0), 4326, accuracy=DemAccuracy(5, 0.5, 5, 0.5, relief_ring=1))
     bounds = dem.bounds_lonlat
     env = dem.band_surface(bounds, extra_m=0, slope=slope, max_pixel_m=40.0)
     f = env.shape[0] // 30
@@ -128,12 +131,13 @@ def test_band_surface_envelope(seed: int, slope: float, relief: float) -> None:
     assert np.all(flatter.data >= env.data - 1e-3)
 
 
-def test_coarse_dem_margin_is_visible(real_dem: Dem) -> None:
+def test_coarse_dem_margin_is_visible() -> None:
     # Hengshan: ETOPO5 reads ~250 m, the true summit is 1300 m; the margin must cover it
+    etopo5 = Dem.open(DATA / "hunan_etopo5_5arcmin.tif")
     c = h3.str_to_int(h3.latlng_to_cell(27.27, 112.70, 9))
-    g = cell_ground(real_dem, np.array([c]))
-    assert g.conservative[0] >= 1300
-    assert real_dem.accuracy.max_margin_m == 2000
+    g = cell_ground(etopo5, np.array([c]))
+    assert g.g_hi[0] >= 1300
+    assert etopo5.accuracy.max_margin_m == 2000
 
 
 def test_cell_outside_dem(real_dem: Dem) -> None:
@@ -165,7 +169,7 @@ def test_obstacles_raise_touched_cells(tmp_path, real_dem: Dem) -> None:
     far = h3.str_to_int(h3.latlng_to_cell(28.5, 113.5, 10))
     g = cell_ground(real_dem, np.array([here, inside, far]), obstacles=obs)
     assert g.obstacle_top[0] >= 400 + float(real_dem.elevation(28.2, 112.97))
-    assert g.obstacle_top[1] == 5000 and g.conservative[1] == 5000
+    assert g.obstacle_top[1] == 5000 and g.g_hi[1] == 5000
     assert np.isnan(g.obstacle_top[2])
 
 
