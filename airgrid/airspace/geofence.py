@@ -32,8 +32,12 @@ Conservative semantics (every choice errs towards a larger protected volume)
   its edges are tangent to a circle larger than ``r``, so it contains the true circle.
 * **Vertical.** A limit in true height (``AGL``) is resolved against the terrain so
   the band only grows: the lower limit is added to the *lowest* plausible ground
-  (DEM minimum minus its uncertainty margin), the upper limit to the *highest*
-  (DEM maximum plus margin, obstacles). Bands are closed: touching counts.
+  (DEM minimum minus its downward margin), the upper limit to the *highest* (DEM
+  maximum plus its upward margin, obstacles). A limit above the WGS84 ellipsoid
+  (``W84``) becomes AMSL with the EGM96 geoid (:mod:`airgrid.terrain.geoid`): the
+  lower limit with the greatest undulation over the footprint's bounding box, the
+  upper with the least, each widened by :data:`GEOID_GRID_ERROR_M`. Bands are
+  closed: touching counts.
 * **Time.** Validity windows and daily periods are closed intervals: a geofence is
   active at the exact second it starts and at the exact second it ends. Around a
   daylight-saving change an ambiguous local time takes the earliest start and the
@@ -114,6 +118,12 @@ class Reference(str, Enum):
 
     AGL = "AGL"  #: true height above the ground
     AMSL = "AMSL"  #: above mean sea level
+    W84 = "W84"  #: above the WGS84 ellipsoid (ASTM F3548, Remote ID, ED-318 "WGS84")
+
+
+#: Largest error of the bilinear 15' EGM96 grid against the full model (GeographicLib:
+#: 1.152 m), added on the safe side whenever a W84 limit is made AMSL.
+GEOID_GRID_ERROR_M = 1.2
 
 
 def _coerce_enum(cls: type[Enum], value: object, what: str) -> Enum:
@@ -131,9 +141,10 @@ class Limit:
     Attributes
     ----------
     value_m
-        Metres (above the ground for ``AGL``, above mean sea level for ``AMSL``).
+        Metres (above the ground for ``AGL``, above mean sea level for ``AMSL``,
+        above the WGS84 ellipsoid for ``W84``).
     reference
-        :class:`Reference` (strings ``"AGL"`` / ``"AMSL"`` are accepted).
+        :class:`Reference` (strings ``"AGL"`` / ``"AMSL"`` / ``"W84"`` are accepted).
     """
 
     value_m: float
@@ -143,7 +154,7 @@ class Limit:
         try:
             ref = Reference(self.reference)
         except ValueError:
-            raise LimitValueError(f"unknown vertical reference {self.reference!r}; use AGL or AMSL") from None
+            raise LimitValueError(f"unknown vertical reference {self.reference!r}; use AGL, AMSL or W84") from None
         object.__setattr__(self, "reference", ref)
         if isinstance(self.value_m, bool) or not isinstance(self.value_m, (int, float)):
             raise LimitValueError(f"a limit must be a number of metres, got {self.value_m!r}")
@@ -151,9 +162,21 @@ class Limit:
             raise LimitValueError(f"a limit must be finite, got {self.value_m}")
         object.__setattr__(self, "value_m", float(self.value_m))
 
-    def resolve(self, ground_m: float) -> float:
-        """The limit in metres AMSL over ground at ``ground_m`` (ignored for AMSL)."""
-        return self.value_m + ground_m if self.reference is Reference.AGL else self.value_m
+    def resolve(self, ground_m: float | np.ndarray, undulation_m: float = 0.0) -> float | np.ndarray:
+        """The limit in metres AMSL.
+
+        Parameters
+        ----------
+        ground_m
+            Ground height (m AMSL) an ``AGL`` limit is measured from.
+        undulation_m
+            Geoid undulation ``N`` a ``W84`` limit is converted with (``AMSL = W84 - N``).
+        """
+        if self.reference is Reference.AGL:
+            return self.value_m + ground_m
+        if self.reference is Reference.W84:
+            return self.value_m - undulation_m
+        return self.value_m
 
 
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
@@ -581,6 +604,39 @@ class Geofence:
         """Whether a limit is in true height (needs terrain to resolve)."""
         return Reference.AGL in (self.lower.reference, self.upper.reference)
 
+    @property
+    def uses_geoid(self) -> bool:
+        """Whether a limit is above the WGS84 ellipsoid (needs the geoid to resolve)."""
+        return Reference.W84 in (self.lower.reference, self.upper.reference)
+
+    @cached_property
+    def undulation_bounds(self) -> tuple[float, float]:
+        """(least, greatest) geoid undulation over the footprint's box, widened by :data:`GEOID_GRID_ERROR_M`.
+
+        (0, 0) when no limit is ``W84``.
+
+        Raises
+        ------
+        airgrid.terrain.geoid.GeoidError
+            The footprint lies outside the geoid grid.
+        """
+        if not self.uses_geoid:
+            return 0.0, 0.0
+        from airgrid.terrain.geoid import default_geoid
+
+        n_min, n_max = default_geoid().undulation_range(*self.footprint.bounds)
+        return n_min - GEOID_GRID_ERROR_M, n_max + GEOID_GRID_ERROR_M
+
+    def resolve_limits(self, low: float | np.ndarray, high: float | np.ndarray) -> tuple:
+        """Floor and ceiling in metres AMSL over ground bounds ``(low, high)``, both on the safe side.
+
+        The floor is the lower limit over the lowest ground (AGL) or with the greatest
+        undulation (W84); the ceiling the upper limit over the highest ground or with
+        the least undulation.
+        """
+        n_min, n_max = self.undulation_bounds
+        return self.lower.resolve(low, n_max), self.upper.resolve(high, n_min)
+
     def amsl_band(self, ground: Ground = None) -> tuple[float, float]:
         """The altitude band in metres AMSL, resolved conservatively.
 
@@ -596,8 +652,7 @@ class Geofence:
             * a :class:`~airgrid.terrain.Dem`: DEM pixels touching the footprint's
               bounding box, minus / plus the DEM's uncertainty margin,
             * a :class:`~airgrid.airspace.grid.Grid`: over every grid cell (all tiers)
-              overlapping the footprint, ``min(cell_dem_min - cell_margin)`` and
-              ``max(cell_ground)``.
+              overlapping the footprint, ``min(cell_g_lo)`` and ``max(cell_g_hi)``.
 
         Returns
         -------
@@ -614,7 +669,8 @@ class Geofence:
             The DEM does not cover the footprint.
         """
         low, high = self.ground_bounds(ground)
-        return self.lower.resolve(low), self.upper.resolve(high)
+        lo, hi = self.resolve_limits(low, high)
+        return float(lo), float(hi)
 
     def ground_bounds(self, ground: Ground) -> tuple[float, float]:
         """(lowest, highest) plausible ground under the footprint; see :meth:`amsl_band`."""
@@ -629,8 +685,8 @@ class Geofence:
             for t, tier in enumerate(ground.tiers):
                 ci = ground.find_cells(footprint_cells(self.footprint, tier.resolution), t)
                 ci = ci[ci >= 0]
-                lows.append(ground.cell_dem_min[ci] - ground.cell_margin[ci])
-                highs.append(ground.cell_ground[ci])
+                lows.append(ground.cell_g_lo[ci])
+                highs.append(ground.cell_g_hi[ci])
             lo, hi = np.concatenate(lows), np.concatenate(highs)
             if len(lo) == 0:
                 raise OutsideGridError(f"{self.identifier}: the grid has no cell under the geofence")
@@ -687,11 +743,9 @@ class Geofence:
 def dem_bounds(dem: Dem, west: float, south: float, east: float, north: float) -> tuple[float, float]:
     """Lowest and highest plausible ground in a lon/lat box, from a DEM.
 
-    Takes the DEM pixels touching the box grown by one pixel (bilinear heights lie
-    between them), then subtracts / adds the DEM's uncertainty margin
-    ``absolute_m + relief_factor * relief`` with ``relief`` the height range over the
-    window grown by ``relief_ring`` pixels (the model of
-    :class:`~airgrid.terrain.DemAccuracy`, applied downward as well as upward).
+    The rule of :func:`airgrid.terrain.bounds.box_ground_bounds`: the DEM pixels
+    touching the box grown by one pixel, each widened by its downward and upward
+    uncertainty margins.
 
     Raises
     ------
@@ -700,27 +754,17 @@ def dem_bounds(dem: Dem, west: float, south: float, east: float, north: float) -
     airgrid.terrain.NoDataError
         Only voids under the box.
     """
+    from airgrid.terrain.bounds import box_ground_bounds
     from airgrid.terrain.errors import NoDataError, OutsideCoverageError
 
-    w, s, e, n = dem.bounds_lonlat
-    if west < w or east > e or south < s or north > n:
+    lo, hi, inside = box_ground_bounds(dem, west, south, east, north)
+    if not inside[0]:
         raise OutsideCoverageError(
             f"box {west:.5f},{south:.5f},{east:.5f},{north:.5f} is not inside the DEM {dem.bounds_lonlat}"
         )
-    xs = np.array([west, east, west, east, (west + east) / 2, (west + east) / 2, west, east])
-    ys = np.array([south, south, north, north, south, north, (south + north) / 2, (south + north) / 2])
-    col, row = dem.lonlat_to_pixel(xs, ys)
-    h, wd = dem.shape
-    ring = dem.accuracy.relief_ring
-    c0, c1 = int(math.floor(col.min())) - 1, int(math.floor(col.max())) + 2
-    r0, r1 = int(math.floor(row.min())) - 1, int(math.floor(row.max())) + 2
-    win = dem.data[max(r0, 0):min(r1, h), max(c0, 0):min(c1, wd)]
-    big = dem.data[max(r0 - ring, 0):min(r1 + ring, h), max(c0 - ring, 0):min(c1 + ring, wd)]
-    if win.size == 0 or np.isnan(win).all():
+    if np.isnan(lo[0]):
         raise NoDataError("only DEM voids under the geofence")
-    relief = float(np.nanmax(big) - np.nanmin(big))
-    margin = dem.accuracy.absolute_m + dem.accuracy.relief_factor * relief
-    return float(np.nanmin(win)) - margin, float(np.nanmax(win)) + margin
+    return float(lo[0]), float(hi[0])
 
 
 # -- grid covers ----------------------------------------------------------------------
@@ -763,8 +807,8 @@ def cover_geofence(grid: Grid, geofence: Geofence, at_time: float | datetime | N
     -----
     Per tier: every cell overlapping the footprint (:func:`footprint_cells`), times
     every layer whose ``[floor, ceiling)`` touches the band resolved *over that cell*:
-    AGL lower limits are added to ``cell_dem_min - cell_margin`` (lowest plausible
-    ground), AGL upper limits to ``cell_ground`` (conservative highest ground).
+    AGL lower limits are added to ``cell_g_lo`` (lowest plausible ground), AGL
+    upper limits to ``cell_g_hi`` (highest plausible ground).
     Layers touching the band at one altitude count. The cover is therefore a
     superset of the geofence's volume, at every tier.
     """
@@ -776,12 +820,10 @@ def cover_geofence(grid: Grid, geofence: Geofence, at_time: float | datetime | N
         ci = ci[ci >= 0]
         if len(ci) == 0:
             continue
-        low = grid.cell_dem_min[ci].astype(np.float64) - grid.cell_margin[ci]
-        high = grid.cell_ground[ci].astype(np.float64)
-        lo = geofence.lower.resolve(low) if geofence.lower.reference is Reference.AGL else \
-            np.full(len(ci), geofence.lower.value_m)
-        hi = geofence.upper.resolve(high) if geofence.upper.reference is Reference.AGL else \
-            np.full(len(ci), geofence.upper.value_m)
+        lo, hi = geofence.resolve_limits(grid.cell_g_lo[ci].astype(np.float64),
+                                         grid.cell_g_hi[ci].astype(np.float64))
+        lo = np.broadcast_to(np.asarray(lo, np.float64), (len(ci),))
+        hi = np.broadcast_to(np.asarray(hi, np.float64), (len(ci),))
         th = tier.thickness_m
         first = grid.cell_first_layer[ci].astype(np.int64)
         last = first + grid.cell_nlayers[ci].astype(np.int64) - 1

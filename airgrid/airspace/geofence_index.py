@@ -48,12 +48,12 @@ from airgrid.airspace.geofence import (
     EARTH_GROUND_MAX_M,
     EARTH_GROUND_MIN_M,
     Geofence,
-    Reference,
     merge_intervals,
     to_posix,
 )
 from airgrid.airspace.volumes import Volume4D
 from airgrid.terrain import Dem, TerrainError
+from airgrid.terrain.bounds import box_ground_bounds
 
 _EPS_DEG = 1e-9
 _M_PER_DEG_LAT = 110_574.0
@@ -196,59 +196,16 @@ def _query_chunks(starts, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx
                                  ex0, ey0, ex1, ey1, eslope, always, iv_ptr, iv_s, iv_e, out_p, out_f, c * cap, cap)
 
 
-@nb.njit(cache=True)
-def _window_bounds(data, c0, c1, r0, r1, ring, absolute, factor, lo_out, hi_out):
-    h, w = data.shape
-    for i in range(len(c0)):
-        mn = np.inf
-        mx = -np.inf
-        bmn = np.inf
-        bmx = -np.inf
-        for r in range(max(r0[i] - ring, 0), min(r1[i] + ring, h)):
-            inner_r = r >= r0[i] and r < r1[i]
-            for c in range(max(c0[i] - ring, 0), min(c1[i] + ring, w)):
-                v = data[r, c]
-                if v != v:
-                    continue
-                bmn = min(bmn, v)
-                bmx = max(bmx, v)
-                if inner_r and c >= c0[i] and c < c1[i]:
-                    mn = min(mn, v)
-                    mx = max(mx, v)
-        if mn > mx:
-            lo_out[i] = np.nan
-            hi_out[i] = np.nan
-        else:
-            margin = absolute + factor * (bmx - bmn)
-            lo_out[i] = mn - margin
-            hi_out[i] = mx + margin
-
-
 def bins_ground(dem: Dem, west: np.ndarray, south: np.ndarray, east: np.ndarray,
                 north: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per lon/lat box, lowest and highest plausible ground (the rule of :func:`~airgrid.airspace.geofence.dem_bounds`).
 
     Boxes outside the DEM, or over voids only, get the Earth-wide extremes.
     """
-    n = len(west)
-    xs = np.concatenate([west, east, west, east])
-    ys = np.concatenate([south, south, north, north])
-    col, row = dem.lonlat_to_pixel(xs, ys)
-    col = col.reshape(4, n)
-    row = row.reshape(4, n)
-    c0 = np.floor(col.min(0)).astype(np.int64) - 1
-    c1 = np.floor(col.max(0)).astype(np.int64) + 2
-    r0 = np.floor(row.min(0)).astype(np.int64) - 1
-    r1 = np.floor(row.max(0)).astype(np.int64) + 2
-    lo = np.empty(n)
-    hi = np.empty(n)
-    acc = dem.accuracy
-    _window_bounds(dem.data, c0, c1, r0, r1, int(acc.relief_ring), float(acc.absolute_m),
-                   float(acc.relief_factor), lo, hi)
-    w, s, e, nn = dem.bounds_lonlat
-    outside = (west < w) | (east > e) | (south < s) | (north > nn) | np.isnan(lo)
-    lo[outside] = EARTH_GROUND_MIN_M
-    hi[outside] = EARTH_GROUND_MAX_M
+    lo, hi, _ = box_ground_bounds(dem, west, south, east, north)
+    void = np.isnan(lo)
+    lo[void] = EARTH_GROUND_MIN_M
+    hi[void] = EARTH_GROUND_MAX_M
     return lo, hi
 
 
@@ -400,8 +357,7 @@ class GeofenceIndex:
                 continue
             m = self._e_fence == f
             p = pos[m]
-            fl[m] = g.lower.resolve(lo[p]) if g.lower.reference is Reference.AGL else g.lower.value_m
-            ce[m] = g.upper.resolve(hi[p]) if g.upper.reference is Reference.AGL else g.upper.value_m
+            fl[m], ce[m] = g.resolve_limits(lo[p], hi[p])
         return fl, ce
 
     @property

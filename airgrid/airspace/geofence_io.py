@@ -33,7 +33,8 @@ extendedProperties``. Mapping:
 * ``geometry[].horizontalProjection``: ``{"type": "Polygon", "coordinates":
   [[[lon, lat], ...]]}`` or ``{"type": "Circle", "center": [lon, lat], "radius": r}``
   (lon, lat order as in GeoJSON); ``uomDimensions`` ``M`` or ``FT`` (feet are
-  converted to metres, 0.3048 m exactly); vertical references ``AGL`` or ``AMSL``.
+  converted to metres, 0.3048 m exactly); vertical references ``AGL`` or ``AMSL`` (a
+  ``W84`` limit is written AMSL on the safe side).
 * A zone with several geometries or several applicability entries becomes one
   geofence per (geometry, applicability) pair, identified ``"<id>#<g>.<a>"``.
   Nothing is dropped; single-entry zones keep their identifier.
@@ -62,11 +63,9 @@ interuss/uas_standards, which transcribes the standard's appendix E schema). Map
   ``MultiPolygon`` (one geofence per polygon) and a flat ``GeometryCollection`` of
   these, each member with its own ``layer`` or the collection's.
 * ``layer``: ``uom`` ``m`` or ``ft`` (either case; 1 ft = 0.3048 m exactly);
-  references ``AGL``, ``AMSL`` and, read only, ``WGS84`` (height above the
-  ellipsoid). Without a geoid model the latter becomes AMSL conservatively: the geoid
-  lies between :data:`GEOID_UNDULATION_M` of the ellipsoid everywhere, so a lower limit
-  drops by the highest undulation and an upper limit rises by the deepest. Limits
-  are written in metres.
+  references ``AGL``, ``AMSL`` and ``WGS84`` (height above the ellipsoid, the
+  model's ``W84``: made AMSL with the EGM96 geoid when the band is resolved, see
+  :mod:`airgrid.airspace.geofence`). Limits are written in metres.
 * ``limitedApplicability``: absent, empty, or one period without members means
   permanent. A period has ``startDateTime``, ``endDateTime`` and ``schedule``
   entries ``{"day", "startTime", "endTime"}``. Daylight events (``startEvent``,
@@ -117,6 +116,7 @@ from airgrid.airspace.geofence import (
     DailyPeriod,
     Geofence,
     Limit,
+    Reference,
     Validity,
     format_time_of_day,
 )
@@ -146,11 +146,11 @@ _ED318_PURPOSE = {
 _ED318_PURPOSES = ("AUTHORIZATION", "NOTIFICATION", "INFORMATION")
 _ED318_UOM = {"m": 1.0, "ft": FT}
 _ED318_REFERENCES = ("AGL", "AMSL", "WGS84")
+#: Vertical references as EUROCAE files spell them, and the model's names.
+_EUROCAE_TO_REFERENCE = {"AGL": "AGL", "AMSL": "AMSL", "WGS84": "W84"}
+_REFERENCE_TO_EUROCAE = {v: k for k, v in _EUROCAE_TO_REFERENCE.items()}
 #: ED-318 reason codes (``CodeZoneReasonType``).
 ED318_REASONS = ("AIR_TRAFFIC", "SENSITIVE", "PRIVACY", "POPULATION", "NATURE", "NOISE", "EMERGENCY", "DAR", "OTHER")
-#: Bounds (metres) of the geoid undulation N = ellipsoidal height - height AMSL over the
-#: whole Earth (EGM96 / EGM2008 extremes, about -106.9 m and +85.8 m, rounded outwards).
-GEOID_UNDULATION_M = (-107.0, 86.0)
 #: Default language tag of the ED-318 texts written (the model keeps no language).
 ED318_LANG = "en-GB"
 _FIXED_OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
@@ -392,8 +392,7 @@ def geofence_to_ed269(g: Geofence) -> dict:
         "applicability": [app],
         "geometry": [{
             "uomDimensions": "M",
-            "lowerLimit": _out_num(g.lower.value_m), "lowerVerticalReference": g.lower.reference.value,
-            "upperLimit": _out_num(g.upper.value_m), "upperVerticalReference": g.upper.reference.value,
+            **_ed269_limits(g),
             "horizontalProjection": hp,
         }],
         "extendedProperties": {"timeZone": v.timezone, "sourceId": g.source_id},
@@ -528,6 +527,19 @@ def _applicability(app: Any, ext: dict, where: str) -> Validity:
     return _call(where, Validity, start, end, daily, tz_name)
 
 
+def _ed269_limits(g: Geofence) -> dict:
+    """ED-269 limit members of a geofence; ED-269 has no ellipsoidal reference, so a
+    ``W84`` limit is written AMSL on the safe side (see :meth:`Geofence.resolve_limits`)."""
+    n_min, n_max = g.undulation_bounds
+    out = {}
+    for kind, lim, n in (("lower", g.lower, n_max), ("upper", g.upper, n_min)):
+        if lim.reference is Reference.W84:
+            out[f"{kind}Limit"], out[f"{kind}VerticalReference"] = _out_num(lim.value_m - n), "AMSL"
+        else:
+            out[f"{kind}Limit"], out[f"{kind}VerticalReference"] = _out_num(lim.value_m), lim.reference.value
+    return out
+
+
 def _volume(geom: Any, where: str) -> tuple[Limit, Limit, list | None, Circle | None]:
     uom = _get(geom, "uomDimensions", where)
     if uom not in ("M", "FT"):
@@ -572,8 +584,9 @@ def _time_suffix(tz: str) -> str:
 
 def geofence_to_ed318(g: Geofence, *, lang: str = ED318_LANG) -> dict:
     """One geofence as an ED-318 Feature (see the module docstring)."""
-    layer = {"upper": _out_num(g.upper.value_m), "upperReference": g.upper.reference.value,
-             "lower": _out_num(g.lower.value_m), "lowerReference": g.lower.reference.value, "uom": "m"}
+    layer = {"upper": _out_num(g.upper.value_m), "upperReference": _REFERENCE_TO_EUROCAE[g.upper.reference.value],
+             "lower": _out_num(g.lower.value_m), "lowerReference": _REFERENCE_TO_EUROCAE[g.lower.reference.value],
+             "uom": "m"}
     if g.circle is not None:
         geometry: dict[str, Any] = {"type": "Point", "coordinates": [g.circle.lon, g.circle.lat],
                                     "extent": {"subType": "Circle", "radius": g.circle.radius_m}, "layer": layer}
@@ -797,21 +810,18 @@ def _ed318_parts(geom: Any, where: str, layer: Any = None, nested: bool = False)
 
 
 def _ed318_layer(layer: Any, where: str) -> tuple[Limit, Limit, float]:
-    """Lower and upper limits of an ED-318 ``layer`` (in metres, WGS84 made AMSL) and its unit in metres."""
+    """Lower and upper limits of an ED-318 ``layer`` (in metres) and its unit in metres."""
     uom = _get(layer, "uom", where)
     if not isinstance(uom, str) or uom.lower() not in _ED318_UOM:
         raise GeofenceFormatError(f"{where}: uom must be m or ft, got {uom!r}")
     scale = _ED318_UOM[uom.lower()]
 
-    def limit(kind: str, undulation: float) -> Limit:
+    def limit(kind: str) -> Limit:
         value = _num(_get(layer, kind, where), f"{where} {kind}") * scale
         ref = _enum(_get(layer, f"{kind}Reference", where), _ED318_REFERENCES, f"{kind}Reference", where)
-        if ref == "WGS84":  # height AMSL = ellipsoidal height - N, with N at its least favourable bound
-            return _call(where, Limit, value - undulation, "AMSL")
-        return _call(where, Limit, value, ref)
+        return _call(where, Limit, value, _EUROCAE_TO_REFERENCE[ref])
 
-    n_min, n_max = GEOID_UNDULATION_M
-    return limit("lower", n_max), limit("upper", n_min), scale
+    return limit("lower"), limit("upper"), scale
 
 
 # -- format detection ----------------------------------------------------------------
@@ -855,7 +865,7 @@ def dump(doc: dict, path: str | Path) -> Path:
 
 
 __all__ = [
-    "ED318_LANG", "ED318_REASONS", "GEOID_UNDULATION_M", "detect_format", "dump", "ed269_zone_to_geofences",
+    "ED318_LANG", "ED318_REASONS", "detect_format", "dump", "ed269_zone_to_geofences",
     "ed318_feature_to_geofences", "feature_to_geofence", "from_ed269", "from_ed318", "from_geojson",
     "geofence_to_ed269", "geofence_to_ed318", "geofence_to_feature", "to_ed269", "to_ed318", "to_geojson",
 ]

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # build-time only: terrain (rasterio, pyproj) and areas are i
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Default ceiling on cells per build (all tiers together); Hunan at T2 needs ~2.2 M.
 DEFAULT_MAX_CELLS = 6_000_000
 _EARTH_R = 6_371_008.8
@@ -48,7 +48,7 @@ _EARTH_R = 6_371_008.8
 class Status(IntFlag):
     """Voxel status bits (uint8). Bits 6-7 are free for later flags."""
 
-    TERRAIN = 1  #: floor below conservative ground + clearance
+    TERRAIN = 1  #: floor below the highest plausible ground + clearance
     DEM_VOID = 2  #: some DEM pixels under the cell were voids (left out)
     OBSTACLE = 4  #: an obstacle, not the DEM, sets the cell's ground
     GEOFENCE = 8  #: inside a permanent prohibited geofence
@@ -60,14 +60,14 @@ class Status(IntFlag):
 BLOCKING = Status.TERRAIN | Status.GEOFENCE
 
 _CELL_COLS = {
-    "cell_id": np.int64, "cell_tier": np.int8, "cell_ground": np.float32,
+    "cell_id": np.int64, "cell_tier": np.int8, "cell_g_hi": np.float32, "cell_g_lo": np.float32,
     "cell_band_ground": np.float32, "cell_dem_max": np.float32, "cell_dem_min": np.float32,
-    "cell_margin": np.float32, "cell_first_layer": np.int32, "cell_nlayers": np.int32,
+    "cell_first_layer": np.int32, "cell_nlayers": np.int32,
     "cell_start": np.int64, "cell_parent": np.int32,
 }
 _VOXEL_COLS = {
     "cell": np.int64, "layer": np.int32, "floor": np.float32, "ceiling": np.float32,
-    "ground": np.float32, "tier": np.int8, "status": np.uint8, "voxel_cell": np.int32,
+    "g_hi": np.float32, "tier": np.int8, "status": np.uint8, "voxel_cell": np.int32,
 }
 
 
@@ -103,6 +103,13 @@ class Grid:
     """A built grid: cell and voxel tables plus metadata.
 
     Build with :func:`build_grid`; persist with :meth:`save` / :meth:`Grid.load`.
+
+    Heights are metres above mean sea level and named by what they bound: per cell,
+    ``cell_g_lo`` and ``cell_g_hi`` are the lowest and highest plausible ground,
+    ``cell_band_ground`` the floor reference of the tier's band (``>= cell_g_hi``),
+    ``cell_dem_min`` / ``cell_dem_max`` the extreme DEM pixels touching the cell;
+    per voxel, ``floor`` and ``ceiling`` its limits and ``g_hi`` its cell's highest
+    plausible ground.
     """
 
     def __init__(self, tiers: TierTable, cols: dict[str, np.ndarray], meta: dict) -> None:
@@ -116,11 +123,11 @@ class Grid:
             setattr(self, k, v)
         self.cell_id: np.ndarray
         self.cell_tier: np.ndarray
-        self.cell_ground: np.ndarray
+        self.cell_g_hi: np.ndarray
+        self.cell_g_lo: np.ndarray
         self.cell_band_ground: np.ndarray
         self.cell_dem_max: np.ndarray
         self.cell_dem_min: np.ndarray
-        self.cell_margin: np.ndarray
         self.cell_first_layer: np.ndarray
         self.cell_nlayers: np.ndarray
         self.cell_start: np.ndarray
@@ -130,7 +137,7 @@ class Grid:
         self.layer: np.ndarray
         self.floor: np.ndarray
         self.ceiling: np.ndarray
-        self.ground: np.ndarray
+        self.g_hi: np.ndarray
         self.tier: np.ndarray
         self.status: np.ndarray
         self.voxel_cell: np.ndarray
@@ -208,6 +215,15 @@ class Grid:
             raise OutsideGridError(f"voxel {vid} is not in this grid")
         return v
 
+    def ground_at(self, lat: float, lon: float) -> tuple[float, float]:
+        """(g_lo, g_hi) in metres AMSL of the finest tier's cell under a point; NaNs outside."""
+        for t, tier in enumerate(self.tiers):
+            c = h3.str_to_int(h3.latlng_to_cell(lat, lon, tier.resolution))
+            ci = int(self.find_cells(np.array([c]), t)[0])
+            if ci >= 0:
+                return float(self.cell_g_lo[ci]), float(self.cell_g_hi[ci])
+        return math.nan, math.nan
+
     def locate(self, lat: float, lon: float, alt_m: float) -> Located:
         """The voxel containing a point (altitude in metres AMSL), and whether it is usable.
 
@@ -237,8 +253,8 @@ class Grid:
                 reasons = []
                 if st & Status.TERRAIN:
                     reasons.append(
-                        f"floor {float(self.floor[v]):.0f} m is below the conservative ground "
-                        f"{float(self.ground[v]):.0f} m + clearance {self.tiers.clearance_m:.0f} m"
+                        f"floor {float(self.floor[v]):.0f} m AMSL is below the highest plausible ground "
+                        f"{float(self.g_hi[v]):.0f} m AMSL + clearance {self.tiers.clearance_m:.0f} m"
                     )
                 if st & Status.GEOFENCE:
                     reasons.append("inside a prohibited geofence")
@@ -246,6 +262,12 @@ class Grid:
             columns.append((t, c, layer, ci))
         if not columns:
             return Located(-1, -1, "", 0, False, "outside the grid's area")
+        absent = [(t, c, layer, ci) for t, c, layer, ci in columns if self.cell_nlayers[ci] == 0]
+        columns = [col for col in columns if self.cell_nlayers[col[3]] > 0]
+        if not columns:
+            t, c, layer, ci = absent[0]
+            return Located(-1, t, c, layer, False, "no tier exists here: " + "; ".join(
+                self._absent_reason(a[0], a[3]) for a in absent))
         spans = []  # (bottom, top) of each tier's column at this point, lowest tier first
         for t, c, layer, ci in columns:
             thick = self.tiers[t].thickness_m
@@ -253,20 +275,30 @@ class Grid:
             spans.append((first * thick, (first + int(self.cell_nlayers[ci])) * thick))
         t, c, layer, ci = columns[0]
         if alt_m < spans[0][0]:
+            note = "".join(f"; {self._absent_reason(a[0], a[3])}" for a in absent if a[0] < t)
             return Located(-1, t, c, layer, False,
                            f"below tier {self.tiers[t].name}'s band (starts at {spans[0][0]:.0f} m AMSL "
-                           f"here; conservative ground {float(self.cell_ground[ci]):.0f} m)")
+                           f"here; highest plausible ground {float(self.cell_g_hi[ci]):.0f} m AMSL){note}")
         for k in range(len(columns) - 1):
             if spans[k][1] <= alt_m < spans[k + 1][0]:
                 lo_t, hi_t = self.tiers[columns[k][0]].name, self.tiers[columns[k + 1][0]].name
                 t, c, layer, _ = columns[k]
                 return Located(-1, t, c, layer, False,
                                f"between tier {lo_t} (top {spans[k][1]:.0f} m AMSL) and tier {hi_t} "
-                               f"(bottom {spans[k + 1][0]:.0f} m AMSL here): the coarser tier's band "
-                               "is measured from the higher ground of its larger footprint")
+                               f"(bottom {spans[k + 1][0]:.0f} m AMSL here): each band is certain over "
+                               "the ground bounds of its own cell, and a coarser cell's bounds are wider")
         t, c, layer, _ = columns[-1]
         return Located(-1, t, c, layer, False,
                        f"above the highest tier {self.tiers[t].name} (ends at {spans[-1][1]:.0f} m AMSL here)")
+
+    def _absent_reason(self, t: int, ci: int) -> str:
+        """Why tier ``t`` has no layer over cell-table row ``ci``."""
+        tier = self.tiers[t]
+        lo, hi = float(self.cell_g_lo[ci]), float(self.cell_band_ground[ci])
+        return (f"tier {tier.name} ({tier.lower_m:g}-{tier.upper_m:g} m above ground) is absent: its floor "
+                f"must be {tier.lower_m:g} m above the highest plausible ground ({hi:.0f} m AMSL) and "
+                f"its ceiling {tier.upper_m:g} m above the lowest ({lo:.0f} m AMSL), which leaves no "
+                f"{tier.thickness_m:g} m layer")
 
     # -- persistence ------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -319,23 +351,43 @@ class Grid:
 
     # -- reporting --------------------------------------------------------------------
     def tier_summary(self) -> list[dict]:
-        """Per tier: cells, voxels, terrain-blocked share, band ground range, margin."""
+        """Per tier: sizes, where the tier exists, how tight the ground bounds are.
+
+        Returns
+        -------
+        list of dict
+            One per tier: ``cells``, ``voxels``, ``usable`` voxels,
+            ``terrain_blocked`` (share of voxels), ``exists_share`` (share of the
+            tier's cells with at least one usable voxel), ``span_m_median`` and
+            ``span_m_max`` (``g_hi - g_lo`` over the tier's cells) and, from the
+            build, ``cells_lost_to_envelope`` (cells where the band would fit over
+            the cell's own ground but not over the continuity envelope: the price
+            in connectivity of the ceiling rule winning).
+        """
+        lost = self.meta.get("cells_lost_to_envelope") or [0] * len(self.tiers)
+        usable = self.usable()
         rows = []
         for t, tier in enumerate(self.tiers):
             sl = self.tier_slice(t)
-            v0 = int(self.cell_start[sl.start]) if sl.stop > sl.start else 0
-            v1 = int(self.cell_start[sl.stop]) if sl.stop > sl.start else 0
+            n = sl.stop - sl.start
+            v0 = int(self.cell_start[sl.start]) if n else 0
+            v1 = int(self.cell_start[sl.stop]) if n else 0
             st = self.status[v0:v1]
             nv = v1 - v0
-            margin = self.cell_margin[sl]
+            span = (self.cell_g_hi[sl] - self.cell_g_lo[sl]).astype(np.float64)
+            has_usable = np.zeros(n, bool)
+            if nv:
+                np.logical_or.at(has_usable, self.voxel_cell[v0:v1] - sl.start, usable[v0:v1])
             rows.append({
                 "tier": tier.name, "resolution": tier.resolution,
-                "band_m": f"{tier.lower_m:g}-{tier.upper_m:g}", "cells": sl.stop - sl.start,
+                "band_m": f"{tier.lower_m:g}-{tier.upper_m:g}", "cells": n,
                 "voxels": nv,
                 "terrain_blocked": float(np.count_nonzero(st & np.uint8(Status.TERRAIN)) / nv) if nv else 0.0,
-                "usable": int(np.count_nonzero((st & np.uint8(BLOCKING)) == 0)),
-                "margin_m_median": float(np.median(margin)) if len(margin) else 0.0,
-                "margin_m_max": float(margin.max()) if len(margin) else 0.0,
+                "usable": int(np.count_nonzero(usable[v0:v1])),
+                "exists_share": float(has_usable.mean()) if n else 0.0,
+                "span_m_median": float(np.median(span)) if n else 0.0,
+                "span_m_max": float(span.max()) if n else 0.0,
+                "cells_lost_to_envelope": int(lost[t]),
             })
         return rows
 
@@ -387,7 +439,7 @@ def band_slopes(tiers: TierTable, diameters: list[float], dem: Dem, continuity: 
     Returns
     -------
     list
-        ``s_i`` (m per m) per tier, non-increasing up the tiers.
+        ``s_i`` (m per m) per tier.
 
     Notes
     -----
@@ -397,19 +449,18 @@ def band_slopes(tiers: TierTable, diameters: list[float], dem: Dem, continuity: 
     diameter ``d``), and each touches pixels up to one sub-pixel diagonal ``p``
     beyond it, so on an envelope of slope ``s`` their maxima differ by at most
     ``s * (d + 2p)``; a 10 % allowance covers the chamfer metric (8.3 %). Hence
-    ``s_i = (H_i - 2 t_i) / (1.1 (d_i + 2p))``, then the running minimum up the
-    tiers so that higher tiers' envelopes dominate lower ones'.
+    ``s_i = (H_i - 2 t_i) / (1.1 (d_i + 2p))``. Each tier has its own: non-overlap
+    across tiers does not rest on the envelopes (see
+    :func:`~airgrid.airspace.tiers.tier_layers`).
     """
     if not continuity:
         return [None] * len(tiers)
     sub = max(min(diameters) / 2, 10.0) if diameters else 100.0
     pix = min(max(dem.pixel_size_m), sub) * math.sqrt(2)
     out: list[float | None] = []
-    running = math.inf
     for tier, d in zip(tiers, diameters):
         room = max(tier.upper_m - tier.lower_m - 2 * tier.thickness_m, 0.25 * tier.thickness_m)
-        running = min(running, room / (1.1 * (d + 2 * pix)))
-        out.append(running)
+        out.append(room / (1.1 * (d + 2 * pix)))
     return out
 
 
@@ -445,7 +496,7 @@ def build_grid(
     continuity
         Measure tier bands from a slope-limited envelope of the ground (see
         :func:`band_slopes`) so that neighbouring columns of a tier always share a
-        layer; ``False`` measures them from the raw conservative ground (tiers then
+        layer; ``False`` measures them from the cell's own ``g_hi`` (tiers then
         break apart wherever the ground jumps by more than a band).
 
     Returns
@@ -463,19 +514,20 @@ def build_grid(
     -----
     Per tier ``i`` (lowest first) and cell ``c``:
 
-    * ``ground(c)``: conservative ground over ``c``'s own footprint (DEM max over
-      touched pixels + margin, obstacles); clearance is checked against it.
-    * ``band_ground(c)``: the highest value of ``E_i``, the slope-limited upper
-      envelope of the DEM's ``height + margin`` with slope ``s_i``
-      (:meth:`~airgrid.terrain.Dem.band_surface`), over ``c`` grown by ``pad_i``,
-      where ``pad_0 = 0`` and ``pad_{i+1} = pad_i + 1.02 * d_i`` with ``d_i`` the
-      largest diameter of the tier-``i`` cells built; never below ``ground(c)``.
-      Any tier-``i`` cell touching ``c`` lies within ``c`` grown by ``d_i``, and
-      ``s_{i+1} <= s_i`` makes ``E_{i+1} >= E_i`` pointwise, so band ground is
-      monotone up the tiers and voxels of different tiers are disjoint (proof in
-      :func:`tier_layers`).
-    * Voxels: the layers of :func:`tier_layers`; status ``TERRAIN`` where the floor is
-      below ``ground + clearance``.
+    * ``g_lo(c)``, ``g_hi(c)``: lowest and highest plausible ground over ``c``'s own
+      footprint (:func:`~airgrid.terrain.cell_ground`: touched DEM pixels minus /
+      plus their margins, obstacles raising ``g_hi``); clearance is checked
+      against ``g_hi``.
+    * ``band_ground(c)``: the highest value over ``c`` of ``E_i``, the slope-limited
+      upper envelope of the DEM's ``height + upward margin`` with slope ``s_i``
+      (:meth:`~airgrid.terrain.Dem.band_surface`, :func:`band_slopes`), and never
+      below ``g_hi(c)``: neighbouring columns of a tier then share a layer wherever
+      the ceiling rule leaves room.
+    * Voxels: the layers of :func:`tier_layers`, floors from ``band_ground`` and
+      ceilings under ``g_lo + upper_m``; where the two disagree the ceiling wins and
+      the tier is absent over the cell (the count of cells the envelope costs this
+      way is kept in ``meta["cells_lost_to_envelope"]``); status ``TERRAIN`` where
+      the floor is below ``g_hi + clearance``.
     """
     # imported here, not at module level: loading a saved grid (the routing cold path)
     # needs neither the terrain package (rasterio, pyproj) nor shapely
@@ -511,31 +563,31 @@ def build_grid(
         k: [] for k in _CELL_COLS if k not in ("cell_start", "cell_parent")
     }
     diams = [_max_diameter_m(*v) for v in all_verts]
-    pads = np.concatenate([[0.0], np.cumsum([1.02 * d for d in diams])])[: len(tiers)]
     slopes = band_slopes(tiers, diams, dem, continuity)
     sub_pixel_m = max(min(diams) / 2, 10.0) if diams else 100.0
     dem_void_any = 0
+    lost: list[int] = []
     for i, (tier, cells, verts) in enumerate(zip(tiers, covers, all_verts)):
         report(f"terrain under {tier.name}", (len(tiers) + 2 * i) / (3 * len(tiers)))
         own = cell_ground(dem, cells, obstacles=obstacles, vertices=verts)
-        g = own.conservative
-        if slopes[i] is None and pads[i] == 0:
+        g = own.g_hi
+        slope = slopes[i]
+        if slope is None:
             band = g
         else:
-            surface = dem.band_surface(area.bounds, extra_m=float(pads[-1] + 2 * max(diams)),
-                                       slope=slopes[i] if slopes[i] is not None else 1e6,
+            surface = dem.band_surface(area.bounds, extra_m=2 * max(diams), slope=slope,
                                        max_pixel_m=sub_pixel_m)
-            band = np.maximum(band_ground(surface, cells, pad_m=float(pads[i]), obstacles=obstacles,
-                                          vertices=verts), g)
+            band = np.maximum(band_ground(surface, cells, pad_m=0.0, obstacles=obstacles, vertices=verts), g)
             del surface
-        first, count = tier_layers(tier, band)
+        first, count = tier_layers(tier, band, own.g_lo)
+        lost.append(int(np.count_nonzero((count == 0) & (tier_layers(tier, g, own.g_lo)[1] > 0))))
         parts["cell_id"].append(cells)
         parts["cell_tier"].append(np.full(len(cells), i, np.int8))
-        parts["cell_ground"].append(g)
+        parts["cell_g_hi"].append(g)
+        parts["cell_g_lo"].append(own.g_lo)
         parts["cell_band_ground"].append(band.astype(np.float32))
         parts["cell_dem_max"].append(own.dem_max)
         parts["cell_dem_min"].append(own.dem_min)
-        parts["cell_margin"].append(own.margin)
         parts["cell_first_layer"].append(first)
         parts["cell_nlayers"].append(count)
         flags = np.where(own.has_void, np.uint8(Status.DEM_VOID), np.uint8(0))
@@ -575,13 +627,13 @@ def build_grid(
     vt = np.repeat(cols["cell_tier"], nlayers)
     floor = layer * thick[vt]
     ceiling = floor + thick[vt]
-    ground = np.repeat(cols["cell_ground"], nlayers)
+    g_hi = np.repeat(cols["cell_g_hi"], nlayers)
     status = np.repeat(flags, nlayers)
-    status |= np.where(floor < ground.astype(np.float64) + tiers.clearance_m,
+    status |= np.where(floor < g_hi.astype(np.float64) + tiers.clearance_m,
                        np.uint8(Status.TERRAIN), np.uint8(0))
     cols.update(
         cell=np.repeat(cols["cell_id"], nlayers), layer=layer, floor=floor.astype(np.float32),
-        ceiling=ceiling.astype(np.float32), ground=ground, tier=vt, status=status.astype(np.uint8),
+        ceiling=ceiling.astype(np.float32), g_hi=g_hi, tier=vt, status=status.astype(np.uint8),
         voxel_cell=vcell,
     )
     elapsed = time.perf_counter() - t0
@@ -592,10 +644,10 @@ def build_grid(
         "area_wkt": shapely.to_wkt(area.geometry, rounding_precision=6) if area.geometry.area < 50 else None,
         "dem": {
             "sources": list(dem.sources), "crs": dem.crs.to_string(), "pixel_size_m": [dx, dy],
-            "absolute_m": dem.accuracy.absolute_m, "relief_factor": dem.accuracy.relief_factor,
-            "relief_ring": dem.accuracy.relief_ring, "cells_with_voids": dem_void_any,
-            "max_margin_m": dem.accuracy.max_margin_m if math.isfinite(dem.accuracy.max_margin_m) else None,
+            "accuracy": dem.accuracy.to_dict(), "accuracy_text": dem.accuracy.describe(),
+            "cells_with_voids": dem_void_any,
         },
+        "cells_lost_to_envelope": lost,
         "obstacles": len(obstacles) if obstacles is not None else 0,
         "band_slopes": [None if v is None else float(v) for v in slopes],
         "build_seconds": elapsed,

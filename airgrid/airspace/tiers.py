@@ -27,7 +27,9 @@ class Tier:
     resolution
         H3 resolution of the tier's cells (0-15), unique in its table.
     lower_m, upper_m
-        The band of true height, metres above the conservative ground.
+        The band of true height, metres above the ground: every voxel of the tier
+        is at least ``lower_m`` above the highest plausible ground at its floor and
+        at most ``upper_m`` above the lowest plausible ground at its ceiling.
     thickness_m
         Layer thickness; layer ``k`` spans ``[k*t, (k+1)*t)`` metres AMSL.
     use
@@ -76,7 +78,7 @@ class TierTable:
         Tiers in any order; they are sorted by band.
     clearance_m
         A voxel is usable only if its floor is at least this far above the
-        conservative ground of its cell.
+        highest plausible ground of its cell.
 
     Raises
     ------
@@ -204,7 +206,7 @@ class TierTable:
         return cls.from_dict(doc)
 
 
-def tier_layers(tier: Tier, band_ground: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def tier_layers(tier: Tier, band_ground: np.ndarray, g_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The layers a tier occupies over cells: THE vertical placement rule.
 
     Parameters
@@ -212,41 +214,51 @@ def tier_layers(tier: Tier, band_ground: np.ndarray) -> tuple[np.ndarray, np.nda
     tier
         The tier.
     band_ground
-        Per cell, the band reference ground in metres AMSL: the conservative ground
-        of the cell's footprint grown by the diameter of every finer tier's cells
-        (see :mod:`airgrid.airspace.grid`).
+        Per cell, the floor reference in metres AMSL: the highest plausible ground
+        ``g_hi`` of the cell's footprint, raised by the continuity envelope and
+        grown by the diameter of every finer tier's cells (see
+        :func:`airgrid.airspace.grid.build_grid`); never below the cell's ``g_hi``.
+    g_lo
+        Per cell, the lowest plausible ground in metres AMSL.
 
     Returns
     -------
     first : int32[n]
         First layer index (layer ``k`` spans ``[k*t, (k+1)*t)`` m AMSL).
     count : int32[n]
-        Number of layers (may be 0 where the band is thinner than one layer after
-        snapping to the lattice).
+        Number of layers; 0 where the band does not fit between the two bounds
+        after snapping to the lattice: the tier is absent over that cell.
 
     Notes
     -----
-    A voxel ``[f, f+t)`` over cell ``c`` belongs to the tier iff::
+    A voxel ``[f, c)`` (``c = f + t``) over cell ``x`` belongs to the tier iff::
 
-        f >= band_ground(c) + lower_m   and   f + t <= band_ground(c) + upper_m
+        f >= band_ground(x) + lower_m   and   c <= g_lo(x) + upper_m
 
-    i.e. the whole voxel lies inside the band of true height measured from the
-    band ground, which is never below any DEM pixel or obstacle touching the cell
-    plus the DEM's uncertainty margin. True height is therefore never
-    *under*-stated: the floor of a T2 voxel is at least 120 m above the highest
-    ground that could lie under it. Over ground lower than the band ground (valleys
-    inside a cell, DEM over-estimates) the real true height is larger than nominal;
-    the voxel's ``ground`` column lets a caller evaluate that.
+    Both sides are certain under the DEM's margin model: wherever the aircraft is
+    in the cell, the ground below it lies in ``[g_lo, g_hi]`` with
+    ``g_hi <= band_ground``, so its true height is at least ``lower_m`` at the
+    floor and at most ``upper_m`` at the ceiling. The floor side keeps aircraft
+    clear of the terrain; the ceiling side keeps them under the band's top, which
+    for light UAVs is the 120 m line below manned traffic. Where the ground is too
+    uncertain (``band_ground - g_lo > upper_m - lower_m - t`` or so) no layer
+    fits and the tier is absent. The terrain clearance is applied on top of this
+    as the ``TERRAIN`` status of voxels whose floor is below ``g_hi + clearance``.
 
-    Non-overlap across tiers follows: for a fine cell ``c`` touching a coarse cell
-    ``P`` of the tier above, ``band_ground(c) <= band_ground(P)`` (the grown
-    footprint of ``P`` contains that of ``c`` and ground is monotone under
-    inclusion), and ``upper_m`` of the lower tier ``<= lower_m`` of the upper one,
-    so the top of ``c``'s column is at or below the bottom of ``P``'s.
+    Non-overlap across tiers: let a fine cell ``x`` of a tier and a cell ``P`` of
+    any tier above share a point. That point lies in some closed DEM pixel, which
+    therefore touches both cells, so ``g_lo(x) <= lower(pixel) <= upper(pixel) <=
+    g_hi(P) <= band_ground(P)``. The top of ``x``'s column is at most
+    ``g_lo(x) + upper_m`` and the bottom of ``P``'s at least
+    ``band_ground(P) + lower_m'``; the table's bands do not overlap
+    (``upper_m <= lower_m'``), so the two columns are disjoint. The proof needs no
+    growth of coarse footprints and no ordering of the continuity envelopes, and
+    ``tests/airspace/test_grid.py`` checks it by brute force on rugged terrain.
     """
     t = tier.thickness_m
     g = np.asarray(band_ground, np.float64)
+    lo = np.asarray(g_lo, np.float64)
     first = np.ceil((g + tier.lower_m) / t - 1e-9).astype(np.int64)
-    end = np.floor((g + tier.upper_m) / t + 1e-9).astype(np.int64)
+    end = np.floor((lo + tier.upper_m) / t + 1e-9).astype(np.int64)
     count = np.maximum(end - first, 0)
     return first.astype(np.int32), count.astype(np.int32)

@@ -105,7 +105,7 @@ def test_airport_zones_in_the_index_and_on_a_real_grid():
     from airgrid.airspace.geofence_index import GeofenceIndex
     from airgrid.terrain import Dem
 
-    dem = Dem.open(DATA_DIR / "hunan_etopo5_5arcmin.tif")
+    dem = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
     zones = airport_zones()
     index = GeofenceIndex(zones, dem=dem)
     lat, lon = 28.189, 113.221  # between ZGHA's runways
@@ -124,5 +124,5 @@ def test_airport_zones_in_the_index_and_on_a_real_grid():
     # the whole small area lies inside ZGHA's zone: every voxel within 0-1000 m true height is covered
     zgha = next(z for z in zones if z.identifier == "ZGHA-AP")
     np.testing.assert_array_equal(marked, cover_geofence(grid, zgha))
-    top = grid.cell_ground[grid.voxel_cell] + 1000.0
+    top = grid.cell_g_hi[grid.voxel_cell] + 1000.0
     assert (grid.status[grid.floor <= top] & Status.GEOFENCE).all()

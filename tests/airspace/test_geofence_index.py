@@ -117,7 +117,7 @@ def test_overlapping_fences_give_every_identity():
 
 
 def test_true_height_fences_over_real_terrain():
-    d = Dem.open(DATA_DIR / "hunan_etopo5_5arcmin.tif")
+    d = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
     area = ((110.48, 29.32), (110.55, 29.32), (110.55, 29.38), (110.48, 29.38))  # Wulingyuan
     agl = Geofence("AGL", Limit(0.0, "AGL"), Limit(120.0, "AGL"), polygon=area)
     amsl = Geofence("AMSL", Limit(0.0), Limit(120.0), polygon=area)

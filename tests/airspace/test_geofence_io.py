@@ -7,6 +7,7 @@ import itertools
 import json
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,10 +27,10 @@ from airgrid.airspace.errors import (
     TimeZoneError,
     TooManyVerticesError,
 )
-from airgrid.airspace.geofence import Category, Circle, DailyPeriod, Geofence, Limit, Validity
+from airgrid.airspace.geofence import GEOID_GRID_ERROR_M, Category, Circle, DailyPeriod, Geofence, Limit, Validity
+from airgrid.terrain.geoid import default_geoid
 from airgrid.airspace.geofence_io import (
     FT,
-    GEOID_UNDULATION_M,
     detect_format,
     dump,
     from_ed269,
@@ -319,15 +320,23 @@ def test_ed318_zone_types(zone_type, category):
     assert from_ed318(fc(ed318_feature(type=zone_type)))[0].category is category
 
 
-def test_ed318_ellipsoidal_heights_become_amsl_conservatively():
+def test_ed318_ellipsoidal_heights_stay_w84_and_resolve_with_the_geoid():
     f = ed318_feature()
     f["geometry"]["layer"] = {"lower": 500, "lowerReference": "WGS84", "upper": 800, "upperReference": "WGS84",
                               "uom": "M"}
     (g,) = from_ed318(fc(f))
-    n_min, n_max = GEOID_UNDULATION_M
-    assert (g.lower, g.upper) == (Limit(500 - n_max, "AMSL"), Limit(800 - n_min, "AMSL"))
-    for n in (n_min, 0.0, n_max):  # wherever the geoid lies, the published band is inside
-        assert g.lower.value_m <= 500 - n and 800 - n <= g.upper.value_m
+    assert (g.lower, g.upper) == (Limit(500, "W84"), Limit(800, "W84"))
+    # the AMSL band holds the published one wherever the geoid is under the footprint
+    floor, ceiling = g.amsl_band()
+    west, south, east, north = g.footprint.bounds
+    lat, lon = np.meshgrid(np.linspace(south, north, 7), np.linspace(west, east, 7))
+    n = default_geoid().undulation(lat.ravel(), lon.ravel())
+    assert floor <= float(np.min(500 - n)) - GEOID_GRID_ERROR_M + 1e-9
+    assert ceiling >= float(np.max(800 - n)) + GEOID_GRID_ERROR_M - 1e-9
+    # and far tighter than the worldwide undulation bounds (-107 m .. +86 m)
+    assert ceiling - floor < 300 + 2 * GEOID_GRID_ERROR_M + 5
+    back = to_ed318([g])["features"][0]["geometry"]["layer"]
+    assert (back["lowerReference"], back["upperReference"]) == ("WGS84", "WGS84")
 
 
 def test_ed318_time_zones():
@@ -452,3 +461,16 @@ def test_detect_format():
     assert detect_format(bare) == "ed318"
     with pytest.raises(GeofenceFormatError, match="JSON object"):
         detect_format([])
+
+
+def test_w84_limits_round_trip_in_geojson_and_go_out_amsl_in_ed269():
+    square = [[112.95, 28.15], [112.98, 28.15], [112.98, 28.18], [112.95, 28.18], [112.95, 28.15]]
+    g = Geofence("w84-zone", Limit(100, "W84"), Limit(400, "W84"), polygon=square)
+    assert Geofence.from_geojson_feature(json.loads(json.dumps(g.to_geojson_feature()))) == g
+    zone = to_ed269([g])["UASZoneList"][0]["geometry"][0]
+    assert zone["lowerVerticalReference"] == zone["upperVerticalReference"] == "AMSL"
+    n = default_geoid().undulation(28.165, 112.965)  # about -16.8 m over Changsha
+    assert zone["lowerLimit"] <= 100 - n - GEOID_GRID_ERROR_M and zone["upperLimit"] >= 400 - n + GEOID_GRID_ERROR_M
+    assert zone["upperLimit"] - zone["lowerLimit"] < 300 + 2 * GEOID_GRID_ERROR_M + 2
+    (back,) = from_ed269(to_ed269([g]))
+    assert back.amsl_band()[0] <= g.amsl_band()[0] and back.amsl_band()[1] >= g.amsl_band()[1]

@@ -49,7 +49,7 @@ _DEM: Dem | None = None
 def dem() -> Dem:
     global _DEM
     if _DEM is None:
-        _DEM = Dem.open(DATA_DIR / "hunan_etopo5_5arcmin.tif")
+        _DEM = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
     return _DEM
 
 
@@ -153,7 +153,9 @@ def test_circle_polygon_contains_true_circle(lon, lat, r):
 
 
 # -- vertical bands over real terrain ------------------------------------------------------
-WULINGYUAN = ((110.50, 29.30), (110.60, 29.30), (110.60, 29.40), (110.50, 29.40))
+#: On the 30" DEM the Suoxi valley dips below 300 m at (110.6, 29.4); 0.02 deg further west
+#: the whole box is above 330 m.
+WULINGYUAN = ((110.48, 29.30), (110.58, 29.30), (110.58, 29.40), (110.48, 29.40))
 
 
 def test_agl_limits_resolve_conservatively_over_real_terrain():
@@ -161,7 +163,8 @@ def test_agl_limits_resolve_conservatively_over_real_terrain():
     agl = fence(polygon=WULINGYUAN, lower=Limit(50.0, "AGL"), upper=Limit(120.0, "AGL"))
     amsl = fence(polygon=WULINGYUAN, lower=Limit(50.0), upper=Limit(120.0))
     lo, hi = agl.amsl_band(d)
-    lons, lats = np.meshgrid(np.linspace(110.5, 110.6, 21), np.linspace(29.3, 29.4, 21))
+    w, s, e, n = shapely.Polygon(WULINGYUAN).bounds
+    lons, lats = np.meshgrid(np.linspace(w, e, 21), np.linspace(s, n, 21))
     ground = d.elevation(lats.ravel(), lons.ravel())
     assert ground.min() > 300  # real mountains: the band is far above sea level
     assert lo <= ground.min() + 50.0 and hi >= ground.max() + 120.0

@@ -47,15 +47,24 @@ def test_bad_files(tmp_path) -> None:
         TierTable().select(["T9"])
 
 
-@given(st.floats(-400, 9000, allow_nan=False), st.sampled_from(DEFAULT_TIERS))
-def test_layers_lie_inside_the_band(ground: float, tier: Tier) -> None:
-    first, count = tier_layers(tier, np.array([ground]))
+@given(st.floats(-400, 9000, allow_nan=False), st.floats(0, 3000, allow_nan=False),
+       st.sampled_from(DEFAULT_TIERS))
+def test_layers_lie_inside_the_band_on_both_sides(g_hi: float, span: float, tier: Tier) -> None:
+    g_lo = g_hi - span
+    first, count = tier_layers(tier, np.array([g_hi]), np.array([g_lo]))
     t = tier.thickness_m
     floor = first[0] * t
     top = (first[0] + count[0]) * t
     assert count[0] >= 0
-    assert floor >= ground + tier.lower_m - 1e-6
-    assert top <= ground + tier.upper_m + 1e-6
-    # maximal: one more layer either side would leave the band
-    assert (first[0] - 1) * t < ground + tier.lower_m or count[0] == 0
-    assert top + t > ground + tier.upper_m
+    if count[0]:
+        assert floor >= g_hi + tier.lower_m - 1e-6  # certain: at least lower_m over the highest ground
+        assert top <= g_lo + tier.upper_m + 1e-6  # certain: at most upper_m over the lowest ground
+        # maximal: one more layer either side would leave the band
+        assert (first[0] - 1) * t < g_hi + tier.lower_m
+        assert top + t > g_lo + tier.upper_m
+    # absent exactly when no whole layer fits between the two limits
+    room = (g_lo + tier.upper_m) - (g_hi + tier.lower_m)
+    if room < 0:
+        assert count[0] == 0
+    if room >= 2 * t:
+        assert count[0] >= 1
