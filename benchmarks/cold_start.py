@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CACHE = ROOT / "var" / "bench"
-DEM = ROOT / "data" / "hunan_etopo5_5arcmin.tif"
+DEM = ROOT / "data" / "hunan_dem_30arcsec.tif"
 CHANGSHA = (28.19874, 112.97087)
 EARTH_R = 6_371_008.8
 

@@ -53,7 +53,7 @@ def main() -> None:
     seat_ids = {f"geonames:{g}" for g in PREFECTURE_SEATS}
     nodes = [n for n in default_nodes(kinds=["hub"]) if n.id in seat_ids]
     t0 = time.perf_counter()
-    grid = build_grid(named_area("hunan"), Dem.open(ROOT / "data" / "hunan_etopo5_5arcmin.tif"),
+    grid = build_grid(named_area("hunan"), Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif"),
                       TierTable().select(["T2"]))
     t_grid = time.perf_counter() - t0
     t0 = time.perf_counter()

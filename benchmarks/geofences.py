@@ -65,7 +65,7 @@ def best_rate(fn, n: int, repeats: int = 5) -> tuple[float, object]:
 
 def main() -> None:
     rng = np.random.default_rng(2025)
-    dem = Dem.open(DATA_DIR / "hunan_etopo5_5arcmin.tif")
+    dem = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
     fences = airport_zones() + random_polygons(rng, N_RANDOM)
     t0 = time.perf_counter()
     index = GeofenceIndex(fences, dem=dem, bin_m=1000.0)

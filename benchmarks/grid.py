@@ -5,8 +5,10 @@ Each build runs in its own process so its peak memory is its own. Printed:
 * Changsha prefecture, all tiers, and all of Hunan at T2: build seconds and peak RSS;
 * H3 cell assignment (points/s): ``airspace.h3index.latlng_to_cells`` beside the plain
   h3-py loop a user would write;
-* the terrain step (conservative ground of every Hunan T2 cell) on a DEM of SRTM-like
-  resolution (3 arc-seconds) MADE FOR THIS BENCHMARK ONLY: the shipped ETOPO5 resampled
+* per tier, the share of cells where the tier exists (has a usable voxel) and the median
+  ground span ``g_hi - g_lo``, over Changsha (T1-T4) and over Hunan (T2, T3, T4);
+* the terrain step (ground bounds of every Hunan T2 cell) on a DEM of SRTM-like
+  resolution (3 arc-seconds) MADE FOR THIS BENCHMARK ONLY: the shipped 30" DEM resampled
   bilinearly with added random relief. Beside it, the baseline a user would write with
   rasterio (``rasterio.mask.mask(..., all_touched=True, crop=True)`` per cell, timed on a
   sample and given per cell).
@@ -34,12 +36,14 @@ def _build(area: str, tiers: str) -> dict:
     from airgrid.airspace.grid import peak_rss_bytes
     from airgrid.terrain import Dem
 
-    dem = Dem.open(ROOT / "data" / "hunan_etopo5_5arcmin.tif")
+    dem = Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif")
     table = TierTable().select(tiers.split(",") if tiers != "all" else None)
     t0 = time.perf_counter()
     g = build_grid(named_area(area), dem, table)
     return {"seconds": time.perf_counter() - t0, "peak_mib": peak_rss_bytes() / 2**20,
-            "cells": g.n_cells, "voxels": g.n_voxels}
+            "cells": g.n_cells, "voxels": g.n_voxels,
+            "tiers": [{k: r[k] for k in ("tier", "exists_share", "span_m_median", "cells_lost_to_envelope")}
+                      for r in g.tier_summary()]}
 
 
 def _fine_dem_terrain() -> dict:
@@ -55,8 +59,8 @@ def _fine_dem_terrain() -> dict:
     from airgrid.terrain import Dem, cell_ground
     from airgrid.terrain.surface import cell_vertices_lonlat
 
-    base = Dem.open(ROOT / "data" / "hunan_etopo5_5arcmin.tif")
-    factor = 100  # 5' -> 3"
+    base = Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif")
+    factor = 10  # 30" -> 3"
     fine = zoom(base.data, factor, order=1).astype(np.float32)
     rng = np.random.default_rng(0)
     # relief at three scales (~9 km, ~900 m, ~90 m), tens to hundreds of metres
@@ -129,12 +133,17 @@ def main() -> None:
     hn = _child("hunan")
     print(f"Hunan, T2 (res 9):          {hn['seconds']:.1f} s, peak {hn['peak_mib']:,.0f} MiB, "
           f"{hn['cells']:,} cells, {hn['voxels']:,} voxels   (goal < 30 s, < 4096 MiB)")
+    h34 = _child("hunan-t34")
+    print("share of cells where each tier exists (median ground span g_hi - g_lo):")
+    for label, rows in (("Changsha", cs["tiers"]), ("Hunan", hn["tiers"] + h34["tiers"])):
+        print(f"  {label:9s} " + "  ".join(f"{r['tier']} {100 * r['exists_share']:5.1f}% "
+                                           f"({r['span_m_median']:.0f} m)" for r in rows))
     ar = _assignment_rate()
     print(f"H3 cell assignment, res 9:  {ar['ours'] / 1e6:.2f} M points/s; plain h3-py loop "
           f"{ar['base'] / 1e6:.2f} M points/s; ratio {ar['ours'] / ar['base']:.2f}x")
     fd = _child("fine")
     print(f"Terrain step on a SYNTHETIC 3\" DEM ({fd['dem_px'][0]}x{fd['dem_px'][1]} px, made for this "
-          f"benchmark from ETOPO5 + random relief), {fd['cells']:,} Hunan T2 cells:")
+          f"benchmark from the 30\" DEM + random relief), {fd['cells']:,} Hunan T2 cells:")
     print(f"  ours: vertices {fd['vertices_s']:.1f} s + kernel {fd['kernel_s']:.1f} s = "
           f"{fd['ours_per_cell_us']:.2f} us/cell; rasterio.mask(all_touched) {fd['base_per_cell_us']:.0f} us/cell; "
           f"ratio {fd['base_per_cell_us'] / fd['ours_per_cell_us']:.0f}x; ours >= rasterio on sample: "
@@ -144,7 +153,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1:
         job = {"changsha": lambda: _build("changsha", "all"), "hunan": lambda: _build("hunan", "T2"),
-               "fine": _fine_dem_terrain}[sys.argv[1]]
+               "hunan-t34": lambda: _build("hunan", "T3,T4"), "fine": _fine_dem_terrain}[sys.argv[1]]
         print(json.dumps(job()))
     else:
         main()

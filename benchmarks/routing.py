@@ -45,14 +45,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from airgrid.airspace import Area, Grid, TierTable, build_grid, named_area
-from airgrid.routing import at_true_height, build_graph, plan_route
+from airgrid.routing import at_agl, build_graph, plan_route
 from airgrid.routing.costs import EARTH_R
 from airgrid.routing.graph import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count
 from airgrid.routing.search import CORRIDOR_WEIGHT, router_for
 from airgrid.terrain import Dem
 
 CACHE = ROOT / "var" / "bench"
-DEM = ROOT / "data" / "hunan_etopo5_5arcmin.tif"
+DEM = ROOT / "data" / "hunan_dem_30arcsec.tif"
 CHANGSHA = (28.19874, 112.97087)
 ZHANGJIAJIE = (29.12944, 110.47833)
 EMPTY = np.empty(0, np.uint8)
@@ -278,14 +278,14 @@ def hunan(dem: Dem) -> None:
               f"{graph.nbytes / 2**30:.2f} GiB of arrays, built in {graph.build_seconds:.1f} s; "
               f"process RSS now {rss_now_gib():.2f} GiB (grid + graph), "
               f"peak so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
-        o = at_true_height(graph, *CHANGSHA)  # mid-column of the lowest tier
-        d = at_true_height(graph, *ZHANGJIAJIE)
-        ho = o[2] - float(grid.ground[grid.locate(*o).voxel])
-        hd = d[2] - float(grid.ground[grid.locate(*d).voxel])
+        o = at_agl(graph, *CHANGSHA)  # mid-column of the lowest tier
+        d = at_agl(graph, *ZHANGJIAJIE)
+        ho = o[2] - float(grid.g_hi[grid.locate(*o).voxel])
+        hd = d[2] - float(grid.g_hi[grid.locate(*d).voxel])
         plan_route(graph, o, o)
         r = min((plan_route(graph, o, d, smooth_path=False, strategy="exact") for _ in range(2)),
                 key=lambda x: x.search_ms)
-        print(f"Changsha ({ho:.0f} m true height) -> Zhangjiajie ({hd:.0f} m), exact A*, geometric h: "
+        print(f"Changsha ({ho:.0f} m above g_hi) -> Zhangjiajie ({hd:.0f} m), exact A*, geometric h: "
               f"{r.status.value}; search {r.search_ms:.0f} ms, {r.expansions:,} expansions "
               f"({r.expansions / (r.search_ms / 1e3) / 1e6:.2f}M/s)" + ("" if r.found else f"; {r.message}"))
         if not r.found:

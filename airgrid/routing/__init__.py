@@ -18,7 +18,7 @@ _EXPORTS = {
                "RouteConstraintError", "RoutingError"),
     "graph": ("RouteGraph", "build_graph"),
     "logistics": ("MultiStopRoute", "plan_multi_stop"),
-    "search": ("Constraints", "Route", "Router", "RouteStatus", "Strategy", "Waypoint", "at_true_height",
+    "search": ("Constraints", "Route", "Router", "RouteStatus", "Strategy", "Waypoint", "at_agl",
                "plan_route"),
 }
 
@@ -43,12 +43,12 @@ if TYPE_CHECKING:
         RouteStatus,
         Strategy,
         Waypoint,
-        at_true_height,
+        at_agl,
         plan_route,
     )
 
 __all__ = [
     "Constraints", "CostWeights", "GraphFileError", "MultiStopRoute", "PointBlockedError", "PointInTerrainError",
     "PointOutsideGridError", "Route", "RouteConstraintError", "RouteGraph", "RouteStatus", "Router",
-    "RoutingError", "Strategy", "Waypoint", "at_true_height", "build_graph", "plan_multi_stop", "plan_route",
+    "RoutingError", "Strategy", "Waypoint", "at_agl", "build_graph", "plan_multi_stop", "plan_route",
 ]

@@ -16,7 +16,7 @@ Edge kinds (see :mod:`airgrid.routing.graph`):
   ``d * max(tier_w) * (f(u) + f(v)) / 2 + dz * (climb | descent) + transition``.
 
 The per-voxel factor is ``f(v) = (1 + terrain * max(0, 1 - h(v) / terrain_ref_m)) * c(v)``
-with ``h(v)`` the voxel floor's height above the cell's conservative ground and
+with ``h(v)`` the voxel floor's height above the cell's highest plausible ground and
 ``c(v) = corridor`` for voxels marked :attr:`~airgrid.airspace.Status.CORRIDOR`, else 1.
 """
 
@@ -59,7 +59,7 @@ class CostWeights:
         ``1 + terrain`` per metre. Default 0.25: a detour of up to 25 % is worth
         staying away from the ground, where DEM errors and obstacles bite.
     terrain_ref_m
-        True height (floor above conservative ground) from which the terrain term
+        Certain true height (floor above the highest plausible ground) from which the terrain term
         vanishes. Default 300 m, the top of the T2 band.
     corridor
         Multiplier for voxels marked as corridor (0 < corridor <= 1). Default 0.8:
@@ -106,7 +106,7 @@ def voxel_factors(floor: np.ndarray, ground: np.ndarray, corridor: np.ndarray,
     Parameters
     ----------
     floor, ground
-        Voxel floor and conservative ground (m AMSL).
+        Voxel floor and its cell's highest plausible ground (m AMSL).
     corridor
         Boolean mask of corridor voxels.
     weights

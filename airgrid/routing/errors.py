@@ -20,7 +20,7 @@ class PointOutsideGridError(RoutingError, LookupError):
 
 
 class PointInTerrainError(RoutingError, ValueError):
-    """A point lies inside terrain: below the conservative ground or in a terrain-blocked voxel."""
+    """A point lies inside terrain: below the highest plausible ground plus clearance, or in a terrain-blocked voxel."""
 
 
 class PointBlockedError(RoutingError, ValueError):

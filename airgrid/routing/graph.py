@@ -422,7 +422,7 @@ def build_graph(grid: Grid, weights: CostWeights | None = None, *, landmarks: in
     usable = grid.usable()
     zc = (np.asarray(grid.floor, np.float32) + np.asarray(grid.ceiling, np.float32)) * np.float32(0.5)
     corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
-    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.ground), corridor, weights)
+    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
     tier_w = weights.tier_factors([t.name for t in grid.tiers])
     first = np.asarray(grid.cell_first_layer, np.int32)
     nl = np.asarray(grid.cell_nlayers, np.int32)

@@ -2,7 +2,7 @@
 
 Per corridor: length (3D, along the string-pulled centreline), detour ratio against the
 great circle between its two access cells, minimum and mean terrain clearance (voxel
-floor above the cell's conservative ground, over all corridor voxels), geofences
+floor above the cell's highest plausible ground, over all corridor voxels), geofences
 crossed or skirted, airspace occupied (voxels) and crossings. Geofences are judged
 exactly with shapely: *crossed* when a fence's footprint meets the corridor's polygon
 and its altitude band (:meth:`~airgrid.airspace.geofence.Geofence.amsl_band` over the
@@ -85,7 +85,7 @@ def corridor_report(grid: Grid, corridor: Corridor, *, geofences: Sequence[Geofe
     gc = haversine_m(la0, lo0, la1, lo1)
     vox = corridor.voxels
     floor = np.asarray(grid.floor, np.float64)[vox]
-    clear = floor - np.asarray(grid.ground, np.float64)[vox]
+    clear = floor - np.asarray(grid.g_hi, np.float64)[vox]
     out = {
         "id": corridor.id, "a": corridor.a.name, "b": corridor.b.name, "a_id": corridor.a.id, "b_id": corridor.b.id,
         "tier": corridor.tier_name, "band": corridor.band, "band_layers": corridor.band_layers,

@@ -88,9 +88,9 @@ class Constraints:
     tiers
         Tier names the aircraft may use (None: all).
     min_height_m, max_height_m
-        Allowed true height (above the cell's conservative ground): a voxel is used only
-        if its floor is at least ``min_height_m`` and its ceiling at most ``max_height_m``
-        above ground.
+        Allowed true height, certain on both sides: a voxel is used only if its floor
+        is at least ``min_height_m`` above its cell's highest plausible ground and its
+        ceiling at most ``max_height_m`` above the lowest.
     no_go
         Extra no-go areas (shapely Polygon/MultiPolygon in lon/lat, all altitudes);
         every voxel whose cell overlaps one is blocked (conservative H3 cover).
@@ -125,8 +125,9 @@ class Waypoint:
         Degrees (WGS84).
     alt_m
         Altitude above mean sea level.
-    true_height_m
-        Height above the conservative ground of the cell under the waypoint.
+    true_height_range_m
+        The certain range of true height at the waypoint: altitude minus the highest
+        and minus the lowest plausible ground of the cell holding it.
     voxel
         Dense index of the voxel holding the waypoint.
     """
@@ -134,7 +135,7 @@ class Waypoint:
     lat: float
     lon: float
     alt_m: float
-    true_height_m: float
+    true_height_range_m: tuple[float, float]
     voxel: int
 
 
@@ -159,8 +160,9 @@ class Route:
     time_s
         Flight time at the request's speeds.
     min_clearance_m
-        Least height above the conservative ground along the smoothed path (exact over
-        the cells each segment crosses; tier-transition segments count their ends).
+        Least certain true height along the smoothed path: altitude minus the highest
+        plausible ground, exact over the cells each segment crosses (tier-transition
+        segments count their ends).
     expansions
         Nodes A* expanded.
     search_ms
@@ -213,7 +215,8 @@ class Route:
                 "length_m": self.length_m, "time_s": self.time_s,
                 "min_clearance_m": None if math.isnan(self.min_clearance_m) else self.min_clearance_m,
                 "voxels": len(self.voxels), "waypoints": len(self.waypoints),
-                "true_height_m": [round(w.true_height_m, 1) for w in self.waypoints],
+                "true_height_range_m": [[round(w.true_height_range_m[0], 1), round(w.true_height_range_m[1], 1)]
+                                        for w in self.waypoints],
                 "expansions": self.expansions, "message": self.message,
                 "optimal": self.optimal if self.found else None,
                 "cost_lower_bound": self.cost_lower_bound if self.found else None,
@@ -495,9 +498,10 @@ def constraint_mask(graph: RouteGraph, c: Constraints) -> np.ndarray:
     if lo is not None and hi is not None and lo >= hi:
         raise RouteConstraintError(f"min_height_m {lo} must be below max_height_m {hi}")
     if lo is not None:
-        blocked |= (grid.floor - grid.ground) < np.float32(lo)
+        blocked |= (grid.floor - grid.g_hi) < np.float32(lo)
     if hi is not None:
-        blocked |= (grid.ceiling - grid.ground) > np.float32(hi)
+        g_lo = np.repeat(grid.cell_g_lo, grid.cell_nlayers)
+        blocked |= (grid.ceiling - g_lo) > np.float32(hi)
     for geom in c.no_go:
         if not isinstance(geom, shapely.Geometry) or geom.geom_type not in ("Polygon", "MultiPolygon") \
                 or geom.is_empty or not geom.is_valid:
@@ -558,17 +562,18 @@ def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) 
             if loc.tier < 0:
                 raise PointOutsideGridError(f"{label} ({lat}, {lon}) is outside the grid's area")
             ci = int(grid.find_cells(np.array([h3.str_to_int(loc.cell)]), loc.tier)[0])
-            if ci >= 0 and alt < float(grid.cell_ground[ci]) + grid.tiers.clearance_m:
+            if ci >= 0 and alt < float(grid.cell_g_hi[ci]) + grid.tiers.clearance_m:
                 raise PointInTerrainError(
-                    f"{label} at {alt:.0f} m AMSL is inside terrain: conservative ground there is "
-                    f"{float(grid.cell_ground[ci]):.0f} m + {grid.tiers.clearance_m:g} m clearance")
+                    f"{label} at {alt:.0f} m AMSL is inside terrain: the highest plausible ground "
+                    f"there is {float(grid.cell_g_hi[ci]):.0f} m AMSL, + {grid.tiers.clearance_m:g} m clearance")
             raise PointOutsideGridError(f"{label} at {alt:.0f} m AMSL is in no voxel: {loc.reason}")
         v = loc.voxel
         coords = (lat, lon, alt)
     st = int(grid.status[v])
     if st & Status.TERRAIN:
         raise PointInTerrainError(f"{label} voxel {grid.voxel_id(v)} is terrain-blocked "
-                                  f"(floor {float(grid.floor[v]):.0f} m, ground {float(grid.ground[v]):.0f} m)")
+                                  f"(floor {float(grid.floor[v]):.0f} m AMSL, highest plausible ground "
+                                  f"{float(grid.g_hi[v]):.0f} m AMSL)")
     if not graph.usable[v]:
         raise PointBlockedError(f"{label} voxel {grid.voxel_id(v)} is not usable (status {Status(st)!r})")
     if len(blocked) and blocked[v]:
@@ -576,13 +581,15 @@ def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) 
     return v, coords
 
 
-def at_true_height(graph: RouteGraph | Grid, lat: float, lon: float,
+def at_agl(graph: RouteGraph | Grid, lat: float, lon: float,
                    height_m: float | None = None) -> tuple[float, float, float]:
-    """The point ``height_m`` above the conservative ground of the cell under (lat, lon).
+    """The point ``height_m`` above ground (AGL) at (lat, lon), resolved conservatively.
 
-    Tiers are tried lowest first; the first whose column there holds a voxel at that
-    height gives the ground reference. With ``height_m=None``, the middle of the
-    lowest tier's column there (always a voxel).
+    AGL is resolved against the highest plausible ground ``g_hi`` of the cell under
+    the point, so the aircraft is at least ``height_m`` above the real ground (and at
+    most ``height_m + g_hi - g_lo``). Tiers are tried lowest first; the first whose
+    column there holds a voxel at that altitude gives the cell. With
+    ``height_m=None``, the middle of the lowest tier's column there (always a voxel).
 
     Returns
     -------
@@ -600,22 +607,27 @@ def at_true_height(graph: RouteGraph | Grid, lat: float, lon: float,
     if not all(math.isfinite(x) for x in (lat, lon, h)) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise RouteConstraintError(f"({lat}, {lon}) at {height_m} m is not a valid position")
     seen = []
+    inside = False
     for t, tier in enumerate(grid.tiers):
         ci = int(grid.find_cells(np.array([h3i.latlng_to_cell(lat, lon, tier.resolution)]), t)[0])
+        inside |= ci >= 0
         if ci < 0 or grid.cell_nlayers[ci] == 0:
             continue
         first = int(grid.cell_first_layer[ci])
         lo, hi = first * tier.thickness_m, (first + int(grid.cell_nlayers[ci])) * tier.thickness_m
         if height_m is None:
             return lat, lon, (first + int(grid.cell_nlayers[ci]) // 2 + 0.5) * tier.thickness_m
-        alt = float(grid.cell_ground[ci]) + height_m
+        alt = float(grid.cell_g_hi[ci]) + height_m
         if lo <= alt < hi:
             return lat, lon, alt
-        seen.append(f"{tier.name}: {lo - float(grid.cell_ground[ci]):.0f}-{hi - float(grid.cell_ground[ci]):.0f} m")
-    if not seen:
+        seen.append(f"{tier.name}: {lo - float(grid.cell_g_hi[ci]):.0f}-{hi - float(grid.cell_g_hi[ci]):.0f} m")
+    if not inside:
         raise PointOutsideGridError(f"({lat}, {lon}) is outside the grid's area")
-    raise PointOutsideGridError(f"no voxel at {height_m:g} m true height at ({lat}, {lon}); "
-                                f"columns there span {', '.join(seen)} above ground")
+    if not seen:
+        raise PointOutsideGridError(f"no tier exists at ({lat}, {lon}): the ground there is too uncertain for "
+                                    f"every band ({grid.locate(lat, lon, 0.0).reason})")
+    raise PointOutsideGridError(f"no voxel at {height_m:g} m above the highest plausible ground at "
+                                f"({lat}, {lon}); columns there span {', '.join(seen)} above it")
 
 
 # -- smoothing ------------------------------------------------------------------------------
@@ -888,7 +900,8 @@ def _finish(graph: RouteGraph, route: Route, blocked: np.ndarray, origin: tuple 
     grid = graph.grid
     pts, wvox = smooth(graph, route.voxels, blocked, origin, dest)
     route.waypoints = [
-        Waypoint(float(a), float(b), float(c), float(c - grid.ground[v]), int(v))
+        Waypoint(float(a), float(b), float(c),
+                 (float(c - grid.g_hi[v]), float(c - grid.cell_g_lo[grid.voxel_cell[v]])), int(v))
         for (a, b, c), v in zip(pts.tolist(), wvox.tolist())
     ]
     xyz = _to_xyz(pts[:, 0], pts[:, 1])
@@ -898,14 +911,14 @@ def _finish(graph: RouteGraph, route: Route, blocked: np.ndarray, origin: tuple 
     route.length_m = float(np.hypot(horiz, dz).sum())
     vt = np.where(dz > 0, dz / climb_mps, -dz / descent_mps)
     route.time_s = float(np.maximum(horiz / cruise_mps, vt).sum())
-    clear = [float(np.min(pts[:, 2] - grid.ground[wvox]))]
+    clear = [float(np.min(pts[:, 2] - grid.g_hi[wvox]))]
     tiers = grid.tier[wvox]
     for k in range(len(pts) - 1):
         if tiers[k] != tiers[k + 1]:
             continue  # a tier transition: its ends are counted above
         got = segment_voxels(graph, pts[k], pts[k + 1], int(tiers[k]))
         if got is not None:
-            clear.append(float(np.min(got[2] - grid.cell_ground[got[1]])))
+            clear.append(float(np.min(got[2] - grid.cell_g_hi[got[1]])))
     route.min_clearance_m = min(clear)
 
 
@@ -1035,7 +1048,7 @@ __all__ = [
     "Strategy",
     "Waypoint",
     "ZonePlanner",
-    "at_true_height",
+    "at_agl",
     "constraint_mask",
     "graph_for",
     "plan_route",

@@ -60,7 +60,7 @@ def gen_graph(gen_grid):
 
 @pytest.fixture(scope="session")
 def real_t2_grid(real_dem):
-    """Real ETOPO5 terrain, T2 only, ~15 x 17 km around Changsha."""
+    """Real terrain (the 30" DEM), T2 only, ~15 x 17 km around Changsha (T2 is absent or cut off in the SW hills)."""
     return build_grid(area_from_bbox(112.9, 28.1, 113.05, 28.25), real_dem, TierTable().select(["T2"]))
 
 

@@ -12,9 +12,20 @@ from airgrid.routing.search import CORRIDOR_FROM_M, CORRIDOR_WEIGHT, search_voxe
 
 
 def _far_pairs(graph, n: int, min_m: float, seed: int) -> list[tuple[int, int]]:
-    """``n`` usable voxel pairs at least ``min_m`` apart in the graph's plane."""
+    """``n`` usable voxel pairs at least ``min_m`` apart in the graph's plane, connected in the graph.
+
+    Pairs are drawn from the largest strongly connected component: with two-sided tier
+    bands the tier is absent over uncertain ground, which splits the real T2 grid.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
     rng = np.random.default_rng(seed)
+    adj = csr_matrix((np.ones(len(graph.indices)), graph.indices, graph.indptr), shape=(graph.n_nodes,) * 2)
+    _, comp = connected_components(adj, directed=True, connection="strong")
     usable = np.flatnonzero(graph.usable & (np.diff(graph.indptr) > 0))
+    usable = usable[comp[usable] == np.bincount(comp[usable]).argmax()]
+    assert len(usable) > graph.n_nodes // 2  # the main component is most of the grid
     out = []
     while len(out) < n:
         a, b = (int(x) for x in rng.choice(usable, 2))

@@ -52,19 +52,28 @@ def corridor(corridor_graph):
     return build_corridor(corridor_graph, EAST, WEST, tier="T2", width=1, band=1, band_layers=4)
 
 
-def test_lanes_of_opposite_direction_never_share_a_voxel(corridor_grid, corridor) -> None:
+@pytest.mark.parametrize(("band", "band_layers"), [(1, 2), (0, 4)])
+def test_lanes_of_opposite_direction_never_share_a_voxel(corridor_grid, corridor_graph, band, band_layers) -> None:
+    # T2 columns hold at most 7 layers now (band top from the lowest plausible ground), so
+    # band 1 of 4 layers never fits uncompressed: check a band offset with 2-layer bands
+    # and two-layer lanes with band 0 of 4 layers, on bands every column along the route holds
     g = corridor_grid
+    corridor = build_corridor(corridor_graph, EAST, WEST, tier="T2", width=1, band=band, band_layers=band_layers)
+    assert corridor.compressed_cells == 0
     assert len(corridor.lane_a) > 0 and len(corridor.lane_b) > 0
     assert len(np.intersect1d(corridor.lane_a, corridor.lane_b)) == 0
-    # band 1 of 4 layers: lane A the lower half (relative layers 4, 5), lane B the upper (6, 7)
+    # lane A the lower half of the band's relative layers, lane B the upper half
+    half = band_layers // 2
+    bottom = band * band_layers
     rel_a = g.layer[corridor.lane_a] - g.cell_first_layer[g.voxel_cell[corridor.lane_a]]
     rel_b = g.layer[corridor.lane_b] - g.cell_first_layer[g.voxel_cell[corridor.lane_b]]
-    assert set(rel_a.tolist()) == {4, 5} and set(rel_b.tolist()) == {6, 7}
-    # every occupied footprint cell carries both directions, two layers each
+    assert set(rel_a.tolist()) == set(range(bottom, bottom + half))
+    assert set(rel_b.tolist()) == set(range(bottom + half, bottom + band_layers))
+    # every occupied footprint cell carries both directions, half the band each
     cells_a = g.voxel_cell[corridor.lane_a]
     cells_b = g.voxel_cell[corridor.lane_b]
     occupied = corridor.cells[corridor.occupied]
-    assert (np.bincount(cells_a)[occupied] == 2).all() and (np.bincount(cells_b)[occupied] == 2).all()
+    assert (np.bincount(cells_a)[occupied] == half).all() and (np.bincount(cells_b)[occupied] == half).all()
     assert np.array_equal(np.unique(cells_a), occupied) and np.array_equal(np.unique(cells_b), occupied)
 
 

@@ -158,15 +158,18 @@ def test_report_and_geojson_read_back_with_gdal(net, tmp_path: Path) -> None:
 
 def test_crossing_corridors_get_different_bands(net_grid) -> None:
     res = net_grid.tiers[0].resolution
-    w, e = h3i.latlng_to_cell(28.16, 112.93, res), h3i.latlng_to_cell(28.17, 113.09, res)
+    # W-E north of the 300 m hill (~28.14 N 112.955 E), whose flank leaves T2 columns of 2 layers
+    w, e = h3i.latlng_to_cell(28.19, 112.93, res), h3i.latlng_to_cell(28.20, 113.09, res)
     s, n = h3i.latlng_to_cell(28.105, 113.05, res), h3i.latlng_to_cell(28.215, 113.05, res)
     nodes = [make_node(k, k, *h3i.cell_to_latlng(h), "hub") for k, h in (("W", w), ("E", e), ("S", s), ("N", n))]
 
     def line(p: int, q: int) -> np.ndarray:
         return net_grid.find_cells(np.array(list(h3i.grid_path_cells(p, q)), np.int64), 0)
 
-    c1 = make_corridor(net_grid, nodes[0], nodes[1], line(w, e), tier=0)
-    c2 = make_corridor(net_grid, nodes[2], nodes[3], line(s, n), tier=0)
+    # two-layer bands: T2 columns are at most 7 layers now (the band's top is measured from
+    # the lowest plausible ground), so 4-layer bands would leave room for one band only
+    c1 = make_corridor(net_grid, nodes[0], nodes[1], line(w, e), tier=0, band_layers=2)
+    c2 = make_corridor(net_grid, nodes[2], nodes[3], line(s, n), tier=0, band_layers=2)
     from airgrid.routing.corridors import Access
 
     access = {nd.id: Access(nd, int(net_grid.find_cells(np.array([h]), 0)[0]), 0, 0.0)
