@@ -25,6 +25,7 @@ from airgrid.api.routes.health import Metrics, MetricsMiddleware
 from airgrid.api.routes.routes import RoutePlanner
 from airgrid.api.settings import Settings
 from airgrid.terrain import Dem
+from airgrid.terrain.geoid import Geoid
 
 DESCRIPTION = """\
 Tiered H3 3D airspace over Hunan: voxels on real terrain, geofences, routes and flight
@@ -45,7 +46,7 @@ def load_services(settings: Settings) -> Services:
     airgrid.airspace.GridFileError
         No grid at ``settings.grid_path`` (run ``airgrid build``).
     airgrid.terrain.TerrainError
-        The DEM cannot be read.
+        The DEM or the geoid grid cannot be read.
     airgrid.api.auth.DatabaseUrlError
         An unusable ``db_url``.
     """
@@ -53,7 +54,8 @@ def load_services(settings: Settings) -> Services:
     dem = Dem.open(settings.dem_paths)
     stores = StorePool(settings.db_url, dem)
     db = Database(settings.db_url)
-    return Services(settings=settings, grid=grid_, dem=dem, db=db, keys=KeyStore(db), stores=stores,
+    return Services(settings=settings, grid=grid_, dem=dem, geoid=Geoid(settings.geoid_path), db=db,
+                    keys=KeyStore(db), stores=stores,
                     routing=RoutePlanner(grid_, settings), geofences=GeofenceRegistry(stores, db, dem, settings))
 
 

@@ -9,6 +9,7 @@ either orientation are accepted and reoriented.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import shapely
@@ -20,6 +21,11 @@ Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="Latitude, degrees (WGS84).")]
 AltM = Annotated[float, Field(ge=-500, le=20_000, allow_inf_nan=False,
                               description="Altitude, metres above mean sea level.")]
+
+
+#: The day the request examples fly on: tomorrow (UTC) when the app is imported, so every
+#: example stays inside the planning window however long after writing it is tried.
+EXAMPLE_DAY = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
 
 
 def _check_position(p: list[float]) -> list[float]:
@@ -181,14 +187,22 @@ class TierPublic(BaseModel):
 
     name: str
     resolution: int = Field(description="H3 resolution of the tier's cells.")
-    lower_m: float = Field(description="Bottom of the true-height band (m above conservative ground).")
-    upper_m: float = Field(description="Top of the true-height band.")
+    lower_m: float = Field(description="Bottom of the band of true height: every usable voxel's floor is at "
+                                       "least this far above the highest plausible ground of its cell.")
+    upper_m: float = Field(description="Top of the band of true height: every voxel's ceiling is at most this "
+                                       "far above the lowest plausible ground of its cell.")
     thickness_m: float = Field(description="Layer thickness; layer k spans [k*t, (k+1)*t) m AMSL.")
     use: str
     cells: int
     voxels: int
     usable: int = Field(description="Voxels with no blocking status.")
     terrain_blocked: float = Field(description="Share of voxels blocked by terrain clearance.")
+    exists_share: float = Field(description="Share of the tier's cells with at least one usable voxel; elsewhere "
+                                            "the ground is too uncertain for the band, or it is blocked.")
+    ground_span_m_median: float = Field(description="Median over the tier's cells of g_hi - g_lo, the width of "
+                                                    "the certain range of the ground.")
+    cells_lost_to_envelope: int = Field(description="Cells where the band fits over the cell's own ground but "
+                                                    "not over the continuity envelope (the ceiling rule wins).")
 
 
 class TiersPublic(BaseModel):
@@ -201,8 +215,9 @@ class TiersPublic(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "area": "changsha", "clearance_m": 30.0,
         "tiers": [{"name": "T2", "resolution": 9, "lower_m": 120.0, "upper_m": 300.0, "thickness_m": 20.0,
-                   "use": "logistics corridors", "cells": 2663, "voxels": 21304, "usable": 21304,
-                   "terrain_blocked": 0.0}],
+                   "use": "logistics corridors", "cells": 124384, "voxels": 118110, "usable": 118110,
+                   "terrain_blocked": 0.0, "exists_share": 0.3475, "ground_span_m_median": 206.0,
+                   "cells_lost_to_envelope": 4698}],
     }]})
 
 
@@ -213,15 +228,19 @@ class VoxelPublic(BaseModel):
     cell: str
     layer: int
     tier: str
-    floor_m: float
-    ceiling_m: float
-    ground_m: float = Field(description="Conservative ground under the cell (m AMSL).")
+    floor_m: float = Field(description="Bottom, metres AMSL.")
+    ceiling_m: float = Field(description="Top, metres AMSL.")
+    g_lo_m: float = Field(description="Lowest plausible ground under the cell, metres AMSL.")
+    g_hi_m: float = Field(description="Highest plausible ground under the cell, metres AMSL.")
+    true_height_range_m: tuple[float, float] = Field(
+        description="Certain range of true height inside the voxel: floor - g_hi_m to ceiling - g_lo_m.")
     usable: bool
     status: list[str] = Field(description="Status flags: TERRAIN, GEOFENCE, CORRIDOR ...")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "894189008d3ffff:34", "cell": "894189008d3ffff", "layer": 34, "tier": "T2",
-        "floor_m": 680.0, "ceiling_m": 700.0, "ground_m": 523.0, "usable": True, "status": []}]})
+        "id": "8941890f497ffff:12", "cell": "8941890f497ffff", "layer": 12, "tier": "T2",
+        "floor_m": 240.0, "ceiling_m": 260.0, "g_lo_m": 5.0, "g_hi_m": 67.0,
+        "true_height_range_m": [173.0, 255.0], "usable": True, "status": []}]})
 
 
 class LocatePublic(BaseModel):
@@ -229,7 +248,10 @@ class LocatePublic(BaseModel):
 
     lon: float
     lat: float
-    alt_m: float
+    alt_m: float = Field(description="The altitude as given, in the reference alt_ref.")
+    alt_ref: str = Field(description="AMSL, AGL or W84.")
+    alt_amsl_m: float = Field(description="The altitude in metres AMSL, as located.")
+    alt_resolution: str = Field(description="How alt_m was turned into alt_amsl_m.")
     voxel: VoxelPublic | None = Field(description="The voxel, or null when the point is in none.")
     tier: str | None = Field(description="Tier of the voxel or of the nearest tier column.")
     cell: str | None
@@ -238,9 +260,12 @@ class LocatePublic(BaseModel):
     reason: str = Field(description="Why not usable or why no voxel ('' when usable).")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "lon": 112.97, "lat": 28.2, "alt_m": 300.0, "voxel": None, "tier": "T2", "cell": "894189008d3ffff",
-        "layer": 15, "usable": False,
-        "reason": "below tier T2's band (starts at 660 m AMSL here; conservative ground 523 m)"}]})
+        "lon": 112.99, "lat": 28.27, "alt_m": 250.0, "alt_ref": "AMSL", "alt_amsl_m": 250.0,
+        "alt_resolution": "AMSL as given",
+        "voxel": {"id": "8941890f497ffff:12", "cell": "8941890f497ffff", "layer": 12, "tier": "T2",
+                  "floor_m": 240.0, "ceiling_m": 260.0, "g_lo_m": 5.0, "g_hi_m": 67.0,
+                  "true_height_range_m": [173.0, 255.0], "usable": True, "status": []},
+        "tier": "T2", "cell": "8941890f497ffff", "layer": 12, "usable": True, "reason": ""}]})
 
 
 class VoxelProperties(BaseModel):
@@ -251,7 +276,9 @@ class VoxelProperties(BaseModel):
     tier: str
     floor_m: float
     ceiling_m: float
-    ground_m: float
+    g_lo_m: float
+    g_hi_m: float
+    true_height_range_m: tuple[float, float]
     usable: bool
     status: list[str]
 
@@ -274,12 +301,14 @@ class VoxelCollection(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "FeatureCollection",
         "features": [{
-            "type": "Feature", "id": "874189008ffffff:7",
+            "type": "Feature", "id": "89418901a03ffff:9",
             "geometry": {"type": "Polygon", "coordinates": [[
-                [112.98, 28.19], [112.99, 28.19], [112.995, 28.2], [112.99, 28.21], [112.98, 28.21],
-                [112.975, 28.2], [112.98, 28.19]]]},
-            "properties": {"cell": "874189008ffffff", "layer": 7, "tier": "T4", "floor_m": 700.0,
-                           "ceiling_m": 800.0, "ground_m": 523.0, "usable": True, "status": []}}]}]})
+                [113.0048637, 28.263792], [113.004459, 28.2655135], [113.002584, 28.2662029],
+                [113.0011137, 28.2651709], [113.0015184, 28.2634493], [113.0033935, 28.2627599],
+                [113.0048637, 28.263792]]]},
+            "properties": {"cell": "89418901a03ffff", "layer": 9, "tier": "T2", "floor_m": 180.0,
+                           "ceiling_m": 200.0, "g_lo_m": 7.0, "g_hi_m": 60.0,
+                           "true_height_range_m": [120.0, 193.0], "usable": True, "status": []}}]}]})
 
 
 class ElevationPublic(BaseModel):
@@ -287,11 +316,19 @@ class ElevationPublic(BaseModel):
 
     lon: float
     lat: float
-    elevation_m: float = Field(description="Metres above mean sea level.")
-    dem_absolute_error_m: float = Field(description="The DEM's stated absolute vertical error.")
+    elevation_m: float = Field(description="The DEM's best estimate (bilinear), metres AMSL.")
+    g_lo_m: float | None = Field(description="Lowest plausible ground of the grid cell there (m AMSL); null "
+                                             "outside the grid.")
+    g_hi_m: float | None = Field(description="Highest plausible ground of the grid cell there (m AMSL); null "
+                                             "outside the grid.")
+    geoid_undulation_m: float = Field(description="EGM96 geoid height above the WGS84 ellipsoid there: a W84 "
+                                                  "height is elevation_m plus this.")
+    dem_accuracy: str = Field(description="The DEM's uncertainty model (upward and downward margins).")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"lon": 112.97, "lat": 28.2, "elevation_m": 61.4, "dem_absolute_error_m": 50.0}]})
+        {"lon": 112.99, "lat": 28.27, "elevation_m": 28.7, "g_lo_m": 5.0, "g_hi_m": 67.0,
+         "geoid_undulation_m": -16.69,
+         "dem_accuracy": "up 20 m + 2 x relief, down 15 m + 1 x relief (3x3-pixel window)"}]})
 
 
 class ProfileCreate(BaseModel):
@@ -322,9 +359,9 @@ class ProfilePublic(BaseModel):
     points: list[ProfilePoint]
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "length_m": 11800.5, "min_elevation_m": 40.2, "max_elevation_m": 95.0,
-        "points": [{"distance_m": 0.0, "lon": 112.93, "lat": 28.15, "elevation_m": 55.1},
-                   {"distance_m": 11800.5, "lon": 113.02, "lat": 28.22, "elevation_m": 40.2}]}]})
+        "length_m": 11759.2, "min_elevation_m": 27.3, "max_elevation_m": 53.8,
+        "points": [{"distance_m": 0.0, "lon": 112.93, "lat": 28.15, "elevation_m": 38.7},
+                   {"distance_m": 240.0, "lon": 112.9318356, "lat": 28.1514292, "elevation_m": 37.8}]}]})
 
 
 
@@ -341,7 +378,7 @@ class Point3D(BaseModel):
     type: Literal["Point"]
     coordinates: Annotated[Position, AfterValidator(_check_3d)]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"type": "Point", "coordinates": [112.95, 28.15, 720.0]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"type": "Point", "coordinates": [112.98, 28.24, 250.0]}]})
 
     @property
     def lat_lon_alt(self) -> tuple[float, float, float]:
@@ -380,8 +417,8 @@ class RouteCreate(RouteOptions):
                             "the optimum) and A* inside a zone corridor (for long routes); auto: fast from 100 km.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "origin": {"type": "Point", "coordinates": [112.95, 28.15, 720.0]},
-        "destination": {"type": "Point", "coordinates": [113.0, 28.2, 720.0]},
+        "origin": {"type": "Point", "coordinates": [112.98, 28.24, 250.0]},
+        "destination": {"type": "Point", "coordinates": [113.03, 28.29, 260.0]},
         "tiers": ["T2"], "cruise_mps": 15.0}]})
 
 
@@ -393,9 +430,9 @@ class MultiRouteCreate(RouteOptions):
     return_to_depot: bool = True
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "depot": {"type": "Point", "coordinates": [112.95, 28.15, 1000.0]},
-        "stops": [{"type": "Point", "coordinates": [113.0, 28.2, 1000.0]},
-                  {"type": "Point", "coordinates": [112.97, 28.22, 1100.0]}],
+        "depot": {"type": "Point", "coordinates": [112.98, 28.24, 250.0]},
+        "stops": [{"type": "Point", "coordinates": [113.03, 28.29, 260.0]},
+                  {"type": "Point", "coordinates": [113.0, 28.26, 250.0]}],
         "return_to_depot": True}]})
 
 
@@ -413,9 +450,14 @@ class RouteProperties(BaseModel):
     cost: float = Field(description="Cost of the voxel path (equivalent metres).")
     length_m: float = Field(description="3D length of the smoothed path.")
     time_s: float = Field(description="Flight time at the request's speeds.")
-    min_clearance_m: float | None = Field(description="Least height above conservative ground (sampled).")
+    min_clearance_m: float | None = Field(description="Least certain true height along the path: altitude minus "
+                                                      "the highest plausible ground, over every cell crossed.")
     voxels: list[str] = Field(description="Voxel ids of the path, origin to destination.")
-    true_height_m: list[float] = Field(description="True height of each waypoint.")
+    true_height_range_m: list[tuple[float, float]] = Field(
+        description="Per waypoint, the certain range of true height: altitude minus the highest and minus the "
+                    "lowest plausible ground of its cell.")
+    height_above_dem_m: list[float] = Field(
+        description="Per waypoint, altitude minus the DEM's best estimate (bilinear) of the ground there.")
     expansions: int
     search_ms: float
     optimal: bool = Field(True, description="Whether the cost is proven minimal (exact search, or a fast search "
@@ -435,10 +477,14 @@ class RouteFeature(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": [[112.95, 28.15, 720.0], [113.0, 28.2, 720.0]]},
-        "properties": {"status": "found", "cost": 7300.0, "length_m": 7212.4, "time_s": 480.8,
-                       "min_clearance_m": 143.5, "voxels": ["89418900a27ffff:36", "89418900a23ffff:36"],
-                       "true_height_m": [143.5, 150.1], "expansions": 212, "search_ms": 0.4, "leg": None}}]})
+        "geometry": {"type": "LineString", "coordinates": [
+            [112.98, 28.24, 250.0], [113.0294521, 28.2830522, 270.0], [113.03, 28.29, 260.0]]},
+        "properties": {"status": "found", "cost": 9673.8, "length_m": 7584.5, "time_s": 505.6,
+                       "min_clearance_m": 121.0,
+                       "voxels": ["894189019c3ffff:12", "894189019c3ffff:13", "8941890a877ffff:13"],
+                       "true_height_range_m": [[155.0, 256.0], [131.0, 271.0], [121.0, 261.0]],
+                       "height_above_dem_m": [219.2, 229.2, 206.6],
+                       "expansions": 946, "search_ms": 24.3, "leg": None}}]})
 
 
 class MultiRouteProperties(BaseModel):
@@ -463,12 +509,14 @@ class MultiRouteCollection(BaseModel):
         "type": "FeatureCollection",
         "features": [{
             "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": [[112.95, 28.15, 720.0], [113.0, 28.2, 720.0]]},
-            "properties": {"status": "found", "cost": 7300.0, "length_m": 7212.4, "time_s": 480.8,
-                           "min_clearance_m": 143.5, "voxels": ["89418900a27ffff:36"], "true_height_m": [143.5],
-                           "expansions": 212, "search_ms": 0.4, "leg": 0, "from_stop": -1, "to_stop": 0}}],
-        "properties": {"status": "found", "order": [0], "exact": True, "legs": 1, "length_m": 7212.4,
-                       "time_s": 480.8}}]})
+            "geometry": {"type": "LineString", "coordinates": [[112.98, 28.24, 250.0], [113.0, 28.26, 250.0]]},
+            "properties": {"status": "found", "cost": 3620.9, "length_m": 2963.7, "time_s": 197.6,
+                           "min_clearance_m": 146.0, "voxels": ["894189019c3ffff:12", "89418901abbffff:12"],
+                           "true_height_range_m": [[155.0, 256.0], [146.0, 259.0]],
+                           "height_above_dem_m": [219.2, 221.1],
+                           "expansions": 145, "search_ms": 0.2, "leg": 0, "from_stop": -1, "to_stop": 1}}],
+        "properties": {"status": "found", "order": [1, 0], "exact": True, "legs": 3, "length_m": 15323.0,
+                       "time_s": 1123.6}}]})
 
 
 # -- geofences ------------------------------------------------------------------------
@@ -512,7 +560,7 @@ class GeofenceProperties(BaseModel):
 _GEOFENCE_EXAMPLE = {
     "type": "Feature", "id": "CSX-TEST-1",
     "geometry": {"type": "Polygon", "coordinates": [[
-        [112.95, 28.15], [112.97, 28.15], [112.97, 28.17], [112.95, 28.17], [112.95, 28.15]]]},
+        [112.95, 28.25], [112.97, 28.25], [112.97, 28.27], [112.95, 28.27], [112.95, 28.25]]]},
     "properties": {"identifier": "CSX-TEST-1", "name": "Test range", "category": "prohibited",
                    "reason": "military exercise", "reason_codes": ["SENSITIVE"], "authority": "CAAC Central South",
                    "source_id": "", "country": "CHN", "lower_m": 0, "lower_reference": "AGL", "upper_m": 3000,
@@ -583,7 +631,7 @@ class PointCheckCreate(BaseModel):
     time: AwareDatetime | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"lon": 112.96, "lat": 28.16, "alt_m": 900.0, "time": "2026-11-25T08:00:00+08:00"}]})
+        {"lon": 112.96, "lat": 28.26, "alt_m": 270.0, "time": f"{EXAMPLE_DAY}T08:00:00+08:00"}]})
 
 
 class PointCheckPublic(BaseModel):
@@ -611,8 +659,8 @@ class TrackCheckCreate(BaseModel):
     points: list[TrackPointModel] = Field(min_length=2)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"points": [
-        {"lon": 112.93, "lat": 28.16, "alt_m": 900.0, "time": "2026-11-25T08:00:00+08:00"},
-        {"lon": 113.0, "lat": 28.16, "alt_m": 900.0, "time": "2026-11-25T08:10:00+08:00"}]}]})
+        {"lon": 112.93, "lat": 28.26, "alt_m": 270.0, "time": f"{EXAMPLE_DAY}T08:00:00+08:00"},
+        {"lon": 113.0, "lat": 28.26, "alt_m": 270.0, "time": f"{EXAMPLE_DAY}T08:10:00+08:00"}]}]})
 
 
 class TrackHitPublic(BaseModel):
@@ -632,8 +680,8 @@ class TrackCheckPublic(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"hits": [{
         "geofence": {"identifier": "CSX-TEST-1", "name": "Test range", "category": "prohibited"},
-        "entry": {"lon": 112.95, "lat": 28.16, "alt_m": 900.0, "time": "2026-11-25T00:02:51Z"},
-        "exit": {"lon": 112.97, "lat": 28.16, "alt_m": 900.0, "time": "2026-11-25T00:05:42Z"},
+        "entry": {"lon": 112.95, "lat": 28.26, "alt_m": 270.0, "time": f"{EXAMPLE_DAY}T00:02:51Z"},
+        "exit": {"lon": 112.97, "lat": 28.26, "alt_m": 270.0, "time": f"{EXAMPLE_DAY}T00:05:42Z"},
         "entry_segment": 0, "exit_segment": 0}]}]})
 
 
@@ -662,8 +710,8 @@ class PlanCheckCreate(BaseModel):
     volumes: list[VolumeModel] = Field(default_factory=list, max_length=500)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "route": {"line": {"type": "LineString", "coordinates": [[112.93, 28.16, 900.0], [113.0, 28.16, 900.0]]},
-                  "departure": "2026-11-25T08:00:00+08:00", "speed_mps": 15.0},
+        "route": {"line": {"type": "LineString", "coordinates": [[112.93, 28.26, 270.0], [113.0, 28.26, 270.0]]},
+                  "departure": f"{EXAMPLE_DAY}T08:00:00+08:00", "speed_mps": 15.0},
         "volumes": []}]})
 
 
@@ -700,8 +748,10 @@ class IntentRouteModel(BaseModel):
 
 _INTENT_VOLUME_EXAMPLE = {
     "footprint": {"type": "Polygon", "coordinates": [[
-        [112.95, 28.15], [112.96, 28.15], [112.96, 28.16], [112.95, 28.16], [112.95, 28.15]]]},
-    "floor_m": 950.0, "ceiling_m": 1000.0, "start": "2026-11-25T08:00:00Z", "end": "2026-11-25T08:20:00Z"}
+        [113.0, 28.26], [113.01, 28.26], [113.01, 28.27], [113.0, 28.27], [113.0, 28.26]]]},
+    "floor_m": 250.0, "ceiling_m": 290.0, "start": f"{EXAMPLE_DAY}T08:00:00Z", "end": f"{EXAMPLE_DAY}T08:20:00Z"}
+#: The same block of T2 airspace two hours later (the second IntentCreate example).
+_INTENT_VOLUME_EXAMPLE_2 = {**_INTENT_VOLUME_EXAMPLE, "start": f"{EXAMPLE_DAY}T10:00:00Z", "end": f"{EXAMPLE_DAY}T10:20:00Z"}
 
 
 class IntentCreate(BaseModel):
@@ -717,7 +767,8 @@ class IntentCreate(BaseModel):
     route: IntentRouteModel | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"tier": "T2", "priority": 20, "volumes": [_INTENT_VOLUME_EXAMPLE]}]})
+        {"intent_id": "sfx-example-0001", "tier": "T2", "priority": 20, "volumes": [_INTENT_VOLUME_EXAMPLE]},
+        {"intent_id": "sfx-example-0002", "tier": "T2", "priority": 20, "volumes": [_INTENT_VOLUME_EXAMPLE_2]}]})
 
 
 class IntentPublic(BaseModel):
@@ -737,9 +788,9 @@ class IntentPublic(BaseModel):
     volumes: list[VolumeModel]
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "3f1c0c8e9d6b4a3c8e2f1a0b9c8d7e6f", "operator": "sf-express-ops", "priority": 20, "tier": "T2",
-        "state": "accepted", "preempted_by": None, "reason": "", "start": "2026-11-25T08:00:00Z",
-        "end": "2026-11-25T08:20:00Z", "created_at": "2026-11-24T22:00:00Z", "updated_at": "2026-11-24T22:00:00Z",
+        "id": "sfx-example-0001", "operator": "sf-express-ops", "priority": 20, "tier": "T2",
+        "state": "accepted", "preempted_by": None, "reason": "", "start": f"{EXAMPLE_DAY}T08:00:00Z",
+        "end": f"{EXAMPLE_DAY}T08:20:00Z", "created_at": "2026-12-04T18:43:03Z", "updated_at": "2026-12-04T18:43:03Z",
         "volumes": [_INTENT_VOLUME_EXAMPLE]}]})
 
 
@@ -842,8 +893,8 @@ class IntentConflictProblem(Problem):
         "detail": "the intent conflicts with 1 intent(s) and 0 geofence(s); apply a fix and resubmit",
         "instance": "/v1/intents",
         "conflicts": [{"other_id": "a1", "other_operator": "op-2", "other_priority": 20, "other_state": "accepted",
-                       "volume": 0, "other_volume": 0, "lon": 112.955, "lat": 28.155, "floor_m": 950.0,
-                       "ceiling_m": 1000.0, "start": "2026-11-25T08:00:00Z", "end": "2026-11-25T08:20:00Z",
+                       "volume": 0, "other_volume": 0, "lon": 113.005, "lat": 28.265, "floor_m": 250.0,
+                       "ceiling_m": 290.0, "start": f"{EXAMPLE_DAY}T08:00:00Z", "end": f"{EXAMPLE_DAY}T08:20:00Z",
                        "distance_m": 0.0, "minima": {"lateral_m": 100.0, "vertical_m": 30.0, "seconds": 30.0},
                        "preemptable": False}],
         "grid_conflicts": [], "geofence_conflicts": [],

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from airgrid.airspace.areas import DATA_DIR
 from airgrid.api.commands.common import DEFAULT_DEM, DEFAULT_GRID, VAR_DIR
+from airgrid.terrain.geoid import DEFAULT_GEOID_GRID
 
 
 class Settings(BaseSettings):
@@ -29,7 +30,13 @@ class Settings(BaseSettings):
     grid_path
         Built grid folder (see ``airgrid build``).
     dem_paths
-        DEM file(s) for elevations and terrain profiles.
+        DEM file(s) for elevations and terrain profiles (default: the 30-arc-second
+        Hunan DEM in ``data/``); several tiles make a mosaic.
+    obstacle_path
+        Obstacles GeoJSON that ``airgrid serve`` builds the default grid with.
+    geoid_path
+        Geoid grid for W84 altitudes (default: the EGM96 clip in ``data/``; any
+        grid PROJ reads, such as a worldwide ``egm96_15.gtx``).
     db_url
         ``sqlite:///<dir>/airgrid.sqlite`` (default: ``var/airgrid.sqlite``) or
         ``postgresql://...``: flight intents, geofences and API keys.
@@ -62,6 +69,8 @@ class Settings(BaseSettings):
     var_dir: Path = VAR_DIR
     grid_path: Path = DEFAULT_GRID
     dem_paths: list[Path] = Field(default_factory=lambda: [DEFAULT_DEM])
+    obstacle_path: Path | None = None
+    geoid_path: Path = DEFAULT_GEOID_GRID
     db_url: str = f"sqlite:///{VAR_DIR / 'airgrid.sqlite'}"
     max_body_bytes: int = Field(1_000_000, gt=0)
     max_polygon_vertices: int = Field(2_000, gt=3)

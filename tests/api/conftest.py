@@ -62,9 +62,10 @@ def auth(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
     return {k: {"Authorization": f"Bearer {v}"} for k, v in tokens.items()}
 
 
-#: Two points in usable voxels of the test grid ([lon, lat, alt_m]).
-ORIGIN = [112.95, 28.15, 1000.0]
-DEST = [113.0, 28.2, 1000.0]
+#: Two points in usable T2 voxels of the test grid ([lon, lat, alt_m]); T2 is thin and
+#: patchy on the 30" DEM, so check with ``grid.locate`` before moving them.
+ORIGIN = [112.98, 28.16, 290.0]
+DEST = [113.0, 28.2, 260.0]
 
 
 def square(lon: float, lat: float, d: float) -> list[list[list[float]]]:

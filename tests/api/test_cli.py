@@ -7,7 +7,7 @@ import pytest
 from airgrid.api.app import load_services
 from airgrid.api.auth import Database, KeyStore, Role
 from airgrid.api.cli import main
-from airgrid.api.commands.common import BadInput
+from airgrid.api.commands.common import DEFAULT_DEM, BadInput
 from airgrid.api.commands.serve import ensure_airports, ensure_grid
 
 
@@ -49,6 +49,6 @@ def test_serve_runs_uvicorn_on_loopback_with_the_factory(grid_dir, settings, mon
 
 
 def test_ensure_grid_builds_only_the_default(grid_dir, tmp_path):
-    assert ensure_grid(grid_dir) is False
+    assert ensure_grid(grid_dir, [DEFAULT_DEM]) is False
     with pytest.raises(BadInput, match="airgrid build --out"):
-        ensure_grid(tmp_path / "elsewhere")
+        ensure_grid(tmp_path / "elsewhere", [DEFAULT_DEM])

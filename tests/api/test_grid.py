@@ -23,7 +23,10 @@ def test_tiers_match_the_loaded_grid(client, auth, services):
 
 def test_voxel_at_point_is_the_one_that_contains_it(client, auth, services):
     grid: Grid = services.grid
-    loc_alt = 900.0
+    t2 = grid.tiers.index("T2")
+    ci = int(grid.find_cells([h3.str_to_int(h3.latlng_to_cell(28.2, 112.97, grid.tiers[t2].resolution))], t2)[0])
+    assert ci >= 0 and grid.cell_nlayers[ci] > 0  # T2 exists over this point
+    loc_alt = (int(grid.cell_first_layer[ci]) + 0.5) * grid.tiers[t2].thickness_m
     r = client.get("/v1/grid/voxel", params={"lon": 112.97, "lat": 28.2, "alt_m": loc_alt}, headers=auth["planner"])
     assert r.status_code == 200
     body = r.json()
@@ -57,7 +60,7 @@ def test_voxel_rejects_swapped_lat(client, auth):
 
 
 def test_voxels_of_an_area_are_hexagons_overlapping_it(client, auth, services):
-    bbox = (112.96, 28.18, 112.99, 28.21)
+    bbox = (113.0, 28.18, 113.03, 28.21)  # T4 exists over few cells; some are here
     r = client.get("/v1/grid/voxels", params={"bbox": ",".join(map(str, bbox)), "tier": "T4"},
                    headers=auth["operator"])
     assert r.status_code == 200
@@ -87,7 +90,7 @@ def test_voxels_of_an_area_are_hexagons_overlapping_it(client, auth, services):
 
 def test_voxels_over_the_voxel_limit_is_422(client, auth, services, monkeypatch):
     monkeypatch.setattr(services.settings, "max_query_voxels", 500)
-    r = client.get("/v1/grid/voxels", params={"bbox": "112.92,28.12,112.97,28.17"}, headers=auth["operator"])
+    r = client.get("/v1/grid/voxels", params={"bbox": "112.98,28.17,113.03,28.22"}, headers=auth["operator"])
     assert r.status_code == 422
     assert r.json()["type"].endswith("limit-exceeded")
     assert "narrow the bbox" in r.json()["detail"]

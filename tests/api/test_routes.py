@@ -84,7 +84,7 @@ def test_route_with_departure_ignores_geofence_inactive_then(client, auth):
 
 
 def test_multi_stop_route_visits_every_stop_and_returns(client, auth):
-    stops = [DEST, [112.97, 28.22, 1100.0], [112.92, 28.12, 1000.0]]
+    stops = [DEST, [112.97, 28.22, 240.0], [112.93, 28.22, 280.0]]
     body = {"depot": _pt(ORIGIN), "stops": [_pt(s) for s in stops]}
     r = client.post("/v1/routes/multi", json=body, headers=auth["planner"])
     assert r.status_code == 200, r.text
@@ -108,7 +108,7 @@ def test_route_errors(client, auth, services, monkeypatch):
     outside = client.post("/v1/routes", json={"origin": _pt([110.0, 28.0, 1000.0]), "destination": _pt(DEST)},
                           headers=h)
     assert outside.status_code == 404 and "outside" in outside.json()["detail"]
-    terrain = client.post("/v1/routes", json={"origin": _pt([112.95, 28.15, 300.0]), "destination": _pt(DEST)},
+    terrain = client.post("/v1/routes", json={"origin": _pt([113.0, 28.2, 100.0]), "destination": _pt(DEST)},
                           headers=h)
     assert terrain.status_code == 422 and "terrain" in terrain.json()["detail"]
     no_alt = client.post("/v1/routes", json={"origin": _pt([112.95, 28.15]), "destination": _pt(DEST)}, headers=h)
@@ -131,10 +131,10 @@ def test_no_route_when_the_destination_is_walled_in(client, auth):
     outer = [[112.96, 28.16], [113.06, 28.16], [113.06, 28.26], [112.96, 28.26], [112.96, 28.16]]
     hole = [[112.985, 28.185], [113.015, 28.185], [113.015, 28.215], [112.985, 28.215], [112.985, 28.185]]
     wall = {"type": "Polygon", "coordinates": [outer, hole]}
-    r = client.post("/v1/routes", json={"origin": _pt([112.92, 28.12, 1000.0]), "destination": _pt(DEST),
+    r = client.post("/v1/routes", json={"origin": _pt([112.93, 28.22, 280.0]), "destination": _pt(DEST),
                                         "no_go": [wall]}, headers=auth["planner"])
     assert r.status_code == 422
     assert "not connected" in r.json()["detail"]
-    tour = client.post("/v1/routes/multi", json={"depot": _pt([112.92, 28.12, 1000.0]), "stops": [_pt(DEST)],
+    tour = client.post("/v1/routes/multi", json={"depot": _pt([112.93, 28.22, 280.0]), "stops": [_pt(DEST)],
                                                  "no_go": [wall]}, headers=auth["planner"])
     assert tour.status_code == 422 and "unreachable" in tour.json()["detail"]

@@ -23,7 +23,8 @@ def built(tmp_path_factory) -> Path:
     r = run("build", "--bbox", "112.9,28.1,113.0,28.2", "--tiers", "T2,T3", "--out", str(out), "--no-progress")
     assert r.returncode == 0, r.stderr
     assert "T2" in r.stdout and "terrain-blocked" in r.stdout and "margin" in r.stdout
-    assert "coarse" in r.stdout  # the ETOPO5 warning is shown
+    assert "exists" in r.stdout and "lost to envelope" in r.stdout
+    assert "coarse" not in r.stdout  # the 30" DEM (~0.9 km pixels) gets no coarse-DEM warning
     return out
 
 
@@ -36,14 +37,15 @@ def test_voxel_lookup(built: Path) -> None:
     from airgrid.airspace import Grid
 
     g = Grid.load(built)
-    alt = float(g.cell_ground[0]) + 200  # inside T2 (120-300 m above the conservative ground)
-    lat, lon = h3.cell_to_latlng(h3.int_to_str(int(g.cell_id[0])))
+    ci = int(next(i for i in range(g.n_cells) if g.cell_tier[i] == 0 and g.cell_nlayers[i] > 0))  # T2 exists here
+    alt = (int(g.cell_first_layer[ci]) + 0.5) * g.tiers[0].thickness_m  # mid first T2 layer
+    lat, lon = h3.cell_to_latlng(h3.int_to_str(int(g.cell_id[ci])))
     r = run("voxel", str(lat), str(lon), str(alt), "--grid", str(built), "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["tier"] == "T2" and out["usable"] and out["floor_m"] <= alt < out["ceiling_m"]
-    assert out["voxel"].startswith(h3.int_to_str(int(g.cell_id[0])))
-    r = run("voxel", "28.15", "112.95", "10", "--grid", str(built), "--json")
+    assert out["voxel"].startswith(h3.int_to_str(int(g.cell_id[ci])))
+    r = run("voxel", str(lat), str(lon), "10", "--grid", str(built), "--json")
     assert r.returncode == 0 and "below" in json.loads(r.stdout)["reason"]
 
 

@@ -17,7 +17,7 @@ console = Console(width=None if sys.stdout.isatty() else 132)
 
 #: Where built grids and stores go by default (not committed).
 VAR_DIR = Path(__file__).resolve().parents[3] / "var"
-DEFAULT_DEM = DATA_DIR / "hunan_etopo5_5arcmin.tif"
+DEFAULT_DEM = DATA_DIR / "hunan_dem_30arcsec.tif"
 DEFAULT_TIERS = DATA_DIR / "tiers.toml"
 DEFAULT_GRID = VAR_DIR / "grid-default"
 
@@ -26,7 +26,7 @@ class BadInput(ValueError):
     """A CLI argument is invalid (exit code 2)."""
 
 
-DemOpt = Annotated[list[Path] | None, typer.Option("--dem", help="DEM file(s), any GDAL raster; several make a mosaic. Default: data/ ETOPO5.")]
+DemOpt = Annotated[list[Path] | None, typer.Option("--dem", help="DEM file(s), any GDAL raster; several make a mosaic. Default: the 30-arc-second Hunan DEM in data/.")]
 GridOpt = Annotated[Path, typer.Option("--grid", help="Built grid folder.")]
 
 

@@ -23,7 +23,7 @@ from airgrid.routing import (
     Route,
     RouteGraph,
     Strategy,
-    at_true_height,
+    at_agl,
     build_graph,
     plan_multi_stop,
     plan_route,
@@ -62,7 +62,7 @@ def _point(graph: RouteGraph, latlon: tuple[float, float], alt: float | None, he
         raise BadInput("give either an altitude (AMSL) or a true height, not both")
     if alt is not None:
         return (latlon[0], latlon[1], alt)
-    return at_true_height(graph, latlon[0], latlon[1], height)
+    return at_agl(graph, latlon[0], latlon[1], height)
 
 
 def _no_go(path: Path | None) -> list[shapely.Geometry]:
@@ -136,9 +136,9 @@ def _summary(route: Route, title: str) -> None:
     t.add_row("search", f"{route.search_ms:,.1f} ms")
     console.print(t)
     if route.found:
-        w = Table("#", "lat", "lon", "alt m AMSL", "true height m")
+        w = Table("#", "lat", "lon", "alt m AMSL", "true height m (certain range)")
         for i, p in enumerate(route.waypoints):
-            w.add_row(str(i), f"{p.lat:.5f}", f"{p.lon:.5f}", f"{p.alt_m:.0f}", f"{p.true_height_m:.0f}")
+            w.add_row(str(i), f"{p.lat:.5f}", f"{p.lon:.5f}", f"{p.alt_m:.0f}", f"{p.true_height_range_m[0]:.0f}-{p.true_height_range_m[1]:.0f}")
         console.print(w)
 
 

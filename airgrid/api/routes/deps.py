@@ -24,6 +24,7 @@ from airgrid.airspace.store import SQLITE_FILE, Store, open_store
 from airgrid.api.auth import Database, DatabaseUrlError, KeyStore, Principal, Role, sqlite_path
 from airgrid.api.settings import Settings
 from airgrid.terrain import Dem
+from airgrid.terrain.geoid import Geoid
 
 
 class StorePool:
@@ -92,6 +93,8 @@ class Services:
         The loaded grid.
     dem
         The DEM for elevations and profiles.
+    geoid
+        The geoid model for W84 (WGS84 ellipsoidal) altitudes.
     db
         The service database (API keys, geofences).
     keys
@@ -107,6 +110,7 @@ class Services:
     settings: Settings
     grid: Grid
     dem: Dem
+    geoid: Geoid
     db: Database
     keys: KeyStore
     stores: StorePool

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 import shapely
 from fastapi import APIRouter, Body, Query, Response
+from fastapi import Path as PathParam
 from shapely.geometry import mapping
 
 from airgrid.airspace.geofence import Category, Geofence, cover_geofence
@@ -56,6 +57,10 @@ from airgrid.api.schemas import (
 )
 from airgrid.api.settings import Settings
 from airgrid.terrain import Dem
+
+
+#: The path parameter naming a geofence (the example is the POST example's identifier).
+Identifier = Annotated[str, PathParam(examples=["CSX-TEST-1"])]
 
 router = APIRouter(prefix=f"{V1}/geofences", tags=["geofences"], responses=error_responses(401, 422))
 
@@ -404,7 +409,7 @@ def check_plan(services: ServicesDep, _: PrincipalDep, body: PlanCheckCreate) ->
 
 @router.get("/{identifier}", response_model=GeofenceFeature, summary="One geofence",
             responses=error_responses(404))
-def get_one(services: ServicesDep, _: PrincipalDep, identifier: str) -> GeofenceFeature:
+def get_one(services: ServicesDep, _: PrincipalDep, identifier: Identifier) -> GeofenceFeature:
     """The geofence with this identifier."""
     g = _registry(services).snapshot().fences.get(identifier)
     if g is None:
@@ -414,7 +419,7 @@ def get_one(services: ServicesDep, _: PrincipalDep, identifier: str) -> Geofence
 
 @router.put("/{identifier}", response_model=GeofenceWritePublic, summary="Replace a geofence",
             responses={**_WRITE_ERRORS, **error_responses(404)})
-def replace(services: ServicesDep, _: WriterDep, identifier: str, body: GeofenceFeature) -> GeofenceWritePublic:
+def replace(services: ServicesDep, _: WriterDep, identifier: Identifier, body: GeofenceFeature) -> GeofenceWritePublic:
     """Replace the geofence (regulators and admins); the body's identifier must match the path."""
     if body.properties.identifier != identifier:
         raise ValueError(f"the body's identifier {body.properties.identifier!r} differs from the path's "
@@ -426,7 +431,7 @@ def replace(services: ServicesDep, _: WriterDep, identifier: str, body: Geofence
 
 @router.delete("/{identifier}", status_code=204, response_class=Response, summary="Delete a geofence",
                responses={**_WRITE_ERRORS, **error_responses(404)})
-def delete(services: ServicesDep, _: WriterDep, identifier: str) -> Response:
+def delete(services: ServicesDep, _: WriterDep, identifier: Identifier) -> Response:
     """Remove the geofence (regulators and admins)."""
     _registry(services).delete(identifier)
     return Response(status_code=204)

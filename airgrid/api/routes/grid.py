@@ -10,6 +10,7 @@ import shapely
 from fastapi import APIRouter, Query
 from pyproj import Geod
 
+from airgrid.airspace.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.errors import OutsideGridError
 from airgrid.airspace.grid import BLOCKING, Grid, Status
 from airgrid.api.errors import LimitError
@@ -39,7 +40,7 @@ GEOD = Geod(ellps="WGS84")
 
 BboxQuery = Annotated[str, Query(
     pattern=r"^\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*,\s*-?[0-9.]+\s*$",
-    description="west,south,east,north in degrees (RFC 7946 order).", examples=["112.96,28.18,112.99,28.21"])]
+    description="west,south,east,north in degrees (RFC 7946 order).", examples=["112.98,28.26,113.01,28.29"])]
 
 
 def status_names(bits: int) -> list[str]:
@@ -51,10 +52,12 @@ def voxel_public(grid: Grid, v: int) -> VoxelPublic:
     """The public form of voxel ``v``."""
     bits = int(grid.status[v])
     cell = h3.int_to_str(int(grid.cell[v]))
+    floor, ceiling = float(grid.floor[v]), float(grid.ceiling[v])
+    g_lo, g_hi = float(grid.cell_g_lo[grid.voxel_cell[v]]), float(grid.g_hi[v])
     return VoxelPublic(
         id=f"{cell}:{int(grid.layer[v])}", cell=cell, layer=int(grid.layer[v]),
-        tier=grid.tiers[int(grid.tier[v])].name, floor_m=float(grid.floor[v]),
-        ceiling_m=float(grid.ceiling[v]), ground_m=float(grid.ground[v]),
+        tier=grid.tiers[int(grid.tier[v])].name, floor_m=floor, ceiling_m=ceiling, g_lo_m=g_lo, g_hi_m=g_hi,
+        true_height_range_m=(round(floor - g_hi, 1), round(ceiling - g_lo, 1)),
         usable=(bits & int(BLOCKING)) == 0, status=status_names(bits),
     )
 
@@ -102,7 +105,8 @@ def tiers(services: ServicesDep, _: PrincipalDep) -> TiersPublic:
         rows.append(TierPublic(
             name=tier.name, resolution=tier.resolution, lower_m=tier.lower_m, upper_m=tier.upper_m,
             thickness_m=tier.thickness_m, use=tier.use, cells=row["cells"], voxels=row["voxels"],
-            usable=row["usable"], terrain_blocked=row["terrain_blocked"]))
+            usable=row["usable"], terrain_blocked=row["terrain_blocked"], exists_share=row["exists_share"],
+            ground_span_m_median=row["span_m_median"], cells_lost_to_envelope=row["cells_lost_to_envelope"]))
     return TiersPublic(area=str(grid.meta.get("area", "")), clearance_m=grid.tiers.clearance_m, tiers=rows)
 
 
@@ -110,9 +114,14 @@ def tiers(services: ServicesDep, _: PrincipalDep) -> TiersPublic:
             responses=error_responses(404))
 def voxel(
     services: ServicesDep, _: PrincipalDep,
-    lon: Annotated[Lon, Query(examples=[112.97])],
-    lat: Annotated[Lat, Query(examples=[28.2])],
-    alt_m: Annotated[AltM, Query(examples=[700.0])],
+    lon: Annotated[Lon, Query(examples=[112.99])],
+    lat: Annotated[Lat, Query(examples=[28.27])],
+    alt_m: Annotated[float, Query(ge=-500, le=20_000, allow_inf_nan=False, examples=[250.0],
+                                  description="Altitude in metres, measured from alt_ref.")],
+    alt_ref: Annotated[AltitudeReference, Query(
+        description="AMSL (mean sea level), AGL (above the ground, resolved over the highest plausible ground "
+                    "of the finest cell there) or W84 (WGS84 ellipsoid, through the EGM96 geoid).")] =
+        AltitudeReference.AMSL,
 ) -> LocatePublic:
     """Which voxel contains the point, whether it may be flown, and why not.
 
@@ -121,12 +130,14 @@ def voxel(
     outside the grid's area answers 404.
     """
     grid = services.grid
-    loc = grid.locate(lat, lon, alt_m)
-    if loc.tier < 0:
+    if np.isnan(grid.ground_at(lat, lon)[1]):
         raise OutsideGridError(f"({lon}, {lat}) is outside the grid's area "
                                f"{grid.meta.get('area', '')} {grid.meta.get('area_bounds', '')}")
+    alt = resolve_altitude(alt_m, alt_ref, lat, lon, grid=grid, geoid=services.geoid)
+    loc = grid.locate(lat, lon, alt.alt_amsl_m)
     return LocatePublic(
-        lon=lon, lat=lat, alt_m=alt_m, voxel=voxel_public(grid, loc.voxel) if loc.voxel >= 0 else None,
+        lon=lon, lat=lat, alt_m=alt_m, alt_ref=alt_ref.value, alt_amsl_m=round(alt.alt_amsl_m, 2),
+        alt_resolution=alt.how, voxel=voxel_public(grid, loc.voxel) if loc.voxel >= 0 else None,
         tier=grid.tiers[loc.tier].name, cell=loc.cell or None, layer=loc.layer, usable=loc.usable,
         reason=loc.reason)
 
@@ -135,7 +146,7 @@ def voxel(
 def voxels(
     services: ServicesDep, _: PrincipalDep,
     bbox: BboxQuery,
-    tier: Annotated[str | None, Query(description="Only this tier (name).", examples=["T4"])] = None,
+    tier: Annotated[str | None, Query(description="Only this tier (name).", examples=["T2"])] = None,
     usable: Annotated[bool | None, Query(description="Only usable (true) or blocked (false) voxels.")] = None,
 ) -> VoxelCollection:
     """Every voxel whose cell overlaps the box, as hexagon Features.
@@ -187,13 +198,18 @@ def voxels(
 @router.get("/elevation", response_model=ElevationPublic, summary="Terrain height at a point")
 def elevation(
     services: ServicesDep, _: PrincipalDep,
-    lon: Annotated[Lon, Query(examples=[112.97])],
-    lat: Annotated[Lat, Query(examples=[28.2])],
+    lon: Annotated[Lon, Query(examples=[112.99])],
+    lat: Annotated[Lat, Query(examples=[28.27])],
 ) -> ElevationPublic:
-    """Bilinear DEM height in metres above mean sea level (422 outside the DEM)."""
+    """The DEM's best estimate (bilinear, m AMSL) with the grid's ground bounds there (422 outside the DEM)."""
     dem = services.dem
     h = float(dem.elevation(lat, lon))
-    return ElevationPublic(lon=lon, lat=lat, elevation_m=h, dem_absolute_error_m=dem.accuracy.absolute_m)
+    g_lo, g_hi = services.grid.ground_at(lat, lon)
+    inside = not np.isnan(g_hi)
+    return ElevationPublic(lon=lon, lat=lat, elevation_m=h, g_lo_m=g_lo if inside else None,
+                           g_hi_m=g_hi if inside else None,
+                           geoid_undulation_m=round(float(services.geoid.undulation(lat, lon)), 3),
+                           dem_accuracy=dem.accuracy.describe())
 
 
 @router.post("/profile", response_model=ProfilePublic, summary="Terrain profile along a line",

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi import Path as PathParam
 
 from airgrid.airspace.errors import DuplicateIntentError, StateTransitionError
 from airgrid.airspace.intents import FlightIntent, IntentRequest, Priority
@@ -43,6 +44,11 @@ from airgrid.api.schemas import (
     error_responses,
 )
 from airgrid.api.settings import Settings
+
+
+#: Path parameter naming an intent; the examples are the ids of the IntentCreate examples.
+IntentId = Annotated[str, PathParam(examples=["sfx-example-0001"])]
+CancelIntentId = Annotated[str, PathParam(examples=["sfx-example-0002"])]
 
 router = APIRouter(prefix=f"{V1}/intents", tags=["intents"], responses=error_responses(401, 422))
 
@@ -169,7 +175,7 @@ def list_intents(
 
 
 @router.get("/{intent_id}", response_model=IntentPublic, summary="One intent", responses=error_responses(403, 404))
-def get_intent(services: ServicesDep, me: PrincipalDep, intent_id: str) -> IntentPublic:
+def get_intent(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
     """The intent (its owner, regulators and admins)."""
     return intent_public(_owned(services, me, intent_id, _OVERSEERS))
 
@@ -187,21 +193,21 @@ def _transition(services: ServicesDep, me: Principal, intent_id: str, allowed: f
 
 @router.post("/{intent_id}/activate", response_model=IntentPublic, summary="Activate (the flight started)",
              responses=_STATE_ERRORS)
-def activate(services: ServicesDep, me: PrincipalDep, intent_id: str) -> IntentPublic:
+def activate(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
     """accepted -> activated (owner or admin); 409 from any other state."""
     return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "activate")
 
 
 @router.post("/{intent_id}/end", response_model=IntentPublic, summary="End (the flight landed)",
              responses=_STATE_ERRORS)
-def end(services: ServicesDep, me: PrincipalDep, intent_id: str) -> IntentPublic:
+def end(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
     """activated -> ended, releasing the airspace (owner or admin); 409 from any other state."""
     return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "end")
 
 
 @router.post("/{intent_id}/cancel", response_model=IntentPublic, summary="Cancel",
              responses=_STATE_ERRORS)
-def cancel(services: ServicesDep, me: PrincipalDep, intent_id: str,
+def cancel(services: ServicesDep, me: PrincipalDep, intent_id: CancelIntentId,
            body: Annotated[CancelCreate | None, Body(examples=[{"reason": "weather"}])] = None) -> IntentPublic:
     """accepted/activated -> cancelled, releasing the airspace (owner, regulator or admin)."""
     return _transition(services, me, intent_id, _OVERSEERS, "cancel", body.reason if body else "")

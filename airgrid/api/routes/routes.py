@@ -28,6 +28,7 @@ from airgrid.api.settings import Settings
 from airgrid.routing.graph import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
 from airgrid.routing.search import Route, RouteStatus, graph_for, plan_route
+from airgrid.terrain import Dem
 
 router = APIRouter(prefix=f"{V1}/routes", tags=["routes"], responses=error_responses(401, 404, 413, 422))
 
@@ -148,9 +149,13 @@ class RoutePlanner:
         return tour
 
 
-def route_feature(grid: Grid, route: Route, leg: int | None = None, from_stop: int | None = None,
+def route_feature(grid: Grid, route: Route, dem: Dem, leg: int | None = None, from_stop: int | None = None,
                   to_stop: int | None = None) -> RouteFeature:
     """A found route as a GeoJSON Feature."""
+    wlat = np.array([w.lat for w in route.waypoints], dtype=np.float64)
+    wlon = np.array([w.lon for w in route.waypoints], dtype=np.float64)
+    walt = np.array([w.alt_m for w in route.waypoints], dtype=np.float64)
+    above_dem = walt - np.asarray(dem.elevation(wlat, wlon), dtype=np.float64) if len(walt) else walt
     coords = [[round(w.lon, 7), round(w.lat, 7), round(w.alt_m, 1)] for w in route.waypoints]
     if len(coords) == 1:  # origin and destination in one voxel: a degenerate but valid line
         coords = coords * 2
@@ -160,7 +165,9 @@ def route_feature(grid: Grid, route: Route, leg: int | None = None, from_stop: i
             status="found", cost=route.cost, length_m=route.length_m, time_s=route.time_s,
             min_clearance_m=None if math.isnan(route.min_clearance_m) else route.min_clearance_m,
             voxels=[grid.voxel_id(int(v)) for v in route.voxels],
-            true_height_m=[round(w.true_height_m, 1) for w in route.waypoints],
+            true_height_range_m=[(round(w.true_height_range_m[0], 1), round(w.true_height_range_m[1], 1))
+                                 for w in route.waypoints],
+            height_above_dem_m=[round(float(h), 1) for h in above_dem],
             expansions=route.expansions, search_ms=route.search_ms, optimal=route.optimal,
             cost_lower_bound=route.cost_lower_bound, leg=leg, from_stop=from_stop, to_stop=to_stop))
 
@@ -183,7 +190,7 @@ def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> RouteFe
     planner: RoutePlanner = services.routing
     planner.check([body.origin, body.destination], body)
     blocked = _geofence_mask(services, body)
-    return route_feature(services.grid, planner.plan(body.origin, body.destination, body, blocked))
+    return route_feature(services.grid, planner.plan(body.origin, body.destination, body, blocked), services.dem)
 
 
 @router.post("/multi", response_model=MultiRouteCollection, summary="Plan a multi-stop route")
@@ -197,7 +204,7 @@ def multi(services: ServicesDep, _: PrincipalDep, body: MultiRouteCreate) -> Mul
     planner.check([body.depot, *body.stops], body)
     tour = planner.plan_multi(body.depot, body.stops, body, _geofence_mask(services, body))
     seq = [-1, *tour.order] + ([-1] if body.return_to_depot else [])
-    legs = [route_feature(services.grid, leg, leg=k, from_stop=seq[k], to_stop=seq[k + 1])
+    legs = [route_feature(services.grid, leg, services.dem, leg=k, from_stop=seq[k], to_stop=seq[k + 1])
             for k, leg in enumerate(tour.legs)]
     return MultiRouteCollection(
         type="FeatureCollection", features=legs,
