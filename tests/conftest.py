@@ -14,12 +14,12 @@ from airgrid.terrain import Dem
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-REAL_DEM = DATA / "hunan_etopo5_5arcmin.tif"
+REAL_DEM = DATA / "hunan_dem_30arcsec.tif"
 
 
 @pytest.fixture(scope="session")
 def real_dem() -> Dem:
-    """The shipped ETOPO5 clip of Hunan."""
+    """The shipped 30-arc-second DEM of Hunan (the default)."""
     return Dem.open(REAL_DEM)
 
 
