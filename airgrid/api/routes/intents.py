@@ -24,7 +24,7 @@ from airgrid.airspace.intents import FlightIntent, IntentRequest, Priority
 from airgrid.airspace.store import Decision
 from airgrid.airspace.volumes import Volume4D
 from airgrid.api.auth import Principal, Role
-from airgrid.api.errors import ConflictError, LimitError
+from airgrid.api.errors import ConflictError, InputError, LimitError
 from airgrid.api.routes.deps import V1, FlyerDep, PrincipalDep, ServicesDep
 from airgrid.api.schemas import (
     CancelCreate,
@@ -68,7 +68,7 @@ def intent_public(fi: FlightIntent) -> IntentPublic:
 
 def _request(body: IntentCreate, me: Principal, lim: Settings) -> IntentRequest:
     if (body.route is None) == (not body.volumes):
-        raise ValueError("give exactly one of 'volumes' and 'route'")
+        raise InputError("give exactly one of 'volumes' and 'route'")
     verts = sum(v.footprint.n_vertices for v in body.volumes)
     if verts > 10 * lim.max_polygon_vertices:
         raise LimitError(f"the volumes have {verts} vertices in all, the limit is {10 * lim.max_polygon_vertices}")
