@@ -33,13 +33,14 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airgrid.airspace.errors import AirspaceError, DuplicateIntentError, GeofenceExistsError
+from airgrid.api.jsonbody import dump_json
 from airgrid.routing.errors import RoutingError
 from airgrid.terrain.errors import TerrainError
 
@@ -95,8 +96,8 @@ class ConflictError(ApiError):
         self.extra = extra
 
 
-class ProblemResponse(JSONResponse):
-    """A JSON response with the problem+json media type."""
+class ProblemResponse(Response):
+    """A JSON response with the problem+json media type (the body already serialised)."""
 
     media_type = PROBLEM_MEDIA_TYPE
 
@@ -145,7 +146,7 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
-    return ProblemResponse(jsonable_encoder(body), status_code=status, headers=headers)
+    return ProblemResponse(dump_json(body), status_code=status, headers=headers)
 
 
 #: Error families whose messages are written for clients.
@@ -207,6 +208,9 @@ async def _domain(request: Request, exc: Exception) -> ProblemResponse:
     status = status_for(exc)
     if status == 500:
         return internal_error(request.scope, exc)
+    if isinstance(exc, ConflictError) and exc.extra:  # may list thousands of conflicts
+        return await run_in_threadpool(problem, status, str(exc), instance=request.url.path, slug=exc.slug,
+                                       **exc.extra)
     extra = exc.extra if isinstance(exc, ConflictError) else {}
     slug = exc.slug if isinstance(exc, ConflictError) else \
         "limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status)
