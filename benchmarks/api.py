@@ -11,9 +11,14 @@ each in the same run as the trivial authenticated endpoint ``GET /v1/whoami`` (s
 server, same worker, same key check), measured in alternating slices so drift hits
 both. Prints requests/s, p50 and p99 latency, and the ratios endpoint / trivial.
 
+Then it measures ``GET /v1/health`` latency (p50, p99; goal p99 < 50 ms) while
+abusive but allowed requests run back to back from 4 clients: route intents cut into
+about 4,900 pieces (just under the 5,000-volume limit), tracks of 5,000 points, and a
+refused route intent with ``max_piece_m`` 0.001.
+
 Usage::
 
-    .venv/bin/python benchmarks/api.py [--grid DIR] [--seconds 4] [--fences 200]
+    .venv/bin/python benchmarks/api.py [--grid DIR] [--seconds 4] [--fences 200] [--abuse-only]
 
 Without ``--grid`` a T2..T4 grid over central Changsha (112.9-113.05 E, 28.1-28.25 N)
 is built in a temporary folder.
@@ -141,6 +146,41 @@ async def measure(port: int, tokens: list[str], clients: int, seconds: float, ma
     return lat
 
 
+async def health_under_abuse(port: int, tokens: list[str], clients: int, seconds: float, make
+                             ) -> tuple[list[float], int]:
+    """Latencies (s) of ``GET /v1/health`` probes sent one after another (10 ms apart) while
+    ``clients`` loops send ``make(client, k)`` requests back to back; and how many of
+    those were answered."""
+    abusers = [Connection(port, tokens[i]) for i in range(clients)]
+    probe = Connection(port, tokens[-1])
+    await asyncio.gather(probe.open(), *(c.open() for c in abusers))
+    stop = time.perf_counter() + seconds
+    lat: list[float] = []
+    done = [0]
+
+    async def abuse(i: int) -> None:
+        k = 0
+        while time.perf_counter() < stop:
+            await abusers[i].request(*make(i, k))
+            done[0] += 1
+            k += 1
+
+    async def health() -> None:
+        await asyncio.sleep(0.2)  # let the abusive requests start first
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            status, text = await probe.request("GET", "/v1/health", None)
+            lat.append(time.perf_counter() - t0)
+            if status != 200:
+                raise SystemExit(f"health answered {status}: {text[:300]!r}")
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(health(), *(abuse(i) for i in range(clients)))
+    for c in (probe, *abusers):
+        c.close()
+    return lat, done[0]
+
+
 def stats(lat: list[float], seconds: float) -> tuple[float, float, float]:
     a = np.array(lat)
     return len(a) / seconds, float(np.percentile(a, 50) * 1e3), float(np.percentile(a, 99) * 1e3)
@@ -151,6 +191,7 @@ def main() -> None:
     ap.add_argument("--grid", type=Path, help="Built grid folder (default: a small Changsha grid).")
     ap.add_argument("--seconds", type=float, default=4.0, help="Seconds per measurement slice pair.")
     ap.add_argument("--fences", type=int, default=200, help="Random geofences loaded.")
+    ap.add_argument("--abuse-only", action="store_true", help="Only the health-under-abuse measurement.")
     args = ap.parse_args()
     rng = random.Random(42)
     tmp = Path(tempfile.mkdtemp(prefix="airgrid-bench-"))
@@ -208,6 +249,40 @@ def main() -> None:
                 "footprint": {"type": "Polygon", "coordinates": [ring]}, "floor_m": alt - 10,
                 "ceiling_m": alt + 10, "start": s, "end": e}]}
 
+        tomorrow = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+
+        def pieces(i: int, k: int):  # ~9.8 km at 2 m pieces: ~4,900 volumes
+            t0 = tomorrow + timedelta(hours=i, minutes=k % 60)
+            wps = [{"lon": 112.92, "lat": 28.12 + 0.01 * i, "alt_m": 1000.0, "time": t0.isoformat()},
+                   {"lon": 113.02, "lat": 28.12 + 0.01 * i, "alt_m": 1000.0,
+                    "time": (t0 + timedelta(minutes=15)).isoformat()}]
+            return "POST", "/v1/intents", {"tier": "T2", "route": {"waypoints": wps, "max_piece_m": 2.0}}
+
+        def long_track(i: int, k: int):
+            t0 = tomorrow + timedelta(hours=i)
+            n = 5_000
+            return "POST", "/v1/geofences/check/track", {"points": [
+                {"lon": BBOX[0] + 0.14 * j / n, "lat": BBOX[1] + 0.14 * j / n, "alt_m": 900.0,
+                 "time": (t0 + timedelta(seconds=j)).isoformat()} for j in range(n)]}
+
+        def tiny_pieces(i: int, k: int):
+            method, url, body = pieces(i, k)
+            body["route"]["max_piece_m"] = 0.001
+            return method, url, body
+
+        def abuse_table() -> None:
+            print(f"{'health while abusive requests run (4 clients)':<48}{'health p50 ms':>14}{'p99 ms':>9}"
+                  f"{'max ms':>9}{'abusive answered':>18}")
+            for name, fn in (("route intents of ~4,900 pieces", pieces), ("tracks of 5,000 points", long_track),
+                             ("route intents with max_piece_m 0.001", tiny_pieces)):
+                lat, n = asyncio.run(health_under_abuse(port, tokens, 4, max(args.seconds, 6.0), fn))
+                a = np.array(lat) * 1e3
+                print(f"{name:<48}{np.percentile(a, 50):>14.2f}{np.percentile(a, 99):>9.2f}{a.max():>9.2f}"
+                      f"{n:>18}")
+
+        if args.abuse_only:
+            abuse_table()
+            return
         # warm-up: first calls compile and fill caches
         asyncio.run(measure(port, tokens, 4, 1.0, point))
         asyncio.run(measure(port, tokens, 2, 1.0, route))
@@ -227,6 +302,7 @@ def main() -> None:
                 e_rps, e50, e99 = stats(el, half)
                 print(f"{name:<22}{c:>8}{e_rps:>10.0f}{e50:>9.2f}{e99:>9.2f}{t_rps:>15.0f}{t50:>9.2f}{t99:>9.2f}"
                       f"{e_rps / t_rps:>11.2f}{e50 / t50:>11.2f}")
+        abuse_table()
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -137,3 +137,7 @@ class StoreBusyError(StoreError, TimeoutError):
 
 class GeofenceNotFoundError(GeofenceError, LookupError):
     """No geofence with this id in the store."""
+
+
+class GeofenceExistsError(GeofenceError):
+    """A geofence with this identifier already exists (a create that must not replace)."""

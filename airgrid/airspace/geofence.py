@@ -80,6 +80,7 @@ from airgrid.airspace.errors import (
     TooManyVerticesError,
 )
 from airgrid.airspace.grid import Grid, Status
+from airgrid.airspace.validation import MIN_RADIUS_M, check_identifier, check_time
 from airgrid.airspace.volumes import BUFFER_SAFETY, Volume4D, local_metric
 from airgrid.terrain import Dem
 
@@ -103,6 +104,7 @@ _MIN_AREA_DEG2 = 1e-12
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQ = 111_320.0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Category(str, Enum):
@@ -299,17 +301,16 @@ def to_posix(t: float | datetime) -> float:
     TimeZoneError
         A naive datetime (its instant would be a guess).
     GeofenceFormatError
-        Not a finite number or datetime.
+        Not a finite number or datetime, or outside the accepted range
+        (:func:`~airgrid.airspace.validation.check_time`).
     """
     if isinstance(t, datetime):
         if t.tzinfo is None or t.utcoffset() is None:
             raise TimeZoneError(f"datetime {t.isoformat()} has no time zone")
-        return t.timestamp()
+        return check_time((t - _EPOCH).total_seconds(), "a time", GeofenceFormatError)
     if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
         raise GeofenceFormatError(f"a time must be POSIX seconds or an aware datetime, got {t!r}")
-    if not math.isfinite(float(t)):
-        raise GeofenceFormatError("a time must be finite")
-    return float(t)
+    return check_time(float(t), "a time", GeofenceFormatError)
 
 
 def merge_intervals(ivs: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -501,8 +502,7 @@ class Geofence:
     max_vertices: int = field(default=DEFAULT_MAX_VERTICES, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.identifier, str) or not self.identifier.strip():
-            raise GeofenceFormatError("a geofence needs a non-empty identifier")
+        check_identifier(self.identifier, "geofence identifier", GeofenceFormatError)
         object.__setattr__(self, "category", _coerce_enum(Category, self.category, "category"))
         for k in ("lower", "upper"):
             if not isinstance(getattr(self, k), Limit):
@@ -514,7 +514,13 @@ class Geofence:
             )
         if not isinstance(self.validity, Validity):
             raise GeofenceFormatError(f"validity must be a Validity, got {self.validity!r}")
-        object.__setattr__(self, "reason_codes", tuple(str(c) for c in self.reason_codes))
+        if isinstance(self.reason_codes, str | bytes) or not isinstance(self.reason_codes, Iterable) \
+                or not all(isinstance(c, str) for c in self.reason_codes):
+            raise GeofenceFormatError(f"{self.identifier}: reason_codes must be a list of strings")
+        for k in ("name", "reason", "authority", "source_id", "country"):
+            if not isinstance(getattr(self, k), str):
+                raise GeofenceFormatError(f"{self.identifier}: {k} must be a string")
+        object.__setattr__(self, "reason_codes", tuple(self.reason_codes))
         if (self.polygon is None) == (self.circle is None):
             raise DegenerateGeometryError(f"{self.identifier}: give exactly one of polygon and circle")
         if self.circle is not None:
@@ -531,8 +537,9 @@ class Geofence:
         except (TypeError, ValueError):
             raise GeofenceFormatError(f"{self.identifier}: circle values must be numbers") from None
         _check_coords(np.array([lon]), np.array([lat]), f"{self.identifier} circle centre")
-        if not (math.isfinite(r) and r > 0):
-            raise NonPositiveRadiusError(f"{self.identifier}: radius must be a positive number of metres, got {r}")
+        if not (math.isfinite(r) and r >= MIN_RADIUS_M):
+            raise NonPositiveRadiusError(
+                f"{self.identifier}: radius must be a number of metres >= {MIN_RADIUS_M:g}, got {r}")
         if r > MAX_RADIUS_M:
             raise RadiusTooLargeError(
                 f"{self.identifier}: radius {r:g} m exceeds {MAX_RADIUS_M:g} m; describe it as a polygon"
@@ -540,6 +547,10 @@ class Geofence:
         if abs(lat) + r / _M_PER_DEG_LAT > 89.0:
             raise CoordinateRangeError(f"{self.identifier}: circle reaches too close to a pole")
         object.__setattr__(self, "circle", Circle(lon, lat, r))
+        lons = shapely.get_coordinates(self.footprint)[:, 0]
+        if np.ptp(lons) > 180 or np.abs(lons).max() > 180:
+            raise CoordinateRangeError(f"{self.identifier}: circles crossing the antimeridian (180 deg "
+                                       "of longitude) are not supported")
 
     def _check_polygon(self) -> None:
         try:

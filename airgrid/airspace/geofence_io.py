@@ -249,10 +249,18 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise GeofenceFormatError("expected a GeoJSON Feature object")
     props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        raise GeofenceFormatError(f"feature: 'properties' must be an object, got {type(props).__name__}")
     ident = props.get("identifier", feature.get("id"))
     where = f"feature {ident!r}"
     if not isinstance(ident, str) or not ident:
         raise GeofenceFormatError("feature: missing 'identifier' property")
+    periods = props.get("daily_periods") or []
+    if not isinstance(periods, list):
+        raise GeofenceFormatError(f"{where}: daily_periods must be a list")
+    codes = props.get("reason_codes") or []
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise GeofenceFormatError(f"{where}: reason_codes must be a list of strings")
     circle = None
     polygon = None
     if props.get("circle") is not None:
@@ -269,7 +277,7 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
     daily = tuple(
         _call(where, DailyPeriod.from_strings, _get(p, "days", where), _get(p, "start", where),
               _get(p, "end", where))
-        for p in (props.get("daily_periods") or [])
+        for p in periods
     )
     validity = _call(where, Validity,
                      None if props.get("valid_from") is None else _parse_iso(props["valid_from"], where),
@@ -280,7 +288,7 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
     return _call(where, Geofence, identifier=ident, lower=lower, upper=upper, polygon=polygon, circle=circle,
                  validity=validity, category=props.get("category", "prohibited"),
                  name=str(props.get("name", "")), reason=str(props.get("reason", "")),
-                 reason_codes=tuple(props.get("reason_codes") or ()), authority=str(props.get("authority", "")),
+                 reason_codes=tuple(codes), authority=str(props.get("authority", "")),
                  source_id=str(props.get("source_id", "")), country=str(props.get("country", "CHN")),
                  max_vertices=max_vertices)
 

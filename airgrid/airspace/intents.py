@@ -50,6 +50,7 @@ from pyproj import Transformer
 
 from airgrid.airspace.errors import IntentError, RouteError
 from airgrid.airspace.separation import SeparationMinima, SeparationTable
+from airgrid.airspace.validation import check_identifier
 from airgrid.airspace.volumes import BUFFER_SAFETY, Volume4D, local_metric
 
 #: Absolute horizontal margin (m) added to every lateral test. Covers the difference between
@@ -251,11 +252,19 @@ def route_to_volumes(
         if not b.t > a.t:
             raise RouteError(f"waypoint {i + 1}: time {b.t} is not after {a.t}")
     r = half_width_m * (1 + BUFFER_SAFETY) * _CIRCUMSCRIBE
-    out: list[Volume4D] = []
+    legs = []
+    pieces = 0.0
     for a, b in itertools.pairwise(pts):
         fwd, inv = plane_for((a.lon + b.lon) / 2, (a.lat + b.lat) / 2)
         (xa, xb), (ya, yb) = fwd.transform([a.lon, b.lon], [a.lat, b.lat])
         length = math.hypot(xb - xa, yb - ya)
+        legs.append((a, b, inv, xa, xb, ya, yb, length))
+        pieces += max(1.0, length / max_piece_m)
+    if pieces > MAX_VOLUMES:  # counted before any piece is built
+        raise RouteError(f"the route would need {pieces:.3g} pieces of at most {max_piece_m:g} m, more "
+                         f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m")
+    out: list[Volume4D] = []
+    for a, b, inv, xa, xb, ya, yb, length in legs:
         n = max(1, math.ceil(length / max_piece_m))
         f = np.linspace(0.0, 1.0, n + 1)
         xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
@@ -339,6 +348,8 @@ class IntentRequest:
         if self.intent_id is not None and (not isinstance(self.intent_id, str)
                                            or not _ID_RE.match(self.intent_id)):
             raise IntentError(f"intent id must match {_ID_RE.pattern}, got {self.intent_id!r}")
+        if self.intent_id is not None:
+            check_identifier(self.intent_id, "intent id", IntentError)
         vols = tuple(self.volumes) if not isinstance(self.volumes, Volume4D) else (self.volumes,)
         if not vols:
             raise IntentError("an intent needs at least one volume")

@@ -81,6 +81,7 @@ import shapely
 from airgrid.airspace.errors import (
     DuplicateIntentError,
     GeofenceError,
+    GeofenceExistsError,
     GeofenceNotFoundError,
     IntentError,
     IntentNotFoundError,
@@ -300,6 +301,16 @@ class Decision:
     preempted: tuple[FlightIntent, ...] = ()
     proposals: tuple[FixProposal, ...] = ()
     low_volumes: tuple[LowVolume, ...] = ()
+
+
+@dataclass(frozen=True)
+class GeofenceWrite:
+    """What :meth:`Store.write_geofences` changed (identifiers, sorted)."""
+
+    created: tuple[str, ...]
+    replaced: tuple[str, ...]
+    deleted: tuple[str, ...]
+    conflicting_intents: tuple[str, ...]
 
 
 class _Rollback(Exception):
@@ -1233,8 +1244,15 @@ class Store:
         return n
 
     # -- geofences ------------------------------------------------------------------------
-    def put_geofence(self, geofence: Geofence) -> list[str]:
-        """Create or replace a geofence (stored as its GeoJSON feature).
+    def put_geofence(self, geofence: Geofence, *, exists: bool | None = None) -> list[str]:
+        """Create or replace one geofence (stored as its GeoJSON feature), in one transaction.
+
+        Parameters
+        ----------
+        geofence
+            The geofence.
+        exists
+            True: it must already exist (replace); False: it must not (create); None: either.
 
         Returns
         -------
@@ -1246,27 +1264,83 @@ class Store:
         ------
         GeofenceError
             Not a Geofence.
+        GeofenceNotFoundError, GeofenceExistsError
+            ``exists`` does not hold (nothing is written).
         """
-        if not isinstance(geofence, Geofence):
-            raise GeofenceError(f"expected a Geofence, got {type(geofence).__name__}")
-        feature = json.dumps(geofence.to_geojson_feature(), sort_keys=True)
-        w, s, e, n = geofence.footprint.bounds
+        return list(self.write_geofences([geofence], exists=exists).conflicting_intents)
+
+    def write_geofences(self, fences: Sequence[Geofence], *, replace_all: bool = False,
+                        exists: bool | None = None) -> GeofenceWrite:
+        """Upsert geofences (and with ``replace_all`` delete every other one) in ONE transaction.
+
+        The transaction holds the store's write lock for its whole length (SQLite: the single
+        writer; PostgreSQL: the exclusive administrative lock, which every acceptance takes
+        shared), so an intent is always decided against the whole old or the whole new set,
+        concurrent writes of sets serialise (the last one wins whole), and a crash leaves the
+        old set.
+
+        Parameters
+        ----------
+        fences
+            The geofences; identifiers must be distinct.
+        replace_all
+            Also delete every stored geofence whose identifier is not among ``fences``.
+        exists
+            For each geofence: True, it must already exist; False, it must not; None, either.
+
+        Returns
+        -------
+        GeofenceWrite
+            Created, replaced and deleted identifiers, and the holding intents that the
+            written prohibited geofences now conflict with.
+
+        Raises
+        ------
+        GeofenceError
+            Not Geofences, or an identifier given twice (nothing is written).
+        GeofenceNotFoundError, GeofenceExistsError
+            ``exists`` does not hold (nothing is written).
+        """
+        fences = list(fences)
+        for g in fences:
+            if not isinstance(g, Geofence):
+                raise GeofenceError(f"expected a Geofence, got {type(g).__name__}")
+        ids = [g.identifier for g in fences]
+        if len(set(ids)) != len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise GeofenceError(f"geofence identifiers given more than once: {twice[:5]}")
+        now = time.time()
+        rows = [(g.identifier, Category(g.category).value, json.dumps(g.to_geojson_feature(), sort_keys=True),
+                 *g.footprint.bounds, now) for g in fences]
         db = self._db
 
-        def body() -> None:
-            db.execute("INSERT INTO geofences (id, category, feature, west, south, east, north, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                       "category = excluded.category, feature = excluded.feature, west = excluded.west, "
-                       "south = excluded.south, east = excluded.east, north = excluded.north, "
-                       "updated_at = excluded.updated_at",
-                       (geofence.identifier, Category(geofence.category).value, feature, w, s, e, n,
-                        time.time()))
+        def body() -> GeofenceWrite:
+            stored = {r[0] for r in db.execute("SELECT id FROM geofences").fetchall()}
+            new = set(ids)
+            if exists is True and new - stored:
+                raise GeofenceNotFoundError(f"no geofence {sorted(new - stored)[0]!r}")
+            if exists is False and new & stored:
+                raise GeofenceExistsError(f"geofence {sorted(new & stored)[0]!r} exists")
+            gone = sorted(stored - new) if replace_all else []
+            db.executemany("DELETE FROM geofences WHERE id = ?", [(i,) for i in gone])
+            db.executemany(
+                "INSERT INTO geofences (id, category, feature, west, south, east, north, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "category = excluded.category, feature = excluded.feature, west = excluded.west, "
+                "south = excluded.south, east = excluded.east, north = excluded.north, "
+                "updated_at = excluded.updated_at", rows)
             self._bump_fences()
+            return GeofenceWrite(tuple(sorted(new - stored)), tuple(sorted(new & stored)), tuple(gone), ())
 
-        db.run(body, exclusive=True)
-        if Category(geofence.category) is not Category.PROHIBITED:
-            return []
-        rows = db.execute(
+        done = db.run(body, exclusive=True)
+        conflicting = sorted({i for g in fences if Category(g.category) is Category.PROHIBITED
+                              for i in self._conflicting_intents(g)})
+        return replace(done, conflicting_intents=tuple(conflicting))
+
+    def _conflicting_intents(self, geofence: Geofence) -> list[str]:
+        """Ids of holding intents with a volume inside ``geofence``."""
+        w, s, e, n = geofence.footprint.bounds
+        rows = self._db.execute(
             "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
             "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v "
             f"ON v.intent_seq = i.seq WHERE i.state IN {_HOLDING_SQL} AND v.east >= ? AND v.west <= ? "
@@ -1424,5 +1498,5 @@ def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | N
 
 __all__ = [
     "DEFAULT_DATA_DIR", "MIGRATIONS", "SCHEMA_VERSION", "SQLITE_FILE", "AirspacePolicy", "Decision",
-    "GeofenceConflict", "LowVolume", "ProposalSettings", "Store", "open_store",
+    "GeofenceConflict", "GeofenceWrite", "LowVolume", "ProposalSettings", "Store", "open_store",
 ]

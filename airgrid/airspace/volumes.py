@@ -13,6 +13,7 @@ import shapely
 from pyproj import Transformer
 
 from airgrid.airspace.errors import AirspaceError
+from airgrid.airspace.validation import check_time
 
 
 class VolumeError(AirspaceError, ValueError):
@@ -51,6 +52,8 @@ class Volume4D:
             raise VolumeError(f"floor {self.floor_m} m must be below ceiling {self.ceiling_m} m")
         if not self.t_start < self.t_end:
             raise VolumeError("a volume's start time must be before its end time")
+        check_time(self.t_start, "a volume's start", VolumeError)
+        check_time(self.t_end, "a volume's end", VolumeError)
 
 
 def local_metric(lon: float, lat: float) -> tuple[Transformer, Transformer]:

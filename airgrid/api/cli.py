@@ -1,8 +1,9 @@
 """The ``airgrid`` command: a typer app whose subcommands live in ``airgrid.api.commands``.
 
-Exit codes: 0 success, 1 an unexpected failure, 2 bad input (one-line message on
-stderr). Domain errors (every airgrid error family inherits ValueError, LookupError
-or OSError) are bad input.
+Exit codes: 0 success, 1 an internal error (a generic line on stderr; ``-vv`` logs the
+traceback), 2 bad input (one-line message on stderr): a domain error (the families of
+:data:`airgrid.api.errors.DOMAIN_ERRORS`, as the API answers them 4xx), a bad argument,
+or a file the system cannot read or write.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import sys
 from typing import Annotated
 
 import typer
+
+from airgrid.api.commands.common import BadInput
+from airgrid.api.errors import DOMAIN_ERRORS
 
 from airgrid.api.commands import corridors as corridor_cmds
 from airgrid.api.commands import geofences as geofence_cmds
@@ -46,17 +50,23 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code.
 
-    Usage errors are typer's own (exit 2 with usage help); domain errors, whose
-    families inherit ValueError, LookupError or OSError, become one line on stderr
-    and exit code 2.
+    Usage errors are typer's own (exit 2 with usage help); domain errors, bad arguments
+    and file-system errors become one line on stderr and exit code 2; anything else is an
+    internal error: a generic line on stderr (the traceback is logged at debug level) and
+    exit code 1.
     """
     try:
         app(args=argv, prog_name="airgrid")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
-    except (ValueError, LookupError, OSError) as exc:
+    except (*DOMAIN_ERRORS, BadInput, OSError) as exc:
         typer.echo(f"airgrid: error: {exc}", err=True)
         return 2
+    except Exception as exc:
+        logging.getLogger(__name__).debug("internal error", exc_info=exc)
+        typer.echo(f"airgrid: internal error ({type(exc).__name__}); run with -vv for the traceback",
+                   err=True)
+        return 1
     return 0
 
 

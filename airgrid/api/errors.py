@@ -3,34 +3,46 @@
 Every error answer is a :class:`~airgrid.api.schemas.Problem`: ``type``, ``title``,
 ``status``, ``detail`` (what to fix), ``instance`` (the request path) and, for
 validation errors, an ``errors`` list. Domain errors become HTTP errors here and
-nowhere else:
+nowhere else. The contract is closed: only airgrid's own error families (the roots
+:class:`ApiError`, :class:`~airgrid.airspace.errors.AirspaceError`,
+:class:`~airgrid.routing.errors.RoutingError` and
+:class:`~airgrid.terrain.errors.TerrainError`) reach the client with their message:
 
-============================================  ======
-exception                                     status
-============================================  ======
-a conflict (:class:`ConflictError` family)    409
-``LookupError`` (unknown id, outside grid)    404
-``ValueError`` (every airgrid input error)    422
-:class:`LimitError` with its own status       413 / 422
-``TimeoutError`` (store busy)                 503
-request validation (pydantic)                 422
-anything else                                 500
-============================================  ======
+===================================================  ======
+exception                                            status
+===================================================  ======
+a conflict (:class:`ConflictError`, duplicate id)    409
+:class:`LimitError` with its own status              413 / 422
+a domain ``TimeoutError`` (store busy)               503
+a domain ``LookupError`` (unknown id, outside grid)  404
+a domain ``ValueError`` (every airgrid input error)  422
+request validation (pydantic)                        422
+anything else                                        500
+===================================================  ======
+
+A 500 says only "internal error" and a correlation id (``error_id``), which is logged
+with the traceback; the connection stays open for the next request.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import MutableMapping
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from airgrid.airspace.errors import AirspaceError, DuplicateIntentError, GeofenceExistsError
+from airgrid.api.jsonbody import dump_json
+from airgrid.routing.errors import RoutingError
+from airgrid.terrain.errors import TerrainError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +53,14 @@ _SLUGS = {404: "not-found", 409: "conflict", 422: "invalid-input", 503: "busy"}
 
 class ApiError(Exception):
     """Root of the errors the API layer raises itself."""
+
+
+class InputError(ApiError, ValueError):
+    """A request is well-formed but its values do not make sense together (422)."""
+
+
+class NotFoundError(ApiError, LookupError):
+    """The request names something the caller cannot see (404)."""
 
 
 class LimitError(ApiError, ValueError):
@@ -76,8 +96,8 @@ class ConflictError(ApiError):
         self.extra = extra
 
 
-class ProblemResponse(JSONResponse):
-    """A JSON response with the problem+json media type."""
+class ProblemResponse(Response):
+    """A JSON response with the problem+json media type (the body already serialised)."""
 
     media_type = PROBLEM_MEDIA_TYPE
 
@@ -126,22 +146,37 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
-    return ProblemResponse(jsonable_encoder(body), status_code=status, headers=headers)
+    return ProblemResponse(dump_json(body), status_code=status, headers=headers)
+
+
+#: Error families whose messages are written for clients.
+DOMAIN_ERRORS = (ApiError, AirspaceError, RoutingError, TerrainError)
 
 
 def status_for(exc: BaseException) -> int:
-    """HTTP status of a domain error (see the module table)."""
-    if isinstance(exc, ConflictError):
+    """HTTP status of an error (see the module table); 500 for anything outside the domain."""
+    if isinstance(exc, ConflictError | DuplicateIntentError | GeofenceExistsError):
         return 409
     if isinstance(exc, LimitError):
         return exc.status
+    if not isinstance(exc, DOMAIN_ERRORS):
+        return 500
+    if isinstance(exc, TimeoutError):
+        return 503
     if isinstance(exc, LookupError):
         return 404
     if isinstance(exc, ValueError):
         return 422
-    if isinstance(exc, TimeoutError):
-        return 503
     return 500
+
+
+def internal_error(scope: Scope, exc: BaseException) -> ProblemResponse:
+    """A generic 500 for ``exc``: the traceback goes to the log under a fresh correlation id,
+    the client gets only the id."""
+    error_id = uuid.uuid4().hex
+    log.error("internal error %s on %s %s", error_id, scope.get("method"), scope.get("path"), exc_info=exc)
+    return problem(500, f"internal error; quote error_id {error_id} to the operators of this service",
+                   instance=scope.get("path"), slug="internal-error", error_id=error_id)
 
 
 def _validation_items(exc: RequestValidationError) -> list[dict]:
@@ -172,9 +207,10 @@ async def _validation(request: Request, exc: RequestValidationError) -> ProblemR
 async def _domain(request: Request, exc: Exception) -> ProblemResponse:
     status = status_for(exc)
     if status == 500:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "internal error; the server log has the details",
-                       instance=request.url.path)
+        return internal_error(request.scope, exc)
+    if isinstance(exc, ConflictError) and exc.extra:  # may list thousands of conflicts
+        return await run_in_threadpool(problem, status, str(exc), instance=request.url.path, slug=exc.slug,
+                                       **exc.extra)
     extra = exc.extra if isinstance(exc, ConflictError) else {}
     slug = exc.slug if isinstance(exc, ConflictError) else \
         "limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status)
@@ -184,11 +220,49 @@ async def _domain(request: Request, exc: Exception) -> ProblemResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the one problem+json handler family on ``app``."""
+    """Register the one problem+json handler family on ``app``.
+
+    Domain errors are answered by exception handlers; anything else is answered by
+    :class:`InternalErrorMiddleware` (installed here, innermost of the middlewares added so
+    far), which does not re-raise, so the server keeps the connection open.
+    """
     app.add_exception_handler(StarletteHTTPException, _http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
-    for cls in (ConflictError, LookupError, ValueError, TimeoutError, Exception):
+    for cls in (ConflictError, DuplicateIntentError, GeofenceExistsError, *DOMAIN_ERRORS):
         app.add_exception_handler(cls, _domain)
+    app.add_middleware(InternalErrorMiddleware)
+
+
+class InternalErrorMiddleware:
+    """Answer any exception that no handler took with a generic 500 (see :func:`internal_error`).
+
+    Parameters
+    ----------
+    app
+        The wrapped ASGI app.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:  # a response is half sent: only closing the connection can end it
+                raise
+            await internal_error(scope, exc)(scope, receive, send)
 
 
 class BodyLimitMiddleware:

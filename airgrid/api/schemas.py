@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import shapely
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, ConfigDict, Field
 from shapely.geometry import LineString, Polygon, mapping
+
+from airgrid.airspace.validation import MIN_RADIUS_M, check_datetime, check_identifier
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="Longitude, degrees (WGS84).")]
@@ -26,6 +28,29 @@ AltM = Annotated[float, Field(ge=-500, le=20_000, allow_inf_nan=False,
 #: The day the request examples fly on: tomorrow (UTC) when the app is imported, so every
 #: example stays inside the planning window however long after writing it is tried.
 EXAMPLE_DAY = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+
+
+def _text_time(v: object) -> object:
+    if not isinstance(v, str | datetime):
+        raise ValueError("a time must be an RFC 3339 string with a time zone, e.g. 2026-11-25T08:00:00Z")
+    return v
+
+
+def _check_instant(t: datetime) -> datetime:
+    return check_datetime(t, "time", ValueError)
+
+
+#: A request time: an RFC 3339 string with a time zone (numbers are refused), in the range
+#: every store and calendar computation supports (1970-01-01 to 2200-01-01 UTC).
+Instant = Annotated[AwareDatetime, BeforeValidator(_text_time), AfterValidator(_check_instant)]
+
+
+def _geofence_id(v: str) -> str:
+    return check_identifier(v, "identifier", ValueError)
+
+
+def _intent_id(v: str | None) -> str | None:
+    return None if v is None else check_identifier(v, "intent_id", ValueError)
 
 
 def _check_position(p: list[float]) -> list[float]:
@@ -402,7 +427,7 @@ class RouteOptions(BaseModel):
     cruise_mps: Annotated[float, Field(gt=0, le=150, allow_inf_nan=False)] = 15.0
     climb_mps: Annotated[float, Field(gt=0, le=50, allow_inf_nan=False)] = 5.0
     descent_mps: Annotated[float, Field(gt=0, le=50, allow_inf_nan=False)] = 3.0
-    departure: AwareDatetime | None = Field(
+    departure: Instant | None = Field(
         None, description="Departure time: avoid prohibited geofences active from then on for the server's "
                           "horizon (default: avoid every prohibited geofence).")
 
@@ -440,7 +465,7 @@ class LineString3D(BaseModel):
     """GeoJSON LineString with altitudes ``[lon, lat, alt_m]``."""
 
     type: Literal["LineString"]
-    coordinates: Annotated[list[Position], Field(min_length=2)]
+    coordinates: Annotated[list[Annotated[Position, AfterValidator(_check_3d)]], Field(min_length=2)]
 
 
 class RouteProperties(BaseModel):
@@ -532,13 +557,14 @@ class CircleModel(BaseModel):
     """An exact circle; the Feature geometry then holds its containing polygon."""
 
     center: Annotated[list[Finite], Field(min_length=2, max_length=2)]
-    radius_m: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    radius_m: Annotated[float, Field(ge=MIN_RADIUS_M, allow_inf_nan=False)]
 
 
 class GeofenceProperties(BaseModel):
     """Properties of a geofence Feature (see :mod:`airgrid.airspace.geofence_io`)."""
 
-    identifier: str = Field(min_length=1, max_length=128, pattern=r"^[^/\s]+$")
+    identifier: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^/\s]+$"),
+                          AfterValidator(_geofence_id)]
     name: str = ""
     category: Literal["prohibited", "authorisation_required", "advisory"] = "prohibited"
     reason: str = ""
@@ -628,7 +654,7 @@ class PointCheckCreate(BaseModel):
     lon: Lon
     lat: Lat
     alt_m: AltM
-    time: AwareDatetime | None = None
+    time: Instant | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"lon": 112.96, "lat": 28.26, "alt_m": 270.0, "time": f"{EXAMPLE_DAY}T08:00:00+08:00"}]})
@@ -650,7 +676,7 @@ class TrackPointModel(BaseModel):
     lon: Lon
     lat: Lat
     alt_m: AltM
-    time: AwareDatetime
+    time: Instant
 
 
 class TrackCheckCreate(BaseModel):
@@ -691,16 +717,16 @@ class VolumeModel(BaseModel):
     footprint: PolygonGeometry
     floor_m: AltM
     ceiling_m: AltM
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
 
 
 class PlannedRoute(BaseModel):
     """A route to fly: a 3D line, a departure time and a ground speed."""
 
     line: LineString3D
-    departure: AwareDatetime
-    speed_mps: Annotated[float, Field(gt=0, le=150, allow_inf_nan=False)] = 15.0
+    departure: Instant
+    speed_mps: Annotated[float, Field(ge=0.1, le=150, allow_inf_nan=False)] = 15.0
 
 
 class PlanCheckCreate(BaseModel):
@@ -757,8 +783,8 @@ _INTENT_VOLUME_EXAMPLE_2 = {**_INTENT_VOLUME_EXAMPLE, "start": f"{EXAMPLE_DAY}T1
 class IntentCreate(BaseModel):
     """A flight intent: 4D volumes, or a route to turn into volumes (exactly one of the two)."""
 
-    intent_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$",
-                                  description="Client id (a UUID is assigned otherwise).")
+    intent_id: Annotated[str | None, AfterValidator(_intent_id)] = Field(
+        None, pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="Client id (a UUID is assigned otherwise).")
     tier: str = Field(description="Tier flown (selects the separation minima).", examples=["T2"])
     priority: Annotated[int, Field(ge=0, le=1000)] = Field(
         20, description="Larger wins; above 40 (medical) needs an admin key.")

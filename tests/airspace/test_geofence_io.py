@@ -101,7 +101,7 @@ def test_ed269_round_trip_exact(tmp_path):
 
 
 @settings(max_examples=50, deadline=None)
-@given(lon=st.floats(108.0, 115.0), lat=st.floats(24.0, 31.0), r=st.floats(0.5, 50_000.0),
+@given(lon=st.floats(108.0, 115.0), lat=st.floats(24.0, 31.0), r=st.floats(1.0, 50_000.0),
        lo=st.floats(-400.0, 5000.0), h=st.floats(0.01, 5000.0), agl=st.booleans(),
        start=st.integers(0, 2_000_000_000), dur=st.integers(1, 10_000_000))
 def test_round_trips_property(lon, lat, r, lo, h, agl, start, dur):

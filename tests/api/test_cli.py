@@ -52,3 +52,25 @@ def test_ensure_grid_builds_only_the_default(grid_dir, tmp_path):
     assert ensure_grid(grid_dir, [DEFAULT_DEM]) is False
     with pytest.raises(BadInput, match="airgrid build --out"):
         ensure_grid(tmp_path / "elsewhere", [DEFAULT_DEM])
+
+
+def test_cli_exit_2_for_bad_input_and_1_with_a_generic_line_for_internal_errors(tmp_path, capsys, monkeypatch):
+    import json
+
+    from airgrid.api.commands import geofences as geofence_cmds
+
+    bad = tmp_path / "zones.json"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[112.9, 28.1], [113.0, 28.1],
+                                                                           [113.0, 28.2], [112.9, 28.1]]]},
+        "properties": {"identifier": "CTR/ZGHA", "lower_m": 0, "upper_m": 100}}]}))
+    assert main(["geofences", "import", str(bad)]) == 2
+    assert "CTR/ZGHA" in capsys.readouterr().err
+
+    def broken(path):
+        raise IndexError("index 2 is out of bounds for axis 1 with size 2")
+
+    monkeypatch.setattr(geofence_cmds, "load_fences", broken)
+    assert main(["geofences", "import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "internal error" in err and "out of bounds" not in err

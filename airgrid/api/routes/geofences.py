@@ -21,6 +21,7 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi import Path as PathParam
 from shapely.geometry import mapping
 
+from airgrid.airspace.errors import GeofenceNotFoundError
 from airgrid.airspace.geofence import Category, Geofence, cover_geofence
 from airgrid.airspace.geofence_index import GeofenceIndex, TrackHit, TrackPoint
 from airgrid.airspace.geofence_io import (
@@ -35,7 +36,7 @@ from airgrid.airspace.geofence_io import (
 from airgrid.airspace.grid import Grid
 from airgrid.airspace.volumes import Volume4D
 from airgrid.api.auth import Database
-from airgrid.api.errors import ApiError, ConflictError, LimitError
+from airgrid.api.errors import InputError, LimitError
 from airgrid.api.routes.deps import V1, PrincipalDep, ServicesDep, StorePool, WriterDep
 from airgrid.api.routes.grid import parse_bbox
 from airgrid.api.schemas import (
@@ -65,10 +66,6 @@ Identifier = Annotated[str, PathParam(examples=["CSX-TEST-1"])]
 router = APIRouter(prefix=f"{V1}/geofences", tags=["geofences"], responses=error_responses(401, 422))
 
 _WRITE_ERRORS = error_responses(403, 413)
-
-
-class GeofenceNotFoundError(ApiError, LookupError):
-    """No geofence has that identifier."""
 
 
 @dataclass(frozen=True)
@@ -137,24 +134,15 @@ class GeofenceRegistry:
         """A geofence from a Feature, with the server's vertex limit."""
         return feature_to_geofence(feature, max_vertices=self.settings.max_polygon_vertices)
 
-    def _exists(self, ident: str) -> bool:
-        try:
-            self.stores.get().get_geofence(ident)
-        except LookupError:
-            return False
-        return True
-
     def create(self, g: Geofence) -> list[str]:
         """Add a new geofence; returns the intents holding airspace it now conflicts with.
 
         Raises
         ------
-        ConflictError
+        GeofenceExistsError
             The identifier is taken.
         """
-        if self._exists(g.identifier):
-            raise ConflictError(f"geofence {g.identifier!r} exists; replace it with PUT /v1/geofences/{g.identifier}")
-        return self.stores.get().put_geofence(g)
+        return self.stores.get().put_geofence(g, exists=False)
 
     def replace(self, g: Geofence) -> list[str]:
         """Replace an existing geofence; returns the intents it now conflicts with.
@@ -164,9 +152,7 @@ class GeofenceRegistry:
         GeofenceNotFoundError
             No such geofence.
         """
-        if not self._exists(g.identifier):
-            raise GeofenceNotFoundError(f"no geofence {g.identifier!r}; create it with POST /v1/geofences")
-        return self.stores.get().put_geofence(g)
+        return self.stores.get().put_geofence(g, exists=True)
 
     def delete(self, ident: str) -> None:
         """Delete a geofence (404 when there is none)."""
@@ -175,19 +161,12 @@ class GeofenceRegistry:
     def import_(self, fences: list[Geofence], mode: str) -> ImportPublic:
         """Upsert ``fences``; with ``mode='replace'`` also delete every geofence not among them.
 
-        The whole document is parsed and validated before anything is written.
+        The whole document is parsed and validated before anything is written, and the
+        write is one store transaction (see :meth:`~airgrid.airspace.store.Store.write_geofences`).
         """
-        store = self.stores.get()
-        existing = {g.identifier for g in store.list_geofences()}
-        ids = {g.identifier for g in fences}
-        gone = sorted(existing - ids) if mode == "replace" else []
-        conflicting: set[str] = set()
-        for ident in gone:
-            store.delete_geofence(ident)
-        for g in fences:
-            conflicting.update(store.put_geofence(g))
-        return ImportPublic(created=sorted(ids - existing), replaced=sorted(ids & existing), deleted=gone,
-                            conflicting_intents=sorted(conflicting))
+        done = self.stores.get().write_geofences(fences, replace_all=mode == "replace")
+        return ImportPublic(created=list(done.created), replaced=list(done.replaced), deleted=list(done.deleted),
+                            conflicting_intents=list(done.conflicting_intents))
 
     def blocked_mask(self, grid: Grid, departure: datetime | None, horizon_s: float) -> np.ndarray | None:
         """Voxels inside prohibited geofences active around a departure (all of them without one).
@@ -248,12 +227,12 @@ def list_geofences(
 ) -> GeofenceCollection:
     """Geofences whose footprint meets the box, active at the instant or during the window, of the categories."""
     if (active_from is None) != (active_to is None):
-        raise ValueError("give both active_from and active_to, or neither")
+        raise InputError("give both active_from and active_to, or neither")
     for name, t in (("active_at", active_at), ("active_from", active_from), ("active_to", active_to)):
         if t is not None and t.tzinfo is None:
-            raise ValueError(f"{name} needs a time zone (add Z or an offset)")
+            raise InputError(f"{name} needs a time zone (add Z or an offset)")
     if active_from is not None and active_to is not None and active_to < active_from:
-        raise ValueError("active_to must not be before active_from")
+        raise InputError("active_to must not be before active_from")
     box = parse_bbox(bbox) if bbox else None
     out = []
     for g in _registry(services).snapshot().fences.values():
@@ -386,7 +365,7 @@ def route_track(line: list[list[float]], departure: float, speed_mps: float) -> 
 def check_plan(services: ServicesDep, _: PrincipalDep, body: PlanCheckCreate) -> PlanCheckPublic:
     """Passages of a timed route and overlaps of 4D volumes with geofences, and where."""
     if body.route is None and not body.volumes:
-        raise ValueError("give a route, volumes, or both")
+        raise InputError("give a route, volumes, or both")
     verts = sum(v.footprint.n_vertices for v in body.volumes)
     if verts > services.settings.max_polygon_vertices * 10:
         raise LimitError(f"the volumes have {verts} vertices in all, the limit is "
@@ -422,7 +401,7 @@ def get_one(services: ServicesDep, _: PrincipalDep, identifier: Identifier) -> G
 def replace(services: ServicesDep, _: WriterDep, identifier: Identifier, body: GeofenceFeature) -> GeofenceWritePublic:
     """Replace the geofence (regulators and admins); the body's identifier must match the path."""
     if body.properties.identifier != identifier:
-        raise ValueError(f"the body's identifier {body.properties.identifier!r} differs from the path's "
+        raise InputError(f"the body's identifier {body.properties.identifier!r} differs from the path's "
                          f"{identifier!r}")
     reg = _registry(services)
     g = reg.parse(body.model_dump(mode="json"))

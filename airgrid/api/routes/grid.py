@@ -13,7 +13,7 @@ from pyproj import Geod
 from airgrid.airspace.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.errors import OutsideGridError
 from airgrid.airspace.grid import BLOCKING, Grid, Status
-from airgrid.api.errors import LimitError
+from airgrid.api.errors import InputError, LimitError
 from airgrid.api.routes.deps import V1, PrincipalDep, ServicesDep
 from airgrid.api.schemas import (
     AltM,
@@ -67,12 +67,15 @@ def parse_bbox(text: str) -> shapely.Polygon:
 
     Raises
     ------
-    ValueError
+    InputError
         Not four numbers, out of range, or empty.
     """
-    w, s, e, n = (float(v) for v in text.split(","))
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"bbox must be four numbers west,south,east,north, got {text!r}") from None
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-        raise ValueError(f"bbox must be west<east in [-180,180] and south<north in [-90,90], got {text!r}")
+        raise InputError(f"bbox must be west<east in [-180,180] and south<north in [-90,90], got {text!r}")
     return shapely.box(w, s, e, n)
 
 
@@ -229,7 +232,7 @@ def profile(services: ServicesDep, _: PrincipalDep, body: ProfileCreate) -> Prof
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     length = float(cum[-1])
     if length <= 0:
-        raise ValueError("the line has zero length; give two distinct positions")
+        raise InputError("the line has zero length; give two distinct positions")
     dist = np.linspace(0.0, length, body.samples)
     k = np.clip(np.searchsorted(cum, dist, side="right") - 1, 0, len(seg) - 1)
     plon, plat, _ = GEOD.fwd(lon[k], lat[k], az[k], dist - cum[k])

@@ -86,8 +86,12 @@ class MetricsMiddleware:
 
 
 @router.get("/health", response_model=HealthPublic, summary="Liveness")
-def health() -> HealthPublic:
-    """Answers while the process is up; needs no key."""
+async def health() -> HealthPublic:
+    """Answers while the process is up; needs no key.
+
+    Runs on the event loop itself, never queued behind the worker threads of other
+    requests.
+    """
     return HealthPublic(status="ok", version=airgrid.__version__)
 
 

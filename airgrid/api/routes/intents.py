@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from fastapi import Path as PathParam
 
 from airgrid.airspace.errors import DuplicateIntentError, StateTransitionError
@@ -25,7 +25,8 @@ from airgrid.airspace.intents import FlightIntent, IntentRequest, Priority
 from airgrid.airspace.store import Decision
 from airgrid.airspace.volumes import Volume4D
 from airgrid.api.auth import Principal, Role
-from airgrid.api.errors import ConflictError, LimitError
+from airgrid.api.errors import ConflictError, InputError, LimitError
+from airgrid.api.jsonbody import json_response
 from airgrid.api.routes.deps import V1, FlyerDep, PrincipalDep, ServicesDep
 from airgrid.api.schemas import (
     CancelCreate,
@@ -74,7 +75,7 @@ def intent_public(fi: FlightIntent) -> IntentPublic:
 
 def _request(body: IntentCreate, me: Principal, lim: Settings) -> IntentRequest:
     if (body.route is None) == (not body.volumes):
-        raise ValueError("give exactly one of 'volumes' and 'route'")
+        raise InputError("give exactly one of 'volumes' and 'route'")
     verts = sum(v.footprint.n_vertices for v in body.volumes)
     if verts > 10 * lim.max_polygon_vertices:
         raise LimitError(f"the volumes have {verts} vertices in all, the limit is {10 * lim.max_polygon_vertices}")
@@ -128,7 +129,7 @@ def _low(decision: Decision) -> list[LowVolumePublic]:
                  "model": IntentConflictProblem,
                  "description": "Refused: every conflict with intents and geofences, and proposed fixes."},
                  413: error_responses(413)[413]})
-def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> IntentAccepted:
+def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> Response:
     """Accept the intent if it conflicts with nothing that holds airspace (201), else 409.
 
     Acceptance is one transaction serialised against every writer on the same
@@ -146,8 +147,9 @@ def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> IntentAcc
     if not decision.accepted:
         raise _refusal(decision)
     pub = intent_public(decision.intent)
-    return IntentAccepted(**pub.model_dump(), preempted=[p.id for p in decision.preempted],
-                          low_volumes=_low(decision))
+    return json_response(IntentAccepted(**{n: getattr(pub, n) for n in IntentPublic.model_fields},
+                                        preempted=[p.id for p in decision.preempted],
+                                        low_volumes=_low(decision)), 201)
 
 
 def _owned(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]) -> FlightIntent:
@@ -164,20 +166,20 @@ def list_intents(
     state: Annotated[Literal["accepted", "activated", "ended", "cancelled"] | None, Query()] = None,
     operator: Annotated[str | None, Query(description="Regulators and admins: one operator's intents.")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-) -> IntentList:
+) -> Response:
     """Operators and planners see their own intents; regulators and admins every intent."""
     if me.role not in _OVERSEERS:
         if operator is not None and operator != me.name:
             raise HTTPException(403, "operators and planners may list only their own intents")
         operator = me.name
     found = services.stores.get().list_intents(state=state, operator=operator, limit=limit)
-    return IntentList(intents=[intent_public(fi) for fi in found])
+    return json_response(IntentList(intents=[intent_public(fi) for fi in found]))
 
 
 @router.get("/{intent_id}", response_model=IntentPublic, summary="One intent", responses=error_responses(403, 404))
-def get_intent(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
+def get_intent(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> Response:
     """The intent (its owner, regulators and admins)."""
-    return intent_public(_owned(services, me, intent_id, _OVERSEERS))
+    return json_response(intent_public(_owned(services, me, intent_id, _OVERSEERS)))
 
 
 def _transition(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role],
