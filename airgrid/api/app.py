@@ -54,9 +54,10 @@ def load_services(settings: Settings) -> Services:
     dem = Dem.open(settings.dem_paths)
     stores = StorePool(settings.db_url, dem)
     db = Database(settings.db_url)
-    return Services(settings=settings, grid=grid_, dem=dem, geoid=Geoid(settings.geoid_path), db=db,
+    geoid = Geoid(settings.geoid_path)
+    return Services(settings=settings, grid=grid_, dem=dem, geoid=geoid, db=db,
                     keys=KeyStore(db), stores=stores,
-                    routing=RoutePlanner(grid_, settings), geofences=GeofenceRegistry(stores, db, dem, settings))
+                    routing=RoutePlanner(grid_, settings, geoid), geofences=GeofenceRegistry(stores, db, dem, settings))
 
 
 def _problem_openapi(app: FastAPI) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import shapely
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, ConfigDict, Field
 from shapely.geometry import LineString, Polygon, mapping
 
+from airgrid.airspace.altitude import AltitudeReference
 from airgrid.airspace.validation import MIN_RADIUS_M, check_datetime, check_identifier
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -430,6 +431,9 @@ class RouteOptions(BaseModel):
     departure: Instant | None = Field(
         None, description="Departure time: avoid prohibited geofences active from then on for the server's "
                           "horizon (default: avoid every prohibited geofence).")
+    alt_ref: AltitudeReference = Field(
+        AltitudeReference.AMSL, description="Reference of the points' altitudes: AMSL, AGL (over the highest "
+                                            "plausible ground of the finest cell there) or W84 (WGS84 ellipsoid).")
 
 
 class RouteCreate(RouteOptions):
@@ -721,6 +725,16 @@ class VolumeModel(BaseModel):
     end: Instant
 
 
+class VolumeCreate(VolumeModel):
+    """A 4D volume to reserve; its band may be given in any altitude reference."""
+
+    altitude_reference: AltitudeReference = Field(
+        AltitudeReference.AMSL,
+        description="Reference of floor_m and ceiling_m: AMSL; AGL (the floor over the lowest and the ceiling "
+                    "over the highest plausible ground under the footprint); W84 (WGS84 ellipsoid, with the "
+                    "EGM96 undulation's extremes over the footprint, +-1.2 m). Stored and answered as AMSL.")
+
+
 class PlannedRoute(BaseModel):
     """A route to fly: a 3D line, a departure time and a ground speed."""
 
@@ -733,7 +747,7 @@ class PlanCheckCreate(BaseModel):
     """A flight plan: a timed route, 4D volumes, or both."""
 
     route: PlannedRoute | None = None
-    volumes: list[VolumeModel] = Field(default_factory=list, max_length=500)
+    volumes: list[VolumeCreate] = Field(default_factory=list, max_length=500)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "route": {"line": {"type": "LineString", "coordinates": [[112.93, 28.26, 270.0], [113.0, 28.26, 270.0]]},
@@ -770,6 +784,10 @@ class IntentRouteModel(BaseModel):
     half_height_m: Annotated[float, Field(gt=0, le=1_000, allow_inf_nan=False)] = 20.0
     max_piece_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 2_000.0
     time_margin_s: Annotated[float, Field(ge=0, le=3_600, allow_inf_nan=False)] = 30.0
+    alt_ref: Literal["AMSL", "W84"] = Field(
+        "AMSL", description="Reference of the waypoints' altitudes: AMSL, or W84 (WGS84 ellipsoid; converted per "
+                            "waypoint with EGM96 and the pieces grown by the 1.2 m grid error). For heights above "
+                            "ground, give volumes with altitude_reference AGL.")
 
 
 _INTENT_VOLUME_EXAMPLE = {
@@ -789,7 +807,7 @@ class IntentCreate(BaseModel):
     priority: Annotated[int, Field(ge=0, le=1000)] = Field(
         20, description="Larger wins; above 40 (medical) needs an admin key.")
     preempt: bool = Field(True, description="Take airspace from lower-priority accepted (not activated) intents.")
-    volumes: list[VolumeModel] = Field(default_factory=list, max_length=5_000)
+    volumes: list[VolumeCreate] = Field(default_factory=list, max_length=5_000)
     route: IntentRouteModel | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [

@@ -159,3 +159,29 @@ def test_profile_limits_and_bad_lines(client, auth):
     latlon = client.post("/v1/grid/profile", headers=h, json={
         "line": {"type": "LineString", "coordinates": [[28.15, 112.93], [28.2, 113.0]]}})
     assert latlon.status_code == 422 and "lon, lat" in latlon.json()["detail"]
+
+
+def test_voxel_altitude_references(client, auth, services):
+    """AGL resolves over the highest plausible ground of the finest cell; W84 through EGM96."""
+    grid: Grid = services.grid
+    g_lo, g_hi = grid.ground_at(28.2, 112.97)
+    agl = client.get("/v1/grid/voxel", params={"lon": 112.97, "lat": 28.2, "alt_m": 150, "alt_ref": "AGL"},
+                     headers=auth["planner"]).json()
+    assert agl["alt_ref"] == "AGL" and abs(agl["alt_amsl_m"] - (g_hi + 150)) < 0.01
+    assert "highest plausible ground" in agl["alt_resolution"]
+    n = float(services.geoid.undulation(28.2, 112.97))
+    w84 = client.get("/v1/grid/voxel", params={"lon": 112.97, "lat": 28.2, "alt_m": 250, "alt_ref": "W84"},
+                     headers=auth["planner"]).json()
+    assert abs(w84["alt_amsl_m"] - (250 - n)) < 0.01 and n < 0  # the geoid lies below the ellipsoid here
+    v = w84["voxel"] or agl["voxel"]
+    assert v is not None and v["g_lo_m"] <= v["g_hi_m"]
+    assert v["true_height_range_m"] == [round(v["floor_m"] - v["g_hi_m"], 1), round(v["ceiling_m"] - v["g_lo_m"], 1)]
+    bad = client.get("/v1/grid/voxel", params={"lon": 112.97, "lat": 28.2, "alt_m": 250, "alt_ref": "QNH"},
+                     headers=auth["planner"])
+    assert bad.status_code == 422
+
+
+def test_elevation_names_its_heights(client, auth, services):
+    body = client.get("/v1/grid/elevation", params={"lon": 112.97, "lat": 28.2}, headers=auth["planner"]).json()
+    assert body["g_lo_m"] <= body["elevation_m"] <= body["g_hi_m"]
+    assert -20 < body["geoid_undulation_m"] < -13 and "relief" in body["dem_accuracy"]

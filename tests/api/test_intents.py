@@ -153,3 +153,23 @@ def test_intent_size_limits(client, auth, services, monkeypatch):
                            {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": "2026-11-25T09:15:00Z"}]}
     r = client.post("/v1/intents", json={"tier": "T2", "route": route}, headers=auth["operator"])
     assert r.status_code == 422 and "waypoints" in r.json()["detail"]
+
+
+def test_volumes_in_agl_and_w84_are_stored_amsl_grown_on_both_sides(client, auth, services):
+    agl = volume(lon=113.0, lat=28.2, floor=150.0, ceiling=250.0)
+    agl["altitude_reference"] = "AGL"
+    r = _submit(client, auth["operator"], volumes=[agl])
+    assert r.status_code == 201, r.text
+    stored = r.json()["volumes"][0]
+    g = services.grid
+    lows = [g.ground_at(28.2 + dy, 113.0 + dx)[0] for dx in (-0.005, 0, 0.005) for dy in (-0.005, 0, 0.005)]
+    highs = [g.ground_at(28.2 + dy, 113.0 + dx)[1] for dx in (-0.005, 0, 0.005) for dy in (-0.005, 0, 0.005)]
+    assert stored["floor_m"] <= min(lows) + 150.0 and stored["ceiling_m"] >= max(highs) + 250.0
+    w84 = volume(lon=113.02, lat=28.2, floor=300.0, ceiling=350.0)
+    w84["altitude_reference"] = "W84"
+    r = _submit(client, auth["operator"], volumes=[w84])
+    assert r.status_code == 201, r.text
+    stored = r.json()["volumes"][0]
+    n = float(services.geoid.undulation(28.2, 113.02))
+    assert stored["floor_m"] <= 300.0 - n - 1.2 + 1e-6 and stored["ceiling_m"] >= 350.0 - n + 1.2 - 1e-6
+    assert stored["ceiling_m"] - stored["floor_m"] < 50.0 + 2.4 + 1.0

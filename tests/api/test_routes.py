@@ -138,3 +138,27 @@ def test_no_route_when_the_destination_is_walled_in(client, auth):
     tour = client.post("/v1/routes/multi", json={"depot": _pt([112.93, 28.22, 280.0]), "stops": [_pt(DEST)],
                                                  "no_go": [wall]}, headers=auth["planner"])
     assert tour.status_code == 422 and "unreachable" in tour.json()["detail"]
+
+
+def test_route_points_in_w84_are_converted_with_the_geoid(client, auth, services):
+    geoid = services.geoid
+    w84 = [[c[0], c[1], round(c[2] + float(geoid.undulation(c[1], c[0])), 3)] for c in (ORIGIN, DEST)]
+    r = client.post("/v1/routes", json={"origin": _pt(w84[0]), "destination": _pt(w84[1]), "alt_ref": "W84"},
+                    headers=auth["planner"])
+    assert r.status_code == 200, r.text
+    coords = r.json()["geometry"]["coordinates"]
+    assert abs(coords[0][2] - ORIGIN[2]) < 0.01 and abs(coords[-1][2] - DEST[2]) < 0.01
+
+
+def test_route_points_in_agl_sit_over_the_highest_plausible_ground(client, auth, services):
+    g = services.grid
+    heights = []
+    for c in (ORIGIN, DEST):
+        _, g_hi = g.ground_at(c[1], c[0])
+        heights.append(c[2] - g_hi)  # the same altitudes, as heights over g_hi
+    body = {"origin": _pt([ORIGIN[0], ORIGIN[1], heights[0]]), "destination": _pt([DEST[0], DEST[1], heights[1]]),
+            "alt_ref": "AGL"}
+    r = client.post("/v1/routes", json=body, headers=auth["planner"])
+    assert r.status_code == 200, r.text
+    coords = r.json()["geometry"]["coordinates"]
+    assert abs(coords[0][2] - ORIGIN[2]) < 0.1 and abs(coords[-1][2] - DEST[2]) < 0.1

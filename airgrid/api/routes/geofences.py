@@ -21,6 +21,7 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi import Path as PathParam
 from shapely.geometry import mapping
 
+from airgrid.airspace.altitude import band_to_amsl
 from airgrid.airspace.errors import GeofenceNotFoundError
 from airgrid.airspace.geofence import Category, Geofence, cover_geofence
 from airgrid.airspace.geofence_index import GeofenceIndex, TrackHit, TrackPoint
@@ -377,7 +378,9 @@ def check_plan(services: ServicesDep, _: PrincipalDep, body: PlanCheckCreate) ->
     snap = _registry(services).snapshot()
     vol_hits = []
     for k, v in enumerate(body.volumes):
-        vol = Volume4D(v.footprint.to_shapely(), v.floor_m, v.ceiling_m, v.start.timestamp(), v.end.timestamp())
+        fp = v.footprint.to_shapely()
+        vol = Volume4D(fp, *band_to_amsl(v.floor_m, v.ceiling_m, v.altitude_reference, fp, grid=services.grid,
+                                         geoid=services.geoid), v.start.timestamp(), v.end.timestamp())
         for h in ([] if snap.index is None else snap.index.check_volume(vol)):
             vol_hits.append(VolumeHitPublic(
                 geofence=_ref(h.geofence), volume=k, where=mapping(shapely.orient_polygons(h.where)),

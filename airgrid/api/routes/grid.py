@@ -16,7 +16,6 @@ from airgrid.airspace.grid import BLOCKING, Grid, Status
 from airgrid.api.errors import InputError, LimitError
 from airgrid.api.routes.deps import V1, PrincipalDep, ServicesDep
 from airgrid.api.schemas import (
-    AltM,
     ElevationPublic,
     Lat,
     LocatePublic,

@@ -20,14 +20,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 from fastapi import Path as PathParam
 
+import numpy as np
+
+from airgrid.airspace.altitude import band_to_amsl
 from airgrid.airspace.errors import DuplicateIntentError, StateTransitionError
+from airgrid.airspace.geofence import GEOID_GRID_ERROR_M
 from airgrid.airspace.intents import FlightIntent, IntentRequest, Priority
 from airgrid.airspace.store import Decision
 from airgrid.airspace.volumes import Volume4D
 from airgrid.api.auth import Principal, Role
 from airgrid.api.errors import ConflictError, InputError, LimitError
 from airgrid.api.jsonbody import json_response
-from airgrid.api.routes.deps import V1, FlyerDep, PrincipalDep, ServicesDep
+from airgrid.api.routes.deps import V1, FlyerDep, PrincipalDep, Services, ServicesDep
 from airgrid.api.schemas import (
     CancelCreate,
     ConflictPublic,
@@ -44,7 +48,6 @@ from airgrid.api.schemas import (
     VolumeModel,
     error_responses,
 )
-from airgrid.api.settings import Settings
 
 
 #: Path parameter naming an intent; the examples are the ids of the IntentCreate examples.
@@ -73,7 +76,9 @@ def intent_public(fi: FlightIntent) -> IntentPublic:
                  for v in fi.volumes])
 
 
-def _request(body: IntentCreate, me: Principal, lim: Settings) -> IntentRequest:
+def _request(body: IntentCreate, me: Principal, services: Services) -> IntentRequest:
+    """The store's request for a body, every altitude made AMSL (see :class:`VolumeCreate`)."""
+    lim = services.settings
     if (body.route is None) == (not body.volumes):
         raise InputError("give exactly one of 'volumes' and 'route'")
     verts = sum(v.footprint.n_vertices for v in body.volumes)
@@ -83,13 +88,21 @@ def _request(body: IntentCreate, me: Principal, lim: Settings) -> IntentRequest:
         raise LimitError(f"{len(body.route.waypoints)} waypoints, the limit is {lim.max_track_points}")
     if body.route is not None:
         r = body.route
+        lat = np.array([p.lat for p in r.waypoints])
+        lon = np.array([p.lon for p in r.waypoints])
+        alt = np.array([p.alt_m for p in r.waypoints])
+        half_height = r.half_height_m
+        if r.alt_ref == "W84":
+            alt = alt - np.asarray(services.geoid.undulation(lat, lon), np.float64)
+            half_height += GEOID_GRID_ERROR_M
         return IntentRequest.from_route(
             me.name, body.priority, body.tier,
-            [(p.lat, p.lon, p.alt_m, p.time.timestamp()) for p in r.waypoints],
-            half_width_m=r.half_width_m, half_height_m=r.half_height_m, max_piece_m=r.max_piece_m,
+            [(float(a), float(b), float(c), p.time.timestamp()) for a, b, c, p in zip(lat, lon, alt, r.waypoints)],
+            half_width_m=r.half_width_m, half_height_m=half_height, max_piece_m=r.max_piece_m,
             time_margin_s=r.time_margin_s, intent_id=body.intent_id)
-    vols = tuple(Volume4D(v.footprint.to_shapely(), v.floor_m, v.ceiling_m, v.start.timestamp(),
-                          v.end.timestamp()) for v in body.volumes)
+    vols = tuple(Volume4D(fp, *band_to_amsl(v.floor_m, v.ceiling_m, v.altitude_reference, fp, grid=services.grid,
+                                            geoid=services.geoid), v.start.timestamp(), v.end.timestamp())
+                 for v in body.volumes for fp in (v.footprint.to_shapely(),))
     return IntentRequest(me.name, body.priority, body.tier, vols, body.intent_id)
 
 
@@ -139,7 +152,7 @@ def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> Response:
     if body.priority > Priority.MEDICAL and me.role is not Role.ADMIN:
         raise HTTPException(403, f"priority {body.priority} is above {int(Priority.MEDICAL)} (medical); "
                                  "only an admin key may submit it")
-    request = _request(body, me, services.settings)
+    request = _request(body, me, services)
     try:
         decision = services.stores.get().submit(request, preempt=body.preempt)
     except DuplicateIntentError as exc:

@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import APIRouter
 from pyproj import Geod
 
+from airgrid.airspace.altitude import resolve_altitude
 from airgrid.airspace.grid import Grid
 from airgrid.api.errors import ApiError, LimitError
 from airgrid.api.routes.deps import V1, PrincipalDep, ServicesDep
@@ -29,6 +30,7 @@ from airgrid.routing.graph import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
 from airgrid.routing.search import Route, RouteStatus, graph_for, plan_route
 from airgrid.terrain import Dem
+from airgrid.terrain.geoid import Geoid
 
 router = APIRouter(prefix=f"{V1}/routes", tags=["routes"], responses=error_responses(401, 404, 413, 422))
 
@@ -53,9 +55,10 @@ class RoutePlanner:
         Limits (route length, stops, budget, vertices).
     """
 
-    def __init__(self, grid: Grid, settings: Settings) -> None:
+    def __init__(self, grid: Grid, settings: Settings, geoid: Geoid) -> None:
         self.graph = graph_for(grid, landmarks=0)
         self.settings = settings
+        self.geoid = geoid
         self._lock = threading.Lock()
         k = landmark_count(self.graph.n_nodes) if len(self.graph.landmarks) == 0 else 0
         self._landmarks = threading.Thread(target=self.graph.add_landmarks, args=(k,), kwargs={"parallel": False},
@@ -98,6 +101,12 @@ class RoutePlanner:
         if opts.budget is not None and opts.budget > lim.search_budget:
             raise LimitError(f"budget {opts.budget} is over the server's search budget {lim.search_budget}")
 
+    def amsl(self, p: Point3D, opts: RouteOptions) -> tuple[float, float, float]:
+        """``(lat, lon, alt_m AMSL)`` of a request point whose altitude is in ``opts.alt_ref``."""
+        lat, lon, alt = p.lat_lon_alt
+        return lat, lon, resolve_altitude(alt, opts.alt_ref, lat, lon, grid=self.graph.grid,
+                                          geoid=self.geoid).alt_amsl_m
+
     def plan(self, origin: Point3D, dest: Point3D, opts: RouteCreate, blocked: np.ndarray | None) -> Route:
         """One found route between two points, avoiding the ``blocked`` voxels.
 
@@ -109,9 +118,10 @@ class RoutePlanner:
             A point outside the grid, in terrain or blocked; bad constraints.
         """
         no_go = [g.to_shapely() for g in opts.no_go]
+        o, d = self.amsl(origin, opts), self.amsl(dest, opts)
         with self._lock:
             route = plan_route(
-                self.graph, origin.lat_lon_alt, dest.lat_lon_alt, tiers=opts.tiers,
+                self.graph, o, d, tiers=opts.tiers,
                 min_height_m=opts.min_height_m, max_height_m=opts.max_height_m, no_go=no_go,
                 max_range_m=opts.max_range_m, blocked_mask=blocked, budget=opts.budget or self.settings.search_budget,
                 cruise_mps=opts.cruise_mps, climb_mps=opts.climb_mps, descent_mps=opts.descent_mps,
@@ -135,9 +145,10 @@ class RoutePlanner:
             The search budget ran out.
         """
         no_go = [g.to_shapely() for g in opts.no_go]
+        depot_amsl, stops_amsl = self.amsl(depot, opts), [self.amsl(s, opts) for s in stops]
         with self._lock:
             tour = plan_multi_stop(
-                self.graph, depot.lat_lon_alt, [s.lat_lon_alt for s in stops],
+                self.graph, depot_amsl, stops_amsl,
                 return_to_depot=opts.return_to_depot, tiers=opts.tiers, min_height_m=opts.min_height_m,
                 max_height_m=opts.max_height_m, no_go=no_go, blocked_mask=blocked,
                 budget=opts.budget or self.settings.search_budget, cruise_mps=opts.cruise_mps,
