@@ -66,7 +66,7 @@ from shapely.geometry.polygon import orient
 from airgrid.airspace import BLOCKING, Grid, Status
 from airgrid.routing import kernels
 from airgrid.routing.costs import EARTH_R
-from airgrid.routing.errors import CorridorError
+from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.nodes import Node
 from airgrid.routing.search import (
@@ -264,7 +264,7 @@ def node_access(grid: Grid, t: int, node: Node, *, max_rings: int = DEFAULT_ACCE
             if best is None or key < best[0]:
                 best = (key, c, v, d)
     if best is None:
-        raise CorridorError(f"node {node.name} ({node.lat:.5f}, {node.lon:.5f}) has no usable voxel of tier "
+        raise NodeAccessError(f"node {node.name} ({node.lat:.5f}, {node.lon:.5f}) has no usable voxel of tier "
                             f"{grid.tiers[t].name} within {max_rings} H3 rings")
     return Access(node, best[1], best[2], best[3])
 

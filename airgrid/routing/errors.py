@@ -39,5 +39,9 @@ class CorridorError(RoutingError, ValueError):
     """A corridor or corridor network cannot be built as asked (bad parameters, node not reachable in the tier)."""
 
 
+class NodeAccessError(CorridorError):
+    """A logistics node has no usable voxel of the tier near it (the tier is absent or blocked there)."""
+
+
 class GraphFileError(RoutingError, OSError):
     """A saved routing graph is missing, incomplete, or was built from another grid."""

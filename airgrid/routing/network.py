@@ -76,7 +76,7 @@ from airgrid.routing.corridors import (
     tier_mask,
     tier_voxels,
 )
-from airgrid.routing.errors import CorridorError
+from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.nodes import Node, check_nodes
 from airgrid.routing.search import DEFAULT_BUDGET, graph_for, router_for
@@ -198,6 +198,9 @@ class CorridorNetwork:
         Bands available.
     merged_cells
         Centreline cells re-used from earlier corridors by merging.
+    unreachable
+        Ids of the nodes left out because the tier has no usable voxel near them (it is
+        absent where the ground is too uncertain for its band, or blocked).
     timings
         Seconds per design step.
     """
@@ -215,6 +218,7 @@ class CorridorNetwork:
     unseparated: list[tuple[int, int]] = field(default_factory=list)
     n_bands: int = 0
     merged_cells: int = 0
+    unreachable: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -581,8 +585,9 @@ def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: Netw
     Raises
     ------
     CorridorError
-        Bad parameters, fewer than 2 nodes, a node without access to the tier, or two
-        nodes sharing an access cell.
+        Bad parameters, fewer than 2 nodes with access to the tier, or two nodes
+        sharing an access cell. Nodes without access are left out and listed in
+        ``unreachable``.
     NodeFileError
         Repeated node ids.
     """
@@ -601,8 +606,19 @@ def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: Netw
     comps = tier_components(gr, t)
     v0 = tier_voxels(grid, t).start
     report("node access", 0.08)
-    access = {n.id: node_access(grid, t, n, max_rings=params.max_access_rings, join_rings=params.join_rings,
-                                components=comps) for n in nodes}
+    access: dict[str, Access] = {}
+    unreachable: list[str] = []
+    for n in nodes:
+        try:
+            access[n.id] = node_access(grid, t, n, max_rings=params.max_access_rings,
+                                       join_rings=params.join_rings, components=comps)
+        except NodeAccessError as exc:
+            log.warning("%s; left out of the network", exc)
+            unreachable.append(n.id)
+    nodes = [n for n in nodes if n.id in access]
+    if len(nodes) < 2:
+        raise CorridorError(f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
+                            f"(left out: {', '.join(unreachable)})")
     by_cell: dict[int, str] = {}
     for n in nodes:
         c = access[n.id].cell
@@ -667,7 +683,7 @@ def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: Netw
              len(nodes), len(pieces), len(corridors), sum(n for _, _, n in crossings), len(unseparated), timings)
     report("done", 1.0)
     return CorridorNetwork(grid, params, nodes_by_id, access, pieces, candidates, corridors, g, crossings,
-                           conflicts, unseparated, n_bands, merged, timings)
+                           conflicts, unseparated, n_bands, merged, unreachable, timings)
 
 
 __all__ = ["MAX_MERGE_ANGLE_DEG", "MIN_CROSSING_ANGLE_DEG", "MIN_MERGE_CELLS", "Candidate", "CorridorNetwork", "NetworkParams", "assign_bands", "candidate_pairs",

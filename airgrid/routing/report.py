@@ -138,7 +138,7 @@ def network_report(net: CorridorNetwork, *, geofences: Sequence[Geofence] | None
     det = [r["detour_ratio"] for r in rows if r["detour_ratio"] is not None]
     summary = {
         "tier": net.grid.tiers[net.corridors[0].tier].name if net.corridors else str(net.params.tier),
-        "nodes": len(net.nodes), "pieces": len(net.pieces), "largest_piece_nodes": len(net.pieces[0]),
+        "nodes": len(net.nodes), "unreachable_nodes": len(net.unreachable), "pieces": len(net.pieces), "largest_piece_nodes": len(net.pieces[0]),
         "connected": net.is_connected(), "corridors": len(net.corridors),
         "candidates": len(net.candidates),
         "candidates_priced": sum(1 for c in net.candidates if math.isfinite(c.cost)),

@@ -19,6 +19,7 @@ import shapely
 from h3.api import basic_int as h3i
 
 from airgrid.airspace import Area, Grid, OutsideGridError, Status, VoxelIdError, cover_cells
+from airgrid.airspace.grid import BLOCKING
 from airgrid.routing import kernels
 from airgrid.routing.costs import EARTH_R
 from airgrid.routing.errors import (
@@ -616,7 +617,12 @@ def at_agl(graph: RouteGraph | Grid, lat: float, lon: float,
         first = int(grid.cell_first_layer[ci])
         lo, hi = first * tier.thickness_m, (first + int(grid.cell_nlayers[ci])) * tier.thickness_m
         if height_m is None:
-            return lat, lon, (first + int(grid.cell_nlayers[ci]) // 2 + 0.5) * tier.thickness_m
+            start = int(grid.cell_start[ci])
+            ok = np.flatnonzero((grid.status[start:start + int(grid.cell_nlayers[ci])] & np.uint8(BLOCKING)) == 0)
+            if len(ok):
+                return lat, lon, (first + int(ok[len(ok) // 2]) + 0.5) * tier.thickness_m
+            seen.append(f"{tier.name}: no usable voxel")
+            continue
         alt = float(grid.cell_g_hi[ci]) + height_m
         if lo <= alt < hi:
             return lat, lon, alt
@@ -626,6 +632,8 @@ def at_agl(graph: RouteGraph | Grid, lat: float, lon: float,
     if not seen:
         raise PointOutsideGridError(f"no tier exists at ({lat}, {lon}): the ground there is too uncertain for "
                                     f"every band ({grid.locate(lat, lon, 0.0).reason})")
+    if height_m is None:
+        raise PointOutsideGridError(f"no usable voxel at ({lat}, {lon}): {', '.join(seen)}")
     raise PointOutsideGridError(f"no voxel at {height_m:g} m above the highest plausible ground at "
                                 f"({lat}, {lon}); columns there span {', '.join(seen)} above it")
 

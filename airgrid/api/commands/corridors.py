@@ -112,12 +112,16 @@ def _print(rep: dict, out: Path | None, saved: Path | None) -> None:
     console.print(t)
     s = rep["network"]
     summary = Table(title="network", show_header=False)
-    for k in ("tier", "nodes", "pieces", "largest_piece_nodes", "connected", "corridors", "mst_links",
+    for k in ("tier", "nodes", "unreachable_nodes", "pieces", "largest_piece_nodes", "connected", "corridors", "mst_links",
               "redundant_links", "length_m", "detour_ratio_mean", "detour_ratio_max", "voxels", "voxels_shared",
               "merged_cells", "crossings", "unseparated_pairs", "bands_used", "bands_available",
               "geofences_evaluated"):
         summary.add_row(k, str(s[k]))
     console.print(summary)
+    if s["unreachable_nodes"]:
+        console.print(f"[bold yellow]note:[/] {s['unreachable_nodes']} node(s) have no usable voxel of tier "
+                      f"{s['tier']} near them (the tier is absent where the ground is too uncertain for its band) "
+                      "and were left out; run with -v to list them.")
     if s["pieces"] > 1:
         console.print(f"[bold yellow]note:[/] the nodes fall into {s['pieces']} pieces of tier {s['tier']} that "
                       "no path inside the tier joins; each piece got its own network.")
