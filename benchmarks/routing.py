@@ -12,7 +12,7 @@ One run, one graph, one origin/destination set:
 * batch throughput (both cores);
 * cold process: a fresh ``python`` that imports airgrid, loads the saved grid and
   graph and plans one route (wall time of the whole subprocess);
-* Hunan-wide T2 grid: graph build time and memory, Changsha -> Zhangjiajie; and the
+* Hunan-wide T2 grid: graph build time and memory, Changsha -> Changde; and the
   same on a Hunan T2-T4 grid.
 
 Grids are cached under ``var/bench/``, keyed by a CRC of the airspace and terrain code
@@ -54,7 +54,7 @@ from airgrid.terrain import Dem
 CACHE = ROOT / "var" / "bench"
 DEM = ROOT / "data" / "hunan_dem_30arcsec.tif"
 CHANGSHA = (28.19874, 112.97087)
-ZHANGJIAJIE = (29.12944, 110.47833)
+CHANGDE = (29.03205, 111.69844)
 EMPTY = np.empty(0, np.uint8)
 
 
@@ -279,13 +279,13 @@ def hunan(dem: Dem) -> None:
               f"process RSS now {rss_now_gib():.2f} GiB (grid + graph), "
               f"peak so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
         o = at_agl(graph, *CHANGSHA)  # mid-column of the lowest tier
-        d = at_agl(graph, *ZHANGJIAJIE)
+        d = at_agl(graph, *CHANGDE)
         ho = o[2] - float(grid.g_hi[grid.locate(*o).voxel])
         hd = d[2] - float(grid.g_hi[grid.locate(*d).voxel])
         plan_route(graph, o, o)
         r = min((plan_route(graph, o, d, smooth_path=False, strategy="exact") for _ in range(2)),
                 key=lambda x: x.search_ms)
-        print(f"Changsha ({ho:.0f} m above g_hi) -> Zhangjiajie ({hd:.0f} m), exact A*, geometric h: "
+        print(f"Changsha ({ho:.0f} m above g_hi) -> Changde ({hd:.0f} m), exact A*, geometric h: "
               f"{r.status.value}; search {r.search_ms:.0f} ms, {r.expansions:,} expansions "
               f"({r.expansions / (r.search_ms / 1e3) / 1e6:.2f}M/s)" + ("" if r.found else f"; {r.message}"))
         if not r.found:
@@ -294,7 +294,7 @@ def hunan(dem: Dem) -> None:
             nc, lab = connected_components(ones, directed=False)
             so, sd = lab[r.origin], lab[r.destination]
             print(f"  the graph has {nc} components; Changsha's holds {np.sum(lab == so):,} voxels, "
-                  f"Zhangjiajie's {np.sum(lab == sd):,}: they are not connected within {name}")
+                  f"Changde's {np.sum(lab == sd):,}: they are not connected within {name}")
             del graph, grid
             gc.collect()
             continue

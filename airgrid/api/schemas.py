@@ -373,7 +373,7 @@ class ProfilePoint(BaseModel):
     distance_m: float = Field(description="Along the line from its start (geodesic).")
     lon: float
     lat: float
-    elevation_m: float
+    elevation_m: float = Field(description="The DEM's best estimate (bilinear), metres AMSL.")
 
 
 class ProfilePublic(BaseModel):
@@ -417,8 +417,10 @@ class RouteOptions(BaseModel):
     """Constraints and speeds shared by single and multi-stop route requests."""
 
     tiers: list[str] | None = Field(None, description="Tier names the aircraft may use (default: all).")
-    min_height_m: Finite | None = Field(None, description="Least true height of a voxel floor.")
-    max_height_m: Finite | None = Field(None, description="Greatest true height of a voxel ceiling.")
+    min_height_m: Finite | None = Field(None, description="Least certain true height of a voxel floor (above the "
+                                                            "highest plausible ground of its cell).")
+    max_height_m: Finite | None = Field(None, description="Greatest certain true height of a voxel ceiling (above "
+                                                            "the lowest plausible ground of its cell).")
     no_go: list[PolygonGeometry] = Field(default_factory=list, max_length=50,
                                          description="Extra no-go areas (all altitudes).")
     max_range_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
@@ -839,7 +841,7 @@ class IntentPublic(BaseModel):
 
 
 class LowVolumePublic(BaseModel):
-    """A volume whose floor may be below its tier's lower limit above the conservative terrain."""
+    """A volume whose floor may be below its tier's lower limit above the highest plausible ground."""
 
     volume: int = Field(description="Index of the submitted volume.")
     floor_m: float = Field(description="Its floor, m AMSL.")
@@ -848,7 +850,7 @@ class LowVolumePublic(BaseModel):
 
 
 #: What the notice is, for the answers that carry it.
-LOW_VOLUMES_DESCRIPTION = ("Volumes that may fly below their tier's lower limit above the conservative terrain. "
+LOW_VOLUMES_DESCRIPTION = ("Volumes that may fly below their tier's lower limit above the highest plausible ground. "
                            "A notice, not a refusal: deconfliction does not decide terrain clearance.")
 
 

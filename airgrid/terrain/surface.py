@@ -263,9 +263,10 @@ class Obstacles:
         """Read obstacles from a GeoJSON FeatureCollection.
 
         Each feature is a Point, Polygon or MultiPolygon with either ``height_m``
-        (height above ground; the top is then the conservative ground under the
-        footprint, highest touching DEM pixel plus the DEM margin, plus the height) or ``top_m`` (absolute, m AMSL). Points may carry
-        ``radius_m`` (default 1 m), the footprint becoming a disc.
+        (height above ground; the top is then the highest plausible ground under the
+        footprint, the highest touching DEM pixel plus its upward margin, plus the
+        height) or ``top_m`` (absolute, m AMSL). Points may carry ``radius_m``
+        (default 1 m), the footprint becoming a disc.
 
         Raises
         ------
@@ -350,7 +351,7 @@ def _grow(poly: shapely.Geometry, pad_m: float) -> shapely.Geometry:
 
 
 def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:
-    """Conservative ground under a footprint: highest ``height + margin`` of touching pixels.
+    """Highest plausible ground under a footprint: highest ``height + upward margin`` of touching pixels.
 
     The convex hull of the footprint stands in for it (a superset, so errs upward).
     """

@@ -59,7 +59,7 @@ def parse_place(text: str) -> tuple[float, float]:
 
 def _point(graph: RouteGraph, latlon: tuple[float, float], alt: float | None, height: float | None) -> tuple:
     if alt is not None and height is not None:
-        raise BadInput("give either an altitude (AMSL) or a true height, not both")
+        raise BadInput("give either an altitude (--alt, AMSL) or a height above ground (--height, AGL), not both")
     if alt is not None:
         return (latlon[0], latlon[1], alt)
     return at_agl(graph, latlon[0], latlon[1], height)
