@@ -146,8 +146,13 @@ def python_heuristic(graph, goal: int):
         best += vr * abs(gz - zs[u])
         if nl:
             row = lm[u]
-            for i in range(nl):
-                best = max(best, lt[i] - row[i], row[nl + i] - lt[nl + i])
+            with np.errstate(invalid="ignore"):  # inf - inf (both unreachable) is nan and never wins
+                for i in range(nl):
+                    a, b = lt[i] - row[i], row[nl + i] - lt[nl + i]
+                    if a > best:
+                        best = a
+                    if b > best:
+                        best = b
         return best
 
     return h

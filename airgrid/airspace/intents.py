@@ -840,9 +840,10 @@ def free_departure_shift(request: IntentRequest, holders: Sequence[Holder] | Hol
 def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder] | HolderVolumes,
                          table: SeparationTable,
                          *, step_m: float, max_offset_m: float = 300.0, min_offset_m: float = -math.inf,
-                         exclude: Iterable[float] = ()) -> float | None:
+                         top_offset_m: float = math.inf, exclude: Iterable[float] = ()) -> float | None:
     """Smallest non-zero offset ``+-k * step_m`` (up first on ties) free of every holder,
-    and not below ``min_offset_m`` (the caller's terrain limit, if it has one).
+    not below ``min_offset_m`` (the caller's terrain limit, if it has one) and not above
+    ``top_offset_m`` (the caller's band-top limit, if it has one).
 
     Pairs that conflict horizontally and in time forbid the closed interval
     ``[B.floor - A.ceiling - v, B.ceiling - A.floor + v]``. Terrain is not known here:
@@ -864,6 +865,9 @@ def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder] | Hol
     if min_offset_m > -math.inf:
         lo.append(-math.inf)
         hi.append(math.nextafter(min_offset_m, -math.inf))
+    if top_offset_m < math.inf:
+        lo.append(math.nextafter(top_offset_m, math.inf))
+        hi.append(math.inf)
     return _first_free(np.asarray(lo), np.asarray(hi), max_offset_m, step_m, both=True)
 
 

@@ -265,6 +265,26 @@ class LowVolume:
 
 
 @dataclass(frozen=True)
+class HighVolume:
+    """A volume whose ceiling may be above its tier's upper limit over the lowest ground.
+
+    Attributes
+    ----------
+    volume
+        Index of the volume.
+    ceiling_m
+        Its ceiling, m AMSL.
+    max_ceiling_m
+        The lowest plausible ground under its footprint's bounding box (DEM minimum
+        minus the DEM's downward margin) plus the tier's upper limit, m AMSL.
+    """
+
+    volume: int
+    ceiling_m: float
+    max_ceiling_m: float
+
+
+@dataclass(frozen=True)
 class Decision:
     """The answer to a submission.
 
@@ -287,9 +307,12 @@ class Decision:
     proposals
         Fixes that were free at answer time (only when refused).
     low_volumes
-        Volumes whose floor may be below the tier's lower limit above the conservative
-        terrain (a notice, not a refusal: strategic deconfliction does not decide terrain
-        clearance; empty when the store has no DEM).
+        Volumes whose floor may be below the tier's lower limit above the highest
+        plausible ground (a notice, not a refusal: strategic deconfliction does not
+        decide terrain clearance; empty when the store has no DEM).
+    high_volumes
+        Volumes whose ceiling may be above the tier's upper limit over the lowest
+        plausible ground, out of the tier's band (a notice in the same way).
     """
 
     accepted: bool
@@ -301,6 +324,7 @@ class Decision:
     preempted: tuple[FlightIntent, ...] = ()
     proposals: tuple[FixProposal, ...] = ()
     low_volumes: tuple[LowVolume, ...] = ()
+    high_volumes: tuple[HighVolume, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -988,45 +1012,53 @@ class Store:
         if d is not None:
             out.append(FixProposal("departure_shift", d, 0.0,
                                    f"depart {d:.0f} s later: free of every intent and geofence now"))
-        floors = self._min_floors(req)
-        if floors is None:
-            floor_dz, terrain = -math.inf, "no DEM was given to the store, so terrain clearance is not checked"
+        bounds = self._band_limits(req)
+        if bounds is None:
+            floor_dz, top_dz = -math.inf, math.inf
+            terrain = "no DEM was given to the store, so terrain clearance and the tier's band are not checked"
         else:
-            floor_dz = float(np.max(floors - volume_limits(req.volumes)[1][:, 4]))
+            floors, ceilings = bounds
+            lim = volume_limits(req.volumes)[1]
+            floor_dz = float(np.max(floors - lim[:, 4]))
+            top_dz = float(np.min(ceilings - lim[:, 5]))
             need = max(tier.lower_m, self.policy.tiers.clearance_m)
-            terrain = (f"every floor stays at least {need:.0f} m above the highest plausible ground under it "
-                       f"(DEM uncertainty included); the tier's upper limit is not checked")
+            terrain = (f"every floor stays at least {need:.0f} m above the highest plausible ground under it and "
+                       f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)")
         dz = self._first_free_now(
             lambda tried: free_altitude_offset(req, holders, table, step_m=tier.thickness_m,
                                                max_offset_m=ps.max_offset_m, min_offset_m=floor_dz,
-                                               exclude=tried), req.raised)
+                                               top_offset_m=top_dz, exclude=tried), req.raised)
         if dz is not None:
             out.append(FixProposal(
                 "altitude_offset", 0.0, dz, f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; {terrain}"))
         return out
 
-    def _min_floors(self, req: IntentRequest) -> np.ndarray | None:
-        """Per volume, the lowest floor (m AMSL) at least the tier's lower limit (or the
-        table's clearance, if larger) above the highest plausible ground under the
-        footprint's bounding box: the DEM maximum plus its uncertainty margin (see
-        :func:`~airgrid.airspace.geofence_index.bins_ground`), Earth's highest ground off
-        the DEM. None without a DEM."""
+    def _band_limits(self, req: IntentRequest) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per volume, the lowest floor and the highest ceiling (m AMSL) that keep it in
+        its tier's band over the ground under the footprint's bounding box: the floor at
+        least the tier's lower limit (or the table's clearance, if larger) above the
+        highest plausible ground, the ceiling at most the tier's upper limit above the
+        lowest (see :func:`~airgrid.airspace.geofence_index.bins_ground`; Earth's
+        extremes off the DEM). None without a DEM."""
         if self._dem is None:
             return None
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
         limits = volume_limits(req.volumes)[1]
-        _, top = bins_ground(self._dem, *limits[:, :4].T)
-        return top + max(tier.lower_m, self.policy.tiers.clearance_m)
+        bottom, top = bins_ground(self._dem, *limits[:, :4].T)
+        return top + max(tier.lower_m, self.policy.tiers.clearance_m), bottom + tier.upper_m
 
     def _with_low_volumes(self, decision: Decision) -> Decision:
-        """The decision with its :attr:`Decision.low_volumes` notice."""
+        """The decision with its :attr:`Decision.low_volumes` and :attr:`Decision.high_volumes` notices."""
         req = decision.request
-        floors = self._min_floors(req)
-        if floors is None:
+        bounds = self._band_limits(req)
+        if bounds is None:
             return decision
+        floors, ceilings = bounds
         low = tuple(LowVolume(i, v.floor_m, float(m)) for i, (v, m) in enumerate(zip(req.volumes, floors.tolist()))
                     if v.floor_m < m)
-        return replace(decision, low_volumes=low) if low else decision
+        high = tuple(HighVolume(i, v.ceiling_m, float(m))
+                     for i, (v, m) in enumerate(zip(req.volumes, ceilings.tolist())) if v.ceiling_m > m)
+        return replace(decision, low_volumes=low, high_volumes=high) if low or high else decision
 
     def _first_free_now(self, candidate: Callable[[list[float]], float | None],
                         apply: Callable[[float], IntentRequest], tries: int = 20) -> float | None:
@@ -1498,5 +1530,5 @@ def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | N
 
 __all__ = [
     "DEFAULT_DATA_DIR", "MIGRATIONS", "SCHEMA_VERSION", "SQLITE_FILE", "AirspacePolicy", "Decision",
-    "GeofenceConflict", "GeofenceWrite", "LowVolume", "ProposalSettings", "Store", "open_store",
+    "GeofenceConflict", "GeofenceWrite", "HighVolume", "LowVolume", "ProposalSettings", "Store", "open_store",
 ]

@@ -849,9 +849,20 @@ class LowVolumePublic(BaseModel):
                                            "uncertainty margin) plus the tier's lower limit, m AMSL.")
 
 
-#: What the notice is, for the answers that carry it.
+class HighVolumePublic(BaseModel):
+    """A volume whose ceiling may be above its tier's upper limit over the lowest plausible ground."""
+
+    volume: int = Field(description="Index of the submitted volume.")
+    ceiling_m: float = Field(description="Its ceiling, m AMSL.")
+    max_ceiling_m: float = Field(description="Lowest plausible ground under it (DEM minimum minus the DEM's "
+                                             "downward margin) plus the tier's upper limit, m AMSL.")
+
+
+#: What the notices are, for the answers that carry them.
 LOW_VOLUMES_DESCRIPTION = ("Volumes that may fly below their tier's lower limit above the highest plausible ground. "
                            "A notice, not a refusal: deconfliction does not decide terrain clearance.")
+HIGH_VOLUMES_DESCRIPTION = ("Volumes that may fly above their tier's upper limit over the lowest plausible ground "
+                            "(out of the tier's band of true height). A notice, not a refusal.")
 
 
 class IntentAccepted(IntentPublic):
@@ -859,9 +870,11 @@ class IntentAccepted(IntentPublic):
 
     preempted: list[str] = Field(description="Ids of intents cancelled by this acceptance.")
     low_volumes: list[LowVolumePublic] = Field(description=LOW_VOLUMES_DESCRIPTION)
+    high_volumes: list[HighVolumePublic] = Field(description=HIGH_VOLUMES_DESCRIPTION)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        **IntentPublic.model_config["json_schema_extra"]["examples"][0], "preempted": [], "low_volumes": []}]})
+        **IntentPublic.model_config["json_schema_extra"]["examples"][0], "preempted": [], "low_volumes": [],
+        "high_volumes": []}]})
 
 
 class IntentList(BaseModel):
@@ -933,6 +946,7 @@ class IntentConflictProblem(Problem):
     geofence_conflicts: list[GeofenceConflictPublic]
     fixes: list[FixPublic]
     low_volumes: list[LowVolumePublic] = Field(description=LOW_VOLUMES_DESCRIPTION)
+    high_volumes: list[HighVolumePublic] = Field(description=HIGH_VOLUMES_DESCRIPTION)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "urn:airgrid:problem:intent-conflict", "title": "Conflict", "status": 409,
@@ -946,7 +960,7 @@ class IntentConflictProblem(Problem):
         "grid_conflicts": [], "geofence_conflicts": [],
         "fixes": [{"kind": "departure_shift", "shift_s": 1260.0, "offset_m": 0.0,
                    "description": "depart 1260 s later: free of every intent and geofence now"}],
-        "low_volumes": []}]})
+        "low_volumes": [], "high_volumes": []}]})
 
 
 class CancelCreate(BaseModel):

@@ -75,33 +75,53 @@ def test_accept_then_refuse_with_report_and_fixes(maker: StoreMaker) -> None:
     _assert_no_conflicts(st)
 
 
-def test_altitude_fix_keeps_clear_of_the_conservative_terrain(tmp_path: Path, real_dem) -> None:
-    """With a DEM, an altitude offset never takes a floor below the tier's lower limit above
-    the highest plausible ground: here going down 20 m would be free of the blocker but too
-    low, so the fix goes up. Without a DEM, the same refusal proposes going down, and says
-    that terrain was not checked."""
-    probe = circle("p")
-    _, top = bins_ground(real_dem, *volume_limits(probe.volumes)[1][:, :4].T)
-    floor = float(np.ceil(top.max())) + 120.0 + 10.0  # T2 starts 120 m above ground
-    req = circle("me", floor=floor, ceiling=floor + 20.0, t=60.0)
-    blocker = circle("x", floor=floor + 35.0, ceiling=floor + 65.0, dur=300.0, intent_id="x")
-    for dem, want in ((None, -20.0), (real_dem, 100.0)):
-        with open_store(tmp_path / ("dem" if dem else "none"), dem=dem) as st:
+def _band(real_dem, east: float, north: float) -> tuple[float, float]:
+    """T2's certain band (lowest floor, highest ceiling, m AMSL) over a probe circle's box."""
+    probe = circle("p", east=east, north=north)
+    bottom, top = bins_ground(real_dem, *volume_limits(probe.volumes)[1][:, :4].T)
+    return float(np.ceil(top.max())) + 120.0, float(np.floor(bottom.min())) + 300.0
+
+
+@pytest.mark.parametrize("east, north", [(5_000.0, 0.0), (-5_000.0, 122_000.0)])
+def test_altitude_fixes_keep_the_tier_band(tmp_path: Path, real_dem, east: float, north: float) -> None:
+    """With a DEM, an altitude offset keeps every floor at least the tier's lower limit above
+    the highest plausible ground and every ceiling at most its upper limit above the lowest;
+    where no free offset does, none is proposed. Without a DEM the same refusal proposes the
+    nearest free offset and says the band was not checked. The first place (east of the Xiang
+    in Changsha) has a band about 50 m deep, the second (by Dongting Lake) about 110 m."""
+    lo_floor, hi_ceiling = _band(real_dem, east, north)
+    req = circle("me", east=east, north=north, floor=lo_floor, ceiling=lo_floor + 20.0, t=60.0)
+    blocker = circle("x", east=east, north=north, floor=lo_floor, ceiling=lo_floor + 20.0, dur=300.0,
+                     intent_id="x")
+    for dem in (None, real_dem):
+        with open_store(tmp_path / f"{east}-{'dem' if dem else 'none'}", dem=dem) as st:
             assert st.submit(blocker).accepted
             d = st.submit(req.with_id())
-            fix = {p.kind: p for p in d.proposals}["altitude_offset"]
-            assert fix.offset_m == want  # down needs < 35 + 30 - 20 ... free at -20; up at 100
-            assert st.check(fix.apply(req).with_id()).accepted
-            low = circle("low", floor=floor - 20.0, ceiling=floor, t=10_000.0)  # later; a floor 110 m up
+            assert not d.accepted
+            fix = {p.kind: p for p in d.proposals}.get("altitude_offset")
             if dem is None:
-                assert "not checked" in fix.description
-                assert d.low_volumes == () and st.check(low).low_volumes == ()
+                assert fix is not None and abs(fix.offset_m) >= 50.0 and "not checked" in fix.description
+                assert d.low_volumes == () and d.high_volumes == ()
+                continue
+            assert "departure_shift" in {p.kind for p in d.proposals}
+            fits = [k * 20.0 for k in range(-15, 16) if k and lo_floor <= lo_floor + k * 20.0
+                    and lo_floor + 20.0 + k * 20.0 <= hi_ceiling and abs(k * 20.0) >= 50.0]
+            if not fits:
+                assert fix is None  # no offset both free and in the band
             else:
-                assert floor + fix.offset_m >= top.max() + 120.0
-                assert "above the highest plausible ground" in fix.description
-                assert d.low_volumes == ()  # 130 m up: no notice
-                (notice,) = st.submit(low).low_volumes  # accepted, with the notice
-                assert notice.volume == 0 and notice.floor_m == floor - 20.0 and notice.min_floor_m > floor - 20.0
+                assert fix is not None and fix.offset_m in fits
+                moved = fix.apply(req).with_id()
+                assert st.check(moved).accepted
+                assert moved.volumes[0].floor_m >= lo_floor and moved.volumes[0].ceiling_m <= hi_ceiling
+                assert "above the lowest" in fix.description
+            low = circle("low", east=east, north=north, floor=lo_floor - 30.0, ceiling=lo_floor - 10.0, t=10_000.0)
+            (notice,) = st.check(low).low_volumes
+            assert notice.volume == 0 and notice.min_floor_m > low.volumes[0].floor_m
+            high = circle("high", east=east, north=north, floor=hi_ceiling - 10.0, ceiling=hi_ceiling + 10.0,
+                          t=10_000.0)
+            (over,) = st.check(high).high_volumes
+            assert over.max_ceiling_m < high.volumes[0].ceiling_m and st.check(high).low_volumes == ()
+    assert (hi_ceiling - lo_floor) > 30.0
 
 
 def _comb_pair(gap: float, n: int = 5, w: float = 20.0) -> tuple[shapely.Geometry, shapely.Geometry]:

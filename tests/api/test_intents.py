@@ -24,8 +24,10 @@ def test_submit_accepts_and_stores_the_volumes(client, auth):
 
 
 def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
-    first = _submit(client, auth["operator"]).json()["id"]
-    second = _submit(client, auth["operator2"], volumes=[volume(), volume(112.955, 28.155, 0.002)])
+    # Dongting Lake flats: T2's certain band there is about 70-180 m AMSL, room for a 60 m offset
+    first = _submit(client, auth["operator"], volumes=[volume(112.9, 29.3, 0.01, 90.0, 110.0)]).json()["id"]
+    second = _submit(client, auth["operator2"], volumes=[volume(112.9, 29.3, 0.01, 90.0, 110.0),
+                                                         volume(112.905, 29.305, 0.002, 90.0, 110.0)])
     assert second.status_code == 409
     assert second.headers["content-type"] == "application/problem+json"
     p = second.json()
@@ -40,7 +42,7 @@ def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
     def shifted(t: str) -> str:
         return (datetime.fromisoformat(t) + timedelta(seconds=shift)).isoformat()
 
-    vols = [dict(v, start=shifted(v["start"]), end=shifted(v["end"])) for v in (volume(),)]
+    vols = [dict(v, start=shifted(v["start"]), end=shifted(v["end"])) for v in (volume(112.9, 29.3, 0.01, 90.0, 110.0),)]
     assert _submit(client, auth["operator2"], volumes=vols).status_code == 201
 
 

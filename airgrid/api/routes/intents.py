@@ -43,6 +43,7 @@ from airgrid.api.schemas import (
     IntentCreate,
     IntentList,
     IntentPublic,
+    HighVolumePublic,
     LowVolumePublic,
     PolygonGeometry,
     VolumeModel,
@@ -129,12 +130,17 @@ def _refusal(decision: Decision) -> ConflictError:
             geofence_id=g.geofence_id, name=g.name, volume=g.volume, lon=g.lon, lat=g.lat, floor_m=g.floor_m,
             ceiling_m=g.ceiling_m, intervals=[(_utc(a), _utc(b)) for a, b in g.intervals])
             for g in decision.geofence_conflicts],
-        fixes=fixes, low_volumes=_low(decision))
+        fixes=fixes, low_volumes=_low(decision), high_volumes=_high(decision))
 
 
 def _low(decision: Decision) -> list[LowVolumePublic]:
     return [LowVolumePublic(volume=v.volume, floor_m=v.floor_m, min_floor_m=v.min_floor_m)
             for v in decision.low_volumes]
+
+
+def _high(decision: Decision) -> list[HighVolumePublic]:
+    return [HighVolumePublic(volume=v.volume, ceiling_m=v.ceiling_m, max_ceiling_m=v.max_ceiling_m)
+            for v in decision.high_volumes]
 
 
 @router.post("", response_model=IntentAccepted, status_code=status.HTTP_201_CREATED, summary="Submit an intent",
@@ -162,7 +168,7 @@ def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> Response:
     pub = intent_public(decision.intent)
     return json_response(IntentAccepted(**{n: getattr(pub, n) for n in IntentPublic.model_fields},
                                         preempted=[p.id for p in decision.preempted],
-                                        low_volumes=_low(decision)), 201)
+                                        low_volumes=_low(decision), high_volumes=_high(decision)), 201)
 
 
 def _owned(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]) -> FlightIntent:
