@@ -157,8 +157,8 @@ def status_for(exc: BaseException) -> int:
     """HTTP status of an error (see the module table); 500 for anything outside the domain."""
     if isinstance(exc, ConflictError | DuplicateIntentError | GeofenceExistsError):
         return 409
-    if isinstance(exc, LimitError):
-        return exc.status
+    if isinstance(exc, ApiError) and isinstance(getattr(exc, "status", None), int):
+        return exc.status  # LimitError and the other API errors that carry their own status
     if not isinstance(exc, DOMAIN_ERRORS):
         return 500
     if isinstance(exc, TimeoutError):
@@ -212,8 +212,7 @@ async def _domain(request: Request, exc: Exception) -> ProblemResponse:
         return await run_in_threadpool(problem, status, str(exc), instance=request.url.path, slug=exc.slug,
                                        **exc.extra)
     extra = exc.extra if isinstance(exc, ConflictError) else {}
-    slug = exc.slug if isinstance(exc, ConflictError) else \
-        "limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status)
+    slug = getattr(exc, "slug", None) or ("limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status))
     headers = {"Retry-After": "1"} if status == 503 else None
     return problem(status, str(exc) or type(exc).__name__, instance=request.url.path, slug=slug,
                    headers=headers, **extra)

@@ -5,11 +5,14 @@ Who may do what:
 ============  ======================  ==========================  ======================
 role          submit                  read / list                 activate, end / cancel
 ============  ======================  ==========================  ======================
-operator      yes (priority <= 40)    own only                    own / own
-planner       yes (priority <= 40)    own only                    own / own
+operator      yes (see below)         own only                    own / own
+planner       yes (see below)         own only                    own / own
 regulator     no                      all                         no / any
 admin         yes (any priority)      all                         any / any
 ============  ======================  ==========================  ======================
+
+Submissions follow :mod:`airgrid.api.intent_rules`: times, area and the priorities a
+caller may use (up to ``operator_max_priority`` unless granted more; admins any).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 
 from airgrid.airspace.errors import DuplicateIntentError, StateTransitionError
-from airgrid.airspace.intents import FlightIntent, IntentRequest, Priority
+from airgrid.airspace.intents import FlightIntent, IntentRequest
 from airgrid.airspace.store import Decision
 from airgrid.airspace.volumes import Volume4D
 from airgrid.api.auth import Principal, Role
 from airgrid.api.errors import ConflictError, InputError, LimitError
+from airgrid.api.intent_rules import check_intent_rules
 from airgrid.api.jsonbody import json_response
 from airgrid.api.routes.deps import V1, FlyerDep, PrincipalDep, ServicesDep
 from airgrid.api.schemas import (
@@ -130,10 +134,8 @@ def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> Response:
     voxel x time-slot keys, so two accepted intents never conflict, also under
     concurrent submissions.
     """
-    if body.priority > Priority.MEDICAL and me.role is not Role.ADMIN:
-        raise HTTPException(403, f"priority {body.priority} is above {int(Priority.MEDICAL)} (medical); "
-                                 "only an admin key may submit it")
     request = _request(body, me, services.settings)
+    check_intent_rules(request, me, services.settings, services.grid)
     try:
         decision = services.stores.get().submit(request, preempt=body.preempt)
     except DuplicateIntentError as exc:
