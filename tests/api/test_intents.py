@@ -90,7 +90,7 @@ def test_submit_input_errors(client, auth):
     assert naive.status_code == 422
     assert _submit(client, h, intent_id="dup").status_code == 201
     dup = _submit(client, h, intent_id="dup", volumes=[volume(112.99, 28.2)])
-    assert dup.status_code == 409 and "already exists" in dup.json()["detail"]
+    assert dup.status_code == 409 and "another request" in dup.json()["detail"]
 
 
 def test_priority_above_medical_needs_admin(client, auth):
@@ -111,10 +111,10 @@ def test_operators_see_only_their_own(client, auth):
     theirs = _submit(client, auth["operator2"], volumes=[volume(112.99, 28.2)]).json()["id"]
     own = client.get("/v1/intents", headers=auth["operator"]).json()["intents"]
     assert [i["id"] for i in own] == [mine]
-    assert client.get(f"/v1/intents/{theirs}", headers=auth["operator"]).status_code == 403
+    assert client.get(f"/v1/intents/{theirs}", headers=auth["operator"]).status_code == 404
     assert client.get("/v1/intents", params={"operator": "operator-2"}, headers=auth["operator"]).status_code == 403
     for action in ("activate", "end", "cancel"):
-        assert client.post(f"/v1/intents/{theirs}/{action}", headers=auth["operator"]).status_code == 403
+        assert client.post(f"/v1/intents/{theirs}/{action}", headers=auth["operator"]).status_code == 404
     everyone = client.get("/v1/intents", headers=auth["regulator"]).json()["intents"]
     assert {i["id"] for i in everyone} == {mine, theirs}
     one = client.get("/v1/intents", params={"operator": "operator-2"}, headers=auth["admin"]).json()["intents"]
