@@ -27,6 +27,7 @@ with the traceback; the connection stays open for the next request.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import MutableMapping
 from http import HTTPStatus
@@ -190,9 +191,31 @@ def _validation_items(exc: RequestValidationError) -> list[dict]:
     return items
 
 
-async def _http_exception(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method the API documents at the request's path (with HEAD and OPTIONS)."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = request.app.state.allowed_methods = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+             {m.upper() for m in ops})
+            for path, ops in request.app.openapi().get("paths", {}).items()]
+    methods = {"OPTIONS"}
+    for pattern, ops in table:
+        if pattern.match(request.url.path):
+            methods |= ops
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+async def _http_exception(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = exc.headers
+    if exc.status_code == 405:  # the Allow header names every method of the path, not one route's
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+    return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:

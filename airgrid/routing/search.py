@@ -24,6 +24,7 @@ from airgrid.routing.costs import EARTH_R
 from airgrid.routing.errors import (
     PointBlockedError,
     PointInTerrainError,
+    PointBetweenTiersError,
     PointOutsideGridError,
     RouteConstraintError,
 )
@@ -562,7 +563,9 @@ def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) 
                 raise PointInTerrainError(
                     f"{label} at {alt:.0f} m AMSL is inside terrain: conservative ground there is "
                     f"{float(grid.cell_ground[ci]):.0f} m + {grid.tiers.clearance_m:g} m clearance")
-            raise PointOutsideGridError(f"{label} at {alt:.0f} m AMSL is in no voxel: {loc.reason}")
+            raise PointBetweenTiersError(f"{label} at {alt:.0f} m AMSL is in no voxel ({loc.reason}); the "
+                                         f"nearest altitude with a voxel here is {_nearest_band_alt(grid, lat, lon, alt):.0f} "
+                                         "m AMSL")
         v = loc.voxel
         coords = (lat, lon, alt)
     st = int(grid.status[v])
@@ -1024,6 +1027,22 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
                                  f"maximum range {max_range_m / 1000:.1f} km")
     return route
 
+
+
+def _nearest_band_alt(grid: Grid, lat: float, lon: float, alt: float) -> float:
+    """The altitude nearest ``alt`` inside a tier band of the grid's columns at a point
+    (a metre inside the band, so it names a voxel)."""
+    best = math.inf
+    for t, tier in enumerate(grid.tiers):
+        ci = int(grid.find_cells(np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, tier.resolution))]), t)[0])
+        if ci < 0 or int(grid.cell_nlayers[ci]) == 0:
+            continue
+        lo = int(grid.cell_first_layer[ci]) * tier.thickness_m
+        hi = lo + int(grid.cell_nlayers[ci]) * tier.thickness_m
+        near = min(max(alt, lo + 1.0), hi - 1.0)
+        if abs(near - alt) < abs(best - alt):
+            best = near
+    return best
 
 __all__ = [
     "CORRIDOR_FROM_M",

@@ -222,3 +222,22 @@ def test_internal_errors_are_generic_500s_with_an_id_and_the_connection_stays_op
             assert body["error_id"] in caplog.text and "Traceback" in caplog.text
         assert c.get("/test/peer").json()["port"] == before  # the same keep-alive connection
         assert c.get("/v1/health").status_code == 200
+
+
+def test_a_route_to_a_point_between_tiers_is_422_naming_the_nearest_altitude(client, auth, services):
+    lon, lat = 113.0, 28.2
+    alt = next(a for a in range(0, 3_000, 5) if "between tier" in services.grid.locate(lat, lon, a).reason)
+    body = {"origin": {"type": "Point", "coordinates": [112.95, 28.15, 1000.0]},
+            "destination": {"type": "Point", "coordinates": [lon, lat, alt + 1.0]}}
+    detail = _problem(client.post("/v1/routes", json=body, headers=auth["operator"]), 422)["detail"]
+    nearest = float(detail.split("nearest altitude with a voxel here is ")[1].split()[0])
+    assert services.grid.locate(lat, lon, nearest).voxel >= 0
+
+
+def test_options_and_405_name_every_method_of_the_path(client, auth):
+    r = client.options("/v1/intents")
+    assert r.status_code == 204 and set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    r = client.options("/v1/geofences/G1")
+    assert set(r.headers["allow"].split(", ")) == {"DELETE", "GET", "HEAD", "OPTIONS", "PUT"}
+    r = client.delete("/v1/grid/tiers", headers=auth["admin"])
+    assert _problem(r, 405) and r.headers["allow"] == "GET, HEAD, OPTIONS"
