@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     route_geofence_horizon_s
         A route with a departure time avoids prohibited geofences active at any time
         from departure to this many seconds after it.
+    max_check_span_s
+        Longest time span of one geofence query: a checked volume, track or route, or an
+        ``active_from``/``active_to`` window (daily periods make the work grow with it).
     intent_horizon_s
         An intent must start within this many seconds after it is submitted (ASTM F3548
         OPIN0030 asks for at most 30 days).
@@ -85,6 +88,7 @@ class Settings(BaseSettings):
     search_budget: int = Field(2_000_000, gt=0)
     max_track_points: int = Field(5_000, gt=0)
     route_geofence_horizon_s: float = Field(7_200.0, gt=0)
+    max_check_span_s: float = Field(31 * 86_400.0, gt=0)
     intent_horizon_s: float = Field(30 * 86_400.0, gt=0)
     intent_max_duration_s: float = Field(86_400.0, gt=0)
     operator_max_priority: int = Field(20, ge=0, le=1000)

@@ -241,3 +241,17 @@ def test_options_and_405_name_every_method_of_the_path(client, auth):
     assert set(r.headers["allow"].split(", ")) == {"DELETE", "GET", "HEAD", "OPTIONS", "PUT"}
     r = client.delete("/v1/grid/tiers", headers=auth["admin"])
     assert _problem(r, 405) and r.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_long_query_spans_are_refused_before_the_daily_periods_are_expanded(client, auth):
+    h = auth["regulator"]
+    assert client.post("/v1/geofences", json=fence("D", **DAILY), headers=h).status_code == 201
+    vol = {"footprint": {"type": "Polygon", "coordinates": square(112.96, 28.16, 0.02)}, "floor_m": 100.0,
+           "ceiling_m": 200.0, "start": "1970-01-01T00:00:00Z", "end": "2199-12-31T00:00:00Z"}
+    t0 = time.perf_counter()
+    r = client.post("/v1/geofences/check/plan", json={"volumes": [vol] * 50}, headers=h)
+    assert "limit" in _problem(r, 422)["detail"] and time.perf_counter() - t0 < 1.0
+    window = {"active_from": "1970-01-01T00:00:00Z", "active_to": "2199-12-31T00:00:00Z"}
+    _problem(client.get("/v1/geofences", params=window, headers=h), 422)
+    week = {"active_from": "2027-01-04T00:00:00Z", "active_to": "2027-01-11T00:00:00Z"}
+    assert [f["id"] for f in client.get("/v1/geofences", params=week, headers=h).json()["features"]] == ["D"]
