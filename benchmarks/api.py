@@ -207,7 +207,10 @@ def main() -> None:
     tokens = [keys.create(f"bench-op-{i}", "operator")[0] for i in range(max(CONCURRENCY))]
     db.close()
     port = free_port()
-    env = dict(os.environ, AIRGRID_GRID_PATH=str(grid_dir), AIRGRID_DB_URL=db_url)
+    # intent submissions are spread over hours from 2030 on so that all are accepted: the
+    # server's horizon is widened to allow that
+    env = dict(os.environ, AIRGRID_GRID_PATH=str(grid_dir), AIRGRID_DB_URL=db_url,
+               AIRGRID_INTENT_HORIZON_S=str(20 * 365 * 86_400))
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.app:create_app",
                              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"

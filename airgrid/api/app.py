@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 import airgrid
 from airgrid.airspace.grid import Grid
 from airgrid.api.auth import Database, KeyStore
+from airgrid.api.idempotency import Submissions
 from airgrid.api.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
 from airgrid.api.routes import geofences, grid, health, intents, routes
 from airgrid.api.routes.deps import Services, StorePool
@@ -55,9 +56,9 @@ def load_services(settings: Settings) -> Services:
     stores = StorePool(settings.db_url, dem)
     db = Database(settings.db_url)
     geoid = Geoid(settings.geoid_path)
-    return Services(settings=settings, grid=grid_, dem=dem, geoid=geoid, db=db,
-                    keys=KeyStore(db), stores=stores,
-                    routing=RoutePlanner(grid_, settings, geoid), geofences=GeofenceRegistry(stores, db, dem, settings))
+    return Services(settings=settings, grid=grid_, dem=dem, geoid=geoid, db=db, keys=KeyStore(db), stores=stores,
+                    routing=RoutePlanner(grid_, settings, geoid), geofences=GeofenceRegistry(stores, db, dem, settings),
+                    submissions=Submissions(db))
 
 
 def _problem_openapi(app: FastAPI) -> dict[str, Any]:

@@ -27,6 +27,7 @@ with the traceback; the connection stays open for the next request.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import MutableMapping
 from http import HTTPStatus
@@ -157,8 +158,8 @@ def status_for(exc: BaseException) -> int:
     """HTTP status of an error (see the module table); 500 for anything outside the domain."""
     if isinstance(exc, ConflictError | DuplicateIntentError | GeofenceExistsError):
         return 409
-    if isinstance(exc, LimitError):
-        return exc.status
+    if isinstance(exc, ApiError) and isinstance(getattr(exc, "status", None), int):
+        return exc.status  # LimitError and the other API errors that carry their own status
     if not isinstance(exc, DOMAIN_ERRORS):
         return 500
     if isinstance(exc, TimeoutError):
@@ -190,9 +191,31 @@ def _validation_items(exc: RequestValidationError) -> list[dict]:
     return items
 
 
-async def _http_exception(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method the API documents at the request's path (with HEAD and OPTIONS)."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = request.app.state.allowed_methods = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+             {m.upper() for m in ops})
+            for path, ops in request.app.openapi().get("paths", {}).items()]
+    methods = {"OPTIONS"}
+    for pattern, ops in table:
+        if pattern.match(request.url.path):
+            methods |= ops
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+async def _http_exception(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = exc.headers
+    if exc.status_code == 405:  # the Allow header names every method of the path, not one route's
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+    return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
@@ -212,8 +235,7 @@ async def _domain(request: Request, exc: Exception) -> ProblemResponse:
         return await run_in_threadpool(problem, status, str(exc), instance=request.url.path, slug=exc.slug,
                                        **exc.extra)
     extra = exc.extra if isinstance(exc, ConflictError) else {}
-    slug = exc.slug if isinstance(exc, ConflictError) else \
-        "limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status)
+    slug = getattr(exc, "slug", None) or ("limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status))
     headers = {"Retry-After": "1"} if status == 503 else None
     return problem(status, str(exc) or type(exc).__name__, instance=request.url.path, slug=slug,
                    headers=headers, **extra)

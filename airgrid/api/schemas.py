@@ -807,7 +807,7 @@ class IntentCreate(BaseModel):
         None, pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="Client id (a UUID is assigned otherwise).")
     tier: str = Field(description="Tier flown (selects the separation minima).", examples=["T2"])
     priority: Annotated[int, Field(ge=0, le=1000)] = Field(
-        20, description="Larger wins; above 40 (medical) needs an admin key.")
+        20, description="Larger wins; above the operator level (20) needs a grant or an admin key.")
     preempt: bool = Field(True, description="Take airspace from lower-priority accepted (not activated) intents.")
     volumes: list[VolumeCreate] = Field(default_factory=list, max_length=5_000)
     route: IntentRouteModel | None = None

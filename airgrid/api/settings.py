@@ -9,6 +9,7 @@ SQLite database under ``var/``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,20 @@ class Settings(BaseSettings):
     route_geofence_horizon_s
         A route with a departure time avoids prohibited geofences active at any time
         from departure to this many seconds after it.
+    max_check_span_s
+        Longest time span of one geofence query: a checked volume, track or route, or an
+        ``active_from``/``active_to`` window (daily periods make the work grow with it).
+    intent_horizon_s
+        An intent must start within this many seconds after it is submitted (ASTM F3548
+        OPIN0030 asks for at most 30 days).
+    intent_max_duration_s
+        Longest time from an intent's first start to its last end.
+    operator_max_priority
+        Highest priority operators and planners may submit (20: commercial); higher
+        ones need a grant or an admin key.
+    priority_grants
+        Per operator (key name): the highest priority granted to it (e.g.
+        ``{"hospital-fleet": 40}``); ``AIRGRID_PRIORITY_GRANTS`` takes JSON.
     """
 
     model_config = SettingsConfigDict(env_prefix="AIRGRID_", extra="ignore")
@@ -82,3 +97,8 @@ class Settings(BaseSettings):
     search_budget: int = Field(2_000_000, gt=0)
     max_track_points: int = Field(5_000, gt=0)
     route_geofence_horizon_s: float = Field(7_200.0, gt=0)
+    max_check_span_s: float = Field(31 * 86_400.0, gt=0)
+    intent_horizon_s: float = Field(30 * 86_400.0, gt=0)
+    intent_max_duration_s: float = Field(86_400.0, gt=0)
+    operator_max_priority: int = Field(20, ge=0, le=1000)
+    priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)

@@ -14,7 +14,8 @@ from airgrid._lazy import lazy_exports
 
 _EXPORTS = {
     "costs": ("CostWeights",),
-    "errors": ("GraphFileError", "PointBlockedError", "PointInTerrainError", "PointOutsideGridError",
+    "errors": ("GraphFileError", "PointBetweenTiersError", "PointBlockedError", "PointInTerrainError",
+               "PointOutsideGridError",
                "RouteConstraintError", "RoutingError"),
     "graph": ("RouteGraph", "build_graph"),
     "logistics": ("MultiStopRoute", "plan_multi_stop"),
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from airgrid.routing.costs import CostWeights
     from airgrid.routing.errors import (
         GraphFileError,
+        PointBetweenTiersError,
         PointBlockedError,
         PointInTerrainError,
         PointOutsideGridError,
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "Constraints", "CostWeights", "GraphFileError", "MultiStopRoute", "PointBlockedError", "PointInTerrainError",
+    "Constraints", "CostWeights", "GraphFileError", "MultiStopRoute", "PointBetweenTiersError", "PointBlockedError", "PointInTerrainError",
     "PointOutsideGridError", "Route", "RouteConstraintError", "RouteGraph", "RouteStatus", "Router",
     "RoutingError", "Strategy", "Waypoint", "at_agl", "build_graph", "plan_multi_stop", "plan_route",
 ]

@@ -19,6 +19,11 @@ class PointOutsideGridError(RoutingError, LookupError):
     """An origin, destination or stop lies outside every voxel of the grid."""
 
 
+class PointBetweenTiersError(RoutingError, ValueError):
+    """A point inside the grid's area lies in no voxel (between two tiers' bands, or above
+    the highest); the message names the nearest altitude that has a voxel."""
+
+
 class PointInTerrainError(RoutingError, ValueError):
     """A point lies inside terrain: below the highest plausible ground plus clearance, or in a terrain-blocked voxel."""
 

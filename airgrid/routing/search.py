@@ -25,6 +25,7 @@ from airgrid.routing.costs import EARTH_R
 from airgrid.routing.errors import (
     PointBlockedError,
     PointInTerrainError,
+    PointBetweenTiersError,
     PointOutsideGridError,
     RouteConstraintError,
 )
@@ -567,7 +568,11 @@ def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) 
                 raise PointInTerrainError(
                     f"{label} at {alt:.0f} m AMSL is inside terrain: the highest plausible ground "
                     f"there is {float(grid.cell_g_hi[ci]):.0f} m AMSL, + {grid.tiers.clearance_m:g} m clearance")
-            raise PointOutsideGridError(f"{label} at {alt:.0f} m AMSL is in no voxel: {loc.reason}")
+            nearest = _nearest_band_alt(grid, lat, lon, alt)
+            if not math.isfinite(nearest):
+                raise PointOutsideGridError(f"{label} ({lat}, {lon}): {loc.reason}")
+            raise PointBetweenTiersError(f"{label} at {alt:.0f} m AMSL is in no voxel ({loc.reason}); the "
+                                         f"nearest altitude with a voxel here is {nearest:.0f} m AMSL")
         v = loc.voxel
         coords = (lat, lon, alt)
     st = int(grid.status[v])
@@ -1044,6 +1049,23 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
                          message=f"the best route is {route.length_m / 1000:.1f} km, longer than the "
                                  f"maximum range {max_range_m / 1000:.1f} km")
     return route
+
+
+
+def _nearest_band_alt(grid: Grid, lat: float, lon: float, alt: float) -> float:
+    """The altitude nearest ``alt`` inside a tier band of the grid's columns at a point
+    (a metre inside the band, so it names a voxel); inf where no tier exists there."""
+    best = math.inf
+    for t, tier in enumerate(grid.tiers):
+        ci = int(grid.find_cells(np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, tier.resolution))]), t)[0])
+        if ci < 0 or int(grid.cell_nlayers[ci]) == 0:
+            continue
+        lo = int(grid.cell_first_layer[ci]) * tier.thickness_m
+        hi = lo + int(grid.cell_nlayers[ci]) * tier.thickness_m
+        near = min(max(alt, lo + 1.0), hi - 1.0)
+        if abs(near - alt) < abs(best - alt):
+            best = near
+    return best
 
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,10 @@ def auth(tokens: dict[str, str]) -> dict[str, dict[str, str]]:
     return {k: {"Authorization": f"Bearer {v}"} for k, v in tokens.items()}
 
 
+#: A day two days from now (UTC, ``YYYY-MM-DD``): intents must not have ended when they
+#: are submitted and must start within the server's horizon.
+DAY = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+
 #: Two points in usable T2 voxels of the test grid ([lon, lat, alt_m]); T2 is thin and
 #: patchy on the 30" DEM, so check with ``grid.locate`` before moving them.
 ORIGIN = [112.98, 28.16, 290.0]
@@ -80,7 +85,9 @@ def fence(ident: str, lon: float = 112.96, lat: float = 28.16, d: float = 0.03, 
 
 
 def volume(lon: float = 112.95, lat: float = 28.15, d: float = 0.01, floor: float = 950.0,
-           ceiling: float = 1000.0, start: str = "2026-11-25T08:00:00Z", end: str = "2026-11-25T08:20:00Z") -> dict:
-    """A 4D volume of an intent request."""
+           ceiling: float = 1000.0, start: str | None = None, end: str | None = None) -> dict:
+    """A 4D volume of an intent request (default: 08:00 to 08:20 UTC on :data:`DAY`)."""
+    start = start or f"{DAY}T08:00:00Z"
+    end = end or f"{DAY}T08:20:00Z"
     return {"footprint": {"type": "Polygon", "coordinates": square(lon, lat, d)}, "floor_m": floor,
             "ceiling_m": ceiling, "start": start, "end": end}

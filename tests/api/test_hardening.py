@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import Request
 
 from airgrid.api.app import create_app
-from tests.api.conftest import fence, square, volume
+from tests.api.conftest import ORIGIN, fence, square, volume
 
 DAILY = {"daily_periods": [{"days": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
                             "start": "07:00", "end": "19:00"}]}
@@ -222,3 +222,36 @@ def test_internal_errors_are_generic_500s_with_an_id_and_the_connection_stays_op
             assert body["error_id"] in caplog.text and "Traceback" in caplog.text
         assert c.get("/test/peer").json()["port"] == before  # the same keep-alive connection
         assert c.get("/v1/health").status_code == 200
+
+
+def test_a_route_to_a_point_between_tiers_is_422_naming_the_nearest_altitude(client, auth, services):
+    lon, lat = 113.0, 28.2
+    alt = next(a for a in range(0, 3_000, 5) if "between tier" in services.grid.locate(lat, lon, a).reason)
+    body = {"origin": {"type": "Point", "coordinates": ORIGIN},
+            "destination": {"type": "Point", "coordinates": [lon, lat, alt + 1.0]}}
+    detail = _problem(client.post("/v1/routes", json=body, headers=auth["operator"]), 422)["detail"]
+    nearest = float(detail.split("nearest altitude with a voxel here is ")[1].split()[0])
+    assert services.grid.locate(lat, lon, nearest).voxel >= 0
+
+
+def test_options_and_405_name_every_method_of_the_path(client, auth):
+    r = client.options("/v1/intents")
+    assert r.status_code == 204 and set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    r = client.options("/v1/geofences/G1")
+    assert set(r.headers["allow"].split(", ")) == {"DELETE", "GET", "HEAD", "OPTIONS", "PUT"}
+    r = client.delete("/v1/grid/tiers", headers=auth["admin"])
+    assert _problem(r, 405) and r.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_long_query_spans_are_refused_before_the_daily_periods_are_expanded(client, auth):
+    h = auth["regulator"]
+    assert client.post("/v1/geofences", json=fence("D", **DAILY), headers=h).status_code == 201
+    vol = {"footprint": {"type": "Polygon", "coordinates": square(112.96, 28.16, 0.02)}, "floor_m": 100.0,
+           "ceiling_m": 200.0, "start": "1970-01-01T00:00:00Z", "end": "2199-12-31T00:00:00Z"}
+    t0 = time.perf_counter()
+    r = client.post("/v1/geofences/check/plan", json={"volumes": [vol] * 50}, headers=h)
+    assert "limit" in _problem(r, 422)["detail"] and time.perf_counter() - t0 < 1.0
+    window = {"active_from": "1970-01-01T00:00:00Z", "active_to": "2199-12-31T00:00:00Z"}
+    _problem(client.get("/v1/geofences", params=window, headers=h), 422)
+    week = {"active_from": "2027-01-04T00:00:00Z", "active_to": "2027-01-11T00:00:00Z"}
+    assert [f["id"] for f in client.get("/v1/geofences", params=week, headers=h).json()["features"]] == ["D"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import fence, volume
+from tests.api.conftest import DAY, fence, volume
 
 
 def _submit(client, headers, **body):
@@ -17,17 +17,17 @@ def test_submit_accepts_and_stores_the_volumes(client, auth):
     body = r.json()
     assert body["id"] == "op-1" and body["state"] == "accepted" and body["operator"] == "operator-1"
     assert body["preempted"] == []
-    assert body["start"] == "2026-11-25T08:00:00Z" and body["end"] == "2026-11-25T08:20:00Z"
+    assert body["start"] == f"{DAY}T08:00:00Z" and body["end"] == f"{DAY}T08:20:00Z"
     assert body["volumes"][0]["floor_m"] == 950.0
     got = client.get("/v1/intents/op-1", headers=auth["operator"]).json()
     assert got["volumes"] == body["volumes"]
 
 
 def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
-    # Dongting Lake flats: T2's certain band there is about 70-180 m AMSL, room for a 60 m offset
-    first = _submit(client, auth["operator"], volumes=[volume(112.9, 29.3, 0.01, 90.0, 110.0)]).json()["id"]
-    second = _submit(client, auth["operator2"], volumes=[volume(112.9, 29.3, 0.01, 90.0, 110.0),
-                                                         volume(112.905, 29.305, 0.002, 90.0, 110.0)])
+    # east Changsha: T2's certain band over this box is about 188-313 m AMSL, room for a 60 m offset
+    first = _submit(client, auth["operator"], volumes=[volume(113.03, 28.18, 0.01, 200.0, 220.0)]).json()["id"]
+    second = _submit(client, auth["operator2"], volumes=[volume(113.03, 28.18, 0.01, 200.0, 220.0),
+                                                         volume(113.035, 28.185, 0.002, 200.0, 220.0)])
     assert second.status_code == 409
     assert second.headers["content-type"] == "application/problem+json"
     p = second.json()
@@ -42,7 +42,7 @@ def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
     def shifted(t: str) -> str:
         return (datetime.fromisoformat(t) + timedelta(seconds=shift)).isoformat()
 
-    vols = [dict(v, start=shifted(v["start"]), end=shifted(v["end"])) for v in (volume(112.9, 29.3, 0.01, 90.0, 110.0),)]
+    vols = [dict(v, start=shifted(v["start"]), end=shifted(v["end"])) for v in (volume(113.03, 28.18, 0.01, 200.0, 220.0),)]
     assert _submit(client, auth["operator2"], volumes=vols).status_code == 201
 
 
@@ -68,31 +68,31 @@ def test_prohibited_geofence_refuses_the_intent(client, auth):
 
 
 def test_submit_from_a_route(client, auth):
-    route = {"waypoints": [{"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": "2026-11-25T09:00:00Z"},
-                           {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": "2026-11-25T09:15:00Z"}],
+    route = {"waypoints": [{"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
+                           {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"}],
              "half_width_m": 50, "half_height_m": 20, "time_margin_s": 30}
     r = client.post("/v1/intents", json={"tier": "T2", "route": route}, headers=auth["planner"])
     assert r.status_code == 201
     body = r.json()
     assert len(body["volumes"]) > 1
-    assert body["start"] == "2026-11-25T08:59:30Z" and body["end"] == "2026-11-25T09:15:30Z"
+    assert body["start"] == f"{DAY}T08:59:30Z" and body["end"] == f"{DAY}T09:15:30Z"
 
 
 def test_submit_input_errors(client, auth):
     h = auth["operator"]
     both = _submit(client, h, route={"waypoints": [
-        {"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": "2026-11-25T09:00:00Z"},
-        {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": "2026-11-25T09:15:00Z"}]})
+        {"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
+        {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"}]})
     assert both.status_code == 422 and "exactly one" in both.json()["detail"]
     tier = _submit(client, h, tier="T9")
     assert tier.status_code == 422 and "T9" in tier.json()["detail"]
     upside = _submit(client, h, volumes=[volume(floor=1000, ceiling=900)])
     assert upside.status_code == 422 and "below ceiling" in upside.json()["detail"]
-    naive = _submit(client, h, volumes=[volume(start="2026-11-25T08:00:00")])
+    naive = _submit(client, h, volumes=[volume(start=f"{DAY}T08:00:00")])
     assert naive.status_code == 422
     assert _submit(client, h, intent_id="dup").status_code == 201
     dup = _submit(client, h, intent_id="dup", volumes=[volume(112.99, 28.2)])
-    assert dup.status_code == 409 and "already exists" in dup.json()["detail"]
+    assert dup.status_code == 409 and "another request" in dup.json()["detail"]
 
 
 def test_priority_above_medical_needs_admin(client, auth):
@@ -102,7 +102,7 @@ def test_priority_above_medical_needs_admin(client, auth):
 
 def test_preemption_cancels_the_lower_priority_intent(client, auth):
     low = _submit(client, auth["operator"], priority=10).json()["id"]
-    high = _submit(client, auth["operator2"], priority=40)
+    high = _submit(client, auth["operator2"], priority=20)
     assert high.status_code == 201 and high.json()["preempted"] == [low]
     got = client.get(f"/v1/intents/{low}", headers=auth["operator"]).json()
     assert got["state"] == "cancelled" and got["preempted_by"] == high.json()["id"]
@@ -113,10 +113,10 @@ def test_operators_see_only_their_own(client, auth):
     theirs = _submit(client, auth["operator2"], volumes=[volume(112.99, 28.2)]).json()["id"]
     own = client.get("/v1/intents", headers=auth["operator"]).json()["intents"]
     assert [i["id"] for i in own] == [mine]
-    assert client.get(f"/v1/intents/{theirs}", headers=auth["operator"]).status_code == 403
+    assert client.get(f"/v1/intents/{theirs}", headers=auth["operator"]).status_code == 404
     assert client.get("/v1/intents", params={"operator": "operator-2"}, headers=auth["operator"]).status_code == 403
     for action in ("activate", "end", "cancel"):
-        assert client.post(f"/v1/intents/{theirs}/{action}", headers=auth["operator"]).status_code == 403
+        assert client.post(f"/v1/intents/{theirs}/{action}", headers=auth["operator"]).status_code == 404
     everyone = client.get("/v1/intents", headers=auth["regulator"]).json()["intents"]
     assert {i["id"] for i in everyone} == {mine, theirs}
     one = client.get("/v1/intents", params={"operator": "operator-2"}, headers=auth["admin"]).json()["intents"]
@@ -151,8 +151,8 @@ def test_intent_size_limits(client, auth, services, monkeypatch):
     many = _submit(client, auth["operator"], volumes=[volume(112.9 + k * 0.01) for k in range(9)])
     assert many.status_code == 422 and many.json()["type"].endswith("limit-exceeded")
     monkeypatch.setattr(services.settings, "max_track_points", 1)
-    route = {"waypoints": [{"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": "2026-11-25T09:00:00Z"},
-                           {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": "2026-11-25T09:15:00Z"}]}
+    route = {"waypoints": [{"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
+                           {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"}]}
     r = client.post("/v1/intents", json={"tier": "T2", "route": route}, headers=auth["operator"])
     assert r.status_code == 422 and "waypoints" in r.json()["detail"]
 

@@ -16,15 +16,17 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from airgrid.api.auth import Database, KeyStore
-from tests.api.conftest import volume
+from tests.api.conftest import DAY, volume
 
 GROUPS, PER_GROUP, LONE, CLIENTS = 16, 6, 32, 32
+NEXT_DAY = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
 
 
 def _free_port() -> int:
@@ -74,12 +76,12 @@ def _plan() -> list[tuple[str, dict]]:
     out = []
     for g in range(GROUPS):
         for m in range(PER_GROUP):
-            start = f"2026-11-26T{g:02d}:{m:02d}:00Z"
-            end = f"2026-11-26T{g:02d}:{m + 20:02d}:00Z"
+            start = f"{DAY}T{g:02d}:{m:02d}:00Z"
+            end = f"{DAY}T{g:02d}:{m + 20:02d}:00Z"
             out.append((f"g{g}-m{m}", {"tier": "T2", "intent_id": f"g{g}-m{m}", "preempt": False,
                                        "volumes": [volume(start=start, end=end)]}))
     for k in range(LONE):
-        start, end = f"2026-11-27T{k % 24:02d}:00:00Z", f"2026-11-27T{k % 24:02d}:20:00Z"
+        start, end = f"{NEXT_DAY}T{k % 24:02d}:00:00Z", f"{NEXT_DAY}T{k % 24:02d}:20:00Z"
         out.append((f"lone-{k}", {"tier": "T2", "intent_id": f"lone-{k}", "preempt": False,
                                   "volumes": [volume(112.91 + (k // 24) * 0.05, 28.11, start=start, end=end)]}))
     return out

@@ -10,6 +10,7 @@ import shapely
 
 from airgrid.airspace import Status
 from airgrid.routing import (
+    PointBetweenTiersError,
     PointBlockedError,
     PointInTerrainError,
     PointOutsideGridError,
@@ -273,7 +274,7 @@ def test_point_errors(small_graph, gen_graph):
     with pytest.raises(PointInTerrainError) as e:
         plan_route(small_graph, (lat, lon, ground - 10.0), v)
     assert isinstance(e.value, ValueError)
-    with pytest.raises(PointOutsideGridError):
+    with pytest.raises(PointBetweenTiersError, match="nearest altitude with a voxel"):
         plan_route(small_graph, (lat, lon, 20_000.0), v)
     with pytest.raises(PointOutsideGridError):
         plan_route(small_graph, v, g.n_voxels + 5)

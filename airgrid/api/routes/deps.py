@@ -105,6 +105,9 @@ class Services:
         The geofence registry (:class:`airgrid.api.routes.geofences.GeofenceRegistry`).
     stores
         Per-thread flight-intent and geofence stores.
+    submissions
+        Recorded answers of idempotent submissions
+        (:class:`airgrid.api.idempotency.Submissions`).
     """
 
     settings: Settings
@@ -116,6 +119,7 @@ class Services:
     stores: StorePool
     routing: Any = None
     geofences: Any = None
+    submissions: Any = None
 
     def close(self) -> None:
         """Close the database connections (at shutdown)."""

@@ -234,6 +234,8 @@ def list_geofences(
             raise InputError(f"{name} needs a time zone (add Z or an offset)")
     if active_from is not None and active_to is not None and active_to < active_from:
         raise InputError("active_to must not be before active_from")
+    if active_from is not None and active_to is not None:
+        _check_span(services.settings, active_from.timestamp(), active_to.timestamp(), "the active window")
     box = parse_bbox(bbox) if bbox else None
     out = []
     for g in _registry(services).snapshot().fences.values():
@@ -337,9 +339,19 @@ def check_point(services: ServicesDep, _: PrincipalDep, body: PointCheckCreate) 
     return PointCheckPublic(inside=bool(hits), geofences=[_ref(g) for g in hits])
 
 
+def _check_span(settings: Settings, t0: float, t1: float, what: str) -> None:
+    """Refuse a query whose time span exceeds ``max_check_span_s`` (before any work)."""
+    if abs(t1 - t0) > settings.max_check_span_s:
+        raise LimitError(f"{what} spans {abs(t1 - t0) / 86_400:.1f} days, the limit is "
+                         f"{settings.max_check_span_s / 86_400:g} days; split the query")
+
+
 def _check_track(services: ServicesDep, points: list[tuple[float, float, float, float]]) -> list[TrackHitPublic]:
     if len(points) > services.settings.max_track_points:
         raise LimitError(f"{len(points)} track points, the limit is {services.settings.max_track_points}")
+    if points:
+        times = [p[3] for p in points]
+        _check_span(services.settings, min(times), max(times), "the track")
     snap = _registry(services).snapshot()
     return [] if snap.index is None else _track_hits(snap.index.check_track(points))
 
@@ -371,6 +383,8 @@ def check_plan(services: ServicesDep, _: PrincipalDep, body: PlanCheckCreate) ->
     if verts > services.settings.max_polygon_vertices * 10:
         raise LimitError(f"the volumes have {verts} vertices in all, the limit is "
                          f"{services.settings.max_polygon_vertices * 10}")
+    for k, v in enumerate(body.volumes):
+        _check_span(services.settings, v.start.timestamp(), v.end.timestamp(), f"volume {k}")
     route_hits = []
     if body.route is not None:
         pts = route_track(body.route.line.coordinates, body.route.departure.timestamp(), body.route.speed_mps)

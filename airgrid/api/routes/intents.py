@@ -5,11 +5,14 @@ Who may do what:
 ============  ======================  ==========================  ======================
 role          submit                  read / list                 activate, end / cancel
 ============  ======================  ==========================  ======================
-operator      yes (priority <= 40)    own only                    own / own
-planner       yes (priority <= 40)    own only                    own / own
+operator      yes (see below)         own only                    own / own
+planner       yes (see below)         own only                    own / own
 regulator     no                      all                         no / any
 admin         yes (any priority)      all                         any / any
 ============  ======================  ==========================  ======================
+
+Submissions follow :mod:`airgrid.api.intent_rules`: times, area and the priorities a
+caller may use (up to ``operator_max_priority`` unless granted more; admins any).
 """
 
 from __future__ import annotations
@@ -17,19 +20,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Response, status
+from fastapi import APIRouter, Body, Header, HTTPException, Query, Response, status
 from fastapi import Path as PathParam
 
 import numpy as np
 
 from airgrid.airspace.altitude import band_to_amsl
-from airgrid.airspace.errors import DuplicateIntentError, StateTransitionError
+from airgrid.airspace.errors import DuplicateIntentError, IntentNotFoundError, StateTransitionError
 from airgrid.airspace.geofence import GEOID_GRID_ERROR_M
-from airgrid.airspace.intents import FlightIntent, IntentRequest, Priority
+from airgrid.airspace.intents import FlightIntent, IntentRequest
 from airgrid.airspace.store import Decision
 from airgrid.airspace.volumes import Volume4D
 from airgrid.api.auth import Principal, Role
-from airgrid.api.errors import ConflictError, InputError, LimitError
+from airgrid.api.errors import PROBLEM_MEDIA_TYPE, ConflictError, InputError, LimitError, problem
+from airgrid.api.idempotency import MAX_KEY_LENGTH, key_intent_id, request_hash, same_intent
+from airgrid.api.intent_rules import check_intent_rules
 from airgrid.api.jsonbody import json_response
 from airgrid.api.routes.deps import V1, FlyerDep, PrincipalDep, Services, ServicesDep
 from airgrid.api.schemas import (
@@ -148,32 +153,80 @@ def _high(decision: Decision) -> list[HighVolumePublic]:
                  "model": IntentConflictProblem,
                  "description": "Refused: every conflict with intents and geofences, and proposed fixes."},
                  413: error_responses(413)[413]})
-def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate) -> Response:
+def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate,
+           idempotency_key: Annotated[str | None, Header(
+               max_length=MAX_KEY_LENGTH, description="Makes a retry return the original answer (also "
+               "implied by intent_id).")] = None) -> Response:
     """Accept the intent if it conflicts with nothing that holds airspace (201), else 409.
 
     Acceptance is one transaction serialised against every writer on the same
     voxel x time-slot keys, so two accepted intents never conflict, also under
-    concurrent submissions.
+    concurrent submissions. With an ``Idempotency-Key`` or an ``intent_id`` a retry of
+    the same request gets the original answer again (see :mod:`airgrid.api.idempotency`).
     """
-    if body.priority > Priority.MEDICAL and me.role is not Role.ADMIN:
-        raise HTTPException(403, f"priority {body.priority} is above {int(Priority.MEDICAL)} (medical); "
-                                 "only an admin key may submit it")
-    request = _request(body, me, services)
+    key = idempotency_key or body.intent_id
+    if key is None:
+        return _decide(services, me, body)
+    if body.intent_id is None:
+        body = body.model_copy(update={"intent_id": key_intent_id(me.name, key)})
+    digest = request_hash(body.model_dump_json())
+    seen = services.submissions.get(me.name, key)
+    if seen is not None:
+        if seen[0] != digest:
+            raise _duplicate(f"the key {key!r} was used for another request; use a new key or intent_id",
+                             "idempotency-key-reused")
+        return Response(seen[2], status_code=seen[1], media_type=_MEDIA[seen[1]])
     try:
-        decision = services.stores.get().submit(request, preempt=body.preempt)
-    except DuplicateIntentError as exc:
-        raise ConflictError(str(exc)) from None
+        answer = _decide(services, me, body)
+    except ConflictError as exc:
+        if exc.slug != "intent-conflict":
+            raise
+        answer = problem(409, str(exc), instance="/v1/intents", slug=exc.slug, **exc.extra)
+    services.submissions.put(me.name, key, digest, answer.status_code, bytes(answer.body))
+    return answer
+
+
+_MEDIA = {201: "application/json", 409: PROBLEM_MEDIA_TYPE}
+
+
+def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Response:
+    """Submit ``body`` to the store and answer 201, or raise the 409 refusal."""
+    request = _request(body, me, services)
+    check_intent_rules(request, me, services.settings, services.grid)
+    store = services.stores.get()
+    try:
+        decision = store.submit(request, preempt=body.preempt)
+    except DuplicateIntentError:
+        stored = store.get(request.intent_id)
+        if stored.operator != me.name and me.role not in _OVERSEERS:
+            raise IntentNotFoundError(f"no intent {request.intent_id!r}") from None
+        if stored.operator == me.name and same_intent(stored, request):  # answered before, answer lost
+            return json_response(IntentAccepted(**dict(intent_public(stored)), preempted=[], low_volumes=[],
+                                                high_volumes=[]), 201)
+        raise _duplicate(f"intent {request.intent_id!r} already exists; choose another intent_id",
+                         "duplicate-intent-id") from None
     if not decision.accepted:
         raise _refusal(decision)
     pub = intent_public(decision.intent)
-    return json_response(IntentAccepted(**{n: getattr(pub, n) for n in IntentPublic.model_fields},
-                                        preempted=[p.id for p in decision.preempted],
+    return json_response(IntentAccepted(**dict(pub), preempted=[p.id for p in decision.preempted],
                                         low_volumes=_low(decision), high_volumes=_high(decision)), 201)
 
 
+def _duplicate(detail: str, slug: str) -> ConflictError:
+    """A 409 in the documented intent-refusal shape, with nothing in conflict."""
+    return ConflictError(detail, slug=slug, conflicts=[], grid_conflicts=[], geofence_conflicts=[], fixes=[],
+                         low_volumes=[], high_volumes=[])
+
+
 def _owned(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]) -> FlightIntent:
-    """The intent, if ``me`` owns it or has one of ``allowed`` roles (404 / 403 otherwise)."""
+    """The intent, if ``me`` owns it or has one of ``allowed`` roles.
+
+    404 when it does not exist or ``me`` may not see it (the answers are the same), 403
+    when ``me`` may see it but not act on it.
+    """
     fi = services.stores.get().get(intent_id)
+    if fi.operator != me.name and me.role not in _OVERSEERS:  # not even told that it exists
+        raise IntentNotFoundError(f"no intent {intent_id!r}")
     if fi.operator != me.name and me.role not in allowed:
         raise HTTPException(403, f"intent {intent_id} belongs to another operator")
     return fi
