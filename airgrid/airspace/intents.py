@@ -75,6 +75,8 @@ _PLANE_QUANTUM_DEG = 0.2
 MAX_FOOTPRINT_EXTENT_M = 50_000.0
 #: An intent may hold at most this many volumes.
 MAX_VOLUMES = 5_000
+#: Most index keys (or grid voxel-slots) one intent may need; counted before any is made.
+MAX_KEYS = 5_000_000
 _M_PER_DEG = 111_320.0
 _ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -281,6 +283,13 @@ def route_to_volumes(
                 float(ts[k + 1] + time_margin_s),
             ))
     return out
+
+
+def _check_count(n: int, what: str) -> None:
+    """Refuse an intent that would need more than :data:`MAX_KEYS` ``what``."""
+    if n > MAX_KEYS:
+        raise IntentError(f"the intent would need {n:.3g} {what}, more than {MAX_KEYS:,}; make it shorter "
+                          "in time, lower or smaller, or split it")
 
 
 def _as_list(x) -> list:
@@ -1029,6 +1038,7 @@ class KeyScheme:
         nl = np.floor((a[:, 1] + minima.vertical_m) / self.layer_m).astype(np.int64) + 1 - l0
         s0 = np.floor((a[:, 2] - minima.seconds) / self.slot_s).astype(np.int64)
         ns = np.floor((a[:, 3] + minima.seconds) / self.slot_s).astype(np.int64) + 1 - s0
+        _check_count(sum(len(c) * int(k) * int(m) for c, k, m in zip(cells, nl, ns)), "index keys")
         owner = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
         cell = np.concatenate(cells)
         i1, off1 = _ragged(nl[owner])  # cell x layer
@@ -1046,6 +1056,9 @@ class KeyScheme:
         separation. Layers and slots are half-open (``[k*t, (k+1)*t)``), like the grid.
         """
         cells = overlap_cells([v.footprint for v in volumes], resolution)
+        _check_count(sum(len(cs) * (math.ceil(v.ceiling_m / thickness_m) - math.floor(v.floor_m / thickness_m))
+                         * (math.ceil(v.t_end / self.slot_s) - math.floor(v.t_start / self.slot_s))
+                         for v, cs in zip(volumes, cells)), "grid voxel-slots")
         parts = []
         for v, cs in zip(volumes, cells):
             lay = np.arange(math.floor(v.floor_m / thickness_m),
@@ -1061,6 +1074,7 @@ __all__ = [
     "KEY_MARGIN_M",
     "LATERAL_TOLERANCE_M",
     "MAX_FOOTPRINT_EXTENT_M",
+    "MAX_KEYS",
     "MAX_VOLUMES",
     "TRANSITIONS",
     "Conflict",

@@ -12,7 +12,7 @@ nowhere else. The contract is closed: only airgrid's own error families (the roo
 exception                                            status
 ===================================================  ======
 a conflict (:class:`ConflictError`, duplicate id)    409
-:class:`LimitError` with its own status              413 / 422
+an :class:`ApiError` with a ``status`` (limits...)  its own
 a domain ``TimeoutError`` (store busy)               503
 a domain ``LookupError`` (unknown id, outside grid)  404
 a domain ``ValueError`` (every airgrid input error)  422

@@ -94,8 +94,7 @@ def ensure_airports(db_url: str) -> int:
         if store.list_geofences():
             return 0
         zones = airport_zones()
-        for g in zones:
-            store.put_geofence(g)
+        store.write_geofences(zones)  # one transaction: never a partial set of airports
         return len(zones)
     finally:
         pool.close()
