@@ -14,13 +14,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.api.conftest import wait_ready
 from airgrid.airspace import TierTable, build_grid, named_area
 from airgrid.api.auth import Database, KeyStore
 from airgrid.api.commands.common import DEFAULT_DEM, DEFAULT_TIERS
@@ -74,16 +74,7 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
             env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "server did not become ready"
-                time.sleep(0.2)
+            wait_ready(base, proc, log_path, 180)
             yield base, admin
         finally:
             proc.terminate()

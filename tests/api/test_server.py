@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from airgrid.api.auth import Database, KeyStore
-from tests.api.conftest import DAY, volume
+from tests.api.conftest import DAY, volume, wait_ready
 
 GROUPS, PER_GROUP, LONE, CLIENTS = 16, 6, 32, 32
 NEXT_DAY = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
@@ -55,16 +54,7 @@ def server(grid_dir: Path, tmp_path: Path):
             env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, (tmp_path / "uvicorn.log").read_text()
-                assert time.monotonic() < deadline, "server did not become ready"
-                time.sleep(0.2)
+            wait_ready(base, proc, tmp_path / "uvicorn.log", 120)
             yield base, admin, operators
         finally:
             proc.terminate()
