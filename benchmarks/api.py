@@ -66,7 +66,9 @@ def usable_points(grid: Grid, n: int, rng: random.Random, avoid: list[dict]) -> 
     """``n`` [lon, lat, alt] points at the centres of random usable T2 voxels clear of ``avoid``."""
     t = grid.tiers.index("T2")
     ok = np.flatnonzero(grid.usable() & (grid.tier == t)).tolist()
-    blocked = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in avoid]).buffer(0.002)
+    blocked = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in avoid]).buffer(
+        0.002
+    )
     out: list[list[float]] = []
     while len(out) < n:
         v = rng.choice(ok)
@@ -83,9 +85,16 @@ def fence(i: int, rng: random.Random) -> dict:
     lat = rng.uniform(BBOX[1], BBOX[3] - 0.01)
     d = rng.uniform(0.002, 0.008)
     ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {"identifier": f"B{i}", "lower_m": rng.choice([0, 200, 500]), "upper_m": 3000,
-                           "category": rng.choice(["prohibited", "authorisation_required", "advisory"])}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "identifier": f"B{i}",
+            "lower_m": rng.choice([0, 200, 500]),
+            "upper_m": 3000,
+            "category": rng.choice(["prohibited", "authorisation_required", "advisory"]),
+        },
+    }
 
 
 class Connection:
@@ -146,8 +155,9 @@ async def measure(port: int, tokens: list[str], clients: int, seconds: float, ma
     return lat
 
 
-async def health_under_abuse(port: int, tokens: list[str], clients: int, seconds: float, make
-                             ) -> tuple[list[float], int]:
+async def health_under_abuse(
+    port: int, tokens: list[str], clients: int, seconds: float, make
+) -> tuple[list[float], int]:
     """Latencies (s) of ``GET /v1/health`` probes sent one after another (10 ms apart) while
     ``clients`` loops send ``make(client, k)`` requests back to back; and how many of
     those were answered."""
@@ -189,16 +199,22 @@ def stats(lat: list[float], seconds: float) -> tuple[float, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grid", type=Path, help="Built grid folder (default: a small Changsha grid).")
-    ap.add_argument("--seconds", type=float, default=4.0, help="Seconds per measurement slice pair.")
+    ap.add_argument(
+        "--seconds", type=float, default=4.0, help="Seconds per measurement slice pair."
+    )
     ap.add_argument("--fences", type=int, default=200, help="Random geofences loaded.")
-    ap.add_argument("--abuse-only", action="store_true", help="Only the health-under-abuse measurement.")
+    ap.add_argument(
+        "--abuse-only", action="store_true", help="Only the health-under-abuse measurement."
+    )
     args = ap.parse_args()
     rng = random.Random(42)
     tmp = Path(tempfile.mkdtemp(prefix="airgrid-bench-"))
     grid_dir = args.grid
     if grid_dir is None:
         grid_dir = tmp / "grid"
-        build_grid(area_from_bbox(*BBOX), Dem.open(DEFAULT_DEM), TierTable().select(["T2", "T3", "T4"])).save(grid_dir)
+        build_grid(
+            area_from_bbox(*BBOX), Dem.open(DEFAULT_DEM), TierTable().select(["T2", "T3", "T4"])
+        ).save(grid_dir)
     grid = Grid.load(grid_dir)
     db_url = f"sqlite:///{tmp / 'airgrid.sqlite'}"
     db = Database(db_url)
@@ -209,10 +225,28 @@ def main() -> None:
     port = free_port()
     # intent submissions are spread over hours from 2030 on so that all are accepted: the
     # server's horizon is widened to allow that
-    env = dict(os.environ, AIRGRID_GRID_PATH=str(grid_dir), AIRGRID_DB_URL=db_url,
-               AIRGRID_INTENT_HORIZON_S=str(20 * 365 * 86_400))
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.app:create_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    env = dict(
+        os.environ,
+        AIRGRID_GRID_PATH=str(grid_dir),
+        AIRGRID_DB_URL=db_url,
+        AIRGRID_INTENT_HORIZON_S=str(20 * 365 * 86_400),
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "airgrid.api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -222,12 +256,23 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         fences = [fence(i, rng) for i in range(args.fences)]
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=60) as c:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=60
+        ) as c:
             for f in fences:
                 c.post("/v1/geofences", json=f).raise_for_status()
-        pts = usable_points(grid, 400, rng, [f for f in fences if f["properties"]["category"] == "prohibited"])
-        checks = [{"lon": rng.uniform(BBOX[0], BBOX[2]), "lat": rng.uniform(BBOX[1], BBOX[3]),
-                   "alt_m": rng.uniform(500, 1500), "time": "2026-11-25T08:00:00Z"} for _ in range(1000)]
+        pts = usable_points(
+            grid, 400, rng, [f for f in fences if f["properties"]["category"] == "prohibited"]
+        )
+        checks = [
+            {
+                "lon": rng.uniform(BBOX[0], BBOX[2]),
+                "lat": rng.uniform(BBOX[1], BBOX[3]),
+                "alt_m": rng.uniform(500, 1500),
+                "time": "2026-11-25T08:00:00Z",
+            }
+            for _ in range(1000)
+        ]
         serial = iter(range(10**9))
 
         def trivial(i: int, k: int):
@@ -238,35 +283,82 @@ def main() -> None:
 
         def route(i: int, k: int):
             a, b = pts[(i * 31 + k) % len(pts)], pts[(i * 17 + 3 * k + 1) % len(pts)]
-            return "POST", "/v1/routes", {"origin": {"type": "Point", "coordinates": a},
-                                          "destination": {"type": "Point", "coordinates": b},
-                                          "departure": "2026-11-25T08:00:00Z"}
+            return (
+                "POST",
+                "/v1/routes",
+                {
+                    "origin": {"type": "Point", "coordinates": a},
+                    "destination": {"type": "Point", "coordinates": b},
+                    "departure": "2026-11-25T08:00:00Z",
+                },
+            )
 
         def intent(i: int, k: int):
             n = next(serial)  # one hour apart: every submission is accepted
             start = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(hours=n)
             s, e = start.isoformat(), (start + timedelta(minutes=20)).isoformat()
             lon, lat, alt = pts[n % len(pts)]
-            ring = [[lon, lat], [lon + 0.001, lat], [lon + 0.001, lat + 0.001], [lon, lat + 0.001], [lon, lat]]
-            return "POST", "/v1/intents", {"tier": "T2", "volumes": [{
-                "footprint": {"type": "Polygon", "coordinates": [ring]}, "floor_m": alt - 10,
-                "ceiling_m": alt + 10, "start": s, "end": e}]}
+            ring = [
+                [lon, lat],
+                [lon + 0.001, lat],
+                [lon + 0.001, lat + 0.001],
+                [lon, lat + 0.001],
+                [lon, lat],
+            ]
+            return (
+                "POST",
+                "/v1/intents",
+                {
+                    "tier": "T2",
+                    "volumes": [
+                        {
+                            "footprint": {"type": "Polygon", "coordinates": [ring]},
+                            "floor_m": alt - 10,
+                            "ceiling_m": alt + 10,
+                            "start": s,
+                            "end": e,
+                        }
+                    ],
+                },
+            )
 
         tomorrow = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
         def pieces(i: int, k: int):  # ~9.8 km at 2 m pieces: ~4,900 volumes
             t0 = tomorrow + timedelta(hours=i, minutes=k % 60)
-            wps = [{"lon": 112.92, "lat": 28.12 + 0.01 * i, "alt_m": 1000.0, "time": t0.isoformat()},
-                   {"lon": 113.02, "lat": 28.12 + 0.01 * i, "alt_m": 1000.0,
-                    "time": (t0 + timedelta(minutes=15)).isoformat()}]
-            return "POST", "/v1/intents", {"tier": "T2", "route": {"waypoints": wps, "max_piece_m": 2.0}}
+            wps = [
+                {"lon": 112.92, "lat": 28.12 + 0.01 * i, "alt_m": 1000.0, "time": t0.isoformat()},
+                {
+                    "lon": 113.02,
+                    "lat": 28.12 + 0.01 * i,
+                    "alt_m": 1000.0,
+                    "time": (t0 + timedelta(minutes=15)).isoformat(),
+                },
+            ]
+            return (
+                "POST",
+                "/v1/intents",
+                {"tier": "T2", "route": {"waypoints": wps, "max_piece_m": 2.0}},
+            )
 
         def long_track(i: int, k: int):
             t0 = tomorrow + timedelta(hours=i)
             n = 5_000
-            return "POST", "/v1/geofences/check/track", {"points": [
-                {"lon": BBOX[0] + 0.14 * j / n, "lat": BBOX[1] + 0.14 * j / n, "alt_m": 900.0,
-                 "time": (t0 + timedelta(seconds=j)).isoformat()} for j in range(n)]}
+            return (
+                "POST",
+                "/v1/geofences/check/track",
+                {
+                    "points": [
+                        {
+                            "lon": BBOX[0] + 0.14 * j / n,
+                            "lat": BBOX[1] + 0.14 * j / n,
+                            "alt_m": 900.0,
+                            "time": (t0 + timedelta(seconds=j)).isoformat(),
+                        }
+                        for j in range(n)
+                    ]
+                },
+            )
 
         def tiny_pieces(i: int, k: int):
             method, url, body = pieces(i, k)
@@ -274,14 +366,23 @@ def main() -> None:
             return method, url, body
 
         def abuse_table() -> None:
-            print(f"{'health while abusive requests run (4 clients)':<48}{'health p50 ms':>14}{'p99 ms':>9}"
-                  f"{'max ms':>9}{'abusive answered':>18}")
-            for name, fn in (("route intents of ~4,900 pieces", pieces), ("tracks of 5,000 points", long_track),
-                             ("route intents with max_piece_m 0.001", tiny_pieces)):
-                lat, n = asyncio.run(health_under_abuse(port, tokens, 4, max(args.seconds, 6.0), fn))
+            print(
+                f"{'health while abusive requests run (4 clients)':<48}{'health p50 ms':>14}{'p99 ms':>9}"
+                f"{'max ms':>9}{'abusive answered':>18}"
+            )
+            for name, fn in (
+                ("route intents of ~4,900 pieces", pieces),
+                ("tracks of 5,000 points", long_track),
+                ("route intents with max_piece_m 0.001", tiny_pieces),
+            ):
+                lat, n = asyncio.run(
+                    health_under_abuse(port, tokens, 4, max(args.seconds, 6.0), fn)
+                )
                 a = np.array(lat) * 1e3
-                print(f"{name:<48}{np.percentile(a, 50):>14.2f}{np.percentile(a, 99):>9.2f}{a.max():>9.2f}"
-                      f"{n:>18}")
+                print(
+                    f"{name:<48}{np.percentile(a, 50):>14.2f}{np.percentile(a, 99):>9.2f}{a.max():>9.2f}"
+                    f"{n:>18}"
+                )
 
         if args.abuse_only:
             abuse_table()
@@ -290,12 +391,20 @@ def main() -> None:
         asyncio.run(measure(port, tokens, 4, 1.0, point))
         asyncio.run(measure(port, tokens, 2, 1.0, route))
         asyncio.run(measure(port, tokens, 2, 1.0, intent))
-        print(f"airgrid API on {base} (1 uvicorn worker, SQLite), grid {grid.meta.get('area')} "
-              f"{grid.n_voxels:,} voxels, {args.fences} geofences, {os.cpu_count()} CPUs")
-        print(f"{'endpoint':<22}{'clients':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-              f"{'trivial req/s':>15}{'p50 ms':>9}{'p99 ms':>9}{'rps ratio':>11}{'p50 ratio':>11}")
+        print(
+            f"airgrid API on {base} (1 uvicorn worker, SQLite), grid {grid.meta.get('area')} "
+            f"{grid.n_voxels:,} voxels, {args.fences} geofences, {os.cpu_count()} CPUs"
+        )
+        print(
+            f"{'endpoint':<22}{'clients':>8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+            f"{'trivial req/s':>15}{'p50 ms':>9}{'p99 ms':>9}{'rps ratio':>11}{'p50 ratio':>11}"
+        )
         half = args.seconds / 2
-        for name, fn in (("geofence point check", point), ("route", route), ("intent submission", intent)):
+        for name, fn in (
+            ("geofence point check", point),
+            ("route", route),
+            ("intent submission", intent),
+        ):
             for c in CONCURRENCY:
                 tl, el = [], []
                 for _ in range(2):  # alternate slices: trivial, endpoint, trivial, endpoint
@@ -303,8 +412,10 @@ def main() -> None:
                     el += asyncio.run(measure(port, tokens, c, half / 2, fn))
                 t_rps, t50, t99 = stats(tl, half)
                 e_rps, e50, e99 = stats(el, half)
-                print(f"{name:<22}{c:>8}{e_rps:>10.0f}{e50:>9.2f}{e99:>9.2f}{t_rps:>15.0f}{t50:>9.2f}{t99:>9.2f}"
-                      f"{e_rps / t_rps:>11.2f}{e50 / t50:>11.2f}")
+                print(
+                    f"{name:<22}{c:>8}{e_rps:>10.0f}{e50:>9.2f}{e99:>9.2f}{t_rps:>15.0f}{t50:>9.2f}{t99:>9.2f}"
+                    f"{e_rps / t_rps:>11.2f}{e50 / t50:>11.2f}"
+                )
         abuse_table()
     finally:
         proc.terminate()

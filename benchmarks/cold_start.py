@@ -177,7 +177,9 @@ def cached_pair(radius_km: float) -> tuple[Path, Path, tuple[int, int], str]:
         ang = np.linspace(0, 2 * np.pi, 129)[:-1]
         dlat = np.degrees(r * np.sin(ang) / EARTH_R)
         dlon = np.degrees(r * np.cos(ang) / (EARTH_R * math.cos(math.radians(lat))))
-        area = Area(f"disc {radius_km:g} km", shapely.Polygon(np.column_stack([lon + dlon, lat + dlat])))
+        area = Area(
+            f"disc {radius_km:g} km", shapely.Polygon(np.column_stack([lon + dlon, lat + dlat]))
+        )
         grid = build_grid(area, Dem.open(DEM), TierTable().select(["T2"]))
         graph = build_graph(grid)
         grid.save(gdir)
@@ -190,12 +192,16 @@ def cached_pair(radius_km: float) -> tuple[Path, Path, tuple[int, int], str]:
         a, b = (int(x) for x in rng.choice(big, 2))
         if EARTH_R * np.linalg.norm(xyz[vc[a]] - xyz[vc[b]]) >= radius_km * 1000:
             break
-    desc = (f"T2 disc r={radius_km:g} km around Changsha: {grid.n_cells:,} cells, {grid.n_voxels:,} voxels, "
-            f"{graph.n_edges:,} edges; route {a} -> {b}")
+    desc = (
+        f"T2 disc r={radius_km:g} km around Changsha: {grid.n_cells:,} cells, {grid.n_voxels:,} voxels, "
+        f"{graph.n_edges:,} edges; route {a} -> {b}"
+    )
     return gdir, rdir, (a, b), desc
 
 
-def _child(code: str, args: list[str], importtime: bool = False) -> tuple[float, float, float, str, str]:
+def _child(
+    code: str, args: list[str], importtime: bool = False
+) -> tuple[float, float, float, str, str]:
     """Run ``code`` in a fresh ``python``.
 
     Returns
@@ -222,7 +228,7 @@ def import_breakdown(stderr: str) -> dict[str, dict[str, float]]:
             per[line[8:]] = dict(pending)
             pending = defaultdict(float)
         elif line.startswith("import time:") and "self [us]" not in line:
-            self_us, _, name = (s.strip() for s in line[len("import time:"):].split("|"))
+            self_us, _, name = (s.strip() for s in line[len("import time:") :].split("|"))
             pending[name.split(".")[0]] += int(self_us) / 1e3
     return per
 
@@ -231,8 +237,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--radius-km", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="also print the N top cProfile entries (cumulative) of one cold run")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N top cProfile entries (cumulative) of one cold run",
+    )
     args = ap.parse_args()
 
     gdir, rdir, (a, b), desc = cached_pair(args.radius_km)
@@ -240,8 +251,10 @@ def main() -> None:
     _child(COLD, argv)  # warm-up: fill Numba's cache and the page cache
     print(f"== cold start to first route ({desc}); median of {args.runs} fresh processes")
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        print("(PYTHONDONTWRITEBYTECODE is set: airgrid's own modules are compiled from source in every "
-              "process, which an installed package with .pyc files would not do)")
+        print(
+            "(PYTHONDONTWRITEBYTECODE is set: airgrid's own modules are compiled from source in every "
+            "process, which an installed package with .pyc files would not do)"
+        )
 
     rows: dict[str, list[tuple[float, float]]] = defaultdict(list)
     after: dict[str, list[float]] = defaultdict(list)
@@ -271,8 +284,10 @@ def main() -> None:
 
     def row(name: str, vals: list[tuple[float, float]]) -> None:
         cpu = med(c for _, c in vals)
-        print(f"{name:<56}{med(w for w, _ in vals):>9.0f}{'' if math.isnan(cpu) else f'{cpu:.0f}':>9}   "
-              + " ".join(f"{w:.0f}" for w, _ in vals))
+        print(
+            f"{name:<56}{med(w for w, _ in vals):>9.0f}{'' if math.isnan(cpu) else f'{cpu:.0f}':>9}   "
+            + " ".join(f"{w:.0f}" for w, _ in vals)
+        )
 
     print(f"{'stage':<56}{'wall ms':>9}{'cpu ms':>9}   wall ms per run")
     for k, v in rows.items():
@@ -286,7 +301,9 @@ def main() -> None:
     print("after the cold path, same process:")
     for k, v in after.items():
         print(f"  {k:<54}{med(v):>10.1f}")
-    print("modules imported per stage, self time by top-level package (median ms, -X importtime; >= 2 ms):")
+    print(
+        "modules imported per stage, self time by top-level package (median ms, -X importtime; >= 2 ms):"
+    )
     for stage, pkgs in imports.items():
         tot = {p: med(v + [0.0] * (args.runs - len(v))) for p, v in pkgs.items()}
         big = sorted(((ms, p) for p, ms in tot.items() if ms >= 2), reverse=True)

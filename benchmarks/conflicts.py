@@ -73,8 +73,11 @@ def traffic(n: int, rng: np.random.Generator) -> list[IntentRequest]:
     for k in range(n):
         t = T0 + blk[k] * BLOCK_S
         z = LEVELS[lev[k]]
-        vols = route_to_volumes([(lat_a[k], lon_a[k], z, t), (lat_b[k], lon_b[k], z, t + FLIGHT_LEN / SPEED)],
-                                half_width_m=20.0, half_height_m=15.0)
+        vols = route_to_volumes(
+            [(lat_a[k], lon_a[k], z, t), (lat_b[k], lon_b[k], z, t + FLIGHT_LEN / SPEED)],
+            half_width_m=20.0,
+            half_height_m=15.0,
+        )
         out.append(IntentRequest(f"op{k % 97}", 20, "T2", tuple(vols), f"load-{k}"))
     return out
 
@@ -106,7 +109,9 @@ def probes(m: int, rng: np.random.Generator) -> list[IntentRequest]:
 class Baseline:
     """shapely STRtree over buffered footprints, then time and altitude filters (in memory)."""
 
-    def __init__(self, reqs: list[IntentRequest], lateral: float, vertical: float, seconds: float) -> None:
+    def __init__(
+        self, reqs: list[IntentRequest], lateral: float, vertical: float, seconds: float
+    ) -> None:
         self.tf = Transformer.from_crs("EPSG:4326", "EPSG:32649", always_xy=True)
         vols = [v for r in reqs for v in r.volumes]
         self.owner = np.array([i for i, r in enumerate(reqs) for _ in r.volumes])
@@ -128,7 +133,12 @@ class Baseline:
         ce = np.array([v.ceiling_m for v in req.volumes])[iq]
         ts = np.array([v.t_start for v in req.volumes])[iq]
         te = np.array([v.t_end for v in req.volumes])[iq]
-        ok = (self.band[it, 0] <= ce) & (fl <= self.band[it, 1]) & (self.win[it, 0] <= te) & (ts <= self.win[it, 1])
+        ok = (
+            (self.band[it, 0] <= ce)
+            & (fl <= self.band[it, 1])
+            & (self.win[it, 0] <= te)
+            & (ts <= self.win[it, 1])
+        )
         return set(self.owner[it[ok]].tolist())
 
 
@@ -154,9 +164,18 @@ class Cluster:
     def start(self) -> str:
         data = str(self.dir / "data")
         self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        self._run("pg_ctl", "-D", data, "-l", str(self.dir / "log"), "-w", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB "
-                  "-c max_wal_size=4GB", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB "
+            "-c max_wal_size=4GB",
+            "start",
+        )
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
@@ -179,8 +198,13 @@ def measure(store: Store, load: list[IntentRequest], probe_reqs: list[IntentRequ
         lat.append(time.perf_counter() - t)
         verdict.append(d.accepted)
         with_load.append(any(c.other_id.startswith("load-") for c in d.conflicts))
-    return {"load_s": load_s, "lat": np.array(lat), "check": np.array(chk), "accepted": np.array(verdict),
-            "with_load": np.array(with_load)}
+    return {
+        "load_s": load_s,
+        "lat": np.array(lat),
+        "check": np.array(chk),
+        "accepted": np.array(verdict),
+        "with_load": np.array(with_load),
+    }
 
 
 def fsync_ms(folder: str, n: int = 50) -> float:
@@ -206,19 +230,25 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=4)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(f"conflicts benchmark: {args.intents:,} accepted intents, {args.probes} probe routes of 10-30 km")
+    print(
+        f"conflicts benchmark: {args.intents:,} accepted intents, {args.probes} probe routes of 10-30 km"
+    )
     t = time.perf_counter()
     load = traffic(args.intents, rng)
     probe_reqs = probes(args.probes, rng)
     n_vol = sum(len(p.volumes) for p in probe_reqs) / len(probe_reqs)
-    print(f"  generated in {time.perf_counter() - t:.1f} s; probes have {n_vol:.1f} volumes on average")
+    print(
+        f"  generated in {time.perf_counter() - t:.1f} s; probes have {n_vol:.1f} volumes on average"
+    )
 
     from airgrid.airspace.separation import SeparationTable
 
     m = SeparationTable().for_tier("T2")
     t = time.perf_counter()
     base = Baseline(load, m.lateral_m, m.vertical_m, m.seconds)
-    print(f"  baseline STRtree over {len(base.owner):,} buffered footprints built in {time.perf_counter() - t:.1f} s")
+    print(
+        f"  baseline STRtree over {len(base.owner):,} buffered footprints built in {time.perf_counter() - t:.1f} s"
+    )
     blat, bconf = [], []
     for r in probe_reqs:
         t = time.perf_counter()
@@ -248,24 +278,36 @@ def main() -> None:
         return float(np.percentile(a, q) * 1e3)
 
     print(f"\n{'check-and-accept':<28}{'median ms':>10}{'p99 ms':>10}{'vs baseline (median)':>22}")
-    print(f"{'shapely STRtree baseline':<28}{ms(blat, 50):>10.2f}{ms(blat, 99):>10.2f}{'1.00x':>22}")
+    print(
+        f"{'shapely STRtree baseline':<28}{ms(blat, 50):>10.2f}{ms(blat, 99):>10.2f}{'1.00x':>22}"
+    )
     for name, r in results.items():
         ratio = ms(blat, 50) / ms(r["lat"], 50)
-        print(f"{'airgrid ' + name:<28}{ms(r['lat'], 50):>10.2f}{ms(r['lat'], 99):>10.2f}{ratio:>21.2f}x")
+        print(
+            f"{'airgrid ' + name:<28}{ms(r['lat'], 50):>10.2f}{ms(r['lat'], 99):>10.2f}{ratio:>21.2f}x"
+        )
     for name, r in results.items():
         ratio = ms(blat, 50) / ms(r["check"], 50)
-        print(f"{'  check only, no write ' + name[:6]:<28}{ms(r['check'], 50):>10.2f}{ms(r['check'], 99):>10.2f}"
-              f"{ratio:>21.2f}x")
-    print(f"  (fsync of a 4 KiB append on the data disk: median {disk_fsync:.2f} ms; every accepted "
-          "intent pays one, synchronous=FULL)")
+        print(
+            f"{'  check only, no write ' + name[:6]:<28}{ms(r['check'], 50):>10.2f}{ms(r['check'], 99):>10.2f}"
+            f"{ratio:>21.2f}x"
+        )
+    print(
+        f"  (fsync of a 4 KiB append on the data disk: median {disk_fsync:.2f} ms; every accepted "
+        "intent pays one, synchronous=FULL)"
+    )
     for name, r in results.items():
         agree = int(np.sum(r["with_load"] == np.array(bconf)))
-        print(f"  {name}: bulk load {r['load_s']:.1f} s; {int(r['accepted'].sum())} of {len(probe_reqs)} probes "
-              f"accepted; conflicts with the loaded intents found for {int(r['with_load'].sum())} probes, "
-              f"the baseline agrees on {agree} of {len(probe_reqs)}")
+        print(
+            f"  {name}: bulk load {r['load_s']:.1f} s; {int(r['accepted'].sum())} of {len(probe_reqs)} probes "
+            f"accepted; conflicts with the loaded intents found for {int(r['with_load'].sum())} probes, "
+            f"the baseline agrees on {agree} of {len(probe_reqs)}"
+        )
     sq = results["SQLite"]["lat"]
-    print(f"\ngoals: SQLite median < 5 ms: {'met' if ms(sq, 50) < 5 else 'NOT met'}; "
-          f">= 3x faster than the baseline: {'met' if ms(blat, 50) / ms(sq, 50) >= 3 else 'NOT met'}")
+    print(
+        f"\ngoals: SQLite median < 5 ms: {'met' if ms(sq, 50) < 5 else 'NOT met'}; "
+        f">= 3x faster than the baseline: {'met' if ms(blat, 50) / ms(sq, 50) >= 3 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -46,10 +46,20 @@ def random_polygons(rng: np.random.Generator, n: int, *, timed: bool = False) ->
         lo = float(rng.uniform(0, 800))
         validity = Validity()
         if timed and len(out) % 5 == 0:
-            validity = Validity(daily=(DailyPeriod.from_strings(["MON", "TUE", "WED", "THU", "FRI"], "08:00",
-                                                                "18:00"),))
-        out.append(Geofence(f"R{len(out)}", Limit(lo), Limit(lo + float(rng.uniform(50, 700))),
-                            polygon=tuple(map(tuple, ring)), validity=validity))
+            validity = Validity(
+                daily=(
+                    DailyPeriod.from_strings(["MON", "TUE", "WED", "THU", "FRI"], "08:00", "18:00"),
+                )
+            )
+        out.append(
+            Geofence(
+                f"R{len(out)}",
+                Limit(lo),
+                Limit(lo + float(rng.uniform(50, 700))),
+                polygon=tuple(map(tuple, ring)),
+                validity=validity,
+            )
+        )
     return out
 
 
@@ -80,7 +90,9 @@ def main() -> None:
     ours_rate, (p, f) = best_rate(lambda: index.check_points(lat, lon, alt, t), N_POINTS)
     threads = nb.get_num_threads()
     index.check_points(lat[:1000], lon[:1000], alt[:1000], t[:1000], parallel=True)
-    ours_par, (pp, fp) = best_rate(lambda: index.check_points(lat, lon, alt, t, parallel=True), N_POINTS)
+    ours_par, (pp, fp) = best_rate(
+        lambda: index.check_points(lat, lon, alt, t, parallel=True), N_POINTS
+    )
     assert np.array_equal(pp, p) and np.array_equal(fp, f)
 
     tree = shapely.STRtree([g.footprint for g in fences])
@@ -106,18 +118,32 @@ def main() -> None:
     tindex.check_points(lat[:1000], lon[:1000], alt[:1000], t[:1000])
     timed_rate, _ = best_rate(lambda: tindex.check_points(lat, lon, alt, t), N_POINTS)
 
-    print(f"fences: {len(fences)} ({len(fences) - N_RANDOM} airport zones + {N_RANDOM} random polygons); "
-          f"points: {N_POINTS:,}; numba threads: {threads}")
+    print(
+        f"fences: {len(fences)} ({len(fences) - N_RANDOM} airport zones + {N_RANDOM} random polygons); "
+        f"points: {N_POINTS:,}; numba threads: {threads}"
+    )
     print(f"index build (bins, per-bin terrain bands): {build_s:.2f} s; {stats}")
-    print(f"hits: ours {len(ours):,} pairs, baseline {len(base):,} pairs; ours subset of baseline: "
-          f"{ours <= base}; identical on AMSL fences: {agree_amsl}")
-    print(f"GeofenceIndex.check_points (alt + time + identities): {ours_rate / 1e6:8.2f} M points/s "
-          f"(serial kernel, the default); parallel=True on {threads} threads: {ours_par / 1e6:.2f} M/s")
-    print(f"  same, 20% of fences with weekday daily periods:    {timed_rate / 1e6:8.2f} M points/s")
-    print(f"shapely STRtree.query(points, 'within') alone:        {query_rate / 1e6:8.2f} M points/s")
-    print(f"shapely STRtree.query + altitude filter (baseline):   {base_rate / 1e6:8.2f} M points/s")
-    print(f"ratio ours / baseline: {ours_rate / base_rate:.1f}x; ours / STRtree.query alone: "
-          f"{ours_rate / query_rate:.1f}x; goal >= 5 M/s: {'met' if ours_rate >= 5e6 else 'NOT met'}")
+    print(
+        f"hits: ours {len(ours):,} pairs, baseline {len(base):,} pairs; ours subset of baseline: "
+        f"{ours <= base}; identical on AMSL fences: {agree_amsl}"
+    )
+    print(
+        f"GeofenceIndex.check_points (alt + time + identities): {ours_rate / 1e6:8.2f} M points/s "
+        f"(serial kernel, the default); parallel=True on {threads} threads: {ours_par / 1e6:.2f} M/s"
+    )
+    print(
+        f"  same, 20% of fences with weekday daily periods:    {timed_rate / 1e6:8.2f} M points/s"
+    )
+    print(
+        f"shapely STRtree.query(points, 'within') alone:        {query_rate / 1e6:8.2f} M points/s"
+    )
+    print(
+        f"shapely STRtree.query + altitude filter (baseline):   {base_rate / 1e6:8.2f} M points/s"
+    )
+    print(
+        f"ratio ours / baseline: {ours_rate / base_rate:.1f}x; ours / STRtree.query alone: "
+        f"{ours_rate / query_rate:.1f}x; goal >= 5 M/s: {'met' if ours_rate >= 5e6 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -71,12 +71,16 @@ def disc(lat: float, lon: float, radius_m: float) -> Area:
     ang = np.linspace(0, 2 * np.pi, 129)[:-1]
     dlat = np.degrees(radius_m * np.sin(ang) / EARTH_R)
     dlon = np.degrees(radius_m * np.cos(ang) / (EARTH_R * math.cos(math.radians(lat))))
-    return Area(f"disc {radius_m / 1000:.0f} km", shapely.Polygon(np.column_stack([lon + dlon, lat + dlat])))
+    return Area(
+        f"disc {radius_m / 1000:.0f} km", shapely.Polygon(np.column_stack([lon + dlon, lat + dlat]))
+    )
 
 
 def _source_tag() -> str:
     """CRC of the code that builds grids, so a cached grid is rebuilt when that code changes."""
-    files = sorted((ROOT / "airgrid" / "airspace").glob("*.py")) + sorted((ROOT / "airgrid" / "terrain").glob("*.py"))
+    files = sorted((ROOT / "airgrid" / "airspace").glob("*.py")) + sorted(
+        (ROOT / "airgrid" / "terrain").glob("*.py")
+    )
     return f"{zlib.crc32(b''.join(f.read_bytes() for f in files)):08x}"
 
 
@@ -146,7 +150,9 @@ def python_heuristic(graph, goal: int):
         best += vr * abs(gz - zs[u])
         if nl:
             row = lm[u]
-            with np.errstate(invalid="ignore"):  # inf - inf (both unreachable) is nan and never wins
+            with np.errstate(
+                invalid="ignore"
+            ):  # inf - inf (both unreachable) is nan and never wins
                 for i in range(nl):
                     a, b = lt[i] - row[i], row[nl + i] - lt[nl + i]
                     if a > best:
@@ -204,8 +210,12 @@ COLD = textwrap.dedent("""
 def cold_start(grid_dir: Path, graph_dir: Path, a: int, b: int) -> tuple[float, float, str]:
     """Seconds from spawning a fresh python to its printed first route, and to its exit; its own line."""
     t = time.perf_counter()
-    with subprocess.Popen([sys.executable, "-c", COLD, str(grid_dir), str(graph_dir), str(a), str(b)],
-                          stdout=subprocess.PIPE, text=True, cwd=ROOT) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", COLD, str(grid_dir), str(graph_dir), str(a), str(b)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    ) as proc:
         line = proc.stdout.readline().strip()
         first = time.perf_counter() - t
         proc.wait()
@@ -215,16 +225,22 @@ def cold_start(grid_dir: Path, graph_dir: Path, a: int, b: int) -> tuple[float, 
 def local(dem: Dem) -> None:
     print("== res-9 grid, 45 km around Changsha (T2: 120-300 m true height, 20 m layers)")
     t = time.perf_counter()
-    grid = cached_grid("changsha45_t2", lambda: build_grid(disc(*CHANGSHA, 45_000), dem,
-                                                           TierTable().select(["T2"])))
-    print(f"grid: {grid.n_cells:,} cells, {grid.n_voxels:,} voxels, layers per column "
-          f"min/median/max {grid.cell_nlayers.min()}/{int(np.median(grid.cell_nlayers))}/{grid.cell_nlayers.max()}"
-          f" ({time.perf_counter() - t:.1f} s)")
+    grid = cached_grid(
+        "changsha45_t2",
+        lambda: build_grid(disc(*CHANGSHA, 45_000), dem, TierTable().select(["T2"])),
+    )
+    print(
+        f"grid: {grid.n_cells:,} cells, {grid.n_voxels:,} voxels, layers per column "
+        f"min/median/max {grid.cell_nlayers.min()}/{int(np.median(grid.cell_nlayers))}/{grid.cell_nlayers.max()}"
+        f" ({time.perf_counter() - t:.1f} s)"
+    )
     graph = build_graph(grid)
     graph = build_graph(grid)  # second build: numba kernels already loaded
-    print(f"graph: {graph.n_edges:,} edges, {graph.nbytes / 2**20:.0f} MiB, built in {graph.build_seconds:.2f} s; "
-          f"heuristic rates: isotropic {graph.h_rate:.4f}, hex-directional "
-          f"{graph.rates.min():.4f}-{graph.rates.max():.4f} per m")
+    print(
+        f"graph: {graph.n_edges:,} edges, {graph.nbytes / 2**20:.0f} MiB, built in {graph.build_seconds:.2f} s; "
+        f"heuristic rates: isotropic {graph.h_rate:.4f}, hex-directional "
+        f"{graph.rates.min():.4f}-{graph.rates.max():.4f} per m"
+    )
     pairs = pick_pairs(graph, 50, 20_000, 70_000, seed=1)
     geo_ms, geo_exps, costs, _, _ = bench_ours(graph, pairs)
     k = landmark_count(graph.n_nodes)
@@ -232,9 +248,11 @@ def local(dem: Dem) -> None:
     ours, exps, lm_costs, batch_s, batch_exp = bench_ours(lm_graph, pairs)
     assert np.allclose(lm_costs, costs, rtol=1e-9)
     eps = exps.sum() / (ours.sum() / 1e3)
-    print(f"O/D: 50 pairs 20-70 km apart, all in the largest strongly connected component. Our A* as served "
-          f"(graph_for, the API and the CLI): {k} ALT landmarks, precomputed in "
-          f"{lm_graph.build_seconds - graph.build_seconds:.1f} s, {lm_graph.lm.nbytes / 2**20:.0f} MiB")
+    print(
+        f"O/D: 50 pairs 20-70 km apart, all in the largest strongly connected component. Our A* as served "
+        f"(graph_for, the API and the CLI): {k} ALT landmarks, precomputed in "
+        f"{lm_graph.build_seconds - graph.build_seconds:.1f} s, {lm_graph.lm.nbytes / 2**20:.0f} MiB"
+    )
     nx_ms, nx_build, nxg = bench_networkx(graph, pairs, costs)
     nxl_ms, _, _ = bench_networkx(lm_graph, pairs, costs, nxg)
     sp_ms, settled = bench_scipy(graph, pairs, costs)
@@ -242,31 +260,56 @@ def local(dem: Dem) -> None:
     med = np.median(ours)
 
     def row(name: str, ms: np.ndarray, eps_m: float, exp_med: float) -> None:
-        print(f"{name:<44}{np.median(ms):>10.2f}{eps_m:>12.2f}M{exp_med:>12,.0f}{np.median(ms) / med:>11.1f}x")
+        print(
+            f"{name:<44}{np.median(ms):>10.2f}{eps_m:>12.2f}M{exp_med:>12,.0f}{np.median(ms) / med:>11.1f}x"
+        )
 
     print(f"{'method':<44}{'median ms':>10}{'exp/s':>13}{'median exp':>12}{'vs ours':>12}")
     row(f"airgrid A* (numba) + {k} ALT landmarks", ours, eps / 1e6, np.median(exps))
-    row("airgrid A* (numba), geometric h only", geo_ms, geo_exps.sum() / (geo_ms.sum() / 1e3) / 1e6,
-        np.median(geo_exps))
-    row("networkx.astar_path, geometric h", nx_ms, geo_exps.sum() / (nx_ms.sum() / 1e3) / 1e6, np.median(geo_exps))
-    row("networkx.astar_path, same h as ours (ALT)", nxl_ms, exps.sum() / (nxl_ms.sum() / 1e3) / 1e6,
-        np.median(exps))
+    row(
+        "airgrid A* (numba), geometric h only",
+        geo_ms,
+        geo_exps.sum() / (geo_ms.sum() / 1e3) / 1e6,
+        np.median(geo_exps),
+    )
+    row(
+        "networkx.astar_path, geometric h",
+        nx_ms,
+        geo_exps.sum() / (nx_ms.sum() / 1e3) / 1e6,
+        np.median(geo_exps),
+    )
+    row(
+        "networkx.astar_path, same h as ours (ALT)",
+        nxl_ms,
+        exps.sum() / (nxl_ms.sum() / 1e3) / 1e6,
+        np.median(exps),
+    )
     row("scipy dijkstra (limit=cost)", sp_ms, sp_eps / 1e6, np.median(settled))
-    print(f"  geometric h = planar + hex-directional + vertical bound (a networkx user's best without "
-          f"precomputation); networkx expansions/s use our expansion counts; scipy's count nodes settled "
-          f"within the limit; networkx graph build {nx_build:.1f} s")
-    print(f"  ours without landmarks vs networkx with the same geometric h: "
-          f"{np.median(nx_ms) / np.median(geo_ms):.0f}x")
-    print(f"batch (50 pairs, {numba.get_num_threads()} threads, {k} landmarks): "
-          f"{batch_s * 1e3:.0f} ms total, {batch_s * 1e3 / 50:.2f} ms/query, {batch_exp / batch_s / 1e6:.2f}M exp/s")
+    print(
+        f"  geometric h = planar + hex-directional + vertical bound (a networkx user's best without "
+        f"precomputation); networkx expansions/s use our expansion counts; scipy's count nodes settled "
+        f"within the limit; networkx graph build {nx_build:.1f} s"
+    )
+    print(
+        f"  ours without landmarks vs networkx with the same geometric h: "
+        f"{np.median(nx_ms) / np.median(geo_ms):.0f}x"
+    )
+    print(
+        f"batch (50 pairs, {numba.get_num_threads()} threads, {k} landmarks): "
+        f"{batch_s * 1e3:.0f} ms total, {batch_s * 1e3 / 50:.2f} ms/query, {batch_exp / batch_s / 1e6:.2f}M exp/s"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         gdir = grid.save(Path(tmp) / "grid")
         rdir = lm_graph.save(Path(tmp) / "graph")
         a, b = pairs[0]
         runs = [cold_start(gdir, rdir, a, b) for _ in range(3)]
-    print("cold process, spawn to first route printed (import + load grid & graph + plan + smooth): "
-          + ", ".join(f"{f:.2f} s (in-process {o.split()[1]} ms, {o.split()[0]}; process exit at {w:.2f} s)"
-                      for f, w, o in runs))
+    print(
+        "cold process, spawn to first route printed (import + load grid & graph + plan + smooth): "
+        + ", ".join(
+            f"{f:.2f} s (in-process {o.split()[1]} ms, {o.split()[0]}; process exit at {w:.2f} s)"
+            for f, w, o in runs
+        )
+    )
 
 
 def hunan(dem: Dem) -> None:
@@ -276,30 +319,43 @@ def hunan(dem: Dem) -> None:
     for tiers in (["T2"], ["T2", "T3", "T4"]):
         name = "+".join(tiers)
         print(f"== Hunan-wide {name} grid")
-        grid = cached_grid(f"hunan_{'_'.join(tiers)}",
-                           lambda tiers=tiers: build_grid(named_area("hunan"), dem, TierTable().select(tiers)))
+        grid = cached_grid(
+            f"hunan_{'_'.join(tiers)}",
+            lambda tiers=tiers: build_grid(named_area("hunan"), dem, TierTable().select(tiers)),
+        )
         graph = build_graph(grid)
-        print(f"grid: {grid.n_cells:,} cells, {grid.n_voxels:,} voxels; graph: {graph.n_edges:,} edges, "
-              f"{graph.nbytes / 2**30:.2f} GiB of arrays, built in {graph.build_seconds:.1f} s; "
-              f"process RSS now {rss_now_gib():.2f} GiB (grid + graph), "
-              f"peak so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+        print(
+            f"grid: {grid.n_cells:,} cells, {grid.n_voxels:,} voxels; graph: {graph.n_edges:,} edges, "
+            f"{graph.nbytes / 2**30:.2f} GiB of arrays, built in {graph.build_seconds:.1f} s; "
+            f"process RSS now {rss_now_gib():.2f} GiB (grid + graph), "
+            f"peak so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
+        )
         o = at_agl(graph, *CHANGSHA)  # mid-column of the lowest tier
         d = at_agl(graph, *CHANGDE)
         ho = o[2] - float(grid.g_hi[grid.locate(*o).voxel])
         hd = d[2] - float(grid.g_hi[grid.locate(*d).voxel])
         plan_route(graph, o, o)
-        r = min((plan_route(graph, o, d, smooth_path=False, strategy="exact") for _ in range(2)),
-                key=lambda x: x.search_ms)
-        print(f"Changsha ({ho:.0f} m above g_hi) -> Changde ({hd:.0f} m), exact A*, geometric h: "
-              f"{r.status.value}; search {r.search_ms:.0f} ms, {r.expansions:,} expansions "
-              f"({r.expansions / (r.search_ms / 1e3) / 1e6:.2f}M/s)" + ("" if r.found else f"; {r.message}"))
+        r = min(
+            (plan_route(graph, o, d, smooth_path=False, strategy="exact") for _ in range(2)),
+            key=lambda x: x.search_ms,
+        )
+        print(
+            f"Changsha ({ho:.0f} m above g_hi) -> Changde ({hd:.0f} m), exact A*, geometric h: "
+            f"{r.status.value}; search {r.search_ms:.0f} ms, {r.expansions:,} expansions "
+            f"({r.expansions / (r.search_ms / 1e3) / 1e6:.2f}M/s)"
+            + ("" if r.found else f"; {r.message}")
+        )
         if not r.found:
-            ones = csr_array((np.ones(graph.n_edges, np.int8), graph.indices, graph.indptr),
-                             shape=(graph.n_nodes, graph.n_nodes))
+            ones = csr_array(
+                (np.ones(graph.n_edges, np.int8), graph.indices, graph.indptr),
+                shape=(graph.n_nodes, graph.n_nodes),
+            )
             nc, lab = connected_components(ones, directed=False)
             so, sd = lab[r.origin], lab[r.destination]
-            print(f"  the graph has {nc} components; Changsha's holds {np.sum(lab == so):,} voxels, "
-                  f"Changde's {np.sum(lab == sd):,}: they are not connected within {name}")
+            print(
+                f"  the graph has {nc} components; Changsha's holds {np.sum(lab == so):,} voxels, "
+                f"Changde's {np.sum(lab == sd):,}: they are not connected within {name}"
+            )
             del graph, grid
             gc.collect()
             continue
@@ -309,27 +365,37 @@ def hunan(dem: Dem) -> None:
             graph.add_landmarks(k)
             pre = time.perf_counter() - t
             graph.router = None
-            lm = min((plan_route(graph, o, d, smooth_path=False, strategy="exact") for _ in range(2)),
-                     key=lambda x: x.search_ms)
+            lm = min(
+                (plan_route(graph, o, d, smooth_path=False, strategy="exact") for _ in range(2)),
+                key=lambda x: x.search_ms,
+            )
             assert abs(lm.cost - r.cost) <= 1e-9 * r.cost
-            print(f"  exact A* + {k} ALT landmarks (precomputed in {pre:.0f} s, {graph.lm.nbytes / 2**30:.2f} GiB): "
-                  f"search {lm.search_ms:.0f} ms, {lm.expansions:,} expansions, same cost")
+            print(
+                f"  exact A* + {k} ALT landmarks (precomputed in {pre:.0f} s, {graph.lm.nbytes / 2**30:.2f} GiB): "
+                f"search {lm.search_ms:.0f} ms, {lm.expansions:,} expansions, same cost"
+            )
         else:
-            print(f"  no ALT landmarks as served: fewer than {MIN_LANDMARKS} fit {LANDMARK_BYTES / 2**30:.0f} GiB "
-                  f"at {graph.n_nodes:,} nodes")
+            print(
+                f"  no ALT landmarks as served: fewer than {MIN_LANDMARKS} fit {LANDMARK_BYTES / 2**30:.0f} GiB "
+                f"at {graph.n_nodes:,} nodes"
+            )
         runs = [plan_route(graph, o, d, smooth_path=False, strategy="fast") for _ in range(5)]
         c = runs[-1]
         t = time.perf_counter()
         full = plan_route(graph, o, d)  # auto: corridor at this distance, smoothed
         total = (time.perf_counter() - t) * 1e3
-        print(f"  strategy fast (weighted A* w={CORRIDOR_WEIGHT} + exact A* in a zone corridor, zones at H3 res "
-              f"{graph.zone_res}, {len(graph.zone_xy):,} zones): search median "
-              f"{np.median([x.search_ms for x in runs]):.0f} ms (min {min(x.search_ms for x in runs):.0f}), "
-              f"{c.expansions:,} expansions; cost {c.cost:,.0f} vs optimum {r.cost:,.0f} "
-              f"(+{(c.cost / r.cost - 1) * 100:.3f} %), proven lower bound {c.cost_lower_bound:,.0f}")
-        print(f"  as served (strategy auto = fast here), with smoothing: {total:.0f} ms; "
-              f"{full.length_m / 1000:.1f} km, {len(full.waypoints)} waypoints, min clearance "
-              f"{full.min_clearance_m:.0f} m")
+        print(
+            f"  strategy fast (weighted A* w={CORRIDOR_WEIGHT} + exact A* in a zone corridor, zones at H3 res "
+            f"{graph.zone_res}, {len(graph.zone_xy):,} zones): search median "
+            f"{np.median([x.search_ms for x in runs]):.0f} ms (min {min(x.search_ms for x in runs):.0f}), "
+            f"{c.expansions:,} expansions; cost {c.cost:,.0f} vs optimum {r.cost:,.0f} "
+            f"(+{(c.cost / r.cost - 1) * 100:.3f} %), proven lower bound {c.cost_lower_bound:,.0f}"
+        )
+        print(
+            f"  as served (strategy auto = fast here), with smoothing: {total:.0f} ms; "
+            f"{full.length_m / 1000:.1f} km, {len(full.waypoints)} waypoints, min clearance "
+            f"{full.min_clearance_m:.0f} m"
+        )
         del graph, grid
         gc.collect()
 
@@ -338,8 +404,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-hunan", action="store_true", help="only the Changsha part")
     args = ap.parse_args()
-    print(f"python {sys.version.split()[0]}, numba {numba.__version__}, {numba.get_num_threads()} threads, "
-          f"load average at start {os.getloadavg()[0]:.1f} (other jobs share these cores)")
+    print(
+        f"python {sys.version.split()[0]}, numba {numba.__version__}, {numba.get_num_threads()} threads, "
+        f"load average at start {os.getloadavg()[0]:.1f} (other jobs share these cores)"
+    )
     dem = Dem.open(DEM)
     local(dem)
     if not args.skip_hunan:

@@ -72,19 +72,31 @@ def clip(src_path: Path, out_path: Path) -> None:
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     profile = dict(
-        driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
-        dtype="float32", crs="EPSG:4326", transform=expected, nodata=None,
-        compress="deflate", predictor=3, zlevel=9,
+        driver="GTiff",
+        width=data.shape[1],
+        height=data.shape[0],
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=expected,
+        nodata=None,
+        compress="deflate",
+        predictor=3,
+        zlevel=9,
     )
     with rasterio.open(out_path, "w", **profile) as dst:
-        dst.update_tags(AREA_OR_POINT="Point",
-                        TIFFTAG_IMAGEDESCRIPTION="EGM96 geoid height (m above WGS84 ellipsoid), 15' nodes",
-                        source="egm96_15.gtx (Debian proj-data); NGA/NASA EGM96, public domain")
+        dst.update_tags(
+            AREA_OR_POINT="Point",
+            TIFFTAG_IMAGEDESCRIPTION="EGM96 geoid height (m above WGS84 ellipsoid), 15' nodes",
+            source="egm96_15.gtx (Debian proj-data); NGA/NASA EGM96, public domain",
+        )
         dst.update_tags(1, DESCRIPTION="geoid_undulation", UNITTYPE="metre")
         dst.set_band_description(1, "geoid_undulation")
         dst.write(data, 1)
     verify(src_path, out_path)
-    print(f"wrote {out_path} ({out_path.stat().st_size} bytes, {data.shape[1]}x{data.shape[0]} nodes)")
+    print(
+        f"wrote {out_path} ({out_path.stat().st_size} bytes, {data.shape[1]}x{data.shape[0]} nodes)"
+    )
     print(f"source sha256 {_sha256(src_path)}")
     print(f"output sha256 {_sha256(out_path)}")
 
@@ -98,7 +110,7 @@ def verify(src_path: Path, out_path: Path) -> None:
             raise SystemExit("AREA_OR_POINT=Point was not written")
         clip_vals = out.read(1)
         # Every node, by geographic coordinate, against the source.
-        rows, cols = np.mgrid[0:out.height, 0:out.width]
+        rows, cols = np.mgrid[0 : out.height, 0 : out.width]
         lon = WEST + cols * STEP
         lat = NORTH - rows * STEP
         src_r, src_c = rasterio.transform.rowcol(src.transform, lon.ravel(), lat.ravel())
@@ -106,15 +118,18 @@ def verify(src_path: Path, out_path: Path) -> None:
         if not np.array_equal(clip_vals, src_vals):
             raise SystemExit("clip values differ from source nodes")
         out_r, out_c = rasterio.transform.rowcol(out.transform, [102.5], [47.0])
-        if clip_vals[out_r[0], out_c[0]] != src_vals[int(round((NORTH - 47.0) / STEP)),
-                                                     int(round((102.5 - WEST) / STEP))]:
+        if (
+            clip_vals[out_r[0], out_c[0]]
+            != src_vals[int(round((NORTH - 47.0) / STEP)), int(round((102.5 - WEST) / STEP))]
+        ):
             raise SystemExit("node lookup by coordinate is off by a pixel")
 
     def vgrid(grid: Path) -> Transformer:
         return Transformer.from_pipeline(
             "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
             f"+step +proj=vgridshift +grids={grid.resolve()} +multiplier=1 "
-            "+step +proj=unitconvert +xy_in=rad +xy_out=deg")
+            "+step +proj=unitconvert +xy_in=rad +xy_out=deg"
+        )
 
     t_clip, t_src = vgrid(out_path), vgrid(src_path)
     # Nodes (interior and edges): PROJ must give the node value itself.

@@ -13,8 +13,15 @@ from airgrid._lazy import lazy_exports
 
 _EXPORTS = {
     "areas": ("Area", "area_from_bbox", "area_from_geojson", "cover_cells", "named_area"),
-    "errors": ("AirspaceError", "AreaError", "AreaTooLargeError", "GridFileError", "OutsideGridError",
-               "TierTableError", "VoxelIdError"),
+    "errors": (
+        "AirspaceError",
+        "AreaError",
+        "AreaTooLargeError",
+        "GridFileError",
+        "OutsideGridError",
+        "TierTableError",
+        "VoxelIdError",
+    ),
     "grid": ("BLOCKING", "Grid", "Located", "Status", "build_grid"),
     "tiers": ("DEFAULT_TIERS", "Tier", "TierTable", "tier_layers"),
 }
@@ -42,8 +49,25 @@ if TYPE_CHECKING:
     from airgrid.airspace.tiers import DEFAULT_TIERS, Tier, TierTable, tier_layers
 
 __all__ = [
-    "BLOCKING", "DEFAULT_TIERS", "AirspaceError", "Area", "AreaError", "AreaTooLargeError", "Grid",
-    "GridFileError", "Located", "OutsideGridError", "Status", "Tier", "TierTable", "TierTableError",
-    "VoxelIdError", "area_from_bbox", "area_from_geojson", "build_grid", "cover_cells", "named_area",
+    "BLOCKING",
+    "DEFAULT_TIERS",
+    "AirspaceError",
+    "Area",
+    "AreaError",
+    "AreaTooLargeError",
+    "Grid",
+    "GridFileError",
+    "Located",
+    "OutsideGridError",
+    "Status",
+    "Tier",
+    "TierTable",
+    "TierTableError",
+    "VoxelIdError",
+    "area_from_bbox",
+    "area_from_geojson",
+    "build_grid",
+    "cover_cells",
+    "named_area",
     "tier_layers",
 ]

@@ -114,12 +114,22 @@ def load_airports(data_dir: Path = DATA_DIR) -> list[Airport]:
         if r["type"] == "closed" or r["iso_region"] != "CN-43":
             continue
         code = r["gps_code"] or r["ident"]
-        out[code] = Airport(code, r["name"], float(r["latitude_deg"]), float(r["longitude_deg"]),
-                            "hunan_airports_ourairports_2022.csv")
+        out[code] = Airport(
+            code,
+            r["name"],
+            float(r["latitude_deg"]),
+            float(r["longitude_deg"]),
+            "hunan_airports_ourairports_2022.csv",
+        )
     for r in _read_csv(data_dir / "hunan_airports_airportsdata.csv"):
         if r["icao"] not in out:
-            out[r["icao"]] = Airport(r["icao"], r["name"], float(r["lat"]), float(r["lon"]),
-                                     "hunan_airports_airportsdata.csv")
+            out[r["icao"]] = Airport(
+                r["icao"],
+                r["name"],
+                float(r["lat"]),
+                float(r["lon"]),
+                "hunan_airports_airportsdata.csv",
+            )
     return sorted(out.values(), key=lambda a: a.code)
 
 
@@ -128,8 +138,12 @@ def _designator_deg(ident: str) -> float:
     return 10.0 * int(digits)
 
 
-def load_runways(airports: list[Airport], data_dir: Path = DATA_DIR, *,
-                 declination_deg: float = MAGNETIC_DECLINATION_DEG) -> dict[str, list[Runway]]:
+def load_runways(
+    airports: list[Airport],
+    data_dir: Path = DATA_DIR,
+    *,
+    declination_deg: float = MAGNETIC_DECLINATION_DEG,
+) -> dict[str, list[Runway]]:
     """Runways per airport code, read or derived (see the module docstring)."""
     by_code = {a.code: a for a in airports}
     out: dict[str, list[Runway]] = {}
@@ -139,29 +153,47 @@ def load_runways(airports: list[Airport], data_dir: Path = DATA_DIR, *,
             continue
         desig = f"{r['le_ident']}/{r['he_ident']}"
         if r["le_latitude_deg"] and r["he_latitude_deg"]:
-            ends = ((float(r["le_latitude_deg"]), float(r["le_longitude_deg"])),
-                    (float(r["he_latitude_deg"]), float(r["he_longitude_deg"])))
-            rw = Runway(code, desig, ends, False, f"thresholds of runway {desig} from hunan_runways_ourairports.csv "
-                                                  f"(OurAirports runway id {r['id']})")
+            ends = (
+                (float(r["le_latitude_deg"]), float(r["le_longitude_deg"])),
+                (float(r["he_latitude_deg"]), float(r["he_longitude_deg"])),
+            )
+            rw = Runway(
+                code,
+                desig,
+                ends,
+                False,
+                f"thresholds of runway {desig} from hunan_runways_ourairports.csv "
+                f"(OurAirports runway id {r['id']})",
+            )
         else:
             a = by_code[code]
             mag = _designator_deg(r["le_ident"])
             true = (mag + declination_deg) % 360.0
             length = float(r["length_ft"]) * FT
             _, inv = local_metric(a.lon, a.lat)
-            dx, dy = math.sin(math.radians(true)) * length / 2, math.cos(math.radians(true)) * length / 2
+            dx, dy = (
+                math.sin(math.radians(true)) * length / 2,
+                math.cos(math.radians(true)) * length / 2,
+            )
             lon, lat = inv.transform(np.array([-dx, dx]), np.array([-dy, dy]))
             ends = ((float(lat[0]), float(lon[0])), (float(lat[1]), float(lon[1])))
-            rw = Runway(code, desig, ends, True,
-                        f"runway {desig} derived from the airport reference point ({a.source}), length "
-                        f"{r['length_ft']} ft and designator {r['le_ident']} (magnetic {mag:03.0f} deg, true "
-                        f"{true:05.1f} deg with magnetic declination {declination_deg:+.1f} deg for Hunan "
-                        f"2025), grown by {DERIVED_MARGIN_M:.0f} m for the reference point's offset")
+            rw = Runway(
+                code,
+                desig,
+                ends,
+                True,
+                f"runway {desig} derived from the airport reference point ({a.source}), length "
+                f"{r['length_ft']} ft and designator {r['le_ident']} (magnetic {mag:03.0f} deg, true "
+                f"{true:05.1f} deg with magnetic declination {declination_deg:+.1f} deg for Hunan "
+                f"2025), grown by {DERIVED_MARGIN_M:.0f} m for the reference point's offset",
+            )
         out.setdefault(code, []).append(rw)
     return out
 
 
-def capsule(runways: list[Runway], radius_m: float, *, quad_segs: int = QUAD_SEGS) -> shapely.Polygon:
+def capsule(
+    runways: list[Runway], radius_m: float, *, quad_segs: int = QUAD_SEGS
+) -> shapely.Polygon:
     """Union of the runways' centreline segments buffered by ``radius_m`` (lon/lat polygon).
 
     Arcs are drawn with vertices *outside* the true circle (radius divided by
@@ -184,10 +216,16 @@ def capsule(runways: list[Runway], radius_m: float, *, quad_segs: int = QUAD_SEG
     return shapely.Polygon(np.column_stack([lon, lat]))
 
 
-def airport_zones(*, radius_m: float = DEFAULT_RADIUS_M, lower: Limit = DEFAULT_LOWER,
-                  upper: Limit = DEFAULT_UPPER, category: Category = Category.PROHIBITED,
-                  declination_deg: float = MAGNETIC_DECLINATION_DEG, derived_margin_m: float = DERIVED_MARGIN_M,
-                  data_dir: Path = DATA_DIR) -> list[Geofence]:
+def airport_zones(
+    *,
+    radius_m: float = DEFAULT_RADIUS_M,
+    lower: Limit = DEFAULT_LOWER,
+    upper: Limit = DEFAULT_UPPER,
+    category: Category = Category.PROHIBITED,
+    declination_deg: float = MAGNETIC_DECLINATION_DEG,
+    derived_margin_m: float = DERIVED_MARGIN_M,
+    data_dir: Path = DATA_DIR,
+) -> list[Geofence]:
     """One protection geofence per open Hunan airport (see the module docstring).
 
     Parameters
@@ -217,26 +255,58 @@ def airport_zones(*, radius_m: float = DEFAULT_RADIUS_M, lower: Limit = DEFAULT_
     out = []
     for a in airports:
         rws = runways.get(a.code)
-        common = dict(identifier=f"{a.code}-AP", lower=lower, upper=upper, category=category, name=a.name,
-                      reason_codes=("AIR_TRAFFIC",), authority=_AUTHORITY, country="CHN")
+        common = dict(
+            identifier=f"{a.code}-AP",
+            lower=lower,
+            upper=upper,
+            category=category,
+            name=a.name,
+            reason_codes=("AIR_TRAFFIC",),
+            authority=_AUTHORITY,
+            country="CHN",
+        )
         if not rws:
             r = radius_m + ASSUMED_RUNWAY_M / 2 + derived_margin_m
-            out.append(Geofence(
-                circle=Circle(a.lon, a.lat, r), source_id=f"{a.source}:{a.code}",
-                reason=(f"Airport protection zone, R = {radius_m / 1000:g} km. No runway record: circle of "
+            out.append(
+                Geofence(
+                    circle=Circle(a.lon, a.lat, r),
+                    source_id=f"{a.source}:{a.code}",
+                    reason=(
+                        f"Airport protection zone, R = {radius_m / 1000:g} km. No runway record: circle of "
                         f"{r / 1000:g} km around the reference point ({a.source}), containing the capsule of any "
-                        f"runway up to {ASSUMED_RUNWAY_M:.0f} m centred within {derived_margin_m:.0f} m of it."),
-                **common))
+                        f"runway up to {ASSUMED_RUNWAY_M:.0f} m centred within {derived_margin_m:.0f} m of it."
+                    ),
+                    **common,
+                )
+            )
             continue
         derived = any(rw.derived for rw in rws)
         shape_r = radius_m + (derived_margin_m if derived else 0.0)
-        out.append(Geofence(
-            polygon=tuple(capsule(rws, shape_r).exterior.coords), source_id=f"{a.source}:{a.code}",
-            reason=(f"Airport protection zone: arcs of R = {radius_m / 1000:g} km around both thresholds joined by "
-                    "tangents parallel to the runway (capsule). " + "; ".join(rw.note for rw in rws) + "."),
-            **common))
+        out.append(
+            Geofence(
+                polygon=tuple(capsule(rws, shape_r).exterior.coords),
+                source_id=f"{a.source}:{a.code}",
+                reason=(
+                    f"Airport protection zone: arcs of R = {radius_m / 1000:g} km around both thresholds joined by "
+                    "tangents parallel to the runway (capsule). "
+                    + "; ".join(rw.note for rw in rws)
+                    + "."
+                ),
+                **common,
+            )
+        )
     return out
 
 
-__all__ = ["ASSUMED_RUNWAY_M", "DEFAULT_RADIUS_M", "DERIVED_MARGIN_M", "MAGNETIC_DECLINATION_DEG", "Airport",
-           "Runway", "airport_zones", "capsule", "load_airports", "load_runways"]
+__all__ = [
+    "ASSUMED_RUNWAY_M",
+    "DEFAULT_RADIUS_M",
+    "DERIVED_MARGIN_M",
+    "MAGNETIC_DECLINATION_DEG",
+    "Airport",
+    "Runway",
+    "airport_zones",
+    "capsule",
+    "load_airports",
+    "load_runways",
+]

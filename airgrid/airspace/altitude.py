@@ -53,8 +53,15 @@ class ResolvedAltitude:
     how: str
 
 
-def resolve_altitude(value_m: float, reference: AltitudeReference | str, lat: float, lon: float, *,
-                     grid: Grid | None = None, geoid: Geoid | None = None) -> ResolvedAltitude:
+def resolve_altitude(
+    value_m: float,
+    reference: AltitudeReference | str,
+    lat: float,
+    lon: float,
+    *,
+    grid: Grid | None = None,
+    geoid: Geoid | None = None,
+) -> ResolvedAltitude:
     """An altitude in any :class:`AltitudeReference` as metres AMSL.
 
     Parameters
@@ -92,21 +99,35 @@ def resolve_altitude(value_m: float, reference: AltitudeReference | str, lat: fl
         if geoid is None:
             raise ValueError("W84 altitudes need a geoid model")
         n = float(geoid.undulation(lat, lon))
-        return ResolvedAltitude(float(value_m) - n, f"W84 ellipsoidal height minus the EGM96 geoid undulation "
-                                                    f"{n:.2f} m there")
+        return ResolvedAltitude(
+            float(value_m) - n,
+            f"W84 ellipsoidal height minus the EGM96 geoid undulation {n:.2f} m there",
+        )
     if grid is None:
         raise ValueError("AGL altitudes need the grid's ground bounds")
     g_lo, g_hi = grid.ground_at(lat, lon)
     if math.isnan(g_hi):
-        raise OutsideGridError(f"({lat}, {lon}) is outside the grid's area, where AGL cannot be resolved")
-    return ResolvedAltitude(g_hi + float(value_m), (
-        f"AGL over the highest plausible ground {g_hi:.0f} m AMSL (lowest {g_lo:.0f} m): at least "
-        f"{value_m:g} m and at most {value_m + g_hi - g_lo:.0f} m above the real ground"))
+        raise OutsideGridError(
+            f"({lat}, {lon}) is outside the grid's area, where AGL cannot be resolved"
+        )
+    return ResolvedAltitude(
+        g_hi + float(value_m),
+        (
+            f"AGL over the highest plausible ground {g_hi:.0f} m AMSL (lowest {g_lo:.0f} m): at least "
+            f"{value_m:g} m and at most {value_m + g_hi - g_lo:.0f} m above the real ground"
+        ),
+    )
 
 
-def band_to_amsl(floor_m: float, ceiling_m: float, reference: AltitudeReference | str,
-                 footprint: shapely.Geometry, *, grid: Grid | None = None,
-                 geoid: Geoid | None = None) -> tuple[float, float]:
+def band_to_amsl(
+    floor_m: float,
+    ceiling_m: float,
+    reference: AltitudeReference | str,
+    footprint: shapely.Geometry,
+    *,
+    grid: Grid | None = None,
+    geoid: Geoid | None = None,
+) -> tuple[float, float]:
     """A volume's altitude band in any reference as metres AMSL, grown on both sides.
 
     The band must contain every altitude the volume may mean anywhere over its
@@ -136,7 +157,9 @@ def band_to_amsl(floor_m: float, ceiling_m: float, reference: AltitudeReference 
         if geoid is None:
             raise ValueError("W84 altitudes need a geoid model")
         n_min, n_max = geoid.undulation_range(*footprint.bounds)
-        return float(floor_m) - n_max - GEOID_GRID_ERROR_M, float(ceiling_m) - n_min + GEOID_GRID_ERROR_M
+        return float(floor_m) - n_max - GEOID_GRID_ERROR_M, float(
+            ceiling_m
+        ) - n_min + GEOID_GRID_ERROR_M
     if grid is None:
         raise ValueError("AGL altitudes need the grid's ground bounds")
     lows, highs = [], []
@@ -147,7 +170,9 @@ def band_to_amsl(floor_m: float, ceiling_m: float, reference: AltitudeReference 
         highs.append(grid.cell_g_hi[ci])
     lo, hi = np.concatenate(lows), np.concatenate(highs)
     if len(lo) == 0:
-        raise OutsideGridError("the volume's footprint is outside the grid's area, where AGL cannot be resolved")
+        raise OutsideGridError(
+            "the volume's footprint is outside the grid's area, where AGL cannot be resolved"
+        )
     return float(floor_m) + float(lo.min()), float(ceiling_m) + float(hi.max())
 
 

@@ -24,10 +24,20 @@ DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[
 
 #: English names of Hunan's 14 prefecture-level units (GB/T 2260 codes) for the CLI.
 PREFECTURES_EN: dict[str, str] = {
-    "changsha": "430100", "zhuzhou": "430200", "xiangtan": "430300", "hengyang": "430400",
-    "shaoyang": "430500", "yueyang": "430600", "changde": "430700", "zhangjiajie": "430800",
-    "yiyang": "430900", "chenzhou": "431000", "yongzhou": "431100", "huaihua": "431200",
-    "loudi": "431300", "xiangxi": "433100",
+    "changsha": "430100",
+    "zhuzhou": "430200",
+    "xiangtan": "430300",
+    "hengyang": "430400",
+    "shaoyang": "430500",
+    "yueyang": "430600",
+    "changde": "430700",
+    "zhangjiajie": "430800",
+    "yiyang": "430900",
+    "chenzhou": "431000",
+    "yongzhou": "431100",
+    "huaihua": "431200",
+    "loudi": "431300",
+    "xiangxi": "433100",
 }
 
 
@@ -118,7 +128,9 @@ def area_from_geojson(doc: dict | str | Path, name: str | None = None) -> Area:
         raise AreaError("the area is empty")
     w, s, e, n = geom.bounds
     if w < -180 or e > 180 or s < -90 or n > 90:
-        raise AreaError("area coordinates must be lon in [-180,180], lat in [-90,90] (RFC 7946 order)")
+        raise AreaError(
+            "area coordinates must be lon in [-180,180], lat in [-90,90] (RFC 7946 order)"
+        )
     return Area(label, geom)
 
 
@@ -127,8 +139,10 @@ def _load_units(level: str) -> tuple[tuple[str, str, shapely.Geometry], ...]:
     path = DATA_DIR / f"hunan_{level}_cgcs2000.geojson"
     doc = json.loads(path.read_text(encoding="utf-8"))
     # CGCS2000 (EPSG:4490) and WGS84 agree to about 1 m: used as lon/lat directly.
-    return tuple((f["properties"]["name"], f["properties"]["gb"][3:], shape(f["geometry"]))
-                 for f in doc["features"])
+    return tuple(
+        (f["properties"]["name"], f["properties"]["gb"][3:], shape(f["geometry"]))
+        for f in doc["features"]
+    )
 
 
 def named_area(name: str) -> Area:
@@ -149,12 +163,16 @@ def named_area(name: str) -> Area:
         return Area("Hunan", geom)
     code = PREFECTURES_EN.get(low, key)
     for level in ("prefectures", "counties"):
-        hits = [u for u in _load_units(level) if code in (u[1], u[0]) or u[0].rstrip("市县区") == key]
+        hits = [
+            u for u in _load_units(level) if code in (u[1], u[0]) or u[0].rstrip("市县区") == key
+        ]
         if len(hits) == 1:
             label = name if low in PREFECTURES_EN else hits[0][0]
             return Area(label, hits[0][2])
         if len(hits) > 1:
-            raise AreaError(f"{name!r} names several areas: {[h[0] for h in hits]}; use the GB code")
+            raise AreaError(
+                f"{name!r} names several areas: {[h[0] for h in hits]}; use the GB code"
+            )
     raise AreaError(
         f"unknown area {name!r}: use 'hunan', a prefecture ({', '.join(PREFECTURES_EN)}), "
         "a county's Chinese name, or a GB/T 2260 code"
@@ -231,8 +249,10 @@ def cover_with_vertices(
     w, s, e, n = area.bounds
     k = max(2, nproc * 2)
     edges = np.linspace(w, e, k + 1)
-    strips = [area.geometry.intersection(shapely.box(edges[i], s - 1, edges[i + 1], n + 1))
-              for i in range(k)]
+    strips = [
+        area.geometry.intersection(shapely.box(edges[i], s - 1, edges[i + 1], n + 1))
+        for i in range(k)
+    ]
     jobs = [(mapping(g), resolution, vertices) for g in strips if not g.is_empty and g.area > 0]
     from concurrent.futures import ProcessPoolExecutor  # only large areas use processes
 

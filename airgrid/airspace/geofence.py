@@ -156,7 +156,9 @@ class Limit:
         try:
             ref = Reference(self.reference)
         except ValueError:
-            raise LimitValueError(f"unknown vertical reference {self.reference!r}; use AGL, AMSL or W84") from None
+            raise LimitValueError(
+                f"unknown vertical reference {self.reference!r}; use AGL, AMSL or W84"
+            ) from None
         object.__setattr__(self, "reference", ref)
         if isinstance(self.value_m, bool) or not isinstance(self.value_m, (int, float)):
             raise LimitValueError(f"a limit must be a number of metres, got {self.value_m!r}")
@@ -164,7 +166,9 @@ class Limit:
             raise LimitValueError(f"a limit must be finite, got {self.value_m}")
         object.__setattr__(self, "value_m", float(self.value_m))
 
-    def resolve(self, ground_m: float | np.ndarray, undulation_m: float = 0.0) -> float | np.ndarray:
+    def resolve(
+        self, ground_m: float | np.ndarray, undulation_m: float = 0.0
+    ) -> float | np.ndarray:
         """The limit in metres AMSL.
 
         Parameters
@@ -230,15 +234,21 @@ class DailyPeriod:
         try:
             days = frozenset(int(d) for d in self.weekdays)
         except (TypeError, ValueError):
-            raise DailyPeriodError(f"weekdays must be integers 0-6, got {self.weekdays!r}") from None
+            raise DailyPeriodError(
+                f"weekdays must be integers 0-6, got {self.weekdays!r}"
+            ) from None
         if not days or not days <= set(range(7)):
-            raise DailyPeriodError(f"weekdays must be a non-empty subset of 0-6, got {sorted(days)}")
+            raise DailyPeriodError(
+                f"weekdays must be a non-empty subset of 0-6, got {sorted(days)}"
+            )
         object.__setattr__(self, "weekdays", days)
         if not (0 <= self.start_s < 86400 and 0 < self.end_s <= 86400):
             raise DailyPeriodError(f"period times out of range: {self.start_s}..{self.end_s} s")
         if self.start_s == self.end_s:
-            raise DailyPeriodError("a daily period must not start and end at the same time "
-                                   "(use 00:00-24:00 for a whole day)")
+            raise DailyPeriodError(
+                "a daily period must not start and end at the same time "
+                "(use 00:00-24:00 for a whole day)"
+            )
 
     @classmethod
     def from_strings(cls, weekdays: Iterable[str | int], start: str, end: str) -> DailyPeriod:
@@ -282,7 +292,9 @@ def tzinfo_of(name: str) -> ZoneInfo | timezone:
         Unknown name.
     """
     if not isinstance(name, str):
-        raise TimeZoneError(f"a time zone must be given by name (e.g. 'Asia/Shanghai'), got {name!r}")
+        raise TimeZoneError(
+            f"a time zone must be given by name (e.g. 'Asia/Shanghai'), got {name!r}"
+        )
     m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
     if m:
         off = timedelta(hours=int(m[2]), minutes=int(m[3]))
@@ -406,7 +418,9 @@ class Validity:
                 if wd not in p.weekdays:
                     continue
                 s = _wall_to_posix(d, p.start_s, tz, earliest=True)
-                e = _wall_to_posix(d, p.end_s + (86400 if p.crosses_midnight else 0), tz, earliest=False)
+                e = _wall_to_posix(
+                    d, p.end_s + (86400 if p.crosses_midnight else 0), tz, earliest=False
+                )
                 s, e = max(s, lo), min(e, hi)
                 if s <= e:
                     ivs.append((s, e))
@@ -507,22 +521,30 @@ class Geofence:
         for k in ("lower", "upper"):
             if not isinstance(getattr(self, k), Limit):
                 raise LimitValueError(f"{k} must be a Limit, got {getattr(self, k)!r}")
-        if self.lower.reference is self.upper.reference and not self.lower.value_m < self.upper.value_m:
+        if (
+            self.lower.reference is self.upper.reference
+            and not self.lower.value_m < self.upper.value_m
+        ):
             raise LowerAboveUpperError(
                 f"{self.identifier}: lower limit {self.lower.value_m:g} m {self.lower.reference.value} "
                 f"is not below upper limit {self.upper.value_m:g} m {self.upper.reference.value}"
             )
         if not isinstance(self.validity, Validity):
             raise GeofenceFormatError(f"validity must be a Validity, got {self.validity!r}")
-        if isinstance(self.reason_codes, str | bytes) or not isinstance(self.reason_codes, Iterable) \
-                or not all(isinstance(c, str) for c in self.reason_codes):
+        if (
+            isinstance(self.reason_codes, str | bytes)
+            or not isinstance(self.reason_codes, Iterable)
+            or not all(isinstance(c, str) for c in self.reason_codes)
+        ):
             raise GeofenceFormatError(f"{self.identifier}: reason_codes must be a list of strings")
         for k in ("name", "reason", "authority", "source_id", "country"):
             if not isinstance(getattr(self, k), str):
                 raise GeofenceFormatError(f"{self.identifier}: {k} must be a string")
         object.__setattr__(self, "reason_codes", tuple(self.reason_codes))
         if (self.polygon is None) == (self.circle is None):
-            raise DegenerateGeometryError(f"{self.identifier}: give exactly one of polygon and circle")
+            raise DegenerateGeometryError(
+                f"{self.identifier}: give exactly one of polygon and circle"
+            )
         if self.circle is not None:
             self._check_circle()
         else:
@@ -539,7 +561,8 @@ class Geofence:
         _check_coords(np.array([lon]), np.array([lat]), f"{self.identifier} circle centre")
         if not (math.isfinite(r) and r >= MIN_RADIUS_M):
             raise NonPositiveRadiusError(
-                f"{self.identifier}: radius must be a number of metres >= {MIN_RADIUS_M:g}, got {r}")
+                f"{self.identifier}: radius must be a number of metres >= {MIN_RADIUS_M:g}, got {r}"
+            )
         if r > MAX_RADIUS_M:
             raise RadiusTooLargeError(
                 f"{self.identifier}: radius {r:g} m exceeds {MAX_RADIUS_M:g} m; describe it as a polygon"
@@ -549,14 +572,18 @@ class Geofence:
         object.__setattr__(self, "circle", Circle(lon, lat, r))
         lons = shapely.get_coordinates(self.footprint)[:, 0]
         if np.ptp(lons) > 180 or np.abs(lons).max() > 180:
-            raise CoordinateRangeError(f"{self.identifier}: circles crossing the antimeridian (180 deg "
-                                       "of longitude) are not supported")
+            raise CoordinateRangeError(
+                f"{self.identifier}: circles crossing the antimeridian (180 deg "
+                "of longitude) are not supported"
+            )
 
     def _check_polygon(self) -> None:
         try:
             arr = np.asarray(self.polygon, dtype=float)
         except (TypeError, ValueError):
-            raise GeofenceFormatError(f"{self.identifier}: polygon must be a sequence of (lon, lat) pairs") from None
+            raise GeofenceFormatError(
+                f"{self.identifier}: polygon must be a sequence of (lon, lat) pairs"
+            ) from None
         if arr.ndim != 2 or arr.shape[1] != 2:
             raise GeofenceFormatError(
                 f"{self.identifier}: polygon must be a sequence of (lon, lat) pairs, got shape {arr.shape}"
@@ -569,17 +596,23 @@ class Geofence:
                 f"{self.identifier}: polygon has {len(arr)} vertices, the limit is {self.max_vertices}"
             )
         if len(np.unique(arr, axis=0)) < 3:
-            raise DegenerateGeometryError(f"{self.identifier}: a polygon needs at least 3 distinct vertices")
+            raise DegenerateGeometryError(
+                f"{self.identifier}: a polygon needs at least 3 distinct vertices"
+            )
         if np.ptp(arr[:, 0]) > 180:
-            raise CoordinateRangeError(f"{self.identifier}: polygons spanning more than 180 deg of longitude "
-                                       "(antimeridian) are not supported")
+            raise CoordinateRangeError(
+                f"{self.identifier}: polygons spanning more than 180 deg of longitude "
+                "(antimeridian) are not supported"
+            )
         ring = shapely.LinearRing(arr)
         if not ring.is_simple:
             raise SelfIntersectingRingError(
                 f"{self.identifier}: the polygon ring intersects itself ({shapely.is_valid_reason(shapely.Polygon(ring))})"
             )
         if shapely.Polygon(ring).area <= _MIN_AREA_DEG2:
-            raise DegenerateGeometryError(f"{self.identifier}: the polygon has no area (collinear vertices)")
+            raise DegenerateGeometryError(
+                f"{self.identifier}: the polygon has no area (collinear vertices)"
+            )
         if not ring.is_ccw:
             arr = arr[::-1]
         object.__setattr__(self, "polygon", tuple((float(x), float(y)) for x, y in arr))
@@ -700,12 +733,16 @@ class Geofence:
                 highs.append(ground.cell_g_hi[ci])
             lo, hi = np.concatenate(lows), np.concatenate(highs)
             if len(lo) == 0:
-                raise OutsideGridError(f"{self.identifier}: the grid has no cell under the geofence")
+                raise OutsideGridError(
+                    f"{self.identifier}: the grid has no cell under the geofence"
+                )
             return float(lo.min()), float(hi.max())
         if isinstance(ground, tuple):
             lo, hi = (float(g) for g in ground)
             if not lo <= hi:
-                raise GeofenceError(f"ground bounds must be (low, high) with low <= high, got {ground}")
+                raise GeofenceError(
+                    f"ground bounds must be (low, high) with low <= high, got {ground}"
+                )
             return lo, hi
         g = float(ground)
         return g, g
@@ -718,11 +755,15 @@ class Geofence:
         """
         return self.validity.is_active(t)
 
-    def active_intervals(self, t0: float | datetime, t1: float | datetime) -> list[tuple[float, float]]:
+    def active_intervals(
+        self, t0: float | datetime, t1: float | datetime
+    ) -> list[tuple[float, float]]:
         """Closed active intervals within ``[t0, t1]``, POSIX seconds, merged and sorted."""
         return self.validity.intervals(t0, t1)
 
-    def to_volumes(self, ground: Ground, t0: float | datetime, t1: float | datetime) -> list[Volume4D]:
+    def to_volumes(
+        self, ground: Ground, t0: float | datetime, t1: float | datetime
+    ) -> list[Volume4D]:
         """The geofence as 4D volumes over ``[t0, t1]`` (one per active interval).
 
         Zero-length active intervals (a window touching ``t0`` or ``t1``) are widened
@@ -732,8 +773,10 @@ class Geofence:
         lo, hi = self.amsl_band(ground)
         if not lo < hi:
             return []
-        return [Volume4D(self.footprint, lo, hi, s, e if e > s else s + 1.0)
-                for s, e in self.active_intervals(t0, t1)]
+        return [
+            Volume4D(self.footprint, lo, hi, s, e if e > s else s + 1.0)
+            for s, e in self.active_intervals(t0, t1)
+        ]
 
     # -- GeoJSON ----------------------------------------------------------------------
     def to_geojson_feature(self) -> dict:
@@ -743,7 +786,9 @@ class Geofence:
         return geofence_to_feature(self)
 
     @classmethod
-    def from_geojson_feature(cls, feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> Geofence:
+    def from_geojson_feature(
+        cls, feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES
+    ) -> Geofence:
         """Inverse of :meth:`to_geojson_feature`; see :func:`airgrid.airspace.geofence_io.feature_to_geofence`."""
         from airgrid.airspace.geofence_io import feature_to_geofence
 
@@ -751,7 +796,9 @@ class Geofence:
 
 
 # -- terrain bounds -------------------------------------------------------------------
-def dem_bounds(dem: Dem, west: float, south: float, east: float, north: float) -> tuple[float, float]:
+def dem_bounds(
+    dem: Dem, west: float, south: float, east: float, north: float
+) -> tuple[float, float]:
     """Lowest and highest plausible ground in a lon/lat box, from a DEM.
 
     The rule of :func:`airgrid.terrain.bounds.box_ground_bounds`: the DEM pixels
@@ -785,19 +832,27 @@ def _pad_deg(geom: shapely.Geometry, pad_m: float) -> float:
     return pad_m / (_M_PER_DEG_LON_EQ * coslat)
 
 
-def footprint_cells(footprint: shapely.Geometry, resolution: int, *, pad_m: float = COVER_PAD_M) -> np.ndarray:
+def footprint_cells(
+    footprint: shapely.Geometry, resolution: int, *, pad_m: float = COVER_PAD_M
+) -> np.ndarray:
     """Every H3 cell at ``resolution`` overlapping the footprint grown by ``pad_m`` metres.
 
     The pad is applied in degrees, never less than ``pad_m`` in any direction, and
     absorbs the difference between H3's spherical cell edges and straight lon/lat
     edges. Sorted unique int64 ids.
     """
-    grown = footprint.buffer(_pad_deg(footprint, pad_m), quad_segs=4, join_style="mitre", mitre_limit=4.0)
-    cells = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(mapping(grown)), resolution, contain="overlap")
+    grown = footprint.buffer(
+        _pad_deg(footprint, pad_m), quad_segs=4, join_style="mitre", mitre_limit=4.0
+    )
+    cells = h3.h3shape_to_cells_experimental(
+        h3.geo_to_h3shape(mapping(grown)), resolution, contain="overlap"
+    )
     return np.unique(np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells)))
 
 
-def cover_geofence(grid: Grid, geofence: Geofence, at_time: float | datetime | None = None) -> np.ndarray:
+def cover_geofence(
+    grid: Grid, geofence: Geofence, at_time: float | datetime | None = None
+) -> np.ndarray:
     """Voxels of ``grid`` that the geofence may touch.
 
     Parameters
@@ -831,8 +886,9 @@ def cover_geofence(grid: Grid, geofence: Geofence, at_time: float | datetime | N
         ci = ci[ci >= 0]
         if len(ci) == 0:
             continue
-        lo, hi = geofence.resolve_limits(grid.cell_g_lo[ci].astype(np.float64),
-                                         grid.cell_g_hi[ci].astype(np.float64))
+        lo, hi = geofence.resolve_limits(
+            grid.cell_g_lo[ci].astype(np.float64), grid.cell_g_hi[ci].astype(np.float64)
+        )
         lo = np.broadcast_to(np.asarray(lo, np.float64), (len(ci),))
         hi = np.broadcast_to(np.asarray(hi, np.float64), (len(ci),))
         th = tier.thickness_m
@@ -863,15 +919,34 @@ def mark_geofences(grid: Grid, geofences: Sequence[Geofence]) -> np.ndarray:
     numpy.ndarray
         Sorted int64 indices of the voxels covered (newly or already marked).
     """
-    parts = [cover_geofence(grid, g) for g in geofences
-             if g.category is Category.PROHIBITED and g.validity.permanent]
+    parts = [
+        cover_geofence(grid, g)
+        for g in geofences
+        if g.category is Category.PROHIBITED and g.validity.permanent
+    ]
     idx = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
     grid.status[idx] |= np.uint8(Status.GEOFENCE)
     return idx
 
 
 __all__ = [
-    "CIRCLE_SEGMENTS", "COVER_PAD_M", "DEFAULT_MAX_VERTICES", "DEFAULT_TIMEZONE", "Category", "Circle",
-    "DailyPeriod", "Geofence", "Limit", "Reference", "Validity", "cover_geofence", "dem_bounds",
-    "footprint_cells", "format_time_of_day", "mark_geofences", "parse_time_of_day", "to_posix", "tzinfo_of",
+    "CIRCLE_SEGMENTS",
+    "COVER_PAD_M",
+    "DEFAULT_MAX_VERTICES",
+    "DEFAULT_TIMEZONE",
+    "Category",
+    "Circle",
+    "DailyPeriod",
+    "Geofence",
+    "Limit",
+    "Reference",
+    "Validity",
+    "cover_geofence",
+    "dem_bounds",
+    "footprint_cells",
+    "format_time_of_day",
+    "mark_geofences",
+    "parse_time_of_day",
+    "to_posix",
+    "tzinfo_of",
 ]

@@ -139,8 +139,12 @@ def _active(f, t, always, iv_ptr, iv_s, iv_e):
 @nb.njit(cache=True, inline="always")
 def _on_edge(px, py, ax, ay, bx, by):
     """Whether point p lies on segment a-b, within :data:`_EPS_DEG` (boundary counts as inside)."""
-    if px < min(ax, bx) - _EPS_DEG or px > max(ax, bx) + _EPS_DEG \
-            or py < min(ay, by) - _EPS_DEG or py > max(ay, by) + _EPS_DEG:
+    if (
+        px < min(ax, bx) - _EPS_DEG
+        or px > max(ax, bx) + _EPS_DEG
+        or py < min(ay, by) - _EPS_DEG
+        or py > max(ay, by) + _EPS_DEG
+    ):
         return False
     dx = bx - ax
     dy = by - ay
@@ -149,9 +153,41 @@ def _on_edge(px, py, ax, ay, bx, by):
 
 
 @nb.njit(cache=True, nogil=True)
-def _query_range(i0, i1, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx, ny, bin_start,
-                 e_fence, e_inside, e_floor, e_ceil, e_es, e_en, ex0, ey0, ex1, ey1, eslope,
-                 always, iv_ptr, iv_s, iv_e, out_p, out_f, off, cap):
+def _query_range(
+    i0,
+    i1,
+    lat,
+    lon,
+    alt,
+    t,
+    use_time,
+    x0,
+    y0,
+    inv_dx,
+    inv_dy,
+    nx,
+    ny,
+    bin_start,
+    e_fence,
+    e_inside,
+    e_floor,
+    e_ceil,
+    e_es,
+    e_en,
+    ex0,
+    ey0,
+    ex1,
+    ey1,
+    eslope,
+    always,
+    iv_ptr,
+    iv_s,
+    iv_e,
+    out_p,
+    out_f,
+    off,
+    cap,
+):
     k = 0
     for i in range(i0, i1):
         fx = (lon[i] - x0) * inv_dx
@@ -187,17 +223,81 @@ def _query_range(i0, i1, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx,
 
 
 @nb.njit(cache=True, parallel=True)
-def _query_chunks(starts, lat, lon, alt, t, use_time, x0, y0, inv_dx, inv_dy, nx, ny, bin_start,
-                  e_fence, e_inside, e_floor, e_ceil, e_es, e_en, ex0, ey0, ex1, ey1, eslope,
-                  always, iv_ptr, iv_s, iv_e, out_p, out_f, cap, counts):
+def _query_chunks(
+    starts,
+    lat,
+    lon,
+    alt,
+    t,
+    use_time,
+    x0,
+    y0,
+    inv_dx,
+    inv_dy,
+    nx,
+    ny,
+    bin_start,
+    e_fence,
+    e_inside,
+    e_floor,
+    e_ceil,
+    e_es,
+    e_en,
+    ex0,
+    ey0,
+    ex1,
+    ey1,
+    eslope,
+    always,
+    iv_ptr,
+    iv_s,
+    iv_e,
+    out_p,
+    out_f,
+    cap,
+    counts,
+):
     for c in nb.prange(len(starts) - 1):
-        counts[c] = _query_range(starts[c], starts[c + 1], lat, lon, alt, t, use_time, x0, y0, inv_dx,
-                                 inv_dy, nx, ny, bin_start, e_fence, e_inside, e_floor, e_ceil, e_es, e_en,
-                                 ex0, ey0, ex1, ey1, eslope, always, iv_ptr, iv_s, iv_e, out_p, out_f, c * cap, cap)
+        counts[c] = _query_range(
+            starts[c],
+            starts[c + 1],
+            lat,
+            lon,
+            alt,
+            t,
+            use_time,
+            x0,
+            y0,
+            inv_dx,
+            inv_dy,
+            nx,
+            ny,
+            bin_start,
+            e_fence,
+            e_inside,
+            e_floor,
+            e_ceil,
+            e_es,
+            e_en,
+            ex0,
+            ey0,
+            ex1,
+            ey1,
+            eslope,
+            always,
+            iv_ptr,
+            iv_s,
+            iv_e,
+            out_p,
+            out_f,
+            c * cap,
+            cap,
+        )
 
 
-def bins_ground(dem: Dem, west: np.ndarray, south: np.ndarray, east: np.ndarray,
-                north: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bins_ground(
+    dem: Dem, west: np.ndarray, south: np.ndarray, east: np.ndarray, north: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per lon/lat box, lowest and highest plausible ground (the rule of :func:`~airgrid.airspace.geofence.dem_bounds`).
 
     Boxes outside the DEM, or over voids only, get the Earth-wide extremes.
@@ -233,8 +333,14 @@ class GeofenceIndex:
         No geofences, or a non-Geofence in the list.
     """
 
-    def __init__(self, geofences: Sequence[Geofence], *, dem: Dem | None = None, bin_m: float = 1000.0,
-                 max_bins: int = 4_000_000) -> None:
+    def __init__(
+        self,
+        geofences: Sequence[Geofence],
+        *,
+        dem: Dem | None = None,
+        bin_m: float = 1000.0,
+        max_bins: int = 4_000_000,
+    ) -> None:
         self.geofences = list(geofences)
         if not self.geofences:
             raise GeofenceError("a GeofenceIndex needs at least one geofence")
@@ -293,7 +399,7 @@ class GeofenceIndex:
             ix1 = min(int(math.floor((fe + _EPS_DEG - self.x0) / dx)), self.nx - 1)
             iy0 = max(int(math.floor((fs - _EPS_DEG - self.y0) / dy)), 0)
             iy1 = min(int(math.floor((fn + _EPS_DEG - self.y0) / dy)), self.ny - 1)
-            iy, ix = np.mgrid[iy0:iy1 + 1, ix0:ix1 + 1]
+            iy, ix = np.mgrid[iy0 : iy1 + 1, ix0 : ix1 + 1]
             ix, iy = ix.ravel(), iy.ravel()
             bx0 = self.x0 + ix * dx - _EPS_DEG
             by0 = self.y0 + iy * dy - _EPS_DEG
@@ -335,7 +441,9 @@ class GeofenceIndex:
         self._e_es = np.array(es, np.int32)[order]
         self._e_en = np.array(en, np.int32)[order]
         ed = np.concatenate(edges) if edges else np.zeros((0, 5))
-        self._ex0, self._ey0, self._ex1, self._ey1, self._eslope = (np.ascontiguousarray(ed[:, k]) for k in range(5))
+        self._ex0, self._ey0, self._ex1, self._ey1, self._eslope = (
+            np.ascontiguousarray(ed[:, k]) for k in range(5)
+        )
         self._bin_start = np.zeros(self.nx * self.ny + 1, np.int32)
         np.cumsum(np.bincount(self._e_bin, minlength=self.nx * self.ny), out=self._bin_start[1:])
         self._e_floor, self._e_ceil = self._entry_bands()
@@ -350,7 +458,9 @@ class GeofenceIndex:
         ix, iy = ub % self.nx, ub // self.nx
         bw = self.x0 + ix * self.dx - _EPS_DEG
         bs = self.y0 + iy * self.dy - _EPS_DEG
-        lo, hi = bins_ground(self.dem, bw, bs, bw + self.dx + 2 * _EPS_DEG, bs + self.dy + 2 * _EPS_DEG)
+        lo, hi = bins_ground(
+            self.dem, bw, bs, bw + self.dx + 2 * _EPS_DEG, bs + self.dy + 2 * _EPS_DEG
+        )
         pos = np.searchsorted(ub, self._e_bin)
         for f, g in enumerate(self.geofences):
             if not g.uses_terrain:
@@ -364,8 +474,13 @@ class GeofenceIndex:
     def stats(self) -> dict:
         """Sizes of the filter: bins, entries, boundary entries, stored edges."""
         self._ensure_bins()
-        return {"bins": self.nx * self.ny, "bin_deg": (self.dx, self.dy), "entries": len(self._e_fence),
-                "boundary_entries": int((~self._e_inside).sum()), "edges": len(self._ex0)}
+        return {
+            "bins": self.nx * self.ny,
+            "bin_deg": (self.dx, self.dy),
+            "entries": len(self._e_fence),
+            "boundary_entries": int((~self._e_inside).sum()),
+            "edges": len(self._ex0),
+        }
 
     # -- time -------------------------------------------------------------------------
     def _intervals(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -385,9 +500,16 @@ class GeofenceIndex:
         return arrs
 
     # -- points -----------------------------------------------------------------------
-    def check_points(self, lat: np.ndarray, lon: np.ndarray, alt_m: np.ndarray,
-                     t: np.ndarray | float | None = None, *, parallel: bool = False,
-                     chunks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def check_points(
+        self,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        alt_m: np.ndarray,
+        t: np.ndarray | float | None = None,
+        *,
+        parallel: bool = False,
+        chunks: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Which geofences each point is in (batch; the fast path).
 
         Parameters
@@ -427,11 +549,17 @@ class GeofenceIndex:
             if lat.ndim != 1 or lon.shape != lat.shape:
                 raise ValueError("lat and lon must be 1-D arrays of one length")
             alt = np.ascontiguousarray(np.broadcast_to(np.asarray(alt_m, np.float64), (n,)))
-            tt = np.ascontiguousarray(np.broadcast_to(np.asarray(t if use_time else 0.0, np.float64), (n,)))
+            tt = np.ascontiguousarray(
+                np.broadcast_to(np.asarray(t if use_time else 0.0, np.float64), (n,))
+            )
         except ValueError as exc:
             raise GeofenceError(f"point arrays do not match: {exc}") from None
-        if not (np.isfinite(lat).all() and np.isfinite(lon).all() and np.isfinite(alt).all()
-                and np.isfinite(tt).all()):
+        if not (
+            np.isfinite(lat).all()
+            and np.isfinite(lon).all()
+            and np.isfinite(alt).all()
+            and np.isfinite(tt).all()
+        ):
             raise GeofenceError("point coordinates, altitudes and times must be finite")
         if n == 0:
             return np.empty(0, np.int64), np.empty(0, np.int32)
@@ -440,9 +568,35 @@ class GeofenceIndex:
             iv_ptr, iv_s, iv_e = self._intervals(float(tt.min()), float(tt.max()))
         else:
             iv_ptr, iv_s, iv_e = np.zeros(len(self) + 1, np.int64), np.empty(0), np.empty(0)
-        args = (lat, lon, alt, tt, use_time, self.x0, self.y0, 1.0 / self.dx, 1.0 / self.dy, self.nx, self.ny,
-                self._bin_start, self._e_fence, self._e_inside, self._e_floor, self._e_ceil, self._e_es,
-                self._e_en, self._ex0, self._ey0, self._ex1, self._ey1, self._eslope, self._always, iv_ptr, iv_s, iv_e)
+        args = (
+            lat,
+            lon,
+            alt,
+            tt,
+            use_time,
+            self.x0,
+            self.y0,
+            1.0 / self.dx,
+            1.0 / self.dy,
+            self.nx,
+            self.ny,
+            self._bin_start,
+            self._e_fence,
+            self._e_inside,
+            self._e_floor,
+            self._e_ceil,
+            self._e_es,
+            self._e_en,
+            self._ex0,
+            self._ey0,
+            self._ex1,
+            self._ey1,
+            self._eslope,
+            self._always,
+            iv_ptr,
+            iv_s,
+            iv_e,
+        )
         k = max(1, min(chunks or 8 * nb.get_num_threads(), n)) if parallel else 1
         starts = np.linspace(0, n, k + 1).astype(np.int64)
         cap = int(np.diff(starts).max()) + 16
@@ -456,8 +610,8 @@ class GeofenceIndex:
         parts_p, parts_f = [], []
         for c in range(k):
             if counts[c] <= cap:
-                parts_p.append(out_p[c * cap:c * cap + counts[c]])
-                parts_f.append(out_f[c * cap:c * cap + counts[c]])
+                parts_p.append(out_p[c * cap : c * cap + counts[c]])
+                parts_f.append(out_f[c * cap : c * cap + counts[c]])
             else:  # more hits than room: run this chunk again with an exact buffer
                 m = int(counts[c])
                 bp, bf = np.empty(m, np.int64), np.empty(m, np.int32)
@@ -466,8 +620,9 @@ class GeofenceIndex:
                 parts_f.append(bf)
         return np.concatenate(parts_p), np.concatenate(parts_f)
 
-    def check_point(self, lat: float, lon: float, alt_m: float, t: float | datetime | None = None
-                    ) -> list[Geofence]:
+    def check_point(
+        self, lat: float, lon: float, alt_m: float, t: float | datetime | None = None
+    ) -> list[Geofence]:
         """The geofences containing one 4D point (see :meth:`check_points`)."""
         tt = None if t is None else to_posix(t)
         _, f = self.check_points(np.array([lat]), np.array([lon]), np.array([alt_m]), tt)
@@ -512,8 +667,9 @@ class GeofenceIndex:
         hits.sort(key=lambda h: (h.entry.t, h.fence))
         return hits
 
-    def _segment_stretches(self, f: int, geom: shapely.Geometry, a: list[float], b: list[float]
-                           ) -> list[tuple[float, float]]:
+    def _segment_stretches(
+        self, f: int, geom: shapely.Geometry, a: list[float], b: list[float]
+    ) -> list[tuple[float, float]]:
         fp = self._fps[f]
         if geom.geom_type == "Point":
             horiz = [(0.0, 1.0)] if shapely.covers(fp, geom) else []
@@ -525,7 +681,11 @@ class GeofenceIndex:
         if g.validity.permanent:
             time = [(0.0, 1.0)]
         else:
-            time = [st for iv in g.active_intervals(a[3], b[3]) for st in _linear_within(a[3], b[3], *iv)]
+            time = [
+                st
+                for iv in g.active_intervals(a[3], b[3])
+                for st in _linear_within(a[3], b[3], *iv)
+            ]
         return _intersect(_intersect(horiz, vert), time)
 
     def check_track(self, points: Sequence[Sequence[float]]) -> list[TrackHit]:
@@ -549,8 +709,14 @@ class GeofenceIndex:
             continuing: dict[int, TrackHit] = {}
             for h in seg_hits:
                 prev = open_hits.pop(h.fence, None) if h.entry == _tp(pts[k]) else None
-                hit = TrackHit(h.fence, h.geofence, prev.entry if prev else h.entry, h.exit,
-                               prev.entry_segment if prev else k, k)
+                hit = TrackHit(
+                    h.fence,
+                    h.geofence,
+                    prev.entry if prev else h.entry,
+                    h.exit,
+                    prev.entry_segment if prev else k,
+                    k,
+                )
                 if h.exit == _tp(pts[k + 1]):
                     continuing[h.fence] = hit
                 else:
@@ -597,7 +763,9 @@ def _interp(a: list[float], b: list[float], s: float) -> TrackPoint:
     return TrackPoint(*(x + s * (y - x) for x, y in zip(a, b)))
 
 
-def _line_stretches(inter: shapely.Geometry, a: list[float], b: list[float]) -> list[tuple[float, float]]:
+def _line_stretches(
+    inter: shapely.Geometry, a: list[float], b: list[float]
+) -> list[tuple[float, float]]:
     """Parameter ranges of the pieces of a segment's intersection with a polygon."""
     if inter.is_empty:
         return []
@@ -623,7 +791,9 @@ def _linear_within(v0: float, v1: float, lo: float, hi: float) -> list[tuple[flo
     return [(s0, s1)] if s0 <= s1 else []
 
 
-def _intersect(x: list[tuple[float, float]], y: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def _intersect(
+    x: list[tuple[float, float]], y: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
     out = []
     for a0, a1 in x:
         for b0, b1 in y:

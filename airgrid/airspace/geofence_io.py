@@ -127,7 +127,9 @@ _RESTRICTION = {
     Category.AUTHORISATION_REQUIRED: "REQ_AUTHORISATION",
     Category.ADVISORY: "NO_RESTRICTION",
 }
-_RESTRICTION_IN = {v: k for k, v in _RESTRICTION.items()} | {"CONDITIONAL": Category.AUTHORISATION_REQUIRED}
+_RESTRICTION_IN = {v: k for k, v in _RESTRICTION.items()} | {
+    "CONDITIONAL": Category.AUTHORISATION_REQUIRED
+}
 _ED318_TYPE = {
     Category.PROHIBITED: "PROHIBITED",
     Category.AUTHORISATION_REQUIRED: "REQ_AUTHORIZATION",
@@ -150,7 +152,17 @@ _ED318_REFERENCES = ("AGL", "AMSL", "WGS84")
 _EUROCAE_TO_REFERENCE = {"AGL": "AGL", "AMSL": "AMSL", "WGS84": "W84"}
 _REFERENCE_TO_EUROCAE = {v: k for k, v in _EUROCAE_TO_REFERENCE.items()}
 #: ED-318 reason codes (``CodeZoneReasonType``).
-ED318_REASONS = ("AIR_TRAFFIC", "SENSITIVE", "PRIVACY", "POPULATION", "NATURE", "NOISE", "EMERGENCY", "DAR", "OTHER")
+ED318_REASONS = (
+    "AIR_TRAFFIC",
+    "SENSITIVE",
+    "PRIVACY",
+    "POPULATION",
+    "NATURE",
+    "NOISE",
+    "EMERGENCY",
+    "DAR",
+    "OTHER",
+)
 #: Default language tag of the ED-318 texts written (the model keeps no language).
 ED318_LANG = "en-GB"
 _FIXED_OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
@@ -160,7 +172,9 @@ def _iso(t: float | None) -> str | None:
     if t is None:
         return None
     dt = datetime.fromtimestamp(t, UTC)
-    return dt.isoformat(timespec="microseconds" if dt.microsecond else "seconds").replace("+00:00", "Z")
+    return dt.isoformat(timespec="microseconds" if dt.microsecond else "seconds").replace(
+        "+00:00", "Z"
+    )
 
 
 def _parse_iso(text: Any, where: str) -> float:
@@ -171,7 +185,9 @@ def _parse_iso(text: Any, where: str) -> float:
     except ValueError:
         raise GeofenceFormatError(f"{where}: not an ISO 8601 date-time: {text!r}") from None
     if dt.tzinfo is None:
-        raise GeofenceFormatError(f"{where}: date-time {text!r} has no time zone (add Z or an offset)")
+        raise GeofenceFormatError(
+            f"{where}: date-time {text!r} has no time zone (add Z or an offset)"
+        )
     return dt.timestamp()
 
 
@@ -196,7 +212,9 @@ def _get(d: dict, key: str, where: str) -> Any:
 def _enum(value: Any, allowed: Iterable[str], field: str, where: str) -> str:
     """``value`` if it is one of the strings ``allowed``, else a format error naming ``field``."""
     if not isinstance(value, str) or value not in allowed:
-        raise GeofenceFormatError(f"{where}: unknown {field} {value!r}; expected one of {sorted(allowed)}")
+        raise GeofenceFormatError(
+            f"{where}: unknown {field} {value!r}; expected one of {sorted(allowed)}"
+        )
     return value
 
 
@@ -215,22 +233,38 @@ def geofence_to_feature(g: Geofence) -> dict:
     """One geofence as an RFC 7946 Feature (see the module docstring)."""
     ring = [list(c) for c in g.footprint.exterior.coords]
     props: dict[str, Any] = {
-        "identifier": g.identifier, "name": g.name, "category": g.category.value, "reason": g.reason,
-        "reason_codes": list(g.reason_codes), "authority": g.authority, "source_id": g.source_id,
+        "identifier": g.identifier,
+        "name": g.name,
+        "category": g.category.value,
+        "reason": g.reason,
+        "reason_codes": list(g.reason_codes),
+        "authority": g.authority,
+        "source_id": g.source_id,
         "country": g.country,
-        "lower_m": _out_num(g.lower.value_m), "lower_reference": g.lower.reference.value,
-        "upper_m": _out_num(g.upper.value_m), "upper_reference": g.upper.reference.value,
-        "valid_from": _iso(g.validity.start), "valid_to": _iso(g.validity.end),
+        "lower_m": _out_num(g.lower.value_m),
+        "lower_reference": g.lower.reference.value,
+        "upper_m": _out_num(g.upper.value_m),
+        "upper_reference": g.upper.reference.value,
+        "valid_from": _iso(g.validity.start),
+        "valid_to": _iso(g.validity.end),
         "timezone": g.validity.timezone,
         "daily_periods": [
-            {"days": p.weekday_names, "start": format_time_of_day(p.start_s), "end": format_time_of_day(p.end_s)}
+            {
+                "days": p.weekday_names,
+                "start": format_time_of_day(p.start_s),
+                "end": format_time_of_day(p.end_s),
+            }
             for p in g.validity.daily
         ],
     }
     if g.circle is not None:
         props["circle"] = {"center": [g.circle.lon, g.circle.lat], "radius_m": g.circle.radius_m}
-    return {"type": "Feature", "id": g.identifier, "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": props}
+    return {
+        "type": "Feature",
+        "id": g.identifier,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": props,
+    }
 
 
 def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> Geofence:
@@ -250,7 +284,9 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
         raise GeofenceFormatError("expected a GeoJSON Feature object")
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
-        raise GeofenceFormatError(f"feature: 'properties' must be an object, got {type(props).__name__}")
+        raise GeofenceFormatError(
+            f"feature: 'properties' must be an object, got {type(props).__name__}"
+        )
     ident = props.get("identifier", feature.get("id"))
     where = f"feature {ident!r}"
     if not isinstance(ident, str) or not ident:
@@ -268,29 +304,62 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
         center = _get(c, "center", where + " circle")
         if not isinstance(center, list) or len(center) != 2:
             raise GeofenceFormatError(f"{where}: circle center must be [lon, lat]")
-        circle = Circle(_num(center[0], where), _num(center[1], where), _num(_get(c, "radius_m", where), where))
+        circle = Circle(
+            _num(center[0], where), _num(center[1], where), _num(_get(c, "radius_m", where), where)
+        )
     else:
         geom = _get(feature, "geometry", where)
         if not isinstance(geom, dict) or geom.get("type") != "Polygon":
             raise GeofenceFormatError(f"{where}: geometry must be a GeoJSON Polygon")
         polygon = _outer_ring(_get(geom, "coordinates", where), where)
     daily = tuple(
-        _call(where, DailyPeriod.from_strings, _get(p, "days", where), _get(p, "start", where),
-              _get(p, "end", where))
+        _call(
+            where,
+            DailyPeriod.from_strings,
+            _get(p, "days", where),
+            _get(p, "start", where),
+            _get(p, "end", where),
+        )
         for p in periods
     )
-    validity = _call(where, Validity,
-                     None if props.get("valid_from") is None else _parse_iso(props["valid_from"], where),
-                     None if props.get("valid_to") is None else _parse_iso(props["valid_to"], where),
-                     daily, props.get("timezone") or DEFAULT_TIMEZONE)
-    lower = _call(where, Limit, _num(_get(props, "lower_m", where), where), props.get("lower_reference", "AMSL"))
-    upper = _call(where, Limit, _num(_get(props, "upper_m", where), where), props.get("upper_reference", "AMSL"))
-    return _call(where, Geofence, identifier=ident, lower=lower, upper=upper, polygon=polygon, circle=circle,
-                 validity=validity, category=props.get("category", "prohibited"),
-                 name=str(props.get("name", "")), reason=str(props.get("reason", "")),
-                 reason_codes=tuple(codes), authority=str(props.get("authority", "")),
-                 source_id=str(props.get("source_id", "")), country=str(props.get("country", "CHN")),
-                 max_vertices=max_vertices)
+    validity = _call(
+        where,
+        Validity,
+        None if props.get("valid_from") is None else _parse_iso(props["valid_from"], where),
+        None if props.get("valid_to") is None else _parse_iso(props["valid_to"], where),
+        daily,
+        props.get("timezone") or DEFAULT_TIMEZONE,
+    )
+    lower = _call(
+        where,
+        Limit,
+        _num(_get(props, "lower_m", where), where),
+        props.get("lower_reference", "AMSL"),
+    )
+    upper = _call(
+        where,
+        Limit,
+        _num(_get(props, "upper_m", where), where),
+        props.get("upper_reference", "AMSL"),
+    )
+    return _call(
+        where,
+        Geofence,
+        identifier=ident,
+        lower=lower,
+        upper=upper,
+        polygon=polygon,
+        circle=circle,
+        validity=validity,
+        category=props.get("category", "prohibited"),
+        name=str(props.get("name", "")),
+        reason=str(props.get("reason", "")),
+        reason_codes=tuple(codes),
+        authority=str(props.get("authority", "")),
+        source_id=str(props.get("source_id", "")),
+        country=str(props.get("country", "CHN")),
+        max_vertices=max_vertices,
+    )
 
 
 def _outer_ring(rings: Any, where: str) -> list[tuple[float, float]]:
@@ -298,8 +367,10 @@ def _outer_ring(rings: Any, where: str) -> list[tuple[float, float]]:
     if not isinstance(rings, list) or not rings:
         raise GeofenceFormatError(f"{where}: Polygon coordinates must be a list of rings")
     if len(rings) > 1:
-        raise GeofenceFormatError(f"{where}: polygon holes are not supported (a hole would shrink "
-                                  "the protected area); split the geofence instead")
+        raise GeofenceFormatError(
+            f"{where}: polygon holes are not supported (a hole would shrink "
+            "the protected area); split the geofence instead"
+        )
     return _ring(rings[0], where)
 
 
@@ -319,7 +390,9 @@ def to_geojson(fences: Sequence[Geofence]) -> dict:
     return {"type": "FeatureCollection", "features": [geofence_to_feature(g) for g in fences]}
 
 
-def from_geojson(doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> list[Geofence]:
+def from_geojson(
+    doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTICES
+) -> list[Geofence]:
     """Geofences from a FeatureCollection (a dict, a JSON string or a file path).
 
     Raises
@@ -368,18 +441,26 @@ def _features(doc: dict | str | Path, what: str) -> list:
         names the expected kind in the message).
     """
     doc = _load(doc)
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
-            doc.get("features"), list):
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
         raise GeofenceFormatError(f"expected {what} FeatureCollection with a 'features' list")
     return doc["features"]
 
 
 # -- ED-269 --------------------------------------------------------------------------
 
+
 def geofence_to_ed269(g: Geofence) -> dict:
     """One geofence as an ED-269 UASZone (see the module docstring)."""
     if g.circle is not None:
-        hp: dict[str, Any] = {"type": "Circle", "center": [g.circle.lon, g.circle.lat], "radius": g.circle.radius_m}
+        hp: dict[str, Any] = {
+            "type": "Circle",
+            "center": [g.circle.lon, g.circle.lat],
+            "radius": g.circle.radius_m,
+        }
     else:
         ring = [list(p) for p in g.polygon] + [list(g.polygon[0])]
         hp = {"type": "Polygon", "coordinates": [ring]}
@@ -390,29 +471,50 @@ def geofence_to_ed269(g: Geofence) -> dict:
     if v.end is not None:
         app["endDateTime"] = _iso(v.end)
     if v.daily:
-        app["dailyPeriod"] = [{"day": p.weekday_names, "startTime": format_time_of_day(p.start_s),
-                               "endTime": format_time_of_day(p.end_s)} for p in v.daily]
+        app["dailyPeriod"] = [
+            {
+                "day": p.weekday_names,
+                "startTime": format_time_of_day(p.start_s),
+                "endTime": format_time_of_day(p.end_s),
+            }
+            for p in v.daily
+        ]
     return {
-        "identifier": g.identifier, "country": g.country, "name": g.name, "type": "COMMON",
-        "restriction": _RESTRICTION[g.category], "reason": list(g.reason_codes), "otherReasonInfo": g.reason,
+        "identifier": g.identifier,
+        "country": g.country,
+        "name": g.name,
+        "type": "COMMON",
+        "restriction": _RESTRICTION[g.category],
+        "reason": list(g.reason_codes),
+        "otherReasonInfo": g.reason,
         "message": g.name,
         "zoneAuthority": [{"name": g.authority}] if g.authority else [],
         "applicability": [app],
-        "geometry": [{
-            "uomDimensions": "M",
-            **_ed269_limits(g),
-            "horizontalProjection": hp,
-        }],
+        "geometry": [
+            {
+                "uomDimensions": "M",
+                **_ed269_limits(g),
+                "horizontalProjection": hp,
+            }
+        ],
         "extendedProperties": {"timeZone": v.timezone, "sourceId": g.source_id},
     }
 
 
-def to_ed269(fences: Sequence[Geofence], *, title: str = "airgrid geofences", description: str = "") -> dict:
+def to_ed269(
+    fences: Sequence[Geofence], *, title: str = "airgrid geofences", description: str = ""
+) -> dict:
     """An ED-269 document ``{"title", "description", "UASZoneList": [...]}``."""
-    return {"title": title, "description": description, "UASZoneList": [geofence_to_ed269(g) for g in fences]}
+    return {
+        "title": title,
+        "description": description,
+        "UASZoneList": [geofence_to_ed269(g) for g in fences],
+    }
 
 
-def from_ed269(doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> list[Geofence]:
+def from_ed269(
+    doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTICES
+) -> list[Geofence]:
     """Geofences from an ED-269 document (dict, JSON string or file path).
 
     Raises
@@ -426,15 +528,18 @@ def from_ed269(doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTIC
     doc = _load(doc)
     zones = doc.get("UASZoneList", doc.get("features")) if isinstance(doc, dict) else None
     if not isinstance(zones, list):
-        raise GeofenceFormatError("expected an ED-269 object with a 'UASZoneList' (or 'features') list")
+        raise GeofenceFormatError(
+            "expected an ED-269 object with a 'UASZoneList' (or 'features') list"
+        )
     out: list[Geofence] = []
     for i, z in enumerate(zones):
         out.extend(ed269_zone_to_geofences(z, index=i, max_vertices=max_vertices))
     return _unique(out)
 
 
-def ed269_zone_to_geofences(zone: dict, *, index: int = 0,
-                            max_vertices: int = DEFAULT_MAX_VERTICES) -> list[Geofence]:
+def ed269_zone_to_geofences(
+    zone: dict, *, index: int = 0, max_vertices: int = DEFAULT_MAX_VERTICES
+) -> list[Geofence]:
     """The geofences of one ED-269 UASZone (one per geometry x applicability entry)."""
     where = f"UASZone #{index}"
     ident = _get(zone, "identifier", where)
@@ -466,12 +571,26 @@ def ed269_zone_to_geofences(zone: dict, *, index: int = 0,
         lower, upper, polygon, circle = _volume(geom, gw)
         for ai, validity in enumerate(validities):
             gid = ident if len(geoms) == 1 and len(validities) == 1 else f"{ident}#{gi}.{ai}"
-            out.append(_call(gw, Geofence, identifier=gid, lower=lower, upper=upper, polygon=polygon,
-                             circle=circle, validity=validity, category=category,
-                             name=str(zone.get("name") or ""), reason=str(zone.get("otherReasonInfo") or ""),
-                             reason_codes=tuple(str(r) for r in reasons), authority=authority,
-                             source_id=str(ext.get("sourceId") or ""), country=str(zone.get("country") or "CHN"),
-                             max_vertices=max_vertices))
+            out.append(
+                _call(
+                    gw,
+                    Geofence,
+                    identifier=gid,
+                    lower=lower,
+                    upper=upper,
+                    polygon=polygon,
+                    circle=circle,
+                    validity=validity,
+                    category=category,
+                    name=str(zone.get("name") or ""),
+                    reason=str(zone.get("otherReasonInfo") or ""),
+                    reason_codes=tuple(str(r) for r in reasons),
+                    authority=authority,
+                    source_id=str(ext.get("sourceId") or ""),
+                    country=str(zone.get("country") or "CHN"),
+                    max_vertices=max_vertices,
+                )
+            )
     return out
 
 
@@ -502,8 +621,10 @@ def _schedule(periods: Any, key: str, where: str) -> tuple[tuple[DailyPeriod, ..
             raise GeofenceFormatError(f"{pw}: day must be a list of MON..SUN / ANY")
         events = [e for e in ("startEvent", "endEvent") if p.get(e) is not None]
         if events:
-            raise GeofenceFormatError(f"{pw}: daylight events ({', '.join(events)}) are not supported; "
-                                      "give startTime and endTime")
+            raise GeofenceFormatError(
+                f"{pw}: daylight events ({', '.join(events)}) are not supported; "
+                "give startTime and endTime"
+            )
         s, sz = _split_tz(_get(p, "startTime", pw), pw)
         e, ez = _split_tz(_get(p, "endTime", pw), pw)
         zones.update(z for z in (sz, ez) if z)
@@ -516,7 +637,9 @@ def _zone_name(declared: Any, suffixes: set[str], where: str) -> str:
     if declared is not None:
         return str(declared)
     if len(suffixes) > 1:
-        raise GeofenceFormatError(f"{where}: daily periods use several time zones {sorted(suffixes)}")
+        raise GeofenceFormatError(
+            f"{where}: daily periods use several time zones {sorted(suffixes)}"
+        )
     return next(iter(suffixes)) if suffixes else DEFAULT_TIMEZONE
 
 
@@ -525,7 +648,9 @@ def _applicability(app: Any, ext: dict, where: str) -> Validity:
         raise GeofenceFormatError(f"{where}: expected an object")
     start = _parse_iso(app["startDateTime"], where) if app.get("startDateTime") else None
     end = _parse_iso(app["endDateTime"], where) if app.get("endDateTime") else None
-    daily, suffixes = _schedule(app.get("dailyPeriod", app.get("schedule")) or [], "dailyPeriod", where)
+    daily, suffixes = _schedule(
+        app.get("dailyPeriod", app.get("schedule")) or [], "dailyPeriod", where
+    )
     tz_name = _zone_name(ext.get("timeZone"), suffixes, where)
     permanent = app.get("permanent", "NO")
     if permanent not in ("YES", "NO"):
@@ -544,7 +669,10 @@ def _ed269_limits(g: Geofence) -> dict:
         if lim.reference is Reference.W84:
             out[f"{kind}Limit"], out[f"{kind}VerticalReference"] = _out_num(lim.value_m - n), "AMSL"
         else:
-            out[f"{kind}Limit"], out[f"{kind}VerticalReference"] = _out_num(lim.value_m), lim.reference.value
+            out[f"{kind}Limit"], out[f"{kind}VerticalReference"] = (
+                _out_num(lim.value_m),
+                lim.reference.value,
+            )
     return out
 
 
@@ -558,7 +686,9 @@ def _volume(geom: Any, where: str) -> tuple[Limit, Limit, list | None, Circle | 
         value = _num(_get(geom, f"{kind}Limit", where), f"{where} {kind}Limit")
         ref = _get(geom, f"{kind}VerticalReference", where)
         if ref not in ("AGL", "AMSL"):
-            raise GeofenceFormatError(f"{where}: {kind}VerticalReference must be AGL or AMSL, got {ref!r}")
+            raise GeofenceFormatError(
+                f"{where}: {kind}VerticalReference must be AGL or AMSL, got {ref!r}"
+            )
         return _call(where, Limit, value * scale, ref)
 
     lower, upper = limit("lower"), limit("upper")
@@ -575,7 +705,9 @@ def _volume(geom: Any, where: str) -> tuple[Limit, Limit, list | None, Circle | 
         if not isinstance(rings, list) or len(rings) != 1:
             raise GeofenceFormatError(f"{where}: Polygon coordinates must hold exactly one ring")
         return lower, upper, _ring(rings[0], where), None
-    raise GeofenceFormatError(f"{where}: horizontalProjection type must be Polygon or Circle, got {kind!r}")
+    raise GeofenceFormatError(
+        f"{where}: horizontalProjection type must be Polygon or Circle, got {kind!r}"
+    )
 
 
 # -- ED-318 --------------------------------------------------------------------------
@@ -592,15 +724,26 @@ def _time_suffix(tz: str) -> str:
 
 def geofence_to_ed318(g: Geofence, *, lang: str = ED318_LANG) -> dict:
     """One geofence as an ED-318 Feature (see the module docstring)."""
-    layer = {"upper": _out_num(g.upper.value_m), "upperReference": _REFERENCE_TO_EUROCAE[g.upper.reference.value],
-             "lower": _out_num(g.lower.value_m), "lowerReference": _REFERENCE_TO_EUROCAE[g.lower.reference.value],
-             "uom": "m"}
+    layer = {
+        "upper": _out_num(g.upper.value_m),
+        "upperReference": _REFERENCE_TO_EUROCAE[g.upper.reference.value],
+        "lower": _out_num(g.lower.value_m),
+        "lowerReference": _REFERENCE_TO_EUROCAE[g.lower.reference.value],
+        "uom": "m",
+    }
     if g.circle is not None:
-        geometry: dict[str, Any] = {"type": "Point", "coordinates": [g.circle.lon, g.circle.lat],
-                                    "extent": {"subType": "Circle", "radius": g.circle.radius_m}, "layer": layer}
+        geometry: dict[str, Any] = {
+            "type": "Point",
+            "coordinates": [g.circle.lon, g.circle.lat],
+            "extent": {"subType": "Circle", "radius": g.circle.radius_m},
+            "layer": layer,
+        }
     else:
-        geometry = {"type": "Polygon", "coordinates": [[list(p) for p in g.polygon] + [list(g.polygon[0])]],
-                    "layer": layer}
+        geometry = {
+            "type": "Polygon",
+            "coordinates": [[list(p) for p in g.polygon] + [list(g.polygon[0])]],
+            "layer": layer,
+        }
     v = g.validity
     ext: dict[str, Any] = {"timeZone": v.timezone, "sourceId": g.source_id}
     reasons = list(dict.fromkeys(c if c in ED318_REASONS else "OTHER" for c in g.reason_codes))
@@ -623,8 +766,14 @@ def geofence_to_ed318(g: Geofence, *, lang: str = ED318_LANG) -> dict:
             period["endDateTime"] = _iso(v.end)
         if v.daily:
             zone = _time_suffix(v.timezone)
-            period["schedule"] = [{"day": p.weekday_names, "startTime": format_time_of_day(p.start_s) + zone,
-                                   "endTime": format_time_of_day(p.end_s) + zone} for p in v.daily]
+            period["schedule"] = [
+                {
+                    "day": p.weekday_names,
+                    "startTime": format_time_of_day(p.start_s) + zone,
+                    "endTime": format_time_of_day(p.end_s) + zone,
+                }
+                for p in v.daily
+            ]
         props["limitedApplicability"] = [period]
     authority: dict[str, Any] = {"purpose": _ED318_PURPOSE[g.category]}
     if g.authority:
@@ -633,8 +782,13 @@ def geofence_to_ed318(g: Geofence, *, lang: str = ED318_LANG) -> dict:
     return {"type": "Feature", "id": g.identifier, "geometry": geometry, "properties": props}
 
 
-def to_ed318(fences: Sequence[Geofence], *, name: str = "airgrid geofences", description: str = "",
-             lang: str = ED318_LANG) -> dict:
+def to_ed318(
+    fences: Sequence[Geofence],
+    *,
+    name: str = "airgrid geofences",
+    description: str = "",
+    lang: str = ED318_LANG,
+) -> dict:
     """An ED-318 FeatureCollection ``{"type", "name", "metadata", "features"}``.
 
     Parameters
@@ -649,12 +803,17 @@ def to_ed318(fences: Sequence[Geofence], *, name: str = "airgrid geofences", des
         Language tag of every text written (names, reasons, authorities).
     """
     metadata = {"description": _texts(description, lang)} if description else {}
-    return {"type": "FeatureCollection", "name": name, "metadata": metadata,
-            "features": [geofence_to_ed318(g, lang=lang) for g in fences]}
+    return {
+        "type": "FeatureCollection",
+        "name": name,
+        "metadata": metadata,
+        "features": [geofence_to_ed318(g, lang=lang) for g in fences],
+    }
 
 
-def from_ed318(doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTICES,
-               lang: str | None = None) -> list[Geofence]:
+def from_ed318(
+    doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTICES, lang: str | None = None
+) -> list[Geofence]:
     """Geofences from an ED-318 FeatureCollection (dict, JSON string or file path).
 
     Parameters
@@ -682,8 +841,13 @@ def from_ed318(doc: dict | str | Path, *, max_vertices: int = DEFAULT_MAX_VERTIC
     return _unique(out)
 
 
-def ed318_feature_to_geofences(feature: Any, *, index: int = 0, max_vertices: int = DEFAULT_MAX_VERTICES,
-                               lang: str | None = None) -> list[Geofence]:
+def ed318_feature_to_geofences(
+    feature: Any,
+    *,
+    index: int = 0,
+    max_vertices: int = DEFAULT_MAX_VERTICES,
+    lang: str | None = None,
+) -> list[Geofence]:
     """The geofences of one ED-318 Feature (one per geometry part x applicability period)."""
     where = f"feature #{index}"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -696,12 +860,16 @@ def ed318_feature_to_geofences(feature: Any, *, index: int = 0, max_vertices: in
         raise GeofenceFormatError(f"{where}: identifier must be a non-empty string")
     where = f"geozone {ident!r}"
     if "type" not in props and "restriction" in props:
-        raise GeofenceFormatError(f"{where}: missing field 'type' (ED-318 calls ED-269's 'restriction' 'type')")
+        raise GeofenceFormatError(
+            f"{where}: missing field 'type' (ED-318 calls ED-269's 'restriction' 'type')"
+        )
     category = _ED318_TYPE_IN[_enum(_get(props, "type", where), _ED318_TYPE_IN, "type", where)]
     _enum(_get(props, "variant", where), ("COMMON", "CUSTOMIZED"), "variant", where)
     country = _get(props, "country", where)
     if not isinstance(country, str) or not re.fullmatch("[A-Z]{3}", country):
-        raise GeofenceFormatError(f"{where}: country must be an ISO 3166-1 alpha-3 code, got {country!r}")
+        raise GeofenceFormatError(
+            f"{where}: country must be an ISO 3166-1 alpha-3 code, got {country!r}"
+        )
     ext = _optional(props, "extendedProperties", dict, {}, where)
     source_id = _optional(ext, "sourceId", str, "", f"{where} extendedProperties")
     codes = _optional(props, "reason", list, [], where)
@@ -710,7 +878,9 @@ def ed318_feature_to_geofences(feature: Any, *, index: int = 0, max_vertices: in
     kept = ext.get("reasonCodes")
     if kept is not None:
         if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
-            raise GeofenceFormatError(f"{where}: extendedProperties.reasonCodes must be a list of strings")
+            raise GeofenceFormatError(
+                f"{where}: extendedProperties.reasonCodes must be a list of strings"
+            )
         codes = kept
     authorities = _get(props, "zoneAuthority", where)
     if not isinstance(authorities, list):
@@ -721,19 +891,37 @@ def ed318_feature_to_geofences(feature: Any, *, index: int = 0, max_vertices: in
         _enum(_get(a, "purpose", aw), _ED318_PURPOSES, "purpose", aw)
         names.append(_text(a.get("name"), "name", aw, lang))
     periods = _optional(props, "limitedApplicability", list, [], where)
-    validities = [_ed318_period(p, ext, f"{where} limitedApplicability {k}") for k, p in enumerate(periods)] or \
-        [_call(where, Validity, timezone=_zone_name(ext.get("timeZone"), set(), where))]
+    validities = [
+        _ed318_period(p, ext, f"{where} limitedApplicability {k}") for k, p in enumerate(periods)
+    ] or [_call(where, Validity, timezone=_zone_name(ext.get("timeZone"), set(), where))]
     parts = _ed318_parts(_get(feature, "geometry", where), f"{where} geometry")
-    common = {"category": category, "name": _text(props.get("name"), "name", where, lang),
-              "reason": _text(props.get("otherReasonInfo"), "otherReasonInfo", where, lang),
-              "reason_codes": tuple(codes), "authority": next((n for n in names if n), ""),
-              "source_id": source_id, "country": country, "max_vertices": max_vertices}
+    common = {
+        "category": category,
+        "name": _text(props.get("name"), "name", where, lang),
+        "reason": _text(props.get("otherReasonInfo"), "otherReasonInfo", where, lang),
+        "reason_codes": tuple(codes),
+        "authority": next((n for n in names if n), ""),
+        "source_id": source_id,
+        "country": country,
+        "max_vertices": max_vertices,
+    }
     out = []
     for gi, (lower, upper, polygon, circle) in enumerate(parts):
         for ai, validity in enumerate(validities):
             gid = ident if len(parts) == 1 and len(validities) == 1 else f"{ident}#{gi}.{ai}"
-            out.append(_call(f"{where} geometry {gi}", Geofence, identifier=gid, lower=lower, upper=upper,
-                             polygon=polygon, circle=circle, validity=validity, **common))
+            out.append(
+                _call(
+                    f"{where} geometry {gi}",
+                    Geofence,
+                    identifier=gid,
+                    lower=lower,
+                    upper=upper,
+                    polygon=polygon,
+                    circle=circle,
+                    validity=validity,
+                    **common,
+                )
+            )
     return out
 
 
@@ -743,8 +931,10 @@ def _optional(obj: dict, key: str, kind: type, default: Any, where: str) -> Any:
     if value is None:
         return default
     if not isinstance(value, kind):
-        raise GeofenceFormatError(f"{where}: {key} must be a{'n' if kind is dict else ''} "
-                                  f"{'object' if kind is dict else kind.__name__}, got {type(value).__name__}")
+        raise GeofenceFormatError(
+            f"{where}: {key} must be a{'n' if kind is dict else ''} "
+            f"{'object' if kind is dict else kind.__name__}, got {type(value).__name__}"
+        )
     return value
 
 
@@ -753,7 +943,8 @@ def _text(value: Any, field: str, where: str, lang: str | None) -> str:
     if value is None:
         return ""
     if not isinstance(value, list) or not all(
-            isinstance(t, dict) and isinstance(t.get("text", ""), (str, type(None))) for t in value):
+        isinstance(t, dict) and isinstance(t.get("text", ""), (str, type(None))) for t in value
+    ):
         raise GeofenceFormatError(f"{where}: {field} must be a list of {{'text', 'lang'}} objects")
     if not value:
         return ""
@@ -761,7 +952,9 @@ def _text(value: Any, field: str, where: str, lang: str | None) -> str:
     if lang:
         tags = [str(t.get("lang") or "").lower() for t in value]
         exact = [i for i, tag in enumerate(tags) if tag == lang.lower()]
-        primary = [i for i, tag in enumerate(tags) if tag.split("-")[0] == lang.lower().split("-")[0]]
+        primary = [
+            i for i, tag in enumerate(tags) if tag.split("-")[0] == lang.lower().split("-")[0]
+        ]
         pick = (exact or primary or [0])[0]
     return value[pick].get("text") or ""
 
@@ -769,10 +962,14 @@ def _text(value: Any, field: str, where: str, lang: str | None) -> str:
 def _ed318_period(period: Any, ext: dict, where: str) -> Validity:
     if not isinstance(period, dict):
         raise GeofenceFormatError(f"{where}: expected an object")
-    start = None if period.get("startDateTime") is None else _parse_iso(period["startDateTime"], where)
+    start = (
+        None if period.get("startDateTime") is None else _parse_iso(period["startDateTime"], where)
+    )
     end = None if period.get("endDateTime") is None else _parse_iso(period["endDateTime"], where)
     daily, suffixes = _schedule(_optional(period, "schedule", list, [], where), "schedule", where)
-    return _call(where, Validity, start, end, daily, _zone_name(ext.get("timeZone"), suffixes, where))
+    return _call(
+        where, Validity, start, end, daily, _zone_name(ext.get("timeZone"), suffixes, where)
+    )
 
 
 _Part = tuple[Limit, Limit, list[tuple[float, float]] | None, Circle | None]
@@ -789,10 +986,16 @@ def _ed318_parts(geom: Any, where: str, layer: Any = None, nested: bool = False)
         members = _get(geom, "geometries", where)
         if not isinstance(members, list) or not members:
             raise GeofenceFormatError(f"{where}: geometries must be a non-empty list")
-        return [p for k, m in enumerate(members) for p in _ed318_parts(m, f"{where} member {k}", layer, True)]
+        return [
+            p
+            for k, m in enumerate(members)
+            for p in _ed318_parts(m, f"{where} member {k}", layer, True)
+        ]
     if kind not in ("Polygon", "MultiPolygon", "Point"):
-        raise GeofenceFormatError(f"{where}: geometry type must be Polygon, MultiPolygon, Point (circle) or one "
-                                  f"GeometryCollection of these, got {kind!r}")
+        raise GeofenceFormatError(
+            f"{where}: geometry type must be Polygon, MultiPolygon, Point (circle) or one "
+            f"GeometryCollection of these, got {kind!r}"
+        )
     if layer is None:
         raise GeofenceFormatError(f"{where}: missing the vertical 'layer' (upper and lower limits)")
     lower, upper, scale = _ed318_layer(layer, f"{where} layer")
@@ -800,19 +1003,25 @@ def _ed318_parts(geom: Any, where: str, layer: Any = None, nested: bool = False)
     if kind == "Point":
         extent = geom.get("extent")
         if not isinstance(extent, dict) or extent.get("subType") != "Circle":
-            raise GeofenceFormatError(f"{where}: a Point zone needs an extent {{'subType': 'Circle', 'radius': r}}")
+            raise GeofenceFormatError(
+                f"{where}: a Point zone needs an extent {{'subType': 'Circle', 'radius': r}}"
+            )
         ((lon, lat),) = _ring([coords], where)
         radius = _num(_get(extent, "radius", where), f"{where} radius") * scale
         return [(lower, upper, None, Circle(lon, lat, radius))]
     polygons = [coords] if kind == "Polygon" else coords
     if not isinstance(polygons, list) or not polygons:
-        raise GeofenceFormatError(f"{where}: MultiPolygon coordinates must be a non-empty list of polygons")
+        raise GeofenceFormatError(
+            f"{where}: MultiPolygon coordinates must be a non-empty list of polygons"
+        )
     out: list[_Part] = []
     for k, rings in enumerate(polygons):
         pw = where if kind == "Polygon" else f"{where} polygon {k}"
         ring = _outer_ring(rings, pw)
         if ring and ring[0] != ring[-1]:
-            raise GeofenceFormatError(f"{pw}: a linear ring must be closed (its last position repeats the first)")
+            raise GeofenceFormatError(
+                f"{pw}: a linear ring must be closed (its last position repeats the first)"
+            )
         out.append((lower, upper, ring, None))
     return out
 
@@ -826,7 +1035,9 @@ def _ed318_layer(layer: Any, where: str) -> tuple[Limit, Limit, float]:
 
     def limit(kind: str) -> Limit:
         value = _num(_get(layer, kind, where), f"{where} {kind}") * scale
-        ref = _enum(_get(layer, f"{kind}Reference", where), _ED318_REFERENCES, f"{kind}Reference", where)
+        ref = _enum(
+            _get(layer, f"{kind}Reference", where), _ED318_REFERENCES, f"{kind}Reference", where
+        )
         return _call(where, Limit, value, _EUROCAE_TO_REFERENCE[ref])
 
     return limit("lower"), limit("upper"), scale
@@ -847,11 +1058,15 @@ def detect_format(doc: Any) -> str:
         ``doc`` is not a JSON object.
     """
     if not isinstance(doc, dict):
-        raise GeofenceFormatError(f"a geofence document must be a JSON object, got {type(doc).__name__}")
+        raise GeofenceFormatError(
+            f"a geofence document must be a JSON object, got {type(doc).__name__}"
+        )
     if doc.get("type") != "FeatureCollection":
         return "ed269"
     features = doc.get("features")
-    if "metadata" in doc or (isinstance(features, list) and any(_is_ed318_feature(f) for f in features)):
+    if "metadata" in doc or (
+        isinstance(features, list) and any(_is_ed318_feature(f) for f in features)
+    ):
         return "ed318"
     return "geojson"
 
@@ -860,7 +1075,9 @@ def _is_ed318_feature(feature: Any) -> bool:
     if not isinstance(feature, dict):
         return False
     props, geom = feature.get("properties"), feature.get("geometry")
-    return (isinstance(props, dict) and "type" in props) or (isinstance(geom, dict) and "layer" in geom)
+    return (isinstance(props, dict) and "type" in props) or (
+        isinstance(geom, dict) and "layer" in geom
+    )
 
 
 def dump(doc: dict, path: str | Path) -> Path:
@@ -873,7 +1090,20 @@ def dump(doc: dict, path: str | Path) -> Path:
 
 
 __all__ = [
-    "ED318_LANG", "ED318_REASONS", "detect_format", "dump", "ed269_zone_to_geofences",
-    "ed318_feature_to_geofences", "feature_to_geofence", "from_ed269", "from_ed318", "from_geojson",
-    "geofence_to_ed269", "geofence_to_ed318", "geofence_to_feature", "to_ed269", "to_ed318", "to_geojson",
+    "ED318_LANG",
+    "ED318_REASONS",
+    "detect_format",
+    "dump",
+    "ed269_zone_to_geofences",
+    "ed318_feature_to_geofences",
+    "feature_to_geofence",
+    "from_ed269",
+    "from_ed318",
+    "from_geojson",
+    "geofence_to_ed269",
+    "geofence_to_ed318",
+    "geofence_to_feature",
+    "to_ed269",
+    "to_ed318",
+    "to_geojson",
 ]

@@ -33,7 +33,9 @@ from airgrid.airspace.errors import AreaTooLargeError, GridFileError, OutsideGri
 from airgrid.airspace.h3index import parent_of, resolution_of
 from airgrid.airspace.tiers import TierTable, tier_layers
 
-if TYPE_CHECKING:  # build-time only: terrain (rasterio, pyproj) and areas are imported by build_grid
+if (
+    TYPE_CHECKING
+):  # build-time only: terrain (rasterio, pyproj) and areas are imported by build_grid
     from airgrid.airspace.areas import Area
     from airgrid.terrain import Dem, Obstacles
 
@@ -60,14 +62,27 @@ class Status(IntFlag):
 BLOCKING = Status.TERRAIN | Status.GEOFENCE
 
 _CELL_COLS = {
-    "cell_id": np.int64, "cell_tier": np.int8, "cell_g_hi": np.float32, "cell_g_lo": np.float32,
-    "cell_band_ground": np.float32, "cell_dem_max": np.float32, "cell_dem_min": np.float32,
-    "cell_first_layer": np.int32, "cell_nlayers": np.int32,
-    "cell_start": np.int64, "cell_parent": np.int32,
+    "cell_id": np.int64,
+    "cell_tier": np.int8,
+    "cell_g_hi": np.float32,
+    "cell_g_lo": np.float32,
+    "cell_band_ground": np.float32,
+    "cell_dem_max": np.float32,
+    "cell_dem_min": np.float32,
+    "cell_first_layer": np.int32,
+    "cell_nlayers": np.int32,
+    "cell_start": np.int64,
+    "cell_parent": np.int32,
 }
 _VOXEL_COLS = {
-    "cell": np.int64, "layer": np.int32, "floor": np.float32, "ceiling": np.float32,
-    "g_hi": np.float32, "tier": np.int8, "status": np.uint8, "voxel_cell": np.int32,
+    "cell": np.int64,
+    "layer": np.int32,
+    "floor": np.float32,
+    "ceiling": np.float32,
+    "g_hi": np.float32,
+    "tier": np.int8,
+    "status": np.uint8,
+    "voxel_cell": np.int32,
 }
 
 
@@ -266,8 +281,15 @@ class Grid:
         columns = [col for col in columns if self.cell_nlayers[col[3]] > 0]
         if not columns:
             t, c, layer, ci = absent[0]
-            return Located(-1, t, c, layer, False, "no tier exists here: " + "; ".join(
-                self._absent_reason(a[0], a[3]) for a in absent))
+            return Located(
+                -1,
+                t,
+                c,
+                layer,
+                False,
+                "no tier exists here: "
+                + "; ".join(self._absent_reason(a[0], a[3]) for a in absent),
+            )
         spans = []  # (bottom, top) of each tier's column at this point, lowest tier first
         for t, c, layer, ci in columns:
             thick = self.tiers[t].thickness_m
@@ -276,29 +298,49 @@ class Grid:
         t, c, layer, ci = columns[0]
         if alt_m < spans[0][0]:
             note = "".join(f"; {self._absent_reason(a[0], a[3])}" for a in absent if a[0] < t)
-            return Located(-1, t, c, layer, False,
-                           f"below tier {self.tiers[t].name}'s band (starts at {spans[0][0]:.0f} m AMSL "
-                           f"here; highest plausible ground {float(self.cell_g_hi[ci]):.0f} m AMSL){note}")
+            return Located(
+                -1,
+                t,
+                c,
+                layer,
+                False,
+                f"below tier {self.tiers[t].name}'s band (starts at {spans[0][0]:.0f} m AMSL "
+                f"here; highest plausible ground {float(self.cell_g_hi[ci]):.0f} m AMSL){note}",
+            )
         for k in range(len(columns) - 1):
             if spans[k][1] <= alt_m < spans[k + 1][0]:
                 lo_t, hi_t = self.tiers[columns[k][0]].name, self.tiers[columns[k + 1][0]].name
                 t, c, layer, _ = columns[k]
-                return Located(-1, t, c, layer, False,
-                               f"between tier {lo_t} (top {spans[k][1]:.0f} m AMSL) and tier {hi_t} "
-                               f"(bottom {spans[k + 1][0]:.0f} m AMSL here): each band is certain over "
-                               "the ground bounds of its own cell, and a coarser cell's bounds are wider")
+                return Located(
+                    -1,
+                    t,
+                    c,
+                    layer,
+                    False,
+                    f"between tier {lo_t} (top {spans[k][1]:.0f} m AMSL) and tier {hi_t} "
+                    f"(bottom {spans[k + 1][0]:.0f} m AMSL here): each band is certain over "
+                    "the ground bounds of its own cell, and a coarser cell's bounds are wider",
+                )
         t, c, layer, _ = columns[-1]
-        return Located(-1, t, c, layer, False,
-                       f"above the highest tier {self.tiers[t].name} (ends at {spans[-1][1]:.0f} m AMSL here)")
+        return Located(
+            -1,
+            t,
+            c,
+            layer,
+            False,
+            f"above the highest tier {self.tiers[t].name} (ends at {spans[-1][1]:.0f} m AMSL here)",
+        )
 
     def _absent_reason(self, t: int, ci: int) -> str:
         """Why tier ``t`` has no layer over cell-table row ``ci``."""
         tier = self.tiers[t]
         lo, hi = float(self.cell_g_lo[ci]), float(self.cell_band_ground[ci])
-        return (f"tier {tier.name} ({tier.lower_m:g}-{tier.upper_m:g} m above ground) is absent: its floor "
-                f"must be {tier.lower_m:g} m above the highest plausible ground ({hi:.0f} m AMSL) and "
-                f"its ceiling {tier.upper_m:g} m above the lowest ({lo:.0f} m AMSL), which leaves no "
-                f"{tier.thickness_m:g} m layer")
+        return (
+            f"tier {tier.name} ({tier.lower_m:g}-{tier.upper_m:g} m above ground) is absent: its floor "
+            f"must be {tier.lower_m:g} m above the highest plausible ground ({hi:.0f} m AMSL) and "
+            f"its ceiling {tier.upper_m:g} m above the lowest ({lo:.0f} m AMSL), which leaves no "
+            f"{tier.thickness_m:g} m layer"
+        )
 
     # -- persistence ------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -315,7 +357,9 @@ class Grid:
         for k in list(_CELL_COLS) + list(_VOXEL_COLS) + ["tier_cell_start"]:
             np.save(tmp / f"{k}.npy", np.ascontiguousarray(getattr(self, k)))
         meta = dict(self.meta, format_version=FORMAT_VERSION, tiers=self.tiers.to_dict())
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        (tmp / "meta.json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         if path.exists():
             _rmtree(path)
         tmp.rename(path)
@@ -378,17 +422,23 @@ class Grid:
             has_usable = np.zeros(n, bool)
             if nv:
                 np.logical_or.at(has_usable, self.voxel_cell[v0:v1] - sl.start, usable[v0:v1])
-            rows.append({
-                "tier": tier.name, "resolution": tier.resolution,
-                "band_m": f"{tier.lower_m:g}-{tier.upper_m:g}", "cells": n,
-                "voxels": nv,
-                "terrain_blocked": float(np.count_nonzero(st & np.uint8(Status.TERRAIN)) / nv) if nv else 0.0,
-                "usable": int(np.count_nonzero(usable[v0:v1])),
-                "exists_share": float(has_usable.mean()) if n else 0.0,
-                "span_m_median": float(np.median(span)) if n else 0.0,
-                "span_m_max": float(span.max()) if n else 0.0,
-                "cells_lost_to_envelope": int(lost[t]),
-            })
+            rows.append(
+                {
+                    "tier": tier.name,
+                    "resolution": tier.resolution,
+                    "band_m": f"{tier.lower_m:g}-{tier.upper_m:g}",
+                    "cells": n,
+                    "voxels": nv,
+                    "terrain_blocked": float(np.count_nonzero(st & np.uint8(Status.TERRAIN)) / nv)
+                    if nv
+                    else 0.0,
+                    "usable": int(np.count_nonzero(usable[v0:v1])),
+                    "exists_share": float(has_usable.mean()) if n else 0.0,
+                    "span_m_median": float(np.median(span)) if n else 0.0,
+                    "span_m_max": float(span.max()) if n else 0.0,
+                    "cells_lost_to_envelope": int(lost[t]),
+                }
+            )
         return rows
 
 
@@ -417,12 +467,16 @@ def _max_diameter_m(lon: np.ndarray, lat: np.ndarray, nv: np.ndarray) -> float:
         for b in range(a + 1, m):
             dlat = la[:, b] - la[:, a]
             dlon = lo[:, b] - lo[:, a]
-            hav = np.sin(dlat / 2) ** 2 + np.cos(la[:, a]) * np.cos(la[:, b]) * np.sin(dlon / 2) ** 2
+            hav = (
+                np.sin(dlat / 2) ** 2 + np.cos(la[:, a]) * np.cos(la[:, b]) * np.sin(dlon / 2) ** 2
+            )
             best = max(best, float(np.max(2 * _EARTH_R * np.arcsin(np.sqrt(np.minimum(hav, 1.0))))))
     return best
 
 
-def band_slopes(tiers: TierTable, diameters: list[float], dem: Dem, continuity: bool) -> list[float | None]:
+def band_slopes(
+    tiers: TierTable, diameters: list[float], dem: Dem, continuity: bool
+) -> list[float | None]:
     """Envelope slope per tier that keeps neighbouring columns of a tier connected.
 
     Parameters
@@ -575,9 +629,12 @@ def build_grid(
         if slope is None:
             band = g
         else:
-            surface = dem.band_surface(area.bounds, extra_m=2 * max(diams), slope=slope,
-                                       max_pixel_m=sub_pixel_m)
-            band = np.maximum(band_ground(surface, cells, pad_m=0.0, obstacles=obstacles, vertices=verts), g)
+            surface = dem.band_surface(
+                area.bounds, extra_m=2 * max(diams), slope=slope, max_pixel_m=sub_pixel_m
+            )
+            band = np.maximum(
+                band_ground(surface, cells, pad_m=0.0, obstacles=obstacles, vertices=verts), g
+            )
             del surface
         first, count = tier_layers(tier, band, own.g_lo)
         lost.append(int(np.count_nonzero((count == 0) & (tier_layers(tier, g, own.g_lo)[1] > 0))))
@@ -612,7 +669,7 @@ def build_grid(
         sl = slice(int(tcs[i]), int(tcs[i + 1]))
         up = tiers[i + 1]
         pid = parent_of(cols["cell_id"][sl], up.resolution)
-        ups = cols["cell_id"][int(tcs[i + 1]):int(tcs[i + 2])]
+        ups = cols["cell_id"][int(tcs[i + 1]) : int(tcs[i + 2])]
         pos = np.searchsorted(ups, pid)
         posc = np.minimum(pos, max(len(ups) - 1, 0))
         hit = (ups[posc] == pid) if len(ups) else np.zeros(len(pid), bool)
@@ -622,18 +679,26 @@ def build_grid(
     nvox = int(cell_start[-1])
     vcell = np.repeat(np.arange(len(nlayers), dtype=np.int32), nlayers)
     within = np.arange(nvox, dtype=np.int64) - np.repeat(cell_start[:-1], nlayers)
-    layer = (np.repeat(cols["cell_first_layer"].astype(np.int64), nlayers) + within).astype(np.int32)
+    layer = (np.repeat(cols["cell_first_layer"].astype(np.int64), nlayers) + within).astype(
+        np.int32
+    )
     thick = np.array([t.thickness_m for t in tiers], np.float64)
     vt = np.repeat(cols["cell_tier"], nlayers)
     floor = layer * thick[vt]
     ceiling = floor + thick[vt]
     g_hi = np.repeat(cols["cell_g_hi"], nlayers)
     status = np.repeat(flags, nlayers)
-    status |= np.where(floor < g_hi.astype(np.float64) + tiers.clearance_m,
-                       np.uint8(Status.TERRAIN), np.uint8(0))
+    status |= np.where(
+        floor < g_hi.astype(np.float64) + tiers.clearance_m, np.uint8(Status.TERRAIN), np.uint8(0)
+    )
     cols.update(
-        cell=np.repeat(cols["cell_id"], nlayers), layer=layer, floor=floor.astype(np.float32),
-        ceiling=ceiling.astype(np.float32), g_hi=g_hi, tier=vt, status=status.astype(np.uint8),
+        cell=np.repeat(cols["cell_id"], nlayers),
+        layer=layer,
+        floor=floor.astype(np.float32),
+        ceiling=ceiling.astype(np.float32),
+        g_hi=g_hi,
+        tier=vt,
+        status=status.astype(np.uint8),
         voxel_cell=vcell,
     )
     elapsed = time.perf_counter() - t0
@@ -641,10 +706,15 @@ def build_grid(
     meta = {
         "area": area.name,
         "area_bounds": list(area.bounds),
-        "area_wkt": shapely.to_wkt(area.geometry, rounding_precision=6) if area.geometry.area < 50 else None,
+        "area_wkt": shapely.to_wkt(area.geometry, rounding_precision=6)
+        if area.geometry.area < 50
+        else None,
         "dem": {
-            "sources": list(dem.sources), "crs": dem.crs.to_string(), "pixel_size_m": [dx, dy],
-            "accuracy": dem.accuracy.to_dict(), "accuracy_text": dem.accuracy.describe(),
+            "sources": list(dem.sources),
+            "crs": dem.crs.to_string(),
+            "pixel_size_m": [dx, dy],
+            "accuracy": dem.accuracy.to_dict(),
+            "accuracy_text": dem.accuracy.describe(),
             "cells_with_voids": dem_void_any,
         },
         "cells_lost_to_envelope": lost,

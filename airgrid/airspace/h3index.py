@@ -47,7 +47,10 @@ def latlng_to_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     f = h3.latlng_to_cell
     s2i = h3.str_to_int
     return np.fromiter(
-        (s2i(f(a, b, res)) for a, b in zip(np.asarray(lat, float).tolist(), np.asarray(lon, float).tolist())),
+        (
+            s2i(f(a, b, res))
+            for a, b in zip(np.asarray(lat, float).tolist(), np.asarray(lon, float).tolist())
+        ),
         np.int64,
         len(lat),
     )

@@ -93,15 +93,28 @@ def _ranges(b):
     x1 = min(max(math.floor((b[2] + 180.0) / BUCKET_DEG), 0), 0xFFFF)
     y0 = min(max(math.floor((b[1] + 90.0) / BUCKET_DEG), 0), 0xFFFF)
     y1 = min(max(math.floor((b[3] + 90.0) / BUCKET_DEG), 0), 0xFFFF)
-    return x0, x1, y0, y1, _layer(b[4]), _layer(b[5]), math.floor(b[6] / BUCKET_S), math.floor(b[7] / BUCKET_S)
+    return (
+        x0,
+        x1,
+        y0,
+        y1,
+        _layer(b[4]),
+        _layer(b[5]),
+        math.floor(b[6] / BUCKET_S),
+        math.floor(b[7] / BUCKET_S),
+    )
 
 
 @nb.njit(cache=True, nogil=True)
 def _code(x, y, z, s):
     """A bucket's code: x, y and layer in the low 43 bits, the time step above (steps about
     ten years apart share codes; distinct buckets sharing one only cost box tests)."""
-    u = ((np.uint64(s) << np.uint64(43)) | (np.uint64(x) << np.uint64(27)) | (np.uint64(y) << np.uint64(11))
-         | np.uint64(z - _LAYER_MIN))
+    u = (
+        (np.uint64(s) << np.uint64(43))
+        | (np.uint64(x) << np.uint64(27))
+        | (np.uint64(y) << np.uint64(11))
+        | np.uint64(z - _LAYER_MIN)
+    )
     return np.int64(u & np.uint64(0x7FFFFFFFFFFFFFFF))
 
 
@@ -144,9 +157,16 @@ def _register(box, rows, head, shift, entry, n):
 def _meets(lim, g, b):
     """Whether box row ``b`` meets query row ``lim`` grown by ``g`` = (dlon, dlat, vertical,
     seconds)."""
-    return (b[0] <= lim[2] + g[0] and lim[0] - g[0] <= b[2] and b[1] <= lim[3] + g[1]
-            and lim[1] - g[1] <= b[3] and b[4] <= lim[5] + g[2] and lim[4] - g[2] <= b[5]
-            and b[6] <= lim[7] + g[3] and lim[6] - g[3] <= b[7])
+    return (
+        b[0] <= lim[2] + g[0]
+        and lim[0] - g[0] <= b[2]
+        and b[1] <= lim[3] + g[1]
+        and lim[1] - g[1] <= b[3]
+        and b[4] <= lim[5] + g[2]
+        and lim[4] - g[2] <= b[5]
+        and b[6] <= lim[7] + g[3]
+        and lim[6] - g[3] <= b[7]
+    )
 
 
 @nb.njit(cache=True, nogil=True)
@@ -288,8 +308,12 @@ class HoldingIndex:
             fps, limits = volume_limits(vols)
         else:
             fps = np.array([v.footprint for v in vols], dtype=object)
-        self._append([(seq, replace(h, volumes=())) for seq, h in items], [len(h.volumes) for _, h in items],
-                     shapely.to_wkb(fps) if len(fps) else np.empty(0, object), limits)
+        self._append(
+            [(seq, replace(h, volumes=())) for seq, h in items],
+            [len(h.volumes) for _, h in items],
+            shapely.to_wkb(fps) if len(fps) else np.empty(0, object),
+            limits,
+        )
 
     def add_rows(self, rows: Sequence[Sequence]) -> None:
         """Add holders from store rows ``seq, id, operator, priority, tier, state, footprint
@@ -303,7 +327,9 @@ class HoldingIndex:
         wkb = np.array([bytes(r[6]) for r in rows], dtype=object)
         box = np.empty((len(rows), 8))
         for at in range(0, len(rows), _PARSE_CHUNK):  # parsed a chunk at a time: a small peak
-            box[at:at + _PARSE_CHUNK, :4] = shapely.bounds(shapely.from_wkb(wkb[at:at + _PARSE_CHUNK]))
+            box[at : at + _PARSE_CHUNK, :4] = shapely.bounds(
+                shapely.from_wkb(wkb[at : at + _PARSE_CHUNK])
+            )
         box[:, 4:] = [r[7:11] for r in rows]
         heads: list[tuple[int, Holder]] = []
         counts: list[int] = []
@@ -311,12 +337,15 @@ class HoldingIndex:
             if n and rows[n - 1][0] == r[0]:
                 counts[-1] += 1
             else:
-                heads.append((int(r[0]), Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), ())))
+                heads.append(
+                    (int(r[0]), Holder(r[1], r[2], int(r[3]), r[4], IntentState(r[5]), ()))
+                )
                 counts.append(1)
         self._append(heads, counts, wkb, box)
 
-    def _append(self, heads: list[tuple[int, Holder]], counts: list[int], wkb: np.ndarray,
-                box: np.ndarray) -> None:
+    def _append(
+        self, heads: list[tuple[int, Holder]], counts: list[int], wkb: np.ndarray, box: np.ndarray
+    ) -> None:
         """Store holders (without volumes) whose volumes, ``counts[i]`` for ``heads[i]``,
         have these footprints (WKB) and limits, in order."""
         for seq, _ in heads:
@@ -334,24 +363,30 @@ class HoldingIndex:
             self._wkb = np.concatenate([self._wkb[:first], np.empty(cap - first, object)])
         row_of = np.arange(first, end)
         if len(heads) == 1:
-            (seq, h), = heads
+            ((seq, h),) = heads
             self._owner[first:end] = seq
             self._tier[first:end] = self._tiers.setdefault(h.tier, len(self._tiers))
             self._vol[first:end] = row_of - first
         else:  # rows in time-then-space order: what one query meets lies together
             owner = np.repeat([seq for seq, _ in heads], counts)
-            tier = np.repeat([self._tiers.setdefault(h.tier, len(self._tiers)) for _, h in heads], counts)
+            tier = np.repeat(
+                [self._tiers.setdefault(h.tier, len(self._tiers)) for _, h in heads], counts
+            )
             vol = np.concatenate([np.arange(n) for n in counts])
             order = np.lexsort((box[:, 1], box[:, 0], np.floor(box[:, 6] / BUCKET_S)))
             wkb, box = wkb[order], box[order]
-            self._owner[first:end], self._tier[first:end], self._vol[first:end] = owner[order], tier[order], vol[order]
+            self._owner[first:end], self._tier[first:end], self._vol[first:end] = (
+                owner[order],
+                tier[order],
+                vol[order],
+            )
             row_of[order] = row_of.copy()
         self._wkb[first:end] = wkb
         self._box[first:end] = box
         at = 0
         for (seq, h), n in zip(heads, counts):
             self._heads[seq] = h
-            self._rows[seq] = row_of[at:at + n]
+            self._rows[seq] = row_of[at : at + n]
             at += n
         self._n = end
         if end - self._hashed > RECENT_ROWS:
@@ -359,7 +394,7 @@ class HoldingIndex:
 
     def _hash_recent(self) -> None:
         """Put the live rows added since the last time in their buckets (or the big list)."""
-        rows = self._hashed + np.flatnonzero(self._owner[self._hashed:self._n] >= 0)
+        rows = self._hashed + np.flatnonzero(self._owner[self._hashed : self._n] >= 0)
         buckets = _bucket_counts(self._box, rows)
         big = buckets > MAX_BUCKETS
         if big.any():
@@ -373,7 +408,7 @@ class HoldingIndex:
         live row into a table twice as large when the chains would grow long."""
         need = self._entries + entries
         if need > 2 * len(self._head):
-            rows = np.flatnonzero(self._owner[:self._n] >= 0)
+            rows = np.flatnonzero(self._owner[: self._n] >= 0)
             rows = rows[~np.isin(rows, self._big_arr)]
             need = int(_bucket_counts(self._box, rows).sum())
             bits = max(10, need.bit_length())
@@ -382,8 +417,12 @@ class HoldingIndex:
             self._entries = 0
         if need > len(self._entry):
             cap = max(need + need // 4, 2 * len(self._entry), 4096)
-            self._entry = np.concatenate([self._entry[:self._entries], np.empty((cap - self._entries, 3), np.int64)])
-        self._entries = _register(self._box, rows, self._head, self._shift, self._entry, self._entries)
+            self._entry = np.concatenate(
+                [self._entry[: self._entries], np.empty((cap - self._entries, 3), np.int64)]
+            )
+        self._entries = _register(
+            self._box, rows, self._head, self._shift, self._entry, self._entries
+        )
 
     def remove(self, seq: int) -> None:
         """Drop the holder stored under ``seq`` (no-op if absent)."""
@@ -411,7 +450,9 @@ class HoldingIndex:
         self._heads[seq] = replace(self._heads[seq], state=state)
 
     # -- queries ------------------------------------------------------------------------
-    def candidates(self, limits: np.ndarray, minima: Mapping[str, SeparationMinima]) -> HolderVolumes:
+    def candidates(
+        self, limits: np.ndarray, minima: Mapping[str, SeparationMinima]
+    ) -> HolderVolumes:
         """The volumes that may come within the separation of volumes with these ``limits``
         (see :func:`~airgrid.airspace.intents.volume_limits`), with their holders (all their
         volumes) ordered by seq: a superset of those the exact test can find in conflict.
@@ -424,10 +465,26 @@ class HoldingIndex:
         table = np.empty((len(self._tiers), 3))
         for name, t in self._tiers.items():
             m = minima[name]
-            table[t] = ((m.lateral_m * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M) * (1 + BUFFER_SAFETY)
-                        + LATERAL_TOLERANCE_M, m.vertical_m, m.seconds)
-        rows, holder = _query(limits, table, self._box, self._owner, self._vol, self._tier, self._n,
-                              self._hashed, self._head, self._shift, self._entry, self._big_arr)
+            table[t] = (
+                (m.lateral_m * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M) * (1 + BUFFER_SAFETY)
+                + LATERAL_TOLERANCE_M,
+                m.vertical_m,
+                m.seconds,
+            )
+        rows, holder = _query(
+            limits,
+            table,
+            self._box,
+            self._owner,
+            self._vol,
+            self._tier,
+            self._n,
+            self._hashed,
+            self._head,
+            self._shift,
+            self._entry,
+            self._big_arr,
+        )
         if not len(rows):
             return HolderVolumes.of([])
         seqs = self._owner[rows]
@@ -444,8 +501,10 @@ class HoldingIndex:
             holders.append(Holder(h.id, h.operator, h.priority, h.tier, h.state, vols))
             at += len(rr)
         vol = self._vol[rows]
-        fps = np.array([holders[h].volumes[v].footprint for h, v in zip(holder.tolist(), vol.tolist())],
-                       dtype=object)
+        fps = np.array(
+            [holders[h].volumes[v].footprint for h, v in zip(holder.tolist(), vol.tolist())],
+            dtype=object,
+        )
         return HolderVolumes(holders, holder, vol, fps, self._box[rows])
 
 

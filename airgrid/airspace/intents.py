@@ -174,8 +174,9 @@ def circle_footprint(lat: float, lon: float, radius_m: float) -> shapely.Polygon
     if 2 * radius_m > MAX_FOOTPRINT_EXTENT_M:
         raise IntentError(f"circle radius {radius_m} m exceeds {MAX_FOOTPRINT_EXTENT_M / 2:.0f} m")
     _, inv = local_metric(lon, lat)
-    disc = shapely.Point(0.0, 0.0).buffer(radius_m * (1 + BUFFER_SAFETY) * _CIRCUMSCRIBE,
-                                          quad_segs=_QUAD_SEGS)
+    disc = shapely.Point(0.0, 0.0).buffer(
+        radius_m * (1 + BUFFER_SAFETY) * _CIRCUMSCRIBE, quad_segs=_QUAD_SEGS
+    )
     return _apply(inv, disc)
 
 
@@ -237,12 +238,18 @@ def route_to_volumes(
     pts = [Waypoint(*w) if not isinstance(w, Waypoint) else w for w in _as_list(waypoints)]
     if len(pts) < 2:
         raise RouteError(f"a route needs at least two waypoints, got {len(pts)}")
-    for name, v in (("half_width_m", half_width_m), ("half_height_m", half_height_m),
-                    ("max_piece_m", max_piece_m)):
+    for name, v in (
+        ("half_width_m", half_width_m),
+        ("half_height_m", half_height_m),
+        ("max_piece_m", max_piece_m),
+    ):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise RouteError(f"{name} must be a positive number, got {v!r}")
-    if not (isinstance(time_margin_s, (int, float)) and math.isfinite(time_margin_s)
-            and time_margin_s >= 0):
+    if not (
+        isinstance(time_margin_s, (int, float))
+        and math.isfinite(time_margin_s)
+        and time_margin_s >= 0
+    ):
         raise RouteError(f"time_margin_s must be >= 0, got {time_margin_s!r}")
     if 2 * half_width_m > MAX_FOOTPRINT_EXTENT_M / 2:
         raise RouteError(f"half_width_m {half_width_m} is too large")
@@ -263,33 +270,43 @@ def route_to_volumes(
         legs.append((a, b, inv, xa, xb, ya, yb, length))
         pieces += max(1.0, length / max_piece_m)
     if pieces > MAX_VOLUMES:  # counted before any piece is built
-        raise RouteError(f"the route would need {pieces:.3g} pieces of at most {max_piece_m:g} m, more "
-                         f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m")
+        raise RouteError(
+            f"the route would need {pieces:.3g} pieces of at most {max_piece_m:g} m, more "
+            f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m"
+        )
     out: list[Volume4D] = []
     for a, b, inv, xa, xb, ya, yb, length in legs:
         n = max(1, math.ceil(length / max_piece_m))
         f = np.linspace(0.0, 1.0, n + 1)
         xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
         zs, ts = a.alt_m + f * (b.alt_m - a.alt_m), a.t + f * (b.t - a.t)
-        tracks = [shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
-                  if length > 0 else shapely.Point(xs[k], ys[k]) for k in range(n)]
+        tracks = [
+            shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
+            if length > 0
+            else shapely.Point(xs[k], ys[k])
+            for k in range(n)
+        ]
         polys = _apply(inv, shapely.buffer(np.array(tracks, dtype=object), r, quad_segs=_QUAD_SEGS))
         for k in range(n):
-            out.append(Volume4D(
-                polys[k],
-                float(min(zs[k], zs[k + 1]) - half_height_m),
-                float(max(zs[k], zs[k + 1]) + half_height_m),
-                float(ts[k] - time_margin_s),
-                float(ts[k + 1] + time_margin_s),
-            ))
+            out.append(
+                Volume4D(
+                    polys[k],
+                    float(min(zs[k], zs[k + 1]) - half_height_m),
+                    float(max(zs[k], zs[k + 1]) + half_height_m),
+                    float(ts[k] - time_margin_s),
+                    float(ts[k + 1] + time_margin_s),
+                )
+            )
     return out
 
 
 def _check_count(n: int, what: str) -> None:
     """Refuse an intent that would need more than :data:`MAX_KEYS` ``what``."""
     if n > MAX_KEYS:
-        raise IntentError(f"the intent would need {n:.3g} {what}, more than {MAX_KEYS:,}; make it shorter "
-                          "in time, lower or smaller, or split it")
+        raise IntentError(
+            f"the intent would need {n:.3g} {what}, more than {MAX_KEYS:,}; make it shorter "
+            "in time, lower or smaller, or split it"
+        )
 
 
 def _as_list(x) -> list:
@@ -313,8 +330,10 @@ def _validate_volume(i: int, v: object) -> None:
     lat = (s + n) / 2
     span = max((e - w) * _M_PER_DEG * math.cos(math.radians(lat)), (n - s) * _M_PER_DEG)
     if span > MAX_FOOTPRINT_EXTENT_M:
-        raise IntentError(f"volume {i}: footprint spans {span / 1000:.0f} km, more than "
-                          f"{MAX_FOOTPRINT_EXTENT_M / 1000:.0f} km; split it")
+        raise IntentError(
+            f"volume {i}: footprint spans {span / 1000:.0f} km, more than "
+            f"{MAX_FOOTPRINT_EXTENT_M / 1000:.0f} km; split it"
+        )
 
 
 @dataclass(frozen=True)
@@ -347,15 +366,23 @@ class IntentRequest:
     intent_id: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.operator, str) or not self.operator.strip() or len(self.operator) > 200:
+        if (
+            not isinstance(self.operator, str)
+            or not self.operator.strip()
+            or len(self.operator) > 200
+        ):
             raise IntentError("operator must be a non-empty string of at most 200 characters")
-        if isinstance(self.priority, bool) or not isinstance(self.priority, int) \
-                or not 0 <= self.priority <= 1000:
+        if (
+            isinstance(self.priority, bool)
+            or not isinstance(self.priority, int)
+            or not 0 <= self.priority <= 1000
+        ):
             raise IntentError(f"priority must be an integer 0-1000, got {self.priority!r}")
         if not isinstance(self.tier, str) or not self.tier:
             raise IntentError("tier must be a tier name")
-        if self.intent_id is not None and (not isinstance(self.intent_id, str)
-                                           or not _ID_RE.match(self.intent_id)):
+        if self.intent_id is not None and (
+            not isinstance(self.intent_id, str) or not _ID_RE.match(self.intent_id)
+        ):
             raise IntentError(f"intent id must match {_ID_RE.pattern}, got {self.intent_id!r}")
         if self.intent_id is not None:
             check_identifier(self.intent_id, "intent id", IntentError)
@@ -370,26 +397,50 @@ class IntentRequest:
         object.__setattr__(self, "priority", int(self.priority))
 
     @classmethod
-    def from_route(cls, operator: str, priority: int, tier: str,
-                   waypoints: Sequence[Waypoint | tuple[float, float, float, float]], *,
-                   half_width_m: float, half_height_m: float, max_piece_m: float = 2_000.0,
-                   time_margin_s: float = 0.0, intent_id: str | None = None) -> IntentRequest:
+    def from_route(
+        cls,
+        operator: str,
+        priority: int,
+        tier: str,
+        waypoints: Sequence[Waypoint | tuple[float, float, float, float]],
+        *,
+        half_width_m: float,
+        half_height_m: float,
+        max_piece_m: float = 2_000.0,
+        time_margin_s: float = 0.0,
+        intent_id: str | None = None,
+    ) -> IntentRequest:
         """A request whose volumes come from :func:`route_to_volumes`."""
-        vols = route_to_volumes(waypoints, half_width_m=half_width_m, half_height_m=half_height_m,
-                                max_piece_m=max_piece_m, time_margin_s=time_margin_s)
+        vols = route_to_volumes(
+            waypoints,
+            half_width_m=half_width_m,
+            half_height_m=half_height_m,
+            max_piece_m=max_piece_m,
+            time_margin_s=time_margin_s,
+        )
         return cls(operator, priority, tier, tuple(vols), intent_id)
 
     def shifted(self, seconds: float) -> IntentRequest:
         """The same request ``seconds`` later (a departure-time fix)."""
-        return replace(self, volumes=tuple(
-            Volume4D(v.footprint, v.floor_m, v.ceiling_m, v.t_start + seconds, v.t_end + seconds)
-            for v in self.volumes))
+        return replace(
+            self,
+            volumes=tuple(
+                Volume4D(
+                    v.footprint, v.floor_m, v.ceiling_m, v.t_start + seconds, v.t_end + seconds
+                )
+                for v in self.volumes
+            ),
+        )
 
     def raised(self, metres: float) -> IntentRequest:
         """The same request ``metres`` higher (negative: lower) (an altitude fix)."""
-        return replace(self, volumes=tuple(
-            Volume4D(v.footprint, v.floor_m + metres, v.ceiling_m + metres, v.t_start, v.t_end)
-            for v in self.volumes))
+        return replace(
+            self,
+            volumes=tuple(
+                Volume4D(v.footprint, v.floor_m + metres, v.ceiling_m + metres, v.t_start, v.t_end)
+                for v in self.volumes
+            ),
+        )
 
     @property
     def window(self) -> tuple[float, float]:
@@ -607,8 +658,9 @@ class _Pairs(NamedTuple):
 
 
 def _arr(vols: Sequence[Volume4D]) -> np.ndarray:
-    return np.array([(v.floor_m, v.ceiling_m, v.t_start, v.t_end) for v in vols],
-                    np.float64).reshape(-1, 4)
+    return np.array(
+        [(v.floor_m, v.ceiling_m, v.t_start, v.t_end) for v in vols], np.float64
+    ).reshape(-1, 4)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -625,14 +677,20 @@ def _near_boxes(a, b, limit, vertical, seconds, check_vertical, check_time):
     c = 0
     for i in range(a.shape[0]):
         for k in range(b.shape[0]):
-            if check_vertical and not (a[i, 4] - vertical[k] <= b[k, 5] and b[k, 4] <= a[i, 5] + vertical[k]):
+            if check_vertical and not (
+                a[i, 4] - vertical[k] <= b[k, 5] and b[k, 4] <= a[i, 5] + vertical[k]
+            ):
                 continue
-            if check_time and not (a[i, 6] - seconds[k] <= b[k, 7] and b[k, 6] <= a[i, 7] + seconds[k]):
+            if check_time and not (
+                a[i, 6] - seconds[k] <= b[k, 7] and b[k, 6] <= a[i, 7] + seconds[k]
+            ):
                 continue
             lat = max(abs(a[i, 1]), abs(a[i, 3]), abs(b[k, 1]), abs(b[k, 3]))
             gx = max(0.0, a[i, 0] - b[k, 2], b[k, 0] - a[i, 2])
             gy = max(0.0, a[i, 1] - b[k, 3], b[k, 1] - a[i, 3])
-            gap = math.hypot(gx * _M_PER_DEG_MIN * math.cos(math.radians(min(lat, 89.0))), gy * _M_PER_DEG_MIN)
+            gap = math.hypot(
+                gx * _M_PER_DEG_MIN * math.cos(math.radians(min(lat, 89.0))), gy * _M_PER_DEG_MIN
+            )
             if gap <= limit[k]:
                 out_i[c] = i
                 out_k[c] = k
@@ -652,14 +710,23 @@ def _volumes(holders: Sequence[Holder] | HolderVolumes) -> HolderVolumes:
     return holders if isinstance(holders, HolderVolumes) else HolderVolumes.of(holders)
 
 
-def _conflict_pairs(own: Sequence[Volume4D], own_tier: str, hv: HolderVolumes, table: SeparationTable,
-                    *, shift_s: float = 0.0, offset_m: float = 0.0,
-                    check_time: bool = True, check_vertical: bool = True) -> _Pairs:
+def _conflict_pairs(
+    own: Sequence[Volume4D],
+    own_tier: str,
+    hv: HolderVolumes,
+    table: SeparationTable,
+    *,
+    shift_s: float = 0.0,
+    offset_m: float = 0.0,
+    check_time: bool = True,
+    check_vertical: bool = True,
+) -> _Pairs:
     if not own or not len(hv.holder):
         return _no_pairs()
     minima = {t: table.between(own_tier, t) for t in {h.tier for h in hv.holders}}
-    per_holder = np.array([(m.lateral_m, m.vertical_m, m.seconds)
-                           for m in (minima[h.tier] for h in hv.holders)]).reshape(-1, 3)[hv.holder]
+    per_holder = np.array(
+        [(m.lateral_m, m.vertical_m, m.seconds) for m in (minima[h.tier] for h in hv.holders)]
+    ).reshape(-1, 3)[hv.holder]
     lat_h, ver_h, sec_h = per_holder.T
     own_fp, a = volume_limits(own)
     a[:, 4:] += (offset_m, offset_m, shift_s, shift_s)
@@ -676,7 +743,9 @@ def _conflict_pairs(own: Sequence[Volume4D], own_tier: str, hv: HolderVolumes, t
         return _no_pairs()
     reach = limit[k] * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
     phi = np.minimum(lat_max + reach / _M_PER_DEG_MIN, 89.0)  # a shortest path stays below
-    near = shapely.dwithin(own_fp[i], hv.footprint[k], reach / (_M_PER_DEG_MIN * np.cos(np.radians(phi))))
+    near = shapely.dwithin(
+        own_fp[i], hv.footprint[k], reach / (_M_PER_DEG_MIN * np.cos(np.radians(phi)))
+    )
     i, k = i[near], k[near]
     # the exact test: distance in the local stereographic plane of the own volume's
     # centre (rounded to _PLANE_QUANTUM_DEG), each footprint projected once per plane
@@ -685,7 +754,9 @@ def _conflict_pairs(own: Sequence[Volume4D], own_tier: str, hv: HolderVolumes, t
     oth_m = np.empty(len(i), object)
     plane = np.empty(len(i), np.int64)
     inverses = []
-    q = np.round(shapely.get_coordinates(shapely.centroid(own_fp[i])) / _PLANE_QUANTUM_DEG).astype(np.int64)
+    q = np.round(shapely.get_coordinates(shapely.centroid(own_fp[i])) / _PLANE_QUANTUM_DEG).astype(
+        np.int64
+    )
     groups: dict[tuple[int, int], list[int]] = {}
     for n, key in enumerate(map(tuple, q.tolist())):
         groups.setdefault(key, []).append(n)
@@ -703,8 +774,19 @@ def _conflict_pairs(own: Sequence[Volume4D], own_tier: str, hv: HolderVolumes, t
         inverses.append(inv)
     hit = d <= limit[k]
     i, k, d = i[hit], k[hit], d[hit]
-    return _Pairs(i, hv.holder[k], hv.volume[k], lat_h[k], ver_h[k], sec_h[k], d, own_m[hit], oth_m[hit],
-                  plane[hit], inverses)
+    return _Pairs(
+        i,
+        hv.holder[k],
+        hv.volume[k],
+        lat_h[k],
+        ver_h[k],
+        sec_h[k],
+        d,
+        own_m[hit],
+        oth_m[hit],
+        plane[hit],
+        inverses,
+    )
 
 
 def _where(p: _Pairs) -> tuple[np.ndarray, np.ndarray]:
@@ -725,8 +807,13 @@ def _where(p: _Pairs) -> tuple[np.ndarray, np.ndarray]:
     return lat, lon
 
 
-def find_conflicts(own: Sequence[Volume4D], own_tier: str, own_priority: int,
-                   holders: Sequence[Holder] | HolderVolumes, table: SeparationTable) -> list[Conflict]:
+def find_conflicts(
+    own: Sequence[Volume4D],
+    own_tier: str,
+    own_priority: int,
+    holders: Sequence[Holder] | HolderVolumes,
+    table: SeparationTable,
+) -> list[Conflict]:
     """Every (own volume, holder volume) pair in conflict, with where and when.
 
     Two volumes A (own) and B (a holder's) conflict iff, with ``m`` the stricter of the
@@ -766,30 +853,47 @@ def find_conflicts(own: Sequence[Volume4D], own_tier: str, own_priority: int,
     lat, lon = _where(p)
     out = []
     minima: dict[tuple[float, float, float], SeparationMinima] = {}
-    for n, (i, h, j, lat_m, ver_m, sec_m) in enumerate(zip(p.i.tolist(), p.h.tolist(), p.j.tolist(),
-                                                           p.lateral.tolist(), p.vertical.tolist(),
-                                                           p.seconds.tolist())):
+    for n, (i, h, j, lat_m, ver_m, sec_m) in enumerate(
+        zip(
+            p.i.tolist(),
+            p.h.tolist(),
+            p.j.tolist(),
+            p.lateral.tolist(),
+            p.vertical.tolist(),
+            p.seconds.tolist(),
+        )
+    ):
         a = own[i]
         holder = hv.holders[h]
         b = holder.volumes[j]
         m = minima.get((lat_m, ver_m, sec_m))
         if m is None:
             m = minima[lat_m, ver_m, sec_m] = SeparationMinima(lat_m, ver_m, sec_m)
-        out.append(Conflict(
-            other_id=holder.id, other_operator=holder.operator, other_priority=holder.priority,
-            other_state=holder.state, volume=i, other_volume=j,
-            lat=float(lat[n]), lon=float(lon[n]),
-            floor_m=max(a.floor_m - m.vertical_m, b.floor_m),
-            ceiling_m=min(a.ceiling_m + m.vertical_m, b.ceiling_m),
-            t_start=max(a.t_start - m.seconds, b.t_start), t_end=min(a.t_end + m.seconds, b.t_end),
-            distance_m=float(p.dist[n]), minima=m,
-            preemptable=own_priority > holder.priority and holder.state == IntentState.ACCEPTED,
-        ))
+        out.append(
+            Conflict(
+                other_id=holder.id,
+                other_operator=holder.operator,
+                other_priority=holder.priority,
+                other_state=holder.state,
+                volume=i,
+                other_volume=j,
+                lat=float(lat[n]),
+                lon=float(lon[n]),
+                floor_m=max(a.floor_m - m.vertical_m, b.floor_m),
+                ceiling_m=min(a.ceiling_m + m.vertical_m, b.ceiling_m),
+                t_start=max(a.t_start - m.seconds, b.t_start),
+                t_end=min(a.t_end + m.seconds, b.t_end),
+                distance_m=float(p.dist[n]),
+                minima=m,
+                preemptable=own_priority > holder.priority and holder.state == IntentState.ACCEPTED,
+            )
+        )
     return out
 
 
-def intents_conflict(a: Sequence[Volume4D], a_tier: str, b: Sequence[Volume4D], b_tier: str,
-                     table: SeparationTable) -> bool:
+def intents_conflict(
+    a: Sequence[Volume4D], a_tier: str, b: Sequence[Volume4D], b_tier: str, table: SeparationTable
+) -> bool:
     """Whether two intents conflict (any volume pair); symmetric by construction.
 
     Both directions are tested, so a tiny asymmetry of the local planes can only add a
@@ -797,14 +901,18 @@ def intents_conflict(a: Sequence[Volume4D], a_tier: str, b: Sequence[Volume4D], 
     """
     ha = Holder("a", "", 0, a_tier, IntentState.ACCEPTED, tuple(a))
     hb = Holder("b", "", 0, b_tier, IntentState.ACCEPTED, tuple(b))
-    return (len(_conflict_pairs(a, a_tier, HolderVolumes.of([hb]), table).i) > 0
-            or len(_conflict_pairs(b, b_tier, HolderVolumes.of([ha]), table).i) > 0)
+    return (
+        len(_conflict_pairs(a, a_tier, HolderVolumes.of([hb]), table).i) > 0
+        or len(_conflict_pairs(b, b_tier, HolderVolumes.of([ha]), table).i) > 0
+    )
 
 
 # -- fixes --------------------------------------------------------------------------------
 
 
-def _first_free(lo: np.ndarray, hi: np.ndarray, stop: float, step: float, both: bool) -> float | None:
+def _first_free(
+    lo: np.ndarray, hi: np.ndarray, stop: float, step: float, both: bool
+) -> float | None:
     """First non-zero lattice value ``k * step`` (|value| <= stop) outside every closed [lo, hi].
 
     Candidates go ``step, 2 step, ...``; with ``both``, ``step, -step, 2 step, -2 step, ...``.
@@ -818,10 +926,15 @@ def _first_free(lo: np.ndarray, hi: np.ndarray, stop: float, step: float, both: 
     return float(free[0]) if len(free) else None
 
 
-def free_departure_shift(request: IntentRequest, holders: Sequence[Holder] | HolderVolumes,
-                         table: SeparationTable,
-                         *, step_s: float = 60.0, max_shift_s: float = 7_200.0,
-                         exclude: Iterable[float] = ()) -> float | None:
+def free_departure_shift(
+    request: IntentRequest,
+    holders: Sequence[Holder] | HolderVolumes,
+    table: SeparationTable,
+    *,
+    step_s: float = 60.0,
+    max_shift_s: float = 7_200.0,
+    exclude: Iterable[float] = (),
+) -> float | None:
     """Smallest delay ``k * step_s`` (0 < delay <= max) free of every holder, or None.
 
     Pairs that conflict horizontally and vertically forbid the closed interval of delays
@@ -846,10 +959,17 @@ def free_departure_shift(request: IntentRequest, holders: Sequence[Holder] | Hol
     return _first_free(np.asarray(lo), np.asarray(hi), max_shift_s, step_s, both=False)
 
 
-def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder] | HolderVolumes,
-                         table: SeparationTable,
-                         *, step_m: float, max_offset_m: float = 300.0, min_offset_m: float = -math.inf,
-                         top_offset_m: float = math.inf, exclude: Iterable[float] = ()) -> float | None:
+def free_altitude_offset(
+    request: IntentRequest,
+    holders: Sequence[Holder] | HolderVolumes,
+    table: SeparationTable,
+    *,
+    step_m: float,
+    max_offset_m: float = 300.0,
+    min_offset_m: float = -math.inf,
+    top_offset_m: float = math.inf,
+    exclude: Iterable[float] = (),
+) -> float | None:
     """Smallest non-zero offset ``+-k * step_m`` (up first on ties) free of every holder,
     not below ``min_offset_m`` (the caller's terrain limit, if it has one) and not above
     ``top_offset_m`` (the caller's band-top limit, if it has one).
@@ -885,7 +1005,9 @@ def free_altitude_offset(request: IntentRequest, holders: Sequence[Holder] | Hol
 _LAYER_BITS = 8
 
 
-def pack_keys(cells: np.ndarray, layers: np.ndarray, slots: np.ndarray, resolution: int) -> np.ndarray:
+def pack_keys(
+    cells: np.ndarray, layers: np.ndarray, slots: np.ndarray, resolution: int
+) -> np.ndarray:
     """int64 key of each (cell, layer, slot) triple, ordered cell-major for locality.
 
     ``key = cell_bits << (8 + S) | (layer mod 2**8) << S | (slot mod 2**S)`` with
@@ -957,7 +1079,9 @@ def overlap_cells(footprints: Sequence[shapely.Geometry], resolution: int) -> li
     seen: set[tuple[int, int]] = set()
     cells: list[int] = []
     whose: list[int] = []
-    for (x, y), k in zip(shapely.get_coordinates(shapely.point_on_surface(parts)).tolist(), owner.tolist()):
+    for (x, y), k in zip(
+        shapely.get_coordinates(shapely.point_on_surface(parts)).tolist(), owner.tolist()
+    ):
         for c in h3i.grid_disk(h3i.latlng_to_cell(y, x, resolution), 1):
             if (k, c) not in seen:
                 seen.add((k, c))
@@ -966,7 +1090,9 @@ def overlap_cells(footprints: Sequence[shapely.Geometry], resolution: int) -> li
     keep: list[list[int]] = [[] for _ in fps]
     shapely.prepare(fps)
     while cells:
-        hit = shapely.intersects(np.array([_cell_polygon(c) for c in cells], dtype=object), fps[whose])
+        hit = shapely.intersects(
+            np.array([_cell_polygon(c) for c in cells], dtype=object), fps[whose]
+        )
         ring: list[int] = []
         ring_whose: list[int] = []
         for c, k, ok in zip(cells, whose, hit.tolist()):
@@ -1030,8 +1156,9 @@ class KeyScheme:
         (:meth:`~airgrid.airspace.separation.SeparationTable.cover_minima` makes this hold
         for any table).
         """
-        grown = grow_for_keys([v.footprint for v in volumes],
-                              minima.lateral_m * (1 + BUFFER_SAFETY) + KEY_MARGIN_M)
+        grown = grow_for_keys(
+            [v.footprint for v in volumes], minima.lateral_m * (1 + BUFFER_SAFETY) + KEY_MARGIN_M
+        )
         cells = overlap_cells(grown, self.resolution)
         a = _arr(volumes)
         l0 = np.floor((a[:, 0] - minima.vertical_m) / self.layer_m).astype(np.int64)
@@ -1047,8 +1174,9 @@ class KeyScheme:
         keys = pack_keys(cell[i2], layer[i2], s0[owner[i2]] + off2, self.resolution)
         return np.unique(keys)
 
-    def grid_claims(self, volumes: Sequence[Volume4D], resolution: int,
-                    thickness_m: float) -> np.ndarray:
+    def grid_claims(
+        self, volumes: Sequence[Volume4D], resolution: int, thickness_m: float
+    ) -> np.ndarray:
         """Voxel-slots (cell, layer, slot) an intent occupies in grid mode, unique rows.
 
         Voxels are the tier's own cells (``resolution``) and layers (``thickness_m``)
@@ -1056,13 +1184,20 @@ class KeyScheme:
         separation. Layers and slots are half-open (``[k*t, (k+1)*t)``), like the grid.
         """
         cells = overlap_cells([v.footprint for v in volumes], resolution)
-        _check_count(sum(len(cs) * (math.ceil(v.ceiling_m / thickness_m) - math.floor(v.floor_m / thickness_m))
-                         * (math.ceil(v.t_end / self.slot_s) - math.floor(v.t_start / self.slot_s))
-                         for v, cs in zip(volumes, cells)), "grid voxel-slots")
+        _check_count(
+            sum(
+                len(cs)
+                * (math.ceil(v.ceiling_m / thickness_m) - math.floor(v.floor_m / thickness_m))
+                * (math.ceil(v.t_end / self.slot_s) - math.floor(v.t_start / self.slot_s))
+                for v, cs in zip(volumes, cells)
+            ),
+            "grid voxel-slots",
+        )
         parts = []
         for v, cs in zip(volumes, cells):
-            lay = np.arange(math.floor(v.floor_m / thickness_m),
-                            math.ceil(v.ceiling_m / thickness_m))
+            lay = np.arange(
+                math.floor(v.floor_m / thickness_m), math.ceil(v.ceiling_m / thickness_m)
+            )
             sl = np.arange(math.floor(v.t_start / self.slot_s), math.ceil(v.t_end / self.slot_s))
             c3, l3, s3 = np.meshgrid(cs, lay, sl, indexing="ij")
             parts.append(np.column_stack([c3.ravel(), l3.ravel(), s3.ravel()]))

@@ -62,9 +62,11 @@ class SeparationMinima:
 
         Taking the maximum errs towards safety: the pair is held to the stricter tier.
         """
-        return SeparationMinima(max(self.lateral_m, other.lateral_m),
-                                max(self.vertical_m, other.vertical_m),
-                                max(self.seconds, other.seconds))
+        return SeparationMinima(
+            max(self.lateral_m, other.lateral_m),
+            max(self.vertical_m, other.vertical_m),
+            max(self.seconds, other.seconds),
+        )
 
 
 #: Default minima by tier name (see the module docstring for the reasoning).
@@ -98,7 +100,9 @@ class SeparationTable:
             raise SeparationError("a separation table needs at least one tier")
         for k, v in self.minima.items():
             if not isinstance(v, SeparationMinima):
-                raise SeparationError(f"separation of tier {k!r} must be SeparationMinima, got {v!r}")
+                raise SeparationError(
+                    f"separation of tier {k!r} must be SeparationMinima, got {v!r}"
+                )
 
     def for_tier(self, tier: str) -> SeparationMinima:
         """Minima of ``tier``.
@@ -133,8 +137,16 @@ class SeparationTable:
         own = self.for_tier(tier)
         out = own
         for m in self.minima.values():
-            le = m.lateral_m <= own.lateral_m and m.vertical_m <= own.vertical_m and m.seconds <= own.seconds
-            ge = m.lateral_m >= own.lateral_m and m.vertical_m >= own.vertical_m and m.seconds >= own.seconds
+            le = (
+                m.lateral_m <= own.lateral_m
+                and m.vertical_m <= own.vertical_m
+                and m.seconds <= own.seconds
+            )
+            ge = (
+                m.lateral_m >= own.lateral_m
+                and m.vertical_m >= own.vertical_m
+                and m.seconds >= own.seconds
+            )
             if not (le or ge):
                 out = out.combine(m)
         return out
@@ -143,8 +155,11 @@ class SeparationTable:
     def max_minima(self) -> SeparationMinima:
         """The largest value of each dimension over all tiers (for conservative searches)."""
         vals = list(self.minima.values())
-        return SeparationMinima(max(v.lateral_m for v in vals), max(v.vertical_m for v in vals),
-                                max(v.seconds for v in vals))
+        return SeparationMinima(
+            max(v.lateral_m for v in vals),
+            max(v.vertical_m for v in vals),
+            max(v.seconds for v in vals),
+        )
 
     def to_dict(self) -> dict:
         """Plain-data form."""

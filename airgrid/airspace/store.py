@@ -180,19 +180,29 @@ class AirspacePolicy:
     def to_dict(self) -> dict:
         """Plain-data form (stored in the ``meta`` table)."""
         return {
-            "tiers": self.tiers.to_dict(), "separation": self.separation.to_dict(),
-            "keys": {"resolution": self.keys.resolution, "layer_m": self.keys.layer_m,
-                     "slot_s": self.keys.slot_s},
+            "tiers": self.tiers.to_dict(),
+            "separation": self.separation.to_dict(),
+            "keys": {
+                "resolution": self.keys.resolution,
+                "layer_m": self.keys.layer_m,
+                "slot_s": self.keys.slot_s,
+            },
             "grid_tiers": sorted(self.grid_tiers),
         }
 
     @classmethod
     def from_dict(cls, doc: dict) -> AirspacePolicy:
         """Inverse of :meth:`to_dict`."""
-        return cls(TierTable.from_dict(doc["tiers"]), SeparationTable.from_dict(doc["separation"]),
-                   KeyScheme(int(doc["keys"]["resolution"]), float(doc["keys"]["layer_m"]),
-                             float(doc["keys"]["slot_s"])),
-                   frozenset(doc["grid_tiers"]))
+        return cls(
+            TierTable.from_dict(doc["tiers"]),
+            SeparationTable.from_dict(doc["separation"]),
+            KeyScheme(
+                int(doc["keys"]["resolution"]),
+                float(doc["keys"]["layer_m"]),
+                float(doc["keys"]["slot_s"]),
+            ),
+            frozenset(doc["grid_tiers"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -451,14 +461,27 @@ _SQLITE_V2 = [
 
 #: Ordered migrations: (version, description, {backend: statements}).
 MIGRATIONS: list[tuple[int, str, dict[str, list[str]]]] = [
-    (1, "intents, volumes, keys, grid claims, geofences", {"sqlite": _SQLITE_V1, "postgres": _PG_V1}),
-    (2, "SQLite: store revisions for the in-process index, which replaces its key table",
-     {"sqlite": _SQLITE_V2, "postgres": []}),
+    (
+        1,
+        "intents, volumes, keys, grid claims, geofences",
+        {"sqlite": _SQLITE_V1, "postgres": _PG_V1},
+    ),
+    (
+        2,
+        "SQLite: store revisions for the in-process index, which replaces its key table",
+        {"sqlite": _SQLITE_V2, "postgres": []},
+    ),
     # keys are derived data, written and deleted with their intent in one transaction, and
     # intents are never deleted; the foreign key's check per key row cost ~0.6 ms per
     # accepted intent (a stray key could only add a candidate, never hide one)
-    (3, "PostgreSQL: no foreign-key check per key row", {
-        "sqlite": [], "postgres": ["ALTER TABLE intent_keys DROP CONSTRAINT intent_keys_intent_seq_fkey"]}),
+    (
+        3,
+        "PostgreSQL: no foreign-key check per key row",
+        {
+            "sqlite": [],
+            "postgres": ["ALTER TABLE intent_keys DROP CONSTRAINT intent_keys_intent_seq_fkey"],
+        },
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -496,7 +519,9 @@ class _Sqlite:
     def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
         self.conn.executemany(sql, rows)
 
-    def run(self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False) -> Any:
+    def run(
+        self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False
+    ) -> Any:
         """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (the single-writer lock).
 
         ``keys`` and ``exclusive`` are for PostgreSQL; one writer at a time covers both.
@@ -522,7 +547,8 @@ class _Sqlite:
             "FROM json_each(?) j JOIN grid_claims g ON g.cell = json_extract(j.value, '$[0]') "
             "AND g.layer = json_extract(j.value, '$[1]') AND g.slot = json_extract(j.value, '$[2]') "
             "JOIN intents i ON i.seq = g.intent_seq",
-            (json.dumps(claims.tolist()),)).fetchall()
+            (json.dumps(claims.tolist()),),
+        ).fetchall()
 
     def bulk_copy(self, table: str, cols: Sequence[str], rows: Iterable[Sequence]) -> None:
         ph = ", ".join("?" for _ in cols)
@@ -541,7 +567,9 @@ class _Postgres:
         try:
             import psycopg
         except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-            raise StoreConfigError("PostgreSQL stores need psycopg 3 (pip install 'psycopg[binary]')") from exc
+            raise StoreConfigError(
+                "PostgreSQL stores need psycopg 3 (pip install 'psycopg[binary]')"
+            ) from exc
         self.psycopg = psycopg
         self.retries = retries
         try:
@@ -561,7 +589,9 @@ class _Postgres:
         with self.conn.cursor() as cur:
             cur.executemany(self.q(sql), rows)
 
-    def run(self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False) -> Any:
+    def run(
+        self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False
+    ) -> Any:
         """Run ``fn`` in a transaction, retrying on deadlock, serialisation failure and
         uniqueness races.
 
@@ -576,9 +606,11 @@ class _Postgres:
                 with self.conn.transaction():
                     # one round trip; reads come in later statements, whose snapshots
                     # therefore include every commit made before the locks were granted
-                    self.conn.execute(f"SELECT {admin}(%s), (SELECT count(pg_advisory_xact_lock(k)) "
-                                      "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s)",
-                                      (_ADMIN_LOCK, lock))
+                    self.conn.execute(
+                        f"SELECT {admin}(%s), (SELECT count(pg_advisory_xact_lock(k)) "
+                        "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s)",
+                        (_ADMIN_LOCK, lock),
+                    )
                     return fn()
             except _Rollback as rb:
                 return rb.result
@@ -595,10 +627,14 @@ class _Postgres:
             "FROM unnest(%s::bigint[], %s::int[], %s::bigint[]) AS j(cell, layer, slot) "
             "JOIN grid_claims g ON g.cell = j.cell AND g.layer = j.layer AND g.slot = j.slot "
             "JOIN intents i ON i.seq = g.intent_seq",
-            (claims[:, 0].tolist(), claims[:, 1].tolist(), claims[:, 2].tolist())).fetchall()
+            (claims[:, 0].tolist(), claims[:, 1].tolist(), claims[:, 2].tolist()),
+        ).fetchall()
 
     def bulk_copy(self, table: str, cols: Sequence[str], rows: Iterable[Sequence]) -> None:
-        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp,
+        ):
             for r in rows:
                 cp.write_row(r)
 
@@ -663,8 +699,13 @@ class Store:
     process (processes may share the same database freely).
     """
 
-    def __init__(self, backend: _Sqlite | _Postgres, policy: AirspacePolicy | None,
-                 dem: Dem | None, proposals: ProposalSettings) -> None:
+    def __init__(
+        self,
+        backend: _Sqlite | _Postgres,
+        policy: AirspacePolicy | None,
+        dem: Dem | None,
+        proposals: ProposalSettings,
+    ) -> None:
         self._db = backend
         self._dem = dem
         self.proposal_settings = proposals
@@ -673,7 +714,9 @@ class Store:
         self._pair_minima: dict[str, dict[str, SeparationMinima]] = {}
         self._index: HoldingIndex | None = None
         if isinstance(backend, _Sqlite):
-            store_id = backend.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()[0]
+            store_id = backend.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()[
+                0
+            ]
             self._index = _shared_index(backend.path, store_id)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -700,32 +743,40 @@ class Store:
         db = self._db
 
         def body() -> AirspacePolicy:
-            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-                       "description TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                "description TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+            )
             cur = db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
             if cur > SCHEMA_VERSION:
                 raise SchemaVersionError(
-                    f"store schema version {cur} is newer than this airgrid ({SCHEMA_VERSION})")
+                    f"store schema version {cur} is newer than this airgrid ({SCHEMA_VERSION})"
+                )
             for version, desc, stmts in MIGRATIONS:
                 if version <= cur:
                     continue
                 for sql in stmts[db.name]:
                     db.execute(sql)
-                db.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
-                           (version, desc, time.time()))
+                db.execute(
+                    "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                    (version, desc, time.time()),
+                )
                 log.info("applied store migration %d: %s", version, desc)
             row = db.execute("SELECT value FROM meta WHERE name = 'policy'").fetchone()
             if row is None:
                 chosen = policy or AirspacePolicy()
-                db.execute("INSERT INTO meta (name, value) VALUES ('policy', ?)",
-                           (json.dumps(chosen.to_dict(), sort_keys=True),))
+                db.execute(
+                    "INSERT INTO meta (name, value) VALUES ('policy', ?)",
+                    (json.dumps(chosen.to_dict(), sort_keys=True),),
+                )
                 db.execute("INSERT INTO meta (name, value) VALUES ('geofence_rev', '0')")
                 return chosen
             stored = AirspacePolicy.from_dict(json.loads(row[0]))
             if policy is not None and policy.to_dict() != stored.to_dict():
                 raise StoreConfigError(
                     "this store was created with another policy (tiers, separation, keys or grid "
-                    "mode); open it without a policy to use the stored one")
+                    "mode); open it without a policy to use the stored one"
+                )
             return stored
 
         return db.run(body, exclusive=True)
@@ -742,7 +793,8 @@ class Store:
             self.policy.tiers.index(req.tier)
         except TierTableError:
             raise IntentTierError(
-                f"unknown tier {req.tier!r}; tiers are {[t.name for t in self.policy.tiers]}") from None
+                f"unknown tier {req.tier!r}; tiers are {[t.name for t in self.policy.tiers]}"
+            ) from None
         keys = None
         lock: list[int] = []
         if self._index is None:  # PostgreSQL: the keys find the candidates and are locked
@@ -753,8 +805,10 @@ class Store:
             tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
             claims = self.policy.keys.grid_claims(req.volumes, tier.resolution, tier.thickness_m)
             if self._index is None:
-                lock += (pack_keys(claims[:, 0], claims[:, 1], claims[:, 2], tier.resolution)
-                         ^ _CLAIM_LOCK_SALT).tolist()
+                lock += (
+                    pack_keys(claims[:, 0], claims[:, 1], claims[:, 2], tier.resolution)
+                    ^ _CLAIM_LOCK_SALT
+                ).tolist()
         limits = None
         if decide and self._index is not None:
             limits = volume_limits(req.volumes)[1]
@@ -776,7 +830,9 @@ class Store:
         finally:
             db.execute("ROLLBACK")
 
-    def submit(self, request: IntentRequest, *, preempt: bool = True, propose: bool = True) -> Decision:
+    def submit(
+        self, request: IntentRequest, *, preempt: bool = True, propose: bool = True
+    ) -> Decision:
         """Check an intent and accept it if it conflicts with nothing that holds airspace.
 
         Parameters
@@ -805,8 +861,9 @@ class Store:
             The write lock could not be had in time.
         """
         prep = self._prepare(request)
-        decision, accepted = self._db.run(lambda: self._decide(prep, preempt=preempt, write=True),
-                                          keys=prep.lock_keys)
+        decision, accepted = self._db.run(
+            lambda: self._decide(prep, preempt=preempt, write=True), keys=prep.lock_keys
+        )
         if accepted is not None:  # committed: the in-process copy takes the change over
             self._index_accepted(accepted)
         if not decision.accepted and propose:
@@ -824,9 +881,13 @@ class Store:
     def _verdict(self, request: IntentRequest, *, preempt: bool) -> Decision:
         """:meth:`check` without the terrain notice (what fix searches need)."""
         prep = self._prepare(request)
-        return self._db.run(lambda: self._decide(prep, preempt=preempt, write=False), keys=prep.lock_keys)[0]
+        return self._db.run(
+            lambda: self._decide(prep, preempt=preempt, write=False), keys=prep.lock_keys
+        )[0]
 
-    def _decide(self, prep: _Prepared, *, preempt: bool, write: bool) -> tuple[Decision, _Accepted | None]:
+    def _decide(
+        self, prep: _Prepared, *, preempt: bool, write: bool
+    ) -> tuple[Decision, _Accepted | None]:
         """The body of the acceptance transaction (locks are already held).
 
         Returns the decision and, for an intent accepted on SQLite, the change the
@@ -838,15 +899,28 @@ class Store:
         taken, fence_rev, rev, holders = self._reads(prep)
         if taken:
             raise DuplicateIntentError(f"intent {req.intent_id!r} already exists")
-        conflicts = find_conflicts(req.volumes, req.tier, req.priority, holders, self.policy.separation)
+        conflicts = find_conflicts(
+            req.volumes, req.tier, req.priority, holders, self.policy.separation
+        )
         grid = []
         if prep.claims is not None and len(prep.claims):
             for cell, layer, slot, oid, prio, state in db.claims_held(prep.claims):
-                grid.append(GridConflict(oid, h3.int_to_str(int(cell)), int(layer), int(slot),
-                                         req.priority > int(prio) and state == IntentState.ACCEPTED.value))
+                grid.append(
+                    GridConflict(
+                        oid,
+                        h3.int_to_str(int(cell)),
+                        int(layer),
+                        int(slot),
+                        req.priority > int(prio) and state == IntentState.ACCEPTED.value,
+                    )
+                )
         fences = self._geofence_conflicts(req.volumes, fence_rev)
-        blocking = (bool(fences) or any(not c.preemptable for c in conflicts)
-                    or any(not g.preemptable for g in grid) or (not preempt and bool(conflicts or grid)))
+        blocking = (
+            bool(fences)
+            or any(not c.preemptable for c in conflicts)
+            or any(not g.preemptable for g in grid)
+            or (not preempt and bool(conflicts or grid))
+        )
         answer = Decision(not blocking, req, None, tuple(conflicts), tuple(grid), tuple(fences))
         if blocking or not write:
             raise _Rollback((answer, None))
@@ -858,9 +932,11 @@ class Store:
         for vid in victims:
             found = db.execute(
                 "UPDATE intents SET state = 'cancelled', preempted_by = ?, reason = ?, updated_at = ?"
-                + (", rev = ?" if sqlite else "") + " WHERE id = ? AND state = 'accepted' AND priority < ? "
+                + (", rev = ?" if sqlite else "")
+                + " WHERE id = ? AND state = 'accepted' AND priority < ? "
                 "RETURNING seq",
-                (req.intent_id, reason, now, *((rev + 1,) if sqlite else ()), vid, req.priority)).fetchone()
+                (req.intent_id, reason, now, *((rev + 1,) if sqlite else ()), vid, req.priority),
+            ).fetchone()
             if found is None:
                 raise _Retry(f"intent {vid} changed state during pre-emption")
             victim_seqs.append(int(found[0]))
@@ -868,24 +944,60 @@ class Store:
                 db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (found[0],))
             db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (found[0],))
         if prep.claims is not None and len(prep.claims):
-            db.executemany("INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
-                           [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims])
-        intent = FlightIntent(req.intent_id, req.operator, req.priority, req.tier, req.volumes,
-                              IntentState.ACCEPTED, None, "", now, now)
+            db.executemany(
+                "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
+                [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims],
+            )
+        intent = FlightIntent(
+            req.intent_id,
+            req.operator,
+            req.priority,
+            req.tier,
+            req.volumes,
+            IntentState.ACCEPTED,
+            None,
+            "",
+            now,
+            now,
+        )
         by_id = {h.id: h for h in holders.holders}
         preempted = []
         for vid in victims:
             if vid in by_id:
                 h = by_id[vid]
-                preempted.append(FlightIntent(h.id, h.operator, h.priority, h.tier, h.volumes,
-                                              IntentState.CANCELLED, req.intent_id, reason, now, now))
+                preempted.append(
+                    FlightIntent(
+                        h.id,
+                        h.operator,
+                        h.priority,
+                        h.tier,
+                        h.volumes,
+                        IntentState.CANCELLED,
+                        req.intent_id,
+                        reason,
+                        now,
+                        now,
+                    )
+                )
             else:  # held only grid voxel-slots: read the full record
                 preempted.append(replace(self._read("WHERE i.id = ?", (vid,))[0], updated_at=now))
         accepted = None
         if sqlite:
-            accepted = _Accepted(rev, rev + 1, seq, Holder(req.intent_id, req.operator, req.priority, req.tier,
-                                                           IntentState.ACCEPTED, req.volumes),
-                                 prep.limits, victim_seqs)
+            accepted = _Accepted(
+                rev,
+                rev + 1,
+                seq,
+                Holder(
+                    req.intent_id,
+                    req.operator,
+                    req.priority,
+                    req.tier,
+                    IntentState.ACCEPTED,
+                    req.volumes,
+                ),
+                prep.limits,
+                victim_seqs,
+            )
         return replace(answer, intent=intent, preempted=tuple(preempted)), accepted
 
     def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> int:
@@ -894,27 +1006,45 @@ class Store:
         db = self._db
         req = prep.request
         t0, t1 = req.window
-        head = (req.intent_id, req.operator, req.priority, req.tier, IntentState.ACCEPTED.value, t0, t1, now, now)
+        head = (
+            req.intent_id,
+            req.operator,
+            req.priority,
+            req.tier,
+            IntentState.ACCEPTED.value,
+            t0,
+            t1,
+            now,
+            now,
+        )
         if self._index is not None:
-            seq = int(db.execute(
-                "INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
-                "created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)", (*head, rev)).lastrowid)
+            seq = int(
+                db.execute(
+                    "INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+                    "created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)",
+                    (*head, rev),
+                ).lastrowid
+            )
             db.executemany(
                 "INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
                 "west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _volume_rows(seq, req.volumes))
+                _volume_rows(seq, req.volumes),
+            )
             return seq
         cols = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, footprint, ... north
         # the arrays go in binary (%b): no text encoding of footprints, keys and floats
-        return int(db.conn.execute(
-            "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
-            "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s) RETURNING seq), "
-            "v AS (INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
-            "west, south, east, north) SELECT i.seq, u.* FROM i, unnest(%b::int[], %b::bytea[], %b::float8[], "
-            "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
-            "AS u), k AS (INSERT INTO intent_keys (key, intent_seq) SELECT unnest(%b::bigint[]), i.seq FROM i) "
-            "SELECT seq FROM i",
-            (*head, *(list(c) for c in cols), prep.keys.tolist())).fetchone()[0])
+        return int(
+            db.conn.execute(
+                "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+                "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s) RETURNING seq), "
+                "v AS (INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
+                "west, south, east, north) SELECT i.seq, u.* FROM i, unnest(%b::int[], %b::bytea[], %b::float8[], "
+                "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
+                "AS u), k AS (INSERT INTO intent_keys (key, intent_seq) SELECT unnest(%b::bigint[]), i.seq FROM i) "
+                "SELECT seq FROM i",
+                (*head, *(list(c) for c in cols), prep.keys.tolist()),
+            ).fetchone()[0]
+        )
 
     def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:
         """What the acceptance transaction reads first: whether the id is taken, the geofence
@@ -924,11 +1054,14 @@ class Store:
         the request, in the same round trip as the rest."""
         db = self._db
         req = prep.request
-        head = ("SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
-                "(SELECT value FROM meta WHERE name = 'geofence_rev')")
+        head = (
+            "SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
+            "(SELECT value FROM meta WHERE name = 'geofence_rev')"
+        )
         if self._index is not None:
-            taken, fence_rev, rev = db.execute(head + ", (SELECT coalesce(max(rev), 0) FROM intents)",
-                                               (req.intent_id,)).fetchone()
+            taken, fence_rev, rev = db.execute(
+                head + ", (SELECT coalesce(max(rev), 0) FROM intents)", (req.intent_id,)
+            ).fetchone()
             with self._index.lock:
                 self._sync_index(int(rev))
                 holders = self._index.candidates(prep.limits, self._minima(req.tier))
@@ -940,7 +1073,9 @@ class Store:
                 "v.floor_m, v.ceiling_m, v.t_start, v.t_end "
                 "FROM (SELECT DISTINCT intent_seq AS seq FROM intent_keys WHERE key = ANY(?::bigint[])) c "
                 "JOIN intents i ON i.seq = c.seq JOIN volumes v ON v.intent_seq = i.seq "
-                f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx", (prep.keys.tolist(),))
+                f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx",
+                (prep.keys.tolist(),),
+            )
         taken, fence_rev = first.fetchone()
         return bool(taken), int(fence_rev), 0, HolderVolumes.of(_group_holders(rows.fetchall()))
 
@@ -963,16 +1098,23 @@ class Store:
         index = self._index
         if index.rev == rev:
             return
-        select = ("SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
-                  "v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v ON v.intent_seq = i.seq ")
+        select = (
+            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
+            "v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v ON v.intent_seq = i.seq "
+        )
         if index.rev is None or rev < index.rev:
             index.clear()
-            index.add_rows(self._db.execute(
-                select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx").fetchall())
+            index.add_rows(
+                self._db.execute(
+                    select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx"
+                ).fetchall()
+            )
             index.rev = rev
             return
         fresh = []
-        for seq, state in self._db.execute("SELECT seq, state FROM intents WHERE rev > ?", (index.rev,)).fetchall():
+        for seq, state in self._db.execute(
+            "SELECT seq, state FROM intents WHERE rev > ?", (index.rev,)
+        ).fetchall():
             state = IntentState(state)
             if state not in HOLDING:
                 index.remove(seq)
@@ -981,9 +1123,13 @@ class Store:
             else:
                 fresh.append(seq)
         if fresh:
-            index.add_rows(self._db.execute(
-                select + "WHERE i.seq IN (SELECT value FROM json_each(?)) ORDER BY i.seq, v.idx",
-                (json.dumps(fresh),)).fetchall())
+            index.add_rows(
+                self._db.execute(
+                    select
+                    + "WHERE i.seq IN (SELECT value FROM json_each(?)) ORDER BY i.seq, v.idx",
+                    (json.dumps(fresh),),
+                ).fetchall()
+            )
         index.rev = rev
 
     def _index_accepted(self, accepted: _Accepted) -> None:
@@ -1007,11 +1153,25 @@ class Store:
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
         out = []
         d = self._first_free_now(
-            lambda tried: free_departure_shift(req, holders, table, step_s=ps.shift_step_s,
-                                               max_shift_s=ps.max_shift_s, exclude=tried), req.shifted)
+            lambda tried: free_departure_shift(
+                req,
+                holders,
+                table,
+                step_s=ps.shift_step_s,
+                max_shift_s=ps.max_shift_s,
+                exclude=tried,
+            ),
+            req.shifted,
+        )
         if d is not None:
-            out.append(FixProposal("departure_shift", d, 0.0,
-                                   f"depart {d:.0f} s later: free of every intent and geofence now"))
+            out.append(
+                FixProposal(
+                    "departure_shift",
+                    d,
+                    0.0,
+                    f"depart {d:.0f} s later: free of every intent and geofence now",
+                )
+            )
         bounds = self._band_limits(req)
         if bounds is None:
             floor_dz, top_dz = -math.inf, math.inf
@@ -1022,15 +1182,32 @@ class Store:
             floor_dz = float(np.max(floors - lim[:, 4]))
             top_dz = float(np.min(ceilings - lim[:, 5]))
             need = max(tier.lower_m, self.policy.tiers.clearance_m)
-            terrain = (f"every floor stays at least {need:.0f} m above the highest plausible ground under it and "
-                       f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)")
+            terrain = (
+                f"every floor stays at least {need:.0f} m above the highest plausible ground under it and "
+                f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)"
+            )
         dz = self._first_free_now(
-            lambda tried: free_altitude_offset(req, holders, table, step_m=tier.thickness_m,
-                                               max_offset_m=ps.max_offset_m, min_offset_m=floor_dz,
-                                               top_offset_m=top_dz, exclude=tried), req.raised)
+            lambda tried: free_altitude_offset(
+                req,
+                holders,
+                table,
+                step_m=tier.thickness_m,
+                max_offset_m=ps.max_offset_m,
+                min_offset_m=floor_dz,
+                top_offset_m=top_dz,
+                exclude=tried,
+            ),
+            req.raised,
+        )
         if dz is not None:
-            out.append(FixProposal(
-                "altitude_offset", 0.0, dz, f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; {terrain}"))
+            out.append(
+                FixProposal(
+                    "altitude_offset",
+                    0.0,
+                    dz,
+                    f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; {terrain}",
+                )
+            )
         return out
 
     def _band_limits(self, req: IntentRequest) -> tuple[np.ndarray, np.ndarray] | None:
@@ -1054,14 +1231,24 @@ class Store:
         if bounds is None:
             return decision
         floors, ceilings = bounds
-        low = tuple(LowVolume(i, v.floor_m, float(m)) for i, (v, m) in enumerate(zip(req.volumes, floors.tolist()))
-                    if v.floor_m < m)
-        high = tuple(HighVolume(i, v.ceiling_m, float(m))
-                     for i, (v, m) in enumerate(zip(req.volumes, ceilings.tolist())) if v.ceiling_m > m)
+        low = tuple(
+            LowVolume(i, v.floor_m, float(m))
+            for i, (v, m) in enumerate(zip(req.volumes, floors.tolist()))
+            if v.floor_m < m
+        )
+        high = tuple(
+            HighVolume(i, v.ceiling_m, float(m))
+            for i, (v, m) in enumerate(zip(req.volumes, ceilings.tolist()))
+            if v.ceiling_m > m
+        )
         return replace(decision, low_volumes=low, high_volumes=high) if low or high else decision
 
-    def _first_free_now(self, candidate: Callable[[list[float]], float | None],
-                        apply: Callable[[float], IntentRequest], tries: int = 20) -> float | None:
+    def _first_free_now(
+        self,
+        candidate: Callable[[list[float]], float | None],
+        apply: Callable[[float], IntentRequest],
+        tries: int = 20,
+    ) -> float | None:
         """The first value ``candidate`` proposes (given the values already refused) whose
         request ``apply(value)`` :meth:`_free` confirms, within ``tries`` proposals."""
         tried: list[float] = []
@@ -1086,7 +1273,9 @@ class Store:
             limits[:, 7] += max_shift
 
             def body() -> HolderVolumes:
-                rev = int(self._db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0])
+                rev = int(
+                    self._db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0]
+                )
                 with self._index.lock:
                     self._sync_index(rev)
                     return self._index.candidates(limits, minima)
@@ -1105,8 +1294,15 @@ class Store:
             "JOIN volumes v ON v.intent_seq = i.seq "
             f"WHERE i.state IN {_HOLDING_SQL} AND v.t_end >= ? AND v.t_start <= ? "
             "AND v.east >= ? AND v.west <= ? AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx",
-            (t0 - sep.seconds, t1 + max_shift + sep.seconds,
-             w - pad_lon, e + pad_lon, s - pad_lat, n + pad_lat)).fetchall()
+            (
+                t0 - sep.seconds,
+                t1 + max_shift + sep.seconds,
+                w - pad_lon,
+                e + pad_lon,
+                s - pad_lat,
+                n + pad_lat,
+            ),
+        ).fetchall()
         return _group_holders(rows)
 
     def _free(self, req: IntentRequest) -> bool:
@@ -1127,8 +1323,13 @@ class Store:
             raise IntentNotFoundError(f"no intent {intent_id!r}")
         return found[0]
 
-    def list_intents(self, *, state: IntentState | str | None = None, operator: str | None = None,
-                     limit: int = 10_000) -> list[FlightIntent]:
+    def list_intents(
+        self,
+        *,
+        state: IntentState | str | None = None,
+        operator: str | None = None,
+        limit: int = 10_000,
+    ) -> list[FlightIntent]:
         """Intents, oldest first, optionally filtered by state and operator.
 
         Raises
@@ -1141,8 +1342,9 @@ class Store:
             try:
                 params.append(IntentState(state).value)
             except ValueError:
-                raise IntentError(f"unknown state {state!r}; states are "
-                                  f"{[s.value for s in IntentState]}") from None
+                raise IntentError(
+                    f"unknown state {state!r}; states are {[s.value for s in IntentState]}"
+                ) from None
             where.append("i.state = ?")
         if operator is not None:
             where.append("i.operator = ?")
@@ -1159,15 +1361,29 @@ class Store:
             "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, i.preempted_by, i.reason, "
             "i.created_at, i.updated_at, v.footprint, v.floor_m, v.ceiling_m, v.t_start, v.t_end "
             f"FROM (SELECT * FROM intents i {where} ORDER BY i.seq LIMIT {int(limit)}) i "
-            "JOIN volumes v ON v.intent_seq = i.seq ORDER BY i.seq, v.idx", params).fetchall()
+            "JOIN volumes v ON v.intent_seq = i.seq ORDER BY i.seq, v.idx",
+            params,
+        ).fetchall()
         out: list[FlightIntent] = []
         vols: list[Volume4D] = []
         geoms = shapely.from_wkb([bytes(r[10]) for r in rows]) if rows else []
         for n, r in enumerate(rows):
             vols.append(Volume4D(geoms[n], r[11], r[12], r[13], r[14]))
             if n + 1 == len(rows) or rows[n + 1][0] != r[0]:
-                out.append(FlightIntent(r[1], r[2], int(r[3]), r[4], tuple(vols), IntentState(r[5]),
-                                        r[6], r[7], float(r[8]), float(r[9])))
+                out.append(
+                    FlightIntent(
+                        r[1],
+                        r[2],
+                        int(r[3]),
+                        r[4],
+                        tuple(vols),
+                        IntentState(r[5]),
+                        r[6],
+                        r[7],
+                        float(r[8]),
+                        float(r[9]),
+                    )
+                )
                 vols = []
         return out
 
@@ -1188,19 +1404,27 @@ class Store:
         lock = "FOR UPDATE" if db.name == "postgres" else ""
 
         def body() -> None:
-            row = db.execute(f"SELECT seq, state FROM intents WHERE id = ? {lock}", (intent_id,)).fetchone()
+            row = db.execute(
+                f"SELECT seq, state FROM intents WHERE id = ? {lock}", (intent_id,)
+            ).fetchone()
             if row is None:
                 raise IntentNotFoundError(f"no intent {intent_id!r}")
             old = IntentState(row[1])
             if new not in TRANSITIONS[old]:
-                raise StateTransitionError(f"intent {intent_id}: cannot go from {old.value} to {new.value}")
+                raise StateTransitionError(
+                    f"intent {intent_id}: cannot go from {old.value} to {new.value}"
+                )
             if self._index is not None:  # stamped: in-process copies load the change
-                db.execute("UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
-                           "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
-                           (new.value, reason, time.time(), row[0]))
+                db.execute(
+                    "UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
+                    "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
+                    (new.value, reason, time.time(), row[0]),
+                )
             else:
-                db.execute("UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
-                           (new.value, reason, time.time(), row[0]))
+                db.execute(
+                    "UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
+                    (new.value, reason, time.time(), row[0]),
+                )
             if new not in HOLDING:
                 if self._index is None:
                     db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
@@ -1237,38 +1461,94 @@ class Store:
             ids = [p.request.intent_id for p in preps]
             if len(set(ids)) != len(ids):
                 raise DuplicateIntentError("restore_intents got the same id twice")
-            taken = db.execute("SELECT id FROM intents WHERE id IN (SELECT value FROM json_each(?))"
-                               if db.name == "sqlite" else "SELECT id FROM intents WHERE id = ANY(?)",
-                               (json.dumps(ids) if db.name == "sqlite" else ids,)).fetchall()
+            taken = db.execute(
+                "SELECT id FROM intents WHERE id IN (SELECT value FROM json_each(?))"
+                if db.name == "sqlite"
+                else "SELECT id FROM intents WHERE id = ANY(?)",
+                (json.dumps(ids) if db.name == "sqlite" else ids,),
+            ).fetchall()
             if taken:
                 raise DuplicateIntentError(f"intents already exist: {[t[0] for t in taken][:5]}")
             base = int(db.execute("SELECT coalesce(max(seq), 0) FROM intents").fetchone()[0]) + 1
             now = time.time()
-            cols = ("seq", "id", "operator", "priority", "tier", "state", "reason", "t_start", "t_end",
-                    "created_at", "updated_at")
-            rows = ((base + n, p.request.intent_id, p.request.operator, p.request.priority,
-                     p.request.tier, "accepted", "", *p.request.window, now, now) for n, p in enumerate(preps))
+            cols = (
+                "seq",
+                "id",
+                "operator",
+                "priority",
+                "tier",
+                "state",
+                "reason",
+                "t_start",
+                "t_end",
+                "created_at",
+                "updated_at",
+            )
+            rows = (
+                (
+                    base + n,
+                    p.request.intent_id,
+                    p.request.operator,
+                    p.request.priority,
+                    p.request.tier,
+                    "accepted",
+                    "",
+                    *p.request.window,
+                    now,
+                    now,
+                )
+                for n, p in enumerate(preps)
+            )
             if self._index is not None:  # one new store revision for the whole batch
                 rev = int(db.execute("SELECT coalesce(max(rev), 0) + 1 FROM intents").fetchone()[0])
                 db.bulk_copy("intents", (*cols, "rev"), ((*r, rev) for r in rows))
             else:
                 db.bulk_copy("intents", cols, rows)
-            db.bulk_copy("volumes", ("intent_seq", "idx", "footprint", "floor_m", "ceiling_m",
-                                     "t_start", "t_end", "west", "south", "east", "north"),
-                         (row for n, p in enumerate(preps) for row in _volume_rows(base + n, p.request.volumes)))
+            db.bulk_copy(
+                "volumes",
+                (
+                    "intent_seq",
+                    "idx",
+                    "footprint",
+                    "floor_m",
+                    "ceiling_m",
+                    "t_start",
+                    "t_end",
+                    "west",
+                    "south",
+                    "east",
+                    "north",
+                ),
+                (
+                    row
+                    for n, p in enumerate(preps)
+                    for row in _volume_rows(base + n, p.request.volumes)
+                ),
+            )
             if self._index is None:
-                seqs = np.concatenate([np.full(len(p.keys), base + n, np.int64) for n, p in enumerate(preps)])
+                seqs = np.concatenate(
+                    [np.full(len(p.keys), base + n, np.int64) for n, p in enumerate(preps)]
+                )
                 keys = np.concatenate([p.keys for p in preps])
                 order = np.lexsort((seqs, keys))
-                db.bulk_copy("intent_keys", ("key", "intent_seq"),
-                             zip(keys[order].tolist(), seqs[order].tolist()))
-            claims = [(int(c), int(lay), int(s), base + n) for n, p in enumerate(preps)
-                      if p.claims is not None for c, lay, s in p.claims]
+                db.bulk_copy(
+                    "intent_keys",
+                    ("key", "intent_seq"),
+                    zip(keys[order].tolist(), seqs[order].tolist()),
+                )
+            claims = [
+                (int(c), int(lay), int(s), base + n)
+                for n, p in enumerate(preps)
+                if p.claims is not None
+                for c, lay, s in p.claims
+            ]
             if claims:
                 db.bulk_copy("grid_claims", ("cell", "layer", "slot", "intent_seq"), claims)
             if db.name == "postgres":
-                db.execute("SELECT setval(pg_get_serial_sequence('intents', 'seq'), ?)",
-                           (base + len(preps),))
+                db.execute(
+                    "SELECT setval(pg_get_serial_sequence('intents', 'seq'), ?)",
+                    (base + len(preps),),
+                )
             return len(preps)
 
         n = db.run(body, exclusive=True)
@@ -1301,8 +1581,9 @@ class Store:
         """
         return list(self.write_geofences([geofence], exists=exists).conflicting_intents)
 
-    def write_geofences(self, fences: Sequence[Geofence], *, replace_all: bool = False,
-                        exists: bool | None = None) -> GeofenceWrite:
+    def write_geofences(
+        self, fences: Sequence[Geofence], *, replace_all: bool = False, exists: bool | None = None
+    ) -> GeofenceWrite:
         """Upsert geofences (and with ``replace_all`` delete every other one) in ONE transaction.
 
         The transaction holds the store's write lock for its whole length (SQLite: the single
@@ -1342,8 +1623,16 @@ class Store:
             twice = sorted({i for i in ids if ids.count(i) > 1})
             raise GeofenceError(f"geofence identifiers given more than once: {twice[:5]}")
         now = time.time()
-        rows = [(g.identifier, Category(g.category).value, json.dumps(g.to_geojson_feature(), sort_keys=True),
-                 *g.footprint.bounds, now) for g in fences]
+        rows = [
+            (
+                g.identifier,
+                Category(g.category).value,
+                json.dumps(g.to_geojson_feature(), sort_keys=True),
+                *g.footprint.bounds,
+                now,
+            )
+            for g in fences
+        ]
         db = self._db
 
         def body() -> GeofenceWrite:
@@ -1360,13 +1649,23 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                 "category = excluded.category, feature = excluded.feature, west = excluded.west, "
                 "south = excluded.south, east = excluded.east, north = excluded.north, "
-                "updated_at = excluded.updated_at", rows)
+                "updated_at = excluded.updated_at",
+                rows,
+            )
             self._bump_fences()
-            return GeofenceWrite(tuple(sorted(new - stored)), tuple(sorted(new & stored)), tuple(gone), ())
+            return GeofenceWrite(
+                tuple(sorted(new - stored)), tuple(sorted(new & stored)), tuple(gone), ()
+            )
 
         done = db.run(body, exclusive=True)
-        conflicting = sorted({i for g in fences if Category(g.category) is Category.PROHIBITED
-                              for i in self._conflicting_intents(g)})
+        conflicting = sorted(
+            {
+                i
+                for g in fences
+                if Category(g.category) is Category.PROHIBITED
+                for i in self._conflicting_intents(g)
+            }
+        )
         return replace(done, conflicting_intents=tuple(conflicting))
 
     def _conflicting_intents(self, geofence: Geofence) -> list[str]:
@@ -1376,7 +1675,9 @@ class Store:
             "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
             "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v "
             f"ON v.intent_seq = i.seq WHERE i.state IN {_HOLDING_SQL} AND v.east >= ? AND v.west <= ? "
-            "AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx", (w, e, s, n)).fetchall()
+            "AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx",
+            (w, e, s, n),
+        ).fetchall()
         holders = _group_holders(rows)
         if not holders:
             return []
@@ -1384,8 +1685,10 @@ class Store:
         return [h.id for h in holders if any(index.check_volume(v) for v in h.volumes)]
 
     def _bump_fences(self) -> None:
-        self._db.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
-                         "WHERE name = 'geofence_rev'")
+        self._db.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+            "WHERE name = 'geofence_rev'"
+        )
 
     def get_geofence(self, geofence_id: str) -> Geofence:
         """A stored geofence.
@@ -1395,7 +1698,9 @@ class Store:
         GeofenceError
             No such geofence (:class:`LookupError` too).
         """
-        row = self._db.execute("SELECT feature FROM geofences WHERE id = ?", (geofence_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT feature FROM geofences WHERE id = ?", (geofence_id,)
+        ).fetchone()
         if row is None:
             raise GeofenceNotFoundError(f"no geofence {geofence_id!r}")
         return Geofence.from_geojson_feature(json.loads(row[0]))
@@ -1405,8 +1710,10 @@ class Store:
         if category is None:
             rows = self._db.execute("SELECT feature FROM geofences ORDER BY id").fetchall()
         else:
-            rows = self._db.execute("SELECT feature FROM geofences WHERE category = ? ORDER BY id",
-                                    (Category(category).value,)).fetchall()
+            rows = self._db.execute(
+                "SELECT feature FROM geofences WHERE category = ? ORDER BY id",
+                (Category(category).value,),
+            ).fetchall()
         return [Geofence.from_geojson_feature(json.loads(r[0])) for r in rows]
 
     def delete_geofence(self, geofence_id: str) -> None:
@@ -1420,7 +1727,9 @@ class Store:
         db = self._db
 
         def body() -> None:
-            row = db.execute("DELETE FROM geofences WHERE id = ? RETURNING id", (geofence_id,)).fetchone()
+            row = db.execute(
+                "DELETE FROM geofences WHERE id = ? RETURNING id", (geofence_id,)
+            ).fetchone()
             if row is None:
                 raise GeofenceNotFoundError(f"no geofence {geofence_id!r}")
             self._bump_fences()
@@ -1448,17 +1757,29 @@ class Store:
         for i, v in enumerate(volumes):
             for hit in index.check_volume(v):
                 c = hit.where.centroid if not hit.where.is_empty else v.footprint.centroid
-                out.append(GeofenceConflict(hit.geofence.identifier, hit.geofence.name, i,
-                                            float(c.y), float(c.x), hit.floor_m, hit.ceiling_m,
-                                            hit.intervals))
+                out.append(
+                    GeofenceConflict(
+                        hit.geofence.identifier,
+                        hit.geofence.name,
+                        i,
+                        float(c.y),
+                        float(c.x),
+                        hit.floor_m,
+                        hit.ceiling_m,
+                        hit.intervals,
+                    )
+                )
         return out
 
 
 def _volume_rows(seq: int, volumes: Sequence[Volume4D]) -> list[tuple]:
     fps = np.array([v.footprint for v in volumes], dtype=object)
-    return [(seq, i, wkb, v.floor_m, v.ceiling_m, v.t_start, v.t_end, *box)
-            for i, (v, wkb, box) in enumerate(zip(volumes, shapely.to_wkb(fps).tolist(),
-                                                  shapely.bounds(fps).tolist()))]
+    return [
+        (seq, i, wkb, v.floor_m, v.ceiling_m, v.t_start, v.t_end, *box)
+        for i, (v, wkb, box) in enumerate(
+            zip(volumes, shapely.to_wkb(fps).tolist(), shapely.bounds(fps).tolist())
+        )
+    ]
 
 
 def _group_holders(rows: list) -> list[Holder]:
@@ -1477,9 +1798,15 @@ def _group_holders(rows: list) -> list[Holder]:
     return holders
 
 
-def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | None = None,
-               dem: Dem | None = None, proposals: ProposalSettings | None = None,
-               busy_timeout_s: float = 60.0, retries: int = 50) -> Store:
+def open_store(
+    location: str | Path | None = None,
+    *,
+    policy: AirspacePolicy | None = None,
+    dem: Dem | None = None,
+    proposals: ProposalSettings | None = None,
+    busy_timeout_s: float = 60.0,
+    retries: int = 50,
+) -> Store:
     """Open (creating and migrating if needed) a store.
 
     Parameters
@@ -1511,11 +1838,15 @@ def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | N
     if location is not None and str(location).startswith(("postgresql://", "postgres://")):
         backend: _Sqlite | _Postgres = _Postgres(str(location), retries)
     elif isinstance(location, str) and ("dbname=" in location or "host=" in location):
-        raise StoreConfigError("that looks like a libpq conninfo string; pass a postgresql:// URL "
-                               "for PostgreSQL or a directory for SQLite")
+        raise StoreConfigError(
+            "that looks like a libpq conninfo string; pass a postgresql:// URL "
+            "for PostgreSQL or a directory for SQLite"
+        )
     elif isinstance(location, str) and location.startswith("sqlite:"):
-        raise StoreConfigError(f"{location!r}: for SQLite pass the data directory (the file is "
-                               f"<dir>/{SQLITE_FILE}), not a sqlite: URL")
+        raise StoreConfigError(
+            f"{location!r}: for SQLite pass the data directory (the file is "
+            f"<dir>/{SQLITE_FILE}), not a sqlite: URL"
+        )
     else:
         data_dir = Path(location) if location is not None else DEFAULT_DATA_DIR
         if data_dir.exists() and not data_dir.is_dir():
@@ -1529,6 +1860,17 @@ def open_store(location: str | Path | None = None, *, policy: AirspacePolicy | N
 
 
 __all__ = [
-    "DEFAULT_DATA_DIR", "MIGRATIONS", "SCHEMA_VERSION", "SQLITE_FILE", "AirspacePolicy", "Decision",
-    "GeofenceConflict", "GeofenceWrite", "HighVolume", "LowVolume", "ProposalSettings", "Store", "open_store",
+    "DEFAULT_DATA_DIR",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SQLITE_FILE",
+    "AirspacePolicy",
+    "Decision",
+    "GeofenceConflict",
+    "GeofenceWrite",
+    "HighVolume",
+    "LowVolume",
+    "ProposalSettings",
+    "Store",
+    "open_store",
 ]

@@ -112,7 +112,9 @@ class TierTable:
             if not t.lower_m >= 0:
                 raise TierTableError(f"tier {t.name}: lower_m must be >= 0 (true height)")
             if not t.upper_m > t.lower_m:
-                raise TierTableError(f"tier {t.name}: upper_m {t.upper_m} must exceed lower_m {t.lower_m}")
+                raise TierTableError(
+                    f"tier {t.name}: upper_m {t.upper_m} must exceed lower_m {t.lower_m}"
+                )
             if not (math.isfinite(t.thickness_m) and t.thickness_m > 0):
                 raise TierTableError(f"tier {t.name}: thickness_m must be positive")
             if t.thickness_m > t.upper_m - t.lower_m:
@@ -147,7 +149,9 @@ class TierTable:
         try:
             return self._by_name[name]
         except KeyError:
-            raise TierTableError(f"no tier named {name!r}; tiers are {list(self._by_name)}") from None
+            raise TierTableError(
+                f"no tier named {name!r}; tiers are {list(self._by_name)}"
+            ) from None
 
     def select(self, names: list[str] | None) -> "TierTable":
         """A table with only the named tiers (all when ``names`` is empty or None)."""
@@ -206,7 +210,9 @@ class TierTable:
         return cls.from_dict(doc)
 
 
-def tier_layers(tier: Tier, band_ground: np.ndarray, g_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def tier_layers(
+    tier: Tier, band_ground: np.ndarray, g_lo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The layers a tier occupies over cells: THE vertical placement rule.
 
     Parameters

@@ -34,8 +34,9 @@ TIME_MAX = datetime(2200, 1, 1, tzinfo=UTC).timestamp()
 MIN_RADIUS_M = 1.0
 
 
-def check_identifier(value: object, what: str, error: type[Exception],
-                     max_length: int = MAX_IDENTIFIER_LENGTH) -> str:
+def check_identifier(
+    value: object, what: str, error: type[Exception], max_length: int = MAX_IDENTIFIER_LENGTH
+) -> str:
     """``value`` if it is a usable identifier, else ``error``.
 
     Parameters

@@ -44,7 +44,9 @@ class Volume4D:
         if self.footprint is None or self.footprint.is_empty:
             raise VolumeError("a volume needs a non-empty footprint")
         if self.footprint.geom_type not in ("Polygon", "MultiPolygon"):
-            raise VolumeError(f"a volume footprint must be a polygon, got {self.footprint.geom_type}")
+            raise VolumeError(
+                f"a volume footprint must be a polygon, got {self.footprint.geom_type}"
+            )
         for v in (self.floor_m, self.ceiling_m, self.t_start, self.t_end):
             if not math.isfinite(v):
                 raise VolumeError("volume limits must be finite numbers")
@@ -74,8 +76,12 @@ def local_metric(lon: float, lat: float) -> tuple[Transformer, Transformer]:
     """
     plane = f"+proj=sterea +lat_0={lat:.8f} +lon_0={lon:.8f} +k_0=1 +x_0=0 +y_0=0 +ellps=WGS84"
     return (
-        Transformer.from_pipeline(f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {plane}"),
-        Transformer.from_pipeline(f"+proj=pipeline +step +inv {plane} +step +proj=unitconvert +xy_in=rad +xy_out=deg"),
+        Transformer.from_pipeline(
+            f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {plane}"
+        ),
+        Transformer.from_pipeline(
+            f"+proj=pipeline +step +inv {plane} +step +proj=unitconvert +xy_in=rad +xy_out=deg"
+        ),
     )
 
 

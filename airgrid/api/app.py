@@ -56,34 +56,64 @@ def load_services(settings: Settings) -> Services:
     stores = StorePool(settings.db_url, dem)
     db = Database(settings.db_url)
     geoid = Geoid(settings.geoid_path)
-    return Services(settings=settings, grid=grid_, dem=dem, geoid=geoid, db=db, keys=KeyStore(db), stores=stores,
-                    routing=RoutePlanner(grid_, settings, geoid), geofences=GeofenceRegistry(stores, db, dem, settings),
-                    submissions=Submissions(db))
+    return Services(
+        settings=settings,
+        grid=grid_,
+        dem=dem,
+        geoid=geoid,
+        db=db,
+        keys=KeyStore(db),
+        stores=stores,
+        routing=RoutePlanner(grid_, settings, geoid),
+        geofences=GeofenceRegistry(stores, db, dem, settings),
+        submissions=Submissions(db),
+    )
 
 
 def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     """OpenAPI document whose every error response is ``application/problem+json``."""
     if app.openapi_schema:
         return app.openapi_schema
-    doc = get_openapi(title=app.title, version=app.version, description=app.description,
-                      routes=app.routes, tags=app.openapi_tags)
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
     ref = {"$ref": "#/components/schemas/Problem"}
     for ops in doc.get("paths", {}).values():
         for op in ops.values():
             if "requestBody" in op:
-                op["responses"].setdefault("400", {"description": "Malformed body (not UTF-8 JSON).",
-                                                   "content": {"application/json": {"schema": ref}}})
-                op["responses"].setdefault("413", {"description": "Request body too large.",
-                                                   "content": {"application/json": {"schema": ref}}})
+                op["responses"].setdefault(
+                    "400",
+                    {
+                        "description": "Malformed body (not UTF-8 JSON).",
+                        "content": {"application/json": {"schema": ref}},
+                    },
+                )
+                op["responses"].setdefault(
+                    "413",
+                    {
+                        "description": "Request body too large.",
+                        "content": {"application/json": {"schema": ref}},
+                    },
+                )
             for code, resp in op.get("responses", {}).items():
-                if code.isdigit() and int(code) >= 400 and "application/json" in resp.get("content", {}):
+                if (
+                    code.isdigit()
+                    and int(code) >= 400
+                    and "application/json" in resp.get("content", {})
+                ):
                     schema = resp["content"]["application/json"]["schema"]
                     if schema.get("$ref", "").endswith(("/HTTPValidationError", "Problem")):
                         if schema["$ref"].endswith("/HTTPValidationError"):
                             schema = ref
                         resp["content"] = {PROBLEM_MEDIA_TYPE: {"schema": schema}}
                         if code == "422":
-                            resp["description"] = "Invalid input or over a limit; `detail` tells what to fix."
+                            resp["description"] = (
+                                "Invalid input or over a limit; `detail` tells what to fix."
+                            )
     schemas = doc.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
@@ -115,12 +145,21 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         services.close()
 
     app = FastAPI(
-        title="airgrid", version=airgrid.__version__, description=DESCRIPTION, lifespan=lifespan,
+        title="airgrid",
+        version=airgrid.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
         openapi_tags=[
             {"name": "grid", "description": "Tiers, voxels, elevation and terrain profiles."},
             {"name": "routes", "description": "Single and multi-stop routes as GeoJSON."},
-            {"name": "geofences", "description": "Restricted volumes: write, list, import/export, checks."},
-            {"name": "intents", "description": "Flight intents: submit, read, activate, end, cancel."},
+            {
+                "name": "geofences",
+                "description": "Restricted volumes: write, list, import/export, checks.",
+            },
+            {
+                "name": "intents",
+                "description": "Flight intents: submit, read, activate, end, cancel.",
+            },
             {"name": "health", "description": "Liveness, readiness, metrics, identity."},
         ],
     )

@@ -97,7 +97,9 @@ def sqlite_path(db_url: str) -> Path | None:
         return None
     path = db_url.removeprefix("sqlite:///")
     if path == db_url or not path or path == ":memory:":
-        raise DatabaseUrlError(f"SQLite URLs must name a file, as sqlite:///path/to/db.sqlite; got {db_url!r}")
+        raise DatabaseUrlError(
+            f"SQLite URLs must name a file, as sqlite:///path/to/db.sqlite; got {db_url!r}"
+        )
     return Path(path)
 
 
@@ -128,7 +130,9 @@ class Database:
 
     def _connect(self) -> Any:
         if self._file is not None:
-            con = sqlite3.connect(self._file, timeout=30, check_same_thread=False, isolation_level=None)
+            con = sqlite3.connect(
+                self._file, timeout=30, check_same_thread=False, isolation_level=None
+            )
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA busy_timeout=30000")
             return con
@@ -209,18 +213,24 @@ class KeyStore:
         try:
             the_role = Role(role)
         except ValueError:
-            raise ApiKeyError(f"unknown role {role!r}; roles are {[r.value for r in Role]}") from None
+            raise ApiKeyError(
+                f"unknown role {role!r}; roles are {[r.value for r in Role]}"
+            ) from None
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = hash_token(token)
         now = time.time()
-        self.db.execute("INSERT INTO api_keys (key_hash, name, role, created_at, revoked) VALUES (?, ?, ?, ?, 0)",
-                      (digest, name, the_role.value, now))
+        self.db.execute(
+            "INSERT INTO api_keys (key_hash, name, role, created_at, revoked) VALUES (?, ?, ?, ?, 0)",
+            (digest, name, the_role.value, now),
+        )
         return token, KeyInfo(digest[:12], name, the_role, now, False)
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a token, or None if no live key has that hash."""
         digest = hash_token(token)
-        rows = self.db.execute("SELECT name, role FROM api_keys WHERE key_hash = ? AND revoked = 0", (digest,))
+        rows = self.db.execute(
+            "SELECT name, role FROM api_keys WHERE key_hash = ? AND revoked = 0", (digest,)
+        )
         if not rows:
             return None
         name, role = rows[0]
@@ -228,7 +238,9 @@ class KeyStore:
 
     def list_keys(self) -> list[KeyInfo]:
         """Every key, oldest first (no secrets: they are not stored)."""
-        rows = self.db.execute("SELECT key_hash, name, role, created_at, revoked FROM api_keys ORDER BY created_at")
+        rows = self.db.execute(
+            "SELECT key_hash, name, role, created_at, revoked FROM api_keys ORDER BY created_at"
+        )
         return [KeyInfo(h[:12], n, Role(r), float(c), bool(v)) for h, n, r, c, v in rows]
 
     def revoke(self, key_id: str) -> int:
@@ -245,9 +257,12 @@ class KeyStore:
             An id shorter than 8 characters.
         """
         if len(key_id) < 8 or not all(c in "0123456789abcdef" for c in key_id):
-            raise ApiKeyError("give the key id as printed by 'airgrid keys list' (at least 8 hex characters)")
-        hits = self.db.execute("SELECT key_hash FROM api_keys WHERE key_hash LIKE ? AND revoked = 0",
-                             (key_id + "%",))
+            raise ApiKeyError(
+                "give the key id as printed by 'airgrid keys list' (at least 8 hex characters)"
+            )
+        hits = self.db.execute(
+            "SELECT key_hash FROM api_keys WHERE key_hash LIKE ? AND revoked = 0", (key_id + "%",)
+        )
         for (h,) in hits:
             self.db.execute("UPDATE api_keys SET revoked = 1 WHERE key_hash = ?", (h,))
         return len(hits)

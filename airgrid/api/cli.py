@@ -39,12 +39,16 @@ for module in (grid_cmds, keys_cmds, serve_cmds, geofence_cmds, route_cmds, corr
 
 @app.callback()
 def _root(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
+    ] = 0,
     quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Less log output.")] = 0,
 ) -> None:
     level = logging.WARNING - 10 * verbose + 10 * quiet
-    logging.basicConfig(level=max(logging.DEBUG, min(level, logging.CRITICAL)),
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(logging.DEBUG, min(level, logging.CRITICAL)),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         logging.getLogger(__name__).debug("internal error", exc_info=exc)
-        typer.echo(f"airgrid: internal error ({type(exc).__name__}); run with -vv for the traceback",
-                   err=True)
+        typer.echo(
+            f"airgrid: internal error ({type(exc).__name__}); run with -vv for the traceback",
+            err=True,
+        )
         return 1
     return 0
 

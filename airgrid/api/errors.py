@@ -175,19 +175,28 @@ def internal_error(scope: Scope, exc: BaseException) -> ProblemResponse:
     """A generic 500 for ``exc``: the traceback goes to the log under a fresh correlation id,
     the client gets only the id."""
     error_id = uuid.uuid4().hex
-    log.error("internal error %s on %s %s", error_id, scope.get("method"), scope.get("path"), exc_info=exc)
-    return problem(500, f"internal error; quote error_id {error_id} to the operators of this service",
-                   instance=scope.get("path"), slug="internal-error", error_id=error_id)
+    log.error(
+        "internal error %s on %s %s", error_id, scope.get("method"), scope.get("path"), exc_info=exc
+    )
+    return problem(
+        500,
+        f"internal error; quote error_id {error_id} to the operators of this service",
+        instance=scope.get("path"),
+        slug="internal-error",
+        error_id=error_id,
+    )
 
 
 def _validation_items(exc: RequestValidationError) -> list[dict]:
     items = []
     for err in exc.errors():
-        items.append({
-            "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
-            "msg": str(err.get("msg", "")),
-            "type": str(err.get("type", "")),
-        })
+        items.append(
+            {
+                "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+        )
     return items
 
 
@@ -196,9 +205,12 @@ def _allowed_methods(request: Request) -> str:
     table = getattr(request.app.state, "allowed_methods", None)
     if table is None:
         table = request.app.state.allowed_methods = [
-            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
-             {m.upper() for m in ops})
-            for path, ops in request.app.openapi().get("paths", {}).items()]
+            (
+                re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+                {m.upper() for m in ops},
+            )
+            for path, ops in request.app.openapi().get("paths", {}).items()
+        ]
     methods = {"OPTIONS"}
     for pattern, ops in table:
         if pattern.match(request.url.path):
@@ -223,8 +235,13 @@ async def _validation(request: Request, exc: RequestValidationError) -> ProblemR
     first = items[0] if items else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"]) or "request"
     more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
-    return problem(422, f"{where}: {first['msg']}{more}", instance=request.url.path,
-                   slug="validation-error", errors=items)
+    return problem(
+        422,
+        f"{where}: {first['msg']}{more}",
+        instance=request.url.path,
+        slug="validation-error",
+        errors=items,
+    )
 
 
 async def _domain(request: Request, exc: Exception) -> ProblemResponse:
@@ -232,13 +249,22 @@ async def _domain(request: Request, exc: Exception) -> ProblemResponse:
     if status == 500:
         return internal_error(request.scope, exc)
     if isinstance(exc, ConflictError) and exc.extra:  # may list thousands of conflicts
-        return await run_in_threadpool(problem, status, str(exc), instance=request.url.path, slug=exc.slug,
-                                       **exc.extra)
+        return await run_in_threadpool(
+            problem, status, str(exc), instance=request.url.path, slug=exc.slug, **exc.extra
+        )
     extra = exc.extra if isinstance(exc, ConflictError) else {}
-    slug = getattr(exc, "slug", None) or ("limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status))
+    slug = getattr(exc, "slug", None) or (
+        "limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status)
+    )
     headers = {"Retry-After": "1"} if status == 503 else None
-    return problem(status, str(exc) or type(exc).__name__, instance=request.url.path, slug=slug,
-                   headers=headers, **extra)
+    return problem(
+        status,
+        str(exc) or type(exc).__name__,
+        instance=request.url.path,
+        slug=slug,
+        headers=headers,
+        **extra,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -307,8 +333,11 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     def _too_large(self, scope: Scope) -> ProblemResponse:
-        return problem(413, f"request body exceeds {self.max_bytes} bytes; send less data per request",
-                       instance=scope.get("path"))
+        return problem(
+            413,
+            f"request body exceeds {self.max_bytes} bytes; send less data per request",
+            instance=scope.get("path"),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -320,8 +349,9 @@ class BodyLimitMiddleware:
             try:
                 too_big = int(declared) > self.max_bytes
             except ValueError:
-                await problem(400, "Content-Length must be an integer",
-                              instance=scope.get("path"))(scope, receive, send)
+                await problem(400, "Content-Length must be an integer", instance=scope.get("path"))(
+                    scope, receive, send
+                )
                 return
             if too_big:
                 await self._too_large(scope)(scope, receive, send)
@@ -335,8 +365,9 @@ class BodyLimitMiddleware:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise StarletteHTTPException(
-                        413, f"request body exceeds {self.max_bytes} bytes; send less data per request")
+                        413,
+                        f"request body exceeds {self.max_bytes} bytes; send less data per request",
+                    )
             return message
 
         await self.app(scope, counted, send)
-

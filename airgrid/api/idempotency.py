@@ -52,15 +52,19 @@ class Submissions:
 
     def get(self, operator: str, key: str) -> tuple[str, int, bytes] | None:
         """``(request hash, status, body)`` recorded for the key, or None."""
-        rows = self.db.execute("SELECT request_hash, status, body FROM submissions WHERE operator = ? AND key = ?",
-                               (operator, key))
+        rows = self.db.execute(
+            "SELECT request_hash, status, body FROM submissions WHERE operator = ? AND key = ?",
+            (operator, key),
+        )
         return None if not rows else (rows[0][0], int(rows[0][1]), rows[0][2].encode())
 
     def put(self, operator: str, key: str, request_hash: str, status: int, body: bytes) -> None:
         """Record an answer (a concurrent identical request may have recorded it first)."""
-        self.db.execute("INSERT INTO submissions (operator, key, request_hash, status, body, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operator, key) DO NOTHING",
-                        (operator, key, request_hash, status, body.decode(), time.time()))
+        self.db.execute(
+            "INSERT INTO submissions (operator, key, request_hash, status, body, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operator, key) DO NOTHING",
+            (operator, key, request_hash, status, body.decode(), time.time()),
+        )
 
 
 def request_hash(body_json: str) -> str:
@@ -75,10 +79,16 @@ def key_intent_id(operator: str, key: str) -> str:
 
 def same_intent(stored: FlightIntent, request: IntentRequest) -> bool:
     """Whether ``stored`` is what ``request`` describes (operator, priority, tier, volumes)."""
-    if (stored.operator, stored.priority, stored.tier) != (request.operator, request.priority, request.tier):
+    if (stored.operator, stored.priority, stored.tier) != (
+        request.operator,
+        request.priority,
+        request.tier,
+    ):
         return False
     if len(stored.volumes) != len(request.volumes):
         return False
-    return all((a.floor_m, a.ceiling_m, a.t_start, a.t_end) == (b.floor_m, b.ceiling_m, b.t_start, b.t_end)
-               and shapely.equals_exact(a.footprint, b.footprint, 1e-12)
-               for a, b in zip(stored.volumes, request.volumes))
+    return all(
+        (a.floor_m, a.ceiling_m, a.t_start, a.t_end) == (b.floor_m, b.ceiling_m, b.t_start, b.t_end)
+        and shapely.equals_exact(a.footprint, b.footprint, 1e-12)
+        for a, b in zip(stored.volumes, request.volumes)
+    )

@@ -58,8 +58,9 @@ def max_priority(me: Principal, settings: Settings) -> int:
     return max(settings.operator_max_priority, settings.priority_grants.get(me.name, 0))
 
 
-def check_intent_rules(request: IntentRequest, me: Principal, settings: Settings, grid: Grid,
-                       now: float | None = None) -> None:
+def check_intent_rules(
+    request: IntentRequest, me: Principal, settings: Settings, grid: Grid, now: float | None = None
+) -> None:
     """Refuse ``request`` if it breaks a rule of the module table.
 
     Parameters
@@ -82,24 +83,44 @@ def check_intent_rules(request: IntentRequest, me: Principal, settings: Settings
     """
     top = max_priority(me, settings)
     if request.priority > top:
-        raise IntentRuleError(f"priority {request.priority} is above the {top} granted to {me.name!r}; an "
-                              "admin may grant more (priority_grants)", slug="priority-not-granted", status=403)
+        raise IntentRuleError(
+            f"priority {request.priority} is above the {top} granted to {me.name!r}; an "
+            "admin may grant more (priority_grants)",
+            slug="priority-not-granted",
+            status=403,
+        )
     now = time.time() if now is None else now
     t0, t1 = request.window
     if t1 <= now:
-        raise IntentRuleError("the intent ended before it was submitted; give times in the future",
-                              slug="intent-ended")
+        raise IntentRuleError(
+            "the intent ended before it was submitted; give times in the future",
+            slug="intent-ended",
+        )
     if t0 > now + settings.intent_horizon_s:
-        raise IntentRuleError(f"the intent starts more than {settings.intent_horizon_s / 86_400:g} days "
-                              "ahead; submit it closer to the flight", slug="intent-too-far-ahead")
+        raise IntentRuleError(
+            f"the intent starts more than {settings.intent_horizon_s / 86_400:g} days "
+            "ahead; submit it closer to the flight",
+            slug="intent-too-far-ahead",
+        )
     if t1 - t0 > settings.intent_max_duration_s:
-        raise IntentRuleError(f"the intent lasts {(t1 - t0) / 3_600:.3g} h, the limit is "
-                              f"{settings.intent_max_duration_s / 3_600:g} h; split it", slug="intent-too-long")
-    outside = [i for i, inside in enumerate(shapely.covered_by(
-        [v.footprint for v in request.volumes], served_area(grid))) if not inside]
+        raise IntentRuleError(
+            f"the intent lasts {(t1 - t0) / 3_600:.3g} h, the limit is "
+            f"{settings.intent_max_duration_s / 3_600:g} h; split it",
+            slug="intent-too-long",
+        )
+    outside = [
+        i
+        for i, inside in enumerate(
+            shapely.covered_by([v.footprint for v in request.volumes], served_area(grid))
+        )
+        if not inside
+    ]
     if outside:
-        raise IntentRuleError(f"{len(outside)} volume(s) (first: {outside[0]}) are not inside the grid's area "
-                              f"{grid.meta.get('area', '')}", slug="intent-outside-area")
+        raise IntentRuleError(
+            f"{len(outside)} volume(s) (first: {outside[0]}) are not inside the grid's area "
+            f"{grid.meta.get('area', '')}",
+            slug="intent-outside-area",
+        )
 
 
 _AREAS: weakref.WeakKeyDictionary[Grid, shapely.Geometry] = weakref.WeakKeyDictionary()

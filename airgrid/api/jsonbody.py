@@ -34,12 +34,21 @@ def dump_json(value: object) -> bytes:
     if _long(value):
         return b"[" + b",".join(dump_json(v) for v in value) + b"]"  # type: ignore[union-attr]
     if isinstance(value, dict) and any(_long(v) for v in value.values()):
-        return b"{" + b",".join(json.dumps(str(k)).encode() + b":" + dump_json(v) for k, v in value.items()) + b"}"
+        return (
+            b"{"
+            + b",".join(json.dumps(str(k)).encode() + b":" + dump_json(v) for k, v in value.items())
+            + b"}"
+        )
     if isinstance(value, BaseModel):
         names = type(value).model_fields
         if any(_long(getattr(value, n)) for n in names):
-            return b"{" + b",".join(json.dumps(n).encode() + b":" + dump_json(getattr(value, n))
-                                    for n in names) + b"}"
+            return (
+                b"{"
+                + b",".join(
+                    json.dumps(n).encode() + b":" + dump_json(getattr(value, n)) for n in names
+                )
+                + b"}"
+            )
         return value.model_dump_json().encode()
     return _ANY.dump_json(value)
 

@@ -14,13 +14,27 @@ from airgrid._lazy import lazy_exports
 
 _EXPORTS = {
     "costs": ("CostWeights",),
-    "errors": ("GraphFileError", "PointBetweenTiersError", "PointBlockedError", "PointInTerrainError",
-               "PointOutsideGridError",
-               "RouteConstraintError", "RoutingError"),
+    "errors": (
+        "GraphFileError",
+        "PointBetweenTiersError",
+        "PointBlockedError",
+        "PointInTerrainError",
+        "PointOutsideGridError",
+        "RouteConstraintError",
+        "RoutingError",
+    ),
     "graph": ("RouteGraph", "build_graph"),
     "logistics": ("MultiStopRoute", "plan_multi_stop"),
-    "search": ("Constraints", "Route", "Router", "RouteStatus", "Strategy", "Waypoint", "at_agl",
-               "plan_route"),
+    "search": (
+        "Constraints",
+        "Route",
+        "Router",
+        "RouteStatus",
+        "Strategy",
+        "Waypoint",
+        "at_agl",
+        "plan_route",
+    ),
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -50,7 +64,24 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "Constraints", "CostWeights", "GraphFileError", "MultiStopRoute", "PointBetweenTiersError", "PointBlockedError", "PointInTerrainError",
-    "PointOutsideGridError", "Route", "RouteConstraintError", "RouteGraph", "RouteStatus", "Router",
-    "RoutingError", "Strategy", "Waypoint", "at_agl", "build_graph", "plan_multi_stop", "plan_route",
+    "Constraints",
+    "CostWeights",
+    "GraphFileError",
+    "MultiStopRoute",
+    "PointBetweenTiersError",
+    "PointBlockedError",
+    "PointInTerrainError",
+    "PointOutsideGridError",
+    "Route",
+    "RouteConstraintError",
+    "RouteGraph",
+    "RouteStatus",
+    "Router",
+    "RoutingError",
+    "Strategy",
+    "Waypoint",
+    "at_agl",
+    "build_graph",
+    "plan_multi_stop",
+    "plan_route",
 ]

@@ -210,8 +210,15 @@ def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return math.degrees(math.atan2(y, x)) % 360.0
 
 
-def node_access(grid: Grid, t: int, node: Node, *, max_rings: int = DEFAULT_ACCESS_RINGS,
-                join_rings: int = DEFAULT_JOIN_RINGS, components: np.ndarray | None = None) -> Access:
+def node_access(
+    grid: Grid,
+    t: int,
+    node: Node,
+    *,
+    max_rings: int = DEFAULT_ACCESS_RINGS,
+    join_rings: int = DEFAULT_JOIN_RINGS,
+    components: np.ndarray | None = None,
+) -> Access:
     """The access cell and voxel of a node in tier ``t``.
 
     The first ring (0 = the node's own cell) holding a cell with a usable voxel of the
@@ -248,11 +255,13 @@ def node_access(grid: Grid, t: int, node: Node, *, max_rings: int = DEFAULT_ACCE
     for k in range(max_rings + 1):
         if k > last:
             break
-        ring = np.fromiter(h3i.grid_ring(origin, k), np.int64) if k else np.array([origin], np.int64)
+        ring = (
+            np.fromiter(h3i.grid_ring(origin, k), np.int64) if k else np.array([origin], np.int64)
+        )
         ci = grid.find_cells(ring, t)
         for c in ci[ci >= 0].tolist():
             s, n = int(grid.cell_start[c]), int(grid.cell_nlayers[c])
-            ok = np.flatnonzero(usable[s:s + n])
+            ok = np.flatnonzero(usable[s : s + n])
             if not len(ok):
                 continue
             lat, lon = _cell_ll(int(grid.cell_id[c]))
@@ -264,8 +273,10 @@ def node_access(grid: Grid, t: int, node: Node, *, max_rings: int = DEFAULT_ACCE
             if best is None or key < best[0]:
                 best = (key, c, v, d)
     if best is None:
-        raise NodeAccessError(f"node {node.name} ({node.lat:.5f}, {node.lon:.5f}) has no usable voxel of tier "
-                            f"{grid.tiers[t].name} within {max_rings} H3 rings")
+        raise NodeAccessError(
+            f"node {node.name} ({node.lat:.5f}, {node.lon:.5f}) has no usable voxel of tier "
+            f"{grid.tiers[t].name} within {max_rings} H3 rings"
+        )
     return Access(node, best[1], best[2], best[3])
 
 
@@ -276,9 +287,9 @@ def loopless(cells: np.ndarray) -> np.ndarray:
     for c in np.asarray(cells, np.int64).tolist():
         if c in pos:
             k = pos[c]
-            for d in out[k + 1:]:
+            for d in out[k + 1 :]:
                 del pos[d]
-            del out[k + 1:]
+            del out[k + 1 :]
             continue
         pos[c] = len(out)
         out.append(c)
@@ -361,7 +372,9 @@ class Corridor:
         raise CorridorError(f"node {node_id!r} is not an end of corridor {self.id}")
 
 
-def _footprint(grid: Grid, t: int, centreline: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def _footprint(
+    grid: Grid, t: int, centreline: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Footprint cells and, per cell, the index of its nearest centreline cell (ring order)."""
     ids = np.asarray(grid.cell_id, np.int64)[centreline]
     near: dict[int, int] = {int(h): i for i, h in enumerate(ids.tolist())}
@@ -379,7 +392,9 @@ def _footprint(grid: Grid, t: int, centreline: np.ndarray, width: int) -> tuple[
 
 def _headings(grid: Grid, centreline: np.ndarray, step: int = 2) -> np.ndarray:
     """Bearing of the centreline at each of its cells (from ``step`` cells back to ``step`` ahead)."""
-    ll = np.array([_cell_ll(int(c)) for c in np.asarray(grid.cell_id)[centreline].tolist()]).reshape(-1, 2)
+    ll = np.array(
+        [_cell_ll(int(c)) for c in np.asarray(grid.cell_id)[centreline].tolist()]
+    ).reshape(-1, 2)
     n = len(ll)
     out = np.zeros(n)
     for i in range(n):
@@ -388,8 +403,9 @@ def _headings(grid: Grid, centreline: np.ndarray, step: int = 2) -> np.ndarray:
     return out
 
 
-def band_voxels(grid: Grid, cells: np.ndarray, band: int, band_layers: int
-                ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def band_voxels(
+    grid: Grid, cells: np.ndarray, band: int, band_layers: int
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """Usable voxels of a layer band over cells, split by lane.
 
     Returns
@@ -418,8 +434,18 @@ def band_voxels(grid: Grid, cells: np.ndarray, band: int, band_layers: int
     return np.sort(vox[ok & lower]), np.sort(vox[ok & ~lower]), int(short.sum()), occupied
 
 
-def make_corridor(grid: Grid, a: Node, b: Node, centreline: np.ndarray, *, tier: int, width: int = 1,
-                  band: int = 0, band_layers: int = 4, cost: float = math.nan) -> Corridor:
+def make_corridor(
+    grid: Grid,
+    a: Node,
+    b: Node,
+    centreline: np.ndarray,
+    *,
+    tier: int,
+    width: int = 1,
+    band: int = 0,
+    band_layers: int = 4,
+    cost: float = math.nan,
+) -> Corridor:
     """A corridor over a given centreline (cells from ``a``'s access to ``b``'s).
 
     The nodes are swapped (and the centreline reversed) when the bearing from ``a`` to
@@ -439,8 +465,24 @@ def make_corridor(grid: Grid, a: Node, b: Node, centreline: np.ndarray, *, tier:
     cells, near = _footprint(grid, tier, cl, width)
     heading = _headings(grid, cl)[near]
     lane_a, lane_b, short, occupied = band_voxels(grid, cells, band, band_layers)
-    return Corridor(f"{a.id}~{b.id}", a, b, tier, grid.tiers[tier].name, width, band, band_layers, cl, cells,
-                    occupied, heading, lane_a, lane_b, float(cost), short)
+    return Corridor(
+        f"{a.id}~{b.id}",
+        a,
+        b,
+        tier,
+        grid.tiers[tier].name,
+        width,
+        band,
+        band_layers,
+        cl,
+        cells,
+        occupied,
+        heading,
+        lane_a,
+        lane_b,
+        float(cost),
+        short,
+    )
 
 
 def check_band(width: int, band: int, band_layers: int) -> None:
@@ -455,21 +497,37 @@ def check_band(width: int, band: int, band_layers: int) -> None:
         raise CorridorError(f"width must be an integer number of H3 rings in 0..10, got {width!r}")
     if not (isinstance(band, (int, np.integer)) and band >= 0):
         raise CorridorError(f"band must be an integer >= 0, got {band!r}")
-    if not (isinstance(band_layers, (int, np.integer)) and band_layers >= 2 and band_layers % 2 == 0):
+    if not (
+        isinstance(band_layers, (int, np.integer)) and band_layers >= 2 and band_layers % 2 == 0
+    ):
         raise CorridorError(f"band_layers must be an even integer >= 2, got {band_layers!r}")
 
 
 def rebuild_lanes(grid: Grid, corridor: Corridor, band: int) -> Corridor:
     """The same corridor moved to another layer band."""
     lane_a, lane_b, short, occupied = band_voxels(grid, corridor.cells, band, corridor.band_layers)
-    corridor.band, corridor.lane_a, corridor.lane_b, corridor.compressed_cells = band, lane_a, lane_b, short
+    corridor.band, corridor.lane_a, corridor.lane_b, corridor.compressed_cells = (
+        band,
+        lane_a,
+        lane_b,
+        short,
+    )
     corridor.occupied = occupied
     return corridor
 
 
-def build_corridor(graph: RouteGraph | Grid, a: Node, b: Node, *, tier: str | int = "T2", width: int = 1,
-                   band: int = 0, band_layers: int = 4, budget: int = DEFAULT_BUDGET,
-                   max_access_rings: int = DEFAULT_ACCESS_RINGS) -> Corridor:
+def build_corridor(
+    graph: RouteGraph | Grid,
+    a: Node,
+    b: Node,
+    *,
+    tier: str | int = "T2",
+    width: int = 1,
+    band: int = 0,
+    band_layers: int = 4,
+    budget: int = DEFAULT_BUDGET,
+    max_access_rings: int = DEFAULT_ACCESS_RINGS,
+) -> Corridor:
     """Plan one corridor between two nodes in one tier.
 
     Parameters
@@ -506,13 +564,26 @@ def build_corridor(graph: RouteGraph | Grid, a: Node, b: Node, *, tier: str | in
     acc_a = node_access(grid, t, a, max_rings=max_access_rings)
     acc_b = node_access(grid, t, b, max_rings=max_access_rings)
     if acc_a.cell == acc_b.cell:
-        raise CorridorError(f"nodes {a.name} and {b.name} share one access cell; no corridor needed")
+        raise CorridorError(
+            f"nodes {a.name} and {b.name} share one access cell; no corridor needed"
+        )
     st, cost, _, path = router_for(gr).search(acc_a.voxel, acc_b.voxel, tier_mask(gr, t), budget)
     if st != kernels.FOUND:
         why = "budget exhausted" if st == kernels.BUDGET else "not connected"
-        raise CorridorError(f"no corridor between {a.name} and {b.name} inside tier {grid.tiers[t].name} ({why})")
-    return make_corridor(grid, a, b, centreline_cells(grid, path), tier=t, width=width, band=band,
-                         band_layers=band_layers, cost=cost)
+        raise CorridorError(
+            f"no corridor between {a.name} and {b.name} inside tier {grid.tiers[t].name} ({why})"
+        )
+    return make_corridor(
+        grid,
+        a,
+        b,
+        centreline_cells(grid, path),
+        tier=t,
+        width=width,
+        band=band,
+        band_layers=band_layers,
+        cost=cost,
+    )
 
 
 def mark_corridors(grid: Grid, corridors: list[Corridor]) -> int:
@@ -536,11 +607,17 @@ def mark_corridors(grid: Grid, corridors: list[Corridor]) -> int:
     b = np.unique(np.concatenate([c.lane_b for c in corridors]))
     both = np.intersect1d(a, b)
     if len(both):
-        raise CorridorError(f"{len(both)} voxels would be in lane A of one corridor and lane B of another")
+        raise CorridorError(
+            f"{len(both)} voxels would be in lane A of one corridor and lane B of another"
+        )
     st = np.asarray(grid.status)
-    bad = np.concatenate([a[(st[a] & np.uint8(BLOCKING)) != 0], b[(st[b] & np.uint8(BLOCKING)) != 0]])
+    bad = np.concatenate(
+        [a[(st[a] & np.uint8(BLOCKING)) != 0], b[(st[b] & np.uint8(BLOCKING)) != 0]]
+    )
     if len(bad):
-        raise CorridorError(f"{len(bad)} corridor voxels are blocked (terrain or prohibited geofence)")
+        raise CorridorError(
+            f"{len(bad)} corridor voxels are blocked (terrain or prohibited geofence)"
+        )
     grid.status[a] |= np.uint8(Status.CORRIDOR)
     grid.status[b] |= np.uint8(Status.CORRIDOR | Status.LANE_B)
     return len(a) + len(b)
@@ -553,7 +630,10 @@ def clear_corridors(grid: Grid) -> None:
 
 def cells_polygon(grid: Grid, cells: np.ndarray) -> shapely.Geometry:
     """Union of H3 cells as a shapely (Multi)Polygon in lon/lat, exteriors counter-clockwise (RFC 7946)."""
-    ids = [h3.int_to_str(int(c)) for c in np.asarray(grid.cell_id)[np.asarray(cells, np.int64)].tolist()]
+    ids = [
+        h3.int_to_str(int(c))
+        for c in np.asarray(grid.cell_id)[np.asarray(cells, np.int64)].tolist()
+    ]
     geom = shape(h3.cells_to_geo(ids))
     if geom.geom_type == "Polygon":
         return orient(geom, 1.0)
@@ -570,7 +650,9 @@ def centreline_points(grid: Grid, corridor: Corridor) -> np.ndarray:
     over that cell.
     """
     cl = corridor.centreline
-    ll = np.array([_cell_ll(int(h)) for h in np.asarray(grid.cell_id, np.int64)[cl].tolist()]).reshape(-1, 2)
+    ll = np.array(
+        [_cell_ll(int(h)) for h in np.asarray(grid.cell_id, np.int64)[cl].tolist()]
+    ).reshape(-1, 2)
     poly = cells_polygon(grid, corridor.cells[corridor.occupied]).buffer(1e-9)
     shapely.prepare(poly)
 
@@ -588,7 +670,9 @@ def centreline_points(grid: Grid, corridor: Corridor) -> np.ndarray:
     return np.column_stack([ll[idx, 1], ll[idx, 0], alt])
 
 
-def opposing_lane_mask(grid: Grid, lat0: float, lon0: float, lat1: float, lon1: float) -> np.ndarray:
+def opposing_lane_mask(
+    grid: Grid, lat0: float, lon0: float, lat1: float, lon1: float
+) -> np.ndarray:
     """Voxels a flight from point 0 to point 1 must not enter: the corridor lane of the other direction.
 
     By the lane rule, lane A (CORRIDOR without LANE_B) carries the eastbound sense of
@@ -610,7 +694,28 @@ def opposing_lane_mask(grid: Grid, lat0: float, lon0: float, lat1: float, lon1: 
     return corridor & ~lane_b
 
 
-__all__ = ["DEFAULT_ACCESS_RINGS", "DEFAULT_JOIN_RINGS", "Access", "Corridor", "band_voxels", "bearing_deg",
-           "build_corridor", "cells_polygon", "centreline_cells", "centreline_points", "check_band",
-           "clear_corridors", "haversine_m", "loopless", "make_corridor", "mark_corridors", "node_access",
-           "opposing_lane_mask", "rebuild_lanes", "tier_components", "tier_index", "tier_mask", "tier_voxels"]
+__all__ = [
+    "DEFAULT_ACCESS_RINGS",
+    "DEFAULT_JOIN_RINGS",
+    "Access",
+    "Corridor",
+    "band_voxels",
+    "bearing_deg",
+    "build_corridor",
+    "cells_polygon",
+    "centreline_cells",
+    "centreline_points",
+    "check_band",
+    "clear_corridors",
+    "haversine_m",
+    "loopless",
+    "make_corridor",
+    "mark_corridors",
+    "node_access",
+    "opposing_lane_mask",
+    "rebuild_lanes",
+    "tier_components",
+    "tier_index",
+    "tier_mask",
+    "tier_voxels",
+]

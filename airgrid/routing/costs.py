@@ -81,7 +81,9 @@ class CostWeights:
         for name in ("climb", "descent", "terrain", "transition"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise RouteConstraintError(f"cost weight {name} must be a finite number >= 0, got {v!r}")
+                raise RouteConstraintError(
+                    f"cost weight {name} must be a finite number >= 0, got {v!r}"
+                )
         if not (math.isfinite(self.terrain_ref_m) and self.terrain_ref_m > 0):
             raise RouteConstraintError("terrain_ref_m must be > 0")
         if not (0 < self.corridor <= 1):
@@ -99,8 +101,9 @@ class CostWeights:
         return asdict(self)
 
 
-def voxel_factors(floor: np.ndarray, ground: np.ndarray, corridor: np.ndarray,
-                  weights: CostWeights) -> np.ndarray:
+def voxel_factors(
+    floor: np.ndarray, ground: np.ndarray, corridor: np.ndarray, weights: CostWeights
+) -> np.ndarray:
     """Per-voxel factor ``f(v)`` (float32), at least ``weights.corridor``.
 
     Parameters
@@ -140,8 +143,17 @@ def great_circle_m(xyz: np.ndarray, a: int, b: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def edge_cost(kind: int, d: float, dz: float, tw: float, fu: float, fv: float,
-              climb: float, descent: float, transition: float) -> float:
+def edge_cost(
+    kind: int,
+    d: float,
+    dz: float,
+    tw: float,
+    fu: float,
+    fv: float,
+    climb: float,
+    descent: float,
+    transition: float,
+) -> float:
     """Cost of one edge (see the module docstring). ``dz`` is signed (up > 0)."""
     vert = dz * climb if dz > 0 else -dz * descent
     if kind == HORIZONTAL:

@@ -126,9 +126,23 @@ class RouteGraph:
     @property
     def nbytes(self) -> int:
         """Memory held by the graph's own arrays (bytes)."""
-        return sum(a.nbytes for a in (self.indptr, self.indices, self.weights, self.cell_xyz, self.nxyz,
-                                         self.nbr, self.zone, self.zone_indptr, self.zone_indices, self.zone_weights,
-                                         self.zone_xy, self.lm))
+        return sum(
+            a.nbytes
+            for a in (
+                self.indptr,
+                self.indices,
+                self.weights,
+                self.cell_xyz,
+                self.nxyz,
+                self.nbr,
+                self.zone,
+                self.zone_indptr,
+                self.zone_indices,
+                self.zone_weights,
+                self.zone_xy,
+                self.lm,
+            )
+        )
 
     @property
     def zc(self) -> np.ndarray:
@@ -198,9 +212,14 @@ class RouteGraph:
         path.mkdir(parents=True, exist_ok=True)
         for k in _ARRAYS:
             np.save(path / f"{k}.npy", np.ascontiguousarray(getattr(self, k)))
-        meta = {"fingerprint": grid_fingerprint(self.grid), "h_rate": self.h_rate, "v_rate": self.v_rate,
-                "zone_res": self.zone_res, "weights": self.weights_model.to_dict(),
-                "build_seconds": self.build_seconds}
+        meta = {
+            "fingerprint": grid_fingerprint(self.grid),
+            "h_rate": self.h_rate,
+            "v_rate": self.v_rate,
+            "zone_res": self.zone_res,
+            "weights": self.weights_model.to_dict(),
+            "build_seconds": self.build_seconds,
+        }
         (path / "graph.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return path
 
@@ -220,13 +239,23 @@ class RouteGraph:
         except (OSError, ValueError) as exc:
             raise GraphFileError(f"no routing graph at {path}: {exc}") from None
         if meta.get("fingerprint") != grid_fingerprint(grid):
-            raise GraphFileError(f"routing graph at {path} was built from another grid (or another status)")
+            raise GraphFileError(
+                f"routing graph at {path} was built from another grid (or another status)"
+            )
         try:
-            return cls(grid, CostWeights(**meta["weights"]), h_rate=float(meta["h_rate"]),
-                       v_rate=float(meta["v_rate"]), zone_res=int(meta["zone_res"]),
-                       build_seconds=float(meta["build_seconds"]), **arrays)
+            return cls(
+                grid,
+                CostWeights(**meta["weights"]),
+                h_rate=float(meta["h_rate"]),
+                v_rate=float(meta["v_rate"]),
+                zone_res=int(meta["zone_res"]),
+                build_seconds=float(meta["build_seconds"]),
+                **arrays,
+            )
         except (KeyError, TypeError) as exc:
-            raise GraphFileError(f"routing graph at {path} is from another airgrid version: {exc}") from None
+            raise GraphFileError(
+                f"routing graph at {path} is from another airgrid version: {exc}"
+            ) from None
 
     def to_scipy(self):
         """The graph as a ``scipy.sparse.csr_array`` (for baselines and tests)."""
@@ -259,8 +288,23 @@ class RouteGraph:
         return gx
 
 
-_ARRAYS = ("indptr", "indices", "weights", "cell_xyz", "nxyz", "dirs", "rates", "nbr", "zone", "zone_indptr",
-           "zone_indices", "zone_weights", "zone_xy", "landmarks", "lm")
+_ARRAYS = (
+    "indptr",
+    "indices",
+    "weights",
+    "cell_xyz",
+    "nxyz",
+    "dirs",
+    "rates",
+    "nbr",
+    "zone",
+    "zone_indptr",
+    "zone_indices",
+    "zone_weights",
+    "zone_xy",
+    "landmarks",
+    "lm",
+)
 
 
 def _sssp(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int) -> np.ndarray:
@@ -268,7 +312,9 @@ def _sssp(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int
     cap = 1 << 20
     while True:
         dist = np.full(len(indptr) - 1, np.inf)
-        st = kernels.dijkstra_all(indptr, indices, weights, src, dist, np.empty(cap), np.empty(cap, np.int64))
+        st = kernels.dijkstra_all(
+            indptr, indices, weights, src, dist, np.empty(cap), np.empty(cap, np.int64)
+        )
         if st == kernels.FOUND:
             return dist
         cap *= 2
@@ -286,7 +332,9 @@ LANDMARK_BYTES = 1 << 30
 MIN_LANDMARKS = 8
 
 
-def landmark_count(n_nodes: int, wanted: int = DEFAULT_LANDMARKS, budget_bytes: int = LANDMARK_BYTES) -> int:
+def landmark_count(
+    n_nodes: int, wanted: int = DEFAULT_LANDMARKS, budget_bytes: int = LANDMARK_BYTES
+) -> int:
     """How many ALT landmarks a graph of ``n_nodes`` gets: ``wanted``, fewer if over the memory budget.
 
     Below :data:`MIN_LANDMARKS` the answer is 0: so few landmarks rarely pay for the
@@ -310,13 +358,17 @@ def landmark_count(n_nodes: int, wanted: int = DEFAULT_LANDMARKS, budget_bytes: 
 def grid_fingerprint(grid: Grid) -> str:
     """CRC32s of a grid's cell ids, layers per cell and voxel status, as one string."""
     parts = (grid.cell_id, grid.cell_first_layer, grid.cell_nlayers, grid.status)
-    return "-".join(f"{zlib.crc32(np.ascontiguousarray(a).view(np.uint8)):08x}" for a in parts) + \
-        f"-{grid.n_voxels}"
+    return (
+        "-".join(f"{zlib.crc32(np.ascontiguousarray(a).view(np.uint8)):08x}" for a in parts)
+        + f"-{grid.n_voxels}"
+    )
 
 
 def cell_unit_vectors(cell_ids: np.ndarray) -> np.ndarray:
     """Unit vectors (float64[n, 3]) of H3 cell centres."""
-    ll = np.array([h3i.cell_to_latlng(int(c)) for c in cell_ids.tolist()], np.float64).reshape(-1, 2)
+    ll = np.array([h3i.cell_to_latlng(int(c)) for c in cell_ids.tolist()], np.float64).reshape(
+        -1, 2
+    )
     la = np.radians(ll[:, 0])
     lo = np.radians(ll[:, 1])
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
@@ -368,21 +420,31 @@ def cell_neighbours(grid: Grid, t: int) -> np.ndarray:
             found = grid.find_cells(nb, t)
             found = found[found >= 0]
             out[r] = -1
-            out[r, :len(found)] = found
+            out[r, : len(found)] = found
 
     rng = np.random.default_rng(0)
-    sample = rng.choice(np.flatnonzero(ok), size=min(64, int(ok.sum())), replace=False) if ok.any() else []
+    sample = (
+        rng.choice(np.flatnonzero(ok), size=min(64, int(ok.sum())), replace=False)
+        if ok.any()
+        else []
+    )
     for r in np.asarray(sample, np.int64).tolist():
-        want = set(grid.find_cells(np.fromiter(h3i.grid_ring(int(ids[r]), 1), np.int64), t).tolist()) - {-1}
+        want = set(
+            grid.find_cells(np.fromiter(h3i.grid_ring(int(ids[r]), 1), np.int64), t).tolist()
+        ) - {-1}
         if want != set(out[r].tolist()) - {-1}:
-            log.warning("H3 local IJ neighbours disagree with grid_ring in tier %d; using grid_ring", t)
+            log.warning(
+                "H3 local IJ neighbours disagree with grid_ring in tier %d; using grid_ring", t
+            )
             ring(np.arange(n))
             return out
     ring(np.flatnonzero((out < 0).any(axis=1)))
     return out
 
 
-def build_graph(grid: Grid, weights: CostWeights | None = None, *, landmarks: int = 0) -> RouteGraph:
+def build_graph(
+    grid: Grid, weights: CostWeights | None = None, *, landmarks: int = 0
+) -> RouteGraph:
     """Build the routing graph of a grid.
 
     Parameters
@@ -420,7 +482,9 @@ def build_graph(grid: Grid, weights: CostWeights | None = None, *, landmarks: in
     np.cumsum(child_ptr, out=child_ptr)
     cell_xyz = cell_unit_vectors(np.asarray(grid.cell_id))
     usable = grid.usable()
-    zc = (np.asarray(grid.floor, np.float32) + np.asarray(grid.ceiling, np.float32)) * np.float32(0.5)
+    zc = (np.asarray(grid.floor, np.float32) + np.asarray(grid.ceiling, np.float32)) * np.float32(
+        0.5
+    )
     corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
     vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
     tier_w = weights.tier_factors([t.name for t in grid.tiers])
@@ -428,8 +492,24 @@ def build_graph(grid: Grid, weights: CostWeights | None = None, *, landmarks: in
     nl = np.asarray(grid.cell_nlayers, np.int32)
     start = np.asarray(grid.cell_start, np.int64)
     ctier = np.asarray(grid.cell_tier, np.int8)
-    args = (nbr, first, nl, start, parent, child_ptr, child_idx, ctier, usable, cell_xyz, zc, vfac, tier_w,
-            float(weights.climb), float(weights.descent), float(weights.transition))
+    args = (
+        nbr,
+        first,
+        nl,
+        start,
+        parent,
+        child_ptr,
+        child_idx,
+        ctier,
+        usable,
+        cell_xyz,
+        zc,
+        vfac,
+        tier_w,
+        float(weights.climb),
+        float(weights.descent),
+        float(weights.transition),
+    )
     degree = np.zeros(grid.n_voxels, np.int64)
     kernels.count_edges(*args, degree)
     indptr = np.zeros(grid.n_voxels + 1, np.int64)
@@ -452,17 +532,44 @@ def build_graph(grid: Grid, weights: CostWeights | None = None, *, landmarks: in
     zone = cell_zone[vc]
     zptr, zidx, zw, zxy = zone_graph(indptr, indices, wts, zone, nxyz, len(zones))
     dt = time.perf_counter() - t0
-    log.info("routing graph: %d nodes, %d edges, %.1f MB in %.2f s", grid.n_voxels, len(indices),
-             (indptr.nbytes + indices.nbytes + wts.nbytes) / 1e6, dt)
-    graph = RouteGraph(grid, weights, indptr, indices, wts, cell_xyz, nxyz, dirs, rates, nbr, h_rate, v_rate,
-                       zone, zone_res, zptr, zidx, zw, zxy, dt, usable)
+    log.info(
+        "routing graph: %d nodes, %d edges, %.1f MB in %.2f s",
+        grid.n_voxels,
+        len(indices),
+        (indptr.nbytes + indices.nbytes + wts.nbytes) / 1e6,
+        dt,
+    )
+    graph = RouteGraph(
+        grid,
+        weights,
+        indptr,
+        indices,
+        wts,
+        cell_xyz,
+        nxyz,
+        dirs,
+        rates,
+        nbr,
+        h_rate,
+        v_rate,
+        zone,
+        zone_res,
+        zptr,
+        zidx,
+        zw,
+        zxy,
+        dt,
+        usable,
+    )
     if landmarks:
         graph.add_landmarks(landmarks)
         graph.build_seconds = time.perf_counter() - t0
     return graph
 
 
-def plane_frame(cell_xyz: np.ndarray, nbr: np.ndarray, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+def plane_frame(
+    cell_xyz: np.ndarray, nbr: np.ndarray, rows: slice
+) -> tuple[np.ndarray, np.ndarray]:
     """Planar positions of the cells and the face normals of the hex lattice in that plane.
 
     The plane is tangent at the grid's centre (orthographic projection: a planar
@@ -485,7 +592,7 @@ def plane_frame(cell_xyz: np.ndarray, nbr: np.ndarray, rows: slice) -> tuple[np.
     east /= max(np.linalg.norm(east), 1e-12)
     north = np.cross(centre, east)
     xy = EARTH_R * np.column_stack([cell_xyz @ east, cell_xyz @ north])
-    cells = np.arange(rows.start, rows.stop)[: 20_000]
+    cells = np.arange(rows.start, rows.stop)[:20_000]
     a = np.repeat(cells, 6)
     b = nbr[cells].ravel().astype(np.int64)
     ok = b >= 0
@@ -518,8 +625,14 @@ def zone_table(grid: Grid) -> tuple[int, np.ndarray, np.ndarray]:
     return zone_res, cell_zone.astype(np.int32), zones
 
 
-def zone_graph(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, zone: np.ndarray, nxyz: np.ndarray,
-               n_zones: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def zone_graph(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    zone: np.ndarray,
+    nxyz: np.ndarray,
+    n_zones: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The zone graph: zones joined where an edge crosses between them.
 
     A zone's centroid is the mean planar position of its nodes; the edge between
@@ -537,7 +650,9 @@ def zone_graph(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, zon
     xy = np.zeros((n_zones, 3), np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         for k in range(2):
-            xy[:, k] = np.bincount(zone, weights=nxyz[:, k].astype(np.float64), minlength=n_zones) / cnt
+            xy[:, k] = (
+                np.bincount(zone, weights=nxyz[:, k].astype(np.float64), minlength=n_zones) / cnt
+            )
     xy[cnt == 0, :2] = 0.0
     za, zb, rate = kernels.zone_crossings(indptr, indices, weights, zone, nxyz)
     key = za.astype(np.int64) * n_zones + zb
@@ -553,5 +668,13 @@ def zone_graph(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, zon
     return ptr, b.astype(np.int32), (d * rate).astype(np.float32), xy
 
 
-__all__ = ["DEFAULT_LANDMARKS", "LANDMARK_BYTES", "RouteGraph", "build_graph", "cell_neighbours",
-           "cell_unit_vectors", "grid_fingerprint", "landmark_count"]
+__all__ = [
+    "DEFAULT_LANDMARKS",
+    "LANDMARK_BYTES",
+    "RouteGraph",
+    "build_graph",
+    "cell_neighbours",
+    "cell_unit_vectors",
+    "grid_fingerprint",
+    "landmark_count",
+]

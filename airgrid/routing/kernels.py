@@ -31,8 +31,29 @@ FOUND, NO_ROUTE, BUDGET, HEAP_FULL = 0, 1, 2, 3
 
 # -- graph construction ---------------------------------------------------------------------
 @njit(cache=True)
-def _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tier, usable,
-                cell_xyz, zc, vfac, tier_w, climb, descent, transition, indices, weights, out_ptr, write):
+def _cell_edges(
+    c,
+    nbr,
+    first,
+    nl,
+    start,
+    parent,
+    child_ptr,
+    child_idx,
+    cell_tier,
+    usable,
+    cell_xyz,
+    zc,
+    vfac,
+    tier_w,
+    climb,
+    descent,
+    transition,
+    indices,
+    weights,
+    out_ptr,
+    write,
+):
     """Count (``write=False``) or write the out-edges of every voxel of cell ``c``."""
     total = 0
     n0 = nl[c]
@@ -57,8 +78,9 @@ def _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tie
                 if write:
                     d = great_circle_m(cell_xyz, c, nc)
                     indices[p + k] = w
-                    weights[p + k] = edge_cost(HORIZONTAL, d, 0.0, tier_w[t], vfac[v], vfac[w],
-                                               climb, descent, transition)
+                    weights[p + k] = edge_cost(
+                        HORIZONTAL, d, 0.0, tier_w[t], vfac[v], vfac[w], climb, descent, transition
+                    )
                 k += 1
             # vertical within the column
             for step in (-1, 1):
@@ -70,8 +92,9 @@ def _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tie
                     continue
                 if write:
                     indices[p + k] = w
-                    weights[p + k] = edge_cost(VERTICAL, 0.0, zc[w] - zc[v], 1.0, 1.0, 1.0,
-                                               climb, descent, transition)
+                    weights[p + k] = edge_cost(
+                        VERTICAL, 0.0, zc[w] - zc[v], 1.0, 1.0, 1.0, climb, descent, transition
+                    )
                 k += 1
             # up to the parent (coarser) tier: top voxel -> parent's bottom voxel
             pc = parent[c]
@@ -82,8 +105,17 @@ def _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tie
                         d = great_circle_m(cell_xyz, c, pc)
                         tw = max(tier_w[t], tier_w[cell_tier[pc]])
                         indices[p + k] = w
-                        weights[p + k] = edge_cost(TRANSITION, d, zc[w] - zc[v], tw, vfac[v], vfac[w],
-                                                   climb, descent, transition)
+                        weights[p + k] = edge_cost(
+                            TRANSITION,
+                            d,
+                            zc[w] - zc[v],
+                            tw,
+                            vfac[v],
+                            vfac[w],
+                            climb,
+                            descent,
+                            transition,
+                        )
                     k += 1
             # down to the children (finer tier): bottom voxel -> each child's top voxel
             if off == 0:
@@ -98,8 +130,17 @@ def _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tie
                         d = great_circle_m(cell_xyz, c, ch)
                         tw = max(tier_w[t], tier_w[cell_tier[ch]])
                         indices[p + k] = w
-                        weights[p + k] = edge_cost(TRANSITION, d, zc[w] - zc[v], tw, vfac[v], vfac[w],
-                                                   climb, descent, transition)
+                        weights[p + k] = edge_cost(
+                            TRANSITION,
+                            d,
+                            zc[w] - zc[v],
+                            tw,
+                            vfac[v],
+                            vfac[w],
+                            climb,
+                            descent,
+                            transition,
+                        )
                     k += 1
         if not write:
             out_ptr[v] = k
@@ -108,23 +149,101 @@ def _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tie
 
 
 @njit(cache=True, parallel=True)
-def count_edges(nbr, first, nl, start, parent, child_ptr, child_idx, cell_tier, usable, cell_xyz, zc,
-                vfac, tier_w, climb, descent, transition, degree):
+def count_edges(
+    nbr,
+    first,
+    nl,
+    start,
+    parent,
+    child_ptr,
+    child_idx,
+    cell_tier,
+    usable,
+    cell_xyz,
+    zc,
+    vfac,
+    tier_w,
+    climb,
+    descent,
+    transition,
+    degree,
+):
     """Out-degree of every voxel into ``degree`` (int64[n_voxels])."""
     dummy_i = np.empty(0, np.int32)
     dummy_w = np.empty(0, np.float32)
     for c in prange(len(nl)):
-        _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tier, usable, cell_xyz,
-                    zc, vfac, tier_w, climb, descent, transition, dummy_i, dummy_w, degree, False)
+        _cell_edges(
+            c,
+            nbr,
+            first,
+            nl,
+            start,
+            parent,
+            child_ptr,
+            child_idx,
+            cell_tier,
+            usable,
+            cell_xyz,
+            zc,
+            vfac,
+            tier_w,
+            climb,
+            descent,
+            transition,
+            dummy_i,
+            dummy_w,
+            degree,
+            False,
+        )
 
 
 @njit(cache=True, parallel=True)
-def fill_edges(nbr, first, nl, start, parent, child_ptr, child_idx, cell_tier, usable, cell_xyz, zc,
-               vfac, tier_w, climb, descent, transition, indptr, indices, weights):
+def fill_edges(
+    nbr,
+    first,
+    nl,
+    start,
+    parent,
+    child_ptr,
+    child_idx,
+    cell_tier,
+    usable,
+    cell_xyz,
+    zc,
+    vfac,
+    tier_w,
+    climb,
+    descent,
+    transition,
+    indptr,
+    indices,
+    weights,
+):
     """Write targets and weights of every voxel's out-edges at ``indptr``."""
     for c in prange(len(nl)):
-        _cell_edges(c, nbr, first, nl, start, parent, child_ptr, child_idx, cell_tier, usable, cell_xyz,
-                    zc, vfac, tier_w, climb, descent, transition, indices, weights, indptr, True)
+        _cell_edges(
+            c,
+            nbr,
+            first,
+            nl,
+            start,
+            parent,
+            child_ptr,
+            child_idx,
+            cell_tier,
+            usable,
+            cell_xyz,
+            zc,
+            vfac,
+            tier_w,
+            climb,
+            descent,
+            transition,
+            indices,
+            weights,
+            indptr,
+            True,
+        )
 
 
 # -- 4-ary heap of (key, packed), min on key, ties to the larger g --------------------------
@@ -217,8 +336,29 @@ def _first_touch(sf, sz, nxyz, zone, v):
 
 # -- A* -----------------------------------------------------------------------------------
 @njit(cache=True)
-def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, src, dst, budget,
-          max_range_m, hw, gen, state, hk, hp):
+def astar(
+    indptr,
+    indices,
+    weights,
+    nxyz,
+    zone,
+    dirs,
+    rates,
+    hr,
+    vr,
+    lm,
+    blocked,
+    zone_ok,
+    src,
+    dst,
+    budget,
+    max_range_m,
+    hw,
+    gen,
+    state,
+    hk,
+    hp,
+):
     """A* from ``src`` to ``dst`` on a CSR graph.
 
     Parameters
@@ -326,7 +466,9 @@ def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked
         _first_touch(sf, sz, nxyz, zone, src)
     si[src, 1] = opened
     state[src, 0] = 0.0
-    h0 = hw * _h(src, sf[src, 4], sf[src, 5], sf[src, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
+    h0 = hw * _h(
+        src, sf[src, 4], sf[src, 5], sf[src, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl
+    )
     _push(hk, hp, 0, h0, _pack(0.0, src))
     size = 1
     exp = 0
@@ -369,7 +511,9 @@ def astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked
                     if math.sqrt(ex * ex + ey * ey) + math.sqrt(dx * dx + dy * dy) > max_range_m:
                         si[v, 1] = closed
                         continue
-            hv = hw * _h(v, sf[v, 4], sf[v, 5], sf[v, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl)
+            hv = hw * _h(
+                v, sf[v, 4], sf[v, 5], sf[v, 6], gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl
+            )
             if hv == np.inf:
                 si[v, 1] = closed
                 continue
@@ -387,8 +531,22 @@ def lower_bound(nxyz, dirs, rates, hr, vr, lm, src, dst):
     """The heuristic of :func:`astar` at ``src`` for goal ``dst``: a lower bound of the optimal cost."""
     nl = lm.shape[1] // 2
     lt = lm[dst].copy() if nl > 0 else np.empty(0)
-    return _h(src, nxyz[src, 0], nxyz[src, 1], nxyz[src, 2], np.float64(nxyz[dst, 0]), np.float64(nxyz[dst, 1]),
-              np.float64(nxyz[dst, 2]), hr, dirs, rates, vr, lm, lt, nl)
+    return _h(
+        src,
+        nxyz[src, 0],
+        nxyz[src, 1],
+        nxyz[src, 2],
+        np.float64(nxyz[dst, 0]),
+        np.float64(nxyz[dst, 1]),
+        np.float64(nxyz[dst, 2]),
+        hr,
+        dirs,
+        rates,
+        vr,
+        lm,
+        lt,
+        nl,
+    )
 
 
 @njit(cache=True)
@@ -409,8 +567,28 @@ def trace_path(state, src, dst):
 
 
 @njit(cache=True, parallel=True)
-def astar_batch(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs, dsts,
-                budget, max_range_m, gens, state, hk, hp):
+def astar_batch(
+    indptr,
+    indices,
+    weights,
+    nxyz,
+    zone,
+    dirs,
+    rates,
+    hr,
+    vr,
+    lm,
+    blocked,
+    zone_ok,
+    srcs,
+    dsts,
+    budget,
+    max_range_m,
+    gens,
+    state,
+    hk,
+    hp,
+):
     """A* for many (src, dst) pairs, spread over threads; one state row per thread.
 
     State arrays have a leading row axis (one row per chunk); ``gens[c]`` is the last
@@ -431,8 +609,29 @@ def astar_batch(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, b
     for r in prange(rows):
         for i in range(r, n, rows):
             gens[r] += 2
-            s, c, x = astar(indptr, indices, weights, nxyz, zone, dirs, rates, hr, vr, lm, blocked, zone_ok, srcs[i],
-                            dsts[i], budget, max_range_m, 1.0, gens[r], state[r], hk[r], hp[r])
+            s, c, x = astar(
+                indptr,
+                indices,
+                weights,
+                nxyz,
+                zone,
+                dirs,
+                rates,
+                hr,
+                vr,
+                lm,
+                blocked,
+                zone_ok,
+                srcs[i],
+                dsts[i],
+                budget,
+                max_range_m,
+                1.0,
+                gens[r],
+                state[r],
+                hk[r],
+                hp[r],
+            )
             status[i] = s
             cost[i] = c
             exps[i] = x

@@ -92,9 +92,17 @@ class MultiStopRoute:
             f = leg.to_geojson()
             f["properties"].update(leg=k, from_stop=seq[k], to_stop=seq[k + 1])
             feats.append(f)
-        return {"type": "FeatureCollection", "features": feats,
-                "properties": {"status": self.status.value, "order": self.order, "exact": self.exact,
-                               "total_length_m": self.total_length_m, "total_time_s": self.total_time_s}}
+        return {
+            "type": "FeatureCollection",
+            "features": feats,
+            "properties": {
+                "status": self.status.value,
+                "order": self.order,
+                "exact": self.exact,
+                "total_length_m": self.total_length_m,
+                "total_time_s": self.total_time_s,
+            },
+        }
 
 
 def tour_cost(cost: np.ndarray, order: Sequence[int], return_to_depot: bool) -> float:
@@ -164,7 +172,7 @@ def nearest_neighbour_2opt(cost: np.ndarray, return_to_depot: bool) -> tuple[lis
     while improved:
         improved = False
         for i, j in itertools.combinations(range(n), 2):
-            cand = order[:i] + order[i:j + 1][::-1] + order[j + 1:]
+            cand = order[:i] + order[i : j + 1][::-1] + order[j + 1 :]
             c = tour_cost(cost, cand, return_to_depot)
             if c < best - 1e-9:
                 order, best, improved = cand, c, True
@@ -221,7 +229,9 @@ def plan_multi_stop(
     gr = graph_for(graph)
     if not 1 <= len(stops) <= MAX_STOPS:
         raise RouteConstraintError(f"give 1 to {MAX_STOPS} stops, got {len(stops)}")
-    blocked = constraint_mask(gr, Constraints(tiers, min_height_m, max_height_m, tuple(no_go), None, blocked_mask))
+    blocked = constraint_mask(
+        gr, Constraints(tiers, min_height_m, max_height_m, tuple(no_go), None, blocked_mask)
+    )
     pts = [resolve_point(gr, depot, blocked, "depot")]
     pts += [resolve_point(gr, p, blocked, f"stop {i + 1}") for i, p in enumerate(stops)]
     vox = np.array([v for v, _ in pts], np.int32)
@@ -232,22 +242,50 @@ def plan_multi_stop(
     cost[ii, jj] = np.where(status == kernels.FOUND, cst, math.inf)
     n = m - 1
     exact = n <= EXACT_MAX_STOPS
-    order, total = held_karp(cost, return_to_depot) if exact else nearest_neighbour_2opt(cost, return_to_depot)
+    order, total = (
+        held_karp(cost, return_to_depot) if exact else nearest_neighbour_2opt(cost, return_to_depot)
+    )
     order0 = [k - 1 for k in order]
     if not math.isfinite(total):
         exhausted = bool((status == kernels.BUDGET).any())
         unreachable = sorted({int(k) for k in range(1, m) if not np.isfinite(cost[0, k])})
-        msg = ("some legs exhausted the search budget" if exhausted else
-               "no order visits every stop through usable voxels"
-               + (f"; unreachable from the depot: stops {unreachable}" if unreachable else ""))
-        return MultiStopRoute(RouteStatus.BUDGET_EXHAUSTED if exhausted else RouteStatus.NO_ROUTE, order0,
-                              return_to_depot=return_to_depot, exact=exact, cost_matrix=cost, message=msg)
+        msg = (
+            "some legs exhausted the search budget"
+            if exhausted
+            else "no order visits every stop through usable voxels"
+            + (f"; unreachable from the depot: stops {unreachable}" if unreachable else "")
+        )
+        return MultiStopRoute(
+            RouteStatus.BUDGET_EXHAUSTED if exhausted else RouteStatus.NO_ROUTE,
+            order0,
+            return_to_depot=return_to_depot,
+            exact=exact,
+            cost_matrix=cost,
+            message=msg,
+        )
     seq = [0, *order] + ([0] if return_to_depot else [])
-    legs = [route_voxels(gr, int(vox[a]), int(vox[b]), blocked, origin_xyz=pts[a][1], dest_xyz=pts[b][1],
-                         budget=budget, speeds=(cruise_mps, climb_mps, descent_mps))
-            for a, b in itertools.pairwise(seq)]
+    legs = [
+        route_voxels(
+            gr,
+            int(vox[a]),
+            int(vox[b]),
+            blocked,
+            origin_xyz=pts[a][1],
+            dest_xyz=pts[b][1],
+            budget=budget,
+            speeds=(cruise_mps, climb_mps, descent_mps),
+        )
+        for a, b in itertools.pairwise(seq)
+    ]
     return MultiStopRoute(RouteStatus.FOUND, order0, legs, return_to_depot, exact, cost)
 
 
-__all__ = ["EXACT_MAX_STOPS", "MAX_STOPS", "MultiStopRoute", "held_karp", "nearest_neighbour_2opt",
-           "plan_multi_stop", "tour_cost"]
+__all__ = [
+    "EXACT_MAX_STOPS",
+    "MAX_STOPS",
+    "MultiStopRoute",
+    "held_karp",
+    "nearest_neighbour_2opt",
+    "plan_multi_stop",
+    "tour_cost",
+]

@@ -248,7 +248,9 @@ def _projected(nodes: Sequence[Node]) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-def candidate_pairs(nodes: Sequence[Node], method: str = "delaunay", k: int = 4) -> list[tuple[int, int]]:
+def candidate_pairs(
+    nodes: Sequence[Node], method: str = "delaunay", k: int = 4
+) -> list[tuple[int, int]]:
     """Candidate links between nodes (index pairs ``i < j``, sorted).
 
     Parameters
@@ -285,12 +287,14 @@ def candidate_pairs(nodes: Sequence[Node], method: str = "delaunay", k: int = 4)
         d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
         np.fill_diagonal(d, np.inf)
         for i in range(n):
-            for j in np.argsort(d[i], kind="stable")[:min(k, n - 1)].tolist():
+            for j in np.argsort(d[i], kind="stable")[: min(k, n - 1)].tolist():
                 pairs.add((min(i, j), max(i, j)))
     return sorted(pairs)
 
 
-def select_links(costs: dict[tuple[str, str], float], detour_ratio: float) -> dict[tuple[str, str], str]:
+def select_links(
+    costs: dict[tuple[str, str], float], detour_ratio: float
+) -> dict[tuple[str, str], str]:
     """MST plus redundant links (see the module docstring, step 4).
 
     Parameters
@@ -345,7 +349,7 @@ def _usable_cells(grid: Grid, t: int, h3ids: list[int]) -> np.ndarray | None:
     usable = grid.usable()
     for c in ci.tolist():
         s, n = int(grid.cell_start[c]), int(grid.cell_nlayers[c])
-        if not usable[s:s + n].any():
+        if not usable[s : s + n].any():
             return None
     return ci
 
@@ -366,8 +370,9 @@ def _angle_lines(a: float, b: float) -> float:
     return min(d, 180.0 - d)
 
 
-def merge_centreline(grid: Grid, t: int, cl: np.ndarray, earlier: list[np.ndarray], rings: int
-                     ) -> tuple[np.ndarray, int]:
+def merge_centreline(
+    grid: Grid, t: int, cl: np.ndarray, earlier: list[np.ndarray], rings: int
+) -> tuple[np.ndarray, int]:
     """Snap side-by-side stretches of a centreline onto earlier centrelines (step 5).
 
     Returns
@@ -397,22 +402,24 @@ def merge_centreline(grid: Grid, t: int, cl: np.ndarray, earlier: list[np.ndarra
             if stretch_ok and 0 < i and j < n - 1:
                 own = _bearing_cells(grid, int(cl[i]), int(cl[j]))
                 other = _bearing_cells(grid, int(prev[k0]), int(prev[k1]))
-                seg = prev[k0:k1 + 1] if k0 < k1 else prev[k1:k0 + 1][::-1]
+                seg = prev[k0 : k1 + 1] if k0 < k1 else prev[k1 : k0 + 1][::-1]
                 pid = np.asarray(grid.cell_id, np.int64)
                 try:
                     into = list(h3i.grid_path_cells(int(pid[cl[i - 1]]), int(pid[seg[0]])))[1:-1]
                     back = list(h3i.grid_path_cells(int(pid[seg[-1]]), int(pid[cl[j + 1]])))[1:-1]
-                except h3.H3BaseException:  # H3 cannot draw that line (pentagon distortion): keep the stretch
+                except (
+                    h3.H3BaseException
+                ):  # H3 cannot draw that line (pentagon distortion): keep the stretch
                     into = back = None
                 joins = None if into is None else _usable_cells(grid, t, into + back)
                 if _angle_lines(own, other) <= MAX_MERGE_ANGLE_DEG and joins is not None:
-                    out.extend(joins[:len(into)].tolist())
+                    out.extend(joins[: len(into)].tolist())
                     out.extend(int(c) for c in seg)
-                    out.extend(joins[len(into):].tolist())
+                    out.extend(joins[len(into) :].tolist())
                     merged += len(seg)
                     i = j + 1
                     continue
-            out.extend(int(c) for c in cl[i:j + 1])
+            out.extend(int(c) for c in cl[i : j + 1])
             i = j + 1
         cl = loopless(np.array(out, np.int64))
     return cl, merged
@@ -427,8 +434,13 @@ def _segment_bearing(line: shapely.LineString, p: shapely.Point) -> float:
     return bearing_deg(y0, x0, y1, x1)
 
 
-def count_crossings(grid: Grid, corridors: list[Corridor], access: dict[str, Access], zone_m: float,
-                    min_angle_deg: float = MIN_CROSSING_ANGLE_DEG) -> list[tuple[int, int, int]]:
+def count_crossings(
+    grid: Grid,
+    corridors: list[Corridor],
+    access: dict[str, Access],
+    zone_m: float,
+    min_angle_deg: float = MIN_CROSSING_ANGLE_DEG,
+) -> list[tuple[int, int, int]]:
     """Crossings of centrelines: ``(i, j, n)`` for every pair crossing ``n`` > 0 times.
 
     The string-pulled centrelines (:func:`~airgrid.routing.corridors.centreline_points`)
@@ -438,8 +450,10 @@ def count_crossings(grid: Grid, corridors: list[Corridor], access: dict[str, Acc
     ``zone_m`` from the access cell of a node both corridors end at (a junction).
     Shared stretches (line overlaps) are not crossings.
     """
-    lines = [shapely.LineString(centreline_points(grid, c)[:, :2]) if len(c.centreline) > 1 else None
-             for c in corridors]
+    lines = [
+        shapely.LineString(centreline_points(grid, c)[:, :2]) if len(c.centreline) > 1 else None
+        for c in corridors
+    ]
     keep = [i for i, ln in enumerate(lines) if ln is not None]
     tree = shapely.STRtree([lines[i] for i in keep])
     out = []
@@ -451,10 +465,15 @@ def count_crossings(grid: Grid, corridors: list[Corridor], access: dict[str, Acc
                 continue
             lj = lines[j]
             zones = []
-            for nid in {corridors[i].a.id, corridors[i].b.id} & {corridors[j].a.id, corridors[j].b.id}:
+            for nid in {corridors[i].a.id, corridors[i].b.id} & {
+                corridors[j].a.id,
+                corridors[j].b.id,
+            }:
                 la, lo = h3i.cell_to_latlng(int(grid.cell_id[access[nid].cell]))
                 cos = max(math.cos(math.radians(la)), 0.1)
-                zones.append(shapely.affinity.scale(shapely.Point(lo, la).buffer(deg), 1.0 / cos, 1.0))
+                zones.append(
+                    shapely.affinity.scale(shapely.Point(lo, la).buffer(deg), 1.0 / cos, 1.0)
+                )
             n = 0
             for p in shapely.get_parts(li.intersection(lj)):
                 if p.geom_type != "Point" or any(z.covers(p) for z in zones):
@@ -466,20 +485,29 @@ def count_crossings(grid: Grid, corridors: list[Corridor], access: dict[str, Acc
     return out
 
 
-def junction_cells(grid: Grid, corridors: list[Corridor], access: dict[str, Access], rings: int) -> np.ndarray:
+def junction_cells(
+    grid: Grid, corridors: list[Corridor], access: dict[str, Access], rings: int
+) -> np.ndarray:
     """Cells within ``rings`` of the access cell of every node where two or more corridors end (sorted)."""
     ends: dict[str, int] = {}
     for c in corridors:
         for nid in (c.a.id, c.b.id):
             ends[nid] = ends.get(nid, 0) + 1
     t = corridors[0].tier if corridors else 0
-    parts = [grid.find_cells(np.fromiter(h3i.grid_disk(int(grid.cell_id[access[nid].cell]), rings), np.int64), t)
-             for nid, k in sorted(ends.items()) if k >= 2]
+    parts = [
+        grid.find_cells(
+            np.fromiter(h3i.grid_disk(int(grid.cell_id[access[nid].cell]), rings), np.int64), t
+        )
+        for nid, k in sorted(ends.items())
+        if k >= 2
+    ]
     cells = np.concatenate(parts) if parts else np.empty(0, np.int64)
     return np.unique(cells[cells >= 0])
 
 
-def opposing_pairs(corridors: list[Corridor], exempt: np.ndarray | None = None) -> list[tuple[int, int]]:
+def opposing_pairs(
+    corridors: list[Corridor], exempt: np.ndarray | None = None
+) -> list[tuple[int, int]]:
     """Corridor pairs sharing a footprint cell where their lane-A bearings differ by more than 90°.
 
     Parameters
@@ -512,8 +540,9 @@ def junction_rings(width: int) -> int:
     return 2 * width + 2
 
 
-def assign_bands(grid: Grid, corridors: list[Corridor], access: dict[str, Access], width: int
-                 ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]], list[tuple[int, int]], int]:
+def assign_bands(
+    grid: Grid, corridors: list[Corridor], access: dict[str, Access], width: int
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]], list[tuple[int, int]], int]:
     """Give conflicting corridors different layer bands (step 6), rebuilding their lanes in place.
 
     Parameters
@@ -560,8 +589,14 @@ def assign_bands(grid: Grid, corridors: list[Corridor], access: dict[str, Access
     return crossings, conflicts, unseparated, n_bands
 
 
-def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: NetworkParams | None = None, *,
-                   mark: bool = True, progress: Progress | None = None) -> CorridorNetwork:
+def design_network(
+    graph: RouteGraph | Grid,
+    nodes: Sequence[Node],
+    params: NetworkParams | None = None,
+    *,
+    mark: bool = True,
+    progress: Progress | None = None,
+) -> CorridorNetwork:
     """Design a corridor network over logistics nodes (see the module docstring).
 
     Parameters
@@ -610,20 +645,30 @@ def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: Netw
     unreachable: list[str] = []
     for n in nodes:
         try:
-            access[n.id] = node_access(grid, t, n, max_rings=params.max_access_rings,
-                                       join_rings=params.join_rings, components=comps)
+            access[n.id] = node_access(
+                grid,
+                t,
+                n,
+                max_rings=params.max_access_rings,
+                join_rings=params.join_rings,
+                components=comps,
+            )
         except NodeAccessError as exc:
             log.warning("%s; left out of the network", exc)
             unreachable.append(n.id)
     nodes = [n for n in nodes if n.id in access]
     if len(nodes) < 2:
-        raise CorridorError(f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
-                            f"(left out: {', '.join(unreachable)})")
+        raise CorridorError(
+            f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
+            f"(left out: {', '.join(unreachable)})"
+        )
     by_cell: dict[int, str] = {}
     for n in nodes:
         c = access[n.id].cell
         if c in by_cell:
-            raise CorridorError(f"nodes {by_cell[c]!r} and {n.id!r} share one access cell; drop one of them")
+            raise CorridorError(
+                f"nodes {by_cell[c]!r} and {n.id!r} share one access cell; drop one of them"
+            )
         by_cell[c] = n.id
     groups: dict[int, list[Node]] = {}
     for n in nodes:
@@ -635,20 +680,30 @@ def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: Netw
     report("pricing candidates", 0.15)
     pairs: list[tuple[str, str]] = []
     for grp in groups.values():
-        pairs += [(grp[i].id, grp[j].id) for i, j in candidate_pairs(grp, params.candidates, params.k)]
+        pairs += [
+            (grp[i].id, grp[j].id) for i, j in candidate_pairs(grp, params.candidates, params.k)
+        ]
     blocked = tier_mask(gr, t)
     router = router_for(gr)
     if pairs:
-        st, cost, _ = router.batch(np.array([access[u].voxel for u, _ in pairs]),
-                                   np.array([access[v].voxel for _, v in pairs]), blocked, params.budget)
+        st, cost, _ = router.batch(
+            np.array([access[u].voxel for u, _ in pairs]),
+            np.array([access[v].voxel for _, v in pairs]),
+            blocked,
+            params.budget,
+        )
     else:
         st, cost = np.empty(0, np.int32), np.empty(0)
-    priced = {p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == kernels.FOUND}
+    priced = {
+        p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == kernels.FOUND
+    }
     timings["pricing"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     chosen = select_links(priced, params.detour_ratio)
-    candidates = [Candidate(u, v, priced.get((u, v), math.inf), chosen.get((u, v), "")) for u, v in pairs]
+    candidates = [
+        Candidate(u, v, priced.get((u, v), math.inf), chosen.get((u, v), "")) for u, v in pairs
+    ]
     order = sorted(chosen, key=lambda p: (priced[p], p))
     rings = 2 * params.width + 1
     centrelines: list[np.ndarray] = []
@@ -664,9 +719,20 @@ def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: Netw
             merged += m
         centrelines.append(cl)
     nodes_by_id = {n.id: n for n in nodes}
-    corridors = [make_corridor(grid, nodes_by_id[u], nodes_by_id[v], cl, tier=t, width=params.width, band=0,
-                               band_layers=params.band_layers, cost=priced[(u, v)])
-                 for (u, v), cl in zip(order, centrelines)]
+    corridors = [
+        make_corridor(
+            grid,
+            nodes_by_id[u],
+            nodes_by_id[v],
+            cl,
+            tier=t,
+            width=params.width,
+            band=0,
+            band_layers=params.band_layers,
+            cost=priced[(u, v)],
+        )
+        for (u, v), cl in zip(order, centrelines)
+    ]
     timings["routing"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -679,13 +745,49 @@ def design_network(graph: RouteGraph | Grid, nodes: Sequence[Node], params: Netw
     for i, c in enumerate(corridors):
         g.add_edge(c.a.id, c.b.id, cost=c.cost, corridor=i)
     timings["bands"] = time.perf_counter() - t0
-    log.info("corridor network: %d nodes in %d pieces, %d corridors, %d crossings, %d unseparated, steps %s",
-             len(nodes), len(pieces), len(corridors), sum(n for _, _, n in crossings), len(unseparated), timings)
+    log.info(
+        "corridor network: %d nodes in %d pieces, %d corridors, %d crossings, %d unseparated, steps %s",
+        len(nodes),
+        len(pieces),
+        len(corridors),
+        sum(n for _, _, n in crossings),
+        len(unseparated),
+        timings,
+    )
     report("done", 1.0)
-    return CorridorNetwork(grid, params, nodes_by_id, access, pieces, candidates, corridors, g, crossings,
-                           conflicts, unseparated, n_bands, merged, unreachable, timings)
+    return CorridorNetwork(
+        grid,
+        params,
+        nodes_by_id,
+        access,
+        pieces,
+        candidates,
+        corridors,
+        g,
+        crossings,
+        conflicts,
+        unseparated,
+        n_bands,
+        merged,
+        unreachable,
+        timings,
+    )
 
 
-__all__ = ["MAX_MERGE_ANGLE_DEG", "MIN_CROSSING_ANGLE_DEG", "MIN_MERGE_CELLS", "Candidate", "CorridorNetwork", "NetworkParams", "assign_bands", "candidate_pairs",
-           "count_crossings", "design_network", "junction_cells", "junction_rings", "merge_centreline",
-           "opposing_pairs", "select_links"]
+__all__ = [
+    "MAX_MERGE_ANGLE_DEG",
+    "MIN_CROSSING_ANGLE_DEG",
+    "MIN_MERGE_CELLS",
+    "Candidate",
+    "CorridorNetwork",
+    "NetworkParams",
+    "assign_bands",
+    "candidate_pairs",
+    "count_crossings",
+    "design_network",
+    "junction_cells",
+    "junction_rings",
+    "merge_centreline",
+    "opposing_pairs",
+    "select_links",
+]

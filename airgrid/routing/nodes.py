@@ -41,10 +41,20 @@ from airgrid.routing.errors import NodeFileError
 
 #: GeoNames ids of the 14 prefecture-level seats of Hunan, with the node name used.
 PREFECTURE_SEATS: dict[int, str] = {
-    1815577: "Changsha", 1783763: "Zhuzhou", 1790492: "Xiangtan", 1808370: "Hengyang",
-    1816920: "Shaoyang", 1927639: "Yueyang", 1791121: "Changde", 1813171: "Zhangjiajie",
-    1808316: "Yiyang", 1815059: "Chenzhou", 1786217: "Yongzhou", 1807689: "Huaihua",
-    1802238: "Loudi", 1805270: "Jishou",
+    1815577: "Changsha",
+    1783763: "Zhuzhou",
+    1790492: "Xiangtan",
+    1808370: "Hengyang",
+    1816920: "Shaoyang",
+    1927639: "Yueyang",
+    1791121: "Changde",
+    1813171: "Zhangjiajie",
+    1808316: "Yiyang",
+    1815059: "Chenzhou",
+    1786217: "Yongzhou",
+    1807689: "Huaihua",
+    1802238: "Loudi",
+    1805270: "Jishou",
 }
 #: Places (not seats) with at least this population are depots, the rest drop points.
 DEPOT_MIN_POPULATION = 100_000
@@ -89,12 +99,24 @@ class Node:
         return {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [self.lon, self.lat]},
-            "properties": {"id": self.id, "name": self.name, "kind": self.kind.value, "weight": self.weight},
+            "properties": {
+                "id": self.id,
+                "name": self.name,
+                "kind": self.kind.value,
+                "weight": self.weight,
+            },
         }
 
 
-def make_node(id: str, name: str, lat: object, lon: object, kind: object, weight: object = 0.0,
-              where: str = "node") -> Node:
+def make_node(
+    id: str,
+    name: str,
+    lat: object,
+    lon: object,
+    kind: object,
+    weight: object = 0.0,
+    where: str = "node",
+) -> Node:
     """A validated :class:`Node` from loosely typed values.
 
     Parameters
@@ -122,14 +144,17 @@ def make_node(id: str, name: str, lat: object, lon: object, kind: object, weight
     try:
         la, lo = float(lat), float(lon)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise NodeFileError(f"{where} ({name}): lat/lon must be numbers, got {lat!r}, {lon!r}") from None
+        raise NodeFileError(
+            f"{where} ({name}): lat/lon must be numbers, got {lat!r}, {lon!r}"
+        ) from None
     if not (math.isfinite(la) and math.isfinite(lo) and -90 <= la <= 90 and -180 <= lo <= 180):
         raise NodeFileError(f"{where} ({name}): lat {la} / lon {lo} out of range")
     try:
         k = NodeKind(str(kind.value if isinstance(kind, NodeKind) else kind).strip().lower())
     except ValueError:
-        raise NodeFileError(f"{where} ({name}): kind must be one of "
-                            f"{[x.value for x in NodeKind]}, got {kind!r}") from None
+        raise NodeFileError(
+            f"{where} ({name}): kind must be one of {[x.value for x in NodeKind]}, got {kind!r}"
+        ) from None
     if weight is None or (isinstance(weight, str) and not weight.strip()):
         weight = 0.0
     try:
@@ -160,8 +185,12 @@ def check_nodes(nodes: Iterable[Node]) -> list[Node]:
     return out
 
 
-def default_nodes(data_dir: Path = DATA_DIR, *, kinds: Sequence[NodeKind | str] | None = None,
-                  area: Area | None = None) -> list[Node]:
+def default_nodes(
+    data_dir: Path = DATA_DIR,
+    *,
+    kinds: Sequence[NodeKind | str] | None = None,
+    area: Area | None = None,
+) -> list[Node]:
     """The default Hunan node set from ``data/`` (see the module docstring).
 
     Parameters
@@ -194,19 +223,46 @@ def default_nodes(data_dir: Path = DATA_DIR, *, kinds: Sequence[NodeKind | str] 
     missing = [n for g, n in PREFECTURE_SEATS.items() if g not in by_id]
     if missing:
         raise NodeFileError(f"prefecture seats missing from {path}: {missing}")
-    out = [make_node(f"geonames:{g}", name, by_id[g]["latitude"], by_id[g]["longitude"], NodeKind.HUB,
-                     by_id[g]["population"], where=PLACES_FILE) for g, name in PREFECTURE_SEATS.items()]
+    out = [
+        make_node(
+            f"geonames:{g}",
+            name,
+            by_id[g]["latitude"],
+            by_id[g]["longitude"],
+            NodeKind.HUB,
+            by_id[g]["population"],
+            where=PLACES_FILE,
+        )
+        for g, name in PREFECTURE_SEATS.items()
+    ]
     for a in load_airports(Path(data_dir)):
         if "air base" in a.name.lower():
             continue
-        out.append(make_node(f"airport:{a.code}", a.name, a.lat, a.lon, NodeKind.HUB, 0.0, where=a.source))
-    others = sorted((r for g, r in by_id.items() if g not in PREFECTURE_SEATS and int(r["population"] or 0) > 0),
-                    key=lambda r: (-int(r["population"]), int(r["geonameid"])))
+        out.append(
+            make_node(f"airport:{a.code}", a.name, a.lat, a.lon, NodeKind.HUB, 0.0, where=a.source)
+        )
+    others = sorted(
+        (
+            r
+            for g, r in by_id.items()
+            if g not in PREFECTURE_SEATS and int(r["population"] or 0) > 0
+        ),
+        key=lambda r: (-int(r["population"]), int(r["geonameid"])),
+    )
     for r in others:
         pop = int(r["population"])
         kind = NodeKind.DEPOT if pop >= DEPOT_MIN_POPULATION else NodeKind.DROP
-        out.append(make_node(f"geonames:{r['geonameid']}", r["name"], r["latitude"], r["longitude"], kind, pop,
-                             where=PLACES_FILE))
+        out.append(
+            make_node(
+                f"geonames:{r['geonameid']}",
+                r["name"],
+                r["latitude"],
+                r["longitude"],
+                kind,
+                pop,
+                where=PLACES_FILE,
+            )
+        )
     if kinds is not None:
         want = {NodeKind(k) for k in kinds}
         out = [n for n in out if n.kind in want]
@@ -245,8 +301,17 @@ def _nodes_from_geojson(text: str, where: str) -> list[Node]:
         props = f.get("properties") or {}
         if not isinstance(props, dict):
             raise NodeFileError(f"{at}: properties must be an object")
-        out.append(make_node(props.get("id", ""), props.get("name", ""), coords[1], coords[0],
-                             props.get("kind", NodeKind.DROP.value), props.get("weight"), where=at))
+        out.append(
+            make_node(
+                props.get("id", ""),
+                props.get("name", ""),
+                coords[1],
+                coords[0],
+                props.get("kind", NodeKind.DROP.value),
+                props.get("weight"),
+                where=at,
+            )
+        )
     return out
 
 
@@ -262,8 +327,17 @@ def _nodes_from_csv(text: str, where: str) -> list[Node]:
         r = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
         if None in row:
             raise NodeFileError(f"{where} line {line}: more values than header columns")
-        out.append(make_node(r.get("id") or "", r["name"], r["lat"], r["lon"], r["kind"], r["weight"],
-                             where=f"{where} line {line}"))
+        out.append(
+            make_node(
+                r.get("id") or "",
+                r["name"],
+                r["lat"],
+                r["lon"],
+                r["kind"],
+                r["weight"],
+                where=f"{where} line {line}",
+            )
+        )
     return out
 
 
@@ -307,5 +381,15 @@ def nodes_to_geojson(nodes: Iterable[Node]) -> dict:
     return {"type": "FeatureCollection", "features": [n.to_geojson() for n in nodes]}
 
 
-__all__ = ["DEPOT_MIN_POPULATION", "PREFECTURE_SEATS", "Node", "NodeKind", "check_nodes", "default_nodes",
-           "load_nodes", "make_node", "nodes_in_area", "nodes_to_geojson"]
+__all__ = [
+    "DEPOT_MIN_POPULATION",
+    "PREFECTURE_SEATS",
+    "Node",
+    "NodeKind",
+    "check_nodes",
+    "default_nodes",
+    "load_nodes",
+    "make_node",
+    "nodes_in_area",
+    "nodes_to_geojson",
+]

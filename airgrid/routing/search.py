@@ -77,7 +77,9 @@ class RouteStatus(str, Enum):
     """Outcome of a route request."""
 
     FOUND = "found"
-    NO_ROUTE = "no_route"  #: the search space was exhausted: origin and destination are not connected
+    NO_ROUTE = (
+        "no_route"  #: the search space was exhausted: origin and destination are not connected
+    )
     BUDGET_EXHAUSTED = "budget_exhausted"  #: stopped after the expansion budget; a route may exist
 
 
@@ -113,8 +115,13 @@ class Constraints:
 
     def is_empty(self) -> bool:
         """True when no constraint restricts the voxels."""
-        return (self.tiers is None and self.min_height_m is None and self.max_height_m is None
-                and not self.no_go and self.blocked_mask is None)
+        return (
+            self.tiers is None
+            and self.min_height_m is None
+            and self.max_height_m is None
+            and not self.no_go
+            and self.blocked_mask is None
+        )
 
 
 @dataclass(frozen=True)
@@ -213,13 +220,21 @@ class Route:
             "type": "Feature",
             "geometry": {"type": "LineString", "coordinates": coords} if coords else None,
             "properties": {
-                "status": self.status.value, "cost": self.cost if self.found else None,
-                "length_m": self.length_m, "time_s": self.time_s,
-                "min_clearance_m": None if math.isnan(self.min_clearance_m) else self.min_clearance_m,
-                "voxels": len(self.voxels), "waypoints": len(self.waypoints),
-                "true_height_range_m": [[round(w.true_height_range_m[0], 1), round(w.true_height_range_m[1], 1)]
-                                        for w in self.waypoints],
-                "expansions": self.expansions, "message": self.message,
+                "status": self.status.value,
+                "cost": self.cost if self.found else None,
+                "length_m": self.length_m,
+                "time_s": self.time_s,
+                "min_clearance_m": None
+                if math.isnan(self.min_clearance_m)
+                else self.min_clearance_m,
+                "voxels": len(self.voxels),
+                "waypoints": len(self.waypoints),
+                "true_height_range_m": [
+                    [round(w.true_height_range_m[0], 1), round(w.true_height_range_m[1], 1)]
+                    for w in self.waypoints
+                ],
+                "expansions": self.expansions,
+                "message": self.message,
                 "optimal": self.optimal if self.found else None,
                 "cost_lower_bound": self.cost_lower_bound if self.found else None,
             },
@@ -245,7 +260,9 @@ class Router:
         self.graph = graph
         self._state = _new_state(graph, 1)[0]
         self._gen = 0
-        self._batch: tuple[np.ndarray, ...] | None = None  # per-thread state rows, kept between batches
+        self._batch: tuple[np.ndarray, ...] | None = (
+            None  # per-thread state rows, kept between batches
+        )
         self._batch_gens = np.zeros(1, np.int64)
         self._heap(min(max(heap_capacity, 16), max(graph.n_nodes, 16)))
 
@@ -260,9 +277,16 @@ class Router:
         self._gen += 2
         return self._gen
 
-    def search(self, src: int, dst: int, blocked: np.ndarray, budget: int = DEFAULT_BUDGET,
-               max_range_m: float = 0.0, zone_ok: np.ndarray = _NO_ZONES,
-               weight: float = 1.0) -> tuple[int, float, int, np.ndarray]:
+    def search(
+        self,
+        src: int,
+        dst: int,
+        blocked: np.ndarray,
+        budget: int = DEFAULT_BUDGET,
+        max_range_m: float = 0.0,
+        zone_ok: np.ndarray = _NO_ZONES,
+        weight: float = 1.0,
+    ) -> tuple[int, float, int, np.ndarray]:
         """Raw A* between two nodes.
 
         Parameters
@@ -289,18 +313,47 @@ class Router:
         gr = self.graph
         while True:
             st, cost, exp = kernels.astar(
-                gr.indptr, gr.indices, gr.weights, gr.nxyz, gr.zone, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm,
-                blocked, zone_ok, int(src), int(dst), int(budget), float(max_range_m), float(weight),
-                self._next_gen(), self._state, self._hk, self._hp)
+                gr.indptr,
+                gr.indices,
+                gr.weights,
+                gr.nxyz,
+                gr.zone,
+                gr.dirs,
+                gr.rates,
+                gr.h_rate,
+                gr.v_rate,
+                gr.lm,
+                blocked,
+                zone_ok,
+                int(src),
+                int(dst),
+                int(budget),
+                float(max_range_m),
+                float(weight),
+                self._next_gen(),
+                self._state,
+                self._hk,
+                self._hp,
+            )
             if st != kernels.HEAP_FULL:
                 break
             self._heap(min(2 * len(self._hk), gr.n_nodes + 1))
-        path = kernels.trace_path(self._state, int(src), int(dst)) if st == kernels.FOUND \
+        path = (
+            kernels.trace_path(self._state, int(src), int(dst))
+            if st == kernels.FOUND
             else np.empty(0, np.int32)
+        )
         return int(st), float(cost), int(exp), path
 
-    def batch(self, srcs: np.ndarray, dsts: np.ndarray, blocked: np.ndarray, budget: int = DEFAULT_BUDGET,
-              max_range_m: float = 0.0, threads: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def batch(
+        self,
+        srcs: np.ndarray,
+        dsts: np.ndarray,
+        blocked: np.ndarray,
+        budget: int = DEFAULT_BUDGET,
+        max_range_m: float = 0.0,
+        threads: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Costs of many (src, dst) pairs, in parallel (one state row per thread).
 
         The per-thread state (``threads`` full-size rows) is allocated on the first
@@ -317,16 +370,42 @@ class Router:
         dsts = np.ascontiguousarray(dsts, np.int32)
         rows = max(1, min(threads or numba.get_num_threads(), len(srcs)))
         cap = len(self._hk)
-        if self._batch is None or self._batch[0].shape[0] != rows or self._batch[1].shape[1] != cap \
-                or int(self._batch_gens.max()) + 2 * len(srcs) >= _MAX_GEN:
-            self._batch = (_new_state(gr, rows), np.empty((rows, cap), np.float64), np.empty((rows, cap), np.int64))
+        if (
+            self._batch is None
+            or self._batch[0].shape[0] != rows
+            or self._batch[1].shape[1] != cap
+            or int(self._batch_gens.max()) + 2 * len(srcs) >= _MAX_GEN
+        ):
+            self._batch = (
+                _new_state(gr, rows),
+                np.empty((rows, cap), np.float64),
+                np.empty((rows, cap), np.int64),
+            )
             self._batch_gens = np.zeros(rows, np.int64)
         status, cost, exps = kernels.astar_batch(
-            gr.indptr, gr.indices, gr.weights, gr.nxyz, gr.zone, gr.dirs, gr.rates, gr.h_rate, gr.v_rate, gr.lm,
-            blocked, _NO_ZONES,
-            srcs, dsts, int(budget), float(max_range_m), self._batch_gens, *self._batch)
+            gr.indptr,
+            gr.indices,
+            gr.weights,
+            gr.nxyz,
+            gr.zone,
+            gr.dirs,
+            gr.rates,
+            gr.h_rate,
+            gr.v_rate,
+            gr.lm,
+            blocked,
+            _NO_ZONES,
+            srcs,
+            dsts,
+            int(budget),
+            float(max_range_m),
+            self._batch_gens,
+            *self._batch,
+        )
         for i in np.flatnonzero(status == kernels.HEAP_FULL).tolist():
-            status[i], cost[i], exps[i], _ = self.search(int(srcs[i]), int(dsts[i]), blocked, budget, max_range_m)
+            status[i], cost[i], exps[i], _ = self.search(
+                int(srcs[i]), int(dsts[i]), blocked, budget, max_range_m
+            )
         return status, cost, exps
 
 
@@ -353,8 +432,15 @@ class ZonePlanner:
         nz = len(graph.zone_xy)
         self._state = np.zeros((nz, 4), np.float64)
         self._zone0 = np.zeros(nz, np.int32)
-        hr, rates = kernels.planar_rates(graph.zone_indptr, graph.zone_indices, graph.zone_weights, graph.zone_xy,
-                                         graph.dirs, 0.0, 8)
+        hr, rates = kernels.planar_rates(
+            graph.zone_indptr,
+            graph.zone_indices,
+            graph.zone_weights,
+            graph.zone_xy,
+            graph.dirs,
+            0.0,
+            8,
+        )
         self._hr = float(hr) * (1 - 1e-7) if np.isfinite(hr) else 0.0
         self._rates = rates * (1 - 1e-7)
         cap = len(graph.zone_indices) + 1  # one push per relaxed edge at most, plus the source
@@ -380,9 +466,29 @@ class ZonePlanner:
         self._gen += 2
         zs, zd = int(gr.zone[src]), int(gr.zone[dst])
         nz = len(gr.zone_xy)
-        st, _, _ = kernels.astar(gr.zone_indptr, gr.zone_indices, gr.zone_weights, gr.zone_xy, self._zone0, gr.dirs,
-                                 self._rates, self._hr, 0.0, _NO_LANDMARKS, _NO_ZONES, _NO_ZONES, zs, zd, nz + 1, 0.0,
-                                 1.0, self._gen, self._state, self._hk, self._hp)
+        st, _, _ = kernels.astar(
+            gr.zone_indptr,
+            gr.zone_indices,
+            gr.zone_weights,
+            gr.zone_xy,
+            self._zone0,
+            gr.dirs,
+            self._rates,
+            self._hr,
+            0.0,
+            _NO_LANDMARKS,
+            _NO_ZONES,
+            _NO_ZONES,
+            zs,
+            zd,
+            nz + 1,
+            0.0,
+            1.0,
+            self._gen,
+            self._state,
+            self._hk,
+            self._hp,
+        )
         if st != kernels.FOUND:
             return None
         ok = np.zeros(nz, np.uint8)
@@ -405,9 +511,15 @@ def zone_planner_for(graph: RouteGraph) -> ZonePlanner:
     return graph.zone_planner
 
 
-def search_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, budget: int = DEFAULT_BUDGET,
-                  max_range_m: float = 0.0, strategy: Strategy | str = Strategy.AUTO
-                  ) -> tuple[int, float, int, np.ndarray, float]:
+def search_voxels(
+    graph: RouteGraph,
+    src: int,
+    dst: int,
+    blocked: np.ndarray,
+    budget: int = DEFAULT_BUDGET,
+    max_range_m: float = 0.0,
+    strategy: Strategy | str = Strategy.AUTO,
+) -> tuple[int, float, int, np.ndarray, float]:
     """Search between two nodes with a :class:`Strategy`.
 
     Returns
@@ -424,11 +536,16 @@ def search_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, bu
     if strategy is Strategy.EXACT or len(graph.zone_xy) < 2:
         st, cost, exp, path = router.search(src, dst, blocked, budget, max_range_m)
         return st, cost, exp, path, cost
-    st, cost, spent, path = router.search(src, dst, blocked, budget, max_range_m, weight=CORRIDOR_WEIGHT)
+    st, cost, spent, path = router.search(
+        src, dst, blocked, budget, max_range_m, weight=CORRIDOR_WEIGHT
+    )
     if st != kernels.FOUND:  # weighted A* is complete: no route, or out of budget
         return st, cost, spent, path, math.inf
-    h0 = float(kernels.lower_bound(graph.nxyz, graph.dirs, graph.rates, graph.h_rate, graph.v_rate, graph.lm, src,
-                                   dst))
+    h0 = float(
+        kernels.lower_bound(
+            graph.nxyz, graph.dirs, graph.rates, graph.h_rate, graph.v_rate, graph.lm, src, dst
+        )
+    )
     bound = max(h0, cost / CORRIDOR_WEIGHT)
     ok = zone_planner_for(graph).corridor(src, dst, CORRIDOR_RINGS)
     if ok is not None and spent < budget:
@@ -455,13 +572,17 @@ def graph_for(grid_or_graph: Grid | RouteGraph, landmarks: int | None = None) ->
     if isinstance(grid_or_graph, RouteGraph):
         return grid_or_graph
     if not isinstance(grid_or_graph, Grid):
-        raise RouteConstraintError(f"expected a Grid or RouteGraph, got {type(grid_or_graph).__name__}")
+        raise RouteConstraintError(
+            f"expected a Grid or RouteGraph, got {type(grid_or_graph).__name__}"
+        )
     fp = grid_fingerprint(grid_or_graph)
     if _LAST_GRID and _LAST_GRID[0][0] is grid_or_graph and _LAST_GRID[0][1] == fp:
         return _LAST_GRID[0][2]
     _LAST_GRID.clear()
-    gr = build_graph(grid_or_graph, landmarks=landmark_count(grid_or_graph.n_voxels) if landmarks is None
-                     else landmarks)
+    gr = build_graph(
+        grid_or_graph,
+        landmarks=landmark_count(grid_or_graph.n_voxels) if landmarks is None else landmarks,
+    )
     _LAST_GRID.append((grid_or_graph, fp, gr))
     return gr
 
@@ -489,8 +610,11 @@ def constraint_mask(graph: RouteGraph, c: Constraints) -> np.ndarray:
         names = [t.name for t in grid.tiers]
         bad = [t for t in c.tiers if t not in names]
         if bad or not c.tiers:
-            raise RouteConstraintError(f"unknown tiers {bad}; this grid has {names}" if bad
-                                       else "allowed tiers must not be empty")
+            raise RouteConstraintError(
+                f"unknown tiers {bad}; this grid has {names}"
+                if bad
+                else "allowed tiers must not be empty"
+            )
         allowed = np.array([names.index(t) for t in c.tiers], np.int8)
         blocked |= ~np.isin(grid.tier, allowed)
     lo, hi = c.min_height_m, c.max_height_m
@@ -505,26 +629,37 @@ def constraint_mask(graph: RouteGraph, c: Constraints) -> np.ndarray:
         g_lo = np.repeat(grid.cell_g_lo, grid.cell_nlayers)
         blocked |= (grid.ceiling - g_lo) > np.float32(hi)
     for geom in c.no_go:
-        if not isinstance(geom, shapely.Geometry) or geom.geom_type not in ("Polygon", "MultiPolygon") \
-                or geom.is_empty or not geom.is_valid:
-            raise RouteConstraintError("no-go areas must be valid, non-empty shapely Polygons/MultiPolygons")
+        if (
+            not isinstance(geom, shapely.Geometry)
+            or geom.geom_type not in ("Polygon", "MultiPolygon")
+            or geom.is_empty
+            or not geom.is_valid
+        ):
+            raise RouteConstraintError(
+                "no-go areas must be valid, non-empty shapely Polygons/MultiPolygons"
+            )
         for t, tier in enumerate(grid.tiers):
             ci = grid.find_cells(cover_cells(Area("no-go", geom), tier.resolution, workers=1), t)
             ci = ci[ci >= 0]
             if len(ci):
                 n = grid.cell_nlayers[ci]
                 idx = np.repeat(grid.cell_start[ci], n) + (
-                    np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+                    np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+                )
                 blocked[idx] = True
     if c.blocked_mask is not None:
         m = np.asarray(c.blocked_mask)
         if m.shape != (grid.n_voxels,) or m.dtype != bool:
-            raise RouteConstraintError(f"blocked_mask must be a bool array of shape ({grid.n_voxels},)")
+            raise RouteConstraintError(
+                f"blocked_mask must be a bool array of shape ({grid.n_voxels},)"
+            )
         blocked |= m
     return blocked.view(np.uint8)
 
 
-def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) -> tuple[int, tuple | None]:
+def resolve_point(
+    graph: RouteGraph, p: Point, blocked: np.ndarray, label: str
+) -> tuple[int, tuple | None]:
     """Voxel of an origin/destination, checked against usability and the request mask.
 
     Returns
@@ -540,11 +675,15 @@ def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) 
     grid = graph.grid
     coords = None
     if isinstance(p, (bool, np.bool_)):
-        raise RouteConstraintError(f"{label} must be (lat, lon, alt), a voxel index or id, got {p!r}")
+        raise RouteConstraintError(
+            f"{label} must be (lat, lon, alt), a voxel index or id, got {p!r}"
+        )
     if isinstance(p, (int, np.integer)):
         v = int(p)
         if not 0 <= v < grid.n_voxels:
-            raise PointOutsideGridError(f"{label} voxel {v} is not in the grid (0..{grid.n_voxels - 1})")
+            raise PointOutsideGridError(
+                f"{label} voxel {v} is not in the grid (0..{grid.n_voxels - 1})"
+            )
     elif isinstance(p, str):
         try:
             v = grid.parse_voxel_id(p)
@@ -556,9 +695,15 @@ def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) 
         try:
             lat, lon, alt = (float(x) for x in p)
         except (TypeError, ValueError):
-            raise RouteConstraintError(f"{label} must be (lat, lon, alt), a voxel index or id, got {p!r}") from None
-        if not all(math.isfinite(x) for x in (lat, lon, alt)) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise RouteConstraintError(f"{label} ({lat}, {lon}, {alt}) is not a valid lat, lon, altitude")
+            raise RouteConstraintError(
+                f"{label} must be (lat, lon, alt), a voxel index or id, got {p!r}"
+            ) from None
+        if not all(math.isfinite(x) for x in (lat, lon, alt)) or not (
+            -90 <= lat <= 90 and -180 <= lon <= 180
+        ):
+            raise RouteConstraintError(
+                f"{label} ({lat}, {lon}, {alt}) is not a valid lat, lon, altitude"
+            )
         loc = grid.locate(lat, lon, alt)
         if loc.voxel < 0:
             if loc.tier < 0:
@@ -567,28 +712,38 @@ def resolve_point(graph: RouteGraph, p: Point, blocked: np.ndarray, label: str) 
             if ci >= 0 and alt < float(grid.cell_g_hi[ci]) + grid.tiers.clearance_m:
                 raise PointInTerrainError(
                     f"{label} at {alt:.0f} m AMSL is inside terrain: the highest plausible ground "
-                    f"there is {float(grid.cell_g_hi[ci]):.0f} m AMSL, + {grid.tiers.clearance_m:g} m clearance")
+                    f"there is {float(grid.cell_g_hi[ci]):.0f} m AMSL, + {grid.tiers.clearance_m:g} m clearance"
+                )
             nearest = _nearest_band_alt(grid, lat, lon, alt)
             if not math.isfinite(nearest):
                 raise PointOutsideGridError(f"{label} ({lat}, {lon}): {loc.reason}")
-            raise PointBetweenTiersError(f"{label} at {alt:.0f} m AMSL is in no voxel ({loc.reason}); the "
-                                         f"nearest altitude with a voxel here is {nearest:.0f} m AMSL")
+            raise PointBetweenTiersError(
+                f"{label} at {alt:.0f} m AMSL is in no voxel ({loc.reason}); the "
+                f"nearest altitude with a voxel here is {nearest:.0f} m AMSL"
+            )
         v = loc.voxel
         coords = (lat, lon, alt)
     st = int(grid.status[v])
     if st & Status.TERRAIN:
-        raise PointInTerrainError(f"{label} voxel {grid.voxel_id(v)} is terrain-blocked "
-                                  f"(floor {float(grid.floor[v]):.0f} m AMSL, highest plausible ground "
-                                  f"{float(grid.g_hi[v]):.0f} m AMSL)")
+        raise PointInTerrainError(
+            f"{label} voxel {grid.voxel_id(v)} is terrain-blocked "
+            f"(floor {float(grid.floor[v]):.0f} m AMSL, highest plausible ground "
+            f"{float(grid.g_hi[v]):.0f} m AMSL)"
+        )
     if not graph.usable[v]:
-        raise PointBlockedError(f"{label} voxel {grid.voxel_id(v)} is not usable (status {Status(st)!r})")
+        raise PointBlockedError(
+            f"{label} voxel {grid.voxel_id(v)} is not usable (status {Status(st)!r})"
+        )
     if len(blocked) and blocked[v]:
-        raise PointBlockedError(f"{label} voxel {grid.voxel_id(v)} is excluded by the request's constraints")
+        raise PointBlockedError(
+            f"{label} voxel {grid.voxel_id(v)} is excluded by the request's constraints"
+        )
     return v, coords
 
 
-def at_agl(graph: RouteGraph | Grid, lat: float, lon: float,
-                   height_m: float | None = None) -> tuple[float, float, float]:
+def at_agl(
+    graph: RouteGraph | Grid, lat: float, lon: float, height_m: float | None = None
+) -> tuple[float, float, float]:
     """The point ``height_m`` above ground (AGL) at (lat, lon), resolved conservatively.
 
     AGL is resolved against the highest plausible ground ``g_hi`` of the cell under
@@ -610,7 +765,9 @@ def at_agl(graph: RouteGraph | Grid, lat: float, lon: float,
     """
     grid = graph.grid if isinstance(graph, RouteGraph) else graph
     h = 0.0 if height_m is None else height_m
-    if not all(math.isfinite(x) for x in (lat, lon, h)) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if not all(math.isfinite(x) for x in (lat, lon, h)) or not (
+        -90 <= lat <= 90 and -180 <= lon <= 180
+    ):
         raise RouteConstraintError(f"({lat}, {lon}) at {height_m} m is not a valid position")
     seen = []
     inside = False
@@ -623,7 +780,9 @@ def at_agl(graph: RouteGraph | Grid, lat: float, lon: float,
         lo, hi = first * tier.thickness_m, (first + int(grid.cell_nlayers[ci])) * tier.thickness_m
         if height_m is None:
             start = int(grid.cell_start[ci])
-            ok = np.flatnonzero((grid.status[start:start + int(grid.cell_nlayers[ci])] & np.uint8(BLOCKING)) == 0)
+            ok = np.flatnonzero(
+                (grid.status[start : start + int(grid.cell_nlayers[ci])] & np.uint8(BLOCKING)) == 0
+            )
             if len(ok):
                 return lat, lon, (first + int(ok[len(ok) // 2]) + 0.5) * tier.thickness_m
             seen.append(f"{tier.name}: no usable voxel")
@@ -631,21 +790,29 @@ def at_agl(graph: RouteGraph | Grid, lat: float, lon: float,
         alt = float(grid.cell_g_hi[ci]) + height_m
         if lo <= alt < hi:
             return lat, lon, alt
-        seen.append(f"{tier.name}: {lo - float(grid.cell_g_hi[ci]):.0f}-{hi - float(grid.cell_g_hi[ci]):.0f} m")
+        seen.append(
+            f"{tier.name}: {lo - float(grid.cell_g_hi[ci]):.0f}-{hi - float(grid.cell_g_hi[ci]):.0f} m"
+        )
     if not inside:
         raise PointOutsideGridError(f"({lat}, {lon}) is outside the grid's area")
     if not seen:
-        raise PointOutsideGridError(f"no tier exists at ({lat}, {lon}): the ground there is too uncertain for "
-                                    f"every band ({grid.locate(lat, lon, 0.0).reason})")
+        raise PointOutsideGridError(
+            f"no tier exists at ({lat}, {lon}): the ground there is too uncertain for "
+            f"every band ({grid.locate(lat, lon, 0.0).reason})"
+        )
     if height_m is None:
         raise PointOutsideGridError(f"no usable voxel at ({lat}, {lon}): {', '.join(seen)}")
-    raise PointOutsideGridError(f"no voxel at {height_m:g} m above the highest plausible ground at "
-                                f"({lat}, {lon}); columns there span {', '.join(seen)} above it")
+    raise PointOutsideGridError(
+        f"no voxel at {height_m:g} m above the highest plausible ground at "
+        f"({lat}, {lon}); columns there span {', '.join(seen)} above it"
+    )
 
 
 # -- smoothing ------------------------------------------------------------------------------
 def _voxel_lonlat(grid: Grid, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ll = np.array([h3i.cell_to_latlng(int(c)) for c in grid.cell[voxels].tolist()], np.float64).reshape(-1, 2)
+    ll = np.array(
+        [h3i.cell_to_latlng(int(c)) for c in grid.cell[voxels].tolist()], np.float64
+    ).reshape(-1, 2)
     return ll[:, 0], ll[:, 1]
 
 
@@ -654,7 +821,9 @@ def _to_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
-def _segment_samples(p: np.ndarray, q: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _segment_samples(
+    p: np.ndarray, q: np.ndarray, step_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points at most ``step_m`` apart on the segment p -> q, linear in (lat, lon, alt), ends included."""
     dlat = (q[0] - p[0]) * 111_195.0
     dlon = (q[1] - p[1]) * 111_195.0 * math.cos(math.radians(0.5 * (p[0] + q[0])))
@@ -687,10 +856,16 @@ def _cell_hull(cell: int) -> np.ndarray:
     """
     pts = [(lo, la) for la, lo in h3i.cell_to_boundary(cell)]
     n = len(pts)
-    turns = [(pts[(k + 1) % n][0] - pts[k][0]) * (pts[(k + 2) % n][1] - pts[(k + 1) % n][1])
-             - (pts[(k + 1) % n][1] - pts[k][1]) * (pts[(k + 2) % n][0] - pts[(k + 1) % n][0]) for k in range(n)]
+    turns = [
+        (pts[(k + 1) % n][0] - pts[k][0]) * (pts[(k + 2) % n][1] - pts[(k + 1) % n][1])
+        - (pts[(k + 1) % n][1] - pts[k][1]) * (pts[(k + 2) % n][0] - pts[(k + 1) % n][0])
+        for k in range(n)
+    ]
     if not (all(t > 0 for t in turns) or all(t < 0 for t in turns)):
-        pts = [tuple(xy) for xy in shapely.get_coordinates(shapely.convex_hull(shapely.multipoints(pts)))[:-1]]
+        pts = [
+            tuple(xy)
+            for xy in shapely.get_coordinates(shapely.convex_hull(shapely.multipoints(pts)))[:-1]
+        ]
         n = len(pts)
     area2 = sum(pts[k][0] * pts[(k + 1) % n][1] - pts[(k + 1) % n][0] * pts[k][1] for k in range(n))
     if area2 < 0:  # clockwise: reverse
@@ -704,7 +879,9 @@ def _cell_hull(cell: int) -> np.ndarray:
     return out
 
 
-def _clip(p: np.ndarray, q: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _clip(
+    p: np.ndarray, q: np.ndarray, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which cells the segment p -> q ((lon, lat), straight in lon/lat) touches, and the
     parameter interval ``[t0, t1]`` of ``[0, 1]`` it spends over each.
 
@@ -712,7 +889,11 @@ def _clip(p: np.ndarray, q: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, 
     :data:`_TOUCH_DEG`: boundary contact counts, and round-off can only add cells or
     widen intervals.
     """
-    h = np.stack([_cell_hull(c) for c in cells.tolist()]) if len(cells) else np.empty((0, _HULL_VERTS, 4))
+    h = (
+        np.stack([_cell_hull(c) for c in cells.tolist()])
+        if len(cells)
+        else np.empty((0, _HULL_VERTS, 4))
+    )
     x, y, nx, ny = h[..., 0], h[..., 1], h[..., 2], h[..., 3]
     num = nx * (p[0] - x) + ny * (p[1] - y) + _TOUCH_DEG * ((nx != 0) | (ny != 0))
     den = nx * (q[0] - p[0]) + ny * (q[1] - p[1])
@@ -724,8 +905,9 @@ def _clip(p: np.ndarray, q: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, 
     return hit, t0, t1
 
 
-def segment_cells(graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def segment_cells(
+    graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Every tier-``t`` cell the segment p -> q passes over, exactly, with its parameter range.
 
     The segment is straight in (lon, lat) (as GeoJSON draws it) with altitude linear
@@ -748,7 +930,9 @@ def segment_cells(graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
     res = grid.tiers[t].resolution
     lat, lon, _ = _segment_samples(p, q, sampling_step_m(grid, t))
     f = h3i.latlng_to_cell
-    sc = np.unique(np.fromiter((f(a, b, res) for a, b in zip(lat.tolist(), lon.tolist())), np.int64, len(lat)))
+    sc = np.unique(
+        np.fromiter((f(a, b, res) for a, b in zip(lat.tolist(), lon.tolist())), np.int64, len(lat))
+    )
     ci = grid.find_cells(sc, t)
     if (ci < 0).any():
         return None
@@ -768,8 +952,9 @@ def segment_cells(graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
     return cand[hit], t0[hit], t1[hit]
 
 
-def segment_voxels(graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def segment_voxels(
+    graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Every tier-``t`` (cell, layer) the 3D segment p -> q passes through.
 
     Returns
@@ -795,7 +980,9 @@ def segment_voxels(graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
     return grid.voxel_index(rr, lay), rows, lo
 
 
-def _clear(graph: RouteGraph, blocked: np.ndarray, p: np.ndarray, q: np.ndarray, tp: int, tq: int) -> bool:
+def _clear(
+    graph: RouteGraph, blocked: np.ndarray, p: np.ndarray, q: np.ndarray, tp: int, tq: int
+) -> bool:
     if tp != tq:
         return False
     got = segment_voxels(graph, p, q, tp)
@@ -808,8 +995,13 @@ def _clear(graph: RouteGraph, blocked: np.ndarray, p: np.ndarray, q: np.ndarray,
     return bool(ok.all())
 
 
-def smooth(graph: RouteGraph, path: np.ndarray, blocked: np.ndarray, origin: tuple | None = None,
-           dest: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+def smooth(
+    graph: RouteGraph,
+    path: np.ndarray,
+    blocked: np.ndarray,
+    origin: tuple | None = None,
+    dest: tuple | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Any-angle pruning of a voxel path into waypoints.
 
     Parameters
@@ -856,7 +1048,9 @@ def smooth(graph: RouteGraph, path: np.ndarray, blocked: np.ndarray, origin: tup
         pts = np.vstack([pts, np.asarray(dest, np.float64)[None, :]])
         path = np.concatenate([path, path[-1:]])
     tiers = grid.tier[path].astype(np.int64)
-    idx = string_pull(len(pts), lambda i, j: _clear(graph, blocked, pts[i], pts[j], tiers[i], tiers[j]))
+    idx = string_pull(
+        len(pts), lambda i, j: _clear(graph, blocked, pts[i], pts[j], tiers[i], tiers[j])
+    )
     return pts[idx], path[idx]
 
 
@@ -908,13 +1102,26 @@ def string_pull(n: int, visible: Callable[[int, int], bool]) -> np.ndarray:
     return np.array(keep, np.int64)
 
 
-def _finish(graph: RouteGraph, route: Route, blocked: np.ndarray, origin: tuple | None, dest: tuple | None,
-            cruise_mps: float, climb_mps: float, descent_mps: float) -> None:
+def _finish(
+    graph: RouteGraph,
+    route: Route,
+    blocked: np.ndarray,
+    origin: tuple | None,
+    dest: tuple | None,
+    cruise_mps: float,
+    climb_mps: float,
+    descent_mps: float,
+) -> None:
     grid = graph.grid
     pts, wvox = smooth(graph, route.voxels, blocked, origin, dest)
     route.waypoints = [
-        Waypoint(float(a), float(b), float(c),
-                 (float(c - grid.g_hi[v]), float(c - grid.cell_g_lo[grid.voxel_cell[v]])), int(v))
+        Waypoint(
+            float(a),
+            float(b),
+            float(c),
+            (float(c - grid.g_hi[v]), float(c - grid.cell_g_lo[grid.voxel_cell[v]])),
+            int(v),
+        )
         for (a, b, c), v in zip(pts.tolist(), wvox.tolist())
     ]
     xyz = _to_xyz(pts[:, 0], pts[:, 1])
@@ -1000,7 +1207,11 @@ def plan_route(
     (:func:`smooth`).
     """
     gr = graph_for(graph)
-    for label, v in (("cruise_mps", cruise_mps), ("climb_mps", climb_mps), ("descent_mps", descent_mps)):
+    for label, v in (
+        ("cruise_mps", cruise_mps),
+        ("climb_mps", climb_mps),
+        ("descent_mps", descent_mps),
+    ):
         if not (math.isfinite(v) and v > 0):
             raise RouteConstraintError(f"{label} must be > 0")
     if not (isinstance(budget, (int, np.integer)) and budget > 0):
@@ -1010,20 +1221,42 @@ def plan_route(
     try:
         strategy = Strategy(strategy)
     except ValueError:
-        raise RouteConstraintError(f"strategy must be one of {[m.value for m in Strategy]}, got {strategy!r}") from None
+        raise RouteConstraintError(
+            f"strategy must be one of {[m.value for m in Strategy]}, got {strategy!r}"
+        ) from None
     cons = Constraints(tiers, min_height_m, max_height_m, tuple(no_go), max_range_m, blocked_mask)
     blocked = constraint_mask(gr, cons)
     src, o_pt = resolve_point(gr, origin, blocked, "origin")
     dst, d_pt = resolve_point(gr, dest, blocked, "destination")
-    return route_voxels(gr, src, dst, blocked, origin_xyz=o_pt, dest_xyz=d_pt, budget=budget,
-                        max_range_m=max_range_m, speeds=(cruise_mps, climb_mps, descent_mps),
-                        smooth_path=smooth_path, strategy=strategy)
+    return route_voxels(
+        gr,
+        src,
+        dst,
+        blocked,
+        origin_xyz=o_pt,
+        dest_xyz=d_pt,
+        budget=budget,
+        max_range_m=max_range_m,
+        speeds=(cruise_mps, climb_mps, descent_mps),
+        smooth_path=smooth_path,
+        strategy=strategy,
+    )
 
 
-def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, origin_xyz: tuple | None = None,
-                 dest_xyz: tuple | None = None, budget: int = DEFAULT_BUDGET, max_range_m: float | None = None,
-                 speeds: tuple[float, float, float] = (15.0, 5.0, 3.0), smooth_path: bool = True,
-                 strategy: Strategy | str = Strategy.AUTO) -> Route:
+def route_voxels(
+    graph: RouteGraph,
+    src: int,
+    dst: int,
+    blocked: np.ndarray,
+    *,
+    origin_xyz: tuple | None = None,
+    dest_xyz: tuple | None = None,
+    budget: int = DEFAULT_BUDGET,
+    max_range_m: float | None = None,
+    speeds: tuple[float, float, float] = (15.0, 5.0, 3.0),
+    smooth_path: bool = True,
+    strategy: Strategy | str = Strategy.AUTO,
+) -> Route:
     """Search and finish a route between two already validated voxels.
 
     The building block of :func:`plan_route` and multi-stop routing; arguments as
@@ -1031,25 +1264,53 @@ def route_voxels(graph: RouteGraph, src: int, dst: int, blocked: np.ndarray, *, 
     descent) m/s.
     """
     t0 = time.perf_counter()
-    st, cost, exp, path, bound = search_voxels(graph, src, dst, blocked, budget, max_range_m or 0.0, strategy)
+    st, cost, exp, path, bound = search_voxels(
+        graph, src, dst, blocked, budget, max_range_m or 0.0, strategy
+    )
     ms = (time.perf_counter() - t0) * 1e3
     if st == kernels.BUDGET:
-        return Route(RouteStatus.BUDGET_EXHAUSTED, src, dst, expansions=exp, search_ms=ms,
-                     message=f"no route within the budget of {budget:,} expansions")
+        return Route(
+            RouteStatus.BUDGET_EXHAUSTED,
+            src,
+            dst,
+            expansions=exp,
+            search_ms=ms,
+            message=f"no route within the budget of {budget:,} expansions",
+        )
     if st == kernels.NO_ROUTE:
         why = " within the maximum range" if max_range_m else ""
-        return Route(RouteStatus.NO_ROUTE, src, dst, expansions=exp, search_ms=ms,
-                     message=f"origin and destination are not connected through usable voxels{why}")
-    route = Route(RouteStatus.FOUND, src, dst, cost=cost, voxels=path, expansions=exp, search_ms=ms,
-                  optimal=cost <= bound, cost_lower_bound=bound)
+        return Route(
+            RouteStatus.NO_ROUTE,
+            src,
+            dst,
+            expansions=exp,
+            search_ms=ms,
+            message=f"origin and destination are not connected through usable voxels{why}",
+        )
+    route = Route(
+        RouteStatus.FOUND,
+        src,
+        dst,
+        cost=cost,
+        voxels=path,
+        expansions=exp,
+        search_ms=ms,
+        optimal=cost <= bound,
+        cost_lower_bound=bound,
+    )
     if smooth_path:
         _finish(graph, route, blocked, origin_xyz, dest_xyz, *speeds)
         if max_range_m and route.length_m > max_range_m:
-            return Route(RouteStatus.NO_ROUTE, src, dst, expansions=exp, search_ms=ms,
-                         message=f"the best route is {route.length_m / 1000:.1f} km, longer than the "
-                                 f"maximum range {max_range_m / 1000:.1f} km")
+            return Route(
+                RouteStatus.NO_ROUTE,
+                src,
+                dst,
+                expansions=exp,
+                search_ms=ms,
+                message=f"the best route is {route.length_m / 1000:.1f} km, longer than the "
+                f"maximum range {max_range_m / 1000:.1f} km",
+            )
     return route
-
 
 
 def _nearest_band_alt(grid: Grid, lat: float, lon: float, alt: float) -> float:
@@ -1057,7 +1318,11 @@ def _nearest_band_alt(grid: Grid, lat: float, lon: float, alt: float) -> float:
     (a metre inside the band, so it names a voxel); inf where no tier exists there."""
     best = math.inf
     for t, tier in enumerate(grid.tiers):
-        ci = int(grid.find_cells(np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, tier.resolution))]), t)[0])
+        ci = int(
+            grid.find_cells(
+                np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, tier.resolution))]), t
+            )[0]
+        )
         if ci < 0 or int(grid.cell_nlayers[ci]) == 0:
             continue
         lo = int(grid.cell_first_layer[ci]) * tier.thickness_m

@@ -13,8 +13,9 @@ from airgrid.terrain.dem import Dem
 from airgrid.terrain.kernels import window_bounds
 
 
-def box_ground_bounds(dem: Dem, west: np.ndarray, south: np.ndarray, east: np.ndarray,
-                      north: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def box_ground_bounds(
+    dem: Dem, west: np.ndarray, south: np.ndarray, east: np.ndarray, north: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lowest and highest plausible ground (m AMSL) in each lon/lat box.
 
     Parameters
@@ -41,7 +42,9 @@ def box_ground_bounds(dem: Dem, west: np.ndarray, south: np.ndarray, east: np.nd
     scales of geofences (kilometres) the curvature of a mapped lon/lat edge is far
     below one pixel.
     """
-    west, south, east, north = (np.atleast_1d(np.asarray(v, np.float64)) for v in (west, south, east, north))
+    west, south, east, north = (
+        np.atleast_1d(np.asarray(v, np.float64)) for v in (west, south, east, north)
+    )
     n = len(west)
     xs = np.concatenate([west, east, west, east])
     ys = np.concatenate([south, south, north, north])

@@ -67,8 +67,15 @@ def read_truth_points(path: str | Path) -> list[TruthPoint]:
     out = []
     for i, r in enumerate(rows, start=2):
         try:
-            p = TruthPoint(r["name"], r["kind"], float(r["lat"]), float(r["lon"]), float(r["elevation_m"]),
-                           float(r["radius_m"]), r["elevation_source"])
+            p = TruthPoint(
+                r["name"],
+                r["kind"],
+                float(r["lat"]),
+                float(r["lon"]),
+                float(r["elevation_m"]),
+                float(r["radius_m"]),
+                r["elevation_source"],
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise TerrainError(f"{path} line {i}: {exc!r}") from exc
         if p.kind not in ("airport", "summit"):
@@ -86,8 +93,10 @@ def _pixels_within(dem: Dem, p: TruthPoint) -> tuple[np.ndarray, np.ndarray]:
     dx, dy = dem.pixel_size_m
     rx = p.radius_m / dx + 1
     ry = p.radius_m / dy + 1
-    rr, cc = np.mgrid[max(int(row[0] - ry), 0):min(int(row[0] + ry) + 1, h),
-                      max(int(col[0] - rx), 0):min(int(col[0] + rx) + 1, w)]
+    rr, cc = np.mgrid[
+        max(int(row[0] - ry), 0) : min(int(row[0] + ry) + 1, h),
+        max(int(col[0] - rx), 0) : min(int(col[0] + rx) + 1, w),
+    ]
     # distance from the point to the nearest point of each pixel, in metres
     ex = np.maximum(np.maximum(cc - col[0], col[0] - (cc + 1)), 0) * dx
     ey = np.maximum(np.maximum(rr - row[0], row[0] - (rr + 1)), 0) * dy
@@ -114,8 +123,9 @@ def required_factors(dem: Dem, points: list[TruthPoint]) -> dict[str, float]:
     from scipy.ndimage import maximum_filter, minimum_filter
 
     data = dem.data
-    relief = maximum_filter(np.nan_to_num(data, nan=-1e9), size, mode="nearest") - \
-        minimum_filter(np.nan_to_num(data, nan=1e9), size, mode="nearest")
+    relief = maximum_filter(np.nan_to_num(data, nan=-1e9), size, mode="nearest") - minimum_filter(
+        np.nan_to_num(data, nan=1e9), size, mode="nearest"
+    )
     out = {"up": 0.0, "down": 0.0, "worst_up": "", "worst_down": ""}
     for p in points:
         rr, cc = _pixels_within(dem, p)

@@ -84,7 +84,9 @@ class DemAccuracy:
         for name in ("up_absolute_m", "up_relief_factor", "down_absolute_m", "down_relief_factor"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise DemAccuracyError(f"DEM accuracy {name} must be a finite number >= 0, got {v!r}")
+                raise DemAccuracyError(
+                    f"DEM accuracy {name} must be a finite number >= 0, got {v!r}"
+                )
         if not (isinstance(self.relief_ring, int) and 0 <= self.relief_ring <= 50):
             raise DemAccuracyError(f"relief_ring must be an integer 0-50, got {self.relief_ring!r}")
         if not self.max_margin_m > 0:
@@ -137,16 +139,30 @@ class DemAccuracy:
         the largest error seen (about 1500 m at Lingfeng).
         """
         if spacing_m <= 35:
-            return cls(5.0, 0.5, 5.0, 0.5, basis="1\" class: Copernicus GLO-30 LE90")
+            return cls(5.0, 0.5, 5.0, 0.5, basis='1" class: Copernicus GLO-30 LE90')
         if spacing_m <= 100:
-            return cls(16.0, 1.0, 16.0, 1.0, basis="3\" class: SRTM LE90")
+            return cls(16.0, 1.0, 16.0, 1.0, basis='3" class: SRTM LE90')
         if spacing_m <= 1200:
-            return cls(20.0, 2.0, 15.0, 1.0, relief_ring=1, basis="30\" class: calibrated on Hunan truth points")
-        return cls(50.0, 4.5, 50.0, 1.0, max_margin_m=2000.0,
-                   basis="5' class: calibrated on Hunan truth points (ETOPO5)")
+            return cls(
+                20.0,
+                2.0,
+                15.0,
+                1.0,
+                relief_ring=1,
+                basis='30" class: calibrated on Hunan truth points',
+            )
+        return cls(
+            50.0,
+            4.5,
+            50.0,
+            1.0,
+            max_margin_m=2000.0,
+            basis="5' class: calibrated on Hunan truth points (ETOPO5)",
+        )
 
-    def with_overrides(self, *, absolute_m: float | None = None,
-                       relief_factor: float | None = None) -> "DemAccuracy":
+    def with_overrides(
+        self, *, absolute_m: float | None = None, relief_factor: float | None = None
+    ) -> "DemAccuracy":
         """The same model with both absolute terms and/or both relief factors replaced."""
         changes: dict[str, float] = {}
         if absolute_m is not None:
@@ -161,9 +177,11 @@ class DemAccuracy:
         """One line for reports: both margins and the window."""
         size = 2 * self.relief_ring + 1
         cap = f", capped at {self.max_margin_m:g} m" if math.isfinite(self.max_margin_m) else ""
-        return (f"up {self.up_absolute_m:g} m + {self.up_relief_factor:g} x relief, down "
-                f"{self.down_absolute_m:g} m + {self.down_relief_factor:g} x relief "
-                f"({size}x{size}-pixel window{cap})")
+        return (
+            f"up {self.up_absolute_m:g} m + {self.up_relief_factor:g} x relief, down "
+            f"{self.down_absolute_m:g} m + {self.down_relief_factor:g} x relief "
+            f"({size}x{size}-pixel window{cap})"
+        )
 
     def to_dict(self) -> dict:
         """Plain-data form (grid metadata)."""
@@ -347,9 +365,13 @@ class Dem:
             lo = minimum_filter(np.where(void, np.inf, self.data), size, mode="nearest")
             relief = np.where(np.isfinite(hi) & np.isfinite(lo), hi - lo, 0.0)
             up = np.minimum(acc.up_absolute_m + acc.up_relief_factor * relief, acc.max_margin_m)
-            down = np.minimum(acc.down_absolute_m + acc.down_relief_factor * relief, acc.max_margin_m)
-            self._margin_pair = (np.where(void, np.nan, up).astype(np.float32),
-                                 np.where(void, np.nan, down).astype(np.float32))
+            down = np.minimum(
+                acc.down_absolute_m + acc.down_relief_factor * relief, acc.max_margin_m
+            )
+            self._margin_pair = (
+                np.where(void, np.nan, up).astype(np.float32),
+                np.where(void, np.nan, down).astype(np.float32),
+            )
         return self._margin_pair
 
     @property
@@ -377,7 +399,11 @@ class Dem:
         return self._lower
 
     def band_surface(
-        self, bounds_lonlat: tuple[float, float, float, float], *, extra_m: float, slope: float,
+        self,
+        bounds_lonlat: tuple[float, float, float, float],
+        *,
+        extra_m: float,
+        slope: float,
         max_pixel_m: float,
     ) -> "Dem":
         """A slope-limited upper envelope of :attr:`upper` over a window, as a raster.
@@ -435,8 +461,9 @@ class Dem:
         else:
             dxr = np.full(win.shape[0], abs(t.a))
             dy = abs(t.e)
-        env = _slope_envelope(np.ascontiguousarray(win, np.float32), dxr.astype(np.float64), float(dy),
-                              float(slope))
+        env = _slope_envelope(
+            np.ascontiguousarray(win, np.float32), dxr.astype(np.float64), float(dy), float(slope)
+        )
         out = Dem.__new__(Dem)
         out.data = env
         out.transform = t

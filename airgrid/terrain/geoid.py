@@ -61,7 +61,7 @@ class GridBounds(NamedTuple):
     north: float
 
     def __str__(self) -> str:
-        return (f"lon {self.west:g}..{self.east:g}, lat {self.south:g}..{self.north:g}")
+        return f"lon {self.west:g}..{self.east:g}, lat {self.south:g}..{self.north:g}"
 
 
 def geoid_pipeline(grid_path: str | Path) -> str:
@@ -81,10 +81,12 @@ def geoid_pipeline(grid_path: str | Path) -> str:
     path = str(grid_path)
     if '"' in path:
         raise GeoidError(f"geoid grid path may not contain a double quote: {path!r}")
-    return ("+proj=pipeline"
-            " +step +proj=unitconvert +xy_in=deg +xy_out=rad"
-            f' +step +proj=vgridshift +grids="{path}" +multiplier=1'
-            " +step +proj=unitconvert +xy_in=rad +xy_out=deg")
+    return (
+        "+proj=pipeline"
+        " +step +proj=unitconvert +xy_in=deg +xy_out=rad"
+        f' +step +proj=vgridshift +grids="{path}" +multiplier=1'
+        " +step +proj=unitconvert +xy_in=rad +xy_out=deg"
+    )
 
 
 @lru_cache(maxsize=8)
@@ -105,8 +107,9 @@ def _node_info(grid_path: str) -> tuple[GridBounds, tuple[float, float]] | None:
             # and for PixelIsPoint GeoTIFFs alike): the nodes are half a pixel in.
             b = src.bounds
             rx, ry = src.res
-            return GridBounds(b.left + rx / 2, b.bottom + ry / 2,
-                              b.right - rx / 2, b.top - ry / 2), (float(rx), float(ry))
+            return GridBounds(
+                b.left + rx / 2, b.bottom + ry / 2, b.right - rx / 2, b.top - ry / 2
+            ), (float(rx), float(ry))
     except Exception:  # extent and spacing serve messages and box extremes; PROJ decides coverage
         return None
 
@@ -176,8 +179,9 @@ class Geoid:
         """
         return self._apply(lat, lon, 0.0, TransformDirection.FORWARD)
 
-    def w84_to_amsl(self, lat: ArrayLike, lon: ArrayLike,
-                    h_w84_m: ArrayLike) -> float | NDArray[np.float64]:
+    def w84_to_amsl(
+        self, lat: ArrayLike, lon: ArrayLike, h_w84_m: ArrayLike
+    ) -> float | NDArray[np.float64]:
         """Height above the WGS84 ellipsoid -> height above mean sea level.
 
         Parameters
@@ -194,8 +198,9 @@ class Geoid:
         """
         return self._apply(lat, lon, h_w84_m, TransformDirection.INVERSE)
 
-    def amsl_to_w84(self, lat: ArrayLike, lon: ArrayLike,
-                    h_amsl_m: ArrayLike) -> float | NDArray[np.float64]:
+    def amsl_to_w84(
+        self, lat: ArrayLike, lon: ArrayLike, h_amsl_m: ArrayLike
+    ) -> float | NDArray[np.float64]:
         """Height above mean sea level -> height above the WGS84 ellipsoid.
 
         Parameters
@@ -214,7 +219,9 @@ class Geoid:
 
     # -- internals -----------------------------------------------------------
 
-    def undulation_range(self, west: float, south: float, east: float, north: float) -> tuple[float, float]:
+    def undulation_range(
+        self, west: float, south: float, east: float, north: float
+    ) -> tuple[float, float]:
         """Least and greatest undulation ``N`` over a lon/lat box, exactly for the bilinear grid.
 
         Bilinear interpolation is linear along each axis inside a grid cell, so over
@@ -240,11 +247,14 @@ class Geoid:
         n = np.asarray(self.undulation(gy.ravel(), gx.ravel()), np.float64)
         return float(n.min()), float(n.max())
 
-    def _apply(self, lat: ArrayLike, lon: ArrayLike, h_m: ArrayLike,
-               direction: TransformDirection) -> float | NDArray[np.float64]:
-        lat_a, lon_a, h_a = np.broadcast_arrays(np.asarray(lat, dtype=np.float64),
-                                                np.asarray(lon, dtype=np.float64),
-                                                np.asarray(h_m, dtype=np.float64))
+    def _apply(
+        self, lat: ArrayLike, lon: ArrayLike, h_m: ArrayLike, direction: TransformDirection
+    ) -> float | NDArray[np.float64]:
+        lat_a, lon_a, h_a = np.broadcast_arrays(
+            np.asarray(lat, dtype=np.float64),
+            np.asarray(lon, dtype=np.float64),
+            np.asarray(h_m, dtype=np.float64),
+        )
         shape = lat_a.shape
         lat_f = np.ascontiguousarray(lat_a).ravel().copy()
         lon_f = np.ascontiguousarray(lon_a).ravel().copy()
@@ -253,8 +263,10 @@ class Geoid:
         bad = ~(np.isfinite(lat_f) & np.isfinite(lon_f))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise GeoidError(f"{int(bad.sum())} point(s) have non-finite coordinates, "
-                             f"first lat={lat_f[i]}, lon={lon_f[i]}")
+            raise GeoidError(
+                f"{int(bad.sum())} point(s) have non-finite coordinates, "
+                f"first lat={lat_f[i]}, lon={lon_f[i]}"
+            )
         h_ok = np.isfinite(h_f)
         z_in = np.where(h_ok, h_f, 0.0)  # PROJ turns a NaN z into a failed point
 
@@ -268,7 +280,8 @@ class Geoid:
             cover = f"grid nodes cover {self.bounds}" if self.bounds else "grid extent unknown"
             raise GeoidError(
                 f"{int(failed.sum())} of {failed.size} point(s) outside the geoid grid "
-                f"{self.path.name}, first lat={lat_f[i]:.6f}, lon={lon_f[i]:.6f}; {cover}")
+                f"{self.path.name}, first lat={lat_f[i]:.6f}, lon={lon_f[i]:.6f}; {cover}"
+            )
 
         out = np.where(h_ok, z, h_f).reshape(shape)
         if out.ndim == 0:

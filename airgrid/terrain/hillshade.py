@@ -14,8 +14,9 @@ from rasterio.errors import NotGeoreferencedWarning
 from airgrid.terrain.dem import Dem
 
 
-def hillshade(dem: Dem, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0,
-              z_factor: float = 1.0) -> np.ndarray:
+def hillshade(
+    dem: Dem, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.0, z_factor: float = 1.0
+) -> np.ndarray:
     """Shaded relief as uint8 (0 dark .. 255 lit; voids are 0).
 
     Parameters
@@ -41,8 +42,12 @@ def hillshade(dem: Dem, *, azimuth_deg: float = 315.0, altitude_deg: float = 45.
     filled = np.where(np.isnan(z), np.nanmean(z), z)
     p = np.pad(filled, 1, mode="edge")
     dx_m, dy_m = dem.pixel_size_m
-    dzdx = ((p[:-2, 2:] + 2 * p[1:-1, 2:] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[1:-1, :-2] + p[2:, :-2])) / (8 * dx_m)
-    dzdy = ((p[2:, :-2] + 2 * p[2:, 1:-1] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[:-2, 1:-1] + p[:-2, 2:])) / (8 * dy_m)
+    dzdx = (
+        (p[:-2, 2:] + 2 * p[1:-1, 2:] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[1:-1, :-2] + p[2:, :-2])
+    ) / (8 * dx_m)
+    dzdy = (
+        (p[2:, :-2] + 2 * p[2:, 1:-1] + p[2:, 2:]) - (p[:-2, :-2] + 2 * p[:-2, 1:-1] + p[:-2, 2:])
+    ) / (8 * dy_m)
     slope = np.arctan(np.hypot(dzdx, dzdy))
     aspect = np.arctan2(dzdy, -dzdx)
     zen = math.radians(90.0 - altitude_deg)
@@ -77,10 +82,16 @@ def export_hillshade(dem: Dem, png_path: str | Path, **kwargs: float) -> dict:
     with warnings.catch_warnings():
         # the PNG is plain pixels on purpose: its placement travels in the sidecar
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(png_path, "w", driver="PNG", width=w, height=h, count=1,
-                           dtype="uint8") as dst:
+        with rasterio.open(
+            png_path, "w", driver="PNG", width=w, height=h, count=1, dtype="uint8"
+        ) as dst:
             dst.write(img, 1)
-    meta = {"bounds": list(dem.bounds_lonlat), "crs": "EPSG:4326", "width": w, "height": h,
-            "source": list(dem.sources)}
+    meta = {
+        "bounds": list(dem.bounds_lonlat),
+        "crs": "EPSG:4326",
+        "width": w,
+        "height": h,
+        "source": list(dem.sources),
+    }
     png_path.with_suffix(".json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return meta

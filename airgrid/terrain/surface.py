@@ -110,8 +110,13 @@ def _pad_pixels(dem: Dem, pad_m: float, max_abs_lat: float) -> tuple[float, floa
     return pad_m / dx + SAFETY_PAD_PX, pad_m / dy + SAFETY_PAD_PX
 
 
-def _touched(dem: Dem, raster: np.ndarray, verts: tuple[np.ndarray, np.ndarray, np.ndarray],
-             pad_m: float, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _touched(
+    dem: Dem,
+    raster: np.ndarray,
+    verts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    pad_m: float,
+    cells: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Max, min, valid and void counts of ``raster`` (in ``dem``'s pixel grid) over touched pixels."""
     lon, lat, nv = verts
     col, row = dem.lonlat_to_pixel(lon.ravel(), lat.ravel())
@@ -295,7 +300,9 @@ class Obstacles:
                     raise ObstacleError(f"obstacle #{k}: radius_m must be positive")
                 geom = _disc(geom.x, geom.y, radius)
             elif geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
-                raise ObstacleError(f"obstacle #{k}: geometry must be Point, Polygon or MultiPolygon")
+                raise ObstacleError(
+                    f"obstacle #{k}: geometry must be Point, Polygon or MultiPolygon"
+                )
             if "top_m" in props:
                 top = float(props["top_m"])
             elif "height_m" in props:
@@ -316,7 +323,12 @@ class Obstacles:
         if self._tree is None:
             return out
         polys = [
-            _grow(shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))]), pad_m)
+            _grow(
+                shapely.Polygon(
+                    [(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))]
+                ),
+                pad_m,
+            )
             for c in cells
         ]
         cell_idx, obs_idx = self._tree.query(polys, predicate="intersects")
@@ -347,7 +359,9 @@ def _grow(poly: shapely.Geometry, pad_m: float) -> shapely.Geometry:
     c = poly.centroid
     fwd, inv = _local_aeqd(c.x, c.y)
     local = shapely.transform(poly, fwd.transform, interleaved=False)
-    return shapely.transform(local.buffer(pad_m / math.cos(math.pi / 16), quad_segs=4), inv.transform, interleaved=False)
+    return shapely.transform(
+        local.buffer(pad_m / math.cos(math.pi / 16), quad_segs=4), inv.transform, interleaved=False
+    )
 
 
 def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:
@@ -361,8 +375,13 @@ def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:
     xy = np.asarray(hull.exterior.coords)[:-1]
     col, row = dem.lonlat_to_pixel(xy[:, 0], xy[:, 1])
     top, _, _, n_valid, _, outside = cell_extrema(
-        col[None, :], row[None, :], np.array([len(xy)], np.int32), dem.upper,
-        SAFETY_PAD_PX, SAFETY_PAD_PX, 0,
+        col[None, :],
+        row[None, :],
+        np.array([len(xy)], np.int32),
+        dem.upper,
+        SAFETY_PAD_PX,
+        SAFETY_PAD_PX,
+        0,
     )
     if outside[0]:
         raise OutsideCoverageError("an obstacle lies (partly) outside the DEM")

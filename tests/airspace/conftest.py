@@ -45,9 +45,20 @@ def offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float
     return lat + north_m / M_LAT, lon + east_m / (111_320.0 * math.cos(math.radians(lat)))
 
 
-def circle(operator: str, *, east: float = 0.0, north: float = 0.0, r: float = 20.0,
-           floor: float = 200.0, ceiling: float = 230.0, t: float = 0.0, dur: float = 120.0,
-           priority: int = 20, tier: str = "T2", intent_id: str | None = None) -> IntentRequest:
+def circle(
+    operator: str,
+    *,
+    east: float = 0.0,
+    north: float = 0.0,
+    r: float = 20.0,
+    floor: float = 200.0,
+    ceiling: float = 230.0,
+    t: float = 0.0,
+    dur: float = 120.0,
+    priority: int = 20,
+    tier: str = "T2",
+    intent_id: str | None = None,
+) -> IntentRequest:
     """A one-volume intent: a circle ``east``/``north`` metres from the test origin."""
     lat, lon = offset(LAT0, LON0, east, north)
     vol = Volume4D(circle_footprint(lat, lon, r), floor, ceiling, T0 + t, T0 + t + dur)
@@ -99,14 +110,29 @@ class _Cluster:
     def _run(self, *args: str) -> None:
         proc = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(args[:2])} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+            raise RuntimeError(
+                f"{' '.join(args[:2])} failed: {proc.stderr.strip() or proc.stdout.strip()}"
+            )
 
     def start(self) -> str:
         self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                "-c max_connections=60 -c shared_buffers=128MB")
-        self._run(self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w",
-                  "-t", "60", "start")
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c max_connections=60 -c shared_buffers=128MB"
+        )
+        self._run(
+            self.pg_ctl,
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
@@ -167,8 +193,9 @@ class StoreMaker:
 
 
 @pytest.fixture
-def new_location(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[Callable[[str], str]]:
+def new_location(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], str]]:
     """Factory: a fresh, empty store location for a backend (databases dropped at the end)."""
     created: list[tuple[str, str]] = []
 
@@ -194,7 +221,9 @@ def new_location(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(params=BACKENDS)
-def maker(request: pytest.FixtureRequest, new_location: Callable[[str], str]) -> Iterator[StoreMaker]:
+def maker(
+    request: pytest.FixtureRequest, new_location: Callable[[str], str]
+) -> Iterator[StoreMaker]:
     """A :class:`StoreMaker` on a fresh database, for each backend."""
     m = StoreMaker(request.param, new_location(request.param))
     yield m

@@ -14,7 +14,20 @@ from airgrid.airspace.geofence_io import from_ed269, to_ed269
 from airgrid.airspace.volumes import local_metric
 
 GEOD = Geod(ellps="WGS84")
-OPEN = {"ZGHA", "ZGDY", "ZGCD", "ZGHY", "ZGLG", "ZGSY", "ZGYY", "ZGCZ", "ZGCJ", "ZGXX", "ZGCS", "CN-0071"}
+OPEN = {
+    "ZGHA",
+    "ZGDY",
+    "ZGCD",
+    "ZGHY",
+    "ZGLG",
+    "ZGSY",
+    "ZGYY",
+    "ZGCZ",
+    "ZGCJ",
+    "ZGXX",
+    "ZGCS",
+    "CN-0071",
+}
 
 
 def by_id():
@@ -38,11 +51,17 @@ def rect_sides(poly: shapely.Polygon) -> tuple[float, float, float]:
     fwd, _ = local_metric(c.x, c.y)
     xy = np.asarray(poly.exterior.coords)
     x, y = fwd.transform(xy[:, 0], xy[:, 1])
-    rect = np.asarray(shapely.Polygon(np.column_stack([x, y])).minimum_rotated_rectangle.exterior.coords)
+    rect = np.asarray(
+        shapely.Polygon(np.column_stack([x, y])).minimum_rotated_rectangle.exterior.coords
+    )
     e = np.diff(rect, axis=0)
     lengths = np.hypot(e[:, 0], e[:, 1])
     i = int(np.argmax(lengths))
-    return math.degrees(math.atan2(e[i, 0], e[i, 1])) % 180.0, float(lengths.max()), float(lengths.min())
+    return (
+        math.degrees(math.atan2(e[i, 0], e[i, 1])) % 180.0,
+        float(lengths.max()),
+        float(lengths.min()),
+    )
 
 
 def axis_deg(poly: shapely.Polygon) -> float:
@@ -64,7 +83,9 @@ def test_capsule_contains_circles_of_r_around_every_threshold():
         fp = zones[f"{code}-AP"].footprint
         for rw in runways[code]:
             for lat, lon in rw.ends:
-                plon, plat, _ = GEOD.fwd(np.full(720, lon), np.full(720, lat), az, np.full(720, 13_000 * (1 - 1e-9)))
+                plon, plat, _ = GEOD.fwd(
+                    np.full(720, lon), np.full(720, lat), az, np.full(720, 13_000 * (1 - 1e-9))
+                )
                 assert shapely.covers(fp, shapely.points(plon, plat)).all(), code
         # and it is a capsule, not a disc: about 2R wide, 2R + runway long
         _, long_m, short_m = rect_sides(fp)
@@ -92,7 +113,9 @@ def test_airports_without_runway_get_an_enclosing_circle():
 
 
 def test_zones_are_configurable():
-    zones = airport_zones(radius_m=5_000.0, upper=Limit(300.0, "AMSL"), category=Category.AUTHORISATION_REQUIRED)
+    zones = airport_zones(
+        radius_m=5_000.0, upper=Limit(300.0, "AMSL"), category=Category.AUTHORISATION_REQUIRED
+    )
     z = {g.identifier: g for g in zones}["ZGHA-AP"]
     assert z.upper == Limit(300.0) and z.category is Category.AUTHORISATION_REQUIRED
     assert z.footprint.area < by_id()["ZGHA-AP"].footprint.area / 4
@@ -117,7 +140,9 @@ def test_airport_zones_in_the_index_and_on_a_real_grid():
     # 15 km north of the northern threshold is outside, 12 km is inside
     n12 = 28.2091 + 12_000 / 110_800
     n15 = 28.2091 + 15_000 / 110_800
-    assert index.check_point(n12, 113.2224, ground + 100.0) and not index.check_point(n15, 113.2224, ground + 100.0)
+    assert index.check_point(n12, 113.2224, ground + 100.0) and not index.check_point(
+        n15, 113.2224, ground + 100.0
+    )
     grid = build_grid(area_from_bbox(113.15, 28.12, 113.30, 28.26), dem, workers=1)
     marked = mark_geofences(grid, zones)
     assert len(marked) and (grid.status[marked] & Status.GEOFENCE).all()

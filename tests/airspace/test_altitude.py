@@ -59,5 +59,8 @@ def test_volume_bands_grow_on_both_sides(small_grid: Grid) -> None:
     wlo, whi = band_to_amsl(200, 300, "W84", box, geoid=geoid)
     for lat, lon in ((28.15, 112.95), (28.19, 112.99), (28.17, 112.97)):
         n = float(geoid.undulation(lat, lon))
-        assert wlo <= 200 - n - GEOID_GRID_ERROR_M + 1e-9 and whi >= 300 - n + GEOID_GRID_ERROR_M - 1e-9
+        assert (
+            wlo <= 200 - n - GEOID_GRID_ERROR_M + 1e-9
+            and whi >= 300 - n + GEOID_GRID_ERROR_M - 1e-9
+        )
     assert whi - wlo < 100 + 2 * GEOID_GRID_ERROR_M + 1.0

@@ -23,12 +23,17 @@ def _fast(fn, error: type[Exception], match: str) -> None:
 
 def test_a_route_needing_too_many_pieces_is_refused_before_building_them():
     wps = [(28.15, 112.95, 1000.0, T0), (28.15, 112.965, 1000.0, T0 + 300)]
-    _fast(lambda: route_to_volumes(wps, half_width_m=50, half_height_m=20, max_piece_m=0.001), RouteError,
-          "max_piece_m")
+    _fast(
+        lambda: route_to_volumes(wps, half_width_m=50, half_height_m=20, max_piece_m=0.001),
+        RouteError,
+        "max_piece_m",
+    )
 
 
 def test_a_huge_block_is_refused_before_its_keys_or_claims_are_made():
-    block = Volume4D(shapely.box(112.8, 28.0, 113.2, 28.4), -500.0, 20_000.0, T0, T0 + 100 * 365 * 86_400)
+    block = Volume4D(
+        shapely.box(112.8, 28.0, 113.2, 28.4), -500.0, 20_000.0, T0, T0 + 100 * 365 * 86_400
+    )
     minima = SeparationTable().for_tier("T2")
     _fast(lambda: KeyScheme().keys([block], minima), IntentError, "index keys")
     _fast(lambda: KeyScheme().grid_claims([block], 9, 30.0), IntentError, "grid voxel-slots")

@@ -25,7 +25,9 @@ def test_no_two_voxels_overlap_over_a_corner_of_it(real_dem: Dem) -> None:
     # brute force over every cross-tier pair of a hilly corner (Yuelu Mountain and the Xiang)
     from airgrid.airspace import area_from_bbox
 
-    assert_no_overlap(build_grid(area_from_bbox(112.90, 28.15, 112.99, 28.21), real_dem, TierTable()))
+    assert_no_overlap(
+        build_grid(area_from_bbox(112.90, 28.15, 112.99, 28.21), real_dem, TierTable())
+    )
 
 
 def test_downtown_changsha_has_t2_below_350_m(default_grid: Grid) -> None:
@@ -47,5 +49,9 @@ def test_the_summary_reports_where_each_tier_exists(default_grid: Grid) -> None:
     for r in rows.values():
         assert 0.0 <= r["exists_share"] <= 1.0 and r["span_m_median"] > 0
     # T2 exists over a real share of the prefecture; T1's 120 m band fits only where the ground is well known
-    assert rows["T2"]["exists_share"] > 0.2 and rows["T1"]["exists_share"] < rows["T2"]["exists_share"]
-    assert sum(default_grid.meta["cells_lost_to_envelope"]) == sum(r["cells_lost_to_envelope"] for r in rows.values())
+    assert (
+        rows["T2"]["exists_share"] > 0.2 and rows["T1"]["exists_share"] < rows["T2"]["exists_share"]
+    )
+    assert sum(default_grid.meta["cells_lost_to_envelope"]) == sum(
+        r["cells_lost_to_envelope"] for r in rows.values()
+    )

@@ -31,9 +31,14 @@ ZONES = 1_500
 def zone_set(tag: str, n: int = ZONES) -> list[Geofence]:
     """The shared zone (a 2 km square around the test origin, id ``<tag>-airport``) and
     ``n - 1`` small squares far to the east, ids ``<tag>-<k>``."""
+
     def square(ident: str, lat: float, lon: float, d: float) -> Geofence:
-        return Geofence(ident, Limit(0.0, "AMSL"), Limit(3_000.0, "AMSL"),
-                        polygon=[(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)])
+        return Geofence(
+            ident,
+            Limit(0.0, "AMSL"),
+            Limit(3_000.0, "AMSL"),
+            polygon=[(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)],
+        )
 
     s, w = offset(LAT0, LON0, -1_000.0, -1_000.0)
     out = [square(f"{tag}-airport", s, w, 0.02)]
@@ -63,8 +68,13 @@ def _replace_in_child(location: str, delay_s: float | None) -> float | None:
     """Run a replace by the 'new' set in a child process and kill -9 it ``delay_s`` after it
     starts writing (None: let it finish). The seconds the write took if it finished."""
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    with subprocess.Popen([sys.executable, "-c", _CHILD, location], stdout=subprocess.PIPE, text=True,
-                          env=env, cwd=os.getcwd()) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", _CHILD, location],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=os.getcwd(),
+    ) as proc:
         assert proc.stdout.readline().strip() == "go"
         if delay_s is None:
             took = float(proc.stdout.readline())
@@ -79,7 +89,8 @@ def _replace_in_child(location: str, delay_s: float | None) -> float | None:
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_kill_9_during_a_replace_leaves_the_old_or_the_new_set_whole(
-        backend: str, new_location: Callable[[str], str]) -> None:
+    backend: str, new_location: Callable[[str], str]
+) -> None:
     location = new_location(backend)
     old, new = ids(zone_set("old")), ids(zone_set("new"))
     with open_store(location) as st:
@@ -92,14 +103,17 @@ def test_kill_9_during_a_replace_leaves_the_old_or_the_new_set_whole(
         _replace_in_child(location, full * fraction * random.uniform(0.9, 1.0))
         with open_store(location) as st:  # a fresh connection after the crash
             found = ids(st.list_geofences())
-        assert found in (old, new), f"mixed set after kill -9: {len(found & old)} old, {len(found & new)} new"
+        assert found in (old, new), (
+            f"mixed set after kill -9: {len(found & old)} old, {len(found & new)} new"
+        )
         outcomes.append("new" if found == new else "old")
     assert "old" in outcomes, f"no kill landed inside the write: {outcomes}"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_concurrent_replaces_serialise_and_readers_never_see_a_mixed_set(
-        backend: str, new_location: Callable[[str], str]) -> None:
+    backend: str, new_location: Callable[[str], str]
+) -> None:
     location = new_location(backend)
     sets = {tag: zone_set(tag, 300) for tag in ("a", "b")}
     with open_store(location) as st:
@@ -140,7 +154,8 @@ def test_concurrent_replaces_serialise_and_readers_never_see_a_mixed_set(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_intent_is_accepted_inside_a_zone_of_both_sets_while_they_are_replaced(
-        backend: str, new_location: Callable[[str], str]) -> None:
+    backend: str, new_location: Callable[[str], str]
+) -> None:
     location = new_location(backend)
     sets = {tag: zone_set(tag, 300) for tag in ("a", "b")}
     with open_store(location) as st:
@@ -159,17 +174,31 @@ def test_no_intent_is_accepted_inside_a_zone_of_both_sets_while_they_are_replace
         with open_store(location) as st:
             n = 0
             while not stop.is_set():
-                d = st.submit(circle(f"op{w}", east=37.0 * (n % 20), north=41.0 * w, r=30.0, t=n * 500.0,
-                                     intent_id=f"w{w}-{n}"), preempt=False, propose=False)
+                d = st.submit(
+                    circle(
+                        f"op{w}",
+                        east=37.0 * (n % 20),
+                        north=41.0 * w,
+                        r=30.0,
+                        t=n * 500.0,
+                        intent_id=f"w{w}-{n}",
+                    ),
+                    preempt=False,
+                    propose=False,
+                )
                 submitted[0] += 1
                 if d.accepted:
                     accepted.append(d.intent.id)
                 n += 1
 
-    threads = [threading.Thread(target=importer)] + [threading.Thread(target=flyer, args=(w,)) for w in range(3)]
+    threads = [threading.Thread(target=importer)] + [
+        threading.Thread(target=flyer, args=(w,)) for w in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=300)
     assert submitted[0] > 10
-    assert accepted == [], f"{len(accepted)} of {submitted[0]} intents accepted inside the shared zone"
+    assert accepted == [], (
+        f"{len(accepted)} of {submitted[0]} intents accepted inside the shared zone"
+    )

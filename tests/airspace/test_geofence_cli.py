@@ -19,8 +19,22 @@ def test_export_import_convert_and_check(tmp_path, capsys):
     capsys.readouterr()
     assert main(["geofences", "import", str(gj)]) == 0
     assert "12 valid geofences" in capsys.readouterr().out
-    assert main(["geofences", "check", "28.19", "113.22", "300", "--time", "2025-01-01T00:00:00Z",
-                 "--fences", str(gj)]) == 0
+    assert (
+        main(
+            [
+                "geofences",
+                "check",
+                "28.19",
+                "113.22",
+                "300",
+                "--time",
+                "2025-01-01T00:00:00Z",
+                "--fences",
+                str(gj),
+            ]
+        )
+        == 0
+    )
     assert "ZGHA-AP" in capsys.readouterr().out
     assert main(["geofences", "check", "28.19", "113.22", "9000", "--fences", str(gj)]) == 0
     assert "in no geofence" in capsys.readouterr().out
@@ -32,7 +46,9 @@ def test_bad_files_exit_2(tmp_path, capsys):
     assert main(["geofences", "import", str(bad)]) == 2
     assert "restriction" in capsys.readouterr().err
     assert main(["geofences", "import", str(tmp_path / "missing.json")]) == 2
-    assert main(["geofences", "check", "28.19", "113.22", "300", "--time", "2025-01-01T00:00:00"]) == 2
+    assert (
+        main(["geofences", "check", "28.19", "113.22", "300", "--time", "2025-01-01T00:00:00"]) == 2
+    )
 
 
 def test_ed318_export_import_and_detection(tmp_path, capsys):

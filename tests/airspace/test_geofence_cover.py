@@ -56,8 +56,13 @@ def voxel_at(g, lat: float, lon: float, alt: float) -> list[int]:
 
 
 fence_params = st.tuples(
-    st.floats(113.14, 113.30), st.floats(28.14, 28.26), st.floats(50.0, 6000.0),
-    st.integers(3, 12), st.booleans(), st.integers(0, 2**31 - 1))
+    st.floats(113.14, 113.30),
+    st.floats(28.14, 28.26),
+    st.floats(50.0, 6000.0),
+    st.integers(3, 12),
+    st.booleans(),
+    st.integers(0, 2**31 - 1),
+)
 
 
 def make_fence(params, lower=Limit(0.0, "AGL"), upper=Limit(120.0, "AGL")) -> Geofence:
@@ -67,7 +72,9 @@ def make_fence(params, lower=Limit(0.0, "AGL"), upper=Limit(120.0, "AGL")) -> Ge
     rng = np.random.default_rng(seed)
     ang = np.sort(rng.uniform(0, 2 * np.pi, n))
     r = size / 111_000 * rng.uniform(0.3, 1.0, n)
-    poly = shapely.Polygon(np.column_stack([lon + r * np.cos(ang), lat + r * np.sin(ang)])).convex_hull
+    poly = shapely.Polygon(
+        np.column_stack([lon + r * np.cos(ang), lat + r * np.sin(ang)])
+    ).convex_hull
     return Geofence("P", lower, upper, polygon=tuple(poly.exterior.coords))
 
 
@@ -82,7 +89,9 @@ def test_every_point_of_the_footprint_lies_in_a_covered_cell(params, seed):
     w, s, e, n = f.footprint.bounds
     pts = shapely.points(rng.uniform(w, e, 4000), rng.uniform(s, n, 4000))
     # points on and just inside the boundary are the hard ones
-    bnd = shapely.line_interpolate_point(f.footprint.exterior, rng.uniform(0, 1, 500), normalized=True)
+    bnd = shapely.line_interpolate_point(
+        f.footprint.exterior, rng.uniform(0, 1, 500), normalized=True
+    )
     inside = [p for p in list(pts) + list(bnd) if f.footprint.covers(p)]
     assert inside
     for p in inside:
@@ -114,7 +123,12 @@ def test_every_point_of_the_volume_lies_in_a_covered_voxel_over_real_terrain(par
 
 def test_agl_and_amsl_limits_over_real_mountains():
     g = grid(MOUNT)
-    area = ((111.335, 25.085), (111.37, 25.085), (111.37, 25.11), (111.335, 25.11))  # the basin floor, T1 exists
+    area = (
+        (111.335, 25.085),
+        (111.37, 25.085),
+        (111.37, 25.11),
+        (111.335, 25.11),
+    )  # the basin floor, T1 exists
     agl = Geofence("AGL", Limit(0.0, "AGL"), Limit(120.0, "AGL"), polygon=area)
     amsl = Geofence("AMSL", Limit(0.0), Limit(120.0), polygon=area)
     v_agl = cover_geofence(g, agl)
@@ -126,7 +140,9 @@ def test_agl_and_amsl_limits_over_real_mountains():
     assert (g.floor[v_agl] <= g.cell_g_hi[cells] + 120.0).all()
     assert (g.ceiling[v_agl] >= g.cell_g_lo[cells]).all()
     # an AMSL band near the top of the grid's columns there, above the AGL band
-    top = float(g.ceiling[cover_geofence(g, Geofence("ALL", Limit(0.0), Limit(1e4), polygon=area))].max())
+    top = float(
+        g.ceiling[cover_geofence(g, Geofence("ALL", Limit(0.0), Limit(1e4), polygon=area))].max()
+    )
     lo_h, hi_h = top - 200.0, top - 100.0
     assert lo_h >= float(g.ceiling[v_agl].max())  # above every voxel of the AGL cover
     high = Geofence("HIGH", Limit(lo_h), Limit(hi_h), polygon=area)
@@ -138,11 +154,23 @@ def test_cover_respects_time_and_mark_only_permanent_prohibited():
     g = grid()
     area = ((113.20, 28.18), (113.24, 28.18), (113.24, 28.21), (113.20, 28.21))
     perm = Geofence("PERM", Limit(0.0, "AGL"), Limit(300.0, "AGL"), polygon=area)
-    timed = Geofence("TIMED", Limit(0.0, "AGL"), Limit(300.0, "AGL"), polygon=area,
-                     validity=Validity(start=1000.0, end=2000.0))
-    nightly = Geofence("NIGHT", Limit(0.0, "AGL"), Limit(300.0, "AGL"), polygon=area,
-                       validity=Validity(daily=(DailyPeriod.from_strings(["ANY"], "22:00", "06:00"),)))
-    advisory = Geofence("ADV", Limit(0.0, "AGL"), Limit(300.0, "AGL"), polygon=area, category=Category.ADVISORY)
+    timed = Geofence(
+        "TIMED",
+        Limit(0.0, "AGL"),
+        Limit(300.0, "AGL"),
+        polygon=area,
+        validity=Validity(start=1000.0, end=2000.0),
+    )
+    nightly = Geofence(
+        "NIGHT",
+        Limit(0.0, "AGL"),
+        Limit(300.0, "AGL"),
+        polygon=area,
+        validity=Validity(daily=(DailyPeriod.from_strings(["ANY"], "22:00", "06:00"),)),
+    )
+    advisory = Geofence(
+        "ADV", Limit(0.0, "AGL"), Limit(300.0, "AGL"), polygon=area, category=Category.ADVISORY
+    )
     assert len(cover_geofence(g, timed, at_time=1500.0)) == len(cover_geofence(g, perm))
     assert len(cover_geofence(g, timed, at_time=2500.0)) == 0
     status_before = g.status.copy()
@@ -169,7 +197,9 @@ def test_circle_cover_contains_cells_at_the_radius():
     from pyproj import Geod
 
     az = np.linspace(0, 360, 720, endpoint=False)
-    lon, lat, _ = Geod(ellps="WGS84").fwd(np.full(720, 113.22), np.full(720, 28.20), az, np.full(720, 3000.0 - 1e-6))
+    lon, lat, _ = Geod(ellps="WGS84").fwd(
+        np.full(720, 113.22), np.full(720, 28.20), az, np.full(720, 3000.0 - 1e-6)
+    )
     checked = np.zeros(len(g.tiers), int)
     for a, b in zip(lat, lon):
         for t, tier in enumerate(g.tiers):
@@ -200,4 +230,6 @@ def test_amsl_band_from_grid_bounds_every_cell_under_the_fence():
     assert lo <= float(g.cell_g_lo[cells].min()) + 10.0
     assert hi >= float(g.cell_g_hi[cells].max()) + 120.0
     with pytest.raises(OutsideGridError):
-        Geofence("FAR", Limit(0.0, "AGL"), Limit(1.0, "AGL"), circle=Circle(110.0, 25.0, 500.0)).amsl_band(g)
+        Geofence(
+            "FAR", Limit(0.0, "AGL"), Limit(1.0, "AGL"), circle=Circle(110.0, 25.0, 500.0)
+        ).amsl_band(g)

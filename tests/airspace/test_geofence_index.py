@@ -31,12 +31,21 @@ def random_fences(seed: int, n: int = 60) -> list[Geofence]:
         kind = i % 4
         validity = Validity()
         if kind == 1:
-            validity = Validity(start=T0 + rng.uniform(0, 86400), end=T0 + rng.uniform(86400, 3 * 86400))
+            validity = Validity(
+                start=T0 + rng.uniform(0, 86400), end=T0 + rng.uniform(86400, 3 * 86400)
+            )
         elif kind == 2:
             validity = Validity(daily=(DailyPeriod.from_strings(["MON", "WED"], "22:00", "03:00"),))
         if kind == 3:
-            out.append(Geofence(f"C{i}", Limit(lo), Limit(lo + rng.uniform(10, 800)),
-                                circle=Circle(cx, cy, float(rng.uniform(200, 15_000))), validity=validity))
+            out.append(
+                Geofence(
+                    f"C{i}",
+                    Limit(lo),
+                    Limit(lo + rng.uniform(10, 800)),
+                    circle=Circle(cx, cy, float(rng.uniform(200, 15_000))),
+                    validity=validity,
+                )
+            )
             continue
         k = int(rng.integers(3, 30))
         ang = np.sort(rng.uniform(0, 2 * np.pi, k))
@@ -44,8 +53,15 @@ def random_fences(seed: int, n: int = 60) -> list[Geofence]:
         ring = np.column_stack([cx + r * np.cos(ang), cy + r * np.sin(ang)])
         if not shapely.LinearRing(ring).is_simple:
             continue
-        out.append(Geofence(f"P{i}", Limit(lo), Limit(lo + rng.uniform(10, 800)), polygon=tuple(map(tuple, ring)),
-                            validity=validity))
+        out.append(
+            Geofence(
+                f"P{i}",
+                Limit(lo),
+                Limit(lo + rng.uniform(10, 800)),
+                polygon=tuple(map(tuple, ring)),
+                validity=validity,
+            )
+        )
     return out
 
 
@@ -83,13 +99,23 @@ def test_points_match_brute_force(seed, bin_m):
 
 
 def test_points_on_edges_and_vertices_count_as_inside():
-    poly = ((112.0, 28.0), (112.1, 28.0), (112.13, 28.07), (112.05, 28.1), (112.0, 28.06))  # counter-clockwise
+    poly = (
+        (112.0, 28.0),
+        (112.1, 28.0),
+        (112.13, 28.07),
+        (112.05, 28.1),
+        (112.0, 28.06),
+    )  # counter-clockwise
     fence = Geofence("E", Limit(0.0), Limit(500.0), polygon=poly)
     idx = GeofenceIndex([fence], bin_m=500.0)
     ring = np.array(poly + poly[:1])
-    on = np.array([a + s * (b - a) for a, b in zip(ring[:-1], ring[1:]) for s in np.linspace(0, 1, 11)])
+    on = np.array(
+        [a + s * (b - a) for a, b in zip(ring[:-1], ring[1:]) for s in np.linspace(0, 1, 11)]
+    )
     p, _ = idx.check_points(on[:, 1], on[:, 0], np.full(len(on), 100.0))
-    assert set(p.tolist()) == set(range(len(on)))  # every vertex and edge point, horizontal edge included
+    assert set(p.tolist()) == set(
+        range(len(on))
+    )  # every vertex and edge point, horizontal edge included
     d = ring[1:] - ring[:-1]
     normal = np.column_stack([d[:, 1], -d[:, 0]]) / np.hypot(d[:, 0], d[:, 1])[:, None]
     out = (ring[:-1] + ring[1:]) / 2 + 1e-6 * normal  # 0.1 m outside each edge's middle
@@ -102,7 +128,13 @@ def test_overlapping_fences_give_every_identity():
     sq = ((112.0, 28.0), (112.1, 28.0), (112.1, 28.1), (112.0, 28.1))
     fences = [Geofence(f"S{i}", Limit(0.0), Limit(100.0 + i), polygon=sq) for i in range(5)]
     idx = GeofenceIndex(fences)
-    assert [g.identifier for g in idx.check_point(28.05, 112.05, 50.0, T0)] == ["S0", "S1", "S2", "S3", "S4"]
+    assert [g.identifier for g in idx.check_point(28.05, 112.05, 50.0, T0)] == [
+        "S0",
+        "S1",
+        "S2",
+        "S3",
+        "S4",
+    ]
     assert [g.identifier for g in idx.check_point(28.05, 112.05, 102.5, T0)] == ["S3", "S4"]
     assert idx.check_point(28.05, 112.15, 50.0, T0) == []
     assert idx.check_point(40.0, 100.0, 50.0, T0) == []
@@ -148,8 +180,12 @@ def test_segment_entry_and_exit():
     assert h.exit.alt_m == pytest.approx(500.0) and h.exit.lon == pytest.approx(112.1)
     # above the band, or before a timed fence is active: nothing
     assert idx.check_segment((28.1, 111.9, 600.0, T0), (28.1, 112.3, 600.0, T0 + 400)) == []
-    timed = Geofence("TM", Limit(0.0), Limit(500.0), polygon=sq, validity=Validity(start=T0 + 200, end=T0 + 250))
-    (h,) = GeofenceIndex([timed]).check_segment((28.1, 111.9, 100.0, T0), (28.1, 112.3, 100.0, T0 + 400))
+    timed = Geofence(
+        "TM", Limit(0.0), Limit(500.0), polygon=sq, validity=Validity(start=T0 + 200, end=T0 + 250)
+    )
+    (h,) = GeofenceIndex([timed]).check_segment(
+        (28.1, 111.9, 100.0, T0), (28.1, 112.3, 100.0, T0 + 400)
+    )
     assert (h.entry.t, h.exit.t) == (pytest.approx(T0 + 200), pytest.approx(T0 + 250))
     # hovering inside
     (h,) = idx.check_segment((28.1, 112.1, 100.0, T0), (28.1, 112.1, 120.0, T0 + 60))
@@ -163,8 +199,14 @@ def test_tracks_match_dense_brute_force_sampling(seed):
     idx = GeofenceIndex(fences)
     rng = np.random.default_rng(seed + 7)
     k = 8
-    pts = np.column_stack([rng.uniform(27.4, 28.6, k), rng.uniform(111.9, 113.1, k), rng.uniform(0, 1200, k),
-                           T0 + np.cumsum(rng.uniform(600, 40_000, k))])
+    pts = np.column_stack(
+        [
+            rng.uniform(27.4, 28.6, k),
+            rng.uniform(111.9, 113.1, k),
+            rng.uniform(0, 1200, k),
+            T0 + np.cumsum(rng.uniform(600, 40_000, k)),
+        ]
+    )
     hits = idx.check_track([tuple(p) for p in pts])
     # dense samples along the track, decided by brute force
     s = np.linspace(0, 1, 400)
@@ -173,7 +215,10 @@ def test_tracks_match_dense_brute_force_sampling(seed):
         truth = brute_points(fences, smp[:, 0], smp[:, 1], smp[:, 2], smp[:, 3])
         for i, f in truth:
             tt = smp[i, 3]
-            assert any(h.fence == f and h.entry.t - 1e-6 <= tt <= h.exit.t + 1e-6 for h in hits), (i, f)
+            assert any(h.fence == f and h.entry.t - 1e-6 <= tt <= h.exit.t + 1e-6 for h in hits), (
+                i,
+                f,
+            )
     # every reported stretch is really inside at its middle
     for h in hits:
         mid_t = (h.entry.t + h.exit.t) / 2
@@ -190,8 +235,13 @@ def test_tracks_match_dense_brute_force_sampling(seed):
 def test_track_passages_are_joined_across_waypoints():
     sq = ((112.0, 28.0), (112.2, 28.0), (112.2, 28.2), (112.0, 28.2))
     idx = GeofenceIndex([Geofence("SQ", Limit(0.0), Limit(500.0), polygon=sq)])
-    track = [(28.1, 111.9, 100.0, T0), (28.1, 112.1, 100.0, T0 + 100), (28.15, 112.1, 100.0, T0 + 200),
-             (28.15, 112.3, 100.0, T0 + 300), (28.15, 112.1, 100.0, T0 + 400)]
+    track = [
+        (28.1, 111.9, 100.0, T0),
+        (28.1, 112.1, 100.0, T0 + 100),
+        (28.15, 112.1, 100.0, T0 + 200),
+        (28.15, 112.3, 100.0, T0 + 300),
+        (28.15, 112.1, 100.0, T0 + 400),
+    ]
     h1, h2 = idx.check_track(track)
     assert (h1.entry_segment, h1.exit_segment) == (0, 2) and h1.exit.lon == pytest.approx(112.2)
     assert h2.entry_segment == 3 and h2.exit.t == T0 + 400
@@ -206,20 +256,31 @@ def test_volume_checks():
     idx = GeofenceIndex(fences)
     rng = np.random.default_rng(5)
     for _ in range(50):
-        c = shapely.Point(rng.uniform(112, 113), rng.uniform(27.5, 28.5)).buffer(rng.uniform(0.001, 0.1))
+        c = shapely.Point(rng.uniform(112, 113), rng.uniform(27.5, 28.5)).buffer(
+            rng.uniform(0.001, 0.1)
+        )
         lo = float(rng.uniform(0, 1200))
         ts = T0 + float(rng.uniform(0, 4 * 86400))
-        v = Volume4D(c, lo, lo + float(rng.uniform(1, 300)), ts, ts + float(rng.uniform(60, 20_000)))
+        v = Volume4D(
+            c, lo, lo + float(rng.uniform(1, 300)), ts, ts + float(rng.uniform(60, 20_000))
+        )
         got = {h.fence for h in idx.check_volume(v)}
         want = set()
         for f, g in enumerate(fences):
             glo, ghi = g.amsl_band(None)
-            if (c.intersects(g.footprint) and max(glo, v.floor_m) <= min(ghi, v.ceiling_m)
-                    and g.active_intervals(v.t_start, v.t_end)):
+            if (
+                c.intersects(g.footprint)
+                and max(glo, v.floor_m) <= min(ghi, v.ceiling_m)
+                and g.active_intervals(v.t_start, v.t_end)
+            ):
                 want.add(f)
         assert got == want
     sq = ((112.0, 28.0), (112.2, 28.0), (112.2, 28.2), (112.0, 28.2))
-    g = Geofence("SQ", Limit(0.0), Limit(500.0), polygon=sq, validity=Validity(start=T0 + 100, end=T0 + 200))
-    (h,) = GeofenceIndex([g]).check_volume(Volume4D(shapely.box(112.1, 28.1, 112.3, 28.3), 400, 800, T0, T0 + 150))
+    g = Geofence(
+        "SQ", Limit(0.0), Limit(500.0), polygon=sq, validity=Validity(start=T0 + 100, end=T0 + 200)
+    )
+    (h,) = GeofenceIndex([g]).check_volume(
+        Volume4D(shapely.box(112.1, 28.1, 112.3, 28.3), 400, 800, T0, T0 + 150)
+    )
     assert (h.floor_m, h.ceiling_m, h.intervals) == (400.0, 500.0, ((T0 + 100, T0 + 150),))
     assert h.where.equals(shapely.box(112.1, 28.1, 112.2, 28.2))

@@ -60,23 +60,29 @@ def fence(**kw) -> Geofence:
 
 
 # -- validation: one specific error per fault ---------------------------------------------
-@pytest.mark.parametrize("kw, err", [
-    (dict(polygon=((113.0, 28.0), (113.1, 28.1), (113.1, 28.0), (113.0, 28.1))), SelfIntersectingRingError),
-    (dict(lower=Limit(200.0), upper=Limit(100.0)), LowerAboveUpperError),
-    (dict(lower=Limit(100.0, "AGL"), upper=Limit(100.0, "AGL")), LowerAboveUpperError),
-    (dict(validity=None), GeofenceError),
-    (dict(polygon=None, circle=Circle(113.0, 28.0, 0.0)), NonPositiveRadiusError),
-    (dict(polygon=None, circle=Circle(113.0, 28.0, -5.0)), NonPositiveRadiusError),
-    (dict(polygon=None, circle=Circle(113.0, 28.0, float("nan"))), NonPositiveRadiusError),
-    (dict(polygon=None, circle=Circle(113.0, 28.0, 1e6)), RadiusTooLargeError),
-    (dict(polygon=None, circle=Circle(190.0, 28.0, 100.0)), CoordinateRangeError),
-    (dict(polygon=((113.0, 28.0), (113.1, 95.0), (113.2, 28.0))), CoordinateRangeError),
-    (dict(polygon=((113.0, 28.0), (float("inf"), 28.1), (113.2, 28.0))), CoordinateRangeError),
-    (dict(polygon=((113.0, 28.0), (113.1, 28.1))), DegenerateGeometryError),
-    (dict(polygon=((113.0, 28.0), (113.1, 28.1), (113.2, 28.2))), DegenerateGeometryError),
-    (dict(circle=Circle(113.0, 28.0, 10.0)), DegenerateGeometryError),
-    (dict(category="forbidden"), GeofenceError),
-])
+@pytest.mark.parametrize(
+    "kw, err",
+    [
+        (
+            dict(polygon=((113.0, 28.0), (113.1, 28.1), (113.1, 28.0), (113.0, 28.1))),
+            SelfIntersectingRingError,
+        ),
+        (dict(lower=Limit(200.0), upper=Limit(100.0)), LowerAboveUpperError),
+        (dict(lower=Limit(100.0, "AGL"), upper=Limit(100.0, "AGL")), LowerAboveUpperError),
+        (dict(validity=None), GeofenceError),
+        (dict(polygon=None, circle=Circle(113.0, 28.0, 0.0)), NonPositiveRadiusError),
+        (dict(polygon=None, circle=Circle(113.0, 28.0, -5.0)), NonPositiveRadiusError),
+        (dict(polygon=None, circle=Circle(113.0, 28.0, float("nan"))), NonPositiveRadiusError),
+        (dict(polygon=None, circle=Circle(113.0, 28.0, 1e6)), RadiusTooLargeError),
+        (dict(polygon=None, circle=Circle(190.0, 28.0, 100.0)), CoordinateRangeError),
+        (dict(polygon=((113.0, 28.0), (113.1, 95.0), (113.2, 28.0))), CoordinateRangeError),
+        (dict(polygon=((113.0, 28.0), (float("inf"), 28.1), (113.2, 28.0))), CoordinateRangeError),
+        (dict(polygon=((113.0, 28.0), (113.1, 28.1))), DegenerateGeometryError),
+        (dict(polygon=((113.0, 28.0), (113.1, 28.1), (113.2, 28.2))), DegenerateGeometryError),
+        (dict(circle=Circle(113.0, 28.0, 10.0)), DegenerateGeometryError),
+        (dict(category="forbidden"), GeofenceError),
+    ],
+)
 def test_each_fault_raises_its_error(kw, err):
     with pytest.raises(err):
         fence(**kw)
@@ -144,7 +150,9 @@ def test_ring_is_stored_closed_free_and_counter_clockwise():
 def test_circle_polygon_contains_true_circle(lon, lat, r):
     g = fence(polygon=None, circle=Circle(lon, lat, r))
     az = np.linspace(0, 360, 2000, endpoint=False)
-    plon, plat, _ = GEOD.fwd(np.full(az.shape, lon), np.full(az.shape, lat), az, np.full(az.shape, r * (1 - 1e-9)))
+    plon, plat, _ = GEOD.fwd(
+        np.full(az.shape, lon), np.full(az.shape, lat), az, np.full(az.shape, r * (1 - 1e-9))
+    )
     assert shapely.covers(g.footprint, shapely.points(plon, plat)).all()
     # and it is not grossly larger: every vertex within 0.2 % of r
     xy = np.asarray(g.footprint.exterior.coords)
@@ -194,7 +202,9 @@ def test_window_is_closed():
 
 
 def test_daily_period_weekdays_and_ends():
-    v = Validity(daily=(DailyPeriod.from_strings(["MON", "TUE", "WED", "THU", "FRI"], "08:00", "18:00"),))
+    v = Validity(
+        daily=(DailyPeriod.from_strings(["MON", "TUE", "WED", "THU", "FRI"], "08:00", "18:00"),)
+    )
     g = fence(validity=v)
     assert g.is_active(datetime(2025, 1, 6, 9, tzinfo=SH))  # Monday
     assert g.is_active(ts(2025, 1, 6, 18))  # end included
@@ -213,7 +223,9 @@ def test_daily_period_crossing_midnight_belongs_to_its_start_day():
     assert not g.is_active(ts(2025, 1, 11, 6, 0, 1))
     assert not g.is_active(ts(2025, 1, 11, 23))  # Saturday night
     assert not g.is_active(ts(2025, 1, 9, 23))  # Thursday night
-    assert g.active_intervals(ts(2025, 1, 6), ts(2025, 1, 13)) == [(ts(2025, 1, 10, 22), ts(2025, 1, 11, 6))]
+    assert g.active_intervals(ts(2025, 1, 6), ts(2025, 1, 13)) == [
+        (ts(2025, 1, 10, 22), ts(2025, 1, 11, 6))
+    ]
 
 
 def test_daily_period_timezone():
@@ -228,17 +240,22 @@ def test_daily_period_across_daylight_saving_change_takes_the_safe_side():
     # 2025-11-02 01:30 happens twice in New York: the period starts at the first.
     p = (DailyPeriod.from_strings(["SUN"], "01:30", "02:30"),)
     g = fence(validity=Validity(daily=p, timezone="America/New_York"))
-    (s, e), = g.active_intervals(ts(2025, 11, 1, tz=UTC), ts(2025, 11, 3, tz=UTC))
+    ((s, e),) = g.active_intervals(ts(2025, 11, 1, tz=UTC), ts(2025, 11, 3, tz=UTC))
     first_0130 = datetime(2025, 11, 2, 5, 30, tzinfo=UTC).timestamp()
     assert s == first_0130 and e - s == 2 * 3600
 
 
 def test_daily_period_with_window_and_naive_datetimes():
-    v = Validity(start=ts(2025, 1, 7), end=ts(2025, 1, 8, 12),
-                 daily=(DailyPeriod.from_strings(["ANY"], "10:00", "14:00"),))
+    v = Validity(
+        start=ts(2025, 1, 7),
+        end=ts(2025, 1, 8, 12),
+        daily=(DailyPeriod.from_strings(["ANY"], "10:00", "14:00"),),
+    )
     g = fence(validity=v)
     assert g.active_intervals(ts(2025, 1, 1), ts(2025, 2, 1)) == [
-        (ts(2025, 1, 7, 10), ts(2025, 1, 7, 14)), (ts(2025, 1, 8, 10), ts(2025, 1, 8, 12))]
+        (ts(2025, 1, 7, 10), ts(2025, 1, 7, 14)),
+        (ts(2025, 1, 8, 10), ts(2025, 1, 8, 12)),
+    ]
     with pytest.raises(TimeZoneError):
         g.is_active(datetime(2025, 1, 7, 11))
 

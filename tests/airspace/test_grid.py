@@ -56,7 +56,9 @@ def assert_no_overlap(g: Grid) -> None:
 def test_no_two_voxels_overlap_on_rugged_terrain(seed: int, relief: float) -> None:
     rng = np.random.default_rng(seed)
     data = (rng.random((60, 60)) * relief).astype(np.float32)
-    dem = Dem(data, Affine(0.001, 0, 112.97, 0, -0.001, 28.23), 4326, accuracy=DemAccuracy(5, 0.5, 5, 0.5))
+    dem = Dem(
+        data, Affine(0.001, 0, 112.97, 0, -0.001, 28.23), 4326, accuracy=DemAccuracy(5, 0.5, 5, 0.5)
+    )
     tiers = TierTable().select(["T1", "T2", "T3"])
     g = build_grid(area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, tiers)
     assert_no_overlap(g)
@@ -70,22 +72,35 @@ def test_neighbouring_columns_share_a_layer(seed: int) -> None:
     rng = np.random.default_rng(seed)
     ramp = np.linspace(0.0, 200.0, 60, dtype=np.float32)[None, :] + np.zeros((60, 1), np.float32)
     data = ramp + (rng.random((60, 60)) * 3).astype(np.float32)
-    dem = Dem(data, Affine(0.001, 0, 112.97, 0, -0.001, 28.23), 4326, accuracy=DemAccuracy(2, 0.5, 2, 0.5))
-    g = build_grid(area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, TierTable().select(["T1", "T2", "T3"]))
+    dem = Dem(
+        data, Affine(0.001, 0, 112.97, 0, -0.001, 28.23), 4326, accuracy=DemAccuracy(2, 0.5, 2, 0.5)
+    )
+    g = build_grid(
+        area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, TierTable().select(["T1", "T2", "T3"])
+    )
     assert g.meta["cells_lost_to_envelope"] == [0, 0, 0]
     assert np.all(g.cell_nlayers > 0)
     for t in range(len(g.tiers)):
         sl = g.tier_slice(t)
         for ci in range(sl.start, sl.stop, 3):
-            ring = np.array([h3.str_to_int(c) for c in h3.grid_ring(h3.int_to_str(int(g.cell_id[ci])), 1)])
+            ring = np.array(
+                [h3.str_to_int(c) for c in h3.grid_ring(h3.int_to_str(int(g.cell_id[ci])), 1)]
+            )
             for nj in g.find_cells(ring, t):
                 if nj < 0:
                     continue
                 lo = max(g.cell_first_layer[ci], g.cell_first_layer[nj])
-                hi = min(g.cell_first_layer[ci] + g.cell_nlayers[ci], g.cell_first_layer[nj] + g.cell_nlayers[nj])
+                hi = min(
+                    g.cell_first_layer[ci] + g.cell_nlayers[ci],
+                    g.cell_first_layer[nj] + g.cell_nlayers[nj],
+                )
                 assert lo < hi, (t, ci, nj)
-    torn = build_grid(area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, TierTable().select(["T1"]),
-                      continuity=False)
+    torn = build_grid(
+        area_from_bbox(112.985, 28.19, 113.01, 28.215),
+        dem,
+        TierTable().select(["T1"]),
+        continuity=False,
+    )
     assert torn.meta["band_slopes"] == [None]
 
 
@@ -96,13 +111,19 @@ def test_ceiling_rule_wins_over_the_envelope(seed: int) -> None:
     # ceiling over the lowest ground leave no layer, the tier is absent, and counted
     rng = np.random.default_rng(seed)
     data = (rng.random((60, 60)) * 800).astype(np.float32)
-    dem = Dem(data, Affine(0.001, 0, 112.97, 0, -0.001, 28.23), 4326, accuracy=DemAccuracy(5, 0.5, 5, 0.5))
-    g = build_grid(area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, TierTable().select(["T1", "T2", "T3"]))
+    dem = Dem(
+        data, Affine(0.001, 0, 112.97, 0, -0.001, 28.23), 4326, accuracy=DemAccuracy(5, 0.5, 5, 0.5)
+    )
+    g = build_grid(
+        area_from_bbox(112.985, 28.19, 113.01, 28.215), dem, TierTable().select(["T1", "T2", "T3"])
+    )
     assert_two_sided(g)
     for t, tier in enumerate(g.tiers):
         sl = g.tier_slice(t)
         raw = tier_layers(tier, g.cell_g_hi[sl], g.cell_g_lo[sl])[1]
-        assert g.meta["cells_lost_to_envelope"][t] == int(np.count_nonzero((g.cell_nlayers[sl] == 0) & (raw > 0)))
+        assert g.meta["cells_lost_to_envelope"][t] == int(
+            np.count_nonzero((g.cell_nlayers[sl] == 0) & (raw > 0))
+        )
 
 
 def assert_two_sided(g: Grid) -> None:
@@ -145,7 +166,9 @@ def test_tier_membership_and_clearance(small_grid: Grid) -> None:
 def test_t1_has_blocked_bottom_layers(real_dem: Dem) -> None:
     # flat ground by Dongting Lake (~20 m AMSL), where the ground is certain enough for T1 to exist
     # (over downtown Changsha it is not)
-    g = build_grid(area_from_bbox(112.89, 29.29, 112.91, 29.31), real_dem, TierTable().select(["T1"]))
+    g = build_grid(
+        area_from_bbox(112.89, 29.29, 112.91, 29.31), real_dem, TierTable().select(["T1"])
+    )
     assert (g.cell_nlayers > 0).all()
     blocked = (g.status & Status.TERRAIN) != 0
     assert blocked.any() and (~blocked).any()
@@ -159,7 +182,9 @@ def test_t1_has_blocked_bottom_layers(real_dem: Dem) -> None:
 def test_cell_count_equals_h3_overlap_cover(real_dem: Dem) -> None:
     area = named_area("changsha")
     g = build_grid(area, real_dem, TierTable().select(["T3"]))
-    want = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(area.to_geojson()), 8, contain="overlap")
+    want = h3.h3shape_to_cells_experimental(
+        h3.geo_to_h3shape(area.to_geojson()), 8, contain="overlap"
+    )
     assert g.n_cells == len(want)
     assert set(g.cell_id.tolist()) == {h3.str_to_int(c) for c in want}
     # the overlap cover is a superset of the centre cover
@@ -171,7 +196,7 @@ def test_parent_links(small_grid: Grid) -> None:
     g = small_grid
     for t in range(len(g.tiers) - 1):
         sl = g.tier_slice(t)
-        idx = np.arange(sl.start, sl.stop)[:: 37]
+        idx = np.arange(sl.start, sl.stop)[::37]
         for ci in idx:
             p = g.cell_parent[ci]
             want = h3.cell_to_parent(h3.int_to_str(int(g.cell_id[ci])), g.tiers[t + 1].resolution)
@@ -187,12 +212,22 @@ def test_voxel_id_round_trip(small_grid: Grid) -> None:
         vid = g.voxel_id(int(v))
         assert g.parse_voxel_id(vid) == v
         cell, layer = vid.split(":")
-        assert h3.get_resolution(cell) == g.tiers[int(g.tier[v])].resolution and int(layer) == g.layer[v]
+        assert (
+            h3.get_resolution(cell) == g.tiers[int(g.tier[v])].resolution
+            and int(layer) == g.layer[v]
+        )
 
 
-@pytest.mark.parametrize("bad, err", [("nonsense", VoxelIdError), ("8941aa:3", VoxelIdError),
-                                       ("894189008d3ffff:x", VoxelIdError), ("894189008d3ffff:99999", OutsideGridError),
-                                       ("8a4189008d37fff:1", OutsideGridError)])
+@pytest.mark.parametrize(
+    "bad, err",
+    [
+        ("nonsense", VoxelIdError),
+        ("8941aa:3", VoxelIdError),
+        ("894189008d3ffff:x", VoxelIdError),
+        ("894189008d3ffff:99999", OutsideGridError),
+        ("8a4189008d37fff:1", OutsideGridError),
+    ],
+)
 def test_bad_voxel_ids(small_grid: Grid, bad: str, err: type) -> None:
     with pytest.raises(err):
         small_grid.parse_voxel_id(bad)
@@ -222,7 +257,18 @@ def test_save_and_load(tmp_path, small_grid: Grid) -> None:
     small_grid.save(tmp_path / "g")
     g = Grid.load(tmp_path / "g")
     assert isinstance(g.cell, np.memmap)
-    for k in ("cell", "layer", "floor", "ceiling", "g_hi", "tier", "status", "cell_id", "cell_start", "cell_g_lo"):
+    for k in (
+        "cell",
+        "layer",
+        "floor",
+        "ceiling",
+        "g_hi",
+        "tier",
+        "status",
+        "cell_id",
+        "cell_start",
+        "cell_g_lo",
+    ):
         np.testing.assert_array_equal(getattr(g, k), getattr(small_grid, k))
     assert g.tiers == small_grid.tiers
     g.status[0] |= Status.CORRIDOR  # status is writable in memory, the file is untouched
@@ -246,7 +292,10 @@ def test_areas(tmp_path) -> None:
         named_area("atlantis")
     with pytest.raises(AreaError):
         area_from_bbox(113, 28, 112, 29)
-    bow = {"type": "Polygon", "coordinates": [[[112, 28], [113, 29], [113, 28], [112, 29], [112, 28]]]}
+    bow = {
+        "type": "Polygon",
+        "coordinates": [[[112, 28], [113, 29], [113, 28], [112, 29], [112, 28]]],
+    }
     with pytest.raises(AreaError, match="invalid"):
         area_from_geojson(bow)
     with pytest.raises(AreaError, match="Polygon"):
@@ -263,8 +312,12 @@ def test_split_cover_equals_whole(monkeypatch) -> None:
     from airgrid.airspace import areas
 
     area = named_area("xiangtan")
-    direct = {h3.str_to_int(c) for c in
-              h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(area.to_geojson()), 9, contain="overlap")}
+    direct = {
+        h3.str_to_int(c)
+        for c in h3.h3shape_to_cells_experimental(
+            h3.geo_to_h3shape(area.to_geojson()), 9, contain="overlap"
+        )
+    }
     monkeypatch.setattr(areas, "SPLIT_MIN_CELLS", 0)
     split = areas.cover_cells(area, 9, workers=2)
     assert set(split.tolist()) == direct and len(split) == len(direct)

@@ -66,8 +66,9 @@ def test_route_pieces_follow_the_timing_profile() -> None:
 
 def test_route_tube_contains_every_point_within_half_width() -> None:
     lat_b, lon_b = offset(LAT0, LON0, 1_500.0, 800.0)
-    vols = route_to_volumes([(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 200)],
-                            half_width_m=25.0, half_height_m=5.0)
+    vols = route_to_volumes(
+        [(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 200)], half_width_m=25.0, half_height_m=5.0
+    )
     fp = shapely.union_all([v.footprint for v in vols])
     fwd, inv = plane_for(LON0, LAT0)
     (xa, xb), (ya, yb) = fwd.transform([LON0, lon_b], [LAT0, lat_b])
@@ -77,12 +78,15 @@ def test_route_tube_contains_every_point_within_half_width() -> None:
     assert shapely.contains_xy(fp, lon, lat).all()
 
 
-@pytest.mark.parametrize("wps, exc_text", [
-    ([(LAT0, LON0, 300, T0)], "at least two"),
-    ([(LAT0, LON0, 300, T0), (LAT0, LON0 + 0.01, 300, T0)], "not after"),
-    ([(LAT0, LON0, 300, T0), (95.0, LON0, 300, T0 + 10)], "out of range"),
-    ([(LAT0, LON0, math.nan, T0), (LAT0, LON0, 300, T0 + 10)], "finite"),
-])
+@pytest.mark.parametrize(
+    "wps, exc_text",
+    [
+        ([(LAT0, LON0, 300, T0)], "at least two"),
+        ([(LAT0, LON0, 300, T0), (LAT0, LON0 + 0.01, 300, T0)], "not after"),
+        ([(LAT0, LON0, 300, T0), (95.0, LON0, 300, T0 + 10)], "out of range"),
+        ([(LAT0, LON0, math.nan, T0), (LAT0, LON0, 300, T0 + 10)], "finite"),
+    ],
+)
 def test_bad_routes_raise_route_error(wps, exc_text) -> None:
     with pytest.raises(RouteError, match=exc_text):
         route_to_volumes(wps, half_width_m=20, half_height_m=10)
@@ -96,16 +100,25 @@ def test_bad_route_sizes_raise() -> None:
         route_to_volumes(wps, half_width_m=5, half_height_m=10, time_margin_s=-1)
 
 
-@pytest.mark.parametrize("kwargs, text", [
-    ({"operator": ""}, "operator"),
-    ({"priority": True}, "priority"),
-    ({"priority": 1001}, "priority"),
-    ({"intent_id": "has space"}, "intent id"),
-    ({"volumes": ()}, "at least one volume"),
-    ({"volumes": ("not a volume",)}, "not a Volume4D"),
-])
+@pytest.mark.parametrize(
+    "kwargs, text",
+    [
+        ({"operator": ""}, "operator"),
+        ({"priority": True}, "priority"),
+        ({"priority": 1001}, "priority"),
+        ({"intent_id": "has space"}, "intent id"),
+        ({"volumes": ()}, "at least one volume"),
+        ({"volumes": ("not a volume",)}, "not a Volume4D"),
+    ],
+)
 def test_invalid_requests_raise_intent_error(kwargs, text) -> None:
-    base = {"operator": "op", "priority": 20, "tier": "T2", "volumes": circle("x").volumes, "intent_id": None}
+    base = {
+        "operator": "op",
+        "priority": 20,
+        "tier": "T2",
+        "volumes": circle("x").volumes,
+        "intent_id": None,
+    }
     base.update(kwargs)
     with pytest.raises(IntentError, match=text):
         IntentRequest(**base)
@@ -135,13 +148,15 @@ def test_time_gap_equal_to_minimum_conflicts_and_larger_does_not() -> None:
     s = TABLE.for_tier("T2").seconds
     a = circle("a", t=0, dur=100)
     assert intents_conflict(a.volumes, "T2", circle("b", t=100 + s, dur=50).volumes, "T2", TABLE)
-    assert not intents_conflict(a.volumes, "T2", circle("b", t=100 + s + 0.001, dur=50).volumes, "T2", TABLE)
+    assert not intents_conflict(
+        a.volumes, "T2", circle("b", t=100 + s + 0.001, dur=50).volumes, "T2", TABLE
+    )
 
 
 def test_lateral_boundary_is_conservative() -> None:
     lat_m = TABLE.for_tier("T2").lateral_m
     a = circle("a", r=20)
-    near = circle("b", east=40 + lat_m - 1.0, r=20)   # gap 1 m under the minimum
+    near = circle("b", east=40 + lat_m - 1.0, r=20)  # gap 1 m under the minimum
     clear = circle("c", east=40 + lat_m + 3.0, r=20)  # gap a few metres over (plus polygon margins)
     assert intents_conflict(a.volumes, "T2", near.volumes, "T2", TABLE)
     assert not intents_conflict(a.volumes, "T2", clear.volumes, "T2", TABLE)
@@ -155,8 +170,8 @@ def test_conflict_report_says_where_and_when() -> None:
     (c,) = find_conflicts(a.volumes, "T2", 20, [_holder(b)], TABLE)
     m = TABLE.for_tier("T2")
     assert c.other_id == "b1" and c.minima == m
-    assert (c.t_start, c.t_end) == (T0 + 50, T0 + 130)           # A's window + 30 s meets B's
-    assert (c.floor_m, c.ceiling_m) == (220.0, 260.0)            # A's band + 30 m covers B's
+    assert (c.t_start, c.t_end) == (T0 + 50, T0 + 130)  # A's window + 30 s meets B's
+    assert (c.floor_m, c.ceiling_m) == (220.0, 260.0)  # A's band + 30 m covers B's
     lat, lon = offset(LAT0, LON0, 30.0, 0.0)  # apart: the middle of the gap between them
     assert abs(c.lat - lat) * 110_000 < 1 and abs(c.lon - lon) * 98_000 < 1
     assert c.distance_m == pytest.approx(60 - 2 * 20.12, abs=0.3) and not c.preemptable
@@ -175,8 +190,12 @@ def _reference_conflicts(own: IntentRequest, holders: list[Holder]) -> list[tupl
         for h in holders:
             m = TABLE.between(own.tier, h.tier)
             for j, b in enumerate(h.volumes):
-                if not (a.floor_m - m.vertical_m <= b.ceiling_m and b.floor_m <= a.ceiling_m + m.vertical_m
-                        and a.t_start - m.seconds <= b.t_end and b.t_start <= a.t_end + m.seconds):
+                if not (
+                    a.floor_m - m.vertical_m <= b.ceiling_m
+                    and b.floor_m <= a.ceiling_m + m.vertical_m
+                    and a.t_start - m.seconds <= b.t_end
+                    and b.t_start <= a.t_end + m.seconds
+                ):
                     continue
                 pa, pb = to_plane(np.array([a.footprint, b.footprint], dtype=object), fwd)
                 d = float(pa.distance(pb))
@@ -195,8 +214,13 @@ def test_filters_before_the_exact_test_drop_nothing(lat0: float) -> None:
     def placed(g: shapely.Geometry) -> shapely.Geometry:
         return shapely.transform(g, lambda xy: np.column_stack(inv.transform(xy[:, 0], xy[:, 1])))
 
-    own_pieces = [shapely.LineString([(0, 0), (1_500, 600)]).buffer(20.0), shapely.Point(-400, 300).buffer(35.0)]
-    own = IntentRequest("me", 20, "T2", tuple(Volume4D(placed(g), 200, 240, T0, T0 + 300) for g in own_pieces))
+    own_pieces = [
+        shapely.LineString([(0, 0), (1_500, 600)]).buffer(20.0),
+        shapely.Point(-400, 300).buffer(35.0),
+    ]
+    own = IntentRequest(
+        "me", 20, "T2", tuple(Volume4D(placed(g), 200, 240, T0, T0 + 300) for g in own_pieces)
+    )
     holders = []
     for n in range(160):
         tier = str(rng.choice(["T1", "T2", "T3", "T4"]))
@@ -210,15 +234,28 @@ def test_filters_before_the_exact_test_drop_nothing(lat0: float) -> None:
         lo, hi = 0.0, 5_000.0
         for _ in range(60):  # bisection: the distance grows along the ray (convex footprints)
             mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if base.distance(shapely.Point(c.x + mid * u[0], c.y + mid * u[1])) < target \
+            lo, hi = (
+                (mid, hi)
+                if base.distance(shapely.Point(c.x + mid * u[0], c.y + mid * u[1])) < target
                 else (lo, mid)
+            )
         g = shapely.Point(c.x + lo * u[0], c.y + lo * u[1]).buffer(r)
         z = 210.0
-        holders.append(Holder(f"h{n}", "op", 20, tier, IntentState.ACCEPTED,
-                              (Volume4D(placed(g), z, z + 30, T0 + 100, T0 + 200),)))
+        holders.append(
+            Holder(
+                f"h{n}",
+                "op",
+                20,
+                tier,
+                IntentState.ACCEPTED,
+                (Volume4D(placed(g), z, z + 30, T0 + 100, T0 + 200),),
+            )
+        )
     want = _reference_conflicts(own, holders)
-    got = sorted((c.other_id, c.volume, c.other_volume, c.distance_m)
-                 for c in find_conflicts(own.volumes, "T2", 20, holders, TABLE))
+    got = sorted(
+        (c.other_id, c.volume, c.other_volume, c.distance_m)
+        for c in find_conflicts(own.volumes, "T2", 20, holders, TABLE)
+    )
     assert got == want
     assert 40 < len(want) < 120  # both sides of the limit are exercised
 
@@ -236,10 +273,15 @@ def test_separation_table_errors_and_cover_minima() -> None:
         SeparationMinima(-1, 0, 0)
     with pytest.raises(SeparationError, match="no separation"):
         TABLE.for_tier("T9")
-    odd = SeparationTable({"A": SeparationMinima(100, 10, 10), "B": SeparationMinima(10, 100, 10),
-                           "C": SeparationMinima(5, 5, 5)})
+    odd = SeparationTable(
+        {
+            "A": SeparationMinima(100, 10, 10),
+            "B": SeparationMinima(10, 100, 10),
+            "C": SeparationMinima(5, 5, 5),
+        }
+    )
     assert odd.cover_minima("A") == SeparationMinima(100, 100, 10)  # incomparable with B
-    assert odd.cover_minima("C") == SeparationMinima(5, 5, 5)      # dominated by both
+    assert odd.cover_minima("C") == SeparationMinima(5, 5, 5)  # dominated by both
     assert TABLE.cover_minima("T2") == TABLE.for_tier("T2")
 
 
@@ -247,17 +289,26 @@ def test_separation_table_errors_and_cover_minima() -> None:
 
 
 def test_overlap_cells_contain_h3_overlap_cover() -> None:
-    vols = route_to_volumes([(LAT0, LON0, 300, T0), (LAT0 + 0.05, LON0 + 0.08, 300, T0 + 900)],
-                            half_width_m=120.0, half_height_m=10.0)
+    vols = route_to_volumes(
+        [(LAT0, LON0, 300, T0), (LAT0 + 0.05, LON0 + 0.08, 300, T0 + 900)],
+        half_width_m=120.0,
+        half_height_m=10.0,
+    )
     for res in (7, 8, 9):
         ours = overlap_cells([v.footprint for v in vols], res)
         for v, cells in zip(vols, ours):
-            ref = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(v.footprint), res, contain="overlap")
+            ref = h3.h3shape_to_cells_experimental(
+                h3.geo_to_h3shape(v.footprint), res, contain="overlap"
+            )
             assert {h3.str_to_int(c) for c in ref} <= set(cells.tolist())
     # a ring with a hole, and two parts
     ring = shapely.Point(LON0, LAT0).buffer(0.05).difference(shapely.Point(LON0, LAT0).buffer(0.03))
-    two = shapely.MultiPolygon([shapely.box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01),
-                                shapely.box(LON0 + 0.1, LAT0, LON0 + 0.11, LAT0 + 0.003)])
+    two = shapely.MultiPolygon(
+        [
+            shapely.box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01),
+            shapely.box(LON0 + 0.1, LAT0, LON0 + 0.11, LAT0 + 0.003),
+        ]
+    )
     for shape in (ring, two):
         (cells,) = overlap_cells([shape], 8)
         ref = h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(shape), 8, contain="overlap")
@@ -269,10 +320,22 @@ _coord = st.floats(-3_000, 3_000)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ax=_coord, ay=_coord, bx=_coord, by=_coord, ar=st.floats(2, 400), br=st.floats(2, 400),
-       az=st.floats(0, 400), bz=st.floats(0, 400), at=st.floats(0, 600), bt=st.floats(0, 600),
-       tiers=st.sampled_from([("T1", "T1"), ("T1", "T2"), ("T2", "T4"), ("T3", "T1")]))
-def test_conflicting_intents_always_share_a_key(ax, ay, bx, by, ar, br, az, bz, at, bt, tiers) -> None:
+@given(
+    ax=_coord,
+    ay=_coord,
+    bx=_coord,
+    by=_coord,
+    ar=st.floats(2, 400),
+    br=st.floats(2, 400),
+    az=st.floats(0, 400),
+    bz=st.floats(0, 400),
+    at=st.floats(0, 600),
+    bt=st.floats(0, 600),
+    tiers=st.sampled_from([("T1", "T1"), ("T1", "T2"), ("T2", "T4"), ("T3", "T1")]),
+)
+def test_conflicting_intents_always_share_a_key(
+    ax, ay, bx, by, ar, br, az, bz, at, bt, tiers
+) -> None:
     """The index is safe: any conflicting pair has a common key (else it could be missed)."""
     a = circle("a", east=ax, north=ay, r=ar, floor=az, ceiling=az + 30, t=at, dur=90, tier=tiers[0])
     b = circle("b", east=bx, north=by, r=br, floor=bz, ceiling=bz + 30, t=bt, dur=90, tier=tiers[1])
@@ -285,8 +348,11 @@ def test_conflicting_intents_always_share_a_key(ax, ay, bx, by, ar, br, az, bz, 
 
 def test_keys_are_few_for_a_20_km_route() -> None:
     lat_b, lon_b = offset(LAT0, LON0, 16_000.0, 12_000.0)
-    vols = route_to_volumes([(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 1_000)],
-                            half_width_m=20.0, half_height_m=15.0)
+    vols = route_to_volumes(
+        [(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 1_000)],
+        half_width_m=20.0,
+        half_height_m=15.0,
+    )
     keys = KeyScheme().keys(vols, TABLE.for_tier("T2"))
     assert 50 < len(keys) < 1_500
     assert len(np.unique(keys)) == len(keys)
@@ -310,4 +376,9 @@ def test_departure_shift_and_altitude_offset_are_free() -> None:
     # a terrain limit from the caller: nothing below min_offset_m (closed)
     assert free_altitude_offset(req, holders, TABLE, step_m=20.0, min_offset_m=60.0) == 60.0
     assert free_altitude_offset(req, holders, TABLE, step_m=20.0, min_offset_m=61.0) == 80.0
-    assert free_altitude_offset(req, holders, TABLE, step_m=20.0, max_offset_m=300.0, min_offset_m=301.0) is None
+    assert (
+        free_altitude_offset(
+            req, holders, TABLE, step_m=20.0, max_offset_m=300.0, min_offset_m=301.0
+        )
+        is None
+    )

@@ -42,7 +42,9 @@ TABLES = ("intents", "volumes", "grid_claims", "geofences")
 
 
 def _counts(st: Store) -> dict[str, int]:
-    tables = TABLES + (("intent_keys",) if st.backend == "postgres" else ())  # SQLite has no key table
+    tables = TABLES + (
+        ("intent_keys",) if st.backend == "postgres" else ()
+    )  # SQLite has no key table
     return {t: int(st._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
 
 
@@ -50,7 +52,7 @@ def _assert_no_conflicts(st: Store) -> None:
     held = st.holding()
     table = st.policy.separation
     for i, a in enumerate(held):
-        for b in held[i + 1:]:
+        for b in held[i + 1 :]:
             assert not intents_conflict(a.volumes, a.tier, b.volumes, b.tier, table), (a.id, b.id)
 
 
@@ -83,7 +85,9 @@ def _band(real_dem, east: float, north: float) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("east, north", [(5_000.0, 0.0), (-5_000.0, 122_000.0)])
-def test_altitude_fixes_keep_the_tier_band(tmp_path: Path, real_dem, east: float, north: float) -> None:
+def test_altitude_fixes_keep_the_tier_band(
+    tmp_path: Path, real_dem, east: float, north: float
+) -> None:
     """With a DEM, an altitude offset keeps every floor at least the tier's lower limit above
     the highest plausible ground and every ceiling at most its upper limit above the lowest;
     where no free offset does, none is proposed. Without a DEM the same refusal proposes the
@@ -91,8 +95,15 @@ def test_altitude_fixes_keep_the_tier_band(tmp_path: Path, real_dem, east: float
     in Changsha) has a band about 50 m deep, the second (by Dongting Lake) about 110 m."""
     lo_floor, hi_ceiling = _band(real_dem, east, north)
     req = circle("me", east=east, north=north, floor=lo_floor, ceiling=lo_floor + 20.0, t=60.0)
-    blocker = circle("x", east=east, north=north, floor=lo_floor, ceiling=lo_floor + 20.0, dur=300.0,
-                     intent_id="x")
+    blocker = circle(
+        "x",
+        east=east,
+        north=north,
+        floor=lo_floor,
+        ceiling=lo_floor + 20.0,
+        dur=300.0,
+        intent_id="x",
+    )
     for dem in (None, real_dem):
         with open_store(tmp_path / f"{east}-{'dem' if dem else 'none'}", dem=dem) as st:
             assert st.submit(blocker).accepted
@@ -100,39 +111,75 @@ def test_altitude_fixes_keep_the_tier_band(tmp_path: Path, real_dem, east: float
             assert not d.accepted
             fix = {p.kind: p for p in d.proposals}.get("altitude_offset")
             if dem is None:
-                assert fix is not None and abs(fix.offset_m) >= 50.0 and "not checked" in fix.description
+                assert (
+                    fix is not None
+                    and abs(fix.offset_m) >= 50.0
+                    and "not checked" in fix.description
+                )
                 assert d.low_volumes == () and d.high_volumes == ()
                 continue
             assert "departure_shift" in {p.kind for p in d.proposals}
-            fits = [k * 20.0 for k in range(-15, 16) if k and lo_floor <= lo_floor + k * 20.0
-                    and lo_floor + 20.0 + k * 20.0 <= hi_ceiling and abs(k * 20.0) >= 50.0]
+            fits = [
+                k * 20.0
+                for k in range(-15, 16)
+                if k
+                and lo_floor <= lo_floor + k * 20.0
+                and lo_floor + 20.0 + k * 20.0 <= hi_ceiling
+                and abs(k * 20.0) >= 50.0
+            ]
             if not fits:
                 assert fix is None  # no offset both free and in the band
             else:
                 assert fix is not None and fix.offset_m in fits
                 moved = fix.apply(req).with_id()
                 assert st.check(moved).accepted
-                assert moved.volumes[0].floor_m >= lo_floor and moved.volumes[0].ceiling_m <= hi_ceiling
+                assert (
+                    moved.volumes[0].floor_m >= lo_floor
+                    and moved.volumes[0].ceiling_m <= hi_ceiling
+                )
                 assert "above the lowest" in fix.description
-            low = circle("low", east=east, north=north, floor=lo_floor - 30.0, ceiling=lo_floor - 10.0, t=10_000.0)
+            low = circle(
+                "low",
+                east=east,
+                north=north,
+                floor=lo_floor - 30.0,
+                ceiling=lo_floor - 10.0,
+                t=10_000.0,
+            )
             (notice,) = st.check(low).low_volumes
             assert notice.volume == 0 and notice.min_floor_m > low.volumes[0].floor_m
-            high = circle("high", east=east, north=north, floor=hi_ceiling - 10.0, ceiling=hi_ceiling + 10.0,
-                          t=10_000.0)
+            high = circle(
+                "high",
+                east=east,
+                north=north,
+                floor=hi_ceiling - 10.0,
+                ceiling=hi_ceiling + 10.0,
+                t=10_000.0,
+            )
             (over,) = st.check(high).high_volumes
-            assert over.max_ceiling_m < high.volumes[0].ceiling_m and st.check(high).low_volumes == ()
+            assert (
+                over.max_ceiling_m < high.volumes[0].ceiling_m and st.check(high).low_volumes == ()
+            )
     assert (hi_ceiling - lo_floor) > 30.0
 
 
-def _comb_pair(gap: float, n: int = 5, w: float = 20.0) -> tuple[shapely.Geometry, shapely.Geometry]:
+def _comb_pair(
+    gap: float, n: int = 5, w: float = 20.0
+) -> tuple[shapely.Geometry, shapely.Geometry]:
     """Two interleaved combs (metres): every part of one is exactly ``gap`` from the other."""
     period = 2 * (w + gap)
     length = (n - 1) * period + w
-    a = shapely.union_all([shapely.box(0, 200, length, 220)]
-                          + [shapely.box(k * period, 0, k * period + w, 200) for k in range(n)])
-    b = shapely.union_all([shapely.box(0, -gap - 20, length, -gap)]
-                          + [shapely.box(k * period + w + gap, -gap, k * period + 2 * w + gap, 200 - gap)
-                             for k in range(n - 1)])
+    a = shapely.union_all(
+        [shapely.box(0, 200, length, 220)]
+        + [shapely.box(k * period, 0, k * period + w, 200) for k in range(n)]
+    )
+    b = shapely.union_all(
+        [shapely.box(0, -gap - 20, length, -gap)]
+        + [
+            shapely.box(k * period + w + gap, -gap, k * period + 2 * w + gap, 200 - gap)
+            for k in range(n - 1)
+        ]
+    )
     assert a.distance(b) == pytest.approx(gap)
     return a, b
 
@@ -146,7 +193,9 @@ def _placed(g: shapely.Geometry) -> shapely.Geometry:
 def test_near_miss_interleaved_combs_are_both_accepted(maker: StoreMaker) -> None:
     """Footprints whose teeth interleave 4 m beyond the lateral minimum: both accepted."""
     sep = SeparationMinima(10.0, 10.0, 10.0)
-    st = maker.open(AirspacePolicy(separation=SeparationTable({t: sep for t in ("T1", "T2", "T3", "T4")})))
+    st = maker.open(
+        AirspacePolicy(separation=SeparationTable({t: sep for t in ("T1", "T2", "T3", "T4")}))
+    )
     a, b = _comb_pair(gap=14.0)
 
     def req(op: str, g: shapely.Geometry) -> IntentRequest:
@@ -154,7 +203,9 @@ def test_near_miss_interleaved_combs_are_both_accepted(maker: StoreMaker) -> Non
 
     assert st.submit(req("a", a)).accepted
     # the index makes the first a candidate for the second; the exact test lets both through
-    assert [h.id for h in st._reads(st._prepare(req("b", b)))[3].holders] == [st.list_intents()[0].id]
+    assert [h.id for h in st._reads(st._prepare(req("b", b)))[3].holders] == [
+        st.list_intents()[0].id
+    ]
     d = st.submit(req("b", b))
     assert d.accepted, d.conflicts
     # 6 m closer (8 m apart, under the 10 m minimum) is refused
@@ -166,9 +217,9 @@ def test_time_window_semantics(maker: StoreMaker) -> None:
     st = maker.open()
     s = st.policy.separation.for_tier("T2").seconds
     assert st.submit(circle("a", t=0, dur=100)).accepted
-    assert not st.submit(circle("b", t=100 + s, dur=60)).accepted      # gap == minimum
-    assert st.submit(circle("c", t=100 + s + 1, dur=60)).accepted      # gap > minimum
-    assert not st.submit(circle("d", t=-60 - s, dur=60)).accepted      # ends exactly s before
+    assert not st.submit(circle("b", t=100 + s, dur=60)).accepted  # gap == minimum
+    assert st.submit(circle("c", t=100 + s + 1, dur=60)).accepted  # gap > minimum
+    assert not st.submit(circle("d", t=-60 - s, dur=60)).accepted  # ends exactly s before
     assert st.submit(circle("e", t=-61 - s, dur=60)).accepted
     _assert_no_conflicts(st)
 
@@ -223,7 +274,9 @@ def test_grid_mode_exclusivity(maker: StoreMaker) -> None:
 
     def req(op: str, east: float, tier: str) -> IntentRequest:
         lat, lon = offset(clat, clon, east, 0.0)
-        return IntentRequest(op, 20, tier, (Volume4D(circle_footprint(lat, lon, 2.0), 101, 104, T0 + 5, T0 + 25),))
+        return IntentRequest(
+            op, 20, tier, (Volume4D(circle_footprint(lat, lon, 2.0), 101, 104, T0 + 5, T0 + 25),)
+        )
 
     assert st.submit(req("a", -6.0, "T1")).accepted
     d = st.submit(req("b", 6.0, "T1"))  # 8 m apart: separated, but in the same voxel-slot
@@ -235,8 +288,11 @@ def test_grid_mode_exclusivity(maker: StoreMaker) -> None:
     row = st._db.execute("SELECT cell, layer, slot FROM grid_claims LIMIT 1").fetchone()
     before = _counts(st)
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
-        st._db.execute("INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, "
-                       "(SELECT max(seq) FROM intents))", tuple(row))
+        st._db.execute(
+            "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, "
+            "(SELECT max(seq) FROM intents))",
+            tuple(row),
+        )
     assert _counts(st) == before
     # the same pair in a tier without grid mode: the exact test alone decides, both accepted
     st.cancel(st.list_intents()[0].id)
@@ -270,11 +326,19 @@ def test_invalid_inputs_store_nothing(maker: StoreMaker) -> None:
     assert st.get("taken").state is IntentState.ACCEPTED
 
 
-def _fence(ident: str, *, category: Category = Category.PROHIBITED,
-           validity: Validity | None = None) -> Geofence:
+def _fence(
+    ident: str, *, category: Category = Category.PROHIBITED, validity: Validity | None = None
+) -> Geofence:
     lat, lon = offset(LAT0, LON0, 0.0, 1_000.0)
-    return Geofence(ident, Limit(0.0, "AMSL"), Limit(500.0, "AMSL"), circle=Circle(lon=lon, lat=lat, radius_m=300.0),
-                    validity=validity or Validity(), category=category, name=ident)
+    return Geofence(
+        ident,
+        Limit(0.0, "AMSL"),
+        Limit(500.0, "AMSL"),
+        circle=Circle(lon=lon, lat=lat, radius_m=300.0),
+        validity=validity or Validity(),
+        category=category,
+        name=ident,
+    )
 
 
 def test_geofences_persist_and_block_only_when_active_and_prohibited(maker: StoreMaker) -> None:
@@ -296,33 +360,57 @@ def test_geofences_persist_and_block_only_when_active_and_prohibited(maker: Stor
     assert [g.identifier for g in st.list_geofences(Category.PROHIBITED)] == ["gf-past"]
     # a fresh connection sees the same geofences (durable)
     other = maker.open()
-    assert other.get_geofence("gf-past") == _fence("gf-past", validity=Validity(start=T0 - 7_200, end=T0 - 3_600))
+    assert other.get_geofence("gf-past") == _fence(
+        "gf-past", validity=Validity(start=T0 - 7_200, end=T0 - 3_600)
+    )
 
 
 def test_route_intents_and_fresh_connection(maker: StoreMaker) -> None:
     st = maker.open()
     lat_b, lon_b = offset(LAT0, LON0, 12_000.0, 6_000.0)
-    req = IntentRequest.from_route("courier", 20, "T2", [(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 700)],
-                                   half_width_m=20, half_height_m=15, intent_id="route-1")
+    req = IntentRequest.from_route(
+        "courier",
+        20,
+        "T2",
+        [(LAT0, LON0, 300, T0), (lat_b, lon_b, 300, T0 + 700)],
+        half_width_m=20,
+        half_height_m=15,
+        intent_id="route-1",
+    )
     assert st.submit(req).accepted
     crossing = IntentRequest.from_route(
-        "courier2", 20, "T2", [(*offset(LAT0, LON0, 6_000, -3_000), 310, T0 + 100),
-                               (*offset(LAT0, LON0, 6_000, 9_000), 310, T0 + 700)],
-        half_width_m=20, half_height_m=15)
+        "courier2",
+        20,
+        "T2",
+        [
+            (*offset(LAT0, LON0, 6_000, -3_000), 310, T0 + 100),
+            (*offset(LAT0, LON0, 6_000, 9_000), 310, T0 + 700),
+        ],
+        half_width_m=20,
+        half_height_m=15,
+    )
     d = st.submit(crossing)
     assert not d.accepted and all(c.other_id == "route-1" for c in d.conflicts)
     got = maker.open().get("route-1")
     assert len(got.volumes) == len(req.volumes)
     for v, w in zip(got.volumes, req.volumes):
-        assert v.footprint.equals_exact(w.footprint, 0) and (v.floor_m, v.t_end) == (w.floor_m, w.t_end)
+        assert v.footprint.equals_exact(w.footprint, 0) and (v.floor_m, v.t_end) == (
+            w.floor_m,
+            w.t_end,
+        )
 
 
 def test_policy_is_fixed_at_creation(maker: StoreMaker) -> None:
     st = maker.open(AirspacePolicy(grid_tiers=frozenset({"T1"})))
     assert st.schema_version() == SCHEMA_VERSION == 3
     if st.backend == "postgres":  # migration 3 dropped the key table's foreign key
-        assert st._db.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'intent_keys'::regclass "
-                              "AND contype = 'f'").fetchone()[0] == 0
+        assert (
+            st._db.execute(
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = 'intent_keys'::regclass "
+                "AND contype = 'f'"
+            ).fetchone()[0]
+            == 0
+        )
     assert maker.open().policy.grid_tiers == frozenset({"T1"})
     with pytest.raises(StoreConfigError, match="another policy"):
         maker.open(AirspacePolicy())

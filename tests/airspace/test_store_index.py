@@ -49,18 +49,36 @@ def _random_request(rng: np.random.Generator, n: int) -> IntentRequest:
     z = float(rng.uniform(100, 400))
     t = float(rng.uniform(0, 1_200))
     if rng.random() < 0.5:
-        return circle("op", east=float(rng.uniform(-3_000, 3_000)), north=float(rng.uniform(-3_000, 3_000)),
-                      r=float(rng.uniform(3, 300)), floor=z, ceiling=z + float(rng.uniform(5, 60)), t=t,
-                      dur=float(rng.uniform(10, 400)), tier=tier, intent_id=f"r{n}")
+        return circle(
+            "op",
+            east=float(rng.uniform(-3_000, 3_000)),
+            north=float(rng.uniform(-3_000, 3_000)),
+            r=float(rng.uniform(3, 300)),
+            floor=z,
+            ceiling=z + float(rng.uniform(5, 60)),
+            t=t,
+            dur=float(rng.uniform(10, 400)),
+            tier=tier,
+            intent_id=f"r{n}",
+        )
     a = offset(LAT0, LON0, float(rng.uniform(-3_000, 3_000)), float(rng.uniform(-3_000, 3_000)))
     b = offset(LAT0, LON0, float(rng.uniform(-3_000, 3_000)), float(rng.uniform(-3_000, 3_000)))
-    vols = route_to_volumes([(*a, z, T0 + t), (*b, z + float(rng.uniform(-50, 50)), T0 + t + float(rng.uniform(30, 300)))],
-                            half_width_m=float(rng.uniform(5, 40)), half_height_m=10.0, max_piece_m=800.0)
+    vols = route_to_volumes(
+        [
+            (*a, z, T0 + t),
+            (*b, z + float(rng.uniform(-50, 50)), T0 + t + float(rng.uniform(30, 300))),
+        ],
+        half_width_m=float(rng.uniform(5, 40)),
+        half_height_m=10.0,
+        max_piece_m=800.0,
+    )
     return IntentRequest("op", 20, tier, tuple(vols), f"r{n}")
 
 
 def _holder(req: IntentRequest) -> Holder:
-    return Holder(req.intent_id, req.operator, req.priority, req.tier, IntentState.ACCEPTED, req.volumes)
+    return Holder(
+        req.intent_id, req.operator, req.priority, req.tier, IntentState.ACCEPTED, req.volumes
+    )
 
 
 def _key(conflicts: list) -> list[tuple]:
@@ -73,8 +91,17 @@ def test_candidates_never_hide_a_conflict() -> None:
     rng = np.random.default_rng(7)
     reqs = [_random_request(rng, n) for n in range(400)]
     # a 40-hour circle needs more than MAX_BUCKETS buckets: every query scans it
-    big = circle("big", east=500.0, north=500.0, r=2_000.0, floor=0.0, ceiling=600.0, t=-3_600.0,
-                 dur=40 * 3_600.0, intent_id="big")
+    big = circle(
+        "big",
+        east=500.0,
+        north=500.0,
+        r=2_000.0,
+        floor=0.0,
+        ceiling=600.0,
+        t=-3_600.0,
+        dur=40 * 3_600.0,
+        intent_id="big",
+    )
     assert (big.volumes[0].t_end - big.volumes[0].t_start) / 300.0 > MAX_BUCKETS
     held = {n: _holder(r) for n, r in enumerate([*reqs, big])}
     index = HoldingIndex()
@@ -82,7 +109,9 @@ def test_candidates_never_hide_a_conflict() -> None:
     for _ in range(3):
         found = 0
         for p in [_random_request(rng, 10_000 + n) for n in range(60)]:
-            want = find_conflicts(p.volumes, p.tier, 20, [h for _, h in sorted(held.items())], TABLE)
+            want = find_conflicts(
+                p.volumes, p.tier, 20, [h for _, h in sorted(held.items())], TABLE
+            )
             cand = index.candidates(volume_limits(p.volumes)[1], _minima(p.tier))
             seq_of = {h.id: s for s, h in held.items()}
             ids = [h.id for h in cand.holders]
@@ -95,7 +124,9 @@ def test_candidates_never_hide_a_conflict() -> None:
             held.pop(n, None)
         assert len(index) == len(held)
     later = circle("x", east=500.0, north=500.0, floor=300.0, ceiling=320.0, t=30 * 3_600.0)
-    assert [h.id for h in index.candidates(volume_limits(later.volumes)[1], _minima("T2")).holders] == ["big"]
+    assert [
+        h.id for h in index.candidates(volume_limits(later.volumes)[1], _minima("T2")).holders
+    ] == ["big"]
 
 
 def test_removed_and_replaced_holders_are_not_candidates() -> None:
@@ -125,7 +156,13 @@ def test_many_additions_rehash_and_stay_exact() -> None:
     holders = [_holder(r) for r in reqs]
     for p in [_random_request(rng, 10_000 + n) for n in range(40)]:
         want = find_conflicts(p.volumes, p.tier, 20, holders, TABLE)
-        got = find_conflicts(p.volumes, p.tier, 20, index.candidates(volume_limits(p.volumes)[1], _minima(p.tier)), TABLE)
+        got = find_conflicts(
+            p.volumes,
+            p.tier,
+            20,
+            index.candidates(volume_limits(p.volumes)[1], _minima(p.tier)),
+            TABLE,
+        )
         assert _key(got) == _key(want)
 
 
@@ -134,7 +171,8 @@ def test_many_additions_rehash_and_stay_exact() -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_stores_interleave_and_see_each_others_intents(
-        backend: str, new_location: Callable[[str], str]) -> None:
+    backend: str, new_location: Callable[[str], str]
+) -> None:
     location = new_location(backend)
     with open_store(location) as a, open_store(location) as b:
         assert a.submit(circle("a", intent_id="a1")).accepted
@@ -158,16 +196,23 @@ def test_a_commit_by_another_connection_is_loaded_before_the_next_decision(tmp_p
         other = circle("there", intent_id="there")
         conn = sqlite3.connect(tmp_path / SQLITE_FILE, isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
-        seq = conn.execute("INSERT INTO intents (id, operator, priority, tier, state, t_start, t_end, created_at, "
-                        "updated_at, rev) VALUES ('there', 'x', 20, 'T2', 'accepted', ?, ?, 0, 0, ?) RETURNING seq",
-                        (*other.window, rev + 1)).fetchone()[0]
-        conn.executemany("INSERT INTO volumes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _volume_rows(seq, other.volumes))
+        seq = conn.execute(
+            "INSERT INTO intents (id, operator, priority, tier, state, t_start, t_end, created_at, "
+            "updated_at, rev) VALUES ('there', 'x', 20, 'T2', 'accepted', ?, ?, 0, 0, ?) RETURNING seq",
+            (*other.window, rev + 1),
+        ).fetchone()[0]
+        conn.executemany(
+            "INSERT INTO volumes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _volume_rows(seq, other.volumes),
+        )
         conn.execute("COMMIT")
         assert st._index.rev == rev  # nothing read yet
         d = st.check(circle("late", east=40.0))
         assert not d.accepted and [c.other_id for c in d.conflicts] == ["there"]
         assert st._index.rev == rev + 1
-        conn.execute("UPDATE intents SET state = 'cancelled', rev = ? WHERE id = 'there'", (rev + 2,))
+        conn.execute(
+            "UPDATE intents SET state = 'cancelled', rev = ? WHERE id = 'there'", (rev + 2,)
+        )
         assert st.check(circle("late", east=40.0)).accepted
         assert "there" not in {h.id for h in st._reads(st._prepare(circle("x")))[3].holders}
         conn.close()
@@ -184,10 +229,15 @@ def test_the_copy_takes_boxes_from_footprints_not_from_stored_columns(tmp_path: 
         for n, east in enumerate((0.0, 3_000.0)):
             other = circle("there", east=east, intent_id=f"there{n}")
             conn.execute("BEGIN IMMEDIATE")
-            seq = conn.execute("INSERT INTO intents (id, operator, priority, tier, state, t_start, t_end, "
-                               "created_at, updated_at, rev) VALUES (?, 'x', 20, 'T2', 'accepted', ?, ?, 0, 0, ?) "
-                               "RETURNING seq", (other.intent_id, *other.window, rev + 1 + n)).fetchone()[0]
-            wrong = [(*r[:7], 0.0, 0.0, 0.0, 0.0) for r in _volume_rows(seq, other.volumes)]  # a box at (0, 0)
+            seq = conn.execute(
+                "INSERT INTO intents (id, operator, priority, tier, state, t_start, t_end, "
+                "created_at, updated_at, rev) VALUES (?, 'x', 20, 'T2', 'accepted', ?, ?, 0, 0, ?) "
+                "RETURNING seq",
+                (other.intent_id, *other.window, rev + 1 + n),
+            ).fetchone()[0]
+            wrong = [
+                (*r[:7], 0.0, 0.0, 0.0, 0.0) for r in _volume_rows(seq, other.volumes)
+            ]  # a box at (0, 0)
             conn.executemany("INSERT INTO volumes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", wrong)
             conn.execute("COMMIT")
             if n == 0:  # the first is loaded incrementally, the second with everything
@@ -200,7 +250,9 @@ def test_the_copy_takes_boxes_from_footprints_not_from_stored_columns(tmp_path: 
         conn.close()
 
 
-def test_threads_sharing_one_copy_accept_exactly_one_of_each_conflicting_set(tmp_path: Path) -> None:
+def test_threads_sharing_one_copy_accept_exactly_one_of_each_conflicting_set(
+    tmp_path: Path,
+) -> None:
     """Four stores in four threads (one shared copy) race on sets of conflicting intents."""
     groups, writers = 12, 4
     barrier = threading.Barrier(writers)
@@ -210,7 +262,9 @@ def test_threads_sharing_one_copy_accept_exactly_one_of_each_conflicting_set(tmp
         with open_store(tmp_path) as st:
             for g in range(groups):
                 barrier.wait(timeout=60)
-                req = circle(f"w{w}", east=3_000.0 * g + w, north=2.0 * w, t=3.0 * w, intent_id=f"g{g}-w{w}")
+                req = circle(
+                    f"w{w}", east=3_000.0 * g + w, north=2.0 * w, t=3.0 * w, intent_id=f"g{g}-w{w}"
+                )
                 if st.submit(req, propose=False).accepted:
                     accepted.append(req.intent_id)
 
@@ -225,8 +279,9 @@ def test_threads_sharing_one_copy_accept_exactly_one_of_each_conflicting_set(tmp
         assert sorted(i.id for i in st.holding()) == sorted(accepted)
         for g in range(groups):  # the shared copy agrees with the file
             probe = circle("p", east=3_000.0 * g)
-            assert [h.id for h in st._reads(st._prepare(probe))[3].holders] == \
-                [a for a in sorted(accepted) if a.startswith(f"g{g}-")]
+            assert [h.id for h in st._reads(st._prepare(probe))[3].holders] == [
+                a for a in sorted(accepted) if a.startswith(f"g{g}-")
+            ]
 
 
 def test_separate_copies_in_one_process_see_each_others_writes(tmp_path: Path) -> None:
@@ -263,7 +318,9 @@ def _elsewhere(pool, fn: Callable, *args: object) -> object:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_writes_by_another_process_are_seen(backend: str, new_location: Callable[[str], str]) -> None:
+def test_writes_by_another_process_are_seen(
+    backend: str, new_location: Callable[[str], str]
+) -> None:
     location = new_location(backend)
     with mp.get_context("spawn").Pool(1) as pool, open_store(location) as st:
         assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted  # copy loaded
@@ -284,7 +341,8 @@ def test_writes_by_another_process_are_seen(backend: str, new_location: Callable
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_conflicts_name_the_right_volume_and_preempted_intents_keep_all_volumes(
-        backend: str, new_location: Callable[[str], str]) -> None:
+    backend: str, new_location: Callable[[str], str]
+) -> None:
     """A holder whose first volume is hours away: the conflict is with its volume 1."""
     with open_store(new_location(backend)) as st:
         first = circle("low", north=8_000.0, t=-7_200.0).volumes[0]
@@ -295,31 +353,46 @@ def test_conflicts_name_the_right_volume_and_preempted_intents_keep_all_volumes(
         (gone,) = d.preempted
         assert gone.id == "low" and len(gone.volumes) == 2 and gone.state is IntentState.CANCELLED
         assert st.get("low").state is IntentState.CANCELLED
-        assert st.submit(circle("again", north=8_000.0, t=-7_200.0)).accepted  # its airspace is free
+        assert st.submit(
+            circle("again", north=8_000.0, t=-7_200.0)
+        ).accepted  # its airspace is free
 
 
-def test_sqlite_store_of_schema_1_is_migrated_and_its_intents_are_candidates(tmp_path: Path) -> None:
+def test_sqlite_store_of_schema_1_is_migrated_and_its_intents_are_candidates(
+    tmp_path: Path,
+) -> None:
     """A version-1 file (with a key table) opens at the current version; its intents still block."""
     c = sqlite3.connect(tmp_path / SQLITE_FILE)
-    c.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
-              "applied_at DOUBLE PRECISION NOT NULL)")
+    c.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+        "applied_at DOUBLE PRECISION NOT NULL)"
+    )
     for sql in _SQLITE_V1:
         c.execute(sql)
     c.execute("INSERT INTO schema_version VALUES (1, 'v1', 0)")
     with open_store(tmp_path / "template") as fresh:  # the policy document of a default store
-        c.execute("INSERT INTO meta VALUES ('policy', ?)",
-                  fresh._db.execute("SELECT value FROM meta WHERE name = 'policy'").fetchone())
+        c.execute(
+            "INSERT INTO meta VALUES ('policy', ?)",
+            fresh._db.execute("SELECT value FROM meta WHERE name = 'policy'").fetchone(),
+        )
     c.execute("INSERT INTO meta VALUES ('geofence_rev', '0')")
     old = circle("old", intent_id="old")
-    c.execute("INSERT INTO intents (seq, id, operator, priority, tier, state, t_start, t_end, created_at, "
-              "updated_at) VALUES (1, 'old', 'old', 20, 'T2', 'accepted', ?, ?, 0, 0)", old.window)
-    c.executemany("INSERT INTO volumes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _volume_rows(1, old.volumes))
+    c.execute(
+        "INSERT INTO intents (seq, id, operator, priority, tier, state, t_start, t_end, created_at, "
+        "updated_at) VALUES (1, 'old', 'old', 20, 'T2', 'accepted', ?, ?, 0, 0)",
+        old.window,
+    )
+    c.executemany(
+        "INSERT INTO volumes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _volume_rows(1, old.volumes)
+    )
     c.execute("INSERT INTO intent_keys VALUES (42, 1)")
     c.commit()
     c.close()
     with open_store(tmp_path) as st:
         assert st.schema_version() == SCHEMA_VERSION
-        tables = {r[0] for r in st._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            r[0] for r in st._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         assert "intent_keys" not in tables
         d = st.submit(circle("new", east=40.0), propose=False)
         assert not d.accepted and [c.other_id for c in d.conflicts] == ["old"]
@@ -332,13 +405,18 @@ def test_a_store_whose_revision_went_back_is_reloaded(tmp_path: Path) -> None:
     assert st.submit(circle("a", intent_id="a")).accepted
     assert st.submit(circle("b", north=3_000.0, intent_id="b")).accepted
     # rewind: forget b and set every revision back, as a restored older copy would look
-    st._db.execute("DELETE FROM volumes WHERE intent_seq = (SELECT seq FROM intents WHERE id = 'b')")
+    st._db.execute(
+        "DELETE FROM volumes WHERE intent_seq = (SELECT seq FROM intents WHERE id = 'b')"
+    )
     st._db.execute("DELETE FROM intents WHERE id = 'b'")
     st._db.execute("UPDATE intents SET rev = 0")
     assert st.submit(circle("c", north=3_000.0, intent_id="c")).accepted  # b is gone from the copy
     assert not st.submit(circle("d", east=30.0), propose=False).accepted  # a is still there
     assert isinstance(st._index.rev, int) and st._index.rev == 1
-    assert sorted(h.id for h in st._index.candidates(volume_limits(circle("x").volumes)[1], _minima("T2")).holders) == ["a"]
+    assert sorted(
+        h.id
+        for h in st._index.candidates(volume_limits(circle("x").volumes)[1], _minima("T2")).holders
+    ) == ["a"]
     st.close()
 
 

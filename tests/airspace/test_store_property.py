@@ -26,13 +26,26 @@ def _request(draw: st.DrawFn) -> IntentRequest:
     t = draw(st.floats(0, 900))
     z = draw(st.floats(100, 400))
     if draw(st.booleans()):
-        return circle("op", east=draw(_m), north=draw(_m), r=draw(st.floats(3, 300)), floor=z,
-                      ceiling=z + draw(st.floats(5, 60)), t=t, dur=draw(st.floats(10, 400)),
-                      priority=prio, tier=tier)
+        return circle(
+            "op",
+            east=draw(_m),
+            north=draw(_m),
+            r=draw(st.floats(3, 300)),
+            floor=z,
+            ceiling=z + draw(st.floats(5, 60)),
+            t=t,
+            dur=draw(st.floats(10, 400)),
+            priority=prio,
+            tier=tier,
+        )
     a = offset(LAT0, LON0, draw(_m), draw(_m))
     b = offset(LAT0, LON0, draw(_m), draw(_m))
-    vols = route_to_volumes([(*a, z, T0 + t), (*b, z + draw(st.floats(-50, 50)), T0 + t + draw(st.floats(30, 300)))],
-                            half_width_m=draw(st.floats(5, 40)), half_height_m=10.0, max_piece_m=800.0)
+    vols = route_to_volumes(
+        [(*a, z, T0 + t), (*b, z + draw(st.floats(-50, 50)), T0 + t + draw(st.floats(30, 300)))],
+        half_width_m=draw(st.floats(5, 40)),
+        half_height_m=10.0,
+        max_piece_m=800.0,
+    )
     return IntentRequest("op", prio, tier, tuple(vols))
 
 
@@ -49,25 +62,37 @@ def _run(location: str, reqs: list[IntentRequest], actions: list[int]) -> None:
                     assert intents_conflict(req.volumes, req.tier, other.volumes, other.tier, table)
             else:
                 for p in d.preempted:
-                    assert store.get(p.id).state is IntentState.CANCELLED and p.preempted_by == d.intent.id
+                    assert (
+                        store.get(p.id).state is IntentState.CANCELLED
+                        and p.preempted_by == d.intent.id
+                    )
                 if act == 1:
                     store.activate(d.intent.id)
                 elif act == 2:
                     store.cancel(d.intent.id)
         held = store.holding()
         for i, a in enumerate(held):
-            for b in held[i + 1:]:
-                assert not intents_conflict(a.volumes, a.tier, b.volumes, b.tier, table), (a.id, b.id)
+            for b in held[i + 1 :]:
+                assert not intents_conflict(a.volumes, a.tier, b.volumes, b.tier, table), (
+                    a.id,
+                    b.id,
+                )
 
 
 _seq = st.lists(st.tuples(_request(), st.sampled_from([0, 0, 1, 2])), min_size=2, max_size=12)
 
 
-@pytest.mark.parametrize("backend, examples", [("sqlite", 30), pytest.param("postgres", 8, marks=pytest.mark.postgres)])
-def test_no_two_holding_intents_conflict(backend: str, examples: int,
-                                         new_location: Callable[[str], str]) -> None:
-    @settings(max_examples=examples, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize(
+    "backend, examples", [("sqlite", 30), pytest.param("postgres", 8, marks=pytest.mark.postgres)]
+)
+def test_no_two_holding_intents_conflict(
+    backend: str, examples: int, new_location: Callable[[str], str]
+) -> None:
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(_seq)
     def check(seq: list[tuple[IntentRequest, int]]) -> None:
         _run(new_location(backend), [r for r, _ in seq], [a for _, a in seq])

@@ -23,8 +23,13 @@ GROUPS = 10
 
 def _request(group: int, writer: int):
     # groups 3 km apart; within a group, writers differ by metres and seconds: all conflict
-    return circle(f"w{writer}", east=3_000.0 * group + writer, north=writer * 2.0, t=writer * 3.0,
-                  intent_id=f"g{group}-w{writer}")
+    return circle(
+        f"w{writer}",
+        east=3_000.0 * group + writer,
+        north=writer * 2.0,
+        t=writer * 3.0,
+        intent_id=f"g{group}-w{writer}",
+    )
 
 
 def _writer(location: str, writer: int, barrier, out) -> None:
@@ -40,9 +45,12 @@ def _writer(location: str, writer: int, barrier, out) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_concurrent_writers_accept_exactly_one_per_conflicting_set(
-        backend: str, new_location: Callable[[str], str]) -> None:
+    backend: str, new_location: Callable[[str], str]
+) -> None:
     location = new_location(backend)
     with open_store(location):  # create and migrate once, so the race is about intents
         pass

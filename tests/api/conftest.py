@@ -28,7 +28,9 @@ BBOX = (112.9, 28.1, 113.05, 28.25)
 def grid_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A T2..T4 grid over BBOX, built once per session."""
     out = tmp_path_factory.mktemp("grid") / "grid"
-    grid = build_grid(area_from_bbox(*BBOX), Dem.open(DEFAULT_DEM), TierTable().select(["T2", "T3", "T4"]))
+    grid = build_grid(
+        area_from_bbox(*BBOX), Dem.open(DEFAULT_DEM), TierTable().select(["T2", "T3", "T4"])
+    )
     grid.save(out)
     return out
 
@@ -36,8 +38,14 @@ def grid_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def settings(grid_dir: Path, tmp_path: Path) -> Settings:
     """Settings on the test grid with a fresh SQLite database."""
-    return Settings(grid_path=grid_dir, var_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'airgrid.sqlite'}",
-                    max_body_bytes=200_000, max_query_area_km2=50.0, max_query_voxels=3_000)
+    return Settings(
+        grid_path=grid_dir,
+        var_dir=tmp_path,
+        db_url=f"sqlite:///{tmp_path / 'airgrid.sqlite'}",
+        max_body_bytes=200_000,
+        max_query_area_km2=50.0,
+        max_query_voxels=3_000,
+    )
 
 
 @pytest.fixture()
@@ -84,17 +92,32 @@ def square(lon: float, lat: float, d: float) -> list[list[list[float]]]:
 
 def fence(ident: str, lon: float = 112.96, lat: float = 28.16, d: float = 0.03, **props) -> dict:
     """A prohibited geofence Feature from ground to 5 km AMSL over a square."""
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square(lon, lat, d)},
-            "properties": {"identifier": ident, "lower_m": 0, "upper_m": 5000, **props}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": square(lon, lat, d)},
+        "properties": {"identifier": ident, "lower_m": 0, "upper_m": 5000, **props},
+    }
 
 
-def volume(lon: float = 112.95, lat: float = 28.15, d: float = 0.01, floor: float = 950.0,
-           ceiling: float = 1000.0, start: str | None = None, end: str | None = None) -> dict:
+def volume(
+    lon: float = 112.95,
+    lat: float = 28.15,
+    d: float = 0.01,
+    floor: float = 950.0,
+    ceiling: float = 1000.0,
+    start: str | None = None,
+    end: str | None = None,
+) -> dict:
     """A 4D volume of an intent request (default: 08:00 to 08:20 UTC on :data:`DAY`)."""
     start = start or f"{DAY}T08:00:00Z"
     end = end or f"{DAY}T08:20:00Z"
-    return {"footprint": {"type": "Polygon", "coordinates": square(lon, lat, d)}, "floor_m": floor,
-            "ceiling_m": ceiling, "start": start, "end": end}
+    return {
+        "footprint": {"type": "Polygon", "coordinates": square(lon, lat, d)},
+        "floor_m": floor,
+        "ceiling_m": ceiling,
+        "start": start,
+        "end": end,
+    }
 
 
 def wait_ready(base: str, proc: subprocess.Popen, log_path: Path, timeout_s: float) -> None:

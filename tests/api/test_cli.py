@@ -12,7 +12,12 @@ from airgrid.api.commands.serve import ensure_airports, ensure_grid
 
 
 def test_keys_create_prints_a_working_token_once(settings, capsys):
-    assert main(["keys", "create", "--role", "planner", "--name", "atlas", "--db-url", settings.db_url]) == 0
+    assert (
+        main(
+            ["keys", "create", "--role", "planner", "--name", "atlas", "--db-url", settings.db_url]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     token = out.strip()
     assert token.startswith("agk_") and "not kept" in err
@@ -28,7 +33,9 @@ def test_keys_create_prints_a_working_token_once(settings, capsys):
 
 
 def test_keys_create_rejects_unknown_role(settings, capsys):
-    assert main(["keys", "create", "--role", "pilot", "--name", "x", "--db-url", settings.db_url]) == 2
+    assert (
+        main(["keys", "create", "--role", "pilot", "--name", "x", "--db-url", settings.db_url]) == 2
+    )
     assert "unknown role" in capsys.readouterr().err
 
 
@@ -40,7 +47,7 @@ def test_serve_runs_uvicorn_on_loopback_with_the_factory(grid_dir, settings, mon
     monkeypatch.setenv("AIRGRID_GRID_PATH", "unused")
     monkeypatch.setenv("AIRGRID_DB_URL", "unused")
     assert main(["serve", "--grid", str(grid_dir), "--db-url", settings.db_url]) == 0
-    (args, kwargs), = calls
+    ((args, kwargs),) = calls
     assert args == ("airgrid.api.app:create_app",)
     assert kwargs["factory"] is True and kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8000
     ids = [g.identifier for g in load_services(settings).stores.get().list_geofences()]
@@ -54,16 +61,33 @@ def test_ensure_grid_builds_only_the_default(grid_dir, tmp_path):
         ensure_grid(tmp_path / "elsewhere", [DEFAULT_DEM])
 
 
-def test_cli_exit_2_for_bad_input_and_1_with_a_generic_line_for_internal_errors(tmp_path, capsys, monkeypatch):
+def test_cli_exit_2_for_bad_input_and_1_with_a_generic_line_for_internal_errors(
+    tmp_path, capsys, monkeypatch
+):
     import json
 
     from airgrid.api.commands import geofences as geofence_cmds
 
     bad = tmp_path / "zones.json"
-    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[112.9, 28.1], [113.0, 28.1],
-                                                                           [113.0, 28.2], [112.9, 28.1]]]},
-        "properties": {"identifier": "CTR/ZGHA", "lower_m": 0, "upper_m": 100}}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[112.9, 28.1], [113.0, 28.1], [113.0, 28.2], [112.9, 28.1]]
+                            ],
+                        },
+                        "properties": {"identifier": "CTR/ZGHA", "lower_m": 0, "upper_m": 100},
+                    }
+                ],
+            }
+        )
+    )
     assert main(["geofences", "import", str(bad)]) == 2
     assert "CTR/ZGHA" in capsys.readouterr().err
 

@@ -28,21 +28,29 @@ def test_unknown_path_and_method(client, auth):
 
 
 def test_malformed_json_is_422_with_errors(client, auth):
-    r = client.post("/v1/grid/profile", content=b"{not json", headers={**auth["admin"],
-                                                                        "Content-Type": "application/json"})
+    r = client.post(
+        "/v1/grid/profile",
+        content=b"{not json",
+        headers={**auth["admin"], "Content-Type": "application/json"},
+    )
     body = _is_problem(r, 422)
     assert body["errors"][0]["type"] == "json_invalid"
 
 
 def test_nan_is_refused(client, auth):
-    r = client.post("/v1/geofences/check/point", content=b'{"lon": NaN, "lat": 28.1, "alt_m": 900}',
-                    headers={**auth["admin"], "Content-Type": "application/json"})
+    r = client.post(
+        "/v1/geofences/check/point",
+        content=b'{"lon": NaN, "lat": 28.1, "alt_m": 900}',
+        headers={**auth["admin"], "Content-Type": "application/json"},
+    )
     body = _is_problem(r, 422)
     assert body["errors"][0]["loc"] == ["body", "lon"]
 
 
 def test_declared_oversized_body_is_413_before_reading(client, auth, settings):
-    r = client.post("/v1/grid/profile", content=b"x" * (settings.max_body_bytes + 1), headers=auth["admin"])
+    r = client.post(
+        "/v1/grid/profile", content=b"x" * (settings.max_body_bytes + 1), headers=auth["admin"]
+    )
     body = _is_problem(r, 413)
     assert str(settings.max_body_bytes) in body["detail"]
 
@@ -52,8 +60,11 @@ def test_streamed_oversized_body_is_413(client, auth, settings):
         for _ in range(settings.max_body_bytes // 10_000 + 2):
             yield b" " * 10_000
 
-    r = client.post("/v1/grid/profile", content=chunks(), headers={**auth["admin"],
-                                                                     "Content-Type": "application/json"})
+    r = client.post(
+        "/v1/grid/profile",
+        content=chunks(),
+        headers={**auth["admin"], "Content-Type": "application/json"},
+    )
     _is_problem(r, 413)
 
 
@@ -64,7 +75,9 @@ def test_store_busy_is_503_with_retry_after(client, auth, services, monkeypatch)
         raise StoreBusyError("SQLite store is locked by another writer")
 
     monkeypatch.setattr(type(store), "submit", busy)
-    r = client.post("/v1/intents", json={"tier": "T2", "volumes": [volume()]}, headers=auth["operator"])
+    r = client.post(
+        "/v1/intents", json={"tier": "T2", "volumes": [volume()]}, headers=auth["operator"]
+    )
     _is_problem(r, 503)
     assert r.headers["retry-after"] == "1"
 
@@ -90,12 +103,19 @@ def test_openapi_documents_every_operation_with_examples_and_problems(client):
             assert op.get("summary"), (method, path)
             for code, resp in op["responses"].items():
                 if int(code) >= 400 and path != "/v1/ready":
-                    assert list(resp["content"]) == ["application/problem+json"], (method, path, code)
+                    assert list(resp["content"]) == ["application/problem+json"], (
+                        method,
+                        path,
+                        code,
+                    )
             if "requestBody" in op:
                 ref = op["requestBody"]["content"]["application/json"]["schema"]
                 name = ref.get("$ref", "").rsplit("/", 1)[-1]
-                has_example = (name and "examples" in schemas[name]) or "examples" in ref \
+                has_example = (
+                    (name and "examples" in schemas[name])
+                    or "examples" in ref
                     or "example" in op["requestBody"]["content"]["application/json"]
+                )
                 assert has_example, (method, path)
             ok = next(r for c, r in op["responses"].items() if c.startswith("2"))
             for media in ok.get("content", {}).values():

@@ -18,11 +18,22 @@ from fastapi import Request
 from airgrid.api.app import create_app
 from tests.api.conftest import ORIGIN, fence, square, volume
 
-DAILY = {"daily_periods": [{"days": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
-                            "start": "07:00", "end": "19:00"}]}
+DAILY = {
+    "daily_periods": [
+        {
+            "days": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
+            "start": "07:00",
+            "end": "19:00",
+        }
+    ]
+}
 #: Instants at the very ends of what a datetime can hold, with offsets that push them past.
-EDGE_TIMES = ["9999-12-31T20:00:00-14:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z",
-              "0001-01-01T00:00:00Z"]
+EDGE_TIMES = [
+    "9999-12-31T20:00:00-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
+]
 
 
 def _problem(r: httpx.Response, status: int) -> dict:
@@ -39,7 +50,9 @@ def _lists_work(client, auth) -> None:
 
 
 @pytest.mark.parametrize("when", EDGE_TIMES)
-def test_an_intent_at_the_datetime_limits_is_refused_and_nothing_unreadable_is_stored(client, auth, when):
+def test_an_intent_at_the_datetime_limits_is_refused_and_nothing_unreadable_is_stored(
+    client, auth, when
+):
     body = {"tier": "T2", "intent_id": "edge", "volumes": [volume(start=when, end=when)]}
     if when.startswith("9999"):
         body["volumes"][0]["start"] = "9999-12-31T20:00:00-14:00"
@@ -59,25 +72,49 @@ def test_times_near_the_limits_are_4xx_where_geofences_have_daily_periods(client
         _problem(client.post("/v1/geofences/check/point", json=p, headers=h), 422)
         track = {"points": [p, {**p, "lon": 112.98}]}
         _problem(client.post("/v1/geofences/check/track", json=track, headers=h), 422)
-        plan = {"route": {"line": {"type": "LineString", "coordinates": [[112.93, 28.16, 900.0],
-                                                                           [113.0, 28.16, 900.0]]},
-                          "departure": when}}
+        plan = {
+            "route": {
+                "line": {
+                    "type": "LineString",
+                    "coordinates": [[112.93, 28.16, 900.0], [113.0, 28.16, 900.0]],
+                },
+                "departure": when,
+            }
+        }
         _problem(client.post("/v1/geofences/check/plan", json=plan, headers=h), 422)
         _problem(client.get("/v1/geofences", params={"active_at": when}, headers=h), 422)
-        route = {"origin": {"type": "Point", "coordinates": [112.95, 28.15, 1000.0]},
-                 "destination": {"type": "Point", "coordinates": [113.0, 28.2, 1000.0]}, "departure": when}
+        route = {
+            "origin": {"type": "Point", "coordinates": [112.95, 28.15, 1000.0]},
+            "destination": {"type": "Point", "coordinates": [113.0, 28.2, 1000.0]},
+            "departure": when,
+        }
         _problem(client.post("/v1/routes", json=route, headers=h), 422)
     # a route flown so slowly that it ends past the range is refused too, not overflowed
-    slow = {"route": {"line": {"type": "LineString", "coordinates": [[112.93, 28.16, 900.0],
-                                                                       [113.0, 28.16, 900.0]]},
-                      "departure": "2199-12-31T23:00:00Z", "speed_mps": 0.1}}
+    slow = {
+        "route": {
+            "line": {
+                "type": "LineString",
+                "coordinates": [[112.93, 28.16, 900.0], [113.0, 28.16, 900.0]],
+            },
+            "departure": "2199-12-31T23:00:00Z",
+            "speed_mps": 0.1,
+        }
+    }
     _problem(client.post("/v1/geofences/check/plan", json=slow, headers=h), 422)
     _lists_work(client, auth)
 
 
-@pytest.mark.parametrize("props", [{"identifier": "CTR/ZGHA-TEST"}, {"identifier": "CTR ZGHA"},
-                                   {"identifier": "x" * 129}, {"identifier": "."}, {"identifier": ".."},
-                                   {"identifier": "tab\there"}])
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"identifier": "CTR/ZGHA-TEST"},
+        {"identifier": "CTR ZGHA"},
+        {"identifier": "x" * 129},
+        {"identifier": "."},
+        {"identifier": ".."},
+        {"identifier": "tab\there"},
+    ],
+)
 def test_every_import_format_refuses_the_identifiers_the_api_refuses(client, auth, props):
     h = auth["regulator"]
     ident = props["identifier"]
@@ -85,8 +122,11 @@ def test_every_import_format_refuses_the_identifiers_the_api_refuses(client, aut
     gj = {"type": "FeatureCollection", "features": [fence(ident)]}
     _problem(client.post("/v1/geofences/import/geojson", json=gj, headers=h), 422)
     ed269 = client.get("/v1/geofences/export/ed269", headers=h).json()
-    ok = client.post("/v1/geofences/import/geojson", json={"type": "FeatureCollection", "features": [fence("OK")]},
-                     headers=h)
+    ok = client.post(
+        "/v1/geofences/import/geojson",
+        json={"type": "FeatureCollection", "features": [fence("OK")]},
+        headers=h,
+    )
     assert ok.status_code == 200
     for fmt in ("ed269", "ed318"):
         doc = client.get(f"/v1/geofences/export/{fmt}", headers=h).json()
@@ -95,21 +135,27 @@ def test_every_import_format_refuses_the_identifiers_the_api_refuses(client, aut
         renamed = _rename(doc, "OK", ident)
         _problem(client.post(f"/v1/geofences/import/{fmt}", json=renamed, headers=h), 422)
     assert ed269["UASZoneList"] == []
-    assert [f["properties"]["identifier"] for f in
-            client.get("/v1/geofences", headers=h).json()["features"]] == ["OK"]
+    assert [
+        f["properties"]["identifier"]
+        for f in client.get("/v1/geofences", headers=h).json()["features"]
+    ] == ["OK"]
     _lists_work(client, auth)
 
 
 def _rename(doc, old: str, new: str):
     if isinstance(doc, dict):
-        return {k: (new if k == "identifier" and v == old else _rename(v, old, new)) for k, v in doc.items()}
+        return {
+            k: (new if k == "identifier" and v == old else _rename(v, old, new))
+            for k, v in doc.items()
+        }
     if isinstance(doc, list):
         return [_rename(v, old, new) for v in doc]
     return doc
 
 
-@pytest.mark.parametrize("props", [{"reason_codes": 5}, {"daily_periods": 5},
-                                   {"reason_codes": [1, 2]}])
+@pytest.mark.parametrize(
+    "props", [{"reason_codes": 5}, {"daily_periods": 5}, {"reason_codes": [1, 2]}]
+)
 def test_geojson_import_with_mistyped_properties_is_422(client, auth, props):
     doc = {"type": "FeatureCollection", "features": [fence("T", **props)]}
     _problem(client.post("/v1/geofences/import/geojson", json=doc, headers=auth["regulator"]), 422)
@@ -125,39 +171,62 @@ def test_circles_must_not_cross_the_antimeridian_nor_be_tiny(client, auth):
     h = auth["regulator"]
     wide = fence("AM", circle={"center": [179.999, 10.0], "radius_m": 5_000})
     wide["geometry"]["coordinates"] = square(179.95, 9.95, 0.04)
-    assert "antimeridian" in _problem(client.post("/v1/geofences", json=wide, headers=h), 422)["detail"]
+    assert (
+        "antimeridian"
+        in _problem(client.post("/v1/geofences", json=wide, headers=h), 422)["detail"]
+    )
     tiny = fence("TINY", circle={"center": [112.97, 28.17], "radius_m": 1e-9})
     _problem(client.post("/v1/geofences", json=tiny, headers=h), 422)
     gj = {"type": "FeatureCollection", "features": [wide]}
     _problem(client.post("/v1/geofences/import/geojson", json=gj, headers=h), 422)
-    r = client.post("/v1/geofences/check/point", json={"lon": 0.0, "lat": 10.0, "alt_m": 100.0}, headers=h)
+    r = client.post(
+        "/v1/geofences/check/point", json={"lon": 0.0, "lat": 10.0, "alt_m": 100.0}, headers=h
+    )
     assert r.json()["inside"] is False
 
 
 def test_plan_check_inputs_that_once_were_500_or_leaked(client, auth):
     h = auth["operator"]
-    line2d = {"route": {"line": {"type": "LineString", "coordinates": [[112.93, 28.16], [113.0, 28.16]]},
-                        "departure": "2026-11-25T08:00:00Z"}}
+    line2d = {
+        "route": {
+            "line": {"type": "LineString", "coordinates": [[112.93, 28.16], [113.0, 28.16]]},
+            "departure": "2026-11-25T08:00:00Z",
+        }
+    }
     body = _problem(client.post("/v1/geofences/check/plan", json=line2d, headers=h), 422)
     assert "alt_m" in body["detail"] and "index" not in body["detail"]
-    tiny = {"route": {**line2d["route"], "line": {"type": "LineString", "coordinates": [[112.93, 28.16, 900.0],
-                                                                                          [113.0, 28.16, 900.0]]},
-                      "speed_mps": 1e-300}}
+    tiny = {
+        "route": {
+            **line2d["route"],
+            "line": {
+                "type": "LineString",
+                "coordinates": [[112.93, 28.16, 900.0], [113.0, 28.16, 900.0]],
+            },
+            "speed_mps": 1e-300,
+        }
+    }
     _problem(client.post("/v1/geofences/check/plan", json=tiny, headers=h), 422)
     bbox = _problem(client.get("/v1/geofences", params={"bbox": "1,2,3"}, headers=h), 422)
     assert "unpack" not in bbox["detail"] and "four numbers" in bbox["detail"]
 
 
 def test_numbers_are_not_times(client, auth):
-    r = client.post("/v1/geofences/check/point", json={"lon": 112.97, "lat": 28.17, "alt_m": 900.0, "time": 0},
-                    headers=auth["operator"])
+    r = client.post(
+        "/v1/geofences/check/point",
+        json={"lon": 112.97, "lat": 28.17, "alt_m": 900.0, "time": 0},
+        headers=auth["operator"],
+    )
     assert _problem(r, 422)["errors"][0]["loc"] == ["body", "time"]
 
 
 def test_a_tiny_max_piece_is_refused_before_any_piece_is_built(client, auth):
-    route = {"waypoints": [{"lon": 112.95, "lat": 28.15, "alt_m": 1000.0, "time": "2026-11-25T08:00:00Z"},
-                           {"lon": 112.965, "lat": 28.15, "alt_m": 1000.0, "time": "2026-11-25T08:05:00Z"}],
-             "max_piece_m": 0.001}
+    route = {
+        "waypoints": [
+            {"lon": 112.95, "lat": 28.15, "alt_m": 1000.0, "time": "2026-11-25T08:00:00Z"},
+            {"lon": 112.965, "lat": 28.15, "alt_m": 1000.0, "time": "2026-11-25T08:05:00Z"},
+        ],
+        "max_piece_m": 0.001,
+    }
     t0 = time.perf_counter()
     r = client.post("/v1/intents", json={"tier": "T2", "route": route}, headers=auth["operator"])
     assert time.perf_counter() - t0 < 2.0
@@ -166,8 +235,11 @@ def test_a_tiny_max_piece_is_refused_before_any_piece_is_built(client, auth):
 
 def test_dot_intent_ids_are_refused(client, auth):
     for ident in (".", ".."):
-        r = client.post("/v1/intents", json={"tier": "T2", "intent_id": ident, "volumes": [volume()]},
-                        headers=auth["operator"])
+        r = client.post(
+            "/v1/intents",
+            json={"tier": "T2", "intent_id": ident, "volumes": [volume()]},
+            headers=auth["operator"],
+        )
         _problem(r, 422)
 
 
@@ -198,7 +270,9 @@ def live(settings, services):
     app.add_api_route("/test/boom", boom)
     app.add_api_route("/test/lookup", lookup)
     app.add_api_route("/test/peer", peer)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="critical"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="critical")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -224,11 +298,17 @@ def test_internal_errors_are_generic_500s_with_an_id_and_the_connection_stays_op
         assert c.get("/v1/health").status_code == 200
 
 
-def test_a_route_to_a_point_between_tiers_is_422_naming_the_nearest_altitude(client, auth, services):
+def test_a_route_to_a_point_between_tiers_is_422_naming_the_nearest_altitude(
+    client, auth, services
+):
     lon, lat = 113.0, 28.2
-    alt = next(a for a in range(0, 3_000, 5) if "between tier" in services.grid.locate(lat, lon, a).reason)
-    body = {"origin": {"type": "Point", "coordinates": ORIGIN},
-            "destination": {"type": "Point", "coordinates": [lon, lat, alt + 1.0]}}
+    alt = next(
+        a for a in range(0, 3_000, 5) if "between tier" in services.grid.locate(lat, lon, a).reason
+    )
+    body = {
+        "origin": {"type": "Point", "coordinates": ORIGIN},
+        "destination": {"type": "Point", "coordinates": [lon, lat, alt + 1.0]},
+    }
     detail = _problem(client.post("/v1/routes", json=body, headers=auth["operator"]), 422)["detail"]
     nearest = float(detail.split("nearest altitude with a voxel here is ")[1].split()[0])
     assert services.grid.locate(lat, lon, nearest).voxel >= 0
@@ -236,7 +316,12 @@ def test_a_route_to_a_point_between_tiers_is_422_naming_the_nearest_altitude(cli
 
 def test_options_and_405_name_every_method_of_the_path(client, auth):
     r = client.options("/v1/intents")
-    assert r.status_code == 204 and set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert r.status_code == 204 and set(r.headers["allow"].split(", ")) == {
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "POST",
+    }
     r = client.options("/v1/geofences/G1")
     assert set(r.headers["allow"].split(", ")) == {"DELETE", "GET", "HEAD", "OPTIONS", "PUT"}
     r = client.delete("/v1/grid/tiers", headers=auth["admin"])
@@ -246,12 +331,19 @@ def test_options_and_405_name_every_method_of_the_path(client, auth):
 def test_long_query_spans_are_refused_before_the_daily_periods_are_expanded(client, auth):
     h = auth["regulator"]
     assert client.post("/v1/geofences", json=fence("D", **DAILY), headers=h).status_code == 201
-    vol = {"footprint": {"type": "Polygon", "coordinates": square(112.96, 28.16, 0.02)}, "floor_m": 100.0,
-           "ceiling_m": 200.0, "start": "1970-01-01T00:00:00Z", "end": "2199-12-31T00:00:00Z"}
+    vol = {
+        "footprint": {"type": "Polygon", "coordinates": square(112.96, 28.16, 0.02)},
+        "floor_m": 100.0,
+        "ceiling_m": 200.0,
+        "start": "1970-01-01T00:00:00Z",
+        "end": "2199-12-31T00:00:00Z",
+    }
     t0 = time.perf_counter()
     r = client.post("/v1/geofences/check/plan", json={"volumes": [vol] * 50}, headers=h)
     assert "limit" in _problem(r, 422)["detail"] and time.perf_counter() - t0 < 1.0
     window = {"active_from": "1970-01-01T00:00:00Z", "active_to": "2199-12-31T00:00:00Z"}
     _problem(client.get("/v1/geofences", params=window, headers=h), 422)
     week = {"active_from": "2027-01-04T00:00:00Z", "active_to": "2027-01-11T00:00:00Z"}
-    assert [f["id"] for f in client.get("/v1/geofences", params=week, headers=h).json()["features"]] == ["D"]
+    assert [
+        f["id"] for f in client.get("/v1/geofences", params=week, headers=h).json()["features"]
+    ] == ["D"]

@@ -32,7 +32,10 @@ def test_a_retry_of_a_refused_intent_returns_the_same_refusal(client, auth):
     first = _post(client, auth["operator2"], body)
     again = _post(client, auth["operator2"], body)
     assert first.status_code == again.status_code == 409
-    assert first.json()["type"] == "urn:airgrid:problem:intent-conflict" and again.content == first.content
+    assert (
+        first.json()["type"] == "urn:airgrid:problem:intent-conflict"
+        and again.content == first.content
+    )
 
 
 def test_an_idempotency_key_without_intent_id_names_one_intent(client, auth):
@@ -40,7 +43,9 @@ def test_an_idempotency_key_without_intent_id_names_one_intent(client, auth):
     body = {"volumes": [volume()]}
     first = _post(client, h, body, key="order-7")
     again = _post(client, h, body, key="order-7")
-    assert first.status_code == again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert (
+        first.status_code == again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    )
     assert len(_ids(client, auth["admin"])) == 1
 
 
@@ -55,7 +60,9 @@ def test_another_body_under_the_same_key_is_a_409_in_the_documented_shape(client
     assert set(required) <= set(body)
 
 
-def test_an_answer_lost_after_the_store_committed_is_rebuilt_from_the_stored_intent(client, auth, services):
+def test_an_answer_lost_after_the_store_committed_is_rebuilt_from_the_stored_intent(
+    client, auth, services
+):
     """The server stopped between storing the intent and recording the answer."""
     me = services.keys.authenticate(auth["operator"]["Authorization"].split()[1])
     from airgrid.api.schemas import IntentCreate
@@ -69,7 +76,10 @@ def test_an_answer_lost_after_the_store_committed_is_rebuilt_from_the_stored_int
     r = _post(client, auth["operator"], body)
     assert r.status_code == 201 and r.json()["id"] == "lost-1"
     changed = _post(client, auth["operator"], {**other, "volumes": [volume(113.02, 28.22)]})
-    assert changed.status_code == 409 and changed.json()["type"] == "urn:airgrid:problem:duplicate-intent-id"
+    assert (
+        changed.status_code == 409
+        and changed.json()["type"] == "urn:airgrid:problem:duplicate-intent-id"
+    )
     assert len(_ids(client, auth["admin"])) == 2
 
 
@@ -77,10 +87,14 @@ def test_other_operators_intent_ids_are_not_revealed(client, auth):
     theirs = _post(client, auth["operator2"], {"intent_id": "secret-1", "volumes": [volume()]})
     assert theirs.status_code == 201
     unknown = client.get("/v1/intents/nope", headers=auth["operator"])
-    for r in (client.get("/v1/intents/secret-1", headers=auth["operator"]),
-              client.post("/v1/intents/secret-1/cancel", headers=auth["operator"]),
-              client.post("/v1/intents/secret-1/activate", headers=auth["operator"]),
-              _post(client, auth["operator"], {"intent_id": "secret-1", "volumes": [volume(112.99, 28.2)]})):
+    for r in (
+        client.get("/v1/intents/secret-1", headers=auth["operator"]),
+        client.post("/v1/intents/secret-1/cancel", headers=auth["operator"]),
+        client.post("/v1/intents/secret-1/activate", headers=auth["operator"]),
+        _post(
+            client, auth["operator"], {"intent_id": "secret-1", "volumes": [volume(112.99, 28.2)]}
+        ),
+    ):
         assert r.status_code == 404 == unknown.status_code, r.text
         assert r.json()["type"] == unknown.json()["type"]
     assert client.get("/v1/intents/secret-1", headers=auth["regulator"]).status_code == 200

@@ -16,16 +16,21 @@ def _at(delta: timedelta) -> str:
 
 
 def _submit(client, headers, **body):
-    return client.post("/v1/intents", json={"tier": "T2", "volumes": [volume()], **body}, headers=headers)
+    return client.post(
+        "/v1/intents", json={"tier": "T2", "volumes": [volume()], **body}, headers=headers
+    )
 
 
-@pytest.mark.parametrize(("start", "end", "slug"), [
-    ("2001-01-01T08:00:00Z", "2001-01-01T08:20:00Z", "intent-ended"),
-    ("1970-01-01T00:00:00Z", "1970-01-01T01:00:00Z", "intent-ended"),
-    (None, None, "intent-too-far-ahead"),
-    ("2199-01-01T08:00:00Z", "2199-01-01T09:00:00Z", "intent-too-far-ahead"),
-    ("+2h", "+2h+30d", "intent-too-long"),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "slug"),
+    [
+        ("2001-01-01T08:00:00Z", "2001-01-01T08:20:00Z", "intent-ended"),
+        ("1970-01-01T00:00:00Z", "1970-01-01T01:00:00Z", "intent-ended"),
+        (None, None, "intent-too-far-ahead"),
+        ("2199-01-01T08:00:00Z", "2199-01-01T09:00:00Z", "intent-too-far-ahead"),
+        ("+2h", "+2h+30d", "intent-too-long"),
+    ],
+)
 def test_time_rules_each_have_their_problem_type(client, auth, start, end, slug):
     if start is None:
         start, end = _at(timedelta(days=31)), _at(timedelta(days=31, minutes=20))
@@ -37,8 +42,11 @@ def test_time_rules_each_have_their_problem_type(client, auth, start, end, slug)
 
 
 def test_an_intent_in_flight_is_accepted(client, auth):
-    r = _submit(client, auth["operator"], volumes=[volume(start=_at(-timedelta(minutes=5)),
-                                                          end=_at(timedelta(minutes=15)))])
+    r = _submit(
+        client,
+        auth["operator"],
+        volumes=[volume(start=_at(-timedelta(minutes=5)), end=_at(timedelta(minutes=15)))],
+    )
     assert r.status_code == 201, r.text
 
 
@@ -58,7 +66,10 @@ def test_priorities_above_the_operator_level_need_a_grant(settings, tokens):
         admin = {"Authorization": f"Bearer {tokens['admin']}"}
         for prio in (30, 40):
             r = _submit(c, op, priority=prio)
-            assert r.status_code == 403 and r.json()["type"] == "urn:airgrid:problem:priority-not-granted"
+            assert (
+                r.status_code == 403
+                and r.json()["type"] == "urn:airgrid:problem:priority-not-granted"
+            )
         assert _submit(c, op, priority=20).status_code == 201
         assert _submit(c, granted, priority=40, volumes=[volume(112.99, 28.2)]).status_code == 201
         r = _submit(c, granted, priority=41, volumes=[volume(113.02, 28.22)])

@@ -25,9 +25,17 @@ def test_submit_accepts_and_stores_the_volumes(client, auth):
 
 def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
     # east Changsha: T2's certain band over this box is about 188-313 m AMSL, room for a 60 m offset
-    first = _submit(client, auth["operator"], volumes=[volume(113.03, 28.18, 0.01, 200.0, 220.0)]).json()["id"]
-    second = _submit(client, auth["operator2"], volumes=[volume(113.03, 28.18, 0.01, 200.0, 220.0),
-                                                         volume(113.035, 28.185, 0.002, 200.0, 220.0)])
+    first = _submit(
+        client, auth["operator"], volumes=[volume(113.03, 28.18, 0.01, 200.0, 220.0)]
+    ).json()["id"]
+    second = _submit(
+        client,
+        auth["operator2"],
+        volumes=[
+            volume(113.03, 28.18, 0.01, 200.0, 220.0),
+            volume(113.035, 28.185, 0.002, 200.0, 220.0),
+        ],
+    )
     assert second.status_code == 409
     assert second.headers["content-type"] == "application/problem+json"
     p = second.json()
@@ -42,7 +50,10 @@ def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
     def shifted(t: str) -> str:
         return (datetime.fromisoformat(t) + timedelta(seconds=shift)).isoformat()
 
-    vols = [dict(v, start=shifted(v["start"]), end=shifted(v["end"])) for v in (volume(113.03, 28.18, 0.01, 200.0, 220.0),)]
+    vols = [
+        dict(v, start=shifted(v["start"]), end=shifted(v["end"]))
+        for v in (volume(113.03, 28.18, 0.01, 200.0, 220.0),)
+    ]
     assert _submit(client, auth["operator2"], volumes=vols).status_code == 201
 
 
@@ -51,13 +62,23 @@ def test_a_low_intent_is_accepted_with_a_terrain_notice(client, auth):
     the answer, not a refusal; one well above it has none, and a 409 carries the list too."""
     high = _submit(client, auth["operator"], volumes=[volume(floor=4_000.0, ceiling=4_050.0)])
     assert high.status_code == 201 and high.json()["low_volumes"] == []
-    r = _submit(client, auth["operator"], volumes=[volume(floor=4_000.0, ceiling=4_050.0, lon=112.99),
-                                                   volume(floor=100.0, ceiling=150.0, lon=113.02)])
+    r = _submit(
+        client,
+        auth["operator"],
+        volumes=[
+            volume(floor=4_000.0, ceiling=4_050.0, lon=112.99),
+            volume(floor=100.0, ceiling=150.0, lon=113.02),
+        ],
+    )
     assert r.status_code == 201
     (low,) = r.json()["low_volumes"]
     assert low["volume"] == 1 and low["floor_m"] == 100.0 and low["min_floor_m"] > 100.0
-    refused = _submit(client, auth["operator2"], volumes=[volume(floor=100.0, ceiling=150.0, lon=113.02)])
-    assert refused.status_code == 409 and [v["volume"] for v in refused.json()["low_volumes"]] == [0]
+    refused = _submit(
+        client, auth["operator2"], volumes=[volume(floor=100.0, ceiling=150.0, lon=113.02)]
+    )
+    assert refused.status_code == 409 and [v["volume"] for v in refused.json()["low_volumes"]] == [
+        0
+    ]
 
 
 def test_prohibited_geofence_refuses_the_intent(client, auth):
@@ -68,9 +89,15 @@ def test_prohibited_geofence_refuses_the_intent(client, auth):
 
 
 def test_submit_from_a_route(client, auth):
-    route = {"waypoints": [{"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
-                           {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"}],
-             "half_width_m": 50, "half_height_m": 20, "time_margin_s": 30}
+    route = {
+        "waypoints": [
+            {"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
+            {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"},
+        ],
+        "half_width_m": 50,
+        "half_height_m": 20,
+        "time_margin_s": 30,
+    }
     r = client.post("/v1/intents", json={"tier": "T2", "route": route}, headers=auth["planner"])
     assert r.status_code == 201
     body = r.json()
@@ -80,9 +107,16 @@ def test_submit_from_a_route(client, auth):
 
 def test_submit_input_errors(client, auth):
     h = auth["operator"]
-    both = _submit(client, h, route={"waypoints": [
-        {"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
-        {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"}]})
+    both = _submit(
+        client,
+        h,
+        route={
+            "waypoints": [
+                {"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
+                {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"},
+            ]
+        },
+    )
     assert both.status_code == 422 and "exactly one" in both.json()["detail"]
     tier = _submit(client, h, tier="T9")
     assert tier.status_code == 422 and "T9" in tier.json()["detail"]
@@ -114,12 +148,22 @@ def test_operators_see_only_their_own(client, auth):
     own = client.get("/v1/intents", headers=auth["operator"]).json()["intents"]
     assert [i["id"] for i in own] == [mine]
     assert client.get(f"/v1/intents/{theirs}", headers=auth["operator"]).status_code == 404
-    assert client.get("/v1/intents", params={"operator": "operator-2"}, headers=auth["operator"]).status_code == 403
+    assert (
+        client.get(
+            "/v1/intents", params={"operator": "operator-2"}, headers=auth["operator"]
+        ).status_code
+        == 403
+    )
     for action in ("activate", "end", "cancel"):
-        assert client.post(f"/v1/intents/{theirs}/{action}", headers=auth["operator"]).status_code == 404
+        assert (
+            client.post(f"/v1/intents/{theirs}/{action}", headers=auth["operator"]).status_code
+            == 404
+        )
     everyone = client.get("/v1/intents", headers=auth["regulator"]).json()["intents"]
     assert {i["id"] for i in everyone} == {mine, theirs}
-    one = client.get("/v1/intents", params={"operator": "operator-2"}, headers=auth["admin"]).json()["intents"]
+    one = client.get(
+        "/v1/intents", params={"operator": "operator-2"}, headers=auth["admin"]
+    ).json()["intents"]
     assert [i["id"] for i in one] == [theirs]
     assert client.get("/v1/intents/nope", headers=auth["admin"]).status_code == 404
 
@@ -140,7 +184,9 @@ def test_life_cycle_and_illegal_transitions(client, auth):
 
 def test_regulator_cancels_any_intent_with_a_reason(client, auth):
     iid = _submit(client, auth["operator"]).json()["id"]
-    r = client.post(f"/v1/intents/{iid}/cancel", json={"reason": "airspace closed"}, headers=auth["regulator"])
+    r = client.post(
+        f"/v1/intents/{iid}/cancel", json={"reason": "airspace closed"}, headers=auth["regulator"]
+    )
     assert r.status_code == 200
     assert r.json()["state"] == "cancelled" and r.json()["reason"] == "airspace closed"
     assert client.post(f"/v1/intents/{iid}/activate", headers=auth["regulator"]).status_code == 403
@@ -151,8 +197,12 @@ def test_intent_size_limits(client, auth, services, monkeypatch):
     many = _submit(client, auth["operator"], volumes=[volume(112.9 + k * 0.01) for k in range(9)])
     assert many.status_code == 422 and many.json()["type"].endswith("limit-exceeded")
     monkeypatch.setattr(services.settings, "max_track_points", 1)
-    route = {"waypoints": [{"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
-                           {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"}]}
+    route = {
+        "waypoints": [
+            {"lon": 112.93, "lat": 28.12, "alt_m": 1000, "time": f"{DAY}T09:00:00Z"},
+            {"lon": 113.0, "lat": 28.2, "alt_m": 1000, "time": f"{DAY}T09:15:00Z"},
+        ]
+    }
     r = client.post("/v1/intents", json={"tier": "T2", "route": route}, headers=auth["operator"])
     assert r.status_code == 422 and "waypoints" in r.json()["detail"]
 
@@ -164,8 +214,16 @@ def test_volumes_in_agl_and_w84_are_stored_amsl_grown_on_both_sides(client, auth
     assert r.status_code == 201, r.text
     stored = r.json()["volumes"][0]
     g = services.grid
-    lows = [g.ground_at(28.2 + dy, 113.0 + dx)[0] for dx in (-0.005, 0, 0.005) for dy in (-0.005, 0, 0.005)]
-    highs = [g.ground_at(28.2 + dy, 113.0 + dx)[1] for dx in (-0.005, 0, 0.005) for dy in (-0.005, 0, 0.005)]
+    lows = [
+        g.ground_at(28.2 + dy, 113.0 + dx)[0]
+        for dx in (-0.005, 0, 0.005)
+        for dy in (-0.005, 0, 0.005)
+    ]
+    highs = [
+        g.ground_at(28.2 + dy, 113.0 + dx)[1]
+        for dx in (-0.005, 0, 0.005)
+        for dy in (-0.005, 0, 0.005)
+    ]
     assert stored["floor_m"] <= min(lows) + 150.0 and stored["ceiling_m"] >= max(highs) + 250.0
     w84 = volume(lon=113.02, lat=28.2, floor=300.0, ceiling=350.0)
     w84["altitude_reference"] = "W84"
@@ -173,5 +231,8 @@ def test_volumes_in_agl_and_w84_are_stored_amsl_grown_on_both_sides(client, auth
     assert r.status_code == 201, r.text
     stored = r.json()["volumes"][0]
     n = float(services.geoid.undulation(28.2, 113.02))
-    assert stored["floor_m"] <= 300.0 - n - 1.2 + 1e-6 and stored["ceiling_m"] >= 350.0 - n + 1.2 - 1e-6
+    assert (
+        stored["floor_m"] <= 300.0 - n - 1.2 + 1e-6
+        and stored["ceiling_m"] >= 350.0 - n + 1.2 - 1e-6
+    )
     assert stored["ceiling_m"] - stored["floor_m"] < 50.0 + 2.4 + 1.0

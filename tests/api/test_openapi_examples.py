@@ -36,8 +36,11 @@ NO_EXAMPLE_JUSTIFIED: dict[str, str] = {}
 FIRST = ("POST /v1/geofences", "POST /v1/intents")
 LAST = ("DELETE /v1/geofences/{identifier}",)
 #: Intent state transitions, in the order the lifecycle allows them.
-TRANSITIONS = ("POST /v1/intents/{intent_id}/activate", "POST /v1/intents/{intent_id}/end",
-               "POST /v1/intents/{intent_id}/cancel")
+TRANSITIONS = (
+    "POST /v1/intents/{intent_id}/activate",
+    "POST /v1/intents/{intent_id}/end",
+    "POST /v1/intents/{intent_id}/cancel",
+)
 
 
 def _free_port() -> int:
@@ -50,7 +53,9 @@ def _free_port() -> int:
 def default_grid_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default grid (Changsha, all tiers), built once per session (~20 s)."""
     out = tmp_path_factory.mktemp("default-grid") / "grid"
-    build_grid(named_area("changsha"), Dem.open(DEFAULT_DEM), TierTable.from_toml(DEFAULT_TIERS)).save(out)
+    build_grid(
+        named_area("changsha"), Dem.open(DEFAULT_DEM), TierTable.from_toml(DEFAULT_TIERS)
+    ).save(out)
     return out
 
 
@@ -64,14 +69,32 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
     db.close()
     assert ensure_airports(db_url) > 0
     port = _free_port()
-    env = dict(os.environ, AIRGRID_GRID_PATH=str(default_grid_dir), AIRGRID_DB_URL=db_url,
-               AIRGRID_VAR_DIR=str(tmp))
+    env = dict(
+        os.environ,
+        AIRGRID_GRID_PATH=str(default_grid_dir),
+        AIRGRID_DB_URL=db_url,
+        AIRGRID_VAR_DIR=str(tmp),
+    )
     log_path = tmp / "uvicorn.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "airgrid.api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base, proc, log_path, 180)
@@ -171,5 +194,12 @@ def test_every_operation_has_examples_and_they_succeed(default_server):
                     kw["json"] = copy.deepcopy(body)
                 r = http.request(method, url, **kw)
                 if not 200 <= r.status_code < 300:
-                    failures.append((key, body if body is None else str(body)[:120], r.status_code, r.text[:400]))
+                    failures.append(
+                        (
+                            key,
+                            body if body is None else str(body)[:120],
+                            r.status_code,
+                            r.text[:400],
+                        )
+                    )
         assert failures == [], "\n".join(map(str, failures))

@@ -19,21 +19,32 @@ from schemathesis.specs.openapi.checks import (
 
 from airgrid.api.app import create_app
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_openapi_contract(settings, services, tokens, mode):
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings, services=services))
+    schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", create_app(settings, services=services)
+    )
     headers = {"Authorization": f"Bearer {tokens['admin']}"}
     operations = [r.ok() for r in schema.get_all_operations()]
     assert len(operations) >= 25
     for op in operations:
-        if mode is GenerationMode.NEGATIVE and not (len(op.query) or len(op.path_parameters) or len(op.body)):
+        if mode is GenerationMode.NEGATIVE and not (
+            len(op.query) or len(op.path_parameters) or len(op.body)
+        ):
             continue  # nothing to make invalid
 
         @given(case=op.as_strategy(generation_mode=mode))
-        @hsettings(max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @hsettings(
+            max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def run(case) -> None:
             case.call_and_validate(headers=headers, checks=CHECKS)
 
@@ -45,7 +56,9 @@ def test_openapi_contract(settings, services, tokens, mode):
 def test_stateful_contract_for_every_role(settings, services, tokens, role):
     """Chains of calls (an answer's ids feed later calls, as the schema's links allow) under
     each role: no 5xx, every answer in its documented status, media type and schema."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings, services=services))
+    schema = schemathesis.openapi.from_asgi(
+        "/openapi.json", create_app(settings, services=services)
+    )
     headers = {"Authorization": f"Bearer {tokens[role]}"}
     base = schema.as_state_machine()
 
@@ -63,5 +76,13 @@ def test_stateful_contract_for_every_role(settings, services, tokens, role):
 
     # no shrinking: schemathesis varies its auth-header generation with what it has seen,
     # which hypothesis' replay of a failing case reports as a flaky strategy
-    Workflow.run(settings=hsettings(max_examples=25, stateful_step_count=8, deadline=None, database=None,
-                                    phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    Workflow.run(
+        settings=hsettings(
+            max_examples=25,
+            stateful_step_count=8,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )

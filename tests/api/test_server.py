@@ -46,12 +46,33 @@ def server(grid_dir: Path, tmp_path: Path):
     port = _free_port()
     prom = tmp_path / "prometheus"
     prom.mkdir()
-    env = dict(os.environ, AIRGRID_GRID_PATH=str(grid_dir), AIRGRID_DB_URL=db_url, PROMETHEUS_MULTIPROC_DIR=str(prom))
+    env = dict(
+        os.environ,
+        AIRGRID_GRID_PATH=str(grid_dir),
+        AIRGRID_DB_URL=db_url,
+        PROMETHEUS_MULTIPROC_DIR=str(prom),
+    )
     with open(tmp_path / "uvicorn.log", "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "2", "--log-level", "warning"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "airgrid.api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base, proc, tmp_path / "uvicorn.log", 120)
@@ -68,12 +89,30 @@ def _plan() -> list[tuple[str, dict]]:
         for m in range(PER_GROUP):
             start = f"{DAY}T{g:02d}:{m:02d}:00Z"
             end = f"{DAY}T{g:02d}:{m + 20:02d}:00Z"
-            out.append((f"g{g}-m{m}", {"tier": "T2", "intent_id": f"g{g}-m{m}", "preempt": False,
-                                       "volumes": [volume(start=start, end=end)]}))
+            out.append(
+                (
+                    f"g{g}-m{m}",
+                    {
+                        "tier": "T2",
+                        "intent_id": f"g{g}-m{m}",
+                        "preempt": False,
+                        "volumes": [volume(start=start, end=end)],
+                    },
+                )
+            )
     for k in range(LONE):
         start, end = f"{NEXT_DAY}T{k % 24:02d}:00:00Z", f"{NEXT_DAY}T{k % 24:02d}:20:00Z"
-        out.append((f"lone-{k}", {"tier": "T2", "intent_id": f"lone-{k}", "preempt": False,
-                                  "volumes": [volume(112.91 + (k // 24) * 0.05, 28.11, start=start, end=end)]}))
+        out.append(
+            (
+                f"lone-{k}",
+                {
+                    "tier": "T2",
+                    "intent_id": f"lone-{k}",
+                    "preempt": False,
+                    "volumes": [volume(112.91 + (k // 24) * 0.05, 28.11, start=start, end=end)],
+                },
+            )
+        )
     return out
 
 
@@ -86,7 +125,9 @@ def test_concurrent_submissions_accept_exactly_the_non_conflicting_set(server):
 
     def client(i: int) -> list[tuple[str, int, dict]]:
         results = []
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {operators[i]}"}, timeout=120) as c:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {operators[i]}"}, timeout=120
+        ) as c:
             barrier.wait()
             for ident, body in shares[i]:
                 r = c.post("/v1/intents", json=body)
@@ -96,7 +137,9 @@ def test_concurrent_submissions_accept_exactly_the_non_conflicting_set(server):
     with ThreadPoolExecutor(CLIENTS) as pool:
         answers = [a for part in pool.map(client, range(CLIENTS)) for a in part]
     assert len(answers) == len(plan)
-    assert {code for _, code, _ in answers} <= {201, 409}, [a for a in answers if a[1] not in (201, 409)]
+    assert {code for _, code, _ in answers} <= {201, 409}, [
+        a for a in answers if a[1] not in (201, 409)
+    ]
     accepted = {ident for ident, code, _ in answers if code == 201}
     for g in range(GROUPS):
         assert len([a for a in accepted if a.startswith(f"g{g}-")]) == 1, g
@@ -105,24 +148,30 @@ def test_concurrent_submissions_accept_exactly_the_non_conflicting_set(server):
         if code == 409:
             winner = next(a for a in accepted if a.startswith(ident.split("-")[0] + "-"))
             assert [c["other_id"] for c in body["conflicts"]] == [winner]
-    stored = httpx.get(f"{base}/v1/intents", params={"limit": 10_000},
-                       headers={"Authorization": f"Bearer {admin}"}).json()["intents"]
+    stored = httpx.get(
+        f"{base}/v1/intents", params={"limit": 10_000}, headers={"Authorization": f"Bearer {admin}"}
+    ).json()["intents"]
     ids = [i["id"] for i in stored]
     assert len(ids) == len(set(ids))
     assert set(ids) == accepted
     assert all(i["state"] == "accepted" for i in stored)
     metrics = httpx.get(f"{base}/v1/metrics").text  # summed over both workers
-    counts = {code: _sample(metrics, f'airgrid_http_requests_total{{method="POST",route="/v1/intents",status="{code}"}}')
-              for code in (201, 409)}
+    counts = {
+        code: _sample(
+            metrics,
+            f'airgrid_http_requests_total{{method="POST",route="/v1/intents",status="{code}"}}',
+        )
+        for code in (201, 409)
+    }
     assert counts == {201: len(accepted), 409: len(plan) - len(accepted)}
 
 
 def _sample(text: str, name: str) -> float:
     """The value of one sample in Prometheus text format (labels in any order)."""
-    want = name.split("{")[0], set(name[name.index("{") + 1:-1].split(","))
+    want = name.split("{")[0], set(name[name.index("{") + 1 : -1].split(","))
     for line in text.splitlines():
         if line.startswith(want[0] + "{"):
             labels, value = line.rsplit(" ", 1)
-            if set(labels[labels.index("{") + 1:-1].split(",")) == want[1]:
+            if set(labels[labels.index("{") + 1 : -1].split(",")) == want[1]:
                 return float(value)
     return 0.0

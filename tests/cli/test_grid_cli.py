@@ -20,7 +20,16 @@ def run(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "grid"
-    r = run("build", "--bbox", "112.9,28.1,113.0,28.2", "--tiers", "T2,T3", "--out", str(out), "--no-progress")
+    r = run(
+        "build",
+        "--bbox",
+        "112.9,28.1,113.0,28.2",
+        "--tiers",
+        "T2,T3",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
     assert r.returncode == 0, r.stderr
     assert "T2" in r.stdout and "terrain-blocked" in r.stdout and "margin" in r.stdout
     assert "exists" in r.stdout and "lost to envelope" in r.stdout
@@ -37,7 +46,9 @@ def test_voxel_lookup(built: Path) -> None:
     from airgrid.airspace import Grid
 
     g = Grid.load(built)
-    ci = int(next(i for i in range(g.n_cells) if g.cell_tier[i] == 0 and g.cell_nlayers[i] > 0))  # T2 exists here
+    ci = int(
+        next(i for i in range(g.n_cells) if g.cell_tier[i] == 0 and g.cell_nlayers[i] > 0)
+    )  # T2 exists here
     alt = (int(g.cell_first_layer[ci]) + 0.5) * g.tiers[0].thickness_m  # mid first T2 layer
     lat, lon = h3.cell_to_latlng(h3.int_to_str(int(g.cell_id[ci])))
     r = run("voxel", str(lat), str(lon), str(alt), "--grid", str(built), "--json")
@@ -54,18 +65,21 @@ def test_elevation() -> None:
     assert r.returncode == 0 and "m AMSL" in r.stdout
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["elevation", "40", "112"], "outside the DEM"),
-    (["elevation", "north", "112"], "LAT must be a number"),
-    (["build", "--area", "atlantis"], "unknown area"),
-    (["build", "--bbox", "1,2,3"], "--bbox"),
-    (["build", "--area", "changsha", "--bbox", "1,2,3,4"], "only one"),
-    (["build", "--tiers", "T9"], "no tier named"),
-    (["build", "--dem", "/no/such.tif"], "not found"),
-    (["build", "--area", "hunan", "--max-cells", "100"], "more than the limit"),
-    (["voxel", "28", "112", "100", "--grid", "/no/grid"], "airgrid build"),
-    (["build", "--clearance", "-5"], "clearance"),
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["elevation", "40", "112"], "outside the DEM"),
+        (["elevation", "north", "112"], "LAT must be a number"),
+        (["build", "--area", "atlantis"], "unknown area"),
+        (["build", "--bbox", "1,2,3"], "--bbox"),
+        (["build", "--area", "changsha", "--bbox", "1,2,3,4"], "only one"),
+        (["build", "--tiers", "T9"], "no tier named"),
+        (["build", "--dem", "/no/such.tif"], "not found"),
+        (["build", "--area", "hunan", "--max-cells", "100"], "more than the limit"),
+        (["voxel", "28", "112", "100", "--grid", "/no/grid"], "airgrid build"),
+        (["build", "--clearance", "-5"], "clearance"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(args: list[str], msg: str) -> None:
     r = run(*args)
     assert r.returncode == 2, (r.stdout, r.stderr)

@@ -24,9 +24,18 @@ from airgrid.routing import RouteStatus, build_graph, plan_route
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Packages (and their submodules) the cold path must not import.
-NOT_ON_COLD_PATH = ("rasterio", "pyproj", "affine", "networkx", "scipy.ndimage", "scipy.sparse",
-                    "airgrid.terrain", "airgrid.airspace.geofence", "airgrid.routing.logistics",
-                    "concurrent.futures.process")
+NOT_ON_COLD_PATH = (
+    "rasterio",
+    "pyproj",
+    "affine",
+    "networkx",
+    "scipy.ndimage",
+    "scipy.sparse",
+    "airgrid.terrain",
+    "airgrid.airspace.geofence",
+    "airgrid.routing.logistics",
+    "concurrent.futures.process",
+)
 
 COLD = """
 import json, sys
@@ -47,11 +56,26 @@ def test_cold_route_imports_only_what_it_needs(gen_grid, tmp_path):
     graph = build_graph(gen_grid)
     usable = np.flatnonzero(graph.usable)
     a = int(usable[0])
-    b = next(int(v) for v in usable[::-1] if plan_route(graph, a, int(v)).status == RouteStatus.FOUND)
+    b = next(
+        int(v) for v in usable[::-1] if plan_route(graph, a, int(v)).status == RouteStatus.FOUND
+    )
     gen_grid.save(tmp_path / "grid")
     graph.save(tmp_path / "graph")
-    out = subprocess.run([sys.executable, "-c", COLD, str(tmp_path / "grid"), str(tmp_path / "graph"), str(a),
-                          str(b)], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            COLD,
+            str(tmp_path / "grid"),
+            str(tmp_path / "graph"),
+            str(a),
+            str(b),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     res = json.loads(out.stdout)
     assert res["status"] == "found"
     assert _heavy(res["modules"]) == []

@@ -21,7 +21,9 @@ def _far_pairs(graph, n: int, min_m: float, seed: int) -> list[tuple[int, int]]:
     from scipy.sparse.csgraph import connected_components
 
     rng = np.random.default_rng(seed)
-    adj = csr_matrix((np.ones(len(graph.indices)), graph.indices, graph.indptr), shape=(graph.n_nodes,) * 2)
+    adj = csr_matrix(
+        (np.ones(len(graph.indices)), graph.indices, graph.indptr), shape=(graph.n_nodes,) * 2
+    )
     _, comp = connected_components(adj, directed=True, connection="strong")
     usable = np.flatnonzero(graph.usable & (np.diff(graph.indptr) > 0))
     usable = usable[comp[usable] == np.bincount(comp[usable]).argmax()]
@@ -37,7 +39,7 @@ def _far_pairs(graph, n: int, min_m: float, seed: int) -> list[tuple[int, int]]:
 def _assert_valid_path(graph, r) -> None:
     assert graph.usable[r.voxels].all()
     for u, v in zip(r.voxels[:-1].tolist(), r.voxels[1:].tolist()):
-        assert v in graph.indices[graph.indptr[u]:graph.indptr[u + 1]]
+        assert v in graph.indices[graph.indptr[u] : graph.indptr[u + 1]]
 
 
 def test_zones_are_h3_parents_and_zone_edges_follow_graph_edges(real_t2_graph):
@@ -47,12 +49,17 @@ def test_zones_are_h3_parents_and_zone_edges_follow_graph_edges(real_t2_graph):
     assert planner.graph is g
     grid = g.grid
     sample = np.flatnonzero(g.usable)[::211]
-    parents = {h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(grid.cell_id[grid.voxel_cell[v]])), 7))
-               for v in sample.tolist()}
+    parents = {
+        h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(grid.cell_id[grid.voxel_cell[v]])), 7))
+        for v in sample.tolist()
+    }
     zone_ids = {}
     for v in sample.tolist():
         zone_ids.setdefault(int(g.zone[v]), set()).add(
-            h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(grid.cell_id[grid.voxel_cell[v]])), 7)))
+            h3.str_to_int(
+                h3.cell_to_parent(h3.int_to_str(int(grid.cell_id[grid.voxel_cell[v]])), 7)
+            )
+        )
     assert all(len(s) == 1 for s in zone_ids.values())  # one H3 parent per zone row
     assert len(parents) == len(zone_ids)
     # zone edges: exactly the zone pairs some graph edge crosses
@@ -119,7 +126,7 @@ def test_corridor_search_survives_a_mask_that_cuts_its_plan(real_t2_graph):
     plan_zones = np.flatnonzero(ok)
     inner = [z for z in plan_zones.tolist() if z not in (g.zone[a], g.zone[b])]
     assert inner, "the plan must cross at least one zone between the ends"
-    blocked = np.isin(g.zone, inner[len(inner) // 2:len(inner) // 2 + 1])
+    blocked = np.isin(g.zone, inner[len(inner) // 2 : len(inner) // 2 + 1])
     exact = plan_route(g, a, b, smooth_path=False, strategy="exact", blocked_mask=blocked)
     corr = plan_route(g, a, b, smooth_path=False, strategy="fast", blocked_mask=blocked)
     assert exact.found and corr.found
@@ -135,7 +142,10 @@ def test_corridor_reports_unreachable_and_budget_like_exact(gen_graph):
 
 def test_auto_strategy_is_exact_below_the_threshold(real_t2_graph):
     a, b = _far_pairs(real_t2_graph, 1, 9_000, seed=2)[0]
-    assert np.hypot(*(real_t2_graph.nxyz[a, :2].astype(float) - real_t2_graph.nxyz[b, :2])) < CORRIDOR_FROM_M
+    assert (
+        np.hypot(*(real_t2_graph.nxyz[a, :2].astype(float) - real_t2_graph.nxyz[b, :2]))
+        < CORRIDOR_FROM_M
+    )
     r = plan_route(real_t2_graph, a, b, smooth_path=False)
     assert r.optimal
     assert r.to_geojson()["properties"]["optimal"] is True

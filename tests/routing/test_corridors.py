@@ -53,12 +53,16 @@ def corridor(corridor_graph):
 
 
 @pytest.mark.parametrize(("band", "band_layers"), [(1, 2), (0, 4)])
-def test_lanes_of_opposite_direction_never_share_a_voxel(corridor_grid, corridor_graph, band, band_layers) -> None:
+def test_lanes_of_opposite_direction_never_share_a_voxel(
+    corridor_grid, corridor_graph, band, band_layers
+) -> None:
     # T2 columns hold at most 7 layers now (band top from the lowest plausible ground), so
     # band 1 of 4 layers never fits uncompressed: check a band offset with 2-layer bands
     # and two-layer lanes with band 0 of 4 layers, on bands every column along the route holds
     g = corridor_grid
-    corridor = build_corridor(corridor_graph, EAST, WEST, tier="T2", width=1, band=band, band_layers=band_layers)
+    corridor = build_corridor(
+        corridor_graph, EAST, WEST, tier="T2", width=1, band=band, band_layers=band_layers
+    )
     assert corridor.compressed_cells == 0
     assert len(corridor.lane_a) > 0 and len(corridor.lane_b) > 0
     assert len(np.intersect1d(corridor.lane_a, corridor.lane_b)) == 0
@@ -73,8 +77,12 @@ def test_lanes_of_opposite_direction_never_share_a_voxel(corridor_grid, corridor
     cells_a = g.voxel_cell[corridor.lane_a]
     cells_b = g.voxel_cell[corridor.lane_b]
     occupied = corridor.cells[corridor.occupied]
-    assert (np.bincount(cells_a)[occupied] == half).all() and (np.bincount(cells_b)[occupied] == half).all()
-    assert np.array_equal(np.unique(cells_a), occupied) and np.array_equal(np.unique(cells_b), occupied)
+    assert (np.bincount(cells_a)[occupied] == half).all() and (
+        np.bincount(cells_b)[occupied] == half
+    ).all()
+    assert np.array_equal(np.unique(cells_a), occupied) and np.array_equal(
+        np.unique(cells_b), occupied
+    )
 
 
 def test_orientation_follows_the_semicircular_rule(corridor) -> None:
@@ -91,7 +99,9 @@ def test_corridor_avoids_blocked_voxels_and_stays_in_its_tier(corridor_grid, cor
     assert (corridor_grid.status[vox] & np.uint8(BLOCKING) == 0).all()
     assert (corridor_grid.tier[vox] == 0).all()  # T2 only, although T3 is in the grid
     fence = FENCE.footprint
-    centre_ll = [h3i.cell_to_latlng(int(h)) for h in corridor_grid.cell_id[corridor.centreline].tolist()]
+    centre_ll = [
+        h3i.cell_to_latlng(int(h)) for h in corridor_grid.cell_id[corridor.centreline].tolist()
+    ]
     assert not any(fence.contains(shapely.Point(lo, la)) for la, lo in centre_ll)
     poly = cells_polygon(corridor_grid, corridor.cells[corridor.occupied])
     assert not poly.intersects(fence)
@@ -104,8 +114,12 @@ def test_mark_and_clear(corridor_grid, corridor) -> None:
     mark_corridors(corridor_grid, [corridor])
     try:
         st = corridor_grid.status
-        assert (st[corridor.lane_a] & Status.CORRIDOR).all() and not (st[corridor.lane_a] & Status.LANE_B).any()
-        assert (st[corridor.lane_b] & Status.CORRIDOR).all() and (st[corridor.lane_b] & Status.LANE_B).all()
+        assert (st[corridor.lane_a] & Status.CORRIDOR).all() and not (
+            st[corridor.lane_a] & Status.LANE_B
+        ).any()
+        assert (st[corridor.lane_b] & Status.CORRIDOR).all() and (
+            st[corridor.lane_b] & Status.LANE_B
+        ).all()
         assert np.count_nonzero(st & np.uint8(Status.CORRIDOR)) == len(corridor.voxels)
     finally:
         clear_corridors(corridor_grid)
@@ -113,7 +127,9 @@ def test_mark_and_clear(corridor_grid, corridor) -> None:
     assert np.count_nonzero(corridor_grid.status & np.uint8(Status.GEOFENCE)) > 0  # other bits kept
 
 
-def test_route_follows_the_corridor_within_the_detour_ratio(corridor_grid, corridor_graph, corridor) -> None:
+def test_route_follows_the_corridor_within_the_detour_ratio(
+    corridor_grid, corridor_graph, corridor
+) -> None:
     acc_w = node_access(corridor_grid, 0, WEST)
     acc_e = node_access(corridor_grid, 0, EAST)
     start = int(corridor.lane_a[corridor_grid.voxel_cell[corridor.lane_a] == acc_w.cell][0])
@@ -133,7 +149,9 @@ def test_route_follows_the_corridor_within_the_detour_ratio(corridor_grid, corri
     assert np.array_equal(np.flatnonzero(west), corridor.lane_a)
     footprint = corridor.cells[corridor.occupied]
     ids = corridor_grid.cell_id[footprint].tolist()
-    near = corridor_grid.find_cells(np.array(sorted({n for h in ids for n in h3i.grid_disk(int(h), 1)})), 0)
+    near = corridor_grid.find_cells(
+        np.array(sorted({n for h in ids for n in h3i.grid_disk(int(h), 1)})), 0
+    )
     for r in (route, in_lane):
         # the route runs inside the corridor; where the band steps with the terrain it may climb
         # one layer in a cell beside it (vertical moves get no corridor discount)
@@ -174,9 +192,15 @@ def test_band_shifts_down_in_short_columns(corridor_grid, corridor) -> None:
     assert occupied.sum() == len(lane_b)
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"width": -1}, "width"), ({"band": -2}, "band"), ({"band_layers": 3}, "even"), ({"tier": "T9"}, "unknown tier"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"width": -1}, "width"),
+        ({"band": -2}, "band"),
+        ({"band_layers": 3}, "even"),
+        ({"tier": "T9"}, "unknown tier"),
+    ],
+)
 def test_bad_parameters(corridor_graph, kw, match) -> None:
     with pytest.raises(CorridorError, match=match):
         build_corridor(corridor_graph, WEST, EAST, **kw)

@@ -36,14 +36,20 @@ def _main_component(graph, allowed=None):
     allowed = graph.usable if allowed is None else allowed & graph.usable
     src = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))
     keep = allowed[src] & allowed[graph.indices]
-    adj = csr_matrix((np.ones(int(keep.sum())), (src[keep], graph.indices[keep])), shape=(graph.n_nodes,) * 2)
+    adj = csr_matrix(
+        (np.ones(int(keep.sum())), (src[keep], graph.indices[keep])), shape=(graph.n_nodes,) * 2
+    )
     _, comp = connected_components(adj, directed=True, connection="strong")
     return allowed & (comp == np.bincount(comp[allowed]).argmax())
 
 
 def _column_voxel(grid, lat, lon):
     """The middle voxel of the T2 (tier 0) column at a point; the column must exist."""
-    ci = int(grid.find_cells(np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, grid.tiers[0].resolution))]), 0)[0])
+    ci = int(
+        grid.find_cells(
+            np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, grid.tiers[0].resolution))]), 0
+        )[0]
+    )
     assert ci >= 0 and grid.cell_nlayers[ci] > 0
     return int(grid.cell_start[ci] + grid.cell_nlayers[ci] // 2)
 
@@ -61,7 +67,9 @@ def _pairs_vs_dijkstra(graph, n_sources, per_source, seed):
             if dst in dist:
                 assert r.status is RouteStatus.FOUND
                 assert r.cost == pytest.approx(dist[dst], rel=1e-9, abs=1e-6)
-                w = dict(zip(zip(r.voxels[:-1].tolist(), r.voxels[1:].tolist()), [0] * len(r.voxels)))
+                w = dict(
+                    zip(zip(r.voxels[:-1].tolist(), r.voxels[1:].tolist()), [0] * len(r.voxels))
+                )
                 assert sum(nxg[a][b]["weight"] for a, b in w) == pytest.approx(r.cost, rel=1e-9)
                 reachable += 1
             else:
@@ -115,8 +123,17 @@ def test_edges_match_a_python_construction(gen_grid, gen_graph):
     want = set()
     for ci in range(g.n_cells):
         t = int(g.cell_tier[ci])
-        nbrs = g.find_cells(np.array([h3.str_to_int(x) for x in h3.grid_ring(h3.int_to_str(int(g.cell_id[ci])), 1)]), t)
-        first, nl, start = int(g.cell_first_layer[ci]), int(g.cell_nlayers[ci]), int(g.cell_start[ci])
+        nbrs = g.find_cells(
+            np.array(
+                [h3.str_to_int(x) for x in h3.grid_ring(h3.int_to_str(int(g.cell_id[ci])), 1)]
+            ),
+            t,
+        )
+        first, nl, start = (
+            int(g.cell_first_layer[ci]),
+            int(g.cell_nlayers[ci]),
+            int(g.cell_start[ci]),
+        )
         for off in range(nl):
             v = start + off
             cands = [int(x) for x in g.voxel_index(nbrs, np.full(len(nbrs), first + off))]
@@ -142,7 +159,14 @@ def test_neighbour_table_matches_grid_ring(real_t2_grid):
     nbr = cell_neighbours(real_t2_grid, 0)
     for ci in range(0, real_t2_grid.n_cells, 37):
         ring = real_t2_grid.find_cells(
-            np.array([h3.str_to_int(x) for x in h3.grid_ring(h3.int_to_str(int(real_t2_grid.cell_id[ci])), 1)]), 0)
+            np.array(
+                [
+                    h3.str_to_int(x)
+                    for x in h3.grid_ring(h3.int_to_str(int(real_t2_grid.cell_id[ci])), 1)
+                ]
+            ),
+            0,
+        )
         assert set(nbr[ci].tolist()) - {-1} == set(ring.tolist()) - {-1}
 
 
@@ -159,7 +183,7 @@ def test_paths_use_only_usable_voxels_and_graph_edges(gen_graph):
         assert gen_graph.usable[r.voxels].all()
         assert r.voxels[0] == a and r.voxels[-1] == b
         for u, v in zip(r.voxels[:-1].tolist(), r.voxels[1:].tolist()):
-            assert v in gen_graph.indices[gen_graph.indptr[u]:gen_graph.indptr[u + 1]]
+            assert v in gen_graph.indices[gen_graph.indptr[u] : gen_graph.indptr[u + 1]]
     assert found >= 20
 
 
@@ -200,14 +224,19 @@ def test_constraints_tiers_heights_no_go(small_graph):
     a, b = rng.choice(np.flatnonzero(ok), 2).tolist()
     r = plan_route(small_graph, a, b, min_height_m=th, smooth_path=False)
     assert r.found and ((g.floor[r.voxels] - g.g_hi[r.voxels]) >= th).all()
-    r = plan_route(small_graph, a, b, max_height_m=250.0, smooth_path=False) if \
-        (g.ceiling[[a, b]] - g_lo[[a, b]] <= 250).all() else None
+    r = (
+        plan_route(small_graph, a, b, max_height_m=250.0, smooth_path=False)
+        if (g.ceiling[[a, b]] - g_lo[[a, b]] <= 250).all()
+        else None
+    )
     if r is not None and r.found:
         assert ((g.ceiling[r.voxels] - g_lo[r.voxels]) <= 250).all()
     # west-east across the north of the box, where T2 exists on both sides of the no-go box
     box = shapely.box(112.975, 28.2, 112.995, 28.24)
     west = _main_component(small_graph) & (g.tier == 0)
-    lonlat = np.array([h3.cell_to_latlng(h3.int_to_str(int(c)))[::-1] for c in g.cell[np.flatnonzero(west)]])
+    lonlat = np.array(
+        [h3.cell_to_latlng(h3.int_to_str(int(c)))[::-1] for c in g.cell[np.flatnonzero(west)]]
+    )
     mid = np.abs(lonlat[:, 1] - 28.22) < 0.005
     wv = np.flatnonzero(west)[mid & (lonlat[:, 0] < 112.95)]
     ev = np.flatnonzero(west)[mid & (lonlat[:, 0] > 113.01)]
@@ -215,7 +244,9 @@ def test_constraints_tiers_heights_no_go(small_graph):
     r = plan_route(small_graph, int(wv[0]), int(ev[0]), no_go=[box])
     assert r0.found and r.found
     for v in r.voxels.tolist():
-        cell = shapely.Polygon([p[::-1] for p in h3.cell_to_boundary(h3.int_to_str(int(g.cell[v])))])
+        cell = shapely.Polygon(
+            [p[::-1] for p in h3.cell_to_boundary(h3.int_to_str(int(g.cell[v])))]
+        )
         assert not cell.intersects(box)
     assert r.cost > r0.cost
 
@@ -231,19 +262,21 @@ def test_unreachable_and_budget_outcomes(gen_graph):
     assert tight.expansions == 10 and "budget" in tight.message
     # wall: block every voxel of the cells around b's column
     cb = int(g.voxel_cell[b])
-    ring = g.find_cells(np.array(list(map(h3.str_to_int, h3.grid_ring(h3.int_to_str(int(g.cell_id[cb])), 1)))),
-                        int(g.cell_tier[cb]))
+    ring = g.find_cells(
+        np.array(list(map(h3.str_to_int, h3.grid_ring(h3.int_to_str(int(g.cell_id[cb])), 1)))),
+        int(g.cell_tier[cb]),
+    )
     mask = np.zeros(g.n_voxels, bool)
     for c in ring[ring >= 0].tolist():
-        mask[g.cell_start[c]:g.cell_start[c + 1]] = True
+        mask[g.cell_start[c] : g.cell_start[c + 1]] = True
     p = int(g.cell_parent[cb])
     if p >= 0:
-        mask[g.cell_start[p]:g.cell_start[p + 1]] = True
-    mask[g.cell_start[cb]:g.cell_start[cb + 1]] = True
+        mask[g.cell_start[p] : g.cell_start[p + 1]] = True
+    mask[g.cell_start[cb] : g.cell_start[cb + 1]] = True
     mask[b] = False
     if g.cell_tier[cb] == 1:  # the coarse cell's children reach it from below
         for ch in np.flatnonzero(g.cell_parent == cb).tolist():
-            mask[g.cell_start[ch]:g.cell_start[ch + 1]] = True
+            mask[g.cell_start[ch] : g.cell_start[ch + 1]] = True
     blocked = plan_route(gen_graph, a, b, blocked_mask=mask)
     assert blocked.status is RouteStatus.NO_ROUTE and "not connected" in blocked.message
     assert len(blocked.voxels) == 0 and blocked.waypoints == []
@@ -317,7 +350,11 @@ def test_route_from_coordinates_and_geojson(small_graph):
     r = plan_route(small_graph, o, d)
     assert r.found
     w0, w1 = r.waypoints[0], r.waypoints[-1]
-    assert (w0.lat, w0.lon, w0.alt_m) == pytest.approx(o) and (w1.lat, w1.lon, w1.alt_m) == pytest.approx(d)
+    assert (w0.lat, w0.lon, w0.alt_m) == pytest.approx(o) and (
+        w1.lat,
+        w1.lon,
+        w1.alt_m,
+    ) == pytest.approx(d)
     assert w0.true_height_range_m == pytest.approx((h, h_max))
     gj = r.to_geojson()
     assert gj["geometry"]["type"] == "LineString"
@@ -339,10 +376,30 @@ def test_corridor_discount_attracts_routes(real_t2_grid):
             break
     from airgrid.airspace import Grid
 
-    cols = {k: getattr(g, k) for k in ("cell_id", "cell_tier", "cell_g_hi", "cell_g_lo", "cell_band_ground",
-                                       "cell_dem_max", "cell_dem_min", "cell_first_layer", "cell_nlayers",
-                                       "cell_start", "cell_parent", "tier_cell_start", "cell", "layer", "floor",
-                                       "ceiling", "g_hi", "tier", "voxel_cell")}
+    cols = {
+        k: getattr(g, k)
+        for k in (
+            "cell_id",
+            "cell_tier",
+            "cell_g_hi",
+            "cell_g_lo",
+            "cell_band_ground",
+            "cell_dem_max",
+            "cell_dem_min",
+            "cell_first_layer",
+            "cell_nlayers",
+            "cell_start",
+            "cell_parent",
+            "tier_cell_start",
+            "cell",
+            "layer",
+            "floor",
+            "ceiling",
+            "g_hi",
+            "tier",
+            "voxel_cell",
+        )
+    }
     status = g.status.copy()
     status[r.voxels] |= np.uint8(Status.CORRIDOR)
     cg = build_graph(Grid(g.tiers, dict(cols, status=status), dict(g.meta)))

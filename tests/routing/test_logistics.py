@@ -44,7 +44,7 @@ def test_nearest_neighbour_2opt_is_a_permutation_no_worse_than_nn():
     assert c == pytest.approx(tour_cost(cost, order, True))
     # 2-opt local optimum: no single reversal improves it
     for i, j in itertools.combinations(range(12), 2):
-        cand = order[:i] + order[i:j + 1][::-1] + order[j + 1:]
+        cand = order[:i] + order[i : j + 1][::-1] + order[j + 1 :]
         assert tour_cost(cost, cand, True) >= c - 1e-9
     exact_small = held_karp(cost[:8, :8], True)[1]
     heur_small = nearest_neighbour_2opt(cost[:8, :8], True)[1]
@@ -89,7 +89,9 @@ def test_plan_multi_stop_heuristic_beyond_eight(real_t2_graph):
     m = plan_multi_stop(real_t2_graph, depot, stops, return_to_depot=True)
     assert m.status is RouteStatus.FOUND and not m.exact
     assert sorted(m.order) == list(range(10))
-    assert m.total_cost == pytest.approx(tour_cost(m.cost_matrix, [k + 1 for k in m.order], True), rel=1e-6)
+    assert m.total_cost == pytest.approx(
+        tour_cost(m.cost_matrix, [k + 1 for k in m.order], True), rel=1e-6
+    )
 
 
 def test_plan_multi_stop_errors_and_unreachable(real_t2_graph):
@@ -100,10 +102,10 @@ def test_plan_multi_stop_errors_and_unreachable(real_t2_graph):
     mask = np.zeros(g.n_voxels, bool)
     v = stops[0]
     c = int(g.voxel_cell[v])
-    mask[g.cell_start[c]:g.cell_start[c + 1]] = True
+    mask[g.cell_start[c] : g.cell_start[c + 1]] = True
     for nb in real_t2_graph.nbr[c].tolist():
         if nb >= 0:
-            mask[g.cell_start[nb]:g.cell_start[nb + 1]] = True
+            mask[g.cell_start[nb] : g.cell_start[nb + 1]] = True
     mask[v] = False
     m = plan_multi_stop(real_t2_graph, depot, stops, blocked_mask=mask)
     assert m.status is RouteStatus.NO_ROUTE and m.legs == []

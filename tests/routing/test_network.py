@@ -40,9 +40,19 @@ from airgrid.routing.search import plan_route
 from tests.routing.conftest import ROLLING_FENCE as FENCE
 from tests.routing.conftest import rolling_grid
 
-NODES = [make_node(f"n{i}", f"N{i}", la, lo, "hub" if i < 2 else "depot", 1000 * (i + 1))
-         for i, (la, lo) in enumerate([(28.12, 112.92), (28.20, 112.93), (28.112, 113.0), (28.205, 113.0),
-                                       (28.12, 113.08), (28.19, 113.085)])]
+NODES = [
+    make_node(f"n{i}", f"N{i}", la, lo, "hub" if i < 2 else "depot", 1000 * (i + 1))
+    for i, (la, lo) in enumerate(
+        [
+            (28.12, 112.92),
+            (28.20, 112.93),
+            (28.112, 113.0),
+            (28.205, 113.0),
+            (28.12, 113.08),
+            (28.19, 113.085),
+        ]
+    )
+]
 RATIO = 1.3
 
 
@@ -72,7 +82,11 @@ def test_network_connects_all_its_nodes(net) -> None:
     assert net.is_connected() and nx.is_connected(net.graph)
     assert set(net.graph.nodes) == {n.id for n in NODES}
     assert sum(c.selected == "mst" for c in net.candidates) == len(NODES) - 1
-    assert len(net.corridors) == sum(bool(c.selected) for c in net.candidates) == net.graph.number_of_edges()
+    assert (
+        len(net.corridors)
+        == sum(bool(c.selected) for c in net.candidates)
+        == net.graph.number_of_edges()
+    )
 
 
 def test_network_detour_never_exceeds_the_ratio(net) -> None:
@@ -98,10 +112,12 @@ def test_opposite_directions_never_share_a_voxel(net, net_grid) -> None:
         assert len(np.intersect1d(c.lane_a, c.lane_b)) == 0
     # outside the junctions around shared nodes, two corridors sharing a voxel carry traffic there
     # in compatible directions (lane-A bearings within 90 degrees): no voxel holds head-on traffic
-    junctions = junction_cells(net_grid, net.corridors, net.access, junction_rings(net.params.width))
+    junctions = junction_cells(
+        net_grid, net.corridors, net.access, junction_rings(net.params.width)
+    )
     assert len(junctions) > 0
     for i, ci in enumerate(net.corridors):
-        for cj in net.corridors[i + 1:]:
+        for cj in net.corridors[i + 1 :]:
             shared = np.intersect1d(ci.voxels, cj.voxels)
             for cell in np.setdiff1d(net_grid.voxel_cell[shared], junctions).tolist():
                 hi = ci.heading[np.searchsorted(ci.cells, cell)]
@@ -148,8 +164,11 @@ def test_report_and_geojson_read_back_with_gdal(net, tmp_path: Path) -> None:
     kind = fields[names.index("feature")]
     assert sorted(set(kind.tolist())) == ["centreline", "corridor", "node"]
     lines = [f for f in doc["features"] if f["properties"]["feature"] == "centreline"]
-    assert all(f["geometry"]["type"] == "LineString" and all(len(p) == 3 for p in f["geometry"]["coordinates"])
-               for f in lines)
+    assert all(
+        f["geometry"]["type"] == "LineString"
+        and all(len(p) == 3 for p in f["geometry"]["coordinates"])
+        for f in lines
+    )
     assert all(g is not None for g in geoms)
     assert doc["airgrid_network"]["corridors"] == len(net.corridors)
     unevaluated = corridor_report(net.grid, net.corridors[0])
@@ -161,7 +180,10 @@ def test_crossing_corridors_get_different_bands(net_grid) -> None:
     # W-E north of the 300 m hill (~28.14 N 112.955 E), whose flank leaves T2 columns of 2 layers
     w, e = h3i.latlng_to_cell(28.19, 112.93, res), h3i.latlng_to_cell(28.20, 113.09, res)
     s, n = h3i.latlng_to_cell(28.105, 113.05, res), h3i.latlng_to_cell(28.215, 113.05, res)
-    nodes = [make_node(k, k, *h3i.cell_to_latlng(h), "hub") for k, h in (("W", w), ("E", e), ("S", s), ("N", n))]
+    nodes = [
+        make_node(k, k, *h3i.cell_to_latlng(h), "hub")
+        for k, h in (("W", w), ("E", e), ("S", s), ("N", n))
+    ]
 
     def line(p: int, q: int) -> np.ndarray:
         return net_grid.find_cells(np.array(list(h3i.grid_path_cells(p, q)), np.int64), 0)
@@ -172,8 +194,10 @@ def test_crossing_corridors_get_different_bands(net_grid) -> None:
     c2 = make_corridor(net_grid, nodes[2], nodes[3], line(s, n), tier=0, band_layers=2)
     from airgrid.routing.corridors import Access
 
-    access = {nd.id: Access(nd, int(net_grid.find_cells(np.array([h]), 0)[0]), 0, 0.0)
-              for nd, h in zip(nodes, (w, e, s, n))}
+    access = {
+        nd.id: Access(nd, int(net_grid.find_cells(np.array([h]), 0)[0]), 0, 0.0)
+        for nd, h in zip(nodes, (w, e, s, n))
+    }
     crossings, conflicts, unseparated, n_bands = assign_bands(net_grid, [c1, c2], access, 1)
     assert crossings == [(0, 1, 1)] and conflicts == [(0, 1)] and unseparated == [] and n_bands >= 2
     assert c1.band != c2.band
@@ -206,8 +230,14 @@ def test_side_by_side_centrelines_merge(net_grid) -> None:
 
 def test_nodes_in_separate_pieces_get_separate_networks(real_dem) -> None:
     # without the band envelope the coarse-DEM margins tear T2 into pieces here
-    torn = build_graph(build_grid(area_from_bbox(112.9, 28.1, 113.05, 28.25), real_dem,
-                                  TierTable().select(["T2"]), continuity=False))
+    torn = build_graph(
+        build_grid(
+            area_from_bbox(112.9, 28.1, 113.05, 28.25),
+            real_dem,
+            TierTable().select(["T2"]),
+            continuity=False,
+        )
+    )
     grid = torn.grid
     comps = tier_components(torn, 0)
     assert comps.max() >= 1
@@ -223,11 +253,15 @@ def test_nodes_in_separate_pieces_get_separate_networks(real_dem) -> None:
         raise AssertionError(f"piece {label} is too small")
 
     picks = spread_cells(0, 2) + spread_cells(1, 2)
-    nodes = [make_node(f"p{i}", f"P{i}", *h3i.cell_to_latlng(int(grid.cell_id[c])), "drop")
-             for i, c in enumerate(picks)]
+    nodes = [
+        make_node(f"p{i}", f"P{i}", *h3i.cell_to_latlng(int(grid.cell_id[c])), "drop")
+        for i, c in enumerate(picks)
+    ]
     # join_rings=0: every node joins at its own cell (the default may reach over to the larger piece)
     net = design_network(torn, nodes, NetworkParams(tier="T2", join_rings=0), mark=False)
-    assert np.count_nonzero(grid.status & np.uint8(Status.CORRIDOR)) == 0  # mark=False left the grid alone
+    assert (
+        np.count_nonzero(grid.status & np.uint8(Status.CORRIDOR)) == 0
+    )  # mark=False left the grid alone
     assert sorted(map(sorted, net.pieces)) == [["p0", "p1"], ["p2", "p3"]]
     assert not net.is_connected()
     for piece in net.pieces:
@@ -235,21 +269,46 @@ def test_nodes_in_separate_pieces_get_separate_networks(real_dem) -> None:
 
 
 def test_candidates_and_selection_rules() -> None:
-    sq = [make_node(k, k, la, lo, "hub") for k, la, lo in
-          (("a", 28.0, 112.0), ("b", 28.0, 112.1), ("c", 28.1, 112.1), ("d", 28.1, 112.0))]
+    sq = [
+        make_node(k, k, la, lo, "hub")
+        for k, la, lo in (
+            ("a", 28.0, 112.0),
+            ("b", 28.0, 112.1),
+            ("c", 28.1, 112.1),
+            ("d", 28.1, 112.0),
+        )
+    ]
     pairs = candidate_pairs(sq)
     assert len(pairs) == 5  # 4 sides + 1 diagonal
     line = [make_node(k, k, 28.0 + 0.1 * i, 112.0, "hub") for i, k in enumerate("abcd")]
     assert candidate_pairs(line, k=1) == [(0, 1), (1, 2), (2, 3)]  # collinear: k-nearest fallback
-    costs = {("a", "b"): 10.0, ("b", "c"): 10.0, ("c", "d"): 10.0, ("a", "d"): 25.0, ("a", "c"): 14.0}
+    costs = {
+        ("a", "b"): 10.0,
+        ("b", "c"): 10.0,
+        ("c", "d"): 10.0,
+        ("a", "d"): 25.0,
+        ("a", "c"): 14.0,
+    }
     chosen = select_links(costs, 1.4)
     # MST a-b, b-c, c-d; a-d detours 30 <= 1.4 * 25 (kept out); a-c detours 20 > 1.4 * 14 (added)
-    assert chosen == {("a", "b"): "mst", ("b", "c"): "mst", ("c", "d"): "mst", ("a", "c"): "redundant"}
+    assert chosen == {
+        ("a", "b"): "mst",
+        ("b", "c"): "mst",
+        ("c", "d"): "mst",
+        ("a", "c"): "redundant",
+    }
 
 
-@pytest.mark.parametrize("kw, match", [({"detour_ratio": 1.0}, "detour_ratio"), ({"candidates": "all"}, "candidates"),
-                                       ({"width": 20}, "width"), ({"band_layers": 1}, "even"),
-                                       ({"join_rings": -1}, "join_rings")])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"detour_ratio": 1.0}, "detour_ratio"),
+        ({"candidates": "all"}, "candidates"),
+        ({"width": 20}, "width"),
+        ({"band_layers": 1}, "even"),
+        ({"join_rings": -1}, "join_rings"),
+    ],
+)
 def test_bad_network_parameters(plain_graph, kw, match) -> None:
     with pytest.raises(CorridorError, match=match):
         design_network(plain_graph, NODES, NetworkParams(**kw), mark=False)
@@ -265,12 +324,20 @@ def test_too_few_or_coincident_nodes(plain_graph) -> None:
 
 def test_cli_corridors(tmp_path: Path) -> None:
     nodes = tmp_path / "nodes.csv"
-    nodes.write_text("name,lat,lon,kind,weight\nA,28.19,112.96,hub,1\nB,28.22,113.0,depot,1\n"
-                     "C,28.16,113.01,drop,1\n", encoding="utf-8")
+    nodes.write_text(
+        "name,lat,lon,kind,weight\nA,28.19,112.96,hub,1\nB,28.22,113.0,depot,1\n"
+        "C,28.16,113.01,drop,1\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out.geojson"
     exe = str(Path(sys.executable).with_name("airgrid"))
-    r = subprocess.run([exe, "corridors", "--nodes", str(nodes), "--out", str(out), "--no-progress"],
-                       check=False, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [exe, "corridors", "--nodes", str(nodes), "--out", str(out), "--no-progress"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "network" in r.stdout and "corridors" in r.stdout
     doc = json.loads(out.read_text(encoding="utf-8"))
@@ -278,6 +345,11 @@ def test_cli_corridors(tmp_path: Path) -> None:
     assert doc["airgrid_network"]["geofences_evaluated"] is True
     bad = tmp_path / "bad.csv"
     bad.write_text("name,lat,lon,kind,weight\nA,28,112,warehouse,1\n", encoding="utf-8")
-    r = subprocess.run([exe, "corridors", "--nodes", str(bad), "--no-progress"], check=False,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [exe, "corridors", "--nodes", str(bad), "--no-progress"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2 and "kind must be one of" in r.stderr

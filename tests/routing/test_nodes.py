@@ -22,8 +22,22 @@ from airgrid.routing.nodes import (
 )
 from tests.conftest import DATA
 
-SEAT_NAMES = {"Changsha", "Zhuzhou", "Xiangtan", "Hengyang", "Shaoyang", "Yueyang", "Changde", "Zhangjiajie",
-              "Yiyang", "Chenzhou", "Yongzhou", "Huaihua", "Loudi", "Jishou"}
+SEAT_NAMES = {
+    "Changsha",
+    "Zhuzhou",
+    "Xiangtan",
+    "Hengyang",
+    "Shaoyang",
+    "Yueyang",
+    "Changde",
+    "Zhangjiajie",
+    "Yiyang",
+    "Chenzhou",
+    "Yongzhou",
+    "Huaihua",
+    "Loudi",
+    "Jishou",
+}
 
 
 def _population() -> dict[str, int]:
@@ -39,7 +53,9 @@ def test_default_nodes_have_the_14_seats_as_hubs_with_population_weights() -> No
     assert all(n.kind is NodeKind.HUB and n.weight == pop[n.id] > 0 for n in seats)
     changsha = next(n for n in seats if n.name == "Changsha")
     assert (changsha.lat, changsha.lon, changsha.weight) == (28.19874, 112.97087, 3093980)
-    assert next(n for n in seats if n.name == "Yiyang").id == "geonames:1808316"  # GeoNames "Heshan"
+    assert (
+        next(n for n in seats if n.name == "Yiyang").id == "geonames:1808316"
+    )  # GeoNames "Heshan"
 
 
 def test_default_nodes_airports_depots_and_drops() -> None:
@@ -49,7 +65,11 @@ def test_default_nodes_airports_depots_and_drops() -> None:
     codes = {n.id.split(":")[1] for n in airports}
     assert {"ZGHA", "ZGXX", "ZGDY", "ZGCD"} <= codes and "ZGCS" not in codes  # air base left out
     assert all(n.kind is NodeKind.HUB and n.weight == 0 for n in airports)
-    others = [n for n in nodes if n.id.startswith("geonames:") and int(n.id.split(":")[1]) not in PREFECTURE_SEATS]
+    others = [
+        n
+        for n in nodes
+        if n.id.startswith("geonames:") and int(n.id.split(":")[1]) not in PREFECTURE_SEATS
+    ]
     assert all(n.weight == pop[n.id] > 0 for n in others)
     assert all((n.kind is NodeKind.DEPOT) == (n.weight >= DEPOT_MIN_POPULATION) for n in others)
     assert {n.kind for n in others} == {NodeKind.DEPOT, NodeKind.DROP}
@@ -68,32 +88,55 @@ def test_default_nodes_filters_by_kind_and_area() -> None:
 
 def test_csv_and_geojson_round_trip(tmp_path: Path) -> None:
     f = tmp_path / "nodes.csv"
-    f.write_text("name,lat,lon,kind,weight\nDepot A,28.1,112.9,depot,500\nDrop B,28.2,113.0,DROP,\n",
-                 encoding="utf-8")
+    f.write_text(
+        "name,lat,lon,kind,weight\nDepot A,28.1,112.9,depot,500\nDrop B,28.2,113.0,DROP,\n",
+        encoding="utf-8",
+    )
     nodes = load_nodes(f)
-    assert [(n.id, n.kind, n.weight) for n in nodes] == [("Depot A", NodeKind.DEPOT, 500.0),
-                                                         ("Drop B", NodeKind.DROP, 0.0)]
+    assert [(n.id, n.kind, n.weight) for n in nodes] == [
+        ("Depot A", NodeKind.DEPOT, 500.0),
+        ("Drop B", NodeKind.DROP, 0.0),
+    ]
     g = tmp_path / "nodes.geojson"
     g.write_text(json.dumps(nodes_to_geojson(nodes)), encoding="utf-8")
     assert load_nodes(g) == nodes
 
 
-@pytest.mark.parametrize("name, text, match", [
-    ("a.csv", "name,lat,lon,kind\nA,28,112,hub\n", "missing"),
-    ("a.csv", "name,lat,lon,kind,weight\nA,28,112,warehouse,1\n", "kind must be one of"),
-    ("a.csv", "name,lat,lon,kind,weight\nA,95,112,hub,1\n", "out of range"),
-    ("a.csv", "name,lat,lon,kind,weight\nA,north,112,hub,1\n", "must be numbers"),
-    ("a.csv", "name,lat,lon,kind,weight\nA,28,112,hub,-3\n", ">= 0"),
-    ("a.csv", "name,lat,lon,kind,weight\nA,28,112,hub,1\nA,28.1,112,hub,1\n", "used twice"),
-    ("a.csv", "name,lat,lon,kind,weight\n", "no logistics nodes"),
-    ("a.csv", "name,lat,lon,kind,weight\n,28,112,hub,1\n", "non-empty name"),
-    ("a.geojson", "{not json", "not valid JSON"),
-    ("a.geojson", json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[112, 28], [113, 28]]},
-         "properties": {"name": "L"}}]}), "Point features"),
-    ("a.geojson", json.dumps({"type": "Polygon", "coordinates": []}), "FeatureCollection"),
-    ("a.txt", "name,lat,lon,kind,weight\n", "use a .geojson"),
-])
+@pytest.mark.parametrize(
+    "name, text, match",
+    [
+        ("a.csv", "name,lat,lon,kind\nA,28,112,hub\n", "missing"),
+        ("a.csv", "name,lat,lon,kind,weight\nA,28,112,warehouse,1\n", "kind must be one of"),
+        ("a.csv", "name,lat,lon,kind,weight\nA,95,112,hub,1\n", "out of range"),
+        ("a.csv", "name,lat,lon,kind,weight\nA,north,112,hub,1\n", "must be numbers"),
+        ("a.csv", "name,lat,lon,kind,weight\nA,28,112,hub,-3\n", ">= 0"),
+        ("a.csv", "name,lat,lon,kind,weight\nA,28,112,hub,1\nA,28.1,112,hub,1\n", "used twice"),
+        ("a.csv", "name,lat,lon,kind,weight\n", "no logistics nodes"),
+        ("a.csv", "name,lat,lon,kind,weight\n,28,112,hub,1\n", "non-empty name"),
+        ("a.geojson", "{not json", "not valid JSON"),
+        (
+            "a.geojson",
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {
+                                "type": "LineString",
+                                "coordinates": [[112, 28], [113, 28]],
+                            },
+                            "properties": {"name": "L"},
+                        }
+                    ],
+                }
+            ),
+            "Point features",
+        ),
+        ("a.geojson", json.dumps({"type": "Polygon", "coordinates": []}), "FeatureCollection"),
+        ("a.txt", "name,lat,lon,kind,weight\n", "use a .geojson"),
+    ],
+)
 def test_node_file_errors(tmp_path: Path, name: str, text: str, match: str) -> None:
     f = tmp_path / name
     f.write_text(text, encoding="utf-8")

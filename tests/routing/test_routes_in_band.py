@@ -20,7 +20,12 @@ from airgrid.terrain import Dem
 GEOD = Geod(ellps="WGS84")
 AREAS = {
     "changsha": (112.93, 28.13, 113.03, 28.23),  # the Xiang plain, downtown
-    "hengshan": (112.62, 27.2, 112.9, 27.38),  # Mount Heng (Zhurong Peak 1300 m) and its eastern foothills
+    "hengshan": (
+        112.62,
+        27.2,
+        112.9,
+        27.38,
+    ),  # Mount Heng (Zhurong Peak 1300 m) and its eastern foothills
     "wulingyuan": (110.42, 29.30, 110.56, 29.42),  # Wulingyuan sandstone pillars
 }
 
@@ -40,7 +45,13 @@ def _samples(waypoints: list, step_m: float = 50.0) -> np.ndarray:
     for a, b in zip(waypoints, waypoints[1:]):
         _, _, d = GEOD.inv(a.lon, a.lat, b.lon, b.lat)
         f = np.linspace(0.0, 1.0, max(int(np.ceil(d / step_m)), 1) + 1)
-        out.append(np.c_[a.lat + f * (b.lat - a.lat), a.lon + f * (b.lon - a.lon), a.alt_m + f * (b.alt_m - a.alt_m)])
+        out.append(
+            np.c_[
+                a.lat + f * (b.lat - a.lat),
+                a.lon + f * (b.lon - a.lon),
+                a.alt_m + f * (b.alt_m - a.alt_m),
+            ]
+        )
     return np.concatenate(out)
 
 

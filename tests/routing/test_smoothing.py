@@ -20,13 +20,17 @@ NO_GO = shapely.box(112.945, 28.14, 112.955, 28.165)
 def _dense_voxels(grid, p, q, step):
     """Voxel of points every ``step`` m along p -> q (straight in lon/lat, as GeoJSON draws it),
     found independently of the router with h3 point lookups."""
-    d = math.hypot((q[0] - p[0]) * 111_195.0, (q[1] - p[1]) * 111_195.0 * math.cos(math.radians(p[0])))
+    d = math.hypot(
+        (q[0] - p[0]) * 111_195.0, (q[1] - p[1]) * 111_195.0 * math.cos(math.radians(p[0]))
+    )
     out = []
     for s in np.linspace(0, 1, max(2, math.ceil(d / step) + 1)):
         lat, lon, alt = (p[k] + (q[k] - p[k]) * s for k in range(3))
         v = -1
         for t, tier in enumerate(grid.tiers):
-            ci = grid.find_cells(np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, tier.resolution))]), t)
+            ci = grid.find_cells(
+                np.array([h3.str_to_int(h3.latlng_to_cell(lat, lon, tier.resolution))]), t
+            )
             v = int(grid.voxel_index(ci, np.array([math.floor(alt / tier.thickness_m)]))[0])
             if v >= 0:
                 break
@@ -40,7 +44,9 @@ def t1_nodes(gen_graph):
     return np.flatnonzero(gen_graph.usable & (blocked == 0)), blocked
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(i=st.integers(0, 10**9), j=st.integers(0, 10**9))
 def test_smoothed_segments_stay_in_allowed_voxels(gen_graph, t1_nodes, i, j):
     """T1 over generated terrain (terrain-blocked layers, a hill, a ridge) with a no-go box:
@@ -72,11 +78,19 @@ def test_smoothing_shortens_and_prunes(gen_graph, t1_nodes):
         if not r.found or len(r.voxels) < 15:
             continue
         ll = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in g.cell[r.voxels]])
-        xyz = np.column_stack([np.cos(np.radians(ll[:, 0])) * np.cos(np.radians(ll[:, 1])),
-                               np.cos(np.radians(ll[:, 0])) * np.sin(np.radians(ll[:, 1])),
-                               np.sin(np.radians(ll[:, 0]))])
-        raw = float(np.hypot(6_371_008.8 * np.linalg.norm(np.diff(xyz, axis=0), axis=1),
-                             np.diff(gen_graph.zc[r.voxels])).sum())
+        xyz = np.column_stack(
+            [
+                np.cos(np.radians(ll[:, 0])) * np.cos(np.radians(ll[:, 1])),
+                np.cos(np.radians(ll[:, 0])) * np.sin(np.radians(ll[:, 1])),
+                np.sin(np.radians(ll[:, 0])),
+            ]
+        )
+        raw = float(
+            np.hypot(
+                6_371_008.8 * np.linalg.norm(np.diff(xyz, axis=0), axis=1),
+                np.diff(gen_graph.zc[r.voxels]),
+            ).sum()
+        )
         assert len(r.waypoints) < len(r.voxels)
         assert r.length_m <= raw + 1.0
         checked += 1
@@ -90,15 +104,22 @@ def _reference_cells(graph, p, q, t):
     lo, hi = g.tier_cell_start[t], g.tier_cell_start[t + 1]
     ids = g.cell_id[lo:hi]
     ll = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in ids.tolist()])
-    near = np.flatnonzero(shapely.distance(shapely.points(ll[:, 1], ll[:, 0]),
-                                           shapely.LineString([(p[1], p[0]), (q[1], q[0])])) < 0.02)
+    near = np.flatnonzero(
+        shapely.distance(
+            shapely.points(ll[:, 1], ll[:, 0]), shapely.LineString([(p[1], p[0]), (q[1], q[0])])
+        )
+        < 0.02
+    )
     line = shapely.LineString([(p[1], p[0]), (q[1], q[0])])
     out = {}
     for k in near.tolist():
         poly = shapely.Polygon([(b, a) for a, b in h3.cell_to_boundary(h3.int_to_str(int(ids[k])))])
         inter = shapely.intersection(line, poly)
         if not inter.is_empty:
-            tt = [line.project(shapely.Point(xy), normalized=True) for xy in shapely.get_coordinates(inter)]
+            tt = [
+                line.project(shapely.Point(xy), normalized=True)
+                for xy in shapely.get_coordinates(inter)
+            ]
             out[lo + k] = (min(tt), max(tt))
     return out
 
@@ -130,11 +151,15 @@ def test_segment_cells_match_a_shapely_reference(gen_graph):
         assert set(want) <= set(mine)
         line = shapely.LineString([(p[1], p[0]), (q[1], q[0])])
         for r in set(mine) - set(want):
-            poly = shapely.Polygon([(y, x) for x, y in h3.cell_to_boundary(h3.int_to_str(int(g.cell_id[r])))])
+            poly = shapely.Polygon(
+                [(y, x) for x, y in h3.cell_to_boundary(h3.int_to_str(int(g.cell_id[r])))]
+            )
             assert line.distance(poly) < 1e-8
         for r, (w0, w1) in want.items():
             assert mine[r][0] <= w0 + 1e-9 and mine[r][1] >= w1 - 1e-9  # never a shorter stretch
-            poly = shapely.Polygon([(y, x) for x, y in h3.cell_to_boundary(h3.int_to_str(int(g.cell_id[r])))])
+            poly = shapely.Polygon(
+                [(y, x) for x, y in h3.cell_to_boundary(h3.int_to_str(int(g.cell_id[r])))]
+            )
             for s in mine[r]:  # and no longer than the touch tolerance allows
                 assert line.interpolate(s, normalized=True).distance(poly) < 1e-8
         checked += 1

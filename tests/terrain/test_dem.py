@@ -80,7 +80,9 @@ def test_outside_coverage(real_dem: Dem) -> None:
 def test_voids_are_never_zero(tmp_path) -> None:
     data = np.full((10, 10), 100.0, np.float32)
     data[:5, :5] = -9999
-    dem = Dem.open(write_tif(tmp_path / "v.tif", data, Affine(0.01, 0, 112, 0, -0.01, 28.1), nodata=-9999))
+    dem = Dem.open(
+        write_tif(tmp_path / "v.tif", data, Affine(0.01, 0, 112, 0, -0.01, 28.1), nodata=-9999)
+    )
     with pytest.raises(NoDataError):
         dem.elevation(28.1 - 0.015, 112.015)  # deep in the void
     # next to the void the valid neighbours alone decide (renormalised), never pulled to 0
@@ -90,13 +92,23 @@ def test_voids_are_never_zero(tmp_path) -> None:
 def test_all_nodata(tmp_path) -> None:
     data = np.full((4, 4), -9999, np.float32)
     with pytest.raises(NoDataError):
-        Dem.open(write_tif(tmp_path / "n.tif", data, Affine(0.01, 0, 112, 0, -0.01, 28.1), nodata=-9999))
+        Dem.open(
+            write_tif(tmp_path / "n.tif", data, Affine(0.01, 0, 112, 0, -0.01, 28.1), nodata=-9999)
+        )
 
 
 def test_no_crs(tmp_path) -> None:
     p = tmp_path / "nocrs.tif"
-    with rasterio.open(p, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32",
-                       transform=Affine(0.01, 0, 112, 0, -0.01, 28.1)) as dst:
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        width=4,
+        height=4,
+        count=1,
+        dtype="float32",
+        transform=Affine(0.01, 0, 112, 0, -0.01, 28.1),
+    ) as dst:
         dst.write(np.ones((4, 4), np.float32), 1)
     with pytest.raises(DemCrsError):
         Dem.open(p)
@@ -119,8 +131,12 @@ def test_srtm_hgt(tmp_path) -> None:
     n = 1201
     yy, xx = np.mgrid[0:n, 0:n]
     data = (100 + xx // 10 + yy // 20).astype(np.int16)
-    src = write_tif(tmp_path / "src.tif", data, Affine(1 / 1200, 0, 112 - 1 / 2400, 0, -1 / 1200, 29 + 1 / 2400),
-                    dtype="int16")
+    src = write_tif(
+        tmp_path / "src.tif",
+        data,
+        Affine(1 / 1200, 0, 112 - 1 / 2400, 0, -1 / 1200, 29 + 1 / 2400),
+        dtype="int16",
+    )
     hgt = tmp_path / "N28E112.hgt"
     rasterio.shutil.copy(src, hgt, driver="SRTMHGT")
     dem = Dem.open(hgt)
@@ -134,13 +150,24 @@ def test_srtm_hgt(tmp_path) -> None:
 def test_other_crs(tmp_path, real_dem: Dem, epsg: int) -> None:
     with rasterio.open(REAL_DEM) as ds:
         if epsg == 4490:  # CGCS2000: same numbers, another datum label
-            p = write_tif(tmp_path / "cgcs.tif", ds.read(1), ds.transform, crs="EPSG:4490", dtype="int16")
+            p = write_tif(
+                tmp_path / "cgcs.tif", ds.read(1), ds.transform, crs="EPSG:4490", dtype="int16"
+            )
         else:  # UTM 49N, about 0.85 km pixels
-            dst_t, w, h = calculate_default_transform(ds.crs, f"EPSG:{epsg}", ds.width, ds.height, *ds.bounds)
+            dst_t, w, h = calculate_default_transform(
+                ds.crs, f"EPSG:{epsg}", ds.width, ds.height, *ds.bounds
+            )
             out = np.full((h, w), np.nan, np.float32)
-            reproject(ds.read(1).astype(np.float32), out, src_transform=ds.transform, src_crs=ds.crs,
-                      dst_transform=dst_t, dst_crs=f"EPSG:{epsg}", resampling=Resampling.bilinear,
-                      dst_nodata=np.nan)
+            reproject(
+                ds.read(1).astype(np.float32),
+                out,
+                src_transform=ds.transform,
+                src_crs=ds.crs,
+                dst_transform=dst_t,
+                dst_crs=f"EPSG:{epsg}",
+                resampling=Resampling.bilinear,
+                dst_nodata=np.nan,
+            )
             p = write_tif(tmp_path / "utm.tif", out, dst_t, crs=f"EPSG:{epsg}", nodata=np.nan)
     dem = Dem.open(p)
     lat, lon = np.array([28.2, 27.5, 29.0]), np.array([112.97, 111.5, 113.5])

@@ -81,8 +81,9 @@ def _worldwide_gtx() -> Path | None:
 
 
 GTX = _worldwide_gtx()
-needs_gtx = pytest.mark.skipif(GTX is None, reason="worldwide egm96_15.gtx not available "
-                               "(set AIRGRID_EGM96_GTX)")
+needs_gtx = pytest.mark.skipif(
+    GTX is None, reason="worldwide egm96_15.gtx not available (set AIRGRID_EGM96_GTX)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,7 @@ def geoid() -> Geoid:
 
 
 # -- independent truth ---------------------------------------------------------
+
 
 def test_nga_test_point_in_clip(geoid: Geoid) -> None:
     lat, lon, n_nga = NGA_MONGOLIA
@@ -111,8 +113,10 @@ def test_nga_test_points_worldwide_grid(lat: float, lon: float, n_nga: float) ->
 def test_half_node_shift_would_fail_the_nga_tolerance(geoid: Geoid) -> None:
     """The NGA tolerance catches the worst half-node mis-registration at this point."""
     lat, lon, n_nga = NGA_MONGOLIA
-    shifted = [geoid.undulation(lat + dy, lon + dx)
-               for dy, dx in ((0.125, 0), (-0.125, 0), (0, 0.125), (0, -0.125))]
+    shifted = [
+        geoid.undulation(lat + dy, lon + dx)
+        for dy, dx in ((0.125, 0), (-0.125, 0), (0, 0.125), (0, -0.125))
+    ]
     assert max(abs(s - n_nga) for s in shifted) > NGA_TOL_M
 
 
@@ -124,17 +128,19 @@ def _bilinear_by_hand(path: Path, lat: float, lon: float) -> float:
     with rasterio.open(path) as src:
         arr = src.read(1).astype(np.float64)
         t = src.transform
-    lon0 = t.c + t.a / 2          # longitude of node column 0
-    lat0 = t.f + t.e / 2          # latitude of node row 0 (north edge)
+    lon0 = t.c + t.a / 2  # longitude of node column 0
+    lat0 = t.f + t.e / 2  # latitude of node row 0 (north edge)
     fc = (lon - lon0) / t.a
     fr = (lat - lat0) / t.e
     c, r = int(np.floor(fc)), int(np.floor(fr))
     u, v = fc - c, fr - r
-    q = arr[r:r + 2, c:c + 2]
+    q = arr[r : r + 2, c : c + 2]
     # The four nodes really are the grid nodes around the point.
     assert lat0 + r * t.e >= lat >= lat0 + (r + 1) * t.e
     assert lon0 + c * t.a <= lon <= lon0 + (c + 1) * t.a
-    return float((1 - v) * ((1 - u) * q[0, 0] + u * q[0, 1]) + v * ((1 - u) * q[1, 0] + u * q[1, 1]))
+    return float(
+        (1 - v) * ((1 - u) * q[0, 0] + u * q[0, 1]) + v * ((1 - u) * q[1, 0] + u * q[1, 1])
+    )
 
 
 def test_changsha_w84_to_amsl_matches_hand_interpolated_egm96(geoid: Geoid) -> None:
@@ -154,12 +160,13 @@ def test_changsha_w84_to_amsl_matches_hand_interpolated_egm96(geoid: Geoid) -> N
 
 # -- sign convention, round trip ----------------------------------------------
 
+
 def test_sign_convention(geoid: Geoid) -> None:
     lat, lon = CHANGSHA
     n = geoid.undulation(lat, lon)
     assert n < 0  # the geoid lies below the ellipsoid over Hunan
-    assert geoid.w84_to_amsl(lat, lon, 0.0) == pytest.approx(-n, abs=1e-9)   # H = h - N
-    assert geoid.amsl_to_w84(lat, lon, 0.0) == pytest.approx(n, abs=1e-9)    # h = H + N
+    assert geoid.w84_to_amsl(lat, lon, 0.0) == pytest.approx(-n, abs=1e-9)  # H = h - N
+    assert geoid.amsl_to_w84(lat, lon, 0.0) == pytest.approx(n, abs=1e-9)  # h = H + N
 
 
 @settings(max_examples=200, deadline=None)
@@ -181,8 +188,10 @@ def test_module_functions_use_default_grid(geoid: Geoid) -> None:
 
 # -- coverage and errors -------------------------------------------------------
 
-@pytest.mark.parametrize(("lat", "lon"), [(28.2, 130.0), (28.2, 94.9), (10.0, 112.0),
-                                          (50.01, 112.0), (95.0, 112.0)])
+
+@pytest.mark.parametrize(
+    ("lat", "lon"), [(28.2, 130.0), (28.2, 94.9), (10.0, 112.0), (50.01, 112.0), (95.0, 112.0)]
+)
 def test_outside_coverage_raises(geoid: Geoid, lat: float, lon: float) -> None:
     with pytest.raises(GeoidError) as exc:
         geoid.w84_to_amsl(lat, lon, 100.0)
@@ -223,6 +232,7 @@ def test_unreadable_grid_raises(tmp_path: Path) -> None:
 
 # -- vectorisation --------------------------------------------------------------
 
+
 def test_shapes_preserved_and_broadcast(geoid: Geoid) -> None:
     lat = np.linspace(25.0, 30.0, 12).reshape(3, 4)
     lon = np.linspace(109.0, 114.0, 12).reshape(3, 4)
@@ -232,7 +242,9 @@ def test_shapes_preserved_and_broadcast(geoid: Geoid) -> None:
     n = geoid.undulation(lat, lon)
     np.testing.assert_allclose(out, h - n, atol=1e-9)
     # Element-wise equals scalar calls.
-    assert out[1, 2] == pytest.approx(geoid.w84_to_amsl(float(lat[1, 2]), float(lon[1, 2]), 500.0), abs=1e-12)
+    assert out[1, 2] == pytest.approx(
+        geoid.w84_to_amsl(float(lat[1, 2]), float(lon[1, 2]), 500.0), abs=1e-12
+    )
     # Broadcasting: one point, many heights.
     many = geoid.amsl_to_w84(28.2, 112.97, np.array([0.0, 100.0, 1000.0]))
     assert many.shape == (3,)
@@ -241,11 +253,14 @@ def test_shapes_preserved_and_broadcast(geoid: Geoid) -> None:
 
 
 def test_nan_heights_pass_through(geoid: Geoid) -> None:
-    out = geoid.w84_to_amsl(np.array([28.2, 28.3]), np.array([112.97, 113.0]), np.array([np.nan, 10.0]))
+    out = geoid.w84_to_amsl(
+        np.array([28.2, 28.3]), np.array([112.97, 113.0]), np.array([np.nan, 10.0])
+    )
     assert np.isnan(out[0]) and np.isfinite(out[1])
 
 
 # -- the transformer, the data file ------------------------------------------
+
 
 def test_transformer_is_cached_per_grid() -> None:
     assert Geoid()._transformer is Geoid(DEFAULT_GEOID_GRID)._transformer
@@ -273,7 +288,7 @@ def test_every_clip_node_is_read_back_at_its_node(geoid: Geoid) -> None:
     """PROJ sees each stored value exactly at its node (no half-pixel shift)."""
     with rasterio.open(DEFAULT_GEOID_GRID) as src:
         arr = src.read(1).astype(np.float64)
-    rows, cols = np.mgrid[0:arr.shape[0], 0:arr.shape[1]]
+    rows, cols = np.mgrid[0 : arr.shape[0], 0 : arr.shape[1]]
     lat = 50.0 - 0.25 * rows
     lon = 95.0 + 0.25 * cols
     np.testing.assert_allclose(geoid.undulation(lat, lon), arr, atol=1e-6)
@@ -284,4 +299,6 @@ def test_clip_equals_worldwide_grid_everywhere_inside() -> None:
     rng = np.random.default_rng(7)
     lat = rng.uniform(15.0, 50.0, 5000)
     lon = rng.uniform(95.0, 125.0, 5000)
-    np.testing.assert_allclose(Geoid().undulation(lat, lon), Geoid(GTX).undulation(lat, lon), atol=1e-6)
+    np.testing.assert_allclose(
+        Geoid().undulation(lat, lon), Geoid(GTX).undulation(lat, lon), atol=1e-6
+    )

@@ -59,7 +59,12 @@ def test_cell_max_covers_every_touching_pixel(seed, pix, res, lat, lon) -> None:
     rng = np.random.default_rng(seed)
     n = 40 if res == 9 else 80
     data = rng.uniform(0, 1000, (n, n)).astype(np.float32)
-    dem = Dem(data, Affine(pix, 0, lon - n * pix / 2, 0, -pix, lat + n * pix / 2), 4326, accuracy=NO_MARGIN)
+    dem = Dem(
+        data,
+        Affine(pix, 0, lon - n * pix / 2, 0, -pix, lat + n * pix / 2),
+        4326,
+        accuracy=NO_MARGIN,
+    )
     c = h3.str_to_int(h3.latlng_to_cell(lat, lon, res))
     poly = cell_poly(c)
     w, s, e, nn = dem.bounds_lonlat
@@ -88,7 +93,12 @@ def test_hand_checked_cell_maximum() -> None:
     data = np.full((40, 40), 10.0, np.float32)
     data[int((north - vlat) / pix), int((vlng - west) / pix)] = 500.0
     data[1, 1] = 999.0
-    dem = Dem(data, Affine(pix, 0, west, 0, -pix, north), 4326, accuracy=DemAccuracy(5.0, 0.5, 5.0, 0.5, relief_ring=1))
+    dem = Dem(
+        data,
+        Affine(pix, 0, west, 0, -pix, north),
+        4326,
+        accuracy=DemAccuracy(5.0, 0.5, 5.0, 0.5, relief_ring=1),
+    )
     g = cell_ground(dem, np.array([h3.str_to_int(c)]))
     assert float(dem.elevation(lat0, lon0)) == 10.0
     assert g.dem_max[0] == 500.0 and g.dem_min[0] == 10.0
@@ -102,7 +112,9 @@ def test_hand_checked_cell_maximum() -> None:
 
 
 def test_pad_is_monotone(real_dem: Dem) -> None:
-    cells = np.array([h3.str_to_int(c) for c in h3.grid_disk(h3.latlng_to_cell(27.3, 110.5, 9), 12)])
+    cells = np.array(
+        [h3.str_to_int(c) for c in h3.grid_disk(h3.latlng_to_cell(27.3, 110.5, 9), 12)]
+    )
     a = band_ground(real_dem, cells, pad_m=0.0)
     b = band_ground(real_dem, cells, pad_m=3000)
     assert np.all(b >= a) and np.any(b > a)
@@ -115,7 +127,12 @@ def test_band_surface_envelope(seed: int, slope: float, relief: float) -> None:
     rng = np.random.default_rng(seed)
     data = (rng.random((30, 30)) * relief).astype(np.float32)
     data[rng.random((30, 30)) < 0.05] = np.nan
-    dem = Dem(data, Affine(0.001, 0, 112.0, 0, -0.001, 28.0), 4326, accuracy=DemAccuracy(5, 0.5, 5, 0.5, relief_ring=1))
+    dem = Dem(
+        data,
+        Affine(0.001, 0, 112.0, 0, -0.001, 28.0),
+        4326,
+        accuracy=DemAccuracy(5, 0.5, 5, 0.5, relief_ring=1),
+    )
     bounds = dem.bounds_lonlat
     env = dem.band_surface(bounds, extra_m=0, slope=slope, max_pixel_m=40.0)
     f = env.shape[0] // 30
@@ -156,11 +173,27 @@ def test_cell_over_void() -> None:
 
 
 def test_obstacles_raise_touched_cells(tmp_path, real_dem: Dem) -> None:
-    tower = {"type": "Feature", "properties": {"height_m": 400, "name": "mast"},
-             "geometry": {"type": "Point", "coordinates": [112.97, 28.2]}}
-    block = {"type": "Feature", "properties": {"top_m": 5000},
-             "geometry": {"type": "Polygon", "coordinates": [[[112.90, 28.10], [112.91, 28.10], [112.91, 28.11],
-                                                              [112.90, 28.11], [112.90, 28.10]]]}}
+    tower = {
+        "type": "Feature",
+        "properties": {"height_m": 400, "name": "mast"},
+        "geometry": {"type": "Point", "coordinates": [112.97, 28.2]},
+    }
+    block = {
+        "type": "Feature",
+        "properties": {"top_m": 5000},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [112.90, 28.10],
+                    [112.91, 28.10],
+                    [112.91, 28.11],
+                    [112.90, 28.11],
+                    [112.90, 28.10],
+                ]
+            ],
+        },
+    }
     p = tmp_path / "obs.geojson"
     p.write_text(json.dumps({"type": "FeatureCollection", "features": [tower, block]}))
     obs = Obstacles.from_geojson(p, real_dem)
@@ -173,11 +206,35 @@ def test_obstacles_raise_touched_cells(tmp_path, real_dem: Dem) -> None:
     assert np.isnan(g.obstacle_top[2])
 
 
-@pytest.mark.parametrize("feature, msg", [
-    ({"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [112.9, 28.1]}}, "height"),
-    ({"type": "Feature", "properties": {"height_m": -3}, "geometry": {"type": "Point", "coordinates": [112.9, 28.1]}}, ">= 0"),
-    ({"type": "Feature", "properties": {"height_m": 3}, "geometry": {"type": "LineString", "coordinates": [[112.9, 28.1], [113, 28]]}}, "geometry"),
-])
+@pytest.mark.parametrize(
+    "feature, msg",
+    [
+        (
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "Point", "coordinates": [112.9, 28.1]},
+            },
+            "height",
+        ),
+        (
+            {
+                "type": "Feature",
+                "properties": {"height_m": -3},
+                "geometry": {"type": "Point", "coordinates": [112.9, 28.1]},
+            },
+            ">= 0",
+        ),
+        (
+            {
+                "type": "Feature",
+                "properties": {"height_m": 3},
+                "geometry": {"type": "LineString", "coordinates": [[112.9, 28.1], [113, 28]]},
+            },
+            "geometry",
+        ),
+    ],
+)
 def test_bad_obstacles(tmp_path, real_dem: Dem, feature, msg) -> None:
     p = tmp_path / "obs.geojson"
     p.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))

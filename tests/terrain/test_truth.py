@@ -29,8 +29,12 @@ def _disc_cells(lat: float, lon: float, radius_m: float, res: int) -> np.ndarray
         return np.array([h3.str_to_int(centre)])
     edge = h3.average_hexagon_edge_length(res, unit="m")
     k = int(math.ceil(radius_m / (1.5 * edge))) + 2
-    cells = [c for c in h3.grid_disk(centre, k)
-             if h3.great_circle_distance((lat, lon), h3.cell_to_latlng(c), unit="m") <= radius_m + 2.5 * edge]
+    cells = [
+        c
+        for c in h3.grid_disk(centre, k)
+        if h3.great_circle_distance((lat, lon), h3.cell_to_latlng(c), unit="m")
+        <= radius_m + 2.5 * edge
+    ]
     return np.array([h3.str_to_int(c) for c in cells])
 
 
@@ -54,7 +58,12 @@ def test_every_truth_point_lies_within_its_cells_bounds(dem: Dem, res: int) -> N
         cells = _disc_cells(p.lat, p.lon, p.radius_m, res)
         g = cell_ground(dem, cells)
         if p.kind == "airport":
-            assert g.g_lo[0] <= p.elevation_m <= g.g_hi[0], (p.name, res, float(g.g_lo[0]), float(g.g_hi[0]))
+            assert g.g_lo[0] <= p.elevation_m <= g.g_hi[0], (
+                p.name,
+                res,
+                float(g.g_lo[0]),
+                float(g.g_hi[0]),
+            )
         else:
             assert float(g.g_hi.max()) >= p.elevation_m, (p.name, res, float(g.g_hi.max()))
 
@@ -69,7 +78,10 @@ def test_configured_factors_cover_what_the_points_need(dem: Dem) -> None:
 
 def test_thirty_arcsecond_dem_reads_airports_better_than_etopo5() -> None:
     # SOURCES.md: mean absolute error 13 m (30") against 126 m (ETOPO5) over the airports
-    fine, coarse = Dem.open(DATA / "hunan_dem_30arcsec.tif"), Dem.open(DATA / "hunan_etopo5_5arcmin.tif")
+    fine, coarse = (
+        Dem.open(DATA / "hunan_dem_30arcsec.tif"),
+        Dem.open(DATA / "hunan_etopo5_5arcmin.tif"),
+    )
     airports = [p for p in POINTS if p.kind == "airport"]
     lat = np.array([p.lat for p in airports])
     lon = np.array([p.lon for p in airports])

@@ -26,7 +26,13 @@ class BadInput(ValueError):
     """A CLI argument is invalid (exit code 2)."""
 
 
-DemOpt = Annotated[list[Path] | None, typer.Option("--dem", help="DEM file(s), any GDAL raster; several make a mosaic. Default: the 30-arc-second Hunan DEM in data/.")]
+DemOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--dem",
+        help="DEM file(s), any GDAL raster; several make a mosaic. Default: the 30-arc-second Hunan DEM in data/.",
+    ),
+]
 GridOpt = Annotated[Path, typer.Option("--grid", help="Built grid folder.")]
 
 
@@ -36,8 +42,14 @@ def progress_bar(enabled: bool = True) -> Iterator:
     if not enabled:
         yield lambda step, frac: None
         return
-    with Progress(TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as prog:
+    with Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
         task = prog.add_task("starting", total=1.0)
 
         def update(step: str, frac: float) -> None:

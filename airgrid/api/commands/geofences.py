@@ -64,17 +64,24 @@ def _write(fences: list[Geofence], fmt: Format, out: Path | None) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the ``geofences`` command group to ``app``."""
-    grp = typer.Typer(help="Geofences: export the Hunan airport defaults, import/convert files, check points.",
-                      no_args_is_help=True)
+    grp = typer.Typer(
+        help="Geofences: export the Hunan airport defaults, import/convert files, check points.",
+        no_args_is_help=True,
+    )
     app.add_typer(grp, name="geofences")
 
     @grp.command("export")
     def export_cmd(
         fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.geojson,
-        out: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout).")] = None,
-        radius_m: Annotated[float, typer.Option(help="Protection radius R around runway thresholds.")]
-        = DEFAULT_RADIUS_M,
-        upper_agl_m: Annotated[float, typer.Option(help="Upper limit, metres above ground.")] = 1000.0,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="File to write (default: stdout).")
+        ] = None,
+        radius_m: Annotated[
+            float, typer.Option(help="Protection radius R around runway thresholds.")
+        ] = DEFAULT_RADIUS_M,
+        upper_agl_m: Annotated[
+            float, typer.Option(help="Upper limit, metres above ground.")
+        ] = 1000.0,
     ) -> None:
         """Export the default airport protection zones (runway-aligned capsules)."""
         _write(airport_zones(radius_m=radius_m, upper=Limit(upper_agl_m, Reference.AGL)), fmt, out)
@@ -82,8 +89,12 @@ def register(app: typer.Typer) -> None:
     @grp.command("import")
     def import_cmd(
         path: Annotated[Path, typer.Argument(help="GeoJSON, ED-269 or ED-318 file.")],
-        fmt: Annotated[Format | None, typer.Option("--format", help="Convert to this format.")] = None,
-        out: Annotated[Path | None, typer.Option("--out", help="Where to write the conversion.")] = None,
+        fmt: Annotated[
+            Format | None, typer.Option("--format", help="Convert to this format.")
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Where to write the conversion.")
+        ] = None,
     ) -> None:
         """Validate a geofence file; list its geofences, or convert it with --format."""
         fences = load_fences(path)
@@ -92,11 +103,23 @@ def register(app: typer.Typer) -> None:
             return
         table = Table("identifier", "category", "shape", "lower", "upper", "validity")
         for g in fences:
-            shape = f"circle r={g.circle.radius_m:g} m" if g.circle else f"polygon {len(g.polygon)} vertices"
+            shape = (
+                f"circle r={g.circle.radius_m:g} m"
+                if g.circle
+                else f"polygon {len(g.polygon)} vertices"
+            )
             v = g.validity
-            validity = "permanent" if v.permanent else f"{len(v.daily)} daily period(s), {v.timezone}"
-            table.add_row(g.identifier, g.category.value, shape, f"{g.lower.value_m:g} {g.lower.reference.value}",
-                          f"{g.upper.value_m:g} {g.upper.reference.value}", validity)
+            validity = (
+                "permanent" if v.permanent else f"{len(v.daily)} daily period(s), {v.timezone}"
+            )
+            table.add_row(
+                g.identifier,
+                g.category.value,
+                shape,
+                f"{g.lower.value_m:g} {g.lower.reference.value}",
+                f"{g.upper.value_m:g} {g.upper.reference.value}",
+                validity,
+            )
         console.print(table)
         console.print(f"{len(fences)} valid geofences in {path}")
 
@@ -105,9 +128,15 @@ def register(app: typer.Typer) -> None:
         lat: Annotated[float, typer.Argument(help="Latitude, degrees.")],
         lon: Annotated[float, typer.Argument(help="Longitude, degrees.")],
         alt_m: Annotated[float, typer.Argument(help="Altitude, metres AMSL.")],
-        time: Annotated[str | None, typer.Option("--time", help="ISO 8601 time with zone (default: now).")] = None,
-        fences: Annotated[Path | None, typer.Option("--fences", help="Geofence file (default: airports).")] = None,
-        dem: Annotated[Path | None, typer.Option("--dem", help="DEM for true-height limits.")] = None,
+        time: Annotated[
+            str | None, typer.Option("--time", help="ISO 8601 time with zone (default: now).")
+        ] = None,
+        fences: Annotated[
+            Path | None, typer.Option("--fences", help="Geofence file (default: airports).")
+        ] = None,
+        dem: Annotated[
+            Path | None, typer.Option("--dem", help="DEM for true-height limits.")
+        ] = None,
     ) -> None:
         """Which geofences contain a 4D point (exact check; exit code 0 either way)."""
         if time is None:

@@ -39,8 +39,9 @@ DEFAULT_AREA = "changsha"
 FINEST_RESOLUTION = 10
 
 
-def open_dem(paths: list[Path] | None, accuracy_m: float | None = None,
-             relief_factor: float | None = None) -> Dem:
+def open_dem(
+    paths: list[Path] | None, accuracy_m: float | None = None, relief_factor: float | None = None
+) -> Dem:
     """Open the DEM(s) given on the command line, or the default one from data/.
 
     ``accuracy_m`` replaces both absolute margins and ``relief_factor`` both relief
@@ -63,7 +64,9 @@ def resolve_area(name: str | None, bbox: str | None, polygon: Path | None) -> Ar
         try:
             w, s, e, n = (float(v) for v in bbox.split(","))
         except ValueError:
-            raise BadInput(f"--bbox must be 'west,south,east,north' in degrees, got {bbox!r}") from None
+            raise BadInput(
+                f"--bbox must be 'west,south,east,north' in degrees, got {bbox!r}"
+            ) from None
         return area_from_bbox(w, s, e, n)
     if polygon is not None:
         return area_from_geojson(polygon)
@@ -85,18 +88,42 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def build(
-        area: Annotated[str | None, typer.Option(help="Named area: hunan, a prefecture (changsha ...), a county or GB code. Default: changsha.")] = None,
+        area: Annotated[
+            str | None,
+            typer.Option(
+                help="Named area: hunan, a prefecture (changsha ...), a county or GB code. Default: changsha."
+            ),
+        ] = None,
         bbox: Annotated[str | None, typer.Option(help="west,south,east,north in degrees.")] = None,
         polygon: Annotated[Path | None, typer.Option(help="GeoJSON polygon file.")] = None,
-        tiers: Annotated[str | None, typer.Option(help="Comma-separated tier names (default: all).")] = None,
+        tiers: Annotated[
+            str | None, typer.Option(help="Comma-separated tier names (default: all).")
+        ] = None,
         tiers_file: Annotated[Path, typer.Option(help="Tier table TOML.")] = DEFAULT_TIERS,
-        clearance: Annotated[float | None, typer.Option(help="Terrain clearance in metres (overrides the tier table).")] = None,
+        clearance: Annotated[
+            float | None,
+            typer.Option(help="Terrain clearance in metres (overrides the tier table)."),
+        ] = None,
         dem: DemOpt = None,
-        dem_accuracy: Annotated[float | None, typer.Option(help="DEM absolute vertical error (m), both margins; default from the pixel spacing.")] = None,
-        relief_factor: Annotated[float | None, typer.Option(help="Multiple of local relief added to both margins; default from the pixel spacing.")] = None,
-        obstacles: Annotated[Path | None, typer.Option(help="Obstacles GeoJSON (height_m or top_m per feature).")] = None,
+        dem_accuracy: Annotated[
+            float | None,
+            typer.Option(
+                help="DEM absolute vertical error (m), both margins; default from the pixel spacing."
+            ),
+        ] = None,
+        relief_factor: Annotated[
+            float | None,
+            typer.Option(
+                help="Multiple of local relief added to both margins; default from the pixel spacing."
+            ),
+        ] = None,
+        obstacles: Annotated[
+            Path | None, typer.Option(help="Obstacles GeoJSON (height_m or top_m per feature).")
+        ] = None,
         out: Annotated[Path, typer.Option(help="Output grid folder.")] = DEFAULT_GRID,
-        max_cells: Annotated[int, typer.Option(help="Refuse builds needing more cells.")] = 6_000_000,
+        max_cells: Annotated[
+            int, typer.Option(help="Refuse builds needing more cells.")
+        ] = 6_000_000,
         progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     ) -> None:
         """Build the tiered 3D grid over an area and print its summary."""
@@ -110,7 +137,9 @@ def register(app: typer.Typer) -> None:
         the_dem = open_dem(dem, dem_accuracy, relief_factor)
         obs = Obstacles.from_geojson(obstacles, the_dem) if obstacles else None
         with progress_bar(progress) as update:
-            grid = build_grid(the_area, the_dem, table, obstacles=obs, max_cells=max_cells, progress=update)
+            grid = build_grid(
+                the_area, the_dem, table, obstacles=obs, max_cells=max_cells, progress=update
+            )
         grid.save(out)
         print_summary(grid, out)
 
@@ -131,27 +160,43 @@ def register(app: typer.Typer) -> None:
         cell = np.array([h3.str_to_int(h3.latlng_to_cell(la, lo, FINEST_RESOLUTION))])
         g = cell_ground(the_dem, cell)
         n = float(Geoid().undulation(la, lo))
-        out = {"lat": la, "lon": lo, "elevation_m": round(h, 1), "g_lo_m": round(float(g.g_lo[0]), 1),
-               "g_hi_m": round(float(g.g_hi[0]), 1), "geoid_undulation_m": round(n, 2)}
+        out = {
+            "lat": la,
+            "lon": lo,
+            "elevation_m": round(h, 1),
+            "g_lo_m": round(float(g.g_lo[0]), 1),
+            "g_hi_m": round(float(g.g_hi[0]), 1),
+            "geoid_undulation_m": round(n, 2),
+        }
         if as_json:
             typer.echo(json.dumps(out))
             return
         dx, dy = the_dem.pixel_size_m
-        console.print(f"{h:.1f} m AMSL at lat {la} lon {lo}: the DEM's best estimate (bilinear; pixel "
-                      f"{dx:.0f} x {dy:.0f} m)")
-        console.print(f"the ground there lies between {out['g_lo_m']:.0f} and {out['g_hi_m']:.0f} m AMSL "
-                      f"(lowest and highest plausible ground of the res-{FINEST_RESOLUTION} cell; margins "
-                      f"{the_dem.accuracy.describe()})")
-        console.print(f"W84 (WGS84 ellipsoidal) height of the estimate: {h + n:.1f} m (EGM96 undulation {n:.2f} m)")
+        console.print(
+            f"{h:.1f} m AMSL at lat {la} lon {lo}: the DEM's best estimate (bilinear; pixel "
+            f"{dx:.0f} x {dy:.0f} m)"
+        )
+        console.print(
+            f"the ground there lies between {out['g_lo_m']:.0f} and {out['g_hi_m']:.0f} m AMSL "
+            f"(lowest and highest plausible ground of the res-{FINEST_RESOLUTION} cell; margins "
+            f"{the_dem.accuracy.describe()})"
+        )
+        console.print(
+            f"W84 (WGS84 ellipsoidal) height of the estimate: {h + n:.1f} m (EGM96 undulation {n:.2f} m)"
+        )
 
     @app.command()
     def voxel(
         lat: Annotated[str, typer.Argument(help="Latitude, degrees.")],
         lon: Annotated[str, typer.Argument(help="Longitude, degrees.")],
         alt: Annotated[str, typer.Argument(help="Altitude in metres, measured from --ref.")],
-        ref: Annotated[AltitudeReference, typer.Option(
-            case_sensitive=False,
-            help="AMSL (mean sea level), AGL (above ground, over the highest plausible ground) or W84 (WGS84 ellipsoid, EGM96 geoid).")] = AltitudeReference.AMSL,
+        ref: Annotated[
+            AltitudeReference,
+            typer.Option(
+                case_sensitive=False,
+                help="AMSL (mean sea level), AGL (above ground, over the highest plausible ground) or W84 (WGS84 ellipsoid, EGM96 geoid).",
+            ),
+        ] = AltitudeReference.AMSL,
         grid: Annotated[Path, typer.Option(help="Built grid folder.")] = DEFAULT_GRID,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
@@ -160,17 +205,35 @@ def register(app: typer.Typer) -> None:
 
         la, lo, al = _parse_float("LAT", lat), _parse_float("LON", lon), _parse_float("ALT", alt)
         g = Grid.load(grid)
-        resolved = resolve_altitude(al, ref, la, lo, grid=g, geoid=Geoid() if ref is AltitudeReference.W84 else None)
+        resolved = resolve_altitude(
+            al, ref, la, lo, grid=g, geoid=Geoid() if ref is AltitudeReference.W84 else None
+        )
         amsl = resolved.alt_amsl_m
         loc = g.locate(la, lo, amsl)
-        out = {"lat": la, "lon": lo, "alt_m": al, "alt_ref": ref.value, "alt_amsl_m": round(amsl, 2),
-               "alt_resolution": resolved.how, "usable": loc.usable, "reason": loc.reason}
+        out = {
+            "lat": la,
+            "lon": lo,
+            "alt_m": al,
+            "alt_ref": ref.value,
+            "alt_amsl_m": round(amsl, 2),
+            "alt_resolution": resolved.how,
+            "usable": loc.usable,
+            "reason": loc.reason,
+        }
         if loc.voxel >= 0:
             v = loc.voxel
             g_lo, g_hi = float(g.cell_g_lo[g.voxel_cell[v]]), float(g.g_hi[v])
-            out.update(voxel=g.voxel_id(v), tier=g.tiers[loc.tier].name, layer=loc.layer,
-                       floor_m=float(g.floor[v]), ceiling_m=float(g.ceiling[v]), g_lo_m=g_lo, g_hi_m=g_hi,
-                       true_height_min_m=round(amsl - g_hi, 1), true_height_max_m=round(amsl - g_lo, 1))
+            out.update(
+                voxel=g.voxel_id(v),
+                tier=g.tiers[loc.tier].name,
+                layer=loc.layer,
+                floor_m=float(g.floor[v]),
+                ceiling_m=float(g.ceiling[v]),
+                g_lo_m=g_lo,
+                g_hi_m=g_hi,
+                true_height_min_m=round(amsl - g_hi, 1),
+                true_height_max_m=round(amsl - g_lo, 1),
+            )
         elif loc.tier >= 0:
             out.update(tier_column=g.tiers[loc.tier].name, cell=loc.cell)
         if as_json:
@@ -178,12 +241,16 @@ def register(app: typer.Typer) -> None:
             return
         t = Table(show_header=False)
         for k, val in out.items():
-            t.add_row(k, f"{val:.1f}" if isinstance(val, float) and k not in ("lat", "lon") else str(val))
+            t.add_row(
+                k, f"{val:.1f}" if isinstance(val, float) and k not in ("lat", "lon") else str(val)
+            )
         console.print(t)
 
     @app.command()
     def hillshade(
-        out: Annotated[Path, typer.Option(help="PNG path (a .json with bounds is written beside).")] = Path("var/hillshade.png"),
+        out: Annotated[
+            Path, typer.Option(help="PNG path (a .json with bounds is written beside).")
+        ] = Path("var/hillshade.png"),
         dem: DemOpt = None,
     ) -> None:
         """Export a hillshade PNG plus its WGS84 bounds."""
@@ -202,14 +269,32 @@ def register(app: typer.Typer) -> None:
 def print_summary(grid: Grid, path: Path | None = None) -> None:
     """Print the build summary table: per tier counts, blocked share, DEM and margins."""
     t = Table(title=f"airgrid: {grid.meta['area']}" + (f" -> {path}" if path else ""))
-    for col in ("tier", "res", "band m", "cells", "exists", "voxels", "usable", "terrain-blocked",
-                "ground span median m", "lost to envelope"):
+    for col in (
+        "tier",
+        "res",
+        "band m",
+        "cells",
+        "exists",
+        "voxels",
+        "usable",
+        "terrain-blocked",
+        "ground span median m",
+        "lost to envelope",
+    ):
         t.add_column(col, justify="right")
     for r in grid.tier_summary():
-        t.add_row(r["tier"], str(r["resolution"]), r["band_m"], f"{r['cells']:,}",
-                  f"{100 * r['exists_share']:.1f}%", f"{r['voxels']:,}",
-                  f"{r['usable']:,}", f"{100 * r['terrain_blocked']:.1f}%",
-                  f"{r['span_m_median']:.0f}", f"{r['cells_lost_to_envelope']:,}")
+        t.add_row(
+            r["tier"],
+            str(r["resolution"]),
+            r["band_m"],
+            f"{r['cells']:,}",
+            f"{100 * r['exists_share']:.1f}%",
+            f"{r['voxels']:,}",
+            f"{r['usable']:,}",
+            f"{100 * r['terrain_blocked']:.1f}%",
+            f"{r['span_m_median']:.0f}",
+            f"{r['cells_lost_to_envelope']:,}",
+        )
     console.print(t)
     d = grid.meta["dem"]
     dx, dy = d["pixel_size_m"]
@@ -225,6 +310,8 @@ def print_summary(grid: Grid, path: Path | None = None) -> None:
             "~1.5 km, so its ground bounds are hundreds of metres wide and most tiers are absent. "
             "Not fit for obstacle clearance; use the default 30-arc-second DEM or a finer one."
         )
-    console.print(f"clearance {grid.tiers.clearance_m:g} m; cells with DEM voids: {d['cells_with_voids']}; "
-                  f"obstacles: {grid.meta['obstacles']}; build {grid.meta['build_seconds']:.1f} s; "
-                  f"peak memory {grid.meta['peak_rss_bytes'] / 2**20:,.0f} MiB")
+    console.print(
+        f"clearance {grid.tiers.clearance_m:g} m; cells with DEM voids: {d['cells_with_voids']}; "
+        f"obstacles: {grid.meta['obstacles']}; build {grid.meta['build_seconds']:.1f} s; "
+        f"peak memory {grid.meta['peak_rss_bytes'] / 2**20:,.0f} MiB"
+    )

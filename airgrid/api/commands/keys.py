@@ -18,7 +18,10 @@ def _store(db_url: str | None):
     return KeyStore(Database(db_url or Settings().db_url))
 
 
-DbOpt = Annotated[str | None, typer.Option("--db-url", help="Database (default: AIRGRID_DB_URL or var/airgrid.sqlite).")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db-url", help="Database (default: AIRGRID_DB_URL or var/airgrid.sqlite)."),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -35,8 +38,10 @@ def register(app: typer.Typer) -> None:
         """Create a key and print its token once; only its hash is stored."""
         token, info = _store(db_url).create(name, role)
         typer.echo(token)
-        typer.echo(f"key {info.key_id} for {info.name} ({info.role}); store the token now, it is not kept",
-                   err=True)
+        typer.echo(
+            f"key {info.key_id} for {info.name} ({info.role}); store the token now, it is not kept",
+            err=True,
+        )
 
     @keys.command("list")
     def list_(db_url: DbOpt = None) -> None:

@@ -12,8 +12,9 @@ import typer
 from airgrid.api.commands.common import DEFAULT_GRID, DEFAULT_TIERS, BadInput, DemOpt, progress_bar
 
 
-def ensure_grid(path: Path, dem_paths: list[Path], obstacle_path: Path | None = None, *,
-                progress: bool = True) -> bool:
+def ensure_grid(
+    path: Path, dem_paths: list[Path], obstacle_path: Path | None = None, *, progress: bool = True
+) -> bool:
     """Build the default grid (Changsha, every tier of ``data/tiers.toml``) when it is missing or stale.
 
     The default grid is stale when it was written by another grid format or built
@@ -43,17 +44,25 @@ def ensure_grid(path: Path, dem_paths: list[Path], obstacle_path: Path | None = 
     from airgrid.airspace.grid import FORMAT_VERSION
 
     meta_path = path / "meta.json"
-    wanted = {"dem": sorted(str(Path(p).resolve()) for p in dem_paths),
-              "obstacles": str(obstacle_path.resolve()) if obstacle_path else None}
+    wanted = {
+        "dem": sorted(str(Path(p).resolve()) for p in dem_paths),
+        "obstacles": str(obstacle_path.resolve()) if obstacle_path else None,
+    }
     if meta_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        built = {"dem": sorted(str(Path(p).resolve()) for p in meta.get("dem", {}).get("sources", [])),
-                 "obstacles": meta.get("obstacle_file")}
+        built = {
+            "dem": sorted(str(Path(p).resolve()) for p in meta.get("dem", {}).get("sources", [])),
+            "obstacles": meta.get("obstacle_file"),
+        }
         if path.resolve() != DEFAULT_GRID.resolve() or (
-                meta.get("format_version") == FORMAT_VERSION and built == wanted):
+            meta.get("format_version") == FORMAT_VERSION and built == wanted
+        ):
             return False
-        typer.echo(f"airgrid: the grid at {path} was built by another grid format or from other terrain; "
-                   "rebuilding it", err=True)
+        typer.echo(
+            f"airgrid: the grid at {path} was built by another grid format or from other terrain; "
+            "rebuilding it",
+            err=True,
+        )
     elif path.resolve() != DEFAULT_GRID.resolve():
         raise BadInput(f"no grid at {path}; build one with 'airgrid build --out {path}'")
     from airgrid.airspace import TierTable, build_grid
@@ -64,8 +73,13 @@ def ensure_grid(path: Path, dem_paths: list[Path], obstacle_path: Path | None = 
     dem = open_dem(dem_paths)
     obstacles = Obstacles.from_geojson(obstacle_path, dem) if obstacle_path else None
     with progress_bar(progress) as update:
-        grid = build_grid(resolve_area(None, None, None), dem, TierTable.from_toml(DEFAULT_TIERS),
-                          obstacles=obstacles, progress=update)
+        grid = build_grid(
+            resolve_area(None, None, None),
+            dem,
+            TierTable.from_toml(DEFAULT_TIERS),
+            obstacles=obstacles,
+            progress=update,
+        )
     grid.meta["obstacle_file"] = wanted["obstacles"]
     grid.save(path)
     return True
@@ -108,12 +122,25 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-        grid: Annotated[Path | None, typer.Option(help="Grid folder (default: var/grid-default, built if missing).")] = None,
-        db_url: Annotated[str | None, typer.Option(help="sqlite:///path or postgresql://... (default: var/airgrid.sqlite).")] = None,
+        grid: Annotated[
+            Path | None,
+            typer.Option(help="Grid folder (default: var/grid-default, built if missing)."),
+        ] = None,
+        db_url: Annotated[
+            str | None,
+            typer.Option(help="sqlite:///path or postgresql://... (default: var/airgrid.sqlite)."),
+        ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-        airports: Annotated[bool, typer.Option(help="Seed an empty store with the Hunan airport geofences.")] = True,
+        airports: Annotated[
+            bool, typer.Option(help="Seed an empty store with the Hunan airport geofences.")
+        ] = True,
         dem: DemOpt = None,
-        obstacles: Annotated[Path | None, typer.Option(help="Obstacles GeoJSON for the default grid (height_m or top_m per feature).")] = None,
+        obstacles: Annotated[
+            Path | None,
+            typer.Option(
+                help="Obstacles GeoJSON for the default grid (height_m or top_m per feature)."
+            ),
+        ] = None,
     ) -> None:
         """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables."""
         import uvicorn
@@ -132,10 +159,23 @@ def register(app: typer.Typer) -> None:
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             metrics_dir = settings.var_dir / f"prometheus-{os.getpid()}"
             metrics_dir.mkdir(parents=True, exist_ok=True)
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # workers sum their metrics here
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
+                metrics_dir
+            )  # workers sum their metrics here
         ensure_grid(settings.grid_path, settings.dem_paths, settings.obstacle_path)
         if airports and (n := ensure_airports(settings.db_url)):
-            typer.echo(f"airgrid: added {n} airport protection geofences to the empty store", err=True)
-        typer.echo(f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)", err=True)
-        uvicorn.run("airgrid.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level)
+            typer.echo(
+                f"airgrid: added {n} airport protection geofences to the empty store", err=True
+            )
+        typer.echo(
+            f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)",
+            err=True,
+        )
+        uvicorn.run(
+            "airgrid.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )

@@ -46,7 +46,9 @@ class StorePool:
     def __init__(self, db_url: str, dem: Dem) -> None:
         path = sqlite_path(db_url)
         if path is not None and path.name != SQLITE_FILE:
-            raise DatabaseUrlError(f"the SQLite database must be a file named {SQLITE_FILE}, got {path}")
+            raise DatabaseUrlError(
+                f"the SQLite database must be a file named {SQLITE_FILE}, got {path}"
+            )
         self.location: str | Path = db_url if path is None else path.parent
         self.dem = dem
         self._local = threading.local()
@@ -153,12 +155,18 @@ def current_principal(
         401 when the token is missing, malformed or unknown.
     """
     if credentials is None:
-        raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "missing API key: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     principal = services.keys.authenticate(credentials.credentials)
     if principal is None:
-        raise HTTPException(401, "unknown or revoked API key",
-                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise HTTPException(
+            401,
+            "unknown or revoked API key",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     return principal
 
 
@@ -178,8 +186,10 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
     def check(principal: PrincipalDep) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(
-                403, f"role '{principal.role}' may not do this; it needs one of "
-                     f"{sorted(r.value for r in allowed)}")
+                403,
+                f"role '{principal.role}' may not do this; it needs one of "
+                f"{sorted(r.value for r in allowed)}",
+            )
         return principal
 
     return check

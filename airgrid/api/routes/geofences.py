@@ -64,7 +64,9 @@ from airgrid.terrain import Dem
 #: The path parameter naming a geofence (the example is the POST example's identifier).
 Identifier = Annotated[str, PathParam(examples=["CSX-TEST-1"])]
 
-router = APIRouter(prefix=f"{V1}/geofences", tags=["geofences"], responses=error_responses(401, 422))
+router = APIRouter(
+    prefix=f"{V1}/geofences", tags=["geofences"], responses=error_responses(401, 422)
+)
 
 _WRITE_ERRORS = error_responses(403, 413)
 
@@ -166,19 +168,30 @@ class GeofenceRegistry:
         write is one store transaction (see :meth:`~airgrid.airspace.store.Store.write_geofences`).
         """
         done = self.stores.get().write_geofences(fences, replace_all=mode == "replace")
-        return ImportPublic(created=list(done.created), replaced=list(done.replaced), deleted=list(done.deleted),
-                            conflicting_intents=list(done.conflicting_intents))
+        return ImportPublic(
+            created=list(done.created),
+            replaced=list(done.replaced),
+            deleted=list(done.deleted),
+            conflicting_intents=list(done.conflicting_intents),
+        )
 
-    def blocked_mask(self, grid: Grid, departure: datetime | None, horizon_s: float) -> np.ndarray | None:
+    def blocked_mask(
+        self, grid: Grid, departure: datetime | None, horizon_s: float
+    ) -> np.ndarray | None:
         """Voxels inside prohibited geofences active around a departure (all of them without one).
 
         Returns None when nothing is blocked.
         """
         snap = self.snapshot()
         t0 = None if departure is None else departure.timestamp()
-        picked = tuple(sorted(
-            i for i, g in snap.fences.items() if g.category is Category.PROHIBITED
-            and (t0 is None or g.active_intervals(t0, t0 + horizon_s))))
+        picked = tuple(
+            sorted(
+                i
+                for i, g in snap.fences.items()
+                if g.category is Category.PROHIBITED
+                and (t0 is None or g.active_intervals(t0, t0 + horizon_s))
+            )
+        )
         if not picked:
             return None
         mask = snap._masks.get(picked)
@@ -203,8 +216,16 @@ def _tp(p: TrackPoint) -> TrackPointModel:
 
 
 def _track_hits(hits: list[TrackHit]) -> list[TrackHitPublic]:
-    return [TrackHitPublic(geofence=_ref(h.geofence), entry=_tp(h.entry), exit=_tp(h.exit),
-                           entry_segment=h.entry_segment, exit_segment=h.exit_segment) for h in hits]
+    return [
+        TrackHitPublic(
+            geofence=_ref(h.geofence),
+            entry=_tp(h.entry),
+            exit=_tp(h.exit),
+            entry_segment=h.entry_segment,
+            exit_segment=h.exit_segment,
+        )
+        for h in hits
+    ]
 
 
 def _feature(g: Geofence) -> GeofenceFeature:
@@ -217,25 +238,45 @@ def _registry(services: ServicesDep) -> GeofenceRegistry:
 
 @router.get("", response_model=GeofenceCollection, summary="List and filter geofences")
 def list_geofences(
-    services: ServicesDep, _: PrincipalDep,
-    bbox: Annotated[str | None, Query(description="west,south,east,north: footprints meeting this box.",
-                                      examples=["112.9,28.1,113.05,28.25"])] = None,
-    active_at: Annotated[datetime | None, Query(description="Only geofences active at this instant.")] = None,
-    active_from: Annotated[datetime | None, Query(description="Start of a window (with active_to).")] = None,
-    active_to: Annotated[datetime | None, Query(description="End of a window (with active_from).")] = None,
-    category: Annotated[list[Literal["prohibited", "authorisation_required", "advisory"]] | None,
-                        Query(description="Only these categories.")] = None,
+    services: ServicesDep,
+    _: PrincipalDep,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="west,south,east,north: footprints meeting this box.",
+            examples=["112.9,28.1,113.05,28.25"],
+        ),
+    ] = None,
+    active_at: Annotated[
+        datetime | None, Query(description="Only geofences active at this instant.")
+    ] = None,
+    active_from: Annotated[
+        datetime | None, Query(description="Start of a window (with active_to).")
+    ] = None,
+    active_to: Annotated[
+        datetime | None, Query(description="End of a window (with active_from).")
+    ] = None,
+    category: Annotated[
+        list[Literal["prohibited", "authorisation_required", "advisory"]] | None,
+        Query(description="Only these categories."),
+    ] = None,
 ) -> GeofenceCollection:
     """Geofences whose footprint meets the box, active at the instant or during the window, of the categories."""
     if (active_from is None) != (active_to is None):
         raise InputError("give both active_from and active_to, or neither")
-    for name, t in (("active_at", active_at), ("active_from", active_from), ("active_to", active_to)):
+    for name, t in (
+        ("active_at", active_at),
+        ("active_from", active_from),
+        ("active_to", active_to),
+    ):
         if t is not None and t.tzinfo is None:
             raise InputError(f"{name} needs a time zone (add Z or an offset)")
     if active_from is not None and active_to is not None and active_to < active_from:
         raise InputError("active_to must not be before active_from")
     if active_from is not None and active_to is not None:
-        _check_span(services.settings, active_from.timestamp(), active_to.timestamp(), "the active window")
+        _check_span(
+            services.settings, active_from.timestamp(), active_to.timestamp(), "the active window"
+        )
     box = parse_bbox(bbox) if bbox else None
     out = []
     for g in _registry(services).snapshot().fences.values():
@@ -251,8 +292,13 @@ def list_geofences(
     return GeofenceCollection(type="FeatureCollection", features=out)
 
 
-@router.post("", response_model=GeofenceWritePublic, status_code=201, summary="Create a geofence",
-             responses={**_WRITE_ERRORS, **error_responses(409)})
+@router.post(
+    "",
+    response_model=GeofenceWritePublic,
+    status_code=201,
+    summary="Create a geofence",
+    responses={**_WRITE_ERRORS, **error_responses(409)},
+)
 def create(services: ServicesDep, _: WriterDep, body: GeofenceFeature) -> GeofenceWritePublic:
     """Add a geofence (regulators and admins); 409 if the identifier exists.
 
@@ -267,32 +313,71 @@ def create(services: ServicesDep, _: WriterDep, body: GeofenceFeature) -> Geofen
 @router.get("/export/geojson", response_model=GeofenceCollection, summary="Export as GeoJSON")
 def export_geojson(services: ServicesDep, _: PrincipalDep) -> GeofenceCollection:
     """Every geofence as an RFC 7946 FeatureCollection (exact round trip with import)."""
-    return GeofenceCollection.model_validate(to_geojson(list(_registry(services).snapshot().fences.values())))
+    return GeofenceCollection.model_validate(
+        to_geojson(list(_registry(services).snapshot().fences.values()))
+    )
 
 
-@router.get("/export/ed269", response_model=dict[str, Any], summary="Export as ED-269",
-            responses={200: {"content": {"application/json": {"example": {
-                "title": "airgrid geofences", "description": "", "UASZoneList": []}}}}})
+@router.get(
+    "/export/ed269",
+    response_model=dict[str, Any],
+    summary="Export as ED-269",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"title": "airgrid geofences", "description": "", "UASZoneList": []}
+                }
+            }
+        }
+    },
+)
 def export_ed269(services: ServicesDep, _: PrincipalDep) -> dict[str, Any]:
     """Every geofence as a EUROCAE ED-269 ``UASZoneList`` document."""
     return to_ed269(list(_registry(services).snapshot().fences.values()))
 
 
-@router.get("/export/ed318", response_model=dict[str, Any], summary="Export as ED-318",
-            responses={200: {"content": {"application/json": {"example": {
-                "type": "FeatureCollection", "name": "airgrid geofences", "metadata": {}, "features": []}}}}})
+@router.get(
+    "/export/ed318",
+    response_model=dict[str, Any],
+    summary="Export as ED-318",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "type": "FeatureCollection",
+                        "name": "airgrid geofences",
+                        "metadata": {},
+                        "features": [],
+                    }
+                }
+            }
+        }
+    },
+)
 def export_ed318(services: ServicesDep, _: PrincipalDep) -> dict[str, Any]:
     """Every geofence as a EUROCAE ED-318 geographical-zone FeatureCollection."""
     return to_ed318(list(_registry(services).snapshot().fences.values()))
 
 
-ModeQuery = Annotated[Literal["merge", "replace"], Query(
-    description="merge: add and replace by identifier; replace: also delete geofences not imported.")]
+ModeQuery = Annotated[
+    Literal["merge", "replace"],
+    Query(
+        description="merge: add and replace by identifier; replace: also delete geofences not imported."
+    ),
+]
 
 
-@router.post("/import/geojson", response_model=ImportPublic, summary="Import GeoJSON", responses=_WRITE_ERRORS)
+@router.post(
+    "/import/geojson",
+    response_model=ImportPublic,
+    summary="Import GeoJSON",
+    responses=_WRITE_ERRORS,
+)
 def import_geojson(
-    services: ServicesDep, _: WriterDep,
+    services: ServicesDep,
+    _: WriterDep,
     doc: Annotated[dict[str, Any], Body(examples=[{"type": "FeatureCollection", "features": []}])],
     mode: ModeQuery = "merge",
 ) -> ImportPublic:
@@ -301,9 +386,12 @@ def import_geojson(
     return reg.import_(from_geojson(doc, max_vertices=services.settings.max_polygon_vertices), mode)
 
 
-@router.post("/import/ed269", response_model=ImportPublic, summary="Import ED-269", responses=_WRITE_ERRORS)
+@router.post(
+    "/import/ed269", response_model=ImportPublic, summary="Import ED-269", responses=_WRITE_ERRORS
+)
 def import_ed269(
-    services: ServicesDep, _: WriterDep,
+    services: ServicesDep,
+    _: WriterDep,
     doc: Annotated[dict[str, Any], Body(examples=[{"title": "zones", "UASZoneList": []}])],
     mode: ModeQuery = "merge",
 ) -> ImportPublic:
@@ -312,10 +400,16 @@ def import_ed269(
     return reg.import_(from_ed269(doc, max_vertices=services.settings.max_polygon_vertices), mode)
 
 
-@router.post("/import/ed318", response_model=ImportPublic, summary="Import ED-318", responses=_WRITE_ERRORS)
+@router.post(
+    "/import/ed318", response_model=ImportPublic, summary="Import ED-318", responses=_WRITE_ERRORS
+)
 def import_ed318(
-    services: ServicesDep, _: WriterDep,
-    doc: Annotated[dict[str, Any], Body(examples=[{"type": "FeatureCollection", "metadata": {}, "features": []}])],
+    services: ServicesDep,
+    _: WriterDep,
+    doc: Annotated[
+        dict[str, Any],
+        Body(examples=[{"type": "FeatureCollection", "metadata": {}, "features": []}]),
+    ],
     mode: ModeQuery = "merge",
 ) -> ImportPublic:
     """Add or replace geofences from an ED-318 FeatureCollection; all or nothing."""
@@ -342,13 +436,19 @@ def check_point(services: ServicesDep, _: PrincipalDep, body: PointCheckCreate) 
 def _check_span(settings: Settings, t0: float, t1: float, what: str) -> None:
     """Refuse a query whose time span exceeds ``max_check_span_s`` (before any work)."""
     if abs(t1 - t0) > settings.max_check_span_s:
-        raise LimitError(f"{what} spans {abs(t1 - t0) / 86_400:.1f} days, the limit is "
-                         f"{settings.max_check_span_s / 86_400:g} days; split the query")
+        raise LimitError(
+            f"{what} spans {abs(t1 - t0) / 86_400:.1f} days, the limit is "
+            f"{settings.max_check_span_s / 86_400:g} days; split the query"
+        )
 
 
-def _check_track(services: ServicesDep, points: list[tuple[float, float, float, float]]) -> list[TrackHitPublic]:
+def _check_track(
+    services: ServicesDep, points: list[tuple[float, float, float, float]]
+) -> list[TrackHitPublic]:
     if len(points) > services.settings.max_track_points:
-        raise LimitError(f"{len(points)} track points, the limit is {services.settings.max_track_points}")
+        raise LimitError(
+            f"{len(points)} track points, the limit is {services.settings.max_track_points}"
+        )
     if points:
         times = [p[3] for p in points]
         _check_span(services.settings, min(times), max(times), "the track")
@@ -363,7 +463,9 @@ def check_track(services: ServicesDep, _: PrincipalDep, body: TrackCheckCreate) 
     return TrackCheckPublic(hits=_check_track(services, pts))
 
 
-def route_track(line: list[list[float]], departure: float, speed_mps: float) -> list[tuple[float, float, float, float]]:
+def route_track(
+    line: list[list[float]], departure: float, speed_mps: float
+) -> list[tuple[float, float, float, float]]:
     """Timed track points along a 3D line flown at a constant 3D speed."""
     from pyproj import Geod
 
@@ -381,30 +483,55 @@ def check_plan(services: ServicesDep, _: PrincipalDep, body: PlanCheckCreate) ->
         raise InputError("give a route, volumes, or both")
     verts = sum(v.footprint.n_vertices for v in body.volumes)
     if verts > services.settings.max_polygon_vertices * 10:
-        raise LimitError(f"the volumes have {verts} vertices in all, the limit is "
-                         f"{services.settings.max_polygon_vertices * 10}")
+        raise LimitError(
+            f"the volumes have {verts} vertices in all, the limit is "
+            f"{services.settings.max_polygon_vertices * 10}"
+        )
     for k, v in enumerate(body.volumes):
         _check_span(services.settings, v.start.timestamp(), v.end.timestamp(), f"volume {k}")
     route_hits = []
     if body.route is not None:
-        pts = route_track(body.route.line.coordinates, body.route.departure.timestamp(), body.route.speed_mps)
+        pts = route_track(
+            body.route.line.coordinates, body.route.departure.timestamp(), body.route.speed_mps
+        )
         route_hits = _check_track(services, pts)
     snap = _registry(services).snapshot()
     vol_hits = []
     for k, v in enumerate(body.volumes):
         fp = v.footprint.to_shapely()
-        vol = Volume4D(fp, *band_to_amsl(v.floor_m, v.ceiling_m, v.altitude_reference, fp, grid=services.grid,
-                                         geoid=services.geoid), v.start.timestamp(), v.end.timestamp())
-        for h in ([] if snap.index is None else snap.index.check_volume(vol)):
-            vol_hits.append(VolumeHitPublic(
-                geofence=_ref(h.geofence), volume=k, where=mapping(shapely.orient_polygons(h.where)),
-                floor_m=h.floor_m, ceiling_m=h.ceiling_m,
-                intervals=[(_iso(a), _iso(b)) for a, b in h.intervals]))
+        vol = Volume4D(
+            fp,
+            *band_to_amsl(
+                v.floor_m,
+                v.ceiling_m,
+                v.altitude_reference,
+                fp,
+                grid=services.grid,
+                geoid=services.geoid,
+            ),
+            v.start.timestamp(),
+            v.end.timestamp(),
+        )
+        for h in [] if snap.index is None else snap.index.check_volume(vol):
+            vol_hits.append(
+                VolumeHitPublic(
+                    geofence=_ref(h.geofence),
+                    volume=k,
+                    where=mapping(shapely.orient_polygons(h.where)),
+                    floor_m=h.floor_m,
+                    ceiling_m=h.ceiling_m,
+                    intervals=[(_iso(a), _iso(b)) for a, b in h.intervals],
+                )
+            )
     return PlanCheckPublic(route_hits=route_hits, volume_hits=vol_hits)
 
 
-@router.get("/{identifier}", response_model=GeofenceFeature, summary="One geofence",
-            responses=error_responses(404))
+@router.get(
+    "/{identifier}",
+    response_model=GeofenceFeature,
+    summary="One geofence",
+    responses=error_responses(404),
+)
 def get_one(services: ServicesDep, _: PrincipalDep, identifier: Identifier) -> GeofenceFeature:
     """The geofence with this identifier."""
     g = _registry(services).snapshot().fences.get(identifier)
@@ -413,20 +540,33 @@ def get_one(services: ServicesDep, _: PrincipalDep, identifier: Identifier) -> G
     return _feature(g)
 
 
-@router.put("/{identifier}", response_model=GeofenceWritePublic, summary="Replace a geofence",
-            responses={**_WRITE_ERRORS, **error_responses(404)})
-def replace(services: ServicesDep, _: WriterDep, identifier: Identifier, body: GeofenceFeature) -> GeofenceWritePublic:
+@router.put(
+    "/{identifier}",
+    response_model=GeofenceWritePublic,
+    summary="Replace a geofence",
+    responses={**_WRITE_ERRORS, **error_responses(404)},
+)
+def replace(
+    services: ServicesDep, _: WriterDep, identifier: Identifier, body: GeofenceFeature
+) -> GeofenceWritePublic:
     """Replace the geofence (regulators and admins); the body's identifier must match the path."""
     if body.properties.identifier != identifier:
-        raise InputError(f"the body's identifier {body.properties.identifier!r} differs from the path's "
-                         f"{identifier!r}")
+        raise InputError(
+            f"the body's identifier {body.properties.identifier!r} differs from the path's "
+            f"{identifier!r}"
+        )
     reg = _registry(services)
     g = reg.parse(body.model_dump(mode="json"))
     return GeofenceWritePublic(geofence=_feature(g), conflicting_intents=reg.replace(g))
 
 
-@router.delete("/{identifier}", status_code=204, response_class=Response, summary="Delete a geofence",
-               responses={**_WRITE_ERRORS, **error_responses(404)})
+@router.delete(
+    "/{identifier}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a geofence",
+    responses={**_WRITE_ERRORS, **error_responses(404)},
+)
 def delete(services: ServicesDep, _: WriterDep, identifier: Identifier) -> Response:
     """Remove the geofence (regulators and admins)."""
     _registry(services).delete(identifier)

@@ -37,11 +37,19 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("airgrid_http_requests", "HTTP requests answered.",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("airgrid_http_request_duration_seconds",
-                                 "Time from request to the end of the response.",
-                                 ["method", "route"], buckets=_BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "airgrid_http_requests",
+            "HTTP requests answered.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "airgrid_http_request_duration_seconds",
+            "Time from request to the end of the response.",
+            ["method", "route"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
 
 
 class MetricsMiddleware:
@@ -95,8 +103,12 @@ async def health() -> HealthPublic:
     return HealthPublic(status="ok", version=airgrid.__version__)
 
 
-@router.get("/ready", response_model=ReadyPublic, summary="Readiness",
-            responses={503: {"model": ReadyPublic, "description": "A dependency is not usable."}})
+@router.get(
+    "/ready",
+    response_model=ReadyPublic,
+    summary="Readiness",
+    responses={503: {"model": ReadyPublic, "description": "A dependency is not usable."}},
+)
 def ready(services: ServicesDep, response: Response) -> ReadyPublic:
     """Whether the grid, the DEM and the database are usable; 503 when one is not."""
     checks = {
@@ -115,9 +127,17 @@ def ready(services: ServicesDep, response: Response) -> ReadyPublic:
     return ReadyPublic(status="ready" if ok else "not ready", checks=checks)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
-                             "description": "Prometheus text exposition format."}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition format.",
+        }
+    },
+)
 def metrics(request: Request) -> Response:
     """Request counts and latency histograms per route, in Prometheus text format.
 
@@ -131,8 +151,12 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/whoami", response_model=PrincipalPublic, summary="The caller's identity",
-            responses=error_responses(401))
+@router.get(
+    "/whoami",
+    response_model=PrincipalPublic,
+    summary="The caller's identity",
+    responses=error_responses(401),
+)
 def whoami(me: PrincipalDep) -> PrincipalPublic:
     """The principal and role of the key sent; the cheapest authenticated call."""
     return _public(me)

@@ -73,13 +73,28 @@ def _utc(t: float) -> datetime:
 def intent_public(fi: FlightIntent) -> IntentPublic:
     """The public form of a stored intent."""
     return IntentPublic(
-        id=fi.id, operator=fi.operator, priority=fi.priority, tier=fi.tier, state=fi.state.value,
-        preempted_by=fi.preempted_by, reason=fi.reason,
-        start=_utc(min(v.t_start for v in fi.volumes)), end=_utc(max(v.t_end for v in fi.volumes)),
-        created_at=_utc(fi.created_at), updated_at=_utc(fi.updated_at),
-        volumes=[VolumeModel(footprint=PolygonGeometry.from_shapely(v.footprint), floor_m=v.floor_m,
-                             ceiling_m=v.ceiling_m, start=_utc(v.t_start), end=_utc(v.t_end))
-                 for v in fi.volumes])
+        id=fi.id,
+        operator=fi.operator,
+        priority=fi.priority,
+        tier=fi.tier,
+        state=fi.state.value,
+        preempted_by=fi.preempted_by,
+        reason=fi.reason,
+        start=_utc(min(v.t_start for v in fi.volumes)),
+        end=_utc(max(v.t_end for v in fi.volumes)),
+        created_at=_utc(fi.created_at),
+        updated_at=_utc(fi.updated_at),
+        volumes=[
+            VolumeModel(
+                footprint=PolygonGeometry.from_shapely(v.footprint),
+                floor_m=v.floor_m,
+                ceiling_m=v.ceiling_m,
+                start=_utc(v.t_start),
+                end=_utc(v.t_end),
+            )
+            for v in fi.volumes
+        ],
+    )
 
 
 def _request(body: IntentCreate, me: Principal, services: Services) -> IntentRequest:
@@ -89,9 +104,13 @@ def _request(body: IntentCreate, me: Principal, services: Services) -> IntentReq
         raise InputError("give exactly one of 'volumes' and 'route'")
     verts = sum(v.footprint.n_vertices for v in body.volumes)
     if verts > 10 * lim.max_polygon_vertices:
-        raise LimitError(f"the volumes have {verts} vertices in all, the limit is {10 * lim.max_polygon_vertices}")
+        raise LimitError(
+            f"the volumes have {verts} vertices in all, the limit is {10 * lim.max_polygon_vertices}"
+        )
     if body.route is not None and len(body.route.waypoints) > lim.max_track_points:
-        raise LimitError(f"{len(body.route.waypoints)} waypoints, the limit is {lim.max_track_points}")
+        raise LimitError(
+            f"{len(body.route.waypoints)} waypoints, the limit is {lim.max_track_points}"
+        )
     if body.route is not None:
         r = body.route
         lat = np.array([p.lat for p in r.waypoints])
@@ -102,61 +121,149 @@ def _request(body: IntentCreate, me: Principal, services: Services) -> IntentReq
             alt = alt - np.asarray(services.geoid.undulation(lat, lon), np.float64)
             half_height += GEOID_GRID_ERROR_M
         return IntentRequest.from_route(
-            me.name, body.priority, body.tier,
-            [(float(a), float(b), float(c), p.time.timestamp()) for a, b, c, p in zip(lat, lon, alt, r.waypoints)],
-            half_width_m=r.half_width_m, half_height_m=half_height, max_piece_m=r.max_piece_m,
-            time_margin_s=r.time_margin_s, intent_id=body.intent_id)
-    vols = tuple(Volume4D(fp, *band_to_amsl(v.floor_m, v.ceiling_m, v.altitude_reference, fp, grid=services.grid,
-                                            geoid=services.geoid), v.start.timestamp(), v.end.timestamp())
-                 for v in body.volumes for fp in (v.footprint.to_shapely(),))
+            me.name,
+            body.priority,
+            body.tier,
+            [
+                (float(a), float(b), float(c), p.time.timestamp())
+                for a, b, c, p in zip(lat, lon, alt, r.waypoints)
+            ],
+            half_width_m=r.half_width_m,
+            half_height_m=half_height,
+            max_piece_m=r.max_piece_m,
+            time_margin_s=r.time_margin_s,
+            intent_id=body.intent_id,
+        )
+    vols = tuple(
+        Volume4D(
+            fp,
+            *band_to_amsl(
+                v.floor_m,
+                v.ceiling_m,
+                v.altitude_reference,
+                fp,
+                grid=services.grid,
+                geoid=services.geoid,
+            ),
+            v.start.timestamp(),
+            v.end.timestamp(),
+        )
+        for v in body.volumes
+        for fp in (v.footprint.to_shapely(),)
+    )
     return IntentRequest(me.name, body.priority, body.tier, vols, body.intent_id)
 
 
 def _refusal(decision: Decision) -> ConflictError:
-    n_int = len({c.other_id for c in decision.conflicts} | {g.other_id for g in decision.grid_conflicts})
+    n_int = len(
+        {c.other_id for c in decision.conflicts} | {g.other_id for g in decision.grid_conflicts}
+    )
     n_geo = len({g.geofence_id for g in decision.geofence_conflicts})
-    fixes = [FixPublic(kind=p.kind, shift_s=p.shift_s, offset_m=p.offset_m, description=p.description)
-             for p in decision.proposals]
-    hint = "apply a proposed fix and resubmit" if fixes else "no free departure delay or altitude was found"
+    fixes = [
+        FixPublic(kind=p.kind, shift_s=p.shift_s, offset_m=p.offset_m, description=p.description)
+        for p in decision.proposals
+    ]
+    hint = (
+        "apply a proposed fix and resubmit"
+        if fixes
+        else "no free departure delay or altitude was found"
+    )
     return ConflictError(
         f"the intent conflicts with {n_int} intent(s) and {n_geo} geofence(s); {hint}",
         slug="intent-conflict",
-        conflicts=[ConflictPublic(
-            other_id=c.other_id, other_operator=c.other_operator, other_priority=c.other_priority,
-            other_state=c.other_state.value, volume=c.volume, other_volume=c.other_volume, lon=c.lon,
-            lat=c.lat, floor_m=c.floor_m, ceiling_m=c.ceiling_m, start=_utc(c.t_start), end=_utc(c.t_end),
-            distance_m=c.distance_m,
-            minima={"lateral_m": c.minima.lateral_m, "vertical_m": c.minima.vertical_m,
-                    "seconds": c.minima.seconds},
-            preemptable=c.preemptable) for c in decision.conflicts],
-        grid_conflicts=[GridConflictPublic(other_id=g.other_id, cell=g.cell, layer=g.layer, slot=g.slot,
-                                           preemptable=g.preemptable) for g in decision.grid_conflicts],
-        geofence_conflicts=[GeofenceConflictPublic(
-            geofence_id=g.geofence_id, name=g.name, volume=g.volume, lon=g.lon, lat=g.lat, floor_m=g.floor_m,
-            ceiling_m=g.ceiling_m, intervals=[(_utc(a), _utc(b)) for a, b in g.intervals])
-            for g in decision.geofence_conflicts],
-        fixes=fixes, low_volumes=_low(decision), high_volumes=_high(decision))
+        conflicts=[
+            ConflictPublic(
+                other_id=c.other_id,
+                other_operator=c.other_operator,
+                other_priority=c.other_priority,
+                other_state=c.other_state.value,
+                volume=c.volume,
+                other_volume=c.other_volume,
+                lon=c.lon,
+                lat=c.lat,
+                floor_m=c.floor_m,
+                ceiling_m=c.ceiling_m,
+                start=_utc(c.t_start),
+                end=_utc(c.t_end),
+                distance_m=c.distance_m,
+                minima={
+                    "lateral_m": c.minima.lateral_m,
+                    "vertical_m": c.minima.vertical_m,
+                    "seconds": c.minima.seconds,
+                },
+                preemptable=c.preemptable,
+            )
+            for c in decision.conflicts
+        ],
+        grid_conflicts=[
+            GridConflictPublic(
+                other_id=g.other_id,
+                cell=g.cell,
+                layer=g.layer,
+                slot=g.slot,
+                preemptable=g.preemptable,
+            )
+            for g in decision.grid_conflicts
+        ],
+        geofence_conflicts=[
+            GeofenceConflictPublic(
+                geofence_id=g.geofence_id,
+                name=g.name,
+                volume=g.volume,
+                lon=g.lon,
+                lat=g.lat,
+                floor_m=g.floor_m,
+                ceiling_m=g.ceiling_m,
+                intervals=[(_utc(a), _utc(b)) for a, b in g.intervals],
+            )
+            for g in decision.geofence_conflicts
+        ],
+        fixes=fixes,
+        low_volumes=_low(decision),
+        high_volumes=_high(decision),
+    )
 
 
 def _low(decision: Decision) -> list[LowVolumePublic]:
-    return [LowVolumePublic(volume=v.volume, floor_m=v.floor_m, min_floor_m=v.min_floor_m)
-            for v in decision.low_volumes]
+    return [
+        LowVolumePublic(volume=v.volume, floor_m=v.floor_m, min_floor_m=v.min_floor_m)
+        for v in decision.low_volumes
+    ]
 
 
 def _high(decision: Decision) -> list[HighVolumePublic]:
-    return [HighVolumePublic(volume=v.volume, ceiling_m=v.ceiling_m, max_ceiling_m=v.max_ceiling_m)
-            for v in decision.high_volumes]
+    return [
+        HighVolumePublic(volume=v.volume, ceiling_m=v.ceiling_m, max_ceiling_m=v.max_ceiling_m)
+        for v in decision.high_volumes
+    ]
 
 
-@router.post("", response_model=IntentAccepted, status_code=status.HTTP_201_CREATED, summary="Submit an intent",
-             responses={403: error_responses(403)[403], 409: {
-                 "model": IntentConflictProblem,
-                 "description": "Refused: every conflict with intents and geofences, and proposed fixes."},
-                 413: error_responses(413)[413]})
-def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate,
-           idempotency_key: Annotated[str | None, Header(
-               max_length=MAX_KEY_LENGTH, description="Makes a retry return the original answer (also "
-               "implied by intent_id).")] = None) -> Response:
+@router.post(
+    "",
+    response_model=IntentAccepted,
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit an intent",
+    responses={
+        403: error_responses(403)[403],
+        409: {
+            "model": IntentConflictProblem,
+            "description": "Refused: every conflict with intents and geofences, and proposed fixes.",
+        },
+        413: error_responses(413)[413],
+    },
+)
+def submit(
+    services: ServicesDep,
+    me: FlyerDep,
+    body: IntentCreate,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=MAX_KEY_LENGTH,
+            description="Makes a retry return the original answer (also implied by intent_id).",
+        ),
+    ] = None,
+) -> Response:
     """Accept the intent if it conflicts with nothing that holds airspace (201), else 409.
 
     Acceptance is one transaction serialised against every writer on the same
@@ -173,8 +280,10 @@ def submit(services: ServicesDep, me: FlyerDep, body: IntentCreate,
     seen = services.submissions.get(me.name, key)
     if seen is not None:
         if seen[0] != digest:
-            raise _duplicate(f"the key {key!r} was used for another request; use a new key or intent_id",
-                             "idempotency-key-reused")
+            raise _duplicate(
+                f"the key {key!r} was used for another request; use a new key or intent_id",
+                "idempotency-key-reused",
+            )
         return Response(seen[2], status_code=seen[1], media_type=_MEDIA[seen[1]])
     try:
         answer = _decide(services, me, body)
@@ -200,25 +309,50 @@ def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Respons
         stored = store.get(request.intent_id)
         if stored.operator != me.name and me.role not in _OVERSEERS:
             raise IntentNotFoundError(f"no intent {request.intent_id!r}") from None
-        if stored.operator == me.name and same_intent(stored, request):  # answered before, answer lost
-            return json_response(IntentAccepted(**dict(intent_public(stored)), preempted=[], low_volumes=[],
-                                                high_volumes=[]), 201)
-        raise _duplicate(f"intent {request.intent_id!r} already exists; choose another intent_id",
-                         "duplicate-intent-id") from None
+        if stored.operator == me.name and same_intent(
+            stored, request
+        ):  # answered before, answer lost
+            return json_response(
+                IntentAccepted(
+                    **dict(intent_public(stored)), preempted=[], low_volumes=[], high_volumes=[]
+                ),
+                201,
+            )
+        raise _duplicate(
+            f"intent {request.intent_id!r} already exists; choose another intent_id",
+            "duplicate-intent-id",
+        ) from None
     if not decision.accepted:
         raise _refusal(decision)
     pub = intent_public(decision.intent)
-    return json_response(IntentAccepted(**dict(pub), preempted=[p.id for p in decision.preempted],
-                                        low_volumes=_low(decision), high_volumes=_high(decision)), 201)
+    return json_response(
+        IntentAccepted(
+            **dict(pub),
+            preempted=[p.id for p in decision.preempted],
+            low_volumes=_low(decision),
+            high_volumes=_high(decision),
+        ),
+        201,
+    )
 
 
 def _duplicate(detail: str, slug: str) -> ConflictError:
     """A 409 in the documented intent-refusal shape, with nothing in conflict."""
-    return ConflictError(detail, slug=slug, conflicts=[], grid_conflicts=[], geofence_conflicts=[], fixes=[],
-                         low_volumes=[], high_volumes=[])
+    return ConflictError(
+        detail,
+        slug=slug,
+        conflicts=[],
+        grid_conflicts=[],
+        geofence_conflicts=[],
+        fixes=[],
+        low_volumes=[],
+        high_volumes=[],
+    )
 
 
-def _owned(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]) -> FlightIntent:
+def _owned(
+    services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]
+) -> FlightIntent:
     """The intent, if ``me`` owns it or has one of ``allowed`` roles.
 
     404 when it does not exist or ``me`` may not see it (the answers are the same), 403
@@ -234,9 +368,12 @@ def _owned(services: ServicesDep, me: Principal, intent_id: str, allowed: frozen
 
 @router.get("", response_model=IntentList, summary="List intents", responses=error_responses(403))
 def list_intents(
-    services: ServicesDep, me: PrincipalDep,
+    services: ServicesDep,
+    me: PrincipalDep,
     state: Annotated[Literal["accepted", "activated", "ended", "cancelled"] | None, Query()] = None,
-    operator: Annotated[str | None, Query(description="Regulators and admins: one operator's intents.")] = None,
+    operator: Annotated[
+        str | None, Query(description="Regulators and admins: one operator's intents.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
 ) -> Response:
     """Operators and planners see their own intents; regulators and admins every intent."""
@@ -248,40 +385,68 @@ def list_intents(
     return json_response(IntentList(intents=[intent_public(fi) for fi in found]))
 
 
-@router.get("/{intent_id}", response_model=IntentPublic, summary="One intent", responses=error_responses(403, 404))
+@router.get(
+    "/{intent_id}",
+    response_model=IntentPublic,
+    summary="One intent",
+    responses=error_responses(403, 404),
+)
 def get_intent(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> Response:
     """The intent (its owner, regulators and admins)."""
     return json_response(intent_public(_owned(services, me, intent_id, _OVERSEERS)))
 
 
-def _transition(services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role],
-                action: str, reason: str = "") -> IntentPublic:
+def _transition(
+    services: ServicesDep,
+    me: Principal,
+    intent_id: str,
+    allowed: frozenset[Role],
+    action: str,
+    reason: str = "",
+) -> IntentPublic:
     _owned(services, me, intent_id, allowed)
     store = services.stores.get()
     try:
-        fi = store.cancel(intent_id, reason) if action == "cancel" else getattr(store, action)(intent_id)
+        fi = (
+            store.cancel(intent_id, reason)
+            if action == "cancel"
+            else getattr(store, action)(intent_id)
+        )
     except StateTransitionError as exc:
         raise ConflictError(str(exc)) from None
     return intent_public(fi)
 
 
-@router.post("/{intent_id}/activate", response_model=IntentPublic, summary="Activate (the flight started)",
-             responses=_STATE_ERRORS)
+@router.post(
+    "/{intent_id}/activate",
+    response_model=IntentPublic,
+    summary="Activate (the flight started)",
+    responses=_STATE_ERRORS,
+)
 def activate(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
     """accepted -> activated (owner or admin); 409 from any other state."""
     return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "activate")
 
 
-@router.post("/{intent_id}/end", response_model=IntentPublic, summary="End (the flight landed)",
-             responses=_STATE_ERRORS)
+@router.post(
+    "/{intent_id}/end",
+    response_model=IntentPublic,
+    summary="End (the flight landed)",
+    responses=_STATE_ERRORS,
+)
 def end(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
     """activated -> ended, releasing the airspace (owner or admin); 409 from any other state."""
     return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "end")
 
 
-@router.post("/{intent_id}/cancel", response_model=IntentPublic, summary="Cancel",
-             responses=_STATE_ERRORS)
-def cancel(services: ServicesDep, me: PrincipalDep, intent_id: CancelIntentId,
-           body: Annotated[CancelCreate | None, Body(examples=[{"reason": "weather"}])] = None) -> IntentPublic:
+@router.post(
+    "/{intent_id}/cancel", response_model=IntentPublic, summary="Cancel", responses=_STATE_ERRORS
+)
+def cancel(
+    services: ServicesDep,
+    me: PrincipalDep,
+    intent_id: CancelIntentId,
+    body: Annotated[CancelCreate | None, Body(examples=[{"reason": "weather"}])] = None,
+) -> IntentPublic:
     """accepted/activated -> cancelled, releasing the airspace (owner, regulator or admin)."""
     return _transition(services, me, intent_id, _OVERSEERS, "cancel", body.reason if body else "")
