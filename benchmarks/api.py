@@ -47,9 +47,9 @@ import shapely.geometry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from airgrid.airspace import Grid, TierTable, area_from_bbox, build_grid
-from airgrid.api.auth import Database, KeyStore
-from airgrid.api.commands.common import DEFAULT_DEM
+from airgrid.airspace.grid import Grid, TierTable, area_from_bbox, build_grid
+from airgrid.api.cli.common import DEFAULT_DEM
+from airgrid.api.http.auth import Database, KeyStore
 from airgrid.terrain import Dem
 
 BBOX = (112.9, 28.1, 113.05, 28.25)
@@ -237,7 +237,7 @@ def main() -> None:
             "-m",
             "uvicorn",
             "--factory",
-            "airgrid.api.app:create_app",
+            "airgrid.api.http.app:create_app",
             "--host",
             "127.0.0.1",
             "--port",

@@ -7,7 +7,7 @@ fills Numba's on-disk cache):
 
 * interpreter start (parent clock before spawning -> first line of the child);
 * ``import numpy`` and ``import numba`` (what every airgrid import needs anyway);
-* ``from airgrid.airspace import Grid`` and ``from airgrid.routing import RouteGraph,
+* ``from airgrid.airspace.grid import Grid`` and ``from airgrid.routing import RouteGraph,
   plan_route``;
 * ``Grid.load`` and ``RouteGraph.load`` (the latter checks the grid's fingerprint);
 * Numba's BLAS probe: the first dispatch of any Numba function initialises Numba's CPU
@@ -64,7 +64,7 @@ EARTH_R = 6_371_008.8
 COLD = textwrap.dedent("""
     import sys, time
     t0 = time.perf_counter()
-    from airgrid.airspace import Grid
+    from airgrid.airspace.grid import Grid
     from airgrid.routing import RouteGraph, plan_route
     g = Grid.load(sys.argv[1])
     graph = RouteGraph.load(sys.argv[2], g)
@@ -90,8 +90,8 @@ STAGED = textwrap.dedent("""
     mark("import numpy")
     import numba
     mark("import numba")
-    from airgrid.airspace import Grid
-    mark("from airgrid.airspace import Grid")
+    from airgrid.airspace.grid import Grid
+    mark("from airgrid.airspace.grid import Grid")
     from airgrid.routing import RouteGraph, plan_route
     mark("from airgrid.routing import RouteGraph, plan_route")
     g = Grid.load(sys.argv[1])
@@ -123,7 +123,7 @@ PROFILED = textwrap.dedent("""
     import cProfile, pstats, sys
     prof = cProfile.Profile()
     prof.enable()
-    from airgrid.airspace import Grid
+    from airgrid.airspace.grid import Grid
     from airgrid.routing import RouteGraph, plan_route
     g = Grid.load(sys.argv[1])
     graph = RouteGraph.load(sys.argv[2], g)
@@ -159,7 +159,7 @@ def cached_pair(radius_km: float) -> tuple[Path, Path, tuple[int, int], str]:
     import shapely
     from scipy.sparse.csgraph import connected_components
 
-    from airgrid.airspace import Area, Grid, TierTable, build_grid
+    from airgrid.airspace.grid import Area, Grid, TierTable, build_grid
     from airgrid.routing import RouteGraph, build_graph
     from airgrid.terrain import Dem
 
@@ -310,7 +310,7 @@ def main() -> None:
         if big:
             print(f"  {stage}: " + ", ".join(f"{p} {ms:.0f}" for ms, p in big))
     if args.profile:
-        print(_child(PROFILED, argv + [str(args.profile)])[3])
+        print(_child(PROFILED, [*argv, str(args.profile)])[3])
 
 
 if __name__ == "__main__":

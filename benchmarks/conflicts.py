@@ -1,6 +1,6 @@
 """Check-and-accept latency for one route-shaped intent against 100,000 accepted intents.
 
-Our figure: :meth:`airgrid.airspace.store.Store.submit` (one write transaction: candidate
+Our figure: :meth:`airgrid.airspace.store.service.Store.submit` (one write transaction: candidate
 lookup, exact test, geofence check, write, durable commit) on SQLite, where candidates come
 from the process's copy of the holding intents brought to the store's revision inside the
 transaction (loaded by the warm-up before timing), and on PostgreSQL, where they come from
@@ -40,8 +40,8 @@ from pyproj import Transformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from airgrid.airspace.intents import IntentRequest, route_to_volumes  # noqa: E402
-from airgrid.airspace.store import Store, open_store  # noqa: E402
+from airgrid.airspace.store.service import Store, open_store
+from airgrid.airspace.traffic.intents import IntentRequest, route_to_volumes
 
 LAT0, LON0 = 28.2, 112.95
 T0 = 1_800_000_000.0
@@ -241,7 +241,7 @@ def main() -> None:
         f"  generated in {time.perf_counter() - t:.1f} s; probes have {n_vol:.1f} volumes on average"
     )
 
-    from airgrid.airspace.separation import SeparationTable
+    from airgrid.airspace.traffic.separation import SeparationTable
 
     m = SeparationTable().for_tier("T2")
     t = time.perf_counter()

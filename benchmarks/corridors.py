@@ -2,7 +2,7 @@
 
 Steps (each timed): build the Hunan T2 grid from the shipped ETOPO5 DEM; mark the
 default airport protection zones as prohibited; build the routing graph; design the
-network (:func:`airgrid.routing.network.design_network`); the planner report with
+network (:func:`airgrid.routing.corridors.network.design_network`); the planner report with
 geofences; the GeoJSON export, read back with GDAL through pyogrio (``read_info`` and
 ``raw.read``, no geopandas); a route between two seats joined by a corridor on the
 re-built (corridor-discounted) graph, against the same route before marking.
@@ -31,21 +31,21 @@ def main() -> None:
     """Run the benchmark and print its figures."""
     import pyogrio
 
-    from airgrid.airspace import TierTable, build_grid, named_area
-    from airgrid.airspace.airports import airport_zones
-    from airgrid.airspace.geofence import mark_geofences
-    from airgrid.airspace.grid import peak_rss_bytes
+    from airgrid.airspace.geofences.airports import airport_zones
+    from airgrid.airspace.geofences.model import mark_geofences
+    from airgrid.airspace.grid import TierTable, build_grid, named_area
+    from airgrid.airspace.grid.voxels import peak_rss_bytes
     from airgrid.routing import kernels
-    from airgrid.routing.corridors import (
+    from airgrid.routing.corridors.corridor import (
         clear_corridors,
         mark_corridors,
         opposing_lane_mask,
         tier_mask,
     )
+    from airgrid.routing.corridors.network import NetworkParams, design_network
+    from airgrid.routing.corridors.nodes import PREFECTURE_SEATS, default_nodes
+    from airgrid.routing.corridors.report import network_geojson, network_report
     from airgrid.routing.graph import build_graph
-    from airgrid.routing.network import NetworkParams, design_network
-    from airgrid.routing.nodes import PREFECTURE_SEATS, default_nodes
-    from airgrid.routing.report import network_geojson, network_report
     from airgrid.routing.search import plan_route, router_for
     from airgrid.terrain import Dem
 

@@ -22,10 +22,10 @@ import numba as nb
 import numpy as np
 import shapely
 
-from airgrid.airspace.airports import airport_zones
-from airgrid.airspace.areas import DATA_DIR
-from airgrid.airspace.geofence import DailyPeriod, Geofence, Limit, Validity
-from airgrid.airspace.geofence_index import GeofenceIndex
+from airgrid.airspace.geofences.airports import airport_zones
+from airgrid.airspace.geofences.index import GeofenceIndex
+from airgrid.airspace.geofences.model import DailyPeriod, Geofence, Limit, Validity
+from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.terrain import Dem
 
 N_POINTS = 1_000_000

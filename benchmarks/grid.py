@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def _build(area: str, tiers: str) -> dict:
-    from airgrid.airspace import TierTable, build_grid, named_area
-    from airgrid.airspace.grid import peak_rss_bytes
+    from airgrid.airspace.grid import TierTable, build_grid, named_area
+    from airgrid.airspace.grid.voxels import peak_rss_bytes
     from airgrid.terrain import Dem
 
     dem = Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif")
@@ -53,15 +53,15 @@ def _build(area: str, tiers: str) -> dict:
 
 
 def _fine_dem_terrain() -> dict:
+    import h3
     import rasterio
     import rasterio.mask
     from affine import Affine
     from rasterio.io import MemoryFile
     from scipy.ndimage import zoom
 
-    import h3
-    from airgrid.airspace import cover_cells, named_area
-    from airgrid.airspace.grid import peak_rss_bytes
+    from airgrid.airspace.grid import cover_cells, named_area
+    from airgrid.airspace.grid.voxels import peak_rss_bytes
     from airgrid.terrain import Dem, cell_ground
     from airgrid.terrain.surface import cell_vertices_lonlat
 
@@ -106,7 +106,7 @@ def _fine_dem_terrain() -> dict:
             ref = []
             for c in sample:
                 ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))]
-                geom = {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+                geom = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
                 arr, _ = rasterio.mask.mask(ds, [geom], all_touched=True, crop=True, filled=False)
                 ref.append(float(arr.max()))
             t_base = (time.perf_counter() - tb) / len(sample)
@@ -125,7 +125,8 @@ def _fine_dem_terrain() -> dict:
 
 def _assignment_rate() -> dict:
     import h3
-    from airgrid.airspace.h3index import latlng_to_cells
+
+    from airgrid.airspace.grid.h3index import latlng_to_cells
 
     rng = np.random.default_rng(1)
     lat = rng.uniform(24.7, 30.1, 500_000)

@@ -44,12 +44,12 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from airgrid.airspace import Area, Grid, TierTable, build_grid, named_area
-from airgrid.routing import at_agl, build_graph, plan_route
-from airgrid.routing.costs import EARTH_R
-from airgrid.routing.graph import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count
-from airgrid.routing.search import CORRIDOR_WEIGHT, router_for
-from airgrid.terrain import Dem
+from airgrid.airspace.grid import Area, Grid, TierTable, build_grid, named_area  # noqa: E402 (after the sys.path insert)
+from airgrid.routing import at_agl, build_graph, plan_route  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.costs import EARTH_R  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.graph import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.search import CORRIDOR_WEIGHT, router_for  # noqa: E402 (after the sys.path insert)
+from airgrid.terrain import Dem  # noqa: E402 (after the sys.path insert)
 
 CACHE = ROOT / "var" / "bench"
 DEM = ROOT / "data" / "hunan_dem_30arcsec.tif"
@@ -198,7 +198,7 @@ def bench_scipy(graph, pairs, costs):
 COLD = textwrap.dedent("""
     import sys, time
     t0 = time.perf_counter()
-    from airgrid.airspace import Grid
+    from airgrid.airspace.grid import Grid
     from airgrid.routing import RouteGraph, plan_route
     g = Grid.load(sys.argv[1])
     graph = RouteGraph.load(sys.argv[2], g)

@@ -71,19 +71,19 @@ def clip(src_path: Path, out_path: Path) -> None:
         raise SystemExit(f"window transform {transform} != {expected}")
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    profile = dict(
-        driver="GTiff",
-        width=data.shape[1],
-        height=data.shape[0],
-        count=1,
-        dtype="float32",
-        crs="EPSG:4326",
-        transform=expected,
-        nodata=None,
-        compress="deflate",
-        predictor=3,
-        zlevel=9,
-    )
+    profile = {
+        "driver": "GTiff",
+        "width": data.shape[1],
+        "height": data.shape[0],
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4326",
+        "transform": expected,
+        "nodata": None,
+        "compress": "deflate",
+        "predictor": 3,
+        "zlevel": 9,
+    }
     with rasterio.open(out_path, "w", **profile) as dst:
         dst.update_tags(
             AREA_OR_POINT="Point",
@@ -120,7 +120,7 @@ def verify(src_path: Path, out_path: Path) -> None:
         out_r, out_c = rasterio.transform.rowcol(out.transform, [102.5], [47.0])
         if (
             clip_vals[out_r[0], out_c[0]]
-            != src_vals[int(round((NORTH - 47.0) / STEP)), int(round((102.5 - WEST) / STEP))]
+            != src_vals[round((NORTH - 47.0) / STEP), round((102.5 - WEST) / STEP)]
         ):
             raise SystemExit("node lookup by coordinate is off by a pixel")
 

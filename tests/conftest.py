@@ -9,7 +9,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from airgrid.airspace import TierTable, area_from_bbox, build_grid
+from airgrid.airspace.grid import TierTable, area_from_bbox, build_grid
 from airgrid.terrain import Dem
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,8 +31,8 @@ import h3
 import numpy as np
 from h3.api import basic_int as h3i
 
-from airgrid.airspace import Grid, Status
-from airgrid.airspace.h3index import parent_of
+from airgrid.airspace.grid import Grid, Status
+from airgrid.airspace.grid.h3index import parent_of
 from airgrid.routing import kernels
 from airgrid.routing.costs import EARTH_R, CostWeights, vertical_rate, voxel_factors
 from airgrid.routing.errors import GraphFileError

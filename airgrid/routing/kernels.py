@@ -311,16 +311,16 @@ def _h(v, x, y, z, gx, gy, gz, hr, dirs, rates, vr, lm, lt, nl):
     for j in range(3):
         a = dx * dirs[j, 0] + dy * dirs[j, 1]
         b = a * rates[0, j] if a > 0 else -a * rates[1, j]
-        if b > h:  # noqa: PLR1730
+        if b > h:
             h = b
     h += vr * abs(gz - z)
     for i in range(nl):
         # explicit comparisons: a nan bound (inf - inf, both unreachable) must never win
         a = lt[i] - lm[v, i]  # d(L, t) - d(L, v)
-        if a > h:  # noqa: PLR1730
+        if a > h:
             h = a
         b = lm[v, nl + i] - lt[nl + i]  # d(v, L) - d(t, L)
-        if b > h:  # noqa: PLR1730
+        if b > h:
             h = b
     return h
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from airgrid.airspace import Grid
+from airgrid.airspace.grid import Grid
 from airgrid.routing import kernels
 from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph

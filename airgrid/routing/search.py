@@ -18,14 +18,15 @@ import numpy as np
 import shapely
 from h3.api import basic_int as h3i
 
-from airgrid.airspace import Area, Grid, OutsideGridError, Status, VoxelIdError, cover_cells
-from airgrid.airspace.grid import BLOCKING
+from airgrid.airspace.errors import OutsideGridError, VoxelIdError
+from airgrid.airspace.grid import Area, Grid, Status, cover_cells
+from airgrid.airspace.grid.voxels import BLOCKING
 from airgrid.routing import kernels
 from airgrid.routing.costs import EARTH_R
 from airgrid.routing.errors import (
+    PointBetweenTiersError,
     PointBlockedError,
     PointInTerrainError,
-    PointBetweenTiersError,
     PointOutsideGridError,
     RouteConstraintError,
 )

@@ -10,13 +10,12 @@ upper bound somewhere within the uncertainty of its coordinates). The margin mod
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from airgrid.terrain.dem import _M_PER_DEG_LAT, Dem
+from airgrid.terrain.dem import Dem
 from airgrid.terrain.errors import TerrainError
 
 
@@ -141,10 +140,4 @@ def required_factors(dem: Dem, points: list[TruthPoint]) -> dict[str, float]:
     return out
 
 
-def disc_cells_radius_deg(radius_m: float, lat: float) -> tuple[float, float]:
-    """A radius in metres as (lat, lon) degrees at latitude ``lat``, never smaller."""
-    m_lon = _M_PER_DEG_LAT * 1.00670 * max(math.cos(math.radians(lat)), 1e-6)
-    return radius_m / _M_PER_DEG_LAT, radius_m / m_lon
-
-
-__all__ = ["TruthPoint", "disc_cells_radius_deg", "read_truth_points", "required_factors"]
+__all__ = ["TruthPoint", "read_truth_points", "required_factors"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numba as nb
 import numpy as np
@@ -25,6 +25,7 @@ from affine import Affine
 from pyproj import CRS, Transformer
 from rasterio.errors import RasterioIOError
 
+from airgrid.geo.constants import M_PER_DEG_LAT_MIN, M_PER_DEG_LON_EQUATOR
 from airgrid.terrain.errors import (
     DemAccuracyError,
     DemCrsError,
@@ -37,7 +38,6 @@ from airgrid.terrain.errors import (
 log = logging.getLogger(__name__)
 
 WGS84 = CRS.from_epsg(4326)
-_M_PER_DEG_LAT = 110_574.0
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class DemAccuracy:
             raise DemAccuracyError(f"max_margin_m must be positive, got {self.max_margin_m!r}")
 
     @classmethod
-    def for_spacing(cls, spacing_m: float) -> "DemAccuracy":
+    def for_spacing(cls, spacing_m: float) -> DemAccuracy:
         """Default accuracy for a DEM whose pixels are ``spacing_m`` apart.
 
         Parameters
@@ -162,7 +162,7 @@ class DemAccuracy:
 
     def with_overrides(
         self, *, absolute_m: float | None = None, relief_factor: float | None = None
-    ) -> "DemAccuracy":
+    ) -> DemAccuracy:
         """The same model with both absolute terms and/or both relief factors replaced."""
         changes: dict[str, float] = {}
         if absolute_m is not None:
@@ -246,7 +246,7 @@ class Dem:
         *,
         crs: CRS | str | int | None = None,
         accuracy: DemAccuracy | None = None,
-    ) -> "Dem":
+    ) -> Dem:
         """Read one DEM file or a mosaic of tiles.
 
         Parameters
@@ -339,8 +339,8 @@ class Dem:
         h, w = self.shape
         _, cy = self.transform @ (w / 2, h / 2)
         return (
-            float(dx * _M_PER_DEG_LAT * 1.00670 * math.cos(math.radians(cy))),
-            float(dy * _M_PER_DEG_LAT),
+            float(dx * M_PER_DEG_LON_EQUATOR * math.cos(math.radians(cy))),
+            float(dy * M_PER_DEG_LAT_MIN),
         )
 
     def lonlat_to_pixel(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -405,7 +405,7 @@ class Dem:
         extra_m: float,
         slope: float,
         max_pixel_m: float,
-    ) -> "Dem":
+    ) -> Dem:
         """A slope-limited upper envelope of :attr:`upper` over a window, as a raster.
 
         Parameters
@@ -442,12 +442,12 @@ class Dem:
         gx, gy = np.meshgrid(xs, ys)
         col, row = self.lonlat_to_pixel(gx.ravel(), gy.ravel())
         dx_m, dy_m = self.pixel_size_m
-        ex, ey = int(math.ceil(extra_m / dx_m)) + 1, int(math.ceil(extra_m / dy_m)) + 1
-        c0 = max(int(math.floor(col.min())) - ex, 0)
-        c1 = min(int(math.ceil(col.max())) + ex, w)
-        r0 = max(int(math.floor(row.min())) - ey, 0)
-        r1 = min(int(math.ceil(row.max())) + ey, h)
-        f = max(1, int(math.ceil(max(dx_m, dy_m) / max_pixel_m)))
+        ex, ey = math.ceil(extra_m / dx_m) + 1, math.ceil(extra_m / dy_m) + 1
+        c0 = max(math.floor(col.min()) - ex, 0)
+        c1 = min(math.ceil(col.max()) + ex, w)
+        r0 = max(math.floor(row.min()) - ey, 0)
+        r1 = min(math.ceil(row.max()) + ey, h)
+        f = max(1, math.ceil(max(dx_m, dy_m) / max_pixel_m))
         win = self.upper[r0:r1, c0:c1]
         if f > 1:
             win = np.repeat(np.repeat(win, f, axis=0), f, axis=1)
@@ -456,8 +456,8 @@ class Dem:
         rows_y = (t @ (np.zeros(win.shape[0]), np.arange(win.shape[0]) + 0.5))[1]
         if self.is_geographic:
             lat = np.asarray(self._from_dem.transform(np.full(win.shape[0], t.c), rows_y)[1])
-            dxr = abs(t.a) * _M_PER_DEG_LAT * 1.00670 * np.cos(np.radians(lat))
-            dy = abs(t.e) * _M_PER_DEG_LAT
+            dxr = abs(t.a) * M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))
+            dy = abs(t.e) * M_PER_DEG_LAT_MIN
         else:
             dxr = np.full(win.shape[0], abs(t.a))
             dy = abs(t.e)

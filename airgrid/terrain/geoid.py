@@ -44,7 +44,7 @@ from pyproj.exceptions import ProjError
 
 from airgrid.terrain.errors import GeoidError
 
-#: data/ folder of the checkout (same rule as ``airgrid.airspace.areas.DATA_DIR``,
+#: data/ folder of the checkout (same rule as ``airgrid.airspace.grid.areas.DATA_DIR``,
 #: computed here so that terrain does not import airspace).
 DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[2] / "data"))
 

@@ -86,8 +86,8 @@ def cell_extrema(vx, vy, nverts, data, pad_x, pad_y, ring):
         py = vy[i, :m]
         ymin = py.min() - pad_y
         ymax = py.max() + pad_y
-        r0 = int(math.ceil(ymin)) - 1
-        r1 = int(math.floor(ymax))
+        r0 = math.ceil(ymin) - 1
+        r1 = math.floor(ymax)
         hi_v = -np.inf
         lo_v = np.inf
         nv = 0
@@ -101,8 +101,8 @@ def cell_extrema(vx, vy, nverts, data, pad_x, pad_y, ring):
             xlo, xhi = _strip_x_extent(px, py, m, r - pad_y, r + 1 + pad_y)
             if xlo > xhi:
                 continue
-            c0 = int(math.ceil(xlo - pad_x)) - 1
-            c1 = int(math.floor(xhi + pad_x))
+            c0 = math.ceil(xlo - pad_x) - 1
+            c1 = math.floor(xhi + pad_x)
             if r < 0 or r >= h or c0 < 0 or c1 >= w:
                 out = True
             rr = min(max(r, 0), h - 1)

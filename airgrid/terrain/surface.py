@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import json
 import math
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import h3
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry import shape
 
-from airgrid.terrain.dem import _M_PER_DEG_LAT, Dem
+from airgrid.geo.circles import disc, grow
+from airgrid.geo.constants import deg_lat_for, deg_lon_for
+from airgrid.terrain.dem import Dem
 from airgrid.terrain.errors import NoDataError, ObstacleError, OutsideCoverageError
 from airgrid.terrain.kernels import cell_extrema
 
@@ -105,8 +106,10 @@ def _pad_pixels(dem: Dem, pad_m: float, max_abs_lat: float) -> tuple[float, floa
         return SAFETY_PAD_PX, SAFETY_PAD_PX
     dx, dy = abs(dem.transform.a), abs(dem.transform.e)
     if dem.is_geographic:
-        m_lon = _M_PER_DEG_LAT * 1.00670 * math.cos(math.radians(min(max_abs_lat, 89.0)))
-        return pad_m / (m_lon * dx) + SAFETY_PAD_PX, pad_m / (_M_PER_DEG_LAT * dy) + SAFETY_PAD_PX
+        return (
+            deg_lon_for(pad_m, max_abs_lat) / dx + SAFETY_PAD_PX,
+            deg_lat_for(pad_m) / dy + SAFETY_PAD_PX,
+        )
     return pad_m / dx + SAFETY_PAD_PX, pad_m / dy + SAFETY_PAD_PX
 
 
@@ -143,7 +146,7 @@ def cell_ground(
     dem: Dem,
     cells: np.ndarray,
     *,
-    obstacles: "Obstacles | None" = None,
+    obstacles: Obstacles | None = None,
     vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> CellGround:
     """Lowest and highest plausible ground under each H3 cell.
@@ -196,7 +199,7 @@ def band_ground(
     cells: np.ndarray,
     *,
     pad_m: float,
-    obstacles: "Obstacles | None" = None,
+    obstacles: Obstacles | None = None,
     vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Highest value of a surface (and of obstacles) touching each cell grown by ``pad_m``.
@@ -264,7 +267,7 @@ class Obstacles:
         return len(self.items)
 
     @classmethod
-    def from_geojson(cls, path: str | Path, dem: Dem) -> "Obstacles":
+    def from_geojson(cls, path: str | Path, dem: Dem) -> Obstacles:
         """Read obstacles from a GeoJSON FeatureCollection.
 
         Each feature is a Point, Polygon or MultiPolygon with either ``height_m``
@@ -298,7 +301,7 @@ class Obstacles:
                 radius = float(props.get("radius_m", 1.0))
                 if not radius > 0:
                     raise ObstacleError(f"obstacle #{k}: radius_m must be positive")
-                geom = _disc(geom.x, geom.y, radius)
+                geom = disc(geom.x, geom.y, radius, segments=64)
             elif geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
                 raise ObstacleError(
                     f"obstacle #{k}: geometry must be Point, Polygon or MultiPolygon"
@@ -323,7 +326,7 @@ class Obstacles:
         if self._tree is None:
             return out
         polys = [
-            _grow(
+            grow(
                 shapely.Polygon(
                     [(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(int(c)))]
                 ),
@@ -335,33 +338,6 @@ class Obstacles:
         if len(cell_idx):
             np.fmax.at(out, cell_idx, self._tops[obs_idx])
         return out
-
-
-def _local_aeqd(lon: float, lat: float) -> tuple[Transformer, Transformer]:
-    proj = f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m"
-    return (
-        Transformer.from_crs("EPSG:4326", proj, always_xy=True),
-        Transformer.from_crs(proj, "EPSG:4326", always_xy=True),
-    )
-
-
-def _disc(lon: float, lat: float, radius_m: float) -> shapely.Polygon:
-    """A disc of ``radius_m`` around a point, as a lon/lat polygon that contains the true disc."""
-    fwd, inv = _local_aeqd(lon, lat)
-    # a 64-gon inscribed in a circle of radius r/cos(pi/64) contains the circle of radius r
-    circ = shapely.Point(0, 0).buffer(radius_m / math.cos(math.pi / 64), quad_segs=16)
-    return shapely.transform(circ, inv.transform, interleaved=False)
-
-
-def _grow(poly: shapely.Geometry, pad_m: float) -> shapely.Geometry:
-    if pad_m <= 0:
-        return poly
-    c = poly.centroid
-    fwd, inv = _local_aeqd(c.x, c.y)
-    local = shapely.transform(poly, fwd.transform, interleaved=False)
-    return shapely.transform(
-        local.buffer(pad_m / math.cos(math.pi / 16), quad_segs=4), inv.transform, interleaved=False
-    )
 
 
 def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from airgrid.airspace.intents import IntentRequest, circle_footprint
-from airgrid.airspace.store import AirspacePolicy, Store, open_store
-from airgrid.airspace.volumes import Volume4D
+from airgrid.airspace.store.service import AirspacePolicy, Store, open_store
+from airgrid.airspace.traffic.intents import IntentRequest, circle_footprint
+from airgrid.geo.volumes import Volume4D
 
 #: Store backends; PostgreSQL cases carry the ``postgres`` marker.
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

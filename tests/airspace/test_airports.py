@@ -8,10 +8,10 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
-from airgrid.airspace.airports import airport_zones, load_airports, load_runways
-from airgrid.airspace.geofence import Category, Limit, Reference
-from airgrid.airspace.geofence_io import from_ed269, to_ed269
-from airgrid.airspace.volumes import local_metric
+from airgrid.airspace.geofences.airports import airport_zones, load_airports, load_runways
+from airgrid.airspace.geofences.io import from_ed269, to_ed269
+from airgrid.airspace.geofences.model import Category, Limit, Reference
+from airgrid.geo.plane import local_metric
 
 GEOD = Geod(ellps="WGS84")
 OPEN = {
@@ -122,10 +122,10 @@ def test_zones_are_configurable():
 
 
 def test_airport_zones_in_the_index_and_on_a_real_grid():
-    from airgrid.airspace import Status, area_from_bbox, build_grid
-    from airgrid.airspace.areas import DATA_DIR
-    from airgrid.airspace.geofence import cover_geofence, mark_geofences
-    from airgrid.airspace.geofence_index import GeofenceIndex
+    from airgrid.airspace.geofences.index import GeofenceIndex
+    from airgrid.airspace.geofences.model import cover_geofence, mark_geofences
+    from airgrid.airspace.grid import Status, area_from_bbox, build_grid
+    from airgrid.airspace.grid.areas import DATA_DIR
     from airgrid.terrain import Dem
 
     dem = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")

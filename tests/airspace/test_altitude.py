@@ -7,10 +7,10 @@ import math
 import pytest
 import shapely
 
-from airgrid.airspace import Grid
-from airgrid.airspace.altitude import AltitudeReference, band_to_amsl, resolve_altitude
 from airgrid.airspace.errors import OutsideGridError
-from airgrid.airspace.geofence import GEOID_GRID_ERROR_M
+from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M
+from airgrid.airspace.grid import Grid
+from airgrid.airspace.grid.altitude import AltitudeReference, band_to_amsl, resolve_altitude
 from airgrid.terrain.geoid import Geoid
 
 

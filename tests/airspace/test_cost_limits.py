@@ -8,9 +8,9 @@ import pytest
 import shapely
 
 from airgrid.airspace.errors import IntentError, RouteError
-from airgrid.airspace.intents import KeyScheme, route_to_volumes
-from airgrid.airspace.separation import SeparationTable
-from airgrid.airspace.volumes import Volume4D
+from airgrid.airspace.traffic.intents import KeyScheme, route_to_volumes
+from airgrid.airspace.traffic.separation import SeparationTable
+from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import T0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from airgrid.airspace import Grid, TierTable, build_grid, named_area
+from airgrid.airspace.grid import Grid, TierTable, build_grid, named_area
 from airgrid.terrain import Dem
 from tests.airspace.test_grid import assert_no_overlap, assert_two_sided
 from tests.conftest import DATA
@@ -23,7 +23,7 @@ def test_every_usable_voxel_is_in_its_band_on_both_sides(default_grid: Grid) -> 
 
 def test_no_two_voxels_overlap_over_a_corner_of_it(real_dem: Dem) -> None:
     # brute force over every cross-tier pair of a hilly corner (Yuelu Mountain and the Xiang)
-    from airgrid.airspace import area_from_bbox
+    from airgrid.airspace.grid import area_from_bbox
 
     assert_no_overlap(
         build_grid(area_from_bbox(112.90, 28.15, 112.99, 28.21), real_dem, TierTable())

@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 import pytest
 
-from airgrid.airspace.geofence import Geofence, Limit
-from airgrid.airspace.store import open_store
+from airgrid.airspace.geofences.model import Geofence, Limit
+from airgrid.airspace.store.service import open_store
 from tests.airspace.conftest import BACKENDS, LAT0, LON0, circle, offset
 
 #: Zones per set (enough that a replace takes a measurable time).
@@ -53,7 +53,7 @@ def ids(fences: list[Geofence]) -> set[str]:
 
 _CHILD = textwrap.dedent("""
     import sys, time
-    from airgrid.airspace.store import open_store
+    from airgrid.airspace.store.service import open_store
     from tests.airspace.test_geofence_atomic import zone_set
     fences = zone_set("new")
     with open_store(sys.argv[1]) as st:
@@ -128,7 +128,7 @@ def test_concurrent_replaces_serialise_and_readers_never_see_a_mixed_set(
                 for _ in range(6):
                     done = st.write_geofences(sets[tag], replace_all=True)
                     assert set(done.created) | set(done.replaced) == ids(sets[tag])
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             errors.append(exc)
 
     def reader() -> None:

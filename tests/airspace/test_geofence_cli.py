@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from airgrid.airspace.geofence_io import detect_format, from_ed269, from_ed318, from_geojson
-from airgrid.api.cli import main
+from airgrid.airspace.geofences.io import detect_format, from_ed269, from_ed318, from_geojson
+from airgrid.api.cli.main import main
 
 
 def test_export_import_convert_and_check(tmp_path, capsys):

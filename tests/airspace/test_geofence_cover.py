@@ -9,10 +9,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airgrid.airspace import Status, area_from_bbox, build_grid
-from airgrid.airspace.areas import DATA_DIR
 from airgrid.airspace.errors import OutsideGridError
-from airgrid.airspace.geofence import (
+from airgrid.airspace.geofences.model import (
     Category,
     Circle,
     DailyPeriod,
@@ -22,6 +20,8 @@ from airgrid.airspace.geofence import (
     cover_geofence,
     mark_geofences,
 )
+from airgrid.airspace.grid import Status, area_from_bbox, build_grid
+from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.terrain import Dem
 
 _CACHE: dict = {}
@@ -65,7 +65,11 @@ fence_params = st.tuples(
 )
 
 
-def make_fence(params, lower=Limit(0.0, "AGL"), upper=Limit(120.0, "AGL")) -> Geofence:
+_GROUND = Limit(0.0, "AGL")
+_120_AGL = Limit(120.0, "AGL")
+
+
+def make_fence(params, lower=_GROUND, upper=_120_AGL) -> Geofence:
     lon, lat, size, n, circle, seed = params
     if circle:
         return Geofence("C", lower, upper, circle=Circle(lon, lat, size))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,11 +11,11 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airgrid.airspace.areas import DATA_DIR
 from airgrid.airspace.errors import GeofenceError
-from airgrid.airspace.geofence import Circle, DailyPeriod, Geofence, Limit, Validity
-from airgrid.airspace.geofence_index import GeofenceIndex
-from airgrid.airspace.volumes import Volume4D
+from airgrid.airspace.geofences.index import GeofenceIndex
+from airgrid.airspace.geofences.model import Circle, DailyPeriod, Geofence, Limit, Validity
+from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.geo.volumes import Volume4D
 from airgrid.terrain import Dem
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC).timestamp()  # a Monday
@@ -110,7 +111,7 @@ def test_points_on_edges_and_vertices_count_as_inside():
     idx = GeofenceIndex([fence], bin_m=500.0)
     ring = np.array(poly + poly[:1])
     on = np.array(
-        [a + s * (b - a) for a, b in zip(ring[:-1], ring[1:]) for s in np.linspace(0, 1, 11)]
+        [a + s * (b - a) for a, b in itertools.pairwise(ring) for s in np.linspace(0, 1, 11)]
     )
     p, _ = idx.check_points(on[:, 1], on[:, 0], np.full(len(on), 100.0))
     assert set(p.tolist()) == set(
@@ -144,7 +145,7 @@ def test_overlapping_fences_give_every_identity():
         idx.check_points(np.array([28.0, 28.1]), np.array([112.0]), np.array([1.0]))
     # a batch where every point is in all five fences overflows the first buffer
     many = np.full(1000, 28.05)
-    p, f = idx.check_points(many, many + 84.0, np.full(1000, 10.0), T0)
+    p, _f = idx.check_points(many, many + 84.0, np.full(1000, 10.0), T0)
     assert len(p) == 5000 and (np.bincount(p) == 5).all()
 
 
@@ -210,7 +211,7 @@ def test_tracks_match_dense_brute_force_sampling(seed):
     hits = idx.check_track([tuple(p) for p in pts])
     # dense samples along the track, decided by brute force
     s = np.linspace(0, 1, 400)
-    for a, b in zip(pts[:-1], pts[1:]):
+    for a, b in itertools.pairwise(pts):
         smp = a[None, :] + s[:, None] * (b - a)[None, :]
         truth = brute_points(fences, smp[:, 0], smp[:, 1], smp[:, 2], smp[:, 3])
         for i, f in truth:

@@ -27,17 +27,7 @@ from airgrid.airspace.errors import (
     TimeZoneError,
     TooManyVerticesError,
 )
-from airgrid.airspace.geofence import (
-    GEOID_GRID_ERROR_M,
-    Category,
-    Circle,
-    DailyPeriod,
-    Geofence,
-    Limit,
-    Validity,
-)
-from airgrid.terrain.geoid import default_geoid
-from airgrid.airspace.geofence_io import (
+from airgrid.airspace.geofences.io import (
     FT,
     detect_format,
     dump,
@@ -48,6 +38,16 @@ from airgrid.airspace.geofence_io import (
     to_ed318,
     to_geojson,
 )
+from airgrid.airspace.geofences.model import (
+    GEOID_GRID_ERROR_M,
+    Category,
+    Circle,
+    DailyPeriod,
+    Geofence,
+    Limit,
+    Validity,
+)
+from airgrid.terrain.geoid import default_geoid
 
 SQUARE = ((113.0, 28.0), (113.1, 28.0), (113.1, 28.1), (113.0, 28.1))
 
@@ -230,7 +230,7 @@ def test_ed269_zone_with_several_geometries_and_periods_is_split():
             "upperVerticalReference": "AMSL",
             "horizontalProjection": {
                 "type": "Polygon",
-                "coordinates": [[list(p) for p in SQUARE + (SQUARE[0],)]],
+                "coordinates": [[list(p) for p in (*SQUARE, SQUARE[0])]],
             },
         }
     )
@@ -506,7 +506,7 @@ def ed318_feature(**over) -> dict:
         "properties": props,
         "geometry": {
             "type": "Polygon",
-            "coordinates": [[list(p) for p in SQUARE + (SQUARE[0],)]],
+            "coordinates": [[list(p) for p in (*SQUARE, SQUARE[0])]],
             "layer": ed318_layer(),
         },
     }
@@ -592,7 +592,7 @@ def test_ed318_time_zones():
 
 
 def test_ed318_collections_and_periods_are_split():
-    ring = [list(p) for p in SQUARE + (SQUARE[0],)]
+    ring = [list(p) for p in (*SQUARE, SQUARE[0])]
     moved = [[x + 0.2, y] for x, y in ring]
     f = ed318_feature()
     f["geometry"] = {

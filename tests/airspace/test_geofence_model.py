@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from airgrid.airspace.areas import DATA_DIR
 from airgrid.airspace.errors import (
     AirspaceError,
     CoordinateRangeError,
@@ -29,7 +28,7 @@ from airgrid.airspace.errors import (
     TimeZoneError,
     TooManyVerticesError,
 )
-from airgrid.airspace.geofence import (
+from airgrid.airspace.geofences.model import (
     Category,
     Circle,
     DailyPeriod,
@@ -38,6 +37,7 @@ from airgrid.airspace.geofence import (
     Reference,
     Validity,
 )
+from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.terrain import Dem
 
 SQUARE = ((113.0, 28.0), (113.1, 28.0), (113.1, 28.1), (113.0, 28.1))
@@ -54,7 +54,7 @@ def dem() -> Dem:
 
 
 def fence(**kw) -> Geofence:
-    args = dict(identifier="F1", lower=Limit(0.0), upper=Limit(120.0), polygon=SQUARE)
+    args = {"identifier": "F1", "lower": Limit(0.0), "upper": Limit(120.0), "polygon": SQUARE}
     args.update(kw)
     return Geofence(**args)
 
@@ -64,23 +64,23 @@ def fence(**kw) -> Geofence:
     "kw, err",
     [
         (
-            dict(polygon=((113.0, 28.0), (113.1, 28.1), (113.1, 28.0), (113.0, 28.1))),
+            {"polygon": ((113.0, 28.0), (113.1, 28.1), (113.1, 28.0), (113.0, 28.1))},
             SelfIntersectingRingError,
         ),
-        (dict(lower=Limit(200.0), upper=Limit(100.0)), LowerAboveUpperError),
-        (dict(lower=Limit(100.0, "AGL"), upper=Limit(100.0, "AGL")), LowerAboveUpperError),
-        (dict(validity=None), GeofenceError),
-        (dict(polygon=None, circle=Circle(113.0, 28.0, 0.0)), NonPositiveRadiusError),
-        (dict(polygon=None, circle=Circle(113.0, 28.0, -5.0)), NonPositiveRadiusError),
-        (dict(polygon=None, circle=Circle(113.0, 28.0, float("nan"))), NonPositiveRadiusError),
-        (dict(polygon=None, circle=Circle(113.0, 28.0, 1e6)), RadiusTooLargeError),
-        (dict(polygon=None, circle=Circle(190.0, 28.0, 100.0)), CoordinateRangeError),
-        (dict(polygon=((113.0, 28.0), (113.1, 95.0), (113.2, 28.0))), CoordinateRangeError),
-        (dict(polygon=((113.0, 28.0), (float("inf"), 28.1), (113.2, 28.0))), CoordinateRangeError),
-        (dict(polygon=((113.0, 28.0), (113.1, 28.1))), DegenerateGeometryError),
-        (dict(polygon=((113.0, 28.0), (113.1, 28.1), (113.2, 28.2))), DegenerateGeometryError),
-        (dict(circle=Circle(113.0, 28.0, 10.0)), DegenerateGeometryError),
-        (dict(category="forbidden"), GeofenceError),
+        ({"lower": Limit(200.0), "upper": Limit(100.0)}, LowerAboveUpperError),
+        ({"lower": Limit(100.0, "AGL"), "upper": Limit(100.0, "AGL")}, LowerAboveUpperError),
+        ({"validity": None}, GeofenceError),
+        ({"polygon": None, "circle": Circle(113.0, 28.0, 0.0)}, NonPositiveRadiusError),
+        ({"polygon": None, "circle": Circle(113.0, 28.0, -5.0)}, NonPositiveRadiusError),
+        ({"polygon": None, "circle": Circle(113.0, 28.0, float("nan"))}, NonPositiveRadiusError),
+        ({"polygon": None, "circle": Circle(113.0, 28.0, 1e6)}, RadiusTooLargeError),
+        ({"polygon": None, "circle": Circle(190.0, 28.0, 100.0)}, CoordinateRangeError),
+        ({"polygon": ((113.0, 28.0), (113.1, 95.0), (113.2, 28.0))}, CoordinateRangeError),
+        ({"polygon": ((113.0, 28.0), (float("inf"), 28.1), (113.2, 28.0))}, CoordinateRangeError),
+        ({"polygon": ((113.0, 28.0), (113.1, 28.1))}, DegenerateGeometryError),
+        ({"polygon": ((113.0, 28.0), (113.1, 28.1), (113.2, 28.2))}, DegenerateGeometryError),
+        ({"circle": Circle(113.0, 28.0, 10.0)}, DegenerateGeometryError),
+        ({"category": "forbidden"}, GeofenceError),
     ],
 )
 def test_each_fault_raises_its_error(kw, err):
@@ -137,7 +137,7 @@ def test_daily_period_faults():
 
 
 def test_ring_is_stored_closed_free_and_counter_clockwise():
-    cw = tuple(reversed(SQUARE)) + (SQUARE[-1],)
+    cw = (*tuple(reversed(SQUARE)), SQUARE[-1])
     g = fence(polygon=cw)
     assert len(g.polygon) == 4
     assert shapely.LinearRing(g.polygon).is_ccw

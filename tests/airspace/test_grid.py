@@ -10,21 +10,23 @@ from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airgrid.airspace import (
+from airgrid.airspace.errors import (
     AreaError,
     AreaTooLargeError,
-    Grid,
     GridFileError,
     OutsideGridError,
+    VoxelIdError,
+)
+from airgrid.airspace.grid import (
+    Grid,
     Status,
     TierTable,
-    VoxelIdError,
     area_from_bbox,
     area_from_geojson,
     build_grid,
     named_area,
 )
-from airgrid.airspace.tiers import tier_layers
+from airgrid.airspace.grid.tiers import tier_layers
 from airgrid.terrain import Dem, DemAccuracy
 
 
@@ -309,7 +311,7 @@ def test_area_too_large(real_dem: Dem) -> None:
 
 
 def test_split_cover_equals_whole(monkeypatch) -> None:
-    from airgrid.airspace import areas
+    from airgrid.airspace.grid import areas
 
     area = named_area("xiangtan")
     direct = {

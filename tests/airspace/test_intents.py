@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airgrid.airspace.errors import IntentError, RouteError, SeparationError
-from airgrid.airspace.intents import (
+from airgrid.airspace.traffic.intents import (
     LATERAL_TOLERANCE_M,
     Holder,
     IntentRequest,
@@ -29,8 +29,9 @@ from airgrid.airspace.intents import (
     route_to_volumes,
     to_plane,
 )
-from airgrid.airspace.separation import SeparationMinima, SeparationTable
-from airgrid.airspace.volumes import BUFFER_SAFETY, Volume4D
+from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
+from airgrid.geo.plane import BUFFER_SAFETY
+from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import LAT0, LON0, T0, circle, offset
 
 TABLE = SeparationTable()

@@ -22,9 +22,17 @@ from airgrid.airspace.errors import (
     StateTransitionError,
     StoreConfigError,
 )
-from airgrid.airspace.geofence import Category, Circle, Geofence, Limit, Validity
-from airgrid.airspace.geofence_index import bins_ground
-from airgrid.airspace.intents import (
+from airgrid.airspace.geofences.index import bins_ground
+from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit, Validity
+from airgrid.airspace.grid.tiers import TierTable
+from airgrid.airspace.store.service import (
+    SCHEMA_VERSION,
+    SQLITE_FILE,
+    AirspacePolicy,
+    Store,
+    open_store,
+)
+from airgrid.airspace.traffic.intents import (
     IntentRequest,
     IntentState,
     circle_footprint,
@@ -32,10 +40,8 @@ from airgrid.airspace.intents import (
     plane_for,
     volume_limits,
 )
-from airgrid.airspace.separation import SeparationMinima, SeparationTable
-from airgrid.airspace.store import SCHEMA_VERSION, SQLITE_FILE, AirspacePolicy, Store, open_store
-from airgrid.airspace.tiers import TierTable
-from airgrid.airspace.volumes import Volume4D
+from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
+from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import LAT0, LON0, T0, StoreMaker, circle, offset
 
 TABLES = ("intents", "volumes", "grid_claims", "geofences")
@@ -194,7 +200,7 @@ def test_near_miss_interleaved_combs_are_both_accepted(maker: StoreMaker) -> Non
     """Footprints whose teeth interleave 4 m beyond the lateral minimum: both accepted."""
     sep = SeparationMinima(10.0, 10.0, 10.0)
     st = maker.open(
-        AirspacePolicy(separation=SeparationTable({t: sep for t in ("T1", "T2", "T3", "T4")}))
+        AirspacePolicy(separation=SeparationTable(dict.fromkeys(("T1", "T2", "T3", "T4"), sep)))
     )
     a, b = _comb_pair(gap=14.0)
 
@@ -287,7 +293,7 @@ def test_grid_mode_exclusivity(maker: StoreMaker) -> None:
     # the uniqueness constraint itself refuses a second holder of a voxel-slot
     row = st._db.execute("SELECT cell, layer, slot FROM grid_claims LIMIT 1").fetchone()
     before = _counts(st)
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         st._db.execute(
             "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, "
             "(SELECT max(seq) FROM intents))",

@@ -12,17 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from airgrid.airspace.holding_index import MAX_BUCKETS, HoldingIndex
-from airgrid.airspace.intents import (
-    Holder,
-    IntentRequest,
-    IntentState,
-    find_conflicts,
-    route_to_volumes,
-    volume_limits,
-)
-from airgrid.airspace.separation import SeparationTable
-from airgrid.airspace.store import (
+from airgrid.airspace.store.service import (
     _SQLITE_V1,
     SCHEMA_VERSION,
     SQLITE_FILE,
@@ -30,7 +20,17 @@ from airgrid.airspace.store import (
     _volume_rows,
     open_store,
 )
-from airgrid.airspace.volumes import Volume4D
+from airgrid.airspace.traffic.holding_index import MAX_BUCKETS, HoldingIndex
+from airgrid.airspace.traffic.intents import (
+    Holder,
+    IntentRequest,
+    IntentState,
+    find_conflicts,
+    route_to_volumes,
+    volume_limits,
+)
+from airgrid.airspace.traffic.separation import SeparationTable
+from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import BACKENDS, LAT0, LON0, T0, circle, offset
 
 TABLE = SeparationTable()

@@ -12,8 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airgrid.airspace.intents import IntentRequest, IntentState, intents_conflict, route_to_volumes
-from airgrid.airspace.store import open_store
+from airgrid.airspace.store.service import open_store
+from airgrid.airspace.traffic.intents import (
+    IntentRequest,
+    IntentState,
+    intents_conflict,
+    route_to_volumes,
+)
 from tests.airspace.conftest import LAT0, LON0, T0, circle, offset
 
 _m = st.floats(-1_500, 1_500)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from airgrid.airspace.intents import IntentState, intents_conflict
-from airgrid.airspace.store import open_store
+from airgrid.airspace.store.service import open_store
+from airgrid.airspace.traffic.intents import IntentState, intents_conflict
 from tests.airspace.conftest import circle
 
 WRITERS = 8

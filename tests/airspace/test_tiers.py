@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airgrid.airspace import DEFAULT_TIERS, Tier, TierTable, TierTableError, tier_layers
+from airgrid.airspace.errors import TierTableError
+from airgrid.airspace.grid import DEFAULT_TIERS, Tier, TierTable, tier_layers
 from tests.conftest import DATA
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from airgrid.airspace.volumes import BUFFER_SAFETY, local_metric
+from airgrid.geo.plane import BUFFER_SAFETY, local_metric
 
 WGS84 = Geod(ellps="WGS84")
 

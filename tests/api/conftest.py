@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-
 import pytest
 from fastapi.testclient import TestClient
 
-from airgrid.airspace import TierTable, area_from_bbox, build_grid
-from airgrid.api.app import create_app, load_services
-from airgrid.api.auth import Role
-from airgrid.api.commands.common import DEFAULT_DEM
-from airgrid.api.routes.deps import Services
-from airgrid.api.settings import Settings
+from airgrid.airspace.grid import TierTable, area_from_bbox, build_grid
+from airgrid.api.cli.common import DEFAULT_DEM
+from airgrid.api.http.app import create_app, load_services
+from airgrid.api.http.auth import Role
+from airgrid.api.http.routes.deps import Services
+from airgrid.api.http.settings import Settings
 from airgrid.terrain import Dem
 
 #: The test grid's box (lon/lat) around central Changsha.

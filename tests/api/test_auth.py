@@ -6,14 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from airgrid.api.auth import Database, KeyStore, Role, hash_token
+from airgrid.api.http.auth import Database, KeyStore, Role, hash_token
 from tests.api.conftest import DEST, ORIGIN, fence, volume
 
 ROLES = ("operator", "planner", "regulator", "admin")
 ALL = frozenset(ROLES)
 WRITERS = frozenset({"regulator", "admin"})
 FLYERS = frozenset({"operator", "planner", "admin"})
-_PT = lambda c: {"type": "Point", "coordinates": c}
+
+
+def _PT(c):
+    return {"type": "Point", "coordinates": c}
+
 
 #: (method, path, body, roles allowed, success status). ``{r}`` is the calling role's index:
 #: each role works on its own geofence ``G{r}`` and on intent ``I{r}`` owned by operator-1.
@@ -167,7 +171,7 @@ def test_revoked_key_is_401(client, services, tokens):
 
 
 def test_bad_key_requests(services):
-    from airgrid.api.auth import ApiKeyError
+    from airgrid.api.http.auth import ApiKeyError
 
     with pytest.raises(ApiKeyError, match="unknown role"):
         services.keys.create("x", "pilot")

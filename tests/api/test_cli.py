@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from airgrid.api.app import load_services
-from airgrid.api.auth import Database, KeyStore, Role
-from airgrid.api.cli import main
-from airgrid.api.commands.common import DEFAULT_DEM, BadInput
-from airgrid.api.commands.serve import ensure_airports, ensure_grid
+from airgrid.api.cli.common import DEFAULT_DEM, BadInput
+from airgrid.api.cli.main import main
+from airgrid.api.cli.serve import ensure_airports, ensure_grid
+from airgrid.api.http.app import load_services
+from airgrid.api.http.auth import Database, KeyStore, Role
 
 
 def test_keys_create_prints_a_working_token_once(settings, capsys):
@@ -48,7 +48,7 @@ def test_serve_runs_uvicorn_on_loopback_with_the_factory(grid_dir, settings, mon
     monkeypatch.setenv("AIRGRID_DB_URL", "unused")
     assert main(["serve", "--grid", str(grid_dir), "--db-url", settings.db_url]) == 0
     ((args, kwargs),) = calls
-    assert args == ("airgrid.api.app:create_app",)
+    assert args == ("airgrid.api.http.app:create_app",)
     assert kwargs["factory"] is True and kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8000
     ids = [g.identifier for g in load_services(settings).stores.get().list_geofences()]
     assert "ZGHA-AP" in ids and "ZGCS-AP" in ids
@@ -66,7 +66,7 @@ def test_cli_exit_2_for_bad_input_and_1_with_a_generic_line_for_internal_errors(
 ):
     import json
 
-    from airgrid.api.commands import geofences as geofence_cmds
+    from airgrid.api.cli import geofences as geofence_cmds
 
     bad = tmp_path / "zones.json"
     bad.write_text(

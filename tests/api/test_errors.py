@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from airgrid.airspace.errors import StoreBusyError
-from airgrid.api.app import create_app, load_services
-from airgrid.api.auth import DatabaseUrlError
+from airgrid.api.http.app import create_app, load_services
+from airgrid.api.http.auth import DatabaseUrlError
 from tests.api.conftest import volume
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -17,7 +17,7 @@ def _is_problem(r, status: int) -> dict:
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()
-    assert PROBLEM_KEYS <= set(body) and body["status"] == status
+    assert set(body) >= PROBLEM_KEYS and body["status"] == status
     assert body["type"].startswith("urn:airgrid:problem:")
     return body
 
@@ -126,5 +126,5 @@ def test_openapi_documents_every_operation_with_examples_and_problems(client):
 
 def test_bad_database_urls_fail_at_start_up(settings, tmp_path):
     for url in (f"sqlite:///{tmp_path / 'other.db'}", "sqlite:///:memory:"):
-        with pytest.raises(DatabaseUrlError, match="airgrid.sqlite|must name a file"):
+        with pytest.raises(DatabaseUrlError, match=r"airgrid\.sqlite|must name a file"):
             load_services(settings.model_copy(update={"db_url": url}))

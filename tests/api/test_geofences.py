@@ -82,7 +82,10 @@ def test_list_filters_by_bbox_time_and_category(client, auth):
         ),
         headers=h,
     )
-    get = lambda **q: _ids(client.get("/v1/geofences", params=q, headers=auth["operator"]).json())
+
+    def get(**q):
+        return _ids(client.get("/v1/geofences", params=q, headers=auth["operator"]).json())
+
     assert get() == ["A", "B", "C"]
     assert get(bbox="112.9,28.1,113.0,28.2") == ["A", "C"]
     assert get(category="advisory") == ["B"]
@@ -222,9 +225,10 @@ def test_point_check_respects_footprint_band_and_time(client, auth):
         json=fence("TIMED", valid_from="2026-11-25T00:00:00Z", valid_to="2026-11-25T01:00:00Z"),
         headers=h,
     )
-    chk = lambda **b: client.post(
-        "/v1/geofences/check/point", json=b, headers=auth["operator"]
-    ).json()
+
+    def chk(**b):
+        return client.post("/v1/geofences/check/point", json=b, headers=auth["operator"]).json()
+
     inside = chk(lon=112.97, lat=28.17, alt_m=700)
     assert inside["inside"] and {g["identifier"] for g in inside["geofences"]} == {"LOW", "TIMED"}
     assert [g["identifier"] for g in chk(lon=112.97, lat=28.17, alt_m=900)["geofences"]] == [

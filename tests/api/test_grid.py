@@ -8,7 +8,7 @@ import h3
 import shapely
 from shapely.geometry import shape
 
-from airgrid.airspace import Grid
+from airgrid.airspace.grid import Grid
 
 
 def test_tiers_match_the_loaded_grid(client, auth, services):
@@ -217,7 +217,7 @@ def test_profile_limits_and_bad_lines(client, auth):
 def test_voxel_altitude_references(client, auth, services):
     """AGL resolves over the highest plausible ground of the finest cell; W84 through EGM96."""
     grid: Grid = services.grid
-    g_lo, g_hi = grid.ground_at(28.2, 112.97)
+    _g_lo, g_hi = grid.ground_at(28.2, 112.97)
     agl = client.get(
         "/v1/grid/voxel",
         params={"lon": 112.97, "lat": 28.2, "alt_m": 150, "alt_ref": "AGL"},

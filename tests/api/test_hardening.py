@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi import Request
 
-from airgrid.api.app import create_app
+from airgrid.api.http.app import create_app
 from tests.api.conftest import ORIGIN, fence, square, volume
 
 DAILY = {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from airgrid.api.app import create_app, load_services
+from airgrid.api.http.app import create_app, load_services
 from tests.api.conftest import volume
 
 

@@ -20,12 +20,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import wait_ready
-from airgrid.airspace import TierTable, build_grid, named_area
-from airgrid.api.auth import Database, KeyStore
-from airgrid.api.commands.common import DEFAULT_DEM, DEFAULT_TIERS
-from airgrid.api.commands.serve import ensure_airports
+from airgrid.airspace.grid import TierTable, build_grid, named_area
+from airgrid.api.cli.common import DEFAULT_DEM, DEFAULT_TIERS
+from airgrid.api.cli.serve import ensure_airports
+from airgrid.api.http.auth import Database, KeyStore
 from airgrid.terrain import Dem
+from tests.api.conftest import wait_ready
 
 #: Operations that take a required parameter or a body yet have no example, with the reason.
 #: Empty: every such operation has one. (Operations without input, such as /v1/health,
@@ -83,7 +83,7 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
                 "-m",
                 "uvicorn",
                 "--factory",
-                "airgrid.api.app:create_app",
+                "airgrid.api.http.app:create_app",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from airgrid.api.app import create_app
+from airgrid.api.http.app import create_app
 
 CHECKS = [
     not_a_server_error,

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from airgrid.api.auth import Database, KeyStore
+from airgrid.api.http.auth import Database, KeyStore
 from tests.api.conftest import DAY, volume, wait_ready
 
 GROUPS, PER_GROUP, LONE, CLIENTS = 16, 6, 32, 32
@@ -59,7 +59,7 @@ def server(grid_dir: Path, tmp_path: Path):
                 "-m",
                 "uvicorn",
                 "--factory",
-                "airgrid.api.app:create_app",
+                "airgrid.api.http.app:create_app",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -43,7 +43,7 @@ def test_build_writes_grid(built: Path) -> None:
 
 
 def test_voxel_lookup(built: Path) -> None:
-    from airgrid.airspace import Grid
+    from airgrid.airspace.grid import Grid
 
     g = Grid.load(built)
     ci = int(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from airgrid.api.cli import main
+from airgrid.api.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_route_by_place_name_and_constraints(saved, tmp_path, capsys):
     ],
 )
 def test_route_bad_input_exits_2(saved, args, capsys):
-    assert main(args + ["--grid", str(saved)]) == 2
+    assert main([*args, "--grid", str(saved)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("airgrid: error:") and len(err.strip().splitlines()) == 1
 

@@ -1,6 +1,6 @@
 """The routing cold path imports only what it needs (issue #3: a fresh process's first route).
 
-``from airgrid.airspace import Grid`` and ``from airgrid.routing import RouteGraph,
+``from airgrid.airspace.grid import Grid`` and ``from airgrid.routing import RouteGraph,
 plan_route`` stay the public imports, but loading a saved grid and graph and planning a
 route must not drag in the terrain package (rasterio, pyproj), networkx or scipy's
 sparse/ndimage code: each of those costs start-up time that the route never uses.
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import airgrid.airspace
+import airgrid.airspace.grid
 import airgrid.routing
 from airgrid.routing import RouteStatus, build_graph, plan_route
 
@@ -32,14 +32,14 @@ NOT_ON_COLD_PATH = (
     "scipy.ndimage",
     "scipy.sparse",
     "airgrid.terrain",
-    "airgrid.airspace.geofence",
+    "airgrid.airspace.geofences.model",
     "airgrid.routing.logistics",
     "concurrent.futures.process",
 )
 
 COLD = """
 import json, sys
-from airgrid.airspace import Grid
+from airgrid.airspace.grid import Grid
 from airgrid.routing import RouteGraph, plan_route
 g = Grid.load(sys.argv[1])
 graph = RouteGraph.load(sys.argv[2], g)
@@ -82,7 +82,7 @@ def test_cold_route_imports_only_what_it_needs(gen_grid, tmp_path):
 
 
 def test_lazy_package_exports_resolve():
-    for pkg in (airgrid.airspace, airgrid.routing):
+    for pkg in (airgrid.airspace.grid, airgrid.routing):
         assert sorted(pkg.__all__) == sorted(n for names in pkg._EXPORTS.values() for n in names)
         assert set(pkg.__all__) <= set(dir(pkg))
         for sub, names in pkg._EXPORTS.items():
@@ -90,4 +90,4 @@ def test_lazy_package_exports_resolve():
             for name in names:
                 assert getattr(pkg, name) is getattr(module, name)
         with pytest.raises(AttributeError, match="no_such_name"):
-            pkg.no_such_name  # noqa: B018
+            _ = pkg.no_such_name

@@ -10,8 +10,8 @@ import pytest
 import shapely
 from h3.api import basic_int as h3i
 
-from airgrid.airspace import BLOCKING, Status
-from airgrid.routing.corridors import (
+from airgrid.airspace.grid import BLOCKING, Status
+from airgrid.routing.corridors.corridor import (
     band_voxels,
     bearing_deg,
     build_corridor,
@@ -22,9 +22,9 @@ from airgrid.routing.corridors import (
     node_access,
     opposing_lane_mask,
 )
+from airgrid.routing.corridors.nodes import make_node
 from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import build_graph
-from airgrid.routing.nodes import make_node
 from airgrid.routing.search import plan_route
 from tests.routing.conftest import ROLLING_FENCE as FENCE
 from tests.routing.conftest import rolling_grid

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import shapely
 
-from airgrid.airspace import Status
+from airgrid.airspace.grid import Status
 from airgrid.routing import (
     PointBetweenTiersError,
     PointBlockedError,
@@ -374,7 +374,7 @@ def test_corridor_discount_attracts_routes(real_t2_grid):
         r = plan_route(base, a, b, smooth_path=False)
         if r.found and len(r.voxels) > 20:
             break
-    from airgrid.airspace import Grid
+    from airgrid.airspace.grid import Grid
 
     cols = {
         k: getattr(g, k)

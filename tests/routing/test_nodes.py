@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import shapely
 
-from airgrid.airspace import named_area
-from airgrid.routing.errors import NodeFileError, RoutingError
-from airgrid.routing.nodes import (
+from airgrid.airspace.grid import named_area
+from airgrid.routing.corridors.nodes import (
     DEPOT_MIN_POPULATION,
     PREFECTURE_SEATS,
     NodeKind,
@@ -20,6 +19,7 @@ from airgrid.routing.nodes import (
     make_node,
     nodes_to_geojson,
 )
+from airgrid.routing.errors import NodeFileError, RoutingError
 from tests.conftest import DATA
 
 SEAT_NAMES = {

@@ -9,11 +9,13 @@ pixels and their margins.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from pyproj import Geod
 
-from airgrid.airspace import Grid, TierTable, area_from_bbox, build_grid
+from airgrid.airspace.grid import Grid, TierTable, area_from_bbox, build_grid
 from airgrid.routing import build_graph, plan_route
 from airgrid.terrain import Dem
 
@@ -42,7 +44,7 @@ def _samples(waypoints: list, step_m: float = 50.0) -> np.ndarray:
     metre of the geodesic.
     """
     out = []
-    for a, b in zip(waypoints, waypoints[1:]):
+    for a, b in itertools.pairwise(waypoints):
         _, _, d = GEOD.inv(a.lon, a.lat, b.lon, b.lat)
         f = np.linspace(0.0, 1.0, max(int(np.ceil(d / step_m)), 1) + 1)
         out.append(

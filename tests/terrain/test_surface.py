@@ -12,7 +12,6 @@ from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DATA
 from airgrid.terrain import (
     Dem,
     DemAccuracy,
@@ -25,6 +24,7 @@ from airgrid.terrain import (
     export_hillshade,
     hillshade,
 )
+from tests.conftest import DATA
 
 NO_MARGIN = DemAccuracy(0.0, 0.0, 0.0, 0.0, relief_ring=0)
 

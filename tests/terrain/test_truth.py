@@ -13,7 +13,7 @@ import h3
 import numpy as np
 import pytest
 
-from airgrid.airspace.tiers import DEFAULT_TIERS
+from airgrid.airspace.grid.tiers import DEFAULT_TIERS
 from airgrid.terrain import Dem, cell_ground
 from airgrid.terrain.calibration import read_truth_points, required_factors
 from tests.conftest import DATA
@@ -28,7 +28,7 @@ def _disc_cells(lat: float, lon: float, radius_m: float, res: int) -> np.ndarray
     if radius_m <= 0:
         return np.array([h3.str_to_int(centre)])
     edge = h3.average_hexagon_edge_length(res, unit="m")
-    k = int(math.ceil(radius_m / (1.5 * edge))) + 2
+    k = math.ceil(radius_m / (1.5 * edge)) + 2
     cells = [
         c
         for c in h3.grid_disk(centre, k)

@@ -1,0 +1,157 @@
+"""Geofence subcommands: ``geofences export``, ``geofences import``, ``geofences check``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from airgrid.airspace.geofences.airports import DEFAULT_RADIUS_M, airport_zones
+from airgrid.airspace.geofences.index import GeofenceIndex
+from airgrid.airspace.geofences.io import (
+    detect_format,
+    dump,
+    from_ed269,
+    from_ed318,
+    from_geojson,
+    to_ed269,
+    to_ed318,
+    to_geojson,
+)
+from airgrid.airspace.geofences.model import Geofence, Limit, Reference
+from airgrid.api.cli.common import DEFAULT_DEM, BadInput, console
+from airgrid.terrain import Dem
+
+
+class Format(str, Enum):
+    """Geofence file formats."""
+
+    geojson = "geojson"
+    ed269 = "ed269"
+    ed318 = "ed318"
+
+
+_READERS = {Format.geojson: from_geojson, Format.ed269: from_ed269, Format.ed318: from_ed318}
+_WRITERS = {Format.geojson: to_geojson, Format.ed269: to_ed269, Format.ed318: to_ed318}
+
+
+def load_fences(path: Path | None) -> list[Geofence]:
+    """Geofences from a GeoJSON, ED-269 or ED-318 file (told apart by content), or the airport defaults."""
+    if path is None:
+        return airport_zones()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"geofence file not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot read {path} as JSON: {exc}") from None
+    return _READERS[Format(detect_format(doc))](doc)
+
+
+def _write(fences: list[Geofence], fmt: Format, out: Path | None) -> None:
+    doc = _WRITERS[fmt](fences)
+    if out is None:
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+    else:
+        dump(doc, out)
+        console.print(f"wrote {len(fences)} geofences to {out} ({fmt.value})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``geofences`` command group to ``app``."""
+    grp = typer.Typer(
+        help="Geofences: export the Hunan airport defaults, import/convert files, check points.",
+        no_args_is_help=True,
+    )
+    app.add_typer(grp, name="geofences")
+
+    @grp.command("export")
+    def export_cmd(
+        fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.geojson,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="File to write (default: stdout).")
+        ] = None,
+        radius_m: Annotated[
+            float, typer.Option(help="Protection radius R around runway thresholds.")
+        ] = DEFAULT_RADIUS_M,
+        upper_agl_m: Annotated[
+            float, typer.Option(help="Upper limit, metres above ground.")
+        ] = 1000.0,
+    ) -> None:
+        """Export the default airport protection zones (runway-aligned capsules)."""
+        _write(airport_zones(radius_m=radius_m, upper=Limit(upper_agl_m, Reference.AGL)), fmt, out)
+
+    @grp.command("import")
+    def import_cmd(
+        path: Annotated[Path, typer.Argument(help="GeoJSON, ED-269 or ED-318 file.")],
+        fmt: Annotated[
+            Format | None, typer.Option("--format", help="Convert to this format.")
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Where to write the conversion.")
+        ] = None,
+    ) -> None:
+        """Validate a geofence file; list its geofences, or convert it with --format."""
+        fences = load_fences(path)
+        if fmt is not None:
+            _write(fences, fmt, out)
+            return
+        table = Table("identifier", "category", "shape", "lower", "upper", "validity")
+        for g in fences:
+            shape = (
+                f"circle r={g.circle.radius_m:g} m"
+                if g.circle
+                else f"polygon {len(g.polygon)} vertices"
+            )
+            v = g.validity
+            validity = (
+                "permanent" if v.permanent else f"{len(v.daily)} daily period(s), {v.timezone}"
+            )
+            table.add_row(
+                g.identifier,
+                g.category.value,
+                shape,
+                f"{g.lower.value_m:g} {g.lower.reference.value}",
+                f"{g.upper.value_m:g} {g.upper.reference.value}",
+                validity,
+            )
+        console.print(table)
+        console.print(f"{len(fences)} valid geofences in {path}")
+
+    @grp.command("check")
+    def check_cmd(
+        lat: Annotated[float, typer.Argument(help="Latitude, degrees.")],
+        lon: Annotated[float, typer.Argument(help="Longitude, degrees.")],
+        alt_m: Annotated[float, typer.Argument(help="Altitude, metres AMSL.")],
+        time: Annotated[
+            str | None, typer.Option("--time", help="ISO 8601 time with zone (default: now).")
+        ] = None,
+        fences: Annotated[
+            Path | None, typer.Option("--fences", help="Geofence file (default: airports).")
+        ] = None,
+        dem: Annotated[
+            Path | None, typer.Option("--dem", help="DEM for true-height limits.")
+        ] = None,
+    ) -> None:
+        """Which geofences contain a 4D point (exact check; exit code 0 either way)."""
+        if time is None:
+            t = datetime.now(UTC).timestamp()
+        else:
+            try:
+                when = datetime.fromisoformat(time)
+            except ValueError:
+                raise BadInput(f"--time must be ISO 8601, got {time!r}") from None
+            if when.tzinfo is None:
+                raise BadInput("--time needs a time zone (Z or +08:00)")
+            t = when.timestamp()
+        index = GeofenceIndex(load_fences(fences), dem=Dem.open(dem or DEFAULT_DEM))
+        hits = index.check_point(lat, lon, alt_m, t)
+        if not hits:
+            console.print("in no geofence")
+        for g in hits:
+            console.print(f"{g.identifier}\t{g.category.value}\t{g.name}\t{g.reason[:100]}")

@@ -1,0 +1,181 @@
+"""``airgrid serve``: run the HTTP API under uvicorn on the embedded default set-up."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from airgrid.api.cli.common import DEFAULT_GRID, DEFAULT_TIERS, BadInput, DemOpt, progress_bar
+
+
+def ensure_grid(
+    path: Path, dem_paths: list[Path], obstacle_path: Path | None = None, *, progress: bool = True
+) -> bool:
+    """Build the default grid (Changsha, every tier of ``data/tiers.toml``) when it is missing or stale.
+
+    The default grid is stale when it was written by another grid format or built
+    from other DEM files or another obstacle file than the ones asked for now.
+
+    Parameters
+    ----------
+    path
+        Grid folder; only the default location is ever built automatically.
+    dem_paths
+        The DEM file(s) the service uses.
+    obstacle_path
+        Optional obstacles GeoJSON.
+    progress
+        Show a progress bar while building.
+
+    Returns
+    -------
+    bool
+        Whether a grid was built.
+
+    Raises
+    ------
+    BadInput
+        ``path`` is not the default location and holds no grid.
+    """
+    from airgrid.airspace.grid.voxels import FORMAT_VERSION
+
+    meta_path = path / "meta.json"
+    wanted = {
+        "dem": sorted(str(Path(p).resolve()) for p in dem_paths),
+        "obstacles": str(obstacle_path.resolve()) if obstacle_path else None,
+    }
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        built = {
+            "dem": sorted(str(Path(p).resolve()) for p in meta.get("dem", {}).get("sources", [])),
+            "obstacles": meta.get("obstacle_file"),
+        }
+        if path.resolve() != DEFAULT_GRID.resolve() or (
+            meta.get("format_version") == FORMAT_VERSION and built == wanted
+        ):
+            return False
+        typer.echo(
+            f"airgrid: the grid at {path} was built by another grid format or from other terrain; "
+            "rebuilding it",
+            err=True,
+        )
+    elif path.resolve() != DEFAULT_GRID.resolve():
+        raise BadInput(f"no grid at {path}; build one with 'airgrid build --out {path}'")
+    from airgrid.airspace.grid import TierTable, build_grid
+    from airgrid.api.cli.grid import open_dem, resolve_area
+    from airgrid.terrain import Obstacles
+
+    typer.echo(f"airgrid: building the default grid at {path} (Changsha, all tiers) ...", err=True)
+    dem = open_dem(dem_paths)
+    obstacles = Obstacles.from_geojson(obstacle_path, dem) if obstacle_path else None
+    with progress_bar(progress) as update:
+        grid = build_grid(
+            resolve_area(None, None, None),
+            dem,
+            TierTable.from_toml(DEFAULT_TIERS),
+            obstacles=obstacles,
+            progress=update,
+        )
+    grid.meta["obstacle_file"] = wanted["obstacles"]
+    grid.save(path)
+    return True
+
+
+def ensure_airports(db_url: str) -> int:
+    """Put the Hunan airport protection geofences into a store that has no geofences yet.
+
+    Parameters
+    ----------
+    db_url
+        The service database.
+
+    Returns
+    -------
+    int
+        Geofences added (0 when the store already had some).
+    """
+    from airgrid.airspace.geofences.airports import airport_zones
+    from airgrid.api.cli.grid import open_dem
+    from airgrid.api.http.routes.deps import StorePool
+
+    pool = StorePool(db_url, open_dem(None))
+    try:
+        store = pool.get()
+        if store.list_geofences():
+            return 0
+        zones = airport_zones()
+        store.write_geofences(zones)  # one transaction: never a partial set of airports
+        return len(zones)
+    finally:
+        pool.close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to ``app``."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+        grid: Annotated[
+            Path | None,
+            typer.Option(help="Grid folder (default: var/grid-default, built if missing)."),
+        ] = None,
+        db_url: Annotated[
+            str | None,
+            typer.Option(help="sqlite:///path or postgresql://... (default: var/airgrid.sqlite)."),
+        ] = None,
+        log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+        airports: Annotated[
+            bool, typer.Option(help="Seed an empty store with the Hunan airport geofences.")
+        ] = True,
+        dem: DemOpt = None,
+        obstacles: Annotated[
+            Path | None,
+            typer.Option(
+                help="Obstacles GeoJSON for the default grid (height_m or top_m per feature)."
+            ),
+        ] = None,
+    ) -> None:
+        """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables."""
+        import uvicorn
+
+        from airgrid.api.http.settings import Settings
+
+        if grid is not None:
+            os.environ["AIRGRID_GRID_PATH"] = str(grid)
+        if db_url is not None:
+            os.environ["AIRGRID_DB_URL"] = db_url
+        if dem:
+            os.environ["AIRGRID_DEM_PATHS"] = json.dumps([str(p) for p in dem])
+        if obstacles is not None:
+            os.environ["AIRGRID_OBSTACLE_PATH"] = str(obstacles)
+        settings = Settings()
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            metrics_dir = settings.var_dir / f"prometheus-{os.getpid()}"
+            metrics_dir.mkdir(parents=True, exist_ok=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
+                metrics_dir
+            )  # workers sum their metrics here
+        ensure_grid(settings.grid_path, settings.dem_paths, settings.obstacle_path)
+        if airports and (n := ensure_airports(settings.db_url)):
+            typer.echo(
+                f"airgrid: added {n} airport protection geofences to the empty store", err=True
+            )
+        typer.echo(
+            f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)",
+            err=True,
+        )
+        uvicorn.run(
+            "airgrid.api.http.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )

@@ -1,0 +1,174 @@
+"""The FastAPI app: routers under ``/v1``, auth, problem+json errors, limits, metrics.
+
+Build it with :func:`create_app`; ``airgrid serve`` runs it under uvicorn::
+
+    uvicorn --factory airgrid.api.http.app:create_app
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+import airgrid
+from airgrid.airspace.grid.voxels import Grid
+from airgrid.api.http.auth import Database, KeyStore
+from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
+from airgrid.api.http.idempotency import Submissions
+from airgrid.api.http.routes import geofences, grid, health, intents, routes
+from airgrid.api.http.routes.deps import Services, StorePool
+from airgrid.api.http.routes.geofences import GeofenceRegistry
+from airgrid.api.http.routes.health import Metrics, MetricsMiddleware
+from airgrid.api.http.routes.routes import RoutePlanner
+from airgrid.api.http.settings import Settings
+from airgrid.terrain import Dem
+from airgrid.terrain.geoid import Geoid
+
+DESCRIPTION = """\
+Tiered H3 3D airspace over Hunan: voxels on real terrain, geofences, routes and flight
+intents with strategic deconfliction.
+
+* **Auth**: every `/v1` call except health, readiness and metrics needs
+  `Authorization: Bearer <API key>` (`airgrid keys create --role R --name N`).
+* **Errors** are `application/problem+json` (RFC 9457) with a `detail` telling what to fix.
+* **GeoJSON** follows RFC 7946: `[lon, lat]` or `[lon, lat, alt_m]` (metres AMSL).
+"""
+
+
+def load_services(settings: Settings) -> Services:
+    """Load everything the handlers use: grid, DEM, stores, key store, route planner, geofences.
+
+    Raises
+    ------
+    airgrid.airspace.GridFileError
+        No grid at ``settings.grid_path`` (run ``airgrid build``).
+    airgrid.terrain.TerrainError
+        The DEM or the geoid grid cannot be read.
+    airgrid.api.http.auth.DatabaseUrlError
+        An unusable ``db_url``.
+    """
+    grid_ = Grid.load(settings.grid_path)
+    dem = Dem.open(settings.dem_paths)
+    stores = StorePool(settings.db_url, dem)
+    db = Database(settings.db_url)
+    geoid = Geoid(settings.geoid_path)
+    return Services(
+        settings=settings,
+        grid=grid_,
+        dem=dem,
+        geoid=geoid,
+        db=db,
+        keys=KeyStore(db),
+        stores=stores,
+        routing=RoutePlanner(grid_, settings, geoid),
+        geofences=GeofenceRegistry(stores, db, dem, settings),
+        submissions=Submissions(db),
+    )
+
+
+def _problem_openapi(app: FastAPI) -> dict[str, Any]:
+    """OpenAPI document whose every error response is ``application/problem+json``."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for ops in doc.get("paths", {}).values():
+        for op in ops.values():
+            if "requestBody" in op:
+                op["responses"].setdefault(
+                    "400",
+                    {
+                        "description": "Malformed body (not UTF-8 JSON).",
+                        "content": {"application/json": {"schema": ref}},
+                    },
+                )
+                op["responses"].setdefault(
+                    "413",
+                    {
+                        "description": "Request body too large.",
+                        "content": {"application/json": {"schema": ref}},
+                    },
+                )
+            for code, resp in op.get("responses", {}).items():
+                if (
+                    code.isdigit()
+                    and int(code) >= 400
+                    and "application/json" in resp.get("content", {})
+                ):
+                    schema = resp["content"]["application/json"]["schema"]
+                    if schema.get("$ref", "").endswith(("/HTTPValidationError", "Problem")):
+                        if schema["$ref"].endswith("/HTTPValidationError"):
+                            schema = ref
+                        resp["content"] = {PROBLEM_MEDIA_TYPE: {"schema": schema}}
+                        if code == "422":
+                            resp["description"] = (
+                                "Invalid input or over a limit; `detail` tells what to fix."
+                            )
+    schemas = doc.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    app.openapi_schema = doc
+    return doc
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the HTTP API.
+
+    Parameters
+    ----------
+    settings
+        Service settings (default: read from ``AIRGRID_*`` environment variables).
+    services
+        Already loaded services (tests share one grid between apps); by default
+        loaded from ``settings``.
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    settings = settings or Settings()
+    services = services or load_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="airgrid",
+        version=airgrid.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "grid", "description": "Tiers, voxels, elevation and terrain profiles."},
+            {"name": "routes", "description": "Single and multi-stop routes as GeoJSON."},
+            {
+                "name": "geofences",
+                "description": "Restricted volumes: write, list, import/export, checks.",
+            },
+            {
+                "name": "intents",
+                "description": "Flight intents: submit, read, activate, end, cancel.",
+            },
+            {"name": "health", "description": "Liveness, readiness, metrics, identity."},
+        ],
+    )
+    app.state.services = services
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for module in (health, grid, routes, geofences, intents):
+        app.include_router(module.router)
+    app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
+    return app

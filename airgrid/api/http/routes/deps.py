@@ -1,0 +1,199 @@
+"""Shared dependencies: the loaded services, the caller and role checks.
+
+Use the ``Annotated`` aliases in route signatures::
+
+    def handler(services: ServicesDep, me: PrincipalDep) -> ...
+    def writer(me: Annotated[Principal, Depends(require(Role.REGULATOR, Role.ADMIN))]) -> ...
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from airgrid.airspace.grid.voxels import Grid
+from airgrid.airspace.store.service import SQLITE_FILE, Store, open_store
+from airgrid.api.http.auth import Database, DatabaseUrlError, KeyStore, Principal, Role, sqlite_path
+from airgrid.api.http.settings import Settings
+from airgrid.terrain import Dem
+from airgrid.terrain.geoid import Geoid
+
+
+class StorePool:
+    """One :class:`~airgrid.airspace.store.service.Store` per thread (a Store holds one connection).
+
+    Parameters
+    ----------
+    db_url
+        ``sqlite:///<dir>/airgrid.sqlite`` or ``postgresql://...``.
+    dem
+        Terrain for geofences with true-height limits.
+
+    Raises
+    ------
+    DatabaseUrlError
+        A SQLite URL whose file is not named ``airgrid.sqlite`` (the store's file name).
+    """
+
+    def __init__(self, db_url: str, dem: Dem) -> None:
+        path = sqlite_path(db_url)
+        if path is not None and path.name != SQLITE_FILE:
+            raise DatabaseUrlError(
+                f"the SQLite database must be a file named {SQLITE_FILE}, got {path}"
+            )
+        self.location: str | Path = db_url if path is None else path.parent
+        self.dem = dem
+        self._local = threading.local()
+        self._all: list[Store] = []
+        self._lock = threading.Lock()
+        self.get()  # create and migrate now, so a bad database fails at start-up
+
+    def get(self) -> Store:
+        """This thread's store."""
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = open_store(self.location, dem=self.dem)
+            with self._lock:
+                self._all.append(store)
+        return store
+
+    def ping(self) -> None:
+        """Read the schema version (readiness)."""
+        self.get().schema_version()
+
+    def close(self) -> None:
+        """Close the stores; those opened by other threads are left to their owner (SQLite)."""
+        with self._lock:
+            for store in self._all:
+                with suppress(sqlite3.ProgrammingError):  # opened in another thread
+                    store.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+#: Prefix of every versioned route (set on each router, so route templates are complete).
+V1 = "/v1"
+
+
+@dataclass
+class Services:
+    """Everything a request handler may use, loaded once per app.
+
+    Attributes
+    ----------
+    settings
+        The service settings.
+    grid
+        The loaded grid.
+    dem
+        The DEM for elevations and profiles.
+    geoid
+        The geoid model for W84 (WGS84 ellipsoidal) altitudes.
+    db
+        The service database (API keys, geofences).
+    keys
+        The API key store.
+    routing
+        The route planner (:class:`airgrid.api.http.routes.routes.RoutePlanner`).
+    geofences
+        The geofence registry (:class:`airgrid.api.http.routes.geofences.GeofenceRegistry`).
+    stores
+        Per-thread flight-intent and geofence stores.
+    submissions
+        Recorded answers of idempotent submissions
+        (:class:`airgrid.api.http.idempotency.Submissions`).
+    """
+
+    settings: Settings
+    grid: Grid
+    dem: Dem
+    geoid: Geoid
+    db: Database
+    keys: KeyStore
+    stores: StorePool
+    routing: Any = None
+    geofences: Any = None
+    submissions: Any = None
+
+    def close(self) -> None:
+        """Close the database connections (at shutdown)."""
+        self.stores.close()
+        self.db.close()
+
+    def pingables(self) -> dict[str, Any]:
+        """Dependencies checked by readiness, by name."""
+        return {"database": self.keys, "store": self.stores}
+
+
+async def get_services(request: Request) -> Services:
+    """The app's :class:`Services` (async: no thread-pool hop for an attribute read)."""
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from 'airgrid keys create'.")
+
+
+def current_principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller identified by its bearer token.
+
+    Raises
+    ------
+    HTTPException
+        401 when the token is missing, malformed or unknown.
+    """
+    if credentials is None:
+        raise HTTPException(
+            401,
+            "missing API key: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = services.keys.authenticate(credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            401,
+            "unknown or revoked API key",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only ``roles`` through (403 for the others).
+
+    Parameters
+    ----------
+    *roles
+        Roles allowed.
+    """
+    allowed = frozenset(roles)
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(
+                403,
+                f"role '{principal.role}' may not do this; it needs one of "
+                f"{sorted(r.value for r in allowed)}",
+            )
+        return principal
+
+    return check
+
+
+WriterDep = Annotated[Principal, Depends(require(Role.REGULATOR, Role.ADMIN))]
+FlyerDep = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PLANNER, Role.ADMIN))]

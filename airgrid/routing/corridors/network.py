@@ -1,0 +1,793 @@
+"""Corridor networks: connect logistics nodes with a few corridors, few crossings, bounded detours.
+
+Design (:func:`design_network`)
+-------------------------------
+1. **Access and pieces.** Every node gets its access cell in the tier
+   (:func:`~airgrid.routing.corridors.corridor.node_access`, ties to the largest connected
+   piece of the tier). Nodes whose access voxels lie in different connected pieces of
+   the tier cannot be joined inside it: the network is designed per piece and the
+   split is reported (:attr:`CorridorNetwork.pieces`).
+2. **Candidates.** Per piece, links of the Delaunay triangulation of the nodes
+   (``scipy.spatial.Delaunay`` on local stereographic coordinates), or of the
+   ``k``-nearest-neighbour graph (also the fallback when the nodes are collinear).
+   Straight Delaunay edges never cross, which is the first step to few crossings.
+3. **Pricing.** Every candidate is priced by A* inside the tier, all in one batch
+   (:meth:`~airgrid.routing.search.Router.batch`, both cores).
+4. **Selection.** A minimum spanning tree of the priced candidates (networkx), then,
+   in order of increasing cost, every other candidate whose cheapest path through the
+   network so far costs more than ``detour_ratio`` times its own cost. Afterwards, for
+   every priced candidate ``(u, v)``: network cost(u, v) <= ``detour_ratio`` x cost(u, v).
+5. **Centrelines and merging.** Selected links are routed (A* paths) from the
+   cheapest up. With ``merge`` on, a stretch of a later centreline that runs within
+   ``2 * width + 1`` rings of an earlier one (the two footprints would touch: side by
+   side) for at least :data:`MIN_MERGE_CELLS` cells, roughly parallel to it (lines
+   within :data:`MAX_MERGE_ANGLE_DEG`, either sense), is replaced by the earlier
+   centreline's cells there, joined by H3 grid lines through usable cells: the
+   corridors then share those cells instead of running side by side (step 6 puts them
+   in different bands if their traffic would oppose).
+6. **Crossings and bands (CCAR-92: minimise crossings, cross at different
+   altitudes).** Two corridors *conflict* when their string-pulled centrelines cross
+   (shapely, at :data:`MIN_CROSSING_ANGLE_DEG` or more) or when they share footprint
+   cells where their lane-A bearings differ by more than 90° (opposing traffic in one
+   lane). Near a node where several corridors end (its *junction*: ``2 * width + 2``
+   rings around its access cell) corridors necessarily meet; junctions are terminal
+   areas, left out of both tests, where traffic joins and leaves the lanes under the
+   hub's procedures. Conflicting corridors get different layer bands by DSATUR
+   colouring (networkx). Bands available = the shortest occupied column //
+   ``band_layers``; a conflict that cannot be separated is reported (``unseparated``).
+7. **Marking.** Lanes are built in the assigned bands and marked in the grid
+   (:func:`~airgrid.routing.corridors.corridor.mark_corridors`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import h3
+import networkx as nx
+import numpy as np
+import shapely
+import shapely.affinity
+from h3.api import basic_int as h3i
+
+from airgrid.airspace.grid import Grid
+from airgrid.geo.plane import local_metric
+from airgrid.routing import kernels
+from airgrid.routing.corridors.corridor import (
+    DEFAULT_ACCESS_RINGS,
+    DEFAULT_JOIN_RINGS,
+    Access,
+    Corridor,
+    bearing_deg,
+    centreline_cells,
+    centreline_points,
+    check_band,
+    loopless,
+    make_corridor,
+    mark_corridors,
+    node_access,
+    rebuild_lanes,
+    tier_components,
+    tier_index,
+    tier_mask,
+    tier_voxels,
+)
+from airgrid.routing.corridors.nodes import Node, check_nodes
+from airgrid.routing.errors import CorridorError, NodeAccessError
+from airgrid.routing.graph import RouteGraph
+from airgrid.routing.search import DEFAULT_BUDGET, graph_for, router_for
+
+log = logging.getLogger(__name__)
+
+#: Shortest side-by-side stretch (centreline cells) worth merging.
+MIN_MERGE_CELLS = 3
+#: Side-by-side stretches merge when their lines are this close to parallel (either sense).
+MAX_MERGE_ANGLE_DEG = 45.0
+#: Centrelines meeting at a smaller angle run together rather than cross.
+MIN_CROSSING_ANGLE_DEG = 30.0
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """Parameters of a network design.
+
+    Attributes
+    ----------
+    tier
+        Tier name or index the corridors live in.
+    width
+        Corridor half-width in H3 rings.
+    band_layers
+        Layers per band (even; half lane A, half lane B).
+    detour_ratio
+        Add a redundant link when the network path costs more than this times the
+        direct link (> 1).
+    candidates
+        ``"delaunay"`` or ``"knn"``.
+    k
+        Neighbours per node for ``"knn"`` (and the collinear fallback).
+    merge
+        Merge side-by-side stretches onto earlier centrelines.
+    max_access_rings
+        Access cell search radius (rings).
+    join_rings
+        Extra rings a node may reach for an access cell in a larger piece of the tier.
+    budget
+        A* expansion budget per link.
+    """
+
+    tier: str | int = "T2"
+    width: int = 1
+    band_layers: int = 4
+    detour_ratio: float = 1.4
+    candidates: str = "delaunay"
+    k: int = 4
+    merge: bool = True
+    max_access_rings: int = DEFAULT_ACCESS_RINGS
+    join_rings: int = DEFAULT_JOIN_RINGS
+    budget: int = DEFAULT_BUDGET
+
+    def check(self) -> None:
+        """Validate.
+
+        Raises
+        ------
+        CorridorError
+            Any parameter out of range.
+        """
+        check_band(self.width, 0, self.band_layers)
+        if not (math.isfinite(self.detour_ratio) and self.detour_ratio > 1.0):
+            raise CorridorError(f"detour_ratio must be a number > 1, got {self.detour_ratio!r}")
+        if self.candidates not in ("delaunay", "knn"):
+            raise CorridorError(f"candidates must be 'delaunay' or 'knn', got {self.candidates!r}")
+        if not (isinstance(self.k, int) and self.k >= 1):
+            raise CorridorError(f"k must be an integer >= 1, got {self.k!r}")
+        for name in ("max_access_rings", "join_rings"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and v >= 0):
+                raise CorridorError(f"{name} must be an integer >= 0, got {v!r}")
+        if not (isinstance(self.budget, int) and self.budget > 0):
+            raise CorridorError(f"budget must be a positive integer, got {self.budget!r}")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A priced candidate link: node ids, A* cost (inf if unreachable), whether selected and why."""
+
+    u: str
+    v: str
+    cost: float
+    selected: str = ""  #: "" (not selected), "mst" or "redundant"
+
+
+@dataclass
+class CorridorNetwork:
+    """A designed corridor network.
+
+    Attributes
+    ----------
+    grid
+        The grid (marked in place when ``mark`` was set).
+    params
+        The design parameters.
+    nodes
+        The nodes, by id.
+    access
+        Access of each node, by id.
+    pieces
+        Node ids grouped by connected piece of the tier (largest piece first).
+    candidates
+        Every priced candidate link.
+    corridors
+        The corridors, one per selected link.
+    graph
+        ``networkx.Graph`` over node ids; edges carry ``cost`` and ``corridor`` (index).
+    crossings
+        ``(i, j, n)``: corridors ``i`` and ``j`` cross ``n`` times.
+    conflicts
+        Corridor index pairs that must not share a band (crossing or opposing traffic).
+    unseparated
+        Conflicting pairs that still share a band (too few bands).
+    n_bands
+        Bands available.
+    merged_cells
+        Centreline cells re-used from earlier corridors by merging.
+    unreachable
+        Ids of the nodes left out because the tier has no usable voxel near them (it is
+        absent where the ground is too uncertain for its band, or blocked).
+    timings
+        Seconds per design step.
+    """
+
+    grid: Grid
+    params: NetworkParams
+    nodes: dict[str, Node]
+    access: dict[str, Access]
+    pieces: list[list[str]]
+    candidates: list[Candidate]
+    corridors: list[Corridor]
+    graph: nx.Graph
+    crossings: list[tuple[int, int, int]] = field(default_factory=list)
+    conflicts: list[tuple[int, int]] = field(default_factory=list)
+    unseparated: list[tuple[int, int]] = field(default_factory=list)
+    n_bands: int = 0
+    merged_cells: int = 0
+    unreachable: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def voxels(self) -> np.ndarray:
+        """Every voxel of the network (shared voxels once), sorted."""
+        if not self.corridors:
+            return np.empty(0, np.int64)
+        return np.unique(np.concatenate([c.voxels for c in self.corridors]))
+
+    def is_connected(self) -> bool:
+        """Whether the corridors join every node into one network."""
+        return self.graph.number_of_nodes() > 0 and nx.is_connected(self.graph)
+
+    def network_cost(self, u: str, v: str) -> float:
+        """Cheapest cost from node ``u`` to node ``v`` through the corridors (inf if not joined)."""
+        try:
+            return float(nx.shortest_path_length(self.graph, u, v, weight="cost"))
+        except nx.NetworkXNoPath:
+            return math.inf
+
+
+def _projected(nodes: Sequence[Node]) -> np.ndarray:
+    lon0 = float(np.mean([n.lon for n in nodes]))
+    lat0 = float(np.mean([n.lat for n in nodes]))
+    fwd, _ = local_metric(lon0, lat0)
+    x, y = fwd.transform([n.lon for n in nodes], [n.lat for n in nodes])
+    return np.column_stack([x, y])
+
+
+def candidate_pairs(
+    nodes: Sequence[Node], method: str = "delaunay", k: int = 4
+) -> list[tuple[int, int]]:
+    """Candidate links between nodes (index pairs ``i < j``, sorted).
+
+    Parameters
+    ----------
+    nodes
+        The nodes.
+    method
+        ``"delaunay"``: edges of the Delaunay triangulation of the projected nodes
+        (the ``k``-nearest graph when they are collinear); ``"knn"``: each node to its
+        ``k`` nearest.
+    k
+        Neighbours for ``"knn"``.
+    """
+    n = len(nodes)
+    if n < 2:
+        return []
+    if n == 2:
+        return [(0, 1)]
+    xy = _projected(nodes)
+    pairs: set[tuple[int, int]] = set()
+    if method == "delaunay":
+        from scipy.spatial import Delaunay, QhullError
+
+        try:
+            tri = Delaunay(xy)
+        except QhullError:
+            method = "knn"
+        else:
+            for s in tri.simplices.tolist():
+                for i in range(3):
+                    a, b = s[i], s[(i + 1) % 3]
+                    pairs.add((min(a, b), max(a, b)))
+    if method == "knn":
+        d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+        np.fill_diagonal(d, np.inf)
+        for i in range(n):
+            for j in np.argsort(d[i], kind="stable")[: min(k, n - 1)].tolist():
+                pairs.add((min(i, j), max(i, j)))
+    return sorted(pairs)
+
+
+def select_links(
+    costs: dict[tuple[str, str], float], detour_ratio: float
+) -> dict[tuple[str, str], str]:
+    """MST plus redundant links (see the module docstring, step 4).
+
+    Parameters
+    ----------
+    costs
+        Finite cost per candidate ``(u, v)``.
+    detour_ratio
+        The redundancy threshold.
+
+    Returns
+    -------
+    dict
+        Selected candidates mapped to ``"mst"`` or ``"redundant"``.
+    """
+    g = nx.Graph()
+    for (u, v), c in costs.items():
+        g.add_edge(u, v, cost=c)
+    mst = nx.minimum_spanning_tree(g, weight="cost")
+    out = {(u, v): "mst" for (u, v) in costs if mst.has_edge(u, v)}
+    net = nx.Graph()
+    net.add_nodes_from(g.nodes)
+    net.add_edges_from((u, v, {"cost": costs[(u, v)]}) for (u, v) in out)
+    for (u, v), c in sorted(costs.items(), key=lambda kv: (kv[1], kv[0])):
+        if (u, v) in out:
+            continue
+        try:
+            d = nx.shortest_path_length(net, u, v, weight="cost")
+        except nx.NetworkXNoPath:
+            d = math.inf
+        if d > detour_ratio * c:
+            out[(u, v)] = "redundant"
+            net.add_edge(u, v, cost=c)
+    return out
+
+
+def _ring_index(grid: Grid, t: int, cl: np.ndarray, rings: int) -> dict[int, int]:
+    """H3 id -> index of the nearest centreline cell (within ``rings``)."""
+    ids = np.asarray(grid.cell_id, np.int64)[cl].tolist()
+    near = {int(h): i for i, h in enumerate(ids)}
+    for k in range(1, rings + 1):
+        for i, h in enumerate(ids):
+            for c in h3i.grid_ring(int(h), k):
+                near.setdefault(c, i)
+    return near
+
+
+def _usable_cells(grid: Grid, t: int, h3ids: list[int]) -> np.ndarray | None:
+    """Cell-table indices of H3 cells if every one is in tier ``t`` with a usable voxel, else None."""
+    ci = grid.find_cells(np.array(h3ids, np.int64), t)
+    if (ci < 0).any():
+        return None
+    usable = grid.usable()
+    for c in ci.tolist():
+        s, n = int(grid.cell_start[c]), int(grid.cell_nlayers[c])
+        if not usable[s : s + n].any():
+            return None
+    return ci
+
+
+def _bearing_cells(grid: Grid, c0: int, c1: int) -> float:
+    la0, lo0 = h3i.cell_to_latlng(int(grid.cell_id[c0]))
+    la1, lo1 = h3i.cell_to_latlng(int(grid.cell_id[c1]))
+    return bearing_deg(la0, lo0, la1, lo1)
+
+
+def _angle(a: float, b: float) -> float:
+    d = abs(a - b) % 360.0
+    return min(d, 360.0 - d)
+
+
+def _angle_lines(a: float, b: float) -> float:
+    d = _angle(a, b)
+    return min(d, 180.0 - d)
+
+
+def merge_centreline(
+    grid: Grid, t: int, cl: np.ndarray, earlier: list[np.ndarray], rings: int
+) -> tuple[np.ndarray, int]:
+    """Snap side-by-side stretches of a centreline onto earlier centrelines (step 5).
+
+    Returns
+    -------
+    centreline : int64 array
+        The new centreline (cell-table indices).
+    merged : int
+        Cells taken from earlier centrelines.
+    """
+    merged = 0
+    for prev in earlier:
+        near = _ring_index(grid, t, prev, rings)
+        ids = np.asarray(grid.cell_id, np.int64)[cl].tolist()
+        hit = [near.get(int(h), -1) for h in ids]
+        out: list[int] = []
+        i, n = 0, len(cl)
+        while i < n:
+            if hit[i] < 0:
+                out.append(int(cl[i]))
+                i += 1
+                continue
+            j = i
+            while j + 1 < n and hit[j + 1] >= 0:
+                j += 1
+            k0, k1 = hit[i], hit[j]
+            stretch_ok = j - i + 1 >= MIN_MERGE_CELLS and k0 != k1
+            if stretch_ok and i > 0 and j < n - 1:
+                own = _bearing_cells(grid, int(cl[i]), int(cl[j]))
+                other = _bearing_cells(grid, int(prev[k0]), int(prev[k1]))
+                seg = prev[k0 : k1 + 1] if k0 < k1 else prev[k1 : k0 + 1][::-1]
+                pid = np.asarray(grid.cell_id, np.int64)
+                try:
+                    into = list(h3i.grid_path_cells(int(pid[cl[i - 1]]), int(pid[seg[0]])))[1:-1]
+                    back = list(h3i.grid_path_cells(int(pid[seg[-1]]), int(pid[cl[j + 1]])))[1:-1]
+                except (
+                    h3.H3BaseException
+                ):  # H3 cannot draw that line (pentagon distortion): keep the stretch
+                    into = back = None
+                joins = None if into is None else _usable_cells(grid, t, into + back)
+                if _angle_lines(own, other) <= MAX_MERGE_ANGLE_DEG and joins is not None:
+                    out.extend(joins[: len(into)].tolist())
+                    out.extend(int(c) for c in seg)
+                    out.extend(joins[len(into) :].tolist())
+                    merged += len(seg)
+                    i = j + 1
+                    continue
+            out.extend(int(c) for c in cl[i : j + 1])
+            i = j + 1
+        cl = loopless(np.array(out, np.int64))
+    return cl, merged
+
+
+def _segment_bearing(line: shapely.LineString, p: shapely.Point) -> float:
+    """Bearing (degrees) of the segment of ``line`` that holds point ``p``."""
+    xy = np.asarray(line.coords)[:, :2]
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    k = int(np.clip(np.searchsorted(cum, line.project(p), side="right") - 1, 0, len(xy) - 2))
+    (x0, y0), (x1, y1) = xy[k], xy[k + 1]
+    return bearing_deg(y0, x0, y1, x1)
+
+
+def count_crossings(
+    grid: Grid,
+    corridors: list[Corridor],
+    access: dict[str, Access],
+    zone_m: float,
+    min_angle_deg: float = MIN_CROSSING_ANGLE_DEG,
+) -> list[tuple[int, int, int]]:
+    """Crossings of centrelines: ``(i, j, n)`` for every pair crossing ``n`` > 0 times.
+
+    The string-pulled centrelines (:func:`~airgrid.routing.corridors.corridor.centreline_points`)
+    are intersected with shapely. An intersection point counts as a crossing when the
+    two lines meet there at ``min_angle_deg`` or more (shallower meetings are corridors
+    running together, judged by :func:`opposing_pairs`) and it lies farther than
+    ``zone_m`` from the access cell of a node both corridors end at (a junction).
+    Shared stretches (line overlaps) are not crossings.
+    """
+    lines = [
+        shapely.LineString(centreline_points(grid, c)[:, :2]) if len(c.centreline) > 1 else None
+        for c in corridors
+    ]
+    keep = [i for i, ln in enumerate(lines) if ln is not None]
+    tree = shapely.STRtree([lines[i] for i in keep])
+    out = []
+    deg = zone_m / 111_320.0
+    for i in keep:
+        li = lines[i]
+        for j in sorted(keep[int(x)] for x in tree.query(li, predicate="intersects")):
+            if j <= i:
+                continue
+            lj = lines[j]
+            zones = []
+            for nid in {corridors[i].a.id, corridors[i].b.id} & {
+                corridors[j].a.id,
+                corridors[j].b.id,
+            }:
+                la, lo = h3i.cell_to_latlng(int(grid.cell_id[access[nid].cell]))
+                cos = max(math.cos(math.radians(la)), 0.1)
+                zones.append(
+                    shapely.affinity.scale(shapely.Point(lo, la).buffer(deg), 1.0 / cos, 1.0)
+                )
+            n = 0
+            for p in shapely.get_parts(li.intersection(lj)):
+                if p.geom_type != "Point" or any(z.covers(p) for z in zones):
+                    continue
+                if _angle_lines(_segment_bearing(li, p), _segment_bearing(lj, p)) >= min_angle_deg:
+                    n += 1
+            if n:
+                out.append((i, j, n))
+    return out
+
+
+def junction_cells(
+    grid: Grid, corridors: list[Corridor], access: dict[str, Access], rings: int
+) -> np.ndarray:
+    """Cells within ``rings`` of the access cell of every node where two or more corridors end (sorted)."""
+    ends: dict[str, int] = {}
+    for c in corridors:
+        for nid in (c.a.id, c.b.id):
+            ends[nid] = ends.get(nid, 0) + 1
+    t = corridors[0].tier if corridors else 0
+    parts = [
+        grid.find_cells(
+            np.fromiter(h3i.grid_disk(int(grid.cell_id[access[nid].cell]), rings), np.int64), t
+        )
+        for nid, k in sorted(ends.items())
+        if k >= 2
+    ]
+    cells = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    return np.unique(cells[cells >= 0])
+
+
+def opposing_pairs(
+    corridors: list[Corridor], exempt: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """Corridor pairs sharing a footprint cell where their lane-A bearings differ by more than 90°.
+
+    Parameters
+    ----------
+    corridors
+        The corridors.
+    exempt
+        Cells not judged (the junctions around shared nodes, :func:`junction_cells`).
+    """
+    skip = set(np.asarray(exempt if exempt is not None else [], np.int64).tolist())
+    owner: dict[int, list[tuple[int, float]]] = {}
+    for i, c in enumerate(corridors):
+        for cell, h in zip(c.cells[c.occupied].tolist(), c.heading[c.occupied].tolist()):
+            if cell not in skip:
+                owner.setdefault(cell, []).append((i, h))
+    out: set[tuple[int, int]] = set()
+    for lst in owner.values():
+        if len(lst) < 2:
+            continue
+        for x in range(len(lst)):
+            for y in range(x + 1, len(lst)):
+                (i, hi), (j, hj) = lst[x], lst[y]
+                if i != j and _angle(hi, hj) > 90.0:
+                    out.add((min(i, j), max(i, j)))
+    return sorted(out)
+
+
+def junction_rings(width: int) -> int:
+    """Radius (H3 rings) of the junction around a node shared by corridors: ``2 * width + 2``."""
+    return 2 * width + 2
+
+
+def assign_bands(
+    grid: Grid, corridors: list[Corridor], access: dict[str, Access], width: int
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]], list[tuple[int, int]], int]:
+    """Give conflicting corridors different layer bands (step 6), rebuilding their lanes in place.
+
+    Parameters
+    ----------
+    grid
+        The grid.
+    corridors
+        The corridors (their ``band`` and lanes are replaced).
+    access
+        Access of the corridors' nodes, by node id (junction zones).
+    width
+        Corridor half-width in rings (sizes the junction zones).
+
+    Returns
+    -------
+    crossings
+        ``(i, j, n)`` from :func:`count_crossings`.
+    conflicts
+        Pairs that must not share a band: crossing, or opposing lane-A bearings on
+        shared cells outside the junctions (:func:`opposing_pairs`).
+    unseparated
+        Conflicting pairs left in one band (more colours needed than bands available).
+    n_bands
+        Bands available: the shortest occupied column // ``band_layers``.
+    """
+    if not corridors:
+        return [], [], [], 0
+    t = corridors[0].tier
+    rings = junction_rings(width)
+    spacing_m = math.sqrt(3.0) * h3.average_hexagon_edge_length(grid.tiers[t].resolution, "m")
+    crossings = count_crossings(grid, corridors, access, zone_m=rings * spacing_m)
+    exempt = junction_cells(grid, corridors, access, rings)
+    conflicts = sorted({(i, j) for i, j, _ in crossings} | set(opposing_pairs(corridors, exempt)))
+    cells = np.unique(np.concatenate([c.cells[c.occupied] for c in corridors]))
+    layers = corridors[0].band_layers
+    n_bands = max(int(np.asarray(grid.cell_nlayers)[cells].min()) // layers if len(cells) else 0, 1)
+    cg = nx.Graph()
+    cg.add_nodes_from(range(len(corridors)))
+    cg.add_edges_from(conflicts)
+    colour = nx.greedy_color(cg, strategy="DSATUR")
+    for i, c in enumerate(corridors):
+        rebuild_lanes(grid, c, colour[i] % n_bands)
+    unseparated = [(i, j) for i, j in conflicts if corridors[i].band == corridors[j].band]
+    return crossings, conflicts, unseparated, n_bands
+
+
+def design_network(
+    graph: RouteGraph | Grid,
+    nodes: Sequence[Node],
+    params: NetworkParams | None = None,
+    *,
+    mark: bool = True,
+    progress: Progress | None = None,
+) -> CorridorNetwork:
+    """Design a corridor network over logistics nodes (see the module docstring).
+
+    Parameters
+    ----------
+    graph
+        Routing graph (or a grid: its cached default graph). Build it from a grid
+        without corridor marks, so prices are not biased by an older network.
+    nodes
+        The nodes (at least 2; unique ids).
+    params
+        Design parameters (default :class:`NetworkParams`).
+    mark
+        Mark the corridors' voxels in the grid (CORRIDOR / LANE_B).
+    progress
+        Called as ``progress(step, fraction)``.
+
+    Returns
+    -------
+    CorridorNetwork
+
+    Raises
+    ------
+    CorridorError
+        Bad parameters, fewer than 2 nodes with access to the tier, or two nodes
+        sharing an access cell. Nodes without access are left out and listed in
+        ``unreachable``.
+    NodeFileError
+        Repeated node ids.
+    """
+    params = params or NetworkParams()
+    params.check()
+    report = progress or (lambda step, frac: None)
+    nodes = check_nodes(nodes)
+    if len(nodes) < 2:
+        raise CorridorError("a corridor network needs at least 2 nodes")
+    gr = graph_for(graph)
+    grid = gr.grid
+    t = tier_index(grid, params.tier)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    report("tier connectivity", 0.02)
+    comps = tier_components(gr, t)
+    v0 = tier_voxels(grid, t).start
+    report("node access", 0.08)
+    access: dict[str, Access] = {}
+    unreachable: list[str] = []
+    for n in nodes:
+        try:
+            access[n.id] = node_access(
+                grid,
+                t,
+                n,
+                max_rings=params.max_access_rings,
+                join_rings=params.join_rings,
+                components=comps,
+            )
+        except NodeAccessError as exc:
+            log.warning("%s; left out of the network", exc)
+            unreachable.append(n.id)
+    nodes = [n for n in nodes if n.id in access]
+    if len(nodes) < 2:
+        raise CorridorError(
+            f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
+            f"(left out: {', '.join(unreachable)})"
+        )
+    by_cell: dict[int, str] = {}
+    for n in nodes:
+        c = access[n.id].cell
+        if c in by_cell:
+            raise CorridorError(
+                f"nodes {by_cell[c]!r} and {n.id!r} share one access cell; drop one of them"
+            )
+        by_cell[c] = n.id
+    groups: dict[int, list[Node]] = {}
+    for n in nodes:
+        groups.setdefault(int(comps[access[n.id].voxel - v0]), []).append(n)
+    pieces = [[n.id for n in groups[k]] for k in sorted(groups, key=lambda k: (-len(groups[k]), k))]
+    timings["access"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    report("pricing candidates", 0.15)
+    pairs: list[tuple[str, str]] = []
+    for grp in groups.values():
+        pairs += [
+            (grp[i].id, grp[j].id) for i, j in candidate_pairs(grp, params.candidates, params.k)
+        ]
+    blocked = tier_mask(gr, t)
+    router = router_for(gr)
+    if pairs:
+        st, cost, _ = router.batch(
+            np.array([access[u].voxel for u, _ in pairs]),
+            np.array([access[v].voxel for _, v in pairs]),
+            blocked,
+            params.budget,
+        )
+    else:
+        st, cost = np.empty(0, np.int32), np.empty(0)
+    priced = {
+        p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == kernels.FOUND
+    }
+    timings["pricing"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    chosen = select_links(priced, params.detour_ratio)
+    candidates = [
+        Candidate(u, v, priced.get((u, v), math.inf), chosen.get((u, v), "")) for u, v in pairs
+    ]
+    order = sorted(chosen, key=lambda p: (priced[p], p))
+    rings = 2 * params.width + 1
+    centrelines: list[np.ndarray] = []
+    merged = 0
+    for k, (u, v) in enumerate(order):
+        report(f"routing corridor {k + 1}/{len(order)}", 0.25 + 0.55 * k / max(len(order), 1))
+        s, c, _, path = router.search(access[u].voxel, access[v].voxel, blocked, params.budget)
+        if s != kernels.FOUND:
+            raise CorridorError(f"link {u} - {v} was priced but its route failed (status {s})")
+        cl = centreline_cells(grid, path)
+        if params.merge and centrelines:
+            cl, m = merge_centreline(grid, t, cl, centrelines, rings)
+            merged += m
+        centrelines.append(cl)
+    nodes_by_id = {n.id: n for n in nodes}
+    corridors = [
+        make_corridor(
+            grid,
+            nodes_by_id[u],
+            nodes_by_id[v],
+            cl,
+            tier=t,
+            width=params.width,
+            band=0,
+            band_layers=params.band_layers,
+            cost=priced[(u, v)],
+        )
+        for (u, v), cl in zip(order, centrelines)
+    ]
+    timings["routing"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    report("crossings and bands", 0.85)
+    crossings, conflicts, unseparated, n_bands = assign_bands(grid, corridors, access, params.width)
+    if mark:
+        mark_corridors(grid, corridors)
+    g = nx.Graph()
+    g.add_nodes_from(n.id for n in nodes)
+    for i, c in enumerate(corridors):
+        g.add_edge(c.a.id, c.b.id, cost=c.cost, corridor=i)
+    timings["bands"] = time.perf_counter() - t0
+    log.info(
+        "corridor network: %d nodes in %d pieces, %d corridors, %d crossings, %d unseparated, steps %s",
+        len(nodes),
+        len(pieces),
+        len(corridors),
+        sum(n for _, _, n in crossings),
+        len(unseparated),
+        timings,
+    )
+    report("done", 1.0)
+    return CorridorNetwork(
+        grid,
+        params,
+        nodes_by_id,
+        access,
+        pieces,
+        candidates,
+        corridors,
+        g,
+        crossings,
+        conflicts,
+        unseparated,
+        n_bands,
+        merged,
+        unreachable,
+        timings,
+    )
+
+
+__all__ = [
+    "MAX_MERGE_ANGLE_DEG",
+    "MIN_CROSSING_ANGLE_DEG",
+    "MIN_MERGE_CELLS",
+    "Candidate",
+    "CorridorNetwork",
+    "NetworkParams",
+    "assign_bands",
+    "candidate_pairs",
+    "count_crossings",
+    "design_network",
+    "junction_cells",
+    "junction_rings",
+    "merge_centreline",
+    "opposing_pairs",
+    "select_links",
+]
