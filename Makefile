@@ -1,12 +1,12 @@
 # airgrid: two commands for a fresh machine with Python >= 3.11 and make.
 #   make run   build (or reuse) the local virtualenv and run the main job
-#   make test  build (or reuse) the local virtualenv and run the whole test suite
+#   make test  build (or reuse) the local virtualenv, check lint, format and types, run every test
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/airgrid serve
 
-test: $(STAMP)
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -34,7 +34,7 @@ def main() -> None:
     from airgrid.airspace.geofences.airports import airport_zones
     from airgrid.airspace.geofences.model import mark_geofences
     from airgrid.airspace.grid import TierTable, build_grid, named_area
-    from airgrid.airspace.grid.voxels import peak_rss_bytes
+    from airgrid.airspace.grid.build import peak_rss_bytes
     from airgrid.routing import kernels
     from airgrid.routing.corridors.corridor import (
         clear_corridors,

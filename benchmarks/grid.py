@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 def _build(area: str, tiers: str) -> dict:
     from airgrid.airspace.grid import TierTable, build_grid, named_area
-    from airgrid.airspace.grid.voxels import peak_rss_bytes
+    from airgrid.airspace.grid.build import peak_rss_bytes
     from airgrid.terrain import Dem
 
     dem = Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif")
@@ -61,7 +61,7 @@ def _fine_dem_terrain() -> dict:
     from scipy.ndimage import zoom
 
     from airgrid.airspace.grid import cover_cells, named_area
-    from airgrid.airspace.grid.voxels import peak_rss_bytes
+    from airgrid.airspace.grid.build import peak_rss_bytes
     from airgrid.terrain import Dem, cell_ground
     from airgrid.terrain.surface import cell_vertices_lonlat
 

@@ -88,7 +88,7 @@ class GeofenceFormatError(GeofenceError):
     """A GeoJSON or ED-269 document (or one of its fields) is malformed."""
 
 
-# -- flight intents, separation and the durable store (issue 4) -------------------------
+# -- flight intents, separation and the durable store ----------------------------------
 
 
 class SeparationError(AirspaceError, ValueError):

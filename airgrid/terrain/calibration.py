@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -103,7 +104,16 @@ def _pixels_within(dem: Dem, p: TruthPoint) -> tuple[np.ndarray, np.ndarray]:
     return rr[near], cc[near]
 
 
-def required_factors(dem: Dem, points: list[TruthPoint]) -> dict[str, float]:
+class RequiredFactors(TypedDict):
+    """The relief factors the truth points need, and the points that set them."""
+
+    up: float
+    down: float
+    worst_up: str
+    worst_down: str
+
+
+def required_factors(dem: Dem, points: list[TruthPoint]) -> RequiredFactors:
     """The smallest relief factors, over the DEM's absolute terms, that every point needs.
 
     For an airport, the pixel under it must hold its elevation within
@@ -125,18 +135,18 @@ def required_factors(dem: Dem, points: list[TruthPoint]) -> dict[str, float]:
     relief = maximum_filter(np.nan_to_num(data, nan=-1e9), size, mode="nearest") - minimum_filter(
         np.nan_to_num(data, nan=1e9), size, mode="nearest"
     )
-    out = {"up": 0.0, "down": 0.0, "worst_up": "", "worst_down": ""}
+    out: RequiredFactors = {"up": 0.0, "down": 0.0, "worst_up": "", "worst_down": ""}
     for p in points:
         rr, cc = _pixels_within(dem, p)
         h = data[rr, cc].astype(np.float64)
         rel = np.maximum(relief[rr, cc].astype(np.float64), 1.0)
         need_up = float(np.nanmin((p.elevation_m - h - acc.up_absolute_m) / rel))
         if need_up > out["up"]:
-            out.update(up=need_up, worst_up=p.name)
+            out["up"], out["worst_up"] = need_up, p.name
         if p.kind == "airport":
             need_down = float(np.nanmax((h - p.elevation_m - acc.down_absolute_m) / rel))
             if need_down > out["down"]:
-                out.update(down=need_down, worst_down=p.name)
+                out["down"], out["worst_down"] = need_down, p.name
     return out
 
 

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -38,6 +39,11 @@ from airgrid.terrain.errors import (
 log = logging.getLogger(__name__)
 
 WGS84 = CRS.from_epsg(4326)
+
+
+def apply_affine(t: Affine, cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map pixel coordinates (column, row) through an affine transform, element-wise."""
+    return t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ class DemAccuracy:
         self, *, absolute_m: float | None = None, relief_factor: float | None = None
     ) -> DemAccuracy:
         """The same model with both absolute terms and/or both relief factors replaced."""
-        changes: dict[str, float] = {}
+        changes: dict[str, Any] = {}
         if absolute_m is not None:
             changes.update(up_absolute_m=absolute_m, down_absolute_m=absolute_m)
         if relief_factor is not None:
@@ -313,7 +319,8 @@ class Dem:
     @property
     def shape(self) -> tuple[int, int]:
         """Rows and columns."""
-        return self.data.shape  # type: ignore[return-value]
+        h, w = self.data.shape
+        return int(h), int(w)
 
     @property
     def is_geographic(self) -> bool:
@@ -326,7 +333,7 @@ class Dem:
         h, w = self.shape
         xs = np.array([0, w, 0, w], dtype=float)
         ys = np.array([0, 0, h, h], dtype=float)
-        cx, cy = self.transform @ (xs, ys)
+        cx, cy = apply_affine(self.transform, xs, ys)
         lon, lat = self._from_dem.transform(cx, cy)
         return float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
 
@@ -453,7 +460,7 @@ class Dem:
             win = np.repeat(np.repeat(win, f, axis=0), f, axis=1)
         t = self.transform @ Affine.translation(c0, r0) @ Affine.scale(1.0 / f)
         # metres per sub-pixel, per row (geographic rasters narrow towards the poles)
-        rows_y = (t @ (np.zeros(win.shape[0]), np.arange(win.shape[0]) + 0.5))[1]
+        rows_y = apply_affine(t, np.zeros(win.shape[0]), np.arange(win.shape[0]) + 0.5)[1]
         if self.is_geographic:
             lat = np.asarray(self._from_dem.transform(np.full(win.shape[0], t.c), rows_y)[1])
             dxr = abs(t.a) * M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat))

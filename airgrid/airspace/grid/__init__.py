@@ -13,7 +13,8 @@ from airgrid._lazy import lazy_exports
 
 _EXPORTS = {
     "areas": ("Area", "area_from_bbox", "area_from_geojson", "cover_cells", "named_area"),
-    "voxels": ("BLOCKING", "Grid", "Located", "Status", "build_grid"),
+    "build": ("build_grid",),
+    "voxels": ("BLOCKING", "Grid", "Located", "Status"),
     "tiers": ("DEFAULT_TIERS", "Tier", "TierTable", "tier_layers"),
 }
 
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
         cover_cells,
         named_area,
     )
+    from airgrid.airspace.grid.build import build_grid
     from airgrid.airspace.grid.tiers import DEFAULT_TIERS, Tier, TierTable, tier_layers
-    from airgrid.airspace.grid.voxels import BLOCKING, Grid, Located, Status, build_grid
+    from airgrid.airspace.grid.voxels import BLOCKING, Grid, Located, Status
 
 __all__ = [
     "BLOCKING",

@@ -32,16 +32,6 @@ def parent_of(cells: np.ndarray, res: int) -> np.ndarray:
     return ((c & ~_RES_MASK) | (np.int64(res) << _RES_SHIFT)) | low
 
 
-def to_int(cells: list[str] | np.ndarray) -> np.ndarray:
-    """H3 strings to int64 ids."""
-    return np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells))
-
-
-def to_str(cells: np.ndarray) -> list[str]:
-    """int64 ids to H3 strings."""
-    return [h3.int_to_str(int(c)) for c in np.asarray(cells, np.int64)]
-
-
 def latlng_to_cells(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
     """H3 cells (int64) containing each point at ``res``."""
     f = h3.latlng_to_cell
