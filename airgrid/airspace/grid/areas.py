@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from airgrid.airspace.errors import AreaError
+from airgrid.geo.constants import M_PER_DEG_LON_EQUATOR
 
 #: data/ folder of the checkout (the embedded defaults).
 DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[3] / "data"))
@@ -63,7 +64,8 @@ class Area:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(west, south, east, north)."""
-        return tuple(self.geometry.bounds)  # type: ignore[return-value]
+        w, s, e, n = self.geometry.bounds
+        return float(w), float(s), float(e), float(n)
 
     def to_geojson(self) -> dict:
         """GeoJSON geometry (RFC 7946 lon/lat)."""
@@ -264,7 +266,8 @@ def cover_with_vertices(
     cells, first = np.unique(ids, return_index=True)  # strips share the cells on their seams
     if not vertices:
         return cells, None
-    lon, lat, nv = (np.concatenate([p[1][k] for p in parts])[first] for k in range(3))
+    verts = [v for _, v in parts if v is not None]  # every part has them when asked
+    lon, lat, nv = (np.concatenate([v[k] for v in verts])[first] for k in range(3))
     return cells, (lon, lat, nv)
 
 
@@ -272,4 +275,5 @@ def _cell_area_deg2(resolution: int, area: Area) -> float:
     """Average H3 cell area at ``resolution`` in square degrees at the area's latitude."""
     lat = (area.bounds[1] + area.bounds[3]) / 2
     km2 = h3.average_hexagon_area(resolution, unit="km^2")
-    return km2 / (111.32 * 111.32 * max(math.cos(math.radians(lat)), 0.01))
+    km_per_deg = M_PER_DEG_LON_EQUATOR / 1000.0
+    return km2 / (km_per_deg * km_per_deg * max(math.cos(math.radians(lat)), 0.01))
