@@ -137,7 +137,7 @@ def band_to_amsl(
       the highest ``g_hi`` of every grid cell (all tiers) overlapping the footprint;
     * ``W84``: the floor with the greatest geoid undulation over the footprint's box,
       the ceiling with the least, each widened by
-      :data:`~airgrid.airspace.geofences.model.GEOID_GRID_ERROR_M`.
+      :data:`~airgrid.terrain.geoid.GEOID_GRID_ERROR_M`.
 
     Raises
     ------
@@ -148,7 +148,8 @@ def band_to_amsl(
     airgrid.terrain.geoid.GeoidError
         ``W84`` outside the geoid grid.
     """
-    from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M, footprint_cells
+    from airgrid.airspace.grid.footprint import footprint_cells
+    from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
 
     ref = AltitudeReference(str(getattr(reference, "value", reference)).upper())
     if ref is AltitudeReference.AMSL:
