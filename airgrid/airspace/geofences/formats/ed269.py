@@ -76,6 +76,7 @@ def geofence_to_ed269(g: Geofence) -> dict:
             "radius": g.circle.radius_m,
         }
     else:
+        assert g.polygon is not None, "a geofence has a polygon or a circle"
         ring = [list(p) for p in g.polygon] + [list(g.polygon[0])]
         hp = {"type": "Polygon", "coordinates": [ring]}
     v = g.validity
@@ -225,11 +226,11 @@ def _applicability(app: Any, ext: dict, where: str) -> Validity:
     return checked(where, Validity, start, end, daily, tz_name)
 
 
-def _ed269_limits(g: Geofence) -> dict:
+def _ed269_limits(g: Geofence) -> dict[str, str | int | float]:
     """ED-269 limit members of a geofence; ED-269 has no ellipsoidal reference, so a
     ``W84`` limit is written AMSL on the safe side (see :meth:`Geofence.resolve_limits`)."""
     n_min, n_max = g.undulation_bounds
-    out = {}
+    out: dict[str, str | int | float] = {}
     for kind, lim, n in (("lower", g.lower, n_max), ("upper", g.upper, n_min)):
         if lim.reference is Reference.W84:
             out[f"{kind}Limit"], out[f"{kind}VerticalReference"] = (

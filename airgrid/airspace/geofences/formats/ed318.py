@@ -145,6 +145,7 @@ def geofence_to_ed318(g: Geofence, *, lang: str = ED318_LANG) -> dict:
             "layer": layer,
         }
     else:
+        assert g.polygon is not None, "a geofence has a polygon or a circle"
         geometry = {
             "type": "Polygon",
             "coordinates": [[list(p) for p in g.polygon] + [list(g.polygon[0])]],
