@@ -3,7 +3,8 @@
 Design
 ------
 The horizontal filter is a regular lon/lat **bin grid** over the fences' extent
-(default bins of about 1 km, built on the first point check). For every (bin, fence) pair whose bin touches the
+(:class:`~airgrid.airspace.geofences.bins.BinFilter`; default bins of about 1 km,
+built on the first point check). For every (bin, fence) pair whose bin touches the
 footprint the index stores an *entry*: whether the bin lies wholly inside the
 footprint (the answer needs no geometry), else the few footprint edges that can
 decide a point of that bin (edges crossing the bin's latitude band and reaching

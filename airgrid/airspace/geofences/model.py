@@ -80,7 +80,7 @@ from airgrid.geo.constants import M_PER_DEG_LAT_MIN
 from airgrid.geo.plane import BUFFER_SAFETY, local_metric
 from airgrid.geo.validation import MIN_RADIUS_M, check_identifier
 from airgrid.geo.volumes import Volume4D
-from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
+from airgrid.terrain.geoid import GEOID_GRID_ERROR_M, default_geoid
 
 #: Default limit on polygon vertices (a geofence may set its own ``max_vertices``).
 DEFAULT_MAX_VERTICES = 10_000
@@ -392,8 +392,6 @@ class Geofence:
         """
         if not self.uses_geoid:
             return 0.0, 0.0
-        from airgrid.terrain.geoid import default_geoid
-
         n_min, n_max = default_geoid().undulation_range(*self.footprint.bounds)
         return n_min - GEOID_GRID_ERROR_M, n_max + GEOID_GRID_ERROR_M
 
