@@ -204,7 +204,7 @@ class Geofence:
     circle
         :class:`Circle` (centre and radius in metres).
     validity
-        :class:`Validity` (default: permanent).
+        :class:`~airgrid.airspace.geofences.schedule.Validity` (default: permanent).
     category
         :class:`Category` (default: prohibited).
     name, reason, authority, source_id, country
