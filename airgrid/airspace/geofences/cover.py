@@ -39,8 +39,8 @@ def cover_geofence(
     Notes
     -----
     Per tier: every cell overlapping the footprint
-    (:func:`~airgrid.airspace.grid.footprint.footprint_cells`), times every layer whose ``[floor, ceiling)`` touches the band resolved *over that cell*:
-    AGL lower limits are added to ``cell_g_lo`` (lowest plausible ground), AGL
+    (:func:`~airgrid.airspace.grid.footprint.footprint_cells`), times every layer
+    whose ``[floor, ceiling)`` touches the band resolved *over that cell*: AGL lower limits are added to ``cell_g_lo`` (lowest plausible ground), AGL
     upper limits to ``cell_g_hi`` (highest plausible ground).
     Layers touching the band at one altitude count. The cover is therefore a
     superset of the geofence's volume, at every tier.
