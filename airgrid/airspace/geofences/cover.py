@@ -40,10 +40,11 @@ def cover_geofence(
     -----
     Per tier: every cell overlapping the footprint
     (:func:`~airgrid.airspace.grid.footprint.footprint_cells`), times every layer
-    whose ``[floor, ceiling)`` touches the band resolved *over that cell*: AGL lower limits are added to ``cell_g_lo`` (lowest plausible ground), AGL
-    upper limits to ``cell_g_hi`` (highest plausible ground).
-    Layers touching the band at one altitude count. The cover is therefore a
-    superset of the geofence's volume, at every tier.
+    whose ``[floor, ceiling)`` touches the band resolved *over that cell*: AGL lower
+    limits are added to ``cell_g_lo`` (lowest plausible ground), AGL upper limits to
+    ``cell_g_hi`` (highest plausible ground). Layers touching the band at one
+    altitude count. The cover is therefore a superset of the geofence's volume, at
+    every tier.
     """
     if at_time is not None and not geofence.is_active(at_time):
         return np.empty(0, np.int64)
