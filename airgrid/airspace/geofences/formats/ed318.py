@@ -48,8 +48,6 @@ interuss/uas_standards, which transcribes the standard's appendix E schema). Map
 * Lossy when reading (not kept): ``restrictionConditions``, ``region``,
   ``regulationExemption``, ``message``, ``dataSource``, authority contact details and
   purposes, further translations, the dataset ``metadata`` and ``bbox``.
-
-Malformed documents raise :class:`~airgrid.airspace.errors.GeofenceFormatError`
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ T = TypeVar("T")
 
 
 def iso_utc(t: float | None) -> str | None:
+    """ISO 8601 UTC (``Z``) of POSIX seconds, with microseconds only when needed; ``None`` stays ``None``."""
     if t is None:
         return None
     dt = datetime.fromtimestamp(t, UTC)
@@ -28,6 +29,7 @@ def iso_utc(t: float | None) -> str | None:
 
 
 def parse_iso(text: Any, where: str) -> float:
+    """POSIX seconds of an ISO 8601 date-time that names its zone (``Z`` or an offset)."""
     if not isinstance(text, str):
         raise GeofenceFormatError(f"{where}: expected an ISO 8601 date-time string, got {text!r}")
     try:
@@ -42,16 +44,19 @@ def parse_iso(text: Any, where: str) -> float:
 
 
 def number(v: Any, where: str) -> float:
+    """``v`` as a float if it is a JSON number (not a boolean)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise GeofenceFormatError(f"{where}: expected a number, got {v!r}")
     return float(v)
 
 
 def out_number(x: float) -> int | float:
+    """``x`` as an int when it is a whole number (so JSON shows ``120``, not ``120.0``)."""
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else x
 
 
 def member(d: dict, key: str, where: str) -> Any:
+    """``d[key]``, where ``d`` must be an object that has ``key``."""
     if not isinstance(d, dict):
         raise GeofenceFormatError(f"{where}: expected an object, got {type(d).__name__}")
     if key not in d:
@@ -91,6 +96,7 @@ def outer_ring(rings: Any, where: str) -> list[tuple[float, float]]:
 
 
 def positions(coords: Any, where: str) -> list[tuple[float, float]]:
+    """(lon, lat) pairs of a list of GeoJSON positions (extra ordinates are ignored)."""
     if not isinstance(coords, list):
         raise GeofenceFormatError(f"{where}: a ring must be a list of [lon, lat] positions")
     out = []
@@ -102,6 +108,7 @@ def positions(coords: Any, where: str) -> list[tuple[float, float]]:
 
 
 def unique_identifiers(fences: list[Geofence]) -> list[Geofence]:
+    """``fences`` unchanged, once no identifier is seen twice."""
     seen: set[str] = set()
     for g in fences:
         if g.identifier in seen:

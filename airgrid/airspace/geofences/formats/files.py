@@ -14,6 +14,15 @@ from airgrid.airspace.errors import GeofenceFormatError
 
 
 def load_document(doc: dict | str | Path) -> Any:
+    """A parsed document from a dict (returned as is), JSON text or a file path.
+
+    A string that does not start with ``{`` is a path.
+
+    Raises
+    ------
+    GeofenceFormatError
+        The file is missing or unreadable, or the text is not JSON.
+    """
     if isinstance(doc, Path) or (isinstance(doc, str) and not doc.lstrip().startswith("{")):
         try:
             return json.loads(Path(doc).read_text(encoding="utf-8"))

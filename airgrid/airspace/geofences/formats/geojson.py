@@ -1,7 +1,5 @@
 """Geofences to and from GeoJSON (RFC 7946).
 
-GeoJSON
--------
 A FeatureCollection of Features whose geometry is the footprint Polygon (lon/lat,
 counter-clockwise exterior ring, closed). A circle is written as its conservative
 polygon *and* a ``circle`` property (``{"center": [lon, lat], "radius_m": r}``);
