@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.errors import GeofenceError, OutsideGridError
-from airgrid.airspace.grid.footprint import footprint_cells
+from airgrid.airspace.grid.footprint import footprint_ground
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.terrain import Dem, NoDataError, OutsideCoverageError
 from airgrid.terrain.bounds import box_ground_bounds
@@ -56,13 +56,7 @@ def ground_bounds(ground: Ground, footprint: shapely.Geometry, what: str) -> tup
     if isinstance(ground, Dem):
         return dem_bounds(ground, *footprint.bounds)
     if isinstance(ground, Grid):
-        lows, highs = [], []
-        for t, tier in enumerate(ground.tiers):
-            ci = ground.find_cells(footprint_cells(footprint, tier.resolution), t)
-            ci = ci[ci >= 0]
-            lows.append(ground.cell_g_lo[ci])
-            highs.append(ground.cell_g_hi[ci])
-        lo_arr, hi_arr = np.concatenate(lows), np.concatenate(highs)
+        lo_arr, hi_arr = footprint_ground(ground, footprint)
         if len(lo_arr) == 0:
             raise OutsideGridError(f"{what}: the grid has no cell under the geofence")
         return float(lo_arr.min()), float(hi_arr.max())

@@ -7,6 +7,7 @@ start from the cells a footprint may touch; this module finds them conservativel
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import h3
 import numpy as np
@@ -14,6 +15,9 @@ import shapely
 from shapely.geometry import mapping
 
 from airgrid.geo.constants import M_PER_DEG_LON_EQUATOR
+
+if TYPE_CHECKING:
+    from airgrid.airspace.grid.voxels import Grid
 
 #: Footprints are grown by this much (metres) before the H3 overlap cover.
 COVER_PAD_M = 1.0
@@ -43,4 +47,19 @@ def footprint_cells(
     return np.unique(np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells)))
 
 
-__all__ = ["COVER_PAD_M", "footprint_cells"]
+def footprint_ground(grid: Grid, footprint: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """``cell_g_lo`` and ``cell_g_hi`` of every grid cell (all tiers) overlapping the footprint.
+
+    Cells come from :func:`footprint_cells` per tier; both arrays are empty when the
+    grid has no cell under the footprint.
+    """
+    lows, highs = [], []
+    for t, tier in enumerate(grid.tiers):
+        ci = grid.find_cells(footprint_cells(footprint, tier.resolution), t)
+        ci = ci[ci >= 0]
+        lows.append(grid.cell_g_lo[ci])
+        highs.append(grid.cell_g_hi[ci])
+    return np.concatenate(lows), np.concatenate(highs)
+
+
+__all__ = ["COVER_PAD_M", "footprint_cells", "footprint_ground"]
