@@ -32,7 +32,7 @@ def main() -> None:
     import pyogrio
 
     from airgrid.airspace.geofences.airports import airport_zones
-    from airgrid.airspace.geofences.model import mark_geofences
+    from airgrid.airspace.geofences.cover import mark_geofences
     from airgrid.airspace.grid import TierTable, build_grid, named_area
     from airgrid.airspace.grid.build import peak_rss_bytes
     from airgrid.routing import kernels

@@ -24,7 +24,8 @@ import shapely
 
 from airgrid.airspace.geofences.airports import airport_zones
 from airgrid.airspace.geofences.index import GeofenceIndex
-from airgrid.airspace.geofences.model import DailyPeriod, Geofence, Limit, Validity
+from airgrid.airspace.geofences.model import Geofence, Limit
+from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
 from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.terrain import Dem
 

@@ -16,6 +16,8 @@ M_PER_DEG_LAT_MIN = 110_574.0
 #: Length of one degree of longitude at the equator on the WGS84 ellipsoid, m. At latitude
 #: ``phi`` a degree of longitude is at least ``M_PER_DEG_LON_EQUATOR * cos(phi)``.
 M_PER_DEG_LON_EQUATOR = 111_320.0
+#: One international foot, m (exact).
+FT = 0.3048
 #: Cosine floor for longitude pads, so pads stay finite near the poles (about 84.3 deg).
 _COS_FLOOR = 0.1
 

@@ -50,6 +50,9 @@ DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[
 
 #: The packaged EGM96 15' clip over Hunan (lon 95..125 E, lat 15..50 N).
 DEFAULT_GEOID_GRID = DATA_DIR / "egm96_15_hunan.tif"
+#: Largest error of the bilinear 15' EGM96 grid against the full model (GeographicLib:
+#: 1.152 m), added on the safe side whenever a W84 altitude is made AMSL.
+GEOID_GRID_ERROR_M = 1.2
 
 
 class GridBounds(NamedTuple):
@@ -313,6 +316,7 @@ def amsl_to_w84(lat: ArrayLike, lon: ArrayLike, h_amsl_m: ArrayLike) -> float | 
 __all__ = [
     "DATA_DIR",
     "DEFAULT_GEOID_GRID",
+    "GEOID_GRID_ERROR_M",
     "Geoid",
     "GridBounds",
     "amsl_to_w84",

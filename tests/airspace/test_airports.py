@@ -9,7 +9,7 @@ import shapely
 from pyproj import Geod
 
 from airgrid.airspace.geofences.airports import airport_zones, load_airports, load_runways
-from airgrid.airspace.geofences.io import from_ed269, to_ed269
+from airgrid.airspace.geofences.formats.ed269 import from_ed269, to_ed269
 from airgrid.airspace.geofences.model import Category, Limit, Reference
 from airgrid.geo.plane import local_metric
 
@@ -122,8 +122,8 @@ def test_zones_are_configurable():
 
 
 def test_airport_zones_in_the_index_and_on_a_real_grid():
+    from airgrid.airspace.geofences.cover import cover_geofence, mark_geofences
     from airgrid.airspace.geofences.index import GeofenceIndex
-    from airgrid.airspace.geofences.model import cover_geofence, mark_geofences
     from airgrid.airspace.grid import Status, area_from_bbox, build_grid
     from airgrid.airspace.grid.areas import DATA_DIR
     from airgrid.terrain import Dem

@@ -8,10 +8,9 @@ import pytest
 import shapely
 
 from airgrid.airspace.errors import OutsideGridError
-from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M
 from airgrid.airspace.grid import Grid
 from airgrid.airspace.grid.altitude import AltitudeReference, band_to_amsl, resolve_altitude
-from airgrid.terrain.geoid import Geoid
+from airgrid.terrain.geoid import GEOID_GRID_ERROR_M, Geoid
 
 
 def test_amsl_is_taken_as_given(small_grid: Grid) -> None:

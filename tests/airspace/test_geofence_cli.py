@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from airgrid.airspace.geofences.io import detect_format, from_ed269, from_ed318, from_geojson
+from airgrid.airspace.geofences.formats.ed269 import from_ed269
+from airgrid.airspace.geofences.formats.ed318 import from_ed318
+from airgrid.airspace.geofences.formats.geojson import from_geojson
+from airgrid.airspace.geofences.formats.registry import detect_format
 from airgrid.api.cli.main import main
 
 

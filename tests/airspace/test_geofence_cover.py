@@ -10,16 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airgrid.airspace.errors import OutsideGridError
-from airgrid.airspace.geofences.model import (
-    Category,
-    Circle,
-    DailyPeriod,
-    Geofence,
-    Limit,
-    Validity,
-    cover_geofence,
-    mark_geofences,
-)
+from airgrid.airspace.geofences.cover import cover_geofence, mark_geofences
+from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit
+from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
 from airgrid.airspace.grid import Status, area_from_bbox, build_grid
 from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.terrain import Dem

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from airgrid.airspace.errors import GeofenceError
 from airgrid.airspace.geofences.index import GeofenceIndex
-from airgrid.airspace.geofences.model import Circle, DailyPeriod, Geofence, Limit, Validity
+from airgrid.airspace.geofences.model import Circle, Geofence, Limit
+from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
 from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.geo.volumes import Volume4D
 from airgrid.terrain import Dem

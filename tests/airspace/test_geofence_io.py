@@ -27,27 +27,15 @@ from airgrid.airspace.errors import (
     TimeZoneError,
     TooManyVerticesError,
 )
-from airgrid.airspace.geofences.io import (
-    FT,
-    detect_format,
-    dump,
-    from_ed269,
-    from_ed318,
-    from_geojson,
-    to_ed269,
-    to_ed318,
-    to_geojson,
-)
-from airgrid.airspace.geofences.model import (
-    GEOID_GRID_ERROR_M,
-    Category,
-    Circle,
-    DailyPeriod,
-    Geofence,
-    Limit,
-    Validity,
-)
-from airgrid.terrain.geoid import default_geoid
+from airgrid.airspace.geofences.formats.ed269 import from_ed269, to_ed269
+from airgrid.airspace.geofences.formats.ed318 import from_ed318, to_ed318
+from airgrid.airspace.geofences.formats.files import dump
+from airgrid.airspace.geofences.formats.geojson import from_geojson, to_geojson
+from airgrid.airspace.geofences.formats.registry import detect_format
+from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit
+from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
+from airgrid.geo.constants import FT
+from airgrid.terrain.geoid import GEOID_GRID_ERROR_M, default_geoid
 
 SQUARE = ((113.0, 28.0), (113.1, 28.0), (113.1, 28.1), (113.0, 28.1))
 

@@ -28,15 +28,8 @@ from airgrid.airspace.errors import (
     TimeZoneError,
     TooManyVerticesError,
 )
-from airgrid.airspace.geofences.model import (
-    Category,
-    Circle,
-    DailyPeriod,
-    Geofence,
-    Limit,
-    Reference,
-    Validity,
-)
+from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit, Reference
+from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
 from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.terrain import Dem
 

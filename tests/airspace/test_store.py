@@ -22,8 +22,9 @@ from airgrid.airspace.errors import (
     StateTransitionError,
     StoreConfigError,
 )
-from airgrid.airspace.geofences.index import bins_ground
-from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit, Validity
+from airgrid.airspace.geofences.ground import bins_ground
+from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit
+from airgrid.airspace.geofences.schedule import Validity
 from airgrid.airspace.grid.tiers import TierTable
 from airgrid.airspace.store.service import (
     SCHEMA_VERSION,

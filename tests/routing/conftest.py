@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from airgrid.airspace.geofences.model import Circle, Geofence, Limit, Reference, mark_geofences
+from airgrid.airspace.geofences.cover import mark_geofences
+from airgrid.airspace.geofences.model import Circle, Geofence, Limit, Reference
 from airgrid.airspace.grid import TierTable, area_from_bbox, build_grid
 from airgrid.routing import build_graph
 from airgrid.terrain import Dem

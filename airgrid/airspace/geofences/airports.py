@@ -48,6 +48,7 @@ import shapely
 
 from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit, Reference
 from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.geo.constants import FT
 from airgrid.geo.plane import BUFFER_SAFETY, local_metric
 
 #: Protection radius around each threshold (m).
@@ -62,7 +63,6 @@ DERIVED_MARGIN_M = 500.0
 ASSUMED_RUNWAY_M = 3_600.0
 #: Arc segments per quarter circle of the capsule (vertices every 360/128 deg).
 QUAD_SEGS = 32
-FT = 0.3048
 _AUTHORITY = "airgrid default (derived from OurAirports/airportsdata; not an official publication)"
 
 
@@ -255,44 +255,40 @@ def airport_zones(
     out = []
     for a in airports:
         rws = runways.get(a.code)
-        common = {
-            "identifier": f"{a.code}-AP",
-            "lower": lower,
-            "upper": upper,
-            "category": category,
-            "name": a.name,
-            "reason_codes": ("AIR_TRAFFIC",),
-            "authority": _AUTHORITY,
-            "country": "CHN",
-        }
+        circle: Circle | None = None
+        polygon: tuple[tuple[float, float], ...] | None = None
         if not rws:
             r = radius_m + ASSUMED_RUNWAY_M / 2 + derived_margin_m
-            out.append(
-                Geofence(
-                    circle=Circle(a.lon, a.lat, r),
-                    source_id=f"{a.source}:{a.code}",
-                    reason=(
-                        f"Airport protection zone, R = {radius_m / 1000:g} km. No runway record: circle of "
-                        f"{r / 1000:g} km around the reference point ({a.source}), containing the capsule of any "
-                        f"runway up to {ASSUMED_RUNWAY_M:.0f} m centred within {derived_margin_m:.0f} m of it."
-                    ),
-                    **common,
-                )
+            circle = Circle(a.lon, a.lat, r)
+            reason = (
+                f"Airport protection zone, R = {radius_m / 1000:g} km. No runway record: circle of "
+                f"{r / 1000:g} km around the reference point ({a.source}), containing the capsule of any "
+                f"runway up to {ASSUMED_RUNWAY_M:.0f} m centred within {derived_margin_m:.0f} m of it."
             )
-            continue
-        derived = any(rw.derived for rw in rws)
-        shape_r = radius_m + (derived_margin_m if derived else 0.0)
+        else:
+            derived = any(rw.derived for rw in rws)
+            shape_r = radius_m + (derived_margin_m if derived else 0.0)
+            polygon = tuple((x, y) for x, y in capsule(rws, shape_r).exterior.coords)
+            reason = (
+                f"Airport protection zone: arcs of R = {radius_m / 1000:g} km around both thresholds joined by "
+                "tangents parallel to the runway (capsule). "
+                + "; ".join(rw.note for rw in rws)
+                + "."
+            )
         out.append(
             Geofence(
-                polygon=tuple(capsule(rws, shape_r).exterior.coords),
+                identifier=f"{a.code}-AP",
+                lower=lower,
+                upper=upper,
+                polygon=polygon,
+                circle=circle,
+                category=category,
+                name=a.name,
+                reason=reason,
+                reason_codes=("AIR_TRAFFIC",),
+                authority=_AUTHORITY,
                 source_id=f"{a.source}:{a.code}",
-                reason=(
-                    f"Airport protection zone: arcs of R = {radius_m / 1000:g} km around both thresholds joined by "
-                    "tangents parallel to the runway (capsule). "
-                    + "; ".join(rw.note for rw in rws)
-                    + "."
-                ),
-                **common,
+                country="CHN",
             )
         )
     return out

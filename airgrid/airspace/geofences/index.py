@@ -3,7 +3,8 @@
 Design
 ------
 The horizontal filter is a regular lon/lat **bin grid** over the fences' extent
-(default bins of about 1 km, built on the first point check). For every (bin, fence) pair whose bin touches the
+(:class:`~airgrid.airspace.geofences.bins.BinFilter`; default bins of about 1 km,
+built on the first point check). For every (bin, fence) pair whose bin touches the
 footprint the index stores an *entry*: whether the bin lies wholly inside the
 footprint (the answer needs no geometry), else the few footprint edges that can
 decide a point of that bin (edges crossing the bin's latitude band and reaching
@@ -39,25 +40,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import numba as nb
 import numpy as np
 import shapely
 
 from airgrid.airspace.errors import GeofenceError
-from airgrid.airspace.geofences.model import (
-    EARTH_GROUND_MAX_M,
-    EARTH_GROUND_MIN_M,
-    Geofence,
-    merge_intervals,
-    to_posix,
-)
+from airgrid.airspace.geofences.bins import BinFilter
+from airgrid.airspace.geofences.ground import bins_ground
+from airgrid.airspace.geofences.model import Geofence
+from airgrid.airspace.geofences.schedule import merge_intervals, to_posix
 from airgrid.geo.volumes import Volume4D
 from airgrid.terrain import Dem, TerrainError
-from airgrid.terrain.bounds import box_ground_bounds
-
-_EPS_DEG = 1e-9
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQ = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -118,197 +110,6 @@ class VolumeHit:
     intervals: tuple[tuple[float, float], ...]
 
 
-# -- kernels ---------------------------------------------------------------------------
-@nb.njit(cache=True, nogil=True)
-def _active(f, t, always, iv_ptr, iv_s, iv_e):
-    if always[f]:
-        return True
-    lo = iv_ptr[f]
-    hi = iv_ptr[f + 1]
-    # last interval starting at or before t
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if iv_s[mid] <= t:
-            lo = mid + 1
-        else:
-            hi = mid
-    j = lo - 1
-    return j >= iv_ptr[f] and t <= iv_e[j]
-
-
-@nb.njit(cache=True, inline="always")
-def _on_edge(px, py, ax, ay, bx, by):
-    """Whether point p lies on segment a-b, within :data:`_EPS_DEG` (boundary counts as inside)."""
-    if (
-        px < min(ax, bx) - _EPS_DEG
-        or px > max(ax, bx) + _EPS_DEG
-        or py < min(ay, by) - _EPS_DEG
-        or py > max(ay, by) + _EPS_DEG
-    ):
-        return False
-    dx = bx - ax
-    dy = by - ay
-    cross = dx * (py - ay) - dy * (px - ax)
-    return abs(cross) <= _EPS_DEG * math.sqrt(dx * dx + dy * dy)
-
-
-@nb.njit(cache=True, nogil=True)
-def _query_range(
-    i0,
-    i1,
-    lat,
-    lon,
-    alt,
-    t,
-    use_time,
-    x0,
-    y0,
-    inv_dx,
-    inv_dy,
-    nx,
-    ny,
-    bin_start,
-    e_fence,
-    e_inside,
-    e_floor,
-    e_ceil,
-    e_es,
-    e_en,
-    ex0,
-    ey0,
-    ex1,
-    ey1,
-    eslope,
-    always,
-    iv_ptr,
-    iv_s,
-    iv_e,
-    out_p,
-    out_f,
-    off,
-    cap,
-):
-    k = 0
-    for i in range(i0, i1):
-        fx = (lon[i] - x0) * inv_dx
-        fy = (lat[i] - y0) * inv_dy
-        if not (fx >= 0.0 and fx < nx and fy >= 0.0 and fy < ny):
-            continue
-        b = int(fy) * nx + int(fx)
-        a = alt[i]
-        px = lon[i]
-        py = lat[i]
-        for e in range(bin_start[b], bin_start[b + 1]):
-            if a < e_floor[e] or a > e_ceil[e]:
-                continue
-            f = e_fence[e]
-            if use_time and not _active(f, t[i], always, iv_ptr, iv_s, iv_e):
-                continue
-            if not e_inside[e]:
-                c = False
-                for j in range(e_es[e], e_es[e] + e_en[e]):
-                    crosses = (ey0[j] > py) != (ey1[j] > py)
-                    if crosses and px < ex0[j] + (py - ey0[j]) * eslope[j]:
-                        c = not c
-                    if _on_edge(px, py, ex0[j], ey0[j], ex1[j], ey1[j]):
-                        c = True
-                        break
-                if not c:
-                    continue
-            if k < cap:
-                out_p[off + k] = i
-                out_f[off + k] = f
-            k += 1
-    return k
-
-
-@nb.njit(cache=True, parallel=True)
-def _query_chunks(
-    starts,
-    lat,
-    lon,
-    alt,
-    t,
-    use_time,
-    x0,
-    y0,
-    inv_dx,
-    inv_dy,
-    nx,
-    ny,
-    bin_start,
-    e_fence,
-    e_inside,
-    e_floor,
-    e_ceil,
-    e_es,
-    e_en,
-    ex0,
-    ey0,
-    ex1,
-    ey1,
-    eslope,
-    always,
-    iv_ptr,
-    iv_s,
-    iv_e,
-    out_p,
-    out_f,
-    cap,
-    counts,
-):
-    for c in nb.prange(len(starts) - 1):
-        counts[c] = _query_range(
-            starts[c],
-            starts[c + 1],
-            lat,
-            lon,
-            alt,
-            t,
-            use_time,
-            x0,
-            y0,
-            inv_dx,
-            inv_dy,
-            nx,
-            ny,
-            bin_start,
-            e_fence,
-            e_inside,
-            e_floor,
-            e_ceil,
-            e_es,
-            e_en,
-            ex0,
-            ey0,
-            ex1,
-            ey1,
-            eslope,
-            always,
-            iv_ptr,
-            iv_s,
-            iv_e,
-            out_p,
-            out_f,
-            c * cap,
-            cap,
-        )
-
-
-def bins_ground(
-    dem: Dem, west: np.ndarray, south: np.ndarray, east: np.ndarray, north: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per lon/lat box, lowest and highest plausible ground (the rule of :func:`~airgrid.airspace.geofences.model.dem_bounds`).
-
-    Boxes outside the DEM, or over voids only, get the Earth-wide extremes.
-    """
-    lo, hi, _ = box_ground_bounds(dem, west, south, east, north)
-    void = np.isnan(lo)
-    lo[void] = EARTH_GROUND_MIN_M
-    hi[void] = EARTH_GROUND_MAX_M
-    return lo, hi
-
-
 # -- index ----------------------------------------------------------------------------
 class GeofenceIndex:
     """Exact geofence checks over a fixed list of geofences.
@@ -354,7 +155,7 @@ class GeofenceIndex:
         self._always = np.array([g.validity.permanent for g in self.geofences], np.bool_)
         self._iv_cache: tuple[float, float, tuple] | None = None
         self._bin_params = (float(bin_m), int(max_bins))
-        self._bins_built = False
+        self._filter: tuple[BinFilter, np.ndarray, np.ndarray] | None = None
         self._build_lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -369,103 +170,29 @@ class GeofenceIndex:
         return g.amsl_band(None)
 
     # -- build ------------------------------------------------------------------------
-    def _ensure_bins(self) -> None:
-        if self._bins_built:
-            return
-        with self._build_lock:
-            if not self._bins_built:
-                self._build_bins(*self._bin_params)
-                self._bins_built = True
+    def _bins(self) -> tuple[BinFilter, np.ndarray, np.ndarray]:
+        """The bin filter and its entries' altitude bands, built on first use."""
+        if self._filter is None:
+            with self._build_lock:
+                if self._filter is None:
+                    bins = BinFilter.build(self._fps, *self._bin_params)
+                    self._filter = (bins, *self._entry_bands(bins))
+        return self._filter
 
-    def _build_bins(self, bin_m: float, max_bins: int) -> None:
-        w, s, e, n = np.array([fp.bounds for fp in self._fps]).T
-        w, s, e, n = w.min(), s.min(), e.max(), n.max()
-        coslat = max(math.cos(math.radians((s + n) / 2)), 0.01)
-        dy = bin_m / _M_PER_DEG_LAT
-        dx = bin_m / (_M_PER_DEG_LON_EQ * coslat)
-        while (math.ceil((e - w) / dx) + 3) * (math.ceil((n - s) / dy) + 3) > max_bins:
-            dx *= 1.25
-            dy *= 1.25
-        self.x0, self.y0 = w - dx, s - dy
-        self.dx, self.dy = dx, dy
-        self.nx = math.ceil((e - w) / dx) + 3
-        self.ny = math.ceil((n - s) / dy) + 3
-        bins, fences, inside, es, en = [], [], [], [], []
-        edges: list[np.ndarray] = []
-        n_edges = 0
-        for f, poly in enumerate(self._fps):
-            fw, fs, fe, fn = poly.bounds
-            ix0 = max(math.floor((fw - _EPS_DEG - self.x0) / dx), 0)
-            ix1 = min(math.floor((fe + _EPS_DEG - self.x0) / dx), self.nx - 1)
-            iy0 = max(math.floor((fs - _EPS_DEG - self.y0) / dy), 0)
-            iy1 = min(math.floor((fn + _EPS_DEG - self.y0) / dy), self.ny - 1)
-            iy, ix = np.mgrid[iy0 : iy1 + 1, ix0 : ix1 + 1]
-            ix, iy = ix.ravel(), iy.ravel()
-            bx0 = self.x0 + ix * dx - _EPS_DEG
-            by0 = self.y0 + iy * dy - _EPS_DEG
-            boxes = shapely.box(bx0, by0, bx0 + dx + 2 * _EPS_DEG, by0 + dy + 2 * _EPS_DEG)
-            shapely.prepare(poly)
-            hit = shapely.intersects(poly, boxes)
-            full = np.zeros(len(boxes), bool)
-            full[hit] = shapely.covers(poly, boxes[hit])
-            xy = np.asarray(poly.exterior.coords)
-            ax, ay, bx, by = xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]
-            eymin, eymax, exmax = np.minimum(ay, by), np.maximum(ay, by), np.maximum(ax, bx)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                slope = np.where(by != ay, (bx - ax) / (by - ay), 0.0)
-            fe_arr = np.column_stack([ax, ay, bx, by, slope])
-            idx = np.flatnonzero(hit)
-            for r in np.unique(iy[idx]):
-                row_idx = idx[iy[idx] == r]
-                ylo = self.y0 + r * dy - _EPS_DEG
-                yhi = ylo + dy + 2 * _EPS_DEG
-                cand = np.flatnonzero((eymin <= yhi) & (eymax >= ylo))
-                for b in row_idx:
-                    bins.append(int(iy[b]) * self.nx + int(ix[b]))
-                    fences.append(f)
-                    inside.append(bool(full[b]))
-                    if full[b]:
-                        es.append(n_edges)
-                        en.append(0)
-                        continue
-                    sel = cand[exmax[cand] >= bx0[b]]
-                    edges.append(fe_arr[sel])
-                    es.append(n_edges)
-                    en.append(len(sel))
-                    n_edges += len(sel)
-        bins_a = np.array(bins, np.int64)
-        order = np.argsort(bins_a, kind="stable")
-        self._e_bin = bins_a[order]
-        self._e_fence = np.array(fences, np.int32)[order]
-        self._e_inside = np.array(inside, np.bool_)[order]
-        self._e_es = np.array(es, np.int32)[order]
-        self._e_en = np.array(en, np.int32)[order]
-        ed = np.concatenate(edges) if edges else np.zeros((0, 5))
-        self._ex0, self._ey0, self._ex1, self._ey1, self._eslope = (
-            np.ascontiguousarray(ed[:, k]) for k in range(5)
-        )
-        self._bin_start = np.zeros(self.nx * self.ny + 1, np.int32)
-        np.cumsum(np.bincount(self._e_bin, minlength=self.nx * self.ny), out=self._bin_start[1:])
-        self._e_floor, self._e_ceil = self._entry_bands()
-
-    def _entry_bands(self) -> tuple[np.ndarray, np.ndarray]:
-        fl = self._bands[self._e_fence, 0].copy()
-        ce = self._bands[self._e_fence, 1].copy()
-        agl = np.array([g.uses_terrain for g in self.geofences], bool)[self._e_fence]
+    def _entry_bands(self, bins: BinFilter) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry, its fence's band; true-height limits over the DEM under the entry's bin."""
+        fl = self._bands[bins.e_fence, 0].copy()
+        ce = self._bands[bins.e_fence, 1].copy()
+        agl = np.array([g.uses_terrain for g in self.geofences], bool)[bins.e_fence]
         if self.dem is None or not agl.any():
             return fl, ce
-        ub = np.unique(self._e_bin[agl])
-        ix, iy = ub % self.nx, ub // self.nx
-        bw = self.x0 + ix * self.dx - _EPS_DEG
-        bs = self.y0 + iy * self.dy - _EPS_DEG
-        lo, hi = bins_ground(
-            self.dem, bw, bs, bw + self.dx + 2 * _EPS_DEG, bs + self.dy + 2 * _EPS_DEG
-        )
-        pos = np.searchsorted(ub, self._e_bin)
+        ub = np.unique(bins.e_bin[agl])
+        lo, hi = bins_ground(self.dem, *bins.boxes(ub))
+        pos = np.searchsorted(ub, bins.e_bin)
         for f, g in enumerate(self.geofences):
             if not g.uses_terrain:
                 continue
-            m = self._e_fence == f
+            m = bins.e_fence == f
             p = pos[m]
             fl[m], ce[m] = g.resolve_limits(lo[p], hi[p])
         return fl, ce
@@ -473,13 +200,13 @@ class GeofenceIndex:
     @property
     def stats(self) -> dict:
         """Sizes of the filter: bins, entries, boundary entries, stored edges."""
-        self._ensure_bins()
+        bins, _, _ = self._bins()
         return {
-            "bins": self.nx * self.ny,
-            "bin_deg": (self.dx, self.dy),
-            "entries": len(self._e_fence),
-            "boundary_entries": int((~self._e_inside).sum()),
-            "edges": len(self._ex0),
+            "bins": bins.nx * bins.ny,
+            "bin_deg": (bins.dx, bins.dy),
+            "entries": len(bins.e_fence),
+            "boundary_entries": int((~bins.e_inside).sum()),
+            "edges": len(bins.ex0),
         }
 
     # -- time -------------------------------------------------------------------------
@@ -499,7 +226,6 @@ class GeofenceIndex:
         self._iv_cache = (t0, t1, arrs)
         return arrs
 
-    # -- points -----------------------------------------------------------------------
     def check_points(
         self,
         lat: np.ndarray,
@@ -561,64 +287,24 @@ class GeofenceIndex:
             and np.isfinite(tt).all()
         ):
             raise GeofenceError("point coordinates, altitudes and times must be finite")
-        if n == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int32)
-        self._ensure_bins()
+        bins, e_floor, e_ceil = self._bins()
         if use_time:
-            iv_ptr, iv_s, iv_e = self._intervals(float(tt.min()), float(tt.max()))
+            intervals = self._intervals(float(tt.min()), float(tt.max()))
         else:
-            iv_ptr, iv_s, iv_e = np.zeros(len(self) + 1, np.int64), np.empty(0), np.empty(0)
-        args = (
+            intervals = (np.zeros(len(self) + 1, np.int64), np.empty(0), np.empty(0))
+        return bins.query(
             lat,
             lon,
             alt,
             tt,
             use_time,
-            self.x0,
-            self.y0,
-            1.0 / self.dx,
-            1.0 / self.dy,
-            self.nx,
-            self.ny,
-            self._bin_start,
-            self._e_fence,
-            self._e_inside,
-            self._e_floor,
-            self._e_ceil,
-            self._e_es,
-            self._e_en,
-            self._ex0,
-            self._ey0,
-            self._ex1,
-            self._ey1,
-            self._eslope,
+            e_floor,
+            e_ceil,
             self._always,
-            iv_ptr,
-            iv_s,
-            iv_e,
+            intervals,
+            parallel=parallel,
+            chunks=chunks,
         )
-        k = max(1, min(chunks or 8 * nb.get_num_threads(), n)) if parallel else 1
-        starts = np.linspace(0, n, k + 1).astype(np.int64)
-        cap = int(np.diff(starts).max()) + 16
-        out_p = np.empty(k * cap, np.int64)
-        out_f = np.empty(k * cap, np.int32)
-        counts = np.zeros(k, np.int64)
-        if parallel:
-            _query_chunks(starts, *args, out_p, out_f, cap, counts)
-        else:
-            counts[0] = _query_range(0, n, *args, out_p, out_f, 0, cap)
-        parts_p, parts_f = [], []
-        for c in range(k):
-            if counts[c] <= cap:
-                parts_p.append(out_p[c * cap : c * cap + counts[c]])
-                parts_f.append(out_f[c * cap : c * cap + counts[c]])
-            else:  # more hits than room: run this chunk again with an exact buffer
-                m = int(counts[c])
-                bp, bf = np.empty(m, np.int64), np.empty(m, np.int32)
-                _query_range(starts[c], starts[c + 1], *args, bp, bf, 0, m)
-                parts_p.append(bp)
-                parts_f.append(bf)
-        return np.concatenate(parts_p), np.concatenate(parts_f)
 
     def check_point(
         self, lat: float, lon: float, alt_m: float, t: float | datetime | None = None
@@ -803,4 +489,4 @@ def _intersect(
     return merge_intervals(out)
 
 
-__all__ = ["GeofenceIndex", "TrackHit", "TrackPoint", "VolumeHit", "bins_ground"]
+__all__ = ["GeofenceIndex", "TrackHit", "TrackPoint", "VolumeHit"]

@@ -19,7 +19,10 @@ API summary (stable; :mod:`airgrid.airspace.traffic.intents` and the store build
     RFC 7946 Feature, round trip exact.
 ``cover_geofence(grid, geofence, at_time=None) -> int64 voxel indices``
 ``mark_geofences(grid, geofences) -> int64 voxel indices``
-    Sets ``Status.GEOFENCE`` for permanent prohibited geofences.
+    In :mod:`airgrid.airspace.geofences.cover`; the latter sets ``Status.GEOFENCE`` for
+    permanent prohibited geofences.
+``Validity``, ``DailyPeriod`` (in :mod:`airgrid.airspace.geofences.schedule`)
+    When a geofence is active.
 ``GeofenceIndex`` (in :mod:`airgrid.airspace.geofences.index`)
     Exact point / batch point / track segment / track / Volume4D checks.
 
@@ -36,53 +39,48 @@ Conservative semantics (every choice errs towards a larger protected volume)
   maximum plus its upward margin, obstacles). A limit above the WGS84 ellipsoid
   (``W84``) becomes AMSL with the EGM96 geoid (:mod:`airgrid.terrain.geoid`): the
   lower limit with the greatest undulation over the footprint's bounding box, the
-  upper with the least, each widened by :data:`GEOID_GRID_ERROR_M`. Bands are
+  upper with the least, each widened by
+  :data:`~airgrid.terrain.geoid.GEOID_GRID_ERROR_M`. Bands are
   closed: touching counts.
 * **Time.** Validity windows and daily periods are closed intervals: a geofence is
   active at the exact second it starts and at the exact second it ends. Around a
   daylight-saving change an ambiguous local time takes the earliest start and the
   latest end.
 * **Grid covers** use H3 *overlap* containment on the footprint grown by
-  :data:`COVER_PAD_M`, and every layer touching the band.
+  :data:`~airgrid.airspace.grid.footprint.COVER_PAD_M`, and every layer touching the
+  band (:mod:`airgrid.airspace.geofences.cover`).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import datetime
 from enum import Enum
-from functools import cached_property, lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cached_property
 
-import h3
 import numpy as np
 import shapely
-from shapely.geometry import mapping
 
 from airgrid.airspace.errors import (
     CoordinateRangeError,
-    DailyPeriodError,
     DegenerateGeometryError,
-    EndBeforeStartError,
-    GeofenceError,
     GeofenceFormatError,
     LimitValueError,
     LowerAboveUpperError,
     NonPositiveRadiusError,
-    OutsideGridError,
     RadiusTooLargeError,
     SelfIntersectingRingError,
-    TimeZoneError,
     TooManyVerticesError,
 )
-from airgrid.airspace.grid.voxels import Grid, Status
+from airgrid.airspace.geofences.ground import Ground, ground_bounds
+from airgrid.airspace.geofences.schedule import Validity
+from airgrid.geo.constants import M_PER_DEG_LAT_MIN
 from airgrid.geo.plane import BUFFER_SAFETY, local_metric
-from airgrid.geo.validation import MIN_RADIUS_M, check_identifier, check_time
+from airgrid.geo.validation import MIN_RADIUS_M, check_identifier
 from airgrid.geo.volumes import Volume4D
-from airgrid.terrain import Dem
+from airgrid.terrain.geoid import GEOID_GRID_ERROR_M, default_geoid
 
 #: Default limit on polygon vertices (a geofence may set its own ``max_vertices``).
 DEFAULT_MAX_VERTICES = 10_000
@@ -90,21 +88,8 @@ DEFAULT_MAX_VERTICES = 10_000
 CIRCLE_SEGMENTS = 128
 #: Largest circle radius: the local plane's scale error stays below 0.002 % within it.
 MAX_RADIUS_M = 50_000.0
-#: Footprints are grown by this much (metres) before the H3 overlap cover.
-COVER_PAD_M = 1.0
-#: Default time zone of daily periods.
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-#: Ground range used for true-height limits when no terrain is given: the Dead Sea shore
-#: and the top of Everest. Used only where a caller gives no terrain; errs to safety.
-EARTH_GROUND_MIN_M = -450.0
-EARTH_GROUND_MAX_M = 8_850.0
-
 #: Polygons smaller than this (square degrees, about 0.01 m^2) are collinear up to rounding.
 _MIN_AREA_DEG2 = 1e-12
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQ = 111_320.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Category(str, Enum):
@@ -123,16 +108,11 @@ class Reference(str, Enum):
     W84 = "W84"  #: above the WGS84 ellipsoid (ASTM F3548, Remote ID, ED-318 "WGS84")
 
 
-#: Largest error of the bilinear 15' EGM96 grid against the full model (GeographicLib:
-#: 1.152 m), added on the safe side whenever a W84 limit is made AMSL.
-GEOID_GRID_ERROR_M = 1.2
-
-
 def _coerce_enum(cls: type[Enum], value: object, what: str) -> Enum:
     try:
         return cls(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
+        allowed = ", ".join(m.value for m in cls)
         raise GeofenceFormatError(f"unknown {what} {value!r}; expected one of {allowed}") from None
 
 
@@ -185,258 +165,6 @@ class Limit:
         return self.value_m
 
 
-_TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
-
-
-def parse_time_of_day(text: str) -> int:
-    """Seconds since midnight of ``"HH:MM"`` or ``"HH:MM:SS"`` (``"24:00"`` allowed).
-
-    Raises
-    ------
-    DailyPeriodError
-        Malformed or out of range.
-    """
-    m = _TIME_RE.match(str(text).strip())
-    if not m:
-        raise DailyPeriodError(f"time of day must be 'HH:MM' or 'HH:MM:SS', got {text!r}")
-    h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
-    sec = h * 3600 + mi * 60 + s
-    if mi > 59 or s > 59 or sec > 86400:
-        raise DailyPeriodError(f"time of day out of range: {text!r}")
-    return sec
-
-
-def format_time_of_day(sec: int) -> str:
-    """``"HH:MM:SS"`` of seconds since midnight (86400 gives ``"24:00:00"``)."""
-    return f"{sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}"
-
-
-@dataclass(frozen=True)
-class DailyPeriod:
-    """A daily activation period on chosen weekdays, in the geofence's time zone.
-
-    Attributes
-    ----------
-    weekdays
-        Days (0 = Monday ... 6 = Sunday) on which the period *starts*.
-    start_s, end_s
-        Local seconds since midnight, ``0 <= start_s < 86400``, ``0 < end_s <= 86400``.
-        ``end_s <= start_s`` means the period crosses midnight and ends the next day
-        (22:00-06:00 on a Friday runs until Saturday 06:00). ``start_s == end_s`` is
-        refused as ambiguous; a whole day is ``0`` to ``86400``.
-    """
-
-    weekdays: frozenset[int]
-    start_s: int
-    end_s: int
-
-    def __post_init__(self) -> None:
-        try:
-            days = frozenset(int(d) for d in self.weekdays)
-        except (TypeError, ValueError):
-            raise DailyPeriodError(
-                f"weekdays must be integers 0-6, got {self.weekdays!r}"
-            ) from None
-        if not days or not days <= set(range(7)):
-            raise DailyPeriodError(
-                f"weekdays must be a non-empty subset of 0-6, got {sorted(days)}"
-            )
-        object.__setattr__(self, "weekdays", days)
-        if not (0 <= self.start_s < 86400 and 0 < self.end_s <= 86400):
-            raise DailyPeriodError(f"period times out of range: {self.start_s}..{self.end_s} s")
-        if self.start_s == self.end_s:
-            raise DailyPeriodError(
-                "a daily period must not start and end at the same time "
-                "(use 00:00-24:00 for a whole day)"
-            )
-
-    @classmethod
-    def from_strings(cls, weekdays: Iterable[str | int], start: str, end: str) -> DailyPeriod:
-        """From weekday names (``"MON"`` ... ``"SUN"``, ``"ANY"``) and ``"HH:MM[:SS]"`` times.
-
-        Raises
-        ------
-        DailyPeriodError
-            Unknown weekday, malformed time, empty period.
-        """
-        days: set[int] = set()
-        for d in weekdays:
-            if isinstance(d, int):
-                days.add(d)
-            elif str(d).upper() == "ANY":
-                days.update(range(7))
-            elif str(d).upper() in WEEKDAYS:
-                days.add(WEEKDAYS.index(str(d).upper()))
-            else:
-                raise DailyPeriodError(f"unknown weekday {d!r}; use MON..SUN or ANY")
-        return cls(frozenset(days), parse_time_of_day(start), parse_time_of_day(end))
-
-    @property
-    def weekday_names(self) -> list[str]:
-        """Weekday names in week order."""
-        return [WEEKDAYS[d] for d in sorted(self.weekdays)]
-
-    @property
-    def crosses_midnight(self) -> bool:
-        """Whether the period ends on the day after it starts."""
-        return self.end_s <= self.start_s
-
-
-@lru_cache(maxsize=64)
-def tzinfo_of(name: str) -> ZoneInfo | timezone:
-    """A tzinfo for an IANA name (``"Asia/Shanghai"``), ``"UTC"`` or a fixed offset ``"+08:00"``.
-
-    Raises
-    ------
-    TimeZoneError
-        Unknown name.
-    """
-    if not isinstance(name, str):
-        raise TimeZoneError(
-            f"a time zone must be given by name (e.g. 'Asia/Shanghai'), got {name!r}"
-        )
-    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name)
-    if m:
-        off = timedelta(hours=int(m[2]), minutes=int(m[3]))
-        return timezone(off if m[1] == "+" else -off)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise TimeZoneError(f"unknown time zone {name!r}") from None
-
-
-def to_posix(t: float | datetime) -> float:
-    """POSIX seconds of a number or an aware datetime.
-
-    Raises
-    ------
-    TimeZoneError
-        A naive datetime (its instant would be a guess).
-    GeofenceFormatError
-        Not a finite number or datetime, or outside the accepted range
-        (:func:`~airgrid.geo.validation.check_time`).
-    """
-    if isinstance(t, datetime):
-        if t.tzinfo is None or t.utcoffset() is None:
-            raise TimeZoneError(f"datetime {t.isoformat()} has no time zone")
-        return check_time((t - _EPOCH).total_seconds(), "a time", GeofenceFormatError)
-    if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
-        raise GeofenceFormatError(f"a time must be POSIX seconds or an aware datetime, got {t!r}")
-    return check_time(float(t), "a time", GeofenceFormatError)
-
-
-def merge_intervals(ivs: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Union of closed intervals as sorted, disjoint intervals (touching ones join)."""
-    out: list[tuple[float, float]] = []
-    for s, e in sorted(ivs):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
-
-
-def _wall_to_posix(d: date, sec: int, tz: ZoneInfo | timezone, earliest: bool) -> float:
-    """POSIX time of local wall time ``d`` + ``sec``; ambiguous/gap times pick the safe side."""
-    day = d + timedelta(days=sec // 86400)
-    s = sec % 86400
-    base = datetime(day.year, day.month, day.day, s // 3600, s // 60 % 60, s % 60)
-    cands = [base.replace(tzinfo=tz, fold=f).timestamp() for f in (0, 1)]
-    return min(cands) if earliest else max(cands)
-
-
-@dataclass(frozen=True)
-class Validity:
-    """When a geofence is active.
-
-    Attributes
-    ----------
-    start, end
-        POSIX seconds (UTC) of the validity window; ``None`` means unbounded.
-    daily
-        Daily periods; when given, the geofence is active only inside one of them
-        (and inside the window). Empty means all day.
-    timezone
-        Time zone of the daily periods: an IANA name (default ``Asia/Shanghai``),
-        ``"UTC"`` or a fixed offset such as ``"+08:00"``.
-
-    Notes
-    -----
-    All intervals are closed (active at both ends), which errs towards safety.
-    """
-
-    start: float | None = None
-    end: float | None = None
-    daily: tuple[DailyPeriod, ...] = ()
-    timezone: str = DEFAULT_TIMEZONE
-
-    def __post_init__(self) -> None:
-        for k in ("start", "end"):
-            v = getattr(self, k)
-            if v is not None:
-                object.__setattr__(self, k, to_posix(v))
-        if self.start is not None and self.end is not None and not self.end > self.start:
-            raise EndBeforeStartError(
-                f"validity ends ({_iso(self.end)}) before or when it starts ({_iso(self.start)})"
-            )
-        object.__setattr__(self, "daily", tuple(self.daily))
-        for p in self.daily:
-            if not isinstance(p, DailyPeriod):
-                raise DailyPeriodError(f"daily periods must be DailyPeriod objects, got {p!r}")
-        tzinfo_of(self.timezone)
-
-    @property
-    def permanent(self) -> bool:
-        """Active at every instant (no window, no daily periods)."""
-        return self.start is None and self.end is None and not self.daily
-
-    def intervals(self, t0: float | datetime, t1: float | datetime) -> list[tuple[float, float]]:
-        """Closed, merged active intervals (POSIX seconds) within ``[t0, t1]``.
-
-        Raises
-        ------
-        GeofenceFormatError
-            ``t1 < t0``.
-        """
-        a, b = to_posix(t0), to_posix(t1)
-        if b < a:
-            raise GeofenceFormatError("an interval query needs t0 <= t1")
-        lo = a if self.start is None else max(a, self.start)
-        hi = b if self.end is None else min(b, self.end)
-        if hi < lo:
-            return []
-        if not self.daily:
-            return [(lo, hi)]
-        tz = tzinfo_of(self.timezone)
-        d0 = datetime.fromtimestamp(lo, tz).date() - timedelta(days=1)
-        d1 = datetime.fromtimestamp(hi, tz).date()
-        ivs = []
-        d = d0
-        while d <= d1:
-            wd = d.weekday()
-            for p in self.daily:
-                if wd not in p.weekdays:
-                    continue
-                s = _wall_to_posix(d, p.start_s, tz, earliest=True)
-                e = _wall_to_posix(
-                    d, p.end_s + (86400 if p.crosses_midnight else 0), tz, earliest=False
-                )
-                s, e = max(s, lo), min(e, hi)
-                if s <= e:
-                    ivs.append((s, e))
-            d += timedelta(days=1)
-        return merge_intervals(ivs)
-
-    def is_active(self, t: float | datetime) -> bool:
-        """Whether ``t`` lies in an active interval (ends included)."""
-        x = to_posix(t)
-        return bool(self.intervals(x, x))
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class Circle:
     """A circle: centre (lon, lat degrees) and radius (metres, geodesic from the centre)."""
@@ -455,9 +183,6 @@ def _check_coords(lon: np.ndarray, lat: np.ndarray, what: str) -> None:
             f"{what}: vertex {i} (lon {lon[i]}, lat {lat[i]}) is outside lon [-180, 180] / "
             "lat [-90, 90] (coordinates are lon, lat as in RFC 7946)"
         )
-
-
-Ground = float | tuple[float, float] | Dem | Grid | None
 
 
 @dataclass(frozen=True)
@@ -479,7 +204,7 @@ class Geofence:
     circle
         :class:`Circle` (centre and radius in metres).
     validity
-        :class:`Validity` (default: permanent).
+        :class:`~airgrid.airspace.geofences.schedule.Validity` (default: permanent).
     category
         :class:`Category` (default: prohibited).
     name, reason, authority, source_id, country
@@ -567,7 +292,7 @@ class Geofence:
             raise RadiusTooLargeError(
                 f"{self.identifier}: radius {r:g} m exceeds {MAX_RADIUS_M:g} m; describe it as a polygon"
             )
-        if abs(lat) + r / _M_PER_DEG_LAT > 89.0:
+        if abs(lat) + r / M_PER_DEG_LAT_MIN > 89.0:
             raise CoordinateRangeError(f"{self.identifier}: circle reaches too close to a pole")
         object.__setattr__(self, "circle", Circle(lon, lat, r))
         lons = shapely.get_coordinates(self.footprint)[:, 0]
@@ -630,6 +355,7 @@ class Geofence:
         if self.polygon is not None:
             return shapely.Polygon(self.polygon)
         c = self.circle
+        assert c is not None, "a geofence has a polygon or a circle"
         n = CIRCLE_SEGMENTS
         rr = c.radius_m * (1.0 + BUFFER_SAFETY) / math.cos(math.pi / n)
         ang = np.arange(n) * (2 * math.pi / n)
@@ -655,7 +381,7 @@ class Geofence:
 
     @cached_property
     def undulation_bounds(self) -> tuple[float, float]:
-        """(least, greatest) geoid undulation over the footprint's box, widened by :data:`GEOID_GRID_ERROR_M`.
+        """(least, greatest) geoid undulation over the footprint's box, widened by :data:`~airgrid.terrain.geoid.GEOID_GRID_ERROR_M`.
 
         (0, 0) when no limit is ``W84``.
 
@@ -666,12 +392,12 @@ class Geofence:
         """
         if not self.uses_geoid:
             return 0.0, 0.0
-        from airgrid.terrain.geoid import default_geoid
-
         n_min, n_max = default_geoid().undulation_range(*self.footprint.bounds)
         return n_min - GEOID_GRID_ERROR_M, n_max + GEOID_GRID_ERROR_M
 
-    def resolve_limits(self, low: float | np.ndarray, high: float | np.ndarray) -> tuple:
+    def resolve_limits(
+        self, low: float | np.ndarray, high: float | np.ndarray
+    ) -> tuple[float | np.ndarray, float | np.ndarray]:
         """Floor and ceiling in metres AMSL over ground bounds ``(low, high)``, both on the safe side.
 
         The floor is the lower limit over the lowest ground (AGL) or with the greatest
@@ -690,7 +416,8 @@ class Geofence:
             The terrain under the footprint, as
 
             * ``None``: no terrain; only valid for AMSL limits, else the Earth-wide
-              extremes :data:`EARTH_GROUND_MIN_M` / :data:`EARTH_GROUND_MAX_M` are used,
+              extremes :data:`~airgrid.airspace.geofences.ground.EARTH_GROUND_MIN_M` /
+              :data:`~airgrid.airspace.geofences.ground.EARTH_GROUND_MAX_M` are used,
             * a number: one ground height for both limits,
             * ``(low, high)``: lowest and highest ground under the footprint,
             * a :class:`~airgrid.terrain.Dem`: DEM pixels touching the footprint's
@@ -717,35 +444,13 @@ class Geofence:
         return float(lo), float(hi)
 
     def ground_bounds(self, ground: Ground) -> tuple[float, float]:
-        """(lowest, highest) plausible ground under the footprint; see :meth:`amsl_band`."""
+        """(lowest, highest) plausible ground under the footprint; see :meth:`amsl_band`.
+
+        ``(0, 0)`` when no limit is in true height (the ground does not matter then).
+        """
         if not self.uses_terrain:
             return 0.0, 0.0
-        if ground is None:
-            return EARTH_GROUND_MIN_M, EARTH_GROUND_MAX_M
-        if isinstance(ground, Dem):
-            return dem_bounds(ground, *self.footprint.bounds)
-        if isinstance(ground, Grid):
-            lows, highs = [], []
-            for t, tier in enumerate(ground.tiers):
-                ci = ground.find_cells(footprint_cells(self.footprint, tier.resolution), t)
-                ci = ci[ci >= 0]
-                lows.append(ground.cell_g_lo[ci])
-                highs.append(ground.cell_g_hi[ci])
-            lo, hi = np.concatenate(lows), np.concatenate(highs)
-            if len(lo) == 0:
-                raise OutsideGridError(
-                    f"{self.identifier}: the grid has no cell under the geofence"
-                )
-            return float(lo.min()), float(hi.max())
-        if isinstance(ground, tuple):
-            lo, hi = (float(g) for g in ground)
-            if not lo <= hi:
-                raise GeofenceError(
-                    f"ground bounds must be (low, high) with low <= high, got {ground}"
-                )
-            return lo, hi
-        g = float(ground)
-        return g, g
+        return ground_bounds(ground, self.footprint, self.identifier)
 
     # -- time ---------------------------------------------------------------------------
     def is_active(self, t: float | datetime) -> bool:
@@ -780,8 +485,8 @@ class Geofence:
 
     # -- GeoJSON ----------------------------------------------------------------------
     def to_geojson_feature(self) -> dict:
-        """RFC 7946 Feature; see :func:`airgrid.airspace.geofences.io.geofence_to_feature`."""
-        from airgrid.airspace.geofences.io import geofence_to_feature
+        """RFC 7946 Feature; see :func:`airgrid.airspace.geofences.formats.geojson.geofence_to_feature`."""
+        from airgrid.airspace.geofences.formats.geojson import geofence_to_feature
 
         return geofence_to_feature(self)
 
@@ -789,164 +494,18 @@ class Geofence:
     def from_geojson_feature(
         cls, feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES
     ) -> Geofence:
-        """Inverse of :meth:`to_geojson_feature`; see :func:`airgrid.airspace.geofences.io.feature_to_geofence`."""
-        from airgrid.airspace.geofences.io import feature_to_geofence
+        """Inverse of :meth:`to_geojson_feature`; see :func:`airgrid.airspace.geofences.formats.geojson.feature_to_geofence`."""
+        from airgrid.airspace.geofences.formats.geojson import feature_to_geofence
 
         return feature_to_geofence(feature, max_vertices=max_vertices)
 
 
-# -- terrain bounds -------------------------------------------------------------------
-def dem_bounds(
-    dem: Dem, west: float, south: float, east: float, north: float
-) -> tuple[float, float]:
-    """Lowest and highest plausible ground in a lon/lat box, from a DEM.
-
-    The rule of :func:`airgrid.terrain.bounds.box_ground_bounds`: the DEM pixels
-    touching the box grown by one pixel, each widened by its downward and upward
-    uncertainty margins.
-
-    Raises
-    ------
-    airgrid.terrain.OutsideCoverageError
-        The box is not inside the DEM.
-    airgrid.terrain.NoDataError
-        Only voids under the box.
-    """
-    from airgrid.terrain.bounds import box_ground_bounds
-    from airgrid.terrain.errors import NoDataError, OutsideCoverageError
-
-    lo, hi, inside = box_ground_bounds(dem, west, south, east, north)
-    if not inside[0]:
-        raise OutsideCoverageError(
-            f"box {west:.5f},{south:.5f},{east:.5f},{north:.5f} is not inside the DEM {dem.bounds_lonlat}"
-        )
-    if np.isnan(lo[0]):
-        raise NoDataError("only DEM voids under the geofence")
-    return float(lo[0]), float(hi[0])
-
-
-# -- grid covers ----------------------------------------------------------------------
-def _pad_deg(geom: shapely.Geometry, pad_m: float) -> float:
-    _, s, _, n = geom.bounds
-    coslat = max(math.cos(math.radians(max(abs(s), abs(n)))), 0.01)
-    return pad_m / (_M_PER_DEG_LON_EQ * coslat)
-
-
-def footprint_cells(
-    footprint: shapely.Geometry, resolution: int, *, pad_m: float = COVER_PAD_M
-) -> np.ndarray:
-    """Every H3 cell at ``resolution`` overlapping the footprint grown by ``pad_m`` metres.
-
-    The pad is applied in degrees, never less than ``pad_m`` in any direction, and
-    absorbs the difference between H3's spherical cell edges and straight lon/lat
-    edges. Sorted unique int64 ids.
-    """
-    grown = footprint.buffer(
-        _pad_deg(footprint, pad_m), quad_segs=4, join_style="mitre", mitre_limit=4.0
-    )
-    cells = h3.h3shape_to_cells_experimental(
-        h3.geo_to_h3shape(mapping(grown)), resolution, contain="overlap"
-    )
-    return np.unique(np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells)))
-
-
-def cover_geofence(
-    grid: Grid, geofence: Geofence, at_time: float | datetime | None = None
-) -> np.ndarray:
-    """Voxels of ``grid`` that the geofence may touch.
-
-    Parameters
-    ----------
-    grid
-        The grid.
-    geofence
-        The geofence.
-    at_time
-        When given, an inactive geofence covers nothing.
-
-    Returns
-    -------
-    numpy.ndarray
-        Sorted int64 voxel indices.
-
-    Notes
-    -----
-    Per tier: every cell overlapping the footprint (:func:`footprint_cells`), times
-    every layer whose ``[floor, ceiling)`` touches the band resolved *over that cell*:
-    AGL lower limits are added to ``cell_g_lo`` (lowest plausible ground), AGL
-    upper limits to ``cell_g_hi`` (highest plausible ground).
-    Layers touching the band at one altitude count. The cover is therefore a
-    superset of the geofence's volume, at every tier.
-    """
-    if at_time is not None and not geofence.is_active(at_time):
-        return np.empty(0, np.int64)
-    out = []
-    for t, tier in enumerate(grid.tiers):
-        ci = grid.find_cells(footprint_cells(geofence.footprint, tier.resolution), t)
-        ci = ci[ci >= 0]
-        if len(ci) == 0:
-            continue
-        lo, hi = geofence.resolve_limits(
-            grid.cell_g_lo[ci].astype(np.float64), grid.cell_g_hi[ci].astype(np.float64)
-        )
-        lo = np.broadcast_to(np.asarray(lo, np.float64), (len(ci),))
-        hi = np.broadcast_to(np.asarray(hi, np.float64), (len(ci),))
-        th = tier.thickness_m
-        first = grid.cell_first_layer[ci].astype(np.int64)
-        last = first + grid.cell_nlayers[ci].astype(np.int64) - 1
-        # layer k spans [k*th, (k+1)*th); it touches [lo, hi] iff (k+1)*th >= lo and k*th <= hi
-        klo = np.maximum(first, np.ceil(lo / th - 1.0 - 1e-9).astype(np.int64))
-        khi = np.minimum(last, np.floor(hi / th + 1e-9).astype(np.int64))
-        cnt = np.maximum(khi - klo + 1, 0)
-        if cnt.sum() == 0:
-            continue
-        base = grid.cell_start[ci].astype(np.int64) + (klo - first)
-        starts = np.repeat(base, cnt)
-        offs = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        out.append(starts + offs)
-    return np.unique(np.concatenate(out)) if out else np.empty(0, np.int64)
-
-
-def mark_geofences(grid: Grid, geofences: Sequence[Geofence]) -> np.ndarray:
-    """Set ``Status.GEOFENCE`` (in place) on voxels covered by permanent prohibited geofences.
-
-    Only geofences that are ``prohibited`` and permanently valid are marked: the
-    status bit is static, time-limited geofences are checked per flight (intents).
-    Bits already set stay set.
-
-    Returns
-    -------
-    numpy.ndarray
-        Sorted int64 indices of the voxels covered (newly or already marked).
-    """
-    parts = [
-        cover_geofence(grid, g)
-        for g in geofences
-        if g.category is Category.PROHIBITED and g.validity.permanent
-    ]
-    idx = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
-    grid.status[idx] |= np.uint8(Status.GEOFENCE)
-    return idx
-
-
 __all__ = [
     "CIRCLE_SEGMENTS",
-    "COVER_PAD_M",
     "DEFAULT_MAX_VERTICES",
-    "DEFAULT_TIMEZONE",
     "Category",
     "Circle",
-    "DailyPeriod",
     "Geofence",
     "Limit",
     "Reference",
-    "Validity",
-    "cover_geofence",
-    "dem_bounds",
-    "footprint_cells",
-    "format_time_of_day",
-    "mark_geofences",
-    "parse_time_of_day",
-    "to_posix",
-    "tzinfo_of",
 ]

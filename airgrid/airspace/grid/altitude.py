@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from airgrid.airspace.errors import OutsideGridError
 
 if TYPE_CHECKING:
@@ -137,7 +135,7 @@ def band_to_amsl(
       the highest ``g_hi`` of every grid cell (all tiers) overlapping the footprint;
     * ``W84``: the floor with the greatest geoid undulation over the footprint's box,
       the ceiling with the least, each widened by
-      :data:`~airgrid.airspace.geofences.model.GEOID_GRID_ERROR_M`.
+      :data:`~airgrid.terrain.geoid.GEOID_GRID_ERROR_M`.
 
     Raises
     ------
@@ -148,7 +146,8 @@ def band_to_amsl(
     airgrid.terrain.geoid.GeoidError
         ``W84`` outside the geoid grid.
     """
-    from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M, footprint_cells
+    from airgrid.airspace.grid.footprint import footprint_ground
+    from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
 
     ref = AltitudeReference(str(getattr(reference, "value", reference)).upper())
     if ref is AltitudeReference.AMSL:
@@ -162,13 +161,7 @@ def band_to_amsl(
         ) - n_min + GEOID_GRID_ERROR_M
     if grid is None:
         raise ValueError("AGL altitudes need the grid's ground bounds")
-    lows, highs = [], []
-    for t, tier in enumerate(grid.tiers):
-        ci = grid.find_cells(footprint_cells(footprint, tier.resolution), t)
-        ci = ci[ci >= 0]
-        lows.append(grid.cell_g_lo[ci])
-        highs.append(grid.cell_g_hi[ci])
-    lo, hi = np.concatenate(lows), np.concatenate(highs)
+    lo, hi = footprint_ground(grid, footprint)
     if len(lo) == 0:
         raise OutsideGridError(
             "the volume's footprint is outside the grid's area, where AGL cannot be resolved"

@@ -94,7 +94,8 @@ from airgrid.airspace.errors import (
     StoreError,
     TierTableError,
 )
-from airgrid.airspace.geofences.index import GeofenceIndex, bins_ground
+from airgrid.airspace.geofences.ground import bins_ground
+from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.geofences.model import Category, Geofence
 from airgrid.airspace.grid.tiers import TierTable
 from airgrid.airspace.traffic.holding_index import HoldingIndex
@@ -1215,7 +1216,7 @@ class Store:
         its tier's band over the ground under the footprint's bounding box: the floor at
         least the tier's lower limit (or the table's clearance, if larger) above the
         highest plausible ground, the ceiling at most the tier's upper limit above the
-        lowest (see :func:`~airgrid.airspace.geofences.index.bins_ground`; Earth's
+        lowest (see :func:`~airgrid.airspace.geofences.ground.bins_ground`; Earth's
         extremes off the DEM). None without a DEM."""
         if self._dem is None:
             return None

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from airgrid.airspace.geofences.airports import airport_zones
-from airgrid.airspace.geofences.model import mark_geofences
+from airgrid.airspace.geofences.cover import mark_geofences
 from airgrid.airspace.grid import Grid, TierTable, area_from_bbox, build_grid, named_area
 from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, console, progress_bar
 from airgrid.api.cli.grid import open_dem

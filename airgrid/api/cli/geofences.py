@@ -12,17 +12,12 @@ import typer
 from rich.table import Table
 
 from airgrid.airspace.geofences.airports import DEFAULT_RADIUS_M, airport_zones
+from airgrid.airspace.geofences.formats.ed269 import from_ed269, to_ed269
+from airgrid.airspace.geofences.formats.ed318 import from_ed318, to_ed318
+from airgrid.airspace.geofences.formats.files import dump
+from airgrid.airspace.geofences.formats.geojson import from_geojson, to_geojson
+from airgrid.airspace.geofences.formats.registry import detect_format
 from airgrid.airspace.geofences.index import GeofenceIndex
-from airgrid.airspace.geofences.io import (
-    detect_format,
-    dump,
-    from_ed269,
-    from_ed318,
-    from_geojson,
-    to_ed269,
-    to_ed318,
-    to_geojson,
-)
 from airgrid.airspace.geofences.model import Geofence, Limit, Reference
 from airgrid.api.cli.common import DEFAULT_DEM, BadInput, console
 from airgrid.terrain import Dem

@@ -883,7 +883,7 @@ class CircleModel(BaseModel):
 
 
 class GeofenceProperties(BaseModel):
-    """Properties of a geofence Feature (see :mod:`airgrid.airspace.geofences.io`)."""
+    """Properties of a geofence Feature (see :mod:`airgrid.airspace.geofences.formats.geojson`)."""
 
     identifier: Annotated[
         str, Field(min_length=1, max_length=128, pattern=r"^[^/\s]+$"), AfterValidator(_geofence_id)

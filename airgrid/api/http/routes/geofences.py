@@ -22,17 +22,12 @@ from fastapi import Path as PathParam
 from shapely.geometry import mapping
 
 from airgrid.airspace.errors import GeofenceNotFoundError
+from airgrid.airspace.geofences.cover import cover_geofence
+from airgrid.airspace.geofences.formats.ed269 import from_ed269, to_ed269
+from airgrid.airspace.geofences.formats.ed318 import from_ed318, to_ed318
+from airgrid.airspace.geofences.formats.geojson import feature_to_geofence, from_geojson, to_geojson
 from airgrid.airspace.geofences.index import GeofenceIndex, TrackHit, TrackPoint
-from airgrid.airspace.geofences.io import (
-    feature_to_geofence,
-    from_ed269,
-    from_ed318,
-    from_geojson,
-    to_ed269,
-    to_ed318,
-    to_geojson,
-)
-from airgrid.airspace.geofences.model import Category, Geofence, cover_geofence
+from airgrid.airspace.geofences.model import Category, Geofence
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.auth import Database

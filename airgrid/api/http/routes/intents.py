@@ -25,7 +25,6 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query, Response, sta
 from fastapi import Path as PathParam
 
 from airgrid.airspace.errors import DuplicateIntentError, IntentNotFoundError, StateTransitionError
-from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.airspace.store.service import Decision
 from airgrid.airspace.traffic.intents import FlightIntent, IntentRequest
@@ -59,6 +58,7 @@ from airgrid.api.http.schemas import (
     error_responses,
 )
 from airgrid.geo.volumes import Volume4D
+from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
 
 #: Path parameter naming an intent; the examples are the ids of the IntentCreate examples.
 IntentId = Annotated[str, PathParam(examples=["sfx-example-0001"])]
