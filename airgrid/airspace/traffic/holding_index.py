@@ -24,7 +24,7 @@ rebuilt once the dead outnumber the living.
 
 Safety
 ------
-If the exact test (:func:`~airgrid.airspace.traffic.intents.find_conflicts`) finds two footprints
+If the exact test (:func:`~airgrid.airspace.traffic.conflicts.find_conflicts`) finds two footprints
 in conflict, their distance in the local stereographic plane is at most
 ``lateral * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M``, so their geodesic distance is at
 most that grown once more by the same two margins (which cover the plane's scale error and
@@ -46,13 +46,9 @@ import numba as nb
 import numpy as np
 import shapely
 
-from airgrid.airspace.traffic.intents import (
-    LATERAL_TOLERANCE_M,
-    Holder,
-    HolderVolumes,
-    IntentState,
-    volume_limits,
-)
+from airgrid.airspace.traffic.conflicts import LATERAL_TOLERANCE_M
+from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
+from airgrid.airspace.traffic.models import IntentState
 from airgrid.airspace.traffic.separation import SeparationMinima
 from airgrid.geo.plane import BUFFER_SAFETY
 from airgrid.geo.volumes import Volume4D
@@ -255,7 +251,7 @@ class HoldingIndex:
     Volumes are kept compactly, as limits in arrays and footprints as WKB (100,000 intents
     of two route pieces each took 258 MB, 1.3 KB per volume with everything);
     :meth:`candidates` turns only the intents it returns back into
-    :class:`~airgrid.airspace.traffic.intents.Holder` objects with shapely footprints.
+    :class:`~airgrid.airspace.traffic.holders.Holder` objects with shapely footprints.
 
     Attributes
     ----------
@@ -301,7 +297,7 @@ class HoldingIndex:
         """Add holders (``(seq, holder)``; a seq already present is replaced).
 
         ``limits`` are those of all their volumes in order (see
-        :func:`~airgrid.airspace.traffic.intents.volume_limits`), when already at hand.
+        :func:`~airgrid.airspace.traffic.holders.volume_limits`), when already at hand.
         """
         items = list(items)
         vols = [v for _, h in items for v in h.volumes]
@@ -455,7 +451,7 @@ class HoldingIndex:
         self, limits: np.ndarray, minima: Mapping[str, SeparationMinima]
     ) -> HolderVolumes:
         """The volumes that may come within the separation of volumes with these ``limits``
-        (see :func:`~airgrid.airspace.traffic.intents.volume_limits`), with their holders (all their
+        (see :func:`~airgrid.airspace.traffic.holders.volume_limits`), with their holders (all their
         volumes) ordered by seq: a superset of those the exact test can find in conflict.
 
         ``minima`` gives, per tier of the holders, the separation that applies to them (every
