@@ -42,7 +42,8 @@ from airgrid.geo.volumes import Volume4D
 
 #: Absolute horizontal margin (m) added to every lateral test. Covers the difference between
 #: edges straight in lon/lat and straight in the local plane (< 1 cm after densifying to
-#: :data:`~airgrid.airspace.traffic.planes.DENSIFY_DEG`) and projection round-off, with a wide margin; it only adds conflicts.
+#: :data:`~airgrid.airspace.traffic.planes.DENSIFY_DEG`) and projection round-off, with a
+#: wide margin; it only adds conflicts.
 LATERAL_TOLERANCE_M = 0.5
 
 
@@ -75,11 +76,13 @@ def _near_boxes(
     check_vertical: bool,
     check_time: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (own row i, holder row k) of limits ``a`` and ``b`` (see :func:`volume_limits`)
-    whose bands (if ``check_vertical``) and windows (if ``check_time``) meet once grown by
-    ``vertical[k]`` and ``seconds[k]``, and whose bounding boxes are at most ``limit[k]``
-    metres apart in a plane that never overstates distances (see :func:`~airgrid.airspace.traffic.planes.flat_plane`; the
-    cosine is taken at the pair's largest latitude); with that latitude per pair."""
+    """Pairs (own row i, holder row k) of limits ``a`` and ``b`` (see
+    :func:`~airgrid.airspace.traffic.holders.volume_limits`) whose bands (if
+    ``check_vertical``) and windows (if ``check_time``) meet once grown by ``vertical[k]``
+    and ``seconds[k]``, and whose bounding boxes are at most ``limit[k]`` metres apart in a
+    plane that never overstates distances (see
+    :func:`~airgrid.airspace.traffic.planes.flat_plane`; the cosine is taken at the pair's
+    largest latitude); with that latitude per pair."""
     n = a.shape[0] * b.shape[0]
     out_i = np.empty(n, np.int64)
     out_k = np.empty(n, np.int64)
@@ -240,10 +243,11 @@ def find_conflicts(
     own
         The submitted intent's volumes.
     own_tier, own_priority
-        Its tier (for the minima) and priority (for :attr:`Conflict.preemptable`).
+        Its tier (for the minima) and priority (for
+        :attr:`~airgrid.airspace.traffic.models.Conflict.preemptable`).
     holders
         Intents holding airspace (candidates from an index, or all of them), or their
-        volumes already flattened (:class:`HolderVolumes`).
+        volumes already flattened (:class:`~airgrid.airspace.traffic.holders.HolderVolumes`).
     table
         Separation minima.
 

@@ -63,11 +63,12 @@ def pack_keys(
 def grow_for_keys(footprints: Sequence[shapely.Geometry], metres: float) -> np.ndarray:
     """Supersets of the footprints grown by ``metres`` (for key covers; errs outward).
 
-    Works in :func:`~airgrid.airspace.traffic.planes.flat_plane` (an affine map: lon/lat-straight edges stay straight, no
-    densifying, distances never overstated). A footprint that fills at least half of its
-    minimum rotated rectangle (route pieces, circles) is replaced by that rectangle with
-    its sides pushed out by ``metres`` (square corners contain the round buffer); any
-    other is buffered by ``metres`` as a circumscribed polygon.
+    Works in :func:`~airgrid.airspace.traffic.planes.flat_plane` (an affine map:
+    lon/lat-straight edges stay straight, no densifying, distances never overstated). A
+    footprint that fills at least half of its minimum rotated rectangle (route pieces,
+    circles) is replaced by that rectangle with its sides pushed out by ``metres`` (square
+    corners contain the round buffer); any other is buffered by ``metres`` as a
+    circumscribed polygon.
     """
     fps = np.asarray(footprints, dtype=object)
     origin, scale = flat_plane(fps)

@@ -68,7 +68,8 @@ HOLDING = frozenset({IntentState.ACCEPTED, IntentState.ACTIVATED})
 
 
 def _validate_volume(i: int, v: object) -> None:
-    """Raise :class:`IntentError` unless volume ``i`` is a valid lon/lat volume of bounded span."""
+    """Raise :class:`~airgrid.airspace.errors.IntentError` unless volume ``i`` is a valid
+    lon/lat volume of bounded span."""
     if not isinstance(v, Volume4D):
         raise IntentError(f"volume {i} is not a Volume4D: {type(v).__name__}")
     if not v.footprint.is_valid:
@@ -98,7 +99,7 @@ class IntentRequest:
     tier
         Tier name; selects the separation minima (and grid mode).
     volumes
-        The 4D volumes (1 .. :data:`MAX_VOLUMES`).
+        The 4D volumes (1 .. :data:`~airgrid.airspace.traffic.limits.MAX_VOLUMES`).
     intent_id
         Optional client id (``[A-Za-z0-9._:-]{1,64}``); a UUID is assigned otherwise.
 
@@ -159,7 +160,8 @@ class IntentRequest:
         time_margin_s: float = 0.0,
         intent_id: str | None = None,
     ) -> IntentRequest:
-        """A request whose volumes come from :func:`route_to_volumes`."""
+        """A request whose volumes come from
+        :func:`~airgrid.airspace.traffic.route_volumes.route_to_volumes`."""
         vols = route_to_volumes(
             waypoints,
             half_width_m=half_width_m,

@@ -41,10 +41,11 @@ def _plane(qlon: float, qlat: float) -> tuple[Transformer, Transformer]:
 def plane_for(lon: float, lat: float) -> tuple[Transformer, Transformer]:
     """Cached local metric plane for a position (centre rounded to 0.2 degrees).
 
-    Footprints are at most :data:`MAX_FOOTPRINT_EXTENT_M` wide and candidates lie next to
-    them, so everything projected lies within ~75 km of the plane's centre, where the
-    plane overstates distances by at most 0.0034 % and never understates them (see
-    :func:`~airgrid.geo.volumes.local_metric`), inside :data:`BUFFER_SAFETY`.
+    Footprints are at most :data:`~airgrid.airspace.traffic.limits.MAX_FOOTPRINT_EXTENT_M`
+    wide and candidates lie next to them, so everything projected lies within ~75 km of the
+    plane's centre, where the plane overstates distances by at most 0.0034 % and never
+    understates them (see :func:`~airgrid.geo.plane.local_metric`), inside
+    :data:`~airgrid.geo.plane.BUFFER_SAFETY`.
     """
     q = PLANE_QUANTUM_DEG
     return _plane(round(round(lon / q) * q, 6), round(round(lat / q) * q, 6))
@@ -59,13 +60,15 @@ def circle_footprint(lat: float, lon: float, radius_m: float) -> shapely.Polygon
     """A circle as a lon/lat polygon that contains the true circle.
 
     The polygon is circumscribed (edges outside the arc) and grown by
-    :data:`BUFFER_SAFETY`, so the reserved area is never smaller than asked.
+    :data:`~airgrid.geo.plane.BUFFER_SAFETY`, so the reserved area is never smaller than
+    asked.
 
     Raises
     ------
     IntentError
-        Radius not positive or larger than half of :data:`MAX_FOOTPRINT_EXTENT_M`,
-        coordinates out of range.
+        Radius not positive or larger than half of
+        :data:`~airgrid.airspace.traffic.limits.MAX_FOOTPRINT_EXTENT_M`, coordinates out of
+        range.
     """
     check_latlon(lat, lon, IntentError)
     if not (isinstance(radius_m, (int, float)) and math.isfinite(radius_m) and radius_m > 0):

@@ -73,8 +73,8 @@ def route_to_volumes(
     Notes
     -----
     Errs towards safety: the aircraft is assumed anywhere in its piece for the whole
-    piece window; buffers are circumscribed polygons grown by :data:`BUFFER_SAFETY`, so
-    they contain the exact tube.
+    piece window; buffers are circumscribed polygons grown by
+    :data:`~airgrid.geo.plane.BUFFER_SAFETY`, so they contain the exact tube.
     """
     pts = [Waypoint(*w) if not isinstance(w, Waypoint) else w for w in _as_list(waypoints)]
     if len(pts) < 2:
