@@ -41,7 +41,8 @@ from pyproj import Transformer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from airgrid.airspace.store.service import Store, open_store
-from airgrid.airspace.traffic.intents import IntentRequest, route_to_volumes
+from airgrid.airspace.traffic.models import IntentRequest
+from airgrid.airspace.traffic.route_volumes import route_to_volumes
 
 LAT0, LON0 = 28.2, 112.95
 T0 = 1_800_000_000.0

@@ -26,7 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from airgrid.airspace.store.service import AirspacePolicy, Store, open_store
-from airgrid.airspace.traffic.intents import IntentRequest, circle_footprint
+from airgrid.airspace.traffic.models import IntentRequest
+from airgrid.airspace.traffic.planes import circle_footprint
 from airgrid.geo.volumes import Volume4D
 
 #: Store backends; PostgreSQL cases carry the ``postgres`` marker.

@@ -8,7 +8,8 @@ import pytest
 import shapely
 
 from airgrid.airspace.errors import IntentError, RouteError
-from airgrid.airspace.traffic.intents import KeyScheme, route_to_volumes
+from airgrid.airspace.traffic.keys import KeyScheme
+from airgrid.airspace.traffic.route_volumes import route_to_volumes
 from airgrid.airspace.traffic.separation import SeparationTable
 from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import T0

@@ -13,22 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airgrid.airspace.errors import IntentError, RouteError, SeparationError
-from airgrid.airspace.traffic.intents import (
-    LATERAL_TOLERANCE_M,
-    Holder,
-    IntentRequest,
-    IntentState,
-    KeyScheme,
-    circle_footprint,
-    find_conflicts,
-    free_altitude_offset,
-    free_departure_shift,
-    intents_conflict,
-    overlap_cells,
-    plane_for,
-    route_to_volumes,
-    to_plane,
-)
+from airgrid.airspace.traffic.conflicts import LATERAL_TOLERANCE_M, find_conflicts, intents_conflict
+from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
+from airgrid.airspace.traffic.holders import Holder
+from airgrid.airspace.traffic.keys import KeyScheme, overlap_cells
+from airgrid.airspace.traffic.models import IntentRequest, IntentState
+from airgrid.airspace.traffic.planes import circle_footprint, plane_for, to_plane
+from airgrid.airspace.traffic.route_volumes import route_to_volumes
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.plane import BUFFER_SAFETY
 from airgrid.geo.volumes import Volume4D

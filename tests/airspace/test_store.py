@@ -33,14 +33,10 @@ from airgrid.airspace.store.service import (
     Store,
     open_store,
 )
-from airgrid.airspace.traffic.intents import (
-    IntentRequest,
-    IntentState,
-    circle_footprint,
-    intents_conflict,
-    plane_for,
-    volume_limits,
-)
+from airgrid.airspace.traffic.conflicts import intents_conflict
+from airgrid.airspace.traffic.holders import volume_limits
+from airgrid.airspace.traffic.models import IntentRequest, IntentState
+from airgrid.airspace.traffic.planes import circle_footprint, plane_for
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import LAT0, LON0, T0, StoreMaker, circle, offset

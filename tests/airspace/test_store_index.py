@@ -20,15 +20,11 @@ from airgrid.airspace.store.service import (
     _volume_rows,
     open_store,
 )
+from airgrid.airspace.traffic.conflicts import find_conflicts
+from airgrid.airspace.traffic.holders import Holder, volume_limits
 from airgrid.airspace.traffic.holding_index import MAX_BUCKETS, HoldingIndex
-from airgrid.airspace.traffic.intents import (
-    Holder,
-    IntentRequest,
-    IntentState,
-    find_conflicts,
-    route_to_volumes,
-    volume_limits,
-)
+from airgrid.airspace.traffic.models import IntentRequest, IntentState
+from airgrid.airspace.traffic.route_volumes import route_to_volumes
 from airgrid.airspace.traffic.separation import SeparationTable
 from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import BACKENDS, LAT0, LON0, T0, circle, offset

@@ -13,12 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airgrid.airspace.store.service import open_store
-from airgrid.airspace.traffic.intents import (
-    IntentRequest,
-    IntentState,
-    intents_conflict,
-    route_to_volumes,
-)
+from airgrid.airspace.traffic.conflicts import intents_conflict
+from airgrid.airspace.traffic.models import IntentRequest, IntentState
+from airgrid.airspace.traffic.route_volumes import route_to_volumes
 from tests.airspace.conftest import LAT0, LON0, T0, circle, offset
 
 _m = st.floats(-1_500, 1_500)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from airgrid.airspace.store.service import open_store
-from airgrid.airspace.traffic.intents import IntentState, intents_conflict
+from airgrid.airspace.traffic.conflicts import intents_conflict
+from airgrid.airspace.traffic.models import IntentState
 from tests.airspace.conftest import circle
 
 WRITERS = 8

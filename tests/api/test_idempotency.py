@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airgrid.airspace.traffic.intents import IntentRequest
+from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.api.http.routes.intents import _request
 from tests.api.conftest import volume
 

@@ -1,6 +1,6 @@
 """Geofences: validated 4D restricted volumes, their activity in time and their grid covers.
 
-API summary (stable; :mod:`airgrid.airspace.traffic.intents` and the store build on it)
+API summary (stable; :mod:`airgrid.airspace.traffic` and the store build on it)
 -----------------------------------------------------------------------------
 ``Geofence(identifier, lower, upper, polygon=... | circle=..., validity=, category=, ...)``
     The model (frozen dataclass). Construction validates and raises a specific

@@ -18,7 +18,7 @@ One interface (:class:`Store`), two backends:
   transaction that first takes an administrative advisory lock (shared by acceptances
   and state changes; exclusive for geofence changes, bulk restores and migrations), then
   ``pg_advisory_xact_lock`` on each of its keys in ascending order. Two intents that could
-  conflict always share a key (see :meth:`~airgrid.airspace.traffic.intents.KeyScheme.keys`), so
+  conflict always share a key (see :meth:`~airgrid.airspace.traffic.keys.KeyScheme.keys`), so
   their acceptances serialise, while intents elsewhere in space and time proceed in
   parallel; statements after the locks see everything committed before them. Deadlocks,
   serialisation failures and uniqueness races (a grid-mode voxel-slot) roll back and
@@ -26,7 +26,7 @@ One interface (:class:`Store`), two backends:
 
 Accepting an intent is ONE transaction: lock, find the candidates (SQLite: the in-process
 copy, brought to the store's revision; PostgreSQL: the key table), run the exact test
-(:func:`~airgrid.airspace.traffic.intents.find_conflicts`), check grid-mode voxel-slots and active
+(:func:`~airgrid.airspace.traffic.conflicts.find_conflicts`), check grid-mode voxel-slots and active
 prohibited geofences, pre-empt lower-priority intents if allowed, write the intent, its
 volumes (and on PostgreSQL its keys). The guarantee, also with concurrent writers in
 separate processes: no two intents that hold airspace (accepted or activated) conflict,
@@ -98,24 +98,20 @@ from airgrid.airspace.geofences.ground import bins_ground
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.geofences.model import Category, Geofence
 from airgrid.airspace.grid.tiers import TierTable
+from airgrid.airspace.traffic.conflicts import find_conflicts
+from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
+from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
 from airgrid.airspace.traffic.holding_index import HoldingIndex
-from airgrid.airspace.traffic.intents import (
+from airgrid.airspace.traffic.keys import KeyScheme, pack_keys
+from airgrid.airspace.traffic.models import (
     HOLDING,
     TRANSITIONS,
     Conflict,
     FixProposal,
     FlightIntent,
     GridConflict,
-    Holder,
-    HolderVolumes,
     IntentRequest,
     IntentState,
-    KeyScheme,
-    find_conflicts,
-    free_altitude_offset,
-    free_departure_shift,
-    pack_keys,
-    volume_limits,
 )
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.volumes import Volume4D

@@ -10,21 +10,21 @@ Design
 Every holding intent's volumes are rows of one array (bounding box in degrees, band,
 window; with owner, volume number and tier beside) and are registered in every **bucket**
 their box touches: a bucket is a :data:`BUCKET_DEG` x :data:`BUCKET_DEG` lon/lat square,
-:data:`BUCKET_M` high, during a :data:`BUCKET_S` time step. Buckets live in a hash multimap of plain arrays
-(chained entries). A query is one compiled (Numba) pass: it grows each of its volumes by
-the largest separation that applies (conservatively, in degrees), visits the buckets that
-grown box touches, and keeps the rows whose box, band and window meet the query's grown by
-the separation between the query's tier and the row's. Two boxes that meet share a point,
-and that point's bucket is in both ranges, so the bucket lookup loses nothing. A volume
-that would need more than :data:`MAX_BUCKETS` buckets (hours long, or tens of kilometres
-wide) is kept in a short list that every query scans instead, and so are the rows added
-since the buckets were last filled (at most :data:`RECENT_ROWS`), so that adding one intent
-costs no hashing. Removed rows are marked dead (a box that meets nothing); the arrays are
-rebuilt once the dead outnumber the living.
+:data:`BUCKET_M` high, during a :data:`BUCKET_S` time step. Buckets live in a hash multimap
+of plain arrays (chained entries). A query is one compiled (Numba) pass: it grows each of
+its volumes by the largest separation that applies (conservatively, in degrees), visits the
+buckets that grown box touches, and keeps the rows whose box, band and window meet the
+query's grown by the separation between the query's tier and the row's. Two boxes that meet
+share a point, and that point's bucket is in both ranges, so the bucket lookup loses
+nothing. A volume that would need more than :data:`MAX_BUCKETS` buckets (hours long, or
+tens of kilometres wide) is kept in a short list that every query scans instead, and so are
+the rows added since the buckets were last filled (at most :data:`RECENT_ROWS`), so that
+adding one intent costs no hashing. Removed rows are marked dead (a box that meets
+nothing); the arrays are rebuilt once the dead outnumber the living.
 
 Safety
 ------
-If the exact test (:func:`~airgrid.airspace.traffic.intents.find_conflicts`) finds two footprints
+If the exact test (:func:`~airgrid.airspace.traffic.conflicts.find_conflicts`) finds two footprints
 in conflict, their distance in the local stereographic plane is at most
 ``lateral * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M``, so their geodesic distance is at
 most that grown once more by the same two margins (which cover the plane's scale error and
@@ -46,14 +46,11 @@ import numba as nb
 import numpy as np
 import shapely
 
-from airgrid.airspace.traffic.intents import (
-    LATERAL_TOLERANCE_M,
-    Holder,
-    HolderVolumes,
-    IntentState,
-    volume_limits,
-)
+from airgrid.airspace.traffic.conflicts import LATERAL_TOLERANCE_M
+from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
+from airgrid.airspace.traffic.models import IntentState
 from airgrid.airspace.traffic.separation import SeparationMinima
+from airgrid.geo.constants import M_PER_DEG_LAT_MIN
 from airgrid.geo.plane import BUFFER_SAFETY
 from airgrid.geo.volumes import Volume4D
 
@@ -69,9 +66,6 @@ MAX_BUCKETS = 256
 #: Rows added since the buckets were last filled are scanned by every query; once there are
 #: more than this, they are put in their buckets (so adding one intent costs no hashing).
 RECENT_ROWS = 64
-#: Shortest length of a degree of latitude on the WGS84 ellipsoid (at the equator), m; a
-#: degree of longitude at latitude ``phi`` is at least this times ``cos(phi)``.
-_M_PER_DEG_MIN = 110_574.0
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 #: Footprints parsed at once when loading store rows (bounds only; the geometries are dropped).
 _PARSE_CHUNK = 16_384
@@ -79,12 +73,13 @@ _PARSE_CHUNK = 16_384
 
 # -- kernels ---------------------------------------------------------------------------
 @nb.njit(cache=True, nogil=True)
-def _layer(z):
+def _layer(z: float) -> int:
+    """Layer of altitude ``z`` (m), clipped to the layers buckets know."""
     return min(max(math.floor(max(min(z, 1e9), -1e9) / BUCKET_M), _LAYER_MIN), _LAYER_MAX)
 
 
 @nb.njit(cache=True, nogil=True)
-def _ranges(b):
+def _ranges(b: np.ndarray) -> tuple[int, int, int, int, int, int, int, int]:
     """Inclusive bucket ranges (x0, x1, y0, y1, z0, z1, s0, s1) of one row
     ``[west, south, east, north, floor, ceiling, t_start, t_end]``. Every range goes through
     the same non-decreasing map on both sides (x and y clipped to [0, 65535]: only grown
@@ -107,7 +102,7 @@ def _ranges(b):
 
 
 @nb.njit(cache=True, nogil=True)
-def _code(x, y, z, s):
+def _code(x: int, y: int, z: int, s: int) -> np.int64:
     """A bucket's code: x, y and layer in the low 43 bits, the time step above (steps about
     ten years apart share codes; distinct buckets sharing one only cost box tests)."""
     u = (
@@ -120,12 +115,13 @@ def _code(x, y, z, s):
 
 
 @nb.njit(cache=True, nogil=True)
-def _slot(code, shift):
+def _slot(code: np.int64, shift: int) -> np.int64:
+    """Hash-table slot of a bucket code (multiplicative hashing, top bits)."""
     return np.int64((np.uint64(code) * _HASH_MUL) >> np.uint64(shift))
 
 
 @nb.njit(cache=True, nogil=True)
-def _bucket_counts(box, rows):
+def _bucket_counts(box: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Buckets each of ``rows`` of ``box`` touches."""
     out = np.empty(rows.shape[0], np.int64)
     for n in range(rows.shape[0]):
@@ -135,7 +131,9 @@ def _bucket_counts(box, rows):
 
 
 @nb.njit(cache=True, nogil=True)
-def _register(box, rows, head, shift, entry, n):
+def _register(
+    box: np.ndarray, rows: np.ndarray, head: np.ndarray, shift: int, entry: np.ndarray, n: int
+) -> int:
     """Chain an entry (bucket code, row, next entry) per (row, bucket) into ``head``;
     returns the new entry count."""
     for r in rows:
@@ -155,7 +153,7 @@ def _register(box, rows, head, shift, entry, n):
 
 
 @nb.njit(cache=True, nogil=True)
-def _meets(lim, g, b):
+def _meets(lim: np.ndarray, g: np.ndarray, b: np.ndarray) -> bool:
     """Whether box row ``b`` meets query row ``lim`` grown by ``g`` = (dlon, dlat, vertical,
     seconds)."""
     return (
@@ -171,25 +169,38 @@ def _meets(lim, g, b):
 
 
 @nb.njit(cache=True, nogil=True)
-def _growth(lim, minima):
+def _growth(lim: np.ndarray, minima: np.ndarray) -> np.ndarray:
     """Per tier, how far query boxes grow: (dlon, dlat, vertical, seconds) from rows
     (reach m, vertical m, seconds) of ``minima``, for queries with limits ``lim``."""
     g = np.empty((minima.shape[0], 4))
     lat_max = 0.0
     for j in range(lim.shape[0]):
         lat_max = max(lat_max, abs(lim[j, 1]), abs(lim[j, 3]))
-    lat_max = min(lat_max + minima[:, 0].max() / _M_PER_DEG_MIN, 90.0)
+    lat_max = min(lat_max + minima[:, 0].max() / M_PER_DEG_LAT_MIN, 90.0)
     coslat = max(math.cos(math.radians(lat_max)), 1e-9)
     for t in range(minima.shape[0]):
-        g[t, 0] = minima[t, 0] / (_M_PER_DEG_MIN * coslat)
-        g[t, 1] = minima[t, 0] / _M_PER_DEG_MIN
+        g[t, 0] = minima[t, 0] / (M_PER_DEG_LAT_MIN * coslat)
+        g[t, 1] = minima[t, 0] / M_PER_DEG_LAT_MIN
         g[t, 2] = minima[t, 1]
         g[t, 3] = minima[t, 2]
     return g
 
 
 @nb.njit(cache=True, nogil=True)
-def _query(lim, minima, box, owner, vol, tier, n_rows, recent, head, shift, entry, big):
+def _query(
+    lim: np.ndarray,
+    minima: np.ndarray,
+    box: np.ndarray,
+    owner: np.ndarray,
+    vol: np.ndarray,
+    tier: np.ndarray,
+    n_rows: int,
+    recent: int,
+    head: np.ndarray,
+    shift: int,
+    entry: np.ndarray,
+    big: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Live rows that meet a row of ``lim`` grown by the minima of the row's tier (see
     :func:`_growth`), ordered by owner and volume; with, per row, the index of its owner
     among the sorted unique owners. Rows from ``recent`` on are not in buckets yet."""
@@ -255,7 +266,7 @@ class HoldingIndex:
     Volumes are kept compactly, as limits in arrays and footprints as WKB (100,000 intents
     of two route pieces each took 258 MB, 1.3 KB per volume with everything);
     :meth:`candidates` turns only the intents it returns back into
-    :class:`~airgrid.airspace.traffic.intents.Holder` objects with shapely footprints.
+    :class:`~airgrid.airspace.traffic.holders.Holder` objects with shapely footprints.
 
     Attributes
     ----------
@@ -301,7 +312,7 @@ class HoldingIndex:
         """Add holders (``(seq, holder)``; a seq already present is replaced).
 
         ``limits`` are those of all their volumes in order (see
-        :func:`~airgrid.airspace.traffic.intents.volume_limits`), when already at hand.
+        :func:`~airgrid.airspace.traffic.holders.volume_limits`), when already at hand.
         """
         items = list(items)
         vols = [v for _, h in items for v in h.volumes]
@@ -455,7 +466,7 @@ class HoldingIndex:
         self, limits: np.ndarray, minima: Mapping[str, SeparationMinima]
     ) -> HolderVolumes:
         """The volumes that may come within the separation of volumes with these ``limits``
-        (see :func:`~airgrid.airspace.traffic.intents.volume_limits`), with their holders (all their
+        (see :func:`~airgrid.airspace.traffic.holders.volume_limits`), with their holders (all their
         volumes) ordered by seq: a superset of those the exact test can find in conflict.
 
         ``minima`` gives, per tier of the holders, the separation that applies to them (every

@@ -1,12 +1,13 @@
 """Separation minima per tier: how far apart two flight intents must stay.
 
-Two intents conflict when a volume of one, grown by the separation minima, meets a
-volume of the other in all four dimensions (see :func:`airgrid.airspace.traffic.intents.conflicts`).
-The minima below are the defaults of the deconfliction service, not regulation: they are
-chosen so that the horizontal minimum stays below the tier's H3 edge length (cells stay a
-useful index) and so that the vertical minimum is at least one layer thickness of the
-tier (a neighbouring layer is separated). Lower tiers carry slow, small aircraft flying
-close together; higher tiers faster ones that need more room.
+Two intents conflict when a volume of one, grown by the separation minima, meets a volume
+of the other in all four dimensions (see
+:func:`airgrid.airspace.traffic.conflicts.find_conflicts`). The minima below are the
+defaults of the deconfliction service, not regulation: they are chosen so that the
+horizontal minimum stays below the tier's H3 edge length (cells stay a useful index) and so
+that the vertical minimum is at least one layer thickness of the tier (a neighbouring layer
+is separated). Lower tiers carry slow, small aircraft flying close together; higher tiers
+faster ones that need more room.
 
 ============ ========== =========== ========= ===================================
 tier         lateral m  vertical m  seconds   reasoning

@@ -23,7 +23,7 @@ import time
 
 import shapely
 
-from airgrid.airspace.traffic.intents import FlightIntent, IntentRequest
+from airgrid.airspace.traffic.models import FlightIntent, IntentRequest
 from airgrid.api.http.auth import Database
 
 #: Longest accepted ``Idempotency-Key``.

@@ -26,7 +26,7 @@ import weakref
 import shapely
 
 from airgrid.airspace.grid.voxels import Grid
-from airgrid.airspace.traffic.intents import IntentRequest
+from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.api.http.auth import Principal, Role
 from airgrid.api.http.errors import ApiError
 from airgrid.api.http.settings import Settings

@@ -1,0 +1,113 @@
+"""Fixes for a refused intent: the smallest departure delay or altitude offset that is free.
+
+Each search asks the exact test (:func:`~airgrid.airspace.traffic.conflicts.conflict_pairs`)
+which pairs conflict in every dimension but the one being moved; each such pair forbids a
+closed interval of moves, and the first lattice value outside all of them is the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from airgrid.airspace.traffic.conflicts import conflict_pairs
+from airgrid.airspace.traffic.holders import Holder, HolderVolumes, as_holder_volumes, band_window
+from airgrid.airspace.traffic.models import IntentRequest
+from airgrid.airspace.traffic.separation import SeparationTable
+
+
+def _first_free(
+    lo: np.ndarray, hi: np.ndarray, stop: float, step: float, both: bool
+) -> float | None:
+    """First non-zero lattice value ``k * step`` (|value| <= stop) outside every closed [lo, hi].
+
+    Candidates go ``step, 2 step, ...``; with ``both``, ``step, -step, 2 step, -2 step, ...``.
+    """
+    k = np.arange(1, int(stop // step) + 1, dtype=np.float64) * step
+    cand = np.column_stack([k, -k]).ravel() if both else k
+    if len(lo) == 0:
+        return float(cand[0]) if len(cand) else None
+    bad = ((cand[:, None] >= lo[None, :]) & (cand[:, None] <= hi[None, :])).any(axis=1)
+    free = cand[~bad]
+    return float(free[0]) if len(free) else None
+
+
+def free_departure_shift(
+    request: IntentRequest,
+    holders: Sequence[Holder] | HolderVolumes,
+    table: SeparationTable,
+    *,
+    step_s: float = 60.0,
+    max_shift_s: float = 7_200.0,
+    exclude: Iterable[float] = (),
+) -> float | None:
+    """Smallest delay ``k * step_s`` (0 < delay <= max) free of every holder, or None.
+
+    Pairs that conflict horizontally and vertically forbid the closed interval of delays
+    ``[B.t_start - A.t_end - s, B.t_end - A.t_start + s]``; the first lattice delay
+    outside all of them is returned. ``holders`` must include every intent whose
+    airspace the shifted windows could reach (the caller widens its query by
+    ``max_shift_s``). ``exclude`` lists delays to skip (e.g. blocked by a geofence).
+    """
+    hv = as_holder_volumes(holders)
+    p = conflict_pairs(request.volumes, request.tier, hv, table, check_time=False)
+    a = band_window(request.volumes)
+    lo: list[float] = []
+    hi: list[float] = []
+    for n in range(len(p.i)):
+        va = a[int(p.i[n])]
+        vb = hv.holders[int(p.h[n])].volumes[int(p.j[n])]
+        s = float(p.seconds[n])
+        lo.append(vb.t_start - va[3] - s)
+        hi.append(vb.t_end - va[2] + s)
+    for x in exclude:
+        lo.append(x)
+        hi.append(x)
+    return _first_free(np.asarray(lo), np.asarray(hi), max_shift_s, step_s, both=False)
+
+
+def free_altitude_offset(
+    request: IntentRequest,
+    holders: Sequence[Holder] | HolderVolumes,
+    table: SeparationTable,
+    *,
+    step_m: float,
+    max_offset_m: float = 300.0,
+    min_offset_m: float = -math.inf,
+    top_offset_m: float = math.inf,
+    exclude: Iterable[float] = (),
+) -> float | None:
+    """Smallest non-zero offset ``+-k * step_m`` (up first on ties) free of every holder,
+    not below ``min_offset_m`` (the caller's terrain limit, if it has one) and not above
+    ``top_offset_m`` (the caller's band-top limit, if it has one).
+
+    Pairs that conflict horizontally and in time forbid the closed interval
+    ``[B.floor - A.ceiling - v, B.ceiling - A.floor + v]``. Terrain is not known here:
+    the caller passes ``min_offset_m`` to keep the volumes clear of it.
+    """
+    hv = as_holder_volumes(holders)
+    p = conflict_pairs(request.volumes, request.tier, hv, table, check_vertical=False)
+    a = band_window(request.volumes)
+    lo: list[float] = []
+    hi: list[float] = []
+    for n in range(len(p.i)):
+        va = a[int(p.i[n])]
+        vb = hv.holders[int(p.h[n])].volumes[int(p.j[n])]
+        v = float(p.vertical[n])
+        lo.append(vb.floor_m - va[1] - v)
+        hi.append(vb.ceiling_m - va[0] + v)
+    for x in exclude:
+        lo.append(x)
+        hi.append(x)
+    if min_offset_m > -math.inf:
+        lo.append(-math.inf)
+        hi.append(math.nextafter(min_offset_m, -math.inf))
+    if top_offset_m < math.inf:
+        lo.append(math.nextafter(top_offset_m, math.inf))
+        hi.append(math.inf)
+    return _first_free(np.asarray(lo), np.asarray(hi), max_offset_m, step_m, both=True)
+
+
+__all__ = ["free_altitude_offset", "free_departure_shift"]

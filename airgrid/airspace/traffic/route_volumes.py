@@ -1,0 +1,156 @@
+"""Routes into volumes: a 4D route (waypoints with times) becomes the 4D volumes it holds.
+
+"Waypoints in, volumes out": :func:`route_to_volumes` cuts every leg into short pieces
+along the route's timing profile and reserves a tube around each piece for the piece's
+time window (``routing/`` and :meth:`~airgrid.airspace.traffic.models.IntentRequest.from_route`
+call it). The tubes err outward, so they contain the exact one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import shapely
+
+from airgrid.airspace.errors import RouteError
+from airgrid.airspace.traffic.limits import MAX_FOOTPRINT_EXTENT_M, MAX_VOLUMES
+from airgrid.airspace.traffic.planes import CIRCUMSCRIBE, QUAD_SEGS, check_latlon, plane_for
+from airgrid.geo.plane import BUFFER_SAFETY, transform
+from airgrid.geo.volumes import Volume4D
+
+
+class Waypoint(NamedTuple):
+    """A 4D route point: WGS84 degrees, metres above mean sea level, POSIX seconds."""
+
+    lat: float
+    lon: float
+    alt_m: float
+    t: float
+
+
+def route_to_volumes(
+    waypoints: Sequence[Waypoint | tuple[float, float, float, float]],
+    *,
+    half_width_m: float,
+    half_height_m: float,
+    max_piece_m: float = 2_000.0,
+    time_margin_s: float = 0.0,
+) -> list[Volume4D]:
+    """Volumes along a 4D route's timing profile: waypoints in, volumes out.
+
+    Each leg between consecutive waypoints is cut into pieces no longer than
+    ``max_piece_m`` (position, altitude and time interpolated linearly). A piece becomes
+    one volume: the piece's ground track buffered by ``half_width_m`` (round caps), the
+    band from its lowest altitude minus ``half_height_m`` to its highest plus
+    ``half_height_m``, and the piece's time window widened by ``time_margin_s``.
+
+    Parameters
+    ----------
+    waypoints
+        ``(lat, lon, alt_m AMSL, t POSIX s)``; at least two; times strictly increasing.
+    half_width_m, half_height_m
+        Lateral and vertical half-size of the tube the aircraft stays in (> 0).
+    max_piece_m
+        Longest piece (> 0). Shorter pieces reserve less time per place at the cost of
+        more volumes.
+    time_margin_s
+        Timing uncertainty added on both ends of every piece's window (>= 0).
+
+    Returns
+    -------
+    list of Volume4D
+
+    Raises
+    ------
+    RouteError
+        Fewer than two waypoints, a value not finite or out of range, times not strictly
+        increasing, non-positive sizes, or a piece too large.
+
+    Notes
+    -----
+    Errs towards safety: the aircraft is assumed anywhere in its piece for the whole
+    piece window; buffers are circumscribed polygons grown by
+    :data:`~airgrid.geo.plane.BUFFER_SAFETY`, so they contain the exact tube.
+    """
+    pts = [Waypoint(*w) if not isinstance(w, Waypoint) else w for w in _as_list(waypoints)]
+    if len(pts) < 2:
+        raise RouteError(f"a route needs at least two waypoints, got {len(pts)}")
+    for name, v in (
+        ("half_width_m", half_width_m),
+        ("half_height_m", half_height_m),
+        ("max_piece_m", max_piece_m),
+    ):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise RouteError(f"{name} must be a positive number, got {v!r}")
+    if not (
+        isinstance(time_margin_s, (int, float))
+        and math.isfinite(time_margin_s)
+        and time_margin_s >= 0
+    ):
+        raise RouteError(f"time_margin_s must be >= 0, got {time_margin_s!r}")
+    if 2 * half_width_m > MAX_FOOTPRINT_EXTENT_M / 2:
+        raise RouteError(f"half_width_m {half_width_m} is too large")
+    for i, w in enumerate(pts):
+        check_latlon(w.lat, w.lon, RouteError)
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (w.alt_m, w.t)):
+            raise RouteError(f"waypoint {i}: altitude and time must be finite numbers")
+    for i, (a, b) in enumerate(itertools.pairwise(pts)):
+        if not b.t > a.t:
+            raise RouteError(f"waypoint {i + 1}: time {b.t} is not after {a.t}")
+    r = half_width_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE
+    legs = []
+    pieces = 0.0
+    for a, b in itertools.pairwise(pts):
+        fwd, inv = plane_for((a.lon + b.lon) / 2, (a.lat + b.lat) / 2)
+        (xa, xb), (ya, yb) = fwd.transform([a.lon, b.lon], [a.lat, b.lat])
+        length = math.hypot(xb - xa, yb - ya)
+        legs.append((a, b, inv, xa, xb, ya, yb, length))
+        pieces += max(1.0, length / max_piece_m)
+    if pieces > MAX_VOLUMES:  # counted before any piece is built
+        raise RouteError(
+            f"the route would need {pieces:.3g} pieces of at most {max_piece_m:g} m, more "
+            f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m"
+        )
+    out: list[Volume4D] = []
+    for a, b, inv, xa, xb, ya, yb, length in legs:
+        n = max(1, math.ceil(length / max_piece_m))
+        f = np.linspace(0.0, 1.0, n + 1)
+        xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
+        zs, ts = a.alt_m + f * (b.alt_m - a.alt_m), a.t + f * (b.t - a.t)
+        tracks = [
+            shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
+            if length > 0
+            else shapely.Point(xs[k], ys[k])
+            for k in range(n)
+        ]
+        polys = transform(
+            inv, shapely.buffer(np.array(tracks, dtype=object), r, quad_segs=QUAD_SEGS)
+        )
+        for k in range(n):
+            out.append(
+                Volume4D(
+                    polys[k],
+                    float(min(zs[k], zs[k + 1]) - half_height_m),
+                    float(max(zs[k], zs[k + 1]) + half_height_m),
+                    float(ts[k] - time_margin_s),
+                    float(ts[k + 1] + time_margin_s),
+                )
+            )
+    return out
+
+
+def _as_list(
+    x: Iterable[Waypoint | tuple[float, float, float, float]],
+) -> list[Waypoint | tuple[float, float, float, float]]:
+    """The waypoints as a list (a clear error if they are not iterable)."""
+    try:
+        return list(x)
+    except TypeError:
+        raise RouteError("waypoints must be a sequence of (lat, lon, alt_m, t)") from None
+
+
+__all__ = ["Waypoint", "route_to_volumes"]
