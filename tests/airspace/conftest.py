@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from airgrid.airspace.store.service import AirspacePolicy, Store, open_store
+from airgrid.airspace.store.policy import AirspacePolicy
+from airgrid.airspace.store.service import Store, open_store
 from airgrid.airspace.traffic.intents import IntentRequest, circle_footprint
 from airgrid.geo.volumes import Volume4D
 

@@ -27,7 +27,7 @@ from fastapi import Path as PathParam
 from airgrid.airspace.errors import DuplicateIntentError, IntentNotFoundError, StateTransitionError
 from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M
 from airgrid.airspace.grid.altitude import band_to_amsl
-from airgrid.airspace.store.service import Decision
+from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.traffic.intents import FlightIntent, IntentRequest
 from airgrid.api.http.auth import Principal, Role
 from airgrid.api.http.errors import (
