@@ -2,7 +2,7 @@
 
 :class:`_Sqlite` (one file, WAL journal, ``BEGIN IMMEDIATE`` single-writer transactions) and
 :class:`_Postgres` (psycopg 3, advisory locks per key, retried transactions) offer the same
-small interface: placeholders, statements, one transaction per :meth:`run`, grid-claim
+small interface: placeholders, statements, one transaction per ``run``, grid-claim
 lookups and bulk copies. :func:`connect` picks one from a store location.
 """
 

@@ -113,7 +113,7 @@ class _DecidingPart(_GeofencePart):
         return _Prepared(req, limits, keys, claims, lock)
 
     def _verdict(self, request: IntentRequest, *, preempt: bool) -> Decision:
-        """:meth:`check` without the terrain notice (what fix searches need)."""
+        """:meth:`~airgrid.airspace.store.service.Store.check` without the terrain notice (what fix searches need)."""
         prep = self._prepare(request)
         return self._db.run(
             lambda: self._decide(prep, preempt=preempt, write=False), keys=prep.lock_keys

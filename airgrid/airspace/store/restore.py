@@ -17,7 +17,7 @@ from airgrid.airspace.traffic.intents import IntentRequest
 
 
 class _RestorePart(_DecidingPart):
-    """:meth:`restore_intents`."""
+    """Writing intents in bulk without the conflict test."""
 
     def restore_intents(self, requests: Sequence[IntentRequest]) -> int:
         """Write intents as accepted WITHOUT the conflict test, in one bulk transaction.
@@ -25,7 +25,7 @@ class _RestorePart(_DecidingPart):
         For restoring a backup of a store and for benchmarks: the caller vouches that the
         intents conflict neither with each other nor with what the store holds (this is
         the one path that does not enforce it). Keys (PostgreSQL) are computed as for
-        :meth:`submit`.
+        :meth:`~airgrid.airspace.store.service.Store.submit`.
 
         Returns
         -------
@@ -35,7 +35,7 @@ class _RestorePart(_DecidingPart):
         Raises
         ------
         IntentTierError, DuplicateIntentError
-            As for :meth:`submit` (nothing is written).
+            As for :meth:`~airgrid.airspace.store.service.Store.submit` (nothing is written).
         """
         preps = [self._prepare(r, decide=False) for r in requests]
         db = self._db

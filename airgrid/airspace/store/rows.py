@@ -18,6 +18,8 @@ _HOLDING_SQL = "('accepted', 'activated')"
 
 
 def _volume_rows(seq: int, volumes: Sequence[Volume4D]) -> list[tuple]:
+    """Rows ``intent_seq, idx, footprint (WKB), floor_m, ceiling_m, t_start, t_end, west,
+    south, east, north`` of the ``volumes`` of intent ``seq``."""
     fps = np.array([v.footprint for v in volumes], dtype=object)
     return [
         (seq, i, wkb, v.floor_m, v.ceiling_m, v.t_start, v.t_end, *box)

@@ -111,7 +111,7 @@ class Store(_FixesPart, _LifecyclePart, _RestorePart):
             ]
             self._index = _shared_index(backend.path, store_id)
 
-    # -- lifecycle ------------------------------------------------------------------------
+    # -- connection -----------------------------------------------------------------------
     @property
     def backend(self) -> str:
         """``"sqlite"`` or ``"postgres"``."""
