@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from airgrid.airspace.store.service import AirspacePolicy, Store, open_store
+from airgrid.airspace.store.policy import AirspacePolicy
+from airgrid.airspace.store.service import Store, open_store
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.airspace.traffic.planes import circle_footprint
 from airgrid.geo.volumes import Volume4D

@@ -22,17 +22,13 @@ from airgrid.airspace.errors import (
     StateTransitionError,
     StoreConfigError,
 )
-from airgrid.airspace.geofences.ground import bins_ground
-from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit
-from airgrid.airspace.geofences.schedule import Validity
+from airgrid.airspace.geofences.index import bins_ground
+from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit, Validity
 from airgrid.airspace.grid.tiers import TierTable
-from airgrid.airspace.store.service import (
-    SCHEMA_VERSION,
-    SQLITE_FILE,
-    AirspacePolicy,
-    Store,
-    open_store,
-)
+from airgrid.airspace.store.backends import SQLITE_FILE
+from airgrid.airspace.store.policy import AirspacePolicy
+from airgrid.airspace.store.schema import SCHEMA_VERSION
+from airgrid.airspace.store.service import Store, open_store
 from airgrid.airspace.traffic.conflicts import intents_conflict
 from airgrid.airspace.traffic.holders import volume_limits
 from airgrid.airspace.traffic.models import IntentRequest, IntentState

@@ -12,14 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from airgrid.airspace.store.service import (
-    _SQLITE_V1,
-    SCHEMA_VERSION,
-    SQLITE_FILE,
-    _forget_indexes,
-    _volume_rows,
-    open_store,
-)
+from airgrid.airspace.store.backends import SQLITE_FILE
+from airgrid.airspace.store.index_sync import _forget_indexes
+from airgrid.airspace.store.rows import _volume_rows
+from airgrid.airspace.store.schema import _SQLITE_V1, SCHEMA_VERSION
+from airgrid.airspace.store.service import open_store
 from airgrid.airspace.traffic.conflicts import find_conflicts
 from airgrid.airspace.traffic.holders import Holder, volume_limits
 from airgrid.airspace.traffic.holding_index import MAX_BUCKETS, HoldingIndex

@@ -25,8 +25,9 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query, Response, sta
 from fastapi import Path as PathParam
 
 from airgrid.airspace.errors import DuplicateIntentError, IntentNotFoundError, StateTransitionError
+from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M
 from airgrid.airspace.grid.altitude import band_to_amsl
-from airgrid.airspace.store.service import Decision
+from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.traffic.models import FlightIntent, IntentRequest
 from airgrid.api.http.auth import Principal, Role
 from airgrid.api.http.errors import (
@@ -58,7 +59,6 @@ from airgrid.api.http.schemas import (
     error_responses,
 )
 from airgrid.geo.volumes import Volume4D
-from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
 
 #: Path parameter naming an intent; the examples are the ids of the IntentCreate examples.
 IntentId = Annotated[str, PathParam(examples=["sfx-example-0001"])]

@@ -1,0 +1,244 @@
+"""The two database backends of a store and their dialect differences.
+
+:class:`_Sqlite` (one file, WAL journal, ``BEGIN IMMEDIATE`` single-writer transactions) and
+:class:`_Postgres` (psycopg 3, advisory locks per key, retried transactions) offer the same
+small interface: placeholders, statements, one transaction per ``run``, grid-claim
+lookups and bulk copies. :func:`connect` picks one from a store location.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from airgrid.airspace.errors import StoreBusyError, StoreConfigError, StoreError
+
+log = logging.getLogger(__name__)
+
+#: File name of the SQLite database inside the data directory.
+SQLITE_FILE = "airgrid.sqlite"
+#: Default data directory (``AIRGRID_DATA_DIR`` overrides it).
+DEFAULT_DATA_DIR = Path(os.environ.get("AIRGRID_DATA_DIR", "var"))
+#: Advisory-lock id that serialises migrations and bulk restores on PostgreSQL.
+_ADMIN_LOCK = 0x41697267726964  # "Airgrid"
+
+
+class _Rollback(Exception):
+    """Carries a result out of a transaction that must not commit."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("rollback")
+        self.result = result
+
+
+class _Retry(StoreError):
+    """The transaction saw a state change it cannot decide on; run it again."""
+
+
+class _Sqlite:
+    """SQLite dialect and connection."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path, busy_timeout_s: float) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy_timeout_s)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreConfigError(f"cannot open SQLite store {path}: {exc}") from exc
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreConfigError(f"SQLite store {path} cannot use WAL (journal_mode={mode})")
+        c.execute("PRAGMA synchronous = FULL")
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA cache_size = -131072")
+
+    def q(self, sql: str) -> str:
+        return sql
+
+    def execute(self, sql: str, params: Sequence = ()) -> Any:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def run(
+        self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False
+    ) -> Any:
+        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (the single-writer lock).
+
+        ``keys`` and ``exclusive`` are for PostgreSQL; one writer at a time covers both.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreBusyError(f"SQLite store is locked by another writer: {exc}") from exc
+        try:
+            out = fn()
+        except _Rollback as rb:
+            self.conn.execute("ROLLBACK")
+            return rb.result
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+        return out
+
+    def claims_held(self, claims: np.ndarray) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT g.cell, g.layer, g.slot, i.id, i.priority, i.state "
+            "FROM json_each(?) j JOIN grid_claims g ON g.cell = json_extract(j.value, '$[0]') "
+            "AND g.layer = json_extract(j.value, '$[1]') AND g.slot = json_extract(j.value, '$[2]') "
+            "JOIN intents i ON i.seq = g.intent_seq",
+            (json.dumps(claims.tolist()),),
+        ).fetchall()
+
+    def bulk_copy(self, table: str, cols: Sequence[str], rows: Iterable[Sequence]) -> None:
+        ph = ", ".join("?" for _ in cols)
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({ph})", rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Postgres:
+    """PostgreSQL dialect and connection (psycopg 3)."""
+
+    name = "postgres"
+
+    def __init__(self, url: str, retries: int) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - psycopg is a dependency
+            raise StoreConfigError(
+                "PostgreSQL stores need psycopg 3 (pip install 'psycopg[binary]')"
+            ) from exc
+        self.psycopg = psycopg
+        self.retries = retries
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreConfigError(f"cannot connect to PostgreSQL: {exc}") from exc
+        e = psycopg.errors
+        self.retryable = (e.DeadlockDetected, e.SerializationFailure, e.UniqueViolation, _Retry)
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence = ()) -> Any:
+        return self.conn.execute(self.q(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(self.q(sql), rows)
+
+    def run(
+        self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False
+    ) -> Any:
+        """Run ``fn`` in a transaction, retrying on deadlock, serialisation failure and
+        uniqueness races.
+
+        Every transaction first takes the administrative advisory lock (shared, or
+        ``exclusive`` for geofence changes, restores and migrations), then an advisory lock
+        on each of ``keys`` in ascending order.
+        """
+        lock = sorted({int(k) for k in keys})
+        admin = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        for attempt in range(self.retries):
+            try:
+                with self.conn.transaction():
+                    # one round trip; reads come in later statements, whose snapshots
+                    # therefore include every commit made before the locks were granted
+                    self.conn.execute(
+                        f"SELECT {admin}(%s), (SELECT count(pg_advisory_xact_lock(k)) "
+                        "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s)",
+                        (_ADMIN_LOCK, lock),
+                    )
+                    return fn()
+            except _Rollback as rb:
+                return rb.result
+            except self.retryable as exc:
+                log.debug("retrying transaction after %r (attempt %d)", exc, attempt + 1)
+                time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 8))))
+            except self.psycopg.OperationalError as exc:
+                raise StoreError(f"PostgreSQL failed: {exc}") from exc
+        raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
+
+    def claims_held(self, claims: np.ndarray) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT g.cell, g.layer, g.slot, i.id, i.priority, i.state "
+            "FROM unnest(%s::bigint[], %s::int[], %s::bigint[]) AS j(cell, layer, slot) "
+            "JOIN grid_claims g ON g.cell = j.cell AND g.layer = j.layer AND g.slot = j.slot "
+            "JOIN intents i ON i.seq = g.intent_seq",
+            (claims[:, 0].tolist(), claims[:, 1].tolist(), claims[:, 2].tolist()),
+        ).fetchall()
+
+    def bulk_copy(self, table: str, cols: Sequence[str], rows: Iterable[Sequence]) -> None:
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp,
+        ):
+            for r in rows:
+                cp.write_row(r)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def connect(
+    location: str | Path | None, busy_timeout_s: float, retries: int
+) -> _Sqlite | _Postgres:
+    """The backend for a store location (see :func:`~airgrid.airspace.store.service.open_store`).
+
+    Parameters
+    ----------
+    location
+        ``postgresql://...`` (or ``postgres://``) for PostgreSQL; otherwise a data
+        directory for SQLite (the file is ``<dir>/airgrid.sqlite``); None for
+        :data:`DEFAULT_DATA_DIR`.
+    busy_timeout_s
+        SQLite: how long a writer waits for the lock.
+    retries
+        PostgreSQL: attempts per transaction under contention.
+
+    Returns
+    -------
+    _Sqlite or _Postgres
+        An open connection.
+
+    Raises
+    ------
+    StoreConfigError
+        Unusable location or URL.
+    """
+    if location is not None and str(location).startswith(("postgresql://", "postgres://")):
+        return _Postgres(str(location), retries)
+    if isinstance(location, str) and ("dbname=" in location or "host=" in location):
+        raise StoreConfigError(
+            "that looks like a libpq conninfo string; pass a postgresql:// URL "
+            "for PostgreSQL or a directory for SQLite"
+        )
+    if isinstance(location, str) and location.startswith("sqlite:"):
+        raise StoreConfigError(
+            f"{location!r}: for SQLite pass the data directory (the file is "
+            f"<dir>/{SQLITE_FILE}), not a sqlite: URL"
+        )
+    data_dir = Path(location) if location is not None else DEFAULT_DATA_DIR
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StoreConfigError(f"store location {data_dir} is not a directory")
+    return _Sqlite(data_dir / SQLITE_FILE, busy_timeout_s)
+
+
+__all__ = ["DEFAULT_DATA_DIR", "SQLITE_FILE", "connect"]

@@ -1,0 +1,311 @@
+"""Deciding on an intent: the acceptance transaction.
+
+Outside any lock, :meth:`_DecidingPart._prepare` validates the request and computes its
+keys (PostgreSQL) and grid claims. Under the locks, :meth:`_DecidingPart._decide` reads the
+candidates (SQLite: the in-process copy brought to the store revision; PostgreSQL: the key
+table), runs the exact test, checks grid claims and prohibited geofences, pre-empts
+lower-priority intents if allowed and writes the intent; on SQLite it returns the change
+the in-process copy takes over after commit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import h3
+import numpy as np
+
+from airgrid.airspace.errors import (
+    DuplicateIntentError,
+    IntentError,
+    IntentTierError,
+    TierTableError,
+)
+from airgrid.airspace.store.answers import Decision
+from airgrid.airspace.store.backends import _Retry, _Rollback
+from airgrid.airspace.store.geofencing import _GeofencePart
+from airgrid.airspace.store.index_sync import _Accepted, _load_index, _sync_index
+from airgrid.airspace.store.rows import _HOLDING_SQL, _group_holders, _read_intents, _volume_rows
+from airgrid.airspace.traffic.conflicts import find_conflicts
+from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
+from airgrid.airspace.traffic.keys import pack_keys
+from airgrid.airspace.traffic.models import FlightIntent, GridConflict, IntentRequest, IntentState
+
+#: Flipped into grid-claim lock ids so they differ from index keys (a clash would only add waiting).
+_CLAIM_LOCK_SALT = 1 << 40
+
+
+@dataclass
+class _Prepared:
+    """A validated request with what deciding on it needs, computed outside any lock."""
+
+    request: IntentRequest
+    limits: np.ndarray | None  # SQLite only: the volumes' limits, for the in-process copy
+    keys: np.ndarray | None  # PostgreSQL only: index keys (SQLite uses the in-process copy)
+    claims: np.ndarray | None
+    lock_keys: list[int]
+
+    @property
+    def intent_id(self) -> str:
+        """The request's id (a prepared request always has one)."""
+        if self.request.intent_id is None:
+            raise RuntimeError("a prepared intent request has no id")
+        return self.request.intent_id
+
+    @property
+    def index_limits(self) -> np.ndarray:
+        """The volumes' limits, for the in-process copy (SQLite, prepared to decide)."""
+        if self.limits is None:
+            raise RuntimeError("the request was not prepared to be decided on a SQLite store")
+        return self.limits
+
+    @property
+    def index_keys(self) -> np.ndarray:
+        """The index keys (PostgreSQL)."""
+        if self.keys is None:
+            raise RuntimeError("the request was prepared without index keys (SQLite store)")
+        return self.keys
+
+
+class _DecidingPart(_GeofencePart):
+    """Preparing requests and deciding on them in one transaction."""
+
+    def _prepare(self, request: IntentRequest, *, decide: bool = True) -> _Prepared:
+        """Validate against the policy and compute keys (PostgreSQL) and grid claims outside
+        any lock; to ``decide`` on it (SQLite), also its limits, with the in-process copy
+        loaded."""
+        if not isinstance(request, IntentRequest):
+            raise IntentError(f"expected an IntentRequest, got {type(request).__name__}")
+        req = request.with_id()
+        try:
+            self.policy.tiers.index(req.tier)
+        except TierTableError:
+            raise IntentTierError(
+                f"unknown tier {req.tier!r}; tiers are {[t.name for t in self.policy.tiers]}"
+            ) from None
+        keys = None
+        lock: list[int] = []
+        if self._index is None:  # PostgreSQL: the keys find the candidates and are locked
+            keys = self.policy.keys.keys(req.volumes, self.policy.separation.cover_minima(req.tier))
+            lock = keys.tolist()
+        claims = None
+        if req.tier in self.policy.grid_tiers:
+            tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
+            claims = self.policy.keys.grid_claims(req.volumes, tier.resolution, tier.thickness_m)
+            if self._index is None:
+                lock += (
+                    pack_keys(claims[:, 0], claims[:, 1], claims[:, 2], tier.resolution)
+                    ^ _CLAIM_LOCK_SALT
+                ).tolist()
+        limits = None
+        if decide and self._index is not None:
+            limits = volume_limits(req.volumes)[1]
+            if self._index.rev is None:
+                _load_index(self._sqlite, self._index)
+        return _Prepared(req, limits, keys, claims, lock)
+
+    def _verdict(self, request: IntentRequest, *, preempt: bool) -> Decision:
+        """:meth:`~airgrid.airspace.store.service.Store.check` without the terrain notice (what fix searches need)."""
+        prep = self._prepare(request)
+        return self._db.run(
+            lambda: self._decide(prep, preempt=preempt, write=False), keys=prep.lock_keys
+        )[0]
+
+    def _decide(
+        self, prep: _Prepared, *, preempt: bool, write: bool
+    ) -> tuple[Decision, _Accepted | None]:
+        """The body of the acceptance transaction (locks are already held).
+
+        Returns the decision and, for an intent accepted on SQLite, the change the
+        in-process copy takes over once the transaction has committed.
+        """
+        db = self._db
+        req = prep.request
+        sqlite = self._index is not None
+        taken, fence_rev, rev, holders = self._reads(prep)
+        if taken:
+            raise DuplicateIntentError(f"intent {prep.intent_id!r} already exists")
+        conflicts = find_conflicts(
+            req.volumes, req.tier, req.priority, holders, self.policy.separation
+        )
+        grid = []
+        if prep.claims is not None and len(prep.claims):
+            for cell, layer, slot, oid, prio, state in db.claims_held(prep.claims):
+                grid.append(
+                    GridConflict(
+                        oid,
+                        h3.int_to_str(int(cell)),
+                        int(layer),
+                        int(slot),
+                        req.priority > int(prio) and state == IntentState.ACCEPTED.value,
+                    )
+                )
+        fences = self._geofence_conflicts(req.volumes, fence_rev)
+        blocking = (
+            bool(fences)
+            or any(not c.preemptable for c in conflicts)
+            or any(not g.preemptable for g in grid)
+            or (not preempt and bool(conflicts or grid))
+        )
+        answer = Decision(not blocking, req, None, tuple(conflicts), tuple(grid), tuple(fences))
+        if blocking or not write:
+            raise _Rollback((answer, None))
+        now = time.time()
+        victims = sorted({c.other_id for c in conflicts} | {g.other_id for g in grid})
+        reason = f"pre-empted by intent {prep.intent_id} (priority {req.priority}, operator {req.operator})"
+        seq = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
+        victim_seqs = []
+        for vid in victims:
+            found = db.execute(
+                "UPDATE intents SET state = 'cancelled', preempted_by = ?, reason = ?, updated_at = ?"
+                + (", rev = ?" if sqlite else "")
+                + " WHERE id = ? AND state = 'accepted' AND priority < ? "
+                "RETURNING seq",
+                (prep.intent_id, reason, now, *((rev + 1,) if sqlite else ()), vid, req.priority),
+            ).fetchone()
+            if found is None:
+                raise _Retry(f"intent {vid} changed state during pre-emption")
+            victim_seqs.append(int(found[0]))
+            if not sqlite:
+                db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (found[0],))
+            db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (found[0],))
+        if prep.claims is not None and len(prep.claims):
+            db.executemany(
+                "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
+                [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims],
+            )
+        intent = FlightIntent(
+            prep.intent_id,
+            req.operator,
+            req.priority,
+            req.tier,
+            req.volumes,
+            IntentState.ACCEPTED,
+            None,
+            "",
+            now,
+            now,
+        )
+        by_id = {h.id: h for h in holders.holders}
+        preempted = []
+        for vid in victims:
+            if vid in by_id:
+                h = by_id[vid]
+                preempted.append(
+                    FlightIntent(
+                        h.id,
+                        h.operator,
+                        h.priority,
+                        h.tier,
+                        h.volumes,
+                        IntentState.CANCELLED,
+                        prep.intent_id,
+                        reason,
+                        now,
+                        now,
+                    )
+                )
+            else:  # held only grid voxel-slots: read the full record
+                preempted.append(
+                    replace(_read_intents(db, "WHERE i.id = ?", (vid,))[0], updated_at=now)
+                )
+        accepted = None
+        if sqlite:
+            accepted = _Accepted(
+                rev,
+                rev + 1,
+                seq,
+                Holder(
+                    prep.intent_id,
+                    req.operator,
+                    req.priority,
+                    req.tier,
+                    IntentState.ACCEPTED,
+                    req.volumes,
+                ),
+                prep.index_limits,
+                victim_seqs,
+            )
+        return replace(answer, intent=intent, preempted=tuple(preempted)), accepted
+
+    def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> int:
+        """Write an accepted intent with its volumes (SQLite: at store revision ``rev``;
+        PostgreSQL: with its keys, in one statement)."""
+        db = self._db
+        req = prep.request
+        t0, t1 = req.window
+        head = (
+            prep.intent_id,
+            req.operator,
+            req.priority,
+            req.tier,
+            IntentState.ACCEPTED.value,
+            t0,
+            t1,
+            now,
+            now,
+        )
+        if self._index is not None:
+            seq = int(
+                db.execute(
+                    "INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+                    "created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)",
+                    (*head, rev),
+                ).lastrowid
+            )
+            db.executemany(
+                "INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
+                "west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _volume_rows(seq, req.volumes),
+            )
+            return seq
+        cols = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, footprint, ... north
+        # the arrays go in binary (%b): no text encoding of footprints, keys and floats
+        row = self._postgres.conn.execute(
+            "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+            "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s) RETURNING seq), "
+            "v AS (INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, t_end, "
+            "west, south, east, north) SELECT i.seq, u.* FROM i, unnest(%b::int[], %b::bytea[], %b::float8[], "
+            "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
+            "AS u), k AS (INSERT INTO intent_keys (key, intent_seq) SELECT unnest(%b::bigint[]), i.seq FROM i) "
+            "SELECT seq FROM i",
+            (*head, *(list(c) for c in cols), prep.index_keys.tolist()),
+        ).fetchone()
+        if row is None:
+            raise RuntimeError(f"inserting intent {prep.intent_id} returned no row")
+        return int(row[0])
+
+    def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:
+        """What the acceptance transaction reads first: whether the id is taken, the geofence
+        revision, the store revision (SQLite; else 0) and the volumes of holding intents the
+        exact test must see. SQLite takes these from the in-process copy, brought to the
+        store revision; PostgreSQL reads every volume of the intents that share a key with
+        the request, in the same round trip as the rest."""
+        db = self._db
+        req = prep.request
+        head = (
+            "SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
+            "(SELECT value FROM meta WHERE name = 'geofence_rev')"
+        )
+        if self._index is not None:
+            taken, fence_rev, rev = db.execute(
+                head + ", (SELECT coalesce(max(rev), 0) FROM intents)", (prep.intent_id,)
+            ).fetchone()
+            index = self._holding
+            with index.lock:
+                _sync_index(self._sqlite, index, int(rev))
+                holders = index.candidates(prep.index_limits, self._minima(req.tier))
+            return bool(taken), int(fence_rev), int(rev), holders
+        with self._postgres.conn.pipeline():
+            first = db.execute(head, (prep.intent_id,))
+            rows = db.execute(
+                "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+                "v.floor_m, v.ceiling_m, v.t_start, v.t_end "
+                "FROM (SELECT DISTINCT intent_seq AS seq FROM intent_keys WHERE key = ANY(?::bigint[])) c "
+                "JOIN intents i ON i.seq = c.seq JOIN volumes v ON v.intent_seq = i.seq "
+                f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx",
+                (prep.index_keys.tolist(),),
+            )
+        taken, fence_rev = first.fetchone()
+        return bool(taken), int(fence_rev), 0, HolderVolumes.of(_group_holders(rows.fetchall()))

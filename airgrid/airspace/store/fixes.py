@@ -1,0 +1,191 @@
+"""Fixes for refused intents and terrain notices: the earliest free departure delay and the
+nearest free altitude offset (each re-checked against the store), and the volumes whose
+floor or ceiling may leave the tier's band over the ground.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from airgrid.airspace.geofences.ground import bins_ground
+from airgrid.airspace.store.answers import Decision, HighVolume, LowVolume
+from airgrid.airspace.store.deciding import _DecidingPart
+from airgrid.airspace.store.index_sync import _sync_index
+from airgrid.airspace.store.rows import _HOLDING_SQL, _group_holders
+from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
+from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
+from airgrid.airspace.traffic.models import FixProposal, IntentRequest
+
+
+class _FixesPart(_DecidingPart):
+    """Fix proposals and the low/high volume notices."""
+
+    def _proposals(self, req: IntentRequest) -> list[FixProposal]:
+        """Earliest free departure delay and nearest free altitude offset, each re-checked."""
+        ps = self.proposal_settings
+        holders = self._fix_holders(req)
+        table = self.policy.separation
+        tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
+        out = []
+        d = self._first_free_now(
+            lambda tried: free_departure_shift(
+                req,
+                holders,
+                table,
+                step_s=ps.shift_step_s,
+                max_shift_s=ps.max_shift_s,
+                exclude=tried,
+            ),
+            req.shifted,
+        )
+        if d is not None:
+            out.append(
+                FixProposal(
+                    "departure_shift",
+                    d,
+                    0.0,
+                    f"depart {d:.0f} s later: free of every intent and geofence now",
+                )
+            )
+        bounds = self._band_limits(req)
+        if bounds is None:
+            floor_dz, top_dz = -math.inf, math.inf
+            terrain = "no DEM was given to the store, so terrain clearance and the tier's band are not checked"
+        else:
+            floors, ceilings = bounds
+            lim = volume_limits(req.volumes)[1]
+            floor_dz = float(np.max(floors - lim[:, 4]))
+            top_dz = float(np.min(ceilings - lim[:, 5]))
+            need = max(tier.lower_m, self.policy.tiers.clearance_m)
+            terrain = (
+                f"every floor stays at least {need:.0f} m above the highest plausible ground under it and "
+                f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)"
+            )
+        dz = self._first_free_now(
+            lambda tried: free_altitude_offset(
+                req,
+                holders,
+                table,
+                step_m=tier.thickness_m,
+                max_offset_m=ps.max_offset_m,
+                min_offset_m=floor_dz,
+                top_offset_m=top_dz,
+                exclude=tried,
+            ),
+            req.raised,
+        )
+        if dz is not None:
+            out.append(
+                FixProposal(
+                    "altitude_offset",
+                    0.0,
+                    dz,
+                    f"fly {abs(dz):.0f} m {'higher' if dz > 0 else 'lower'}: free now; {terrain}",
+                )
+            )
+        return out
+
+    def _band_limits(self, req: IntentRequest) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per volume, the lowest floor and the highest ceiling (m AMSL) that keep it in
+        its tier's band over the ground under the footprint's bounding box: the floor at
+        least the tier's lower limit (or the table's clearance, if larger) above the
+        highest plausible ground, the ceiling at most the tier's upper limit above the
+        lowest (see :func:`~airgrid.airspace.geofences.ground.bins_ground`; Earth's
+        extremes off the DEM). None without a DEM."""
+        if self._dem is None:
+            return None
+        tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
+        limits = volume_limits(req.volumes)[1]
+        bottom, top = bins_ground(self._dem, *limits[:, :4].T)
+        return top + max(tier.lower_m, self.policy.tiers.clearance_m), bottom + tier.upper_m
+
+    def _with_low_volumes(self, decision: Decision) -> Decision:
+        """The decision with its :attr:`~airgrid.airspace.store.answers.Decision.low_volumes` and
+        :attr:`~airgrid.airspace.store.answers.Decision.high_volumes` notices."""
+        req = decision.request
+        bounds = self._band_limits(req)
+        if bounds is None:
+            return decision
+        floors, ceilings = bounds
+        low = tuple(
+            LowVolume(i, v.floor_m, float(m))
+            for i, (v, m) in enumerate(zip(req.volumes, floors.tolist()))
+            if v.floor_m < m
+        )
+        high = tuple(
+            HighVolume(i, v.ceiling_m, float(m))
+            for i, (v, m) in enumerate(zip(req.volumes, ceilings.tolist()))
+            if v.ceiling_m > m
+        )
+        return replace(decision, low_volumes=low, high_volumes=high) if low or high else decision
+
+    def _first_free_now(
+        self,
+        candidate: Callable[[list[float]], float | None],
+        apply: Callable[[float], IntentRequest],
+        tries: int = 20,
+    ) -> float | None:
+        """The first value ``candidate`` proposes (given the values already refused) whose
+        request ``apply(value)`` :meth:`_free` confirms, within ``tries`` proposals."""
+        tried: list[float] = []
+        for _ in range(tries):
+            x = candidate(tried)
+            if x is None:
+                return None
+            if self._free(apply(x)):
+                return x
+            tried.append(x)
+        return None
+
+    def _fix_holders(self, req: IntentRequest) -> list[Holder] | HolderVolumes:
+        """Holding volumes that a departure delay up to ``max_shift_s`` or any altitude
+        offset of ``req`` could meet (SQLite: from the in-process copy, in a transaction)."""
+        max_shift = self.proposal_settings.max_shift_s
+        sep = self.policy.separation.max_minima
+        if self._index is not None:
+            minima = self._minima(req.tier)
+            limits = volume_limits(req.volumes)[1]
+            limits[:, 4:6] = (-np.inf, np.inf)
+            limits[:, 7] += max_shift
+
+            def body() -> HolderVolumes:
+                rev = int(
+                    self._db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0]
+                )
+                index = self._holding
+                with index.lock:
+                    _sync_index(self._sqlite, index, rev)
+                    return index.candidates(limits, minima)
+
+            return self._db.run(body)
+        t0, t1 = req.window
+        w = min(v.footprint.bounds[0] for v in req.volumes)
+        s = min(v.footprint.bounds[1] for v in req.volumes)
+        e = max(v.footprint.bounds[2] for v in req.volumes)
+        n = max(v.footprint.bounds[3] for v in req.volumes)
+        pad_lat = (sep.lateral_m + 100.0) / 110_574.0
+        pad_lon = pad_lat / max(np.cos(np.radians(max(abs(s), abs(n)))), 0.01)
+        rows = self._db.execute(
+            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+            "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i "
+            "JOIN volumes v ON v.intent_seq = i.seq "
+            f"WHERE i.state IN {_HOLDING_SQL} AND v.t_end >= ? AND v.t_start <= ? "
+            "AND v.east >= ? AND v.west <= ? AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx",
+            (
+                t0 - sep.seconds,
+                t1 + max_shift + sep.seconds,
+                w - pad_lon,
+                e + pad_lon,
+                s - pad_lat,
+                n + pad_lat,
+            ),
+        ).fetchall()
+        return _group_holders(rows)
+
+    def _free(self, req: IntentRequest) -> bool:
+        d = self._verdict(req.with_id(), preempt=False)
+        return not (d.conflicts or d.grid_conflicts or d.geofence_conflicts)

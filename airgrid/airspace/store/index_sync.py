@@ -1,0 +1,130 @@
+"""The in-process copies of holding intents that SQLite stores decide against.
+
+One :class:`~airgrid.airspace.traffic.holding_index.HoldingIndex` per database file (and
+store id) in a process, shared by its stores; :func:`_sync_index` brings it to the store
+revision read in a transaction, :func:`_index_accepted` takes a committed acceptance over.
+A forked child starts without its parent's copies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from airgrid.airspace.store.backends import _Sqlite
+from airgrid.airspace.store.rows import _HOLDING_SQL
+from airgrid.airspace.traffic.holders import Holder
+from airgrid.airspace.traffic.holding_index import HoldingIndex
+from airgrid.airspace.traffic.models import HOLDING, IntentState
+
+
+@dataclass
+class _Accepted:
+    """What an accepting SQLite transaction changed, for the in-process copy after commit."""
+
+    base_rev: int
+    rev: int
+    seq: int
+    holder: Holder
+    limits: np.ndarray
+    victims: list[int]
+
+
+#: In-process copies of holding intents, per (SQLite file, store id): one per database.
+_INDEXES: weakref.WeakValueDictionary[tuple[str, str], HoldingIndex] = weakref.WeakValueDictionary()
+_INDEXES_LOCK = threading.Lock()
+
+
+def _shared_index(path: Path, store_id: str) -> HoldingIndex:
+    """The process's copy for one SQLite store (the id tells a re-created file apart)."""
+    key = (str(path.resolve()), store_id)
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(key)
+        if index is None:
+            index = _INDEXES[key] = HoldingIndex()
+        return index
+
+
+def _forget_indexes() -> None:
+    """In a forked child: start without the parent's copies (whose locks it may not own)."""
+    global _INDEXES_LOCK
+    _INDEXES_LOCK = threading.Lock()
+    _INDEXES.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_indexes)
+
+
+def _load_index(db: _Sqlite, index: HoldingIndex) -> None:
+    """First use of the in-process copy: load it in a read transaction, so that the
+    write lock is not held for the bulk of the work (the acceptance transaction then
+    loads only what changed since)."""
+    db.execute("BEGIN")
+    try:
+        rev = int(db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0])
+        with index.lock:
+            if index.rev is None:
+                _sync_index(db, index, rev)
+    finally:
+        db.execute("ROLLBACK")
+
+
+def _sync_index(db: _Sqlite, index: HoldingIndex, rev: int) -> None:
+    """Bring the in-process copy to store revision ``rev``, read in the current
+    transaction (the caller holds the copy's lock).
+
+    Loads only the intents stamped after the copy's revision; everything on first use,
+    or if the store's revision went back (the file was replaced by an older copy).
+    Interrupted half-way, the copy keeps its old revision, and loading again repairs it.
+    """
+    if index.rev == rev:
+        return
+    select = (
+        "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
+        "v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v ON v.intent_seq = i.seq "
+    )
+    if index.rev is None or rev < index.rev:
+        index.clear()
+        index.add_rows(
+            db.execute(select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx").fetchall()
+        )
+        index.rev = rev
+        return
+    fresh = []
+    for seq, state in db.execute(
+        "SELECT seq, state FROM intents WHERE rev > ?", (index.rev,)
+    ).fetchall():
+        state = IntentState(state)
+        if state not in HOLDING:
+            index.remove(seq)
+        elif seq in index:
+            index.set_state(seq, state)
+        else:
+            fresh.append(seq)
+    if fresh:
+        index.add_rows(
+            db.execute(
+                select + "WHERE i.seq IN (SELECT value FROM json_each(?)) ORDER BY i.seq, v.idx",
+                (json.dumps(fresh),),
+            ).fetchall()
+        )
+    index.rev = rev
+
+
+def _index_accepted(index: HoldingIndex, accepted: _Accepted) -> None:
+    """Take a committed acceptance over into the in-process copy, unless the copy has
+    already moved past the revision it was read at (it then loaded the change itself)."""
+    with index.lock:
+        if index.rev != accepted.base_rev:
+            return
+        for seq in accepted.victims:
+            index.remove(seq)
+        index.add([(accepted.seq, accepted.holder)], accepted.limits)
+        index.rev = accepted.rev

@@ -1,0 +1,108 @@
+"""Reading stored intents and moving them through their life cycle (accepted, activated,
+ended, cancelled); leaving the holding states releases their keys and grid claims.
+"""
+
+from __future__ import annotations
+
+import time
+
+from airgrid.airspace.errors import IntentError, IntentNotFoundError, StateTransitionError
+from airgrid.airspace.store.core import _StoreCore
+from airgrid.airspace.store.rows import _HOLDING_SQL, _read_intents
+from airgrid.airspace.traffic.models import HOLDING, TRANSITIONS, FlightIntent, IntentState
+
+
+class _LifecyclePart(_StoreCore):
+    """Intent reads and state transitions."""
+
+    def get(self, intent_id: str) -> FlightIntent:
+        """The stored intent.
+
+        Raises
+        ------
+        IntentNotFoundError
+            No such id.
+        """
+        found = _read_intents(self._db, "WHERE i.id = ?", (intent_id,))
+        if not found:
+            raise IntentNotFoundError(f"no intent {intent_id!r}")
+        return found[0]
+
+    def list_intents(
+        self,
+        *,
+        state: IntentState | str | None = None,
+        operator: str | None = None,
+        limit: int = 10_000,
+    ) -> list[FlightIntent]:
+        """Intents, oldest first, optionally filtered by state and operator.
+
+        Raises
+        ------
+        IntentError
+            Unknown state.
+        """
+        where, params = [], []
+        if state is not None:
+            try:
+                params.append(IntentState(state).value)
+            except ValueError:
+                raise IntentError(
+                    f"unknown state {state!r}; states are {[s.value for s in IntentState]}"
+                ) from None
+            where.append("i.state = ?")
+        if operator is not None:
+            where.append("i.operator = ?")
+            params.append(operator)
+        sql = ("WHERE " + " AND ".join(where)) if where else ""
+        return _read_intents(self._db, sql, tuple(params), limit)
+
+    def holding(self) -> list[FlightIntent]:
+        """Every intent that holds airspace (accepted or activated)."""
+        return _read_intents(self._db, f"WHERE i.state IN {_HOLDING_SQL}", ())
+
+    def activate(self, intent_id: str) -> FlightIntent:
+        """accepted -> activated (the flight started)."""
+        return self._transition(intent_id, IntentState.ACTIVATED, "")
+
+    def end(self, intent_id: str) -> FlightIntent:
+        """activated -> ended (the flight landed; its airspace is released)."""
+        return self._transition(intent_id, IntentState.ENDED, "")
+
+    def cancel(self, intent_id: str, reason: str = "") -> FlightIntent:
+        """accepted/activated -> cancelled (its airspace is released)."""
+        return self._transition(intent_id, IntentState.CANCELLED, reason)
+
+    def _transition(self, intent_id: str, new: IntentState, reason: str) -> FlightIntent:
+        db = self._db
+        lock = "FOR UPDATE" if db.name == "postgres" else ""
+
+        def body() -> None:
+            row = db.execute(
+                f"SELECT seq, state FROM intents WHERE id = ? {lock}", (intent_id,)
+            ).fetchone()
+            if row is None:
+                raise IntentNotFoundError(f"no intent {intent_id!r}")
+            old = IntentState(row[1])
+            if new not in TRANSITIONS[old]:
+                raise StateTransitionError(
+                    f"intent {intent_id}: cannot go from {old.value} to {new.value}"
+                )
+            if self._index is not None:  # stamped: in-process copies load the change
+                db.execute(
+                    "UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
+                    "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
+                    (new.value, reason, time.time(), row[0]),
+                )
+            else:
+                db.execute(
+                    "UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
+                    (new.value, reason, time.time(), row[0]),
+                )
+            if new not in HOLDING:
+                if self._index is None:
+                    db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
+                db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (row[0],))
+
+        db.run(body)
+        return self.get(intent_id)

@@ -1,0 +1,141 @@
+"""Bulk restore of intents without the conflict test, in one exclusive transaction (for
+backups and benchmarks).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from airgrid.airspace.errors import DuplicateIntentError
+from airgrid.airspace.store.deciding import _DecidingPart
+from airgrid.airspace.store.rows import _volume_rows
+from airgrid.airspace.traffic.models import IntentRequest
+
+
+class _RestorePart(_DecidingPart):
+    """Writing intents in bulk without the conflict test."""
+
+    def restore_intents(self, requests: Sequence[IntentRequest]) -> int:
+        """Write intents as accepted WITHOUT the conflict test, in one bulk transaction.
+
+        For restoring a backup of a store and for benchmarks: the caller vouches that the
+        intents conflict neither with each other nor with what the store holds (this is
+        the one path that does not enforce it). Keys (PostgreSQL) are computed as for
+        :meth:`~airgrid.airspace.store.service.Store.submit`.
+
+        Returns
+        -------
+        int
+            Intents written.
+
+        Raises
+        ------
+        IntentTierError, DuplicateIntentError
+            As for :meth:`~airgrid.airspace.store.service.Store.submit` (nothing is written).
+        """
+        preps = [self._prepare(r, decide=False) for r in requests]
+        db = self._db
+
+        def body() -> int:
+            if db.name == "postgres":
+                db.execute("LOCK TABLE intents IN EXCLUSIVE MODE")
+            ids = [p.request.intent_id for p in preps]
+            if len(set(ids)) != len(ids):
+                raise DuplicateIntentError("restore_intents got the same id twice")
+            taken = db.execute(
+                "SELECT id FROM intents WHERE id IN (SELECT value FROM json_each(?))"
+                if db.name == "sqlite"
+                else "SELECT id FROM intents WHERE id = ANY(?)",
+                (json.dumps(ids) if db.name == "sqlite" else ids,),
+            ).fetchall()
+            if taken:
+                raise DuplicateIntentError(f"intents already exist: {[t[0] for t in taken][:5]}")
+            base = int(db.execute("SELECT coalesce(max(seq), 0) FROM intents").fetchone()[0]) + 1
+            now = time.time()
+            cols = (
+                "seq",
+                "id",
+                "operator",
+                "priority",
+                "tier",
+                "state",
+                "reason",
+                "t_start",
+                "t_end",
+                "created_at",
+                "updated_at",
+            )
+            rows = (
+                (
+                    base + n,
+                    p.request.intent_id,
+                    p.request.operator,
+                    p.request.priority,
+                    p.request.tier,
+                    "accepted",
+                    "",
+                    *p.request.window,
+                    now,
+                    now,
+                )
+                for n, p in enumerate(preps)
+            )
+            if self._index is not None:  # one new store revision for the whole batch
+                rev = int(db.execute("SELECT coalesce(max(rev), 0) + 1 FROM intents").fetchone()[0])
+                db.bulk_copy("intents", (*cols, "rev"), ((*r, rev) for r in rows))
+            else:
+                db.bulk_copy("intents", cols, rows)
+            db.bulk_copy(
+                "volumes",
+                (
+                    "intent_seq",
+                    "idx",
+                    "footprint",
+                    "floor_m",
+                    "ceiling_m",
+                    "t_start",
+                    "t_end",
+                    "west",
+                    "south",
+                    "east",
+                    "north",
+                ),
+                (
+                    row
+                    for n, p in enumerate(preps)
+                    for row in _volume_rows(base + n, p.request.volumes)
+                ),
+            )
+            if self._index is None:
+                seqs = np.concatenate(
+                    [np.full(len(p.index_keys), base + n, np.int64) for n, p in enumerate(preps)]
+                )
+                keys = np.concatenate([p.index_keys for p in preps])
+                order = np.lexsort((seqs, keys))
+                db.bulk_copy(
+                    "intent_keys",
+                    ("key", "intent_seq"),
+                    zip(keys[order].tolist(), seqs[order].tolist()),
+                )
+            claims = [
+                (int(c), int(lay), int(s), base + n)
+                for n, p in enumerate(preps)
+                if p.claims is not None
+                for c, lay, s in p.claims
+            ]
+            if claims:
+                db.bulk_copy("grid_claims", ("cell", "layer", "slot", "intent_seq"), claims)
+            if db.name == "postgres":
+                db.execute(
+                    "SELECT setval(pg_get_serial_sequence('intents', 'seq'), ?)",
+                    (base + len(preps),),
+                )
+            return len(preps)
+
+        n = db.run(body, exclusive=True)
+        db.execute("ANALYZE")
+        return n
