@@ -35,7 +35,6 @@ def main() -> None:
     from airgrid.airspace.geofences.model import mark_geofences
     from airgrid.airspace.grid import TierTable, build_grid, named_area
     from airgrid.airspace.grid.build import peak_rss_bytes
-    from airgrid.routing import kernels
     from airgrid.routing.corridors.corridor import (
         clear_corridors,
         mark_corridors,
@@ -46,6 +45,7 @@ def main() -> None:
     from airgrid.routing.corridors.nodes import PREFECTURE_SEATS, default_nodes
     from airgrid.routing.corridors.report import network_geojson, network_report
     from airgrid.routing.graph import build_graph
+    from airgrid.routing.kernels.status import FOUND
     from airgrid.routing.search import plan_route, router_for
     from airgrid.terrain import Dem
 
@@ -165,8 +165,7 @@ def main() -> None:
     ]
     t_seq = time.perf_counter() - t0
     same = all(
-        (s == kernels.FOUND) == (q[0] == kernels.FOUND)
-        and (s != kernels.FOUND or abs(c - q[1]) < 1e-6 * c)
+        (s == FOUND) == (q[0] == FOUND) and (s != FOUND or abs(c - q[1]) < 1e-6 * c)
         for s, c, q in zip(st_b.tolist(), cost_b.tolist(), seq)
     )
     print(

@@ -33,9 +33,12 @@ from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid, Status
 from airgrid.airspace.grid.h3index import parent_of
-from airgrid.routing import kernels
 from airgrid.routing.costs import EARTH_R, CostWeights, vertical_rate, voxel_factors
 from airgrid.routing.errors import GraphFileError
+from airgrid.routing.kernels.astar import planar_rates
+from airgrid.routing.kernels.dijkstra import dijkstra_all, dijkstra_many, transpose
+from airgrid.routing.kernels.edges import count_edges, fill_edges, zone_crossings
+from airgrid.routing.kernels.status import FOUND
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +167,7 @@ class RouteGraph:
         to every node and from every node to it (Dijkstra on the graph and on its
         reverse, in parallel). Costs ``16 k`` bytes per node and ``2 k`` full
         Dijkstra runs; A* then takes the ALT bounds into its heuristic (see
-        :func:`airgrid.routing.kernels.astar`). :func:`landmark_count` picks ``k`` for a
+        :func:`airgrid.routing.kernels.astar.astar`). :func:`landmark_count` picks ``k`` for a
         memory budget.
 
         With ``parallel=False`` the runs go one after the other in the calling thread
@@ -189,12 +192,12 @@ class RouteGraph:
         landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
         L = len(landmarks)
         fwd = (self.indptr, self.indices, self.weights)
-        rev = kernels.transpose(*fwd)
+        rev = transpose(*fwd)
         cols = np.empty((2 * L, self.n_nodes))
         todo = range(2 * L)
         if parallel:
-            st = kernels.dijkstra_many(*fwd, *rev, landmarks, cols, min(self.n_edges + 1, 1 << 23))
-            todo = np.flatnonzero(st != kernels.FOUND).tolist()  # heap too small: redo one by one
+            st = dijkstra_many(*fwd, *rev, landmarks, cols, min(self.n_edges + 1, 1 << 23))
+            todo = np.flatnonzero(st != FOUND).tolist()  # heap too small: redo one by one
         for j in todo:
             cols[j] = _sssp(*(fwd if j < L else rev), int(landmarks[j % L]))
         # the table is complete before the graph sees it: searches running meanwhile
@@ -312,10 +315,10 @@ def _sssp(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int
     cap = 1 << 20
     while True:
         dist = np.full(len(indptr) - 1, np.inf)
-        st = kernels.dijkstra_all(
+        st = dijkstra_all(
             indptr, indices, weights, src, dist, np.empty(cap), np.empty(cap, np.int64)
         )
-        if st == kernels.FOUND:
+        if st == FOUND:
             return dist
         cap *= 2
 
@@ -511,20 +514,20 @@ def build_graph(
         float(weights.transition),
     )
     degree = np.zeros(grid.n_voxels, np.int64)
-    kernels.count_edges(*args, degree)
+    count_edges(*args, degree)
     indptr = np.zeros(grid.n_voxels + 1, np.int64)
     np.cumsum(degree, out=indptr[1:])
     del degree
     indices = np.empty(int(indptr[-1]), np.int32)
     wts = np.empty(int(indptr[-1]), np.float32)
-    kernels.fill_edges(*args, indptr, indices, wts)
+    fill_edges(*args, indptr, indices, wts)
     xy, dirs = plane_frame(cell_xyz, nbr, grid.tier_slice(0))
     vc = np.asarray(grid.voxel_cell)
     nxyz = np.empty((grid.n_voxels, 3), np.float32)
     nxyz[:, :2] = xy[vc]
     nxyz[:, 2] = zc
     v_rate = vertical_rate(weights)
-    h_rate, rates = kernels.planar_rates(indptr, indices, wts, nxyz, dirs, v_rate, 64)
+    h_rate, rates = planar_rates(indptr, indices, wts, nxyz, dirs, v_rate, 64)
     margin = 1 - 1e-7  # float rounding of the heuristic's own arithmetic
     h_rate = float(h_rate) * margin if np.isfinite(h_rate) else 0.0
     rates *= margin
@@ -577,7 +580,7 @@ def plane_frame(
     lattice orientation is the circular mean (mod 60 degrees) of the bearings of
     neighbour links among the cells ``rows``; the face normals lie 30 degrees off the
     links. Any orientation keeps the heuristic admissible (its rates come from the
-    edges, see :func:`airgrid.routing.kernels.planar_rates`); a good one makes it tight.
+    edges, see :func:`airgrid.routing.kernels.astar.planar_rates`); a good one makes it tight.
 
     Returns
     -------
@@ -654,7 +657,7 @@ def zone_graph(
                 np.bincount(zone, weights=nxyz[:, k].astype(np.float64), minlength=n_zones) / cnt
             )
     xy[cnt == 0, :2] = 0.0
-    za, zb, rate = kernels.zone_crossings(indptr, indices, weights, zone, nxyz)
+    za, zb, rate = zone_crossings(indptr, indices, weights, zone, nxyz)
     key = za.astype(np.int64) * n_zones + zb
     order = np.lexsort((rate, key))
     key, rate = key[order], rate[order]

@@ -16,9 +16,9 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing import kernels
 from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph
+from airgrid.routing.kernels.status import BUDGET, FOUND
 from airgrid.routing.search import (
     DEFAULT_BUDGET,
     Constraints,
@@ -239,7 +239,7 @@ def plan_multi_stop(
     ii, jj = np.nonzero(~np.eye(m, dtype=bool))
     status, cst, _ = router_for(gr).batch(vox[ii], vox[jj], blocked, budget)
     cost = np.zeros((m, m))
-    cost[ii, jj] = np.where(status == kernels.FOUND, cst, math.inf)
+    cost[ii, jj] = np.where(status == FOUND, cst, math.inf)
     n = m - 1
     exact = n <= EXACT_MAX_STOPS
     order, total = (
@@ -247,7 +247,7 @@ def plan_multi_stop(
     )
     order0 = [k - 1 for k in order]
     if not math.isfinite(total):
-        exhausted = bool((status == kernels.BUDGET).any())
+        exhausted = bool((status == BUDGET).any())
         unreachable = sorted({int(k) for k in range(1, m) if not np.isfinite(cost[0, k])})
         msg = (
             "some legs exhausted the search budget"

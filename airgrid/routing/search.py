@@ -21,7 +21,6 @@ from h3.api import basic_int as h3i
 from airgrid.airspace.errors import OutsideGridError, VoxelIdError
 from airgrid.airspace.grid import Area, Grid, Status, cover_cells
 from airgrid.airspace.grid.voxels import BLOCKING
-from airgrid.routing import kernels
 from airgrid.routing.costs import EARTH_R
 from airgrid.routing.errors import (
     PointBetweenTiersError,
@@ -31,6 +30,8 @@ from airgrid.routing.errors import (
     RouteConstraintError,
 )
 from airgrid.routing.graph import RouteGraph, build_graph, grid_fingerprint, landmark_count
+from airgrid.routing.kernels.astar import astar, astar_batch, lower_bound, planar_rates, trace_path
+from airgrid.routing.kernels.status import BUDGET, FOUND, HEAP_FULL, NO_ROUTE
 
 #: An origin/destination: (lat, lon, alt m AMSL), a dense voxel index, or a voxel id "h3:layer".
 Point = tuple[float, float, float] | int | np.integer | str
@@ -242,7 +243,7 @@ class Route:
         }
 
 
-#: Generations stay below 2**30 so ``generation << 32`` fits an int64 tag (see kernels.astar).
+#: Generations stay below 2**30 so ``generation << 32`` fits an int64 tag (see astar).
 _MAX_GEN = (1 << 30) - 4
 
 
@@ -313,7 +314,7 @@ class Router:
         """
         gr = self.graph
         while True:
-            st, cost, exp = kernels.astar(
+            st, cost, exp = astar(
                 gr.indptr,
                 gr.indices,
                 gr.weights,
@@ -336,14 +337,10 @@ class Router:
                 self._hk,
                 self._hp,
             )
-            if st != kernels.HEAP_FULL:
+            if st != HEAP_FULL:
                 break
             self._heap(min(2 * len(self._hk), gr.n_nodes + 1))
-        path = (
-            kernels.trace_path(self._state, int(src), int(dst))
-            if st == kernels.FOUND
-            else np.empty(0, np.int32)
-        )
+        path = trace_path(self._state, int(src), int(dst)) if st == FOUND else np.empty(0, np.int32)
         return int(st), float(cost), int(exp), path
 
     def batch(
@@ -383,7 +380,7 @@ class Router:
                 np.empty((rows, cap), np.int64),
             )
             self._batch_gens = np.zeros(rows, np.int64)
-        status, cost, exps = kernels.astar_batch(
+        status, cost, exps = astar_batch(
             gr.indptr,
             gr.indices,
             gr.weights,
@@ -403,7 +400,7 @@ class Router:
             self._batch_gens,
             *self._batch,
         )
-        for i in np.flatnonzero(status == kernels.HEAP_FULL).tolist():
+        for i in np.flatnonzero(status == HEAP_FULL).tolist():
             status[i], cost[i], exps[i], _ = self.search(
                 int(srcs[i]), int(dsts[i]), blocked, budget, max_range_m
             )
@@ -411,7 +408,7 @@ class Router:
 
 
 def _new_state(graph: RouteGraph, rows: int) -> np.ndarray:
-    """``rows`` zeroed search-state arrays (float64[rows, n, 4], see :func:`airgrid.routing.kernels.astar`).
+    """``rows`` zeroed search-state arrays (float64[rows, n, 4], see :func:`airgrid.routing.kernels.astar.astar`).
 
     Zeroed memory is materialised page by page as searches touch it, so a first route
     on a province-wide graph does not pay for the whole array up front.
@@ -433,7 +430,7 @@ class ZonePlanner:
         nz = len(graph.zone_xy)
         self._state = np.zeros((nz, 4), np.float64)
         self._zone0 = np.zeros(nz, np.int32)
-        hr, rates = kernels.planar_rates(
+        hr, rates = planar_rates(
             graph.zone_indptr,
             graph.zone_indices,
             graph.zone_weights,
@@ -467,7 +464,7 @@ class ZonePlanner:
         self._gen += 2
         zs, zd = int(gr.zone[src]), int(gr.zone[dst])
         nz = len(gr.zone_xy)
-        st, _, _ = kernels.astar(
+        st, _, _ = astar(
             gr.zone_indptr,
             gr.zone_indices,
             gr.zone_weights,
@@ -490,10 +487,10 @@ class ZonePlanner:
             self._hk,
             self._hp,
         )
-        if st != kernels.FOUND:
+        if st != FOUND:
             return None
         ok = np.zeros(nz, np.uint8)
-        front = kernels.trace_path(self._state, zs, zd).astype(np.int64)
+        front = trace_path(self._state, zs, zd).astype(np.int64)
         ok[front] = 1
         ptr, idx = gr.zone_indptr, gr.zone_indices
         for _ in range(rings):
@@ -540,10 +537,10 @@ def search_voxels(
     st, cost, spent, path = router.search(
         src, dst, blocked, budget, max_range_m, weight=CORRIDOR_WEIGHT
     )
-    if st != kernels.FOUND:  # weighted A* is complete: no route, or out of budget
+    if st != FOUND:  # weighted A* is complete: no route, or out of budget
         return st, cost, spent, path, math.inf
     h0 = float(
-        kernels.lower_bound(
+        lower_bound(
             graph.nxyz, graph.dirs, graph.rates, graph.h_rate, graph.v_rate, graph.lm, src, dst
         )
     )
@@ -552,9 +549,9 @@ def search_voxels(
     if ok is not None and spent < budget:
         st2, cost2, exp2, path2 = router.search(src, dst, blocked, budget - spent, max_range_m, ok)
         spent += exp2
-        if st2 == kernels.FOUND and cost2 < cost:
+        if st2 == FOUND and cost2 < cost:
             cost, path = cost2, path2
-    return kernels.FOUND, cost, spent, path, min(bound, cost)
+    return FOUND, cost, spent, path, min(bound, cost)
 
 
 #: The last grid whose graph :func:`graph_for` built, with its fingerprint and graph.
@@ -1203,7 +1200,7 @@ def plan_route(
     Notes
     -----
     A* (Hart, Nilsson & Raphael 1968, "A Formal Basis for the Heuristic Determination
-    of Minimum Cost Paths") over the CSR graph, see :func:`airgrid.routing.kernels.astar`
+    of Minimum Cost Paths") over the CSR graph, see :func:`airgrid.routing.kernels.astar.astar`
     for the heuristic and its admissibility; then line-of-sight smoothing
     (:func:`smooth`).
     """
@@ -1269,7 +1266,7 @@ def route_voxels(
         graph, src, dst, blocked, budget, max_range_m or 0.0, strategy
     )
     ms = (time.perf_counter() - t0) * 1e3
-    if st == kernels.BUDGET:
+    if st == BUDGET:
         return Route(
             RouteStatus.BUDGET_EXHAUSTED,
             src,
@@ -1278,7 +1275,7 @@ def route_voxels(
             search_ms=ms,
             message=f"no route within the budget of {budget:,} expansions",
         )
-    if st == kernels.NO_ROUTE:
+    if st == NO_ROUTE:
         why = " within the maximum range" if max_range_m else ""
         return Route(
             RouteStatus.NO_ROUTE,

@@ -64,11 +64,11 @@ from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
 from airgrid.airspace.grid import BLOCKING, Grid, Status
-from airgrid.routing import kernels
 from airgrid.routing.corridors.nodes import Node
 from airgrid.routing.costs import EARTH_R
 from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
+from airgrid.routing.kernels.status import BUDGET, FOUND
 from airgrid.routing.search import (
     DEFAULT_BUDGET,
     Constraints,
@@ -568,8 +568,8 @@ def build_corridor(
             f"nodes {a.name} and {b.name} share one access cell; no corridor needed"
         )
     st, cost, _, path = router_for(gr).search(acc_a.voxel, acc_b.voxel, tier_mask(gr, t), budget)
-    if st != kernels.FOUND:
-        why = "budget exhausted" if st == kernels.BUDGET else "not connected"
+    if st != FOUND:
+        why = "budget exhausted" if st == BUDGET else "not connected"
         raise CorridorError(
             f"no corridor between {a.name} and {b.name} inside tier {grid.tiers[t].name} ({why})"
         )

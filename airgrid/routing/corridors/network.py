@@ -56,7 +56,6 @@ from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
 from airgrid.geo.plane import local_metric
-from airgrid.routing import kernels
 from airgrid.routing.corridors.corridor import (
     DEFAULT_ACCESS_RINGS,
     DEFAULT_JOIN_RINGS,
@@ -79,6 +78,7 @@ from airgrid.routing.corridors.corridor import (
 from airgrid.routing.corridors.nodes import Node, check_nodes
 from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
+from airgrid.routing.kernels.status import FOUND
 from airgrid.routing.search import DEFAULT_BUDGET, graph_for, router_for
 
 log = logging.getLogger(__name__)
@@ -694,9 +694,7 @@ def design_network(
         )
     else:
         st, cost = np.empty(0, np.int32), np.empty(0)
-    priced = {
-        p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == kernels.FOUND
-    }
+    priced = {p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == FOUND}
     timings["pricing"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -711,7 +709,7 @@ def design_network(
     for k, (u, v) in enumerate(order):
         report(f"routing corridor {k + 1}/{len(order)}", 0.25 + 0.55 * k / max(len(order), 1))
         s, c, _, path = router.search(access[u].voxel, access[v].voxel, blocked, params.budget)
-        if s != kernels.FOUND:
+        if s != FOUND:
             raise CorridorError(f"link {u} - {v} was priced but its route failed (status {s})")
         cl = centreline_cells(grid, path)
         if params.merge and centrelines:
