@@ -46,7 +46,8 @@ def main() -> None:
     from airgrid.routing.corridors.report import network_geojson, network_report
     from airgrid.routing.graph import build_graph
     from airgrid.routing.kernels.status import FOUND
-    from airgrid.routing.search import plan_route, router_for
+    from airgrid.routing.search.plan import plan_route
+    from airgrid.routing.search.router import router_for
     from airgrid.terrain import Dem
 
     t_all = time.perf_counter()

@@ -25,7 +25,7 @@ from airgrid.routing.corridors.corridor import (
 from airgrid.routing.corridors.nodes import make_node
 from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import build_graph
-from airgrid.routing.search import plan_route
+from airgrid.routing.search.plan import plan_route
 from tests.routing.conftest import ROLLING_FENCE as FENCE
 from tests.routing.conftest import rolling_grid
 

@@ -36,7 +36,7 @@ from airgrid.routing.corridors.nodes import make_node
 from airgrid.routing.corridors.report import corridor_report, network_geojson, network_report
 from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import build_graph
-from airgrid.routing.search import plan_route
+from airgrid.routing.search.plan import plan_route
 from tests.routing.conftest import ROLLING_FENCE as FENCE
 from tests.routing.conftest import rolling_grid
 

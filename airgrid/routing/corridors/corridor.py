@@ -9,7 +9,7 @@ A corridor is built in four steps:
    connected pieces are known, a usable cell up to ``join_rings`` rings further out
    that lies in a larger piece is preferred (:func:`tier_components`).
 2. **Centreline.** A* between the lowest usable voxels of the two access cells, with
-   every voxel outside the tier blocked (:func:`airgrid.routing.search.constraint_mask`);
+   every voxel outside the tier blocked (:func:`airgrid.routing.search.constraints.constraint_mask`);
    the centreline is the sequence of H3 cells of that voxel path (repeated cells and
    loops removed).
 3. **Footprint.** Every tier cell within ``width`` H3 rings of a centreline cell
@@ -47,7 +47,7 @@ The router's corridor discount applies to graphs built *after* marking (the cost
 factor is baked into the edge weights by :func:`airgrid.routing.graph.build_graph`);
 it discounts both lanes alike, so a flight keeps to its own lane by blocking the other
 one (:func:`opposing_lane_mask`, a ``blocked_mask`` for
-:func:`~airgrid.routing.search.plan_route`).
+:func:`~airgrid.routing.search.plan.plan_route`).
 """
 
 from __future__ import annotations
@@ -69,14 +69,10 @@ from airgrid.routing.costs import EARTH_R
 from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.status import BUDGET, FOUND
-from airgrid.routing.search import (
-    DEFAULT_BUDGET,
-    Constraints,
-    constraint_mask,
-    graph_for,
-    router_for,
-    string_pull,
-)
+from airgrid.routing.search.constraints import Constraints, constraint_mask
+from airgrid.routing.search.route import DEFAULT_BUDGET
+from airgrid.routing.search.router import graph_for, router_for
+from airgrid.routing.search.smooth import string_pull
 
 #: Default search radius (H3 rings) for a node's access cell; at res 9 (cell spacing
 #: ~350 m) 64 rings reach ~22 km, beyond the 15.3 km airport protection circles.
@@ -679,7 +675,7 @@ def opposing_lane_mask(
     every corridor (bearing in [0, 180)) and lane B the westbound one, so a flight
     whose bearing from origin to destination is in [0, 180) is kept out of lane-B
     voxels, any other out of lane-A voxels. Pass the result as ``blocked_mask`` to
-    :func:`~airgrid.routing.search.plan_route`.
+    :func:`~airgrid.routing.search.plan.plan_route`.
 
     Returns
     -------

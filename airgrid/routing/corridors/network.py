@@ -12,7 +12,7 @@ Design (:func:`design_network`)
    ``k``-nearest-neighbour graph (also the fallback when the nodes are collinear).
    Straight Delaunay edges never cross, which is the first step to few crossings.
 3. **Pricing.** Every candidate is priced by A* inside the tier, all in one batch
-   (:meth:`~airgrid.routing.search.Router.batch`, both cores).
+   (:meth:`~airgrid.routing.search.router.Router.batch`, both cores).
 4. **Selection.** A minimum spanning tree of the priced candidates (networkx), then,
    in order of increasing cost, every other candidate whose cheapest path through the
    network so far costs more than ``detour_ratio`` times its own cost. Afterwards, for
@@ -79,7 +79,8 @@ from airgrid.routing.corridors.nodes import Node, check_nodes
 from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.status import FOUND
-from airgrid.routing.search import DEFAULT_BUDGET, graph_for, router_for
+from airgrid.routing.search.route import DEFAULT_BUDGET
+from airgrid.routing.search.router import graph_for, router_for
 
 log = logging.getLogger(__name__)
 
