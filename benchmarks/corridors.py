@@ -39,11 +39,11 @@ def main() -> None:
         clear_corridors,
         mark_corridors,
         opposing_lane_mask,
-        tier_mask,
     )
     from airgrid.routing.corridors.network import NetworkParams, design_network
     from airgrid.routing.corridors.nodes import PREFECTURE_SEATS, default_nodes
     from airgrid.routing.corridors.report import network_geojson, network_report
+    from airgrid.routing.corridors.tiers import tier_mask
     from airgrid.routing.graph import build_graph
     from airgrid.routing.kernels.status import FOUND
     from airgrid.routing.search.plan import plan_route

@@ -3,7 +3,7 @@
 Design (:func:`design_network`)
 -------------------------------
 1. **Access and pieces.** Every node gets its access cell in the tier
-   (:func:`~airgrid.routing.corridors.corridor.node_access`, ties to the largest connected
+   (:func:`~airgrid.routing.corridors.access.node_access`, ties to the largest connected
    piece of the tier). Nodes whose access voxels lie in different connected pieces of
    the tier cannot be joined inside it: the network is designed per piece and the
    split is reported (:attr:`CorridorNetwork.pieces`).
@@ -47,35 +47,32 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import h3
 import networkx as nx
 import numpy as np
-import shapely
-import shapely.affinity
-from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
 from airgrid.geo.plane import local_metric
-from airgrid.routing.corridors.corridor import (
+from airgrid.routing.corridors.access import (
     DEFAULT_ACCESS_RINGS,
     DEFAULT_JOIN_RINGS,
     Access,
+    node_access,
+)
+from airgrid.routing.corridors.bands import (
+    assign_bands,
+)
+from airgrid.routing.corridors.corridor import (
     Corridor,
-    bearing_deg,
     centreline_cells,
-    centreline_points,
     check_band,
-    loopless,
     make_corridor,
     mark_corridors,
-    node_access,
-    rebuild_lanes,
-    tier_components,
-    tier_index,
-    tier_mask,
-    tier_voxels,
+)
+from airgrid.routing.corridors.merge import (
+    merge_centreline,
 )
 from airgrid.routing.corridors.nodes import Node, check_nodes
+from airgrid.routing.corridors.tiers import tier_components, tier_index, tier_mask, tier_voxels
 from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.status import FOUND
@@ -83,13 +80,6 @@ from airgrid.routing.search.route import DEFAULT_BUDGET
 from airgrid.routing.search.router import graph_for, router_for
 
 log = logging.getLogger(__name__)
-
-#: Shortest side-by-side stretch (centreline cells) worth merging.
-MIN_MERGE_CELLS = 3
-#: Side-by-side stretches merge when their lines are this close to parallel (either sense).
-MAX_MERGE_ANGLE_DEG = 45.0
-#: Centrelines meeting at a smaller angle run together rather than cross.
-MIN_CROSSING_ANGLE_DEG = 30.0
 
 Progress = Callable[[str, float], None]
 
@@ -331,265 +321,6 @@ def select_links(
     return out
 
 
-def _ring_index(grid: Grid, t: int, cl: np.ndarray, rings: int) -> dict[int, int]:
-    """H3 id -> index of the nearest centreline cell (within ``rings``)."""
-    ids = np.asarray(grid.cell_id, np.int64)[cl].tolist()
-    near = {int(h): i for i, h in enumerate(ids)}
-    for k in range(1, rings + 1):
-        for i, h in enumerate(ids):
-            for c in h3i.grid_ring(int(h), k):
-                near.setdefault(c, i)
-    return near
-
-
-def _usable_cells(grid: Grid, t: int, h3ids: list[int]) -> np.ndarray | None:
-    """Cell-table indices of H3 cells if every one is in tier ``t`` with a usable voxel, else None."""
-    ci = grid.find_cells(np.array(h3ids, np.int64), t)
-    if (ci < 0).any():
-        return None
-    usable = grid.usable()
-    for c in ci.tolist():
-        s, n = int(grid.cell_start[c]), int(grid.cell_nlayers[c])
-        if not usable[s : s + n].any():
-            return None
-    return ci
-
-
-def _bearing_cells(grid: Grid, c0: int, c1: int) -> float:
-    la0, lo0 = h3i.cell_to_latlng(int(grid.cell_id[c0]))
-    la1, lo1 = h3i.cell_to_latlng(int(grid.cell_id[c1]))
-    return bearing_deg(la0, lo0, la1, lo1)
-
-
-def _angle(a: float, b: float) -> float:
-    d = abs(a - b) % 360.0
-    return min(d, 360.0 - d)
-
-
-def _angle_lines(a: float, b: float) -> float:
-    d = _angle(a, b)
-    return min(d, 180.0 - d)
-
-
-def merge_centreline(
-    grid: Grid, t: int, cl: np.ndarray, earlier: list[np.ndarray], rings: int
-) -> tuple[np.ndarray, int]:
-    """Snap side-by-side stretches of a centreline onto earlier centrelines (step 5).
-
-    Returns
-    -------
-    centreline : int64 array
-        The new centreline (cell-table indices).
-    merged : int
-        Cells taken from earlier centrelines.
-    """
-    merged = 0
-    for prev in earlier:
-        near = _ring_index(grid, t, prev, rings)
-        ids = np.asarray(grid.cell_id, np.int64)[cl].tolist()
-        hit = [near.get(int(h), -1) for h in ids]
-        out: list[int] = []
-        i, n = 0, len(cl)
-        while i < n:
-            if hit[i] < 0:
-                out.append(int(cl[i]))
-                i += 1
-                continue
-            j = i
-            while j + 1 < n and hit[j + 1] >= 0:
-                j += 1
-            k0, k1 = hit[i], hit[j]
-            stretch_ok = j - i + 1 >= MIN_MERGE_CELLS and k0 != k1
-            if stretch_ok and i > 0 and j < n - 1:
-                own = _bearing_cells(grid, int(cl[i]), int(cl[j]))
-                other = _bearing_cells(grid, int(prev[k0]), int(prev[k1]))
-                seg = prev[k0 : k1 + 1] if k0 < k1 else prev[k1 : k0 + 1][::-1]
-                pid = np.asarray(grid.cell_id, np.int64)
-                try:
-                    into = list(h3i.grid_path_cells(int(pid[cl[i - 1]]), int(pid[seg[0]])))[1:-1]
-                    back = list(h3i.grid_path_cells(int(pid[seg[-1]]), int(pid[cl[j + 1]])))[1:-1]
-                except (
-                    h3.H3BaseException
-                ):  # H3 cannot draw that line (pentagon distortion): keep the stretch
-                    into = back = None
-                joins = None if into is None else _usable_cells(grid, t, into + back)
-                if _angle_lines(own, other) <= MAX_MERGE_ANGLE_DEG and joins is not None:
-                    out.extend(joins[: len(into)].tolist())
-                    out.extend(int(c) for c in seg)
-                    out.extend(joins[len(into) :].tolist())
-                    merged += len(seg)
-                    i = j + 1
-                    continue
-            out.extend(int(c) for c in cl[i : j + 1])
-            i = j + 1
-        cl = loopless(np.array(out, np.int64))
-    return cl, merged
-
-
-def _segment_bearing(line: shapely.LineString, p: shapely.Point) -> float:
-    """Bearing (degrees) of the segment of ``line`` that holds point ``p``."""
-    xy = np.asarray(line.coords)[:, :2]
-    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-    k = int(np.clip(np.searchsorted(cum, line.project(p), side="right") - 1, 0, len(xy) - 2))
-    (x0, y0), (x1, y1) = xy[k], xy[k + 1]
-    return bearing_deg(y0, x0, y1, x1)
-
-
-def count_crossings(
-    grid: Grid,
-    corridors: list[Corridor],
-    access: dict[str, Access],
-    zone_m: float,
-    min_angle_deg: float = MIN_CROSSING_ANGLE_DEG,
-) -> list[tuple[int, int, int]]:
-    """Crossings of centrelines: ``(i, j, n)`` for every pair crossing ``n`` > 0 times.
-
-    The string-pulled centrelines (:func:`~airgrid.routing.corridors.corridor.centreline_points`)
-    are intersected with shapely. An intersection point counts as a crossing when the
-    two lines meet there at ``min_angle_deg`` or more (shallower meetings are corridors
-    running together, judged by :func:`opposing_pairs`) and it lies farther than
-    ``zone_m`` from the access cell of a node both corridors end at (a junction).
-    Shared stretches (line overlaps) are not crossings.
-    """
-    lines = [
-        shapely.LineString(centreline_points(grid, c)[:, :2]) if len(c.centreline) > 1 else None
-        for c in corridors
-    ]
-    keep = [i for i, ln in enumerate(lines) if ln is not None]
-    tree = shapely.STRtree([lines[i] for i in keep])
-    out = []
-    deg = zone_m / 111_320.0
-    for i in keep:
-        li = lines[i]
-        for j in sorted(keep[int(x)] for x in tree.query(li, predicate="intersects")):
-            if j <= i:
-                continue
-            lj = lines[j]
-            zones = []
-            for nid in {corridors[i].a.id, corridors[i].b.id} & {
-                corridors[j].a.id,
-                corridors[j].b.id,
-            }:
-                la, lo = h3i.cell_to_latlng(int(grid.cell_id[access[nid].cell]))
-                cos = max(math.cos(math.radians(la)), 0.1)
-                zones.append(
-                    shapely.affinity.scale(shapely.Point(lo, la).buffer(deg), 1.0 / cos, 1.0)
-                )
-            n = 0
-            for p in shapely.get_parts(li.intersection(lj)):
-                if p.geom_type != "Point" or any(z.covers(p) for z in zones):
-                    continue
-                if _angle_lines(_segment_bearing(li, p), _segment_bearing(lj, p)) >= min_angle_deg:
-                    n += 1
-            if n:
-                out.append((i, j, n))
-    return out
-
-
-def junction_cells(
-    grid: Grid, corridors: list[Corridor], access: dict[str, Access], rings: int
-) -> np.ndarray:
-    """Cells within ``rings`` of the access cell of every node where two or more corridors end (sorted)."""
-    ends: dict[str, int] = {}
-    for c in corridors:
-        for nid in (c.a.id, c.b.id):
-            ends[nid] = ends.get(nid, 0) + 1
-    t = corridors[0].tier if corridors else 0
-    parts = [
-        grid.find_cells(
-            np.fromiter(h3i.grid_disk(int(grid.cell_id[access[nid].cell]), rings), np.int64), t
-        )
-        for nid, k in sorted(ends.items())
-        if k >= 2
-    ]
-    cells = np.concatenate(parts) if parts else np.empty(0, np.int64)
-    return np.unique(cells[cells >= 0])
-
-
-def opposing_pairs(
-    corridors: list[Corridor], exempt: np.ndarray | None = None
-) -> list[tuple[int, int]]:
-    """Corridor pairs sharing a footprint cell where their lane-A bearings differ by more than 90°.
-
-    Parameters
-    ----------
-    corridors
-        The corridors.
-    exempt
-        Cells not judged (the junctions around shared nodes, :func:`junction_cells`).
-    """
-    skip = set(np.asarray(exempt if exempt is not None else [], np.int64).tolist())
-    owner: dict[int, list[tuple[int, float]]] = {}
-    for i, c in enumerate(corridors):
-        for cell, h in zip(c.cells[c.occupied].tolist(), c.heading[c.occupied].tolist()):
-            if cell not in skip:
-                owner.setdefault(cell, []).append((i, h))
-    out: set[tuple[int, int]] = set()
-    for lst in owner.values():
-        if len(lst) < 2:
-            continue
-        for x in range(len(lst)):
-            for y in range(x + 1, len(lst)):
-                (i, hi), (j, hj) = lst[x], lst[y]
-                if i != j and _angle(hi, hj) > 90.0:
-                    out.add((min(i, j), max(i, j)))
-    return sorted(out)
-
-
-def junction_rings(width: int) -> int:
-    """Radius (H3 rings) of the junction around a node shared by corridors: ``2 * width + 2``."""
-    return 2 * width + 2
-
-
-def assign_bands(
-    grid: Grid, corridors: list[Corridor], access: dict[str, Access], width: int
-) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]], list[tuple[int, int]], int]:
-    """Give conflicting corridors different layer bands (step 6), rebuilding their lanes in place.
-
-    Parameters
-    ----------
-    grid
-        The grid.
-    corridors
-        The corridors (their ``band`` and lanes are replaced).
-    access
-        Access of the corridors' nodes, by node id (junction zones).
-    width
-        Corridor half-width in rings (sizes the junction zones).
-
-    Returns
-    -------
-    crossings
-        ``(i, j, n)`` from :func:`count_crossings`.
-    conflicts
-        Pairs that must not share a band: crossing, or opposing lane-A bearings on
-        shared cells outside the junctions (:func:`opposing_pairs`).
-    unseparated
-        Conflicting pairs left in one band (more colours needed than bands available).
-    n_bands
-        Bands available: the shortest occupied column // ``band_layers``.
-    """
-    if not corridors:
-        return [], [], [], 0
-    t = corridors[0].tier
-    rings = junction_rings(width)
-    spacing_m = math.sqrt(3.0) * h3.average_hexagon_edge_length(grid.tiers[t].resolution, "m")
-    crossings = count_crossings(grid, corridors, access, zone_m=rings * spacing_m)
-    exempt = junction_cells(grid, corridors, access, rings)
-    conflicts = sorted({(i, j) for i, j, _ in crossings} | set(opposing_pairs(corridors, exempt)))
-    cells = np.unique(np.concatenate([c.cells[c.occupied] for c in corridors]))
-    layers = corridors[0].band_layers
-    n_bands = max(int(np.asarray(grid.cell_nlayers)[cells].min()) // layers if len(cells) else 0, 1)
-    cg = nx.Graph()
-    cg.add_nodes_from(range(len(corridors)))
-    cg.add_edges_from(conflicts)
-    colour = nx.greedy_color(cg, strategy="DSATUR")
-    for i, c in enumerate(corridors):
-        rebuild_lanes(grid, c, colour[i] % n_bands)
-    unseparated = [(i, j) for i, j in conflicts if corridors[i].band == corridors[j].band]
-    return crossings, conflicts, unseparated, n_bands
-
-
 def design_network(
     graph: RouteGraph | Grid,
     nodes: Sequence[Node],
@@ -771,22 +502,3 @@ def design_network(
         unreachable,
         timings,
     )
-
-
-__all__ = [
-    "MAX_MERGE_ANGLE_DEG",
-    "MIN_CROSSING_ANGLE_DEG",
-    "MIN_MERGE_CELLS",
-    "Candidate",
-    "CorridorNetwork",
-    "NetworkParams",
-    "assign_bands",
-    "candidate_pairs",
-    "count_crossings",
-    "design_network",
-    "junction_cells",
-    "junction_rings",
-    "merge_centreline",
-    "opposing_pairs",
-    "select_links",
-]

@@ -23,12 +23,8 @@ import shapely
 from airgrid.airspace.geofences.model import Geofence
 from airgrid.airspace.grid import Grid
 from airgrid.geo.plane import local_metric
-from airgrid.routing.corridors.corridor import (
-    Corridor,
-    cells_polygon,
-    centreline_points,
-    haversine_m,
-)
+from airgrid.routing.corridors.bearings import haversine_m
+from airgrid.routing.corridors.corridor import Corridor, cells_polygon, centreline_points
 from airgrid.routing.corridors.network import CorridorNetwork
 
 #: Default horizontal distance within which a geofence counts as skirted (m).
