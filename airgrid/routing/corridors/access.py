@@ -10,14 +10,9 @@ import numpy as np
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing.corridors.bearings import (
-    cell_latlng,
-    haversine_m,
-)
+from airgrid.routing.corridors.bearings import cell_latlng, haversine_m
 from airgrid.routing.corridors.nodes import Node
-from airgrid.routing.corridors.tiers import (
-    tier_voxels,
-)
+from airgrid.routing.corridors.tiers import tier_voxels
 from airgrid.routing.errors import NodeAccessError
 
 #: Default search radius (H3 rings) for a node's access cell; at res 9 (cell spacing

@@ -15,15 +15,9 @@ import shapely.affinity
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing.corridors.access import (
-    Access,
-)
+from airgrid.routing.corridors.access import Access
 from airgrid.routing.corridors.bearings import bearing_angle, line_angle, segment_bearing
-from airgrid.routing.corridors.corridor import (
-    Corridor,
-    centreline_points,
-    rebuild_lanes,
-)
+from airgrid.routing.corridors.corridor import Corridor, centreline_points, rebuild_lanes
 
 #: Centrelines meeting at a smaller angle run together rather than cross.
 MIN_CROSSING_ANGLE_DEG = 30.0

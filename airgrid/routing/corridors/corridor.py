@@ -63,19 +63,10 @@ from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
 from airgrid.airspace.grid import BLOCKING, Grid, Status
-from airgrid.routing.corridors.access import (
-    DEFAULT_ACCESS_RINGS,
-    node_access,
-)
-from airgrid.routing.corridors.bearings import (
-    bearing_deg,
-    cell_latlng,
-)
+from airgrid.routing.corridors.access import DEFAULT_ACCESS_RINGS, node_access
+from airgrid.routing.corridors.bearings import bearing_deg, cell_latlng
 from airgrid.routing.corridors.nodes import Node
-from airgrid.routing.corridors.tiers import (
-    tier_index,
-    tier_mask,
-)
+from airgrid.routing.corridors.tiers import tier_index, tier_mask
 from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.status import BUDGET, FOUND

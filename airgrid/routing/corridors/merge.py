@@ -10,9 +10,7 @@ from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
 from airgrid.routing.corridors.bearings import cell_bearing, line_angle
-from airgrid.routing.corridors.corridor import (
-    loopless,
-)
+from airgrid.routing.corridors.corridor import loopless
 
 #: Shortest side-by-side stretch (centreline cells) worth merging.
 MIN_MERGE_CELLS = 3

@@ -58,9 +58,7 @@ from airgrid.routing.corridors.access import (
     Access,
     node_access,
 )
-from airgrid.routing.corridors.bands import (
-    assign_bands,
-)
+from airgrid.routing.corridors.bands import assign_bands
 from airgrid.routing.corridors.corridor import (
     Corridor,
     centreline_cells,
@@ -68,9 +66,7 @@ from airgrid.routing.corridors.corridor import (
     make_corridor,
     mark_corridors,
 )
-from airgrid.routing.corridors.merge import (
-    merge_centreline,
-)
+from airgrid.routing.corridors.merge import merge_centreline
 from airgrid.routing.corridors.nodes import Node, check_nodes
 from airgrid.routing.corridors.tiers import tier_components, tier_index, tier_mask, tier_voxels
 from airgrid.routing.errors import CorridorError, NodeAccessError

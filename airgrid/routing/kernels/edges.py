@@ -9,13 +9,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from airgrid.routing.costs import (
-    HORIZONTAL,
-    TRANSITION,
-    VERTICAL,
-    edge_cost,
-    great_circle_m,
-)
+from airgrid.routing.costs import HORIZONTAL, TRANSITION, VERTICAL, edge_cost, great_circle_m
 
 
 # -- graph construction ---------------------------------------------------------------------

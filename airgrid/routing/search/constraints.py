@@ -12,9 +12,7 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.grid import Area, cover_cells
-from airgrid.routing.errors import (
-    RouteConstraintError,
-)
+from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph
 
 

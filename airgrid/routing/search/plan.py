@@ -14,26 +14,16 @@ import shapely
 
 from airgrid.airspace.grid import Grid
 from airgrid.routing.costs import EARTH_R
-from airgrid.routing.errors import (
-    RouteConstraintError,
-)
+from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.status import BUDGET, NO_ROUTE
 from airgrid.routing.search.constraints import Constraints, constraint_mask
 from airgrid.routing.search.points import resolve_point
 from airgrid.routing.search.route import DEFAULT_BUDGET, Point, Route, RouteStatus, Waypoint
-from airgrid.routing.search.router import (
-    graph_for,
-)
-from airgrid.routing.search.sightline import (
-    segment_voxels,
-    to_xyz,
-)
+from airgrid.routing.search.router import graph_for
+from airgrid.routing.search.sightline import segment_voxels, to_xyz
 from airgrid.routing.search.smooth import smooth
-from airgrid.routing.search.strategy import (
-    Strategy,
-    search_voxels,
-)
+from airgrid.routing.search.strategy import Strategy, search_voxels
 
 
 def _finish(

@@ -7,9 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing.errors import (
-    RouteConstraintError,
-)
+from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph, build_graph, grid_fingerprint
 from airgrid.routing.kernels.astar import astar, astar_batch, trace_path
 from airgrid.routing.kernels.status import FOUND, HEAP_FULL

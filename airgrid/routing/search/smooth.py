@@ -9,10 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from airgrid.routing.graph import RouteGraph
-from airgrid.routing.search.sightline import (
-    segment_voxels,
-    voxel_lonlat,
-)
+from airgrid.routing.search.sightline import segment_voxels, voxel_lonlat
 
 
 def _clear(

@@ -13,12 +13,7 @@ from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.astar import astar, lower_bound, planar_rates, trace_path
 from airgrid.routing.kernels.status import FOUND
 from airgrid.routing.search.route import DEFAULT_BUDGET
-from airgrid.routing.search.router import (
-    _MAX_GEN,
-    NO_LANDMARKS,
-    NO_ZONES,
-    router_for,
-)
+from airgrid.routing.search.router import _MAX_GEN, NO_LANDMARKS, NO_ZONES, router_for
 
 
 class Strategy(str, Enum):
