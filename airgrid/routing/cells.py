@@ -81,7 +81,7 @@ def cell_neighbours(grid: Grid, t: int) -> np.ndarray:
     sample = (
         rng.choice(np.flatnonzero(ok), size=min(64, int(ok.sum())), replace=False)
         if ok.any()
-        else []
+        else np.empty(0, np.int64)
     )
     for r in np.asarray(sample, np.int64).tolist():
         want = set(

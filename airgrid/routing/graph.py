@@ -26,6 +26,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,10 @@ from airgrid.routing.kernels.edges import count_edges, fill_edges
 from airgrid.routing.kernels.status import FOUND
 from airgrid.routing.landmarks import single_source_costs
 from airgrid.routing.zones import zone_graph, zone_table
+
+if TYPE_CHECKING:
+    from airgrid.routing.search.router import Router
+    from airgrid.routing.search.strategy import ZonePlanner
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +114,9 @@ class RouteGraph:
     landmarks: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     lm: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
     #: The graph's reusable search state (``airgrid.routing.search.router.router_for``).
-    router: object | None = field(default=None, repr=False)
+    router: Router | None = field(default=None, repr=False)
     #: The zone graph's planner (``airgrid.routing.search.strategy.zone_planner_for``).
-    zone_planner: object | None = field(default=None, repr=False)
+    zone_planner: ZonePlanner | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -189,14 +194,16 @@ class RouteGraph:
         landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
         L = len(landmarks)
         fwd = (self.indptr, self.indices, self.weights)
-        rev = transpose(*fwd)
+        rev = transpose(self.indptr, self.indices, self.weights)
         cols = np.empty((2 * L, self.n_nodes))
-        todo = range(2 * L)
+        todo: list[int] = list(range(2 * L))
         if parallel:
-            st = dijkstra_many(*fwd, *rev, landmarks, cols, min(self.n_edges + 1, 1 << 23))
+            cap = min(self.n_edges + 1, 1 << 23)
+            st = dijkstra_many(*fwd, rev[0], rev[1], rev[2], landmarks, cols, cap)
             todo = np.flatnonzero(st != FOUND).tolist()  # heap too small: redo one by one
         for j in todo:
-            cols[j] = single_source_costs(*(fwd if j < L else rev), int(landmarks[j % L]))
+            indptr, indices, weights = fwd if j < L else rev
+            cols[j] = single_source_costs(indptr, indices, weights, int(landmarks[j % L]))
         # the table is complete before the graph sees it: searches running meanwhile
         # (another thread) use the old table or the new one, never a partial one
         self.lm = np.ascontiguousarray(cols.T)
@@ -311,7 +318,7 @@ def grid_fingerprint(grid: Grid) -> str:
     """CRC32s of a grid's cell ids, layers per cell and voxel status, as one string."""
     parts = (grid.cell_id, grid.cell_first_layer, grid.cell_nlayers, grid.status)
     return (
-        "-".join(f"{zlib.crc32(np.ascontiguousarray(a).view(np.uint8)):08x}" for a in parts)
+        "-".join(f"{zlib.crc32(np.ascontiguousarray(a).view(np.uint8).data):08x}" for a in parts)
         + f"-{grid.n_voxels}"
     )
 

@@ -39,11 +39,12 @@ def count_crossings(
     ``zone_m`` from the access cell of a node both corridors end at (a junction).
     Shared stretches (line overlaps) are not crossings.
     """
-    lines = [
-        shapely.LineString(centreline_points(grid, c)[:, :2]) if len(c.centreline) > 1 else None
-        for c in corridors
-    ]
-    keep = [i for i, ln in enumerate(lines) if ln is not None]
+    lines = {
+        i: shapely.LineString(centreline_points(grid, c)[:, :2])
+        for i, c in enumerate(corridors)
+        if len(c.centreline) > 1
+    }
+    keep = list(lines)
     tree = shapely.STRtree([lines[i] for i in keep])
     out = []
     deg = zone_m / 111_320.0

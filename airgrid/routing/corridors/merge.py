@@ -79,11 +79,10 @@ def merge_centreline(
                 try:
                     into = list(h3i.grid_path_cells(int(pid[cl[i - 1]]), int(pid[seg[0]])))[1:-1]
                     back = list(h3i.grid_path_cells(int(pid[seg[-1]]), int(pid[cl[j + 1]])))[1:-1]
-                except (
-                    h3.H3BaseException
-                ):  # H3 cannot draw that line (pentagon distortion): keep the stretch
-                    into = back = None
-                joins = None if into is None else _usable_cells(grid, t, into + back)
+                except h3.H3BaseException:
+                    joins = None  # H3 cannot draw that line (pentagon distortion): keep the stretch
+                else:
+                    joins = _usable_cells(grid, t, into + back)
                 if line_angle(own, other) <= MAX_MERGE_ANGLE_DEG and joins is not None:
                     out.extend(joins[: len(into)].tolist())
                     out.extend(int(c) for c in seg)

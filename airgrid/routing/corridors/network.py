@@ -73,7 +73,7 @@ from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.status import FOUND
 from airgrid.routing.search.route import DEFAULT_BUDGET
-from airgrid.routing.search.router import graph_for, router_for
+from airgrid.routing.search.router import Router, graph_for, router_for
 
 log = logging.getLogger(__name__)
 
@@ -317,6 +317,129 @@ def select_links(
     return out
 
 
+def _node_access(
+    grid: Grid, t: int, nodes: Sequence[Node], params: NetworkParams, comps: np.ndarray
+) -> tuple[dict[str, Access], list[str]]:
+    """Access of every node to tier ``t`` (step 1), and the ids of nodes without one."""
+    access: dict[str, Access] = {}
+    unreachable: list[str] = []
+    for n in nodes:
+        try:
+            access[n.id] = node_access(
+                grid,
+                t,
+                n,
+                max_rings=params.max_access_rings,
+                join_rings=params.join_rings,
+                components=comps,
+            )
+        except NodeAccessError as exc:
+            log.warning("%s; left out of the network", exc)
+            unreachable.append(n.id)
+    return access, unreachable
+
+
+def _pieces(
+    grid: Grid,
+    t: int,
+    nodes: list[Node],
+    access: dict[str, Access],
+    comps: np.ndarray,
+    unreachable: list[str],
+) -> dict[int, list[Node]]:
+    """The nodes with access grouped by the connected piece of the tier they join (step 1).
+
+    Raises
+    ------
+    CorridorError
+        Fewer than 2 nodes with access, or two nodes sharing an access cell.
+    """
+    if len(nodes) < 2:
+        raise CorridorError(
+            f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
+            f"(left out: {', '.join(unreachable)})"
+        )
+    by_cell: dict[int, str] = {}
+    for n in nodes:
+        cell = access[n.id].cell
+        if cell in by_cell:
+            raise CorridorError(
+                f"nodes {by_cell[cell]!r} and {n.id!r} share one access cell; drop one of them"
+            )
+        by_cell[cell] = n.id
+    v0 = tier_voxels(grid, t).start
+    groups: dict[int, list[Node]] = {}
+    for n in nodes:
+        groups.setdefault(int(comps[access[n.id].voxel - v0]), []).append(n)
+    return groups
+
+
+def _price_candidates(
+    router: Router,
+    groups: dict[int, list[Node]],
+    access: dict[str, Access],
+    blocked: np.ndarray,
+    params: NetworkParams,
+) -> tuple[list[tuple[str, str]], dict[tuple[str, str], float]]:
+    """Candidate links per piece (step 2) and the costs of those with a route (step 3)."""
+    pairs: list[tuple[str, str]] = []
+    for grp in groups.values():
+        pairs += [
+            (grp[i].id, grp[j].id) for i, j in candidate_pairs(grp, params.candidates, params.k)
+        ]
+    if pairs:
+        st, cost, _ = router.batch(
+            np.array([access[u].voxel for u, _ in pairs]),
+            np.array([access[v].voxel for _, v in pairs]),
+            blocked,
+            params.budget,
+        )
+    else:
+        st, cost = np.empty(0, np.int32), np.empty(0)
+    priced = {p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == FOUND}
+    return pairs, priced
+
+
+def _route_centrelines(
+    router: Router,
+    grid: Grid,
+    t: int,
+    order: list[tuple[str, str]],
+    access: dict[str, Access],
+    blocked: np.ndarray,
+    params: NetworkParams,
+    report: Progress,
+) -> tuple[list[np.ndarray], int]:
+    """Centrelines of the selected links, cheapest first, merged if asked (step 5).
+
+    Returns
+    -------
+    centrelines : list of int64 arrays
+        One per link of ``order``.
+    merged : int
+        Cells taken from earlier centrelines.
+
+    Raises
+    ------
+    CorridorError
+        A priced link whose route now fails.
+    """
+    rings = 2 * params.width + 1
+    centrelines: list[np.ndarray] = []
+    merged = 0
+    for k, (u, v) in enumerate(order):
+        report(f"routing corridor {k + 1}/{len(order)}", 0.25 + 0.55 * k / max(len(order), 1))
+        s, _, _, path = router.search(access[u].voxel, access[v].voxel, blocked, params.budget)
+        if s != FOUND:
+            raise CorridorError(f"link {u} - {v} was priced but its route failed (status {s})")
+        cl = centreline_cells(grid, path)
+        if params.merge and centrelines:
+            cl, m = merge_centreline(grid, t, cl, centrelines, rings)
+            merged += m
+        centrelines.append(cl)
+    return centrelines, merged
+
+
 def design_network(
     graph: RouteGraph | Grid,
     nodes: Sequence[Node],
@@ -367,62 +490,18 @@ def design_network(
     t0 = time.perf_counter()
     report("tier connectivity", 0.02)
     comps = tier_components(gr, t)
-    v0 = tier_voxels(grid, t).start
     report("node access", 0.08)
-    access: dict[str, Access] = {}
-    unreachable: list[str] = []
-    for n in nodes:
-        try:
-            access[n.id] = node_access(
-                grid,
-                t,
-                n,
-                max_rings=params.max_access_rings,
-                join_rings=params.join_rings,
-                components=comps,
-            )
-        except NodeAccessError as exc:
-            log.warning("%s; left out of the network", exc)
-            unreachable.append(n.id)
+    access, unreachable = _node_access(grid, t, nodes, params, comps)
     nodes = [n for n in nodes if n.id in access]
-    if len(nodes) < 2:
-        raise CorridorError(
-            f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
-            f"(left out: {', '.join(unreachable)})"
-        )
-    by_cell: dict[int, str] = {}
-    for n in nodes:
-        c = access[n.id].cell
-        if c in by_cell:
-            raise CorridorError(
-                f"nodes {by_cell[c]!r} and {n.id!r} share one access cell; drop one of them"
-            )
-        by_cell[c] = n.id
-    groups: dict[int, list[Node]] = {}
-    for n in nodes:
-        groups.setdefault(int(comps[access[n.id].voxel - v0]), []).append(n)
+    groups = _pieces(grid, t, nodes, access, comps, unreachable)
     pieces = [[n.id for n in groups[k]] for k in sorted(groups, key=lambda k: (-len(groups[k]), k))]
     timings["access"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     report("pricing candidates", 0.15)
-    pairs: list[tuple[str, str]] = []
-    for grp in groups.values():
-        pairs += [
-            (grp[i].id, grp[j].id) for i, j in candidate_pairs(grp, params.candidates, params.k)
-        ]
     blocked = tier_mask(gr, t)
     router = router_for(gr)
-    if pairs:
-        st, cost, _ = router.batch(
-            np.array([access[u].voxel for u, _ in pairs]),
-            np.array([access[v].voxel for _, v in pairs]),
-            blocked,
-            params.budget,
-        )
-    else:
-        st, cost = np.empty(0, np.int32), np.empty(0)
-    priced = {p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == FOUND}
+    pairs, priced = _price_candidates(router, groups, access, blocked, params)
     timings["pricing"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -431,19 +510,9 @@ def design_network(
         Candidate(u, v, priced.get((u, v), math.inf), chosen.get((u, v), "")) for u, v in pairs
     ]
     order = sorted(chosen, key=lambda p: (priced[p], p))
-    rings = 2 * params.width + 1
-    centrelines: list[np.ndarray] = []
-    merged = 0
-    for k, (u, v) in enumerate(order):
-        report(f"routing corridor {k + 1}/{len(order)}", 0.25 + 0.55 * k / max(len(order), 1))
-        s, c, _, path = router.search(access[u].voxel, access[v].voxel, blocked, params.budget)
-        if s != FOUND:
-            raise CorridorError(f"link {u} - {v} was priced but its route failed (status {s})")
-        cl = centreline_cells(grid, path)
-        if params.merge and centrelines:
-            cl, m = merge_centreline(grid, t, cl, centrelines, rings)
-            merged += m
-        centrelines.append(cl)
+    centrelines, merged = _route_centrelines(
+        router, grid, t, order, access, blocked, params, report
+    )
     nodes_by_id = {n.id: n for n in nodes}
     corridors = [
         make_corridor(
@@ -468,8 +537,8 @@ def design_network(
         mark_corridors(grid, corridors)
     g = nx.Graph()
     g.add_nodes_from(n.id for n in nodes)
-    for i, c in enumerate(corridors):
-        g.add_edge(c.a.id, c.b.id, cost=c.cost, corridor=i)
+    for i, cor in enumerate(corridors):
+        g.add_edge(cor.a.id, cor.b.id, cost=cor.cost, corridor=i)
     timings["bands"] = time.perf_counter() - t0
     log.info(
         "corridor network: %d nodes in %d pieces, %d corridors, %d crossings, %d unseparated, steps %s",

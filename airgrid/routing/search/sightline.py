@@ -150,8 +150,8 @@ def segment_cells(
     nb = graph.nbr[ci]
     rim = ci[(nb < 0).any(axis=1)]
     if len(rim):
-        outside = {int(x) for r in rim.tolist() for x in h3i.grid_ring(int(grid.cell_id[r]), 1)}
-        outside = np.array(sorted(outside), np.int64)
+        ring = {int(x) for r in rim.tolist() for x in h3i.grid_ring(int(grid.cell_id[r]), 1)}
+        outside = np.array(sorted(ring), np.int64)
         outside = outside[grid.find_cells(outside, t) < 0]
         if len(outside) and _clip(a, b, outside)[0].any():
             return None
