@@ -169,7 +169,7 @@ class RouteGraph:
         to every node and from every node to it (Dijkstra on the graph and on its
         reverse, in parallel). Costs ``16 k`` bytes per node and ``2 k`` full
         Dijkstra runs; A* then takes the ALT bounds into its heuristic (see
-        :func:`airgrid.routing.kernels.astar.astar`). :func:`landmark_count` picks ``k`` for a
+        :func:`airgrid.routing.kernels.astar.astar`). :func:`~airgrid.routing.landmarks.landmark_count` picks ``k`` for a
         memory budget.
 
         With ``parallel=False`` the runs go one after the other in the calling thread
@@ -323,6 +323,58 @@ def grid_fingerprint(grid: Grid) -> str:
     )
 
 
+def _edges(
+    grid: Grid,
+    weights: CostWeights,
+    nbr: np.ndarray,
+    cell_xyz: np.ndarray,
+    usable: np.ndarray,
+    zc: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSR edges (``indptr``, ``indices``, ``weights``) of a grid's usable voxels.
+
+    Two parallel Numba passes over cells: out-degree per voxel, then targets and
+    weights written at the prefix-sum offsets.
+    """
+    parent = np.asarray(grid.cell_parent, np.int32)
+    has_p = np.flatnonzero(parent >= 0)
+    order = has_p[np.argsort(parent[has_p], kind="stable")]
+    child_idx = order.astype(np.int32)
+    child_ptr = np.zeros(grid.n_cells + 1, np.int64)
+    np.add.at(child_ptr, parent[has_p].astype(np.int64) + 1, 1)
+    np.cumsum(child_ptr, out=child_ptr)
+    corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
+    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
+    tier_w = weights.tier_factors([t.name for t in grid.tiers])
+    args = (
+        nbr,
+        np.asarray(grid.cell_first_layer, np.int32),
+        np.asarray(grid.cell_nlayers, np.int32),
+        np.asarray(grid.cell_start, np.int64),
+        parent,
+        child_ptr,
+        child_idx,
+        np.asarray(grid.cell_tier, np.int8),
+        usable,
+        cell_xyz,
+        zc,
+        vfac,
+        tier_w,
+        float(weights.climb),
+        float(weights.descent),
+        float(weights.transition),
+    )
+    degree = np.zeros(grid.n_voxels, np.int64)
+    count_edges(*args, degree)
+    indptr = np.zeros(grid.n_voxels + 1, np.int64)
+    np.cumsum(degree, out=indptr[1:])
+    del degree
+    indices = np.empty(int(indptr[-1]), np.int32)
+    wts = np.empty(int(indptr[-1]), np.float32)
+    fill_edges(*args, indptr, indices, wts)
+    return indptr, indices, wts
+
+
 def build_graph(
     grid: Grid, weights: CostWeights | None = None, *, landmarks: int = 0
 ) -> RouteGraph:
@@ -354,51 +406,12 @@ def build_graph(
     for t in range(len(grid.tiers)):
         sl = grid.tier_slice(t)
         nbr[sl] = cell_neighbours(grid, t)
-    parent = np.asarray(grid.cell_parent, np.int32)
-    has_p = np.flatnonzero(parent >= 0)
-    order = has_p[np.argsort(parent[has_p], kind="stable")]
-    child_idx = order.astype(np.int32)
-    child_ptr = np.zeros(grid.n_cells + 1, np.int64)
-    np.add.at(child_ptr, parent[has_p].astype(np.int64) + 1, 1)
-    np.cumsum(child_ptr, out=child_ptr)
     cell_xyz = cell_unit_vectors(np.asarray(grid.cell_id))
     usable = grid.usable()
     zc = (np.asarray(grid.floor, np.float32) + np.asarray(grid.ceiling, np.float32)) * np.float32(
         0.5
     )
-    corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
-    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
-    tier_w = weights.tier_factors([t.name for t in grid.tiers])
-    first = np.asarray(grid.cell_first_layer, np.int32)
-    nl = np.asarray(grid.cell_nlayers, np.int32)
-    start = np.asarray(grid.cell_start, np.int64)
-    ctier = np.asarray(grid.cell_tier, np.int8)
-    args = (
-        nbr,
-        first,
-        nl,
-        start,
-        parent,
-        child_ptr,
-        child_idx,
-        ctier,
-        usable,
-        cell_xyz,
-        zc,
-        vfac,
-        tier_w,
-        float(weights.climb),
-        float(weights.descent),
-        float(weights.transition),
-    )
-    degree = np.zeros(grid.n_voxels, np.int64)
-    count_edges(*args, degree)
-    indptr = np.zeros(grid.n_voxels + 1, np.int64)
-    np.cumsum(degree, out=indptr[1:])
-    del degree
-    indices = np.empty(int(indptr[-1]), np.int32)
-    wts = np.empty(int(indptr[-1]), np.float32)
-    fill_edges(*args, indptr, indices, wts)
+    indptr, indices, wts = _edges(grid, weights, nbr, cell_xyz, usable, zc)
     xy, dirs = plane_frame(cell_xyz, nbr, grid.tier_slice(0))
     vc = np.asarray(grid.voxel_cell)
     nxyz = np.empty((grid.n_voxels, 3), np.float32)

@@ -73,7 +73,7 @@ def node_access(
     join_rings
         Extra rings searched for a better-connected cell.
     components
-        Labels from :func:`tier_components` (without it: the nearest usable cell).
+        Labels from :func:`~airgrid.routing.corridors.tiers.tier_components` (without it: the nearest usable cell).
 
     Raises
     ------

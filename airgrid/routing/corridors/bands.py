@@ -1,6 +1,7 @@
 """Crossings and bands: which corridors conflict (crossing centrelines, opposing traffic
 in shared cells, outside the junctions around nodes) and the layer bands that keep
-conflicting corridors apart (step 6 of :func:`~airgrid.routing.corridors.network.design_network`).
+conflicting corridors apart (step 6 of
+:func:`~airgrid.routing.corridors.network.design_network`).
 """
 
 from __future__ import annotations

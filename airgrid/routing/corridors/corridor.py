@@ -2,12 +2,12 @@
 
 A corridor is built in four steps:
 
-1. **Access.** Each node joins the tier at an *access cell* (:func:`node_access`): the
+1. **Access.** Each node joins the tier at an *access cell* (:func:`~airgrid.routing.corridors.access.node_access`): the
    tier cell under the node if its column holds a usable voxel, else the nearest cell
    that does (rings of H3 cells around the node, up to ``max_access_rings``; a node
    inside an airport protection zone thus joins at the zone's edge). When the tier's
    connected pieces are known, a usable cell up to ``join_rings`` rings further out
-   that lies in a larger piece is preferred (:func:`tier_components`).
+   that lies in a larger piece is preferred (:func:`~airgrid.routing.corridors.tiers.tier_components`).
 2. **Centreline.** A* between the lowest usable voxels of the two access cells, with
    every voxel outside the tier blocked (:func:`airgrid.routing.search.constraints.constraint_mask`);
    the centreline is the sequence of H3 cells of that voxel path (repeated cells and

@@ -1,5 +1,6 @@
 """Merging centrelines: a stretch of a new centreline that runs side by side with an
-earlier one is snapped onto the earlier one's cells (step 5 of :func:`~airgrid.routing.corridors.network.design_network`).
+earlier one is snapped onto the earlier one's cells (step 5 of
+:func:`~airgrid.routing.corridors.network.design_network`).
 """
 
 from __future__ import annotations

@@ -20,14 +20,14 @@ Design (:func:`design_network`)
 5. **Centrelines and merging.** Selected links are routed (A* paths) from the
    cheapest up. With ``merge`` on, a stretch of a later centreline that runs within
    ``2 * width + 1`` rings of an earlier one (the two footprints would touch: side by
-   side) for at least :data:`MIN_MERGE_CELLS` cells, roughly parallel to it (lines
-   within :data:`MAX_MERGE_ANGLE_DEG`, either sense), is replaced by the earlier
+   side) for at least :data:`~airgrid.routing.corridors.merge.MIN_MERGE_CELLS` cells, roughly parallel to it (lines
+   within :data:`~airgrid.routing.corridors.merge.MAX_MERGE_ANGLE_DEG`, either sense), is replaced by the earlier
    centreline's cells there, joined by H3 grid lines through usable cells: the
    corridors then share those cells instead of running side by side (step 6 puts them
    in different bands if their traffic would oppose).
 6. **Crossings and bands (CCAR-92: minimise crossings, cross at different
    altitudes).** Two corridors *conflict* when their string-pulled centrelines cross
-   (shapely, at :data:`MIN_CROSSING_ANGLE_DEG` or more) or when they share footprint
+   (shapely, at :data:`~airgrid.routing.corridors.bands.MIN_CROSSING_ANGLE_DEG` or more) or when they share footprint
    cells where their lane-A bearings differ by more than 90° (opposing traffic in one
    lane). Near a node where several corridors end (its *junction*: ``2 * width + 2``
    rings around its access cell) corridors necessarily meet; junctions are terminal

@@ -15,7 +15,7 @@ from airgrid.routing.kernels.status import FOUND, HEAP_FULL
 def dijkstra_all(indptr, indices, weights, src, dist, hk, hp):
     """Exact costs from ``src`` to every node into ``dist`` (pre-filled with inf).
 
-    Dijkstra (1959) with the lazy heap of :func:`astar`. Returns FOUND, or HEAP_FULL
+    Dijkstra (1959) with the lazy heap of :func:`~airgrid.routing.kernels.astar.astar`. Returns FOUND, or HEAP_FULL
     when the heap (``hk``, ``hp``) is too small (the caller retries with a larger heap).
     """
     cap = len(hk)

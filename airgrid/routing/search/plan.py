@@ -94,7 +94,7 @@ def plan_route(
     origin, dest
         ``(lat, lon, alt_m_amsl)``, a dense voxel index, or a voxel id ``"<h3>:<layer>"``.
     tiers, min_height_m, max_height_m, no_go, max_range_m, blocked_mask
-        Per-request constraints, see :class:`Constraints`.
+        Per-request constraints, see :class:`~airgrid.routing.search.constraints.Constraints`.
     budget
         Maximum A* expansions before giving up with ``BUDGET_EXHAUSTED``.
     cruise_mps, climb_mps, descent_mps
@@ -103,7 +103,7 @@ def plan_route(
     smooth_path
         Compute waypoints, length, time and clearance (False: voxel path and cost only).
     strategy
-        :class:`Strategy` (default ``AUTO``: exact below :data:`CORRIDOR_FROM_M`,
+        :class:`~airgrid.routing.search.strategy.Strategy` (default ``AUTO``: exact below :data:`~airgrid.routing.search.strategy.CORRIDOR_FROM_M`,
         fast beyond).
 
     Returns
@@ -128,7 +128,7 @@ def plan_route(
     A* (Hart, Nilsson & Raphael 1968, "A Formal Basis for the Heuristic Determination
     of Minimum Cost Paths") over the CSR graph, see :func:`airgrid.routing.kernels.astar.astar`
     for the heuristic and its admissibility; then line-of-sight smoothing
-    (:func:`smooth`).
+    (:func:`~airgrid.routing.search.smooth.smooth`).
     """
     gr = graph_for(graph)
     for label, v in (
@@ -184,7 +184,7 @@ def route_voxels(
     """Search and finish a route between two already validated voxels.
 
     The building block of :func:`plan_route` and multi-stop routing; arguments as
-    there, ``blocked`` from :func:`constraint_mask`, ``speeds`` = (cruise, climb,
+    there, ``blocked`` from :func:`~airgrid.routing.search.constraints.constraint_mask`, ``speeds`` = (cruise, climb,
     descent) m/s.
     """
     t0 = time.perf_counter()

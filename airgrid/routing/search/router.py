@@ -199,7 +199,7 @@ _LAST_GRID: list[tuple[Grid, str, RouteGraph]] = []
 def graph_for(grid_or_graph: Grid | RouteGraph, landmarks: int | None = None) -> RouteGraph:
     """The graph itself, or the default-weight graph of a grid.
 
-    ``landmarks``: ALT landmarks of a newly built graph (default :func:`landmark_count`).
+    ``landmarks``: ALT landmarks of a newly built graph (default :func:`~airgrid.routing.landmarks.landmark_count`).
 
     The graph of the last grid asked for is kept (one entry, strong reference) and
     reused while the grid's fingerprint (cells, layers, status) is unchanged; pass a

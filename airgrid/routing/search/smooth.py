@@ -61,7 +61,7 @@ def smooth(
     the farthest later path point in line of sight becomes the next waypoint, found
     by galloping then bisection over the path index. Line of sight is exact, not
     sampled: both ends are in the same tier and every voxel of that tier the 3D
-    segment passes through (:func:`segment_voxels`: every cell its footprint touches,
+    segment passes through (:func:`~airgrid.routing.search.sightline.segment_voxels`: every cell its footprint touches,
     boundary contact included, times every layer its altitude spans over that cell)
     exists, is usable and may be entered by the request. A segment between
     consecutive path points is always accepted: it joins two voxels by a graph edge

@@ -154,7 +154,7 @@ def search_voxels(
     Returns
     -------
     status, cost, expansions, path, lower_bound
-        As :meth:`Router.search` (expansions summed over the stages), and a proven
+        As :meth:`~airgrid.routing.search.router.Router.search` (expansions summed over the stages), and a proven
         lower bound of the optimal cost (the cost itself after an exact search).
     """
     strategy = Strategy(strategy)
