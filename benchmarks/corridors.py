@@ -35,18 +35,19 @@ def main() -> None:
     from airgrid.airspace.geofences.cover import mark_geofences
     from airgrid.airspace.grid import TierTable, build_grid, named_area
     from airgrid.airspace.grid.build import peak_rss_bytes
-    from airgrid.routing import kernels
     from airgrid.routing.corridors.corridor import (
         clear_corridors,
         mark_corridors,
         opposing_lane_mask,
-        tier_mask,
     )
     from airgrid.routing.corridors.network import NetworkParams, design_network
     from airgrid.routing.corridors.nodes import PREFECTURE_SEATS, default_nodes
     from airgrid.routing.corridors.report import network_geojson, network_report
+    from airgrid.routing.corridors.tiers import tier_mask
     from airgrid.routing.graph import build_graph
-    from airgrid.routing.search import plan_route, router_for
+    from airgrid.routing.kernels.status import FOUND
+    from airgrid.routing.search.plan import plan_route
+    from airgrid.routing.search.router import router_for
     from airgrid.terrain import Dem
 
     t_all = time.perf_counter()
@@ -165,8 +166,7 @@ def main() -> None:
     ]
     t_seq = time.perf_counter() - t0
     same = all(
-        (s == kernels.FOUND) == (q[0] == kernels.FOUND)
-        and (s != kernels.FOUND or abs(c - q[1]) < 1e-6 * c)
+        (s == FOUND) == (q[0] == FOUND) and (s != FOUND or abs(c - q[1]) < 1e-6 * c)
         for s, c, q in zip(st_b.tolist(), cost_b.tolist(), seq)
     )
     print(

@@ -47,8 +47,9 @@ sys.path.insert(0, str(ROOT))
 from airgrid.airspace.grid import Area, Grid, TierTable, build_grid, named_area  # noqa: E402 (after the sys.path insert)
 from airgrid.routing import at_agl, build_graph, plan_route  # noqa: E402 (after the sys.path insert)
 from airgrid.routing.costs import EARTH_R  # noqa: E402 (after the sys.path insert)
-from airgrid.routing.graph import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count  # noqa: E402 (after the sys.path insert)
-from airgrid.routing.search import CORRIDOR_WEIGHT, router_for  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.landmarks import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.search.router import router_for  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.search.strategy import CORRIDOR_WEIGHT  # noqa: E402 (after the sys.path insert)
 from airgrid.terrain import Dem  # noqa: E402 (after the sys.path insert)
 
 CACHE = ROOT / "var" / "bench"

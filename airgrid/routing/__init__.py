@@ -25,16 +25,12 @@ _EXPORTS = {
     ),
     "graph": ("RouteGraph", "build_graph"),
     "logistics": ("MultiStopRoute", "plan_multi_stop"),
-    "search": (
-        "Constraints",
-        "Route",
-        "Router",
-        "RouteStatus",
-        "Strategy",
-        "Waypoint",
-        "at_agl",
-        "plan_route",
-    ),
+    "search.constraints": ("Constraints",),
+    "search.plan": ("plan_route",),
+    "search.points": ("at_agl",),
+    "search.route": ("Route", "RouteStatus", "Waypoint"),
+    "search.router": ("Router",),
+    "search.strategy": ("Strategy",),
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -52,16 +48,12 @@ if TYPE_CHECKING:
     )
     from airgrid.routing.graph import RouteGraph, build_graph
     from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
-    from airgrid.routing.search import (
-        Constraints,
-        Route,
-        Router,
-        RouteStatus,
-        Strategy,
-        Waypoint,
-        at_agl,
-        plan_route,
-    )
+    from airgrid.routing.search.constraints import Constraints
+    from airgrid.routing.search.plan import plan_route
+    from airgrid.routing.search.points import at_agl
+    from airgrid.routing.search.route import Route, RouteStatus, Waypoint
+    from airgrid.routing.search.router import Router
+    from airgrid.routing.search.strategy import Strategy
 
 __all__ = [
     "Constraints",

@@ -125,7 +125,7 @@ def vertical_rate(weights: CostWeights) -> float:
     """Lower bound of the cost of one metre of altitude change, ``min(climb, descent)``.
 
     The horizontal bounds are not derived here from the weights but measured on the
-    built edges (:func:`airgrid.routing.kernels.planar_rates`), which keeps them
+    built edges (:func:`airgrid.routing.kernels.astar.planar_rates`), which keeps them
     admissible for any weights and as tight as the graph allows. A small relative
     margin covers float32 rounding of stored weights.
     """

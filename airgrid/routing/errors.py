@@ -5,7 +5,7 @@ requests, ``LookupError`` for positions the grid does not hold), so callers that
 not know airgrid can still catch them, and the CLI maps them to exit code 2.
 
 "No route" and "budget exhausted" are *outcomes*, not errors: they come back as a
-:class:`~airgrid.routing.search.Route` with the matching status.
+:class:`~airgrid.routing.search.route.Route` with the matching status.
 """
 
 from __future__ import annotations

@@ -26,21 +26,26 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import h3
 import numpy as np
-from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid, Status
-from airgrid.airspace.grid.h3index import parent_of
-from airgrid.routing import kernels
-from airgrid.routing.costs import EARTH_R, CostWeights, vertical_rate, voxel_factors
+from airgrid.routing.cells import cell_neighbours, cell_unit_vectors, plane_frame
+from airgrid.routing.costs import CostWeights, vertical_rate, voxel_factors
 from airgrid.routing.errors import GraphFileError
+from airgrid.routing.kernels.astar import planar_rates
+from airgrid.routing.kernels.dijkstra import dijkstra_many, transpose
+from airgrid.routing.kernels.edges import count_edges, fill_edges
+from airgrid.routing.kernels.status import FOUND
+from airgrid.routing.landmarks import single_source_costs
+from airgrid.routing.zones import zone_graph, zone_table
+
+if TYPE_CHECKING:
+    from airgrid.routing.search.router import Router
+    from airgrid.routing.search.strategy import ZonePlanner
 
 log = logging.getLogger(__name__)
-
-#: H3 local IJ offsets of the 6 neighbours (IJK axes at 120 degrees, k = -(i + j)).
-_IJ_NEIGHBOURS = np.array([(1, 0), (0, 1), (1, 1), (-1, 0), (0, -1), (-1, -1)], np.int64)
 
 
 @dataclass(eq=False)
@@ -80,7 +85,7 @@ class RouteGraph:
         The zone graph (CSR: zones joined where an edge of the graph crosses between
         them, weighted by centroid distance times the cheapest crossing edge's cost per
         metre) and the zones' centroids (float32[n_zones, 3], x, y, 0), used to
-        plan the corridor of long routes (see :func:`airgrid.routing.search.plan_route`).
+        plan the corridor of long routes (see :func:`airgrid.routing.search.plan.plan_route`).
     build_seconds
         Wall time of the build.
     """
@@ -108,10 +113,10 @@ class RouteGraph:
     #: Landmark nodes (int64[L]) and their distances float64[n, 2L] (see :meth:`add_landmarks`).
     landmarks: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64), repr=False)
     lm: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
-    #: The graph's reusable search state (``airgrid.routing.search.router_for``).
-    router: object | None = field(default=None, repr=False)
-    #: The zone graph's planner (``airgrid.routing.search.zone_planner_for``).
-    zone_planner: object | None = field(default=None, repr=False)
+    #: The graph's reusable search state (``airgrid.routing.search.router.router_for``).
+    router: Router | None = field(default=None, repr=False)
+    #: The zone graph's planner (``airgrid.routing.search.strategy.zone_planner_for``).
+    zone_planner: ZonePlanner | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -164,7 +169,7 @@ class RouteGraph:
         to every node and from every node to it (Dijkstra on the graph and on its
         reverse, in parallel). Costs ``16 k`` bytes per node and ``2 k`` full
         Dijkstra runs; A* then takes the ALT bounds into its heuristic (see
-        :func:`airgrid.routing.kernels.astar`). :func:`landmark_count` picks ``k`` for a
+        :func:`airgrid.routing.kernels.astar.astar`). :func:`~airgrid.routing.landmarks.landmark_count` picks ``k`` for a
         memory budget.
 
         With ``parallel=False`` the runs go one after the other in the calling thread
@@ -189,14 +194,16 @@ class RouteGraph:
         landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
         L = len(landmarks)
         fwd = (self.indptr, self.indices, self.weights)
-        rev = kernels.transpose(*fwd)
+        rev = transpose(self.indptr, self.indices, self.weights)
         cols = np.empty((2 * L, self.n_nodes))
-        todo = range(2 * L)
+        todo: list[int] = list(range(2 * L))
         if parallel:
-            st = kernels.dijkstra_many(*fwd, *rev, landmarks, cols, min(self.n_edges + 1, 1 << 23))
-            todo = np.flatnonzero(st != kernels.FOUND).tolist()  # heap too small: redo one by one
+            cap = min(self.n_edges + 1, 1 << 23)
+            st = dijkstra_many(*fwd, rev[0], rev[1], rev[2], landmarks, cols, cap)
+            todo = np.flatnonzero(st != FOUND).tolist()  # heap too small: redo one by one
         for j in todo:
-            cols[j] = _sssp(*(fwd if j < L else rev), int(landmarks[j % L]))
+            indptr, indices, weights = fwd if j < L else rev
+            cols[j] = single_source_costs(indptr, indices, weights, int(landmarks[j % L]))
         # the table is complete before the graph sees it: searches running meanwhile
         # (another thread) use the old table or the new one, never a partial one
         self.lm = np.ascontiguousarray(cols.T)
@@ -307,139 +314,65 @@ _ARRAYS = (
 )
 
 
-def _sssp(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int) -> np.ndarray:
-    """Exact costs from ``src`` to every node (inf where unreachable)."""
-    cap = 1 << 20
-    while True:
-        dist = np.full(len(indptr) - 1, np.inf)
-        st = kernels.dijkstra_all(
-            indptr, indices, weights, src, dist, np.empty(cap), np.empty(cap, np.int64)
-        )
-        if st == kernels.FOUND:
-            return dist
-        cap *= 2
-
-
-#: Landmarks the served graphs get (fewer where they would not fit :data:`LANDMARK_BYTES`).
-#: Measured on the 45 km Changsha T2 graph (``benchmarks/routing.py``, 50 routes of
-#: 20-70 km): median 2.1 ms with 16, 1.65 ms with 32, 1.85 ms with 48.
-DEFAULT_LANDMARKS = 32
-
-#: Memory budget of the landmark table (bytes): 16 bytes per node per landmark.
-LANDMARK_BYTES = 1 << 30
-
-#: Fewest landmarks worth having (see :func:`landmark_count`).
-MIN_LANDMARKS = 8
-
-
-def landmark_count(
-    n_nodes: int, wanted: int = DEFAULT_LANDMARKS, budget_bytes: int = LANDMARK_BYTES
-) -> int:
-    """How many ALT landmarks a graph of ``n_nodes`` gets: ``wanted``, fewer if over the memory budget.
-
-    Below :data:`MIN_LANDMARKS` the answer is 0: so few landmarks rarely pay for the
-    extra memory each expansion reads (measured on the Hunan-wide T2 graph: 3
-    landmarks cut expansions by a third but not the time, and cost 52 s to
-    precompute; ``benchmarks/routing.py``).
-
-    Examples
-    --------
-    >>> landmark_count(532_763)  # 45 km around Changsha, T2
-    32
-    >>> landmark_count(5_450_256)  # Changsha prefecture, T1-T4 (the API's default grid)
-    12
-    >>> landmark_count(17_300_000)  # Hunan-wide T2: 3 would fit
-    0
-    """
-    k = max(0, min(int(wanted), int(budget_bytes // (16 * max(n_nodes, 1)))))
-    return k if k >= MIN_LANDMARKS else 0
-
-
 def grid_fingerprint(grid: Grid) -> str:
     """CRC32s of a grid's cell ids, layers per cell and voxel status, as one string."""
     parts = (grid.cell_id, grid.cell_first_layer, grid.cell_nlayers, grid.status)
     return (
-        "-".join(f"{zlib.crc32(np.ascontiguousarray(a).view(np.uint8)):08x}" for a in parts)
+        "-".join(f"{zlib.crc32(np.ascontiguousarray(a).view(np.uint8).data):08x}" for a in parts)
         + f"-{grid.n_voxels}"
     )
 
 
-def cell_unit_vectors(cell_ids: np.ndarray) -> np.ndarray:
-    """Unit vectors (float64[n, 3]) of H3 cell centres."""
-    ll = np.array([h3i.cell_to_latlng(int(c)) for c in cell_ids.tolist()], np.float64).reshape(
-        -1, 2
-    )
-    la = np.radians(ll[:, 0])
-    lo = np.radians(ll[:, 1])
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+def _edges(
+    grid: Grid,
+    weights: CostWeights,
+    nbr: np.ndarray,
+    cell_xyz: np.ndarray,
+    usable: np.ndarray,
+    zc: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSR edges (``indptr``, ``indices``, ``weights``) of a grid's usable voxels.
 
-
-def cell_neighbours(grid: Grid, t: int) -> np.ndarray:
-    """Cell-table index of the 6 H3 neighbours of every cell of tier ``t`` (-1 where absent).
-
-    Neighbours come from H3 local IJ coordinates (one anchor per tier, one h3 call per
-    cell, then sorted-key lookups in numpy); cells whose IJ coordinates cannot be
-    computed, or that find fewer than 6 neighbours (the area's rim, pentagon
-    distortion), fall back to ``h3.grid_ring``. A sample of cells is checked against
-    ``grid_ring``; any disagreement makes the whole tier use ``grid_ring``.
-
-    Returns
-    -------
-    numpy.ndarray
-        int32[n_cells_of_tier, 6].
+    Two parallel Numba passes over cells: out-degree per voxel, then targets and
+    weights written at the prefix-sum offsets.
     """
-    sl = grid.tier_slice(t)
-    ids = np.asarray(grid.cell_id[sl], np.int64)
-    n = len(ids)
-    out = np.full((n, 6), -1, np.int32)
-    if n == 0:
-        return out
-    anchor = int(ids[n // 2])
-    ij = np.zeros((n, 2), np.int64)
-    ok = np.ones(n, bool)
-    to_ij = h3i.cell_to_local_ij
-    for k, c in enumerate(ids.tolist()):
-        try:
-            ij[k] = to_ij(anchor, c)
-        except h3.H3BaseException:
-            ok[k] = False
-    span = 1 << 24
-    key = (ij[:, 0] + span // 2) * span + (ij[:, 1] + span // 2)
-    key[~ok] = -1
-    order = np.argsort(key, kind="stable")
-    skey = key[order]
-    for j, (di, dj) in enumerate(_IJ_NEIGHBOURS):
-        q = key + di * span + dj
-        p = np.minimum(np.searchsorted(skey, q), n - 1)
-        hit = ok & (skey[p] == q)
-        out[:, j] = np.where(hit, order[p] + sl.start, -1)
-
-    def ring(rows: np.ndarray) -> None:
-        for r in rows.tolist():
-            nb = np.fromiter(h3i.grid_ring(int(ids[r]), 1), np.int64)
-            found = grid.find_cells(nb, t)
-            found = found[found >= 0]
-            out[r] = -1
-            out[r, : len(found)] = found
-
-    rng = np.random.default_rng(0)
-    sample = (
-        rng.choice(np.flatnonzero(ok), size=min(64, int(ok.sum())), replace=False)
-        if ok.any()
-        else []
+    parent = np.asarray(grid.cell_parent, np.int32)
+    has_p = np.flatnonzero(parent >= 0)
+    order = has_p[np.argsort(parent[has_p], kind="stable")]
+    child_idx = order.astype(np.int32)
+    child_ptr = np.zeros(grid.n_cells + 1, np.int64)
+    np.add.at(child_ptr, parent[has_p].astype(np.int64) + 1, 1)
+    np.cumsum(child_ptr, out=child_ptr)
+    corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
+    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
+    tier_w = weights.tier_factors([t.name for t in grid.tiers])
+    args = (
+        nbr,
+        np.asarray(grid.cell_first_layer, np.int32),
+        np.asarray(grid.cell_nlayers, np.int32),
+        np.asarray(grid.cell_start, np.int64),
+        parent,
+        child_ptr,
+        child_idx,
+        np.asarray(grid.cell_tier, np.int8),
+        usable,
+        cell_xyz,
+        zc,
+        vfac,
+        tier_w,
+        float(weights.climb),
+        float(weights.descent),
+        float(weights.transition),
     )
-    for r in np.asarray(sample, np.int64).tolist():
-        want = set(
-            grid.find_cells(np.fromiter(h3i.grid_ring(int(ids[r]), 1), np.int64), t).tolist()
-        ) - {-1}
-        if want != set(out[r].tolist()) - {-1}:
-            log.warning(
-                "H3 local IJ neighbours disagree with grid_ring in tier %d; using grid_ring", t
-            )
-            ring(np.arange(n))
-            return out
-    ring(np.flatnonzero((out < 0).any(axis=1)))
-    return out
+    degree = np.zeros(grid.n_voxels, np.int64)
+    count_edges(*args, degree)
+    indptr = np.zeros(grid.n_voxels + 1, np.int64)
+    np.cumsum(degree, out=indptr[1:])
+    del degree
+    indices = np.empty(int(indptr[-1]), np.int32)
+    wts = np.empty(int(indptr[-1]), np.float32)
+    fill_edges(*args, indptr, indices, wts)
+    return indptr, indices, wts
 
 
 def build_graph(
@@ -473,58 +406,19 @@ def build_graph(
     for t in range(len(grid.tiers)):
         sl = grid.tier_slice(t)
         nbr[sl] = cell_neighbours(grid, t)
-    parent = np.asarray(grid.cell_parent, np.int32)
-    has_p = np.flatnonzero(parent >= 0)
-    order = has_p[np.argsort(parent[has_p], kind="stable")]
-    child_idx = order.astype(np.int32)
-    child_ptr = np.zeros(grid.n_cells + 1, np.int64)
-    np.add.at(child_ptr, parent[has_p].astype(np.int64) + 1, 1)
-    np.cumsum(child_ptr, out=child_ptr)
     cell_xyz = cell_unit_vectors(np.asarray(grid.cell_id))
     usable = grid.usable()
     zc = (np.asarray(grid.floor, np.float32) + np.asarray(grid.ceiling, np.float32)) * np.float32(
         0.5
     )
-    corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
-    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
-    tier_w = weights.tier_factors([t.name for t in grid.tiers])
-    first = np.asarray(grid.cell_first_layer, np.int32)
-    nl = np.asarray(grid.cell_nlayers, np.int32)
-    start = np.asarray(grid.cell_start, np.int64)
-    ctier = np.asarray(grid.cell_tier, np.int8)
-    args = (
-        nbr,
-        first,
-        nl,
-        start,
-        parent,
-        child_ptr,
-        child_idx,
-        ctier,
-        usable,
-        cell_xyz,
-        zc,
-        vfac,
-        tier_w,
-        float(weights.climb),
-        float(weights.descent),
-        float(weights.transition),
-    )
-    degree = np.zeros(grid.n_voxels, np.int64)
-    kernels.count_edges(*args, degree)
-    indptr = np.zeros(grid.n_voxels + 1, np.int64)
-    np.cumsum(degree, out=indptr[1:])
-    del degree
-    indices = np.empty(int(indptr[-1]), np.int32)
-    wts = np.empty(int(indptr[-1]), np.float32)
-    kernels.fill_edges(*args, indptr, indices, wts)
+    indptr, indices, wts = _edges(grid, weights, nbr, cell_xyz, usable, zc)
     xy, dirs = plane_frame(cell_xyz, nbr, grid.tier_slice(0))
     vc = np.asarray(grid.voxel_cell)
     nxyz = np.empty((grid.n_voxels, 3), np.float32)
     nxyz[:, :2] = xy[vc]
     nxyz[:, 2] = zc
     v_rate = vertical_rate(weights)
-    h_rate, rates = kernels.planar_rates(indptr, indices, wts, nxyz, dirs, v_rate, 64)
+    h_rate, rates = planar_rates(indptr, indices, wts, nxyz, dirs, v_rate, 64)
     margin = 1 - 1e-7  # float rounding of the heuristic's own arithmetic
     h_rate = float(h_rate) * margin if np.isfinite(h_rate) else 0.0
     rates *= margin
@@ -565,116 +459,3 @@ def build_graph(
         graph.add_landmarks(landmarks)
         graph.build_seconds = time.perf_counter() - t0
     return graph
-
-
-def plane_frame(
-    cell_xyz: np.ndarray, nbr: np.ndarray, rows: slice
-) -> tuple[np.ndarray, np.ndarray]:
-    """Planar positions of the cells and the face normals of the hex lattice in that plane.
-
-    The plane is tangent at the grid's centre (orthographic projection: a planar
-    distance never exceeds the chord, hence never the great-circle distance). The
-    lattice orientation is the circular mean (mod 60 degrees) of the bearings of
-    neighbour links among the cells ``rows``; the face normals lie 30 degrees off the
-    links. Any orientation keeps the heuristic admissible (its rates come from the
-    edges, see :func:`airgrid.routing.kernels.planar_rates`); a good one makes it tight.
-
-    Returns
-    -------
-    xy : float64[n_cells, 2]
-        East and north (m) of every cell centre.
-    dirs : float64[3, 2]
-        Unit face normals.
-    """
-    centre = cell_xyz.mean(axis=0)
-    centre /= max(np.linalg.norm(centre), 1e-12)
-    east = np.cross([0.0, 0.0, 1.0], centre)
-    east /= max(np.linalg.norm(east), 1e-12)
-    north = np.cross(centre, east)
-    xy = EARTH_R * np.column_stack([cell_xyz @ east, cell_xyz @ north])
-    cells = np.arange(rows.start, rows.stop)[:20_000]
-    a = np.repeat(cells, 6)
-    b = nbr[cells].ravel().astype(np.int64)
-    ok = b >= 0
-    d = xy[b[ok]] - xy[a[ok]]
-    theta = np.arctan2(d[:, 1], d[:, 0])
-    phi0 = float(np.angle(np.exp(6j * theta).mean()) / 6) if len(theta) else 0.0
-    ang = phi0 + np.radians(30.0) + np.radians(60.0) * np.arange(3)
-    return xy, np.column_stack([np.cos(ang), np.sin(ang)])
-
-
-def zone_table(grid: Grid) -> tuple[int, np.ndarray, np.ndarray]:
-    """Zones of a grid: H3 parents of its cells, two resolutions above the finest tier.
-
-    The zone resolution is ``min(coarsest tier, finest tier - 2)`` (res 7 for a
-    res-9 T2 grid: zones of 49 fine cells, about 2 km across), so every cell of every
-    tier lies in exactly one zone.
-
-    Returns
-    -------
-    zone_res : int
-    cell_zone : int32[n_cells]
-        Zone row of every cell.
-    zones : int64[n_zones]
-        The zones' H3 ids, sorted.
-    """
-    res = [t.resolution for t in grid.tiers]
-    zone_res = max(0, min(min(res), max(res) - 2))
-    parents = parent_of(np.asarray(grid.cell_id), zone_res)
-    zones, cell_zone = np.unique(parents, return_inverse=True)
-    return zone_res, cell_zone.astype(np.int32), zones
-
-
-def zone_graph(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    weights: np.ndarray,
-    zone: np.ndarray,
-    nxyz: np.ndarray,
-    n_zones: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The zone graph: zones joined where an edge crosses between them.
-
-    A zone's centroid is the mean planar position of its nodes; the edge between
-    two zones costs their centroid distance times the lowest cost per metre of the
-    edges crossing between them. It guides corridor planning and is not a bound.
-
-    Returns
-    -------
-    indptr, indices, weights
-        CSR over zones (int64, int32, float32).
-    xy
-        Zone centroids as float32[n_zones, 3] (x, y, 0).
-    """
-    cnt = np.bincount(zone, minlength=n_zones).astype(np.float64)
-    xy = np.zeros((n_zones, 3), np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for k in range(2):
-            xy[:, k] = (
-                np.bincount(zone, weights=nxyz[:, k].astype(np.float64), minlength=n_zones) / cnt
-            )
-    xy[cnt == 0, :2] = 0.0
-    za, zb, rate = kernels.zone_crossings(indptr, indices, weights, zone, nxyz)
-    key = za.astype(np.int64) * n_zones + zb
-    order = np.lexsort((rate, key))
-    key, rate = key[order], rate[order]
-    first = np.ones(len(key), bool)
-    first[1:] = key[1:] != key[:-1]
-    key, rate = key[first], rate[first]
-    a, b = np.divmod(key, n_zones)
-    d = np.hypot(xy[b, 0].astype(np.float64) - xy[a, 0], xy[b, 1].astype(np.float64) - xy[a, 1])
-    ptr = np.zeros(n_zones + 1, np.int64)
-    np.cumsum(np.bincount(a, minlength=n_zones), out=ptr[1:])
-    return ptr, b.astype(np.int32), (d * rate).astype(np.float32), xy
-
-
-__all__ = [
-    "DEFAULT_LANDMARKS",
-    "LANDMARK_BYTES",
-    "RouteGraph",
-    "build_graph",
-    "cell_neighbours",
-    "cell_unit_vectors",
-    "grid_fingerprint",
-    "landmark_count",
-]

@@ -16,21 +16,14 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing import kernels
 from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph
-from airgrid.routing.search import (
-    DEFAULT_BUDGET,
-    Constraints,
-    Point,
-    Route,
-    RouteStatus,
-    constraint_mask,
-    graph_for,
-    resolve_point,
-    route_voxels,
-    router_for,
-)
+from airgrid.routing.kernels.status import BUDGET, FOUND
+from airgrid.routing.search.constraints import Constraints, constraint_mask
+from airgrid.routing.search.plan import route_voxels
+from airgrid.routing.search.points import resolve_point
+from airgrid.routing.search.route import DEFAULT_BUDGET, Point, Route, RouteStatus
+from airgrid.routing.search.router import graph_for, router_for
 
 #: Up to this many stops the order is exact (Held-Karp, O(2^n n^2)).
 EXACT_MAX_STOPS = 8
@@ -49,7 +42,7 @@ class MultiStopRoute:
     order
         Visiting order as indices into the request's ``stops``.
     legs
-        One :class:`~airgrid.routing.search.Route` per leg (depot -> first stop -> ...
+        One :class:`~airgrid.routing.search.route.Route` per leg (depot -> first stop -> ...
         [-> depot]).
     return_to_depot
         Whether the tour closes at the depot.
@@ -200,14 +193,14 @@ def plan_multi_stop(
     Parameters
     ----------
     graph
-        Routing graph (or a Grid, see :func:`~airgrid.routing.search.plan_route`).
+        Routing graph (or a Grid, see :func:`~airgrid.routing.search.plan.plan_route`).
     depot, stops
-        Points as accepted by :func:`~airgrid.routing.search.plan_route`; 1 to
+        Points as accepted by :func:`~airgrid.routing.search.plan.plan_route`; 1 to
         :data:`MAX_STOPS` stops.
     return_to_depot
         Close the tour at the depot.
     tiers, min_height_m, max_height_m, no_go, blocked_mask, budget, cruise_mps, climb_mps, descent_mps
-        As for :func:`~airgrid.routing.search.plan_route` (applied to every leg).
+        As for :func:`~airgrid.routing.search.plan.plan_route` (applied to every leg).
 
     Returns
     -------
@@ -239,7 +232,7 @@ def plan_multi_stop(
     ii, jj = np.nonzero(~np.eye(m, dtype=bool))
     status, cst, _ = router_for(gr).batch(vox[ii], vox[jj], blocked, budget)
     cost = np.zeros((m, m))
-    cost[ii, jj] = np.where(status == kernels.FOUND, cst, math.inf)
+    cost[ii, jj] = np.where(status == FOUND, cst, math.inf)
     n = m - 1
     exact = n <= EXACT_MAX_STOPS
     order, total = (
@@ -247,7 +240,7 @@ def plan_multi_stop(
     )
     order0 = [k - 1 for k in order]
     if not math.isfinite(total):
-        exhausted = bool((status == kernels.BUDGET).any())
+        exhausted = bool((status == BUDGET).any())
         unreachable = sorted({int(k) for k in range(1, m) if not np.isfinite(cost[0, k])})
         msg = (
             "some legs exhausted the search budget"

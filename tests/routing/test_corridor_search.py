@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 
 from airgrid.routing import RouteConstraintError, Strategy, build_graph, plan_route
-from airgrid.routing.graph import landmark_count
-from airgrid.routing.search import CORRIDOR_FROM_M, CORRIDOR_WEIGHT, search_voxels, zone_planner_for
+from airgrid.routing.landmarks import landmark_count
+from airgrid.routing.search.strategy import (
+    CORRIDOR_FROM_M,
+    CORRIDOR_WEIGHT,
+    search_voxels,
+    zone_planner_for,
+)
 
 
 def _far_pairs(graph, n: int, min_m: float, seed: int) -> list[tuple[int, int]]:
@@ -92,7 +97,7 @@ def test_corridor_routes_are_valid_and_close_to_optimal(real_t2_graph):
 
 
 def test_corridor_stage_only_enters_the_planned_zones(real_t2_graph):
-    from airgrid.routing.search import router_for
+    from airgrid.routing.search.router import router_for
 
     g = real_t2_graph
     a, b = _far_pairs(g, 1, 12_000, seed=5)[0]
@@ -106,7 +111,7 @@ def test_corridor_stage_only_enters_the_planned_zones(real_t2_graph):
 
 
 def test_weighted_astar_is_within_its_weight(real_t2_graph):
-    from airgrid.routing.search import router_for
+    from airgrid.routing.search.router import router_for
 
     r = router_for(real_t2_graph)
     none = np.empty(0, np.uint8)

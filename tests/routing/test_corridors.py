@@ -11,21 +11,21 @@ import shapely
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import BLOCKING, Status
+from airgrid.routing.corridors.access import node_access
+from airgrid.routing.corridors.bearings import bearing_deg
 from airgrid.routing.corridors.corridor import (
     band_voxels,
-    bearing_deg,
     build_corridor,
     cells_polygon,
     centreline_points,
     clear_corridors,
     mark_corridors,
-    node_access,
     opposing_lane_mask,
 )
 from airgrid.routing.corridors.nodes import make_node
 from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import build_graph
-from airgrid.routing.search import plan_route
+from airgrid.routing.search.plan import plan_route
 from tests.routing.conftest import ROLLING_FENCE as FENCE
 from tests.routing.conftest import rolling_grid
 

@@ -20,8 +20,8 @@ from airgrid.routing import (
     build_graph,
     plan_route,
 )
-from airgrid.routing.graph import cell_neighbours
-from airgrid.routing.search import router_for
+from airgrid.routing.cells import cell_neighbours
+from airgrid.routing.search.router import router_for
 
 
 def _main_component(graph, allowed=None):
@@ -103,7 +103,7 @@ def test_batch_equals_single(real_t2_graph):
 
 def test_search_state_survives_generation_wrap_and_fresh_rows(real_t2_graph):
     """Rows start zeroed and get their coordinates on first touch; the generation wrap clears tags."""
-    from airgrid.routing.search import _MAX_GEN, Router
+    from airgrid.routing.search.router import _MAX_GEN, Router
 
     rng = np.random.default_rng(4)
     usable = np.flatnonzero(real_t2_graph.usable)
@@ -469,7 +469,7 @@ def test_landmarks_are_exact_distances_and_cut_expansions(gen_graph, gen_lm_grap
 
 
 def test_plan_route_on_a_grid_reuses_its_graph_until_status_changes(real_t2_grid):
-    from airgrid.routing.search import graph_for
+    from airgrid.routing.search.router import graph_for
 
     g1 = graph_for(real_t2_grid)
     assert graph_for(real_t2_grid) is g1

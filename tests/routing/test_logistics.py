@@ -56,7 +56,7 @@ def _stops(graph, k, seed):
     g = graph.grid
     comp = np.flatnonzero(graph.usable & (g.tier == 0))
     depot = int(comp[len(comp) // 2])
-    from airgrid.routing.search import router_for
+    from airgrid.routing.search.router import router_for
 
     reach = []
     for v in rng.permutation(comp).tolist():

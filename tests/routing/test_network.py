@@ -16,27 +16,21 @@ import pytest
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import BLOCKING, Status, TierTable, area_from_bbox, build_grid
-from airgrid.routing.corridors.corridor import (
-    clear_corridors,
-    make_corridor,
-    opposing_lane_mask,
-    tier_components,
-)
+from airgrid.routing.corridors.bands import assign_bands, junction_cells, junction_rings
+from airgrid.routing.corridors.corridor import clear_corridors, make_corridor, opposing_lane_mask
+from airgrid.routing.corridors.merge import merge_centreline
 from airgrid.routing.corridors.network import (
     NetworkParams,
-    assign_bands,
     candidate_pairs,
     design_network,
-    junction_cells,
-    junction_rings,
-    merge_centreline,
     select_links,
 )
 from airgrid.routing.corridors.nodes import make_node
 from airgrid.routing.corridors.report import corridor_report, network_geojson, network_report
+from airgrid.routing.corridors.tiers import tier_components
 from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import build_graph
-from airgrid.routing.search import plan_route
+from airgrid.routing.search.plan import plan_route
 from tests.routing.conftest import ROLLING_FENCE as FENCE
 from tests.routing.conftest import rolling_grid
 
@@ -192,7 +186,7 @@ def test_crossing_corridors_get_different_bands(net_grid) -> None:
     # the lowest plausible ground), so 4-layer bands would leave room for one band only
     c1 = make_corridor(net_grid, nodes[0], nodes[1], line(w, e), tier=0, band_layers=2)
     c2 = make_corridor(net_grid, nodes[2], nodes[3], line(s, n), tier=0, band_layers=2)
-    from airgrid.routing.corridors.corridor import Access
+    from airgrid.routing.corridors.access import Access
 
     access = {
         nd.id: Access(nd, int(net_grid.find_cells(np.array([h]), 0)[0]), 0, 0.0)

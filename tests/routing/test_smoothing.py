@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airgrid.routing import plan_route
-from airgrid.routing.search import Constraints, constraint_mask, sampling_step_m, segment_cells
+from airgrid.routing.search.constraints import Constraints, constraint_mask
+from airgrid.routing.search.sightline import sampling_step_m, segment_cells
 
 NO_GO = shapely.box(112.945, 28.14, 112.955, 28.165)
 

@@ -29,7 +29,7 @@ from airgrid.routing import (
     plan_route,
 )
 from airgrid.routing.corridors.corridor import clear_corridors, opposing_lane_mask
-from airgrid.routing.graph import landmark_count
+from airgrid.routing.landmarks import landmark_count
 
 PLACES = DATA_DIR / "hunan_places_geonames.csv"
 GraphCacheOpt = Annotated[
@@ -185,7 +185,7 @@ def _write(out: Path | None, doc: dict) -> None:
 def _load(grid: Path, cache: Path | None, prefer_corridors: bool = False) -> RouteGraph:
     """The grid's routing graph: from ``cache`` when it holds one for this grid, else built (and saved there).
 
-    A graph built for the cache gets ALT landmarks (:func:`~airgrid.routing.graph.landmark_count`),
+    A graph built for the cache gets ALT landmarks (:func:`~airgrid.routing.landmarks.landmark_count`),
     which take tens of seconds once on a prefecture grid; one built for a single command does not.
 
     Corridor marks (from ``airgrid corridors --save-grid``) give their cost discount

@@ -2,14 +2,14 @@
 
 A corridor is built in four steps:
 
-1. **Access.** Each node joins the tier at an *access cell* (:func:`node_access`): the
+1. **Access.** Each node joins the tier at an *access cell* (:func:`~airgrid.routing.corridors.access.node_access`): the
    tier cell under the node if its column holds a usable voxel, else the nearest cell
    that does (rings of H3 cells around the node, up to ``max_access_rings``; a node
    inside an airport protection zone thus joins at the zone's edge). When the tier's
    connected pieces are known, a usable cell up to ``join_rings`` rings further out
-   that lies in a larger piece is preferred (:func:`tier_components`).
+   that lies in a larger piece is preferred (:func:`~airgrid.routing.corridors.tiers.tier_components`).
 2. **Centreline.** A* between the lowest usable voxels of the two access cells, with
-   every voxel outside the tier blocked (:func:`airgrid.routing.search.constraint_mask`);
+   every voxel outside the tier blocked (:func:`airgrid.routing.search.constraints.constraint_mask`);
    the centreline is the sequence of H3 cells of that voxel path (repeated cells and
    loops removed).
 3. **Footprint.** Every tier cell within ``width`` H3 rings of a centreline cell
@@ -47,7 +47,7 @@ The router's corridor discount applies to graphs built *after* marking (the cost
 factor is baked into the edge weights by :func:`airgrid.routing.graph.build_graph`);
 it discounts both lanes alike, so a flight keeps to its own lane by blocking the other
 one (:func:`opposing_lane_mask`, a ``blocked_mask`` for
-:func:`~airgrid.routing.search.plan_route`).
+:func:`~airgrid.routing.search.plan.plan_route`).
 """
 
 from __future__ import annotations
@@ -59,225 +59,20 @@ import h3
 import numpy as np
 import shapely
 from h3.api import basic_int as h3i
-from numba import njit
 from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
 from airgrid.airspace.grid import BLOCKING, Grid, Status
-from airgrid.routing import kernels
+from airgrid.routing.corridors.access import DEFAULT_ACCESS_RINGS, node_access
+from airgrid.routing.corridors.bearings import bearing_deg, cell_latlng
 from airgrid.routing.corridors.nodes import Node
-from airgrid.routing.costs import EARTH_R
-from airgrid.routing.errors import CorridorError, NodeAccessError
+from airgrid.routing.corridors.tiers import tier_index, tier_mask
+from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import RouteGraph
-from airgrid.routing.search import (
-    DEFAULT_BUDGET,
-    Constraints,
-    constraint_mask,
-    graph_for,
-    router_for,
-    string_pull,
-)
-
-#: Default search radius (H3 rings) for a node's access cell; at res 9 (cell spacing
-#: ~350 m) 64 rings reach ~22 km, beyond the 15.3 km airport protection circles.
-DEFAULT_ACCESS_RINGS = 64
-#: Default extra rings a node may reach for a better-connected access cell (~3 km at res 9).
-DEFAULT_JOIN_RINGS = 8
-
-
-def tier_index(grid: Grid, tier: str | int) -> int:
-    """Index of a tier given by name or index.
-
-    Raises
-    ------
-    CorridorError
-        No such tier in the grid.
-    """
-    names = [t.name for t in grid.tiers]
-    if isinstance(tier, (int, np.integer)) and not isinstance(tier, bool):
-        if 0 <= int(tier) < len(names):
-            return int(tier)
-    elif tier in names:
-        return names.index(str(tier))
-    raise CorridorError(f"unknown tier {tier!r}; this grid has {names}")
-
-
-def tier_mask(graph: RouteGraph, t: int) -> np.ndarray:
-    """Blocked-voxel mask (uint8) that keeps a search inside tier ``t``."""
-    if len(graph.grid.tiers) == 1:
-        return np.empty(0, np.uint8)
-    return constraint_mask(graph, Constraints(tiers=[graph.grid.tiers[t].name]))
-
-
-def tier_voxels(grid: Grid, t: int) -> slice:
-    """The contiguous range of voxel indices of tier ``t``."""
-    sl = grid.tier_slice(t)
-    return slice(int(grid.cell_start[sl.start]), int(grid.cell_start[sl.stop]))
-
-
-@njit(cache=True)
-def _union_find_labels(indptr: np.ndarray, indices: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Connected-piece root of every node in ``[lo, hi)``, edges to nodes outside ignored."""
-    n = hi - lo
-    parent = np.arange(n, dtype=np.int64)
-    for u in range(n):
-        for e in range(indptr[lo + u], indptr[lo + u + 1]):
-            w = indices[e] - lo
-            if w < 0 or w >= n:
-                continue
-            a = u
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            b = w
-            while parent[b] != b:
-                parent[b] = parent[parent[b]]
-                b = parent[b]
-            if a != b:
-                if a < b:
-                    parent[b] = a
-                else:
-                    parent[a] = b
-    for u in range(n):
-        parent[u] = parent[parent[u]]
-    return parent
-
-
-def tier_components(graph: RouteGraph, t: int) -> np.ndarray:
-    """Connected pieces of tier ``t``'s voxels (edges inside the tier only).
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 label per voxel of the tier (indexed from the tier's first voxel, see
-        :func:`tier_voxels`); labels are numbered by decreasing piece size, so label 0
-        is the largest piece. Blocked voxels get their own singleton labels.
-
-    Notes
-    -----
-    Union-find (union by smaller root, path halving) over the graph's CSR in one Numba
-    pass; edges are symmetric, so these are the weakly connected components.
-    """
-    vs = tier_voxels(graph.grid, t)
-    root = _union_find_labels(graph.indptr, graph.indices, vs.start, vs.stop)
-    sizes = np.bincount(root, minlength=len(root))
-    roots = np.flatnonzero(sizes)
-    rank = np.zeros(len(root), np.int64)
-    rank[roots[np.argsort(-sizes[roots], kind="stable")]] = np.arange(len(roots))
-    return rank[root]
-
-
-@dataclass(frozen=True)
-class Access:
-    """Where a node joins a tier.
-
-    Attributes
-    ----------
-    node
-        The node.
-    cell
-        Cell-table index of the access cell.
-    voxel
-        Lowest usable voxel of the access cell's column.
-    offset_m
-        Great-circle distance from the node to the access cell's centre.
-    """
-
-    node: Node
-    cell: int
-    voxel: int
-    offset_m: float
-
-
-def _cell_ll(cell_id: int) -> tuple[float, float]:
-    return h3i.cell_to_latlng(int(cell_id))
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (m) between two points in degrees (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_R * math.asin(min(1.0, math.sqrt(h)))
-
-
-def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Initial great-circle bearing from point 1 to point 2, degrees in [0, 360)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dl = math.radians(lon2 - lon1)
-    y = math.sin(dl) * math.cos(p2)
-    x = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
-    return math.degrees(math.atan2(y, x)) % 360.0
-
-
-def node_access(
-    grid: Grid,
-    t: int,
-    node: Node,
-    *,
-    max_rings: int = DEFAULT_ACCESS_RINGS,
-    join_rings: int = DEFAULT_JOIN_RINGS,
-    components: np.ndarray | None = None,
-) -> Access:
-    """The access cell and voxel of a node in tier ``t``.
-
-    The first ring (0 = the node's own cell) holding a cell with a usable voxel of the
-    tier is found; among usable cells of that ring and the ``join_rings`` rings beyond
-    it, the cell in the largest connected piece of the tier wins (lowest
-    ``components`` label), then the one nearest the node.
-
-    Parameters
-    ----------
-    grid
-        The grid.
-    t
-        Tier index.
-    node
-        The node.
-    max_rings
-        Largest ring distance searched for the first usable cell.
-    join_rings
-        Extra rings searched for a better-connected cell.
-    components
-        Labels from :func:`tier_components` (without it: the nearest usable cell).
-
-    Raises
-    ------
-    CorridorError
-        No usable voxel of the tier within ``max_rings`` of the node.
-    """
-    res = grid.tiers[t].resolution
-    origin = h3i.latlng_to_cell(node.lat, node.lon, res)
-    usable = grid.usable()
-    v0 = tier_voxels(grid, t).start
-    best: tuple | None = None
-    last = max_rings
-    for k in range(max_rings + 1):
-        if k > last:
-            break
-        ring = (
-            np.fromiter(h3i.grid_ring(origin, k), np.int64) if k else np.array([origin], np.int64)
-        )
-        ci = grid.find_cells(ring, t)
-        for c in ci[ci >= 0].tolist():
-            s, n = int(grid.cell_start[c]), int(grid.cell_nlayers[c])
-            ok = np.flatnonzero(usable[s : s + n])
-            if not len(ok):
-                continue
-            lat, lon = _cell_ll(int(grid.cell_id[c]))
-            d = haversine_m(node.lat, node.lon, lat, lon)
-            v = s + int(ok[0])
-            key = (int(components[v - v0]) if components is not None else 0, d)
-            if best is None:
-                last = min(max_rings, k + (join_rings if components is not None else 0))
-            if best is None or key < best[0]:
-                best = (key, c, v, d)
-    if best is None:
-        raise NodeAccessError(
-            f"node {node.name} ({node.lat:.5f}, {node.lon:.5f}) has no usable voxel of tier "
-            f"{grid.tiers[t].name} within {max_rings} H3 rings"
-        )
-    return Access(node, best[1], best[2], best[3])
+from airgrid.routing.kernels.status import BUDGET, FOUND
+from airgrid.routing.search.route import DEFAULT_BUDGET
+from airgrid.routing.search.router import graph_for, router_for
+from airgrid.routing.search.smooth import string_pull
 
 
 def loopless(cells: np.ndarray) -> np.ndarray:
@@ -393,7 +188,7 @@ def _footprint(
 def _headings(grid: Grid, centreline: np.ndarray, step: int = 2) -> np.ndarray:
     """Bearing of the centreline at each of its cells (from ``step`` cells back to ``step`` ahead)."""
     ll = np.array(
-        [_cell_ll(int(c)) for c in np.asarray(grid.cell_id)[centreline].tolist()]
+        [cell_latlng(int(c)) for c in np.asarray(grid.cell_id)[centreline].tolist()]
     ).reshape(-1, 2)
     n = len(ll)
     out = np.zeros(n)
@@ -568,8 +363,8 @@ def build_corridor(
             f"nodes {a.name} and {b.name} share one access cell; no corridor needed"
         )
     st, cost, _, path = router_for(gr).search(acc_a.voxel, acc_b.voxel, tier_mask(gr, t), budget)
-    if st != kernels.FOUND:
-        why = "budget exhausted" if st == kernels.BUDGET else "not connected"
+    if st != FOUND:
+        why = "budget exhausted" if st == BUDGET else "not connected"
         raise CorridorError(
             f"no corridor between {a.name} and {b.name} inside tier {grid.tiers[t].name} ({why})"
         )
@@ -651,7 +446,7 @@ def centreline_points(grid: Grid, corridor: Corridor) -> np.ndarray:
     """
     cl = corridor.centreline
     ll = np.array(
-        [_cell_ll(int(h)) for h in np.asarray(grid.cell_id, np.int64)[cl].tolist()]
+        [cell_latlng(int(h)) for h in np.asarray(grid.cell_id, np.int64)[cl].tolist()]
     ).reshape(-1, 2)
     poly = cells_polygon(grid, corridor.cells[corridor.occupied]).buffer(1e-9)
     shapely.prepare(poly)
@@ -679,7 +474,7 @@ def opposing_lane_mask(
     every corridor (bearing in [0, 180)) and lane B the westbound one, so a flight
     whose bearing from origin to destination is in [0, 180) is kept out of lane-B
     voxels, any other out of lane-A voxels. Pass the result as ``blocked_mask`` to
-    :func:`~airgrid.routing.search.plan_route`.
+    :func:`~airgrid.routing.search.plan.plan_route`.
 
     Returns
     -------
@@ -692,30 +487,3 @@ def opposing_lane_mask(
     if bearing_deg(lat0, lon0, lat1, lon1) < 180.0:
         return corridor & lane_b
     return corridor & ~lane_b
-
-
-__all__ = [
-    "DEFAULT_ACCESS_RINGS",
-    "DEFAULT_JOIN_RINGS",
-    "Access",
-    "Corridor",
-    "band_voxels",
-    "bearing_deg",
-    "build_corridor",
-    "cells_polygon",
-    "centreline_cells",
-    "centreline_points",
-    "check_band",
-    "clear_corridors",
-    "haversine_m",
-    "loopless",
-    "make_corridor",
-    "mark_corridors",
-    "node_access",
-    "opposing_lane_mask",
-    "rebuild_lanes",
-    "tier_components",
-    "tier_index",
-    "tier_mask",
-    "tier_voxels",
-]

@@ -3,7 +3,7 @@
 Design (:func:`design_network`)
 -------------------------------
 1. **Access and pieces.** Every node gets its access cell in the tier
-   (:func:`~airgrid.routing.corridors.corridor.node_access`, ties to the largest connected
+   (:func:`~airgrid.routing.corridors.access.node_access`, ties to the largest connected
    piece of the tier). Nodes whose access voxels lie in different connected pieces of
    the tier cannot be joined inside it: the network is designed per piece and the
    split is reported (:attr:`CorridorNetwork.pieces`).
@@ -12,7 +12,7 @@ Design (:func:`design_network`)
    ``k``-nearest-neighbour graph (also the fallback when the nodes are collinear).
    Straight Delaunay edges never cross, which is the first step to few crossings.
 3. **Pricing.** Every candidate is priced by A* inside the tier, all in one batch
-   (:meth:`~airgrid.routing.search.Router.batch`, both cores).
+   (:meth:`~airgrid.routing.search.router.Router.batch`, both cores).
 4. **Selection.** A minimum spanning tree of the priced candidates (networkx), then,
    in order of increasing cost, every other candidate whose cheapest path through the
    network so far costs more than ``detour_ratio`` times its own cost. Afterwards, for
@@ -20,14 +20,14 @@ Design (:func:`design_network`)
 5. **Centrelines and merging.** Selected links are routed (A* paths) from the
    cheapest up. With ``merge`` on, a stretch of a later centreline that runs within
    ``2 * width + 1`` rings of an earlier one (the two footprints would touch: side by
-   side) for at least :data:`MIN_MERGE_CELLS` cells, roughly parallel to it (lines
-   within :data:`MAX_MERGE_ANGLE_DEG`, either sense), is replaced by the earlier
+   side) for at least :data:`~airgrid.routing.corridors.merge.MIN_MERGE_CELLS` cells, roughly parallel to it (lines
+   within :data:`~airgrid.routing.corridors.merge.MAX_MERGE_ANGLE_DEG`, either sense), is replaced by the earlier
    centreline's cells there, joined by H3 grid lines through usable cells: the
    corridors then share those cells instead of running side by side (step 6 puts them
    in different bands if their traffic would oppose).
 6. **Crossings and bands (CCAR-92: minimise crossings, cross at different
    altitudes).** Two corridors *conflict* when their string-pulled centrelines cross
-   (shapely, at :data:`MIN_CROSSING_ANGLE_DEG` or more) or when they share footprint
+   (shapely, at :data:`~airgrid.routing.corridors.bands.MIN_CROSSING_ANGLE_DEG` or more) or when they share footprint
    cells where their lane-A bearings differ by more than 90° (opposing traffic in one
    lane). Near a node where several corridors end (its *junction*: ``2 * width + 2``
    rings around its access cell) corridors necessarily meet; junctions are terminal
@@ -47,48 +47,35 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import h3
 import networkx as nx
 import numpy as np
-import shapely
-import shapely.affinity
-from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
 from airgrid.geo.plane import local_metric
-from airgrid.routing import kernels
-from airgrid.routing.corridors.corridor import (
+from airgrid.routing.corridors.access import (
     DEFAULT_ACCESS_RINGS,
     DEFAULT_JOIN_RINGS,
     Access,
+    node_access,
+)
+from airgrid.routing.corridors.bands import assign_bands
+from airgrid.routing.corridors.corridor import (
     Corridor,
-    bearing_deg,
     centreline_cells,
-    centreline_points,
     check_band,
-    loopless,
     make_corridor,
     mark_corridors,
-    node_access,
-    rebuild_lanes,
-    tier_components,
-    tier_index,
-    tier_mask,
-    tier_voxels,
 )
+from airgrid.routing.corridors.merge import merge_centreline
 from airgrid.routing.corridors.nodes import Node, check_nodes
+from airgrid.routing.corridors.tiers import tier_components, tier_index, tier_mask, tier_voxels
 from airgrid.routing.errors import CorridorError, NodeAccessError
 from airgrid.routing.graph import RouteGraph
-from airgrid.routing.search import DEFAULT_BUDGET, graph_for, router_for
+from airgrid.routing.kernels.status import FOUND
+from airgrid.routing.search.route import DEFAULT_BUDGET
+from airgrid.routing.search.router import Router, graph_for, router_for
 
 log = logging.getLogger(__name__)
-
-#: Shortest side-by-side stretch (centreline cells) worth merging.
-MIN_MERGE_CELLS = 3
-#: Side-by-side stretches merge when their lines are this close to parallel (either sense).
-MAX_MERGE_ANGLE_DEG = 45.0
-#: Centrelines meeting at a smaller angle run together rather than cross.
-MIN_CROSSING_ANGLE_DEG = 30.0
 
 Progress = Callable[[str, float], None]
 
@@ -330,263 +317,127 @@ def select_links(
     return out
 
 
-def _ring_index(grid: Grid, t: int, cl: np.ndarray, rings: int) -> dict[int, int]:
-    """H3 id -> index of the nearest centreline cell (within ``rings``)."""
-    ids = np.asarray(grid.cell_id, np.int64)[cl].tolist()
-    near = {int(h): i for i, h in enumerate(ids)}
-    for k in range(1, rings + 1):
-        for i, h in enumerate(ids):
-            for c in h3i.grid_ring(int(h), k):
-                near.setdefault(c, i)
-    return near
+def _node_access(
+    grid: Grid, t: int, nodes: Sequence[Node], params: NetworkParams, comps: np.ndarray
+) -> tuple[dict[str, Access], list[str]]:
+    """Access of every node to tier ``t`` (step 1), and the ids of nodes without one."""
+    access: dict[str, Access] = {}
+    unreachable: list[str] = []
+    for n in nodes:
+        try:
+            access[n.id] = node_access(
+                grid,
+                t,
+                n,
+                max_rings=params.max_access_rings,
+                join_rings=params.join_rings,
+                components=comps,
+            )
+        except NodeAccessError as exc:
+            log.warning("%s; left out of the network", exc)
+            unreachable.append(n.id)
+    return access, unreachable
 
 
-def _usable_cells(grid: Grid, t: int, h3ids: list[int]) -> np.ndarray | None:
-    """Cell-table indices of H3 cells if every one is in tier ``t`` with a usable voxel, else None."""
-    ci = grid.find_cells(np.array(h3ids, np.int64), t)
-    if (ci < 0).any():
-        return None
-    usable = grid.usable()
-    for c in ci.tolist():
-        s, n = int(grid.cell_start[c]), int(grid.cell_nlayers[c])
-        if not usable[s : s + n].any():
-            return None
-    return ci
+def _pieces(
+    grid: Grid,
+    t: int,
+    nodes: list[Node],
+    access: dict[str, Access],
+    comps: np.ndarray,
+    unreachable: list[str],
+) -> dict[int, list[Node]]:
+    """The nodes with access grouped by the connected piece of the tier they join (step 1).
+
+    Raises
+    ------
+    CorridorError
+        Fewer than 2 nodes with access, or two nodes sharing an access cell.
+    """
+    if len(nodes) < 2:
+        raise CorridorError(
+            f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
+            f"(left out: {', '.join(unreachable)})"
+        )
+    by_cell: dict[int, str] = {}
+    for n in nodes:
+        cell = access[n.id].cell
+        if cell in by_cell:
+            raise CorridorError(
+                f"nodes {by_cell[cell]!r} and {n.id!r} share one access cell; drop one of them"
+            )
+        by_cell[cell] = n.id
+    v0 = tier_voxels(grid, t).start
+    groups: dict[int, list[Node]] = {}
+    for n in nodes:
+        groups.setdefault(int(comps[access[n.id].voxel - v0]), []).append(n)
+    return groups
 
 
-def _bearing_cells(grid: Grid, c0: int, c1: int) -> float:
-    la0, lo0 = h3i.cell_to_latlng(int(grid.cell_id[c0]))
-    la1, lo1 = h3i.cell_to_latlng(int(grid.cell_id[c1]))
-    return bearing_deg(la0, lo0, la1, lo1)
+def _price_candidates(
+    router: Router,
+    groups: dict[int, list[Node]],
+    access: dict[str, Access],
+    blocked: np.ndarray,
+    params: NetworkParams,
+) -> tuple[list[tuple[str, str]], dict[tuple[str, str], float]]:
+    """Candidate links per piece (step 2) and the costs of those with a route (step 3)."""
+    pairs: list[tuple[str, str]] = []
+    for grp in groups.values():
+        pairs += [
+            (grp[i].id, grp[j].id) for i, j in candidate_pairs(grp, params.candidates, params.k)
+        ]
+    if pairs:
+        st, cost, _ = router.batch(
+            np.array([access[u].voxel for u, _ in pairs]),
+            np.array([access[v].voxel for _, v in pairs]),
+            blocked,
+            params.budget,
+        )
+    else:
+        st, cost = np.empty(0, np.int32), np.empty(0)
+    priced = {p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == FOUND}
+    return pairs, priced
 
 
-def _angle(a: float, b: float) -> float:
-    d = abs(a - b) % 360.0
-    return min(d, 360.0 - d)
-
-
-def _angle_lines(a: float, b: float) -> float:
-    d = _angle(a, b)
-    return min(d, 180.0 - d)
-
-
-def merge_centreline(
-    grid: Grid, t: int, cl: np.ndarray, earlier: list[np.ndarray], rings: int
-) -> tuple[np.ndarray, int]:
-    """Snap side-by-side stretches of a centreline onto earlier centrelines (step 5).
+def _route_centrelines(
+    router: Router,
+    grid: Grid,
+    t: int,
+    order: list[tuple[str, str]],
+    access: dict[str, Access],
+    blocked: np.ndarray,
+    params: NetworkParams,
+    report: Progress,
+) -> tuple[list[np.ndarray], int]:
+    """Centrelines of the selected links, cheapest first, merged if asked (step 5).
 
     Returns
     -------
-    centreline : int64 array
-        The new centreline (cell-table indices).
+    centrelines : list of int64 arrays
+        One per link of ``order``.
     merged : int
         Cells taken from earlier centrelines.
+
+    Raises
+    ------
+    CorridorError
+        A priced link whose route now fails.
     """
+    rings = 2 * params.width + 1
+    centrelines: list[np.ndarray] = []
     merged = 0
-    for prev in earlier:
-        near = _ring_index(grid, t, prev, rings)
-        ids = np.asarray(grid.cell_id, np.int64)[cl].tolist()
-        hit = [near.get(int(h), -1) for h in ids]
-        out: list[int] = []
-        i, n = 0, len(cl)
-        while i < n:
-            if hit[i] < 0:
-                out.append(int(cl[i]))
-                i += 1
-                continue
-            j = i
-            while j + 1 < n and hit[j + 1] >= 0:
-                j += 1
-            k0, k1 = hit[i], hit[j]
-            stretch_ok = j - i + 1 >= MIN_MERGE_CELLS and k0 != k1
-            if stretch_ok and i > 0 and j < n - 1:
-                own = _bearing_cells(grid, int(cl[i]), int(cl[j]))
-                other = _bearing_cells(grid, int(prev[k0]), int(prev[k1]))
-                seg = prev[k0 : k1 + 1] if k0 < k1 else prev[k1 : k0 + 1][::-1]
-                pid = np.asarray(grid.cell_id, np.int64)
-                try:
-                    into = list(h3i.grid_path_cells(int(pid[cl[i - 1]]), int(pid[seg[0]])))[1:-1]
-                    back = list(h3i.grid_path_cells(int(pid[seg[-1]]), int(pid[cl[j + 1]])))[1:-1]
-                except (
-                    h3.H3BaseException
-                ):  # H3 cannot draw that line (pentagon distortion): keep the stretch
-                    into = back = None
-                joins = None if into is None else _usable_cells(grid, t, into + back)
-                if _angle_lines(own, other) <= MAX_MERGE_ANGLE_DEG and joins is not None:
-                    out.extend(joins[: len(into)].tolist())
-                    out.extend(int(c) for c in seg)
-                    out.extend(joins[len(into) :].tolist())
-                    merged += len(seg)
-                    i = j + 1
-                    continue
-            out.extend(int(c) for c in cl[i : j + 1])
-            i = j + 1
-        cl = loopless(np.array(out, np.int64))
-    return cl, merged
-
-
-def _segment_bearing(line: shapely.LineString, p: shapely.Point) -> float:
-    """Bearing (degrees) of the segment of ``line`` that holds point ``p``."""
-    xy = np.asarray(line.coords)[:, :2]
-    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-    k = int(np.clip(np.searchsorted(cum, line.project(p), side="right") - 1, 0, len(xy) - 2))
-    (x0, y0), (x1, y1) = xy[k], xy[k + 1]
-    return bearing_deg(y0, x0, y1, x1)
-
-
-def count_crossings(
-    grid: Grid,
-    corridors: list[Corridor],
-    access: dict[str, Access],
-    zone_m: float,
-    min_angle_deg: float = MIN_CROSSING_ANGLE_DEG,
-) -> list[tuple[int, int, int]]:
-    """Crossings of centrelines: ``(i, j, n)`` for every pair crossing ``n`` > 0 times.
-
-    The string-pulled centrelines (:func:`~airgrid.routing.corridors.corridor.centreline_points`)
-    are intersected with shapely. An intersection point counts as a crossing when the
-    two lines meet there at ``min_angle_deg`` or more (shallower meetings are corridors
-    running together, judged by :func:`opposing_pairs`) and it lies farther than
-    ``zone_m`` from the access cell of a node both corridors end at (a junction).
-    Shared stretches (line overlaps) are not crossings.
-    """
-    lines = [
-        shapely.LineString(centreline_points(grid, c)[:, :2]) if len(c.centreline) > 1 else None
-        for c in corridors
-    ]
-    keep = [i for i, ln in enumerate(lines) if ln is not None]
-    tree = shapely.STRtree([lines[i] for i in keep])
-    out = []
-    deg = zone_m / 111_320.0
-    for i in keep:
-        li = lines[i]
-        for j in sorted(keep[int(x)] for x in tree.query(li, predicate="intersects")):
-            if j <= i:
-                continue
-            lj = lines[j]
-            zones = []
-            for nid in {corridors[i].a.id, corridors[i].b.id} & {
-                corridors[j].a.id,
-                corridors[j].b.id,
-            }:
-                la, lo = h3i.cell_to_latlng(int(grid.cell_id[access[nid].cell]))
-                cos = max(math.cos(math.radians(la)), 0.1)
-                zones.append(
-                    shapely.affinity.scale(shapely.Point(lo, la).buffer(deg), 1.0 / cos, 1.0)
-                )
-            n = 0
-            for p in shapely.get_parts(li.intersection(lj)):
-                if p.geom_type != "Point" or any(z.covers(p) for z in zones):
-                    continue
-                if _angle_lines(_segment_bearing(li, p), _segment_bearing(lj, p)) >= min_angle_deg:
-                    n += 1
-            if n:
-                out.append((i, j, n))
-    return out
-
-
-def junction_cells(
-    grid: Grid, corridors: list[Corridor], access: dict[str, Access], rings: int
-) -> np.ndarray:
-    """Cells within ``rings`` of the access cell of every node where two or more corridors end (sorted)."""
-    ends: dict[str, int] = {}
-    for c in corridors:
-        for nid in (c.a.id, c.b.id):
-            ends[nid] = ends.get(nid, 0) + 1
-    t = corridors[0].tier if corridors else 0
-    parts = [
-        grid.find_cells(
-            np.fromiter(h3i.grid_disk(int(grid.cell_id[access[nid].cell]), rings), np.int64), t
-        )
-        for nid, k in sorted(ends.items())
-        if k >= 2
-    ]
-    cells = np.concatenate(parts) if parts else np.empty(0, np.int64)
-    return np.unique(cells[cells >= 0])
-
-
-def opposing_pairs(
-    corridors: list[Corridor], exempt: np.ndarray | None = None
-) -> list[tuple[int, int]]:
-    """Corridor pairs sharing a footprint cell where their lane-A bearings differ by more than 90°.
-
-    Parameters
-    ----------
-    corridors
-        The corridors.
-    exempt
-        Cells not judged (the junctions around shared nodes, :func:`junction_cells`).
-    """
-    skip = set(np.asarray(exempt if exempt is not None else [], np.int64).tolist())
-    owner: dict[int, list[tuple[int, float]]] = {}
-    for i, c in enumerate(corridors):
-        for cell, h in zip(c.cells[c.occupied].tolist(), c.heading[c.occupied].tolist()):
-            if cell not in skip:
-                owner.setdefault(cell, []).append((i, h))
-    out: set[tuple[int, int]] = set()
-    for lst in owner.values():
-        if len(lst) < 2:
-            continue
-        for x in range(len(lst)):
-            for y in range(x + 1, len(lst)):
-                (i, hi), (j, hj) = lst[x], lst[y]
-                if i != j and _angle(hi, hj) > 90.0:
-                    out.add((min(i, j), max(i, j)))
-    return sorted(out)
-
-
-def junction_rings(width: int) -> int:
-    """Radius (H3 rings) of the junction around a node shared by corridors: ``2 * width + 2``."""
-    return 2 * width + 2
-
-
-def assign_bands(
-    grid: Grid, corridors: list[Corridor], access: dict[str, Access], width: int
-) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]], list[tuple[int, int]], int]:
-    """Give conflicting corridors different layer bands (step 6), rebuilding their lanes in place.
-
-    Parameters
-    ----------
-    grid
-        The grid.
-    corridors
-        The corridors (their ``band`` and lanes are replaced).
-    access
-        Access of the corridors' nodes, by node id (junction zones).
-    width
-        Corridor half-width in rings (sizes the junction zones).
-
-    Returns
-    -------
-    crossings
-        ``(i, j, n)`` from :func:`count_crossings`.
-    conflicts
-        Pairs that must not share a band: crossing, or opposing lane-A bearings on
-        shared cells outside the junctions (:func:`opposing_pairs`).
-    unseparated
-        Conflicting pairs left in one band (more colours needed than bands available).
-    n_bands
-        Bands available: the shortest occupied column // ``band_layers``.
-    """
-    if not corridors:
-        return [], [], [], 0
-    t = corridors[0].tier
-    rings = junction_rings(width)
-    spacing_m = math.sqrt(3.0) * h3.average_hexagon_edge_length(grid.tiers[t].resolution, "m")
-    crossings = count_crossings(grid, corridors, access, zone_m=rings * spacing_m)
-    exempt = junction_cells(grid, corridors, access, rings)
-    conflicts = sorted({(i, j) for i, j, _ in crossings} | set(opposing_pairs(corridors, exempt)))
-    cells = np.unique(np.concatenate([c.cells[c.occupied] for c in corridors]))
-    layers = corridors[0].band_layers
-    n_bands = max(int(np.asarray(grid.cell_nlayers)[cells].min()) // layers if len(cells) else 0, 1)
-    cg = nx.Graph()
-    cg.add_nodes_from(range(len(corridors)))
-    cg.add_edges_from(conflicts)
-    colour = nx.greedy_color(cg, strategy="DSATUR")
-    for i, c in enumerate(corridors):
-        rebuild_lanes(grid, c, colour[i] % n_bands)
-    unseparated = [(i, j) for i, j in conflicts if corridors[i].band == corridors[j].band]
-    return crossings, conflicts, unseparated, n_bands
+    for k, (u, v) in enumerate(order):
+        report(f"routing corridor {k + 1}/{len(order)}", 0.25 + 0.55 * k / max(len(order), 1))
+        s, _, _, path = router.search(access[u].voxel, access[v].voxel, blocked, params.budget)
+        if s != FOUND:
+            raise CorridorError(f"link {u} - {v} was priced but its route failed (status {s})")
+        cl = centreline_cells(grid, path)
+        if params.merge and centrelines:
+            cl, m = merge_centreline(grid, t, cl, centrelines, rings)
+            merged += m
+        centrelines.append(cl)
+    return centrelines, merged
 
 
 def design_network(
@@ -639,64 +490,18 @@ def design_network(
     t0 = time.perf_counter()
     report("tier connectivity", 0.02)
     comps = tier_components(gr, t)
-    v0 = tier_voxels(grid, t).start
     report("node access", 0.08)
-    access: dict[str, Access] = {}
-    unreachable: list[str] = []
-    for n in nodes:
-        try:
-            access[n.id] = node_access(
-                grid,
-                t,
-                n,
-                max_rings=params.max_access_rings,
-                join_rings=params.join_rings,
-                components=comps,
-            )
-        except NodeAccessError as exc:
-            log.warning("%s; left out of the network", exc)
-            unreachable.append(n.id)
+    access, unreachable = _node_access(grid, t, nodes, params, comps)
     nodes = [n for n in nodes if n.id in access]
-    if len(nodes) < 2:
-        raise CorridorError(
-            f"fewer than 2 nodes have a usable voxel of tier {grid.tiers[t].name} near them "
-            f"(left out: {', '.join(unreachable)})"
-        )
-    by_cell: dict[int, str] = {}
-    for n in nodes:
-        c = access[n.id].cell
-        if c in by_cell:
-            raise CorridorError(
-                f"nodes {by_cell[c]!r} and {n.id!r} share one access cell; drop one of them"
-            )
-        by_cell[c] = n.id
-    groups: dict[int, list[Node]] = {}
-    for n in nodes:
-        groups.setdefault(int(comps[access[n.id].voxel - v0]), []).append(n)
+    groups = _pieces(grid, t, nodes, access, comps, unreachable)
     pieces = [[n.id for n in groups[k]] for k in sorted(groups, key=lambda k: (-len(groups[k]), k))]
     timings["access"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     report("pricing candidates", 0.15)
-    pairs: list[tuple[str, str]] = []
-    for grp in groups.values():
-        pairs += [
-            (grp[i].id, grp[j].id) for i, j in candidate_pairs(grp, params.candidates, params.k)
-        ]
     blocked = tier_mask(gr, t)
     router = router_for(gr)
-    if pairs:
-        st, cost, _ = router.batch(
-            np.array([access[u].voxel for u, _ in pairs]),
-            np.array([access[v].voxel for _, v in pairs]),
-            blocked,
-            params.budget,
-        )
-    else:
-        st, cost = np.empty(0, np.int32), np.empty(0)
-    priced = {
-        p: float(c) for p, s, c in zip(pairs, st.tolist(), cost.tolist()) if s == kernels.FOUND
-    }
+    pairs, priced = _price_candidates(router, groups, access, blocked, params)
     timings["pricing"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -705,19 +510,9 @@ def design_network(
         Candidate(u, v, priced.get((u, v), math.inf), chosen.get((u, v), "")) for u, v in pairs
     ]
     order = sorted(chosen, key=lambda p: (priced[p], p))
-    rings = 2 * params.width + 1
-    centrelines: list[np.ndarray] = []
-    merged = 0
-    for k, (u, v) in enumerate(order):
-        report(f"routing corridor {k + 1}/{len(order)}", 0.25 + 0.55 * k / max(len(order), 1))
-        s, c, _, path = router.search(access[u].voxel, access[v].voxel, blocked, params.budget)
-        if s != kernels.FOUND:
-            raise CorridorError(f"link {u} - {v} was priced but its route failed (status {s})")
-        cl = centreline_cells(grid, path)
-        if params.merge and centrelines:
-            cl, m = merge_centreline(grid, t, cl, centrelines, rings)
-            merged += m
-        centrelines.append(cl)
+    centrelines, merged = _route_centrelines(
+        router, grid, t, order, access, blocked, params, report
+    )
     nodes_by_id = {n.id: n for n in nodes}
     corridors = [
         make_corridor(
@@ -742,8 +537,8 @@ def design_network(
         mark_corridors(grid, corridors)
     g = nx.Graph()
     g.add_nodes_from(n.id for n in nodes)
-    for i, c in enumerate(corridors):
-        g.add_edge(c.a.id, c.b.id, cost=c.cost, corridor=i)
+    for i, cor in enumerate(corridors):
+        g.add_edge(cor.a.id, cor.b.id, cost=cor.cost, corridor=i)
     timings["bands"] = time.perf_counter() - t0
     log.info(
         "corridor network: %d nodes in %d pieces, %d corridors, %d crossings, %d unseparated, steps %s",
@@ -772,22 +567,3 @@ def design_network(
         unreachable,
         timings,
     )
-
-
-__all__ = [
-    "MAX_MERGE_ANGLE_DEG",
-    "MIN_CROSSING_ANGLE_DEG",
-    "MIN_MERGE_CELLS",
-    "Candidate",
-    "CorridorNetwork",
-    "NetworkParams",
-    "assign_bands",
-    "candidate_pairs",
-    "count_crossings",
-    "design_network",
-    "junction_cells",
-    "junction_rings",
-    "merge_centreline",
-    "opposing_pairs",
-    "select_links",
-]

@@ -23,12 +23,8 @@ import shapely
 from airgrid.airspace.geofences.model import Geofence
 from airgrid.airspace.grid import Grid
 from airgrid.geo.plane import local_metric
-from airgrid.routing.corridors.corridor import (
-    Corridor,
-    cells_polygon,
-    centreline_points,
-    haversine_m,
-)
+from airgrid.routing.corridors.bearings import haversine_m
+from airgrid.routing.corridors.corridor import Corridor, cells_polygon, centreline_points
 from airgrid.routing.corridors.network import CorridorNetwork
 
 #: Default horizontal distance within which a geofence counts as skirted (m).
@@ -108,6 +104,10 @@ def corridor_report(
     vox = corridor.voxels
     floor = np.asarray(grid.floor, np.float64)[vox]
     clear = floor - np.asarray(grid.g_hi, np.float64)[vox]
+    floor_min_m = round(float(floor.min()), 1) if len(vox) else None
+    ceiling_max_m = (
+        round(float(np.asarray(grid.ceiling, np.float64)[vox].max()), 1) if len(vox) else None
+    )
     out = {
         "id": corridor.id,
         "a": corridor.a.name,
@@ -124,10 +124,8 @@ def corridor_report(
         "detour_ratio": round(length / gc, 4) if gc > 0 else None,
         "min_clearance_m": round(float(clear.min()), 1) if len(vox) else None,
         "mean_clearance_m": round(float(clear.mean()), 1) if len(vox) else None,
-        "floor_min_m": round(float(floor.min()), 1) if len(vox) else None,
-        "ceiling_max_m": round(float(np.asarray(grid.ceiling, np.float64)[vox].max()), 1)
-        if len(vox)
-        else None,
+        "floor_min_m": floor_min_m,
+        "ceiling_max_m": ceiling_max_m,
         "voxels": len(vox),
         "lane_a_voxels": len(corridor.lane_a),
         "lane_b_voxels": len(corridor.lane_b),
@@ -141,19 +139,18 @@ def corridor_report(
     else:
         fences = list(geofences)
         tree = shapely.STRtree([g.footprint for g in fences])
-        crossed, skirted = (
-            ([], [])
-            if not fences or not len(vox)
-            else _geofence_verdicts(
+        crossed: list[str] = []
+        skirted: list[str] = []
+        if fences and floor_min_m is not None and ceiling_max_m is not None:  # voxels exist
+            crossed, skirted = _geofence_verdicts(
                 cells_polygon(grid, corridor.cells[corridor.occupied]),
-                out["floor_min_m"],
-                out["ceiling_max_m"],
+                floor_min_m,
+                ceiling_max_m,
                 fences,
                 tree,
                 grid,
                 skirt_m,
             )
-        )
         out.update(
             geofences_evaluated=True,
             geofences_crossed=",".join(crossed),

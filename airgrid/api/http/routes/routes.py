@@ -26,9 +26,11 @@ from airgrid.api.http.schemas import (
     error_responses,
 )
 from airgrid.api.http.settings import Settings
-from airgrid.routing.graph import landmark_count
+from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
-from airgrid.routing.search import Route, RouteStatus, graph_for, plan_route
+from airgrid.routing.search.plan import plan_route
+from airgrid.routing.search.route import Route, RouteStatus
+from airgrid.routing.search.router import graph_for
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 

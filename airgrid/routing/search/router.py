@@ -1,0 +1,230 @@
+"""The reusable search state of one graph (:class:`Router`: single and batch A*), kept
+on the graph, and the graph kept for the last grid asked for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from airgrid.airspace.grid import Grid
+from airgrid.routing.errors import RouteConstraintError
+from airgrid.routing.graph import RouteGraph, build_graph, grid_fingerprint
+from airgrid.routing.kernels.astar import astar, astar_batch, trace_path
+from airgrid.routing.kernels.status import FOUND, HEAP_FULL
+from airgrid.routing.landmarks import landmark_count
+from airgrid.routing.search.route import DEFAULT_BUDGET
+
+#: No zone filter (every zone may be entered); no landmarks.
+NO_ZONES = np.empty(0, np.uint8)
+NO_LANDMARKS = np.empty((0, 0), np.float64)
+
+
+#: Generations stay below 2**30 so ``generation << 32`` fits an int64 tag (see astar).
+_MAX_GEN = (1 << 30) - 4
+
+
+class Router:
+    """Reusable search state for one graph (not thread-safe; one per thread).
+
+    Parameters
+    ----------
+    graph
+        The routing graph.
+    heap_capacity
+        Initial heap size; doubled on demand up to the node count.
+    """
+
+    def __init__(self, graph: RouteGraph, heap_capacity: int = 1 << 18) -> None:
+        self.graph = graph
+        self._state = _new_state(graph, 1)[0]
+        self._gen = 0
+        self._batch: tuple[np.ndarray, ...] | None = (
+            None  # per-thread state rows, kept between batches
+        )
+        self._batch_gens = np.zeros(1, np.int64)
+        self._heap(min(max(heap_capacity, 16), max(graph.n_nodes, 16)))
+
+    def _heap(self, cap: int) -> None:
+        self._hk = np.empty(cap, np.float64)
+        self._hp = np.empty(cap, np.int64)
+
+    def _next_gen(self) -> int:
+        if self._gen >= _MAX_GEN:
+            self._state.view(np.int64)[:, 1] = 0
+            self._gen = 0
+        self._gen += 2
+        return self._gen
+
+    def search(
+        self,
+        src: int,
+        dst: int,
+        blocked: np.ndarray,
+        budget: int = DEFAULT_BUDGET,
+        max_range_m: float = 0.0,
+        zone_ok: np.ndarray = NO_ZONES,
+        weight: float = 1.0,
+    ) -> tuple[int, float, int, np.ndarray]:
+        """Raw A* between two nodes.
+
+        Parameters
+        ----------
+        src, dst
+            Node indices (not checked here).
+        blocked
+            uint8 node mask (nonzero blocked) or an empty array.
+        budget
+            Maximum expansions.
+        max_range_m
+            Ellipse pruning (0: off).
+        zone_ok
+            uint8 per zone of the graph (zero: not entered) or an empty array (all zones).
+        weight
+            Heuristic weight (1: exact; ``w > 1``: weighted A*, cost at most ``w`` times
+            the optimum).
+
+        Returns
+        -------
+        status, cost, expansions, path
+            Kernel status code, cost, expansions, and the node path (empty unless found).
+        """
+        gr = self.graph
+        while True:
+            st, cost, exp = astar(
+                gr.indptr,
+                gr.indices,
+                gr.weights,
+                gr.nxyz,
+                gr.zone,
+                gr.dirs,
+                gr.rates,
+                gr.h_rate,
+                gr.v_rate,
+                gr.lm,
+                blocked,
+                zone_ok,
+                int(src),
+                int(dst),
+                int(budget),
+                float(max_range_m),
+                float(weight),
+                self._next_gen(),
+                self._state,
+                self._hk,
+                self._hp,
+            )
+            if st != HEAP_FULL:
+                break
+            self._heap(min(2 * len(self._hk), gr.n_nodes + 1))
+        path = trace_path(self._state, int(src), int(dst)) if st == FOUND else np.empty(0, np.int32)
+        return int(st), float(cost), int(exp), path
+
+    def batch(
+        self,
+        srcs: np.ndarray,
+        dsts: np.ndarray,
+        blocked: np.ndarray,
+        budget: int = DEFAULT_BUDGET,
+        max_range_m: float = 0.0,
+        threads: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Costs of many (src, dst) pairs, in parallel (one state row per thread).
+
+        The per-thread state (``threads`` full-size rows) is allocated on the first
+        call and reused by later ones.
+
+        Returns
+        -------
+        status : int32[n], cost : float64[n], expansions : int64[n]
+        """
+        import numba
+
+        gr = self.graph
+        srcs = np.ascontiguousarray(srcs, np.int32)
+        dsts = np.ascontiguousarray(dsts, np.int32)
+        rows = max(1, min(threads or numba.get_num_threads(), len(srcs)))
+        cap = len(self._hk)
+        if (
+            self._batch is None
+            or self._batch[0].shape[0] != rows
+            or self._batch[1].shape[1] != cap
+            or int(self._batch_gens.max()) + 2 * len(srcs) >= _MAX_GEN
+        ):
+            self._batch = (
+                _new_state(gr, rows),
+                np.empty((rows, cap), np.float64),
+                np.empty((rows, cap), np.int64),
+            )
+            self._batch_gens = np.zeros(rows, np.int64)
+        status, cost, exps = astar_batch(
+            gr.indptr,
+            gr.indices,
+            gr.weights,
+            gr.nxyz,
+            gr.zone,
+            gr.dirs,
+            gr.rates,
+            gr.h_rate,
+            gr.v_rate,
+            gr.lm,
+            blocked,
+            NO_ZONES,
+            srcs,
+            dsts,
+            int(budget),
+            float(max_range_m),
+            self._batch_gens,
+            *self._batch,
+        )
+        for i in np.flatnonzero(status == HEAP_FULL).tolist():
+            status[i], cost[i], exps[i], _ = self.search(
+                int(srcs[i]), int(dsts[i]), blocked, budget, max_range_m
+            )
+        return status, cost, exps
+
+
+def _new_state(graph: RouteGraph, rows: int) -> np.ndarray:
+    """``rows`` zeroed search-state arrays (float64[rows, n, 4], see :func:`airgrid.routing.kernels.astar.astar`).
+
+    Zeroed memory is materialised page by page as searches touch it, so a first route
+    on a province-wide graph does not pay for the whole array up front.
+    """
+    return np.zeros((rows, graph.n_nodes, 4), np.float64)
+
+
+#: The last grid whose graph :func:`graph_for` built, with its fingerprint and graph.
+_LAST_GRID: list[tuple[Grid, str, RouteGraph]] = []
+
+
+def graph_for(grid_or_graph: Grid | RouteGraph, landmarks: int | None = None) -> RouteGraph:
+    """The graph itself, or the default-weight graph of a grid.
+
+    ``landmarks``: ALT landmarks of a newly built graph (default :func:`~airgrid.routing.landmarks.landmark_count`).
+
+    The graph of the last grid asked for is kept (one entry, strong reference) and
+    reused while the grid's fingerprint (cells, layers, status) is unchanged; pass a
+    :class:`~airgrid.routing.graph.RouteGraph` to control reuse and memory yourself.
+    """
+    if isinstance(grid_or_graph, RouteGraph):
+        return grid_or_graph
+    if not isinstance(grid_or_graph, Grid):
+        raise RouteConstraintError(
+            f"expected a Grid or RouteGraph, got {type(grid_or_graph).__name__}"
+        )
+    fp = grid_fingerprint(grid_or_graph)
+    if _LAST_GRID and _LAST_GRID[0][0] is grid_or_graph and _LAST_GRID[0][1] == fp:
+        return _LAST_GRID[0][2]
+    _LAST_GRID.clear()
+    gr = build_graph(
+        grid_or_graph,
+        landmarks=landmark_count(grid_or_graph.n_voxels) if landmarks is None else landmarks,
+    )
+    _LAST_GRID.append((grid_or_graph, fp, gr))
+    return gr
+
+
+def router_for(graph: RouteGraph) -> Router:
+    """The :class:`Router` kept on a graph (created on first use)."""
+    if graph.router is None:
+        graph.router = Router(graph)
+    return graph.router

@@ -1,0 +1,188 @@
+"""Straight segments over the grid: the cells and voxels a segment between two points
+passes through (exact against each cell's hexagon).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import h3
+import numpy as np
+import shapely
+from h3.api import basic_int as h3i
+
+from airgrid.airspace.grid import Grid
+from airgrid.routing.graph import RouteGraph
+
+
+# -- smoothing ------------------------------------------------------------------------------
+def voxel_lonlat(grid: Grid, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ll = np.array(
+        [h3i.cell_to_latlng(int(c)) for c in grid.cell[voxels].tolist()], np.float64
+    ).reshape(-1, 2)
+    return ll[:, 0], ll[:, 1]
+
+
+def to_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def _segment_samples(
+    p: np.ndarray, q: np.ndarray, step_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points at most ``step_m`` apart on the segment p -> q, linear in (lat, lon, alt), ends included."""
+    dlat = (q[0] - p[0]) * 111_195.0
+    dlon = (q[1] - p[1]) * 111_195.0 * math.cos(math.radians(0.5 * (p[0] + q[0])))
+    n = math.ceil(math.hypot(dlat, dlon) / step_m) + 1
+    s = np.linspace(0.0, 1.0, max(n, 2))
+    return p[0] + (q[0] - p[0]) * s, p[1] + (q[1] - p[1]) * s, p[2] + (q[2] - p[2]) * s
+
+
+def sampling_step_m(grid: Grid, t: int = 0) -> float:
+    """Candidate-sampling step of tier ``t``: half its H3 average edge length."""
+    return h3.average_hexagon_edge_length(grid.tiers[t].resolution, "m") / 2
+
+
+#: Vertices kept per cell hull (an H3 boundary has at most 10).
+_HULL_VERTS = 10
+#: Cells are grown by this many degrees (~0.1 mm) in the line-of-sight clip, so a segment
+#: that touches a cell's boundary counts as passing over it despite round-off.
+_TOUCH_DEG = 1e-9
+
+
+@lru_cache(maxsize=1 << 16)
+def _cell_hull(cell: int) -> np.ndarray:
+    """Convex hull of a cell's boundary (edges straight in (lon, lat)) as half-planes: per
+    edge, a vertex and the inward unit normal (float64[:data:`_HULL_VERTS`, 4]:
+    ``x, y, nx, ny``; unused rows have a zero normal, which constrains nothing).
+
+    The hull equals the hexagon for ordinary cells and contains it where a boundary is
+    not strictly convex (extra distortion vertices), so clipping by it never misses a
+    cell a segment touches.
+    """
+    pts = [(lo, la) for la, lo in h3i.cell_to_boundary(cell)]
+    n = len(pts)
+    turns = [
+        (pts[(k + 1) % n][0] - pts[k][0]) * (pts[(k + 2) % n][1] - pts[(k + 1) % n][1])
+        - (pts[(k + 1) % n][1] - pts[k][1]) * (pts[(k + 2) % n][0] - pts[(k + 1) % n][0])
+        for k in range(n)
+    ]
+    if not (all(t > 0 for t in turns) or all(t < 0 for t in turns)):
+        pts = [
+            tuple(xy)
+            for xy in shapely.get_coordinates(shapely.convex_hull(shapely.multipoints(pts)))[:-1]
+        ]
+        n = len(pts)
+    area2 = sum(pts[k][0] * pts[(k + 1) % n][1] - pts[(k + 1) % n][0] * pts[k][1] for k in range(n))
+    if area2 < 0:  # clockwise: reverse
+        pts = pts[::-1]
+    out = np.zeros((_HULL_VERTS, 4))
+    for k, (x, y) in enumerate(pts):
+        ex, ey = pts[(k + 1) % n][0] - x, pts[(k + 1) % n][1] - y
+        length = math.hypot(ex, ey)
+        out[k] = (x, y, -ey / length, ex / length)
+    out.flags.writeable = False  # shared by every caller through the cache
+    return out
+
+
+def _clip(
+    p: np.ndarray, q: np.ndarray, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which cells the segment p -> q ((lon, lat), straight in lon/lat) touches, and the
+    parameter interval ``[t0, t1]`` of ``[0, 1]`` it spends over each.
+
+    Cyrus-Beck clipping against each cell's convex hull (:func:`_cell_hull`) grown by
+    :data:`_TOUCH_DEG`: boundary contact counts, and round-off can only add cells or
+    widen intervals.
+    """
+    h = (
+        np.stack([_cell_hull(c) for c in cells.tolist()])
+        if len(cells)
+        else np.empty((0, _HULL_VERTS, 4))
+    )
+    x, y, nx, ny = h[..., 0], h[..., 1], h[..., 2], h[..., 3]
+    num = nx * (p[0] - x) + ny * (p[1] - y) + _TOUCH_DEG * ((nx != 0) | (ny != 0))
+    den = nx * (q[0] - p[0]) + ny * (q[1] - p[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = -num / den
+    t0 = np.where(den > 0, t, 0.0).max(axis=1, initial=0.0)
+    t1 = np.where(den < 0, t, 1.0).min(axis=1, initial=1.0)
+    hit = (t0 <= t1) & ~((den == 0) & (num < 0)).any(axis=1)
+    return hit, t0, t1
+
+
+def segment_cells(
+    graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Every tier-``t`` cell the segment p -> q passes over, exactly, with its parameter range.
+
+    The segment is straight in (lon, lat) (as GeoJSON draws it) with altitude linear
+    along it. Candidates are the cells of points sampled every half edge
+    (:func:`sampling_step_m`) plus their H3 neighbours: a cell the segment enters lies
+    within a quarter edge of a sample, and going from a cell to one that is not its
+    neighbour takes at least an edge length (the gap between a hexagon's non-adjacent
+    edges), so it is a sample's cell or one of its neighbours. Clipping the segment
+    by each candidate's hexagon (:func:`_clip`) keeps those it really touches (boundary
+    contact included, cells grown by 1e-9 degree against round-off) with the stretch
+    spent over each.
+
+    Returns
+    -------
+    (cell rows, t0, t1) or None
+        Cell-table rows and the parameter interval ``[t0, t1]`` of ``[0, 1]`` spent over
+        each; None when the segment touches a cell that is not in the grid.
+    """
+    grid = graph.grid
+    res = grid.tiers[t].resolution
+    lat, lon, _ = _segment_samples(p, q, sampling_step_m(grid, t))
+    f = h3i.latlng_to_cell
+    sc = np.unique(
+        np.fromiter((f(a, b, res) for a, b in zip(lat.tolist(), lon.tolist())), np.int64, len(lat))
+    )
+    ci = grid.find_cells(sc, t)
+    if (ci < 0).any():
+        return None
+    if p[0] == q[0] and p[1] == q[1]:
+        return ci, np.zeros(len(ci)), np.ones(len(ci))
+    a, b = np.array([p[1], p[0]]), np.array([q[1], q[0]])
+    nb = graph.nbr[ci]
+    rim = ci[(nb < 0).any(axis=1)]
+    if len(rim):
+        ring = {int(x) for r in rim.tolist() for x in h3i.grid_ring(int(grid.cell_id[r]), 1)}
+        outside = np.array(sorted(ring), np.int64)
+        outside = outside[grid.find_cells(outside, t) < 0]
+        if len(outside) and _clip(a, b, outside)[0].any():
+            return None
+    cand = np.unique(np.concatenate([ci, nb[nb >= 0].astype(np.int64)]))
+    hit, t0, t1 = _clip(a, b, grid.cell_id[cand])
+    return cand[hit], t0[hit], t1[hit]
+
+
+def segment_voxels(
+    graph: RouteGraph, p: np.ndarray, q: np.ndarray, t: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Every tier-``t`` (cell, layer) the 3D segment p -> q passes through.
+
+    Returns
+    -------
+    (voxels, cell rows, lowest altitude over each cell) or None
+        Voxel indices (-1 where the layer is not in the column); per touched cell, its
+        row and the segment's lowest altitude over it. None if the segment leaves the
+        grid's cells.
+    """
+    grid = graph.grid
+    got = segment_cells(graph, p, q, t)
+    if got is None:
+        return None
+    rows, t0, t1 = got
+    a0 = p[2] + (q[2] - p[2]) * t0
+    a1 = p[2] + (q[2] - p[2]) * t1
+    lo, hi = np.minimum(a0, a1), np.maximum(a0, a1)
+    th = grid.tiers[t].thickness_m
+    l0 = np.floor(lo / th).astype(np.int64)
+    n = np.floor(hi / th).astype(np.int64) - l0 + 1
+    rr = np.repeat(rows, n)
+    lay = np.repeat(l0, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    return grid.voxel_index(rr, lay), rows, lo

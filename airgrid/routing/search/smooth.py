@@ -1,0 +1,134 @@
+"""Path smoothing: string-pulling a voxel path into few waypoints joined by clear
+straight segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from airgrid.routing.graph import RouteGraph
+from airgrid.routing.search.sightline import segment_voxels, voxel_lonlat
+
+
+def _clear(
+    graph: RouteGraph, blocked: np.ndarray, p: np.ndarray, q: np.ndarray, tp: int, tq: int
+) -> bool:
+    if tp != tq:
+        return False
+    got = segment_voxels(graph, p, q, tp)
+    if got is None or (got[0] < 0).any():
+        return False
+    v = got[0]
+    ok = graph.usable[v]
+    if len(blocked):
+        ok &= blocked[v] == 0
+    return bool(ok.all())
+
+
+def smooth(
+    graph: RouteGraph,
+    path: np.ndarray,
+    blocked: np.ndarray,
+    origin: tuple | None = None,
+    dest: tuple | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Any-angle pruning of a voxel path into waypoints.
+
+    Parameters
+    ----------
+    graph
+        The graph the path was found on.
+    path
+        Voxel path (consecutive voxels joined by graph edges).
+    blocked
+        The request's mask (uint8 or empty).
+    origin, dest
+        Exact end points (lat, lon, alt) before the first / after the last voxel centre.
+
+    Returns
+    -------
+    points : float64[k, 3]
+        Waypoints (lat, lon, alt m AMSL).
+    voxels : int64[k]
+        Path voxel of each waypoint.
+
+    Notes
+    -----
+    Greedy string pulling in the manner of Theta*/post-smoothing (Botea, Müller &
+    Schaeffer 2004; Daniel, Nash, Koenig & Felner 2010): from the current anchor,
+    the farthest later path point in line of sight becomes the next waypoint, found
+    by galloping then bisection over the path index. Line of sight is exact, not
+    sampled: both ends are in the same tier and every voxel of that tier the 3D
+    segment passes through (:func:`~airgrid.routing.search.sightline.segment_voxels`: every cell its footprint touches,
+    boundary contact included, times every layer its altitude spans over that cell)
+    exists, is usable and may be entered by the request. A segment between
+    consecutive path points is always accepted: it joins two voxels by a graph edge
+    (or an exact end point to its own voxel's centre), so smoothing never fails. Within
+    one tier such a segment stays inside its two voxels; a tier transition's segment
+    may cross the lattice gap between the two tiers' bands.
+    """
+    grid = graph.grid
+    lat, lon = voxel_lonlat(grid, path)
+    pts = np.column_stack([lat, lon, graph.zc[path].astype(np.float64)])
+    path = np.asarray(path, np.int64)
+    if origin is not None:  # the exact point, then its voxel's centre (a segment inside one voxel)
+        pts = np.vstack([np.asarray(origin, np.float64)[None, :], pts])
+        path = np.concatenate([path[:1], path])
+    if dest is not None:
+        pts = np.vstack([pts, np.asarray(dest, np.float64)[None, :]])
+        path = np.concatenate([path, path[-1:]])
+    tiers = grid.tier[path].astype(np.int64)
+    idx = string_pull(
+        len(pts), lambda i, j: _clear(graph, blocked, pts[i], pts[j], tiers[i], tiers[j])
+    )
+    return pts[idx], path[idx]
+
+
+def string_pull(n: int, visible: Callable[[int, int], bool]) -> np.ndarray:
+    """Indices kept when pruning a polyline of ``n`` points by line of sight.
+
+    From each kept point ``i`` the next kept point is a farthest ``j`` with
+    ``visible(i, j)``, found by galloping (``i+2, i+4, ...``) and then bisecting
+    between the last visible and the first blocked index. ``i -> i+1`` is always
+    taken as visible, so the result is never empty and ends at ``n - 1``.
+
+    Parameters
+    ----------
+    n
+        Number of points.
+    visible
+        Whether the straight segment between two point indices is clear.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 indices, starting at 0 and ending at ``n - 1``.
+
+    Notes
+    -----
+    Galloping plus bisection assumes visibility is roughly monotone along the path
+    (true for paths that leave a region once); a non-monotone case only keeps more
+    points, never an invisible segment, since every kept segment was tested.
+    """
+    keep = [0]
+    i = 0
+    while i < n - 1:
+        best, k, fail = i + 1, 2, -1
+        while best < n - 1:
+            j = min(i + k, n - 1)
+            if visible(i, j):
+                best, k = j, k * 2
+            else:
+                fail = j
+                break
+        if fail > 0:
+            lo, hi = best, fail
+            while hi - lo > 1:
+                m = (lo + hi) // 2
+                lo, hi = (m, hi) if visible(i, m) else (lo, m)
+            best = lo
+        keep.append(best)
+        i = best
+    return np.array(keep, np.int64)
