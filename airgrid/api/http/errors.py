@@ -1,6 +1,6 @@
 """One error shape for the whole API: ``application/problem+json`` (RFC 9457).
 
-Every error answer is a :class:`~airgrid.api.http.schemas.Problem`: ``type``, ``title``,
+Every error answer is a :class:`~airgrid.api.http.schemas.common.Problem`: ``type``, ``title``,
 ``status``, ``detail`` (what to fix), ``instance`` (the request path) and, for
 validation errors, an ``errors`` list. Domain errors become HTTP errors here and
 nowhere else. The contract is closed: only airgrid's own error families (the roots

@@ -39,12 +39,7 @@ from airgrid.api.http.auth import Database
 from airgrid.api.http.errors import InputError, LimitError
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep, StorePool, WriterDep
 from airgrid.api.http.routes.grid import parse_bbox
-from airgrid.api.http.schemas import (
-    GeofenceCollection,
-    GeofenceFeature,
-    GeofenceRef,
-    GeofenceWritePublic,
-    ImportPublic,
+from airgrid.api.http.schemas.checks import (
     PlanCheckCreate,
     PlanCheckPublic,
     PointCheckCreate,
@@ -52,9 +47,15 @@ from airgrid.api.http.schemas import (
     TrackCheckCreate,
     TrackCheckPublic,
     TrackHitPublic,
-    TrackPointModel,
     VolumeHitPublic,
-    error_responses,
+)
+from airgrid.api.http.schemas.common import TrackPointModel, error_responses
+from airgrid.api.http.schemas.geofences import (
+    GeofenceCollection,
+    GeofenceFeature,
+    GeofenceRef,
+    GeofenceWritePublic,
+    ImportPublic,
 )
 from airgrid.api.http.settings import Settings
 from airgrid.geo.volumes import Volume4D

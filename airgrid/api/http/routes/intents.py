@@ -41,7 +41,8 @@ from airgrid.api.http.idempotency import MAX_KEY_LENGTH, key_intent_id, request_
 from airgrid.api.http.intent_rules import check_intent_rules
 from airgrid.api.http.jsonbody import json_response
 from airgrid.api.http.routes.deps import V1, FlyerDep, PrincipalDep, Services, ServicesDep
-from airgrid.api.http.schemas import (
+from airgrid.api.http.schemas.common import PolygonGeometry, VolumeModel, error_responses
+from airgrid.api.http.schemas.intents import (
     CancelCreate,
     ConflictPublic,
     FixPublic,
@@ -54,9 +55,6 @@ from airgrid.api.http.schemas import (
     IntentList,
     IntentPublic,
     LowVolumePublic,
-    PolygonGeometry,
-    VolumeModel,
-    error_responses,
 )
 from airgrid.geo.volumes import Volume4D
 
