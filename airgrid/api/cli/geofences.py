@@ -24,7 +24,8 @@ from airgrid.airspace.geofences.io import (
     to_geojson,
 )
 from airgrid.airspace.geofences.model import Geofence, Limit, Reference
-from airgrid.api.cli.common import DEFAULT_DEM, BadInput, console
+from airgrid.api.cli.common import BadInput, console
+from airgrid.api.http.settings import DEFAULT_DEM
 from airgrid.terrain import Dem
 
 

@@ -23,15 +23,8 @@ from airgrid.airspace.grid import (
 )
 from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.areas import list_named_areas
-from airgrid.api.cli.common import (
-    DEFAULT_DEM,
-    DEFAULT_GRID,
-    DEFAULT_TIERS,
-    BadInput,
-    DemOpt,
-    console,
-    progress_bar,
-)
+from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, console, progress_bar
+from airgrid.api.http.settings import DEFAULT_DEM, DEFAULT_GRID
 from airgrid.terrain import Dem, Obstacles, export_hillshade
 
 DEFAULT_AREA = "changsha"

@@ -16,7 +16,8 @@ from shapely.geometry import shape
 
 from airgrid.airspace.grid import Grid, Status
 from airgrid.airspace.grid.areas import DATA_DIR
-from airgrid.api.cli.common import DEFAULT_GRID, BadInput, console
+from airgrid.api.cli.common import BadInput, console
+from airgrid.api.http.settings import DEFAULT_GRID
 from airgrid.routing import (
     GraphFileError,
     MultiStopRoute,

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from airgrid.api.cli.common import DEFAULT_GRID, DEFAULT_TIERS, BadInput, DemOpt, progress_bar
+from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, progress_bar
+from airgrid.api.http.settings import DEFAULT_GRID
 
 
 def ensure_grid(
