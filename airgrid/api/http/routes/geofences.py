@@ -271,12 +271,14 @@ def list_geofences(
     ):
         if t is not None and t.tzinfo is None:
             raise InputError(f"{name} needs a time zone (add Z or an offset)")
-    if active_from is not None and active_to is not None and active_to < active_from:
-        raise InputError("active_to must not be before active_from")
+    window = None
     if active_from is not None and active_to is not None:
+        if active_to < active_from:
+            raise InputError("active_to must not be before active_from")
         _check_span(
             services.settings, active_from.timestamp(), active_to.timestamp(), "the active window"
         )
+        window = (active_from, active_to)
     box = parse_bbox(bbox) if bbox else None
     out = []
     for g in _registry(services).snapshot().fences.values():
@@ -284,7 +286,7 @@ def list_geofences(
             continue
         if active_at is not None and not g.is_active(active_at):
             continue
-        if active_from is not None and not g.active_intervals(active_from, active_to):
+        if window is not None and not g.active_intervals(*window):
             continue
         if category and g.category.value not in category:
             continue

@@ -308,6 +308,8 @@ def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Respons
     try:
         decision = store.submit(request, preempt=body.preempt)
     except DuplicateIntentError:
+        if request.intent_id is None:  # only a client's own id can repeat
+            raise
         stored = store.get(request.intent_id)
         if stored.operator != me.name and me.role not in _OVERSEERS:
             raise IntentNotFoundError(f"no intent {request.intent_id!r}") from None
@@ -326,6 +328,7 @@ def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Respons
         ) from None
     if not decision.accepted:
         raise _refusal(decision)
+    assert decision.intent is not None, "an accepted decision carries the stored intent"
     pub = intent_public(decision.intent)
     return json_response(
         IntentAccepted(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from airgrid.api.http.schemas.common import Finite, PolygonGeometry
 from airgrid.geo.validation import MIN_RADIUS_M, check_identifier
@@ -55,7 +56,7 @@ class GeofenceProperties(BaseModel):
     circle: CircleModel | None = None
 
 
-_GEOFENCE_EXAMPLE = {
+_GEOFENCE_EXAMPLE: JsonDict = {
     "type": "Feature",
     "id": "CSX-TEST-1",
     "geometry": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from airgrid.api.http.schemas.common import (
     EXAMPLE_DAY,
@@ -36,7 +37,7 @@ class IntentRouteModel(BaseModel):
     )
 
 
-_INTENT_VOLUME_EXAMPLE = {
+_INTENT_VOLUME_EXAMPLE: JsonDict = {
     "footprint": {
         "type": "Polygon",
         "coordinates": [
@@ -49,7 +50,7 @@ _INTENT_VOLUME_EXAMPLE = {
     "end": f"{EXAMPLE_DAY}T08:20:00Z",
 }
 #: The same block of T2 airspace two hours later (the second IntentCreate example).
-_INTENT_VOLUME_EXAMPLE_2 = {
+_INTENT_VOLUME_EXAMPLE_2: JsonDict = {
     **_INTENT_VOLUME_EXAMPLE,
     "start": f"{EXAMPLE_DAY}T10:00:00Z",
     "end": f"{EXAMPLE_DAY}T10:20:00Z",
@@ -94,6 +95,23 @@ class IntentCreate(BaseModel):
     )
 
 
+#: A stored intent (the IntentPublic example, and the base of the IntentAccepted one).
+_INTENT_PUBLIC_EXAMPLE: JsonDict = {
+    "id": "sfx-example-0001",
+    "operator": "sf-express-ops",
+    "priority": 20,
+    "tier": "T2",
+    "state": "accepted",
+    "preempted_by": None,
+    "reason": "",
+    "start": f"{EXAMPLE_DAY}T08:00:00Z",
+    "end": f"{EXAMPLE_DAY}T08:20:00Z",
+    "created_at": "2026-12-04T18:43:03Z",
+    "updated_at": "2026-12-04T18:43:03Z",
+    "volumes": [_INTENT_VOLUME_EXAMPLE],
+}
+
+
 class IntentPublic(BaseModel):
     """A stored flight intent."""
 
@@ -110,26 +128,7 @@ class IntentPublic(BaseModel):
     updated_at: AwareDatetime
     volumes: list[VolumeModel]
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "sfx-example-0001",
-                    "operator": "sf-express-ops",
-                    "priority": 20,
-                    "tier": "T2",
-                    "state": "accepted",
-                    "preempted_by": None,
-                    "reason": "",
-                    "start": f"{EXAMPLE_DAY}T08:00:00Z",
-                    "end": f"{EXAMPLE_DAY}T08:20:00Z",
-                    "created_at": "2026-12-04T18:43:03Z",
-                    "updated_at": "2026-12-04T18:43:03Z",
-                    "volumes": [_INTENT_VOLUME_EXAMPLE],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_INTENT_PUBLIC_EXAMPLE]})
 
 
 class LowVolumePublic(BaseModel):
@@ -176,7 +175,7 @@ class IntentAccepted(IntentPublic):
         json_schema_extra={
             "examples": [
                 {
-                    **IntentPublic.model_config["json_schema_extra"]["examples"][0],
+                    **_INTENT_PUBLIC_EXAMPLE,
                     "preempted": [],
                     "low_volumes": [],
                     "high_volumes": [],
