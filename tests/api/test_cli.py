@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from airgrid.api.cli.common import DEFAULT_DEM, BadInput
+from airgrid.api.cli.common import BadInput
 from airgrid.api.cli.main import main
 from airgrid.api.cli.serve import ensure_airports, ensure_grid
 from airgrid.api.http.app import load_services
 from airgrid.api.http.auth import Database, KeyStore, Role
+from airgrid.api.http.settings import DEFAULT_DEM
 
 
 def test_keys_create_prints_a_working_token_once(settings, capsys):

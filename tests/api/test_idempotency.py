@@ -65,7 +65,7 @@ def test_an_answer_lost_after_the_store_committed_is_rebuilt_from_the_stored_int
 ):
     """The server stopped between storing the intent and recording the answer."""
     me = services.keys.authenticate(auth["operator"]["Authorization"].split()[1])
-    from airgrid.api.http.schemas import IntentCreate
+    from airgrid.api.http.schemas.intents import IntentCreate
 
     store = services.stores.get()
     body = {"tier": "T2", "intent_id": "lost-1", "volumes": [volume()]}

@@ -21,9 +21,10 @@ import httpx
 import pytest
 
 from airgrid.airspace.grid import TierTable, build_grid, named_area
-from airgrid.api.cli.common import DEFAULT_DEM, DEFAULT_TIERS
+from airgrid.api.cli.common import DEFAULT_TIERS
 from airgrid.api.cli.serve import ensure_airports
 from airgrid.api.http.auth import Database, KeyStore
+from airgrid.api.http.settings import DEFAULT_DEM
 from airgrid.terrain import Dem
 from tests.api.conftest import wait_ready
 

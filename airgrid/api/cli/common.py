@@ -16,11 +16,8 @@ from airgrid.airspace.grid.areas import DATA_DIR
 
 console = Console(width=None if sys.stdout.isatty() else 132)
 
-#: Where built grids and stores go by default (not committed).
-VAR_DIR = Path(__file__).resolve().parents[3] / "var"
-DEFAULT_DEM = DATA_DIR / "hunan_dem_30arcsec.tif"
+#: The tier table shipped in ``data/``.
 DEFAULT_TIERS = DATA_DIR / "tiers.toml"
-DEFAULT_GRID = VAR_DIR / "grid-default"
 
 
 class BadInput(ValueError):

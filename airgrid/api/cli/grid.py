@@ -23,15 +23,8 @@ from airgrid.airspace.grid import (
 )
 from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.areas import list_named_areas
-from airgrid.api.cli.common import (
-    DEFAULT_DEM,
-    DEFAULT_GRID,
-    DEFAULT_TIERS,
-    BadInput,
-    DemOpt,
-    console,
-    progress_bar,
-)
+from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, console, progress_bar
+from airgrid.api.http.settings import DEFAULT_DEM, DEFAULT_GRID
 from airgrid.terrain import Dem, Obstacles, export_hillshade
 
 DEFAULT_AREA = "changsha"
@@ -83,187 +76,190 @@ def _parse_float(label: str, text: str) -> float:
     return v
 
 
+def build_cmd(
+    area: Annotated[
+        str | None,
+        typer.Option(
+            help="Named area: hunan, a prefecture (changsha ...), a county or GB code. Default: changsha."
+        ),
+    ] = None,
+    bbox: Annotated[str | None, typer.Option(help="west,south,east,north in degrees.")] = None,
+    polygon: Annotated[Path | None, typer.Option(help="GeoJSON polygon file.")] = None,
+    tiers: Annotated[
+        str | None, typer.Option(help="Comma-separated tier names (default: all).")
+    ] = None,
+    tiers_file: Annotated[Path, typer.Option(help="Tier table TOML.")] = DEFAULT_TIERS,
+    clearance: Annotated[
+        float | None,
+        typer.Option(help="Terrain clearance in metres (overrides the tier table)."),
+    ] = None,
+    dem: DemOpt = None,
+    dem_accuracy: Annotated[
+        float | None,
+        typer.Option(
+            help="DEM absolute vertical error (m), both margins; default from the pixel spacing."
+        ),
+    ] = None,
+    relief_factor: Annotated[
+        float | None,
+        typer.Option(
+            help="Multiple of local relief added to both margins; default from the pixel spacing."
+        ),
+    ] = None,
+    obstacles: Annotated[
+        Path | None, typer.Option(help="Obstacles GeoJSON (height_m or top_m per feature).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output grid folder.")] = DEFAULT_GRID,
+    max_cells: Annotated[int, typer.Option(help="Refuse builds needing more cells.")] = 6_000_000,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Build the tiered 3D grid over an area and print its summary."""
+    the_area = resolve_area(area, bbox, polygon)
+    table = TierTable.from_toml(tiers_file)
+    if clearance is not None:
+        if not (math.isfinite(clearance) and clearance >= 0):
+            raise BadInput("--clearance must be a number >= 0")
+        table = TierTable(table.tiers, clearance)
+    table = table.select([t.strip() for t in tiers.split(",")] if tiers else None)
+    the_dem = open_dem(dem, dem_accuracy, relief_factor)
+    obs = Obstacles.from_geojson(obstacles, the_dem) if obstacles else None
+    with progress_bar(progress) as update:
+        grid = build_grid(
+            the_area, the_dem, table, obstacles=obs, max_cells=max_cells, progress=update
+        )
+    grid.save(out)
+    print_summary(grid, out)
+
+
+def elevation_cmd(
+    lat: Annotated[str, typer.Argument(help="Latitude, degrees.")],
+    lon: Annotated[str, typer.Argument(help="Longitude, degrees.")],
+    dem: DemOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Terrain height at a point: the DEM's best estimate (bilinear, m AMSL) and the certain range of the ground."""
+    from airgrid.terrain import cell_ground
+    from airgrid.terrain.geoid import Geoid
+
+    la, lo = _parse_float("LAT", lat), _parse_float("LON", lon)
+    the_dem = open_dem(dem)
+    h = float(the_dem.elevation(la, lo))
+    cell = np.array([h3.str_to_int(h3.latlng_to_cell(la, lo, FINEST_RESOLUTION))])
+    g = cell_ground(the_dem, cell)
+    n = float(Geoid().undulation(la, lo))
+    out = {
+        "lat": la,
+        "lon": lo,
+        "elevation_m": round(h, 1),
+        "g_lo_m": round(float(g.g_lo[0]), 1),
+        "g_hi_m": round(float(g.g_hi[0]), 1),
+        "geoid_undulation_m": round(n, 2),
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    dx, dy = the_dem.pixel_size_m
+    console.print(
+        f"{h:.1f} m AMSL at lat {la} lon {lo}: the DEM's best estimate (bilinear; pixel "
+        f"{dx:.0f} x {dy:.0f} m)"
+    )
+    console.print(
+        f"the ground there lies between {out['g_lo_m']:.0f} and {out['g_hi_m']:.0f} m AMSL "
+        f"(lowest and highest plausible ground of the res-{FINEST_RESOLUTION} cell; margins "
+        f"{the_dem.accuracy.describe()})"
+    )
+    console.print(
+        f"W84 (WGS84 ellipsoidal) height of the estimate: {h + n:.1f} m (EGM96 undulation {n:.2f} m)"
+    )
+
+
+def voxel_cmd(
+    lat: Annotated[str, typer.Argument(help="Latitude, degrees.")],
+    lon: Annotated[str, typer.Argument(help="Longitude, degrees.")],
+    alt: Annotated[str, typer.Argument(help="Altitude in metres, measured from --ref.")],
+    ref: Annotated[
+        AltitudeReference,
+        typer.Option(
+            case_sensitive=False,
+            help="AMSL (mean sea level), AGL (above ground, over the highest plausible ground) or W84 (WGS84 ellipsoid, EGM96 geoid).",
+        ),
+    ] = AltitudeReference.AMSL,
+    grid: Annotated[Path, typer.Option(help="Built grid folder.")] = DEFAULT_GRID,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Which voxel and tier hold a point, and whether it may be flown (or why not)."""
+    from airgrid.terrain.geoid import Geoid
+
+    la, lo, al = _parse_float("LAT", lat), _parse_float("LON", lon), _parse_float("ALT", alt)
+    g = Grid.load(grid)
+    resolved = resolve_altitude(
+        al, ref, la, lo, grid=g, geoid=Geoid() if ref is AltitudeReference.W84 else None
+    )
+    amsl = resolved.alt_amsl_m
+    loc = g.locate(la, lo, amsl)
+    out = {
+        "lat": la,
+        "lon": lo,
+        "alt_m": al,
+        "alt_ref": ref.value,
+        "alt_amsl_m": round(amsl, 2),
+        "alt_resolution": resolved.how,
+        "usable": loc.usable,
+        "reason": loc.reason,
+    }
+    if loc.voxel >= 0:
+        v = loc.voxel
+        g_lo, g_hi = float(g.cell_g_lo[g.voxel_cell[v]]), float(g.g_hi[v])
+        out.update(
+            voxel=g.voxel_id(v),
+            tier=g.tiers[loc.tier].name,
+            layer=loc.layer,
+            floor_m=float(g.floor[v]),
+            ceiling_m=float(g.ceiling[v]),
+            g_lo_m=g_lo,
+            g_hi_m=g_hi,
+            true_height_min_m=round(amsl - g_hi, 1),
+            true_height_max_m=round(amsl - g_lo, 1),
+        )
+    elif loc.tier >= 0:
+        out.update(tier_column=g.tiers[loc.tier].name, cell=loc.cell)
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    t = Table(show_header=False)
+    for k, val in out.items():
+        t.add_row(
+            k, f"{val:.1f}" if isinstance(val, float) and k not in ("lat", "lon") else str(val)
+        )
+    console.print(t)
+
+
+def hillshade_cmd(
+    out: Annotated[
+        Path, typer.Option(help="PNG path (a .json with bounds is written beside).")
+    ] = Path("var/hillshade.png"),
+    dem: DemOpt = None,
+) -> None:
+    """Export a hillshade PNG plus its WGS84 bounds."""
+    meta = export_hillshade(open_dem(dem), out)
+    console.print(f"wrote {out} ({meta['width']}x{meta['height']}) bounds {meta['bounds']}")
+
+
+def areas_cmd() -> None:
+    """List the named areas in data/ (province, prefectures, counties)."""
+    t = Table("level", "name", "code", "english")
+    for a in list_named_areas():
+        t.add_row(a["level"], a["name"], a["code"], a["en"])
+    console.print(t)
+
+
 def register(app: typer.Typer) -> None:
     """Add the grid and terrain subcommands to ``app``."""
-
-    @app.command()
-    def build(
-        area: Annotated[
-            str | None,
-            typer.Option(
-                help="Named area: hunan, a prefecture (changsha ...), a county or GB code. Default: changsha."
-            ),
-        ] = None,
-        bbox: Annotated[str | None, typer.Option(help="west,south,east,north in degrees.")] = None,
-        polygon: Annotated[Path | None, typer.Option(help="GeoJSON polygon file.")] = None,
-        tiers: Annotated[
-            str | None, typer.Option(help="Comma-separated tier names (default: all).")
-        ] = None,
-        tiers_file: Annotated[Path, typer.Option(help="Tier table TOML.")] = DEFAULT_TIERS,
-        clearance: Annotated[
-            float | None,
-            typer.Option(help="Terrain clearance in metres (overrides the tier table)."),
-        ] = None,
-        dem: DemOpt = None,
-        dem_accuracy: Annotated[
-            float | None,
-            typer.Option(
-                help="DEM absolute vertical error (m), both margins; default from the pixel spacing."
-            ),
-        ] = None,
-        relief_factor: Annotated[
-            float | None,
-            typer.Option(
-                help="Multiple of local relief added to both margins; default from the pixel spacing."
-            ),
-        ] = None,
-        obstacles: Annotated[
-            Path | None, typer.Option(help="Obstacles GeoJSON (height_m or top_m per feature).")
-        ] = None,
-        out: Annotated[Path, typer.Option(help="Output grid folder.")] = DEFAULT_GRID,
-        max_cells: Annotated[
-            int, typer.Option(help="Refuse builds needing more cells.")
-        ] = 6_000_000,
-        progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    ) -> None:
-        """Build the tiered 3D grid over an area and print its summary."""
-        the_area = resolve_area(area, bbox, polygon)
-        table = TierTable.from_toml(tiers_file)
-        if clearance is not None:
-            if not (math.isfinite(clearance) and clearance >= 0):
-                raise BadInput("--clearance must be a number >= 0")
-            table = TierTable(table.tiers, clearance)
-        table = table.select([t.strip() for t in tiers.split(",")] if tiers else None)
-        the_dem = open_dem(dem, dem_accuracy, relief_factor)
-        obs = Obstacles.from_geojson(obstacles, the_dem) if obstacles else None
-        with progress_bar(progress) as update:
-            grid = build_grid(
-                the_area, the_dem, table, obstacles=obs, max_cells=max_cells, progress=update
-            )
-        grid.save(out)
-        print_summary(grid, out)
-
-    @app.command()
-    def elevation(
-        lat: Annotated[str, typer.Argument(help="Latitude, degrees.")],
-        lon: Annotated[str, typer.Argument(help="Longitude, degrees.")],
-        dem: DemOpt = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        """Terrain height at a point: the DEM's best estimate (bilinear, m AMSL) and the certain range of the ground."""
-        from airgrid.terrain import cell_ground
-        from airgrid.terrain.geoid import Geoid
-
-        la, lo = _parse_float("LAT", lat), _parse_float("LON", lon)
-        the_dem = open_dem(dem)
-        h = float(the_dem.elevation(la, lo))
-        cell = np.array([h3.str_to_int(h3.latlng_to_cell(la, lo, FINEST_RESOLUTION))])
-        g = cell_ground(the_dem, cell)
-        n = float(Geoid().undulation(la, lo))
-        out = {
-            "lat": la,
-            "lon": lo,
-            "elevation_m": round(h, 1),
-            "g_lo_m": round(float(g.g_lo[0]), 1),
-            "g_hi_m": round(float(g.g_hi[0]), 1),
-            "geoid_undulation_m": round(n, 2),
-        }
-        if as_json:
-            typer.echo(json.dumps(out))
-            return
-        dx, dy = the_dem.pixel_size_m
-        console.print(
-            f"{h:.1f} m AMSL at lat {la} lon {lo}: the DEM's best estimate (bilinear; pixel "
-            f"{dx:.0f} x {dy:.0f} m)"
-        )
-        console.print(
-            f"the ground there lies between {out['g_lo_m']:.0f} and {out['g_hi_m']:.0f} m AMSL "
-            f"(lowest and highest plausible ground of the res-{FINEST_RESOLUTION} cell; margins "
-            f"{the_dem.accuracy.describe()})"
-        )
-        console.print(
-            f"W84 (WGS84 ellipsoidal) height of the estimate: {h + n:.1f} m (EGM96 undulation {n:.2f} m)"
-        )
-
-    @app.command()
-    def voxel(
-        lat: Annotated[str, typer.Argument(help="Latitude, degrees.")],
-        lon: Annotated[str, typer.Argument(help="Longitude, degrees.")],
-        alt: Annotated[str, typer.Argument(help="Altitude in metres, measured from --ref.")],
-        ref: Annotated[
-            AltitudeReference,
-            typer.Option(
-                case_sensitive=False,
-                help="AMSL (mean sea level), AGL (above ground, over the highest plausible ground) or W84 (WGS84 ellipsoid, EGM96 geoid).",
-            ),
-        ] = AltitudeReference.AMSL,
-        grid: Annotated[Path, typer.Option(help="Built grid folder.")] = DEFAULT_GRID,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        """Which voxel and tier hold a point, and whether it may be flown (or why not)."""
-        from airgrid.terrain.geoid import Geoid
-
-        la, lo, al = _parse_float("LAT", lat), _parse_float("LON", lon), _parse_float("ALT", alt)
-        g = Grid.load(grid)
-        resolved = resolve_altitude(
-            al, ref, la, lo, grid=g, geoid=Geoid() if ref is AltitudeReference.W84 else None
-        )
-        amsl = resolved.alt_amsl_m
-        loc = g.locate(la, lo, amsl)
-        out = {
-            "lat": la,
-            "lon": lo,
-            "alt_m": al,
-            "alt_ref": ref.value,
-            "alt_amsl_m": round(amsl, 2),
-            "alt_resolution": resolved.how,
-            "usable": loc.usable,
-            "reason": loc.reason,
-        }
-        if loc.voxel >= 0:
-            v = loc.voxel
-            g_lo, g_hi = float(g.cell_g_lo[g.voxel_cell[v]]), float(g.g_hi[v])
-            out.update(
-                voxel=g.voxel_id(v),
-                tier=g.tiers[loc.tier].name,
-                layer=loc.layer,
-                floor_m=float(g.floor[v]),
-                ceiling_m=float(g.ceiling[v]),
-                g_lo_m=g_lo,
-                g_hi_m=g_hi,
-                true_height_min_m=round(amsl - g_hi, 1),
-                true_height_max_m=round(amsl - g_lo, 1),
-            )
-        elif loc.tier >= 0:
-            out.update(tier_column=g.tiers[loc.tier].name, cell=loc.cell)
-        if as_json:
-            typer.echo(json.dumps(out))
-            return
-        t = Table(show_header=False)
-        for k, val in out.items():
-            t.add_row(
-                k, f"{val:.1f}" if isinstance(val, float) and k not in ("lat", "lon") else str(val)
-            )
-        console.print(t)
-
-    @app.command()
-    def hillshade(
-        out: Annotated[
-            Path, typer.Option(help="PNG path (a .json with bounds is written beside).")
-        ] = Path("var/hillshade.png"),
-        dem: DemOpt = None,
-    ) -> None:
-        """Export a hillshade PNG plus its WGS84 bounds."""
-        meta = export_hillshade(open_dem(dem), out)
-        console.print(f"wrote {out} ({meta['width']}x{meta['height']}) bounds {meta['bounds']}")
-
-    @app.command()
-    def areas() -> None:
-        """List the named areas in data/ (province, prefectures, counties)."""
-        t = Table("level", "name", "code", "english")
-        for a in list_named_areas():
-            t.add_row(a["level"], a["name"], a["code"], a["en"])
-        console.print(t)
+    app.command("build")(build_cmd)
+    app.command("elevation")(elevation_cmd)
+    app.command("voxel")(voxel_cmd)
+    app.command("hillshade")(hillshade_cmd)
+    app.command("areas")(areas_cmd)
 
 
 def print_summary(grid: Grid, path: Path | None = None) -> None:

@@ -16,7 +16,8 @@ from shapely.geometry import shape
 
 from airgrid.airspace.grid import Grid, Status
 from airgrid.airspace.grid.areas import DATA_DIR
-from airgrid.api.cli.common import DEFAULT_GRID, BadInput, console
+from airgrid.api.cli.common import BadInput, console
+from airgrid.api.http.settings import DEFAULT_GRID
 from airgrid.routing import (
     GraphFileError,
     MultiStopRoute,
@@ -38,6 +39,37 @@ GraphCacheOpt = Annotated[
         "--graph-cache",
         help="Folder for the routing graph: reused when built from this grid, else (re)built there "
         "with ALT landmarks (slow once, faster routes after).",
+    ),
+]
+RouteGridOpt = Annotated[Path, typer.Option(help="Grid folder built by 'airgrid build'.")]
+TiersOpt = Annotated[
+    str | None, typer.Option(help="Allowed tiers, comma-separated (default: all).")
+]
+NoGoOpt = Annotated[Path | None, typer.Option(help="GeoJSON of extra no-go polygons.")]
+MinHeightOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Least certain true height of voxel floors (over the highest plausible ground), m."
+    ),
+]
+MaxHeightOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Greatest certain true height of voxel ceilings (over the lowest plausible ground), m."
+    ),
+]
+PreferCorridorsOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Use the grid's corridors (discounted, own-direction lane only); the grid must come from "
+        "'airgrid corridors --save-grid'."
+    ),
+]
+StrategyOpt = Annotated[
+    Strategy,
+    typer.Option(
+        help="exact: optimal A* over the whole graph; fast: the cheaper of weighted A* (at most 1.1 x the "
+        "optimum) and A* in a zone corridor (for long routes); auto: fast from 100 km."
     ),
 ]
 
@@ -212,161 +244,138 @@ def _load(grid: Path, cache: Path | None, prefer_corridors: bool = False) -> Rou
     return graph
 
 
+def _corridor_share(graph: RouteGraph, r: Route) -> None:
+    """Print how many of a found route's voxels lie in corridors."""
+    inside = np.count_nonzero(graph.grid.status[r.voxels] & np.uint8(Status.CORRIDOR))
+    console.print(
+        f"{inside} of {len(r.voxels)} voxels ({100 * inside / len(r.voxels):.0f}%) in corridors"
+    )
+
+
+def route_cmd(
+    origin: Annotated[
+        str,
+        typer.Argument(help="From: 'lat,lon' or a place name (data/hunan_places_geonames.csv)."),
+    ],
+    dest: Annotated[str, typer.Argument(help="To: 'lat,lon' or a place name.")],
+    grid: RouteGridOpt = DEFAULT_GRID,
+    alt: Annotated[float | None, typer.Option(help="Altitude of both ends, m AMSL.")] = None,
+    height: Annotated[
+        float | None,
+        typer.Option(
+            help="Height above ground (AGL) of both ends, m, over the highest plausible ground (default: the middle usable voxel of the lowest tier there)."
+        ),
+    ] = None,
+    tiers: TiersOpt = None,
+    min_height: MinHeightOpt = None,
+    max_height: MaxHeightOpt = None,
+    no_go: NoGoOpt = None,
+    max_range_km: Annotated[float | None, typer.Option(help="Maximum route length, km.")] = None,
+    budget: Annotated[int, typer.Option(help="Maximum A* expansions.")] = 20_000_000,
+    cruise: Annotated[float, typer.Option(help="Cruise speed, m/s.")] = 15.0,
+    climb: Annotated[float, typer.Option(help="Climb speed, m/s.")] = 5.0,
+    descent: Annotated[float, typer.Option(help="Descent speed, m/s.")] = 3.0,
+    out: Annotated[Path | None, typer.Option(help="Write the route as GeoJSON here.")] = None,
+    graph_cache: GraphCacheOpt = None,
+    prefer_corridors: PreferCorridorsOpt = False,
+    strategy: StrategyOpt = Strategy.AUTO,
+) -> None:
+    """Plan a route between two points and print its summary."""
+    a, b = parse_place(origin), parse_place(dest)
+    graph = _load(grid, graph_cache, prefer_corridors)
+    lanes = opposing_lane_mask(graph.grid, *a, *b) if prefer_corridors else None
+    r = plan_route(
+        graph,
+        _point(graph, a, alt, height),
+        _point(graph, b, alt, height),
+        tiers=_tiers(tiers),
+        min_height_m=min_height,
+        max_height_m=max_height,
+        no_go=_no_go(no_go),
+        max_range_m=None if max_range_km is None else max_range_km * 1000,
+        budget=budget,
+        cruise_mps=cruise,
+        climb_mps=climb,
+        descent_mps=descent,
+        blocked_mask=lanes,
+        strategy=strategy,
+    )
+    _summary(r, f"route {origin} -> {dest}")
+    if prefer_corridors and r.found:
+        _corridor_share(graph, r)
+    _write(out, r.to_geojson())
+
+
+def _legs_table(m: MultiStopRoute, names: list[str], return_to_depot: bool) -> Table:
+    """One row per leg of a multi-stop route: stops, length, time and clearance."""
+    t = Table(
+        title=f"multi-stop route from {names[0]} ({'exact' if m.exact else 'NN + 2-opt'} order)"
+    )
+    for col in ("leg", "from", "to", "km", "min", "clearance m"):
+        t.add_column(col, justify="right")
+    seq = [0] + [k + 1 for k in m.order] + ([0] if return_to_depot else [])
+    for k, leg in enumerate(m.legs):
+        t.add_row(
+            str(k + 1),
+            names[seq[k]],
+            names[seq[k + 1]],
+            f"{leg.length_m / 1000:.2f}",
+            f"{leg.time_s / 60:.1f}",
+            f"{leg.min_clearance_m:.0f}",
+        )
+    return t
+
+
+def route_multi_cmd(
+    stops: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (lat,lon[,alt_m|height_m][,name]) or GeoJSON Points; the first is the depot."
+        ),
+    ],
+    grid: RouteGridOpt = DEFAULT_GRID,
+    return_to_depot: Annotated[
+        bool, typer.Option("--return/--no-return", help="Close the tour at the depot.")
+    ] = True,
+    height: Annotated[
+        float | None,
+        typer.Option(
+            help="Height above ground (AGL, over the highest plausible ground) of stops without alt/height, m (default: the middle usable voxel of the lowest tier)."
+        ),
+    ] = None,
+    tiers: TiersOpt = None,
+    no_go: NoGoOpt = None,
+    budget: Annotated[int, typer.Option(help="Maximum A* expansions per leg.")] = 20_000_000,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the legs as a GeoJSON FeatureCollection here.")
+    ] = None,
+    graph_cache: GraphCacheOpt = None,
+) -> None:
+    """Plan a depot -> stops [-> depot] route with a good stop order."""
+    rows = read_stops(stops)
+    graph = _load(grid, graph_cache)
+    pts = [
+        _point(graph, (la, lo), a, h if h is not None or a is not None else height)
+        for la, lo, a, h, _ in rows
+    ]
+    m: MultiStopRoute = plan_multi_stop(
+        graph,
+        pts[0],
+        pts[1:],
+        return_to_depot=return_to_depot,
+        tiers=_tiers(tiers),
+        no_go=_no_go(no_go),
+        budget=budget,
+    )
+    console.print(_legs_table(m, [r[4] for r in rows], return_to_depot))
+    console.print(
+        f"status {m.status.value}{': ' + m.message if m.message else ''}; "
+        f"total {m.total_length_m / 1000:,.2f} km, {m.total_time_s / 60:,.1f} min"
+    )
+    _write(out, m.to_geojson())
+
+
 def register(app: typer.Typer) -> None:
     """Add ``route`` and ``route-multi`` to ``app``."""
-
-    @app.command()
-    def route(
-        origin: Annotated[
-            str,
-            typer.Argument(
-                help="From: 'lat,lon' or a place name (data/hunan_places_geonames.csv)."
-            ),
-        ],
-        dest: Annotated[str, typer.Argument(help="To: 'lat,lon' or a place name.")],
-        grid: Annotated[
-            Path, typer.Option(help="Grid folder built by 'airgrid build'.")
-        ] = DEFAULT_GRID,
-        alt: Annotated[float | None, typer.Option(help="Altitude of both ends, m AMSL.")] = None,
-        height: Annotated[
-            float | None,
-            typer.Option(
-                help="Height above ground (AGL) of both ends, m, over the highest plausible ground (default: the middle usable voxel of the lowest tier there)."
-            ),
-        ] = None,
-        tiers: Annotated[
-            str | None, typer.Option(help="Allowed tiers, comma-separated (default: all).")
-        ] = None,
-        min_height: Annotated[
-            float | None,
-            typer.Option(
-                help="Least certain true height of voxel floors (over the highest plausible ground), m."
-            ),
-        ] = None,
-        max_height: Annotated[
-            float | None,
-            typer.Option(
-                help="Greatest certain true height of voxel ceilings (over the lowest plausible ground), m."
-            ),
-        ] = None,
-        no_go: Annotated[Path | None, typer.Option(help="GeoJSON of extra no-go polygons.")] = None,
-        max_range_km: Annotated[
-            float | None, typer.Option(help="Maximum route length, km.")
-        ] = None,
-        budget: Annotated[int, typer.Option(help="Maximum A* expansions.")] = 20_000_000,
-        cruise: Annotated[float, typer.Option(help="Cruise speed, m/s.")] = 15.0,
-        climb: Annotated[float, typer.Option(help="Climb speed, m/s.")] = 5.0,
-        descent: Annotated[float, typer.Option(help="Descent speed, m/s.")] = 3.0,
-        out: Annotated[Path | None, typer.Option(help="Write the route as GeoJSON here.")] = None,
-        graph_cache: GraphCacheOpt = None,
-        prefer_corridors: Annotated[
-            bool,
-            typer.Option(
-                help="Use the grid's corridors (discounted, own-direction lane only); the grid must come from "
-                "'airgrid corridors --save-grid'."
-            ),
-        ] = False,
-        strategy: Annotated[
-            Strategy,
-            typer.Option(
-                help="exact: optimal A* over the whole graph; fast: the cheaper of weighted A* (at most 1.1 x the "
-                "optimum) and A* in a zone corridor (for long routes); auto: fast from 100 km."
-            ),
-        ] = Strategy.AUTO,
-    ) -> None:
-        """Plan a route between two points and print its summary."""
-        a, b = parse_place(origin), parse_place(dest)
-        graph = _load(grid, graph_cache, prefer_corridors)
-        lanes = opposing_lane_mask(graph.grid, *a, *b) if prefer_corridors else None
-        r = plan_route(
-            graph,
-            _point(graph, a, alt, height),
-            _point(graph, b, alt, height),
-            tiers=_tiers(tiers),
-            min_height_m=min_height,
-            max_height_m=max_height,
-            no_go=_no_go(no_go),
-            max_range_m=None if max_range_km is None else max_range_km * 1000,
-            budget=budget,
-            cruise_mps=cruise,
-            climb_mps=climb,
-            descent_mps=descent,
-            blocked_mask=lanes,
-            strategy=strategy,
-        )
-        _summary(r, f"route {origin} -> {dest}")
-        if prefer_corridors and r.found:
-            inside = np.count_nonzero(graph.grid.status[r.voxels] & np.uint8(Status.CORRIDOR))
-            console.print(
-                f"{inside} of {len(r.voxels)} voxels ({100 * inside / len(r.voxels):.0f}%) in corridors"
-            )
-        _write(out, r.to_geojson())
-
-    @app.command("route-multi")
-    def route_multi(
-        stops: Annotated[
-            Path,
-            typer.Argument(
-                help="CSV (lat,lon[,alt_m|height_m][,name]) or GeoJSON Points; the first is the depot."
-            ),
-        ],
-        grid: Annotated[
-            Path, typer.Option(help="Grid folder built by 'airgrid build'.")
-        ] = DEFAULT_GRID,
-        return_to_depot: Annotated[
-            bool, typer.Option("--return/--no-return", help="Close the tour at the depot.")
-        ] = True,
-        height: Annotated[
-            float | None,
-            typer.Option(
-                help="Height above ground (AGL, over the highest plausible ground) of stops without alt/height, m (default: the middle usable voxel of the lowest tier)."
-            ),
-        ] = None,
-        tiers: Annotated[
-            str | None, typer.Option(help="Allowed tiers, comma-separated (default: all).")
-        ] = None,
-        no_go: Annotated[Path | None, typer.Option(help="GeoJSON of extra no-go polygons.")] = None,
-        budget: Annotated[int, typer.Option(help="Maximum A* expansions per leg.")] = 20_000_000,
-        out: Annotated[
-            Path | None, typer.Option(help="Write the legs as a GeoJSON FeatureCollection here.")
-        ] = None,
-        graph_cache: GraphCacheOpt = None,
-    ) -> None:
-        """Plan a depot -> stops [-> depot] route with a good stop order."""
-        rows = read_stops(stops)
-        graph = _load(grid, graph_cache)
-        pts = [
-            _point(graph, (la, lo), a, h if h is not None or a is not None else height)
-            for la, lo, a, h, _ in rows
-        ]
-        m: MultiStopRoute = plan_multi_stop(
-            graph,
-            pts[0],
-            pts[1:],
-            return_to_depot=return_to_depot,
-            tiers=_tiers(tiers),
-            no_go=_no_go(no_go),
-            budget=budget,
-        )
-        names = [r[4] for r in rows]
-        t = Table(
-            title=f"multi-stop route from {names[0]} ({'exact' if m.exact else 'NN + 2-opt'} order)"
-        )
-        for col in ("leg", "from", "to", "km", "min", "clearance m"):
-            t.add_column(col, justify="right")
-        seq = [0] + [k + 1 for k in m.order] + ([0] if return_to_depot else [])
-        for k, leg in enumerate(m.legs):
-            t.add_row(
-                str(k + 1),
-                names[seq[k]],
-                names[seq[k + 1]],
-                f"{leg.length_m / 1000:.2f}",
-                f"{leg.time_s / 60:.1f}",
-                f"{leg.min_clearance_m:.0f}",
-            )
-        console.print(t)
-        console.print(
-            f"status {m.status.value}{': ' + m.message if m.message else ''}; "
-            f"total {m.total_length_m / 1000:,.2f} km, {m.total_time_s / 60:,.1f} min"
-        )
-        _write(out, m.to_geojson())
+    app.command("route")(route_cmd)
+    app.command("route-multi")(route_multi_cmd)

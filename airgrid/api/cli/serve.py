@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from airgrid.api.cli.common import DEFAULT_GRID, DEFAULT_TIERS, BadInput, DemOpt, progress_bar
+from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, progress_bar
+from airgrid.api.http.settings import DEFAULT_GRID
 
 
 def ensure_grid(
@@ -114,68 +115,65 @@ def ensure_airports(db_url: str) -> int:
         pool.close()
 
 
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    grid: Annotated[
+        Path | None,
+        typer.Option(help="Grid folder (default: var/grid-default, built if missing)."),
+    ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option(help="sqlite:///path or postgresql://... (default: var/airgrid.sqlite)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    airports: Annotated[
+        bool, typer.Option(help="Seed an empty store with the Hunan airport geofences.")
+    ] = True,
+    dem: DemOpt = None,
+    obstacles: Annotated[
+        Path | None,
+        typer.Option(
+            help="Obstacles GeoJSON for the default grid (height_m or top_m per feature)."
+        ),
+    ] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables."""
+    import uvicorn
+
+    from airgrid.api.http.settings import Settings
+
+    if grid is not None:
+        os.environ["AIRGRID_GRID_PATH"] = str(grid)
+    if db_url is not None:
+        os.environ["AIRGRID_DB_URL"] = db_url
+    if dem:
+        os.environ["AIRGRID_DEM_PATHS"] = json.dumps([str(p) for p in dem])
+    if obstacles is not None:
+        os.environ["AIRGRID_OBSTACLE_PATH"] = str(obstacles)
+    settings = Settings()
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = settings.var_dir / f"prometheus-{os.getpid()}"
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # workers sum their metrics here
+    ensure_grid(settings.grid_path, settings.dem_paths, settings.obstacle_path)
+    if airports and (n := ensure_airports(settings.db_url)):
+        typer.echo(f"airgrid: added {n} airport protection geofences to the empty store", err=True)
+    typer.echo(
+        f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)",
+        err=True,
+    )
+    uvicorn.run(
+        "airgrid.api.http.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to ``app``."""
-
-    @app.command()
-    def serve(
-        host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
-        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-        grid: Annotated[
-            Path | None,
-            typer.Option(help="Grid folder (default: var/grid-default, built if missing)."),
-        ] = None,
-        db_url: Annotated[
-            str | None,
-            typer.Option(help="sqlite:///path or postgresql://... (default: var/airgrid.sqlite)."),
-        ] = None,
-        log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-        airports: Annotated[
-            bool, typer.Option(help="Seed an empty store with the Hunan airport geofences.")
-        ] = True,
-        dem: DemOpt = None,
-        obstacles: Annotated[
-            Path | None,
-            typer.Option(
-                help="Obstacles GeoJSON for the default grid (height_m or top_m per feature)."
-            ),
-        ] = None,
-    ) -> None:
-        """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables."""
-        import uvicorn
-
-        from airgrid.api.http.settings import Settings
-
-        if grid is not None:
-            os.environ["AIRGRID_GRID_PATH"] = str(grid)
-        if db_url is not None:
-            os.environ["AIRGRID_DB_URL"] = db_url
-        if dem:
-            os.environ["AIRGRID_DEM_PATHS"] = json.dumps([str(p) for p in dem])
-        if obstacles is not None:
-            os.environ["AIRGRID_OBSTACLE_PATH"] = str(obstacles)
-        settings = Settings()
-        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            metrics_dir = settings.var_dir / f"prometheus-{os.getpid()}"
-            metrics_dir.mkdir(parents=True, exist_ok=True)
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(
-                metrics_dir
-            )  # workers sum their metrics here
-        ensure_grid(settings.grid_path, settings.dem_paths, settings.obstacle_path)
-        if airports and (n := ensure_airports(settings.db_url)):
-            typer.echo(
-                f"airgrid: added {n} airport protection geofences to the empty store", err=True
-            )
-        typer.echo(
-            f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)",
-            err=True,
-        )
-        uvicorn.run(
-            "airgrid.api.http.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=log_level,
-        )
+    app.command("serve")(serve_cmd)

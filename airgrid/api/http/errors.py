@@ -1,6 +1,6 @@
 """One error shape for the whole API: ``application/problem+json`` (RFC 9457).
 
-Every error answer is a :class:`~airgrid.api.http.schemas.Problem`: ``type``, ``title``,
+Every error answer is a :class:`~airgrid.api.http.schemas.common.Problem`: ``type``, ``title``,
 ``status``, ``detail`` (what to fix), ``instance`` (the request path) and, for
 validation errors, an ``errors`` list. Domain errors become HTTP errors here and
 nowhere else. The contract is closed: only airgrid's own error families (the roots
@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any
 
@@ -55,7 +55,16 @@ _SLUGS = {404: "not-found", 409: "conflict", 422: "invalid-input", 503: "busy"}
 
 
 class ApiError(Exception):
-    """Root of the errors the API layer raises itself."""
+    """Root of the errors the API layer raises itself.
+
+    Attributes
+    ----------
+    status
+        HTTP status the error answers with, when it sets its own; ``None`` lets
+        :func:`status_for` pick one from the error's kind.
+    """
+
+    status: int | None = None
 
 
 class InputError(ApiError, ValueError):
@@ -112,7 +121,7 @@ def problem(
     instance: str | None = None,
     slug: str | None = None,
     errors: list[dict] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> ProblemResponse:
     """Build a problem+json response.
@@ -160,7 +169,7 @@ def status_for(exc: BaseException) -> int:
     """HTTP status of an error (see the module table); 500 for anything outside the domain."""
     if isinstance(exc, ConflictError | DuplicateIntentError | GeofenceExistsError):
         return 409
-    if isinstance(exc, ApiError) and isinstance(getattr(exc, "status", None), int):
+    if isinstance(exc, ApiError) and exc.status is not None:
         return exc.status  # LimitError and the other API errors that carry their own status
     if not isinstance(exc, DOMAIN_ERRORS):
         return 500

@@ -11,7 +11,7 @@ loop.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 from fastapi import Response
 from pydantic import BaseModel, TypeAdapter
@@ -21,7 +21,7 @@ _CHUNK = 32
 _ANY: TypeAdapter[Any] = TypeAdapter(Any)
 
 
-def _long(value: object) -> bool:
+def _long(value: object) -> TypeGuard[list[Any]]:
     return isinstance(value, list) and len(value) > _CHUNK
 
 
@@ -32,7 +32,7 @@ def dump_json(value: object) -> bytes:
     long list, and a model or dict holding one, are written part by part.
     """
     if _long(value):
-        return b"[" + b",".join(dump_json(v) for v in value) + b"]"  # type: ignore[union-attr]
+        return b"[" + b",".join(dump_json(v) for v in value) + b"]"
     if isinstance(value, dict) and any(_long(v) for v in value.values()):
         return (
             b"{"

@@ -15,8 +15,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from airgrid.airspace.grid.areas import DATA_DIR
-from airgrid.api.cli.common import DEFAULT_DEM, DEFAULT_GRID, VAR_DIR
 from airgrid.terrain.geoid import DEFAULT_GEOID_GRID
+
+#: Where built grids and stores go by default (not committed).
+VAR_DIR = Path(__file__).resolve().parents[3] / "var"
+#: The 30-arc-second Hunan DEM shipped in ``data/``.
+DEFAULT_DEM = DATA_DIR / "hunan_dem_30arcsec.tif"
+#: The grid ``airgrid build`` writes and ``airgrid serve`` loads by default.
+DEFAULT_GRID = VAR_DIR / "grid-default"
 
 
 class Settings(BaseSettings):

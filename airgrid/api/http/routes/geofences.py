@@ -34,12 +34,7 @@ from airgrid.api.http.auth import Database
 from airgrid.api.http.errors import InputError, LimitError
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep, StorePool, WriterDep
 from airgrid.api.http.routes.grid import parse_bbox
-from airgrid.api.http.schemas import (
-    GeofenceCollection,
-    GeofenceFeature,
-    GeofenceRef,
-    GeofenceWritePublic,
-    ImportPublic,
+from airgrid.api.http.schemas.checks import (
     PlanCheckCreate,
     PlanCheckPublic,
     PointCheckCreate,
@@ -47,9 +42,15 @@ from airgrid.api.http.schemas import (
     TrackCheckCreate,
     TrackCheckPublic,
     TrackHitPublic,
-    TrackPointModel,
     VolumeHitPublic,
-    error_responses,
+)
+from airgrid.api.http.schemas.common import TrackPointModel, error_responses
+from airgrid.api.http.schemas.geofences import (
+    GeofenceCollection,
+    GeofenceFeature,
+    GeofenceRef,
+    GeofenceWritePublic,
+    ImportPublic,
 )
 from airgrid.api.http.settings import Settings
 from airgrid.geo.volumes import Volume4D
@@ -265,12 +266,14 @@ def list_geofences(
     ):
         if t is not None and t.tzinfo is None:
             raise InputError(f"{name} needs a time zone (add Z or an offset)")
-    if active_from is not None and active_to is not None and active_to < active_from:
-        raise InputError("active_to must not be before active_from")
+    window = None
     if active_from is not None and active_to is not None:
+        if active_to < active_from:
+            raise InputError("active_to must not be before active_from")
         _check_span(
             services.settings, active_from.timestamp(), active_to.timestamp(), "the active window"
         )
+        window = (active_from, active_to)
     box = parse_bbox(bbox) if bbox else None
     out = []
     for g in _registry(services).snapshot().fences.values():
@@ -278,7 +281,7 @@ def list_geofences(
             continue
         if active_at is not None and not g.is_active(active_at):
             continue
-        if active_from is not None and not g.active_intervals(active_from, active_to):
+        if window is not None and not g.active_intervals(*window):
             continue
         if category and g.category.value not in category:
             continue

@@ -15,12 +15,10 @@ from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.voxels import BLOCKING, Grid, Status
 from airgrid.api.http.errors import InputError, LimitError
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
-from airgrid.api.http.schemas import (
+from airgrid.api.http.schemas.common import Lat, Lon, PolygonGeometry, error_responses
+from airgrid.api.http.schemas.grid import (
     ElevationPublic,
-    Lat,
     LocatePublic,
-    Lon,
-    PolygonGeometry,
     ProfileCreate,
     ProfilePoint,
     ProfilePublic,
@@ -30,7 +28,6 @@ from airgrid.api.http.schemas import (
     VoxelFeature,
     VoxelProperties,
     VoxelPublic,
-    error_responses,
 )
 
 router = APIRouter(prefix=f"{V1}/grid", tags=["grid"], responses=error_responses(401, 422))

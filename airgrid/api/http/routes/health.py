@@ -19,7 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import airgrid
 from airgrid.api.http.auth import Principal
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
-from airgrid.api.http.schemas import HealthPublic, PrincipalPublic, ReadyPublic, error_responses
+from airgrid.api.http.schemas.common import error_responses
+from airgrid.api.http.schemas.health import HealthPublic, PrincipalPublic, ReadyPublic
 
 router = APIRouter(prefix=V1, tags=["health"])
 

@@ -25,7 +25,6 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query, Response, sta
 from fastapi import Path as PathParam
 
 from airgrid.airspace.errors import DuplicateIntentError, IntentNotFoundError, StateTransitionError
-from airgrid.airspace.geofences.model import GEOID_GRID_ERROR_M
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.traffic.models import FlightIntent, IntentRequest
@@ -41,7 +40,8 @@ from airgrid.api.http.idempotency import MAX_KEY_LENGTH, key_intent_id, request_
 from airgrid.api.http.intent_rules import check_intent_rules
 from airgrid.api.http.jsonbody import json_response
 from airgrid.api.http.routes.deps import V1, FlyerDep, PrincipalDep, Services, ServicesDep
-from airgrid.api.http.schemas import (
+from airgrid.api.http.schemas.common import PolygonGeometry, VolumeModel, error_responses
+from airgrid.api.http.schemas.intents import (
     CancelCreate,
     ConflictPublic,
     FixPublic,
@@ -54,11 +54,9 @@ from airgrid.api.http.schemas import (
     IntentList,
     IntentPublic,
     LowVolumePublic,
-    PolygonGeometry,
-    VolumeModel,
-    error_responses,
 )
 from airgrid.geo.volumes import Volume4D
+from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
 
 #: Path parameter naming an intent; the examples are the ids of the IntentCreate examples.
 IntentId = Annotated[str, PathParam(examples=["sfx-example-0001"])]
@@ -310,6 +308,8 @@ def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Respons
     try:
         decision = store.submit(request, preempt=body.preempt)
     except DuplicateIntentError:
+        if request.intent_id is None:  # only a client's own id can repeat
+            raise
         stored = store.get(request.intent_id)
         if stored.operator != me.name and me.role not in _OVERSEERS:
             raise IntentNotFoundError(f"no intent {request.intent_id!r}") from None
@@ -328,6 +328,7 @@ def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Respons
         ) from None
     if not decision.accepted:
         raise _refusal(decision)
+    assert decision.intent is not None, "an accepted decision carries the stored intent"
     pub = intent_public(decision.intent)
     return json_response(
         IntentAccepted(

@@ -13,17 +13,15 @@ from airgrid.airspace.grid.altitude import resolve_altitude
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.errors import ApiError, LimitError
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
-from airgrid.api.http.schemas import (
-    LineString3D,
+from airgrid.api.http.schemas.common import LineString3D, Point3D, error_responses
+from airgrid.api.http.schemas.routes import (
     MultiRouteCollection,
     MultiRouteCreate,
     MultiRouteProperties,
-    Point3D,
     RouteCreate,
     RouteFeature,
     RouteOptions,
     RouteProperties,
-    error_responses,
 )
 from airgrid.api.http.settings import Settings
 from airgrid.routing.landmarks import landmark_count
