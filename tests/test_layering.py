@@ -20,12 +20,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "airgrid"
 #: module belongs to the longest room that prefixes it.
 ALLOWED: dict[str, set[str]] = {
     "_lazy": set(),
-    "config": {"geo"},
     "geo": set(),
     "terrain": {"geo"},
     "airspace.errors": set(),
-    "airspace.grid": {"geo", "config", "terrain", "airspace.errors", "_lazy"},
-    "airspace.geofences": {"geo", "config", "terrain", "airspace.errors", "airspace.grid"},
+    "airspace.grid": {"geo", "terrain", "airspace.errors", "_lazy"},
+    "airspace.geofences": {"geo", "terrain", "airspace.errors", "airspace.grid"},
     "airspace.traffic": {
         "geo",
         "terrain",
@@ -35,7 +34,6 @@ ALLOWED: dict[str, set[str]] = {
     },
     "airspace.store": {
         "geo",
-        "config",
         "terrain",
         "airspace.errors",
         "airspace.grid",
@@ -44,7 +42,6 @@ ALLOWED: dict[str, set[str]] = {
     },
     "routing": {
         "geo",
-        "config",
         "terrain",
         "airspace.errors",
         "airspace.grid",
@@ -53,7 +50,6 @@ ALLOWED: dict[str, set[str]] = {
     },
     "api.http": {
         "geo",
-        "config",
         "terrain",
         "airspace.errors",
         "airspace.grid",
@@ -65,7 +61,6 @@ ALLOWED: dict[str, set[str]] = {
     },
     "api.cli": {
         "geo",
-        "config",
         "terrain",
         "airspace.errors",
         "airspace.grid",

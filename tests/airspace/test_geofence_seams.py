@@ -82,3 +82,9 @@ def test_footprint_cells_cover_the_footprint():
     assert (np.diff(cells) > 0).all()
     for lon, lat in SQUARE:
         assert h3.str_to_int(h3.latlng_to_cell(lat, lon, 7)) in set(cells.tolist())
+
+
+def test_the_cli_offers_exactly_the_registered_formats():
+    from airgrid.api.cli.geofences import Format
+
+    assert {f.value for f in Format} == set(FORMATS)

@@ -12,11 +12,8 @@ import typer
 from rich.table import Table
 
 from airgrid.airspace.geofences.airports import DEFAULT_RADIUS_M, airport_zones
-from airgrid.airspace.geofences.formats.ed269 import from_ed269, to_ed269
-from airgrid.airspace.geofences.formats.ed318 import from_ed318, to_ed318
 from airgrid.airspace.geofences.formats.files import dump
-from airgrid.airspace.geofences.formats.geojson import from_geojson, to_geojson
-from airgrid.airspace.geofences.formats.registry import detect_format
+from airgrid.airspace.geofences.formats.registry import FORMATS, detect_format
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.geofences.model import Geofence, Limit, Reference
 from airgrid.api.cli.common import BadInput, console
@@ -25,15 +22,11 @@ from airgrid.terrain import Dem
 
 
 class Format(str, Enum):
-    """Geofence file formats."""
+    """Geofence file formats (the names of :data:`~airgrid.airspace.geofences.formats.registry.FORMATS`)."""
 
     geojson = "geojson"
     ed269 = "ed269"
     ed318 = "ed318"
-
-
-_READERS = {Format.geojson: from_geojson, Format.ed269: from_ed269, Format.ed318: from_ed318}
-_WRITERS = {Format.geojson: to_geojson, Format.ed269: to_ed269, Format.ed318: to_ed318}
 
 
 def load_fences(path: Path | None) -> list[Geofence]:
@@ -46,11 +39,11 @@ def load_fences(path: Path | None) -> list[Geofence]:
         raise BadInput(f"geofence file not found: {path}") from None
     except (OSError, ValueError) as exc:
         raise BadInput(f"cannot read {path} as JSON: {exc}") from None
-    return _READERS[Format(detect_format(doc))](doc)
+    return FORMATS[detect_format(doc)].read(doc)
 
 
 def _write(fences: list[Geofence], fmt: Format, out: Path | None) -> None:
-    doc = _WRITERS[fmt](fences)
+    doc = FORMATS[fmt.value].write(fences)
     if out is None:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
     else:

@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.airspace.traffic.models import Priority
 from airgrid.terrain.geoid import DEFAULT_GEOID_GRID
 
 #: Where built grids and stores go by default (not committed).
@@ -77,7 +78,7 @@ class Settings(BaseSettings):
     intent_max_duration_s
         Longest time from an intent's first start to its last end.
     operator_max_priority
-        Highest priority operators and planners may submit (20: commercial); higher
+        Highest priority operators and planners may submit (default :attr:`Priority.COMMERCIAL`, 20); higher
         ones need a grant or an admin key.
     priority_grants
         Per operator (key name): the highest priority granted to it (e.g.
@@ -106,5 +107,5 @@ class Settings(BaseSettings):
     max_check_span_s: float = Field(31 * 86_400.0, gt=0)
     intent_horizon_s: float = Field(30 * 86_400.0, gt=0)
     intent_max_duration_s: float = Field(86_400.0, gt=0)
-    operator_max_priority: int = Field(20, ge=0, le=1000)
+    operator_max_priority: int = Field(int(Priority.COMMERCIAL), ge=0, le=1000)
     priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from airgrid.airspace.traffic.models import Priority
 from airgrid.api.http.schemas.common import (
     EXAMPLE_DAY,
     Problem,
@@ -67,7 +68,8 @@ class IntentCreate(BaseModel):
     )
     tier: str = Field(description="Tier flown (selects the separation minima).", examples=["T2"])
     priority: Annotated[int, Field(ge=0, le=1000)] = Field(
-        20, description="Larger wins; above the operator level (20) needs a grant or an admin key."
+        int(Priority.COMMERCIAL),
+        description="Larger wins; above the operator level (20) needs a grant or an admin key.",
     )
     preempt: bool = Field(
         True, description="Take airspace from lower-priority accepted (not activated) intents."
