@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -30,6 +29,7 @@ from airgrid.airspace.store.service import Store, open_store
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.airspace.traffic.planes import circle_footprint
 from airgrid.geo.volumes import Volume4D
+from tests.servers import free_port
 
 #: Store backends; PostgreSQL cases carry the ``postgres`` marker.
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -77,12 +77,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _Cluster:
     """A throwaway PostgreSQL cluster (initdb + pg_ctl)."""
 
@@ -107,7 +101,7 @@ class _Cluster:
         if self.user:
             shutil.chown(self.dir, self.user)
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
 
     def _run(self, *args: str) -> None:
         proc = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=120)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -116,17 +113,3 @@ def volume(
         "start": start,
         "end": end,
     }
-
-
-def wait_ready(base: str, proc: subprocess.Popen, log_path: Path, timeout_s: float) -> None:
-    """Poll ``/v1/ready`` of a uvicorn started as ``proc`` until it answers 200 (bounded in time)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, log_path.read_text()
-        assert time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.2)

@@ -10,10 +10,6 @@ admin key (admin may call every operation) and must answer 2xx.
 from __future__ import annotations
 
 import copy
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +22,7 @@ from airgrid.api.cli.serve import ensure_airports
 from airgrid.api.http.auth import Database, KeyStore
 from airgrid.api.http.settings import DEFAULT_DEM
 from airgrid.terrain import Dem
-from tests.api.conftest import wait_ready
+from tests.servers import uvicorn_app
 
 #: Operations that take a required parameter or a body yet have no example, with the reason.
 #: Empty: every such operation has one. (Operations without input, such as /v1/health,
@@ -42,12 +38,6 @@ TRANSITIONS = (
     "POST /v1/intents/{intent_id}/end",
     "POST /v1/intents/{intent_id}/cancel",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -69,40 +59,13 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
     admin = KeyStore(db).create("admin", "admin")[0]
     db.close()
     assert ensure_airports(db_url) > 0
-    port = _free_port()
-    env = dict(
-        os.environ,
-        AIRGRID_GRID_PATH=str(default_grid_dir),
-        AIRGRID_DB_URL=db_url,
-        AIRGRID_VAR_DIR=str(tmp),
-    )
-    log_path = tmp / "uvicorn.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "airgrid.api.http.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, proc, log_path, 180)
-            yield base, admin
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    env = {
+        "AIRGRID_GRID_PATH": str(default_grid_dir),
+        "AIRGRID_DB_URL": db_url,
+        "AIRGRID_VAR_DIR": str(tmp),
+    }
+    with uvicorn_app(env, tmp / "uvicorn.log", ready_s=180) as base:
+        yield base, admin
 
 
 def _resolve(doc: dict, schema: dict) -> dict:

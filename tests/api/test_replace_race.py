@@ -12,9 +12,6 @@ the two, whole. This is the end-to-end form of
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,8 +20,8 @@ import httpx
 import pytest
 
 from airgrid.api.http.auth import Database, KeyStore
-from tests.api.conftest import DAY, fence, volume, wait_ready
-from tests.api.test_server import _free_port
+from tests.api.conftest import DAY, fence, volume
+from tests.servers import uvicorn_app
 
 #: Small zones per set besides the shared one (enough that a replace takes a while).
 ZONES = 1_500
@@ -56,44 +53,15 @@ def server(grid_dir: Path, tmp_path: Path):
     regulators = [keys.create(f"reg-{i}", "regulator")[0] for i in range(2)]
     operators = [keys.create(f"op-{i}", "operator")[0] for i in range(3)]
     db.close()
-    port = _free_port()
     prom = tmp_path / "prometheus"
     prom.mkdir()
-    env = dict(
-        os.environ,
-        AIRGRID_GRID_PATH=str(grid_dir),
-        AIRGRID_DB_URL=db_url,
-        PROMETHEUS_MULTIPROC_DIR=str(prom),
-    )
-    log_path = tmp_path / "uvicorn.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "airgrid.api.http.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, proc, log_path, 120)
-            yield base, regulators, operators
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    env = {
+        "AIRGRID_GRID_PATH": str(grid_dir),
+        "AIRGRID_DB_URL": db_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(prom),
+    }
+    with uvicorn_app(env, tmp_path / "uvicorn.log", workers=2) as base:
+        yield base, regulators, operators
 
 
 def _bearer(token: str) -> dict[str, str]:

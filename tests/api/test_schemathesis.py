@@ -86,3 +86,34 @@ def test_stateful_contract_for_every_role(settings, services, tokens, role):
             suppress_health_check=list(HealthCheck),
         )
     )
+
+
+def test_every_link_names_an_operation_and_one_of_its_path_parameters(client):
+    """The OpenAPI links the stateful test follows (submit -> get/activate/cancel, activate ->
+    end/cancel, create geofence -> get/replace/delete) point at real operations."""
+    doc = client.get("/openapi.json").json()
+    params = {
+        op["operationId"]: {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+        for item in doc["paths"].values()
+        for op in item.values()
+    }
+    found = []
+    for item in doc["paths"].values():
+        for op in item.values():
+            for answer in op["responses"].values():
+                for name, link in answer.get("links", {}).items():
+                    assert link["operationId"] in params, name
+                    assert set(link["parameters"]) <= params[link["operationId"]], name
+                    found.append(name)
+    assert sorted(found) == sorted(
+        [
+            "GetIntent",
+            "ActivateIntent",
+            "CancelIntent",
+            "EndIntent",
+            "CancelIntent",
+            "GetGeofence",
+            "ReplaceGeofence",
+            "DeleteGeofence",
+        ]
+    )

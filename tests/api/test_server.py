@@ -8,11 +8,7 @@ answered 201, each once.
 
 from __future__ import annotations
 
-import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -22,16 +18,11 @@ import httpx
 import pytest
 
 from airgrid.api.http.auth import Database, KeyStore
-from tests.api.conftest import DAY, volume, wait_ready
+from tests.api.conftest import DAY, volume
+from tests.servers import uvicorn_app
 
 GROUPS, PER_GROUP, LONE, CLIENTS = 16, 6, 32, 32
 NEXT_DAY = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
@@ -43,43 +34,15 @@ def server(grid_dir: Path, tmp_path: Path):
     admin = keys.create("admin", "admin")[0]
     operators = [keys.create(f"op-{i}", "operator")[0] for i in range(CLIENTS)]
     db.close()
-    port = _free_port()
     prom = tmp_path / "prometheus"
     prom.mkdir()
-    env = dict(
-        os.environ,
-        AIRGRID_GRID_PATH=str(grid_dir),
-        AIRGRID_DB_URL=db_url,
-        PROMETHEUS_MULTIPROC_DIR=str(prom),
-    )
-    with open(tmp_path / "uvicorn.log", "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "airgrid.api.http.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(base, proc, tmp_path / "uvicorn.log", 120)
-            yield base, admin, operators
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    env = {
+        "AIRGRID_GRID_PATH": str(grid_dir),
+        "AIRGRID_DB_URL": db_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(prom),
+    }
+    with uvicorn_app(env, tmp_path / "uvicorn.log", workers=2) as base:
+        yield base, admin, operators
 
 
 def _plan() -> list[tuple[str, dict]]:

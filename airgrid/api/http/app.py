@@ -7,10 +7,12 @@ Build it with :func:`create_app`; ``airgrid serve`` runs it under uvicorn::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -141,8 +143,17 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        services.close()
+        # sync endpoints run in anyio's worker threads: bound how many compute at once,
+        # and let the event loop (health probes, accepting connections) take the GIL
+        # back from them sooner
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.work_threads
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(settings.switch_interval_s)
+        try:
+            yield
+        finally:
+            sys.setswitchinterval(switch)
+            services.close()
 
     app = FastAPI(
         title="airgrid",

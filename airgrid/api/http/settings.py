@@ -78,11 +78,18 @@ class Settings(BaseSettings):
     intent_max_duration_s
         Longest time from an intent's first start to its last end.
     operator_max_priority
-        Highest priority operators and planners may submit (default :attr:`Priority.COMMERCIAL`, 20); higher
-        ones need a grant or an admin key.
+        Highest priority operators and planners may submit (default
+        :attr:`Priority.COMMERCIAL`, 20); higher ones need a grant or an admin key.
     priority_grants
         Per operator (key name): the highest priority granted to it (e.g.
         ``{"hospital-fleet": 40}``); ``AIRGRID_PRIORITY_GRANTS`` takes JSON.
+    work_threads
+        Most requests one worker process computes at once; the others wait their turn.
+        ``/v1/health`` runs on the event loop and never waits for them.
+    switch_interval_s
+        The interpreter's thread switch interval while the app runs (Python's default
+        is 0.005 s): a shorter one hands the event loop the GIL sooner, so health probes
+        stay fast while requests compute.
     """
 
     model_config = SettingsConfigDict(env_prefix="AIRGRID_", extra="ignore")
@@ -108,4 +115,6 @@ class Settings(BaseSettings):
     intent_horizon_s: float = Field(30 * 86_400.0, gt=0)
     intent_max_duration_s: float = Field(86_400.0, gt=0)
     operator_max_priority: int = Field(int(Priority.COMMERCIAL), ge=0, le=1000)
+    work_threads: int = Field(4, ge=1, le=64)
+    switch_interval_s: float = Field(0.001, gt=0, le=0.1)
     priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)

@@ -44,7 +44,7 @@ from airgrid.api.http.schemas.checks import (
     TrackHitPublic,
     VolumeHitPublic,
 )
-from airgrid.api.http.schemas.common import TrackPointModel, error_responses
+from airgrid.api.http.schemas.common import TrackPointModel, error_responses, links
 from airgrid.api.http.schemas.geofences import (
     GeofenceCollection,
     GeofenceFeature,
@@ -294,7 +294,19 @@ def list_geofences(
     response_model=GeofenceWritePublic,
     status_code=201,
     summary="Create a geofence",
-    responses={**_WRITE_ERRORS, **error_responses(409)},
+    responses={
+        201: {
+            "links": links(
+                "identifier",
+                "$response.body#/geofence/id",
+                GetGeofence="get_one_v1_geofences__identifier__get",
+                ReplaceGeofence="replace_v1_geofences__identifier__put",
+                DeleteGeofence="delete_v1_geofences__identifier__delete",
+            )
+        },
+        **_WRITE_ERRORS,
+        **error_responses(409),
+    },
 )
 def create(services: ServicesDep, _: WriterDep, body: GeofenceFeature) -> GeofenceWritePublic:
     """Add a geofence (regulators and admins); 409 if the identifier exists.

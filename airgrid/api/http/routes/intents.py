@@ -40,7 +40,7 @@ from airgrid.api.http.idempotency import MAX_KEY_LENGTH, key_intent_id, request_
 from airgrid.api.http.intent_rules import check_intent_rules
 from airgrid.api.http.jsonbody import json_response
 from airgrid.api.http.routes.deps import V1, FlyerDep, PrincipalDep, Services, ServicesDep
-from airgrid.api.http.schemas.common import PolygonGeometry, VolumeModel, error_responses
+from airgrid.api.http.schemas.common import PolygonGeometry, VolumeModel, error_responses, links
 from airgrid.api.http.schemas.intents import (
     CancelCreate,
     ConflictPublic,
@@ -66,6 +66,20 @@ router = APIRouter(prefix=f"{V1}/intents", tags=["intents"], responses=error_res
 
 _OVERSEERS = frozenset({Role.REGULATOR, Role.ADMIN})
 _STATE_ERRORS = {**error_responses(403, 404, 409)}
+#: What a client may do next with a submitted intent, and with an activated one.
+_INTENT_LINKS = links(
+    "intent_id",
+    "$response.body#/id",
+    GetIntent="get_intent_v1_intents__intent_id__get",
+    ActivateIntent="activate_v1_intents__intent_id__activate_post",
+    CancelIntent="cancel_v1_intents__intent_id__cancel_post",
+)
+_ACTIVE_LINKS = links(
+    "intent_id",
+    "$response.body#/id",
+    EndIntent="end_v1_intents__intent_id__end_post",
+    CancelIntent="cancel_v1_intents__intent_id__cancel_post",
+)
 
 
 def _utc(t: float) -> datetime:
@@ -246,6 +260,7 @@ def _high(decision: Decision) -> list[HighVolumePublic]:
     status_code=status.HTTP_201_CREATED,
     summary="Submit an intent",
     responses={
+        201: {"links": _INTENT_LINKS},
         403: error_responses(403)[403],
         409: {
             "model": IntentConflictProblem,
@@ -426,7 +441,7 @@ def _transition(
     "/{intent_id}/activate",
     response_model=IntentPublic,
     summary="Activate (the flight started)",
-    responses=_STATE_ERRORS,
+    responses={200: {"links": _ACTIVE_LINKS}, **_STATE_ERRORS},
 )
 def activate(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
     """accepted -> activated (owner or admin); 409 from any other state."""

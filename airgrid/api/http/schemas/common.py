@@ -281,3 +281,22 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid input or over a limit; `detail` tells what to fix.",
     }
     return {c: {"model": Problem, "description": text[c]} for c in codes}
+
+
+def links(parameter: str, source: str, **operations: str) -> dict[str, Any]:
+    """An OpenAPI ``links`` object: a value of this answer feeds one path parameter of
+    each named operation (clients and stateful API tests follow it).
+
+    Parameters
+    ----------
+    parameter
+        The path parameter of every target operation (e.g. ``intent_id``).
+    source
+        Runtime expression of the value (e.g. ``$response.body#/id``).
+    **operations
+        Link name -> target ``operationId``.
+    """
+    return {
+        name: {"operationId": op, "parameters": {parameter: source}}
+        for name, op in operations.items()
+    }
