@@ -7,6 +7,7 @@ Build it with :func:`create_app`; ``airgrid serve`` runs it under uvicorn::
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -149,6 +150,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.work_threads
         switch = sys.getswitchinterval()
         sys.setswitchinterval(settings.switch_interval_s)
+        # the loaded grid, DEM and indexes live as long as the app: keep them out of the
+        # collector's full passes, which would otherwise walk them with the GIL held
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
