@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         try:
             yield
         finally:
+            gc.unfreeze()
             sys.setswitchinterval(switch)
             services.close()
 
