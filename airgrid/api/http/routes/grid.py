@@ -15,7 +15,7 @@ from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.voxels import BLOCKING, Grid, Status
 from airgrid.api.http.errors import InputError, LimitError
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
-from airgrid.api.http.schemas.common import PolygonGeometry, error_responses
+from airgrid.api.http.schemas.common import Lat, Lon, PolygonGeometry, error_responses
 from airgrid.api.http.schemas.grid import (
     ElevationPublic,
     LocatePublic,
@@ -29,29 +29,6 @@ from airgrid.api.http.schemas.grid import (
     VoxelProperties,
     VoxelPublic,
 )
-
-#: A point's longitude and latitude as query parameters (one ``Query`` each: FastAPI
-#: does not merge a query's metadata into a model field's ``Annotated`` type).
-LonQuery = Annotated[
-    float,
-    Query(
-        ge=-180,
-        le=180,
-        allow_inf_nan=False,
-        description="Longitude, degrees (WGS84).",
-        examples=[112.99],
-    ),
-]
-LatQuery = Annotated[
-    float,
-    Query(
-        ge=-90,
-        le=90,
-        allow_inf_nan=False,
-        description="Latitude, degrees (WGS84).",
-        examples=[28.27],
-    ),
-]
 
 router = APIRouter(prefix=f"{V1}/grid", tags=["grid"], responses=error_responses(401, 422))
 
@@ -170,8 +147,8 @@ def tiers(services: ServicesDep, _: PrincipalDep) -> TiersPublic:
 def voxel(
     services: ServicesDep,
     _: PrincipalDep,
-    lon: LonQuery,
-    lat: LatQuery,
+    lon: Annotated[Lon, Query(examples=[112.99])],
+    lat: Annotated[Lat, Query(examples=[28.27])],
     alt_m: Annotated[
         float,
         Query(
@@ -292,8 +269,8 @@ def voxels(
 def elevation(
     services: ServicesDep,
     _: PrincipalDep,
-    lon: LonQuery,
-    lat: LatQuery,
+    lon: Annotated[Lon, Query(examples=[112.99])],
+    lat: Annotated[Lat, Query(examples=[28.27])],
 ) -> ElevationPublic:
     """The DEM's best estimate (bilinear, m AMSL) with the grid's ground bounds there (422 outside the DEM)."""
     dem = services.dem
