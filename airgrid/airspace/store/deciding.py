@@ -27,6 +27,7 @@ from airgrid.airspace.store.backends import _Retry, _Rollback
 from airgrid.airspace.store.geofencing import _GeofencePart
 from airgrid.airspace.store.index_sync import _Accepted, _load_index, _sync_index
 from airgrid.airspace.store.rows import _HOLDING_SQL, _group_holders, _read_intents, _volume_rows
+from airgrid.airspace.store.submissions import SubmissionKey, _hold_submission
 from airgrid.airspace.traffic.conflicts import find_conflicts
 from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
 from airgrid.airspace.traffic.keys import pack_keys
@@ -113,34 +114,27 @@ class _DecidingPart(_GeofencePart):
         )[0]
 
     def _decide(
-        self, prep: _Prepared, *, preempt: bool, write: bool
+        self,
+        prep: _Prepared,
+        *,
+        preempt: bool,
+        write: bool,
+        submission: SubmissionKey | None = None,
     ) -> tuple[Decision, _Accepted | None]:
         """The body of the acceptance transaction (locks are already held).
 
         Returns the decision and, for an intent accepted on SQLite, the change the
-        in-process copy takes over once the transaction has committed.
+        in-process copy takes over once the transaction has committed. An accepted
+        ``submission`` is recorded in the same transaction.
         """
-        db = self._db
         req = prep.request
-        sqlite = self._index is not None
         taken, fence_rev, rev, holders = self._reads(prep)
         if taken:
             raise DuplicateIntentError(f"intent {prep.intent_id!r} already exists")
         conflicts = find_conflicts(
             req.volumes, req.tier, req.priority, holders, self.policy.separation
         )
-        grid = []
-        if prep.claims is not None and len(prep.claims):
-            for cell, layer, slot, oid, prio, state in db.claims_held(prep.claims):
-                grid.append(
-                    GridConflict(
-                        oid,
-                        h3.int_to_str(int(cell)),
-                        int(layer),
-                        int(slot),
-                        req.priority > int(prio) and state == IntentState.ACCEPTED.value,
-                    )
-                )
+        grid = self._grid_conflicts(prep)
         fences = self._geofence_conflicts(req.volumes, fence_rev)
         blocking = (
             bool(fences)
@@ -151,30 +145,49 @@ class _DecidingPart(_GeofencePart):
         answer = Decision(not blocking, req, None, tuple(conflicts), tuple(grid), tuple(fences))
         if blocking or not write:
             raise _Rollback((answer, None))
-        now = time.time()
         victims = sorted({c.other_id for c in conflicts} | {g.other_id for g in grid})
+        return self._accept(prep, answer, victims, rev, holders, submission)
+
+    def _grid_conflicts(self, prep: _Prepared) -> list[GridConflict]:
+        """Voxel-slots of a grid-mode request already claimed by another intent."""
+        if prep.claims is None or not len(prep.claims):
+            return []
+        priority = prep.request.priority
+        return [
+            GridConflict(
+                oid,
+                h3.int_to_str(int(cell)),
+                int(layer),
+                int(slot),
+                priority > int(prio) and state == IntentState.ACCEPTED.value,
+            )
+            for cell, layer, slot, oid, prio, state in self._db.claims_held(prep.claims)
+        ]
+
+    def _accept(
+        self,
+        prep: _Prepared,
+        answer: Decision,
+        victims: list[str],
+        rev: int,
+        holders: HolderVolumes,
+        submission: SubmissionKey | None,
+    ) -> tuple[Decision, _Accepted | None]:
+        """Write an accepted intent (at store revision ``rev + 1`` on SQLite), pre-empting
+        ``victims``; returns the decision with the stored intents and, on SQLite, the
+        change for the in-process copy."""
+        req = prep.request
+        now = time.time()
         reason = f"pre-empted by intent {prep.intent_id} (priority {req.priority}, operator {req.operator})"
         seq = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
-        victim_seqs = []
-        for vid in victims:
-            found = db.execute(
-                "UPDATE intents SET state = 'cancelled', preempted_by = ?, reason = ?, updated_at = ?"
-                + (", rev = ?" if sqlite else "")
-                + " WHERE id = ? AND state = 'accepted' AND priority < ? "
-                "RETURNING seq",
-                (prep.intent_id, reason, now, *((rev + 1,) if sqlite else ()), vid, req.priority),
-            ).fetchone()
-            if found is None:
-                raise _Retry(f"intent {vid} changed state during pre-emption")
-            victim_seqs.append(int(found[0]))
-            if not sqlite:
-                db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (found[0],))
-            db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (found[0],))
+        victim_seqs = self._preempt(prep, victims, reason, now, rev + 1)
         if prep.claims is not None and len(prep.claims):
-            db.executemany(
+            self._db.executemany(
                 "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
                 [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims],
             )
+        if submission is not None:
+            _hold_submission(self._db, submission, prep.intent_id)
         intent = FlightIntent(
             prep.intent_id,
             req.operator,
@@ -187,31 +200,9 @@ class _DecidingPart(_GeofencePart):
             now,
             now,
         )
-        by_id = {h.id: h for h in holders.holders}
-        preempted = []
-        for vid in victims:
-            if vid in by_id:
-                h = by_id[vid]
-                preempted.append(
-                    FlightIntent(
-                        h.id,
-                        h.operator,
-                        h.priority,
-                        h.tier,
-                        h.volumes,
-                        IntentState.CANCELLED,
-                        prep.intent_id,
-                        reason,
-                        now,
-                        now,
-                    )
-                )
-            else:  # held only grid voxel-slots: read the full record
-                preempted.append(
-                    replace(_read_intents(db, "WHERE i.id = ?", (vid,))[0], updated_at=now)
-                )
+        preempted = self._preempted(victims, holders, prep.intent_id, reason, now)
         accepted = None
-        if sqlite:
+        if self._index is not None:
             accepted = _Accepted(
                 rev,
                 rev + 1,
@@ -228,6 +219,72 @@ class _DecidingPart(_GeofencePart):
                 victim_seqs,
             )
         return replace(answer, intent=intent, preempted=tuple(preempted)), accepted
+
+    def _preempt(
+        self, prep: _Prepared, victims: list[str], reason: str, now: float, rev: int
+    ) -> list[int]:
+        """Cancel ``victims`` for ``prep`` and release their keys and grid claims; returns
+        their sequence numbers (SQLite: stamped with store revision ``rev``).
+
+        Raises
+        ------
+        _Retry
+            A victim is no longer an accepted intent of lower priority.
+        """
+        db = self._db
+        sqlite = self._index is not None
+        seqs = []
+        for vid in victims:
+            found = db.execute(
+                "UPDATE intents SET state = 'cancelled', preempted_by = ?, reason = ?, updated_at = ?"
+                + (", rev = ?" if sqlite else "")
+                + " WHERE id = ? AND state = 'accepted' AND priority < ? "
+                "RETURNING seq",
+                (
+                    prep.intent_id,
+                    reason,
+                    now,
+                    *((rev,) if sqlite else ()),
+                    vid,
+                    prep.request.priority,
+                ),
+            ).fetchone()
+            if found is None:
+                raise _Retry(f"intent {vid} changed state during pre-emption")
+            seqs.append(int(found[0]))
+            if not sqlite:
+                db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (found[0],))
+            db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (found[0],))
+        return seqs
+
+    def _preempted(
+        self, victims: list[str], holders: HolderVolumes, by: str, reason: str, now: float
+    ) -> list[FlightIntent]:
+        """The pre-empted intents as they now stand (cancelled by ``by``)."""
+        by_id = {h.id: h for h in holders.holders}
+        out = []
+        for vid in victims:
+            if vid in by_id:
+                h = by_id[vid]
+                out.append(
+                    FlightIntent(
+                        h.id,
+                        h.operator,
+                        h.priority,
+                        h.tier,
+                        h.volumes,
+                        IntentState.CANCELLED,
+                        by,
+                        reason,
+                        now,
+                        now,
+                    )
+                )
+            else:  # held only grid voxel-slots: read the full record
+                out.append(
+                    replace(_read_intents(self._db, "WHERE i.id = ?", (vid,))[0], updated_at=now)
+                )
+        return out
 
     def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> int:
         """Write an accepted intent with its volumes (SQLite: at store revision ``rev``;

@@ -81,49 +81,10 @@ class _GeofencePart(_StoreCore):
             ``exists`` does not hold (nothing is written).
         """
         fences = list(fences)
-        for g in fences:
-            if not isinstance(g, Geofence):
-                raise GeofenceError(f"expected a Geofence, got {type(g).__name__}")
-        ids = [g.identifier for g in fences]
-        if len(set(ids)) != len(ids):
-            twice = sorted({i for i in ids if ids.count(i) > 1})
-            raise GeofenceError(f"geofence identifiers given more than once: {twice[:5]}")
-        now = time.time()
-        rows = [
-            (
-                g.identifier,
-                Category(g.category).value,
-                json.dumps(g.to_geojson_feature(), sort_keys=True),
-                *g.footprint.bounds,
-                now,
-            )
-            for g in fences
-        ]
-        db = self._db
-
-        def body() -> GeofenceWrite:
-            stored = {r[0] for r in db.execute("SELECT id FROM geofences").fetchall()}
-            new = set(ids)
-            if exists is True and new - stored:
-                raise GeofenceNotFoundError(f"no geofence {sorted(new - stored)[0]!r}")
-            if exists is False and new & stored:
-                raise GeofenceExistsError(f"geofence {sorted(new & stored)[0]!r} exists")
-            gone = sorted(stored - new) if replace_all else []
-            db.executemany("DELETE FROM geofences WHERE id = ?", [(i,) for i in gone])
-            db.executemany(
-                "INSERT INTO geofences (id, category, feature, west, south, east, north, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "category = excluded.category, feature = excluded.feature, west = excluded.west, "
-                "south = excluded.south, east = excluded.east, north = excluded.north, "
-                "updated_at = excluded.updated_at",
-                rows,
-            )
-            self._bump_fences()
-            return GeofenceWrite(
-                tuple(sorted(new - stored)), tuple(sorted(new & stored)), tuple(gone), ()
-            )
-
-        done = db.run(body, exclusive=True)
+        rows = _geofence_rows(fences)
+        done = self._db.run(
+            lambda: self._upsert_geofences(rows, replace_all, exists), exclusive=True
+        )
         conflicting = sorted(
             {
                 i
@@ -133,6 +94,33 @@ class _GeofencePart(_StoreCore):
             }
         )
         return replace(done, conflicting_intents=tuple(conflicting))
+
+    def _upsert_geofences(
+        self, rows: list[tuple], replace_all: bool, exists: bool | None
+    ) -> GeofenceWrite:
+        """The body of :meth:`write_geofences`' transaction, on rows of
+        :func:`_geofence_rows` (the conflicting intents are left empty)."""
+        db = self._db
+        stored = {r[0] for r in db.execute("SELECT id FROM geofences").fetchall()}
+        new = {r[0] for r in rows}
+        if exists is True and new - stored:
+            raise GeofenceNotFoundError(f"no geofence {sorted(new - stored)[0]!r}")
+        if exists is False and new & stored:
+            raise GeofenceExistsError(f"geofence {sorted(new & stored)[0]!r} exists")
+        gone = sorted(stored - new) if replace_all else []
+        db.executemany("DELETE FROM geofences WHERE id = ?", [(i,) for i in gone])
+        db.executemany(
+            "INSERT INTO geofences (id, category, feature, west, south, east, north, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "category = excluded.category, feature = excluded.feature, west = excluded.west, "
+            "south = excluded.south, east = excluded.east, north = excluded.north, "
+            "updated_at = excluded.updated_at",
+            rows,
+        )
+        self._bump_fences()
+        return GeofenceWrite(
+            tuple(sorted(new - stored)), tuple(sorted(new & stored)), tuple(gone), ()
+        )
 
     def _conflicting_intents(self, geofence: Geofence) -> list[str]:
         """Ids of holding intents with a volume inside ``geofence``."""
@@ -149,6 +137,12 @@ class _GeofencePart(_StoreCore):
             return []
         index = GeofenceIndex([geofence], dem=self._dem)
         return [h.id for h in holders if any(index.check_volume(v) for v in h.volumes)]
+
+    def geofence_revision(self) -> int:
+        """The geofence revision: it moves on every geofence write (one cheap read)."""
+        return int(
+            self._db.execute("SELECT value FROM meta WHERE name = 'geofence_rev'").fetchone()[0]
+        )
 
     def _bump_fences(self) -> None:
         self._db.execute(
@@ -236,3 +230,31 @@ class _GeofencePart(_StoreCore):
                     )
                 )
         return out
+
+
+def _geofence_rows(fences: list[Geofence]) -> list[tuple]:
+    """Rows of the ``geofences`` table for ``fences``, checked before any write.
+
+    Raises
+    ------
+    GeofenceError
+        Not Geofences, or an identifier given twice.
+    """
+    for g in fences:
+        if not isinstance(g, Geofence):
+            raise GeofenceError(f"expected a Geofence, got {type(g).__name__}")
+    ids = [g.identifier for g in fences]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise GeofenceError(f"geofence identifiers given more than once: {twice[:5]}")
+    now = time.time()
+    return [
+        (
+            g.identifier,
+            Category(g.category).value,
+            json.dumps(g.to_geojson_feature(), sort_keys=True),
+            *g.footprint.bounds,
+            now,
+        )
+        for g in fences
+    ]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from airgrid.airspace.errors import DuplicateIntentError
-from airgrid.airspace.store.deciding import _DecidingPart
+from airgrid.airspace.store.deciding import _DecidingPart, _Prepared
 from airgrid.airspace.store.rows import _volume_rows
 from airgrid.airspace.traffic.models import IntentRequest
 
@@ -38,104 +38,112 @@ class _RestorePart(_DecidingPart):
             As for :meth:`~airgrid.airspace.store.service.Store.submit` (nothing is written).
         """
         preps = [self._prepare(r, decide=False) for r in requests]
-        db = self._db
-
-        def body() -> int:
-            if db.name == "postgres":
-                db.execute("LOCK TABLE intents IN EXCLUSIVE MODE")
-            ids = [p.request.intent_id for p in preps]
-            if len(set(ids)) != len(ids):
-                raise DuplicateIntentError("restore_intents got the same id twice")
-            taken = db.execute(
-                "SELECT id FROM intents WHERE id IN (SELECT value FROM json_each(?))"
-                if db.name == "sqlite"
-                else "SELECT id FROM intents WHERE id = ANY(?)",
-                (json.dumps(ids) if db.name == "sqlite" else ids,),
-            ).fetchall()
-            if taken:
-                raise DuplicateIntentError(f"intents already exist: {[t[0] for t in taken][:5]}")
-            base = int(db.execute("SELECT coalesce(max(seq), 0) FROM intents").fetchone()[0]) + 1
-            now = time.time()
-            cols = (
-                "seq",
-                "id",
-                "operator",
-                "priority",
-                "tier",
-                "state",
-                "reason",
-                "t_start",
-                "t_end",
-                "created_at",
-                "updated_at",
-            )
-            rows = (
-                (
-                    base + n,
-                    p.request.intent_id,
-                    p.request.operator,
-                    p.request.priority,
-                    p.request.tier,
-                    "accepted",
-                    "",
-                    *p.request.window,
-                    now,
-                    now,
-                )
-                for n, p in enumerate(preps)
-            )
-            if self._index is not None:  # one new store revision for the whole batch
-                rev = int(db.execute("SELECT coalesce(max(rev), 0) + 1 FROM intents").fetchone()[0])
-                db.bulk_copy("intents", (*cols, "rev"), ((*r, rev) for r in rows))
-            else:
-                db.bulk_copy("intents", cols, rows)
-            db.bulk_copy(
-                "volumes",
-                (
-                    "intent_seq",
-                    "idx",
-                    "footprint",
-                    "floor_m",
-                    "ceiling_m",
-                    "t_start",
-                    "t_end",
-                    "west",
-                    "south",
-                    "east",
-                    "north",
-                ),
-                (
-                    row
-                    for n, p in enumerate(preps)
-                    for row in _volume_rows(base + n, p.request.volumes)
-                ),
-            )
-            if self._index is None:
-                seqs = np.concatenate(
-                    [np.full(len(p.index_keys), base + n, np.int64) for n, p in enumerate(preps)]
-                )
-                keys = np.concatenate([p.index_keys for p in preps])
-                order = np.lexsort((seqs, keys))
-                db.bulk_copy(
-                    "intent_keys",
-                    ("key", "intent_seq"),
-                    zip(keys[order].tolist(), seqs[order].tolist()),
-                )
-            claims = [
-                (int(c), int(lay), int(s), base + n)
-                for n, p in enumerate(preps)
-                if p.claims is not None
-                for c, lay, s in p.claims
-            ]
-            if claims:
-                db.bulk_copy("grid_claims", ("cell", "layer", "slot", "intent_seq"), claims)
-            if db.name == "postgres":
-                db.execute(
-                    "SELECT setval(pg_get_serial_sequence('intents', 'seq'), ?)",
-                    (base + len(preps),),
-                )
-            return len(preps)
-
-        n = db.run(body, exclusive=True)
-        db.execute("ANALYZE")
+        n = self._db.run(lambda: self._restore(preps), exclusive=True)
+        self._db.execute("ANALYZE")
         return n
+
+    def _restore(self, preps: list[_Prepared]) -> int:
+        """The body of :meth:`restore_intents`' transaction: refuse taken ids, then copy the
+        intents, their volumes, keys (PostgreSQL) and grid claims in bulk."""
+        db = self._db
+        if db.name == "postgres":
+            db.execute("LOCK TABLE intents IN EXCLUSIVE MODE")
+        self._refuse_taken([p.intent_id for p in preps])
+        base = int(db.execute("SELECT coalesce(max(seq), 0) FROM intents").fetchone()[0]) + 1
+        self._copy_intents(preps, base)
+        db.bulk_copy(
+            "volumes",
+            _VOLUME_COLUMNS,
+            (row for n, p in enumerate(preps) for row in _volume_rows(base + n, p.request.volumes)),
+        )
+        if self._index is None:
+            seqs = np.concatenate(
+                [np.full(len(p.index_keys), base + n, np.int64) for n, p in enumerate(preps)]
+            )
+            keys = np.concatenate([p.index_keys for p in preps])
+            order = np.lexsort((seqs, keys))
+            db.bulk_copy(
+                "intent_keys",
+                ("key", "intent_seq"),
+                zip(keys[order].tolist(), seqs[order].tolist()),
+            )
+        claims = [
+            (int(c), int(lay), int(s), base + n)
+            for n, p in enumerate(preps)
+            if p.claims is not None
+            for c, lay, s in p.claims
+        ]
+        if claims:
+            db.bulk_copy("grid_claims", ("cell", "layer", "slot", "intent_seq"), claims)
+        if db.name == "postgres":
+            db.execute(
+                "SELECT setval(pg_get_serial_sequence('intents', 'seq'), ?)", (base + len(preps),)
+            )
+        return len(preps)
+
+    def _refuse_taken(self, ids: list[str]) -> None:
+        """Raise :class:`DuplicateIntentError` if ``ids`` repeat or one is stored."""
+        db = self._db
+        if len(set(ids)) != len(ids):
+            raise DuplicateIntentError("restore_intents got the same id twice")
+        taken = db.execute(
+            "SELECT id FROM intents WHERE id IN (SELECT value FROM json_each(?))"
+            if db.name == "sqlite"
+            else "SELECT id FROM intents WHERE id = ANY(?)",
+            (json.dumps(ids) if db.name == "sqlite" else ids,),
+        ).fetchall()
+        if taken:
+            raise DuplicateIntentError(f"intents already exist: {[t[0] for t in taken][:5]}")
+
+    def _copy_intents(self, preps: list[_Prepared], base: int) -> None:
+        """Copy the intent rows, numbered from ``base`` (SQLite: at one new store revision)."""
+        now = time.time()
+        rows = (
+            (
+                base + n,
+                p.intent_id,
+                p.request.operator,
+                p.request.priority,
+                p.request.tier,
+                "accepted",
+                "",
+                *p.request.window,
+                now,
+                now,
+            )
+            for n, p in enumerate(preps)
+        )
+        db = self._db
+        if self._index is not None:  # one new store revision for the whole batch
+            rev = int(db.execute("SELECT coalesce(max(rev), 0) + 1 FROM intents").fetchone()[0])
+            db.bulk_copy("intents", (*_INTENT_COLUMNS, "rev"), ((*r, rev) for r in rows))
+        else:
+            db.bulk_copy("intents", _INTENT_COLUMNS, rows)
+
+
+_INTENT_COLUMNS = (
+    "seq",
+    "id",
+    "operator",
+    "priority",
+    "tier",
+    "state",
+    "reason",
+    "t_start",
+    "t_end",
+    "created_at",
+    "updated_at",
+)
+_VOLUME_COLUMNS = (
+    "intent_seq",
+    "idx",
+    "footprint",
+    "floor_m",
+    "ceiling_m",
+    "t_start",
+    "t_end",
+    "west",
+    "south",
+    "east",
+    "north",
+)

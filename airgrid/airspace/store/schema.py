@@ -115,6 +115,33 @@ _SQLITE_V2 = [
     "INSERT INTO meta (name, value) VALUES ('store_id', lower(hex(randomblob(16))))",
 ]
 
+
+# API keys and recorded submission answers. A database may already hold both tables, made
+# outside the migrations (as ``CREATE TABLE IF NOT EXISTS``) with the same API key table and
+# this first submissions table; the submissions table is rebuilt with the id of the intent
+# an answer accepted and a nullable answer (an acceptance is recorded in its own
+# transaction, its answer just after).
+def _accounts_v4(real: str) -> list[str]:
+    return [
+        "CREATE TABLE IF NOT EXISTS api_keys ("
+        " key_hash TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+        f" created_at {real} NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE IF NOT EXISTS submissions ("
+        " operator TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
+        f" status INTEGER NOT NULL, body TEXT NOT NULL, created_at {real} NOT NULL,"
+        " PRIMARY KEY (operator, key))",
+        "CREATE TABLE submissions_v4 ("
+        " operator TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
+        " intent_id TEXT, status INTEGER, body TEXT,"
+        f" created_at {real} NOT NULL, PRIMARY KEY (operator, key),"
+        " CHECK ((status IS NULL) = (body IS NULL)))",
+        "INSERT INTO submissions_v4 (operator, key, request_hash, status, body, created_at)"
+        " SELECT operator, key, request_hash, status, body, created_at FROM submissions",
+        "DROP TABLE submissions",
+        "ALTER TABLE submissions_v4 RENAME TO submissions",
+    ]
+
+
 #: Ordered migrations: (version, description, {backend: statements}).
 MIGRATIONS: list[tuple[int, str, dict[str, list[str]]]] = [
     (
@@ -137,6 +164,11 @@ MIGRATIONS: list[tuple[int, str, dict[str, list[str]]]] = [
             "sqlite": [],
             "postgres": ["ALTER TABLE intent_keys DROP CONSTRAINT intent_keys_intent_seq_fkey"],
         },
+    ),
+    (
+        4,
+        "API keys, and submissions with the intent they accepted",
+        {"sqlite": _accounts_v4("REAL"), "postgres": _accounts_v4("DOUBLE PRECISION")},
     ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -64,6 +64,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
+from airgrid.airspace.store.accounts import _AccountsPart
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
 from airgrid.airspace.store.fixes import _FixesPart
@@ -72,11 +73,12 @@ from airgrid.airspace.store.lifecycle import _LifecyclePart
 from airgrid.airspace.store.policy import AirspacePolicy, ProposalSettings
 from airgrid.airspace.store.restore import _RestorePart
 from airgrid.airspace.store.schema import migrate
+from airgrid.airspace.store.submissions import SubmissionKey, _SubmissionsPart
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.terrain import Dem
 
 
-class Store(_FixesPart, _LifecyclePart, _RestorePart):
+class Store(_FixesPart, _LifecyclePart, _RestorePart, _AccountsPart, _SubmissionsPart):
     """Flight intents and geofences, durable, behind one interface.
 
     Open with :func:`open_store`. A Store holds one connection: use one per thread or
@@ -87,8 +89,9 @@ class Store(_FixesPart, _LifecyclePart, _RestorePart):
     (:mod:`~airgrid.airspace.store.geofencing`), the acceptance transaction
     (:mod:`~airgrid.airspace.store.deciding`), fixes and terrain notices
     (:mod:`~airgrid.airspace.store.fixes`), reads and state changes
-    (:mod:`~airgrid.airspace.store.lifecycle`) and bulk restores
-    (:mod:`~airgrid.airspace.store.restore`).
+    (:mod:`~airgrid.airspace.store.lifecycle`), bulk restores
+    (:mod:`~airgrid.airspace.store.restore`), API keys (:mod:`~airgrid.airspace.store.accounts`)
+    and recorded submissions (:mod:`~airgrid.airspace.store.submissions`).
     """
 
     def __init__(
@@ -133,7 +136,12 @@ class Store(_FixesPart, _LifecyclePart, _RestorePart):
 
     # -- intents: submission --------------------------------------------------------------
     def submit(
-        self, request: IntentRequest, *, preempt: bool = True, propose: bool = True
+        self,
+        request: IntentRequest,
+        *,
+        preempt: bool = True,
+        propose: bool = True,
+        submission: SubmissionKey | None = None,
     ) -> Decision:
         """Check an intent and accept it if it conflicts with nothing that holds airspace.
 
@@ -147,6 +155,9 @@ class Store(_FixesPart, _LifecyclePart, _RestorePart):
             :attr:`~airgrid.airspace.store.answers.Decision.preempted`. An activated (airborne) intent is never pre-empted.
         propose
             When refused, search fixes (:attr:`~airgrid.airspace.store.answers.Decision.proposals`).
+        submission
+            The caller's idempotency key: if the intent is accepted, the same transaction
+            records it (see :meth:`submission`).
 
         Returns
         -------
@@ -164,7 +175,8 @@ class Store(_FixesPart, _LifecyclePart, _RestorePart):
         """
         prep = self._prepare(request)
         decision, accepted = self._db.run(
-            lambda: self._decide(prep, preempt=preempt, write=True), keys=prep.lock_keys
+            lambda: self._decide(prep, preempt=preempt, write=True, submission=submission),
+            keys=prep.lock_keys,
         )
         if accepted is not None:  # committed: the in-process copy takes the change over
             _index_accepted(self._holding, accepted)
