@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from airgrid.api.http.auth import Database, KeyStore, Role, hash_token
+from airgrid.api.http.auth import KeyStore, Role, hash_token
+from airgrid.api.http.routes.deps import StorePool
 from tests.api.conftest import DEST, ORIGIN, fence, volume
 
 ROLES = ("operator", "planner", "regulator", "admin")
@@ -148,10 +149,11 @@ def test_health_endpoints_need_no_key(client, path):
 
 
 def test_keys_are_stored_only_as_hashes(settings):
-    db = Database(settings.db_url)
-    store = KeyStore(db)
+    pool = StorePool(settings.db_url, None)
+    store = KeyStore(pool.get)
     token, info = store.create("ops", "operator")
-    rows = db.execute("SELECT key_hash, name, role FROM api_keys")
+    db = pool.get()._db
+    rows = db.execute("SELECT key_hash, name, role FROM api_keys").fetchall()
     assert rows == [(hash_token(token), "ops", "operator")]
     db.execute("PRAGMA wal_checkpoint(FULL)")
     raw = Path(settings.db_url.removeprefix("sqlite:///")).read_bytes()
@@ -160,7 +162,7 @@ def test_keys_are_stored_only_as_hashes(settings):
     assert store.authenticate(token + "x") is None
     assert store.revoke(info.key_id) == 1
     assert store.authenticate(token) is None
-    db.close()
+    pool.close()
 
 
 def test_revoked_key_is_401(client, services, tokens):

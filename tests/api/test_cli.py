@@ -8,7 +8,8 @@ from airgrid.api.cli.common import BadInput
 from airgrid.api.cli.main import main
 from airgrid.api.cli.serve import ensure_airports, ensure_grid
 from airgrid.api.http.app import load_services
-from airgrid.api.http.auth import Database, KeyStore, Role
+from airgrid.api.http.auth import KeyStore, Role
+from airgrid.api.http.routes.deps import StorePool
 from airgrid.api.http.settings import DEFAULT_DEM
 
 
@@ -22,15 +23,15 @@ def test_keys_create_prints_a_working_token_once(settings, capsys):
     out, err = capsys.readouterr()
     token = out.strip()
     assert token.startswith("agk_") and "not kept" in err
-    db = Database(settings.db_url)
-    principal = KeyStore(db).authenticate(token)
+    pool = StorePool(settings.db_url, None)
+    principal = KeyStore(pool.get).authenticate(token)
     assert principal.name == "atlas" and principal.role is Role.PLANNER
     assert main(["keys", "list", "--db-url", settings.db_url]) == 0
     listed = capsys.readouterr().out
     assert "atlas" in listed and token not in listed
     assert main(["keys", "revoke", principal.key_id, "--db-url", settings.db_url]) == 0
-    assert KeyStore(db).authenticate(token) is None
-    db.close()
+    assert KeyStore(pool.get).authenticate(token) is None
+    pool.close()
 
 
 def test_keys_create_rejects_unknown_role(settings, capsys):

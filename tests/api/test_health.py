@@ -20,7 +20,7 @@ def test_ready_is_503_when_the_database_is_gone(client, services, monkeypatch):
     def broken() -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(services.keys, "ping", broken)
+    monkeypatch.setattr(services.stores, "ping", broken)
     r = client.get("/v1/ready")
     assert r.status_code == 503
     assert r.json()["status"] == "not ready" and "disk gone" in r.json()["checks"]["database"]

@@ -19,7 +19,8 @@ import pytest
 from airgrid.airspace.grid import TierTable, build_grid, named_area
 from airgrid.api.cli.common import DEFAULT_TIERS
 from airgrid.api.cli.serve import ensure_airports
-from airgrid.api.http.auth import Database, KeyStore
+from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.routes.deps import StorePool
 from airgrid.api.http.settings import DEFAULT_DEM
 from airgrid.terrain import Dem
 from tests.servers import uvicorn_app
@@ -55,9 +56,9 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
     """uvicorn on the default grid with the airport geofences; yields (base URL, admin token)."""
     tmp = tmp_path_factory.mktemp("examples-server")
     db_url = f"sqlite:///{tmp / 'airgrid.sqlite'}"
-    db = Database(db_url)
-    admin = KeyStore(db).create("admin", "admin")[0]
-    db.close()
+    pool = StorePool(db_url, None)
+    admin = KeyStore(pool.get).create("admin", "admin")[0]
+    pool.close()
     assert ensure_airports(db_url) > 0
     env = {
         "AIRGRID_GRID_PATH": str(default_grid_dir),

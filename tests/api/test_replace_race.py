@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from airgrid.api.http.auth import Database, KeyStore
+from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.routes.deps import StorePool
 from tests.api.conftest import DAY, fence, volume
 from tests.servers import uvicorn_app
 
@@ -48,11 +49,11 @@ def ids(doc: dict) -> set[str]:
 def server(grid_dir: Path, tmp_path: Path):
     """uvicorn with 2 workers; yields (base URL, regulator tokens, operator tokens)."""
     db_url = f"sqlite:///{tmp_path / 'airgrid.sqlite'}"
-    db = Database(db_url)
-    keys = KeyStore(db)
+    pool = StorePool(db_url, None)
+    keys = KeyStore(pool.get)
     regulators = [keys.create(f"reg-{i}", "regulator")[0] for i in range(2)]
     operators = [keys.create(f"op-{i}", "operator")[0] for i in range(3)]
-    db.close()
+    pool.close()
     prom = tmp_path / "prometheus"
     prom.mkdir()
     env = {

@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from airgrid.api.http.auth import Database, KeyStore
+from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.routes.deps import StorePool
 from tests.api.conftest import DAY, volume
 from tests.servers import uvicorn_app
 
@@ -29,11 +30,11 @@ NEXT_DAY = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
 def server(grid_dir: Path, tmp_path: Path):
     """uvicorn with 2 workers on a random free port; yields (base URL, admin token, operator tokens)."""
     db_url = f"sqlite:///{tmp_path / 'airgrid.sqlite'}"
-    db = Database(db_url)
-    keys = KeyStore(db)
+    pool = StorePool(db_url, None)
+    keys = KeyStore(pool.get)
     admin = keys.create("admin", "admin")[0]
     operators = [keys.create(f"op-{i}", "operator")[0] for i in range(CLIENTS)]
-    db.close()
+    pool.close()
     prom = tmp_path / "prometheus"
     prom.mkdir()
     env = {

@@ -134,7 +134,8 @@ def _accounts_v4(real: str) -> list[str]:
         " operator TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
         " intent_id TEXT, status INTEGER, body TEXT,"
         f" created_at {real} NOT NULL, PRIMARY KEY (operator, key),"
-        " CHECK ((status IS NULL) = (body IS NULL)))",
+        " CHECK ((status IS NULL) = (body IS NULL)),"
+        " CHECK (body IS NOT NULL OR intent_id IS NOT NULL))",
         "INSERT INTO submissions_v4 (operator, key, request_hash, status, body, created_at)"
         " SELECT operator, key, request_hash, status, body, created_at FROM submissions",
         "DROP TABLE submissions",

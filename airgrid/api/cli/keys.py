@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from airgrid.api.cli.common import console
 
+if TYPE_CHECKING:
+    from airgrid.api.http.auth import KeyStore
 
-def _store(db_url: str | None):
-    from airgrid.api.http.auth import Database, KeyStore
+
+@contextmanager
+def _keys(db_url: str | None) -> Iterator[KeyStore]:
+    """The API keys of the service database (opened, and migrated if needed, for one command)."""
+    from airgrid.api.http.auth import KeyStore
+    from airgrid.api.http.routes.deps import StorePool
     from airgrid.api.http.settings import Settings
 
-    return KeyStore(Database(db_url or Settings().db_url))
+    pool = StorePool(db_url or Settings().db_url, None)
+    try:
+        yield KeyStore(pool.get)
+    finally:
+        pool.close()
 
 
 DbOpt = Annotated[
@@ -30,7 +42,8 @@ def create_cmd(
     db_url: DbOpt = None,
 ) -> None:
     """Create a key and print its token once; only its hash is stored."""
-    token, info = _store(db_url).create(name, role)
+    with _keys(db_url) as keys:
+        token, info = keys.create(name, role)
     typer.echo(token)
     typer.echo(
         f"key {info.key_id} for {info.name} ({info.role}); store the token now, it is not kept",
@@ -41,7 +54,9 @@ def create_cmd(
 def list_cmd(db_url: DbOpt = None) -> None:
     """List keys (ids, names, roles; never tokens)."""
     table = Table("key id", "name", "role", "created (UTC)", "revoked")
-    for k in _store(db_url).list_keys():
+    with _keys(db_url) as keys:
+        stored = keys.list_keys()
+    for k in stored:
         when = dt.datetime.fromtimestamp(k.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(k.key_id, k.name, k.role.value, when, "yes" if k.revoked else "")
     console.print(table)
@@ -52,7 +67,8 @@ def revoke_cmd(
     db_url: DbOpt = None,
 ) -> None:
     """Revoke a key: its token stops working at once."""
-    n = _store(db_url).revoke(key_id)
+    with _keys(db_url) as keys:
+        n = keys.revoke(key_id)
     if n == 0:
         from airgrid.api.cli.common import BadInput
 

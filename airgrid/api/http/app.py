@@ -19,9 +19,8 @@ from fastapi.openapi.utils import get_openapi
 
 import airgrid
 from airgrid.airspace.grid.voxels import Grid
-from airgrid.api.http.auth import Database, KeyStore
+from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
-from airgrid.api.http.idempotency import Submissions
 from airgrid.api.http.routes import geofences, grid, health, intents, routes
 from airgrid.api.http.routes.deps import Services, StorePool
 from airgrid.api.http.routes.geofences import GeofenceRegistry
@@ -51,25 +50,22 @@ def load_services(settings: Settings) -> Services:
         No grid at ``settings.grid_path`` (run ``airgrid build``).
     airgrid.terrain.TerrainError
         The DEM or the geoid grid cannot be read.
-    airgrid.api.http.auth.DatabaseUrlError
+    airgrid.api.http.routes.deps.DatabaseUrlError
         An unusable ``db_url``.
     """
     grid_ = Grid.load(settings.grid_path)
     dem = Dem.open(settings.dem_paths)
     stores = StorePool(settings.db_url, dem)
-    db = Database(settings.db_url)
     geoid = Geoid(settings.geoid_path)
     return Services(
         settings=settings,
         grid=grid_,
         dem=dem,
         geoid=geoid,
-        db=db,
-        keys=KeyStore(db),
+        keys=KeyStore(stores.get),
         stores=stores,
         routing=RoutePlanner(grid_, settings, geoid),
-        geofences=GeofenceRegistry(stores, db, dem, settings),
-        submissions=Submissions(db),
+        geofences=GeofenceRegistry(stores, dem, settings),
     )
 
 

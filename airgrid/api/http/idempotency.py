@@ -1,16 +1,21 @@
 """Idempotent intent submissions: a retry gets the original answer, not a duplicate.
 
 A submission is idempotent when it carries an ``Idempotency-Key`` header or an
-``intent_id``. Its answer (201 or the 409 refusal) is recorded under (operator, key)
-with a hash of the request body, in the service database:
+``intent_id``. It is recorded under (operator, key) with a hash of the request body, in
+the store's ``submissions`` table (:mod:`airgrid.airspace.store.submissions`): an
+acceptance by the acceptance transaction itself, with the intent's id; then the answer
+(201 or the 409 refusal).
 
 * a retry with the same body gets the recorded status and body again;
 * a request with another body under the same key is a 409 problem
-  (``urn:airgrid:problem:idempotency-key-reused``);
-* if the server stopped after the store committed the intent but before the answer was
-  recorded, the retry finds the stored intent; when it is the one the request
-  describes, the answer is rebuilt from it (201), otherwise it is a 409
-  (``duplicate-intent-id``).
+  (``urn:airgrid:problem:idempotency-key-reused``), also when only the acceptance was
+  recorded;
+* if the server stopped after the acceptance committed but before the answer was
+  recorded, the retry is answered 201 from the stored intent (without re-checking the
+  submission rules, which may have changed since);
+* a request whose intent id is taken without a record under its key (another key, or
+  an intent submitted without one) is answered from the stored intent when it is the
+  one the request describes (201), otherwise it is a 409 (``duplicate-intent-id``).
 
 An ``Idempotency-Key`` without an ``intent_id`` names the intent
 (``k-<hash of operator and key>``), so that window is closed for it too.
@@ -19,52 +24,13 @@ An ``Idempotency-Key`` without an ``intent_id`` names the intent
 from __future__ import annotations
 
 import hashlib
-import time
 
 import shapely
 
 from airgrid.airspace.traffic.models import FlightIntent, IntentRequest
-from airgrid.api.http.auth import Database
 
 #: Longest accepted ``Idempotency-Key``.
 MAX_KEY_LENGTH = 200
-
-
-class Submissions:
-    """The ``submissions`` table: recorded answers per (operator, key).
-
-    Parameters
-    ----------
-    db
-        The service database.
-    """
-
-    _SCHEMA = (
-        "CREATE TABLE IF NOT EXISTS submissions ("
-        " operator TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
-        " status INTEGER NOT NULL, body TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,"
-        " PRIMARY KEY (operator, key))"
-    )
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        db.execute(self._SCHEMA)
-
-    def get(self, operator: str, key: str) -> tuple[str, int, bytes] | None:
-        """``(request hash, status, body)`` recorded for the key, or None."""
-        rows = self.db.execute(
-            "SELECT request_hash, status, body FROM submissions WHERE operator = ? AND key = ?",
-            (operator, key),
-        )
-        return None if not rows else (rows[0][0], int(rows[0][1]), rows[0][2].encode())
-
-    def put(self, operator: str, key: str, request_hash: str, status: int, body: bytes) -> None:
-        """Record an answer (a concurrent identical request may have recorded it first)."""
-        self.db.execute(
-            "INSERT INTO submissions (operator, key, request_hash, status, body, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (operator, key) DO NOTHING",
-            (operator, key, request_hash, status, body.decode(), time.time()),
-        )
 
 
 def request_hash(body_json: str) -> str:

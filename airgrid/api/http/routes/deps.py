@@ -22,10 +22,39 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.airspace.store.backends import SQLITE_FILE
 from airgrid.airspace.store.service import Store, open_store
-from airgrid.api.http.auth import Database, DatabaseUrlError, KeyStore, Principal, Role, sqlite_path
+from airgrid.api.http.auth import KeyStore, Principal, Role
+from airgrid.api.http.errors import ApiError
 from airgrid.api.http.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
+
+
+class DatabaseUrlError(ApiError, ValueError):
+    """The database URL is unusable (a SQLite URL without a file, or the wrong file name)."""
+
+
+def store_location(db_url: str) -> str | Path:
+    """Where :func:`~airgrid.airspace.store.service.open_store` finds the database of a URL:
+    the folder of a ``sqlite:///<dir>/airgrid.sqlite`` file, or the PostgreSQL URL itself.
+
+    Raises
+    ------
+    DatabaseUrlError
+        A ``sqlite:`` URL without a file path, or whose file is not named ``airgrid.sqlite``
+        (the store's file name).
+    """
+    if not db_url.startswith("sqlite:"):
+        return db_url
+    path = db_url.removeprefix("sqlite:///")
+    if path == db_url or not path or path == ":memory:":
+        raise DatabaseUrlError(
+            f"SQLite URLs must name a file, as sqlite:///path/to/{SQLITE_FILE}; got {db_url!r}"
+        )
+    if Path(path).name != SQLITE_FILE:
+        raise DatabaseUrlError(
+            f"the SQLite database must be a file named {SQLITE_FILE}, got {path}"
+        )
+    return Path(path).parent
 
 
 class StorePool:
@@ -36,21 +65,17 @@ class StorePool:
     db_url
         ``sqlite:///<dir>/airgrid.sqlite`` or ``postgresql://...``.
     dem
-        Terrain for geofences with true-height limits.
+        Terrain for geofences with true-height limits (None: the stores use the Earth-wide
+        ground extremes; enough for API keys).
 
     Raises
     ------
     DatabaseUrlError
-        A SQLite URL whose file is not named ``airgrid.sqlite`` (the store's file name).
+        An unusable URL (see :func:`store_location`).
     """
 
-    def __init__(self, db_url: str, dem: Dem) -> None:
-        path = sqlite_path(db_url)
-        if path is not None and path.name != SQLITE_FILE:
-            raise DatabaseUrlError(
-                f"the SQLite database must be a file named {SQLITE_FILE}, got {path}"
-            )
-        self.location: str | Path = db_url if path is None else path.parent
+    def __init__(self, db_url: str, dem: Dem | None) -> None:
+        self.location = store_location(db_url)
         self.dem = dem
         self._local = threading.local()
         self._all: list[Store] = []
@@ -67,7 +92,7 @@ class StorePool:
         return store
 
     def ping(self) -> None:
-        """Read the schema version (readiness)."""
+        """Read the schema version (readiness); raises if the database is unreachable."""
         self.get().schema_version()
 
     def close(self) -> None:
@@ -98,40 +123,33 @@ class Services:
         The DEM for elevations and profiles.
     geoid
         The geoid model for W84 (WGS84 ellipsoidal) altitudes.
-    db
-        The service database (API keys, geofences).
     keys
-        The API key store.
+        The API keys (kept in the stores' database).
     routing
         The route planner (:class:`airgrid.api.http.routes.routes.RoutePlanner`).
     geofences
         The geofence registry (:class:`airgrid.api.http.routes.geofences.GeofenceRegistry`).
     stores
-        Per-thread flight-intent and geofence stores.
-    submissions
-        Recorded answers of idempotent submissions
-        (:class:`airgrid.api.http.idempotency.Submissions`).
+        Per-thread stores: the service database (flight intents, geofences, API keys,
+        recorded submissions).
     """
 
     settings: Settings
     grid: Grid
     dem: Dem
     geoid: Geoid
-    db: Database
     keys: KeyStore
     stores: StorePool
     routing: Any = None
     geofences: Any = None
-    submissions: Any = None
 
     def close(self) -> None:
         """Close the database connections (at shutdown)."""
         self.stores.close()
-        self.db.close()
 
     def pingables(self) -> dict[str, Any]:
         """Dependencies checked by readiness, by name."""
-        return {"database": self.keys, "store": self.stores}
+        return {"database": self.stores}
 
 
 async def get_services(request: Request) -> Services:

@@ -30,7 +30,6 @@ from airgrid.airspace.geofences.index import GeofenceIndex, TrackHit, TrackPoint
 from airgrid.airspace.geofences.model import Category, Geofence
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.airspace.grid.voxels import Grid
-from airgrid.api.http.auth import Database
 from airgrid.api.http.errors import InputError, LimitError
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep, StorePool, WriterDep
 from airgrid.api.http.routes.grid import parse_bbox
@@ -93,17 +92,14 @@ class GeofenceRegistry:
     ----------
     stores
         The per-thread flight stores.
-    db
-        The service database (to read the store's geofence revision cheaply).
     dem
         Terrain for true-height limits.
     settings
         Limits (vertices per polygon).
     """
 
-    def __init__(self, stores: StorePool, db: Database, dem: Dem, settings: Settings) -> None:
+    def __init__(self, stores: StorePool, dem: Dem, settings: Settings) -> None:
         self.stores = stores
-        self.db = db
         self.dem = dem
         self.settings = settings
         self._snap = Snapshot(-1, {}, None)
@@ -113,12 +109,9 @@ class GeofenceRegistry:
         #: concurrent launches.
         self.query_lock = threading.Lock()
 
-    def _rev(self) -> int:
-        return int(self.db.execute("SELECT value FROM meta WHERE name = 'geofence_rev'")[0][0])
-
     def snapshot(self) -> Snapshot:
         """The current geofences (reloaded if a writer moved the revision)."""
-        rev = self._rev()
+        rev = self.stores.get().geofence_revision()
         if self._snap.rev == rev:
             return self._snap
         with self._lock:

@@ -27,6 +27,7 @@ from fastapi import Path as PathParam
 from airgrid.airspace.errors import DuplicateIntentError, IntentNotFoundError, StateTransitionError
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.airspace.store.answers import Decision
+from airgrid.airspace.store.submissions import SubmissionKey
 from airgrid.airspace.traffic.models import FlightIntent, IntentRequest
 from airgrid.api.http.auth import Principal, Role
 from airgrid.api.http.errors import (
@@ -293,50 +294,51 @@ def submit(
         return _decide(services, me, body)
     if body.intent_id is None:
         body = body.model_copy(update={"intent_id": key_intent_id(me.name, key)})
-    digest = request_hash(body.model_dump_json())
-    seen = services.submissions.get(me.name, key)
+    tag = SubmissionKey(me.name, key, request_hash(body.model_dump_json()))
+    store = services.stores.get()
+    seen = store.submission(me.name, key)
     if seen is not None:
-        if seen[0] != digest:
+        if seen.request_hash != tag.request_hash:
             raise _duplicate(
                 f"the key {key!r} was used for another request; use a new key or intent_id",
                 "idempotency-key-reused",
             )
-        return Response(seen[2], status_code=seen[1], media_type=_MEDIA[seen[1]])
+        if seen.status is None or seen.body is None:  # accepted, answer lost
+            assert seen.intent_id is not None, "a record without an answer names its intent"
+            return _answered_before(store.get(seen.intent_id))
+        return Response(seen.body, status_code=seen.status, media_type=_MEDIA[seen.status])
     try:
-        answer = _decide(services, me, body)
+        answer = _decide(services, me, body, tag)
     except ConflictError as exc:
         if exc.slug != "intent-conflict":
             raise
         answer = problem(409, str(exc), instance="/v1/intents", slug=exc.slug, **exc.extra)
-    services.submissions.put(me.name, key, digest, answer.status_code, bytes(answer.body))
+    accepted = body.intent_id if answer.status_code == 201 else None
+    store.record_submission(tag, answer.status_code, bytes(answer.body), accepted)
     return answer
 
 
 _MEDIA = {201: "application/json", 409: PROBLEM_MEDIA_TYPE}
 
 
-def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Response:
-    """Submit ``body`` to the store and answer 201, or raise the 409 refusal."""
+def _decide(
+    services: ServicesDep, me: Principal, body: IntentCreate, tag: SubmissionKey | None = None
+) -> Response:
+    """Submit ``body`` (under the idempotency key ``tag``) to the store and answer 201, or
+    raise the 409 refusal."""
     request = _request(body, me, services)
     check_intent_rules(request, me, services.settings, services.grid)
     store = services.stores.get()
     try:
-        decision = store.submit(request, preempt=body.preempt)
+        decision = store.submit(request, preempt=body.preempt, submission=tag)
     except DuplicateIntentError:
         if request.intent_id is None:  # only a client's own id can repeat
             raise
         stored = store.get(request.intent_id)
         if stored.operator != me.name and me.role not in _OVERSEERS:
             raise IntentNotFoundError(f"no intent {request.intent_id!r}") from None
-        if stored.operator == me.name and same_intent(
-            stored, request
-        ):  # answered before, answer lost
-            return json_response(
-                IntentAccepted(
-                    **dict(intent_public(stored)), preempted=[], low_volumes=[], high_volumes=[]
-                ),
-                201,
-            )
+        if stored.operator == me.name and same_intent(stored, request):
+            return _answered_before(stored)
         raise _duplicate(
             f"intent {request.intent_id!r} already exists; choose another intent_id",
             "duplicate-intent-id",
@@ -351,6 +353,17 @@ def _decide(services: ServicesDep, me: Principal, body: IntentCreate) -> Respons
             preempted=[p.id for p in decision.preempted],
             low_volumes=_low(decision),
             high_volumes=_high(decision),
+        ),
+        201,
+    )
+
+
+def _answered_before(stored: FlightIntent) -> Response:
+    """The 201 of an intent accepted before, whose answer was lost: rebuilt from the
+    stored intent."""
+    return json_response(
+        IntentAccepted(
+            **dict(intent_public(stored)), preempted=[], low_volumes=[], high_volumes=[]
         ),
         201,
     )
