@@ -98,3 +98,68 @@ def test_other_operators_intent_ids_are_not_revealed(client, auth):
         assert r.status_code == 404 == unknown.status_code, r.text
         assert r.json()["type"] == unknown.json()["type"]
     assert client.get("/v1/intents/secret-1", headers=auth["regulator"]).status_code == 200
+
+
+def _crash_after_the_acceptance(monkeypatch):
+    """Make recording an answer fail as a server stopping there would (the acceptance has
+    committed by then)."""
+    from airgrid.airspace.store.service import Store
+
+    def crash(*args, **kwargs):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(Store, "record_submission", crash)
+
+
+def test_a_retry_after_a_crash_is_answered_from_the_acceptance_record(
+    settings, services, tokens, auth, monkeypatch
+):
+    """The acceptance transaction recorded the key: the retry is recognised before the
+    submission rules, which changed meanwhile (the grant was withdrawn), and another body
+    under the key is the reused-key problem, not a duplicate id."""
+    from fastapi.testclient import TestClient
+
+    from airgrid.api.http.app import create_app
+
+    settings.priority_grants["operator-1"] = 40
+    body = {"priority": 40, "volumes": [volume()]}
+    with TestClient(create_app(settings, services=services), raise_server_exceptions=False) as c:
+        _crash_after_the_acceptance(monkeypatch)
+        assert _post(c, auth["operator"], body, key="order-1").status_code == 500
+        monkeypatch.undo()
+        settings.priority_grants.clear()
+        assert _post(c, auth["operator"], body, key="order-2").status_code == 403  # rules apply
+        (stored,) = _ids(c, auth["admin"])
+        again = _post(c, auth["operator"], body, key="order-1")
+        assert again.status_code == 201 and again.json()["id"] == stored
+        assert again.json()["priority"] == 40 and again.json()["state"] == "accepted"
+        other = _post(c, auth["operator"], {"volumes": [volume(112.99, 28.2)]}, key="order-1")
+        assert other.status_code == 409
+        assert other.json()["type"] == "urn:airgrid:problem:idempotency-key-reused"
+        assert _ids(c, auth["admin"]) == [stored]
+
+
+def test_an_answer_recorded_before_the_upgrade_is_replayed_after_it(settings, tmp_path):
+    """A database of schema 3 whose ``api_keys`` and ``submissions`` tables the API made
+    itself: after the upgrade, keys still authenticate and answers are replayed as recorded."""
+    from fastapi.testclient import TestClient
+
+    from airgrid.api.http.app import create_app, load_services
+    from tests.airspace.test_store_accounts import to_schema_3
+
+    services = load_services(settings)
+    op = {"Authorization": f"Bearer {services.keys.create('operator-1', 'operator')[0]}"}
+    admin = {"Authorization": f"Bearer {services.keys.create('admin-1', 'admin')[0]}"}
+    body = {"intent_id": "kept-1", "priority": 40, "volumes": [volume()]}
+    with TestClient(create_app(settings, services=services)) as c:
+        assert _post(c, op, {"intent_id": "low", "volumes": [volume()]}).status_code == 201
+        first = _post(c, admin, body)
+        assert first.status_code == 201 and first.json()["preempted"] == ["low"]
+    store = services.stores.get()
+    to_schema_3(store)
+    assert store.schema_version() == 3
+    with TestClient(create_app(settings)) as c:  # loads the services anew: migrates
+        assert c.app.state.services.stores.get().schema_version() == 4
+        assert c.get("/v1/whoami", headers=op).json()["name"] == "operator-1"
+        again = _post(c, admin, body)  # replayed, not rebuilt (that would name no pre-empted)
+        assert again.status_code == 201 and again.content == first.content
