@@ -48,7 +48,8 @@ import shapely.geometry
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from airgrid.airspace.grid import Grid, TierTable, area_from_bbox, build_grid
-from airgrid.api.http.auth import Database, KeyStore
+from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.routes.deps import StorePool
 from airgrid.api.http.settings import DEFAULT_DEM
 from airgrid.terrain import Dem
 
@@ -217,11 +218,11 @@ def main() -> None:
         ).save(grid_dir)
     grid = Grid.load(grid_dir)
     db_url = f"sqlite:///{tmp / 'airgrid.sqlite'}"
-    db = Database(db_url)
-    keys = KeyStore(db)
+    pool = StorePool(db_url, None)
+    keys = KeyStore(pool.get)
     admin = keys.create("bench-admin", "admin")[0]
     tokens = [keys.create(f"bench-op-{i}", "operator")[0] for i in range(max(CONCURRENCY))]
-    db.close()
+    pool.close()
     port = free_port()
     # intent submissions are spread over hours from 2030 on so that all are accepted: the
     # server's horizon is widened to allow that
