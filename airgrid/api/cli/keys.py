@@ -8,29 +8,31 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from airgrid.api.cli.common import console
+from airgrid.api.cli.common import cli_settings, console
 
 
-def _store(db_url: str | None):
+def _store(ctx: typer.Context, db_url: str | None):
     from airgrid.api.http.auth import Database, KeyStore
-    from airgrid.api.http.settings import Settings
 
-    return KeyStore(Database(db_url or Settings().db_url))
+    return KeyStore(Database(db_url or cli_settings(ctx).db_url))
 
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db-url", help="Database (default: AIRGRID_DB_URL or var/airgrid.sqlite)."),
+    typer.Option(
+        "--db-url", help="Database (default: AIRGRID_DB_URL or <var dir>/airgrid.sqlite)."
+    ),
 ]
 
 
 def create_cmd(
+    ctx: typer.Context,
     role: Annotated[str, typer.Option(help="operator, planner, regulator or admin.")],
     name: Annotated[str, typer.Option(help="Principal name (owner of its intents).")],
     db_url: DbOpt = None,
 ) -> None:
     """Create a key and print its token once; only its hash is stored."""
-    token, info = _store(db_url).create(name, role)
+    token, info = _store(ctx, db_url).create(name, role)
     typer.echo(token)
     typer.echo(
         f"key {info.key_id} for {info.name} ({info.role}); store the token now, it is not kept",
@@ -38,21 +40,22 @@ def create_cmd(
     )
 
 
-def list_cmd(db_url: DbOpt = None) -> None:
+def list_cmd(ctx: typer.Context, db_url: DbOpt = None) -> None:
     """List keys (ids, names, roles; never tokens)."""
     table = Table("key id", "name", "role", "created (UTC)", "revoked")
-    for k in _store(db_url).list_keys():
+    for k in _store(ctx, db_url).list_keys():
         when = dt.datetime.fromtimestamp(k.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(k.key_id, k.name, k.role.value, when, "yes" if k.revoked else "")
     console.print(table)
 
 
 def revoke_cmd(
+    ctx: typer.Context,
     key_id: Annotated[str, typer.Argument(help="Key id from 'airgrid keys list'.")],
     db_url: DbOpt = None,
 ) -> None:
     """Revoke a key: its token stops working at once."""
-    n = _store(db_url).revoke(key_id)
+    n = _store(ctx, db_url).revoke(key_id)
     if n == 0:
         from airgrid.api.cli.common import BadInput
 

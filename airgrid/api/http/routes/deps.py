@@ -23,7 +23,7 @@ from airgrid.airspace.grid.voxels import Grid
 from airgrid.airspace.store.backends import SQLITE_FILE
 from airgrid.airspace.store.service import Store, open_store
 from airgrid.api.http.auth import Database, DatabaseUrlError, KeyStore, Principal, Role, sqlite_path
-from airgrid.api.http.settings import Settings
+from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 
