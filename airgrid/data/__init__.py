@@ -33,30 +33,4 @@ DEFAULT_GEOID_GRID: Path = DATA_DIR / "egm96_15_hunan.tif"
 DEFAULT_TIER_FILE: Path = DATA_DIR / "tiers.toml"
 
 
-def data_file(name: str, data_dir: Path | None = None) -> Path:
-    """Path of one input file.
-
-    Parameters
-    ----------
-    name
-        File name inside the data folder (``"tiers.toml"``, ``"hunan_places_geonames.csv"``).
-    data_dir
-        Folder to look in (default: the shipped :data:`DATA_DIR`).
-
-    Returns
-    -------
-    pathlib.Path
-        The file's path.
-
-    Raises
-    ------
-    FileNotFoundError
-        No such file in the folder.
-    """
-    path = (data_dir if data_dir is not None else DATA_DIR) / name
-    if not path.is_file():
-        raise FileNotFoundError(f"input file not found: {path}")
-    return path
-
-
-__all__ = ["DATA_DIR", "DEFAULT_DEM", "DEFAULT_GEOID_GRID", "DEFAULT_TIER_FILE", "data_file"]
+__all__ = ["DATA_DIR", "DEFAULT_DEM", "DEFAULT_GEOID_GRID", "DEFAULT_TIER_FILE"]
