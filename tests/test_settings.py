@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from airgrid.api.cli.main import main
 from airgrid.data import DATA_DIR, DEFAULT_DEM, DEFAULT_GEOID_GRID, DEFAULT_TIER_FILE
 from airgrid.settings import Settings
@@ -115,11 +117,15 @@ def test_the_cli_reads_its_inputs_from_airgrid_data_dir(tmp_path, monkeypatch, c
     assert "430104" in capsys.readouterr().out
 
 
-def test_an_invalid_airgrid_variable_is_bad_input_exit_2(monkeypatch, capsys):
-    monkeypatch.setenv("AIRGRID_MAX_BODY_BYTES", "-5")
+@pytest.mark.parametrize(
+    ("name", "value"), [("AIRGRID_MAX_BODY_BYTES", "-5"), ("AIRGRID_DEM_PATHS", "not json")]
+)
+def test_an_invalid_airgrid_variable_is_bad_input_exit_2(name, value, monkeypatch, capsys):
+    monkeypatch.setenv(name, value)
     assert main(["areas"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "AIRGRID_MAX_BODY_BYTES" in err
+    assert err.startswith("airgrid: error: invalid setting") and err.count("\n") == 1
+    assert name.removeprefix("AIRGRID_").lower() in err.lower()
 
 
 def test_readme_lists_every_setting_once():

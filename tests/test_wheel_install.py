@@ -86,6 +86,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
     return target / "bin", env
 
 
+@pytest.mark.slow
 def test_wheel_ships_the_data_and_the_installed_cli_builds_and_serves(venv, tmp_path):
     bindir, env = venv
     work = tmp_path / "elsewhere"

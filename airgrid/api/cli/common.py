@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -63,6 +64,8 @@ def cli_settings(ctx: typer.Context) -> Settings:
                 for e in exc.errors()
             )
             raise BadInput(f"invalid setting: {problems}") from None
+        except SettingsError as exc:  # a list or mapping variable that is not JSON
+            raise BadInput(f"invalid setting: {exc}") from None
     return root.obj
 
 
