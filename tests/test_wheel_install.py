@@ -8,7 +8,7 @@ offline), else in pip's usual isolated build environment, which fetches setuptoo
 The fresh virtualenv (``python -m venv``, no system site packages) gets airgrid from
 that wheel only (``pip install --no-deps --no-index``). Its third-party dependencies
 cannot be installed offline, so a ``.pth`` file puts the test interpreter's
-site-packages *after* the venv's own: the dependencies come from there, while airgrid
+site-packages folders *after* the venv's own: the dependencies come from there, while airgrid
 comes from the venv, which is first on the path. An editable airgrid in the test
 interpreter's site-packages stays inactive, because ``.pth`` files inside a directory
 added by a ``.pth`` line are not processed. The test asserts where airgrid is imported
@@ -81,8 +81,10 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
         .strip()
         .splitlines()[-1]
     )
-    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (site / "zz_test_dependencies.pth").write_text("\n".join(sorted(deps)) + "\n")
+    paths = sysconfig.get_paths()
+    deps = [paths["purelib"], paths["platlib"]]
+    deps += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    (site / "zz_test_dependencies.pth").write_text("\n".join(dict.fromkeys(deps)) + "\n")
     return target / "bin", env
 
 
