@@ -56,7 +56,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CACHE = ROOT / "var" / "bench"
-DEM = ROOT / "data" / "hunan_dem_30arcsec.tif"
 CHANGSHA = (28.19874, 112.97087)
 EARTH_R = 6_371_008.8
 
@@ -160,6 +159,7 @@ def cached_pair(radius_km: float) -> tuple[Path, Path, tuple[int, int], str]:
     from scipy.sparse.csgraph import connected_components
 
     from airgrid.airspace.grid import Area, Grid, TierTable, build_grid
+    from airgrid.data import DEFAULT_DEM
     from airgrid.routing import RouteGraph, build_graph
     from airgrid.terrain import Dem
 
@@ -180,7 +180,7 @@ def cached_pair(radius_km: float) -> tuple[Path, Path, tuple[int, int], str]:
         area = Area(
             f"disc {radius_km:g} km", shapely.Polygon(np.column_stack([lon + dlon, lat + dlat]))
         )
-        grid = build_grid(area, Dem.open(DEM), TierTable().select(["T2"]))
+        grid = build_grid(area, Dem.open(DEFAULT_DEM), TierTable().select(["T2"]))
         graph = build_graph(grid)
         grid.save(gdir)
         graph.save(rdir)

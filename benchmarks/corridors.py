@@ -35,6 +35,7 @@ def main() -> None:
     from airgrid.airspace.geofences.cover import mark_geofences
     from airgrid.airspace.grid import TierTable, build_grid, named_area
     from airgrid.airspace.grid.build import peak_rss_bytes
+    from airgrid.data import DEFAULT_DEM
     from airgrid.routing.corridors.corridor import (
         clear_corridors,
         mark_corridors,
@@ -56,7 +57,7 @@ def main() -> None:
     t0 = time.perf_counter()
     grid = build_grid(
         named_area("hunan"),
-        Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif"),
+        Dem.open(DEFAULT_DEM),
         TierTable().select(["T2"]),
     )
     t_grid = time.perf_counter() - t0

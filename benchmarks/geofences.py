@@ -1,7 +1,7 @@
 """Geofence point checks per second, with geofence identities: GeofenceIndex vs shapely STRtree.
 
 Fences: the 12 default Hunan airport zones (0-1000 m true height, resolved on the
-data/ ETOPO5 DEM) plus 1000 random simple polygons over Hunan (3-40 vertices, 1-20 km
+shipped 30-arc-second DEM) plus 1000 random simple polygons over Hunan (3-40 vertices, 1-20 km
 across, random AMSL bands). Points: 1,000,000 uniform over Hunan's bounding box, altitude
 0-1500 m AMSL, times over one week.
 
@@ -26,7 +26,7 @@ from airgrid.airspace.geofences.airports import airport_zones
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.geofences.model import Geofence, Limit
 from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
-from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.data import DEFAULT_DEM
 from airgrid.terrain import Dem
 
 N_POINTS = 1_000_000
@@ -76,7 +76,7 @@ def best_rate(fn, n: int, repeats: int = 5) -> tuple[float, object]:
 
 def main() -> None:
     rng = np.random.default_rng(2025)
-    dem = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
+    dem = Dem.open(DEFAULT_DEM)
     fences = airport_zones() + random_polygons(rng, N_RANDOM)
     t0 = time.perf_counter()
     index = GeofenceIndex(fences, dem=dem, bin_m=1000.0)

@@ -34,9 +34,10 @@ sys.path.insert(0, str(ROOT))
 def _build(area: str, tiers: str) -> dict:
     from airgrid.airspace.grid import TierTable, build_grid, named_area
     from airgrid.airspace.grid.build import peak_rss_bytes
+    from airgrid.data import DEFAULT_DEM
     from airgrid.terrain import Dem
 
-    dem = Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif")
+    dem = Dem.open(DEFAULT_DEM)
     table = TierTable().select(tiers.split(",") if tiers != "all" else None)
     t0 = time.perf_counter()
     g = build_grid(named_area(area), dem, table)
@@ -62,10 +63,11 @@ def _fine_dem_terrain() -> dict:
 
     from airgrid.airspace.grid import cover_cells, named_area
     from airgrid.airspace.grid.build import peak_rss_bytes
+    from airgrid.data import DEFAULT_DEM
     from airgrid.terrain import Dem, cell_ground
     from airgrid.terrain.surface import cell_vertices_lonlat
 
-    base = Dem.open(ROOT / "data" / "hunan_dem_30arcsec.tif")
+    base = Dem.open(DEFAULT_DEM)
     factor = 10  # 30" -> 3"
     fine = zoom(base.data, factor, order=1).astype(np.float32)
     rng = np.random.default_rng(0)

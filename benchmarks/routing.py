@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from airgrid.airspace.grid import Area, Grid, TierTable, build_grid, named_area  # noqa: E402 (after the sys.path insert)
+from airgrid.data import DEFAULT_DEM  # noqa: E402 (after the sys.path insert)
 from airgrid.routing import at_agl, build_graph, plan_route  # noqa: E402 (after the sys.path insert)
 from airgrid.routing.costs import EARTH_R  # noqa: E402 (after the sys.path insert)
 from airgrid.routing.landmarks import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count  # noqa: E402 (after the sys.path insert)
@@ -53,7 +54,7 @@ from airgrid.routing.search.strategy import CORRIDOR_WEIGHT  # noqa: E402 (after
 from airgrid.terrain import Dem  # noqa: E402 (after the sys.path insert)
 
 CACHE = ROOT / "var" / "bench"
-DEM = ROOT / "data" / "hunan_dem_30arcsec.tif"
+DEM = DEFAULT_DEM
 CHANGSHA = (28.19874, 112.97087)
 CHANGDE = (29.03205, 111.69844)
 EMPTY = np.empty(0, np.uint8)

@@ -6,7 +6,7 @@ Source: ``egm96_15.gtx`` from Debian's ``proj-data`` package (the NGA/NASA EGM96
     cd /tmp && apt-get download proj-data && dpkg -x proj-data_*_all.deb projdata
     python scripts/clip_geoid.py /tmp/projdata/usr/share/proj/egm96_15.gtx
 
-Output: ``data/egm96_15_hunan.tif`` covering lon 95..125 E, lat 15..50 N (grid
+Output: ``airgrid/data/egm96_15_hunan.tif`` covering lon 95..125 E, lat 15..50 N (grid
 *nodes* on both edges included), float32, EPSG:4326, deflate.
 
 Georeferencing: the GTX values are point values at grid *nodes* (lon = -180 +
@@ -35,7 +35,7 @@ from rasterio.windows import Window
 
 STEP = 0.25  # degrees, 15 arc-minutes
 WEST, EAST, SOUTH, NORTH = 95.0, 125.0, 15.0, 50.0
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "egm96_15_hunan.tif"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "airgrid" / "data" / "egm96_15_hunan.tif"
 
 
 def _sha256(path: Path) -> str:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the worldwide EGM96 grid (/usr/share/proj/egm96_15.gtx, Debian's proj-data) is present,
 # for the geoid tests that check NGA's published test points outside the packaged Hunan clip.
-# airgrid itself never needs it: data/egm96_15_hunan.tif is what it reads. Installs Debian's
+# airgrid itself never needs it: airgrid/data/egm96_15_hunan.tif is what it reads. Installs Debian's
 # proj-data with apt-get when missing (root or sudo). Idempotent; never fails the caller.
 set -uo pipefail
 GTX=/usr/share/proj/egm96_15.gtx

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real DEM from data/, small generated rasters, small grids."""
+"""Shared fixtures: the real DEM shipped in airgrid/data/, small generated rasters, small grids."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import rasterio
 from affine import Affine
 
 from airgrid.airspace.grid import TierTable, area_from_bbox, build_grid
+from airgrid.data import DATA_DIR, DEFAULT_DEM
 from airgrid.terrain import Dem
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
-REAL_DEM = DATA / "hunan_dem_30arcsec.tif"
+DATA = DATA_DIR
+REAL_DEM = DEFAULT_DEM
 
 
 @pytest.fixture(scope="session")

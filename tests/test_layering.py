@@ -19,18 +19,20 @@ PACKAGE = Path(__file__).resolve().parents[1] / "airgrid"
 #: Room -> the rooms it may import from. A room is a package path under ``airgrid``; a
 #: module belongs to the longest room that prefixes it.
 ALLOWED: dict[str, set[str]] = {
-    "_lazy": set(),
-    "geo": set(),
-    "terrain": {"geo"},
-    "airspace.errors": set(),
-    "airspace.grid": {"geo", "terrain", "airspace.errors", "_lazy"},
-    "airspace.geofences": {"geo", "terrain", "airspace.errors", "airspace.grid"},
+    "data": set(),
+    "_lazy": {"data"},
+    "geo": {"data"},
+    "terrain": {"geo", "data"},
+    "airspace.errors": {"data"},
+    "airspace.grid": {"geo", "terrain", "airspace.errors", "_lazy", "data"},
+    "airspace.geofences": {"geo", "terrain", "airspace.errors", "airspace.grid", "data"},
     "airspace.traffic": {
         "geo",
         "terrain",
         "airspace.errors",
         "airspace.grid",
         "airspace.geofences",
+        "data",
     },
     "airspace.store": {
         "geo",
@@ -39,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
         "airspace.grid",
         "airspace.geofences",
         "airspace.traffic",
+        "data",
     },
     "routing": {
         "geo",
@@ -47,7 +50,9 @@ ALLOWED: dict[str, set[str]] = {
         "airspace.grid",
         "airspace.geofences",
         "_lazy",
+        "data",
     },
+    "settings": {"airspace.traffic", "data"},
     "api.http": {
         "geo",
         "terrain",
@@ -58,6 +63,8 @@ ALLOWED: dict[str, set[str]] = {
         "airspace.store",
         "routing",
         "_lazy",
+        "settings",
+        "data",
     },
     "api.cli": {
         "geo",
@@ -69,6 +76,8 @@ ALLOWED: dict[str, set[str]] = {
         "airspace.store",
         "routing",
         "api.http",
+        "settings",
+        "data",
     },
 }
 #: Package ``__init__`` modules that only document their subpackages (no imports).

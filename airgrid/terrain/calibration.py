@@ -52,7 +52,7 @@ class TruthPoint:
 
 
 def read_truth_points(path: str | Path) -> list[TruthPoint]:
-    """Read a truth-point CSV such as ``data/truth_points.csv``.
+    """Read a truth-point CSV such as ``airgrid/data/truth_points.csv``.
 
     Raises
     ------

@@ -129,7 +129,7 @@ class DemAccuracy:
         the class).
 
         The 30" and 5' rows are calibrated on the shipped Hunan DEMs against the
-        truth points of ``data/truth_points.csv`` (ten airport elevations, nine
+        truth points of ``airgrid/data/truth_points.csv`` (ten airport elevations, nine
         published summit heights, each summit with the uncertainty of its
         coordinates): ``tests/terrain/test_truth.py`` holds every point inside the
         bounds of its cell at every tier resolution, and

@@ -9,7 +9,7 @@ the ellipsoid)::
 
 ``N`` comes from a geoid grid evaluated by PROJ (``vgridshift``, bilinear
 interpolation between grid nodes). The default grid is the EGM96 15' grid
-clipped to lon 95..125 E, lat 15..50 N (``data/egm96_15_hunan.tif``, made by
+clipped to lon 95..125 E, lat 15..50 N (``airgrid/data/egm96_15_hunan.tif``, made by
 ``scripts/clip_geoid.py``); any grid PROJ reads can be used instead, e.g. the
 worldwide ``egm96_15.gtx`` or ``us_nga_egm08_25.tif``.
 
@@ -30,7 +30,6 @@ decimetre-class, not a centimetre-class, conversion.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -42,14 +41,9 @@ from pyproj import Transformer
 from pyproj.enums import TransformDirection
 from pyproj.exceptions import ProjError
 
+from airgrid.data import DEFAULT_GEOID_GRID
 from airgrid.terrain.errors import GeoidError
 
-#: data/ folder of the checkout (same rule as ``airgrid.airspace.grid.areas.DATA_DIR``,
-#: computed here so that terrain does not import airspace).
-DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[2] / "data"))
-
-#: The packaged EGM96 15' clip over Hunan (lon 95..125 E, lat 15..50 N).
-DEFAULT_GEOID_GRID = DATA_DIR / "egm96_15_hunan.tif"
 #: Largest error of the bilinear 15' EGM96 grid against the full model (GeographicLib:
 #: 1.152 m), added on the safe side whenever a W84 altitude is made AMSL.
 GEOID_GRID_ERROR_M = 1.2
@@ -125,7 +119,7 @@ class Geoid:
     grid_path
         Geoid grid file (undulation ``N`` in metres above the WGS84 ellipsoid) in
         any format PROJ's ``vgridshift`` reads. Default: the packaged EGM96 15'
-        clip :data:`DEFAULT_GEOID_GRID`.
+        clip :data:`airgrid.data.DEFAULT_GEOID_GRID`.
 
     Raises
     ------
@@ -314,8 +308,6 @@ def amsl_to_w84(lat: ArrayLike, lon: ArrayLike, h_amsl_m: ArrayLike) -> float | 
 
 
 __all__ = [
-    "DATA_DIR",
-    "DEFAULT_GEOID_GRID",
     "GEOID_GRID_ERROR_M",
     "Geoid",
     "GridBounds",

@@ -1,4 +1,4 @@
-"""Default airport protection zones from the real data in data/."""
+"""Default airport protection zones from the real data in airgrid/data/."""
 
 from __future__ import annotations
 
@@ -125,10 +125,10 @@ def test_airport_zones_in_the_index_and_on_a_real_grid():
     from airgrid.airspace.geofences.cover import cover_geofence, mark_geofences
     from airgrid.airspace.geofences.index import GeofenceIndex
     from airgrid.airspace.grid import Status, area_from_bbox, build_grid
-    from airgrid.airspace.grid.areas import DATA_DIR
+    from airgrid.data import DEFAULT_DEM
     from airgrid.terrain import Dem
 
-    dem = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
+    dem = Dem.open(DEFAULT_DEM)
     zones = airport_zones()
     index = GeofenceIndex(zones, dem=dem)
     lat, lon = 28.189, 113.221  # between ZGHA's runways

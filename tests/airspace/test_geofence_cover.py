@@ -14,7 +14,7 @@ from airgrid.airspace.geofences.cover import cover_geofence, mark_geofences
 from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit
 from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
 from airgrid.airspace.grid import Status, area_from_bbox, build_grid
-from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.data import DEFAULT_DEM
 from airgrid.terrain import Dem
 
 _CACHE: dict = {}
@@ -26,7 +26,7 @@ MOUNT = (111.28, 25.04, 111.44, 25.18)
 
 def dem() -> Dem:
     if "dem" not in _CACHE:
-        _CACHE["dem"] = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
+        _CACHE["dem"] = Dem.open(DEFAULT_DEM)
     return _CACHE["dem"]
 
 

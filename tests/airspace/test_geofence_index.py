@@ -15,7 +15,7 @@ from airgrid.airspace.errors import GeofenceError
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.geofences.model import Circle, Geofence, Limit
 from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
-from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.data import DEFAULT_DEM
 from airgrid.geo.volumes import Volume4D
 from airgrid.terrain import Dem
 
@@ -151,7 +151,7 @@ def test_overlapping_fences_give_every_identity():
 
 
 def test_true_height_fences_over_real_terrain():
-    d = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
+    d = Dem.open(DEFAULT_DEM)
     area = ((110.48, 29.32), (110.55, 29.32), (110.55, 29.38), (110.48, 29.38))  # Wulingyuan
     agl = Geofence("AGL", Limit(0.0, "AGL"), Limit(120.0, "AGL"), polygon=area)
     amsl = Geofence("AMSL", Limit(0.0), Limit(120.0), polygon=area)

@@ -30,7 +30,7 @@ from airgrid.airspace.errors import (
 )
 from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit, Reference
 from airgrid.airspace.geofences.schedule import DailyPeriod, Validity
-from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.data import DEFAULT_DEM
 from airgrid.terrain import Dem
 
 SQUARE = ((113.0, 28.0), (113.1, 28.0), (113.1, 28.1), (113.0, 28.1))
@@ -42,7 +42,7 @@ _DEM: Dem | None = None
 def dem() -> Dem:
     global _DEM
     if _DEM is None:
-        _DEM = Dem.open(DATA_DIR / "hunan_dem_30arcsec.tif")
+        _DEM = Dem.open(DEFAULT_DEM)
     return _DEM
 
 

@@ -12,7 +12,8 @@ from airgrid.airspace.grid import TierTable, area_from_bbox, build_grid
 from airgrid.api.http.app import create_app, load_services
 from airgrid.api.http.auth import Role
 from airgrid.api.http.routes.deps import Services
-from airgrid.api.http.settings import DEFAULT_DEM, Settings
+from airgrid.data import DEFAULT_DEM
+from airgrid.settings import Settings
 from airgrid.terrain import Dem
 
 #: The test grid's box (lon/lat) around central Changsha.

@@ -10,7 +10,8 @@ from airgrid.api.cli.serve import ensure_airports, ensure_grid
 from airgrid.api.http.app import load_services
 from airgrid.api.http.auth import KeyStore, Role
 from airgrid.api.http.routes.deps import StorePool
-from airgrid.api.http.settings import DEFAULT_DEM
+from airgrid.data import DEFAULT_DEM
+from airgrid.settings import Settings
 
 
 def test_keys_create_prints_a_working_token_once(settings, capsys):
@@ -54,13 +55,13 @@ def test_serve_runs_uvicorn_on_loopback_with_the_factory(grid_dir, settings, mon
     assert kwargs["factory"] is True and kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8000
     ids = [g.identifier for g in load_services(settings).stores.get().list_geofences()]
     assert "ZGHA-AP" in ids and "ZGCS-AP" in ids
-    assert ensure_airports(settings.db_url) == 0  # never twice
+    assert ensure_airports(settings) == 0  # never twice
 
 
 def test_ensure_grid_builds_only_the_default(grid_dir, tmp_path):
-    assert ensure_grid(grid_dir, [DEFAULT_DEM]) is False
+    assert ensure_grid(Settings(grid_path=grid_dir, dem_paths=[DEFAULT_DEM])) is False
     with pytest.raises(BadInput, match="airgrid build --out"):
-        ensure_grid(tmp_path / "elsewhere", [DEFAULT_DEM])
+        ensure_grid(Settings(grid_path=tmp_path / "elsewhere", var_dir=tmp_path / "var"))
 
 
 def test_cli_exit_2_for_bad_input_and_1_with_a_generic_line_for_internal_errors(

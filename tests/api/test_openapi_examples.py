@@ -1,7 +1,7 @@
 """Every example of the OpenAPI document works on the default grid.
 
 A real uvicorn serves the default grid (Changsha prefecture, every tier of
-``data/tiers.toml``) with the airport protection geofences seeded as ``airgrid
+``airgrid/data/tiers.toml``) with the airport protection geofences seeded as ``airgrid
 serve`` seeds them. Every operation is then sent as its examples describe it
 (query and path parameter ``examples``, the request body's schema examples) with an
 admin key (admin may call every operation) and must answer 2xx.
@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from airgrid.airspace.grid import TierTable, build_grid, named_area
-from airgrid.api.cli.common import DEFAULT_TIERS
 from airgrid.api.cli.serve import ensure_airports
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.routes.deps import StorePool
-from airgrid.api.http.settings import DEFAULT_DEM
+from airgrid.data import DEFAULT_DEM, DEFAULT_TIER_FILE
+from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from tests.servers import uvicorn_app
 
@@ -46,7 +46,7 @@ def default_grid_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default grid (Changsha, all tiers), built once per session (~20 s)."""
     out = tmp_path_factory.mktemp("default-grid") / "grid"
     build_grid(
-        named_area("changsha"), Dem.open(DEFAULT_DEM), TierTable.from_toml(DEFAULT_TIERS)
+        named_area("changsha"), Dem.open(DEFAULT_DEM), TierTable.from_toml(DEFAULT_TIER_FILE)
     ).save(out)
     return out
 
@@ -59,7 +59,7 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
     pool = StorePool(db_url, None)
     admin = KeyStore(pool.get).create("admin", "admin")[0]
     pool.close()
-    assert ensure_airports(db_url) > 0
+    assert ensure_airports(Settings(db_url=db_url, var_dir=tmp)) > 0
     env = {
         "AIRGRID_GRID_PATH": str(default_grid_dir),
         "AIRGRID_DB_URL": db_url,

@@ -1,4 +1,4 @@
-"""Logistics nodes: the default Hunan set from data/, user files (GeoJSON, CSV) and their errors."""
+"""Logistics nodes: the default Hunan set from airgrid/data/, user files (GeoJSON, CSV) and their errors."""
 
 from __future__ import annotations
 

@@ -45,9 +45,9 @@ import rasterio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airgrid.data import DEFAULT_GEOID_GRID
 from airgrid.terrain.errors import GeoidError, TerrainError
 from airgrid.terrain.geoid import (
-    DEFAULT_GEOID_GRID,
     Geoid,
     amsl_to_w84,
     geoid_pipeline,

@@ -1,6 +1,6 @@
 """Independent truth: published airport elevations and summit heights lie within the ground bounds.
 
-Sources are named per point in ``data/truth_points.csv`` (OurAirports 2022 and
+Sources are named per point in ``airgrid/data/truth_points.csv`` (OurAirports 2022 and
 airportsdata for the airports; Wikipedia articles and the Hunan provincial government
 site for the summits, each with the uncertainty of its coordinates).
 """

@@ -8,15 +8,15 @@ parallel to the runway, which is the buffer of the runway centreline segment by
 ``R`` (for several runways, the union of their capsules). Published local airport
 protection rules use, for example, ``R = 13 km`` for the electromagnetic
 environment protection area of a class 4D airport (the figure cited in issue 4; the
-regulation text itself is not in ``data/``). ``R``, the limits and the category are
+regulation text itself is not in ``airgrid/data/``). ``R``, the limits and the category are
 parameters of :func:`airport_zones`.
 
 Defaults: ``R = 13 km``; from the ground (0 m AGL) to 1000 m AGL, the top of
 "low-altitude airspace" in CAAC usage (the top of tier T4); category prohibited;
 permanent.
 
-Runways (data/, see /work/shared/data/SOURCES.md)
--------------------------------------------------
+Runways (airgrid/data/, see its SOURCES.md)
+-------------------------------------------
 * **Thresholds known** (``hunan_runways_ourairports.csv``: ZGHA 18L/36R and
   18R/36L, ZGDY 08/26): the capsule is built on the thresholds.
 * **Derived** (every other runway in that file): centred on the airport reference
@@ -47,7 +47,7 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.geofences.model import Category, Circle, Geofence, Limit, Reference
-from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.data import DATA_DIR
 from airgrid.geo.constants import FT
 from airgrid.geo.plane import BUFFER_SAFETY, local_metric
 

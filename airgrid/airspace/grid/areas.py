@@ -1,4 +1,4 @@
-"""Areas to build grids over: a bbox, a GeoJSON polygon, or a named area from data/.
+"""Areas to build grids over: a bbox, a GeoJSON polygon, or a named area from airgrid/data/.
 
 Also the H3 overlap cover of an area, split over processes for large areas.
 """
@@ -18,10 +18,8 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from airgrid.airspace.errors import AreaError
+from airgrid.data import DATA_DIR
 from airgrid.geo.constants import M_PER_DEG_LON_EQUATOR
-
-#: data/ folder of the checkout (the embedded defaults).
-DATA_DIR = Path(os.environ.get("AIRGRID_DATA", Path(__file__).resolve().parents[3] / "data"))
 
 #: English names of Hunan's 14 prefecture-level units (GB/T 2260 codes) for the CLI.
 PREFECTURES_EN: dict[str, str] = {
@@ -136,9 +134,9 @@ def area_from_geojson(doc: dict | str | Path, name: str | None = None) -> Area:
     return Area(label, geom)
 
 
-@lru_cache(maxsize=4)
-def _load_units(level: str) -> tuple[tuple[str, str, shapely.Geometry], ...]:
-    path = DATA_DIR / f"hunan_{level}_cgcs2000.geojson"
+@lru_cache(maxsize=8)
+def _load_units(level: str, data_dir: Path) -> tuple[tuple[str, str, shapely.Geometry], ...]:
+    path = data_dir / f"hunan_{level}_cgcs2000.geojson"
     doc = json.loads(path.read_text(encoding="utf-8"))
     # CGCS2000 (EPSG:4490) and WGS84 agree to about 1 m: used as lon/lat directly.
     return tuple(
@@ -147,11 +145,13 @@ def _load_units(level: str) -> tuple[tuple[str, str, shapely.Geometry], ...]:
     )
 
 
-def named_area(name: str) -> Area:
-    """A named area from data/: ``hunan``, a prefecture or a county.
+def named_area(name: str, data_dir: Path = DATA_DIR) -> Area:
+    """A named area: ``hunan``, a prefecture or a county.
 
     Names may be Chinese (``长沙市``, ``岳麓区``), English prefecture names
-    (``changsha``), or GB/T 2260 codes (``430100``, ``430104``).
+    (``changsha``), or GB/T 2260 codes (``430100``, ``430104``). The boundaries are
+    the ``hunan_{province,prefectures,counties}_cgcs2000.geojson`` files of
+    ``data_dir`` (default: the shipped :data:`airgrid.data.DATA_DIR`).
 
     Raises
     ------
@@ -161,12 +161,14 @@ def named_area(name: str) -> Area:
     key = name.strip()
     low = key.lower()
     if low in ("hunan", "湖南", "湖南省", "430000"):
-        _, _, geom = _load_units("province")[0]
+        _, _, geom = _load_units("province", data_dir)[0]
         return Area("Hunan", geom)
     code = PREFECTURES_EN.get(low, key)
     for level in ("prefectures", "counties"):
         hits = [
-            u for u in _load_units(level) if code in (u[1], u[0]) or u[0].rstrip("市县区") == key
+            u
+            for u in _load_units(level, data_dir)
+            if code in (u[1], u[0]) or u[0].rstrip("市县区") == key
         ]
         if len(hits) == 1:
             label = name if low in PREFECTURES_EN else hits[0][0]
@@ -181,12 +183,15 @@ def named_area(name: str) -> Area:
     )
 
 
-def list_named_areas() -> list[dict]:
-    """Every named area: level, Chinese name, GB code (and English for prefectures)."""
+def list_named_areas(data_dir: Path = DATA_DIR) -> list[dict]:
+    """Every named area: level, Chinese name, GB code (and English for prefectures).
+
+    The areas are those of ``data_dir`` (see :func:`named_area`).
+    """
     en = {v: k for k, v in PREFECTURES_EN.items()}
     out = [{"level": "province", "name": "湖南省", "code": "430000", "en": "hunan"}]
     for level in ("prefectures", "counties"):
-        for nm, code, _ in _load_units(level):
+        for nm, code, _ in _load_units(level, data_dir):
             out.append({"level": level[:-1], "name": nm, "code": code, "en": en.get(code, "")})
     return out
 

@@ -195,7 +195,7 @@ class TierTable:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> TierTable:
-        """Read a tier table such as ``data/tiers.toml``.
+        """Read a tier table such as ``airgrid/data/tiers.toml``.
 
         Raises
         ------

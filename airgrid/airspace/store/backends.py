@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import sqlite3
 import time
@@ -26,8 +25,9 @@ log = logging.getLogger(__name__)
 
 #: File name of the SQLite database inside the data directory.
 SQLITE_FILE = "airgrid.sqlite"
-#: Default data directory (``AIRGRID_DATA_DIR`` overrides it).
-DEFAULT_DATA_DIR = Path(os.environ.get("AIRGRID_DATA_DIR", "var"))
+#: Default SQLite directory: ``var/`` under the working directory (the service's is
+#: :attr:`airgrid.settings.Settings.var_dir`).
+DEFAULT_DATA_DIR = Path("var")
 #: Advisory-lock id that serialises migrations and bulk restores on PostgreSQL.
 _ADMIN_LOCK = 0x41697267726964  # "Airgrid"
 

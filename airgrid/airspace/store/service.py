@@ -208,8 +208,8 @@ def open_store(
     ----------
     location
         ``postgresql://...`` (or ``postgres://``) for PostgreSQL; otherwise a data
-        directory for SQLite (the file is ``<dir>/airgrid.sqlite``); default
-        ``$AIRGRID_DATA_DIR`` or ``var/``.
+        directory for SQLite (the file is ``<dir>/airgrid.sqlite``); default ``var/``
+        under the working directory.
     policy
         Tiers, separation, keys and grid mode; stored when the store is created. Passing
         one that differs from the stored one is an error; omit it to use the stored one.

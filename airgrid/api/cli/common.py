@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.settings import Settings
 
 console = Console(width=None if sys.stdout.isatty() else 132)
-
-#: The tier table shipped in ``data/``.
-DEFAULT_TIERS = DATA_DIR / "tiers.toml"
 
 
 class BadInput(ValueError):
@@ -28,10 +27,46 @@ DemOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--dem",
-        help="DEM file(s), any GDAL raster; several make a mosaic. Default: the 30-arc-second Hunan DEM in data/.",
+        help="DEM file(s), any GDAL raster; several make a mosaic. Default: AIRGRID_DEM_PATHS or the 30-arc-second Hunan DEM shipped with airgrid.",
     ),
 ]
-GridOpt = Annotated[Path, typer.Option("--grid", help="Built grid folder.")]
+GridOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--grid", help="Built grid folder. Default: AIRGRID_GRID_PATH or <var dir>/grid-default."
+    ),
+]
+
+
+def cli_settings(ctx: typer.Context) -> Settings:
+    """The settings of the running command.
+
+    They are read from the ``AIRGRID_*`` environment once per command, on first use,
+    and kept on the command's root context.
+
+    Parameters
+    ----------
+    ctx
+        The running command's context.
+
+    Raises
+    ------
+    BadInput
+        An ``AIRGRID_*`` variable holds an invalid value.
+    """
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        try:
+            root.obj = Settings()
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"AIRGRID_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise BadInput(f"invalid setting: {problems}") from None
+        except SettingsError as exc:  # a list or mapping variable that is not JSON
+            raise BadInput(f"invalid setting: {exc}") from None
+    return root.obj
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from rich.table import Table
 from airgrid.airspace.geofences.airports import airport_zones
 from airgrid.airspace.geofences.cover import mark_geofences
 from airgrid.airspace.grid import Area, Grid, TierTable, area_from_bbox, build_grid, named_area
-from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, console, progress_bar
+from airgrid.api.cli.common import BadInput, DemOpt, cli_settings, console, progress_bar
 from airgrid.api.cli.grid import open_dem
 from airgrid.routing.corridors.network import NetworkParams, design_network
 from airgrid.routing.corridors.nodes import (
@@ -26,6 +26,7 @@ from airgrid.routing.corridors.nodes import (
 )
 from airgrid.routing.corridors.report import network_geojson, network_report
 from airgrid.routing.graph import build_graph
+from airgrid.settings import Settings
 
 #: Margin (degrees) around user nodes when the grid is built over their bounding box.
 NODE_BBOX_MARGIN_DEG = 0.1
@@ -39,7 +40,7 @@ NodesOpt = Annotated[
 AreaOpt = Annotated[
     str,
     typer.Option(
-        help="Named area (hunan, a prefecture, a county): selects the default data/ nodes inside it and the grid extent."
+        help="Named area (hunan, a prefecture, a county): selects the default nodes inside it and the grid extent."
     ),
 ]
 GeofencesOpt = Annotated[
@@ -60,7 +61,7 @@ def _kinds(text: str) -> list[NodeKind]:
 
 
 def _select_nodes(
-    nodes: Path | None, area: str, kinds: str, seats_only: bool
+    nodes: Path | None, area: str, kinds: str, seats_only: bool, data_dir: Path
 ) -> tuple[list[Node], Area]:
     """The nodes to join and the area the grid covers.
 
@@ -75,8 +76,8 @@ def _select_nodes(
         m = NODE_BBOX_MARGIN_DEG
         the_area = area_from_bbox(min(lons) - m, min(lats) - m, max(lons) + m, max(lats) + m)
     else:
-        the_area = named_area(area)
-        node_list = default_nodes(kinds=_kinds(kinds), area=the_area)
+        the_area = named_area(area, data_dir)
+        node_list = default_nodes(data_dir, kinds=_kinds(kinds), area=the_area)
     if seats_only:
         seat_ids = {f"geonames:{g}" for g in PREFECTURE_SEATS}
         node_list = [n for n in node_list if n.id in seat_ids]
@@ -89,6 +90,7 @@ def _tier_grid(
     grid: Path | None,
     the_area: Area,
     tier: str,
+    cfg: Settings,
     dem: list[Path] | None,
     update: Callable[[str, float], None],
 ) -> Grid:
@@ -98,10 +100,10 @@ def _tier_grid(
     """
     if grid is not None:
         return Grid.load(grid)
-    table = TierTable.from_toml(DEFAULT_TIERS).select([tier])
+    table = TierTable.from_toml(cfg.tiers_path).select([tier])
     return build_grid(
         the_area,
-        open_dem(dem),
+        open_dem(dem or cfg.dem_paths),
         table,
         progress=lambda step, frac: update(f"grid: {step}", 0.3 * frac),
     )
@@ -114,6 +116,7 @@ def _write_json(out: Path, doc: dict) -> None:
 
 
 def corridors_cmd(
+    ctx: typer.Context,
     nodes: NodesOpt = None,
     area: AreaOpt = "hunan",
     kinds: Annotated[
@@ -157,7 +160,8 @@ def corridors_cmd(
     """Design a corridor network over logistics nodes in one tier; print the planner summary."""
     if not (math.isfinite(detour_ratio) and detour_ratio > 1):
         raise BadInput("--detour-ratio must be a number > 1")
-    node_list, the_area = _select_nodes(nodes, area, kinds, seats_only)
+    cfg = cli_settings(ctx)
+    node_list, the_area = _select_nodes(nodes, area, kinds, seats_only, cfg.data_dir)
     params = NetworkParams(
         tier=tier,
         width=width,
@@ -167,9 +171,9 @@ def corridors_cmd(
         merge=merge,
     )
     params.check()
-    fences = airport_zones() if geofences else None
+    fences = airport_zones(data_dir=cfg.data_dir) if geofences else None
     with progress_bar(progress) as update:
-        g = _tier_grid(grid, the_area, tier, dem, update)
+        g = _tier_grid(grid, the_area, tier, cfg, dem, update)
         if fences:
             update("marking geofences", 0.3)
             mark_geofences(g, fences)

@@ -16,8 +16,7 @@ from airgrid.airspace.geofences.formats.files import dump
 from airgrid.airspace.geofences.formats.registry import FORMATS, detect_format
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.geofences.model import Geofence, Limit, Reference
-from airgrid.api.cli.common import BadInput, console
-from airgrid.api.http.settings import DEFAULT_DEM
+from airgrid.api.cli.common import BadInput, cli_settings, console
 from airgrid.terrain import Dem
 
 
@@ -29,10 +28,10 @@ class Format(str, Enum):
     ed318 = "ed318"
 
 
-def load_fences(path: Path | None) -> list[Geofence]:
-    """Geofences from a GeoJSON, ED-269 or ED-318 file (told apart by content), or the airport defaults."""
+def load_fences(path: Path | None, data_dir: Path) -> list[Geofence]:
+    """Geofences from a GeoJSON, ED-269 or ED-318 file (told apart by content), or the airport defaults of ``data_dir``."""
     if path is None:
-        return airport_zones()
+        return airport_zones(data_dir=data_dir)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -90,6 +89,7 @@ def _check_time(time: str | None) -> float:
 
 
 def export_cmd(
+    ctx: typer.Context,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.geojson,
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (default: stdout).")
@@ -100,10 +100,16 @@ def export_cmd(
     upper_agl_m: Annotated[float, typer.Option(help="Upper limit, metres above ground.")] = 1000.0,
 ) -> None:
     """Export the default airport protection zones (runway-aligned capsules)."""
-    _write(airport_zones(radius_m=radius_m, upper=Limit(upper_agl_m, Reference.AGL)), fmt, out)
+    fences = airport_zones(
+        radius_m=radius_m,
+        upper=Limit(upper_agl_m, Reference.AGL),
+        data_dir=cli_settings(ctx).data_dir,
+    )
+    _write(fences, fmt, out)
 
 
 def import_cmd(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="GeoJSON, ED-269 or ED-318 file.")],
     fmt: Annotated[Format | None, typer.Option("--format", help="Convert to this format.")] = None,
     out: Annotated[
@@ -111,7 +117,7 @@ def import_cmd(
     ] = None,
 ) -> None:
     """Validate a geofence file; list its geofences, or convert it with --format."""
-    fences = load_fences(path)
+    fences = load_fences(path, cli_settings(ctx).data_dir)
     if fmt is not None:
         _write(fences, fmt, out)
         return
@@ -120,6 +126,7 @@ def import_cmd(
 
 
 def check_cmd(
+    ctx: typer.Context,
     lat: Annotated[float, typer.Argument(help="Latitude, degrees.")],
     lon: Annotated[float, typer.Argument(help="Longitude, degrees.")],
     alt_m: Annotated[float, typer.Argument(help="Altitude, metres AMSL.")],
@@ -133,7 +140,9 @@ def check_cmd(
 ) -> None:
     """Which geofences contain a 4D point (exact check; exit code 0 either way)."""
     t = _check_time(time)
-    index = GeofenceIndex(load_fences(fences), dem=Dem.open(dem or DEFAULT_DEM))
+    cfg = cli_settings(ctx)
+    dem_paths = [dem] if dem is not None else cfg.dem_paths
+    index = GeofenceIndex(load_fences(fences, cfg.data_dir), dem=Dem.open(dem_paths))
     hits = index.check_point(lat, lon, alt_m, t)
     if not hits:
         console.print("in no geofence")

@@ -23,8 +23,14 @@ from airgrid.airspace.grid import (
 )
 from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.areas import list_named_areas
-from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, console, progress_bar
-from airgrid.api.http.settings import DEFAULT_DEM, DEFAULT_GRID
+from airgrid.api.cli.common import (
+    BadInput,
+    DemOpt,
+    GridOpt,
+    cli_settings,
+    console,
+    progress_bar,
+)
 from airgrid.terrain import Dem, Obstacles, export_hillshade
 
 DEFAULT_AREA = "changsha"
@@ -33,14 +39,14 @@ FINEST_RESOLUTION = 10
 
 
 def open_dem(
-    paths: list[Path] | None, accuracy_m: float | None = None, relief_factor: float | None = None
+    paths: list[Path], accuracy_m: float | None = None, relief_factor: float | None = None
 ) -> Dem:
-    """Open the DEM(s) given on the command line, or the default one from data/.
+    """Open the DEM(s) given on the command line or by the settings.
 
     ``accuracy_m`` replaces both absolute margins and ``relief_factor`` both relief
     factors of the DEM's uncertainty model.
     """
-    dem = Dem.open(paths or [DEFAULT_DEM])
+    dem = Dem.open(paths)
     for label, v in (("--dem-accuracy", accuracy_m), ("--relief-factor", relief_factor)):
         if v is not None and not (math.isfinite(v) and v >= 0):
             raise BadInput(f"{label} must be a number >= 0")
@@ -48,8 +54,11 @@ def open_dem(
     return dem
 
 
-def resolve_area(name: str | None, bbox: str | None, polygon: Path | None) -> Area:
-    """One area from exactly one of --area, --bbox, --polygon (default: Changsha)."""
+def resolve_area(name: str | None, bbox: str | None, polygon: Path | None, data_dir: Path) -> Area:
+    """One area from exactly one of --area, --bbox, --polygon (default: Changsha).
+
+    Named areas come from the boundary files in ``data_dir``.
+    """
     given = [x is not None for x in (name, bbox, polygon)]
     if sum(given) > 1:
         raise BadInput("give only one of --area, --bbox, --polygon")
@@ -63,7 +72,7 @@ def resolve_area(name: str | None, bbox: str | None, polygon: Path | None) -> Ar
         return area_from_bbox(w, s, e, n)
     if polygon is not None:
         return area_from_geojson(polygon)
-    return named_area(name or DEFAULT_AREA)
+    return named_area(name or DEFAULT_AREA, data_dir)
 
 
 def _parse_float(label: str, text: str) -> float:
@@ -77,6 +86,7 @@ def _parse_float(label: str, text: str) -> float:
 
 
 def build_cmd(
+    ctx: typer.Context,
     area: Annotated[
         str | None,
         typer.Option(
@@ -88,7 +98,12 @@ def build_cmd(
     tiers: Annotated[
         str | None, typer.Option(help="Comma-separated tier names (default: all).")
     ] = None,
-    tiers_file: Annotated[Path, typer.Option(help="Tier table TOML.")] = DEFAULT_TIERS,
+    tiers_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Tier table TOML. Default: AIRGRID_TIERS_PATH or the shipped tiers.toml."
+        ),
+    ] = None,
     clearance: Annotated[
         float | None,
         typer.Option(help="Terrain clearance in metres (overrides the tier table)."),
@@ -109,29 +124,37 @@ def build_cmd(
     obstacles: Annotated[
         Path | None, typer.Option(help="Obstacles GeoJSON (height_m or top_m per feature).")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output grid folder.")] = DEFAULT_GRID,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output grid folder. Default: AIRGRID_GRID_PATH or <var dir>/grid-default."
+        ),
+    ] = None,
     max_cells: Annotated[int, typer.Option(help="Refuse builds needing more cells.")] = 6_000_000,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Build the tiered 3D grid over an area and print its summary."""
-    the_area = resolve_area(area, bbox, polygon)
-    table = TierTable.from_toml(tiers_file)
+    cfg = cli_settings(ctx)
+    the_area = resolve_area(area, bbox, polygon, cfg.data_dir)
+    table = TierTable.from_toml(tiers_file or cfg.tiers_path)
     if clearance is not None:
         if not (math.isfinite(clearance) and clearance >= 0):
             raise BadInput("--clearance must be a number >= 0")
         table = TierTable(table.tiers, clearance)
     table = table.select([t.strip() for t in tiers.split(",")] if tiers else None)
-    the_dem = open_dem(dem, dem_accuracy, relief_factor)
+    the_dem = open_dem(dem or cfg.dem_paths, dem_accuracy, relief_factor)
     obs = Obstacles.from_geojson(obstacles, the_dem) if obstacles else None
     with progress_bar(progress) as update:
         grid = build_grid(
             the_area, the_dem, table, obstacles=obs, max_cells=max_cells, progress=update
         )
+    out = out or cfg.grid_path
     grid.save(out)
     print_summary(grid, out)
 
 
 def elevation_cmd(
+    ctx: typer.Context,
     lat: Annotated[str, typer.Argument(help="Latitude, degrees.")],
     lon: Annotated[str, typer.Argument(help="Longitude, degrees.")],
     dem: DemOpt = None,
@@ -142,11 +165,12 @@ def elevation_cmd(
     from airgrid.terrain.geoid import Geoid
 
     la, lo = _parse_float("LAT", lat), _parse_float("LON", lon)
-    the_dem = open_dem(dem)
+    cfg = cli_settings(ctx)
+    the_dem = open_dem(dem or cfg.dem_paths)
     h = float(the_dem.elevation(la, lo))
     cell = np.array([h3.str_to_int(h3.latlng_to_cell(la, lo, FINEST_RESOLUTION))])
     g = cell_ground(the_dem, cell)
-    n = float(Geoid().undulation(la, lo))
+    n = float(Geoid(cfg.geoid_path).undulation(la, lo))
     out = {
         "lat": la,
         "lon": lo,
@@ -174,6 +198,7 @@ def elevation_cmd(
 
 
 def voxel_cmd(
+    ctx: typer.Context,
     lat: Annotated[str, typer.Argument(help="Latitude, degrees.")],
     lon: Annotated[str, typer.Argument(help="Longitude, degrees.")],
     alt: Annotated[str, typer.Argument(help="Altitude in metres, measured from --ref.")],
@@ -184,17 +209,17 @@ def voxel_cmd(
             help="AMSL (mean sea level), AGL (above ground, over the highest plausible ground) or W84 (WGS84 ellipsoid, EGM96 geoid).",
         ),
     ] = AltitudeReference.AMSL,
-    grid: Annotated[Path, typer.Option(help="Built grid folder.")] = DEFAULT_GRID,
+    grid: GridOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Which voxel and tier hold a point, and whether it may be flown (or why not)."""
     from airgrid.terrain.geoid import Geoid
 
     la, lo, al = _parse_float("LAT", lat), _parse_float("LON", lon), _parse_float("ALT", alt)
-    g = Grid.load(grid)
-    resolved = resolve_altitude(
-        al, ref, la, lo, grid=g, geoid=Geoid() if ref is AltitudeReference.W84 else None
-    )
+    cfg = cli_settings(ctx)
+    g = Grid.load(grid or cfg.grid_path)
+    geoid = Geoid(cfg.geoid_path) if ref is AltitudeReference.W84 else None
+    resolved = resolve_altitude(al, ref, la, lo, grid=g, geoid=geoid)
     amsl = resolved.alt_amsl_m
     loc = g.locate(la, lo, amsl)
     out = {
@@ -235,20 +260,26 @@ def voxel_cmd(
 
 
 def hillshade_cmd(
+    ctx: typer.Context,
     out: Annotated[
-        Path, typer.Option(help="PNG path (a .json with bounds is written beside).")
-    ] = Path("var/hillshade.png"),
+        Path | None,
+        typer.Option(
+            help="PNG path (a .json with bounds is written beside). Default: <var dir>/hillshade.png."
+        ),
+    ] = None,
     dem: DemOpt = None,
 ) -> None:
     """Export a hillshade PNG plus its WGS84 bounds."""
-    meta = export_hillshade(open_dem(dem), out)
+    cfg = cli_settings(ctx)
+    out = out or cfg.var_dir / "hillshade.png"
+    meta = export_hillshade(open_dem(dem or cfg.dem_paths), out)
     console.print(f"wrote {out} ({meta['width']}x{meta['height']}) bounds {meta['bounds']}")
 
 
-def areas_cmd() -> None:
-    """List the named areas in data/ (province, prefectures, counties)."""
+def areas_cmd(ctx: typer.Context) -> None:
+    """List the named areas (province, prefectures, counties)."""
     t = Table("level", "name", "code", "english")
-    for a in list_named_areas():
+    for a in list_named_areas(cli_settings(ctx).data_dir):
         t.add_row(a["level"], a["name"], a["code"], a["en"])
     console.print(t)
 

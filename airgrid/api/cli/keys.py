@@ -10,20 +10,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from airgrid.api.cli.common import console
+from airgrid.api.cli.common import cli_settings, console
 
 if TYPE_CHECKING:
     from airgrid.api.http.auth import KeyStore
 
 
 @contextmanager
-def _keys(db_url: str | None) -> Iterator[KeyStore]:
+def _keys(ctx: typer.Context, db_url: str | None) -> Iterator[KeyStore]:
     """The API keys of the service database (opened, and migrated if needed, for one command)."""
     from airgrid.api.http.auth import KeyStore
     from airgrid.api.http.routes.deps import StorePool
-    from airgrid.api.http.settings import Settings
 
-    pool = StorePool(db_url or Settings().db_url, None)
+    pool = StorePool(db_url or cli_settings(ctx).db_url, None)
     try:
         yield KeyStore(pool.get)
     finally:
@@ -32,17 +31,20 @@ def _keys(db_url: str | None) -> Iterator[KeyStore]:
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--db-url", help="Database (default: AIRGRID_DB_URL or var/airgrid.sqlite)."),
+    typer.Option(
+        "--db-url", help="Database (default: AIRGRID_DB_URL or <var dir>/airgrid.sqlite)."
+    ),
 ]
 
 
 def create_cmd(
+    ctx: typer.Context,
     role: Annotated[str, typer.Option(help="operator, planner, regulator or admin.")],
     name: Annotated[str, typer.Option(help="Principal name (owner of its intents).")],
     db_url: DbOpt = None,
 ) -> None:
     """Create a key and print its token once; only its hash is stored."""
-    with _keys(db_url) as keys:
+    with _keys(ctx, db_url) as keys:
         token, info = keys.create(name, role)
     typer.echo(token)
     typer.echo(
@@ -51,10 +53,10 @@ def create_cmd(
     )
 
 
-def list_cmd(db_url: DbOpt = None) -> None:
+def list_cmd(ctx: typer.Context, db_url: DbOpt = None) -> None:
     """List keys (ids, names, roles; never tokens)."""
     table = Table("key id", "name", "role", "created (UTC)", "revoked")
-    with _keys(db_url) as keys:
+    with _keys(ctx, db_url) as keys:
         stored = keys.list_keys()
     for k in stored:
         when = dt.datetime.fromtimestamp(k.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
@@ -63,11 +65,12 @@ def list_cmd(db_url: DbOpt = None) -> None:
 
 
 def revoke_cmd(
+    ctx: typer.Context,
     key_id: Annotated[str, typer.Argument(help="Key id from 'airgrid keys list'.")],
     db_url: DbOpt = None,
 ) -> None:
     """Revoke a key: its token stops working at once."""
-    with _keys(db_url) as keys:
+    with _keys(ctx, db_url) as keys:
         n = keys.revoke(key_id)
     if n == 0:
         from airgrid.api.cli.common import BadInput

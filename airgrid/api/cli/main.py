@@ -3,7 +3,7 @@
 Exit codes: 0 success, 1 an internal error (a generic line on stderr; ``-vv`` logs the
 traceback), 2 bad input (one-line message on stderr): a domain error (the families of
 :data:`airgrid.api.http.errors.DOMAIN_ERRORS`, as the API answers them 4xx), a bad argument,
-or a file the system cannot read or write.
+an invalid ``AIRGRID_*`` variable, or a file the system cannot read or write.
 """
 
 from __future__ import annotations

@@ -15,9 +15,7 @@ from rich.table import Table
 from shapely.geometry import shape
 
 from airgrid.airspace.grid import Grid, Status
-from airgrid.airspace.grid.areas import DATA_DIR
-from airgrid.api.cli.common import BadInput, console
-from airgrid.api.http.settings import DEFAULT_GRID
+from airgrid.api.cli.common import BadInput, cli_settings, console
 from airgrid.routing import (
     GraphFileError,
     MultiStopRoute,
@@ -32,7 +30,8 @@ from airgrid.routing import (
 from airgrid.routing.corridors.corridor import clear_corridors, opposing_lane_mask
 from airgrid.routing.landmarks import landmark_count
 
-PLACES = DATA_DIR / "hunan_places_geonames.csv"
+#: Gazetteer of the place names routes may start and end at (in the data folder).
+PLACES_FILE = "hunan_places_geonames.csv"
 GraphCacheOpt = Annotated[
     Path | None,
     typer.Option(
@@ -41,7 +40,12 @@ GraphCacheOpt = Annotated[
         "with ALT landmarks (slow once, faster routes after).",
     ),
 ]
-RouteGridOpt = Annotated[Path, typer.Option(help="Grid folder built by 'airgrid build'.")]
+RouteGridOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Grid folder built by 'airgrid build'. Default: AIRGRID_GRID_PATH or <var dir>/grid-default."
+    ),
+]
 TiersOpt = Annotated[
     str | None, typer.Option(help="Allowed tiers, comma-separated (default: all).")
 ]
@@ -74,8 +78,8 @@ StrategyOpt = Annotated[
 ]
 
 
-def parse_place(text: str) -> tuple[float, float]:
-    """``"lat,lon"`` in degrees, or the name of a place in data/hunan_places_geonames.csv."""
+def parse_place(text: str, data_dir: Path) -> tuple[float, float]:
+    """``"lat,lon"`` in degrees, or the name of a place in ``hunan_places_geonames.csv`` of ``data_dir``."""
     parts = text.split(",")
     if len(parts) == 2:
         try:
@@ -94,11 +98,11 @@ def parse_place(text: str) -> tuple[float, float]:
                 )
             return lat, lon
     key = text.strip().lower()
-    with PLACES.open(encoding="utf-8") as f:
+    with (data_dir / PLACES_FILE).open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             if row["name"].lower() == key:
                 return float(row["latitude"]), float(row["longitude"])
-    raise BadInput(f"{text!r} is neither 'lat,lon' nor a place name in {PLACES.name}")
+    raise BadInput(f"{text!r} is neither 'lat,lon' nor a place name in {PLACES_FILE}")
 
 
 def _point(
@@ -253,12 +257,15 @@ def _corridor_share(graph: RouteGraph, r: Route) -> None:
 
 
 def route_cmd(
+    ctx: typer.Context,
     origin: Annotated[
         str,
-        typer.Argument(help="From: 'lat,lon' or a place name (data/hunan_places_geonames.csv)."),
+        typer.Argument(
+            help="From: 'lat,lon' or a place name (hunan_places_geonames.csv of the data folder)."
+        ),
     ],
     dest: Annotated[str, typer.Argument(help="To: 'lat,lon' or a place name.")],
-    grid: RouteGridOpt = DEFAULT_GRID,
+    grid: RouteGridOpt = None,
     alt: Annotated[float | None, typer.Option(help="Altitude of both ends, m AMSL.")] = None,
     height: Annotated[
         float | None,
@@ -281,8 +288,9 @@ def route_cmd(
     strategy: StrategyOpt = Strategy.AUTO,
 ) -> None:
     """Plan a route between two points and print its summary."""
-    a, b = parse_place(origin), parse_place(dest)
-    graph = _load(grid, graph_cache, prefer_corridors)
+    cfg = cli_settings(ctx)
+    a, b = parse_place(origin, cfg.data_dir), parse_place(dest, cfg.data_dir)
+    graph = _load(grid or cfg.grid_path, graph_cache, prefer_corridors)
     lanes = opposing_lane_mask(graph.grid, *a, *b) if prefer_corridors else None
     r = plan_route(
         graph,
@@ -327,13 +335,14 @@ def _legs_table(m: MultiStopRoute, names: list[str], return_to_depot: bool) -> T
 
 
 def route_multi_cmd(
+    ctx: typer.Context,
     stops: Annotated[
         Path,
         typer.Argument(
             help="CSV (lat,lon[,alt_m|height_m][,name]) or GeoJSON Points; the first is the depot."
         ),
     ],
-    grid: RouteGridOpt = DEFAULT_GRID,
+    grid: RouteGridOpt = None,
     return_to_depot: Annotated[
         bool, typer.Option("--return/--no-return", help="Close the tour at the depot.")
     ] = True,
@@ -353,7 +362,7 @@ def route_multi_cmd(
 ) -> None:
     """Plan a depot -> stops [-> depot] route with a good stop order."""
     rows = read_stops(stops)
-    graph = _load(grid, graph_cache)
+    graph = _load(grid or cli_settings(ctx).grid_path, graph_cache)
     pts = [
         _point(graph, (la, lo), a, h if h is not None or a is not None else height)
         for la, lo, a, h, _ in rows

@@ -9,26 +9,23 @@ from typing import Annotated
 
 import typer
 
-from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, DemOpt, progress_bar
-from airgrid.api.http.settings import DEFAULT_GRID
+from airgrid.api.cli.common import BadInput, DemOpt, cli_settings, progress_bar
+from airgrid.settings import Settings
 
 
-def ensure_grid(
-    path: Path, dem_paths: list[Path], obstacle_path: Path | None = None, *, progress: bool = True
-) -> bool:
-    """Build the default grid (Changsha, every tier of ``data/tiers.toml``) when it is missing or stale.
+def ensure_grid(settings: Settings, *, progress: bool = True) -> bool:
+    """Build the default grid (Changsha, every tier of the tier table) when it is missing or stale.
 
-    The default grid is stale when it was written by another grid format or built
-    from other DEM files or another obstacle file than the ones asked for now.
+    The grid is ``settings.grid_path``; only the default location
+    (:attr:`~airgrid.settings.Settings.default_grid_path`) is ever built automatically,
+    from ``settings.dem_paths``, ``settings.obstacle_path`` and ``settings.tiers_path``.
+    It is stale when it was written by another grid format or built from other DEM
+    files or another obstacle file than the ones asked for now.
 
     Parameters
     ----------
-    path
-        Grid folder; only the default location is ever built automatically.
-    dem_paths
-        The DEM file(s) the service uses.
-    obstacle_path
-        Optional obstacles GeoJSON.
+    settings
+        The service settings.
     progress
         Show a progress bar while building.
 
@@ -40,10 +37,12 @@ def ensure_grid(
     Raises
     ------
     BadInput
-        ``path`` is not the default location and holds no grid.
+        ``settings.grid_path`` is not the default location and holds no grid.
     """
     from airgrid.airspace.grid.voxels import FORMAT_VERSION
 
+    path, dem_paths, obstacle_path = settings.grid_path, settings.dem_paths, settings.obstacle_path
+    is_default = path.resolve() == settings.default_grid_path.resolve()
     meta_path = path / "meta.json"
     wanted = {
         "dem": sorted(str(Path(p).resolve()) for p in dem_paths),
@@ -55,16 +54,14 @@ def ensure_grid(
             "dem": sorted(str(Path(p).resolve()) for p in meta.get("dem", {}).get("sources", [])),
             "obstacles": meta.get("obstacle_file"),
         }
-        if path.resolve() != DEFAULT_GRID.resolve() or (
-            meta.get("format_version") == FORMAT_VERSION and built == wanted
-        ):
+        if not is_default or (meta.get("format_version") == FORMAT_VERSION and built == wanted):
             return False
         typer.echo(
             f"airgrid: the grid at {path} was built by another grid format or from other terrain; "
             "rebuilding it",
             err=True,
         )
-    elif path.resolve() != DEFAULT_GRID.resolve():
+    elif not is_default:
         raise BadInput(f"no grid at {path}; build one with 'airgrid build --out {path}'")
     from airgrid.airspace.grid import TierTable, build_grid
     from airgrid.api.cli.grid import open_dem, resolve_area
@@ -75,9 +72,9 @@ def ensure_grid(
     obstacles = Obstacles.from_geojson(obstacle_path, dem) if obstacle_path else None
     with progress_bar(progress) as update:
         grid = build_grid(
-            resolve_area(None, None, None),
+            resolve_area(None, None, None, settings.data_dir),
             dem,
-            TierTable.from_toml(DEFAULT_TIERS),
+            TierTable.from_toml(settings.tiers_path),
             obstacles=obstacles,
             progress=update,
         )
@@ -86,13 +83,14 @@ def ensure_grid(
     return True
 
 
-def ensure_airports(db_url: str) -> int:
+def ensure_airports(settings: Settings) -> int:
     """Put the Hunan airport protection geofences into a store that has no geofences yet.
 
     Parameters
     ----------
-    db_url
-        The service database.
+    settings
+        The service settings: the database ``db_url``, the airports of ``data_dir`` and
+        the terrain of ``dem_paths``.
 
     Returns
     -------
@@ -103,12 +101,12 @@ def ensure_airports(db_url: str) -> int:
     from airgrid.api.cli.grid import open_dem
     from airgrid.api.http.routes.deps import StorePool
 
-    pool = StorePool(db_url, open_dem(None))
+    pool = StorePool(settings.db_url, open_dem(settings.dem_paths))
     try:
         store = pool.get()
         if store.list_geofences():
             return 0
-        zones = airport_zones()
+        zones = airport_zones(data_dir=settings.data_dir)
         store.write_geofences(zones)  # one transaction: never a partial set of airports
         return len(zones)
     finally:
@@ -116,16 +114,21 @@ def ensure_airports(db_url: str) -> int:
 
 
 def serve_cmd(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     grid: Annotated[
         Path | None,
-        typer.Option(help="Grid folder (default: var/grid-default, built if missing)."),
+        typer.Option(
+            help="Grid folder (default: AIRGRID_GRID_PATH or <var dir>/grid-default, built if missing)."
+        ),
     ] = None,
     db_url: Annotated[
         str | None,
-        typer.Option(help="sqlite:///path or postgresql://... (default: var/airgrid.sqlite)."),
+        typer.Option(
+            help="sqlite:///path or postgresql://... (default: AIRGRID_DB_URL or <var dir>/airgrid.sqlite)."
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     airports: Annotated[
@@ -139,26 +142,34 @@ def serve_cmd(
         ),
     ] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables."""
+    """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables.
+
+    The options given here override their ``AIRGRID_*`` variables, and are handed to the
+    app, which uvicorn creates in each worker from its import string, through the same
+    variables.
+    """
     import uvicorn
 
-    from airgrid.api.http.settings import Settings
-
+    overrides: dict[str, object] = {}
     if grid is not None:
+        overrides["grid_path"] = grid
         os.environ["AIRGRID_GRID_PATH"] = str(grid)
     if db_url is not None:
+        overrides["db_url"] = db_url
         os.environ["AIRGRID_DB_URL"] = db_url
     if dem:
+        overrides["dem_paths"] = dem
         os.environ["AIRGRID_DEM_PATHS"] = json.dumps([str(p) for p in dem])
     if obstacles is not None:
+        overrides["obstacle_path"] = obstacles
         os.environ["AIRGRID_OBSTACLE_PATH"] = str(obstacles)
-    settings = Settings()
+    settings = cli_settings(ctx).model_copy(update=overrides)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = settings.var_dir / f"prometheus-{os.getpid()}"
         metrics_dir.mkdir(parents=True, exist_ok=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # workers sum their metrics here
-    ensure_grid(settings.grid_path, settings.dem_paths, settings.obstacle_path)
-    if airports and (n := ensure_airports(settings.db_url)):
+    ensure_grid(settings)
+    if airports and (n := ensure_airports(settings)):
         typer.echo(f"airgrid: added {n} airport protection geofences to the empty store", err=True)
     typer.echo(
         f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)",

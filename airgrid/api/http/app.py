@@ -26,7 +26,7 @@ from airgrid.api.http.routes.deps import Services, StorePool
 from airgrid.api.http.routes.geofences import GeofenceRegistry
 from airgrid.api.http.routes.health import Metrics, MetricsMiddleware
 from airgrid.api.http.routes.routes import RoutePlanner
-from airgrid.api.http.settings import Settings
+from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 

@@ -2,7 +2,7 @@
 
 The store decides conflicts; these rules decide whether a request may be put to it at
 all. Each rule has its own problem type (``urn:airgrid:problem:<slug>``), and its
-limits come from :class:`~airgrid.api.http.settings.Settings`:
+limits come from :class:`~airgrid.settings.Settings`:
 
 ========================  ======  ==============================================
 slug                      status  rule
@@ -29,7 +29,7 @@ from airgrid.airspace.grid.voxels import Grid
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.api.http.auth import Principal, Role
 from airgrid.api.http.errors import ApiError
-from airgrid.api.http.settings import Settings
+from airgrid.settings import Settings
 
 
 class IntentRuleError(ApiError, ValueError):

@@ -2,7 +2,7 @@
 
 A node is a named ground position with a kind and a demand weight. Nodes come from
 
-* :func:`default_nodes`: the real Hunan node set built from ``data/``:
+* :func:`default_nodes`: the real Hunan node set built from ``airgrid/data/``:
 
   - **hubs**: the 14 prefecture-level seats (GeoNames rows, matched by geonameid;
     GeoNames calls Yiyang's seat district *Heshan*, the node is named ``Yiyang``)
@@ -36,7 +36,7 @@ import shapely
 
 from airgrid.airspace.geofences.airports import load_airports
 from airgrid.airspace.grid import Area
-from airgrid.airspace.grid.areas import DATA_DIR
+from airgrid.data import DATA_DIR
 from airgrid.routing.errors import NodeFileError
 
 #: GeoNames ids of the 14 prefecture-level seats of Hunan, with the node name used.
@@ -191,7 +191,7 @@ def default_nodes(
     kinds: Sequence[NodeKind | str] | None = None,
     area: Area | None = None,
 ) -> list[Node]:
-    """The default Hunan node set from ``data/`` (see the module docstring).
+    """The default Hunan node set from ``airgrid/data/`` (see the module docstring).
 
     Parameters
     ----------

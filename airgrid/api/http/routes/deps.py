@@ -24,7 +24,7 @@ from airgrid.airspace.store.backends import SQLITE_FILE
 from airgrid.airspace.store.service import Store, open_store
 from airgrid.api.http.auth import KeyStore, Principal, Role
 from airgrid.api.http.errors import ApiError
-from airgrid.api.http.settings import Settings
+from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 

@@ -51,8 +51,8 @@ from airgrid.api.http.schemas.geofences import (
     GeofenceWritePublic,
     ImportPublic,
 )
-from airgrid.api.http.settings import Settings
 from airgrid.geo.volumes import Volume4D
+from airgrid.settings import Settings
 from airgrid.terrain import Dem
 
 #: The path parameter naming a geofence (the example is the POST example's identifier).

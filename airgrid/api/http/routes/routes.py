@@ -23,12 +23,12 @@ from airgrid.api.http.schemas.routes import (
     RouteOptions,
     RouteProperties,
 )
-from airgrid.api.http.settings import Settings
 from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
 from airgrid.routing.search.plan import plan_route
 from airgrid.routing.search.route import Route, RouteStatus
 from airgrid.routing.search.router import graph_for
+from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 

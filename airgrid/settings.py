@@ -1,52 +1,66 @@
-"""Service settings, read from the environment (prefix ``AIRGRID_``).
+"""The one configuration of airgrid: the CLI and the HTTP API, read from ``AIRGRID_*``.
 
 Every field can be set as ``AIRGRID_<FIELD>`` (``AIRGRID_DB_URL``,
-``AIRGRID_MAX_BODY_BYTES`` ...). The defaults are the embedded set-up: the grid that
-``airgrid build`` writes to ``var/grid-default``, the DEM shipped in ``data/`` and a
-SQLite database under ``var/``.
+``AIRGRID_MAX_BODY_BYTES`` ...; lists and mappings as JSON). The environment is read when
+a :class:`Settings` is constructed, which the CLI does once per command and the HTTP app
+once when it is created; importing airgrid reads nothing. Library functions take their
+inputs as arguments, with the shipped files of :mod:`airgrid.data` as defaults.
+
+Two folders, one meaning each:
+
+* ``data_dir`` (``AIRGRID_DATA_DIR``): the inputs read (DEM, geoid, tier table, named
+  areas, airports, places); by default the files shipped inside the package.
+* ``var_dir`` (``AIRGRID_VAR_DIR``): what airgrid writes (built grids, the embedded
+  SQLite database); by default ``var/`` under the working directory.
+
+``dem_paths``, ``geoid_path`` and ``tiers_path`` default to the files of ``data_dir``;
+``grid_path`` and ``db_url`` to places in ``var_dir``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from airgrid.airspace.grid.areas import DATA_DIR
 from airgrid.airspace.traffic.models import Priority
-from airgrid.terrain.geoid import DEFAULT_GEOID_GRID
+from airgrid.data import DATA_DIR, DEFAULT_DEM, DEFAULT_GEOID_GRID, DEFAULT_TIER_FILE
 
-#: Where built grids and stores go by default (not committed).
-VAR_DIR = Path(__file__).resolve().parents[3] / "var"
-#: The 30-arc-second Hunan DEM shipped in ``data/``.
-DEFAULT_DEM = DATA_DIR / "hunan_dem_30arcsec.tif"
-#: The grid ``airgrid build`` writes and ``airgrid serve`` loads by default.
-DEFAULT_GRID = VAR_DIR / "grid-default"
+#: Folder name of the default grid inside ``var_dir``.
+DEFAULT_GRID_NAME = "grid-default"
+#: File name of the embedded SQLite database inside ``var_dir``.
+SQLITE_NAME = "airgrid.sqlite"
 
 
 class Settings(BaseSettings):
-    """Configuration of the HTTP service.
+    """Configuration of airgrid's command line and HTTP service.
 
     Attributes
     ----------
     data_dir
-        Folder of the shipped inputs (DEM, airports, tier table).
+        Folder of the inputs: DEM, geoid, tier table, named areas, airports, places
+        (default: the files shipped in the package, :data:`airgrid.data.DATA_DIR`).
     var_dir
-        Folder for built grids and the embedded database.
+        Folder for built grids and the embedded database (default: ``var/`` under the
+        working directory; made absolute when the settings are read).
     grid_path
-        Built grid folder (see ``airgrid build``).
+        Built grid folder (default: ``<var_dir>/grid-default``, which ``airgrid build``
+        writes and ``airgrid serve`` builds when it is missing).
     dem_paths
-        DEM file(s) for elevations and terrain profiles (default: the 30-arc-second
-        Hunan DEM in ``data/``); several tiles make a mosaic.
+        DEM file(s) for grids, elevations and terrain profiles (default: the
+        30-arc-second Hunan DEM of ``data_dir``); several tiles make a mosaic.
     obstacle_path
         Obstacles GeoJSON that ``airgrid serve`` builds the default grid with.
     geoid_path
-        Geoid grid for W84 altitudes (default: the EGM96 clip in ``data/``; any
+        Geoid grid for W84 altitudes (default: the EGM96 clip of ``data_dir``; any
         grid PROJ reads, such as a worldwide ``egm96_15.gtx``).
+    tiers_path
+        Tier table TOML of the default grid and of ``airgrid build`` (default:
+        ``tiers.toml`` of ``data_dir``).
     db_url
-        ``sqlite:///<dir>/airgrid.sqlite`` (default: ``var/airgrid.sqlite``) or
+        ``sqlite:///<dir>/airgrid.sqlite`` (default: ``<var_dir>/airgrid.sqlite``) or
         ``postgresql://...``: flight intents, geofences and API keys.
     max_body_bytes
         Largest request body accepted (413 beyond).
@@ -95,12 +109,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AIRGRID_", extra="ignore")
 
     data_dir: Path = DATA_DIR
-    var_dir: Path = VAR_DIR
-    grid_path: Path = DEFAULT_GRID
+    var_dir: Path = Path("var")
+    grid_path: Path = Path("var", DEFAULT_GRID_NAME)
     dem_paths: list[Path] = Field(default_factory=lambda: [DEFAULT_DEM])
     obstacle_path: Path | None = None
     geoid_path: Path = DEFAULT_GEOID_GRID
-    db_url: str = f"sqlite:///{VAR_DIR / 'airgrid.sqlite'}"
+    tiers_path: Path = DEFAULT_TIER_FILE
+    db_url: str = f"sqlite:///var/{SQLITE_NAME}"
     max_body_bytes: int = Field(1_000_000, gt=0)
     max_polygon_vertices: int = Field(2_000, gt=3)
     max_query_area_km2: float = Field(400.0, gt=0)
@@ -118,3 +133,25 @@ class Settings(BaseSettings):
     work_threads: int = Field(4, ge=1, le=64)
     switch_interval_s: float = Field(0.001, gt=0, le=0.1)
     priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_defaults(cls, values: Any) -> Any:
+        """Make ``var_dir`` absolute and derive the unset paths from the two folders."""
+        if not isinstance(values, dict):
+            return values
+        out = dict(values)
+        data = Path(out.get("data_dir") or DATA_DIR)
+        var = Path(out.get("var_dir") or "var").absolute()
+        out["var_dir"] = var
+        out.setdefault("grid_path", var / DEFAULT_GRID_NAME)
+        out.setdefault("db_url", f"sqlite:///{var / SQLITE_NAME}")
+        out.setdefault("dem_paths", [data / DEFAULT_DEM.name])
+        out.setdefault("geoid_path", data / DEFAULT_GEOID_GRID.name)
+        out.setdefault("tiers_path", data / DEFAULT_TIER_FILE.name)
+        return out
+
+    @property
+    def default_grid_path(self) -> Path:
+        """The grid folder ``airgrid serve`` may build by itself: ``<var_dir>/grid-default``."""
+        return self.var_dir / DEFAULT_GRID_NAME
