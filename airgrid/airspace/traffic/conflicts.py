@@ -265,6 +265,13 @@ def find_conflicts(
     p = conflict_pairs(own, own_tier, hv, table)
     if len(p.i) == 0:
         return []
+    return _conflicts(p, own, own_priority, hv)
+
+
+def _conflicts(
+    p: ConflictPairs, own: Sequence[Volume4D], own_priority: int, hv: HolderVolumes
+) -> list[Conflict]:
+    """One :class:`Conflict` per pair of ``p`` (at least one), with where and when."""
     lat, lon = _where(p)
     out = []
     minima: dict[tuple[float, float, float], SeparationMinima] = {}
