@@ -7,16 +7,16 @@ arcs of radius ``R`` centred on both runway thresholds, joined by the tangents
 parallel to the runway, which is the buffer of the runway centreline segment by
 ``R`` (for several runways, the union of their capsules). Published local airport
 protection rules use, for example, ``R = 13 km`` for the electromagnetic
-environment protection area of a class 4D airport (the figure cited in issue 4; the
-regulation text itself is not in ``data/``). ``R``, the limits and the category are
+environment protection area of a class 4D airport (the regulation text itself is not in
+``data/``). ``R``, the limits and the category are
 parameters of :func:`airport_zones`.
 
 Defaults: ``R = 13 km``; from the ground (0 m AGL) to 1000 m AGL, the top of
 "low-altitude airspace" in CAAC usage (the top of tier T4); category prohibited;
 permanent.
 
-Runways (data/, see /work/shared/data/SOURCES.md)
--------------------------------------------------
+Runways (data/, see data/SOURCES.md)
+------------------------------------
 * **Thresholds known** (``hunan_runways_ourairports.csv``: ZGHA 18L/36R and
   18R/36L, ZGDY 08/26): the capsule is built on the thresholds.
 * **Derived** (every other runway in that file): centred on the airport reference

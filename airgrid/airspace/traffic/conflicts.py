@@ -4,8 +4,8 @@ Two volumes conflict iff volume A grown by the separation minima meets volume B 
 four dimensions (:func:`find_conflicts` gives the details). Candidates from a key index
 or the holding index only narrow down what this test examines; it alone decides.
 
-Decisions where the issue was silent
-------------------------------------
+Rules
+-----
 * **Closed intervals everywhere.** A gap *equal* to the minimum is a conflict; only a
   strictly larger gap separates (touching grown volumes conflict).
 * **Horizontal test by distance.** "A grown by ``lateral`` meets B" is evaluated as
