@@ -313,26 +313,9 @@ def _conflicts(
     return out
 
 
-def intents_conflict(
-    a: Sequence[Volume4D], a_tier: str, b: Sequence[Volume4D], b_tier: str, table: SeparationTable
-) -> bool:
-    """Whether two intents conflict (any volume pair); symmetric by construction.
-
-    Both directions are tested, so a tiny asymmetry of the local planes can only add a
-    conflict.
-    """
-    ha = Holder("a", "", 0, a_tier, IntentState.ACCEPTED, tuple(a))
-    hb = Holder("b", "", 0, b_tier, IntentState.ACCEPTED, tuple(b))
-    return (
-        len(conflict_pairs(a, a_tier, HolderVolumes.of([hb]), table).i) > 0
-        or len(conflict_pairs(b, b_tier, HolderVolumes.of([ha]), table).i) > 0
-    )
-
-
 __all__ = [
     "LATERAL_TOLERANCE_M",
     "ConflictPairs",
     "conflict_pairs",
     "find_conflicts",
-    "intents_conflict",
 ]

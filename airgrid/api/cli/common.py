@@ -31,7 +31,6 @@ DemOpt = Annotated[
         help="DEM file(s), any GDAL raster; several make a mosaic. Default: the 30-arc-second Hunan DEM in data/.",
     ),
 ]
-GridOpt = Annotated[Path, typer.Option("--grid", help="Built grid folder.")]
 
 
 @contextmanager
