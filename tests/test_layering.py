@@ -1,9 +1,11 @@
-"""The rooms of airgrid import one way only, and no file outgrows a room.
+"""The rooms of airgrid import one way only, and no file or function outgrows a room.
 
 Every ``import`` in ``airgrid/`` (including those under ``TYPE_CHECKING`` and inside
 functions) is parsed with :mod:`ast` and mapped to the room it comes from and the room it
 points at. An arrow not listed in :data:`ALLOWED` (an upward import, or one that skips
-into a sibling) fails, and so does a cycle between rooms.
+into a sibling) fails, and so does a cycle between rooms. Modules are held under
+:data:`MAX_LINES` and functions under :data:`MAX_FUNCTION_LINES`, unless the function's
+docstring has a line starting with :data:`ONE_PIECE` that gives the reason.
 """
 
 from __future__ import annotations
@@ -84,6 +86,10 @@ ALLOWED: dict[str, set[str]] = {
 DOC_ONLY = {"", "airspace", "api"}
 #: Longest a module may be (lines) before it must be split.
 MAX_LINES = 650
+#: Longest a function or method may be (lines, decorators excluded, docstring included).
+MAX_FUNCTION_LINES = 80
+#: How a docstring line starts that says why a longer function must stay one piece.
+ONE_PIECE = "One piece:"
 
 
 def _module_name(path: Path) -> str:
@@ -194,3 +200,56 @@ def test_no_module_outgrows_its_room():
         sizes[str(path.relative_to(PACKAGE))] = len(path.read_text().splitlines())
     big = {name: n for name, n in sizes.items() if n > MAX_LINES}
     assert big == {}, f"modules over {MAX_LINES} lines: {big}"
+
+
+def _long_functions(source: str, where: str) -> list[str]:
+    """``where:line name (n lines)`` of each function in ``source`` over the limit, unexcused."""
+    out = []
+    functions = [
+        node
+        for node in ast.walk(ast.parse(source, filename=where))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    for node in sorted(functions, key=lambda node: node.lineno):
+        n = node.end_lineno - node.lineno + 1
+        doc = ast.get_docstring(node) or ""
+        excused = any(
+            line.strip().startswith(ONE_PIECE) and line.strip() != ONE_PIECE
+            for line in doc.splitlines()
+        )
+        if n > MAX_FUNCTION_LINES and not excused:
+            out.append(f"{where}:{node.lineno} {node.name} ({n} lines)")
+    return out
+
+
+def test_no_function_outgrows_its_room():
+    long = [
+        found
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for found in _long_functions(path.read_text(), str(path.relative_to(PACKAGE)))
+    ]
+    assert long == [], (
+        f"functions over {MAX_FUNCTION_LINES} lines without a '{ONE_PIECE} <reason>' "
+        "docstring line:\n" + "\n".join(long)
+    )
+
+
+def test_function_length_check_counts_lines_and_reads_the_excuse():
+    """Nested and async functions count; an excuse needs a reason after the marker."""
+
+    def body(lines: int, indent: str = "    ") -> str:
+        return "".join(f"{indent}x = {k}\n" for k in range(lines))
+
+    n = MAX_FUNCTION_LINES - 1  # a def line plus n body lines is exactly the limit
+    src = "".join(
+        [
+            "def fits():\n" + body(n),
+            "def long():\n" + body(n + 1),
+            'def excused():\n    """Doc.\n\n    ' + ONE_PIECE + ' one loop.\n    """\n' + body(n),
+            'def bare():\n    """Doc.\n\n    ' + ONE_PIECE + '\n    """\n' + body(n),
+            "class C:\n    async def method(self):\n" + body(n + 1, " " * 8),
+            "def outer():\n    def inner():\n" + body(n + 1, " " * 8),
+        ]
+    )
+    names = [found.split()[1] for found in _long_functions(src, "probe.py")]
+    assert names == ["long", "bare", "method", "outer", "inner"]

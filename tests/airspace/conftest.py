@@ -18,16 +18,21 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import shapely
 
 from airgrid.airspace.store.policy import AirspacePolicy
 from airgrid.airspace.store.service import Store, open_store
-from airgrid.airspace.traffic.models import IntentRequest
-from airgrid.airspace.traffic.planes import circle_footprint
+from airgrid.airspace.traffic.conflicts import conflict_pairs
+from airgrid.airspace.traffic.holders import Holder, HolderVolumes
+from airgrid.airspace.traffic.models import IntentRequest, IntentState
+from airgrid.airspace.traffic.planes import CIRCUMSCRIBE, QUAD_SEGS
+from airgrid.airspace.traffic.separation import SeparationTable
+from airgrid.geo.plane import BUFFER_SAFETY, local_metric, transform
 from airgrid.geo.volumes import Volume4D
 from tests.servers import free_port
 
@@ -45,6 +50,27 @@ def offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float
     import math
 
     return lat + north_m / M_LAT, lon + east_m / (111_320.0 * math.cos(math.radians(lat)))
+
+
+def circle_footprint(lat: float, lon: float, radius_m: float) -> shapely.Polygon:
+    """A lon/lat polygon that contains the circle: circumscribed, grown by ``BUFFER_SAFETY``."""
+    _, inv = local_metric(lon, lat)
+    disc = shapely.Point(0.0, 0.0).buffer(
+        radius_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE, quad_segs=QUAD_SEGS
+    )
+    return transform(inv, disc)
+
+
+def intents_conflict(
+    a: Sequence[Volume4D], a_tier: str, b: Sequence[Volume4D], b_tier: str, table: SeparationTable
+) -> bool:
+    """Whether two intents conflict (any volume pair), tested both ways round."""
+    ha = Holder("a", "", 0, a_tier, IntentState.ACCEPTED, tuple(a))
+    hb = Holder("b", "", 0, b_tier, IntentState.ACCEPTED, tuple(b))
+    return (
+        len(conflict_pairs(a, a_tier, HolderVolumes.of([hb]), table).i) > 0
+        or len(conflict_pairs(b, b_tier, HolderVolumes.of([ha]), table).i) > 0
+    )
 
 
 def circle(

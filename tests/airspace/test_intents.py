@@ -13,17 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airgrid.airspace.errors import IntentError, RouteError, SeparationError
-from airgrid.airspace.traffic.conflicts import LATERAL_TOLERANCE_M, find_conflicts, intents_conflict
+from airgrid.airspace.traffic.conflicts import LATERAL_TOLERANCE_M, find_conflicts
 from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
 from airgrid.airspace.traffic.holders import Holder
 from airgrid.airspace.traffic.keys import KeyScheme, overlap_cells
 from airgrid.airspace.traffic.models import IntentRequest, IntentState
-from airgrid.airspace.traffic.planes import circle_footprint, plane_for, to_plane
+from airgrid.airspace.traffic.planes import plane_for, to_plane
 from airgrid.airspace.traffic.route_volumes import route_to_volumes
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.plane import BUFFER_SAFETY
 from airgrid.geo.volumes import Volume4D
-from tests.airspace.conftest import LAT0, LON0, T0, circle, offset
+from tests.airspace.conftest import LAT0, LON0, T0, circle, intents_conflict, offset
 
 TABLE = SeparationTable()
 
@@ -116,12 +116,10 @@ def test_invalid_requests_raise_intent_error(kwargs, text) -> None:
         IntentRequest(**base)
 
 
-def test_oversized_footprint_and_bad_circle_raise() -> None:
+def test_oversized_footprint_raises() -> None:
     big = shapely.box(112.0, 28.0, 113.0, 29.0)
     with pytest.raises(IntentError, match="spans"):
         IntentRequest("op", 20, "T2", (Volume4D(big, 0, 10, T0, T0 + 1),))
-    with pytest.raises(IntentError, match="radius"):
-        circle_footprint(LAT0, LON0, -3.0)
 
 
 # -- the exact test ----------------------------------------------------------------------------

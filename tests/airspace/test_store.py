@@ -29,13 +29,21 @@ from airgrid.airspace.store.backends import SQLITE_FILE
 from airgrid.airspace.store.policy import AirspacePolicy
 from airgrid.airspace.store.schema import SCHEMA_VERSION
 from airgrid.airspace.store.service import Store, open_store
-from airgrid.airspace.traffic.conflicts import intents_conflict
 from airgrid.airspace.traffic.holders import volume_limits
 from airgrid.airspace.traffic.models import IntentRequest, IntentState
-from airgrid.airspace.traffic.planes import circle_footprint, plane_for
+from airgrid.airspace.traffic.planes import plane_for
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.volumes import Volume4D
-from tests.airspace.conftest import LAT0, LON0, T0, StoreMaker, circle, offset
+from tests.airspace.conftest import (
+    LAT0,
+    LON0,
+    T0,
+    StoreMaker,
+    circle,
+    circle_footprint,
+    intents_conflict,
+    offset,
+)
 
 TABLES = ("intents", "volumes", "grid_claims", "geofences")
 

@@ -13,10 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airgrid.airspace.store.service import open_store
-from airgrid.airspace.traffic.conflicts import intents_conflict
 from airgrid.airspace.traffic.models import IntentRequest, IntentState
 from airgrid.airspace.traffic.route_volumes import route_to_volumes
-from tests.airspace.conftest import LAT0, LON0, T0, circle, offset
+from tests.airspace.conftest import LAT0, LON0, T0, circle, intents_conflict, offset
 
 _m = st.floats(-1_500, 1_500)
 

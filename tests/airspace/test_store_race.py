@@ -14,9 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from airgrid.airspace.store.service import open_store
-from airgrid.airspace.traffic.conflicts import intents_conflict
 from airgrid.airspace.traffic.models import IntentState
-from tests.airspace.conftest import circle
+from tests.airspace.conftest import circle, intents_conflict
 
 WRITERS = 8
 GROUPS = 10

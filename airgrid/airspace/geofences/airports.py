@@ -7,8 +7,8 @@ arcs of radius ``R`` centred on both runway thresholds, joined by the tangents
 parallel to the runway, which is the buffer of the runway centreline segment by
 ``R`` (for several runways, the union of their capsules). Published local airport
 protection rules use, for example, ``R = 13 km`` for the electromagnetic
-environment protection area of a class 4D airport (the figure cited in issue 4; the
-regulation text itself is not in ``airgrid/data/``). ``R``, the limits and the category are
+environment protection area of a class 4D airport (the regulation text itself is not in
+``airgrid/data/``). ``R``, the limits and the category are
 parameters of :func:`airport_zones`.
 
 Defaults: ``R = 13 km``; from the ground (0 m AGL) to 1000 m AGL, the top of

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -207,6 +208,38 @@ def _query_chunks(
         )
 
 
+class _QueryArgs(NamedTuple):
+    """What :func:`_query_range` takes between its point range and its output buffers."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    alt: np.ndarray
+    t: np.ndarray
+    use_time: bool
+    x0: float
+    y0: float
+    inv_dx: float
+    inv_dy: float
+    nx: int
+    ny: int
+    bin_start: np.ndarray
+    e_fence: np.ndarray
+    e_inside: np.ndarray
+    e_floor: np.ndarray
+    e_ceil: np.ndarray
+    e_es: np.ndarray
+    e_en: np.ndarray
+    ex0: np.ndarray
+    ey0: np.ndarray
+    ex1: np.ndarray
+    ey1: np.ndarray
+    eslope: np.ndarray
+    always: np.ndarray
+    iv_ptr: np.ndarray
+    iv_s: np.ndarray
+    iv_e: np.ndarray
+
+
 @dataclass(frozen=True)
 class BinFilter:
     """A built bin filter over a list of footprints.
@@ -375,8 +408,34 @@ class BinFilter:
             Points ascending, footprints ascending within a point.
         """
         n = len(lat)
+        args = self._kernel_args(lat, lon, alt, t, use_time, e_floor, e_ceil, always, intervals)
+        k = max(1, min(chunks or 8 * nb.get_num_threads(), n)) if parallel else 1
+        starts = np.linspace(0, n, k + 1).astype(np.int64)
+        cap = int(np.diff(starts).max()) + 16
+        out_p = np.empty(k * cap, np.int64)
+        out_f = np.empty(k * cap, np.int32)
+        counts = np.zeros(k, np.int64)
+        if parallel:
+            _query_chunks(starts, *args, out_p, out_f, cap, counts)
+        else:
+            counts[0] = _query_range(0, n, *args, out_p, out_f, 0, cap)
+        return _gather(starts, counts, cap, out_p, out_f, args)
+
+    def _kernel_args(
+        self,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        alt: np.ndarray,
+        t: np.ndarray,
+        use_time: bool,
+        e_floor: np.ndarray,
+        e_ceil: np.ndarray,
+        always: np.ndarray,
+        intervals: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> _QueryArgs:
+        """The arguments :func:`_query_range` takes between its range and its output buffers."""
         iv_ptr, iv_s, iv_e = intervals
-        args = (
+        return _QueryArgs(
             lat,
             lon,
             alt,
@@ -405,28 +464,33 @@ class BinFilter:
             iv_s,
             iv_e,
         )
-        k = max(1, min(chunks or 8 * nb.get_num_threads(), n)) if parallel else 1
-        starts = np.linspace(0, n, k + 1).astype(np.int64)
-        cap = int(np.diff(starts).max()) + 16
-        out_p = np.empty(k * cap, np.int64)
-        out_f = np.empty(k * cap, np.int32)
-        counts = np.zeros(k, np.int64)
-        if parallel:
-            _query_chunks(starts, *args, out_p, out_f, cap, counts)
+
+
+def _gather(
+    starts: np.ndarray,
+    counts: np.ndarray,
+    cap: int,
+    out_p: np.ndarray,
+    out_f: np.ndarray,
+    args: _QueryArgs,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The hits of every chunk in order, each chunk ``cap`` slots long in ``out_p``/``out_f``.
+
+    A chunk that found more hits than its ``cap`` slots is run again with a buffer of
+    exactly its count.
+    """
+    parts_p, parts_f = [], []
+    for c in range(len(counts)):
+        if counts[c] <= cap:
+            parts_p.append(out_p[c * cap : c * cap + counts[c]])
+            parts_f.append(out_f[c * cap : c * cap + counts[c]])
         else:
-            counts[0] = _query_range(0, n, *args, out_p, out_f, 0, cap)
-        parts_p, parts_f = [], []
-        for c in range(k):
-            if counts[c] <= cap:
-                parts_p.append(out_p[c * cap : c * cap + counts[c]])
-                parts_f.append(out_f[c * cap : c * cap + counts[c]])
-            else:  # more hits than room: run this chunk again with an exact buffer
-                m = int(counts[c])
-                bp, bf = np.empty(m, np.int64), np.empty(m, np.int32)
-                _query_range(starts[c], starts[c + 1], *args, bp, bf, 0, m)
-                parts_p.append(bp)
-                parts_f.append(bf)
-        return np.concatenate(parts_p), np.concatenate(parts_f)
+            m = int(counts[c])
+            bp, bf = np.empty(m, np.int64), np.empty(m, np.int32)
+            _query_range(starts[c], starts[c + 1], *args, bp, bf, 0, m)
+            parts_p.append(bp)
+            parts_f.append(bf)
+    return np.concatenate(parts_p), np.concatenate(parts_f)
 
 
 __all__ = ["EPS_DEG", "BinFilter"]

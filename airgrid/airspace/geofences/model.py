@@ -13,8 +13,6 @@ API summary (stable; :mod:`airgrid.airspace.traffic` and the store build on it)
     a :class:`~airgrid.terrain.Dem` or a :class:`~airgrid.airspace.grid.voxels.Grid`.
 ``Geofence.is_active(t) -> bool`` / ``Geofence.active_intervals(t0, t1)``
     ``t`` is POSIX seconds (UTC) or an aware datetime; intervals are closed.
-``Geofence.to_volumes(ground, t0, t1) -> list[Volume4D]``
-    One :class:`~airgrid.geo.volumes.Volume4D` per active interval.
 ``Geofence.to_geojson_feature()`` / ``Geofence.from_geojson_feature(feature)``
     RFC 7946 Feature, round trip exact.
 ``cover_geofence(grid, geofence, at_time=None) -> int64 voxel indices``
@@ -31,7 +29,7 @@ Conservative semantics (every choice errs towards a larger protected volume)
 * **Horizontal.** Polygon edges are straight lines in lon/lat (RFC 7946). A circle
   of radius ``r`` becomes a regular ``n``-gon (``n = CIRCLE_SEGMENTS``) whose
   vertices lie at ``r / cos(pi/n) * (1 + BUFFER_SAFETY)`` in a local
-  stereographic plane centred on the circle (:func:`~airgrid.geo.volumes.local_metric`):
+  stereographic plane centred on the circle (:func:`~airgrid.geo.plane.local_metric`):
   its edges are tangent to a circle larger than ``r``, so it contains the true circle.
 * **Vertical.** A limit in true height (``AGL``) is resolved against the terrain so
   the band only grows: the lower limit is added to the *lowest* plausible ground
@@ -76,10 +74,9 @@ from airgrid.airspace.errors import (
 )
 from airgrid.airspace.geofences.ground import Ground, ground_bounds
 from airgrid.airspace.geofences.schedule import Validity
+from airgrid.geo.circles import disc
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN
-from airgrid.geo.plane import BUFFER_SAFETY, local_metric
 from airgrid.geo.validation import MIN_RADIUS_M, check_identifier
-from airgrid.geo.volumes import Volume4D
 from airgrid.terrain.geoid import GEOID_GRID_ERROR_M, default_geoid
 
 #: Default limit on polygon vertices (a geofence may set its own ``max_vertices``).
@@ -356,17 +353,7 @@ class Geofence:
             return shapely.Polygon(self.polygon)
         c = self.circle
         assert c is not None, "a geofence has a polygon or a circle"
-        n = CIRCLE_SEGMENTS
-        rr = c.radius_m * (1.0 + BUFFER_SAFETY) / math.cos(math.pi / n)
-        ang = np.arange(n) * (2 * math.pi / n)
-        _, inv = local_metric(c.lon, c.lat)
-        lon, lat = inv.transform(rr * np.cos(ang), rr * np.sin(ang))
-        return shapely.Polygon(np.column_stack([lon, lat]))
-
-    @property
-    def vertex_count(self) -> int:
-        """Vertices of the footprint polygon."""
-        return len(self.footprint.exterior.coords) - 1
+        return disc(c.lon, c.lat, c.radius_m, segments=CIRCLE_SEGMENTS)
 
     # -- vertical ---------------------------------------------------------------------
     @property
@@ -465,23 +452,6 @@ class Geofence:
     ) -> list[tuple[float, float]]:
         """Closed active intervals within ``[t0, t1]``, POSIX seconds, merged and sorted."""
         return self.validity.intervals(t0, t1)
-
-    def to_volumes(
-        self, ground: Ground, t0: float | datetime, t1: float | datetime
-    ) -> list[Volume4D]:
-        """The geofence as 4D volumes over ``[t0, t1]`` (one per active interval).
-
-        Zero-length active intervals (a window touching ``t0`` or ``t1``) are widened
-        by one second, because a :class:`Volume4D` needs ``t_start < t_end``.
-        Returns nothing where the band is empty (mixed references over high ground).
-        """
-        lo, hi = self.amsl_band(ground)
-        if not lo < hi:
-            return []
-        return [
-            Volume4D(self.footprint, lo, hi, s, e if e > s else s + 1.0)
-            for s, e in self.active_intervals(t0, t1)
-        ]
 
     # -- GeoJSON ----------------------------------------------------------------------
     def to_geojson_feature(self) -> dict:

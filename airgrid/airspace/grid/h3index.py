@@ -12,11 +12,6 @@ _RES_SHIFT = 52
 _RES_MASK = np.int64(0xF) << _RES_SHIFT
 
 
-def resolution_of(cells: np.ndarray) -> np.ndarray:
-    """Resolution of each H3 cell id."""
-    return ((np.asarray(cells, np.int64) & _RES_MASK) >> _RES_SHIFT).astype(np.int8)
-
-
 def parent_of(cells: np.ndarray, res: int) -> np.ndarray:
     """Parent at ``res`` of every cell (cells must be at ``res`` or finer).
 

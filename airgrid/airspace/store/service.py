@@ -39,8 +39,8 @@ the transaction writes anything; a failed transaction is rolled back whole.
 Schema changes are versioned migrations (:data:`~airgrid.airspace.store.schema.MIGRATIONS`, table ``schema_version``),
 applied in order under the write lock when a store is opened.
 
-Decisions where the issue was silent
-------------------------------------
+Rules
+-----
 * **Pre-emption** takes airspace only from intents of strictly lower priority that are
   accepted but not activated (an airborne flight is never displaced). They are set to
   ``cancelled`` with ``preempted_by`` and a reason (never deleted), lose their keys and

@@ -4,8 +4,8 @@ Two volumes conflict iff volume A grown by the separation minima meets volume B 
 four dimensions (:func:`find_conflicts` gives the details). Candidates from a key index
 or the holding index only narrow down what this test examines; it alone decides.
 
-Decisions where the issue was silent
-------------------------------------
+Rules
+-----
 * **Closed intervals everywhere.** A gap *equal* to the minimum is a conflict; only a
   strictly larger gap separates (touching grown volumes conflict).
 * **Horizontal test by distance.** "A grown by ``lateral`` meets B" is evaluated as
@@ -265,6 +265,13 @@ def find_conflicts(
     p = conflict_pairs(own, own_tier, hv, table)
     if len(p.i) == 0:
         return []
+    return _conflicts(p, own, own_priority, hv)
+
+
+def _conflicts(
+    p: ConflictPairs, own: Sequence[Volume4D], own_priority: int, hv: HolderVolumes
+) -> list[Conflict]:
+    """One :class:`Conflict` per pair of ``p`` (at least one), with where and when."""
     lat, lon = _where(p)
     out = []
     minima: dict[tuple[float, float, float], SeparationMinima] = {}
@@ -306,26 +313,9 @@ def find_conflicts(
     return out
 
 
-def intents_conflict(
-    a: Sequence[Volume4D], a_tier: str, b: Sequence[Volume4D], b_tier: str, table: SeparationTable
-) -> bool:
-    """Whether two intents conflict (any volume pair); symmetric by construction.
-
-    Both directions are tested, so a tiny asymmetry of the local planes can only add a
-    conflict.
-    """
-    ha = Holder("a", "", 0, a_tier, IntentState.ACCEPTED, tuple(a))
-    hb = Holder("b", "", 0, b_tier, IntentState.ACCEPTED, tuple(b))
-    return (
-        len(conflict_pairs(a, a_tier, HolderVolumes.of([hb]), table).i) > 0
-        or len(conflict_pairs(b, b_tier, HolderVolumes.of([ha]), table).i) > 0
-    )
-
-
 __all__ = [
     "LATERAL_TOLERANCE_M",
     "ConflictPairs",
     "conflict_pairs",
     "find_conflicts",
-    "intents_conflict",
 ]

@@ -6,7 +6,7 @@ get the exact test (:mod:`~airgrid.airspace.traffic.conflicts`). Covers are cons
 (a superset), so the index can add candidates but never hide a conflict. The same module
 gives the voxel-slots an intent claims in grid (cell-exclusive) mode.
 
-Decision where the issue was silent: **one key lattice for all tiers** (one H3
+**One key lattice for all tiers** (one H3
 resolution, one vertical key thickness, one slot length), so intents of different tiers
 whose volumes overlap physically always share keys.
 """

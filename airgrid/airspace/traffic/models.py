@@ -237,11 +237,6 @@ class FlightIntent:
         """True if a higher-priority intent displaced this one."""
         return self.preempted_by is not None
 
-    @property
-    def holds_airspace(self) -> bool:
-        """Accepted or activated."""
-        return self.state in HOLDING
-
 
 @dataclass(frozen=True)
 class Conflict:

@@ -1,10 +1,10 @@
-"""Metric planes for footprints, and round shapes built in them that err outward.
+"""Metric planes for footprints, and the buffer settings that make round shapes err outward.
 
 Two kinds of plane serve the traffic layer: :func:`plane_for` gives the cached local
 stereographic plane where the exact conflict test measures distances, and
 :func:`flat_plane` an equirectangular plane that never overstates a distance, where key
-covers are grown. Buffers are circumscribed polygons (:data:`CIRCUMSCRIBE`), so a shape
-built here always contains the true round one.
+covers are grown. Buffers in these planes are circumscribed polygons
+(:data:`CIRCUMSCRIBE`, :data:`QUAD_SEGS`), so they contain the true round ones.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from airgrid.airspace.errors import IntentError
-from airgrid.airspace.traffic.limits import MAX_FOOTPRINT_EXTENT_M
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN
-from airgrid.geo.plane import BUFFER_SAFETY, local_metric, transform
+from airgrid.geo.plane import local_metric, transform
 
 #: Arcs of buffers use this many segments per quarter circle.
 QUAD_SEGS = 8
@@ -56,32 +54,6 @@ def to_plane(geoms: np.ndarray, fwd: Transformer) -> np.ndarray:
     return transform(fwd, shapely.segmentize(geoms, DENSIFY_DEG))
 
 
-def circle_footprint(lat: float, lon: float, radius_m: float) -> shapely.Polygon:
-    """A circle as a lon/lat polygon that contains the true circle.
-
-    The polygon is circumscribed (edges outside the arc) and grown by
-    :data:`~airgrid.geo.plane.BUFFER_SAFETY`, so the reserved area is never smaller than
-    asked.
-
-    Raises
-    ------
-    IntentError
-        Radius not positive or larger than half of
-        :data:`~airgrid.airspace.traffic.limits.MAX_FOOTPRINT_EXTENT_M`, coordinates out of
-        range.
-    """
-    check_latlon(lat, lon, IntentError)
-    if not (isinstance(radius_m, (int, float)) and math.isfinite(radius_m) and radius_m > 0):
-        raise IntentError(f"circle radius must be a positive number of metres, got {radius_m!r}")
-    if 2 * radius_m > MAX_FOOTPRINT_EXTENT_M:
-        raise IntentError(f"circle radius {radius_m} m exceeds {MAX_FOOTPRINT_EXTENT_M / 2:.0f} m")
-    _, inv = local_metric(lon, lat)
-    disc = shapely.Point(0.0, 0.0).buffer(
-        radius_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE, quad_segs=QUAD_SEGS
-    )
-    return transform(inv, disc)
-
-
 def check_latlon(lat: float, lon: float, err: type[Exception]) -> None:
     """Raise ``err`` unless ``lat`` and ``lon`` are finite numbers in range (degrees)."""
     for v in (lat, lon):
@@ -108,7 +80,6 @@ __all__ = [
     "PLANE_QUANTUM_DEG",
     "QUAD_SEGS",
     "check_latlon",
-    "circle_footprint",
     "flat_plane",
     "plane_for",
     "to_plane",

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 
 from airgrid.airspace.errors import RouteError
 from airgrid.airspace.traffic.limits import MAX_FOOTPRINT_EXTENT_M, MAX_VOLUMES
@@ -76,6 +77,36 @@ def route_to_volumes(
     piece window; buffers are circumscribed polygons grown by
     :data:`~airgrid.geo.plane.BUFFER_SAFETY`, so they contain the exact tube.
     """
+    pts = _checked_route(waypoints, half_width_m, half_height_m, max_piece_m, time_margin_s)
+    r = half_width_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE
+    out: list[Volume4D] = []
+    for leg in _legs(pts, max_piece_m):
+        out.extend(_leg_volumes(leg, r, max_piece_m, half_height_m, time_margin_s))
+    return out
+
+
+class _Leg(NamedTuple):
+    """A leg between two waypoints, its ends in the leg's local plane (metres)."""
+
+    a: Waypoint
+    b: Waypoint
+    inv: Transformer  # the leg's plane -> lon/lat
+    xa: float
+    xb: float
+    ya: float
+    yb: float
+    length: float
+
+
+def _checked_route(
+    waypoints: Sequence[Waypoint | tuple[float, float, float, float]],
+    half_width_m: float,
+    half_height_m: float,
+    max_piece_m: float,
+    time_margin_s: float,
+) -> list[Waypoint]:
+    """The waypoints as :class:`Waypoint`, once they and the sizes pass every check of
+    :func:`route_to_volumes` (:class:`RouteError` otherwise)."""
     pts = [Waypoint(*w) if not isinstance(w, Waypoint) else w for w in _as_list(waypoints)]
     if len(pts) < 2:
         raise RouteError(f"a route needs at least two waypoints, got {len(pts)}")
@@ -101,46 +132,53 @@ def route_to_volumes(
     for i, (a, b) in enumerate(itertools.pairwise(pts)):
         if not b.t > a.t:
             raise RouteError(f"waypoint {i + 1}: time {b.t} is not after {a.t}")
-    r = half_width_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE
+    return pts
+
+
+def _legs(pts: Sequence[Waypoint], max_piece_m: float) -> list[_Leg]:
+    """The legs of a route, once their pieces are known to fit in :data:`MAX_VOLUMES`."""
     legs = []
     pieces = 0.0
     for a, b in itertools.pairwise(pts):
         fwd, inv = plane_for((a.lon + b.lon) / 2, (a.lat + b.lat) / 2)
         (xa, xb), (ya, yb) = fwd.transform([a.lon, b.lon], [a.lat, b.lat])
         length = math.hypot(xb - xa, yb - ya)
-        legs.append((a, b, inv, xa, xb, ya, yb, length))
+        legs.append(_Leg(a, b, inv, xa, xb, ya, yb, length))
         pieces += max(1.0, length / max_piece_m)
-    if pieces > MAX_VOLUMES:  # counted before any piece is built
+    if pieces > MAX_VOLUMES:
         raise RouteError(
             f"the route would need {pieces:.3g} pieces of at most {max_piece_m:g} m, more "
             f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m"
         )
-    out: list[Volume4D] = []
-    for a, b, inv, xa, xb, ya, yb, length in legs:
-        n = max(1, math.ceil(length / max_piece_m))
-        f = np.linspace(0.0, 1.0, n + 1)
-        xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
-        zs, ts = a.alt_m + f * (b.alt_m - a.alt_m), a.t + f * (b.t - a.t)
-        tracks = [
-            shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
-            if length > 0
-            else shapely.Point(xs[k], ys[k])
-            for k in range(n)
-        ]
-        polys = transform(
-            inv, shapely.buffer(np.array(tracks, dtype=object), r, quad_segs=QUAD_SEGS)
+    return legs
+
+
+def _leg_volumes(
+    leg: _Leg, r: float, max_piece_m: float, half_height_m: float, time_margin_s: float
+) -> list[Volume4D]:
+    """One volume per piece of ``leg``: its track buffered by ``r`` metres, its band and window."""
+    a, b, inv, xa, xb, ya, yb, length = leg
+    n = max(1, math.ceil(length / max_piece_m))
+    f = np.linspace(0.0, 1.0, n + 1)
+    xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
+    zs, ts = a.alt_m + f * (b.alt_m - a.alt_m), a.t + f * (b.t - a.t)
+    tracks = [
+        shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
+        if length > 0
+        else shapely.Point(xs[k], ys[k])
+        for k in range(n)
+    ]
+    polys = transform(inv, shapely.buffer(np.array(tracks, dtype=object), r, quad_segs=QUAD_SEGS))
+    return [
+        Volume4D(
+            polys[k],
+            float(min(zs[k], zs[k + 1]) - half_height_m),
+            float(max(zs[k], zs[k + 1]) + half_height_m),
+            float(ts[k] - time_margin_s),
+            float(ts[k + 1] + time_margin_s),
         )
-        for k in range(n):
-            out.append(
-                Volume4D(
-                    polys[k],
-                    float(min(zs[k], zs[k + 1]) - half_height_m),
-                    float(max(zs[k], zs[k + 1]) + half_height_m),
-                    float(ts[k] - time_margin_s),
-                    float(ts[k + 1] + time_margin_s),
-                )
-            )
-    return out
+        for k in range(n)
+    ]
 
 
 def _as_list(

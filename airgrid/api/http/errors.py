@@ -71,10 +71,6 @@ class InputError(ApiError, ValueError):
     """A request is well-formed but its values do not make sense together (422)."""
 
 
-class NotFoundError(ApiError, LookupError):
-    """The request names something the caller cannot see (404)."""
-
-
 class LimitError(ApiError, ValueError):
     """A request exceeds a configured limit (vertices, area, route length, budget).
 

@@ -264,50 +264,15 @@ def ed318_feature_to_geofences(
     if not isinstance(ident, str) or not ident.strip():
         raise GeofenceFormatError(f"{where}: identifier must be a non-empty string")
     where = f"geozone {ident!r}"
-    if "type" not in props and "restriction" in props:
-        raise GeofenceFormatError(
-            f"{where}: missing field 'type' (ED-318 calls ED-269's 'restriction' 'type')"
-        )
-    category = _ED318_TYPE_IN[one_of(member(props, "type", where), _ED318_TYPE_IN, "type", where)]
-    one_of(member(props, "variant", where), ("COMMON", "CUSTOMIZED"), "variant", where)
-    country = member(props, "country", where)
-    if not isinstance(country, str) or not re.fullmatch("[A-Z]{3}", country):
-        raise GeofenceFormatError(
-            f"{where}: country must be an ISO 3166-1 alpha-3 code, got {country!r}"
-        )
-    ext = _optional(props, "extendedProperties", dict, {}, where)
-    source_id = _optional(ext, "sourceId", str, "", f"{where} extendedProperties")
-    codes = _optional(props, "reason", list, [], where)
-    for c in codes:
-        one_of(c, ED318_REASONS, "reason", where)
-    kept = ext.get("reasonCodes")
-    if kept is not None:
-        if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
-            raise GeofenceFormatError(
-                f"{where}: extendedProperties.reasonCodes must be a list of strings"
-            )
-        codes = kept
-    authorities = member(props, "zoneAuthority", where)
-    if not isinstance(authorities, list):
-        raise GeofenceFormatError(f"{where}: zoneAuthority must be a list")
-    names = []
-    for k, a in enumerate(authorities):
-        aw = f"{where} zoneAuthority {k}"
-        one_of(member(a, "purpose", aw), _ED318_PURPOSES, "purpose", aw)
-        names.append(_text(a.get("name"), "name", aw, lang))
+    common, ext = _ed318_zone_fields(props, where, lang)
     periods = _optional(props, "limitedApplicability", list, [], where)
     validities = [
         _ed318_period(p, ext, f"{where} limitedApplicability {k}") for k, p in enumerate(periods)
     ] or [checked(where, Validity, timezone=zone_name(ext.get("timeZone"), set(), where))]
     parts = _ed318_parts(member(feature, "geometry", where), f"{where} geometry")
-    common = {
-        "category": category,
+    common |= {
         "name": _text(props.get("name"), "name", where, lang),
         "reason": _text(props.get("otherReasonInfo"), "otherReasonInfo", where, lang),
-        "reason_codes": tuple(codes),
-        "authority": next((n for n in names if n), ""),
-        "source_id": source_id,
-        "country": country,
         "max_vertices": max_vertices,
     }
     out = []
@@ -328,6 +293,60 @@ def ed318_feature_to_geofences(
                 )
             )
     return out
+
+
+def _ed318_zone_fields(props: dict, where: str, lang: str | None) -> tuple[dict[str, Any], dict]:
+    """The :class:`Geofence` fields other than texts that a UASZone's parts and periods share,
+    and the zone's ``extendedProperties``."""
+    if "type" not in props and "restriction" in props:
+        raise GeofenceFormatError(
+            f"{where}: missing field 'type' (ED-318 calls ED-269's 'restriction' 'type')"
+        )
+    category = _ED318_TYPE_IN[one_of(member(props, "type", where), _ED318_TYPE_IN, "type", where)]
+    one_of(member(props, "variant", where), ("COMMON", "CUSTOMIZED"), "variant", where)
+    country = member(props, "country", where)
+    if not isinstance(country, str) or not re.fullmatch("[A-Z]{3}", country):
+        raise GeofenceFormatError(
+            f"{where}: country must be an ISO 3166-1 alpha-3 code, got {country!r}"
+        )
+    ext = _optional(props, "extendedProperties", dict, {}, where)
+    source_id = _optional(ext, "sourceId", str, "", f"{where} extendedProperties")
+    fields = {
+        "category": category,
+        "reason_codes": _ed318_reason_codes(props, ext, where),
+        "authority": _ed318_authority(props, where, lang),
+        "source_id": source_id,
+        "country": country,
+    }
+    return fields, ext
+
+
+def _ed318_reason_codes(props: dict, ext: dict, where: str) -> tuple[str, ...]:
+    """The reason codes: ``extendedProperties.reasonCodes`` when present, else ``reason``."""
+    codes = _optional(props, "reason", list, [], where)
+    for c in codes:
+        one_of(c, ED318_REASONS, "reason", where)
+    kept = ext.get("reasonCodes")
+    if kept is not None:
+        if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
+            raise GeofenceFormatError(
+                f"{where}: extendedProperties.reasonCodes must be a list of strings"
+            )
+        codes = kept
+    return tuple(codes)
+
+
+def _ed318_authority(props: dict, where: str, lang: str | None) -> str:
+    """The name of the first ``zoneAuthority`` entry that has one (every entry is checked)."""
+    authorities = member(props, "zoneAuthority", where)
+    if not isinstance(authorities, list):
+        raise GeofenceFormatError(f"{where}: zoneAuthority must be a list")
+    names = []
+    for k, a in enumerate(authorities):
+        aw = f"{where} zoneAuthority {k}"
+        one_of(member(a, "purpose", aw), _ED318_PURPOSES, "purpose", aw)
+        names.append(_text(a.get("name"), "name", aw, lang))
+    return next((n for n in names if n), "")
 
 
 def _optional(obj: dict, key: str, kind: type, default: Any, where: str) -> Any:

@@ -105,53 +105,10 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
     codes = props.get("reason_codes") or []
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise GeofenceFormatError(f"{where}: reason_codes must be a list of strings")
-    circle = None
-    polygon = None
-    if props.get("circle") is not None:
-        c = props["circle"]
-        center = member(c, "center", where + " circle")
-        if not isinstance(center, list) or len(center) != 2:
-            raise GeofenceFormatError(f"{where}: circle center must be [lon, lat]")
-        circle = Circle(
-            number(center[0], where),
-            number(center[1], where),
-            number(member(c, "radius_m", where), where),
-        )
-    else:
-        geom = member(feature, "geometry", where)
-        if not isinstance(geom, dict) or geom.get("type") != "Polygon":
-            raise GeofenceFormatError(f"{where}: geometry must be a GeoJSON Polygon")
-        polygon = outer_ring(member(geom, "coordinates", where), where)
-    daily = tuple(
-        checked(
-            where,
-            DailyPeriod.from_strings,
-            member(p, "days", where),
-            member(p, "start", where),
-            member(p, "end", where),
-        )
-        for p in periods
-    )
-    validity = checked(
-        where,
-        Validity,
-        None if props.get("valid_from") is None else parse_iso(props["valid_from"], where),
-        None if props.get("valid_to") is None else parse_iso(props["valid_to"], where),
-        daily,
-        props.get("timezone") or DEFAULT_TIMEZONE,
-    )
-    lower = checked(
-        where,
-        Limit,
-        number(member(props, "lower_m", where), where),
-        props.get("lower_reference", "AMSL"),
-    )
-    upper = checked(
-        where,
-        Limit,
-        number(member(props, "upper_m", where), where),
-        props.get("upper_reference", "AMSL"),
-    )
+    polygon, circle = _footprint(feature, props, where)
+    validity = _validity(props, periods, where)
+    lower = _limit(props, "lower", where)
+    upper = _limit(props, "upper", where)
     return checked(
         where,
         Geofence,
@@ -169,6 +126,59 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
         source_id=str(props.get("source_id", "")),
         country=str(props.get("country", "CHN")),
         max_vertices=max_vertices,
+    )
+
+
+def _footprint(
+    feature: dict, props: dict, where: str
+) -> tuple[list[tuple[float, float]] | None, Circle | None]:
+    """(polygon, circle) of a Feature: the ``circle`` property when present, else its Polygon."""
+    if props.get("circle") is not None:
+        c = props["circle"]
+        center = member(c, "center", where + " circle")
+        if not isinstance(center, list) or len(center) != 2:
+            raise GeofenceFormatError(f"{where}: circle center must be [lon, lat]")
+        circle = Circle(
+            number(center[0], where),
+            number(center[1], where),
+            number(member(c, "radius_m", where), where),
+        )
+        return None, circle
+    geom = member(feature, "geometry", where)
+    if not isinstance(geom, dict) or geom.get("type") != "Polygon":
+        raise GeofenceFormatError(f"{where}: geometry must be a GeoJSON Polygon")
+    return outer_ring(member(geom, "coordinates", where), where), None
+
+
+def _validity(props: dict, periods: list, where: str) -> Validity:
+    """The validity of ``valid_from``, ``valid_to``, ``timezone`` and the daily ``periods``."""
+    daily = tuple(
+        checked(
+            where,
+            DailyPeriod.from_strings,
+            member(p, "days", where),
+            member(p, "start", where),
+            member(p, "end", where),
+        )
+        for p in periods
+    )
+    return checked(
+        where,
+        Validity,
+        None if props.get("valid_from") is None else parse_iso(props["valid_from"], where),
+        None if props.get("valid_to") is None else parse_iso(props["valid_to"], where),
+        daily,
+        props.get("timezone") or DEFAULT_TIMEZONE,
+    )
+
+
+def _limit(props: dict, side: str, where: str) -> Limit:
+    """The ``lower`` or ``upper`` limit: ``<side>_m`` over ``<side>_reference`` (AMSL by default)."""
+    return checked(
+        where,
+        Limit,
+        number(member(props, f"{side}_m", where), where),
+        props.get(f"{side}_reference", "AMSL"),
     )
 
 

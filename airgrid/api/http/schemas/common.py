@@ -84,17 +84,6 @@ def orient_rh(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.orient_polygons(geom, exterior_cw=False)
 
 
-class PointGeometry(BaseModel):
-    """GeoJSON Point."""
-
-    type: Literal["Point"]
-    coordinates: Position
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"type": "Point", "coordinates": [112.97, 28.2]}]}
-    )
-
-
 class LineStringGeometry(BaseModel):
     """GeoJSON LineString (at least two positions)."""
 
