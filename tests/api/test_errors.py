@@ -128,3 +128,27 @@ def test_bad_database_urls_fail_at_start_up(settings, tmp_path):
     for url in (f"sqlite:///{tmp_path / 'other.db'}", "sqlite:///:memory:"):
         with pytest.raises(DatabaseUrlError, match=r"airgrid\.sqlite|must name a file"):
             load_services(settings.model_copy(update={"db_url": url}))
+
+
+DEGENERATE = {"type": "Polygon", "coordinates": [[[0, 0], [0, 0], [0, 0], [0, 0]]]}
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v1/intents", {"tier": "T2", "volumes": [{**volume(), "footprint": DEGENERATE}]}),
+        ("/v1/geofences/check/plan", {"volumes": [{**volume(), "footprint": DEGENERATE}]}),
+        (
+            "/v1/routes",
+            {
+                "origin": {"type": "Point", "coordinates": [112.95, 28.15, 950]},
+                "destination": {"type": "Point", "coordinates": [112.99, 28.19, 950]},
+                "no_go": [DEGENERATE],
+            },
+        ),
+    ],
+)
+def test_degenerate_polygon_is_a_422_not_a_500(client, auth, path, body):
+    # schemathesis found an all-[0, 0] ring answered with a 500 on POST /v1/intents.
+    body = _is_problem(client.post(path, json=body, headers=auth["admin"]), 422)
+    assert "invalid polygon" in body["detail"]

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 from shapely.geometry import LineString, Polygon, mapping
 
 from airgrid.airspace.grid.altitude import AltitudeReference
+from airgrid.api.http.errors import InputError
 from airgrid.geo.validation import check_datetime
 
 # -- coordinates, times and GeoJSON geometries ----------------------------------------
@@ -131,13 +132,13 @@ class PolygonGeometry(BaseModel):
 
         Raises
         ------
-        ValueError
-            Self-intersecting or otherwise invalid rings.
+        InputError
+            Self-intersecting, degenerate or otherwise invalid rings (a 422).
         """
         rings = [[p[:2] for p in r] for r in self.coordinates]
         poly = Polygon(rings[0], rings[1:])
         if not poly.is_valid:
-            raise ValueError(f"invalid polygon: {shapely.is_valid_reason(poly)}")
+            raise InputError(f"invalid polygon: {shapely.is_valid_reason(poly)}")
         return orient_rh(poly)
 
     @property
