@@ -6,6 +6,7 @@ Pixel-space convention: pixel ``(r, c)`` is the closed square ``[c, c+1] x [r, r
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -35,16 +36,111 @@ def _strip_x_extent(px, py, n, ya, yb):
     return lo, hi
 
 
+class Polygons(NamedTuple):
+    """Convex polygons in continuous pixel coordinates (col, row).
+
+    Attributes
+    ----------
+    vx, vy : float64[n, m]
+        Vertices in ring order.
+    nverts : int32[n]
+        Vertices used per polygon (``<= m``).
+    """
+
+    vx: np.ndarray
+    vy: np.ndarray
+    nverts: np.ndarray
+
+
+class PixelWindows(NamedTuple):
+    """Pixel windows ``[r0, r1) x [c0, c1)``, int64[n] each (clipped to the raster where read)."""
+
+    c0: np.ndarray
+    c1: np.ndarray
+    r0: np.ndarray
+    r1: np.ndarray
+
+
+@nb.njit(cache=True, inline="always")
+def _row_columns(px, py, m, r, pad_x, pad_y):
+    """First and last pixel column of row ``r`` touched by the padded polygon (``c0 > c1``: none)."""
+    xlo, xhi = _strip_x_extent(px, py, m, r - pad_y, r + 1 + pad_y)
+    if xlo > xhi:
+        return 1, 0
+    return math.ceil(xlo - pad_x) - 1, math.floor(xhi + pad_x)
+
+
+@nb.njit(cache=True)
+def _touched_extrema(px, py, m, data, pad_x, pad_y):
+    """Extrema and counts over the raster pixels one padded convex polygon touches.
+
+    Returns
+    -------
+    hi, lo : float
+        Max and min over valid touched pixels (-inf, inf if none).
+    n_valid, n_void : int
+        Valid and void pixels touched.
+    outside : bool
+        Whether the padded polygon reaches beyond the raster.
+    window : (int, int, int, int)
+        Rows ``r0..r1`` and columns ``c0..c1`` (inclusive) spanned by the touched pixels
+        (``r1 < 0`` if none).
+    """
+    h, w = data.shape
+    hi_v = -np.inf
+    lo_v = np.inf
+    nv = 0
+    nvoid = 0
+    out = False
+    wr0, wr1, wc0, wc1 = h, -1, w, -1
+    for r in range(math.ceil(py.min() - pad_y) - 1, math.floor(py.max() + pad_y) + 1):
+        c0, c1 = _row_columns(px, py, m, r, pad_x, pad_y)
+        if c0 > c1:
+            continue
+        if r < 0 or r >= h or c0 < 0 or c1 >= w:
+            out = True
+        cc0 = max(c0, 0)
+        cc1 = min(c1, w - 1)
+        if r < 0 or r >= h or cc0 > cc1:
+            continue
+        wr0, wr1, wc0, wc1 = min(wr0, r), max(wr1, r), min(wc0, cc0), max(wc1, cc1)
+        for c in range(cc0, cc1 + 1):
+            v = data[r, c]
+            if np.isnan(v):
+                nvoid += 1
+            else:
+                nv += 1
+                if v > hi_v:
+                    hi_v = v
+                if v < lo_v:
+                    lo_v = v
+    return hi_v, lo_v, nv, nvoid, out, (wr0, wr1, wc0, wc1)
+
+
+@nb.njit(cache=True, inline="always")
+def _window_relief(data, window, ring):
+    """Max minus min of the valid pixels in ``window`` grown by ``ring`` pixels (0 if none)."""
+    h, w = data.shape
+    wr0, wr1, wc0, wc1 = window
+    a = np.inf
+    b = -np.inf
+    for r in range(max(wr0 - ring, 0), min(wr1 + ring, h - 1) + 1):
+        for c in range(max(wc0 - ring, 0), min(wc1 + ring, w - 1) + 1):
+            v = data[r, c]
+            if not np.isnan(v):
+                a = min(a, v)
+                b = max(b, v)
+    return b - a if b >= a else 0.0
+
+
 @nb.njit(cache=True, parallel=True)
-def cell_extrema(vx, vy, nverts, data, pad_x, pad_y, ring):
+def cell_extrema(polys, data, pad_x, pad_y, ring):
     """Height extrema over the DEM pixels that touch each convex polygon.
 
     Parameters
     ----------
-    vx, vy : float64[n, m]
-        Polygon vertices in continuous pixel coordinates (col, row), in ring order.
-    nverts : int32[n]
-        Vertices used per polygon (``<= m``).
+    polys : Polygons
+        The polygons, in continuous pixel coordinates.
     data : float32[h, w]
         Heights with NaN voids.
     pad_x, pad_y : float
@@ -72,8 +168,7 @@ def cell_extrema(vx, vy, nverts, data, pad_x, pad_y, ring):
     pixels that only share an edge or corner with the polygon count, which errs
     towards higher ground.
     """
-    n = vx.shape[0]
-    h, w = data.shape
+    n = polys.vx.shape[0]
     gmax = np.full(n, np.nan, np.float32)
     gmin = np.full(n, np.nan, np.float32)
     relief = np.zeros(n, np.float32)
@@ -81,85 +176,36 @@ def cell_extrema(vx, vy, nverts, data, pad_x, pad_y, ring):
     n_void = np.zeros(n, np.int32)
     outside = np.zeros(n, np.bool_)
     for i in nb.prange(n):
-        m = nverts[i]
-        px = vx[i, :m]
-        py = vy[i, :m]
-        ymin = py.min() - pad_y
-        ymax = py.max() + pad_y
-        r0 = math.ceil(ymin) - 1
-        r1 = math.floor(ymax)
-        hi_v = -np.inf
-        lo_v = np.inf
-        nv = 0
-        nvoid = 0
-        out = False
-        wr0 = h
-        wr1 = -1
-        wc0 = w
-        wc1 = -1
-        for r in range(r0, r1 + 1):
-            xlo, xhi = _strip_x_extent(px, py, m, r - pad_y, r + 1 + pad_y)
-            if xlo > xhi:
-                continue
-            c0 = math.ceil(xlo - pad_x) - 1
-            c1 = math.floor(xhi + pad_x)
-            if r < 0 or r >= h or c0 < 0 or c1 >= w:
-                out = True
-            rr = min(max(r, 0), h - 1)
-            if r != rr:
-                continue
-            cc0 = max(c0, 0)
-            cc1 = min(c1, w - 1)
-            if cc0 > cc1:
-                continue
-            wr0 = min(wr0, rr)
-            wr1 = max(wr1, rr)
-            wc0 = min(wc0, cc0)
-            wc1 = max(wc1, cc1)
-            for c in range(cc0, cc1 + 1):
-                v = data[rr, c]
-                if np.isnan(v):
-                    nvoid += 1
-                else:
-                    nv += 1
-                    if v > hi_v:
-                        hi_v = v
-                    if v < lo_v:
-                        lo_v = v
+        m = polys.nverts[i]
+        hi_v, lo_v, nv, nvoid, out, window = _touched_extrema(
+            polys.vx[i, :m], polys.vy[i, :m], m, data, pad_x, pad_y
+        )
         outside[i] = out
         n_valid[i] = nv
         n_void[i] = nvoid
         if nv > 0:
             gmax[i] = hi_v
             gmin[i] = lo_v
-        if wr1 >= 0:
-            a = np.inf
-            b = -np.inf
-            for r in range(max(wr0 - ring, 0), min(wr1 + ring, h - 1) + 1):
-                for c in range(max(wc0 - ring, 0), min(wc1 + ring, w - 1) + 1):
-                    v = data[r, c]
-                    if not np.isnan(v):
-                        a = min(a, v)
-                        b = max(b, v)
-            if b >= a:
-                relief[i] = b - a
+        if window[1] >= 0:
+            relief[i] = _window_relief(data, window, ring)
     return gmax, gmin, relief, n_valid, n_void, outside
 
 
 @nb.njit(cache=True)
-def window_bounds(lower, upper, c0, c1, r0, r1, lo_out, hi_out):
-    """Lowest ``lower`` and highest ``upper`` over pixel windows ``[r0, r1) x [c0, c1)``.
+def window_bounds(lower, upper, win, lo_out, hi_out):
+    """Lowest ``lower`` and highest ``upper`` over pixel windows.
 
     Parameters
     ----------
     lower, upper : float32[h, w]
         Per-pixel lowest and highest plausible ground, NaN on voids.
-    c0, c1, r0, r1 : int64[n]
-        Window bounds in pixels (clipped to the raster here).
+    win : PixelWindows
+        The windows (clipped to the raster here).
     lo_out, hi_out : float64[n]
         Filled with the extremes; NaN where a window holds no valid pixel.
     """
     h, w = lower.shape
+    c0, c1, r0, r1 = win.c0, win.c1, win.r0, win.r1
     for i in range(len(c0)):
         mn = np.inf
         mx = -np.inf
