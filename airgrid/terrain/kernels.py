@@ -61,15 +61,6 @@ class PixelWindows(NamedTuple):
     r1: np.ndarray
 
 
-@nb.njit(cache=True, inline="always")
-def _row_columns(px, py, m, r, pad_x, pad_y):
-    """First and last pixel column of row ``r`` touched by the padded polygon (``c0 > c1``: none)."""
-    xlo, xhi = _strip_x_extent(px, py, m, r - pad_y, r + 1 + pad_y)
-    if xlo > xhi:
-        return 1, 0
-    return math.ceil(xlo - pad_x) - 1, math.floor(xhi + pad_x)
-
-
 @nb.njit(cache=True)
 def _touched_extrema(px, py, m, data, pad_x, pad_y):
     """Extrema and counts over the raster pixels one padded convex polygon touches.
@@ -94,9 +85,11 @@ def _touched_extrema(px, py, m, data, pad_x, pad_y):
     out = False
     wr0, wr1, wc0, wc1 = h, -1, w, -1
     for r in range(math.ceil(py.min() - pad_y) - 1, math.floor(py.max() + pad_y) + 1):
-        c0, c1 = _row_columns(px, py, m, r, pad_x, pad_y)
-        if c0 > c1:
+        xlo, xhi = _strip_x_extent(px, py, m, r - pad_y, r + 1 + pad_y)
+        if xlo > xhi:
             continue
+        c0 = math.ceil(xlo - pad_x) - 1
+        c1 = math.floor(xhi + pad_x)
         if r < 0 or r >= h or c0 < 0 or c1 >= w:
             out = True
         cc0 = max(c0, 0)

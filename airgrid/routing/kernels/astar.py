@@ -42,20 +42,19 @@ from airgrid.routing.kernels.tables import Workspace
 
 
 @njit(cache=True, inline="always")
-def _h(v, x, y, z, goal, b, lt, nl):
-    """Heuristic of node ``v`` at planar ``x, y`` and altitude ``z`` for ``goal`` (x, y, z)
-    under the :class:`~airgrid.routing.kernels.tables.Bounds` ``b`` (see the module notes).
+def _h(v, x, y, z, gx, gy, gz, dirs, rates, hr, vr, lm, lt, nl):
+    """Heuristic of node ``v`` at planar ``x, y`` and altitude ``z`` for the goal at ``gx, gy, gz``,
+    from the fields of :class:`~airgrid.routing.kernels.tables.Bounds` (see the module notes).
     """
-    dx = goal[0] - x
-    dy = goal[1] - y
-    h = b.hr * math.sqrt(dx * dx + dy * dy)
+    dx = gx - x
+    dy = gy - y
+    h = hr * math.sqrt(dx * dx + dy * dy)
     for j in range(3):
-        a = dx * b.dirs[j, 0] + dy * b.dirs[j, 1]
-        c = a * b.rates[0, j] if a > 0 else -a * b.rates[1, j]
+        a = dx * dirs[j, 0] + dy * dirs[j, 1]
+        c = a * rates[0, j] if a > 0 else -a * rates[1, j]
         if c > h:
             h = c
-    h += b.vr * abs(goal[2] - z)
-    lm = b.lm
+    h += vr * abs(gz - z)
     for i in range(nl):
         # explicit comparisons: a nan bound (inf - inf, both unreachable) must never win
         a = lt[i] - lm[v, i]  # d(L, t) - d(L, v)
@@ -80,27 +79,6 @@ def _first_touch(sf, sz, nodes, v):
     sf[v, 5] = nodes.nxyz[v, 1]
     sf[v, 6] = nodes.nxyz[v, 2]
     sz[v, 7] = nodes.zone[v]
-
-
-@njit(cache=True, inline="always")
-def _enterable(v, si, sf, sz, nodes, lim, origin, goal, closed):
-    """Whether node ``v``, not open in this query, may be entered (its zone allowed, within
-    range); closes it when not. Its first touch fills its state row.
-    """
-    if si[v, 1] == 0:
-        _first_touch(sf, sz, nodes, v)
-    if len(lim.zone_ok) > 0 and lim.zone_ok[sz[v, 7]] == 0:
-        si[v, 1] = closed
-        return False
-    if lim.max_range_m > 0:
-        ex = sf[v, 4] - origin[0]
-        ey = sf[v, 5] - origin[1]
-        dx = sf[v, 4] - goal[0]
-        dy = sf[v, 5] - goal[1]
-        if math.sqrt(ex * ex + ey * ey) + math.sqrt(dx * dx + dy * dy) > lim.max_range_m:
-            si[v, 1] = closed
-            return False
-    return True
 
 
 # -- A* -----------------------------------------------------------------------------------
@@ -155,29 +133,43 @@ def astar(g, nodes, b, lim, src, dst, gen, ws):
     sz = state.view(np.int32)
     nl = b.lm.shape[1] // 2
     lt = b.lm[dst].copy() if nl > 0 else np.empty(0)
-    goal = _point(nodes.nxyz, dst)
+    gx, gy, gz = _point(nodes.nxyz, dst)
     if si[src, 1] == 0:
         _first_touch(sf, sz, nodes, src)
     si[src, 1] = gen << 32
     state[src, 0] = 0.0
-    h0 = lim.hw * _h(src, sf[src, 4], sf[src, 5], sf[src, 6], goal, b, lt, nl)
+    dirs, rates, hr, vr, lm = b
+    h0 = lim.hw * _h(
+        src, sf[src, 4], sf[src, 5], sf[src, 6], gx, gy, gz, dirs, rates, hr, vr, lm, lt, nl
+    )
     push(ws.hk, ws.hp, 0, h0, pack(0.0, src))
-    return _search(g, nodes, b, lim, src, dst, gen, ws, lt, goal)
+    return _search(g, nodes, b, lim, src, dst, gen, ws, lt)
 
 
 @njit(cache=True)
-def _search(g, nodes, b, lim, src, dst, gen, ws, lt, goal):
-    """The main loop of :func:`astar`: pop, expand and relax, from a heap holding the opened source."""
-    state, hk, hp = ws.state, ws.hk, ws.hp
+def _search(g, nodes, b, lim, src, dst, gen, ws, lt):
+    """The main loop of :func:`astar`: pop, expand and relax, from a heap holding the opened source.
+
+    The checks on a node's first entry (zone, range) stay inline in the loop, and the
+    goal in scalars: as a helper returning a flag, with the goal in a tuple, the loop
+    measured about 15 % slower.
+    """
+    state, hk, hp = ws
+    indptr, indices, weights = g
+    dirs, rates, hr, vr, lm = b
+    blocked, zone_ok, budget, max_range_m, hw = lim
+    nxyz = nodes.nxyz
     si = state.view(np.int64)
     sf = state.view(np.float32)
     sz = state.view(np.int32)
-    nb = len(lim.blocked) > 0
-    nl = b.lm.shape[1] // 2
+    nb = len(blocked) > 0
+    nz = len(zone_ok) > 0
+    nl = lm.shape[1] // 2
     cap = len(hk)
     opened = gen << 32
     closed = (gen + 1) << 32
-    origin = _point(nodes.nxyz, src)
+    gx, gy, gz = _point(nxyz, dst)
+    ox, oy, _ = _point(nxyz, src)
     size = 1
     exp = 0
     while size > 0:
@@ -189,25 +181,39 @@ def _search(g, nodes, b, lim, src, dst, gen, ws, lt, goal):
         si[u, 1] = closed | (tu & 0xFFFFFFFF)
         if u == dst:
             return FOUND, state[u, 0], exp
-        if exp >= lim.budget:
+        if exp >= budget:
             return BUDGET, np.inf, exp
         exp += 1
         gu = state[u, 0]
         pu = u + 1
-        for e in range(g.indptr[u], g.indptr[u + 1]):
-            v = g.indices[e]
-            if nb and lim.blocked[v] != 0:
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if nb and blocked[v] != 0:
                 continue
             tv = si[v, 1]
             if tv >= closed:
                 continue
-            ng = gu + g.weights[e]
+            ng = gu + weights[e]
             if tv >= opened:
                 if ng >= state[v, 0]:
                     continue
-            elif not _enterable(v, si, sf, sz, nodes, lim, origin, goal, closed):
-                continue
-            hv = lim.hw * _h(v, sf[v, 4], sf[v, 5], sf[v, 6], goal, b, lt, nl)
+            else:
+                if tv == 0:
+                    _first_touch(sf, sz, nodes, v)
+                if nz and zone_ok[sz[v, 7]] == 0:
+                    si[v, 1] = closed
+                    continue
+                if max_range_m > 0:
+                    ex = sf[v, 4] - ox
+                    ey = sf[v, 5] - oy
+                    dx = sf[v, 4] - gx
+                    dy = sf[v, 5] - gy
+                    if math.sqrt(ex * ex + ey * ey) + math.sqrt(dx * dx + dy * dy) > max_range_m:
+                        si[v, 1] = closed
+                        continue
+            hv = hw * _h(
+                v, sf[v, 4], sf[v, 5], sf[v, 6], gx, gy, gz, dirs, rates, hr, vr, lm, lt, nl
+            )
             if hv == np.inf:
                 si[v, 1] = closed
                 continue
@@ -230,7 +236,9 @@ def lower_bound(nodes, b, src, dst):
     nl = b.lm.shape[1] // 2
     lt = b.lm[dst].copy() if nl > 0 else np.empty(0)
     x, y, z = _point(nodes.nxyz, src)
-    return _h(src, x, y, z, _point(nodes.nxyz, dst), b, lt, nl)
+    dirs, rates, hr, vr, lm = b
+    gx, gy, gz = _point(nodes.nxyz, dst)
+    return _h(src, x, y, z, gx, gy, gz, dirs, rates, hr, vr, lm, lt, nl)
 
 
 @njit(cache=True)

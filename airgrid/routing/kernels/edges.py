@@ -14,54 +14,7 @@ from airgrid.routing.kernels.tables import Csr
 
 
 # -- graph construction ---------------------------------------------------------------------
-@njit(cache=True, inline="always")
-def _put(out, write, p, k, w, cost):
-    """Write edge ``k`` of the voxel whose edges start at ``p`` (when ``write``)."""
-    if write:
-        out.indices[p + k] = w
-        out.weights[p + k] = cost
-
-
-@njit(cache=True, inline="always")
-def _horizontal(c, v, lay, p, k, cells, vox, costs, out, write):
-    """Edges of voxel ``v`` (absolute layer ``lay``) to the same layer of ``c``'s neighbours."""
-    tw = costs.tier_w[cells.tier[c]]
-    for j in range(cells.nbr.shape[1]):
-        nc = cells.nbr[c, j]
-        if nc < 0:
-            continue
-        o2 = lay - cells.first[nc]
-        if o2 < 0 or o2 >= cells.nl[nc]:
-            continue
-        w = cells.start[nc] + o2
-        if not vox.usable[w]:
-            continue
-        if write:
-            d = great_circle_m(cells.xyz, c, nc)
-            cost = edge_cost(HORIZONTAL, d, 0.0, tw, vox.vfac[v], vox.vfac[w], costs)
-            _put(out, write, p, k, w, cost)
-        k += 1
-    return k
-
-
-@njit(cache=True, inline="always")
-def _vertical(v, off, n0, p, k, vox, costs, out, write):
-    """Edges of voxel ``v`` (``off`` layers up its column of ``n0``) to the voxels above and below."""
-    for step in (-1, 1):
-        o2 = off + step
-        if o2 < 0 or o2 >= n0:
-            continue
-        w = v + step
-        if not vox.usable[w]:
-            continue
-        if write:
-            cost = edge_cost(VERTICAL, 0.0, vox.zc[w] - vox.zc[v], 1.0, 1.0, 1.0, costs)
-            _put(out, write, p, k, w, cost)
-        k += 1
-    return k
-
-
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _transition(c, oc, v, w, p, k, cells, vox, costs, out, write):
     """Edge of voxel ``v`` of cell ``c`` to voxel ``w`` of cell ``oc`` in another tier."""
     if not vox.usable[w]:
@@ -70,8 +23,8 @@ def _transition(c, oc, v, w, p, k, cells, vox, costs, out, write):
         d = great_circle_m(cells.xyz, c, oc)
         tw = max(costs.tier_w[cells.tier[c]], costs.tier_w[cells.tier[oc]])
         dz = vox.zc[w] - vox.zc[v]
-        cost = edge_cost(TRANSITION, d, dz, tw, vox.vfac[v], vox.vfac[w], costs)
-        _put(out, write, p, k, w, cost)
+        out.indices[p + k] = w
+        out.weights[p + k] = edge_cost(TRANSITION, d, dz, tw, vox.vfac[v], vox.vfac[w], costs)
     return k + 1
 
 
@@ -81,30 +34,65 @@ def _cell_edges(c, cells, vox, costs, out, write):
 
     Per voxel: horizontal edges (same tier, same absolute layer), vertical ones within
     the column, from the top voxel up to the parent cell's bottom voxel, and from the
-    bottom voxel down to each child cell's top voxel.
+    bottom voxel down to each child cell's top voxel. The horizontal and vertical edges
+    stay inline in the voxel loop: as inlined helpers the build measured 10-35 % slower.
     """
+    nbr, first, nl, start, parent, child_ptr, child_idx, cell_tier, cell_xyz = cells
+    usable, zc, vfac = vox
+    tier_w = costs.tier_w
+    out_ptr, indices, weights = out
     total = 0
-    n0 = cells.nl[c]
-    pc = cells.parent[c]
+    n0 = nl[c]
+    t = cell_tier[c]
     for off in range(n0):
-        v = cells.start[c] + off
+        v = start[c] + off
         k = 0
-        if vox.usable[v]:
-            p = out.indptr[v] if write else 0
-            k = _horizontal(c, v, cells.first[c] + off, p, k, cells, vox, costs, out, write)
-            k = _vertical(v, off, n0, p, k, vox, costs, out, write)
-            if off == n0 - 1 and pc >= 0 and cells.nl[pc] > 0:
-                w = cells.start[pc]
-                k = _transition(c, pc, v, w, p, k, cells, vox, costs, out, write)
+        if usable[v]:
+            p = out_ptr[v] if write else 0
+            lay = first[c] + off
+            # horizontal: same tier, same absolute layer
+            for j in range(nbr.shape[1]):
+                nc = nbr[c, j]
+                if nc < 0:
+                    continue
+                o2 = lay - first[nc]
+                if o2 < 0 or o2 >= nl[nc]:
+                    continue
+                w = start[nc] + o2
+                if not usable[w]:
+                    continue
+                if write:
+                    d = great_circle_m(cell_xyz, c, nc)
+                    indices[p + k] = w
+                    weights[p + k] = edge_cost(
+                        HORIZONTAL, d, 0.0, tier_w[t], vfac[v], vfac[w], costs
+                    )
+                k += 1
+            # vertical within the column
+            for step in (-1, 1):
+                o2 = off + step
+                if o2 < 0 or o2 >= n0:
+                    continue
+                w = v + step
+                if not usable[w]:
+                    continue
+                if write:
+                    indices[p + k] = w
+                    weights[p + k] = edge_cost(VERTICAL, 0.0, zc[w] - zc[v], 1.0, 1.0, 1.0, costs)
+                k += 1
+            # up to the parent (coarser) tier: top voxel -> parent's bottom voxel
+            pc = parent[c]
+            if off == n0 - 1 and pc >= 0 and nl[pc] > 0:
+                k = _transition(c, pc, v, start[pc], p, k, cells, vox, costs, out, write)
+            # down to the children (finer tier): bottom voxel -> each child's top voxel
             if off == 0:
-                for q in range(cells.child_ptr[c], cells.child_ptr[c + 1]):
-                    ch = cells.child_idx[q]
-                    if cells.nl[ch] == 0:
-                        continue
-                    w = cells.start[ch] + cells.nl[ch] - 1
-                    k = _transition(c, ch, v, w, p, k, cells, vox, costs, out, write)
+                for q in range(child_ptr[c], child_ptr[c + 1]):
+                    ch = child_idx[q]
+                    if nl[ch] > 0:
+                        w = start[ch] + nl[ch] - 1
+                        k = _transition(c, ch, v, w, p, k, cells, vox, costs, out, write)
         if not write:
-            out.indptr[v] = k
+            out_ptr[v] = k
         total += k
     return total
 
