@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -142,22 +143,31 @@ def great_circle_m(xyz: np.ndarray, a: int, b: int) -> float:
     return 2.0 * EARTH_R * math.asin(min(chord * 0.5, 1.0))
 
 
+class EdgeCosts(NamedTuple):
+    """The cost weights as the graph build's kernels read them.
+
+    Attributes
+    ----------
+    tier_w : float64[n_tiers]
+        Distance multiplier per tier (:meth:`CostWeights.tier_factors`).
+    climb, descent, transition : float
+        As in :class:`CostWeights`.
+    """
+
+    tier_w: np.ndarray
+    climb: float
+    descent: float
+    transition: float
+
+
 @njit(cache=True, inline="always")
 def edge_cost(
-    kind: int,
-    d: float,
-    dz: float,
-    tw: float,
-    fu: float,
-    fv: float,
-    climb: float,
-    descent: float,
-    transition: float,
+    kind: int, d: float, dz: float, tw: float, fu: float, fv: float, w: EdgeCosts
 ) -> float:
     """Cost of one edge (see the module docstring). ``dz`` is signed (up > 0)."""
-    vert = dz * climb if dz > 0 else -dz * descent
+    vert = dz * w.climb if dz > 0 else -dz * w.descent
     if kind == HORIZONTAL:
         return d * tw * 0.5 * (fu + fv)
     if kind == VERTICAL:
         return vert
-    return d * tw * 0.5 * (fu + fv) + vert + transition
+    return d * tw * 0.5 * (fu + fv) + vert + w.transition

@@ -32,12 +32,13 @@ import numpy as np
 
 from airgrid.airspace.grid import Grid, Status
 from airgrid.routing.cells import cell_neighbours, cell_unit_vectors, plane_frame
-from airgrid.routing.costs import CostWeights, vertical_rate, voxel_factors
+from airgrid.routing.costs import CostWeights, EdgeCosts, vertical_rate, voxel_factors
 from airgrid.routing.errors import GraphFileError
 from airgrid.routing.kernels.astar import planar_rates
 from airgrid.routing.kernels.dijkstra import dijkstra_many, transpose
 from airgrid.routing.kernels.edges import count_edges, fill_edges
 from airgrid.routing.kernels.status import FOUND
+from airgrid.routing.kernels.tables import Bounds, CellTable, Csr, Nodes, VoxelTable
 from airgrid.routing.landmarks import single_source_costs
 from airgrid.routing.zones import zone_graph, zone_table
 
@@ -150,6 +151,21 @@ class RouteGraph:
         )
 
     @property
+    def csr(self) -> Csr:
+        """The graph's CSR as the kernels take it."""
+        return Csr(self.indptr, self.indices, self.weights)
+
+    @property
+    def nodes(self) -> Nodes:
+        """The per-node table as the kernels take it."""
+        return Nodes(self.nxyz, self.zone)
+
+    @property
+    def bounds(self) -> Bounds:
+        """The A* heuristic's lower bounds (with the landmark table, if any)."""
+        return Bounds(self.dirs, self.rates, float(self.h_rate), float(self.v_rate), self.lm)
+
+    @property
     def zc(self) -> np.ndarray:
         """Altitude of every voxel centre, m AMSL (float32 view of ``nxyz``)."""
         return self.nxyz[:, 2]
@@ -193,17 +209,16 @@ class RouteGraph:
         dirs = np.cos(ang)[:, None] * east[None, :] + np.sin(ang)[:, None] * north[None, :]
         landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
         L = len(landmarks)
-        fwd = (self.indptr, self.indices, self.weights)
-        rev = transpose(self.indptr, self.indices, self.weights)
+        fwd = self.csr
+        rev = transpose(fwd)
         cols = np.empty((2 * L, self.n_nodes))
         todo: list[int] = list(range(2 * L))
         if parallel:
             cap = min(self.n_edges + 1, 1 << 23)
-            st = dijkstra_many(*fwd, rev[0], rev[1], rev[2], landmarks, cols, cap)
+            st = dijkstra_many(fwd, rev, landmarks, cols, cap)
             todo = np.flatnonzero(st != FOUND).tolist()  # heap too small: redo one by one
         for j in todo:
-            indptr, indices, weights = fwd if j < L else rev
-            cols[j] = single_source_costs(indptr, indices, weights, int(landmarks[j % L]))
+            cols[j] = single_source_costs(fwd if j < L else rev, int(landmarks[j % L]))
         # the table is complete before the graph sees it: searches running meanwhile
         # (another thread) use the old table or the new one, never a partial one
         self.lm = np.ascontiguousarray(cols.T)
@@ -323,56 +338,69 @@ def grid_fingerprint(grid: Grid) -> str:
     )
 
 
-def _edges(
-    grid: Grid,
-    weights: CostWeights,
-    nbr: np.ndarray,
-    cell_xyz: np.ndarray,
-    usable: np.ndarray,
-    zc: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The CSR edges (``indptr``, ``indices``, ``weights``) of a grid's usable voxels.
-
-    Two parallel Numba passes over cells: out-degree per voxel, then targets and
-    weights written at the prefix-sum offsets.
-    """
+def _cell_table(grid: Grid, nbr: np.ndarray, cell_xyz: np.ndarray) -> CellTable:
+    """The grid's cells as the edge kernels read them (children listed per parent)."""
     parent = np.asarray(grid.cell_parent, np.int32)
     has_p = np.flatnonzero(parent >= 0)
     order = has_p[np.argsort(parent[has_p], kind="stable")]
-    child_idx = order.astype(np.int32)
     child_ptr = np.zeros(grid.n_cells + 1, np.int64)
     np.add.at(child_ptr, parent[has_p].astype(np.int64) + 1, 1)
     np.cumsum(child_ptr, out=child_ptr)
-    corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
-    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
-    tier_w = weights.tier_factors([t.name for t in grid.tiers])
-    args = (
+    return CellTable(
         nbr,
         np.asarray(grid.cell_first_layer, np.int32),
         np.asarray(grid.cell_nlayers, np.int32),
         np.asarray(grid.cell_start, np.int64),
         parent,
         child_ptr,
-        child_idx,
+        order.astype(np.int32),
         np.asarray(grid.cell_tier, np.int8),
-        usable,
         cell_xyz,
-        zc,
-        vfac,
-        tier_w,
+    )
+
+
+def _edges(
+    grid: Grid, weights: CostWeights, cells: CellTable, usable: np.ndarray, zc: np.ndarray
+) -> Csr:
+    """The CSR edges of a grid's usable voxels.
+
+    Two parallel Numba passes over cells: out-degree per voxel, then targets and
+    weights written at the prefix-sum offsets.
+    """
+    corridor = (np.asarray(grid.status) & np.uint8(Status.CORRIDOR)) != 0
+    vfac = voxel_factors(np.asarray(grid.floor), np.asarray(grid.g_hi), corridor, weights)
+    vox = VoxelTable(usable, zc, vfac)
+    costs = EdgeCosts(
+        weights.tier_factors([t.name for t in grid.tiers]),
         float(weights.climb),
         float(weights.descent),
         float(weights.transition),
     )
     degree = np.zeros(grid.n_voxels, np.int64)
-    count_edges(*args, degree)
+    count_edges(cells, vox, costs, degree)
     indptr = np.zeros(grid.n_voxels + 1, np.int64)
     np.cumsum(degree, out=indptr[1:])
     del degree
-    indices = np.empty(int(indptr[-1]), np.int32)
-    wts = np.empty(int(indptr[-1]), np.float32)
-    fill_edges(*args, indptr, indices, wts)
-    return indptr, indices, wts
+    out = Csr(indptr, np.empty(int(indptr[-1]), np.int32), np.empty(int(indptr[-1]), np.float32))
+    fill_edges(cells, vox, costs, out)
+    return out
+
+
+def _neighbour_table(grid: Grid) -> np.ndarray:
+    """Cell-table rows of every cell's 6 H3 neighbours in its tier (-1: absent), int32."""
+    nbr = np.full((grid.n_cells, 6), -1, np.int32)
+    for t in range(len(grid.tiers)):
+        nbr[grid.tier_slice(t)] = cell_neighbours(grid, t)
+    return nbr
+
+
+def _heuristic_rates(
+    csr: Csr, nxyz: np.ndarray, dirs: np.ndarray, v_rate: float
+) -> tuple[float, np.ndarray]:
+    """Isotropic and directional planar cost rates of the edges, shrunk by a rounding margin."""
+    h_rate, rates = planar_rates(csr, nxyz, dirs, v_rate, 64)
+    margin = 1 - 1e-7  # float rounding of the heuristic's own arithmetic
+    return (float(h_rate) * margin if np.isfinite(h_rate) else 0.0), rates * margin
 
 
 def build_graph(
@@ -402,43 +430,35 @@ def build_graph(
     """
     weights = weights or CostWeights()
     t0 = time.perf_counter()
-    nbr = np.full((grid.n_cells, 6), -1, np.int32)
-    for t in range(len(grid.tiers)):
-        sl = grid.tier_slice(t)
-        nbr[sl] = cell_neighbours(grid, t)
+    nbr = _neighbour_table(grid)
     cell_xyz = cell_unit_vectors(np.asarray(grid.cell_id))
     usable = grid.usable()
     zc = (np.asarray(grid.floor, np.float32) + np.asarray(grid.ceiling, np.float32)) * np.float32(
         0.5
     )
-    indptr, indices, wts = _edges(grid, weights, nbr, cell_xyz, usable, zc)
+    csr = _edges(grid, weights, _cell_table(grid, nbr, cell_xyz), usable, zc)
     xy, dirs = plane_frame(cell_xyz, nbr, grid.tier_slice(0))
     vc = np.asarray(grid.voxel_cell)
     nxyz = np.empty((grid.n_voxels, 3), np.float32)
     nxyz[:, :2] = xy[vc]
     nxyz[:, 2] = zc
     v_rate = vertical_rate(weights)
-    h_rate, rates = planar_rates(indptr, indices, wts, nxyz, dirs, v_rate, 64)
-    margin = 1 - 1e-7  # float rounding of the heuristic's own arithmetic
-    h_rate = float(h_rate) * margin if np.isfinite(h_rate) else 0.0
-    rates *= margin
+    h_rate, rates = _heuristic_rates(csr, nxyz, dirs, v_rate)
     zone_res, cell_zone, zones = zone_table(grid)
     zone = cell_zone[vc]
-    zptr, zidx, zw, zxy = zone_graph(indptr, indices, wts, zone, nxyz, len(zones))
+    zptr, zidx, zw, zxy = zone_graph(*csr, zone, nxyz, len(zones))
     dt = time.perf_counter() - t0
     log.info(
         "routing graph: %d nodes, %d edges, %.1f MB in %.2f s",
         grid.n_voxels,
-        len(indices),
-        (indptr.nbytes + indices.nbytes + wts.nbytes) / 1e6,
+        len(csr.indices),
+        sum(a.nbytes for a in csr) / 1e6,
         dt,
     )
     graph = RouteGraph(
         grid,
         weights,
-        indptr,
-        indices,
-        wts,
+        *csr,
         cell_xyz,
         nxyz,
         dirs,

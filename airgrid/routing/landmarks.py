@@ -8,18 +8,15 @@ import numpy as np
 
 from airgrid.routing.kernels.dijkstra import dijkstra_all
 from airgrid.routing.kernels.status import FOUND
+from airgrid.routing.kernels.tables import Csr
 
 
-def single_source_costs(
-    indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, src: int
-) -> np.ndarray:
-    """Exact costs from ``src`` to every node (inf where unreachable)."""
+def single_source_costs(g: Csr, src: int) -> np.ndarray:
+    """Exact costs from ``src`` to every node of ``g`` (inf where unreachable)."""
     cap = 1 << 20
     while True:
-        dist = np.full(len(indptr) - 1, np.inf)
-        st = dijkstra_all(
-            indptr, indices, weights, src, dist, np.empty(cap), np.empty(cap, np.int64)
-        )
+        dist = np.full(len(g.indptr) - 1, np.inf)
+        st = dijkstra_all(g, src, dist, np.empty(cap), np.empty(cap, np.int64))
         if st == FOUND:
             return dist
         cap *= 2

@@ -228,34 +228,14 @@ def plan_multi_stop(
     pts = [resolve_point(gr, depot, blocked, "depot")]
     pts += [resolve_point(gr, p, blocked, f"stop {i + 1}") for i, p in enumerate(stops)]
     vox = np.array([v for v, _ in pts], np.int32)
-    m = len(vox)
-    ii, jj = np.nonzero(~np.eye(m, dtype=bool))
-    status, cst, _ = router_for(gr).batch(vox[ii], vox[jj], blocked, budget)
-    cost = np.zeros((m, m))
-    cost[ii, jj] = np.where(status == FOUND, cst, math.inf)
-    n = m - 1
-    exact = n <= EXACT_MAX_STOPS
+    cost, status = _leg_costs(gr, vox, blocked, budget)
+    exact = len(vox) - 1 <= EXACT_MAX_STOPS
     order, total = (
         held_karp(cost, return_to_depot) if exact else nearest_neighbour_2opt(cost, return_to_depot)
     )
     order0 = [k - 1 for k in order]
     if not math.isfinite(total):
-        exhausted = bool((status == BUDGET).any())
-        unreachable = sorted({int(k) for k in range(1, m) if not np.isfinite(cost[0, k])})
-        msg = (
-            "some legs exhausted the search budget"
-            if exhausted
-            else "no order visits every stop through usable voxels"
-            + (f"; unreachable from the depot: stops {unreachable}" if unreachable else "")
-        )
-        return MultiStopRoute(
-            RouteStatus.BUDGET_EXHAUSTED if exhausted else RouteStatus.NO_ROUTE,
-            order0,
-            return_to_depot=return_to_depot,
-            exact=exact,
-            cost_matrix=cost,
-            message=msg,
-        )
+        return _unroutable(cost, status, order0, return_to_depot, exact)
     seq = [0, *order] + ([0] if return_to_depot else [])
     legs = [
         route_voxels(
@@ -271,6 +251,42 @@ def plan_multi_stop(
         for a, b in itertools.pairwise(seq)
     ]
     return MultiStopRoute(RouteStatus.FOUND, order0, legs, return_to_depot, exact, cost)
+
+
+def _leg_costs(
+    gr: RouteGraph, vox: np.ndarray, blocked: np.ndarray, budget: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Costs between every ordered pair of the voxels (inf where not found), from one batch
+    A* call, and the batch's status per pair (pairs in row-major order, diagonal left out).
+    """
+    m = len(vox)
+    ii, jj = np.nonzero(~np.eye(m, dtype=bool))
+    status, cst, _ = router_for(gr).batch(vox[ii], vox[jj], blocked, budget)
+    cost = np.zeros((m, m))
+    cost[ii, jj] = np.where(status == FOUND, cst, math.inf)
+    return cost, status
+
+
+def _unroutable(
+    cost: np.ndarray, status: np.ndarray, order0: list[int], return_to_depot: bool, exact: bool
+) -> MultiStopRoute:
+    """The result of a tour no order completes: out of budget, or stops unreachable."""
+    exhausted = bool((status == BUDGET).any())
+    unreachable = sorted({int(k) for k in range(1, len(cost)) if not np.isfinite(cost[0, k])})
+    msg = (
+        "some legs exhausted the search budget"
+        if exhausted
+        else "no order visits every stop through usable voxels"
+        + (f"; unreachable from the depot: stops {unreachable}" if unreachable else "")
+    )
+    return MultiStopRoute(
+        RouteStatus.BUDGET_EXHAUSTED if exhausted else RouteStatus.NO_ROUTE,
+        order0,
+        return_to_depot=return_to_depot,
+        exact=exact,
+        cost_matrix=cost,
+        message=msg,
+    )
 
 
 __all__ = [

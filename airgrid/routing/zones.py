@@ -9,6 +9,7 @@ import numpy as np
 from airgrid.airspace.grid import Grid
 from airgrid.airspace.grid.h3index import parent_of
 from airgrid.routing.kernels.edges import zone_crossings
+from airgrid.routing.kernels.tables import Csr, Nodes
 
 
 def zone_table(grid: Grid) -> tuple[int, np.ndarray, np.ndarray]:
@@ -62,7 +63,7 @@ def zone_graph(
                 np.bincount(zone, weights=nxyz[:, k].astype(np.float64), minlength=n_zones) / cnt
             )
     xy[cnt == 0, :2] = 0.0
-    za, zb, rate = zone_crossings(indptr, indices, weights, zone, nxyz)
+    za, zb, rate = zone_crossings(Csr(indptr, indices, weights), Nodes(nxyz, zone))
     key = za.astype(np.int64) * n_zones + zb
     order = np.lexsort((rate, key))
     key, rate = key[order], rate[order]

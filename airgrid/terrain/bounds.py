@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from airgrid.terrain.dem import Dem
-from airgrid.terrain.kernels import window_bounds
+from airgrid.terrain.kernels import PixelWindows, window_bounds
 
 
 def box_ground_bounds(
@@ -57,7 +57,7 @@ def box_ground_bounds(
     r1 = np.floor(row.max(0)).astype(np.int64) + 2
     lo = np.empty(n)
     hi = np.empty(n)
-    window_bounds(dem.lower, dem.upper, c0, c1, r0, r1, lo, hi)
+    window_bounds(dem.lower, dem.upper, PixelWindows(c0, c1, r0, r1), lo, hi)
     w, s, e, nn = dem.bounds_lonlat
     inside = (west >= w) & (east <= e) & (south >= s) & (north <= nn)
     lo[~inside] = np.nan

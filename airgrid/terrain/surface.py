@@ -29,7 +29,7 @@ from airgrid.geo.circles import disc, grow
 from airgrid.geo.constants import deg_lat_for, deg_lon_for
 from airgrid.terrain.dem import Dem
 from airgrid.terrain.errors import NoDataError, ObstacleError, OutsideCoverageError
-from airgrid.terrain.kernels import cell_extrema
+from airgrid.terrain.kernels import Polygons, cell_extrema
 
 #: Fraction of a pixel added around every cell: H3 edges are great-circle arcs, drawn
 #: here as straight lines in the DEM's CRS; the bulge is below 0.03 m for cells up to
@@ -126,7 +126,9 @@ def _touched(
     col = col.reshape(lon.shape)
     row = row.reshape(lon.shape)
     pad_x, pad_y = _pad_pixels(dem, pad_m, float(np.abs(lat).max()))
-    gmax, gmin, _, n_valid, n_void, outside = cell_extrema(col, row, nv, raster, pad_x, pad_y, 0)
+    gmax, gmin, _, n_valid, n_void, outside = cell_extrema(
+        Polygons(col, row, nv), raster, pad_x, pad_y, 0
+    )
     if outside.any():
         i = int(np.flatnonzero(outside)[0])
         raise OutsideCoverageError(
@@ -351,9 +353,7 @@ def _footprint_ground(dem: Dem, geom: shapely.Geometry) -> float:
     xy = np.asarray(hull.exterior.coords)[:-1]
     col, row = dem.lonlat_to_pixel(xy[:, 0], xy[:, 1])
     top, _, _, n_valid, _, outside = cell_extrema(
-        col[None, :],
-        row[None, :],
-        np.array([len(xy)], np.int32),
+        Polygons(col[None, :], row[None, :], np.array([len(xy)], np.int32)),
         dem.upper,
         SAFETY_PAD_PX,
         SAFETY_PAD_PX,

@@ -3,6 +3,25 @@
 :func:`build_grid` turns an area, a DEM (and optional obstacles) and a tier table into a
 :class:`~airgrid.airspace.grid.voxels.Grid`; :func:`band_slopes` sets how steeply each
 tier's band may follow the terrain so neighbouring columns always share a voxel.
+
+Notes
+-----
+Per tier ``i`` (lowest first) and cell ``c``:
+
+* ``g_lo(c)``, ``g_hi(c)``: lowest and highest plausible ground over ``c``'s own
+  footprint (:func:`~airgrid.terrain.cell_ground`: touched DEM pixels minus /
+  plus their margins, obstacles raising ``g_hi``); clearance is checked
+  against ``g_hi``.
+* ``band_ground(c)``: the highest value over ``c`` of ``E_i``, the slope-limited
+  upper envelope of the DEM's ``height + upward margin`` with slope ``s_i``
+  (:meth:`~airgrid.terrain.Dem.band_surface`, :func:`band_slopes`), and never
+  below ``g_hi(c)``: neighbouring columns of a tier then share a layer wherever
+  the ceiling rule leaves room.
+* Voxels: the layers of :func:`tier_layers`, floors from ``band_ground`` and
+  ceilings under ``g_lo + upper_m``; where the two disagree the ceiling wins and
+  the tier is absent over the cell (the count of cells the envelope costs this
+  way is kept in ``meta["cells_lost_to_envelope"]``); status ``TERRAIN`` where
+  the floor is below ``g_hi + clearance``.
 """
 
 from __future__ import annotations
@@ -12,14 +31,14 @@ import math
 import resource
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from airgrid.airspace.errors import AreaTooLargeError
 from airgrid.airspace.grid.h3index import parent_of
-from airgrid.airspace.grid.tiers import TierTable, tier_layers
-from airgrid.airspace.grid.voxels import CELL_COLUMNS, Grid, Status
+from airgrid.airspace.grid.tiers import Tier, TierTable, tier_layers
+from airgrid.airspace.grid.voxels import Grid, Status
 from airgrid.geo.constants import EARTH_RADIUS_M
 
 if TYPE_CHECKING:
@@ -151,33 +170,55 @@ def build_grid(
 
     Notes
     -----
-    Per tier ``i`` (lowest first) and cell ``c``:
-
-    * ``g_lo(c)``, ``g_hi(c)``: lowest and highest plausible ground over ``c``'s own
-      footprint (:func:`~airgrid.terrain.cell_ground`: touched DEM pixels minus /
-      plus their margins, obstacles raising ``g_hi``); clearance is checked
-      against ``g_hi``.
-    * ``band_ground(c)``: the highest value over ``c`` of ``E_i``, the slope-limited
-      upper envelope of the DEM's ``height + upward margin`` with slope ``s_i``
-      (:meth:`~airgrid.terrain.Dem.band_surface`, :func:`band_slopes`), and never
-      below ``g_hi(c)``: neighbouring columns of a tier then share a layer wherever
-      the ceiling rule leaves room.
-    * Voxels: the layers of :func:`tier_layers`, floors from ``band_ground`` and
-      ceilings under ``g_lo + upper_m``; where the two disagree the ceiling wins and
-      the tier is absent over the cell (the count of cells the envelope costs this
-      way is kept in ``meta["cells_lost_to_envelope"]``); status ``TERRAIN`` where
-      the floor is below ``g_hi + clearance``.
+    How the columns are measured is in the module notes.
     """
-    # imported here, not at module level: loading a saved grid (the routing cold path)
-    # needs neither the terrain package (rasterio, pyproj) nor shapely
-    import shapely
-
-    from airgrid.airspace.grid.areas import _cell_area_deg2, cover_with_vertices
-    from airgrid.terrain import band_ground, cell_ground
-
     tiers = tiers or TierTable()
     report = progress or (lambda step, frac: None)
     t0 = time.perf_counter()
+    covers, all_verts = _covers(area, tiers, max_cells, workers, report)
+    diams = [_max_diameter_m(*v) for v in all_verts]
+    slopes = band_slopes(tiers, diams, dem, continuity)
+    cols, lost, dem_void_any = _cell_columns(
+        area, dem, obstacles, tiers, covers, all_verts, diams, slopes, report
+    )
+    report("voxels", 0.9)
+    flags = cols.pop("_flags")
+    tcs = np.zeros(len(tiers) + 1, np.int64)
+    np.cumsum([len(c) for c in covers], out=tcs[1:])
+    cols["tier_cell_start"] = tcs
+    cols["cell_parent"] = _parent_links(cols["cell_id"], tiers, tcs)
+    cols.update(_voxel_columns(cols, flags, tiers))
+    elapsed = time.perf_counter() - t0
+    meta = _grid_meta(area, dem, obstacles, slopes, lost, dem_void_any)
+    meta["build_seconds"] = elapsed
+    meta["peak_rss_bytes"] = peak_rss_bytes()
+    report("done", 1.0)
+    log.info(
+        "built grid %s: %d cells, %d voxels in %.1f s",
+        area.name,
+        len(cols["cell_nlayers"]),
+        len(cols["layer"]),
+        elapsed,
+    )
+    return Grid(tiers, cols, meta)
+
+
+def _covers(
+    area: Area,
+    tiers: TierTable,
+    max_cells: int,
+    workers: int | None,
+    report: Callable[[str, float], None],
+) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """H3 cells of every tier over the area and their boundary vertices (lon, lat, count).
+
+    Raises
+    ------
+    AreaTooLargeError
+        The estimate, or the covers so far, exceed ``max_cells``.
+    """
+    from airgrid.airspace.grid.areas import _cell_area_deg2, cover_with_vertices
+
     estimate = sum(area.geometry.area / _cell_area_deg2(t.resolution, area) for t in tiers)
     if estimate > 1.5 * max_cells:
         raise AreaTooLargeError(
@@ -199,71 +240,130 @@ def build_grid(
                 f"area {area.name} needs more than {max_cells:,} cells ({total:,} so far at "
                 f"tier {tier.name}); pick fewer or coarser tiers or a smaller area"
             )
-    parts: dict[str, list[np.ndarray]] = {
-        k: [] for k in CELL_COLUMNS if k not in ("cell_start", "cell_parent")
-    }
-    diams = [_max_diameter_m(*v) for v in all_verts]
-    slopes = band_slopes(tiers, diams, dem, continuity)
+    return covers, all_verts
+
+
+class _BandEnvelope(NamedTuple):
+    """How one tier's band ground is measured: the area's bounds, the envelope slope
+    (None: the cell's own ``g_hi``), the margin around the area and the finest pixel (m).
+    """
+
+    area: Area
+    slope: float | None
+    extra_m: float
+    max_pixel_m: float
+
+
+def _cell_columns(
+    area: Area,
+    dem: Dem,
+    obstacles: Obstacles | None,
+    tiers: TierTable,
+    covers: list[np.ndarray],
+    all_verts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    diams: list[float],
+    slopes: list[float | None],
+    report: Callable[[str, float], None],
+) -> tuple[dict[str, np.ndarray], list[int], int]:
+    """The cell columns of every tier, concatenated (see :func:`_tier_cells`).
+
+    Returns
+    -------
+    columns, lost, voids
+        The columns (``_flags`` among them); per tier, the cells the band envelope
+        costs; cells touching DEM voids. ``diams`` are the tiers' largest cell diameters (m).
+    """
     sub_pixel_m = max(min(diams) / 2, 10.0) if diams else 100.0
-    dem_void_any = 0
+    parts: dict[str, list[np.ndarray]] = {}
+    voids = 0
     lost: list[int] = []
     for i, (tier, cells, verts) in enumerate(zip(tiers, covers, all_verts)):
         report(f"terrain under {tier.name}", (len(tiers) + 2 * i) / (3 * len(tiers)))
-        own = cell_ground(dem, cells, obstacles=obstacles, vertices=verts)
-        g = own.g_hi
-        slope = slopes[i]
-        if slope is None:
-            band = g
-        else:
-            surface = dem.band_surface(
-                area.bounds, extra_m=2 * max(diams), slope=slope, max_pixel_m=sub_pixel_m
-            )
-            band = np.maximum(
-                band_ground(surface, cells, pad_m=0.0, obstacles=obstacles, vertices=verts), g
-            )
-            del surface
-        first, count = tier_layers(tier, band, own.g_lo)
-        lost.append(int(np.count_nonzero((count == 0) & (tier_layers(tier, g, own.g_lo)[1] > 0))))
-        parts["cell_id"].append(cells)
-        parts["cell_tier"].append(np.full(len(cells), i, np.int8))
-        parts["cell_g_hi"].append(g)
-        parts["cell_g_lo"].append(own.g_lo)
-        parts["cell_band_ground"].append(band.astype(np.float32))
-        parts["cell_dem_max"].append(own.dem_max)
-        parts["cell_dem_min"].append(own.dem_min)
-        parts["cell_first_layer"].append(first)
-        parts["cell_nlayers"].append(count)
-        flags = np.where(own.has_void, np.uint8(Status.DEM_VOID), np.uint8(0))
-        obst = ~np.isnan(own.obstacle_top) & (own.obstacle_top >= own.upper)
-        flags = flags | np.where(obst, np.uint8(Status.OBSTACLE), np.uint8(0))
-        parts.setdefault("_flags", []).append(flags)
-        dem_void_any += int(own.has_void.sum())
-    report("voxels", 0.9)
-    cols: dict[str, np.ndarray] = {k: np.concatenate(v) for k, v in parts.items()}
-    flags = cols.pop("_flags")
-    nlayers = cols["cell_nlayers"]
-    cell_start = np.zeros(len(nlayers) + 1, np.int64)
-    np.cumsum(nlayers, out=cell_start[1:])
-    cols["cell_start"] = cell_start
-    tier_counts = [len(c) for c in covers]
-    tcs = np.zeros(len(tiers) + 1, np.int64)
-    np.cumsum(tier_counts, out=tcs[1:])
-    cols["tier_cell_start"] = tcs
-    # parent links: a fine tier's cell -> its H3 parent in the next tier up
-    parent = np.full(len(nlayers), -1, np.int32)
+        env = _BandEnvelope(area, slopes[i], 2 * max(diams), sub_pixel_m)
+        cols_i, n_lost, n_void = _tier_cells(i, tier, cells, verts, dem, obstacles, env)
+        for k, v in cols_i.items():
+            parts.setdefault(k, []).append(v)
+        lost.append(n_lost)
+        voids += n_void
+    return {k: np.concatenate(v) for k, v in parts.items()}, lost, voids
+
+
+def _tier_cells(
+    i: int,
+    tier: Tier,
+    cells: np.ndarray,
+    verts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    dem: Dem,
+    obstacles: Obstacles | None,
+    env: _BandEnvelope,
+) -> tuple[dict[str, np.ndarray], int, int]:
+    """The cell columns of tier ``i`` (plus ``_flags``, the per-cell status bits).
+
+    Returns
+    -------
+    columns, lost, voids
+        Per-cell arrays by column name; cells where the band envelope leaves the tier
+        no layer though the cell's own ground would; cells touching DEM voids.
+    """
+    from airgrid.terrain import band_ground, cell_ground
+
+    own = cell_ground(dem, cells, obstacles=obstacles, vertices=verts)
+    g = own.g_hi
+    if env.slope is None:
+        band = g
+    else:
+        surface = dem.band_surface(
+            env.area.bounds, extra_m=env.extra_m, slope=env.slope, max_pixel_m=env.max_pixel_m
+        )
+        band = np.maximum(
+            band_ground(surface, cells, pad_m=0.0, obstacles=obstacles, vertices=verts), g
+        )
+        del surface
+    first, count = tier_layers(tier, band, own.g_lo)
+    lost = int(np.count_nonzero((count == 0) & (tier_layers(tier, g, own.g_lo)[1] > 0)))
+    flags = np.where(own.has_void, np.uint8(Status.DEM_VOID), np.uint8(0))
+    obst = ~np.isnan(own.obstacle_top) & (own.obstacle_top >= own.upper)
+    flags = flags | np.where(obst, np.uint8(Status.OBSTACLE), np.uint8(0))
+    columns = {
+        "cell_id": cells,
+        "cell_tier": np.full(len(cells), i, np.int8),
+        "cell_g_hi": g,
+        "cell_g_lo": own.g_lo,
+        "cell_band_ground": band.astype(np.float32),
+        "cell_dem_max": own.dem_max,
+        "cell_dem_min": own.dem_min,
+        "cell_first_layer": first,
+        "cell_nlayers": count,
+        "_flags": flags,
+    }
+    return columns, lost, int(own.has_void.sum())
+
+
+def _parent_links(cell_id: np.ndarray, tiers: TierTable, tcs: np.ndarray) -> np.ndarray:
+    """Per cell, the row of its H3 parent in the next tier up (-1: none), int32.
+
+    ``tcs`` holds the first row of every tier (and the row count last).
+    """
+    parent = np.full(len(cell_id), -1, np.int32)
     for i in range(len(tiers) - 1):
         sl = slice(int(tcs[i]), int(tcs[i + 1]))
-        up = tiers[i + 1]
-        pid = parent_of(cols["cell_id"][sl], up.resolution)
-        ups = cols["cell_id"][int(tcs[i + 1]) : int(tcs[i + 2])]
+        pid = parent_of(cell_id[sl], tiers[i + 1].resolution)
+        ups = cell_id[int(tcs[i + 1]) : int(tcs[i + 2])]
         pos = np.searchsorted(ups, pid)
         posc = np.minimum(pos, max(len(ups) - 1, 0))
         hit = (ups[posc] == pid) if len(ups) else np.zeros(len(pid), bool)
         parent[sl] = np.where(hit, posc + tcs[i + 1], -1)
-    cols["cell_parent"] = parent
-    # voxel table
+    return parent
+
+
+def _voxel_columns(
+    cols: dict[str, np.ndarray], flags: np.ndarray, tiers: TierTable
+) -> dict[str, np.ndarray]:
+    """``cell_start`` and the voxel table from the cell columns and per-cell status bits."""
+    nlayers = cols["cell_nlayers"]
+    cell_start = np.zeros(len(nlayers) + 1, np.int64)
+    np.cumsum(nlayers, out=cell_start[1:])
     nvox = int(cell_start[-1])
-    vcell = np.repeat(np.arange(len(nlayers), dtype=np.int32), nlayers)
     within = np.arange(nvox, dtype=np.int64) - np.repeat(cell_start[:-1], nlayers)
     layer = (np.repeat(cols["cell_first_layer"].astype(np.int64), nlayers) + within).astype(
         np.int32
@@ -277,19 +377,34 @@ def build_grid(
     status |= np.where(
         floor < g_hi.astype(np.float64) + tiers.clearance_m, np.uint8(Status.TERRAIN), np.uint8(0)
     )
-    cols.update(
-        cell=np.repeat(cols["cell_id"], nlayers),
-        layer=layer,
-        floor=floor.astype(np.float32),
-        ceiling=ceiling.astype(np.float32),
-        g_hi=g_hi,
-        tier=vt,
-        status=status.astype(np.uint8),
-        voxel_cell=vcell,
-    )
-    elapsed = time.perf_counter() - t0
+    return {
+        "cell_start": cell_start,
+        "cell": np.repeat(cols["cell_id"], nlayers),
+        "layer": layer,
+        "floor": floor.astype(np.float32),
+        "ceiling": ceiling.astype(np.float32),
+        "g_hi": g_hi,
+        "tier": vt,
+        "status": status.astype(np.uint8),
+        "voxel_cell": np.repeat(np.arange(len(nlayers), dtype=np.int32), nlayers),
+    }
+
+
+def _grid_meta(
+    area: Area,
+    dem: Dem,
+    obstacles: Obstacles | None,
+    slopes: list[float | None],
+    lost: list[int],
+    dem_void_any: int,
+) -> dict:
+    """The grid's build record (area, DEM and its accuracy, envelope losses)."""
+    # imported here, not at module level: loading a saved grid (the routing cold path)
+    # needs neither the terrain package (rasterio, pyproj) nor shapely
+    import shapely
+
     dx, dy = dem.pixel_size_m
-    meta = {
+    return {
         "area": area.name,
         "area_bounds": list(area.bounds),
         "area_wkt": shapely.to_wkt(area.geometry, rounding_precision=6)
@@ -306,12 +421,7 @@ def build_grid(
         "cells_lost_to_envelope": lost,
         "obstacles": len(obstacles) if obstacles is not None else 0,
         "band_slopes": [None if v is None else float(v) for v in slopes],
-        "build_seconds": elapsed,
-        "peak_rss_bytes": peak_rss_bytes(),
     }
-    report("done", 1.0)
-    log.info("built grid %s: %d cells, %d voxels in %.1f s", area.name, len(nlayers), nvox, elapsed)
-    return Grid(tiers, cols, meta)
 
 
 __all__ = ["DEFAULT_MAX_CELLS", "band_slopes", "build_grid", "peak_rss_bytes"]

@@ -257,17 +257,30 @@ class Grid:
                 continue
             v = int(self.voxel_index(np.array([ci]), np.array([layer]))[0])
             if v >= 0:
-                st = Status(int(self.status[v]))
-                reasons = []
-                if st & Status.TERRAIN:
-                    reasons.append(
-                        f"floor {float(self.floor[v]):.0f} m AMSL is below the highest plausible ground "
-                        f"{float(self.g_hi[v]):.0f} m AMSL + clearance {self.tiers.clearance_m:.0f} m"
-                    )
-                if st & Status.GEOFENCE:
-                    reasons.append("inside a prohibited geofence")
+                reasons = self._unusable_reasons(v)
                 return Located(v, t, c, layer, not reasons, "; ".join(reasons))
             columns.append((t, c, layer, ci))
+        return self._not_located(columns, alt_m)
+
+    def _unusable_reasons(self, v: int) -> list[str]:
+        """Why voxel ``v`` may not be used (empty: usable)."""
+        st = Status(int(self.status[v]))
+        reasons = []
+        if st & Status.TERRAIN:
+            reasons.append(
+                f"floor {float(self.floor[v]):.0f} m AMSL is below the highest plausible ground "
+                f"{float(self.g_hi[v]):.0f} m AMSL + clearance {self.tiers.clearance_m:.0f} m"
+            )
+        if st & Status.GEOFENCE:
+            reasons.append("inside a prohibited geofence")
+        return reasons
+
+    def _not_located(self, columns: list[tuple[int, str, int, int]], alt_m: float) -> Located:
+        """The :class:`Located` of a point in no voxel, with the reason.
+
+        ``columns`` holds, per tier whose cell at the point is in the grid (lowest tier
+        first), the tier, the cell's H3 string, the point's layer and the cell's row.
+        """
         if not columns:
             return Located(-1, -1, "", 0, False, "outside the grid's area")
         absent = [(t, c, layer, ci) for t, c, layer, ci in columns if self.cell_nlayers[ci] == 0]

@@ -484,16 +484,18 @@ def design_network(
     if len(nodes) < 2:
         raise CorridorError("a corridor network needs at least 2 nodes")
     gr = graph_for(graph)
+    return _design(gr, tier_index(gr.grid, params.tier), nodes, params, mark, report)
+
+
+def _design(
+    gr: RouteGraph, t: int, nodes: list[Node], params: NetworkParams, mark: bool, report: Progress
+) -> CorridorNetwork:
+    """The steps of :func:`design_network` on checked input, timed."""
     grid = gr.grid
-    t = tier_index(grid, params.tier)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    report("tier connectivity", 0.02)
-    comps = tier_components(gr, t)
-    report("node access", 0.08)
-    access, unreachable = _node_access(grid, t, nodes, params, comps)
-    nodes = [n for n in nodes if n.id in access]
-    groups = _pieces(grid, t, nodes, access, comps, unreachable)
+    nodes, access, unreachable, groups = _access_step(gr, t, nodes, params, report)
+    nodes_by_id = {n.id: n for n in nodes}
     pieces = [[n.id for n in groups[k]] for k in sorted(groups, key=lambda k: (-len(groups[k]), k))]
     timings["access"] = time.perf_counter() - t0
 
@@ -513,21 +515,7 @@ def design_network(
     centrelines, merged = _route_centrelines(
         router, grid, t, order, access, blocked, params, report
     )
-    nodes_by_id = {n.id: n for n in nodes}
-    corridors = [
-        make_corridor(
-            grid,
-            nodes_by_id[u],
-            nodes_by_id[v],
-            cl,
-            tier=t,
-            width=params.width,
-            band=0,
-            band_layers=params.band_layers,
-            cost=priced[(u, v)],
-        )
-        for (u, v), cl in zip(order, centrelines)
-    ]
+    corridors = _make_corridors(grid, t, order, centrelines, nodes_by_id, priced, params)
     timings["routing"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -535,10 +523,7 @@ def design_network(
     crossings, conflicts, unseparated, n_bands = assign_bands(grid, corridors, access, params.width)
     if mark:
         mark_corridors(grid, corridors)
-    g = nx.Graph()
-    g.add_nodes_from(n.id for n in nodes)
-    for i, cor in enumerate(corridors):
-        g.add_edge(cor.a.id, cor.b.id, cost=cor.cost, corridor=i)
+    g = _corridor_graph(nodes, corridors)
     timings["bands"] = time.perf_counter() - t0
     log.info(
         "corridor network: %d nodes in %d pieces, %d corridors, %d crossings, %d unseparated, steps %s",
@@ -567,3 +552,52 @@ def design_network(
         unreachable,
         timings,
     )
+
+
+def _access_step(
+    gr: RouteGraph, t: int, nodes: list[Node], params: NetworkParams, report: Progress
+) -> tuple[list[Node], dict[str, Access], list[str], dict[int, list[Node]]]:
+    """Step 1: the nodes with access to tier ``t``, their access, the ids of those without,
+    and the nodes grouped by the connected piece of the tier they join.
+    """
+    report("tier connectivity", 0.02)
+    comps = tier_components(gr, t)
+    report("node access", 0.08)
+    access, unreachable = _node_access(gr.grid, t, nodes, params, comps)
+    nodes = [n for n in nodes if n.id in access]
+    return nodes, access, unreachable, _pieces(gr.grid, t, nodes, access, comps, unreachable)
+
+
+def _make_corridors(
+    grid: Grid,
+    t: int,
+    order: list[tuple[str, str]],
+    centrelines: list[np.ndarray],
+    nodes_by_id: dict[str, Node],
+    priced: dict[tuple[str, str], float],
+    params: NetworkParams,
+) -> list[Corridor]:
+    """The corridors of the selected links around their centrelines, all in band 0."""
+    return [
+        make_corridor(
+            grid,
+            nodes_by_id[u],
+            nodes_by_id[v],
+            cl,
+            tier=t,
+            width=params.width,
+            band=0,
+            band_layers=params.band_layers,
+            cost=priced[(u, v)],
+        )
+        for (u, v), cl in zip(order, centrelines)
+    ]
+
+
+def _corridor_graph(nodes: Sequence[Node], corridors: Sequence[Corridor]) -> nx.Graph:
+    """The network as a graph: the nodes, joined by their corridors (``cost``, ``corridor`` index)."""
+    g = nx.Graph()
+    g.add_nodes_from(n.id for n in nodes)
+    for i, cor in enumerate(corridors):
+        g.add_edge(cor.a.id, cor.b.id, cost=cor.cost, corridor=i)
+    return g

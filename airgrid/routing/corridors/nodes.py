@@ -223,7 +223,18 @@ def default_nodes(
     missing = [n for g, n in PREFECTURE_SEATS.items() if g not in by_id]
     if missing:
         raise NodeFileError(f"prefecture seats missing from {path}: {missing}")
-    out = [
+    out = _seat_nodes(by_id) + _airport_nodes(Path(data_dir)) + _place_nodes(by_id)
+    if kinds is not None:
+        want = {NodeKind(k) for k in kinds}
+        out = [n for n in out if n.kind in want]
+    if area is not None:
+        out = nodes_in_area(out, area)
+    return check_nodes(out)
+
+
+def _seat_nodes(by_id: dict[int, dict[str, str]]) -> list[Node]:
+    """The prefecture seats as hubs, in :data:`PREFECTURE_SEATS` order."""
+    return [
         make_node(
             f"geonames:{g}",
             name,
@@ -235,12 +246,21 @@ def default_nodes(
         )
         for g, name in PREFECTURE_SEATS.items()
     ]
-    for a in load_airports(Path(data_dir)):
-        if "air base" in a.name.lower():
-            continue
-        out.append(
-            make_node(f"airport:{a.code}", a.name, a.lat, a.lon, NodeKind.HUB, 0.0, where=a.source)
-        )
+
+
+def _airport_nodes(data_dir: Path) -> list[Node]:
+    """The civil airports as hubs (air bases left out)."""
+    return [
+        make_node(f"airport:{a.code}", a.name, a.lat, a.lon, NodeKind.HUB, 0.0, where=a.source)
+        for a in load_airports(data_dir)
+        if "air base" not in a.name.lower()
+    ]
+
+
+def _place_nodes(by_id: dict[int, dict[str, str]]) -> list[Node]:
+    """The other populated places, by decreasing population: depots from
+    :data:`DEPOT_MIN_POPULATION` up, drop points below.
+    """
     others = sorted(
         (
             r
@@ -249,6 +269,7 @@ def default_nodes(
         ),
         key=lambda r: (-int(r["population"]), int(r["geonameid"])),
     )
+    out = []
     for r in others:
         pop = int(r["population"])
         kind = NodeKind.DEPOT if pop >= DEPOT_MIN_POPULATION else NodeKind.DROP
@@ -263,12 +284,7 @@ def default_nodes(
                 where=PLACES_FILE,
             )
         )
-    if kinds is not None:
-        want = {NodeKind(k) for k in kinds}
-        out = [n for n in out if n.kind in want]
-    if area is not None:
-        out = nodes_in_area(out, area)
-    return check_nodes(out)
+    return out
 
 
 def nodes_in_area(nodes: Iterable[Node], area: Area) -> list[Node]:

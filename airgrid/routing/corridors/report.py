@@ -134,29 +134,44 @@ def corridor_report(
         "compressed_cells": int(corridor.compressed_cells),
         "crossings": int(crossings),
     }
-    if geofences is None:
-        out.update(geofences_evaluated=False, geofences_crossed="", geofences_skirted="")
-    else:
-        fences = list(geofences)
-        tree = shapely.STRtree([g.footprint for g in fences])
-        crossed: list[str] = []
-        skirted: list[str] = []
-        if fences and floor_min_m is not None and ceiling_max_m is not None:  # voxels exist
-            crossed, skirted = _geofence_verdicts(
-                cells_polygon(grid, corridor.cells[corridor.occupied]),
-                floor_min_m,
-                ceiling_max_m,
-                fences,
-                tree,
-                grid,
-                skirt_m,
-            )
-        out.update(
-            geofences_evaluated=True,
-            geofences_crossed=",".join(crossed),
-            geofences_skirted=",".join(skirted),
-        )
+    out.update(_geofence_fields(grid, corridor, geofences, floor_min_m, ceiling_max_m, skirt_m))
     return out
+
+
+def _geofence_fields(
+    grid: Grid,
+    corridor: Corridor,
+    geofences: Sequence[Geofence] | None,
+    floor_min_m: float | None,
+    ceiling_max_m: float | None,
+    skirt_m: float,
+) -> dict:
+    """The report's geofence fields: whether judged, and the ids crossed and skirted.
+
+    ``floor_min_m`` and ``ceiling_max_m`` are the corridor's vertical extent (None when
+    it has no voxels).
+    """
+    if geofences is None:
+        return {"geofences_evaluated": False, "geofences_crossed": "", "geofences_skirted": ""}
+    fences = list(geofences)
+    tree = shapely.STRtree([g.footprint for g in fences])
+    crossed: list[str] = []
+    skirted: list[str] = []
+    if fences and floor_min_m is not None and ceiling_max_m is not None:  # voxels exist
+        crossed, skirted = _geofence_verdicts(
+            cells_polygon(grid, corridor.cells[corridor.occupied]),
+            floor_min_m,
+            ceiling_max_m,
+            fences,
+            tree,
+            grid,
+            skirt_m,
+        )
+    return {
+        "geofences_evaluated": True,
+        "geofences_crossed": ",".join(crossed),
+        "geofences_skirted": ",".join(skirted),
+    }
 
 
 def network_report(

@@ -9,15 +9,17 @@ from numba import njit, prange
 
 from airgrid.routing.kernels.heap import pack, pop, push
 from airgrid.routing.kernels.status import FOUND, HEAP_FULL
+from airgrid.routing.kernels.tables import Csr
 
 
 @njit(cache=True, nogil=True)
-def dijkstra_all(indptr, indices, weights, src, dist, hk, hp):
-    """Exact costs from ``src`` to every node into ``dist`` (pre-filled with inf).
+def dijkstra_all(g, src, dist, hk, hp):
+    """Exact costs from ``src`` to every node of the :class:`~airgrid.routing.kernels.tables.Csr` ``g`` into ``dist`` (pre-filled with inf).
 
     Dijkstra (1959) with the lazy heap of :func:`~airgrid.routing.kernels.astar.astar`. Returns FOUND, or HEAP_FULL
     when the heap (``hk``, ``hp``) is too small (the caller retries with a larger heap).
     """
+    indptr, indices, weights = g.indptr, g.indices, g.weights
     cap = len(hk)
     dist[src] = 0.0
     push(hk, hp, 0, 0.0, pack(0.0, src))
@@ -41,10 +43,11 @@ def dijkstra_all(indptr, indices, weights, src, dist, hk, hp):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def dijkstra_many(indptr, indices, weights, rptr, ridx, rw, sources, out, cap):
+def dijkstra_many(fwd, rev, sources, out, cap):
     """Exact costs from each source (rows ``0..k-1`` of ``out``) and to it (rows ``k..2k-1``).
 
-    ``rptr, ridx, rw`` is the reversed graph (see :func:`transpose`); ``out`` is
+    ``fwd`` is the graph and ``rev`` the reversed one (see :func:`transpose`), both
+    :class:`~airgrid.routing.kernels.tables.Csr`; ``out`` is
     float64[2k, n]; the 2k runs are spread over threads, each with a heap of ``cap``.
 
     Returns
@@ -59,15 +62,16 @@ def dijkstra_many(indptr, indices, weights, rptr, ridx, rw, sources, out, cap):
         hp = np.empty(cap, np.int64)
         out[j, :] = np.inf
         if j < k:
-            status[j] = dijkstra_all(indptr, indices, weights, sources[j], out[j], hk, hp)
+            status[j] = dijkstra_all(fwd, sources[j], out[j], hk, hp)
         else:
-            status[j] = dijkstra_all(rptr, ridx, rw, sources[j - k], out[j], hk, hp)
+            status[j] = dijkstra_all(rev, sources[j - k], out[j], hk, hp)
     return status
 
 
 @njit(cache=True, nogil=True)
-def transpose(indptr, indices, weights):
-    """The reversed CSR graph (edge ``u -> v`` becomes ``v -> u``)."""
+def transpose(g):
+    """The reversed :class:`~airgrid.routing.kernels.tables.Csr` graph (edge ``u -> v`` becomes ``v -> u``)."""
+    indptr, indices, weights = g.indptr, g.indices, g.weights
     n = len(indptr) - 1
     tptr = np.zeros(n + 1, np.int64)
     for e in range(len(indices)):
@@ -83,4 +87,4 @@ def transpose(indptr, indices, weights):
             tidx[cur[v]] = u
             tw[cur[v]] = weights[e]
             cur[v] += 1
-    return tptr, tidx, tw
+    return Csr(tptr, tidx, tw)

@@ -86,6 +86,9 @@ def plan_route(
 ) -> Route:
     """Plan a route between two points of a grid.
 
+    A* over the CSR graph (:mod:`airgrid.routing.kernels.astar`: the heuristic and its
+    admissibility), then line-of-sight smoothing (:func:`~airgrid.routing.search.smooth.smooth`).
+
     Parameters
     ----------
     graph
@@ -122,32 +125,9 @@ def plan_route(
         A point is in a voxel the request may not use.
     RouteConstraintError
         Malformed points or constraints.
-
-    Notes
-    -----
-    A* (Hart, Nilsson & Raphael 1968, "A Formal Basis for the Heuristic Determination
-    of Minimum Cost Paths") over the CSR graph, see :func:`airgrid.routing.kernels.astar.astar`
-    for the heuristic and its admissibility; then line-of-sight smoothing
-    (:func:`~airgrid.routing.search.smooth.smooth`).
     """
     gr = graph_for(graph)
-    for label, v in (
-        ("cruise_mps", cruise_mps),
-        ("climb_mps", climb_mps),
-        ("descent_mps", descent_mps),
-    ):
-        if not (math.isfinite(v) and v > 0):
-            raise RouteConstraintError(f"{label} must be > 0")
-    if not (isinstance(budget, (int, np.integer)) and budget > 0):
-        raise RouteConstraintError(f"budget must be a positive integer, got {budget!r}")
-    if max_range_m is not None and not (math.isfinite(max_range_m) and max_range_m > 0):
-        raise RouteConstraintError("max_range_m must be > 0")
-    try:
-        strategy = Strategy(strategy)
-    except ValueError:
-        raise RouteConstraintError(
-            f"strategy must be one of {[m.value for m in Strategy]}, got {strategy!r}"
-        ) from None
+    strategy = _checked_options((cruise_mps, climb_mps, descent_mps), budget, max_range_m, strategy)
     cons = Constraints(tiers, min_height_m, max_height_m, tuple(no_go), max_range_m, blocked_mask)
     blocked = constraint_mask(gr, cons)
     src, o_pt = resolve_point(gr, origin, blocked, "origin")
@@ -165,6 +145,35 @@ def plan_route(
         smooth_path=smooth_path,
         strategy=strategy,
     )
+
+
+def _checked_options(
+    speeds: tuple[float, float, float],
+    budget: int,
+    max_range_m: float | None,
+    strategy: Strategy | str,
+) -> Strategy:
+    """The strategy of a :func:`plan_route` request, once its speeds, budget and range are valid.
+
+    Raises
+    ------
+    RouteConstraintError
+        A speed or the range not a positive number, the budget not a positive integer,
+        or an unknown strategy.
+    """
+    for label, v in zip(("cruise_mps", "climb_mps", "descent_mps"), speeds):
+        if not (math.isfinite(v) and v > 0):
+            raise RouteConstraintError(f"{label} must be > 0")
+    if not (isinstance(budget, (int, np.integer)) and budget > 0):
+        raise RouteConstraintError(f"budget must be a positive integer, got {budget!r}")
+    if max_range_m is not None and not (math.isfinite(max_range_m) and max_range_m > 0):
+        raise RouteConstraintError("max_range_m must be > 0")
+    try:
+        return Strategy(strategy)
+    except ValueError:
+        raise RouteConstraintError(
+            f"strategy must be one of {[m.value for m in Strategy]}, got {strategy!r}"
+        ) from None
 
 
 def route_voxels(

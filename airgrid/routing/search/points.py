@@ -65,31 +65,63 @@ def resolve_point(
             raise RouteConstraintError(
                 f"{label} must be (lat, lon, alt), a voxel index or id, got {p!r}"
             ) from None
-        if not all(math.isfinite(x) for x in (lat, lon, alt)) or not (
-            -90 <= lat <= 90 and -180 <= lon <= 180
-        ):
-            raise RouteConstraintError(
-                f"{label} ({lat}, {lon}, {alt}) is not a valid lat, lon, altitude"
-            )
-        loc = grid.locate(lat, lon, alt)
-        if loc.voxel < 0:
-            if loc.tier < 0:
-                raise PointOutsideGridError(f"{label} ({lat}, {lon}) is outside the grid's area")
-            ci = int(grid.find_cells(np.array([h3.str_to_int(loc.cell)]), loc.tier)[0])
-            if ci >= 0 and alt < float(grid.cell_g_hi[ci]) + grid.tiers.clearance_m:
-                raise PointInTerrainError(
-                    f"{label} at {alt:.0f} m AMSL is inside terrain: the highest plausible ground "
-                    f"there is {float(grid.cell_g_hi[ci]):.0f} m AMSL, + {grid.tiers.clearance_m:g} m clearance"
-                )
-            nearest = _nearest_band_alt(grid, lat, lon, alt)
-            if not math.isfinite(nearest):
-                raise PointOutsideGridError(f"{label} ({lat}, {lon}): {loc.reason}")
-            raise PointBetweenTiersError(
-                f"{label} at {alt:.0f} m AMSL is in no voxel ({loc.reason}); the "
-                f"nearest altitude with a voxel here is {nearest:.0f} m AMSL"
-            )
-        v = loc.voxel
+        v = _voxel_at(grid, lat, lon, alt, label)
         coords = (lat, lon, alt)
+    _check_enterable(graph, v, blocked, label)
+    return v, coords
+
+
+def _voxel_at(grid: Grid, lat: float, lon: float, alt: float, label: str) -> int:
+    """The voxel containing a point, or the error saying why none does.
+
+    Raises
+    ------
+    RouteConstraintError
+        Not a valid lat, lon, altitude.
+    PointOutsideGridError
+        Outside the grid's area, or no tier exists there.
+    PointInTerrainError
+        Below the highest plausible ground plus clearance.
+    PointBetweenTiersError
+        In no tier's band (the message names the nearest altitude that is).
+    """
+    if not all(math.isfinite(x) for x in (lat, lon, alt)) or not (
+        -90 <= lat <= 90 and -180 <= lon <= 180
+    ):
+        raise RouteConstraintError(
+            f"{label} ({lat}, {lon}, {alt}) is not a valid lat, lon, altitude"
+        )
+    loc = grid.locate(lat, lon, alt)
+    if loc.voxel >= 0:
+        return loc.voxel
+    if loc.tier < 0:
+        raise PointOutsideGridError(f"{label} ({lat}, {lon}) is outside the grid's area")
+    ci = int(grid.find_cells(np.array([h3.str_to_int(loc.cell)]), loc.tier)[0])
+    if ci >= 0 and alt < float(grid.cell_g_hi[ci]) + grid.tiers.clearance_m:
+        raise PointInTerrainError(
+            f"{label} at {alt:.0f} m AMSL is inside terrain: the highest plausible ground "
+            f"there is {float(grid.cell_g_hi[ci]):.0f} m AMSL, + {grid.tiers.clearance_m:g} m clearance"
+        )
+    nearest = _nearest_band_alt(grid, lat, lon, alt)
+    if not math.isfinite(nearest):
+        raise PointOutsideGridError(f"{label} ({lat}, {lon}): {loc.reason}")
+    raise PointBetweenTiersError(
+        f"{label} at {alt:.0f} m AMSL is in no voxel ({loc.reason}); the "
+        f"nearest altitude with a voxel here is {nearest:.0f} m AMSL"
+    )
+
+
+def _check_enterable(graph: RouteGraph, v: int, blocked: np.ndarray, label: str) -> None:
+    """Raise unless a route may start or end in voxel ``v``.
+
+    Raises
+    ------
+    PointInTerrainError
+        The voxel is terrain-blocked.
+    PointBlockedError
+        The voxel is not usable, or the request's mask excludes it.
+    """
+    grid = graph.grid
     st = int(grid.status[v])
     if st & Status.TERRAIN:
         raise PointInTerrainError(
@@ -105,7 +137,6 @@ def resolve_point(
         raise PointBlockedError(
             f"{label} voxel {grid.voxel_id(v)} is excluded by the request's constraints"
         )
-    return v, coords
 
 
 def at_agl(

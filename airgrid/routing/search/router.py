@@ -11,6 +11,7 @@ from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph, build_graph, grid_fingerprint
 from airgrid.routing.kernels.astar import astar, astar_batch, trace_path
 from airgrid.routing.kernels.status import FOUND, HEAP_FULL
+from airgrid.routing.kernels.tables import Limits, Workspace
 from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.search.route import DEFAULT_BUDGET
 
@@ -90,28 +91,10 @@ class Router:
         """
         gr = self.graph
         while True:
+            lim = Limits(blocked, zone_ok, int(budget), float(max_range_m), float(weight))
+            ws = Workspace(self._state, self._hk, self._hp)
             st, cost, exp = astar(
-                gr.indptr,
-                gr.indices,
-                gr.weights,
-                gr.nxyz,
-                gr.zone,
-                gr.dirs,
-                gr.rates,
-                gr.h_rate,
-                gr.v_rate,
-                gr.lm,
-                blocked,
-                zone_ok,
-                int(src),
-                int(dst),
-                int(budget),
-                float(max_range_m),
-                float(weight),
-                self._next_gen(),
-                self._state,
-                self._hk,
-                self._hp,
+                gr.csr, gr.nodes, gr.bounds, lim, int(src), int(dst), self._next_gen(), ws
             )
             if st != HEAP_FULL:
                 break
@@ -156,25 +139,10 @@ class Router:
                 np.empty((rows, cap), np.int64),
             )
             self._batch_gens = np.zeros(rows, np.int64)
+        lim = Limits(blocked, NO_ZONES, int(budget), float(max_range_m), 1.0)
+        ws = Workspace(*self._batch)
         status, cost, exps = astar_batch(
-            gr.indptr,
-            gr.indices,
-            gr.weights,
-            gr.nxyz,
-            gr.zone,
-            gr.dirs,
-            gr.rates,
-            gr.h_rate,
-            gr.v_rate,
-            gr.lm,
-            blocked,
-            NO_ZONES,
-            srcs,
-            dsts,
-            int(budget),
-            float(max_range_m),
-            self._batch_gens,
-            *self._batch,
+            gr.csr, gr.nodes, gr.bounds, lim, srcs, dsts, self._batch_gens, ws
         )
         for i in np.flatnonzero(status == HEAP_FULL).tolist():
             status[i], cost[i], exps[i], _ = self.search(

@@ -12,6 +12,7 @@ import numpy as np
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.astar import astar, lower_bound, planar_rates, trace_path
 from airgrid.routing.kernels.status import FOUND
+from airgrid.routing.kernels.tables import Bounds, Csr, Limits, Nodes, Workspace
 from airgrid.routing.search.route import DEFAULT_BUDGET
 from airgrid.routing.search.router import _MAX_GEN, NO_LANDMARKS, NO_ZONES, router_for
 
@@ -60,18 +61,11 @@ class ZonePlanner:
         self.graph = graph
         nz = len(graph.zone_xy)
         self._state = np.zeros((nz, 4), np.float64)
-        self._zone0 = np.zeros(nz, np.int32)
-        hr, rates = planar_rates(
-            graph.zone_indptr,
-            graph.zone_indices,
-            graph.zone_weights,
-            graph.zone_xy,
-            graph.dirs,
-            0.0,
-            8,
-        )
-        self._hr = float(hr) * (1 - 1e-7) if np.isfinite(hr) else 0.0
-        self._rates = rates * (1 - 1e-7)
+        self._csr = Csr(graph.zone_indptr, graph.zone_indices, graph.zone_weights)
+        self._nodes = Nodes(graph.zone_xy, np.zeros(nz, np.int32))
+        hr, rates = planar_rates(self._csr, graph.zone_xy, graph.dirs, 0.0, 8)
+        hr = float(hr) * (1 - 1e-7) if np.isfinite(hr) else 0.0
+        self._bounds = Bounds(graph.dirs, rates * (1 - 1e-7), hr, 0.0, NO_LANDMARKS)
         cap = len(graph.zone_indices) + 1  # one push per relaxed edge at most, plus the source
         self._hk = np.empty(cap, np.float64)
         self._hp = np.empty(cap, np.int64)
@@ -95,29 +89,9 @@ class ZonePlanner:
         self._gen += 2
         zs, zd = int(gr.zone[src]), int(gr.zone[dst])
         nz = len(gr.zone_xy)
-        st, _, _ = astar(
-            gr.zone_indptr,
-            gr.zone_indices,
-            gr.zone_weights,
-            gr.zone_xy,
-            self._zone0,
-            gr.dirs,
-            self._rates,
-            self._hr,
-            0.0,
-            NO_LANDMARKS,
-            NO_ZONES,
-            NO_ZONES,
-            zs,
-            zd,
-            nz + 1,
-            0.0,
-            1.0,
-            self._gen,
-            self._state,
-            self._hk,
-            self._hp,
-        )
+        lim = Limits(NO_ZONES, NO_ZONES, nz + 1, 0.0, 1.0)
+        ws = Workspace(self._state, self._hk, self._hp)
+        st, _, _ = astar(self._csr, self._nodes, self._bounds, lim, zs, zd, self._gen, ws)
         if st != FOUND:
             return None
         ok = np.zeros(nz, np.uint8)
@@ -170,11 +144,7 @@ def search_voxels(
     )
     if st != FOUND:  # weighted A* is complete: no route, or out of budget
         return st, cost, spent, path, math.inf
-    h0 = float(
-        lower_bound(
-            graph.nxyz, graph.dirs, graph.rates, graph.h_rate, graph.v_rate, graph.lm, src, dst
-        )
-    )
+    h0 = float(lower_bound(graph.nodes, graph.bounds, src, dst))
     bound = max(h0, cost / CORRIDOR_WEIGHT)
     ok = zone_planner_for(graph).corridor(src, dst, CORRIDOR_RINGS)
     if ok is not None and spent < budget:
