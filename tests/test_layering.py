@@ -48,6 +48,15 @@ ALLOWED: dict[str, set[str]] = {
         "airspace.geofences",
         "_lazy",
     },
+    "audit": {
+        "geo",
+        "terrain",
+        "airspace.errors",
+        "airspace.grid",
+        "airspace.geofences",
+        "airspace.traffic",
+        "airspace.store",
+    },
     "api.http": {
         "geo",
         "terrain",
@@ -57,6 +66,7 @@ ALLOWED: dict[str, set[str]] = {
         "airspace.traffic",
         "airspace.store",
         "routing",
+        "audit",
         "_lazy",
     },
     "api.cli": {
@@ -68,6 +78,7 @@ ALLOWED: dict[str, set[str]] = {
         "airspace.traffic",
         "airspace.store",
         "routing",
+        "audit",
         "api.http",
     },
 }

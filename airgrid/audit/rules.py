@@ -1,0 +1,191 @@
+"""Tier, terrain and intent rules over normalised tracks, vectorised per fix.
+
+Heights
+-------
+Each fix carries a true-height interval ``[h_lo, h_hi]`` (see :mod:`~airgrid.audit.tracks`).
+A flight's tier is its accepted intent's, else the log's ``tier``; a flight with neither
+is held to the light-UAV limit (:data:`LIGHT_UAV_LIMIT_M`, the 120 m of the 2024
+*Interim Regulations*). Rules fire "certain" when the whole interval breaks them and
+"possible" when part of it does:
+
+* ``tier_band_above``: above the tier's ``upper_m`` (excess ``h_hi - upper_m``);
+* ``tier_band_below``: below the tier's ``lower_m`` (excess ``lower_m - h_lo``);
+* ``light_uav_limit``: above 120 m true height, flights without a tier;
+* ``terrain_clearance``: less than the tier table's clearance above the ground.
+
+Take-off and landing are below any clearance, so ``tier_band_below`` and
+``terrain_clearance`` skip a flight's terminal phases: the fixes before it first is
+certainly above the clearance and after it last is, each at most
+``terminal_s`` long. Fixes where the DEM does not reach have no true height and are not
+assessed (the audit counts them).
+
+Intents
+-------
+``nonconformance``: a fix of a flight with an accepted intent (accepted, activated or
+ended) that lies outside every volume of it, in space (footprint boundary inside,
+band closed) or in time (window closed); certain if no altitude of the fix fits any
+volume. It has no excess in metres (its duration tells how long). A run is F3548 ``Nonconforming``, and ``Contingent`` when it lasts longer than
+``contingent_after_s``. ``no_accepted_intent``: a flight whose intent is unknown or was
+never accepted (cancelled), one violation over all its fixes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from airgrid.airspace.grid.tiers import TierTable
+from airgrid.airspace.traffic.models import IntentState
+from airgrid.audit.runs import Found, Runs, mask_runs
+from airgrid.audit.tracks import Tracks
+
+#: True-height limit of light UAVs (metres).
+LIGHT_UAV_LIMIT_M = 120.0
+#: Intent states under which a flight counts as flown with an accepted intent.
+ACCEPTED_STATES = frozenset({IntentState.ACCEPTED, IntentState.ACTIVATED, IntentState.ENDED})
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Knobs of the rules.
+
+    Attributes
+    ----------
+    light_uav_limit_m
+        True-height limit of flights without a tier.
+    terminal_s
+        Longest take-off or landing phase exempt from the low-height rules.
+    contingent_after_s
+        A nonconformance lasting longer than this is ``Contingent``.
+    """
+
+    light_uav_limit_m: float = LIGHT_UAV_LIMIT_M
+    terminal_s: float = 120.0
+    contingent_after_s: float = 30.0
+
+
+def _per_flight(tracks: Tracks, values: np.ndarray) -> np.ndarray:
+    return np.repeat(values, np.diff(tracks.start))
+
+
+def terminal_mask(tracks: Tracks, clearance_m: float, terminal_s: float) -> np.ndarray:
+    """bool[n]: fixes in a flight's take-off or landing phase (see the module docstring)."""
+    above = tracks.h_lo >= clearance_m
+    n = len(tracks)
+    nf = tracks.n_flights
+    first_up = np.full(nf, np.inf)
+    last_up = np.full(nf, -np.inf)
+    if above.any():
+        np.minimum.at(first_up, tracks.flight[above], tracks.t[above])
+        np.maximum.at(last_up, tracks.flight[above], tracks.t[above])
+    t_first = tracks.t[tracks.start[:-1]] if n else np.empty(0)
+    t_last = tracks.t[np.maximum(tracks.start[1:] - 1, 0)] if n else np.empty(0)
+    rise = _per_flight(tracks, np.minimum(first_up, t_first + terminal_s))
+    fall = _per_flight(tracks, np.maximum(last_up, t_last - terminal_s))
+    return (tracks.t < rise) | (tracks.t > fall)
+
+
+def height_rules(
+    tracks: Tracks, tiers: TierTable, flight_tier: np.ndarray, settings: RuleSettings, found: Found
+) -> None:
+    """Tier band, light-UAV limit and terrain clearance (see the module docstring).
+
+    ``flight_tier`` is the tier number of each flight, -1 for none.
+    """
+    lower = np.array([t.lower_m for t in tiers] + [np.nan])[flight_tier]
+    upper = np.array([t.upper_m for t in tiers] + [np.nan])[flight_tier]
+    names = np.array([t.name for t in tiers] + [""], dtype=object)[flight_tier]
+    lo_f, up_f, name_f = (_per_flight(tracks, v) for v in (lower, upper, names))
+    h_lo, h_hi = tracks.h_lo, tracks.h_hi
+    terminal = terminal_mask(tracks, tiers.clearance_m, settings.terminal_s)
+    with np.errstate(invalid="ignore"):
+        runs = mask_runs(tracks, h_hi > up_f, h_lo > up_f, h_hi - up_f)
+        found.add(tracks, "tier_band_above", name_f[runs.i0], runs)
+        runs = mask_runs(tracks, (h_lo < lo_f) & ~terminal, (h_hi < lo_f) & ~terminal, lo_f - h_lo)
+        found.add(tracks, "tier_band_below", name_f[runs.i0], runs)
+        no_tier = _per_flight(tracks, flight_tier < 0)
+        lim = settings.light_uav_limit_m
+        runs = mask_runs(tracks, no_tier & (h_hi > lim), no_tier & (h_lo > lim), h_hi - lim)
+        found.add(tracks, "light_uav_limit", f"{lim:g} m", runs)
+        c = tiers.clearance_m
+        runs = mask_runs(tracks, (h_lo < c) & ~terminal, (h_hi < c) & ~terminal, c - h_lo)
+        found.add(tracks, "terrain_clearance", f"{c:g} m", runs)
+
+
+def _conforming(tracks: Tracks, sl: slice, volumes: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Fixes of one flight inside some volume: possibly (some altitude) and certainly (all)."""
+    lon, lat, t = tracks.lon[sl], tracks.lat[sl], tracks.t[sl]
+    a_lo, a_hi = tracks.amsl_lo[sl], tracks.amsl_hi[sl]
+    poss = np.zeros(len(t), bool)
+    cert = np.zeros(len(t), bool)
+    for v in volumes:
+        w, s, e, n = v.footprint.bounds
+        near = (t >= v.t_start) & (t <= v.t_end) & (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+        near &= (a_lo <= v.ceiling_m) & (a_hi >= v.floor_m)
+        k = np.flatnonzero(near)
+        if len(k) == 0:
+            continue
+        inside = shapely.intersects_xy(v.footprint, lon[k], lat[k])
+        poss[k[inside]] = True
+        cert[k[inside & (a_lo[k] >= v.floor_m) & (a_hi[k] <= v.ceiling_m)]] = True
+    return poss, cert
+
+
+def intent_rules(
+    tracks: Tracks, intents: Mapping[str, object], settings: RuleSettings, found: Found
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nonconformance and flights without an accepted intent.
+
+    Parameters
+    ----------
+    intents
+        Intent id -> :class:`~airgrid.airspace.traffic.models.FlightIntent`.
+
+    Returns
+    -------
+    has_intent : bool[n_flights]
+        Whether each flight flew under an accepted intent.
+    conforming : int64[n_flights]
+        Fixes of each flight that certainly conform (0 without an intent).
+    """
+    nf = tracks.n_flights
+    has = np.zeros(nf, bool)
+    conforming = np.zeros(nf, np.int64)
+    non_poss = np.zeros(len(tracks), bool)
+    non_cert = np.zeros(len(tracks), bool)
+    obj = np.empty(nf, object)
+    for f, iid in enumerate(tracks.flights["intent_id"].tolist()):
+        intent = intents.get(iid)
+        obj[f] = iid
+        if intent is None or getattr(intent, "state", None) not in ACCEPTED_STATES:
+            continue
+        has[f] = True
+        sl = slice(int(tracks.start[f]), int(tracks.start[f + 1]))
+        poss, cert = _conforming(tracks, sl, intent.volumes)  # type: ignore[attr-defined]
+        non_poss[sl] = ~cert
+        non_cert[sl] = ~poss
+        conforming[f] = int(cert.sum())
+    runs = mask_runs(tracks, non_poss, non_cert)
+    state = np.where(runs.t1 - runs.t0 > settings.contingent_after_s, "Contingent", "Nonconforming")
+    found.add(tracks, "nonconformance", obj[tracks.flight[runs.i0]], runs, state.astype(object))
+    missing = np.flatnonzero(~has)
+    if len(missing):
+        i0, i1 = tracks.start[missing], tracks.start[missing + 1] - 1
+        none = Runs(
+            i0, i1, tracks.t[i0], tracks.t[i1], np.ones(len(i0), bool), np.full(len(i0), np.nan)
+        )
+        found.add(tracks, "no_accepted_intent", obj[missing], none)
+    return has, conforming
+
+
+__all__ = [
+    "ACCEPTED_STATES",
+    "LIGHT_UAV_LIMIT_M",
+    "RuleSettings",
+    "height_rules",
+    "intent_rules",
+    "terminal_mask",
+]
