@@ -163,7 +163,8 @@ def fence_violations(
     fence : int64[k]
         Index of the geofence of each violation (in ``index.geofences``).
     runs : Runs
-        Fix indices bracketing each passage, entry and exit times (interpolated between
+        First and last fix inside each passage (the two fixes around it for a passage
+        wholly between two fixes), entry and exit times (interpolated between
         fixes where the passage starts or ends between them), certainty, and the
         largest horizontal depth inside the footprint of its fixes (metres; 0 for a
         passage wholly between two fixes).
@@ -176,7 +177,12 @@ def fence_violations(
         (f, float(tracks.t[a]), float(tracks.t[b]), a, b, c)
         for f, a, b, c in _point_runs(tracks, nf, possible, certain)
     ]
-    items += [(f, t0, t1, k, k + 1, c) for f, k, t0, t1, c in _stretches(index, tracks, segs)]
+    t = tracks.t
+    for f, k, t0, t1, c in _stretches(index, tracks, segs):
+        at_k, at_next = t0 <= t[k], t1 >= t[k + 1]
+        i0 = k if at_k or not at_next else k + 1
+        i1 = k + 1 if at_next or not at_k else k
+        items.append((f, t0, t1, i0, i1, c))
     items.sort(key=lambda r: (int(tracks.flight[r[3]]), r[0], r[1], r[2]))
     merged: list[list] = []
     for f, t0, t1, a, b, c in items:
