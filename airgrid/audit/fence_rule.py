@@ -119,7 +119,7 @@ def _segment_candidates(
 
 def _stretches(index: GeofenceIndex, tracks: Tracks, segs: np.ndarray) -> list[tuple]:
     """(fence, segment, t_entry, t_exit, certain) of every stretch inside a fence."""
-    out = []
+    out: list[tuple] = []
     lat, lon, t = tracks.lat, tracks.lon, tracks.t
     for k in segs.tolist():
         exact = (
