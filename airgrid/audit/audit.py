@@ -10,7 +10,6 @@ its first fix.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,8 @@ from airgrid.audit.tracks import ReadResult, Rejected, Tracks, normalise
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 
+#: Most fixes a violation's geometry goes through (evenly spaced, first and last included).
+MAX_VERTICES = 64
 #: Rules in report order.
 RULES = (
     "geofence",
@@ -51,7 +52,8 @@ class AuditResult:
     ----------
     violations
         One row per violation (see the module docstring), with a ``geometry`` column of
-        shapely geometries (the offending fixes as a line, or a point).
+        shapely geometries: the offending fixes as a line (through at most
+        :data:`MAX_VERTICES` of them, evenly spaced, first and last included), or a point.
     operators
         Per operator: flights, fixes, flights and fixes under an accepted intent,
         certainly conforming fixes, fixes without a true height (not assessed).
@@ -135,14 +137,18 @@ def _evidence(
     f = cols["flight"]
     i0, i1 = cols["i0"], cols["i1"]
     start = tracks.start[f] if len(f) else np.empty(0, np.int64)
-    cells, voxels, geoms = [], [], []
-    for flight, a, b in zip(f.tolist(), i0.tolist(), i1.tolist()):
-        tier = tiers[max(int(flight_tier[flight]), 0)]
-        cell = h3.latlng_to_cell(float(tracks.lat[a]), float(tracks.lon[a]), tier.resolution)
-        cells.append(cell)
-        voxels.append(f"{cell}:{math.floor(float(tracks.amsl_lo[a]) / tier.thickness_m)}")
-        xy = np.column_stack([tracks.lon[a : b + 1], tracks.lat[a : b + 1]])
-        geoms.append(shapely.LineString(xy) if b > a else shapely.Point(xy[0]))
+    tier_of = np.maximum(flight_tier[f], 0) if len(f) else np.empty(0, np.int64)
+    res = np.array([t.resolution for t in tiers])[tier_of]
+    thick = np.array([t.thickness_m for t in tiers])[tier_of]
+    cells = np.array(
+        [
+            h3.latlng_to_cell(y, x, r)
+            for y, x, r in zip(tracks.lat[i0].tolist(), tracks.lon[i0].tolist(), res.tolist())
+        ],
+        dtype=object,
+    )
+    layers = np.floor(tracks.amsl_lo[i0] / thick).astype(np.int64).astype(str)
+    voxels = (cells.astype(str) + ":" + layers).astype(object) if len(f) else cells
     t0, t1 = cols["t0"], cols["t1"]
     return pd.DataFrame(
         {
@@ -163,11 +169,29 @@ def _evidence(
             "max_excess_m": cols["excess"],
             "lat_first": tracks.lat[i0],
             "lon_first": tracks.lon[i0],
-            "cell_first": np.array(cells, dtype=object),
-            "voxel_first": np.array(voxels, dtype=object),
-            "geometry": np.array(geoms, dtype=object),
+            "cell_first": cells,
+            "voxel_first": voxels,
+            "geometry": _geometries(tracks, i0, i1),
         }
     )
+
+
+def _geometries(tracks: Tracks, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
+    """Per violation, a point (one fix) or a line through at most MAX_VERTICES of its fixes."""
+    m = np.minimum(i1 - i0 + 1, MAX_VERTICES)
+    owner = np.repeat(np.arange(len(i0)), m)
+    j = np.arange(owner.size) - np.repeat(np.cumsum(m) - m, m)
+    span = (i1 - i0)[owner] / np.maximum(m[owner] - 1, 1)
+    pick = i0[owner] + np.round(j * span).astype(np.int64)
+    out = np.empty(len(i0), dtype=object)
+    line = m > 1
+    if line.any():
+        keep = line[owner]
+        xy = np.column_stack([tracks.lon[pick[keep]], tracks.lat[pick[keep]]])
+        _, ids = np.unique(owner[keep], return_inverse=True)
+        out[line] = shapely.linestrings(xy, indices=ids)
+    out[~line] = shapely.points(tracks.lon[i0[~line]], tracks.lat[i0[~line]])
+    return out
 
 
 def _operators(tracks: Tracks, has: np.ndarray, conforming: np.ndarray) -> pd.DataFrame:

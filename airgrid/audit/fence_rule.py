@@ -34,13 +34,14 @@ from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.audit.runs import Runs
 from airgrid.audit.tracks import Tracks
 
-#: Side of the lattice cells that boundaries mark, degrees (about 500 m).
-CELL_DEG = 0.005
+#: Side of the lattice cells that boundaries mark, degrees (about 200 m).
+CELL_DEG = 0.002
 _SHIFT = 1 << 20
 
 
 class BoundaryCells:
-    """Cells of a lon/lat lattice that the footprint boundaries of some geofences touch."""
+    """Cells of a lon/lat lattice that the footprint boundaries of some geofences touch, and
+    an STRtree of those boundaries."""
 
     def __init__(self, footprints: list[shapely.Geometry], cell_deg: float = CELL_DEG) -> None:
         self.cell = cell_deg
@@ -57,9 +58,10 @@ class BoundaryCells:
                     self._iy(np.maximum(xy[:-1, 1], xy[1:, 1])),
                 )
                 for a, b, c, d in zip(x0.tolist(), x1.tolist(), y0.tolist(), y1.tolist()):
-                    gx, gy = np.meshgrid(np.arange(a - 1, b + 2), np.arange(c - 1, d + 2))
+                    gx, gy = np.meshgrid(np.arange(a, b + 1), np.arange(c, d + 1))
                     codes.append((gx * _SHIFT + gy).ravel())
         self.codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
+        self.tree = shapely.STRtree([shapely.boundary(fp) for fp in footprints])
 
     def _ix(self, lon: np.ndarray) -> np.ndarray:
         return np.floor((np.asarray(lon) + 180.0) / self.cell).astype(np.int64)
@@ -70,13 +72,21 @@ class BoundaryCells:
     def may_cross(
         self, lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray
     ) -> np.ndarray:
-        """bool per segment: it may meet a boundary (marked cells are grown by one cell on
-        every side, so a segment spanning at most one cell each way needs only its corners)."""
+        """bool per segment: its box touches a marked cell, so it may meet a boundary.
+
+        Two boxes that meet share a point, and the cell of that point is in both cell
+        ranges (the cell map is monotonic), so no crossing is lost; a segment spanning at
+        most one cell each way touches only the cells of its box's corners.
+        """
         x0, x1 = self._ix(np.minimum(lon0, lon1)), self._ix(np.maximum(lon0, lon1))
         y0, y1 = self._iy(np.minimum(lat0, lat1)), self._iy(np.maximum(lat0, lat1))
         out = (x1 - x0 > 1) | (y1 - y0 > 1)
+        if len(self.codes) == 0:
+            return out
+        last = len(self.codes) - 1
         for x, y in ((x0, y0), (x0, y1), (x1, y0), (x1, y1)):
-            out |= np.isin(x * _SHIFT + y, self.codes, assume_unique=False)
+            code = x * _SHIFT + y
+            out |= self.codes[np.minimum(np.searchsorted(self.codes, code), last)] == code
         return out
 
 
@@ -108,7 +118,12 @@ def _segment_candidates(
     near = cells.may_cross(
         tracks.lon[seg], tracks.lat[seg], tracks.lon[seg + 1], tracks.lat[seg + 1]
     )
-    cand = [seg[near]]
+    c = seg[
+        near & ((tracks.lon[seg] != tracks.lon[seg + 1]) | (tracks.lat[seg] != tracks.lat[seg + 1]))
+    ]
+    xy = np.stack([tracks.lon[c], tracks.lat[c], tracks.lon[c + 1], tracks.lat[c + 1]], axis=1)
+    lines = shapely.linestrings(xy.reshape(-1, 2, 2))
+    cand = [c[np.unique(cells.tree.query(lines, predicate="intersects")[0])]]
     if len(possible):
         p, f = possible // nf, possible % nf
         before_out = (p > 0) & nxt[np.maximum(p - 1, 0)] & ~np.isin((p - 1) * nf + f, possible)

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,29 +43,70 @@ def write_parquet(result: AuditResult, path: Path) -> Path:
 
 
 def write_geojson(result: AuditResult, path: Path) -> Path:
-    """Write the violations as a GeoJSON FeatureCollection."""
-    feats = []
+    """Write the violations as a GeoJSON FeatureCollection (times also as ISO 8601 text)."""
     df = result.violations
-    props = [c for c in df.columns if c != "geometry"]
-    for rec, geom in zip(df[props].to_dict("records"), df["geometry"]):
-        clean = {}
-        for k, v in rec.items():
-            if isinstance(v, np.generic):
-                v = v.item()
-            if isinstance(v, float) and not math.isfinite(v):
-                v = None
-            clean[k] = v
-        clean["time_first"] = _iso(rec["t_first"])
-        clean["time_last"] = _iso(rec["t_last"])
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": json.loads(shapely.to_geojson(geom)),
-                "properties": clean,
-            }
-        )
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    props = df.drop(columns="geometry").assign(
+        time_first=[_iso(t) for t in df["t_first"].tolist()],
+        time_last=[_iso(t) for t in df["t_last"].tolist()],
+    )
+    records = props.to_json(orient="records", lines=True, double_precision=15).splitlines()
+    geoms = shapely.to_geojson(df["geometry"].to_numpy()) if len(df) else []
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"type": "FeatureCollection", "features": [')
+        for k, (rec, geom) in enumerate(zip(records, geoms)):
+            sep = "," if k else ""
+            f.write(f'{sep}{{"type": "Feature", "geometry": {geom}, "properties": {rec}}}')
+        f.write("]}")
     return path
+
+
+def _worst(v: pd.DataFrame) -> dict[str, list[dict]]:
+    """The worst cases per operator: certain first, then by excess, then by duration."""
+    order = np.lexsort(
+        (
+            -v["duration_s"].to_numpy(float),
+            -np.nan_to_num(v["max_excess_m"].to_numpy(float), nan=-1.0),
+            v["certainty"].to_numpy(str) != "certain",
+        )
+    )
+    top = v.iloc[order].groupby("operator", sort=False).head(WORST_CASES)
+    out: dict[str, list[dict]] = {}
+    for rec in top.drop(columns="geometry").to_dict("records"):
+        out.setdefault(rec["operator"], []).append(rec)
+    return out
+
+
+def _operator_lines(op: dict, counts: dict, worst: list[dict]) -> list[str]:
+    n = op["fixes_with_intent"]
+    rate = f"{op['conforming_fixes'] / n:.1%}" if n else "n/a"
+    lines = [
+        f"## {op['operator']}",
+        "",
+        f"{op['flights']} flight(s), {op['fixes']} fixes; {op['flights_with_intent']} flight(s) under an "
+        f"accepted intent; conformance rate {rate} ({op['conforming_fixes']} of {n} fixes); "
+        f"{op['unassessed_fixes']} fixes without terrain (heights not assessed).",
+        "",
+        "| rule | certain | possible |",
+        "|---|---:|---:|",
+    ]
+    for rule in RULES:
+        c, p = (counts.get((op["operator"], rule, k), 0) for k in ("certain", "possible"))
+        lines.append(f"| {rule} | {c} | {p} |")
+    if worst:
+        lines += [
+            "",
+            "Worst cases:",
+            "",
+            "| flight | rule | object | certainty | from | s | excess m |",
+            "|---|---|---|---|---|---:|---:|",
+        ]
+        for w in worst:
+            ex = "" if pd.isna(w["max_excess_m"]) else f"{w['max_excess_m']:.1f}"
+            lines.append(
+                f"| {w['flight_id']} | {w['rule']} | {w['object_id']} | {w['certainty']} "
+                f"| {_iso(w['t_first'])} | {w['duration_s']:.1f} | {ex} |"
+            )
+    return [*lines, ""]
 
 
 def summary_markdown(result: AuditResult) -> str:
@@ -76,50 +115,14 @@ def summary_markdown(result: AuditResult) -> str:
     lines = [
         "# Flight audit",
         "",
-        f"Logs: {len(result.files)}; rejected rows: {result.n_rejected}; fixes outside the time window: {result.outside_window}.",
+        f"Logs: {len(result.files)}; rejected rows: {result.n_rejected}; "
+        f"fixes outside the time window: {result.outside_window}.",
         "",
     ]
-    for _, op in result.operators.iterrows():
-        name = op["operator"]
-        mine = v[v["operator"] == name]
-        rate = (
-            op["conforming_fixes"] / op["fixes_with_intent"]
-            if op["fixes_with_intent"]
-            else math.nan
-        )
-        lines += [
-            f"## {name}",
-            "",
-            f"{op['flights']} flight(s), {op['fixes']} fixes; {op['flights_with_intent']} flight(s) under an "
-            f"accepted intent; conformance rate {'n/a' if math.isnan(rate) else f'{rate:.1%}'}"
-            f" ({op['conforming_fixes']} of {op['fixes_with_intent']} fixes); "
-            f"{op['unassessed_fixes']} fixes without terrain (heights not assessed).",
-            "",
-            "| rule | certain | possible |",
-            "|---|---:|---:|",
-        ]
-        for rule in RULES:
-            r = mine[mine["rule"] == rule]
-            c = int((r["certainty"] == "certain").sum())
-            lines.append(f"| {rule} | {c} | {len(r) - c} |")
-        if len(mine):
-            worst = mine.assign(_k=mine["max_excess_m"].fillna(-1.0)).sort_values(
-                ["certainty", "_k", "duration_s"], ascending=[True, False, False]
-            )
-            lines += [
-                "",
-                "Worst cases:",
-                "",
-                "| flight | rule | object | certainty | from | s | excess m |",
-                "|---|---|---|---|---|---:|---:|",
-            ]
-            for _, w in worst.head(WORST_CASES).iterrows():
-                ex = "" if pd.isna(w["max_excess_m"]) else f"{w['max_excess_m']:.1f}"
-                lines.append(
-                    f"| {w['flight_id']} | {w['rule']} | {w['object_id']} | {w['certainty']} "
-                    f"| {_iso(w['t_first'])} | {w['duration_s']:.1f} | {ex} |"
-                )
-        lines.append("")
+    counts = v.groupby(["operator", "rule", "certainty"]).size().to_dict() if len(v) else {}
+    worst = _worst(v) if len(v) else {}
+    for op in result.operators.to_dict("records"):
+        lines += _operator_lines(op, counts, worst.get(op["operator"], []))
     if result.rejected:
         lines += ["## Rejected rows", ""]
         lines += [f"- {r}" for r in result.rejected[:REJECTED_LISTED]]

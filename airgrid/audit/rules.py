@@ -115,22 +115,44 @@ def height_rules(
         found.add(tracks, "terrain_clearance", f"{c:g} m", runs)
 
 
-def _conforming(tracks: Tracks, sl: slice, volumes: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Fixes of one flight inside some volume: possibly (some altitude) and certainly (all)."""
-    lon, lat, t = tracks.lon[sl], tracks.lat[sl], tracks.t[sl]
-    a_lo, a_hi = tracks.amsl_lo[sl], tracks.amsl_hi[sl]
-    poss = np.zeros(len(t), bool)
-    cert = np.zeros(len(t), bool)
-    for v in volumes:
-        w, s, e, n = v.footprint.bounds
-        near = (t >= v.t_start) & (t <= v.t_end) & (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
-        near &= (a_lo <= v.ceiling_m) & (a_hi >= v.floor_m)
-        k = np.flatnonzero(near)
-        if len(k) == 0:
-            continue
-        inside = shapely.intersects_xy(v.footprint, lon[k], lat[k])
-        poss[k[inside]] = True
-        cert[k[inside & (a_lo[k] >= v.floor_m) & (a_hi[k] <= v.ceiling_m)]] = True
+def _volume_table(volumes: list[tuple[int, object]]) -> dict[str, np.ndarray]:
+    """Columns of (flight, volume) rows: flight, prepared footprint, bounding box, band, window."""
+    fp = np.array([v.footprint for _, v in volumes], dtype=object)  # type: ignore[attr-defined]
+    shapely.prepare(fp)
+    lim = np.array(
+        [(v.floor_m, v.ceiling_m, v.t_start, v.t_end) for _, v in volumes],  # type: ignore[attr-defined]
+        float,
+    ).reshape(-1, 4)
+    return {
+        "flight": np.array([f for f, _ in volumes], np.int64),
+        "fp": fp,
+        "box": shapely.bounds(fp).reshape(-1, 4),
+        "lim": lim,
+    }
+
+
+def _conforming(tracks: Tracks, vols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Fixes inside some volume of their flight's intent: possibly (some altitude of the fix)
+    and certainly (all of them). One pass over all (fix, volume) pairs of all flights."""
+    n_vol = np.bincount(vols["flight"], minlength=tracks.n_flights)
+    first_vol = np.concatenate([[0], np.cumsum(n_vol)[:-1]])
+    per_fix = n_vol[tracks.flight]
+    fix = np.repeat(np.arange(len(tracks)), per_fix)
+    offs = np.arange(len(fix)) - np.repeat(np.cumsum(per_fix) - per_fix, per_fix)
+    vol = first_vol[tracks.flight[fix]] + offs
+    lon, lat, t = tracks.lon[fix], tracks.lat[fix], tracks.t[fix]
+    a_lo, a_hi = tracks.amsl_lo[fix], tracks.amsl_hi[fix]
+    box, lim = vols["box"][vol], vols["lim"][vol]
+    near = (t >= lim[:, 2]) & (t <= lim[:, 3]) & (a_lo <= lim[:, 1]) & (a_hi >= lim[:, 0])
+    near &= (lon >= box[:, 0]) & (lon <= box[:, 2]) & (lat >= box[:, 1]) & (lat <= box[:, 3])
+    k = np.flatnonzero(near)
+    inside = shapely.intersects_xy(vols["fp"][vol[k]], lon[k], lat[k])
+    k = k[inside]
+    sure = (a_lo[k] >= lim[k, 0]) & (a_hi[k] <= lim[k, 1])
+    poss = np.zeros(len(tracks), bool)
+    cert = np.zeros(len(tracks), bool)
+    poss[fix[k]] = True
+    cert[fix[k[sure]]] = True
     return poss, cert
 
 
@@ -154,20 +176,21 @@ def intent_rules(
     nf = tracks.n_flights
     has = np.zeros(nf, bool)
     conforming = np.zeros(nf, np.int64)
-    non_poss = np.zeros(len(tracks), bool)
-    non_cert = np.zeros(len(tracks), bool)
+    non_poss = non_cert = np.zeros(len(tracks), bool)
     obj = np.empty(nf, object)
+    volumes: list[tuple[int, object]] = []
     for f, iid in enumerate(tracks.flights["intent_id"].tolist()):
         intent = intents.get(iid)
         obj[f] = iid
-        if intent is None or getattr(intent, "state", None) not in ACCEPTED_STATES:
-            continue
-        has[f] = True
-        sl = slice(int(tracks.start[f]), int(tracks.start[f + 1]))
-        poss, cert = _conforming(tracks, sl, intent.volumes)  # type: ignore[attr-defined]
-        non_poss[sl] = ~cert
-        non_cert[sl] = ~poss
-        conforming[f] = int(cert.sum())
+        if intent is not None and getattr(intent, "state", None) in ACCEPTED_STATES:
+            has[f] = True
+            volumes += [(f, v) for v in intent.volumes]  # type: ignore[attr-defined]
+    with_intent = has[tracks.flight]
+    if volumes:
+        poss, cert = _conforming(tracks, _volume_table(volumes))
+        non_poss = with_intent & ~cert
+        non_cert = with_intent & ~poss
+        conforming = np.bincount(tracks.flight[cert], minlength=nf).astype(np.int64)
     runs = mask_runs(tracks, non_poss, non_cert)
     state = np.where(runs.t1 - runs.t0 > settings.contingent_after_s, "Contingent", "Nonconforming")
     found.add(tracks, "nonconformance", obj[tracks.flight[runs.i0]], runs, state.astype(object))

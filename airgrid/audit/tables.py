@@ -99,14 +99,18 @@ def read_parquet(path: str | Path) -> ReadResult:
     try:
         names = pq.ParquetFile(path).schema_arrow.names
         want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
-        frame = pq.read_table(path, columns=want).to_pandas()
+        text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
+        frame = pq.read_table(path, columns=want, read_dictionary=text).to_pandas()
     except (pa.ArrowInvalid, OSError) as exc:
         raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
     return _validate(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), "row")
 
 
 def _text(s: pd.Series) -> np.ndarray:
-    return s.fillna("").astype(str).str.strip().to_numpy(object)
+    """Stripped text of a column (nulls as ``""``), cleaned once per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    clean = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return clean[codes]
 
 
 def _times(s: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
@@ -149,8 +153,9 @@ def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> 
     fid, op = _text(frame["flight_id"]), _text(frame["operator"])
     t, t_bad, t_why = _times(frame["time"])
     lat, lon, alt = (_numbers(frame[c]) for c in ("lat", "lon", "alt"))
-    ref_text = _text(frame["alt_ref"])
-    ref = pd.Series(ref_text).str.upper().map(_REFS)
+    ref_codes, ref_names = pd.factorize(_text(frame["alt_ref"]))
+    ref_of = np.array([_REFS.get(str(r).upper(), -1) for r in ref_names] + [-1], np.int8)
+    ref = ref_of[ref_codes]
     checks = [
         ("flight_id", fid == "", "empty"),
         ("operator", op == "", "empty"),
@@ -162,7 +167,7 @@ def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> 
             ~((alt >= ALT_RANGE[0]) & (alt <= ALT_RANGE[1])),
             f"not an altitude in {ALT_RANGE[0]:g}..{ALT_RANGE[1]:g} m",
         ),
-        ("alt_ref", ref.isna().to_numpy(), "not one of AMSL, AGL, W84"),
+        ("alt_ref", ref < 0, "not one of AMSL, AGL, W84"),
     ]
     bad = np.zeros(n, bool)
     result = ReadResult(path, {})
@@ -184,7 +189,7 @@ def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> 
         lat=lat[ok],
         lon=lon[ok],
         alt=alt[ok],
-        ref=ref.to_numpy(np.float64, na_value=0)[ok].astype(np.int8),
+        ref=ref[ok],
         row=rownum[ok],
         **extra,
     )

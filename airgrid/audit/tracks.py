@@ -131,7 +131,7 @@ def raw_columns(
 
     def text(v: object) -> np.ndarray:
         if isinstance(v, np.ndarray):
-            return v.astype(object)
+            return v if v.dtype == object else v.astype(object)
         out = np.empty(n, object)
         out[:] = "" if v is None else str(v)
         return out
