@@ -41,6 +41,7 @@ from airgrid.airspace.grid.tiers import TierTable
 from airgrid.airspace.traffic.models import IntentState
 from airgrid.audit.runs import Found, Runs, mask_runs
 from airgrid.audit.tracks import Tracks
+from airgrid.geo.volumes import Volume4D
 
 #: True-height limit of light UAVs (metres).
 LIGHT_UAV_LIMIT_M = 120.0
@@ -115,19 +116,16 @@ def height_rules(
         found.add(tracks, "terrain_clearance", f"{c:g} m", runs)
 
 
-def _volume_table(volumes: list[tuple[int, object]]) -> dict[str, np.ndarray]:
+def _volume_table(volumes: list[tuple[int, Volume4D]]) -> dict[str, np.ndarray]:
     """Columns of (flight, volume) rows: flight, prepared footprint, bounding box, band, window."""
-    fp = np.array([v.footprint for _, v in volumes], dtype=object)  # type: ignore[attr-defined]
+    fp = np.array([v.footprint for _, v in volumes], dtype=object)
     shapely.prepare(fp)
-    lim = np.array(
-        [(v.floor_m, v.ceiling_m, v.t_start, v.t_end) for _, v in volumes],  # type: ignore[attr-defined]
-        float,
-    ).reshape(-1, 4)
+    lim = np.array([(v.floor_m, v.ceiling_m, v.t_start, v.t_end) for _, v in volumes], np.float64)
     return {
         "flight": np.array([f for f, _ in volumes], np.int64),
         "fp": fp,
         "box": shapely.bounds(fp).reshape(-1, 4),
-        "lim": lim,
+        "lim": lim.reshape(-1, 4),
     }
 
 
@@ -178,7 +176,7 @@ def intent_rules(
     conforming = np.zeros(nf, np.int64)
     non_poss = non_cert = np.zeros(len(tracks), bool)
     obj = np.empty(nf, object)
-    volumes: list[tuple[int, object]] = []
+    volumes: list[tuple[int, Volume4D]] = []
     for f, iid in enumerate(tracks.flights["intent_id"].tolist()):
         intent = intents.get(iid)
         obj[f] = iid
