@@ -9,7 +9,8 @@ Altitudes
 ---------
 A fix's altitude is kept as an **interval** in two frames, because ground is known only
 within bounds (the DEM's lowest and highest plausible ground at the fix,
-:func:`~airgrid.terrain.box_ground_bounds` over the pixels touching it):
+:func:`~airgrid.terrain.box_ground_bounds` over the pixels touching it, see
+:func:`point_ground_bounds`):
 
 * ``AMSL``: ``amsl_lo = amsl_hi = alt``; true height ``alt - g_hi .. alt - g_lo``;
 * ``W84``: as AMSL after subtracting the EGM96 geoid undulation
@@ -226,6 +227,26 @@ def _w84_to_amsl(
     return [(int(i), int(source[i]), f"outside the geoid grid ({geoid.bounds})") for i in w84[~ok]]
 
 
+def point_ground_bounds(
+    dem: Dem, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~airgrid.terrain.box_ground_bounds` of each point (a box of no size), computed
+    once per DEM pixel.
+
+    For a point box the window of pixels depends only on the pixel the point falls in, so
+    the bounds of one point of each pixel (mapped by the DEM's own ``lonlat_to_pixel``)
+    are those of every point in it; points outside the DEM get NaN, as there.
+    """
+    col, row = dem.lonlat_to_pixel(lon, lat)
+    w, s, e, n = dem.bounds_lonlat
+    inside = np.isfinite(col) & np.isfinite(row) & (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+    cols = dem.shape[1] + 4  # pixels just outside the raster (rounding at its edge) stay apart
+    key = np.where(inside, (np.floor(row) + 2) * cols + np.floor(col) + 2, -1.0)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    lo, hi, _ = box_ground_bounds(dem, lon[first], lat[first], lon[first], lat[first])
+    return np.where(inside, lo[inverse], np.nan), np.where(inside, hi[inverse], np.nan)
+
+
 def normalise(
     parts: Sequence[ReadResult],
     *,
@@ -272,7 +293,7 @@ def normalise(
     bad = _w84_to_amsl(cols, keep, geoid, source)
     lat, lon, alt = cols["lat"], cols["lon"], cols["alt"]
     if dem is not None:
-        g_lo, g_hi, _ = box_ground_bounds(dem, lon, lat, lon, lat)
+        g_lo, g_hi = point_ground_bounds(dem, lon, lat)
     else:
         g_lo = g_hi = np.full(n, np.nan)
     agl = cols["ref"] == AltRef.AGL
@@ -357,5 +378,6 @@ __all__ = [
     "Rejected",
     "Tracks",
     "normalise",
+    "point_ground_bounds",
     "raw_columns",
 ]

@@ -224,3 +224,19 @@ def test_normalise_altitudes_to_amsl_intervals(tmp_path, real_dem):
     assert r.n_rejected == 1 and (r.rejected[0].row, r.rejected[0].field) == (5, "alt")
     _, outside = normalise([read_log(p)], dem=real_dem, geoid=Geoid(), t_from=T0 + 1, t_to=T0 + 1)
     assert outside == 3
+
+
+def test_point_ground_bounds_equal_the_terrain_rule(real_dem):
+    from airgrid.audit.tracks import point_ground_bounds
+    from airgrid.terrain.dem import apply_affine
+
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(108, 115, 50_000), rng.uniform(24, 31, 50_000)
+    c = np.arange(0.0, 700.0)
+    x, y = apply_affine(real_dem.transform, c, c)  # pixel corners, and just beside them
+    lon = np.concatenate([lon, x, x + 1e-12, x - 1e-12])
+    lat = np.concatenate([lat, y, y - 1e-12, y + 1e-12])
+    want = box_ground_bounds(real_dem, lon, lat, lon, lat)
+    got = point_ground_bounds(real_dem, lon, lat)
+    assert np.array_equal(want[0], got[0], equal_nan=True)
+    assert np.array_equal(want[1], got[1], equal_nan=True)
