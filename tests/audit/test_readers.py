@@ -53,7 +53,7 @@ def test_csv_rejects_each_bad_row_with_line_and_field(tmp_path):
 def test_csv_missing_column_is_a_log_error(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("flight_id,operator,time,lat,lon,alt\nF,O,1,2,3,4\n")
-    with pytest.raises(LogError, match="missing column.*alt_ref"):
+    with pytest.raises(LogError, match=r"missing column.*alt_ref"):
         read_log(p)
 
 
