@@ -36,12 +36,17 @@ def _time(text: str | None, name: str) -> float | None:
 
 
 def _intents_and_fences(db: str) -> tuple[dict, list]:
-    """Every stored intent by id, and the stored geofences."""
+    """Every stored intent by id, and the stored geofences, of an existing store."""
     from airgrid.airspace.store.service import open_store
 
     location: str | Path = db
-    if db.startswith("sqlite:///"):
-        location = Path(db.removeprefix("sqlite:///")).parent
+    if not db.startswith(("postgresql://", "postgres://")):
+        path = Path(db.removeprefix("sqlite:///"))
+        if path.is_dir():
+            path = path / "airgrid.sqlite"
+        if not path.is_file():
+            raise BadInput(f"--db: no store at {path}")
+        location = path.parent
     with open_store(location) as store:
         intents = {i.id: i for i in store.list_intents(limit=10**9)}
         return intents, store.list_geofences()
@@ -109,7 +114,9 @@ def audit_cmd(
         tiers = TierTable.from_toml(DEFAULT_TIERS)
     intents, stored = _intents_and_fences(db) if db else (None, [])
     terrain = Dem.open(dem or DEFAULT_DEM)
-    geofences = load_fences(fences) + stored
+    by_id = {g.identifier: g for g in load_fences(fences)}
+    by_id.update({g.identifier: g for g in stored})  # the store's version of a fence wins
+    geofences = list(by_id.values())
     index = GeofenceIndex(geofences, dem=terrain) if geofences else None
     try:
         with progress_bar(progress) as update:
