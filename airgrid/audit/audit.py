@@ -197,8 +197,7 @@ def _geometries(tracks: Tracks, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
 def _operators(tracks: Tracks, has: np.ndarray, conforming: np.ndarray) -> pd.DataFrame:
     fl = tracks.flights
     fixes = np.diff(tracks.start)
-    unassessed = np.zeros(tracks.n_flights, np.int64)
-    np.add.at(unassessed, tracks.flight, ~np.isfinite(tracks.h_lo))
+    unassessed = np.add.reduceat((~np.isfinite(tracks.h_lo)).astype(np.int64), tracks.start[:-1])
     per = pd.DataFrame(
         {
             "operator": fl["operator"].to_numpy(object),

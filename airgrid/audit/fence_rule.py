@@ -36,7 +36,8 @@ from airgrid.audit.tracks import Tracks
 
 #: Side of the lattice cells that boundaries mark, degrees (about 200 m).
 CELL_DEG = 0.002
-_SHIFT = 1 << 20
+#: Most cells of the bitmap of marked cells.
+MAX_CELLS = 16_000_000
 
 
 class BoundaryCells:
@@ -44,7 +45,9 @@ class BoundaryCells:
     an STRtree of those boundaries."""
 
     def __init__(self, footprints: list[shapely.Geometry], cell_deg: float = CELL_DEG) -> None:
-        self.cell = cell_deg
+        w, s, e, n = shapely.total_bounds(footprints) if footprints else (0.0, 0.0, 0.0, 0.0)
+        # cells grow for fences spread far apart, so the bitmap stays under MAX_CELLS
+        self.cell = max(cell_deg, math.sqrt((e - w + cell_deg) * (n - s + cell_deg) / MAX_CELLS))
         codes = []
         for fp in footprints:
             for ring in shapely.get_rings(fp):
@@ -59,8 +62,12 @@ class BoundaryCells:
                 )
                 for a, b, c, d in zip(x0.tolist(), x1.tolist(), y0.tolist(), y1.tolist()):
                     gx, gy = np.meshgrid(np.arange(a, b + 1), np.arange(c, d + 1))
-                    codes.append((gx * _SHIFT + gy).ravel())
-        self.codes = np.unique(np.concatenate(codes)) if codes else np.empty(0, np.int64)
+                    codes.append(np.column_stack([gx.ravel(), gy.ravel()]))
+        xy = np.concatenate(codes) if codes else np.zeros((0, 2), np.int64)
+        self.x0, self.y0 = (xy.min(0) if len(xy) else np.zeros(2, np.int64)).tolist()
+        size = (xy.max(0) - xy.min(0) + 1) if len(xy) else np.zeros(2, np.int64)
+        self.marked = np.zeros(tuple(size.tolist()), bool)
+        self.marked[xy[:, 0] - self.x0, xy[:, 1] - self.y0] = True
         self.tree = shapely.STRtree([shapely.boundary(fp) for fp in footprints])
 
     def _ix(self, lon: np.ndarray) -> np.ndarray:
@@ -81,12 +88,11 @@ class BoundaryCells:
         x0, x1 = self._ix(np.minimum(lon0, lon1)), self._ix(np.maximum(lon0, lon1))
         y0, y1 = self._iy(np.minimum(lat0, lat1)), self._iy(np.maximum(lat0, lat1))
         out = (x1 - x0 > 1) | (y1 - y0 > 1)
-        if len(self.codes) == 0:
-            return out
-        last = len(self.codes) - 1
+        nx, ny = self.marked.shape
         for x, y in ((x0, y0), (x0, y1), (x1, y0), (x1, y1)):
-            code = x * _SHIFT + y
-            out |= self.codes[np.minimum(np.searchsorted(self.codes, code), last)] == code
+            i, j = x - self.x0, y - self.y0
+            ok = (i >= 0) & (i < nx) & (j >= 0) & (j < ny)
+            out[ok] |= self.marked[i[ok], j[ok]]
         return out
 
 

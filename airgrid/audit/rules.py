@@ -75,15 +75,11 @@ def _per_flight(tracks: Tracks, values: np.ndarray) -> np.ndarray:
 def terminal_mask(tracks: Tracks, clearance_m: float, terminal_s: float) -> np.ndarray:
     """bool[n]: fixes in a flight's take-off or landing phase (see the module docstring)."""
     above = tracks.h_lo >= clearance_m
-    n = len(tracks)
-    nf = tracks.n_flights
-    first_up = np.full(nf, np.inf)
-    last_up = np.full(nf, -np.inf)
-    if above.any():
-        np.minimum.at(first_up, tracks.flight[above], tracks.t[above])
-        np.maximum.at(last_up, tracks.flight[above], tracks.t[above])
-    t_first = tracks.t[tracks.start[:-1]] if n else np.empty(0)
-    t_last = tracks.t[np.maximum(tracks.start[1:] - 1, 0)] if n else np.empty(0)
+    first = tracks.start[:-1]
+    first_up = np.minimum.reduceat(np.where(above, tracks.t, np.inf), first)
+    last_up = np.maximum.reduceat(np.where(above, tracks.t, -np.inf), first)
+    t_first = tracks.t[first]
+    t_last = tracks.t[tracks.start[1:] - 1]
     rise = _per_flight(tracks, np.minimum(first_up, t_first + terminal_s))
     fall = _per_flight(tracks, np.maximum(last_up, t_last - terminal_s))
     return (tracks.t < rise) | (tracks.t > fall)

@@ -329,10 +329,15 @@ def _assemble(
 ) -> Tracks:
     """Flight numbers by (flight id, operator) in order of first appearance; sort by flight, time."""
     idx = np.flatnonzero(keep)
-    fid_code, _ = pd.factorize(cols["flight_id"][idx])
-    op_code, op_uni = pd.factorize(cols["operator"][idx])
+    fid, op = cols["flight_id"][idx], cols["operator"][idx]
+    head = np.ones(len(idx), bool)  # logs list a flight's fixes together: hash run heads only
+    head[1:] = (fid[1:] != fid[:-1]) | (op[1:] != op[:-1])
+    heads = np.flatnonzero(head)
+    fid_code, _ = pd.factorize(fid[heads])
+    op_code, op_uni = pd.factorize(op[heads])
     pair = fid_code.astype(np.int64) * max(len(op_uni), 1) + op_code
-    code, uniq = pd.factorize(pair)
+    run_code, uniq = pd.factorize(pair)
+    code = np.repeat(run_code, np.diff(np.append(heads, len(idx))))
     t = cols["t"][idx]
     sorted_already = len(idx) < 2 or bool(
         np.all((np.diff(code) > 0) | ((np.diff(code) == 0) & (np.diff(t) >= 0)))
