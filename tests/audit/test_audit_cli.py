@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pyarrow.parquet as pq
@@ -87,3 +88,61 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, capsys):
     assert main(["audit", str(log), "--out", out, "--from", "yesterday"]) == 2
     assert main(["audit", str(log), "--out", out, "--db", f"sqlite:///{tmp_path}/none.sqlite"]) == 2
     assert "--db: no store at" in capsys.readouterr().err
+
+
+def test_every_format_feeds_one_audit(tmp_path):
+    from tests.audit.test_readers import GP, GPS, _feature, _state
+    from tests.audit.ulog_writer import write_ulog
+
+    lat, lon = CHANGDE
+    utc0 = int(T0 * 1e6)
+    ulg = write_ulog(
+        tmp_path / "px4.ulg",
+        {
+            "vehicle_global_position": (
+                GP,
+                [(1_000_000 * i, lat, lon, 200.0) for i in range(1, 4)],
+            ),
+            "vehicle_gps_position": (GPS, [(1_000_000, utc0 + 1_000_000)]),
+        },
+    )
+    geo = tmp_path / "t.geojson"
+    geo.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        + json.dumps(_feature("G", [[lon, lat, 50.0], [lon, lat, 50.0]], [T0, T0 + 1]))
+        + "]}"
+    )
+    rid = tmp_path / "rid.json"
+    rid.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "R",
+                    "operator": "OpR",
+                    "telemetry": [_state("2025-03-03T08:00:00Z", alt=250.0)],
+                }
+            ]
+        )
+    )
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "audit",
+                str(ulg),
+                str(geo),
+                str(rid),
+                "--out",
+                str(out),
+                "--no-progress",
+                "--operator",
+                "OpU",
+            ]
+        )
+        == 0
+    )
+    table = pq.read_table(out / "violations.parquet").to_pandas()
+    fence = table[table.rule == "geofence"].set_index("flight_id")
+    assert sorted(fence.index) == ["G", "R", "px4"]
+    assert fence.loc["px4", "operator"] == "OpU"
+    assert (fence.loc["px4", "t_first"], fence.loc["px4", "t_last"]) == (T0 + 1, T0 + 3)
