@@ -197,7 +197,11 @@ def _geometries(tracks: Tracks, i0: np.ndarray, i1: np.ndarray) -> np.ndarray:
 def _operators(tracks: Tracks, has: np.ndarray, conforming: np.ndarray) -> pd.DataFrame:
     fl = tracks.flights
     fixes = np.diff(tracks.start)
-    unassessed = np.add.reduceat((~np.isfinite(tracks.h_lo)).astype(np.int64), tracks.start[:-1])
+    unassessed = np.zeros(tracks.n_flights, np.int64)
+    if tracks.n_flights:
+        unassessed = np.add.reduceat(
+            (~np.isfinite(tracks.h_lo)).astype(np.int64), tracks.start[:-1]
+        )
     per = pd.DataFrame(
         {
             "operator": fl["operator"].to_numpy(object),

@@ -74,6 +74,8 @@ def _per_flight(tracks: Tracks, values: np.ndarray) -> np.ndarray:
 
 def terminal_mask(tracks: Tracks, clearance_m: float, terminal_s: float) -> np.ndarray:
     """bool[n]: fixes in a flight's take-off or landing phase (see the module docstring)."""
+    if tracks.n_flights == 0:
+        return np.zeros(0, bool)
     above = tracks.h_lo >= clearance_m
     first = tracks.start[:-1]
     first_up = np.minimum.reduceat(np.where(above, tracks.t, np.inf), first)
