@@ -13,10 +13,6 @@ from airgrid.airspace.grid.tiers import TierTable
 from airgrid.api.cli.common import DEFAULT_TIERS, BadInput, console, progress_bar
 from airgrid.api.cli.geofences import load_fences
 from airgrid.api.http.settings import DEFAULT_DEM
-from airgrid.audit.audit import run_audit
-from airgrid.audit.errors import LogError
-from airgrid.audit.report import write_results
-from airgrid.audit.rules import RuleSettings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 
@@ -105,6 +101,11 @@ def audit_cmd(
 ) -> None:
     """Audit flight logs: geofences entered while active, tier bands, the light-UAV limit,
     terrain clearance, conformance to accepted intents (exit 2 on bad input)."""
+    from airgrid.audit.audit import run_audit  # pandas and pyarrow load only for audits
+    from airgrid.audit.errors import LogError
+    from airgrid.audit.report import write_results
+    from airgrid.audit.rules import RuleSettings
+
     start, end = _time(t_from, "--from"), _time(t_to, "--to")
     if grid is not None:
         from airgrid.airspace.grid.voxels import Grid
