@@ -5,11 +5,13 @@
 * ``violations.geojson``: one Feature per violation (RFC 7946, lon/lat), readable by GDAL;
 * ``summary.md``: per operator, counts by rule and certainty, the worst cases and the
   conformance rate (certainly conforming fixes over fixes flown under an accepted intent),
-  then rejected rows.
+  then rejected rows;
+* ``summary.html``: the same summary as a standalone HTML page.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,15 +134,59 @@ def summary_markdown(result: AuditResult) -> str:
     return "\n".join(lines)
 
 
+def markdown_to_html(md: str) -> str:
+    """A standalone HTML page of the summary's Markdown (headings, paragraphs, tables, lists)."""
+    out = ['<!doctype html><html><head><meta charset="utf-8"><title>Flight audit</title>',
+           "<style>table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}</style>",
+           "</head><body>"]  # fmt: skip
+    table: list[list[str]] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if table:
+            head, *body = table
+            out.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in head) + "</tr>")
+            out.extend("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in body)
+            out.append("</table>")
+            table.clear()
+        if items:
+            out.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+            items.clear()
+
+    for line in md.splitlines():
+        text = html.escape(line)
+        if line.startswith("|"):
+            cells = [c.strip() for c in text.strip("|").split("|")]
+            if not all(set(c) <= set("-:") for c in cells):
+                table.append(cells)
+            continue
+        if line.startswith("- "):
+            items.append(text[2:])
+            continue
+        flush()
+        if line.startswith("## "):
+            out.append(f"<h2>{text[3:]}</h2>")
+        elif line.startswith("# "):
+            out.append(f"<h1>{text[2:]}</h1>")
+        elif line.strip():
+            out.append(f"<p>{text}</p>")
+    flush()
+    return "\n".join([*out, "</body></html>"])
+
+
 def write_results(result: AuditResult, out: Path) -> dict[str, Path]:
-    """Write Parquet, GeoJSON and Markdown into ``out`` (created if needed)."""
+    """Write Parquet, GeoJSON, Markdown and HTML into ``out`` (created if needed)."""
     out.mkdir(parents=True, exist_ok=True)
     md = out / "summary.md"
-    md.write_text(summary_markdown(result))
+    text = summary_markdown(result)
+    md.write_text(text)
+    page = out / "summary.html"
+    page.write_text(markdown_to_html(text))
     return {
         "parquet": write_parquet(result, out / "violations.parquet"),
         "geojson": write_geojson(result, out / "violations.geojson"),
         "summary": md,
+        "html": page,
     }
 
 

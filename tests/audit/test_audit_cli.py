@@ -63,6 +63,8 @@ def test_audit_writes_parquet_geojson_and_summary(tmp_path, db):
     md = (out / "summary.md").read_text()
     assert "## OpA" in md and "conformance rate 90.9% (10 of 11 fixes)" in md
     assert md.count("| geofence | 1 | 0 |") == 2
+    page = (out / "summary.html").read_text()
+    assert page.count("<table>") == 4 and "<td>geofence</td><td>1</td><td>0</td>" in page
 
 
 def test_time_window_and_no_store(tmp_path):

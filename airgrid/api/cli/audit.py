@@ -56,7 +56,7 @@ def audit_cmd(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", help="Folder for violations.parquet, violations.geojson, summary.md."
+            "--out", help="Folder for violations.parquet, violations.geojson, summary.md and summary.html."
         ),
     ],
     t_from: Annotated[
