@@ -56,7 +56,8 @@ def audit_cmd(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", help="Folder for violations.parquet, violations.geojson, summary.md and summary.html."
+            "--out",
+            help="Folder for violations.parquet, violations.geojson, summary.md and summary.html.",
         ),
     ],
     t_from: Annotated[
