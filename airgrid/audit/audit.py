@@ -230,6 +230,7 @@ def run_audit(
     strict: bool = False,
     operator: str = "unknown",
     progress: Callable[[str, float], None] | None = None,
+    executor: Callable[[Tracks], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
 ) -> AuditResult:
     """Read flight logs and audit them (see :func:`audit_tracks`).
 
@@ -243,6 +244,9 @@ def run_audit(
         Operator of logs that name none (ULog).
     progress
         Called with ``(step, fraction)``.
+    executor
+        Runs the rules over the normalised tracks instead of :func:`audit_tracks` in this
+        process (e.g. :func:`~airgrid.audit.cluster.audit_on_cluster` bound to a cluster).
 
     Raises
     ------
@@ -266,9 +270,12 @@ def run_audit(
         why = f"; first rejected: {rejected[0]}" if rejected else ""
         raise LogError(f"no usable fix in {len(parts)} log(s) ({n_rejected} rejected){why}")
     step("auditing", 0.5)
-    violations, operators = audit_tracks(
-        tracks, index=index, tiers=tiers or TierTable(), intents=intents, settings=settings
-    )
+    if executor is not None:
+        violations, operators = executor(tracks)
+    else:
+        violations, operators = audit_tracks(
+            tracks, index=index, tiers=tiers or TierTable(), intents=intents, settings=settings
+        )
     step("done", 1.0)
     return AuditResult(
         violations, operators, rejected, n_rejected, outside, [str(p) for p in paths]

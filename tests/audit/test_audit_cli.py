@@ -148,3 +148,14 @@ def test_every_format_feeds_one_audit(tmp_path):
     assert sorted(fence.index) == ["G", "R", "px4"]
     assert fence.loc["px4", "operator"] == "OpU"
     assert (fence.loc["px4", "t_first"], fence.loc["px4", "t_last"]) == (T0 + 1, T0 + 3)
+
+
+def test_local_cluster_option_gives_the_same_results(tmp_path, db):
+    pytest.importorskip("distributed")
+    log = str(_log(tmp_path))
+    base = ["audit", log, "--db", db, "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "one")]) == 0
+    assert main([*base, "--out", str(tmp_path / "two"), "--local-cluster", "2"]) == 0
+    one = pq.read_table(tmp_path / "one" / "violations.parquet")
+    two = pq.read_table(tmp_path / "two" / "violations.parquet")
+    assert one.equals(two) and one.num_rows == 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,11 @@ from airgrid.api.cli.geofences import load_fences
 from airgrid.api.http.settings import DEFAULT_DEM
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from airgrid.audit.tracks import Tracks
 
 
 def _time(text: str | None, name: str) -> float | None:
@@ -93,6 +98,17 @@ def audit_cmd(
         float,
         typer.Option("--contingent-after", help="Seconds of nonconformance before Contingent."),
     ] = 30.0,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run the rules on this Dask scheduler (tcp://host:8786)."),
+    ] = None,
+    local_cluster: Annotated[
+        int,
+        typer.Option(
+            "--local-cluster",
+            help="Run the rules on a local Dask cluster of this many worker processes (0: in this process).",
+        ),
+    ] = 0,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 if any row is rejected.")
     ] = False,
@@ -120,6 +136,24 @@ def audit_cmd(
     by_id.update({g.identifier: g for g in stored})  # the store's version of a fence wins
     geofences = list(by_id.values())
     index = GeofenceIndex(geofences, dem=terrain) if geofences else None
+    settings = RuleSettings(contingent_after_s=contingent_after)
+    executor = None
+    if scheduler or local_cluster > 0:
+        from airgrid.audit.cluster import audit_on_cluster
+
+        def executor(tracks: Tracks) -> tuple[pd.DataFrame, pd.DataFrame]:
+            return audit_on_cluster(
+                tracks,
+                fences=geofences,
+                dem_paths=[dem or DEFAULT_DEM],
+                tiers=tiers,
+                intents=intents,
+                settings=settings,
+                scheduler=scheduler,
+                workers=max(local_cluster, 1),
+                progress=update,
+            )
+
     try:
         with progress_bar(progress) as update:
             result = run_audit(
@@ -131,10 +165,11 @@ def audit_cmd(
                 intents=intents,
                 t_from=start,
                 t_to=end,
-                settings=RuleSettings(contingent_after_s=contingent_after),
+                settings=settings,
                 strict=strict,
                 operator=operator,
                 progress=update,
+                executor=executor,
             )
     except LogError as exc:
         raise BadInput(str(exc)) from None
