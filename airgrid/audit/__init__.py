@@ -5,7 +5,9 @@ intervals), ``tables`` (CSV and Parquet tracks), ``formats`` (GeoJSON, PX4 ULog,
 F3411 Remote ID), ``readers`` (one entry point per file), ``runs`` (consecutive offending
 fixes into violations), ``fence_rule`` (geofences entered while active), ``rules`` (true
 height, light-UAV limit, terrain clearance, conformance, missing intents), ``audit`` (the
-whole audit) and ``report`` (Parquet, GeoJSON and Markdown results).
+whole audit), ``cluster`` (the rules over whole-flight chunks on a Dask cluster) and
+``report`` (Parquet, GeoJSON, Markdown and HTML results).
 
-Depends on ``geo``, ``terrain`` and ``airspace`` (the store only to read intents).
+Depends on ``geo``, ``terrain`` and ``airspace`` (tiers, the geofence index, intent records);
+the CLI reads intents and geofences from the store and hands them in.
 """
