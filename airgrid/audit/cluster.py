@@ -132,13 +132,14 @@ def audit_on_cluster(
         fence_list = client.scatter(list(fences), broadcast=True)
         paths = tuple(str(p) for p in dem_paths)
         submitted, chunk_of = [], {}
-        for k, part in enumerate(parts):
+        data = client.scatter(parts)  # chunks travel as data, not inside the task graph
+        for k, (part, ref) in enumerate(zip(parts, data)):
             own = None
             if intents is not None:
                 ids = part.flights["intent_id"].tolist()
                 own = {i: intents[i] for i in ids if i in intents}
             fut = client.submit(
-                _audit_chunk, part, fence_list, paths, tiers, own, settings, pure=False
+                _audit_chunk, ref, fence_list, paths, tiers, own, settings, pure=False
             )
             submitted.append(fut)
             chunk_of[fut.key] = k
