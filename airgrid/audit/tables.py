@@ -18,7 +18,7 @@ Columns (names case-insensitive; others are ignored):
 
 Rows are numbered as a reader would look for them: CSV rows by their physical line
 (the header is line 1), Parquet rows from 1. A row with any bad field is rejected with
-the first bad field named; nothing is skipped silently.
+the first bad field named; nothing is skipped silently (a blank CSV line is a rejected row).
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def read_csv(path: str | Path) -> ReadResult:
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(use_threads=threads),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in (*REQUIRED, *OPTIONAL)},
                 strings_can_be_null=False,

@@ -240,3 +240,14 @@ def test_point_ground_bounds_equal_the_terrain_rule(real_dem):
     got = point_ground_bounds(real_dem, lon, lat)
     assert np.array_equal(want[0], got[0], equal_nan=True)
     assert np.array_equal(want[1], got[1], equal_nan=True)
+
+
+def test_csv_blank_line_is_a_rejected_row_and_keeps_line_numbers(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "flight_id,operator,time,lat,lon,alt,alt_ref\n"
+        "F,O,1740988800,28.1,112.9,150,AMSL\n\nF,O,1740988801,28.1,112.9,150,AMSL\n"
+    )
+    r = read_log(p)
+    assert [(x.row, x.field) for x in r.rejected] == [(3, "flight_id")]
+    assert r.columns["row"].tolist() == [2, 4]
