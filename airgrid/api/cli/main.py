@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from airgrid.api.cli import audit as audit_cmds
 from airgrid.api.cli import corridors as corridor_cmds
 from airgrid.api.cli import geofences as geofence_cmds
 from airgrid.api.cli import grid as grid_cmds
@@ -32,7 +33,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (grid_cmds, keys_cmds, serve_cmds, geofence_cmds, route_cmds, corridor_cmds):
+for module in (
+    grid_cmds,
+    keys_cmds,
+    serve_cmds,
+    geofence_cmds,
+    route_cmds,
+    corridor_cmds,
+    audit_cmds,
+):
     module.register(app)
 
 

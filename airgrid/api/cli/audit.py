@@ -1,0 +1,196 @@
+"""``airgrid audit LOGS... --out DIR``: flight logs against geofences, tiers and intents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from airgrid.airspace.geofences.index import GeofenceIndex
+from airgrid.airspace.grid.tiers import TierTable
+from airgrid.api.cli.common import BadInput, cli_settings, console, progress_bar
+from airgrid.api.cli.geofences import load_fences
+from airgrid.api.cli.grid import open_dem
+from airgrid.terrain.geoid import Geoid
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from airgrid.audit.tracks import Tracks
+
+
+def _time(text: str | None, name: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(
+            f"{name} must be ISO 8601 with a zone, e.g. 2025-03-03T08:00:00Z; got {text!r}"
+        ) from None
+    if d.tzinfo is None:
+        raise BadInput(f"{name} needs a time zone (Z or +08:00); got {text!r}")
+    return d.timestamp()
+
+
+def _intents_and_fences(db: str) -> tuple[dict, list]:
+    """Every stored intent by id, and the stored geofences, of an existing store."""
+    from airgrid.airspace.store.service import open_store
+
+    location: str | Path = db
+    if not db.startswith(("postgresql://", "postgres://")):
+        path = Path(db.removeprefix("sqlite:///"))
+        if path.is_dir():
+            path = path / "airgrid.sqlite"
+        if not path.is_file():
+            raise BadInput(f"--db: no store at {path}")
+        location = path.parent
+    with open_store(location) as store:
+        intents = {i.id: i for i in store.list_intents(limit=10**9)}
+        return intents, store.list_geofences()
+
+
+def audit_cmd(
+    ctx: typer.Context,
+    logs: Annotated[
+        list[Path],
+        typer.Argument(help="Flight logs: .csv, .parquet, .geojson, .ulg, .json (Remote ID)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for violations.parquet, violations.geojson, summary.md and summary.html.",
+        ),
+    ],
+    t_from: Annotated[
+        str | None, typer.Option("--from", help="Audit fixes from this time (ISO 8601 with zone).")
+    ] = None,
+    t_to: Annotated[
+        str | None, typer.Option("--to", help="Audit fixes up to this time (ISO 8601 with zone).")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Store with the intents and geofences: sqlite:///path/airgrid.sqlite or postgresql://...; without it no intent rules run.",
+        ),
+    ] = None,
+    grid: Annotated[
+        Path | None,
+        typer.Option(
+            "--grid",
+            help="Built grid folder whose tier table to use (default: AIRGRID_TIERS_PATH or the shipped tiers.toml).",
+        ),
+    ] = None,
+    fences: Annotated[
+        Path | None,
+        typer.Option("--fences", help="Geofence file (default: the Hunan airport zones)."),
+    ] = None,
+    dem: Annotated[
+        Path | None,
+        typer.Option(
+            "--dem", help="DEM for ground bounds (default: AIRGRID_DEM_PATHS or the Hunan DEM)."
+        ),
+    ] = None,
+    operator: Annotated[
+        str, typer.Option("--operator", help="Operator of logs that name none (ULog).")
+    ] = "unknown",
+    contingent_after: Annotated[
+        float,
+        typer.Option("--contingent-after", help="Seconds of nonconformance before Contingent."),
+    ] = 30.0,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run the rules on this Dask scheduler (tcp://host:8786)."),
+    ] = None,
+    local_cluster: Annotated[
+        int,
+        typer.Option(
+            "--local-cluster",
+            help="Run the rules on a local Dask cluster of this many worker processes (0: in this process).",
+        ),
+    ] = 0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 2 if any row is rejected.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+) -> None:
+    """Audit flight logs: geofences entered while active, tier bands, the light-UAV limit,
+    terrain clearance, conformance to accepted intents (exit 2 on bad input)."""
+    from airgrid.audit.audit import run_audit  # pandas and pyarrow load only for audits
+    from airgrid.audit.errors import LogError
+    from airgrid.audit.report import write_results
+    from airgrid.audit.rules import RuleSettings
+
+    cfg = cli_settings(ctx)
+    start, end = _time(t_from, "--from"), _time(t_to, "--to")
+    if grid is not None:
+        from airgrid.airspace.grid.voxels import Grid
+
+        tiers = Grid.load(grid).tiers
+    else:
+        tiers = TierTable.from_toml(cfg.tiers_path)
+    intents, stored = _intents_and_fences(db) if db else (None, [])
+    dem_paths = [dem] if dem else cfg.dem_paths
+    terrain = open_dem(dem_paths)
+    by_id = {g.identifier: g for g in load_fences(fences, cfg.data_dir)}
+    by_id.update({g.identifier: g for g in stored})  # the store's version of a fence wins
+    geofences = list(by_id.values())
+    index = GeofenceIndex(geofences, dem=terrain) if geofences else None
+    settings = RuleSettings(contingent_after_s=contingent_after)
+    executor = None
+    if scheduler or local_cluster > 0:
+        from airgrid.audit.cluster import audit_on_cluster
+
+        def executor(tracks: Tracks) -> tuple[pd.DataFrame, pd.DataFrame]:
+            return audit_on_cluster(
+                tracks,
+                fences=geofences,
+                dem_paths=dem_paths,
+                tiers=tiers,
+                intents=intents,
+                settings=settings,
+                scheduler=scheduler,
+                workers=max(local_cluster, 1),
+                progress=update,
+            )
+
+    try:
+        with progress_bar(progress) as update:
+            result = run_audit(
+                logs,
+                index=index,
+                dem=terrain,
+                geoid=Geoid(),
+                tiers=tiers,
+                intents=intents,
+                t_from=start,
+                t_to=end,
+                settings=settings,
+                strict=strict,
+                operator=operator,
+                progress=update,
+                executor=executor,
+            )
+    except LogError as exc:
+        raise BadInput(str(exc)) from None
+    paths = write_results(result, out)
+    v = result.violations
+    console.print(
+        f"{len(v)} violation(s) ({int((v['certainty'] == 'certain').sum()) if len(v) else 0} certain) "
+        f"in {int(result.operators['flights'].sum())} flight(s); {result.n_rejected} row(s) rejected"
+    )
+    for r in result.rejected[:5]:
+        typer.echo(f"rejected: {r}", err=True)
+    for kind, p in paths.items():
+        console.print(f"{kind}: {p}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command to ``app``."""
+    app.command("audit")(audit_cmd)

@@ -1,0 +1,121 @@
+"""Violations as runs: consecutive offending fixes of one flight, rule and object merge.
+
+Rules mark fixes (vectorised masks); :func:`mask_runs` turns a mask into runs and
+:class:`Found` collects them, each with its certainty, until the audit adds the evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from airgrid.audit.tracks import Tracks
+
+#: Certainty of a violation: every altitude the fix may have breaks the rule, or some do.
+CERTAIN, POSSIBLE = "certain", "possible"
+
+
+@dataclass
+class Runs:
+    """Runs of offending fixes: global fix indices ``i0..i1`` (inclusive), times, certainty,
+    and the largest excess (metres; NaN where the rule has none)."""
+
+    i0: np.ndarray
+    i1: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    certain: np.ndarray
+    excess: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.i0)
+
+
+def mask_runs(
+    tracks: Tracks, possible: np.ndarray, certain: np.ndarray, excess: np.ndarray | None = None
+) -> Runs:
+    """Runs of consecutive fixes of one flight where ``possible`` holds.
+
+    Parameters
+    ----------
+    tracks
+        The fixes.
+    possible, certain
+        bool[n]: the fix may break the rule / surely breaks it (``certain`` implies
+        ``possible``; a run is certain if any of its fixes is).
+    excess
+        float[n] by how much (metres); the run keeps its maximum.
+    """
+    m = np.asarray(possible, bool)
+    nxt = tracks.same_flight_next()
+    prev = np.zeros(len(m), bool)
+    prev[1:] = m[:-1] & nxt[:-1]
+    after = np.zeros(len(m), bool)
+    after[:-1] = m[1:] & nxt[:-1]
+    i0 = np.flatnonzero(m & ~prev)
+    i1 = np.flatnonzero(m & ~after)
+    idx = np.flatnonzero(m)
+    if len(idx) == 0:
+        e = np.empty(0, np.int64)
+        return Runs(e, e, np.empty(0), np.empty(0), np.empty(0, bool), np.empty(0))
+    pos = np.searchsorted(idx, i0)
+    cert = np.maximum.reduceat(np.asarray(certain, bool)[idx].astype(np.int8), pos) > 0
+    if excess is None:
+        exc = np.full(len(i0), np.nan)
+    else:
+        exc = np.maximum.reduceat(np.nan_to_num(excess[idx], nan=-np.inf), pos)
+        exc = np.where(np.isfinite(exc), exc, np.nan)
+    return Runs(i0, i1, tracks.t[i0], tracks.t[i1], cert, exc)
+
+
+@dataclass
+class Found:
+    """Violations found so far, as parallel lists (one entry per violation)."""
+
+    flight: list[np.ndarray] = field(default_factory=list)
+    rule: list[np.ndarray] = field(default_factory=list)
+    obj: list[np.ndarray] = field(default_factory=list)
+    state: list[np.ndarray] = field(default_factory=list)
+    runs: list[Runs] = field(default_factory=list)
+
+    def add(
+        self,
+        tracks: Tracks,
+        rule: str,
+        obj: np.ndarray | str,
+        runs: Runs,
+        state: np.ndarray | str = "",
+    ) -> None:
+        """Add runs of one rule (``obj``: the object each run breaks, or one for all)."""
+        n = len(runs)
+        if n == 0:
+            return
+        self.flight.append(tracks.flight[runs.i0].astype(np.int64))
+        self.rule.append(np.full(n, rule, dtype=object))
+        self.obj.append(np.broadcast_to(np.asarray(obj, dtype=object), (n,)).copy())
+        self.state.append(np.broadcast_to(np.asarray(state, dtype=object), (n,)).copy())
+        self.runs.append(runs)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Everything found, concatenated, ordered by flight, first time, rule."""
+        if not self.runs:
+            e = np.empty(0, np.int64)
+            return {
+                "flight": e, "rule": np.empty(0, object), "object_id": np.empty(0, object),
+                "state": np.empty(0, object), "i0": e, "i1": e, "t0": np.empty(0),
+                "t1": np.empty(0), "certain": np.empty(0, bool), "excess": np.empty(0),
+            }  # fmt: skip
+        cols = {
+            "flight": np.concatenate(self.flight),
+            "rule": np.concatenate(self.rule),
+            "object_id": np.concatenate(self.obj),
+            "state": np.concatenate(self.state),
+        }
+        for k in ("i0", "i1", "t0", "t1", "certain", "excess"):
+            cols[k] = np.concatenate([getattr(r, k) for r in self.runs])
+        order = np.lexsort((cols["rule"].astype(str), cols["t0"], cols["flight"]))
+        return {k: v[order] for k, v in cols.items()}
+
+
+__all__ = ["CERTAIN", "POSSIBLE", "Found", "Runs", "mask_runs"]

@@ -1,0 +1,201 @@
+"""CSV and Parquet track tables: one row per fix.
+
+Columns (names case-insensitive; others are ignored):
+
+``flight_id``, ``operator``
+    Non-empty text.
+``time``
+    POSIX seconds (a number), or ISO-8601 text **with** a UTC offset or ``Z``
+    (``2025-03-03T08:00:00Z``); a Parquet timestamp column must carry a time zone.
+``lat``, ``lon``
+    WGS84 degrees.
+``alt``
+    Metres, in the reference of ``alt_ref``.
+``alt_ref``
+    ``AMSL``, ``AGL`` or ``W84`` (case-insensitive).
+``intent_id``, ``tier`` (optional)
+    The accepted intent the flight flew under (default: the flight id) and its tier name.
+
+Rows are numbered as a reader would look for them: CSV rows by their physical line
+(the header is line 1), Parquet rows from 1. A row with any bad field is rejected with
+the first bad field named; nothing is skipped silently (a blank CSV line is a rejected row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from airgrid.audit.errors import LogError
+from airgrid.audit.tracks import AltRef, ReadResult, Rejected, raw_columns
+from airgrid.geo.validation import TIME_MAX, TIME_MIN
+
+REQUIRED = ("flight_id", "operator", "time", "lat", "lon", "alt", "alt_ref")
+OPTIONAL = ("intent_id", "tier")
+#: Lowest and highest altitude accepted in any reference (metres).
+ALT_RANGE = (-1000.0, 20_000.0)
+_REFS = {r.name: int(r) for r in AltRef}
+_ZONE_RE = r"(?:[zZ]|[+-]\d\d(?::?\d\d)?)$"
+
+
+def read_csv(path: str | Path) -> ReadResult:
+    """Fixes of a CSV track table (see the module docstring).
+
+    Raises
+    ------
+    LogError
+        The file cannot be parsed as CSV or lacks a required column.
+    """
+    path = str(path)
+    skipped: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        skipped.append(
+            (row.number, f"expected {row.expected_columns} fields, got {row.actual_columns}")
+        )
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        skipped.clear()
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=threads),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in (*REQUIRED, *OPTIONAL)},
+                strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        table = read(True)
+        if any(n is None for n, _ in skipped):
+            table = read(False)  # only the single-threaded reader numbers bad rows
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LogError(f"{path}: not a readable CSV table: {exc}") from None
+    bad_lines = np.array(sorted(int(n or 0) for n, _ in skipped), np.int64)
+    total = table.num_rows + len(bad_lines)
+    lines = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad_lines)
+    result = _validate(path, table.to_pandas(), lines, "line")
+    result.reject([Rejected(path, int(n or 0), "(row)", why, f"line {n}") for n, why in skipped])
+    result.rejected.sort(key=lambda r: r.row)
+    return result
+
+
+def read_parquet(path: str | Path) -> ReadResult:
+    """Fixes of a Parquet track table (see the module docstring).
+
+    Raises
+    ------
+    LogError
+        The file is not Parquet or lacks a required column.
+    """
+    path = str(path)
+    try:
+        names = pq.ParquetFile(path).schema_arrow.names
+        want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
+        text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
+        frame = pq.read_table(path, columns=want, read_dictionary=text).to_pandas()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
+    return _validate(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), "row")
+
+
+def _text(s: pd.Series) -> np.ndarray:
+    """Stripped text of a column (nulls as ``""``), cleaned once per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    clean = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return clean[codes]
+
+
+def _times(s: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
+    """POSIX seconds and a bad-mask of a time column, and what was wrong with bad values."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if getattr(s.dtype, "tz", None) is None:
+            return np.full(len(s), np.nan), np.ones(len(s), bool), "a timestamp without time zone"
+        ns = s.dt.tz_convert("UTC").to_numpy("datetime64[ns]").astype(np.int64)
+        t = np.where(s.isna().to_numpy(), np.nan, ns / 1e9)
+        return t, ~np.isfinite(t), "missing"
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        t = s.to_numpy(np.float64, na_value=np.nan)
+        return t, ~np.isfinite(t) | (t < TIME_MIN) | (t > TIME_MAX), "not a time in 1970-2200"
+    text = s.fillna("").astype(str).str.strip()
+    t = pd.to_numeric(text, errors="coerce").to_numpy(np.float64, copy=True)
+    iso = ~np.isfinite(t) & text.str.contains(_ZONE_RE, regex=True).to_numpy()
+    if iso.any():
+        parsed = pd.to_datetime(text[iso], utc=True, format="ISO8601", errors="coerce")
+        ns = parsed.to_numpy("datetime64[ns]").astype(np.int64)
+        t[iso] = np.where(parsed.isna().to_numpy(), np.nan, ns / 1e9)
+    bad = ~np.isfinite(t) | (t < TIME_MIN) | (t > TIME_MAX)
+    return t, bad, "not POSIX seconds or ISO-8601 with a UTC offset in 1970-2200"
+
+
+def _numbers(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(np.float64, na_value=np.nan)
+    return pd.to_numeric(s.fillna("").astype(str).str.strip(), errors="coerce").to_numpy(np.float64)
+
+
+def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> ReadResult:
+    """Check every row of a fix table; rows with a bad field are rejected, the rest returned."""
+    frame = frame.rename(columns={c: str(c).lower() for c in frame.columns})
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise LogError(
+            f"{path}: missing column(s) {', '.join(missing)} (a track table needs {', '.join(REQUIRED)})"
+        )
+    n = len(frame)
+    fid, op = _text(frame["flight_id"]), _text(frame["operator"])
+    t, t_bad, t_why = _times(frame["time"])
+    lat, lon, alt = (_numbers(frame[c]) for c in ("lat", "lon", "alt"))
+    ref_codes, ref_names = pd.factorize(_text(frame["alt_ref"]))
+    ref_of = np.array([_REFS.get(str(r).upper(), -1) for r in ref_names] + [-1], np.int8)
+    ref = ref_of[ref_codes]
+    checks = [
+        ("flight_id", fid == "", "empty"),
+        ("operator", op == "", "empty"),
+        ("time", t_bad, t_why),
+        ("lat", ~(np.abs(lat) <= 90.0), "not a latitude in -90..90"),
+        ("lon", ~(np.abs(lon) <= 180.0), "not a longitude in -180..180"),
+        (
+            "alt",
+            ~((alt >= ALT_RANGE[0]) & (alt <= ALT_RANGE[1])),
+            f"not an altitude in {ALT_RANGE[0]:g}..{ALT_RANGE[1]:g} m",
+        ),
+        ("alt_ref", ref < 0, "not one of AMSL, AGL, W84"),
+    ]
+    bad = np.zeros(n, bool)
+    result = ReadResult(path, {})
+    details: list[Rejected] = []
+    for name, mask, why in checks:
+        new = mask & ~bad
+        for i in np.flatnonzero(new).tolist():
+            details.append(Rejected(path, int(rownum[i]), name, why, f"{unit} {int(rownum[i])}"))
+        bad |= mask
+    details.sort(key=lambda r: r.row)
+    result.reject(details)
+    ok = ~bad
+    extra = {c: _text(frame[c])[ok] if c in frame.columns else "" for c in OPTIONAL}
+    result.columns = raw_columns(
+        int(ok.sum()),
+        flight_id=fid[ok],
+        operator=op[ok],
+        t=t[ok],
+        lat=lat[ok],
+        lon=lon[ok],
+        alt=alt[ok],
+        ref=ref[ok],
+        row=rownum[ok],
+        **extra,
+    )
+    return result
+
+
+__all__ = ["ALT_RANGE", "OPTIONAL", "REQUIRED", "read_csv", "read_parquet"]

@@ -1,0 +1,388 @@
+"""The columnar form of flight logs: raw fixes as read, and normalised tracks.
+
+Every reader returns a :class:`ReadResult`: plain arrays, one row per fix, with the
+altitude in its own reference, and the rows it rejected (row number, field, reason).
+:func:`normalise` joins them into one :class:`Tracks`, sorted by flight then time, with
+altitudes as metres AMSL.
+
+Altitudes
+---------
+A fix's altitude is kept as an **interval** in two frames, because ground is known only
+within bounds (the DEM's lowest and highest plausible ground at the fix,
+:func:`~airgrid.terrain.box_ground_bounds` over the pixels touching it, see
+:func:`point_ground_bounds`):
+
+* ``AMSL``: ``amsl_lo = amsl_hi = alt``; true height ``alt - g_hi .. alt - g_lo``;
+* ``W84``: as AMSL after subtracting the EGM96 geoid undulation
+  (:class:`~airgrid.terrain.geoid.Geoid`);
+* ``AGL``: true height ``h_lo = h_hi = alt`` as reported; AMSL ``g_lo + alt .. g_hi + alt``.
+
+Rules then say "certain" when the whole interval breaks them and "possible" when part of
+it does. Where the DEM does not reach, true heights are NaN (not assessed, and counted);
+an AGL fix there has no AMSL altitude at all and is rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+from airgrid.audit.errors import LogError
+from airgrid.terrain import Dem, box_ground_bounds
+from airgrid.terrain.geoid import Geoid
+
+#: How many rejected rows a result keeps in detail (all are counted).
+MAX_REJECTED_DETAILS = 1000
+
+
+class AltRef(IntEnum):
+    """Altitude references of logged fixes."""
+
+    AMSL = 0
+    AGL = 1
+    W84 = 2
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row a reader could not use.
+
+    Attributes
+    ----------
+    path
+        The file.
+    row
+        Its number in the file's own counting (see ``where``).
+    field
+        The first field at fault.
+    message
+        Why.
+    where
+        Human form of the position, e.g. ``"line 12"``, ``"feature 2 vertex 5"``.
+    """
+
+    path: str
+    row: int
+    field: str
+    message: str
+    where: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.where or f'row {self.row}'}: {self.field}: {self.message}"
+
+
+#: Columns of a raw fix table (see :class:`ReadResult`).
+RAW_COLUMNS = ("flight_id", "operator", "intent_id", "tier", "t", "lat", "lon", "alt", "ref", "row")
+
+
+@dataclass
+class ReadResult:
+    """Fixes read from one file.
+
+    Attributes
+    ----------
+    path
+        The file.
+    columns
+        ``flight_id``, ``operator``, ``intent_id``, ``tier`` (object arrays of str; the
+        last two ``""`` when the log does not say), ``t`` (POSIX seconds), ``lat``,
+        ``lon``, ``alt`` (float64), ``ref`` (int8 :class:`AltRef`), ``row`` (int64, the
+        row number of each fix in the file).
+    rejected
+        Details of the first :data:`MAX_REJECTED_DETAILS` rejected rows.
+    n_rejected
+        Rows rejected in all.
+    """
+
+    path: str
+    columns: dict[str, np.ndarray]
+    rejected: list[Rejected] = field(default_factory=list)
+    n_rejected: int = 0
+
+    def __len__(self) -> int:
+        return len(self.columns["t"])
+
+    def reject(self, rows: Sequence[Rejected] | Rejected) -> None:
+        """Record rejected rows."""
+        items = [rows] if isinstance(rows, Rejected) else list(rows)
+        room = MAX_REJECTED_DETAILS - len(self.rejected)
+        self.rejected.extend(items[: max(room, 0)])
+        self.n_rejected += len(items)
+
+
+def raw_columns(
+    n: int,
+    *,
+    flight_id: object,
+    operator: object,
+    t: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    alt: np.ndarray,
+    ref: np.ndarray | int,
+    row: np.ndarray,
+    intent_id: object = "",
+    tier: object = "",
+) -> dict[str, np.ndarray]:
+    """Raw fix columns of length ``n`` (scalars broadcast)."""
+
+    def text(v: object) -> np.ndarray:
+        if isinstance(v, np.ndarray):
+            return v if v.dtype == object else v.astype(object)
+        out = np.empty(n, object)
+        out[:] = "" if v is None else str(v)
+        return out
+
+    return {
+        "flight_id": text(flight_id),
+        "operator": text(operator),
+        "intent_id": text(intent_id),
+        "tier": text(tier),
+        "t": np.asarray(t, np.float64),
+        "lat": np.asarray(lat, np.float64),
+        "lon": np.asarray(lon, np.float64),
+        "alt": np.asarray(alt, np.float64),
+        "ref": np.broadcast_to(np.asarray(ref, np.int8), (n,)).copy(),
+        "row": np.asarray(row, np.int64),
+    }
+
+
+@dataclass
+class Tracks:
+    """Normalised fixes of many flights, sorted by flight then time.
+
+    Attributes
+    ----------
+    flight
+        int32 flight number of each fix (into the flight table).
+    t, lat, lon
+        POSIX seconds and degrees.
+    amsl_lo, amsl_hi
+        Altitude interval, metres AMSL.
+    h_lo, h_hi
+        True-height interval, metres above the ground (NaN where the DEM does not reach).
+    row
+        Row number of each fix in its file.
+    flights
+        One row per flight: ``flight_id``, ``operator``, ``intent_id`` (the log's, or the
+        flight id), ``tier`` (the log's, or ``""``), ``source`` (the file of its first fix).
+    start
+        int64[n_flights + 1]: fixes of flight ``f`` are ``start[f]:start[f + 1]``.
+    """
+
+    flight: np.ndarray
+    t: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    amsl_lo: np.ndarray
+    amsl_hi: np.ndarray
+    h_lo: np.ndarray
+    h_hi: np.ndarray
+    row: np.ndarray
+    flights: pd.DataFrame
+    start: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def n_flights(self) -> int:
+        """Number of flights."""
+        return len(self.flights)
+
+    def same_flight_next(self) -> np.ndarray:
+        """bool[n]: fix ``i`` and fix ``i + 1`` belong to one flight (False for the last)."""
+        out = np.zeros(len(self), bool)
+        out[:-1] = self.flight[1:] == self.flight[:-1]
+        return out
+
+
+def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    cols = {k: np.concatenate([p.columns[k] for p in parts]) for k in RAW_COLUMNS}
+    source = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    return cols, source
+
+
+def _w84_to_amsl(
+    cols: dict[str, np.ndarray], keep: np.ndarray, geoid: Geoid | None, source: np.ndarray
+) -> list[tuple[int, int, str]]:
+    """Convert W84 altitudes in place; returns (row index, source, reason) of fixes it cannot."""
+    w84 = np.flatnonzero(keep & (cols["ref"] == AltRef.W84))
+    if len(w84) == 0:
+        return []
+    if geoid is None:
+        return [(int(i), int(source[i]), "W84 altitudes need a geoid model") for i in w84]
+    lat, lon = cols["lat"][w84], cols["lon"][w84]
+    ok = np.ones(len(w84), bool)
+    if geoid.bounds is not None:
+        b = geoid.bounds
+        ok = (lon >= b.west) & (lon <= b.east) & (lat >= b.south) & (lat <= b.north)
+    good = w84[ok]
+    cols["alt"][good] = geoid.w84_to_amsl(cols["lat"][good], cols["lon"][good], cols["alt"][good])
+    cols["ref"][good] = AltRef.AMSL
+    return [(int(i), int(source[i]), f"outside the geoid grid ({geoid.bounds})") for i in w84[~ok]]
+
+
+def point_ground_bounds(
+    dem: Dem, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~airgrid.terrain.box_ground_bounds` of each point (a box of no size), computed
+    once per DEM pixel.
+
+    For a point box the window of pixels depends only on the pixel the point falls in, so
+    the bounds of one point of each pixel (mapped by the DEM's own ``lonlat_to_pixel``)
+    are those of every point in it; points outside the DEM get NaN, as there.
+    """
+    col, row = dem.lonlat_to_pixel(lon, lat)
+    w, s, e, n = dem.bounds_lonlat
+    inside = np.isfinite(col) & np.isfinite(row) & (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+    cols = dem.shape[1] + 4  # pixels just outside the raster (rounding at its edge) stay apart
+    key = np.where(inside, (np.floor(row) + 2) * cols + np.floor(col) + 2, -1.0)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    lo, hi, _ = box_ground_bounds(dem, lon[first], lat[first], lon[first], lat[first])
+    return np.where(inside, lo[inverse], np.nan), np.where(inside, hi[inverse], np.nan)
+
+
+def normalise(
+    parts: Sequence[ReadResult],
+    *,
+    dem: Dem | None,
+    geoid: Geoid | None,
+    t_from: float | None = None,
+    t_to: float | None = None,
+) -> tuple[Tracks, int]:
+    """Join read results into one :class:`Tracks` (see the module docstring).
+
+    Parameters
+    ----------
+    parts
+        Read results; fixes that cannot be normalised are added to their results'
+        rejected rows.
+    dem
+        Ground bounds (without it true heights are NaN and AGL fixes are rejected).
+    geoid
+        For W84 altitudes (without it W84 fixes are rejected).
+    t_from, t_to
+        Keep fixes with ``t_from <= t <= t_to`` only.
+
+    Returns
+    -------
+    tracks : Tracks
+    outside_window : int
+        Fixes left out by the time window.
+
+    Raises
+    ------
+    LogError
+        No parts given.
+    """
+    if not parts:
+        raise LogError("no flight logs to read")
+    cols, source = _concat(parts)
+    n = len(cols["t"])
+    keep = np.ones(n, bool)
+    if t_from is not None:
+        keep &= cols["t"] >= t_from
+    if t_to is not None:
+        keep &= cols["t"] <= t_to
+    outside = int(n - keep.sum())
+    bad = _w84_to_amsl(cols, keep, geoid, source)
+    lat, lon, alt = cols["lat"], cols["lon"], cols["alt"]
+    if dem is not None:
+        g_lo, g_hi = point_ground_bounds(dem, lon, lat)
+    else:
+        g_lo = g_hi = np.full(n, np.nan)
+    agl = cols["ref"] == AltRef.AGL
+    no_ground = keep & agl & ~np.isfinite(g_hi)
+    bad += [
+        (int(i), int(source[i]), "AGL altitude outside the terrain model")
+        for i in np.flatnonzero(no_ground)
+    ]
+    for i, s, why in bad:
+        keep[i] = False
+        p = parts[s]
+        p.reject(Rejected(p.path, int(cols["row"][i]), "alt", why, _where(p, int(cols["row"][i]))))
+    amsl_lo = np.where(agl, g_lo + alt, alt)
+    amsl_hi = np.where(agl, g_hi + alt, alt)
+    h_lo = np.where(agl, alt, alt - g_hi)
+    h_hi = np.where(agl, alt, alt - g_lo)
+    return _assemble(cols, source, keep, parts, amsl_lo, amsl_hi, h_lo, h_hi), outside
+
+
+def _where(p: ReadResult, row: int) -> str:
+    return f"line {row}" if p.path.lower().endswith(".csv") else f"row {row}"
+
+
+def _assemble(
+    cols: dict[str, np.ndarray],
+    source: np.ndarray,
+    keep: np.ndarray,
+    parts: Sequence[ReadResult],
+    amsl_lo: np.ndarray,
+    amsl_hi: np.ndarray,
+    h_lo: np.ndarray,
+    h_hi: np.ndarray,
+) -> Tracks:
+    """Flight numbers by (flight id, operator) in order of first appearance; sort by flight, time."""
+    idx = np.flatnonzero(keep)
+    fid, op = cols["flight_id"][idx], cols["operator"][idx]
+    head = np.ones(len(idx), bool)  # logs list a flight's fixes together: hash run heads only
+    head[1:] = (fid[1:] != fid[:-1]) | (op[1:] != op[:-1])
+    heads = np.flatnonzero(head)
+    fid_code, _ = pd.factorize(fid[heads])
+    op_code, op_uni = pd.factorize(op[heads])
+    pair = fid_code.astype(np.int64) * max(len(op_uni), 1) + op_code
+    run_code, uniq = pd.factorize(pair)
+    code = np.repeat(run_code, np.diff(np.append(heads, len(idx))))
+    t = cols["t"][idx]
+    sorted_already = len(idx) < 2 or bool(
+        np.all((np.diff(code) > 0) | ((np.diff(code) == 0) & (np.diff(t) >= 0)))
+    )
+    if sorted_already:
+        order = idx
+    else:
+        perm = np.lexsort((t, code))
+        order, code = idx[perm], code[perm]
+    start = np.searchsorted(code, np.arange(len(uniq) + 1)).astype(np.int64)
+    first = order[start[:-1]]
+    flights = pd.DataFrame(
+        {
+            "flight_id": cols["flight_id"][first],
+            "operator": cols["operator"][first],
+            "intent_id": np.where(
+                cols["intent_id"][first] != "", cols["intent_id"][first], cols["flight_id"][first]
+            ),
+            "tier": cols["tier"][first],
+            "source": np.array([parts[s].path for s in source[first]], dtype=object),
+        }
+    )
+    return Tracks(
+        flight=code.astype(np.int32),
+        t=cols["t"][order],
+        lat=cols["lat"][order],
+        lon=cols["lon"][order],
+        amsl_lo=amsl_lo[order],
+        amsl_hi=amsl_hi[order],
+        h_lo=h_lo[order],
+        h_hi=h_hi[order],
+        row=cols["row"][order],
+        flights=flights,
+        start=start,
+    )
+
+
+__all__ = [
+    "MAX_REJECTED_DETAILS",
+    "RAW_COLUMNS",
+    "AltRef",
+    "ReadResult",
+    "Rejected",
+    "Tracks",
+    "normalise",
+    "point_ground_bounds",
+    "raw_columns",
+]

@@ -1,0 +1,79 @@
+"""The audit on a real local Dask cluster (scheduler and two worker processes on 127.0.0.1)
+gives exactly the single-process violations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from airgrid.airspace.geofences.airports import airport_zones
+from airgrid.airspace.geofences.index import GeofenceIndex
+from airgrid.airspace.grid.tiers import TierTable
+from airgrid.airspace.traffic.models import FlightIntent, IntentState
+from airgrid.audit import cluster
+from airgrid.audit.audit import audit_tracks
+from airgrid.audit.cluster import audit_on_cluster, split_tracks
+from airgrid.audit.tracks import AltRef
+from airgrid.data import DEFAULT_DEM
+from airgrid.geo.volumes import Volume4D
+from tests.audit.conftest import SQUARE, T0, fixes
+from tests.audit.test_rules import square_fence
+
+distributed = pytest.importorskip("distributed")
+
+
+def _traffic(n_flights: int = 24):
+    rng = np.random.default_rng(3)
+    parts, intents = [], {}
+    for f in range(n_flights):
+        k = np.arange(120)
+        lat = 28.05 + rng.uniform(0, 0.1) + 1e-4 * k * rng.uniform(-1, 1)
+        lon = 112.85 + rng.uniform(0, 0.1) + 1e-4 * k * rng.uniform(-1, 1)
+        h = rng.uniform(20, 160) + 0 * k
+        parts.append(fixes(f"F{f}", T0 + k, lat, lon, h, AltRef.AGL, operator=f"Op{f % 3}"))
+        if f % 4:
+            vol = Volume4D(shapely.Polygon(SQUARE), 0.0, 3000.0, T0, T0 + 90)
+            intents[f"F{f}"] = FlightIntent(
+                f"F{f}", f"Op{f % 3}", 10, "T1", (vol,), IntentState.ACCEPTED
+            )
+    return parts, intents
+
+
+def test_split_keeps_flights_whole(make_tracks):
+    parts, _ = _traffic(10)
+    tracks = make_tracks(*parts)
+    chunks = split_tracks(tracks, 4)
+    assert len(chunks) == 4 and sum(len(c) for c in chunks) == len(tracks)
+    ids = [fid for c in chunks for fid in c.flights["flight_id"]]
+    assert ids == tracks.flights["flight_id"].tolist()
+    assert all(c.start[0] == 0 and c.start[-1] == len(c) for c in chunks)
+
+
+def test_local_cluster_matches_single_process(make_tracks, real_dem):
+    parts, intents = _traffic()
+    tracks = make_tracks(*parts)
+    fences = [square_fence(), *airport_zones()]
+    tiers = TierTable()
+    one, ops_one = audit_tracks(
+        tracks, index=GeofenceIndex(fences, dem=real_dem), tiers=tiers, intents=intents
+    )
+    many, ops_many = audit_on_cluster(
+        tracks,
+        fences=fences,
+        dem_paths=[DEFAULT_DEM],
+        tiers=tiers,
+        intents=intents,
+        workers=2,
+        chunks=5,
+    )
+    assert len(one) > 20 and set(one["rule"]) >= {
+        "geofence",
+        "nonconformance",
+        "no_accepted_intent",
+    }
+    geo = shapely.equals(one.pop("geometry").to_numpy(), many.pop("geometry").to_numpy())
+    assert geo.all()
+    assert one.equals(many)
+    assert ops_one.equals(ops_many)
+    assert cluster._WORKER_CACHE == {}  # every chunk ran in a worker process
