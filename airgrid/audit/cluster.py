@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from airgrid.audit.audit import audit_tracks
 from airgrid.audit.rules import RuleSettings
 from airgrid.audit.tracks import Tracks
 from airgrid.terrain import Dem
+
+if TYPE_CHECKING:
+    from dask.distributed import Client, Future
 
 _WORKER_CACHE: dict[tuple, tuple[GeofenceIndex | None, Dem]] = {}
 
@@ -74,6 +78,31 @@ def _audit_chunk(
         _WORKER_CACHE[key] = (GeofenceIndex(fences, dem=dem) if fences else None, dem)
     index, _ = _WORKER_CACHE[key]
     return audit_tracks(chunk, index=index, tiers=tiers, intents=intents, settings=settings)
+
+
+def _submit(
+    client: Client,
+    parts: list[Tracks],
+    fences: Sequence[Geofence],
+    dem_paths: Sequence[str | Path],
+    tiers: TierTable,
+    intents: Mapping[str, object] | None,
+    settings: RuleSettings,
+) -> list[Future]:
+    """One audit task per chunk, in chunk order; each carries only its flights' intents."""
+    fence_list = client.scatter(list(fences), broadcast=True)
+    paths = tuple(str(p) for p in dem_paths)
+    data = client.scatter(parts)  # chunks travel as data, not inside the task graph
+    submitted = []
+    for part, ref in zip(parts, data, strict=True):
+        own = None
+        if intents is not None:
+            ids = part.flights["intent_id"].tolist()
+            own = {i: intents[i] for i in ids if i in intents}
+        submitted.append(
+            client.submit(_audit_chunk, ref, fence_list, paths, tiers, own, settings, pure=False)
+        )
+    return submitted
 
 
 def audit_on_cluster(
@@ -129,20 +158,8 @@ def audit_on_cluster(
     try:
         n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
         parts = split_tracks(tracks, chunks or 4 * n_workers)
-        fence_list = client.scatter(list(fences), broadcast=True)
-        paths = tuple(str(p) for p in dem_paths)
-        submitted, chunk_of = [], {}
-        data = client.scatter(parts)  # chunks travel as data, not inside the task graph
-        for k, (part, ref) in enumerate(zip(parts, data)):
-            own = None
-            if intents is not None:
-                ids = part.flights["intent_id"].tolist()
-                own = {i: intents[i] for i in ids if i in intents}
-            fut = client.submit(
-                _audit_chunk, ref, fence_list, paths, tiers, own, settings, pure=False
-            )
-            submitted.append(fut)
-            chunk_of[fut.key] = k
+        submitted = _submit(client, parts, fences, dem_paths, tiers, intents, settings)
+        chunk_of = {fut.key: k for k, fut in enumerate(submitted)}
         results: list[tuple[pd.DataFrame, pd.DataFrame] | None] = [None] * len(parts)
         for done, fut in enumerate(as_completed(submitted), 1):
             results[chunk_of[fut.key]] = fut.result()

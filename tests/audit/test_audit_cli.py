@@ -89,6 +89,9 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, capsys):
     assert "1 row(s) rejected; first: " in capsys.readouterr().err
     assert main(["audit", str(log), "--out", out, "--from", "yesterday"]) == 2
     assert main(["audit", str(log), "--out", out, "--db", f"sqlite:///{tmp_path}/none.sqlite"]) == 2
+    assert "must be a file named airgrid.sqlite" in capsys.readouterr().err
+    missing = f"sqlite:///{tmp_path}/none/airgrid.sqlite"
+    assert main(["audit", str(log), "--out", out, "--db", missing]) == 2
     assert "--db: no store at" in capsys.readouterr().err
 
 

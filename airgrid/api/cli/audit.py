@@ -10,6 +10,7 @@ import typer
 
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.grid.tiers import TierTable
+from airgrid.airspace.store.backends import SQLITE_FILE
 from airgrid.api.cli.common import BadInput, cli_settings, console, progress_bar
 from airgrid.api.cli.geofences import load_fences
 from airgrid.api.cli.grid import open_dem
@@ -18,6 +19,7 @@ from airgrid.terrain.geoid import Geoid
 if TYPE_CHECKING:
     import pandas as pd
 
+    from airgrid.audit.audit import AuditResult
     from airgrid.audit.tracks import Tracks
 
 
@@ -35,106 +37,136 @@ def _time(text: str | None, name: str) -> float | None:
     return d.timestamp()
 
 
-def _intents_and_fences(db: str) -> tuple[dict, list]:
+def _intents_and_fences(db_url: str) -> tuple[dict, list]:
     """Every stored intent by id, and the stored geofences, of an existing store."""
     from airgrid.airspace.store.service import open_store
+    from airgrid.api.http.routes.deps import DatabaseUrlError, store_location
 
-    location: str | Path = db
-    if not db.startswith(("postgresql://", "postgres://")):
-        path = Path(db.removeprefix("sqlite:///"))
-        if path.is_dir():
-            path = path / "airgrid.sqlite"
-        if not path.is_file():
-            raise BadInput(f"--db: no store at {path}")
-        location = path.parent
+    try:
+        location = store_location(db_url)
+    except DatabaseUrlError as exc:
+        raise BadInput(f"--db: {exc}") from None
+    if isinstance(location, Path) and not (location / SQLITE_FILE).is_file():
+        raise BadInput(f"--db: no store at {location / SQLITE_FILE}")
     with open_store(location) as store:
         intents = {i.id: i for i in store.list_intents(limit=10**9)}
         return intents, store.list_geofences()
 
 
+LogsArg = Annotated[
+    list[Path],
+    typer.Argument(help="Flight logs: .csv, .parquet, .geojson, .ulg, .json (Remote ID)."),
+]
+OutOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Folder for violations.parquet, violations.geojson, summary.md and summary.html.",
+    ),
+]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="Audit fixes from this time (ISO 8601 with zone).")
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Audit fixes up to this time (ISO 8601 with zone).")
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store with the intents and geofences: sqlite:///path/airgrid.sqlite or postgresql://...; without it no intent rules run.",
+    ),
+]
+TierGridOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--grid",
+        help="Built grid folder whose tier table to use (default: AIRGRID_TIERS_PATH or the shipped tiers.toml).",
+    ),
+]
+FencesOpt = Annotated[
+    Path | None, typer.Option("--fences", help="Geofence file (default: the Hunan airport zones).")
+]
+AuditDemOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dem", help="DEM for ground bounds (default: AIRGRID_DEM_PATHS or the Hunan DEM)."
+    ),
+]
+OperatorOpt = Annotated[
+    str, typer.Option("--operator", help="Operator of logs that name none (ULog).")
+]
+ContingentOpt = Annotated[
+    float, typer.Option("--contingent-after", help="Seconds of nonconformance before Contingent.")
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Run the rules on this Dask scheduler (tcp://host:8786)."),
+]
+LocalClusterOpt = Annotated[
+    int,
+    typer.Option(
+        "--local-cluster",
+        help="Run the rules on a local Dask cluster of this many worker processes (0: in this process).",
+    ),
+]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 if any row is rejected.")]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+
+
+def _tiers(grid: Path | None, tiers_path: Path) -> TierTable:
+    """The tier table of a built grid, or the configured tier file."""
+    if grid is None:
+        return TierTable.from_toml(tiers_path)
+    from airgrid.airspace.grid.voxels import Grid
+
+    return Grid.load(grid).tiers
+
+
+def _print_result(result: AuditResult, out: Path) -> None:
+    """Write the results to ``out`` and print what was found and where it went."""
+    from airgrid.audit.report import write_results
+
+    paths = write_results(result, out)
+    v = result.violations
+    certain = int((v["certainty"] == "certain").sum()) if len(v) else 0
+    flights = int(result.operators["flights"].sum())
+    console.print(
+        f"{len(v)} violation(s) ({certain} certain) in {flights} flight(s); "
+        f"{result.n_rejected} row(s) rejected"
+    )
+    for r in result.rejected[:5]:
+        typer.echo(f"rejected: {r}", err=True)
+    for kind, p in paths.items():
+        console.print(f"{kind}: {p}")
+
+
 def audit_cmd(
     ctx: typer.Context,
-    logs: Annotated[
-        list[Path],
-        typer.Argument(help="Flight logs: .csv, .parquet, .geojson, .ulg, .json (Remote ID)."),
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="Folder for violations.parquet, violations.geojson, summary.md and summary.html.",
-        ),
-    ],
-    t_from: Annotated[
-        str | None, typer.Option("--from", help="Audit fixes from this time (ISO 8601 with zone).")
-    ] = None,
-    t_to: Annotated[
-        str | None, typer.Option("--to", help="Audit fixes up to this time (ISO 8601 with zone).")
-    ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Store with the intents and geofences: sqlite:///path/airgrid.sqlite or postgresql://...; without it no intent rules run.",
-        ),
-    ] = None,
-    grid: Annotated[
-        Path | None,
-        typer.Option(
-            "--grid",
-            help="Built grid folder whose tier table to use (default: AIRGRID_TIERS_PATH or the shipped tiers.toml).",
-        ),
-    ] = None,
-    fences: Annotated[
-        Path | None,
-        typer.Option("--fences", help="Geofence file (default: the Hunan airport zones)."),
-    ] = None,
-    dem: Annotated[
-        Path | None,
-        typer.Option(
-            "--dem", help="DEM for ground bounds (default: AIRGRID_DEM_PATHS or the Hunan DEM)."
-        ),
-    ] = None,
-    operator: Annotated[
-        str, typer.Option("--operator", help="Operator of logs that name none (ULog).")
-    ] = "unknown",
-    contingent_after: Annotated[
-        float,
-        typer.Option("--contingent-after", help="Seconds of nonconformance before Contingent."),
-    ] = 30.0,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Run the rules on this Dask scheduler (tcp://host:8786)."),
-    ] = None,
-    local_cluster: Annotated[
-        int,
-        typer.Option(
-            "--local-cluster",
-            help="Run the rules on a local Dask cluster of this many worker processes (0: in this process).",
-        ),
-    ] = 0,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 2 if any row is rejected.")
-    ] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
-    ] = True,
+    logs: LogsArg,
+    out: OutOpt,
+    t_from: FromOpt = None,
+    t_to: ToOpt = None,
+    db: StoreOpt = None,
+    grid: TierGridOpt = None,
+    fences: FencesOpt = None,
+    dem: AuditDemOpt = None,
+    operator: OperatorOpt = "unknown",
+    contingent_after: ContingentOpt = 30.0,
+    scheduler: SchedulerOpt = None,
+    local_cluster: LocalClusterOpt = 0,
+    strict: StrictOpt = False,
+    progress: ProgressOpt = True,
 ) -> None:
     """Audit flight logs: geofences entered while active, tier bands, the light-UAV limit,
     terrain clearance, conformance to accepted intents (exit 2 on bad input)."""
     from airgrid.audit.audit import run_audit  # pandas and pyarrow load only for audits
     from airgrid.audit.errors import LogError
-    from airgrid.audit.report import write_results
     from airgrid.audit.rules import RuleSettings
 
     cfg = cli_settings(ctx)
     start, end = _time(t_from, "--from"), _time(t_to, "--to")
-    if grid is not None:
-        from airgrid.airspace.grid.voxels import Grid
-
-        tiers = Grid.load(grid).tiers
-    else:
-        tiers = TierTable.from_toml(cfg.tiers_path)
+    tiers = _tiers(grid, cfg.tiers_path)
     intents, stored = _intents_and_fences(db) if db else (None, [])
     dem_paths = [dem] if dem else cfg.dem_paths
     terrain = open_dem(dem_paths)
@@ -166,7 +198,7 @@ def audit_cmd(
                 logs,
                 index=index,
                 dem=terrain,
-                geoid=Geoid(),
+                geoid=Geoid(cfg.geoid_path),
                 tiers=tiers,
                 intents=intents,
                 t_from=start,
@@ -179,16 +211,7 @@ def audit_cmd(
             )
     except LogError as exc:
         raise BadInput(str(exc)) from None
-    paths = write_results(result, out)
-    v = result.violations
-    console.print(
-        f"{len(v)} violation(s) ({int((v['certainty'] == 'certain').sum()) if len(v) else 0} certain) "
-        f"in {int(result.operators['flights'].sum())} flight(s); {result.n_rejected} row(s) rejected"
-    )
-    for r in result.rejected[:5]:
-        typer.echo(f"rejected: {r}", err=True)
-    for kind, p in paths.items():
-        console.print(f"{kind}: {p}")
+    _print_result(result, out)
 
 
 def register(app: typer.Typer) -> None:
