@@ -33,6 +33,7 @@ import shapely
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.audit.runs import Runs
 from airgrid.audit.tracks import Tracks
+from airgrid.geo.constants import M_PER_DEG_LAT_MIN, M_PER_DEG_LON_EQUATOR
 
 #: Side of the lattice cells that boundaries mark, degrees (about 200 m).
 CELL_DEG = 0.002
@@ -244,7 +245,7 @@ def _depths(
         sl = slice(*np.searchsorted(f, [g, g + 1]))
         fp = index.geofences[g].footprint
         c = fp.centroid
-        k = (111_320.0 * math.cos(math.radians(c.y)), 110_574.0)
+        k = (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(c.y)), M_PER_DEG_LAT_MIN)
         ring = shapely.transform(shapely.boundary(fp), lambda xy, c=c, k=k: (xy - [c.x, c.y]) * k)
         xy = (np.column_stack([tracks.lon[p[sl]], tracks.lat[p[sl]]]) - [c.x, c.y]) * k
         dist[sl] = shapely.distance(ring, shapely.points(xy))

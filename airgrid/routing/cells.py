@@ -11,7 +11,7 @@ import numpy as np
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing.costs import EARTH_R
+from airgrid.geo.constants import EARTH_RADIUS_M
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def plane_frame(
     east = np.cross([0.0, 0.0, 1.0], centre)
     east /= max(np.linalg.norm(east), 1e-12)
     north = np.cross(centre, east)
-    xy = EARTH_R * np.column_stack([cell_xyz @ east, cell_xyz @ north])
+    xy = EARTH_RADIUS_M * np.column_stack([cell_xyz @ east, cell_xyz @ north])
     cells = np.arange(rows.start, rows.stop)[:20_000]
     a = np.repeat(cells, 6)
     b = nbr[cells].ravel().astype(np.int64)

@@ -29,10 +29,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from airgrid.geo.constants import EARTH_RADIUS_M
 from airgrid.routing.errors import RouteConstraintError
-
-#: Earth radius used for distances (IUGG mean radius, metres).
-EARTH_R = 6_371_008.8
 
 #: Edge kinds stored beside the CSR.
 HORIZONTAL, VERTICAL, TRANSITION = 0, 1, 2
@@ -140,7 +138,7 @@ def great_circle_m(xyz: np.ndarray, a: int, b: int) -> float:
     dy = xyz[a, 1] - xyz[b, 1]
     dz = xyz[a, 2] - xyz[b, 2]
     chord = math.sqrt(dx * dx + dy * dy + dz * dz)
-    return 2.0 * EARTH_R * math.asin(min(chord * 0.5, 1.0))
+    return 2.0 * EARTH_RADIUS_M * math.asin(min(chord * 0.5, 1.0))
 
 
 class EdgeCosts(NamedTuple):

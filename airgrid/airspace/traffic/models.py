@@ -25,11 +25,10 @@ from airgrid.airspace.errors import IntentError
 from airgrid.airspace.traffic.limits import MAX_FOOTPRINT_EXTENT_M, MAX_VOLUMES
 from airgrid.airspace.traffic.route_volumes import Waypoint, route_to_volumes
 from airgrid.airspace.traffic.separation import SeparationMinima
+from airgrid.geo.constants import M_PER_DEG_LON_EQUATOR
 from airgrid.geo.validation import check_identifier
 from airgrid.geo.volumes import Volume4D
 
-#: Metres per degree used to estimate a footprint's span (the equatorial degree).
-_M_PER_DEG = 111_320.0
 #: Client-chosen intent ids.
 _ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -78,7 +77,10 @@ def _validate_volume(i: int, v: object) -> None:
     if not (w >= -180 and e <= 180 and s >= -90 and n <= 90):
         raise IntentError(f"volume {i}: footprint coordinates out of range (lon/lat order)")
     lat = (s + n) / 2
-    span = max((e - w) * _M_PER_DEG * math.cos(math.radians(lat)), (n - s) * _M_PER_DEG)
+    span = max(
+        (e - w) * M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat)),
+        (n - s) * M_PER_DEG_LON_EQUATOR,
+    )
     if span > MAX_FOOTPRINT_EXTENT_M:
         raise IntentError(
             f"volume {i}: footprint spans {span / 1000:.0f} km, more than "

@@ -21,11 +21,11 @@ import airgrid
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
+from airgrid.api.http.planner import RoutePlanner
+from airgrid.api.http.registry import GeofenceRegistry
 from airgrid.api.http.routes import geofences, grid, health, intents, routes
 from airgrid.api.http.routes.deps import Services, StorePool
-from airgrid.api.http.routes.geofences import GeofenceRegistry
 from airgrid.api.http.routes.health import Metrics, MetricsMiddleware
-from airgrid.api.http.routes.routes import RoutePlanner
 from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid

@@ -16,6 +16,7 @@ import shapely.affinity
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
+from airgrid.geo.constants import M_PER_DEG_LON_EQUATOR
 from airgrid.routing.corridors.access import Access
 from airgrid.routing.corridors.bearings import bearing_angle, line_angle, segment_bearing
 from airgrid.routing.corridors.corridor import Corridor, centreline_points, rebuild_lanes
@@ -48,7 +49,7 @@ def count_crossings(
     keep = list(lines)
     tree = shapely.STRtree([lines[i] for i in keep])
     out = []
-    deg = zone_m / 111_320.0
+    deg = zone_m / M_PER_DEG_LON_EQUATOR
     for i in keep:
         li = lines[i]
         for j in sorted(keep[int(x)] for x in tree.query(li, predicate="intersects")):

@@ -11,7 +11,7 @@ import shapely
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing.costs import EARTH_R
+from airgrid.geo.constants import EARTH_RADIUS_M
 
 
 def cell_latlng(cell_id: int) -> tuple[float, float]:
@@ -24,7 +24,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_R * math.asin(min(1.0, math.sqrt(h)))
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

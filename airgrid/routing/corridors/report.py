@@ -22,6 +22,7 @@ import shapely
 
 from airgrid.airspace.geofences.model import Geofence
 from airgrid.airspace.grid import Grid
+from airgrid.geo.constants import deg_lat_for, deg_lon_for
 from airgrid.geo.plane import local_metric
 from airgrid.routing.corridors.bearings import haversine_m
 from airgrid.routing.corridors.corridor import Corridor, cells_polygon, centreline_points
@@ -49,7 +50,7 @@ def _geofence_verdicts(
     skirt_m: float,
 ) -> tuple[list[str], list[str]]:
     c = corridor_poly.centroid
-    pad = skirt_m / (111_320.0 * max(math.cos(math.radians(c.y)), 0.1))
+    pad = max(deg_lat_for(skirt_m), deg_lon_for(skirt_m, c.y))
     fwd, _ = local_metric(c.x, c.y)
     poly_m = shapely.transform(
         corridor_poly, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1]))

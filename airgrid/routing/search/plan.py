@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.grid import Grid
-from airgrid.routing.costs import EARTH_R
+from airgrid.geo.constants import EARTH_RADIUS_M
 from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.kernels.status import BUDGET, NO_ROUTE
@@ -50,7 +50,7 @@ def _finish(
     ]
     xyz = to_xyz(pts[:, 0], pts[:, 1])
     chord = np.linalg.norm(np.diff(xyz, axis=0), axis=1)
-    horiz = 2 * EARTH_R * np.arcsin(np.minimum(chord / 2, 1.0))
+    horiz = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(chord / 2, 1.0))
     dz = np.diff(pts[:, 2])
     route.length_m = float(np.hypot(horiz, dz).sum())
     vt = np.where(dz > 0, dz / climb_mps, -dz / descent_mps)

@@ -13,6 +13,7 @@ import shapely
 from h3.api import basic_int as h3i
 
 from airgrid.airspace.grid import Grid
+from airgrid.geo.constants import EARTH_RADIUS_M
 from airgrid.routing.graph import RouteGraph
 
 
@@ -33,8 +34,9 @@ def _segment_samples(
     p: np.ndarray, q: np.ndarray, step_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points at most ``step_m`` apart on the segment p -> q, linear in (lat, lon, alt), ends included."""
-    dlat = (q[0] - p[0]) * 111_195.0
-    dlon = (q[1] - p[1]) * 111_195.0 * math.cos(math.radians(0.5 * (p[0] + q[0])))
+    m_per_deg = math.radians(EARTH_RADIUS_M)
+    dlat = (q[0] - p[0]) * m_per_deg
+    dlon = (q[1] - p[1]) * m_per_deg * math.cos(math.radians(0.5 * (p[0] + q[0])))
     n = math.ceil(math.hypot(dlat, dlon) / step_m) + 1
     s = np.linspace(0.0, 1.0, max(n, 2))
     return p[0] + (q[0] - p[0]) * s, p[1] + (q[1] - p[1]) * s, p[2] + (q[2] - p[2]) * s

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -27,6 +27,10 @@ from airgrid.api.http.errors import ApiError
 from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
+
+if TYPE_CHECKING:
+    from airgrid.api.http.planner import RoutePlanner
+    from airgrid.api.http.registry import GeofenceRegistry
 
 
 class DatabaseUrlError(ApiError, ValueError):
@@ -126,9 +130,9 @@ class Services:
     keys
         The API keys (kept in the stores' database).
     routing
-        The route planner (:class:`airgrid.api.http.routes.routes.RoutePlanner`).
+        The route planner (:class:`airgrid.api.http.planner.RoutePlanner`).
     geofences
-        The geofence registry (:class:`airgrid.api.http.routes.geofences.GeofenceRegistry`).
+        The geofence registry (:class:`airgrid.api.http.registry.GeofenceRegistry`).
     stores
         Per-thread stores: the service database (flight intents, geofences, API keys,
         recorded submissions).
@@ -140,8 +144,8 @@ class Services:
     geoid: Geoid
     keys: KeyStore
     stores: StorePool
-    routing: Any = None
-    geofences: Any = None
+    routing: RoutePlanner
+    geofences: GeofenceRegistry
 
     def close(self) -> None:
         """Close the database connections (at shutdown)."""

@@ -9,8 +9,6 @@ check always sees one consistent set.
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -22,16 +20,14 @@ from fastapi import Path as PathParam
 from shapely.geometry import mapping
 
 from airgrid.airspace.errors import GeofenceNotFoundError
-from airgrid.airspace.geofences.cover import cover_geofence
 from airgrid.airspace.geofences.formats.ed269 import from_ed269, to_ed269
 from airgrid.airspace.geofences.formats.ed318 import from_ed318, to_ed318
-from airgrid.airspace.geofences.formats.geojson import feature_to_geofence, from_geojson, to_geojson
-from airgrid.airspace.geofences.index import GeofenceIndex, TrackHit, TrackPoint
-from airgrid.airspace.geofences.model import Category, Geofence
+from airgrid.airspace.geofences.formats.geojson import from_geojson, to_geojson
+from airgrid.airspace.geofences.index import TrackHit, TrackPoint
+from airgrid.airspace.geofences.model import Geofence
 from airgrid.airspace.grid.altitude import band_to_amsl
-from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.errors import InputError, LimitError
-from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep, StorePool, WriterDep
+from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep, WriterDep
 from airgrid.api.http.routes.grid import parse_bbox
 from airgrid.api.http.schemas.checks import (
     PlanCheckCreate,
@@ -53,7 +49,6 @@ from airgrid.api.http.schemas.geofences import (
 )
 from airgrid.geo.volumes import Volume4D
 from airgrid.settings import Settings
-from airgrid.terrain import Dem
 
 #: The path parameter naming a geofence (the example is the POST example's identifier).
 Identifier = Annotated[str, PathParam(examples=["CSX-TEST-1"])]
@@ -63,132 +58,6 @@ router = APIRouter(
 )
 
 _WRITE_ERRORS = error_responses(403, 413)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One consistent set of geofences and its index.
-
-    Attributes
-    ----------
-    rev
-        Database revision it was loaded at.
-    fences
-        Geofences by identifier, in identifier order.
-    index
-        Exact-check index (None when there are no geofences).
-    """
-
-    rev: int
-    fences: dict[str, Geofence]
-    index: GeofenceIndex | None
-    _masks: dict = field(default_factory=dict, compare=False)
-
-
-class GeofenceRegistry:
-    """Geofences of the store with a per-process index, reloaded when the revision moves.
-
-    Parameters
-    ----------
-    stores
-        The per-thread flight stores.
-    dem
-        Terrain for true-height limits.
-    settings
-        Limits (vertices per polygon).
-    """
-
-    def __init__(self, stores: StorePool, dem: Dem, settings: Settings) -> None:
-        self.stores = stores
-        self.dem = dem
-        self.settings = settings
-        self._snap = Snapshot(-1, {}, None)
-        self._lock = threading.Lock()
-        #: Serialises point queries: the index's batch kernel is a parallel Numba kernel, and
-        #: Numba's workqueue threading layer (used where OpenMP and TBB are missing) aborts on
-        #: concurrent launches.
-        self.query_lock = threading.Lock()
-
-    def snapshot(self) -> Snapshot:
-        """The current geofences (reloaded if a writer moved the revision)."""
-        rev = self.stores.get().geofence_revision()
-        if self._snap.rev == rev:
-            return self._snap
-        with self._lock:
-            if self._snap.rev != rev:
-                fences = {g.identifier: g for g in self.stores.get().list_geofences()}
-                index = GeofenceIndex(list(fences.values()), dem=self.dem) if fences else None
-                self._snap = Snapshot(rev, fences, index)
-        return self._snap
-
-    def parse(self, feature: dict) -> Geofence:
-        """A geofence from a Feature, with the server's vertex limit."""
-        return feature_to_geofence(feature, max_vertices=self.settings.max_polygon_vertices)
-
-    def create(self, g: Geofence) -> list[str]:
-        """Add a new geofence; returns the intents holding airspace it now conflicts with.
-
-        Raises
-        ------
-        GeofenceExistsError
-            The identifier is taken.
-        """
-        return self.stores.get().put_geofence(g, exists=False)
-
-    def replace(self, g: Geofence) -> list[str]:
-        """Replace an existing geofence; returns the intents it now conflicts with.
-
-        Raises
-        ------
-        GeofenceNotFoundError
-            No such geofence.
-        """
-        return self.stores.get().put_geofence(g, exists=True)
-
-    def delete(self, ident: str) -> None:
-        """Delete a geofence (404 when there is none)."""
-        self.stores.get().delete_geofence(ident)
-
-    def import_(self, fences: list[Geofence], mode: str) -> ImportPublic:
-        """Upsert ``fences``; with ``mode='replace'`` also delete every geofence not among them.
-
-        The whole document is parsed and validated before anything is written, and the
-        write is one store transaction (see :meth:`~airgrid.airspace.store.service.Store.write_geofences`).
-        """
-        done = self.stores.get().write_geofences(fences, replace_all=mode == "replace")
-        return ImportPublic(
-            created=list(done.created),
-            replaced=list(done.replaced),
-            deleted=list(done.deleted),
-            conflicting_intents=list(done.conflicting_intents),
-        )
-
-    def blocked_mask(
-        self, grid: Grid, departure: datetime | None, horizon_s: float
-    ) -> np.ndarray | None:
-        """Voxels inside prohibited geofences active around a departure (all of them without one).
-
-        Returns None when nothing is blocked.
-        """
-        snap = self.snapshot()
-        t0 = None if departure is None else departure.timestamp()
-        picked = tuple(
-            sorted(
-                i
-                for i, g in snap.fences.items()
-                if g.category is Category.PROHIBITED
-                and (t0 is None or g.active_intervals(t0, t0 + horizon_s))
-            )
-        )
-        if not picked:
-            return None
-        mask = snap._masks.get(picked)
-        if mask is None:
-            mask = np.zeros(grid.n_voxels, bool)
-            for i in picked:
-                mask[cover_geofence(grid, snap.fences[i])] = True
-            snap._masks[picked] = mask
-        return mask
 
 
 def _ref(g: Geofence) -> GeofenceRef:
@@ -218,10 +87,6 @@ def _track_hits(hits: list[TrackHit]) -> list[TrackHitPublic]:
 
 def _feature(g: Geofence) -> GeofenceFeature:
     return GeofenceFeature.model_validate(g.to_geojson_feature())
-
-
-def _registry(services: ServicesDep) -> GeofenceRegistry:
-    return services.geofences
 
 
 @router.get("", response_model=GeofenceCollection, summary="List and filter geofences")
@@ -269,7 +134,7 @@ def list_geofences(
         window = (active_from, active_to)
     box = parse_bbox(bbox) if bbox else None
     out = []
-    for g in _registry(services).snapshot().fences.values():
+    for g in services.geofences.snapshot().fences.values():
         if box is not None and not g.footprint.intersects(box):
             continue
         if active_at is not None and not g.is_active(active_at):
@@ -307,7 +172,7 @@ def create(services: ServicesDep, _: WriterDep, body: GeofenceFeature) -> Geofen
     The answer names the intents holding airspace that a prohibited geofence now
     conflicts with; they are reported, not cancelled.
     """
-    reg = _registry(services)
+    reg = services.geofences
     g = reg.parse(body.model_dump(mode="json"))
     return GeofenceWritePublic(geofence=_feature(g), conflicting_intents=reg.create(g))
 
@@ -316,7 +181,7 @@ def create(services: ServicesDep, _: WriterDep, body: GeofenceFeature) -> Geofen
 def export_geojson(services: ServicesDep, _: PrincipalDep) -> GeofenceCollection:
     """Every geofence as an RFC 7946 FeatureCollection (exact round trip with import)."""
     return GeofenceCollection.model_validate(
-        to_geojson(list(_registry(services).snapshot().fences.values()))
+        to_geojson(list(services.geofences.snapshot().fences.values()))
     )
 
 
@@ -336,7 +201,7 @@ def export_geojson(services: ServicesDep, _: PrincipalDep) -> GeofenceCollection
 )
 def export_ed269(services: ServicesDep, _: PrincipalDep) -> dict[str, Any]:
     """Every geofence as a EUROCAE ED-269 ``UASZoneList`` document."""
-    return to_ed269(list(_registry(services).snapshot().fences.values()))
+    return to_ed269(list(services.geofences.snapshot().fences.values()))
 
 
 @router.get(
@@ -360,7 +225,7 @@ def export_ed269(services: ServicesDep, _: PrincipalDep) -> dict[str, Any]:
 )
 def export_ed318(services: ServicesDep, _: PrincipalDep) -> dict[str, Any]:
     """Every geofence as a EUROCAE ED-318 geographical-zone FeatureCollection."""
-    return to_ed318(list(_registry(services).snapshot().fences.values()))
+    return to_ed318(list(services.geofences.snapshot().fences.values()))
 
 
 ModeQuery = Annotated[
@@ -384,7 +249,7 @@ def import_geojson(
     mode: ModeQuery = "merge",
 ) -> ImportPublic:
     """Add or replace geofences from a FeatureCollection; all or nothing."""
-    reg = _registry(services)
+    reg = services.geofences
     return reg.import_(from_geojson(doc, max_vertices=services.settings.max_polygon_vertices), mode)
 
 
@@ -398,7 +263,7 @@ def import_ed269(
     mode: ModeQuery = "merge",
 ) -> ImportPublic:
     """Add or replace geofences from an ED-269 ``UASZoneList``; all or nothing."""
-    reg = _registry(services)
+    reg = services.geofences
     return reg.import_(from_ed269(doc, max_vertices=services.settings.max_polygon_vertices), mode)
 
 
@@ -415,14 +280,14 @@ def import_ed318(
     mode: ModeQuery = "merge",
 ) -> ImportPublic:
     """Add or replace geofences from an ED-318 FeatureCollection; all or nothing."""
-    reg = _registry(services)
+    reg = services.geofences
     return reg.import_(from_ed318(doc, max_vertices=services.settings.max_polygon_vertices), mode)
 
 
 @router.post("/check/point", response_model=PointCheckPublic, summary="Geofences at a 4D point")
 def check_point(services: ServicesDep, _: PrincipalDep, body: PointCheckCreate) -> PointCheckPublic:
     """Which geofences contain the point (all counted active when no time is given)."""
-    reg = _registry(services)
+    reg = services.geofences
     snap = reg.snapshot()
     if snap.index is None:
         hits = []
@@ -454,7 +319,7 @@ def _check_track(
     if points:
         times = [p[3] for p in points]
         _check_span(services.settings, min(times), max(times), "the track")
-    snap = _registry(services).snapshot()
+    snap = services.geofences.snapshot()
     return [] if snap.index is None else _track_hits(snap.index.check_track(points))
 
 
@@ -497,7 +362,7 @@ def check_plan(services: ServicesDep, _: PrincipalDep, body: PlanCheckCreate) ->
             body.route.line.coordinates, body.route.departure.timestamp(), body.route.speed_mps
         )
         route_hits = _check_track(services, pts)
-    snap = _registry(services).snapshot()
+    snap = services.geofences.snapshot()
     vol_hits = []
     for k, v in enumerate(body.volumes):
         fp = v.footprint.to_shapely()
@@ -536,7 +401,7 @@ def check_plan(services: ServicesDep, _: PrincipalDep, body: PlanCheckCreate) ->
 )
 def get_one(services: ServicesDep, _: PrincipalDep, identifier: Identifier) -> GeofenceFeature:
     """The geofence with this identifier."""
-    g = _registry(services).snapshot().fences.get(identifier)
+    g = services.geofences.snapshot().fences.get(identifier)
     if g is None:
         raise GeofenceNotFoundError(f"no geofence {identifier!r}")
     return _feature(g)
@@ -557,7 +422,7 @@ def replace(
             f"the body's identifier {body.properties.identifier!r} differs from the path's "
             f"{identifier!r}"
         )
-    reg = _registry(services)
+    reg = services.geofences
     g = reg.parse(body.model_dump(mode="json"))
     return GeofenceWritePublic(geofence=_feature(g), conflicting_intents=reg.replace(g))
 
@@ -571,5 +436,5 @@ def replace(
 )
 def delete(services: ServicesDep, _: WriterDep, identifier: Identifier) -> Response:
     """Remove the geofence (regulators and admins)."""
-    _registry(services).delete(identifier)
+    services.geofences.delete(identifier)
     return Response(status_code=204)
