@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from airgrid.airspace.grid import Grid, TierTable, area_from_bbox, build_grid
 from airgrid.api.http.auth import KeyStore
-from airgrid.api.http.routes.deps import StorePool
+from airgrid.api.http.stores import StorePool
 from airgrid.data import DEFAULT_DEM
 from airgrid.terrain import Dem
 

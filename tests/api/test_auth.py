@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from airgrid.api.http.auth import KeyStore, Role, hash_token
-from airgrid.api.http.routes.deps import StorePool
+from airgrid.api.http.stores import StorePool
 from tests.api.conftest import DEST, ORIGIN, fence, volume
 
 ROLES = ("operator", "planner", "regulator", "admin")

@@ -9,7 +9,7 @@ from airgrid.api.cli.main import main
 from airgrid.api.cli.serve import ensure_airports, ensure_grid
 from airgrid.api.http.app import load_services
 from airgrid.api.http.auth import KeyStore, Role
-from airgrid.api.http.routes.deps import StorePool
+from airgrid.api.http.stores import StorePool
 from airgrid.data import DEFAULT_DEM
 from airgrid.settings import Settings
 

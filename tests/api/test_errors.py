@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from airgrid.airspace.errors import StoreBusyError
 from airgrid.api.http.app import create_app, load_services
-from airgrid.api.http.routes.deps import DatabaseUrlError
+from airgrid.api.http.stores import DatabaseUrlError
 from tests.api.conftest import volume
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}

@@ -19,7 +19,7 @@ import pytest
 from airgrid.airspace.grid import TierTable, build_grid, named_area
 from airgrid.api.cli.serve import ensure_airports
 from airgrid.api.http.auth import KeyStore
-from airgrid.api.http.routes.deps import StorePool
+from airgrid.api.http.stores import StorePool
 from airgrid.data import DEFAULT_DEM, DEFAULT_TIER_FILE
 from airgrid.settings import Settings
 from airgrid.terrain import Dem

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from airgrid.api.http.auth import KeyStore
-from airgrid.api.http.routes.deps import StorePool
+from airgrid.api.http.stores import StorePool
 from tests.api.conftest import DAY, fence, volume
 from tests.servers import uvicorn_app
 

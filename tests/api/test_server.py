@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from airgrid.api.http.auth import KeyStore
-from airgrid.api.http.routes.deps import StorePool
+from airgrid.api.http.stores import StorePool
 from tests.api.conftest import DAY, volume
 from tests.servers import uvicorn_app
 

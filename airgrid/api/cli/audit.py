@@ -40,7 +40,7 @@ def _time(text: str | None, name: str) -> float | None:
 def _intents_and_fences(db_url: str) -> tuple[dict, list]:
     """Every stored intent by id, and the stored geofences, of an existing store."""
     from airgrid.airspace.store.service import open_store
-    from airgrid.api.http.routes.deps import DatabaseUrlError, store_location
+    from airgrid.api.http.stores import DatabaseUrlError, store_location
 
     try:
         location = store_location(db_url)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def _keys(ctx: typer.Context, db_url: str | None) -> Iterator[KeyStore]:
     """The API keys of the service database (opened, and migrated if needed, for one command)."""
     from airgrid.api.http.auth import KeyStore
-    from airgrid.api.http.routes.deps import StorePool
+    from airgrid.api.http.stores import StorePool
 
     pool = StorePool(db_url or cli_settings(ctx).db_url, None)
     try:

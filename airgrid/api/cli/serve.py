@@ -99,7 +99,7 @@ def ensure_airports(settings: Settings) -> int:
     """
     from airgrid.airspace.geofences.airports import airport_zones
     from airgrid.api.cli.grid import open_dem
-    from airgrid.api.http.routes.deps import StorePool
+    from airgrid.api.http.stores import StorePool
 
     pool = StorePool(settings.db_url, open_dem(settings.dem_paths))
     try:

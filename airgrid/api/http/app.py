@@ -24,8 +24,9 @@ from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, ins
 from airgrid.api.http.planner import RoutePlanner
 from airgrid.api.http.registry import GeofenceRegistry
 from airgrid.api.http.routes import geofences, grid, health, intents, routes
-from airgrid.api.http.routes.deps import Services, StorePool
+from airgrid.api.http.routes.deps import Services
 from airgrid.api.http.routes.health import Metrics, MetricsMiddleware
+from airgrid.api.http.stores import StorePool
 from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
@@ -50,7 +51,7 @@ def load_services(settings: Settings) -> Services:
         No grid at ``settings.grid_path`` (run ``airgrid build``).
     airgrid.terrain.TerrainError
         The DEM or the geoid grid cannot be read.
-    airgrid.api.http.routes.deps.DatabaseUrlError
+    airgrid.api.http.stores.DatabaseUrlError
         An unusable ``db_url``.
     """
     grid_ = Grid.load(settings.grid_path)

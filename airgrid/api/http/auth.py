@@ -86,7 +86,7 @@ class KeyStore:
     Parameters
     ----------
     store
-        Returns the calling thread's store (:meth:`~airgrid.api.http.routes.deps.StorePool.get`).
+        Returns the calling thread's store (:meth:`~airgrid.api.http.stores.StorePool.get`).
     """
 
     def __init__(self, store: Callable[[], Store]) -> None:

@@ -16,8 +16,8 @@ from airgrid.airspace.geofences.formats.geojson import feature_to_geofence
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.geofences.model import Category, Geofence
 from airgrid.airspace.grid.voxels import Grid
-from airgrid.api.http.routes.deps import StorePool
 from airgrid.api.http.schemas.geofences import ImportPublic
+from airgrid.api.http.stores import StorePool
 from airgrid.settings import Settings
 from airgrid.terrain import Dem
 
