@@ -7,7 +7,7 @@ Design (:func:`design_network`)
    piece of the tier). Nodes whose access voxels lie in different connected pieces of
    the tier cannot be joined inside it: the network is designed per piece and the
    split is reported (:attr:`CorridorNetwork.pieces`).
-2. **Candidates.** Per piece, links of the Delaunay triangulation of the nodes
+2. **Candidates** (:mod:`~airgrid.routing.corridors.candidates`). Per piece, links of the Delaunay triangulation of the nodes
    (``scipy.spatial.Delaunay`` on local stereographic coordinates), or of the
    ``k``-nearest-neighbour graph (also the fallback when the nodes are collinear).
    Straight Delaunay edges never cross, which is the first step to few crossings.
@@ -51,7 +51,6 @@ import networkx as nx
 import numpy as np
 
 from airgrid.airspace.grid import Grid
-from airgrid.geo.plane import local_metric
 from airgrid.routing.corridors.access import (
     DEFAULT_ACCESS_RINGS,
     DEFAULT_JOIN_RINGS,
@@ -59,6 +58,7 @@ from airgrid.routing.corridors.access import (
     node_access,
 )
 from airgrid.routing.corridors.bands import assign_bands
+from airgrid.routing.corridors.candidates import candidate_pairs, select_links
 from airgrid.routing.corridors.corridor import (
     Corridor,
     centreline_cells,
@@ -225,96 +225,6 @@ class CorridorNetwork:
             return float(nx.shortest_path_length(self.graph, u, v, weight="cost"))
         except nx.NetworkXNoPath:
             return math.inf
-
-
-def _projected(nodes: Sequence[Node]) -> np.ndarray:
-    lon0 = float(np.mean([n.lon for n in nodes]))
-    lat0 = float(np.mean([n.lat for n in nodes]))
-    fwd, _ = local_metric(lon0, lat0)
-    x, y = fwd.transform([n.lon for n in nodes], [n.lat for n in nodes])
-    return np.column_stack([x, y])
-
-
-def candidate_pairs(
-    nodes: Sequence[Node], method: str = "delaunay", k: int = 4
-) -> list[tuple[int, int]]:
-    """Candidate links between nodes (index pairs ``i < j``, sorted).
-
-    Parameters
-    ----------
-    nodes
-        The nodes.
-    method
-        ``"delaunay"``: edges of the Delaunay triangulation of the projected nodes
-        (the ``k``-nearest graph when they are collinear); ``"knn"``: each node to its
-        ``k`` nearest.
-    k
-        Neighbours for ``"knn"``.
-    """
-    n = len(nodes)
-    if n < 2:
-        return []
-    if n == 2:
-        return [(0, 1)]
-    xy = _projected(nodes)
-    pairs: set[tuple[int, int]] = set()
-    if method == "delaunay":
-        from scipy.spatial import Delaunay, QhullError
-
-        try:
-            tri = Delaunay(xy)
-        except QhullError:
-            method = "knn"
-        else:
-            for s in tri.simplices.tolist():
-                for i in range(3):
-                    a, b = s[i], s[(i + 1) % 3]
-                    pairs.add((min(a, b), max(a, b)))
-    if method == "knn":
-        d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-        np.fill_diagonal(d, np.inf)
-        for i in range(n):
-            for j in np.argsort(d[i], kind="stable")[: min(k, n - 1)].tolist():
-                pairs.add((min(i, j), max(i, j)))
-    return sorted(pairs)
-
-
-def select_links(
-    costs: dict[tuple[str, str], float], detour_ratio: float
-) -> dict[tuple[str, str], str]:
-    """MST plus redundant links (see the module docstring, step 4).
-
-    Parameters
-    ----------
-    costs
-        Finite cost per candidate ``(u, v)``.
-    detour_ratio
-        The redundancy threshold.
-
-    Returns
-    -------
-    dict
-        Selected candidates mapped to ``"mst"`` or ``"redundant"``.
-    """
-    g = nx.Graph()
-    for (u, v), c in costs.items():
-        g.add_edge(u, v, cost=c)
-    mst = nx.minimum_spanning_tree(g, weight="cost")
-    out = {(u, v): "mst" for (u, v) in costs if mst.has_edge(u, v)}
-    net = nx.Graph()
-    net.add_nodes_from(g.nodes)
-    net.add_edges_from((u, v, {"cost": costs[(u, v)]}) for (u, v) in out)
-    for (u, v), c in sorted(costs.items(), key=lambda kv: (kv[1], kv[0])):
-        if (u, v) in out:
-            continue
-        try:
-            d = nx.shortest_path_length(net, u, v, weight="cost")
-        except nx.NetworkXNoPath:
-            d = math.inf
-        if d > detour_ratio * c:
-            out[(u, v)] = "redundant"
-            net.add_edge(u, v, cost=c)
-    return out
 
 
 def _node_access(
