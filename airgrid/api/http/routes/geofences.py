@@ -32,6 +32,7 @@ from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.auth import Database
 from airgrid.api.http.errors import InputError, LimitError
+from airgrid.api.http.jsonbody import ThreadBodyRoute
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep, StorePool, WriterDep
 from airgrid.api.http.routes.grid import parse_bbox
 from airgrid.api.http.schemas.checks import (
@@ -60,7 +61,10 @@ from airgrid.terrain import Dem
 Identifier = Annotated[str, PathParam(examples=["CSX-TEST-1"])]
 
 router = APIRouter(
-    prefix=f"{V1}/geofences", tags=["geofences"], responses=error_responses(401, 422)
+    route_class=ThreadBodyRoute,
+    prefix=f"{V1}/geofences",
+    tags=["geofences"],
+    responses=error_responses(401, 422),
 )
 
 _WRITE_ERRORS = error_responses(403, 413)

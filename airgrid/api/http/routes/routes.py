@@ -12,6 +12,7 @@ from pyproj import Geod
 from airgrid.airspace.grid.altitude import resolve_altitude
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.errors import ApiError, LimitError
+from airgrid.api.http.jsonbody import ThreadBodyRoute
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
 from airgrid.api.http.schemas.common import LineString3D, Point3D, error_responses
 from airgrid.api.http.schemas.routes import (
@@ -33,7 +34,10 @@ from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 
 router = APIRouter(
-    prefix=f"{V1}/routes", tags=["routes"], responses=error_responses(401, 404, 413, 422)
+    route_class=ThreadBodyRoute,
+    prefix=f"{V1}/routes",
+    tags=["routes"],
+    responses=error_responses(401, 404, 413, 422),
 )
 
 _GEOD = Geod(ellps="WGS84")
