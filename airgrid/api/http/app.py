@@ -31,6 +31,12 @@ from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 
+#: Collector thresholds while the app runs: young passes as usual, full passes rare. A
+#: full pass walks every live object the in-flight requests made (tens to hundreds of
+#: milliseconds with the GIL held under large requests); with the default third threshold
+#: (10) it ran about once a second under abuse, with 1,000 a hundred times less often.
+GC_THRESHOLDS = (700, 10, 1_000)
+
 DESCRIPTION = """\
 Tiered H3 3D airspace over Hunan: voxels on real terrain, geofences, routes and flight
 intents with strategic deconfliction.
@@ -151,9 +157,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         # collector's full passes, which would otherwise walk them with the GIL held
         gc.collect()
         gc.freeze()
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
         try:
             yield
         finally:
+            gc.set_threshold(*thresholds)
             gc.unfreeze()
             sys.setswitchinterval(switch)
             services.close()

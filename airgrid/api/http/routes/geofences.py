@@ -27,6 +27,7 @@ from airgrid.airspace.geofences.index import TrackHit, TrackPoint
 from airgrid.airspace.geofences.model import Geofence
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.api.http.errors import InputError, LimitError
+from airgrid.api.http.jsonbody import ThreadBodyRoute
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep, WriterDep
 from airgrid.api.http.routes.grid import parse_bbox
 from airgrid.api.http.schemas.checks import (
@@ -54,7 +55,10 @@ from airgrid.settings import Settings
 Identifier = Annotated[str, PathParam(examples=["CSX-TEST-1"])]
 
 router = APIRouter(
-    prefix=f"{V1}/geofences", tags=["geofences"], responses=error_responses(401, 422)
+    route_class=ThreadBodyRoute,
+    prefix=f"{V1}/geofences",
+    tags=["geofences"],
+    responses=error_responses(401, 422),
 )
 
 _WRITE_ERRORS = error_responses(403, 413)

@@ -14,6 +14,7 @@ from airgrid.airspace.errors import OutsideGridError
 from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.voxels import BLOCKING, Grid, Status
 from airgrid.api.http.errors import InputError, LimitError
+from airgrid.api.http.jsonbody import ThreadBodyRoute
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
 from airgrid.api.http.schemas.common import Lat, Lon, PolygonGeometry, error_responses
 from airgrid.api.http.schemas.grid import (
@@ -30,7 +31,12 @@ from airgrid.api.http.schemas.grid import (
     VoxelPublic,
 )
 
-router = APIRouter(prefix=f"{V1}/grid", tags=["grid"], responses=error_responses(401, 422))
+router = APIRouter(
+    route_class=ThreadBodyRoute,
+    prefix=f"{V1}/grid",
+    tags=["grid"],
+    responses=error_responses(401, 422),
+)
 
 GEOD = Geod(ellps="WGS84")
 

@@ -39,7 +39,7 @@ from airgrid.api.http.errors import (
 )
 from airgrid.api.http.idempotency import MAX_KEY_LENGTH, key_intent_id, request_hash, same_intent
 from airgrid.api.http.intent_rules import check_intent_rules
-from airgrid.api.http.jsonbody import json_response
+from airgrid.api.http.jsonbody import ThreadBodyRoute, json_response
 from airgrid.api.http.routes.deps import V1, FlyerDep, PrincipalDep, Services, ServicesDep
 from airgrid.api.http.schemas.common import PolygonGeometry, VolumeModel, error_responses, links
 from airgrid.api.http.schemas.intents import (
@@ -63,7 +63,12 @@ from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
 IntentId = Annotated[str, PathParam(examples=["sfx-example-0001"])]
 CancelIntentId = Annotated[str, PathParam(examples=["sfx-example-0002"])]
 
-router = APIRouter(prefix=f"{V1}/intents", tags=["intents"], responses=error_responses(401, 422))
+router = APIRouter(
+    route_class=ThreadBodyRoute,
+    prefix=f"{V1}/intents",
+    tags=["intents"],
+    responses=error_responses(401, 422),
+)
 
 _OVERSEERS = frozenset({Role.REGULATOR, Role.ADMIN})
 _STATE_ERRORS = {**error_responses(403, 404, 409)}

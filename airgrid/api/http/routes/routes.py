@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import APIRouter
 
 from airgrid.airspace.grid.voxels import Grid
+from airgrid.api.http.jsonbody import ThreadBodyRoute
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
 from airgrid.api.http.schemas.common import LineString3D, error_responses
 from airgrid.api.http.schemas.routes import (
@@ -23,7 +24,10 @@ from airgrid.routing.search.route import Route
 from airgrid.terrain import Dem
 
 router = APIRouter(
-    prefix=f"{V1}/routes", tags=["routes"], responses=error_responses(401, 404, 413, 422)
+    route_class=ThreadBodyRoute,
+    prefix=f"{V1}/routes",
+    tags=["routes"],
+    responses=error_responses(401, 404, 413, 422),
 )
 
 
