@@ -36,6 +36,7 @@ from airgrid.airspace.traffic.holders import (
 from airgrid.airspace.traffic.models import Conflict, IntentState
 from airgrid.airspace.traffic.planes import PLANE_QUANTUM_DEG, plane_for, to_plane
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
+from airgrid.geo.chunks import chunked
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN
 from airgrid.geo.plane import BUFFER_SAFETY
 from airgrid.geo.volumes import Volume4D
@@ -157,8 +158,11 @@ def conflict_pairs(
         return _no_pairs()
     reach = limit[k] * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
     phi = np.minimum(lat_max + reach / M_PER_DEG_LAT_MIN, 89.0)  # a shortest path stays below
-    near = shapely.dwithin(
-        own_fp[i], hv.footprint[k], reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi)))
+    near = chunked(
+        shapely.dwithin,
+        own_fp[i],
+        hv.footprint[k],
+        reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi))),
     )
     i, k = i[near], k[near]
     # the exact test: distance in the local stereographic plane of the own volume's
@@ -168,22 +172,26 @@ def conflict_pairs(
     oth_m = np.empty(len(i), object)
     plane = np.empty(len(i), np.int64)
     inverses: list[Transformer] = []
-    q = np.round(shapely.get_coordinates(shapely.centroid(own_fp[i])) / PLANE_QUANTUM_DEG).astype(
-        np.int64
-    )
-    groups: dict[tuple[int, int], list[int]] = {}
-    for n, key in enumerate(map(tuple, q.tolist())):
-        groups.setdefault(key, []).append(n)
-    for (qx, qy), members in groups.items():
+    centres = chunked(lambda g: shapely.get_coordinates(shapely.centroid(g)), own_fp[i])
+    q = np.round(centres / PLANE_QUANTUM_DEG).astype(np.int64)
+    # one int64 key per plane (|q| <= 900 at a 0.2 degree quantum), grouped with numeric
+    # sorts, which leave the GIL to other threads
+    keys, group = np.unique(q[:, 0] * 4096 + q[:, 1], return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    cuts = np.searchsorted(group[order], np.arange(len(keys) + 1))
+    for g, key in enumerate(keys.tolist()):
+        qx, qy = (key + 2048) // 4096, (key + 2048) % 4096 - 2048
+        members = order[cuts[g] : cuts[g + 1]]
         fwd, inv = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
         own_at: dict[int, int] = {}
         oth_at: dict[int, int] = {}
         ii = [own_at.setdefault(x, len(own_at)) for x in i[members].tolist()]
         kk = [oth_at.setdefault(x, len(oth_at)) for x in k[members].tolist()]
-        metric = to_plane(np.concatenate([own_fp[list(own_at)], hv.footprint[list(oth_at)]]), fwd)
+        both = np.concatenate([own_fp[list(own_at)], hv.footprint[list(oth_at)]])
+        metric = chunked(lambda g, fwd=fwd: to_plane(g, fwd), both)
         own_m[members] = metric[ii]
         oth_m[members] = metric[[len(own_at) + x for x in kk]]
-        d[members] = shapely.distance(own_m[members], oth_m[members])
+        d[members] = chunked(shapely.distance, own_m[members], oth_m[members])
         plane[members] = len(inverses)
         inverses.append(inv)
     hit = d <= limit[k]
@@ -209,11 +217,15 @@ def _where(p: ConflictPairs) -> tuple[np.ndarray, np.ndarray]:
     closest)."""
     lat = np.empty(len(p.i))
     lon = np.empty(len(p.i))
-    pts = shapely.centroid(shapely.shortest_line(p.own_m, p.oth_m))
+    pts = chunked(lambda a, b: shapely.centroid(shapely.shortest_line(a, b)), p.own_m, p.oth_m)
     overlap = p.dist <= 0.0
     if overlap.any():
-        pts[overlap] = shapely.centroid(shapely.intersection(p.own_m[overlap], p.oth_m[overlap]))
-    xy = shapely.get_coordinates(pts)
+        pts[overlap] = chunked(
+            lambda a, b: shapely.centroid(shapely.intersection(a, b)),
+            p.own_m[overlap],
+            p.oth_m[overlap],
+        )
+    xy = chunked(shapely.get_coordinates, pts)
     for g, inv in enumerate(p.inverses):
         sel = p.plane == g
         if sel.any():
