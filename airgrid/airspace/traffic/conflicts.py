@@ -122,6 +122,24 @@ def _no_pairs() -> ConflictPairs:
     return ConflictPairs(z, z, z, f, f, f, f, o, o, z, [])
 
 
+def _plane_groups(footprints: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """Footprints grouped by the local plane of their centre: ``(qx, qy, members)`` with
+    the centre rounded to ``(qx, qy) * PLANE_QUANTUM_DEG``.
+
+    Each plane is one int64 key (``|q| <= 900`` at a 0.2 degree quantum) and the groups
+    come from numeric sorts, which leave the GIL to other threads.
+    """
+    centres = chunked(lambda g: shapely.get_coordinates(shapely.centroid(g)), footprints)
+    q = np.round(centres / PLANE_QUANTUM_DEG).astype(np.int64)
+    keys, group = np.unique(q[:, 0] * 4096 + q[:, 1], return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    cuts = np.searchsorted(group[order], np.arange(len(keys) + 1))
+    return [
+        ((key + 2048) // 4096, (key + 2048) % 4096 - 2048, order[cuts[g] : cuts[g + 1]])
+        for g, key in enumerate(keys.tolist())
+    ]
+
+
 def conflict_pairs(
     own: Sequence[Volume4D],
     own_tier: str,
@@ -172,16 +190,7 @@ def conflict_pairs(
     oth_m = np.empty(len(i), object)
     plane = np.empty(len(i), np.int64)
     inverses: list[Transformer] = []
-    centres = chunked(lambda g: shapely.get_coordinates(shapely.centroid(g)), own_fp[i])
-    q = np.round(centres / PLANE_QUANTUM_DEG).astype(np.int64)
-    # one int64 key per plane (|q| <= 900 at a 0.2 degree quantum), grouped with numeric
-    # sorts, which leave the GIL to other threads
-    keys, group = np.unique(q[:, 0] * 4096 + q[:, 1], return_inverse=True)
-    order = np.argsort(group, kind="stable")
-    cuts = np.searchsorted(group[order], np.arange(len(keys) + 1))
-    for g, key in enumerate(keys.tolist()):
-        qx, qy = (key + 2048) // 4096, (key + 2048) % 4096 - 2048
-        members = order[cuts[g] : cuts[g + 1]]
+    for qx, qy, members in _plane_groups(own_fp[i]):
         fwd, inv = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
         own_at: dict[int, int] = {}
         oth_at: dict[int, int] = {}
