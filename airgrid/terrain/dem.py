@@ -35,6 +35,7 @@ from airgrid.terrain.errors import (
     NoDataError,
     OutsideCoverageError,
 )
+from airgrid.terrain.kernels import affine_apply
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,7 @@ class Dem:
         self._inverse = ~transform
         self._to_dem = Transformer.from_crs(WGS84, self.crs, always_xy=True)
         self._from_dem = Transformer.from_crs(self.crs, WGS84, always_xy=True)
+        self._lonlat_native = bool(self.crs.equals(WGS84, ignore_axis_order=True))
         self.accuracy = accuracy or DemAccuracy.for_spacing(max(self.pixel_size_m))
         if np.isnan(self.data).all():
             raise NoDataError("the DEM holds no valid height at all (every pixel is nodata)")
@@ -354,8 +356,15 @@ class Dem:
         """Continuous pixel coordinates (col, row) of WGS84 points.
 
         Pixel ``(r, c)`` covers ``[c, c+1) x [r, r+1)``; its centre is ``(c+0.5, r+0.5)``.
+        A DEM in WGS84 lon/lat skips the (identity) CRS transform and maps 1-D arrays in
+        one Numba pass, with the same arithmetic as the general path.
         """
-        x, y = self._to_dem.transform(np.asarray(lon, float), np.asarray(lat, float))
+        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+        if self._lonlat_native and lon.ndim == 1 and lon.shape == lat.shape:
+            col, row = np.empty_like(lon), np.empty_like(lon)
+            affine_apply(np.ascontiguousarray(lon), np.ascontiguousarray(lat), *self._inverse[:6], col, row)
+            return col, row
+        x, y = self._to_dem.transform(lon, lat)
         col, row = self._inverse @ (np.asarray(x), np.asarray(y))
         return np.asarray(col, float), np.asarray(row, float)
 
