@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
 
@@ -65,3 +67,39 @@ def conformance_scan(flight, lon, lat, t, a_lo, a_hi, first_vol, box, lim, rect,
                 pend_vol[k] = v
                 k += 1
     return pend_fix[:k], pend_vol[:k]
+
+
+@nb.njit(cache=True)
+def segments_near_marked(lon0, lat0, lon1, lat1, cell, x0, y0, marked, out):
+    """Segments whose bounding box may touch a marked lattice cell.
+
+    Cell indices are ``floor((lon + 180) / cell)`` and ``floor((lat + 90) / cell)``; a
+    segment is near when its box spans more than one cell in either direction, or when
+    a cell of one of its box's corners is marked (``marked[ix - x0, iy - y0]``).
+
+    Parameters
+    ----------
+    lon0, lat0, lon1, lat1 : float64[n]
+        Segment ends.
+    cell : float
+        Lattice cell side, degrees.
+    x0, y0 : int
+        Cell indices of ``marked[0, 0]``.
+    marked : bool[nx, ny]
+        Marked cells.
+    out : bool[n]
+        Filled with the answer.
+    """
+    nx, ny = marked.shape
+    for i in range(len(lon0)):
+        ax = math.floor((min(lon0[i], lon1[i]) + 180.0) / cell)
+        bx = math.floor((max(lon0[i], lon1[i]) + 180.0) / cell)
+        ay = math.floor((min(lat0[i], lat1[i]) + 90.0) / cell)
+        by = math.floor((max(lat0[i], lat1[i]) + 90.0) / cell)
+        hit = bx - ax > 1 or by - ay > 1
+        for cx in (ax, bx):
+            for cy in (ay, by):
+                ix, iy = int(cx) - x0, int(cy) - y0
+                if 0 <= ix < nx and 0 <= iy < ny and marked[ix, iy]:
+                    hit = True
+        out[i] = hit

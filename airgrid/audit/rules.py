@@ -115,17 +115,27 @@ def height_rules(
         found.add(tracks, "terrain_clearance", f"{c:g} m", runs)
 
 
-def _is_rectangle(fp: shapely.Geometry) -> bool:
-    """Whether a footprint is an axis-aligned rectangle of positive size (its own bounding box)."""
-    if shapely.get_type_id(fp) != 3 or shapely.get_num_interior_rings(fp) != 0:
-        return False
-    xy = shapely.get_coordinates(shapely.get_exterior_ring(fp))
-    w, s, e, n = shapely.bounds(fp)
-    if len(xy) != 5 or not (w < e and s < n):
-        return False
-    corners = np.isin(xy[:, 0], (w, e)) & np.isin(xy[:, 1], (s, n))
-    axis = (xy[1:, 0] == xy[:-1, 0]) != (xy[1:, 1] == xy[:-1, 1])
-    return bool(corners.all() and axis.all() and len({tuple(p) for p in xy[:4]}) == 4)
+def _rectangles(fp: np.ndarray) -> np.ndarray:
+    """bool per footprint: an axis-aligned rectangle of positive size (its own bounding box).
+
+    Its exterior ring has five vertices, all corners of the bounding box, each of the four
+    corners once, and every edge moves along exactly one axis; it has no holes.
+    """
+    out = (shapely.get_type_id(fp) == 3) & (shapely.get_num_interior_rings(fp) == 0)
+    out &= shapely.get_num_coordinates(fp) == 5
+    k = np.flatnonzero(out)
+    if len(k) == 0:
+        return out
+    xy = shapely.get_coordinates(shapely.get_exterior_ring(fp[k])).reshape(-1, 5, 2)
+    w, s, e, n = (b[:, None] for b in shapely.bounds(fp[k]).T)
+    x, y = xy[..., 0], xy[..., 1]
+    ok = ((x == w) | (x == e)).all(1) & ((y == s) | (y == n)).all(1) & (w < e)[:, 0]
+    ok &= (s < n)[:, 0]
+    ok &= ((np.diff(x, axis=1) == 0) != (np.diff(y, axis=1) == 0)).all(1)
+    code = (x[:, :4] == e) * 2 + (y[:, :4] == n)
+    ok &= (np.sort(code, axis=1) == np.arange(4)).all(1)
+    out[k] = ok
+    return out
 
 
 def _volume_table(volumes: list[tuple[int, Volume4D]]) -> dict[str, np.ndarray]:
@@ -139,7 +149,7 @@ def _volume_table(volumes: list[tuple[int, Volume4D]]) -> dict[str, np.ndarray]:
         "fp": fp,
         "box": np.ascontiguousarray(shapely.bounds(fp).reshape(-1, 4), np.float64),
         "lim": lim.reshape(-1, 4),
-        "rect": np.array([_is_rectangle(g) for g in fp], bool),
+        "rect": _rectangles(fp),
     }
 
 
