@@ -309,7 +309,8 @@ def main() -> None:
     print(f"ratio           : {b / a:.1f}x")
     print(check)
     if runs_dask:
-        line, d = _line(
+        d = statistics.median(sum(r.values()) for r in runs_dask)
+        line, _ = _line(
             f"airgrid on a local cluster ({args.workers} worker processes)",
             n,
             runs_dask,

@@ -202,7 +202,13 @@ class Tracks:
 
 
 def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    cols = {k: np.concatenate([p.columns[k] for p in parts]) for k in RAW_COLUMNS}
+    """All parts' columns end to end (copies of ``alt`` and ``ref``, which normalising
+    rewrites), and the part of each fix."""
+    if len(parts) == 1:
+        cols = dict(parts[0].columns)
+        cols["alt"], cols["ref"] = cols["alt"].copy(), cols["ref"].copy()
+    else:
+        cols = {k: np.concatenate([p.columns[k] for p in parts]) for k in RAW_COLUMNS}
     source = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
     return cols, source
 
