@@ -202,9 +202,7 @@ def _runs(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     )
 
 
-def baseline(
-    path: Path, out: Path, fences: list, bands: np.ndarray, intents: dict
-) -> pd.DataFrame:
+def baseline(path: Path, out: Path, fences: list, bands: np.ndarray, intents: dict) -> pd.DataFrame:
     """The shapely + pandas audit; its runs (flight, fence or intent, first and last time, rule)."""
     df = pd.read_parquet(path)
     df["i"] = np.arange(len(df))

@@ -88,10 +88,10 @@ class BoundaryCells:
         most one cell each way touches only the cells of its box's corners.
         """
         out = np.empty(len(lon0), bool)
+        x0, y0, x1, y1 = (np.ascontiguousarray(v, np.float64) for v in (lon0, lat0, lon1, lat1))
         segments_near_marked(
-            *(np.ascontiguousarray(v, np.float64) for v in (lon0, lat0, lon1, lat1)),
-            float(self.cell), int(self.x0), int(self.y0), self.marked, out,
-        )  # fmt: skip
+            x0, y0, x1, y1, float(self.cell), int(self.x0), int(self.y0), self.marked, out
+        )
         return out
 
 

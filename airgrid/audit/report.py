@@ -70,9 +70,7 @@ def write_geojson(result: AuditResult, path: Path) -> Path:
         f'{{"type": "Feature", "geometry": {geom}, "properties": {rec}}}'
         for rec, geom in zip(records, geoms)
     )
-    path.write_text(
-        f'{{"type": "FeatureCollection", "features": [{features}]}}', encoding="utf-8"
-    )
+    path.write_text(f'{{"type": "FeatureCollection", "features": [{features}]}}', encoding="utf-8")
     return path
 
 

@@ -362,7 +362,9 @@ class Dem:
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
         if self._lonlat_native and lon.ndim == 1 and lon.shape == lat.shape:
             col, row = np.empty_like(lon), np.empty_like(lon)
-            affine_apply(np.ascontiguousarray(lon), np.ascontiguousarray(lat), *self._inverse[:6], col, row)
+            inv = self._inverse
+            x, y = np.ascontiguousarray(lon), np.ascontiguousarray(lat)
+            affine_apply(x, y, inv.a, inv.b, inv.c, inv.d, inv.e, inv.f, col, row)
             return col, row
         x, y = self._to_dem.transform(lon, lat)
         col, row = self._inverse @ (np.asarray(x), np.asarray(y))

@@ -192,4 +192,6 @@ def test_lonlat_pixel_fast_path_equals_the_general_path(real_dem: Dem) -> None:
     assert np.array_equal(col, want_col, equal_nan=True)
     assert np.array_equal(row, want_row, equal_nan=True)
     scalar = real_dem.lonlat_to_pixel(112.5, 28.0)  # 0-d input takes the general path
-    assert float(scalar[0]) == float(real_dem.lonlat_to_pixel(np.array([112.5]), np.array([28.0]))[0][0])
+    assert float(scalar[0]) == float(
+        real_dem.lonlat_to_pixel(np.array([112.5]), np.array([28.0]))[0][0]
+    )
