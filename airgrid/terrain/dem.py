@@ -241,7 +241,6 @@ class Dem:
         self._inverse = ~transform
         self._to_dem = Transformer.from_crs(WGS84, self.crs, always_xy=True)
         self._from_dem = Transformer.from_crs(self.crs, WGS84, always_xy=True)
-        self._lonlat_native = bool(self.crs.equals(WGS84, ignore_axis_order=True))
         self.accuracy = accuracy or DemAccuracy.for_spacing(max(self.pixel_size_m))
         if np.isnan(self.data).all():
             raise NoDataError("the DEM holds no valid height at all (every pixel is nodata)")
@@ -360,7 +359,10 @@ class Dem:
         one Numba pass, with the same arithmetic as the general path.
         """
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-        if self._lonlat_native and lon.ndim == 1 and lon.shape == lat.shape:
+        native = self.__dict__.get("_lonlat_native")
+        if native is None:  # decided on first use, so Dems built without __init__ get it too
+            native = self._lonlat_native = bool(self.crs.equals(WGS84, ignore_axis_order=True))
+        if native and lon.ndim == 1 and lon.shape == lat.shape:
             col, row = np.empty_like(lon), np.empty_like(lon)
             inv = self._inverse
             x, y = np.ascontiguousarray(lon), np.ascontiguousarray(lat)

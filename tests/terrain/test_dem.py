@@ -181,11 +181,11 @@ def test_other_crs(tmp_path, real_dem: Dem, epsg: int) -> None:
 
 def test_lonlat_pixel_fast_path_equals_the_general_path(real_dem: Dem) -> None:
     """The WGS84 DEM maps points with one Numba pass; pyproj plus the affine give the same bits."""
-    assert real_dem._lonlat_native
     rng = np.random.default_rng(3)
     lon = np.concatenate([rng.uniform(100, 120, 20_000), [np.nan, np.inf, -np.inf, 108.6]])
     lat = np.concatenate([rng.uniform(20, 35, 20_000), [28.0, np.nan, 29.0, 30.3]])
     col, row = real_dem.lonlat_to_pixel(lon, lat)
+    assert real_dem._lonlat_native
     x, y = real_dem._to_dem.transform(lon, lat)
     with np.errstate(invalid="ignore"):  # inf * 0 on the general path
         want_col, want_row = real_dem._inverse @ (np.asarray(x), np.asarray(y))
