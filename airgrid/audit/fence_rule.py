@@ -31,6 +31,7 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.geofences.index import GeofenceIndex
+from airgrid.audit.kernels import segments_near_marked
 from airgrid.audit.runs import Runs
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN, M_PER_DEG_LON_EQUATOR
@@ -86,14 +87,11 @@ class BoundaryCells:
         ranges (the cell map is monotonic), so no crossing is lost; a segment spanning at
         most one cell each way touches only the cells of its box's corners.
         """
-        x0, x1 = self._ix(np.minimum(lon0, lon1)), self._ix(np.maximum(lon0, lon1))
-        y0, y1 = self._iy(np.minimum(lat0, lat1)), self._iy(np.maximum(lat0, lat1))
-        out = (x1 - x0 > 1) | (y1 - y0 > 1)
-        nx, ny = self.marked.shape
-        for x, y in ((x0, y0), (x0, y1), (x1, y0), (x1, y1)):
-            i, j = x - self.x0, y - self.y0
-            ok = (i >= 0) & (i < nx) & (j >= 0) & (j < ny)
-            out[ok] |= self.marked[i[ok], j[ok]]
+        out = np.empty(len(lon0), bool)
+        x0, y0, x1, y1 = (np.ascontiguousarray(v, np.float64) for v in (lon0, lat0, lon1, lat1))
+        segments_near_marked(
+            x0, y0, x1, y1, float(self.cell), int(self.x0), int(self.y0), self.marked, out
+        )
         return out
 
 

@@ -33,6 +33,19 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def iso_times(t: np.ndarray) -> np.ndarray:
+    """:func:`_iso` of many POSIX times at once (object array of str).
+
+    As :meth:`datetime.fromtimestamp`: whole seconds, then the fraction rounded half to
+    even to microseconds, then cut to milliseconds.
+    """
+    t = np.asarray(t, np.float64)
+    whole = np.floor(t)
+    us = whole.astype(np.int64) * 1_000_000 + np.rint((t - whole) * 1e6).astype(np.int64)
+    text = np.datetime_as_string(us.astype("datetime64[us]").astype("datetime64[ms]"), unit="ms")
+    return (text.astype(object) + "Z") if len(t) else np.empty(0, object)
+
+
 def write_parquet(result: AuditResult, path: Path) -> Path:
     """Write the violations as Parquet (geometry as WKB)."""
     df = result.violations.copy()
@@ -48,17 +61,16 @@ def write_geojson(result: AuditResult, path: Path) -> Path:
     """Write the violations as a GeoJSON FeatureCollection (times also as ISO 8601 text)."""
     df = result.violations
     props = df.drop(columns="geometry").assign(
-        time_first=[_iso(t) for t in df["t_first"].tolist()],
-        time_last=[_iso(t) for t in df["t_last"].tolist()],
+        time_first=iso_times(df["t_first"].to_numpy(np.float64)),
+        time_last=iso_times(df["t_last"].to_numpy(np.float64)),
     )
     records = props.to_json(orient="records", lines=True, double_precision=15).splitlines()
     geoms = shapely.to_geojson(df["geometry"].to_numpy()) if len(df) else []
-    with open(path, "w", encoding="utf-8") as f:
-        f.write('{"type": "FeatureCollection", "features": [')
-        for k, (rec, geom) in enumerate(zip(records, geoms)):
-            sep = "," if k else ""
-            f.write(f'{sep}{{"type": "Feature", "geometry": {geom}, "properties": {rec}}}')
-        f.write("]}")
+    features = ",".join(
+        f'{{"type": "Feature", "geometry": {geom}, "properties": {rec}}}'
+        for rec, geom in zip(records, geoms)
+    )
+    path.write_text(f'{{"type": "FeatureCollection", "features": [{features}]}}', encoding="utf-8")
     return path
 
 

@@ -39,6 +39,7 @@ import shapely
 
 from airgrid.airspace.grid.tiers import TierTable
 from airgrid.airspace.traffic.models import IntentState
+from airgrid.audit.kernels import conformance_scan
 from airgrid.audit.runs import Found, Runs, mask_runs
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.volumes import Volume4D
@@ -114,41 +115,62 @@ def height_rules(
         found.add(tracks, "terrain_clearance", f"{c:g} m", runs)
 
 
+def _rectangles(fp: np.ndarray) -> np.ndarray:
+    """bool per footprint: an axis-aligned rectangle of positive size (its own bounding box).
+
+    Its exterior ring has five vertices, all corners of the bounding box, each of the four
+    corners once, and every edge moves along exactly one axis; it has no holes.
+    """
+    out = (shapely.get_type_id(fp) == 3) & (shapely.get_num_interior_rings(fp) == 0)
+    out &= shapely.get_num_coordinates(fp) == 5
+    k = np.flatnonzero(out)
+    if len(k) == 0:
+        return out
+    xy = shapely.get_coordinates(shapely.get_exterior_ring(fp[k])).reshape(-1, 5, 2)
+    w, s, e, n = (b[:, None] for b in shapely.bounds(fp[k]).T)
+    x, y = xy[..., 0], xy[..., 1]
+    ok = ((x == w) | (x == e)).all(1) & ((y == s) | (y == n)).all(1) & (w < e)[:, 0]
+    ok &= (s < n)[:, 0]
+    ok &= ((np.diff(x, axis=1) == 0) != (np.diff(y, axis=1) == 0)).all(1)
+    code = (x[:, :4] == e) * 2 + (y[:, :4] == n)
+    ok &= (np.sort(code, axis=1) == np.arange(4)).all(1)
+    out[k] = ok
+    return out
+
+
 def _volume_table(volumes: list[tuple[int, Volume4D]]) -> dict[str, np.ndarray]:
-    """Columns of (flight, volume) rows: flight, prepared footprint, bounding box, band, window."""
+    """Columns of (flight, volume) rows: flight, prepared footprint, bounding box, band,
+    window, and whether the footprint is a rectangle (its bounding box)."""
     fp = np.array([v.footprint for _, v in volumes], dtype=object)
     shapely.prepare(fp)
     lim = np.array([(v.floor_m, v.ceiling_m, v.t_start, v.t_end) for _, v in volumes], np.float64)
     return {
         "flight": np.array([f for f, _ in volumes], np.int64),
         "fp": fp,
-        "box": shapely.bounds(fp).reshape(-1, 4),
+        "box": np.ascontiguousarray(shapely.bounds(fp).reshape(-1, 4), np.float64),
         "lim": lim.reshape(-1, 4),
+        "rect": _rectangles(fp),
     }
 
 
 def _conforming(tracks: Tracks, vols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Fixes inside some volume of their flight's intent: possibly (some altitude of the fix)
-    and certainly (all of them). One pass over all (fix, volume) pairs of all flights."""
+    and certainly (all of them). Volumes are listed in flight order; one Numba pass over
+    each fix's own volumes, then the exact test for near pairs of non-rectangles."""
     n_vol = np.bincount(vols["flight"], minlength=tracks.n_flights)
-    first_vol = np.concatenate([[0], np.cumsum(n_vol)[:-1]])
-    per_fix = n_vol[tracks.flight]
-    fix = np.repeat(np.arange(len(tracks)), per_fix)
-    offs = np.arange(len(fix)) - np.repeat(np.cumsum(per_fix) - per_fix, per_fix)
-    vol = first_vol[tracks.flight[fix]] + offs
-    lon, lat, t = tracks.lon[fix], tracks.lat[fix], tracks.t[fix]
-    a_lo, a_hi = tracks.amsl_lo[fix], tracks.amsl_hi[fix]
-    box, lim = vols["box"][vol], vols["lim"][vol]
-    near = (t >= lim[:, 2]) & (t <= lim[:, 3]) & (a_lo <= lim[:, 1]) & (a_hi >= lim[:, 0])
-    near &= (lon >= box[:, 0]) & (lon <= box[:, 2]) & (lat >= box[:, 1]) & (lat <= box[:, 3])
-    k = np.flatnonzero(near)
-    inside = shapely.intersects_xy(vols["fp"][vol[k]], lon[k], lat[k])
-    k = k[inside]
-    sure = (a_lo[k] >= lim[k, 0]) & (a_hi[k] <= lim[k, 1])
+    first_vol = np.concatenate([[0], np.cumsum(n_vol)]).astype(np.int64)
     poss = np.zeros(len(tracks), bool)
     cert = np.zeros(len(tracks), bool)
-    poss[fix[k]] = True
-    cert[fix[k[sure]]] = True
+    lim = vols["lim"]
+    fix, vol = conformance_scan(
+        tracks.flight, tracks.lon, tracks.lat, tracks.t, tracks.amsl_lo, tracks.amsl_hi,
+        first_vol, vols["box"], lim, vols["rect"], poss, cert,
+    )  # fmt: skip
+    inside = shapely.intersects_xy(vols["fp"][vol], tracks.lon[fix], tracks.lat[fix])
+    fix, vol = fix[inside], vol[inside]
+    sure = (tracks.amsl_lo[fix] >= lim[vol, 0]) & (tracks.amsl_hi[fix] <= lim[vol, 1])
+    poss[fix] = True
+    cert[fix[sure]] = True
     return poss, cert
 
 

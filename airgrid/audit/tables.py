@@ -110,7 +110,10 @@ def read_parquet(path: str | Path) -> ReadResult:
 
 def _text(s: pd.Series) -> np.ndarray:
     """Stripped text of a column (nulls as ``""``), cleaned once per distinct value."""
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
+    else:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
     clean = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
     return clean[codes]
 
@@ -181,10 +184,10 @@ def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> 
         bad |= mask
     details.sort(key=lambda r: r.row)
     result.reject(details)
-    ok = ~bad
+    ok = slice(None) if not bad.any() else ~bad
     extra = {c: _text(frame[c])[ok] if c in frame.columns else "" for c in OPTIONAL}
     result.columns = raw_columns(
-        int(ok.sum()),
+        n - int(bad.sum()),
         flight_id=fid[ok],
         operator=op[ok],
         t=t[ok],

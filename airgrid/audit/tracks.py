@@ -202,7 +202,13 @@ class Tracks:
 
 
 def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    cols = {k: np.concatenate([p.columns[k] for p in parts]) for k in RAW_COLUMNS}
+    """All parts' columns end to end (copies of ``alt`` and ``ref``, which normalising
+    rewrites), and the part of each fix."""
+    if len(parts) == 1:
+        cols = dict(parts[0].columns)
+        cols["alt"], cols["ref"] = cols["alt"].copy(), cols["ref"].copy()
+    else:
+        cols = {k: np.concatenate([p.columns[k] for p in parts]) for k in RAW_COLUMNS}
     source = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
     return cols, source
 
@@ -235,16 +241,24 @@ def point_ground_bounds(
 
     For a point box the window of pixels depends only on the pixel the point falls in, so
     the bounds of one point of each pixel (mapped by the DEM's own ``lonlat_to_pixel``)
-    are those of every point in it; points outside the DEM get NaN, as there.
+    are those of every point in it; points outside the DEM get NaN, as there. Pixels are
+    told apart on a dense table of the raster's pixels (one ring more on every side).
     """
     col, row = dem.lonlat_to_pixel(lon, lat)
     w, s, e, n = dem.bounds_lonlat
     inside = np.isfinite(col) & np.isfinite(row) & (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
-    cols = dem.shape[1] + 4  # pixels just outside the raster (rounding at its edge) stay apart
-    key = np.where(inside, (np.floor(row) + 2) * cols + np.floor(col) + 2, -1.0)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    h, cols = dem.shape[0] + 4, dem.shape[1] + 4  # pixels just outside (rounding at the edge)
+    idx = np.flatnonzero(inside)
+    key = (np.floor(row[idx]).astype(np.int64) + 2) * cols + np.floor(col[idx]).astype(np.int64) + 2
+    one = np.full(h * cols, -1, np.int64)
+    one[key] = idx  # one point of each pixel stands for all of it
+    first = one[one >= 0]
+    slot = np.zeros(h * cols, np.int64)
+    slot[one >= 0] = np.arange(len(first))
     lo, hi, _ = box_ground_bounds(dem, lon[first], lat[first], lon[first], lat[first])
-    return np.where(inside, lo[inverse], np.nan), np.where(inside, hi[inverse], np.nan)
+    g_lo, g_hi = np.full(len(lon), np.nan), np.full(len(lon), np.nan)
+    g_lo[idx], g_hi[idx] = lo[slot[key]], hi[slot[key]]
+    return g_lo, g_hi
 
 
 def normalise(

@@ -35,6 +35,7 @@ from airgrid.terrain.errors import (
     NoDataError,
     OutsideCoverageError,
 )
+from airgrid.terrain.kernels import affine_apply
 
 log = logging.getLogger(__name__)
 
@@ -354,8 +355,20 @@ class Dem:
         """Continuous pixel coordinates (col, row) of WGS84 points.
 
         Pixel ``(r, c)`` covers ``[c, c+1) x [r, r+1)``; its centre is ``(c+0.5, r+0.5)``.
+        A DEM in WGS84 lon/lat skips the (identity) CRS transform and maps 1-D arrays in
+        one Numba pass, with the same arithmetic as the general path.
         """
-        x, y = self._to_dem.transform(np.asarray(lon, float), np.asarray(lat, float))
+        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+        native = self.__dict__.get("_lonlat_native")
+        if native is None:  # decided on first use, so Dems built without __init__ get it too
+            native = self._lonlat_native = bool(self.crs.equals(WGS84, ignore_axis_order=True))
+        if native and lon.ndim == 1 and lon.shape == lat.shape:
+            col, row = np.empty_like(lon), np.empty_like(lon)
+            inv = self._inverse
+            x, y = np.ascontiguousarray(lon), np.ascontiguousarray(lat)
+            affine_apply(x, y, inv.a, inv.b, inv.c, inv.d, inv.e, inv.f, col, row)
+            return col, row
+        x, y = self._to_dem.transform(lon, lat)
         col, row = self._inverse @ (np.asarray(x), np.asarray(y))
         return np.asarray(col, float), np.asarray(row, float)
 

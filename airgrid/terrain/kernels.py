@@ -207,3 +207,24 @@ def window_bounds(lower, upper, win, lo_out, hi_out):
         else:
             lo_out[i] = mn
             hi_out[i] = mx
+
+
+@nb.njit(cache=True)
+def affine_apply(x, y, sa, sb, sc, sd, se, sf, col_out, row_out):
+    """``col = x * sa + y * sb + sc`` and ``row = x * sd + y * se + sf``, element-wise.
+
+    The same operations in the same order as ``Affine(sa, sb, sc, sd, se, sf) @ (x, y)``
+    of the ``affine`` package, so the results are bit for bit those.
+
+    Parameters
+    ----------
+    x, y : float64[n]
+        Coordinates in the transform's source space.
+    sa, sb, sc, sd, se, sf : float
+        The transform's coefficients.
+    col_out, row_out : float64[n]
+        Filled with the mapped coordinates.
+    """
+    for i in range(len(x)):
+        col_out[i] = x[i] * sa + y[i] * sb + sc
+        row_out[i] = x[i] * sd + y[i] * se + sf

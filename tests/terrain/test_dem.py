@@ -177,3 +177,21 @@ def test_other_crs(tmp_path, real_dem: Dem, epsg: int) -> None:
     np.testing.assert_allclose(got, want, atol=tol)
     if epsg == 32649:
         assert not dem.is_geographic and 700 < dem.pixel_size_m[0] < 1000
+
+
+def test_lonlat_pixel_fast_path_equals_the_general_path(real_dem: Dem) -> None:
+    """The WGS84 DEM maps points with one Numba pass; pyproj plus the affine give the same bits."""
+    rng = np.random.default_rng(3)
+    lon = np.concatenate([rng.uniform(100, 120, 20_000), [np.nan, np.inf, -np.inf, 108.6]])
+    lat = np.concatenate([rng.uniform(20, 35, 20_000), [28.0, np.nan, 29.0, 30.3]])
+    col, row = real_dem.lonlat_to_pixel(lon, lat)
+    assert real_dem._lonlat_native
+    x, y = real_dem._to_dem.transform(lon, lat)
+    with np.errstate(invalid="ignore"):  # inf * 0 on the general path
+        want_col, want_row = real_dem._inverse @ (np.asarray(x), np.asarray(y))
+    assert np.array_equal(col, want_col, equal_nan=True)
+    assert np.array_equal(row, want_row, equal_nan=True)
+    scalar = real_dem.lonlat_to_pixel(112.5, 28.0)  # 0-d input takes the general path
+    assert float(scalar[0]) == float(
+        real_dem.lonlat_to_pixel(np.array([112.5]), np.array([28.0]))[0][0]
+    )
