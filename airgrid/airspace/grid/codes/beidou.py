@@ -157,7 +157,9 @@ def _mirrored_units(lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray, NDArr
     return np.where(east, lon_u, -lon_u - 1), np.where(north, lat_u, -lat_u - 1), east, north
 
 
-def _digits_2d(mx: NDArray, my: NDArray, east: NDArray, north: NDArray, level: int) -> list[NDArray]:
+def _digits_2d(
+    mx: NDArray, my: NDArray, east: NDArray, north: NDArray, level: int
+) -> list[NDArray]:
     """ASCII columns of the 2D code (hemisphere letter first) for offsets ``mx``, ``my``."""
     cols = [np.where(north, ord("N"), ord("S")).astype(np.uint8)]
     zone_k = mx // CELL_UNITS[1, 0]
@@ -282,7 +284,9 @@ def encode_3d(
         A bad level, layout, coordinate or height.
     """
     _check_level(level)
-    la, lo, hh = np.broadcast_arrays(np.asarray(lat, float), np.asarray(lon, float), np.asarray(h, float))
+    la, lo, hh = np.broadcast_arrays(
+        np.asarray(lat, float), np.asarray(lon, float), np.asarray(h, float)
+    )
     mx, my, east, north = _mirrored_units(la, lo)
     cols2d = _digits_2d(mx, my, east, north, level)
     sign, frags = _height_fragments(height_index(hh), level)
@@ -299,7 +303,9 @@ def encode_3d(
 def _digit(ch: str, radix: int, code: str, pos: int) -> int:
     v = int(ch, 16) if ch in "0123456789ABCDEFabcdef" else -1
     if not 0 <= v < radix:
-        raise GridCodeError(f"Beidou code {code!r}: character {pos + 1} ({ch!r}) is not a base-{radix} digit")
+        raise GridCodeError(
+            f"Beidou code {code!r}: character {pos + 1} ({ch!r}) is not a base-{radix} digit"
+        )
     return v
 
 
@@ -339,7 +345,9 @@ def _decode_2d_parts(code: str) -> tuple[int, int, int, bool, bool]:
     return level, mx, my, east, c[0] == "N"
 
 
-def _bounds(level: int, mx: int, my: int, east: bool, north: bool) -> tuple[float, float, float, float]:
+def _bounds(
+    level: int, mx: int, my: int, east: bool, north: bool
+) -> tuple[float, float, float, float]:
     sx, sy = int(CELL_UNITS[level, 0]), int(CELL_UNITS[level, 1])
     x0, x1 = (mx, mx + sx) if east else (-(mx + sx), -mx)
     y0, y1 = (my, my + sy) if north else (-(my + sy), -my)
@@ -383,7 +391,9 @@ def decode_height(code: str) -> tuple[float, float]:
         The code is not a height code of levels 1-10.
     """
     code = str(code).strip()
-    return _decode_height_parts(code, _level_of(len(code), (1, *HEIGHT_LENGTH), "Beidou height code", code))
+    return _decode_height_parts(
+        code, _level_of(len(code), (1, *HEIGHT_LENGTH), "Beidou height code", code)
+    )
 
 
 def split_3d(code: str, layout: Layout | None = None) -> tuple[str, str]:

@@ -78,7 +78,9 @@ def voxels_in_box(
     total = 0
     for t, tier in enumerate(grid.tiers):
         cells = h3.h3shape_to_cells_experimental(shape, tier.resolution, contain="overlap")
-        ci = grid.find_cells(np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells)), t)
+        ci = grid.find_cells(
+            np.fromiter((h3.str_to_int(c) for c in cells), np.int64, len(cells)), t
+        )
         ci = np.sort(ci[ci >= 0])
         counts = grid.cell_nlayers[ci].astype(np.int64)
         vox = np.repeat(grid.cell_start[ci], counts) + (
