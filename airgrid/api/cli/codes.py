@@ -104,7 +104,11 @@ def decode_cmd(
     if clipped is not None and box.bottom_m is not None and box.top_m is not None:
         n_lo, n_hi = Geoid(cfg.geoid_path).undulation_range(*clipped.bounds)
         lo_m, hi_m = box.bottom_m - n_hi, box.top_m - n_lo
-    vox = voxels_in_box(g, box, lo_m, hi_m, max_voxels) if clipped is not None else []
+    vox = (
+        voxels_in_box(g, box, lo_m, hi_m, max_voxels)
+        if clipped is not None
+        else np.zeros(0, np.int64)
+    )
     _print(
         {
             "code": code,

@@ -115,7 +115,7 @@ def code_box(
         ids = [grid.voxel_id(int(v)) for v in vox]
     return GridCodeBoxPublic(
         code=code,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         level=box.level,
         bbox=(box.west, box.south, box.east, box.north),
         bottom_w84_m=box.bottom_m,
