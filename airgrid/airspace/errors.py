@@ -35,6 +35,10 @@ class VoxelIdError(AirspaceError, ValueError):
     """A public voxel id is malformed."""
 
 
+class GridCodeError(AirspaceError, ValueError):
+    """A standard grid code (Beidou, ZFXY) is malformed, or a point or level has none."""
+
+
 class GeofenceError(AirspaceError, ValueError):
     """A geofence (or a document describing geofences) is invalid."""
 

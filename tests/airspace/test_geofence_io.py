@@ -815,3 +815,21 @@ def test_w84_limits_round_trip_in_geojson_and_go_out_amsl_in_ed269():
     assert zone["upperLimit"] - zone["lowerLimit"] < 300 + 2 * GEOID_GRID_ERROR_M + 2
     (back,) = from_ed269(to_ed269([g]))
     assert back.amsl_band()[0] <= g.amsl_band()[0] and back.amsl_band()[1] >= g.amsl_band()[1]
+
+
+def test_ed269_numbers_written_as_strings_are_read():
+    """Producers write limits and radii as strings ("lowerLimit": "0")."""
+    z = ed269_zone()
+    z["geometry"][0].update(lowerLimit="0", upperLimit=" 400 ")
+    z["geometry"][0]["horizontalProjection"]["radius"] = "1000"
+    (g,) = from_ed269({"UASZoneList": [z]})
+    (ref,) = from_ed269({"UASZoneList": [ed269_zone()]})
+    assert g == ref
+
+
+@pytest.mark.parametrize("value", ["zero", "nan", "inf", ""])
+def test_ed269_non_numeric_strings_name_the_zone_and_field(value):
+    z = ed269_zone()
+    z["geometry"][0]["upperLimit"] = value
+    with pytest.raises(GeofenceFormatError, match=r"Z1.*upperLimit"):
+        from_ed269({"UASZoneList": [z]})

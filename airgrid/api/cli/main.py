@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from airgrid.api.cli import audit as audit_cmds
+from airgrid.api.cli import codes as code_cmds
 from airgrid.api.cli import corridors as corridor_cmds
 from airgrid.api.cli import geofences as geofence_cmds
 from airgrid.api.cli import grid as grid_cmds
@@ -35,6 +36,7 @@ app = typer.Typer(
 
 for module in (
     grid_cmds,
+    code_cmds,
     keys_cmds,
     serve_cmds,
     geofence_cmds,

@@ -36,6 +36,7 @@ from airgrid.airspace.geofences.formats.fields import (
     checked,
     daily_periods,
     iso_utc,
+    lenient_number,
     member,
     number,
     one_of,
@@ -252,7 +253,7 @@ def _volume(geom: Any, where: str) -> tuple[Limit, Limit, list | None, Circle | 
     scale = 1.0 if uom == "M" else FT
 
     def limit(kind: str) -> Limit:
-        value = number(member(geom, f"{kind}Limit", where), f"{where} {kind}Limit")
+        value = lenient_number(member(geom, f"{kind}Limit", where), f"{where} {kind}Limit")
         ref = member(geom, f"{kind}VerticalReference", where)
         if ref not in ("AGL", "AMSL"):
             raise GeofenceFormatError(
@@ -267,7 +268,7 @@ def _volume(geom: Any, where: str) -> tuple[Limit, Limit, list | None, Circle | 
         center = member(hp, "center", where)
         if not isinstance(center, list) or len(center) != 2:
             raise GeofenceFormatError(f"{where}: Circle center must be [lon, lat]")
-        radius = number(member(hp, "radius", where), f"{where} radius") * scale
+        radius = lenient_number(member(hp, "radius", where), f"{where} radius") * scale
         return (
             lower,
             upper,

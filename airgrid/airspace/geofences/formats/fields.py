@@ -50,6 +50,20 @@ def number(v: Any, where: str) -> float:
     return float(v)
 
 
+def lenient_number(v: Any, where: str) -> float:
+    """``v`` as a float: a JSON number, or a string holding a finite decimal number
+    (``"0"``, ``" 120.5 "``), as some producers write numbers."""
+    if isinstance(v, str):
+        try:
+            x = float(v.strip())
+        except ValueError:
+            raise GeofenceFormatError(f"{where}: expected a number, got the string {v!r}") from None
+        if x != x or x in (float("inf"), float("-inf")):
+            raise GeofenceFormatError(f"{where}: expected a finite number, got {v!r}")
+        return x
+    return number(v, where)
+
+
 def out_number(x: float) -> int | float:
     """``x`` as an int when it is a whole number (so JSON shows ``120``, not ``120.0``)."""
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else x
@@ -170,6 +184,7 @@ __all__ = [
     "checked",
     "daily_periods",
     "iso_utc",
+    "lenient_number",
     "member",
     "number",
     "one_of",

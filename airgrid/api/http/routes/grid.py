@@ -12,10 +12,11 @@ from pyproj import Geod
 
 from airgrid.airspace.errors import OutsideGridError
 from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
+from airgrid.airspace.grid.codes.overlap import voxel_centres, voxel_codes
 from airgrid.airspace.grid.voxels import BLOCKING, Grid, Status
 from airgrid.api.http.errors import InputError, LimitError
 from airgrid.api.http.jsonbody import ThreadBodyRoute
-from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
+from airgrid.api.http.routes.deps import V1, PrincipalDep, Services, ServicesDep
 from airgrid.api.http.schemas.common import Lat, Lon, PolygonGeometry, error_responses
 from airgrid.api.http.schemas.grid import (
     ElevationPublic,
@@ -55,8 +56,18 @@ def status_names(bits: int) -> list[str]:
     return [f.name for f in Status if bits & f and f.name]
 
 
-def voxel_public(grid: Grid, v: int) -> VoxelPublic:
-    """The public form of voxel ``v``."""
+def codes_of_voxels(services: Services, voxels: np.ndarray) -> list[tuple[str, str]]:
+    """(Beidou 3D code, spatial ID) of each voxel's centre, from its W84 height."""
+    if len(voxels) == 0:
+        return []
+    lat, lon, mid = voxel_centres(services.grid, voxels)
+    h = mid + np.asarray(services.geoid.undulation(lat, lon), float)
+    bd, sid = voxel_codes(lat, lon, h)
+    return list(zip(bd.tolist(), sid.tolist()))
+
+
+def voxel_public(grid: Grid, v: int, codes: tuple[str, str]) -> VoxelPublic:
+    """The public form of voxel ``v`` with its centre's (Beidou, ZFXY) codes."""
     bits = int(grid.status[v])
     cell = h3.int_to_str(int(grid.cell[v]))
     floor, ceiling = float(grid.floor[v]), float(grid.ceiling[v])
@@ -73,6 +84,8 @@ def voxel_public(grid: Grid, v: int) -> VoxelPublic:
         true_height_range_m=(round(floor - g_hi, 1), round(ceiling - g_lo, 1)),
         usable=(bits & int(BLOCKING)) == 0,
         status=status_names(bits),
+        beidou=codes[0],
+        zfxy=codes[1],
     )
 
 
@@ -194,7 +207,11 @@ def voxel(
         alt_ref=alt_ref.value,
         alt_amsl_m=round(alt.alt_amsl_m, 2),
         alt_resolution=alt.how,
-        voxel=voxel_public(grid, loc.voxel) if loc.voxel >= 0 else None,
+        voxel=(
+            voxel_public(grid, loc.voxel, codes_of_voxels(services, np.array([loc.voxel]))[0])
+            if loc.voxel >= 0
+            else None
+        ),
         tier=grid.tiers[loc.tier].name,
         cell=loc.cell or None,
         layer=loc.layer,
@@ -253,21 +270,21 @@ def voxels(
         picked.append(vox)
     features = []
     rings: dict[int, PolygonGeometry] = {}
-    for vox in picked:
-        for v in vox.tolist():
-            c = int(grid.cell[v])
-            if c not in rings:
-                boundary = [(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(c))]
-                rings[c] = PolygonGeometry.from_shapely(shapely.Polygon(boundary))
-            pub = voxel_public(grid, v)
-            features.append(
-                VoxelFeature(
-                    type="Feature",
-                    id=pub.id,
-                    geometry=rings[c],
-                    properties=VoxelProperties(**pub.model_dump(exclude={"id"})),
-                )
+    every = np.concatenate(picked) if picked else np.zeros(0, np.int64)
+    for v, codes in zip(every.tolist(), codes_of_voxels(services, every)):
+        c = int(grid.cell[v])
+        if c not in rings:
+            boundary = [(lng, lat) for lat, lng in h3.cell_to_boundary(h3.int_to_str(c))]
+            rings[c] = PolygonGeometry.from_shapely(shapely.Polygon(boundary))
+        pub = voxel_public(grid, v, codes)
+        features.append(
+            VoxelFeature(
+                type="Feature",
+                id=pub.id,
+                geometry=rings[c],
+                properties=VoxelProperties(**pub.model_dump(exclude={"id"})),
             )
+        )
     return VoxelCollection(type="FeatureCollection", features=features)
 
 

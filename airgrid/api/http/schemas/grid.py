@@ -94,6 +94,11 @@ class VoxelPublic(BaseModel):
     )
     usable: bool
     status: list[str] = Field(description="Status flags: TERRAIN, GEOFENCE, CORRIDOR ...")
+    beidou: str = Field(
+        description="Beidou 3D grid location code (GB/T 39409-2020, level 10, interleaved "
+        "layout) of the voxel's centre: the cell centre at mid-height, as a WGS84 ellipsoidal height."
+    )
+    zfxy: str = Field(description="4D spatial ID z/f/x/y (zoom 25) of the voxel's centre.")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -110,6 +115,8 @@ class VoxelPublic(BaseModel):
                     "true_height_range_m": [173.0, 255.0],
                     "usable": True,
                     "status": [],
+                    "beidou": "N049H0090030E6053131066163434172",
+                    "zfxy": "25/233/27308596/14028234",
                 }
             ]
         }
@@ -154,6 +161,8 @@ class LocatePublic(BaseModel):
                         "true_height_range_m": [173.0, 255.0],
                         "usable": True,
                         "status": [],
+                        "beidou": "N049H0090030E6053131066163434172",
+                        "zfxy": "25/233/27308596/14028234",
                     },
                     "tier": "T2",
                     "cell": "8941890f497ffff",
@@ -179,6 +188,8 @@ class VoxelProperties(BaseModel):
     true_height_range_m: tuple[float, float]
     usable: bool
     status: list[str]
+    beidou: str
+    zfxy: str
 
 
 class VoxelFeature(BaseModel):
@@ -230,6 +241,8 @@ class VoxelCollection(BaseModel):
                                 "true_height_range_m": [120.0, 193.0],
                                 "usable": True,
                                 "status": [],
+                                "beidou": "N049H00A00200502D110306044227306",
+                                "zfxy": "25/173/27309857/14028927",
                             },
                         }
                     ],

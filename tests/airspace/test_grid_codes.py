@@ -1,0 +1,185 @@
+"""Beidou grid location codes (GB/T 39409-2020) and 4D spatial IDs (ZFXY): published
+vectors, both layouts of the 3D Beidou code, and round trips point -> code -> box."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airgrid.airspace.errors import GridCodeError
+from airgrid.airspace.grid.codes import beidou, zfxy
+from airgrid.airspace.grid.codes.overlap import decode_any
+
+#: The example point of GB/T 39409-2020 (116°18'45.37"E, 39°59'35.38"N) and its level-10
+#: code, as reproduced in the demo of the TypeScript Codec2D implementation
+#: ("console.log('参照 N50J47539B82553461')" ... "N50J47539b8255346152").
+STANDARD_LON = 116 + 18 / 60 + 45.37 / 3600
+STANDARD_LAT = 39 + 59 / 60 + 35.38 / 3600
+
+#: Kingbase "地理网格模型功能与接口文档", functions ST_asBGC, ST_asBGC3D, ST_bdCode2Box and
+#: ST_BGC3D2Box (the same point, height 25 125 m, level 8).
+KINGBASE_LON, KINGBASE_LAT, KINGBASE_H = 116.31260277777778, 39.993161111111114, 25125.0
+KINGBASE_2D = "N50J47539B825534"
+KINGBASE_3D = "N050J004705039DB8920557347"
+KINGBASE_BOX = (116.3125954861111, 39.99315972222223, 116.31260416666666, 39.99316840277778)
+KINGBASE_BOTTOM_M = 25124.460173016414
+
+
+def test_standard_example_at_level_10():
+    assert beidou.encode_2d(STANDARD_LAT, STANDARD_LON, 10) == "N50J47539B8255346152"
+
+
+def test_kingbase_2d_code_and_box():
+    assert beidou.encode_2d(KINGBASE_LAT, KINGBASE_LON, 8) == KINGBASE_2D
+    box = beidou.decode_2d(KINGBASE_2D)
+    assert (box.west, box.south, box.east, box.north) == pytest.approx(KINGBASE_BOX, abs=1e-12)
+    assert box.level == 8 and box.bottom_m is None
+
+
+def test_kingbase_3d_code_is_the_interleaved_layout():
+    assert beidou.encode_3d(KINGBASE_LAT, KINGBASE_LON, KINGBASE_H, 8) == KINGBASE_3D
+    box = beidou.decode_3d(KINGBASE_3D)
+    assert box.bottom_m == pytest.approx(KINGBASE_BOTTOM_M, abs=1e-3)
+    assert box.bottom_m <= KINGBASE_H < box.top_m
+    assert (box.west, box.south, box.east, box.north) == pytest.approx(KINGBASE_BOX, abs=1e-12)
+
+
+def test_appended_layout_is_the_2d_code_then_the_height_code():
+    code = str(beidou.encode_3d(KINGBASE_LAT, KINGBASE_LON, KINGBASE_H, 10, "appended"))
+    flat = str(beidou.encode_2d(KINGBASE_LAT, KINGBASE_LON, 10))
+    height = str(beidou.encode_height(KINGBASE_H, 10))
+    assert len(code) == 32 and code == flat + height
+    inter = str(beidou.encode_3d(KINGBASE_LAT, KINGBASE_LON, KINGBASE_H, 10))
+    assert len(inter) == 32 and inter != code
+    assert beidou.split_3d(inter) == beidou.split_3d(code) == (flat, height)
+    assert beidou.decode_3d(inter) == beidou.decode_3d(code)
+
+
+def test_encoding_is_vectorised():
+    lat = np.array([28.2, -31.4, 10.0])
+    lon = np.array([112.99, -57.7, -170.0])
+    codes = beidou.encode_3d(lat, lon, np.array([250.0, 50.0, -30.0]), 10)
+    assert codes.shape == (3,) and all(len(c) == 32 for c in codes)
+    assert [c[0] for c in codes] == ["N", "S", "N"]
+    ids = zfxy.encode(lat, lon, 100.0, 20)
+    assert ids.shape == (3,) and ids[0].startswith("20/")
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["", "X50J", "N61J", "N00J", "N50W", "N50JC0", "N50J4G", "N50J476", "N50J4753", "N050J00"],
+)
+def test_malformed_beidou_codes_are_refused(code):
+    with pytest.raises(GridCodeError):
+        decode_any(code)
+
+
+def test_polar_caps_and_bad_levels_are_refused():
+    with pytest.raises(GridCodeError, match="polar"):
+        beidou.encode_2d(88.5, 10.0)
+    with pytest.raises(GridCodeError, match="level"):
+        beidou.encode_2d(28.0, 112.0, 11)
+    with pytest.raises(GridCodeError, match="layout"):
+        beidou.encode_3d(28.0, 112.0, 10.0, 5, "zigzag")  # type: ignore[arg-type]
+
+
+lats = st.floats(-87.999, 87.999, allow_nan=False)
+lons = st.floats(-180.0, 180.0, allow_nan=False)
+heights = st.floats(-10_000.0, 100_000.0, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lat=lats, lon=lons, h=heights, layout=st.sampled_from(["interleaved", "appended"]))
+def test_beidou_box_contains_the_point_at_every_level(lat, lon, h, layout):
+    previous = None
+    for level in range(1, 11):
+        code = str(beidou.encode_3d(lat, lon, h, level, layout))
+        box = beidou.decode_3d(code, layout)
+        assert box.level == level
+        assert box.contains(lat, lon, h), (code, box)
+        flat = beidou.decode_2d(str(beidou.encode_2d(lat, lon, level)))
+        assert (flat.west, flat.south, flat.east, flat.north) == (
+            box.west,
+            box.south,
+            box.east,
+            box.north,
+        )
+        if previous is not None:  # each level nests in the one above
+            assert previous.west <= box.west and box.east <= previous.east
+            assert previous.bottom_m <= box.bottom_m and box.top_m <= previous.top_m
+        previous = box
+
+
+# -- ZFXY -----------------------------------------------------------------------------
+# Vectors from the tests of @spatial-id/javascript-sdk (tests/index.test.ts, MIT licence).
+
+
+def test_spatial_id_sdk_point_vector():
+    assert zfxy.encode(0.0, 0.0, 10.0, 25) == "25/10/16777216/16777216"
+
+
+@pytest.mark.parametrize(
+    ("code", "west", "south", "east", "north"),
+    [
+        ("1/0/0/0", -180.0, 0.0, 0.0, 85.0511287798066),
+        (
+            "25/0/29803304/13212456",
+            139.75476264953613,
+            35.68594511814803,
+            139.7547733783722,
+            35.68595383239409,
+        ),
+        (
+            "22/0/3725212/1650923",
+            139.73751068115234,
+            35.73007056488394,
+            139.73759651184082,
+            35.73014024024556,
+        ),
+    ],
+)
+def test_spatial_id_sdk_polygon_vectors(code, west, south, east, north):
+    box = zfxy.decode(code)
+    assert (box.west, box.south, box.east, box.north) == pytest.approx(
+        (west, south, east, north), abs=1e-12
+    )
+
+
+def test_spatial_id_sdk_vertices_and_contains_vectors():
+    box = zfxy.decode("/22/6/3725284/1651062")
+    assert (box.bottom_m, box.top_m) == (48.0, 56.0)
+    assert box.west == pytest.approx(139.74369049072266, abs=1e-12)
+    assert box.north == pytest.approx(35.720454780411565, abs=1e-12)
+    inside = zfxy.decode("25/15/29802274/13208496")
+    assert inside.contains(35.72044997095608, 139.7437134824338, 15.2)
+    assert not inside.contains(35.72044997095608, 139.7437134824338, 0.0)
+    assert not inside.contains(35.0, 139.0)
+    assert zfxy.encode(35.72044997095608, 139.7437134824338, 15.2, 25) == (
+        "25/15/29802274/13208496"
+    )
+
+
+def test_spatial_id_sdk_parent_vectors():
+    _, _, x, y = zfxy.parse("25/0/29803304/13212456")
+    assert (x >> 2, y >> 2) == (7450826, 3303114)
+    assert (x >> 11, y >> 11) == (14552, 6451)
+
+
+@pytest.mark.parametrize("code", ["", "25/0/1", "a/b/c/d", "31/0/0/0", "2/0/4/0", "1/0/0/-1"])
+def test_malformed_spatial_ids_are_refused(code):
+    with pytest.raises(GridCodeError):
+        zfxy.decode(code)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lat=st.floats(-85.05, 85.05, allow_nan=False),
+    lon=st.floats(-180.0, 179.9999, allow_nan=False),
+    h=heights,
+    z=st.integers(0, 30),
+)
+def test_zfxy_box_contains_the_point(lat, lon, h, z):
+    box = zfxy.decode(str(zfxy.encode(lat, lon, h, z)))
+    assert box.level == z and box.contains(lat, lon, h, tol=1e-7)
