@@ -23,6 +23,7 @@ from airgrid.airspace.store.lifecycle import _set_state
 from airgrid.airspace.traffic.conformance import (
     IntentEvent,
     JudgedFixes,
+    Step,
     TelemetryOutcome,
     conformance_steps,
 )
@@ -82,33 +83,7 @@ class _ConformancePart(_StoreCore):
             fresh = _take(fixes, new)
             steps, final, out_since = conformance_steps(state, out_since, fresh, contingent_after_s)
             now = time.time()
-            events = []
-            for step in steps:
-                k = step.fix
-                fix = (
-                    float(fresh.t[k]),
-                    float(fresh.lon[k]),
-                    float(fresh.lat[k]),
-                    float(fresh.alt_m[k]),
-                    fresh.alt_ref,
-                    float(fresh.amsl_lo[k]),
-                    float(fresh.amsl_hi[k]),
-                    bool(fresh.certain[k]),
-                )
-                eid = _record_event(db, seq, step.old, step.new, "telemetry", now, step.detail, fix)
-                events.append(
-                    IntentEvent(
-                        eid,
-                        intent_id,
-                        row[2],
-                        step.old,
-                        step.new,
-                        "telemetry",
-                        now,
-                        step.detail,
-                        fix,
-                    )
-                )
+            events = _write_steps(db, seq, intent_id, row[2], steps, fresh, now)
             if final is not state:
                 _set_state(db, self._index is not None, seq, final, now, steps[-1].detail)
             if len(fresh):
@@ -182,6 +157,38 @@ class _ConformancePart(_StoreCore):
             where.append("e.new_state = ?")
             params.append(chosen.value)
         return _read_events(self._db, "WHERE " + " AND ".join(where), tuple(params), limit)
+
+
+def _write_steps(
+    db: _Sqlite | _Postgres,
+    seq: int,
+    intent_id: str,
+    operator: str,
+    steps: list[Step],
+    fixes: JudgedFixes,
+    now: float,
+) -> list[IntentEvent]:
+    """Write one history entry per step, with the position that caused it."""
+    events = []
+    for step in steps:
+        k = step.fix
+        fix = (
+            float(fixes.t[k]),
+            float(fixes.lon[k]),
+            float(fixes.lat[k]),
+            float(fixes.alt_m[k]),
+            fixes.alt_ref,
+            float(fixes.amsl_lo[k]),
+            float(fixes.amsl_hi[k]),
+            bool(fixes.certain[k]),
+        )
+        eid = _record_event(db, seq, step.old, step.new, "telemetry", now, step.detail, fix)
+        events.append(
+            IntentEvent(
+                eid, intent_id, operator, step.old, step.new, "telemetry", now, step.detail, fix
+            )
+        )
+    return events
 
 
 def _take(fixes: JudgedFixes, idx: np.ndarray) -> JudgedFixes:
