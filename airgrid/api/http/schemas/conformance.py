@@ -46,8 +46,8 @@ class TelemetryCreate(BaseModel):
                 {
                     "altitude_reference": "AMSL",
                     "positions": [
-                        {"time": _FIX_TIME, "lon": 112.975, "lat": 28.265, "alt_m": 270.0},
-                        {"time": _FIX_TIME_2, "lon": 112.9751, "lat": 28.265, "alt_m": 271.0},
+                        {"time": _FIX_TIME, "lon": 113.005, "lat": 28.235, "alt_m": 270.0},
+                        {"time": _FIX_TIME_2, "lon": 113.0051, "lat": 28.235, "alt_m": 271.0},
                     ],
                 }
             ]
@@ -82,8 +82,8 @@ _EVENT_EXAMPLE: JsonDict = {
     "detail": "certainly outside its volumes",
     "position": {
         "time": "2026-12-05T08:00:01Z",
-        "lon": 112.975,
-        "lat": 28.265,
+        "lon": 113.005,
+        "lat": 28.235,
         "alt_m": 291.0,
         "altitude_reference": "AMSL",
         "amsl_min_m": 291.0,

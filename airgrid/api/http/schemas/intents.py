@@ -67,13 +67,13 @@ _INTENT_VOLUME_EXAMPLE_2: JsonDict = {
 #: The hour the live example flies from: the current hour (UTC) when the app is imported,
 #: for twelve hours, so it can be activated and sent telemetry right away.
 LIVE_START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-#: A block of T2 airspace west of the other examples, flown now (the third IntentCreate
+#: A block of T2 airspace south of the other examples, flown now (the third IntentCreate
 #: example, the one the activation, telemetry and end examples use).
 LIVE_VOLUME_EXAMPLE: JsonDict = {
     "footprint": {
         "type": "Polygon",
         "coordinates": [
-            [[112.97, 28.26], [112.98, 28.26], [112.98, 28.27], [112.97, 28.27], [112.97, 28.26]]
+            [[113.0, 28.23], [113.01, 28.23], [113.01, 28.24], [113.0, 28.24], [113.0, 28.23]]
         ],
     },
     "floor_m": 250.0,
