@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     priority_grants
         Per operator (key name): the highest priority granted to it (e.g.
         ``{"hospital-fleet": 40}``); ``AIRGRID_PRIORITY_GRANTS`` takes JSON.
+    max_telemetry_points
+        Most positions in one telemetry batch (413 beyond).
+    contingent_after_s
+        A flight whose telemetry stays outside its intent's volumes longer than this
+        becomes ``contingent`` (ASTM F3548); shorter, it is ``nonconforming``.
+    telemetry_ahead_s
+        Latest a telemetry position may lie ahead of the server's clock (clock skew).
+    telemetry_early_s
+        Earliest a telemetry position may lie before its intent's start.
     work_threads
         Most requests one worker process computes at once; the others wait their turn.
         ``/v1/health`` runs on the event loop and never waits for them.
@@ -130,6 +139,10 @@ class Settings(BaseSettings):
     intent_horizon_s: float = Field(30 * 86_400.0, gt=0)
     intent_max_duration_s: float = Field(86_400.0, gt=0)
     operator_max_priority: int = Field(int(Priority.COMMERCIAL), ge=0, le=1000)
+    max_telemetry_points: int = Field(1_000, gt=0)
+    contingent_after_s: float = Field(30.0, ge=0)
+    telemetry_ahead_s: float = Field(30.0, ge=0)
+    telemetry_early_s: float = Field(3_600.0, ge=0)
     work_threads: int = Field(4, ge=1, le=64)
     switch_interval_s: float = Field(0.001, gt=0, le=0.1)
     priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)

@@ -123,6 +123,10 @@ class StateTransitionError(AirspaceError, ValueError):
     """A state change that the intent life cycle does not allow (e.g. ended -> activated)."""
 
 
+class IntentNotAirborneError(StateTransitionError):
+    """Telemetry for an intent that is not airborne (activated, nonconforming or contingent)."""
+
+
 class StoreError(AirspaceError, RuntimeError):
     """The durable store failed (connection, schema, contention)."""
 

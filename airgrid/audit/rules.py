@@ -21,8 +21,8 @@ assessed (the audit counts them).
 
 Intents
 -------
-``nonconformance``: a fix of a flight with an accepted intent (accepted, activated or
-ended) that lies outside every volume of it, in space (footprint boundary inside,
+``nonconformance``: a fix of a flight with an accepted intent (accepted, activated,
+nonconforming, contingent or ended) that lies outside every volume of it, in space (footprint boundary inside,
 band closed) or in time (window closed); certain if no altitude of the fix fits any
 volume. It has no excess in metres (its duration tells how long). A run is F3548 ``Nonconforming``, and ``Contingent`` when it lasts longer than
 ``contingent_after_s``. ``no_accepted_intent``: a flight whose intent is unknown or was
@@ -47,7 +47,15 @@ from airgrid.geo.volumes import Volume4D
 #: True-height limit of light UAVs (metres).
 LIGHT_UAV_LIMIT_M = 120.0
 #: Intent states under which a flight counts as flown with an accepted intent.
-ACCEPTED_STATES = frozenset({IntentState.ACCEPTED, IntentState.ACTIVATED, IntentState.ENDED})
+ACCEPTED_STATES = frozenset(
+    {
+        IntentState.ACCEPTED,
+        IntentState.ACTIVATED,
+        IntentState.NONCONFORMING,
+        IntentState.CONTINGENT,
+        IntentState.ENDED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -153,10 +161,27 @@ def _volume_table(volumes: list[tuple[int, Volume4D]]) -> dict[str, np.ndarray]:
     }
 
 
-def _conforming(tracks: Tracks, vols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def fixes_inside(
+    tracks: Tracks, volumes: list[tuple[int, Volume4D]]
+) -> tuple[np.ndarray, np.ndarray]:
     """Fixes inside some volume of their flight's intent: possibly (some altitude of the fix)
-    and certainly (all of them). Volumes are listed in flight order; one Numba pass over
-    each fix's own volumes, then the exact test for near pairs of non-rectangles."""
+    and certainly (all of them). One Numba pass over each fix's own
+    volumes, then the exact test for near pairs of non-rectangles.
+
+    Parameters
+    ----------
+    tracks
+        The fixes.
+    volumes
+        ``(flight number, volume)`` of every volume of every flight's intent, in flight
+        order.
+
+    Returns
+    -------
+    possibly, certainly : bool[n]
+        Space (footprint boundary inside, band closed) and time (window closed).
+    """
+    vols = _volume_table(volumes)
     n_vol = np.bincount(vols["flight"], minlength=tracks.n_flights)
     first_vol = np.concatenate([[0], np.cumsum(n_vol)]).astype(np.int64)
     poss = np.zeros(len(tracks), bool)
@@ -205,7 +230,7 @@ def intent_rules(
             volumes += [(f, v) for v in intent.volumes]  # type: ignore[attr-defined]
     with_intent = has[tracks.flight]
     if volumes:
-        poss, cert = _conforming(tracks, _volume_table(volumes))
+        poss, cert = fixes_inside(tracks, volumes)
         non_poss = with_intent & ~cert
         non_cert = with_intent & ~poss
         conforming = np.bincount(tracks.flight[cert], minlength=nf).astype(np.int64)
@@ -226,6 +251,7 @@ __all__ = [
     "ACCEPTED_STATES",
     "LIGHT_UAV_LIMIT_M",
     "RuleSettings",
+    "fixes_inside",
     "height_rules",
     "intent_rules",
     "terminal_mask",

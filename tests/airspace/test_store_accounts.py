@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from airgrid.airspace.store.backends import SQLITE_FILE
-from airgrid.airspace.store.schema import SCHEMA_VERSION
+from airgrid.airspace.store.schema import _OLD_STATES, _STATES_V5, SCHEMA_VERSION
 from airgrid.airspace.store.service import Store, open_store
 from airgrid.airspace.store.submissions import Submission, SubmissionKey
 from tests.airspace.conftest import StoreMaker, circle
@@ -29,9 +29,33 @@ OLD_SUBMISSIONS = (
 )
 
 
+def to_schema_4(st: Store) -> None:
+    """Turn a current store into what a store of schema 4 looked like: no history, no
+    telemetry progress, intents of the four first states only (they must be in one)."""
+    db = st._db
+    db.execute("DROP TABLE intent_events")
+    db.execute("DROP TABLE intent_telemetry")
+    if db.name == "postgres":
+        db.execute(
+            "ALTER TABLE intents DROP CONSTRAINT intents_state_check, "
+            f"ADD CONSTRAINT intents_state_check CHECK ({_OLD_STATES})"
+        )
+    else:
+        cookie = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE name = 'intents'",
+            (_STATES_V5, _OLD_STATES),
+        )
+        db.execute(f"PRAGMA schema_version = {cookie + 1}")
+        db.execute("PRAGMA writable_schema = OFF")
+    db.execute("DELETE FROM schema_version WHERE version > 4")
+
+
 def to_schema_3(st: Store) -> None:
     """Turn a current store into what a store of schema 3 with the API's own ``api_keys``
     and ``submissions`` tables looked like, keeping their rows (answered submissions only)."""
+    to_schema_4(st)
     db = st._db
     db.execute("ALTER TABLE api_keys RENAME TO api_keys_now")
     db.execute("ALTER TABLE submissions RENAME TO submissions_now")
@@ -126,7 +150,7 @@ def test_a_store_of_schema_3_with_the_apis_tables_upgrades_keeping_their_rows(
     to_schema_3(st)
     assert st.schema_version() == 3
     up = maker.open()
-    assert up.schema_version() == SCHEMA_VERSION == 4
+    assert up.schema_version() == SCHEMA_VERSION == 5
     assert up.live_api_key(_hash("live")).name == "ops"
     assert up.live_api_key(_hash("dead")) is None
     assert up.submission("ops", "order-9") == Submission("h9", None, 201, b'{"id": "i9"}')

@@ -36,6 +36,7 @@ LAST = ("DELETE /v1/geofences/{identifier}",)
 #: Intent state transitions, in the order the lifecycle allows them.
 TRANSITIONS = (
     "POST /v1/intents/{intent_id}/activate",
+    "POST /v1/intents/{intent_id}/telemetry",
     "POST /v1/intents/{intent_id}/end",
     "POST /v1/intents/{intent_id}/cancel",
 )

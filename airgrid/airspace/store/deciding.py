@@ -25,6 +25,7 @@ from airgrid.airspace.errors import (
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Retry, _Rollback
 from airgrid.airspace.store.geofencing import _GeofencePart
+from airgrid.airspace.store.history import _record_event
 from airgrid.airspace.store.index_sync import _Accepted, _load_index, _sync_index
 from airgrid.airspace.store.rows import _HOLDING_SQL, _group_holders, _read_intents, _volume_rows
 from airgrid.airspace.store.submissions import SubmissionKey, _hold_submission
@@ -252,6 +253,15 @@ class _DecidingPart(_GeofencePart):
             if found is None:
                 raise _Retry(f"intent {vid} changed state during pre-emption")
             seqs.append(int(found[0]))
+            _record_event(
+                db,
+                int(found[0]),
+                IntentState.ACCEPTED,
+                IntentState.CANCELLED,
+                "preemption",
+                now,
+                reason,
+            )
             if not sqlite:
                 db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (found[0],))
             db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (found[0],))

@@ -1,5 +1,6 @@
 """Reading stored intents and moving them through their life cycle (accepted, activated,
-ended, cancelled); leaving the holding states releases their keys and grid claims.
+ended, cancelled); leaving the holding states releases their keys and grid claims. Every
+change is written to the intent's history in the same transaction.
 """
 
 from __future__ import annotations
@@ -7,7 +8,9 @@ from __future__ import annotations
 import time
 
 from airgrid.airspace.errors import IntentError, IntentNotFoundError, StateTransitionError
+from airgrid.airspace.store.backends import _Postgres, _Sqlite
 from airgrid.airspace.store.core import _StoreCore
+from airgrid.airspace.store.history import _record_event
 from airgrid.airspace.store.rows import _HOLDING_SQL, _read_intents
 from airgrid.airspace.traffic.models import HOLDING, TRANSITIONS, FlightIntent, IntentState
 
@@ -58,22 +61,28 @@ class _LifecyclePart(_StoreCore):
         return _read_intents(self._db, sql, tuple(params), limit)
 
     def holding(self) -> list[FlightIntent]:
-        """Every intent that holds airspace (accepted or activated)."""
+        """Every intent that holds airspace (accepted, activated, nonconforming or
+        contingent)."""
         return _read_intents(self._db, f"WHERE i.state IN {_HOLDING_SQL}", ())
 
     def activate(self, intent_id: str) -> FlightIntent:
-        """accepted -> activated (the flight started)."""
-        return self._transition(intent_id, IntentState.ACTIVATED, "")
+        """accepted -> activated (the flight started; only telemetry moves it back from
+        nonconforming)."""
+        return self._transition(intent_id, IntentState.ACTIVATED, "", IntentState.ACCEPTED)
 
     def end(self, intent_id: str) -> FlightIntent:
-        """activated -> ended (the flight landed; its airspace is released)."""
+        """activated, nonconforming or contingent -> ended (the flight landed; its airspace
+        is released)."""
         return self._transition(intent_id, IntentState.ENDED, "")
 
     def cancel(self, intent_id: str, reason: str = "") -> FlightIntent:
-        """accepted/activated -> cancelled (its airspace is released)."""
+        """Any holding state -> cancelled (its airspace is released)."""
         return self._transition(intent_id, IntentState.CANCELLED, reason)
 
-    def _transition(self, intent_id: str, new: IntentState, reason: str) -> FlightIntent:
+    def _transition(
+        self, intent_id: str, new: IntentState, reason: str, only_from: IntentState | None = None
+    ) -> FlightIntent:
+        """Move an intent to ``new`` (from ``only_from`` only, when given) and record it."""
         db = self._db
         lock = "FOR UPDATE" if db.name == "postgres" else ""
 
@@ -84,21 +93,13 @@ class _LifecyclePart(_StoreCore):
             if row is None:
                 raise IntentNotFoundError(f"no intent {intent_id!r}")
             old = IntentState(row[1])
-            if new not in TRANSITIONS[old]:
+            if new not in TRANSITIONS[old] or only_from not in (None, old):
                 raise StateTransitionError(
                     f"intent {intent_id}: cannot go from {old.value} to {new.value}"
                 )
-            if self._index is not None:  # stamped: in-process copies load the change
-                db.execute(
-                    "UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
-                    "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
-                    (new.value, reason, time.time(), row[0]),
-                )
-            else:
-                db.execute(
-                    "UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
-                    (new.value, reason, time.time(), row[0]),
-                )
+            now = time.time()
+            _set_state(db, self._index is not None, row[0], new, now, reason)
+            _record_event(db, row[0], old, new, "request", now, reason)
             if new not in HOLDING:
                 if self._index is None:
                     db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
@@ -106,3 +107,21 @@ class _LifecyclePart(_StoreCore):
 
         db.run(body)
         return self.get(intent_id)
+
+
+def _set_state(
+    db: _Sqlite | _Postgres, stamp: bool, seq: int, new: IntentState, now: float, reason: str
+) -> None:
+    """Write intent ``seq``'s new state; ``stamp`` (SQLite) gives it the next store
+    revision, so the in-process copies load the change."""
+    if stamp:
+        db.execute(
+            "UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
+            "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
+            (new.value, reason, now, seq),
+        )
+    else:
+        db.execute(
+            "UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
+            (new.value, reason, now, seq),
+        )

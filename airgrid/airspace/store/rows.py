@@ -15,7 +15,7 @@ from airgrid.airspace.traffic.models import FlightIntent, IntentState
 from airgrid.geo.volumes import Volume4D
 
 #: SQL list of the states that hold airspace.
-_HOLDING_SQL = "('accepted', 'activated')"
+_HOLDING_SQL = "('accepted', 'activated', 'nonconforming', 'contingent')"
 
 
 def _volume_rows(seq: int, volumes: Sequence[Volume4D]) -> list[tuple]:

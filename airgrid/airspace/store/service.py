@@ -29,7 +29,7 @@ copy, brought to the store's revision; PostgreSQL: the key table), run the exact
 (:func:`~airgrid.airspace.traffic.conflicts.find_conflicts`), check grid-mode voxel-slots and active
 prohibited geofences, pre-empt lower-priority intents if allowed, write the intent, its
 volumes (and on PostgreSQL its keys). The guarantee, also with concurrent writers in
-separate processes: no two intents that hold airspace (accepted or activated) conflict,
+separate processes: no two intents that hold airspace (accepted, activated, nonconforming or contingent) conflict,
 and an intent reported accepted is committed (``synchronous=FULL`` / PostgreSQL's
 default ``synchronous_commit=on``).
 
@@ -46,6 +46,11 @@ Rules
   ``cancelled`` with ``preempted_by`` and a reason (never deleted), lose their keys and
   grid claims in the same transaction (and leave the in-process copies after it), and
   are returned in :attr:`~airgrid.airspace.store.answers.Decision.preempted` with all their volumes. If any conflict is not pre-emptable, nothing is pre-empted and the intent is refused.
+* **Conformance**: telemetry moves an airborne intent between activated, nonconforming
+  and contingent (:mod:`~airgrid.airspace.store.conformance`); all three keep holding
+  their airspace, and none is ever pre-empted.
+* **History**: every state change after acceptance (activation, end, cancellation,
+  pre-emption, conformance) is written to ``intent_events`` in the transaction that makes it.
 * **Geofences** are met without a separation margin: their footprint (circles already
   circumscribed and grown) and conservatively resolved band are the protected volume.
   Creating a prohibited geofence reports the intents it now conflicts with; it does not
@@ -67,6 +72,7 @@ from typing import Self
 from airgrid.airspace.store.accounts import _AccountsPart
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
+from airgrid.airspace.store.conformance import _ConformancePart
 from airgrid.airspace.store.fixes import _FixesPart
 from airgrid.airspace.store.index_sync import _index_accepted, _shared_index
 from airgrid.airspace.store.lifecycle import _LifecyclePart
@@ -78,7 +84,14 @@ from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.terrain import Dem
 
 
-class Store(_FixesPart, _LifecyclePart, _RestorePart, _AccountsPart, _SubmissionsPart):
+class Store(
+    _FixesPart,
+    _LifecyclePart,
+    _ConformancePart,
+    _RestorePart,
+    _AccountsPart,
+    _SubmissionsPart,
+):
     """Flight intents and geofences, durable, behind one interface.
 
     Open with :func:`open_store`. A Store holds one connection: use one per thread or
@@ -89,7 +102,8 @@ class Store(_FixesPart, _LifecyclePart, _RestorePart, _AccountsPart, _Submission
     (:mod:`~airgrid.airspace.store.geofencing`), the acceptance transaction
     (:mod:`~airgrid.airspace.store.deciding`), fixes and terrain notices
     (:mod:`~airgrid.airspace.store.fixes`), reads and state changes
-    (:mod:`~airgrid.airspace.store.lifecycle`), bulk restores
+    (:mod:`~airgrid.airspace.store.lifecycle`), telemetry, history and alerts
+    (:mod:`~airgrid.airspace.store.conformance`), bulk restores
     (:mod:`~airgrid.airspace.store.restore`), API keys (:mod:`~airgrid.airspace.store.accounts`)
     and recorded submissions (:mod:`~airgrid.airspace.store.submissions`).
     """

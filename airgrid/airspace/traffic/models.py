@@ -45,25 +45,38 @@ class Priority(IntEnum):
 class IntentState(str, Enum):
     """Life cycle: accepted -> activated -> ended; accepted/activated -> cancelled.
 
-    An intent *holds airspace* while accepted or activated. A pre-empted intent is
-    cancelled with ``preempted_by`` set (flagged, never deleted).
+    While activated, the flight's telemetry is monitored against its volumes (ASTM F3548):
+    a position outside them makes it ``nonconforming``; out longer than the configured
+    time, ``contingent``; back inside, a nonconforming intent is activated again. A
+    contingent intent stays contingent until it is ended or cancelled.
+
+    An intent *holds airspace* while accepted, activated, nonconforming or contingent
+    (others must deconflict against a nonconforming or contingent flight). A pre-empted
+    intent is cancelled with ``preempted_by`` set (flagged, never deleted).
     """
 
     ACCEPTED = "accepted"
     ACTIVATED = "activated"
+    NONCONFORMING = "nonconforming"
+    CONTINGENT = "contingent"
     ENDED = "ended"
     CANCELLED = "cancelled"
 
 
+_FLOWN_END = frozenset({IntentState.ENDED, IntentState.CANCELLED})
 #: Allowed transitions (anything else is a :class:`~airgrid.airspace.errors.StateTransitionError`).
 TRANSITIONS: dict[IntentState, frozenset[IntentState]] = {
     IntentState.ACCEPTED: frozenset({IntentState.ACTIVATED, IntentState.CANCELLED}),
-    IntentState.ACTIVATED: frozenset({IntentState.ENDED, IntentState.CANCELLED}),
+    IntentState.ACTIVATED: _FLOWN_END | {IntentState.NONCONFORMING},
+    IntentState.NONCONFORMING: _FLOWN_END | {IntentState.ACTIVATED, IntentState.CONTINGENT},
+    IntentState.CONTINGENT: _FLOWN_END,
     IntentState.ENDED: frozenset(),
     IntentState.CANCELLED: frozenset(),
 }
+#: States of a flight in the air, whose telemetry is monitored.
+AIRBORNE = frozenset({IntentState.ACTIVATED, IntentState.NONCONFORMING, IntentState.CONTINGENT})
 #: States that hold airspace (and keys in the store).
-HOLDING = frozenset({IntentState.ACCEPTED, IntentState.ACTIVATED})
+HOLDING = AIRBORNE | {IntentState.ACCEPTED}
 
 
 def _validate_volume(i: int, v: object) -> None:
@@ -331,6 +344,7 @@ class FixProposal:
 
 
 __all__ = [
+    "AIRBORNE",
     "HOLDING",
     "TRANSITIONS",
     "Conflict",

@@ -23,7 +23,7 @@ from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
 from airgrid.api.http.planner import RoutePlanner
 from airgrid.api.http.registry import GeofenceRegistry
-from airgrid.api.http.routes import codes, geofences, grid, health, intents, routes
+from airgrid.api.http.routes import codes, conformance, geofences, grid, health, intents, routes
 from airgrid.api.http.routes.deps import Services
 from airgrid.api.http.routes.health import Metrics, MetricsMiddleware
 from airgrid.api.http.stores import StorePool
@@ -181,7 +181,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             },
             {
                 "name": "intents",
-                "description": "Flight intents: submit, read, activate, end, cancel.",
+                "description": "Flight intents: submit, read, activate, end, cancel; "
+                "telemetry of airborne flights and each intent's history.",
+            },
+            {
+                "name": "alerts",
+                "description": "Conformance alerts: flights that left or came back to their "
+                "intents' volumes.",
             },
             {"name": "health", "description": "Liveness, readiness, metrics, identity."},
         ],
@@ -191,7 +197,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (health, grid, codes, routes, geofences, intents):
+    for module in (health, grid, codes, routes, geofences, intents, conformance):
         app.include_router(module.router)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app

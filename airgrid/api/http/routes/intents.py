@@ -18,7 +18,7 @@ caller may use (up to ``operator_max_priority`` unless granted more; admins any)
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Body, Header, HTTPException, Query, Response, status
@@ -54,6 +54,7 @@ from airgrid.api.http.schemas.intents import (
     IntentCreate,
     IntentList,
     IntentPublic,
+    IntentStateName,
     LowVolumePublic,
 )
 from airgrid.geo.volumes import Volume4D
@@ -62,6 +63,8 @@ from airgrid.terrain.geoid import GEOID_GRID_ERROR_M
 #: Path parameter naming an intent; the examples are the ids of the IntentCreate examples.
 IntentId = Annotated[str, PathParam(examples=["sfx-example-0001"])]
 CancelIntentId = Annotated[str, PathParam(examples=["sfx-example-0002"])]
+#: An intent flown now (the live example): activated, sent telemetry, ended.
+LiveIntentId = Annotated[str, PathParam(examples=["sfx-example-0003"])]
 
 router = APIRouter(
     route_class=ThreadBodyRoute,
@@ -79,12 +82,14 @@ _INTENT_LINKS = links(
     GetIntent="get_intent_v1_intents__intent_id__get",
     ActivateIntent="activate_v1_intents__intent_id__activate_post",
     CancelIntent="cancel_v1_intents__intent_id__cancel_post",
+    GetIntentHistory="history_v1_intents__intent_id__history_get",
 )
 _ACTIVE_LINKS = links(
     "intent_id",
     "$response.body#/id",
     EndIntent="end_v1_intents__intent_id__end_post",
     CancelIntent="cancel_v1_intents__intent_id__cancel_post",
+    SendTelemetry="telemetry_v1_intents__intent_id__telemetry_post",
 )
 
 
@@ -388,8 +393,8 @@ def _duplicate(detail: str, slug: str) -> ConflictError:
     )
 
 
-def _owned(
-    services: ServicesDep, me: Principal, intent_id: str, allowed: frozenset[Role]
+def owned_intent(
+    services: Services, me: Principal, intent_id: str, allowed: frozenset[Role]
 ) -> FlightIntent:
     """The intent, if ``me`` owns it or has one of ``allowed`` roles.
 
@@ -408,7 +413,7 @@ def _owned(
 def list_intents(
     services: ServicesDep,
     me: PrincipalDep,
-    state: Annotated[Literal["accepted", "activated", "ended", "cancelled"] | None, Query()] = None,
+    state: Annotated[IntentStateName | None, Query()] = None,
     operator: Annotated[
         str | None, Query(description="Regulators and admins: one operator's intents.")
     ] = None,
@@ -431,7 +436,7 @@ def list_intents(
 )
 def get_intent(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> Response:
     """The intent (its owner, regulators and admins)."""
-    return json_response(intent_public(_owned(services, me, intent_id, _OVERSEERS)))
+    return json_response(intent_public(owned_intent(services, me, intent_id, _OVERSEERS)))
 
 
 def _transition(
@@ -442,7 +447,7 @@ def _transition(
     action: str,
     reason: str = "",
 ) -> IntentPublic:
-    _owned(services, me, intent_id, allowed)
+    owned_intent(services, me, intent_id, allowed)
     store = services.stores.get()
     try:
         fi = (
@@ -461,7 +466,7 @@ def _transition(
     summary="Activate (the flight started)",
     responses={200: {"links": _ACTIVE_LINKS}, **_STATE_ERRORS},
 )
-def activate(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
+def activate(services: ServicesDep, me: PrincipalDep, intent_id: LiveIntentId) -> IntentPublic:
     """accepted -> activated (owner or admin); 409 from any other state."""
     return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "activate")
 
@@ -472,8 +477,9 @@ def activate(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> In
     summary="End (the flight landed)",
     responses=_STATE_ERRORS,
 )
-def end(services: ServicesDep, me: PrincipalDep, intent_id: IntentId) -> IntentPublic:
-    """activated -> ended, releasing the airspace (owner or admin); 409 from any other state."""
+def end(services: ServicesDep, me: PrincipalDep, intent_id: LiveIntentId) -> IntentPublic:
+    """activated, nonconforming or contingent -> ended, releasing the airspace (owner or
+    admin); 409 from any other state."""
     return _transition(services, me, intent_id, frozenset({Role.ADMIN}), "end")
 
 
@@ -486,5 +492,6 @@ def cancel(
     intent_id: CancelIntentId,
     body: Annotated[CancelCreate | None, Body(examples=[{"reason": "weather"}])] = None,
 ) -> IntentPublic:
-    """accepted/activated -> cancelled, releasing the airspace (owner, regulator or admin)."""
+    """accepted, activated, nonconforming or contingent -> cancelled, releasing the airspace
+    (owner, regulator or admin)."""
     return _transition(services, me, intent_id, _OVERSEERS, "cancel", body.reason if body else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -16,6 +17,11 @@ from airgrid.api.http.schemas.common import (
     VolumeModel,
 )
 from airgrid.geo.validation import check_identifier
+
+#: The states of an intent's life cycle (see :class:`~airgrid.airspace.traffic.models.IntentState`).
+IntentStateName = Literal[
+    "accepted", "activated", "nonconforming", "contingent", "ended", "cancelled"
+]
 
 
 def _intent_id(v: str | None) -> str | None:
@@ -58,6 +64,25 @@ _INTENT_VOLUME_EXAMPLE_2: JsonDict = {
 }
 
 
+#: The hour the live example flies from: the current hour (UTC) when the app is imported,
+#: for twelve hours, so it can be activated and sent telemetry right away.
+LIVE_START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+#: A block of T2 airspace south of the other examples, flown now (the third IntentCreate
+#: example, the one the activation, telemetry and end examples use).
+LIVE_VOLUME_EXAMPLE: JsonDict = {
+    "footprint": {
+        "type": "Polygon",
+        "coordinates": [
+            [[113.0, 28.23], [113.01, 28.23], [113.01, 28.24], [113.0, 28.24], [113.0, 28.23]]
+        ],
+    },
+    "floor_m": 250.0,
+    "ceiling_m": 290.0,
+    "start": LIVE_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "end": (LIVE_START + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+}
+
+
 class IntentCreate(BaseModel):
     """A flight intent: 4D volumes, or a route to turn into volumes (exactly one of the two)."""
 
@@ -92,6 +117,12 @@ class IntentCreate(BaseModel):
                     "priority": 20,
                     "volumes": [_INTENT_VOLUME_EXAMPLE_2],
                 },
+                {
+                    "intent_id": "sfx-example-0003",
+                    "tier": "T2",
+                    "priority": 20,
+                    "volumes": [LIVE_VOLUME_EXAMPLE],
+                },
             ]
         }
     )
@@ -121,7 +152,7 @@ class IntentPublic(BaseModel):
     operator: str
     priority: int
     tier: str
-    state: Literal["accepted", "activated", "ended", "cancelled"]
+    state: IntentStateName
     preempted_by: str | None
     reason: str
     start: AwareDatetime
