@@ -13,6 +13,7 @@ import time
 
 from airgrid.airspace.errors import SchemaVersionError, StoreConfigError
 from airgrid.airspace.store.backends import _Postgres, _Sqlite
+from airgrid.airspace.store.jobs import jobs_v6
 from airgrid.airspace.store.policy import AirspacePolicy
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,11 @@ MIGRATIONS: list[tuple[int, str, dict[str, list[str]]]] = [
         4,
         "API keys, and submissions with the intent they accepted",
         {"sqlite": _accounts_v4("REAL"), "postgres": _accounts_v4("DOUBLE PRECISION")},
+    ),
+    (
+        6,
+        "background jobs (audits): owner, state, progress, parameters, results",
+        {"sqlite": jobs_v6("REAL"), "postgres": jobs_v6("DOUBLE PRECISION")},
     ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

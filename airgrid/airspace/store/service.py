@@ -69,6 +69,7 @@ from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
 from airgrid.airspace.store.fixes import _FixesPart
 from airgrid.airspace.store.index_sync import _index_accepted, _shared_index
+from airgrid.airspace.store.jobs import _JobsPart
 from airgrid.airspace.store.lifecycle import _LifecyclePart
 from airgrid.airspace.store.policy import AirspacePolicy, ProposalSettings
 from airgrid.airspace.store.restore import _RestorePart
@@ -78,7 +79,7 @@ from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.terrain import Dem
 
 
-class Store(_FixesPart, _LifecyclePart, _RestorePart, _AccountsPart, _SubmissionsPart):
+class Store(_FixesPart, _LifecyclePart, _RestorePart, _AccountsPart, _SubmissionsPart, _JobsPart):
     """Flight intents and geofences, durable, behind one interface.
 
     Open with :func:`open_store`. A Store holds one connection: use one per thread or
@@ -90,8 +91,9 @@ class Store(_FixesPart, _LifecyclePart, _RestorePart, _AccountsPart, _Submission
     (:mod:`~airgrid.airspace.store.deciding`), fixes and terrain notices
     (:mod:`~airgrid.airspace.store.fixes`), reads and state changes
     (:mod:`~airgrid.airspace.store.lifecycle`), bulk restores
-    (:mod:`~airgrid.airspace.store.restore`), API keys (:mod:`~airgrid.airspace.store.accounts`)
-    and recorded submissions (:mod:`~airgrid.airspace.store.submissions`).
+    (:mod:`~airgrid.airspace.store.restore`), API keys (:mod:`~airgrid.airspace.store.accounts`),
+    recorded submissions (:mod:`~airgrid.airspace.store.submissions`) and background jobs
+    (:mod:`~airgrid.airspace.store.jobs`).
     """
 
     def __init__(

@@ -19,11 +19,13 @@ from fastapi.openapi.utils import get_openapi
 
 import airgrid
 from airgrid.airspace.grid.voxels import Grid
+from airgrid.api.http.audit_jobs import AuditJobs
+from airgrid.api.http.audit_task import task_maker
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
 from airgrid.api.http.planner import RoutePlanner
 from airgrid.api.http.registry import GeofenceRegistry
-from airgrid.api.http.routes import geofences, grid, health, intents, routes
+from airgrid.api.http.routes import audits, geofences, grid, health, intents, routes
 from airgrid.api.http.routes.deps import Services
 from airgrid.api.http.routes.health import Metrics, MetricsMiddleware
 from airgrid.api.http.stores import StorePool
@@ -43,7 +45,8 @@ intents with strategic deconfliction.
 
 
 def load_services(settings: Settings) -> Services:
-    """Load everything the handlers use: grid, DEM, stores, key store, route planner, geofences.
+    """Load everything the handlers use: grid, DEM, stores, key store, route planner,
+    geofences, audit jobs.
 
     Raises
     ------
@@ -67,6 +70,12 @@ def load_services(settings: Settings) -> Services:
         stores=stores,
         routing=RoutePlanner(grid_, settings, geoid),
         geofences=GeofenceRegistry(stores, dem, settings),
+        audits=AuditJobs(
+            stores.get,
+            task_maker(settings, grid_.tiers, stores.location),
+            workers=settings.audit_workers,
+            queue_size=settings.audit_queue,
+        ),
     )
 
 
@@ -151,6 +160,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         # collector's full passes, which would otherwise walk them with the GIL held
         gc.collect()
         gc.freeze()
+        services.audits.start()  # fails the jobs a dead server left unfinished
         try:
             yield
         finally:
@@ -174,15 +184,23 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 "name": "intents",
                 "description": "Flight intents: submit, read, activate, end, cancel.",
             },
+            {
+                "name": "audits",
+                "description": "Regulators' audit jobs: flight logs against geofences, tiers and intents.",
+            },
             {"name": "health", "description": "Liveness, readiness, metrics, identity."},
         ],
     )
     app.state.services = services
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        paths={audits.router.prefix: settings.max_audit_upload_bytes},
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (health, grid, routes, geofences, intents):
+    for module in (health, grid, routes, geofences, intents, audits):
         app.include_router(module.router)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app
