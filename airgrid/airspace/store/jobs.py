@@ -127,7 +127,7 @@ class _JobsPart(_StoreCore):
         if owner is not None:
             sql += " AND owner = ?"
             params.append(owner)
-        sql += " ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
         rows = self._db.execute(sql, (*params, limit, offset)).fetchall()
         return [_job(r) for r in rows]
 

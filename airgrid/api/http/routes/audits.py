@@ -173,7 +173,7 @@ _REQUEST_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/AuditFiles"}},
+            "application/json": {"schema": AuditFiles.model_json_schema()},
             "application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"},
                 "description": "One flight log as it is (its format in the format parameter).",
