@@ -181,8 +181,10 @@ def test_queue_bound_and_point_limit(settings, services, auth):
     with TestClient(create_app(settings, services=services)) as c:
         first = upload(c, reg, track_csv())
         assert first.status_code == 202
-        busy = upload(c, reg, track_csv())
+        busy = upload(c, reg, track_csv(), job_id="busy-1")
         assert busy.status_code == 503 and busy.headers["retry-after"]
+        assert not (settings.var_dir / "audits" / "busy-1").exists()  # the upload is not kept
+        assert c.get("/v1/audits/busy-1", headers=reg).status_code == 404
         done = wait_done(c, first.json()["id"], reg)
         assert done["state"] == "failed" and "at most 10" in done["error"]
         deadline = time.monotonic() + 30  # the slot frees once the worker process has exited

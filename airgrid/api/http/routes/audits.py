@@ -19,6 +19,7 @@ and logs over the per-job point limit fail the job with the reader's message.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -155,18 +156,18 @@ def _submit(
             )
         if not body:
             raise InputError("the uploaded log is empty")
-        upload = (
-            settings.var_dir
-            / "audits"
-            / job_id
-            / "input"
-            / f"upload{UPLOAD_SUFFIX[params['format']]}"
-        )
-        upload.parent.mkdir(parents=True, exist_ok=True)
-        upload.write_bytes(body)
-        logs, names = [upload], [f"upload{UPLOAD_SUFFIX[params['format']]}"]
+        folder = settings.var_dir / "audits" / job_id
+        name = f"upload{UPLOAD_SUFFIX[params['format']]}"
+        (folder / "input").mkdir(parents=True, exist_ok=True)
+        (folder / "input" / name).write_bytes(body)
+        logs, names = [folder / "input" / name], [name]
     recorded = {**params, "logs": names}
-    return services.audits.submit(job_id, owner, logs, names, recorded)
+    try:
+        return services.audits.submit(job_id, owner, logs, names, recorded)
+    except BaseException:
+        if not json_body:  # nothing will read the upload
+            shutil.rmtree(settings.var_dir / "audits" / job_id, ignore_errors=True)
+        raise
 
 
 _REQUEST_BODY = {
