@@ -80,7 +80,7 @@ _COLUMNS = (
 def jobs_v6(real: str) -> list[str]:
     """The ``jobs`` table (``real``: the backend's floating-point type)."""
     return [
-        "CREATE TABLE jobs ("
+        "CREATE TABLE IF NOT EXISTS jobs ("
         " id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT NOT NULL,"
         " state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),"
         f" progress {real} NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),"
@@ -89,8 +89,8 @@ def jobs_v6(real: str) -> list[str]:
         " parameters TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',"
         " result TEXT NOT NULL DEFAULT '{}', result_dir TEXT NOT NULL DEFAULT '',"
         " runner TEXT NOT NULL)",
-        "CREATE INDEX jobs_created ON jobs(created_at)",
-        "CREATE INDEX jobs_state ON jobs(state, runner)",
+        "CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at)",
+        "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, runner)",
     ]
 
 

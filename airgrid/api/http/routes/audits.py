@@ -43,7 +43,7 @@ from airgrid.api.http.schemas.audits import (
     JobLinks,
     ViolationCollection,
 )
-from airgrid.api.http.schemas.common import error_responses, links
+from airgrid.api.http.schemas.common import Problem, error_responses, links
 from airgrid.audit.readers import FORMATS
 
 #: Upload format -> the suffix its reader is chosen by.
@@ -64,7 +64,10 @@ _JOB_LINKS = links(
     GetAuditViolations="violations_v1_audits__job_id__violations_get",
 )
 _BUSY: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Every audit worker is busy and the queue is full; retry later."}
+    503: {
+        "model": Problem,
+        "description": "Every audit worker is busy and the queue is full; retry later.",
+    }
 }
 
 
@@ -249,7 +252,7 @@ def list_audits(
     me: WriterDep,
     owner: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
     """Audit jobs, newest first (only ``owner``'s when given)."""
     services.audits.reap()
@@ -323,7 +326,7 @@ def violations(
     services: ServicesDep,
     me: WriterDep,
     job_id: JobId,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> Response:
     """One page of a succeeded job's violations as a GeoJSON FeatureCollection (lon/lat),

@@ -37,34 +37,31 @@ class JobLinks(BaseModel):
     parquet: str
 
 
+_JOB_EXAMPLE: dict[str, Any] = {
+    "id": EXAMPLE_JOB_ID,
+    "owner": "regulator-1",
+    "state": "running",
+    "progress": 0.5,
+    "step": "auditing",
+    "created_at": "2025-03-03T08:00:00Z",
+    "started_at": "2025-03-03T08:00:01Z",
+    "finished_at": None,
+    "parameters": {"logs": [EXAMPLE_LOG], "from": None, "to": None},
+    "error": "",
+    "result": {},
+    "links": {
+        "self": f"/v1/audits/{EXAMPLE_JOB_ID}",
+        "violations": f"/v1/audits/{EXAMPLE_JOB_ID}/violations",
+        "summary": f"/v1/audits/{EXAMPLE_JOB_ID}/summary",
+        "parquet": f"/v1/audits/{EXAMPLE_JOB_ID}/violations.parquet",
+    },
+}
+
+
 class AuditJobPublic(BaseModel):
     """An audit job: its state, progress and, once it succeeded, what it found."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": EXAMPLE_JOB_ID,
-                    "owner": "regulator-1",
-                    "state": "running",
-                    "progress": 0.5,
-                    "step": "auditing",
-                    "created_at": "2025-03-03T08:00:00Z",
-                    "started_at": "2025-03-03T08:00:01Z",
-                    "finished_at": None,
-                    "parameters": {"logs": [EXAMPLE_LOG], "from": None, "to": None},
-                    "error": "",
-                    "result": {},
-                    "links": {
-                        "self": f"/v1/audits/{EXAMPLE_JOB_ID}",
-                        "violations": f"/v1/audits/{EXAMPLE_JOB_ID}/violations",
-                        "summary": f"/v1/audits/{EXAMPLE_JOB_ID}/summary",
-                        "parquet": f"/v1/audits/{EXAMPLE_JOB_ID}/violations.parquet",
-                    },
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_JOB_EXAMPLE]})
 
     id: str
     owner: str
@@ -86,11 +83,22 @@ class AuditJobPublic(BaseModel):
 class AuditJobList(BaseModel):
     """Audit jobs, newest first."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"jobs": [_JOB_EXAMPLE]}]})
+
     jobs: list[AuditJobPublic]
 
 
 class ViolationCollection(BaseModel):
     """One page of a job's violations as a GeoJSON FeatureCollection (RFC 7946)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"type": "FeatureCollection", "features": [], "numberMatched": 0,
+                 "numberReturned": 0, "next": None}
+            ]
+        }
+    )  # fmt: skip
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[dict[str, Any]]
