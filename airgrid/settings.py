@@ -11,7 +11,7 @@ Two folders, one meaning each:
 * ``data_dir`` (``AIRGRID_DATA_DIR``): the inputs read (DEM, geoid, tier table, named
   areas, airports, places); by default the files shipped inside the package.
 * ``var_dir`` (``AIRGRID_VAR_DIR``): what airgrid writes (built grids, the embedded
-  SQLite database); by default ``var/`` under the working directory.
+  SQLite database, audit results under ``audits/``); by default ``var/`` under the working directory.
 
 ``dem_paths``, ``geoid_path`` and ``tiers_path`` default to the files of ``data_dir``;
 ``grid_path`` and ``db_url`` to places in ``var_dir``.
@@ -30,6 +30,8 @@ from airgrid.data import DATA_DIR, DEFAULT_DEM, DEFAULT_GEOID_GRID, DEFAULT_TIER
 
 #: Folder name of the default grid inside ``var_dir``.
 DEFAULT_GRID_NAME = "grid-default"
+#: Folder name of the server-side flight logs inside ``var_dir``.
+AUDIT_LOG_DIR_NAME = "flight-logs"
 #: File name of the embedded SQLite database inside ``var_dir``.
 SQLITE_NAME = "airgrid.sqlite"
 
@@ -109,6 +111,17 @@ class Settings(BaseSettings):
     work_threads
         Most requests one worker process computes at once; the others wait their turn.
         ``/v1/health`` runs on the event loop and never waits for them.
+    audit_workers
+        Most audit jobs that run at once, each in its own process.
+    audit_queue
+        Most audit jobs waiting for a worker; more are refused (503) until some finish.
+    max_audit_upload_bytes
+        Largest flight log uploaded to ``POST /v1/audits`` (413 beyond).
+    max_audit_points
+        Most fixes one audit job may read; a job with more fails.
+    audit_log_dir
+        Server-side folder of flight logs that audit jobs may name by relative path
+        (default: ``<var_dir>/flight-logs``); nothing outside it can be named.
     switch_interval_s
         The interpreter's thread switch interval while the app runs (Python's default
         is 0.005 s): a shorter one hands the event loop the GIL sooner, so health probes
@@ -145,6 +158,11 @@ class Settings(BaseSettings):
     telemetry_early_s: float = Field(3_600.0, ge=0)
     work_threads: int = Field(4, ge=1, le=64)
     switch_interval_s: float = Field(0.001, gt=0, le=0.1)
+    audit_workers: int = Field(1, ge=1, le=64)
+    audit_queue: int = Field(8, ge=0, le=10_000)
+    max_audit_upload_bytes: int = Field(50_000_000, gt=0)
+    max_audit_points: int = Field(20_000_000, gt=0)
+    audit_log_dir: Path = Path("var", "flight-logs")
     priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -159,6 +177,7 @@ class Settings(BaseSettings):
         out["var_dir"] = var
         out.setdefault("grid_path", var / DEFAULT_GRID_NAME)
         out.setdefault("db_url", f"sqlite:///{var / SQLITE_NAME}")
+        out.setdefault("audit_log_dir", var / AUDIT_LOG_DIR_NAME)
         out.setdefault("dem_paths", [data / DEFAULT_DEM.name])
         out.setdefault("geoid_path", data / DEFAULT_GEOID_GRID.name)
         out.setdefault("tiers_path", data / DEFAULT_TIER_FILE.name)

@@ -41,6 +41,7 @@ def settings(grid_dir: Path, tmp_path: Path) -> Settings:
         max_body_bytes=200_000,
         max_query_area_km2=50.0,
         max_query_voxels=3_000,
+        audit_queue=1_000,  # property tests may submit many audits; a test of the bound sets its own
     )
 
 

@@ -159,7 +159,7 @@ def test_an_answer_recorded_before_the_upgrade_is_replayed_after_it(settings, tm
     to_schema_3(store)
     assert store.schema_version() == 3
     with TestClient(create_app(settings)) as c:  # loads the services anew: migrates
-        assert c.app.state.services.stores.get().schema_version() == 5
+        assert c.app.state.services.stores.get().schema_version() == 6
         assert c.get("/v1/whoami", headers=op).json()["name"] == "operator-1"
         again = _post(c, admin, body)  # replayed, not rebuilt (that would name no pre-empted)
         assert again.status_code == 201 and again.content == first.content

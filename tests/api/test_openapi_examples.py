@@ -10,6 +10,8 @@ admin key (admin may call every operation) and must answer 2xx.
 from __future__ import annotations
 
 import copy
+import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,15 @@ import pytest
 from airgrid.airspace.grid import TierTable, build_grid, named_area
 from airgrid.api.cli.serve import ensure_airports
 from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.schemas.audits import EXAMPLE_JOB_ID, EXAMPLE_LOG
 from airgrid.api.http.stores import StorePool
 from airgrid.data import DEFAULT_DEM, DEFAULT_TIER_FILE
 from airgrid.settings import Settings
 from airgrid.terrain import Dem
 from tests.servers import uvicorn_app
+
+#: The README's example inputs.
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 #: Operations that take a required parameter or a body yet have no example, with the reason.
 #: Empty: every such operation has one. (Operations without input, such as /v1/health,
@@ -31,7 +37,7 @@ from tests.servers import uvicorn_app
 NO_EXAMPLE_JUSTIFIED: dict[str, str] = {}
 
 #: Operations sent first (they create what the others read, change or delete) and last.
-FIRST = ("POST /v1/geofences", "POST /v1/intents")
+FIRST = ("POST /v1/geofences", "POST /v1/intents", "POST /v1/audits")
 LAST = ("DELETE /v1/geofences/{identifier}",)
 #: Intent state transitions, in the order the lifecycle allows them.
 TRANSITIONS = (
@@ -61,6 +67,9 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
     admin = KeyStore(pool.get).create("admin", "admin")[0]
     pool.close()
     assert ensure_airports(Settings(db_url=db_url, var_dir=tmp)) > 0
+    example_log = tmp / "flight-logs" / EXAMPLE_LOG  # the log the audit example names
+    example_log.parent.mkdir(parents=True)
+    shutil.copy(EXAMPLES / Path(EXAMPLE_LOG).name, example_log)
     env = {
         "AIRGRID_GRID_PATH": str(default_grid_dir),
         "AIRGRID_DB_URL": db_url,
@@ -168,4 +177,13 @@ def test_every_operation_has_examples_and_they_succeed(default_server):
                             r.text[:400],
                         )
                     )
+            if key == "POST /v1/audits":  # the result operations read the finished job
+                _wait_for_job(http, EXAMPLE_JOB_ID)
         assert failures == [], "\n".join(map(str, failures))
+
+
+def _wait_for_job(http: httpx.Client, job_id: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while http.get(f"/v1/audits/{job_id}").json().get("state") not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, "the example audit job did not finish"
+        time.sleep(0.2)

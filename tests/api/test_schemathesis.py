@@ -117,5 +117,7 @@ def test_every_link_names_an_operation_and_one_of_its_path_parameters(client):
             "GetGeofence",
             "ReplaceGeofence",
             "DeleteGeofence",
+            "GetAudit",
+            "GetAuditViolations",
         ]
     )

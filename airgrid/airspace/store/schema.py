@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from airgrid.airspace.errors import SchemaVersionError, StoreConfigError
 from airgrid.airspace.store.backends import _Postgres, _Sqlite
+from airgrid.airspace.store.jobs import jobs_v6
 from airgrid.airspace.store.policy import AirspacePolicy
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,11 @@ MIGRATIONS: list[tuple[int, str, dict[str, Sequence[Statement]]]] = [
                 ),
             ],
         },
+    ),
+    (
+        6,
+        "background jobs (audits): owner, state, progress, parameters, results",
+        {"sqlite": jobs_v6("REAL"), "postgres": jobs_v6("DOUBLE PRECISION")},
     ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -75,6 +75,7 @@ from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
 from airgrid.airspace.store.conformance import _ConformancePart
 from airgrid.airspace.store.fixes import _FixesPart
 from airgrid.airspace.store.index_sync import _index_accepted, _shared_index
+from airgrid.airspace.store.jobs import _JobsPart
 from airgrid.airspace.store.lifecycle import _LifecyclePart
 from airgrid.airspace.store.policy import AirspacePolicy, ProposalSettings
 from airgrid.airspace.store.restore import _RestorePart
@@ -91,6 +92,7 @@ class Store(
     _RestorePart,
     _AccountsPart,
     _SubmissionsPart,
+    _JobsPart,
 ):
     """Flight intents and geofences, durable, behind one interface.
 
@@ -104,8 +106,9 @@ class Store(
     (:mod:`~airgrid.airspace.store.fixes`), reads and state changes
     (:mod:`~airgrid.airspace.store.lifecycle`), telemetry, history and alerts
     (:mod:`~airgrid.airspace.store.conformance`), bulk restores
-    (:mod:`~airgrid.airspace.store.restore`), API keys (:mod:`~airgrid.airspace.store.accounts`)
-    and recorded submissions (:mod:`~airgrid.airspace.store.submissions`).
+    (:mod:`~airgrid.airspace.store.restore`), API keys (:mod:`~airgrid.airspace.store.accounts`),
+    recorded submissions (:mod:`~airgrid.airspace.store.submissions`) and background jobs
+    (:mod:`~airgrid.airspace.store.jobs`).
     """
 
     def __init__(

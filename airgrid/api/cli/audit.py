@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.grid.tiers import TierTable
 from airgrid.airspace.store.backends import SQLITE_FILE
 from airgrid.api.cli.common import BadInput, cli_settings, console, progress_bar
 from airgrid.api.cli.geofences import load_fences
 from airgrid.api.cli.grid import open_dem
+from airgrid.audit.inputs import audit_inputs
 from airgrid.terrain.geoid import Geoid
 
 if TYPE_CHECKING:
@@ -37,9 +37,8 @@ def _time(text: str | None, name: str) -> float | None:
     return d.timestamp()
 
 
-def _intents_and_fences(db_url: str) -> tuple[dict, list]:
-    """Every stored intent by id, and the stored geofences, of an existing store."""
-    from airgrid.airspace.store.service import open_store
+def _store_location(db_url: str) -> str | Path:
+    """Where the existing store of ``--db`` is (never creating one)."""
     from airgrid.api.http.stores import DatabaseUrlError, store_location
 
     try:
@@ -48,9 +47,7 @@ def _intents_and_fences(db_url: str) -> tuple[dict, list]:
         raise BadInput(f"--db: {exc}") from None
     if isinstance(location, Path) and not (location / SQLITE_FILE).is_file():
         raise BadInput(f"--db: no store at {location / SQLITE_FILE}")
-    with open_store(location) as store:
-        intents = {i.id: i for i in store.list_intents(limit=10**9)}
-        return intents, store.list_geofences()
+    return location
 
 
 LogsArg = Annotated[
@@ -167,13 +164,13 @@ def audit_cmd(
     cfg = cli_settings(ctx)
     start, end = _time(t_from, "--from"), _time(t_to, "--to")
     tiers = _tiers(grid, cfg.tiers_path)
-    intents, stored = _intents_and_fences(db) if db else (None, [])
     dem_paths = [dem] if dem else cfg.dem_paths
     terrain = open_dem(dem_paths)
-    by_id = {g.identifier: g for g in load_fences(fences, cfg.data_dir)}
-    by_id.update({g.identifier: g for g in stored})  # the store's version of a fence wins
-    geofences = list(by_id.values())
-    index = GeofenceIndex(geofences, dem=terrain) if geofences else None
+    inputs = audit_inputs(
+        load_fences(fences, cfg.data_dir),
+        store=_store_location(db) if db else None,
+        dem=terrain,
+    )
     settings = RuleSettings(contingent_after_s=contingent_after)
     executor = None
     if scheduler or local_cluster > 0:
@@ -182,10 +179,10 @@ def audit_cmd(
         def executor(tracks: Tracks) -> tuple[pd.DataFrame, pd.DataFrame]:
             return audit_on_cluster(
                 tracks,
-                fences=geofences,
+                fences=inputs.geofences,
                 dem_paths=dem_paths,
                 tiers=tiers,
-                intents=intents,
+                intents=inputs.intents,
                 settings=settings,
                 scheduler=scheduler,
                 workers=max(local_cluster, 1),
@@ -196,11 +193,11 @@ def audit_cmd(
         with progress_bar(progress) as update:
             result = run_audit(
                 logs,
-                index=index,
+                index=inputs.index,
                 dem=terrain,
                 geoid=Geoid(cfg.geoid_path),
                 tiers=tiers,
-                intents=intents,
+                intents=inputs.intents,
                 t_from=start,
                 t_to=end,
                 settings=settings,

@@ -19,11 +19,22 @@ from fastapi.openapi.utils import get_openapi
 
 import airgrid
 from airgrid.airspace.grid.voxels import Grid
+from airgrid.api.http.audit_jobs import AuditJobs
+from airgrid.api.http.audit_task import task_maker
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
 from airgrid.api.http.planner import RoutePlanner
 from airgrid.api.http.registry import GeofenceRegistry
-from airgrid.api.http.routes import codes, conformance, geofences, grid, health, intents, routes
+from airgrid.api.http.routes import (
+    audits,
+    codes,
+    conformance,
+    geofences,
+    grid,
+    health,
+    intents,
+    routes,
+)
 from airgrid.api.http.routes.deps import Services
 from airgrid.api.http.routes.health import Metrics, MetricsMiddleware
 from airgrid.api.http.stores import StorePool
@@ -49,7 +60,8 @@ intents with strategic deconfliction.
 
 
 def load_services(settings: Settings) -> Services:
-    """Load everything the handlers use: grid, DEM, stores, key store, route planner, geofences.
+    """Load everything the handlers use: grid, DEM, stores, key store, route planner,
+    geofences, audit jobs.
 
     Raises
     ------
@@ -73,6 +85,12 @@ def load_services(settings: Settings) -> Services:
         stores=stores,
         routing=RoutePlanner(grid_, settings, geoid),
         geofences=GeofenceRegistry(stores, dem, settings),
+        audits=AuditJobs(
+            stores.get,
+            task_maker(settings, grid_.tiers, stores.location),
+            workers=settings.audit_workers,
+            queue_size=settings.audit_queue,
+        ),
     )
 
 
@@ -127,6 +145,32 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
+#: The OpenAPI document's tags, in the order it lists them.
+OPENAPI_TAGS: list[dict[str, str]] = [
+    {"name": "grid", "description": "Tiers, voxels, elevation and terrain profiles."},
+    {"name": "routes", "description": "Single and multi-stop routes as GeoJSON."},
+    {
+        "name": "geofences",
+        "description": "Restricted volumes: write, list, import/export, checks.",
+    },
+    {
+        "name": "intents",
+        "description": "Flight intents: submit, read, activate, end, cancel; "
+        "telemetry of airborne flights and each intent's history.",
+    },
+    {
+        "name": "alerts",
+        "description": "Conformance alerts: flights that left or came back to their "
+        "intents' volumes.",
+    },
+    {
+        "name": "audits",
+        "description": "Regulators' audit jobs: flight logs against geofences, tiers and intents.",
+    },
+    {"name": "health", "description": "Liveness, readiness, metrics, identity."},
+]
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """Build the HTTP API.
 
@@ -159,6 +203,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         gc.freeze()
         thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
+        services.audits.start()  # fails the jobs a dead server left unfinished
         try:
             yield
         finally:
@@ -172,32 +217,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         version=airgrid.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        openapi_tags=[
-            {"name": "grid", "description": "Tiers, voxels, elevation and terrain profiles."},
-            {"name": "routes", "description": "Single and multi-stop routes as GeoJSON."},
-            {
-                "name": "geofences",
-                "description": "Restricted volumes: write, list, import/export, checks.",
-            },
-            {
-                "name": "intents",
-                "description": "Flight intents: submit, read, activate, end, cancel; "
-                "telemetry of airborne flights and each intent's history.",
-            },
-            {
-                "name": "alerts",
-                "description": "Conformance alerts: flights that left or came back to their "
-                "intents' volumes.",
-            },
-            {"name": "health", "description": "Liveness, readiness, metrics, identity."},
-        ],
+        openapi_tags=OPENAPI_TAGS,
     )
     app.state.services = services
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        paths={audits.router.prefix: settings.max_audit_upload_bytes},
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (health, grid, codes, routes, geofences, intents, conformance):
+    for module in (health, grid, codes, routes, geofences, intents, conformance, audits):
         app.include_router(module.router)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app

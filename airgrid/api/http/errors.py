@@ -333,16 +333,21 @@ class BodyLimitMiddleware:
         The wrapped ASGI app.
     max_bytes
         Largest accepted body.
+    paths
+        Exact request paths with a limit of their own (uploads).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, paths: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = dict(paths or {})
 
-    def _too_large(self, scope: Scope) -> ProblemResponse:
+    def _too_large(self, scope: Scope, limit: int) -> ProblemResponse:
         return problem(
             413,
-            f"request body exceeds {self.max_bytes} bytes; send less data per request",
+            f"request body exceeds {limit} bytes; send less data per request",
             instance=scope.get("path"),
         )
 
@@ -350,18 +355,19 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope.get("path", ""), self.max_bytes)
         headers: MutableMapping[bytes, bytes] = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 await problem(400, "Content-Length must be an integer", instance=scope.get("path"))(
                     scope, receive, send
                 )
                 return
             if too_big:
-                await self._too_large(scope)(scope, receive, send)
+                await self._too_large(scope, limit)(scope, receive, send)
                 return
         seen = 0
 
@@ -370,10 +376,10 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise StarletteHTTPException(
                         413,
-                        f"request body exceeds {self.max_bytes} bytes; send less data per request",
+                        f"request body exceeds {limit} bytes; send less data per request",
                     )
             return message
 

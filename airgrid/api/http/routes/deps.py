@@ -23,6 +23,7 @@ from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
 
 if TYPE_CHECKING:
+    from airgrid.api.http.audit_jobs import AuditJobs
     from airgrid.api.http.planner import RoutePlanner
     from airgrid.api.http.registry import GeofenceRegistry
 
@@ -53,7 +54,9 @@ class Services:
         The geofence registry (:class:`airgrid.api.http.registry.GeofenceRegistry`).
     stores
         Per-thread stores: the service database (flight intents, geofences, API keys,
-        recorded submissions).
+        recorded submissions, jobs).
+    audits
+        The audit jobs (:class:`airgrid.api.http.audit_jobs.AuditJobs`).
     """
 
     settings: Settings
@@ -64,9 +67,11 @@ class Services:
     stores: StorePool
     routing: RoutePlanner
     geofences: GeofenceRegistry
+    audits: AuditJobs
 
     def close(self) -> None:
-        """Close the database connections (at shutdown)."""
+        """Stop the audit workers and close the database connections (at shutdown)."""
+        self.audits.close()
         self.stores.close()
 
     def pingables(self) -> dict[str, Any]:
