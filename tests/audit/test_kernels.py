@@ -8,7 +8,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airgrid.audit.rules import _conforming, _rectangles, _volume_table
+from airgrid.audit.rules import _rectangles, fixes_inside
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.volumes import Volume4D
 
@@ -66,7 +66,7 @@ def test_conformance_scan_equals_pairwise_shapely() -> None:
             lo = float(rng.uniform(0, 150))
             t0 = float(rng.integers(0, 30))
             volumes.append((f, Volume4D(fp, lo, lo + 60, t0, t0 + 15)))
-    got = _conforming(tracks, _volume_table(volumes))
+    got = fixes_inside(tracks, volumes)
     want = _reference(tracks, volumes)
     assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
     assert want[0].sum() > 150 and want[1].sum() > 50
