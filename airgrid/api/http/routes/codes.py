@@ -20,7 +20,7 @@ from airgrid.api.http.schemas.codes import (
 )
 from airgrid.api.http.schemas.common import Lat, Lon, error_responses
 
-router = APIRouter(prefix=f"{V1}/grid", tags=["grid"], responses=error_responses(401, 422))
+router = APIRouter(prefix=f"{V1}/grid", tags=["grid"], responses=error_responses(401, 404, 422))
 
 
 @router.get("/codes", response_model=GridCodesPublic, summary="Beidou and ZFXY codes of a point")
