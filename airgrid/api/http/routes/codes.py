@@ -11,7 +11,7 @@ from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.codes import beidou, zfxy
 from airgrid.airspace.grid.codes.overlap import clip_to_grid, decode_any, voxels_in_box
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
-from airgrid.api.http.routes.grid import check_area, voxel
+from airgrid.api.http.routes.grid import AltQuery, check_area, voxel
 from airgrid.api.http.schemas.codes import (
     BeidouCodes,
     GridCodeBoxPublic,
@@ -29,16 +29,7 @@ def point_codes(
     principal: PrincipalDep,
     lon: Annotated[Lon, Query(examples=[112.99])],
     lat: Annotated[Lat, Query(examples=[28.27])],
-    alt_m: Annotated[
-        float,
-        Query(
-            ge=-500,
-            le=20_000,
-            allow_inf_nan=False,
-            examples=[250.0],
-            description="Altitude in metres, measured from alt_ref.",
-        ),
-    ],
+    alt_m: AltQuery,
     alt_ref: Annotated[
         AltitudeReference,
         Query(description="AMSL, AGL (over the highest plausible ground) or W84 (ellipsoid)."),

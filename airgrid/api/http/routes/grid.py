@@ -32,6 +32,19 @@ from airgrid.api.http.schemas.grid import (
     VoxelPublic,
 )
 
+#: The altitude of a point query, in metres from its ``alt_ref``.
+AltQuery = Annotated[
+    float,
+    Query(
+        ge=-500,
+        le=20_000,
+        allow_inf_nan=False,
+        examples=[250.0],
+        description="Altitude in metres, measured from alt_ref.",
+    ),
+]
+
+
 router = APIRouter(
     route_class=ThreadBodyRoute,
     prefix=f"{V1}/grid",
@@ -168,16 +181,7 @@ def voxel(
     _: PrincipalDep,
     lon: Annotated[Lon, Query(examples=[112.99])],
     lat: Annotated[Lat, Query(examples=[28.27])],
-    alt_m: Annotated[
-        float,
-        Query(
-            ge=-500,
-            le=20_000,
-            allow_inf_nan=False,
-            examples=[250.0],
-            description="Altitude in metres, measured from alt_ref.",
-        ),
-    ],
+    alt_m: AltQuery,
     alt_ref: Annotated[
         AltitudeReference,
         Query(
