@@ -107,6 +107,10 @@ class RouteError(IntentError):
     """A 4D route (waypoints) cannot become volumes: too few points, time not increasing, ..."""
 
 
+class ConflictBudgetError(IntentError):
+    """An intent comes near more held volumes than one decision may examine; refused whole."""
+
+
 class IntentTierError(IntentError):
     """An intent names a tier that the store's tier table does not have."""
 

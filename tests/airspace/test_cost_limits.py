@@ -1,4 +1,5 @@
-"""Size-driven work is counted before it is done: route pieces, index keys, grid claims.
+"""Size-driven work is counted before it is done: route pieces, index keys, grid claims,
+candidate pairs of the exact conflict test.
 
 "Before it is done" is measured in memory, not time (a timed test fails on a busy
 machine): the refusal must allocate under :data:`PEAK_BYTES`, where doing the work would
@@ -12,8 +13,13 @@ import tracemalloc
 import pytest
 import shapely
 
-from airgrid.airspace.errors import IntentError, RouteError
+from airgrid.airspace.errors import ConflictBudgetError, IntentError, RouteError
+from airgrid.airspace.traffic import limits
+from airgrid.airspace.traffic.conflicts import conflict_pairs, find_conflicts
+from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
+from airgrid.airspace.traffic.holders import Holder, as_holder_volumes
 from airgrid.airspace.traffic.keys import KeyScheme
+from airgrid.airspace.traffic.models import IntentRequest, IntentState
 from airgrid.airspace.traffic.route_volumes import route_to_volumes
 from airgrid.airspace.traffic.separation import SeparationTable
 from airgrid.geo.volumes import Volume4D
@@ -50,3 +56,32 @@ def test_a_huge_block_is_refused_before_its_keys_or_claims_are_made():
     minima = SeparationTable().for_tier("T2")
     _fast(lambda: KeyScheme().keys([block], minima), IntentError, "index keys")
     _fast(lambda: KeyScheme().grid_claims([block], 9, 30.0), IntentError, "grid voxel-slots")
+
+
+def test_the_exact_conflict_test_has_a_budget_and_fix_searches_respect_it(monkeypatch):
+    """Held volumes near the request are counted before the exact test: over the budget,
+    the decision refuses (ConflictBudgetError) and the fix searches offer nothing."""
+    box = shapely.box(112.95, 28.15, 112.96, 28.16)
+    held = [
+        Holder(
+            f"h{n}",
+            "op",
+            0,
+            "T2",
+            IntentState.ACCEPTED,
+            (Volume4D(box, 950.0, 1000.0, t, t + 600),),
+        )
+        for n, t in enumerate(T0 + 1200.0 * k for k in range(6))
+    ]
+    req = IntentRequest("op2", 0, "T2", (Volume4D(box, 950.0, 1000.0, T0, T0 + 7200.0),))
+    table = SeparationTable()
+    assert len(find_conflicts(req.volumes, "T2", 0, held, table)) == 6
+    with pytest.raises(ConflictBudgetError, match="6 held volumes"):
+        conflict_pairs(req.volumes, "T2", as_holder_volumes(held), table, max_pairs=5)
+    monkeypatch.setattr(limits, "MAX_CANDIDATE_PAIRS", 5)
+    with pytest.raises(ConflictBudgetError):
+        find_conflicts(req.volumes, "T2", 0, held, table)
+    assert free_departure_shift(req, held, table) is None
+    assert free_altitude_offset(req, held, table, step_m=30.0) is None
+    monkeypatch.setattr(limits, "MAX_CANDIDATE_PAIRS", 6)
+    assert free_altitude_offset(req, held, table, step_m=30.0) is not None

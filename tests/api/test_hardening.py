@@ -369,3 +369,29 @@ def test_long_query_spans_are_refused_before_the_daily_periods_are_expanded(clie
     assert [
         f["id"] for f in client.get("/v1/geofences", params=week, headers=h).json()["features"]
     ] == ["D"]
+
+
+def test_an_intent_near_too_many_held_volumes_is_refused_whole(client, auth, monkeypatch):
+    """The exact conflict test has a budget of candidate pairs, counted before it runs; an
+    intent over it is refused (422, its own problem type) and changes nothing."""
+    from airgrid.airspace.traffic import limits
+    from tests.api.conftest import DAY
+
+    for n in range(5):  # five held intents, one per 20-minute window, at one place
+        start, end = f"{DAY}T{8 + n:02d}:00:00Z", f"{DAY}T{8 + n:02d}:20:00Z"
+        r = client.post(
+            "/v1/intents",
+            json={"tier": "T2", "volumes": [volume(start=start, end=end)]},
+            headers=auth["operator"],
+        )
+        assert r.status_code == 201, r.text
+    long = {"tier": "T2", "volumes": [volume(start=f"{DAY}T07:00:00Z", end=f"{DAY}T14:00:00Z")]}
+    monkeypatch.setattr(limits, "MAX_CANDIDATE_PAIRS", 4)
+    body = _problem(client.post("/v1/intents", json=long, headers=auth["operator"]), 422)
+    assert body["type"].endswith(":conflict-budget-exceeded")
+    assert "5 held volumes" in body["detail"] and "split" in body["detail"]
+    mine = client.get("/v1/intents", headers=auth["operator"]).json()["intents"]
+    assert [i["state"] for i in mine] == ["accepted"] * 5  # nothing accepted or pre-empted
+    monkeypatch.setattr(limits, "MAX_CANDIDATE_PAIRS", 5)
+    r = client.post("/v1/intents", json=long, headers=auth["operator"])
+    assert r.status_code == 409 and len(r.json()["conflicts"]) == 5

@@ -33,6 +33,7 @@ from airgrid.airspace.traffic.holders import (
     as_holder_volumes,
     volume_limits,
 )
+from airgrid.airspace.traffic.limits import check_pair_count
 from airgrid.airspace.traffic.models import Conflict, IntentState
 from airgrid.airspace.traffic.planes import PLANE_QUANTUM_DEG, plane_for, to_plane
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
@@ -148,12 +149,20 @@ def conflict_pairs(
     *,
     check_time: bool = True,
     check_vertical: bool = True,
+    max_pairs: int | None = None,
 ) -> ConflictPairs:
     """Every (own volume, holder volume) pair of ``own`` and ``hv`` in conflict.
 
     The test of :func:`find_conflicts`, as arrays. With ``check_vertical`` or
     ``check_time`` false, that dimension is not tested, so the pairs are those that
     conflict horizontally and in the remaining dimension (what a fix search needs).
+
+    Raises
+    ------
+    ConflictBudgetError
+        More than ``max_pairs`` (default
+        :data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`) pairs pass the
+        bounding-box filter, counted before any exact test.
     """
     if not own or not len(hv.holder):
         return _no_pairs()
@@ -174,6 +183,7 @@ def conflict_pairs(
     i, k, lat_max = _near_boxes(a, hv.limits, limit, ver_h, sec_h, check_vertical, check_time)
     if not len(i):
         return _no_pairs()
+    check_pair_count(len(i), max_pairs)
     reach = limit[k] * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
     phi = np.minimum(lat_max + reach / M_PER_DEG_LAT_MIN, 89.0)  # a shortest path stays below
     near = chunked(
@@ -275,6 +285,12 @@ def find_conflicts(
     Returns
     -------
     list of Conflict
+
+    Raises
+    ------
+    ConflictBudgetError
+        The intent comes near more held volumes than one decision examines
+        (:data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`): it is refused.
 
     Notes
     -----

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from airgrid.airspace.errors import ConflictBudgetError
 from airgrid.airspace.traffic.conflicts import conflict_pairs
 from airgrid.airspace.traffic.holders import Holder, HolderVolumes, as_holder_volumes, band_window
 from airgrid.airspace.traffic.models import IntentRequest
@@ -50,9 +51,14 @@ def free_departure_shift(
     outside all of them is returned. ``holders`` must include every intent whose
     airspace the shifted windows could reach (the caller widens its query by
     ``max_shift_s``). ``exclude`` lists delays to skip (e.g. blocked by a geofence).
+    None also when the search would examine more candidate pairs than one decision may
+    (:data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`): no fix is offered.
     """
     hv = as_holder_volumes(holders)
-    p = conflict_pairs(request.volumes, request.tier, hv, table, check_time=False)
+    try:
+        p = conflict_pairs(request.volumes, request.tier, hv, table, check_time=False)
+    except ConflictBudgetError:
+        return None
     a = band_window(request.volumes)
     lo: list[float] = []
     hi: list[float] = []
@@ -85,10 +91,15 @@ def free_altitude_offset(
 
     Pairs that conflict horizontally and in time forbid the closed interval
     ``[B.floor - A.ceiling - v, B.ceiling - A.floor + v]``. Terrain is not known here:
-    the caller passes ``min_offset_m`` to keep the volumes clear of it.
+    the caller passes ``min_offset_m`` to keep the volumes clear of it. None when no
+    offset is free, or when the search would examine more candidate pairs than one decision
+    may (:data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`).
     """
     hv = as_holder_volumes(holders)
-    p = conflict_pairs(request.volumes, request.tier, hv, table, check_vertical=False)
+    try:
+        p = conflict_pairs(request.volumes, request.tier, hv, table, check_vertical=False)
+    except ConflictBudgetError:
+        return None
     a = band_window(request.volumes)
     lo: list[float] = []
     hi: list[float] = []

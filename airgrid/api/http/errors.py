@@ -41,7 +41,12 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from airgrid.airspace.errors import AirspaceError, DuplicateIntentError, GeofenceExistsError
+from airgrid.airspace.errors import (
+    AirspaceError,
+    ConflictBudgetError,
+    DuplicateIntentError,
+    GeofenceExistsError,
+)
 from airgrid.api.http.jsonbody import dump_json
 from airgrid.geo.errors import GeoError
 from airgrid.routing.errors import RoutingError
@@ -52,6 +57,8 @@ log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _PREFIX = "urn:airgrid:problem:"
 _SLUGS = {404: "not-found", 409: "conflict", 422: "invalid-input", 503: "busy"}
+#: Domain errors with a problem type of their own (others take the status's slug).
+_DOMAIN_SLUGS: dict[type[Exception], str] = {ConflictBudgetError: "conflict-budget-exceeded"}
 
 
 class ApiError(Exception):
@@ -260,8 +267,10 @@ async def _domain(request: Request, exc: Exception) -> ProblemResponse:
             problem, status, str(exc), instance=request.url.path, slug=exc.slug, **exc.extra
         )
     extra = exc.extra if isinstance(exc, ConflictError) else {}
-    slug = getattr(exc, "slug", None) or (
-        "limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status)
+    slug = (
+        getattr(exc, "slug", None)
+        or _DOMAIN_SLUGS.get(type(exc))
+        or ("limit-exceeded" if isinstance(exc, LimitError) else _SLUGS.get(status))
     )
     headers = {"Retry-After": "1"} if status == 503 else None
     return problem(
