@@ -139,6 +139,41 @@ def test_a_retry_after_a_crash_is_answered_from_the_acceptance_record(
         assert _ids(c, auth["admin"]) == [stored]
 
 
+def test_a_rebuilt_answer_names_what_the_acceptance_pre_empted(
+    settings, services, tokens, auth, monkeypatch
+):
+    """The answer lost in a crash is rebuilt from the store with the intents the acceptance
+    pre-empted, and the same terrain notices as the original answer."""
+    from fastapi.testclient import TestClient
+
+    from airgrid.api.http.app import create_app
+
+    settings.priority_grants["operator-1"] = 40
+    low = {"intent_id": "low-1", "volumes": [volume(floor=600.0, ceiling=1000.0)]}
+    body = {"priority": 40, "volumes": [volume(floor=600.0, ceiling=1000.0)]}
+    with TestClient(create_app(settings, services=services), raise_server_exceptions=False) as c:
+        assert _post(c, auth["operator2"], low).status_code == 201
+        _crash_after_the_acceptance(monkeypatch)
+        assert _post(c, auth["operator"], body, key="order-9").status_code == 500
+        monkeypatch.undo()
+        again = _post(c, auth["operator"], body, key="order-9")
+        assert again.status_code == 201, again.text
+        assert again.json()["preempted"] == ["low-1"]
+    from airgrid.api.http.schemas.intents import IntentCreate
+
+    me = services.keys.authenticate(auth["operator"]["Authorization"].split()[1])
+    req = _request(IntentCreate.model_validate({"tier": "T2", **body}), me, services)
+    assert isinstance(req, IntentRequest)
+    notices = services.stores.get().check(req)
+    assert notices.high_volumes, "the case is meant to carry a terrain notice"
+    assert [v["volume"] for v in again.json()["high_volumes"]] == [
+        v.volume for v in notices.high_volumes
+    ]
+    assert [v["volume"] for v in again.json()["low_volumes"]] == [
+        v.volume for v in notices.low_volumes
+    ]
+
+
 def test_an_answer_recorded_before_the_upgrade_is_replayed_after_it(settings, tmp_path):
     """A database of schema 3 whose ``api_keys`` and ``submissions`` tables the API made
     itself: after the upgrade, keys still authenticate and answers are replayed as recorded."""

@@ -79,6 +79,7 @@ from airgrid.airspace.store.jobs import _JobsPart
 from airgrid.airspace.store.lifecycle import _LifecyclePart
 from airgrid.airspace.store.policy import AirspacePolicy, ProposalSettings
 from airgrid.airspace.store.restore import _RestorePart
+from airgrid.airspace.store.rows import _read_intents
 from airgrid.airspace.store.schema import migrate
 from airgrid.airspace.store.submissions import SubmissionKey, _SubmissionsPart
 from airgrid.airspace.traffic.models import IntentRequest
@@ -208,6 +209,25 @@ class Store(
         :meth:`submit` may still be refused.
         """
         return self._with_low_volumes(self._verdict(request, preempt=preempt))
+
+    def accepted_decision(self, intent_id: str) -> Decision:
+        """The answer to an accepted submission, rebuilt from the store (for a retry whose
+        first answer was lost).
+
+        It carries the intent and the intents it pre-empted as they stand now, and the
+        terrain notices of its volumes (computed again, from the same grid). Its
+        ``conflicts`` are empty: those with the pre-empted intents were resolved by
+        cancelling them.
+
+        Raises
+        ------
+        IntentNotFoundError
+            No such id.
+        """
+        fi = self.get(intent_id)
+        request = IntentRequest(fi.operator, fi.priority, fi.tier, fi.volumes, fi.id)
+        victims = _read_intents(self._db, "WHERE i.preempted_by = ?", (intent_id,))
+        return self._with_low_volumes(Decision(True, request, fi, preempted=tuple(victims)))
 
 
 def open_store(

@@ -315,7 +315,7 @@ def submit(
             )
         if seen.status is None or seen.body is None:  # accepted, answer lost
             assert seen.intent_id is not None, "a record without an answer names its intent"
-            return _answered_before(store.get(seen.intent_id))
+            return _accepted(store.accepted_decision(seen.intent_id))
         return Response(seen.body, status_code=seen.status, media_type=_MEDIA[seen.status])
     try:
         answer = _decide(services, me, body, tag)
@@ -348,13 +348,19 @@ def _decide(
         if stored.operator != me.name and me.role not in _OVERSEERS:
             raise IntentNotFoundError(f"no intent {request.intent_id!r}") from None
         if stored.operator == me.name and same_intent(stored, request):
-            return _answered_before(stored)
+            return _accepted(store.accepted_decision(stored.id))
         raise _duplicate(
             f"intent {request.intent_id!r} already exists; choose another intent_id",
             "duplicate-intent-id",
         ) from None
     if not decision.accepted:
         raise _refusal(decision)
+    return _accepted(decision)
+
+
+def _accepted(decision: Decision) -> Response:
+    """The 201 of an accepted decision (also one rebuilt from the store, for a retry whose
+    first answer was lost: :meth:`~airgrid.airspace.store.service.Store.accepted_decision`)."""
     assert decision.intent is not None, "an accepted decision carries the stored intent"
     pub = intent_public(decision.intent)
     return json_response(
@@ -367,16 +373,6 @@ def _decide(
         201,
     )
 
-
-def _answered_before(stored: FlightIntent) -> Response:
-    """The 201 of an intent accepted before, whose answer was lost: rebuilt from the
-    stored intent."""
-    return json_response(
-        IntentAccepted(
-            **dict(intent_public(stored)), preempted=[], low_volumes=[], high_volumes=[]
-        ),
-        201,
-    )
 
 
 def _duplicate(detail: str, slug: str) -> ConflictError:
