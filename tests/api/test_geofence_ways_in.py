@@ -5,6 +5,8 @@ of the readers included)."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,8 @@ from airgrid.airspace.geofences.formats.ed269 import to_ed269
 from airgrid.airspace.geofences.formats.ed318 import to_ed318
 from airgrid.airspace.geofences.formats.geojson import feature_to_geofence
 from tests.api.conftest import fence
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _set(path: tuple, value):
@@ -93,3 +97,24 @@ def test_post_and_every_import_agree(client, auth, name):
     for fmt, doc in (("ed269", to_ed269([g])), ("ed318", to_ed318([g]))):
         r = client.post(f"/v1/geofences/import/{fmt}", json=doc, headers=h)
         assert r.status_code == 200, (fmt, r.text)
+
+
+@pytest.mark.parametrize(
+    "fmt, name",
+    [
+        ("ed269", "interuss_cis_source_sample_ed269.json"),
+        ("ed318", "interuss_cis_source_sample_ed318.json"),
+    ],
+)
+def test_published_samples_import_and_post_back(client, auth, fmt, name):
+    """InterUSS monitoring's Swiss samples (tests/data/SOURCE.md) import through the API, and
+    each imported geofence, posted back as GeoJSON under a new identifier, is accepted."""
+    h = auth["regulator"]
+    doc = json.loads((DATA / name).read_text(encoding="utf-8"))
+    r = client.post(f"/v1/geofences/import/{fmt}", json=doc, headers=h)
+    assert r.status_code == 200, r.text
+    created = r.json()["created"]
+    assert created
+    for f in client.get("/v1/geofences/export/geojson", headers=h).json()["features"]:
+        f["id"] = f["properties"]["identifier"] = f["properties"]["identifier"] + "-again"
+        assert client.post("/v1/geofences", json=f, headers=h).status_code == 201

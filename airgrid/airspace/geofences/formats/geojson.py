@@ -80,11 +80,15 @@ def geofence_to_feature(g: Geofence) -> dict:
     }
 
 
-def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> Geofence:
+def feature_to_geofence(
+    feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES, index: int | None = None
+) -> Geofence:
     """A geofence from an RFC 7946 Feature written by :func:`geofence_to_feature` (or by hand).
 
     Only ``identifier``, ``lower_m`` and ``upper_m`` are required; references default
-    to AMSL, category to prohibited, validity to permanent.
+    to AMSL, category to prohibited, validity to permanent. ``index`` (the Feature's
+    place in its collection) and a ``name`` property name a Feature without an identifier
+    in messages.
 
     Raises
     ------
@@ -103,7 +107,10 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
     ident = props.get("identifier", feature.get("id"))
     where = f"feature {ident!r}"
     if not isinstance(ident, str) or not ident:
-        raise GeofenceFormatError("feature: missing 'identifier' property")
+        label = "feature" if index is None else f"feature #{index}"
+        if props.get("name"):
+            label += f" ({props['name']!r})"
+        raise GeofenceFormatError(f"{label}: missing 'identifier' property")
     periods = props.get("daily_periods") or []
     if not isinstance(periods, list):
         raise GeofenceFormatError(f"{where}: daily_periods must be a list")
@@ -215,7 +222,12 @@ def from_geojson(
         The specific subclass for an invalid geofence.
     """
     features = feature_list(doc, "a GeoJSON")
-    return unique_identifiers([feature_to_geofence(f, max_vertices=max_vertices) for f in features])
+    return unique_identifiers(
+        [
+            feature_to_geofence(f, max_vertices=max_vertices, index=i)
+            for i, f in enumerate(features)
+        ]
+    )
 
 
 __all__ = ["feature_to_geofence", "from_geojson", "geofence_to_feature", "to_geojson"]
