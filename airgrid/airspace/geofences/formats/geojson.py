@@ -223,10 +223,7 @@ def from_geojson(
     """
     features = feature_list(doc, "a GeoJSON")
     return unique_identifiers(
-        [
-            feature_to_geofence(f, max_vertices=max_vertices, index=i)
-            for i, f in enumerate(features)
-        ]
+        [feature_to_geofence(f, max_vertices=max_vertices, index=i) for i, f in enumerate(features)]
     )
 
 
