@@ -69,7 +69,7 @@ def test_encoding_is_vectorised():
 
 @pytest.mark.parametrize(
     "code",
-    ["", "X50J", "N61J", "N00J", "N50W", "N50JC0", "N50J4G", "N50J476", "N50J4753", "N050J00"],
+    ["", "X50J", "N61J", "N00J", "N50W", "N50JC0", "N50J4G", "N50J476", "N50J4753", "N050J64"],
 )
 def test_malformed_beidou_codes_are_refused(code):
     with pytest.raises(GridCodeError):
@@ -183,3 +183,37 @@ def test_malformed_spatial_ids_are_refused(code):
 def test_zfxy_box_contains_the_point(lat, lon, h, z):
     box = zfxy.decode(str(zfxy.encode(lat, lon, h, z)))
     assert box.level == z and box.contains(lat, lon, h, tol=1e-7)
+
+
+@pytest.mark.parametrize("level", range(1, 11))
+def test_every_level_decodes_both_ways_in_every_form(level):
+    """Levels 1-10: a point's 2D code, interleaved 3D code and appended 3D code each go back
+    to a box containing the point, through ``decode_any`` (the API's and CLI's reader).
+    At levels 1, 3, 5 and 6 the 3D codes are as long as the 2D codes of levels 3, 6, 9 and
+    10; the interleaved form is still recognised, the appended one is read as 2D (its
+    documented ambiguity) and decodes as 3D when its layout is named."""
+    lat, lon, h = 28.2, 112.99, 233.31
+    flat = str(beidou.encode_2d(lat, lon, level))
+    inter = str(beidou.encode_3d(lat, lon, h, level))
+    appended = str(beidou.encode_3d(lat, lon, h, level, "appended"))
+    kind, box = decode_any(flat)
+    assert kind == "beidou2d" and box.level == level and box.contains(lat, lon)
+    kind, box = decode_any(inter)
+    assert kind == "beidou3d" and box.level == level and box.contains(lat, lon, h)
+    shared = len(appended) in beidou.CODE_LENGTH[1:]
+    assert shared == (level in (1, 3, 5, 6))
+    kind, box = decode_any(appended)
+    if shared:
+        assert kind == "beidou2d" and box.level != level
+        box = beidou.decode_3d(appended, "appended")
+    else:
+        assert kind == "beidou3d"
+    assert box.level == level and box.contains(lat, lon, h)
+
+
+def test_level_1_interleaved_3d_code_is_not_a_malformed_2d_code():
+    """``N050J00`` (hemisphere, height sign, zone 50, band J, height 00) is the level-1 3D
+    code of the Beijing example point: seven characters, like a level-3 2D code."""
+    assert beidou.encode_3d(STANDARD_LAT, STANDARD_LON, 100.0, 1) == "N050J00"
+    kind, box = decode_any("N050J00")
+    assert kind == "beidou3d" and box.contains(STANDARD_LAT, STANDARD_LON, 100.0)

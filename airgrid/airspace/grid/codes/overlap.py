@@ -20,8 +20,14 @@ VOXEL_ZFXY_ZOOM = 25
 def decode_any(code: str) -> tuple[str, CodeBox]:
     """The kind (``beidou2d``, ``beidou3d`` or ``zfxy``) and box of a grid code.
 
-    A code with ``/`` is a spatial ID; otherwise a Beidou code, 3D when its length is
-    that of a 3D code (no 2D level has the same length).
+    A code with ``/`` is a spatial ID; otherwise a Beidou code. The 3D codes of levels 1,
+    3, 5 and 6 (7, 12, 18 and 20 characters) are as long as the 2D codes of levels 3, 6,
+    9 and 10, so the length alone does not tell them apart: a 2D code has its latitude
+    letter fourth (``N49H...``), an interleaved 3D code a digit there and the letter
+    fifth (``N049H...``: hemisphere, height sign, zone). An appended 3D code of those
+    four levels starts like the 2D code of the same length and is read as that 2D code;
+    :func:`~airgrid.airspace.grid.codes.beidou.decode_3d` with ``layout="appended"``
+    reads it as 3D. Every other length belongs to one kind only.
 
     Raises
     ------
@@ -31,9 +37,14 @@ def decode_any(code: str) -> tuple[str, CodeBox]:
     text = str(code).strip()
     if "/" in text:
         return "zfxy", zfxy.decode(text)
-    if len(text) in beidou.CODE_LENGTH[1:]:
+    if len(text) in beidou.CODE_LENGTH[1:] and not _interleaved_3d(text):
         return "beidou2d", beidou.decode_2d(text)
     return "beidou3d", beidou.decode_3d(text)
+
+
+def _interleaved_3d(text: str) -> bool:
+    """Whether a Beidou code has the interleaved 3D form's start: a digit fourth, a letter fifth."""
+    return text[3:4].isdigit() and text[4:5].isalpha()
 
 
 def clip_to_grid(grid: Grid, box: CodeBox) -> shapely.Polygon | None:
