@@ -148,3 +148,50 @@ def test_cli_code_and_decode(grid_dir, capsys):
 def test_cli_bad_input_exits_2(grid_dir, capsys, args):
     assert main([*args, "--grid", str(grid_dir)]) == 2
     assert "airgrid: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_coarse_beidou_levels_go_to_their_voxels_within_the_configured_limits(
+    client, auth, services, monkeypatch, level
+):
+    """Levels 1-3 (6° x 4°, 30' x 30', 15' x 10') decode both ways like the finer ones;
+    their boxes are only larger than the default query limits allow in one answer (see
+    :func:`test_a_coarse_code_over_the_limits_answers_422`). The limits
+    (``AIRGRID_MAX_QUERY_AREA_KM2``, ``AIRGRID_MAX_QUERY_VOXELS``) bound what one answer
+    costs; raised, the same code answers its box and every voxel it overlaps, in 2D and in
+    3D. (The appended 3D layout of levels 1 and 3 is as long as a 2D code and read as one:
+    see ``decode_any``.)"""
+    monkeypatch.setattr(services.settings, "max_query_area_km2", 1e6)
+    monkeypatch.setattr(services.settings, "max_query_voxels", 10**7)
+    point = client.get("/v1/grid/codes", params=POINT, headers=auth["operator"]).json()
+    voxel = point["located"]["voxel"]["id"]
+    code = str(beidou.encode_2d(28.2, 112.99, level))
+    body = client.get(f"/v1/grid/codes/{code}", headers=auth["operator"]).json()
+    assert body["kind"] == "beidou2d" and body["level"] == level
+    assert body["voxel_count"] == len(body["voxels"]) and voxel in body["voxels"]
+    layouts = ["interleaved"] if level in (1, 3) else ["interleaved", "appended"]
+    for layout in layouts:
+        code3 = str(beidou.encode_3d(28.2, 112.99, point["alt_w84_m"], level, layout))
+        r = client.get(f"/v1/grid/codes/{code3}", headers=auth["operator"])
+        assert r.status_code == 200, r.text
+        assert r.json()["kind"] == "beidou3d" and voxel in r.json()["voxels"]
+        assert set(r.json()["voxels"]) <= set(body["voxels"])
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_coarse_beidou_levels_over_the_limits_name_the_area_and_the_limit(
+    client, auth, services, level
+):
+    """Under the configured area limit (400 km² by default, 50 km² in these tests), a level
+    1-3 box over the grid is refused naming the box's area and the limit; a finer code
+    (level 4 is 1' x 1', about 3 km²) fits."""
+    r = client.get(
+        f"/v1/grid/codes/{beidou.encode_2d(28.2, 112.99, level)}", headers=auth["operator"]
+    )
+    assert r.status_code == 422
+    limit = f"limit of {services.settings.max_query_area_km2:g} km²"
+    assert "km²" in r.json()["detail"] and limit in r.json()["detail"]
+    fine = client.get(
+        f"/v1/grid/codes/{beidou.encode_2d(28.2, 112.99, 4)}", headers=auth["operator"]
+    )
+    assert fine.status_code == 200
