@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from airgrid.airspace.errors import GridCodeError
 from airgrid.airspace.grid.codes import beidou, zfxy
-from airgrid.airspace.grid.codes.overlap import decode_any
+from airgrid.airspace.grid.codes.overlap import box_heights, decode_any
 
 #: The example point of GB/T 39409-2020 (116°18'45.37"E, 39°59'35.38"N) and its level-10
 #: code, as reproduced in the demo of the TypeScript Codec2D implementation
@@ -217,3 +217,19 @@ def test_level_1_interleaved_3d_code_is_not_a_malformed_2d_code():
     assert beidou.encode_3d(STANDARD_LAT, STANDARD_LON, 100.0, 1) == "N050J00"
     kind, box = decode_any("N050J00")
     assert kind == "beidou3d" and box.contains(STANDARD_LAT, STANDARD_LON, 100.0)
+
+
+def test_zfxy_heights_are_above_mean_sea_level_and_beidou_above_the_ellipsoid():
+    """ZFXY's h is the height above sea level (unvt/zfxy-spec: "elevation from sea level";
+    the Digital Agency's library passes the caller's heights through unchanged, its example
+    CRS being JGD2011 + 標高); Beidou's is geodetic. ``box_heights`` gives both ranges,
+    converted so that they only grow."""
+    z = zfxy.decode("25/250/27308647/14028343")
+    assert z.height_reference == "AMSL" and (z.bottom_m, z.top_m) == (250.0, 251.0)
+    assert box_heights(z, -17.0, -16.0) == (233.0, 235.0, 250.0, 251.0)
+    b = beidou.decode_3d(KINGBASE_3D)
+    assert b.height_reference == "W84"
+    w_lo, w_hi, a_lo, a_hi = box_heights(b, -17.0, -16.0)
+    assert (w_lo, w_hi) == (b.bottom_m, b.top_m)
+    assert (a_lo, a_hi) == (b.bottom_m + 16.0, b.top_m + 17.0)
+    assert box_heights(beidou.decode_2d(KINGBASE_2D), -17.0, -16.0) is None

@@ -23,7 +23,9 @@ def test_codes_of_a_point_match_the_codecs_and_name_the_voxel(client, auth, serv
     assert body["beidou"]["code_2d"] == beidou.encode_2d(28.2, 112.99, 10)
     assert len(body["beidou"]["code_3d"]) == len(body["beidou"]["code_3d_appended"]) == 32
     assert beidou.decode_3d(body["beidou"]["code_3d"]).contains(28.2, 112.99, h)
-    assert zfxy.decode(body["zfxy"]["id"]).contains(28.2, 112.99, h, tol=1e-7)
+    # the spatial ID measures from mean sea level (zoom 25: 1 m layers), Beidou from the ellipsoid
+    assert zfxy.decode(body["zfxy"]["id"]).contains(28.2, 112.99, 250.0, tol=1e-7)
+    assert body["zfxy"]["id"].split("/")[1] == "250" and abs(h - 250.0) > 5
     voxel = body["located"]["voxel"]
     assert voxel is not None and voxel["floor_m"] <= 250.0 < voxel["ceiling_m"]
     assert len(voxel["beidou"]) == 32 and voxel["zfxy"].startswith("25/")
@@ -73,6 +75,9 @@ def test_a_zfxy_id_goes_back_to_its_box_and_voxel(client, auth, services):
     assert w <= 112.99 <= e and s <= 28.2 <= n
     assert body["voxels"] == [sid["located"]["voxel"]["id"]]
     assert body["bottom_amsl_m"] <= 250.0 <= body["top_amsl_m"]
+    assert (body["bottom_amsl_m"], body["top_amsl_m"]) == (250.0, 251.0)  # the ID's own range
+    n = float(services.geoid.undulation(28.2, 112.99))
+    assert body["bottom_w84_m"] <= 250.0 + n <= body["top_w84_m"]
 
 
 def test_a_2d_beidou_code_overlaps_whole_columns(client, auth, services):

@@ -107,6 +107,28 @@ def voxels_in_box(
     return np.sort(np.concatenate(picked)) if picked else np.zeros(0, np.int64)
 
 
+def box_heights(
+    box: CodeBox, undulation_min: float, undulation_max: float
+) -> tuple[float, float, float, float] | None:
+    """The box's height range above the ellipsoid and above mean sea level,
+    ``(bottom_w84, top_w84, bottom_amsl, top_amsl)``, each converted conservatively (the
+    range only grows) with the geoid undulations ``N`` over the box; ``None`` for a 2D code.
+
+    ``AMSL = W84 - N``: a W84 box's AMSL bottom takes the greatest ``N``, its top the least;
+    an AMSL box (ZFXY) converts the other way.
+    """
+    if box.bottom_m is None or box.top_m is None:
+        return None
+    if box.height_reference == "AMSL":
+        return (
+            box.bottom_m + undulation_min,
+            box.top_m + undulation_max,
+            box.bottom_m,
+            box.top_m,
+        )
+    return box.bottom_m, box.top_m, box.bottom_m - undulation_max, box.top_m - undulation_min
+
+
 def voxel_centres(grid: Grid, voxels: NDArray[np.int64]) -> tuple[NDArray, NDArray, NDArray]:
     """(lat, lon, mid-height m AMSL) of each voxel's centre."""
     v = np.asarray(voxels, np.int64)
@@ -119,13 +141,15 @@ def voxel_centres(grid: Grid, voxels: NDArray[np.int64]) -> tuple[NDArray, NDArr
 
 
 def voxel_codes(
-    lat: NDArray, lon: NDArray, h_w84: NDArray
+    lat: NDArray, lon: NDArray, h_amsl: NDArray, undulation: NDArray
 ) -> tuple[NDArray[np.str_], NDArray[np.str_]]:
     """Beidou 3D (level 10, interleaved) and ZFXY (zoom 25) codes of voxel centres.
 
-    ``h_w84`` is the centre's height above the WGS84 ellipsoid.
+    ``h_amsl`` is the centre's height above mean sea level (what ZFXY measures) and
+    ``undulation`` the geoid's height above the ellipsoid there (Beidou measures
+    ``h_amsl + undulation``).
     """
     return (
-        beidou.encode_3d(lat, lon, h_w84, VOXEL_BEIDOU_LEVEL),
-        zfxy.encode(lat, lon, h_w84, VOXEL_ZFXY_ZOOM),
+        beidou.encode_3d(lat, lon, np.asarray(h_amsl) + np.asarray(undulation), VOXEL_BEIDOU_LEVEL),
+        zfxy.encode(lat, lon, h_amsl, VOXEL_ZFXY_ZOOM),
     )
