@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from airgrid.airspace.errors import GeofenceError, GeofenceFormatError
-from airgrid.airspace.geofences.model import Geofence, Limit
+from airgrid.airspace.geofences.model import Geofence, Limit, Reference
 from airgrid.airspace.geofences.schedule import DEFAULT_TIMEZONE, DailyPeriod
 
 T = TypeVar("T")
@@ -22,10 +22,10 @@ T = TypeVar("T")
 #: the value the Swiss ED-318 data writes for "no upper limit". It lies far above the
 #: top of any airgrid tier (T4 ends 1000 m above the ground), so the zone takes every
 #: voxel above its lower limit, up to the top of the grid.
-NO_UPPER_LIMIT = Limit(99_999.0, "AGL")
+NO_UPPER_LIMIT = Limit(99_999.0, Reference.AGL)
 #: The lower limit of a zone that states none: the ground (0 m AGL, which a geofence
 #: resolves over the lowest plausible ground under it).
-NO_LOWER_LIMIT = Limit(0.0, "AGL")
+NO_LOWER_LIMIT = Limit(0.0, Reference.AGL)
 #: The times of a daily period whose ``startTime`` and ``endTime`` are both ``null``: the whole day.
 _WHOLE_DAY = ("00:00", "24:00")
 
