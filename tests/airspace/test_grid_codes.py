@@ -113,7 +113,8 @@ def test_beidou_box_contains_the_point_at_every_level(lat, lon, h, layout):
 
 
 # -- ZFXY -----------------------------------------------------------------------------
-# Vectors from the tests of @spatial-id/javascript-sdk (tests/index.test.ts, MIT licence).
+# Vectors from the tests of @spatial-id/javascript-sdk (tests/index.test.ts at effdb3d3,
+# MIT licence; see tests/data/SOURCE.md).
 
 
 def test_spatial_id_sdk_point_vector():
