@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from airgrid.airspace.errors import GridCodeError
 from airgrid.airspace.grid.codes import beidou, zfxy
-from airgrid.airspace.grid.codes.overlap import decode_any
+from airgrid.airspace.grid.codes.overlap import box_heights, decode_any
 
 #: The example point of GB/T 39409-2020 (116°18'45.37"E, 39°59'35.38"N) and its level-10
 #: code, as reproduced in the demo of the TypeScript Codec2D implementation
@@ -69,7 +69,7 @@ def test_encoding_is_vectorised():
 
 @pytest.mark.parametrize(
     "code",
-    ["", "X50J", "N61J", "N00J", "N50W", "N50JC0", "N50J4G", "N50J476", "N50J4753", "N050J00"],
+    ["", "X50J", "N61J", "N00J", "N50W", "N50JC0", "N50J4G", "N50J476", "N50J4753", "N050J64"],
 )
 def test_malformed_beidou_codes_are_refused(code):
     with pytest.raises(GridCodeError):
@@ -113,7 +113,8 @@ def test_beidou_box_contains_the_point_at_every_level(lat, lon, h, layout):
 
 
 # -- ZFXY -----------------------------------------------------------------------------
-# Vectors from the tests of @spatial-id/javascript-sdk (tests/index.test.ts, MIT licence).
+# Vectors from the tests of @spatial-id/javascript-sdk (tests/index.test.ts at effdb3d3,
+# MIT licence; see tests/data/SOURCE.md).
 
 
 def test_spatial_id_sdk_point_vector():
@@ -183,3 +184,53 @@ def test_malformed_spatial_ids_are_refused(code):
 def test_zfxy_box_contains_the_point(lat, lon, h, z):
     box = zfxy.decode(str(zfxy.encode(lat, lon, h, z)))
     assert box.level == z and box.contains(lat, lon, h, tol=1e-7)
+
+
+@pytest.mark.parametrize("level", range(1, 11))
+def test_every_level_decodes_both_ways_in_every_form(level):
+    """Levels 1-10: a point's 2D code, interleaved 3D code and appended 3D code each go back
+    to a box containing the point, through ``decode_any`` (the API's and CLI's reader).
+    At levels 1, 3, 5 and 6 the 3D codes are as long as the 2D codes of levels 3, 6, 9 and
+    10; the interleaved form is still recognised, the appended one is read as 2D (its
+    documented ambiguity) and decodes as 3D when its layout is named."""
+    lat, lon, h = 28.2, 112.99, 233.31
+    flat = str(beidou.encode_2d(lat, lon, level))
+    inter = str(beidou.encode_3d(lat, lon, h, level))
+    appended = str(beidou.encode_3d(lat, lon, h, level, "appended"))
+    kind, box = decode_any(flat)
+    assert kind == "beidou2d" and box.level == level and box.contains(lat, lon)
+    kind, box = decode_any(inter)
+    assert kind == "beidou3d" and box.level == level and box.contains(lat, lon, h)
+    shared = len(appended) in beidou.CODE_LENGTH[1:]
+    assert shared == (level in (1, 3, 5, 6))
+    kind, box = decode_any(appended)
+    if shared:
+        assert kind == "beidou2d" and box.level != level
+        box = beidou.decode_3d(appended, "appended")
+    else:
+        assert kind == "beidou3d"
+    assert box.level == level and box.contains(lat, lon, h)
+
+
+def test_level_1_interleaved_3d_code_is_not_a_malformed_2d_code():
+    """``N050J00`` (hemisphere, height sign, zone 50, band J, height 00) is the level-1 3D
+    code of the Beijing example point: seven characters, like a level-3 2D code."""
+    assert beidou.encode_3d(STANDARD_LAT, STANDARD_LON, 100.0, 1) == "N050J00"
+    kind, box = decode_any("N050J00")
+    assert kind == "beidou3d" and box.contains(STANDARD_LAT, STANDARD_LON, 100.0)
+
+
+def test_zfxy_heights_are_above_mean_sea_level_and_beidou_above_the_ellipsoid():
+    """ZFXY's h is the height above sea level (unvt/zfxy-spec: "elevation from sea level";
+    the Digital Agency's library passes the caller's heights through unchanged, its example
+    CRS being JGD2011 + 標高); Beidou's is geodetic. ``box_heights`` gives both ranges,
+    converted so that they only grow."""
+    z = zfxy.decode("25/250/27308647/14028343")
+    assert z.height_reference == "AMSL" and (z.bottom_m, z.top_m) == (250.0, 251.0)
+    assert box_heights(z, -17.0, -16.0) == (233.0, 235.0, 250.0, 251.0)
+    b = beidou.decode_3d(KINGBASE_3D)
+    assert b.height_reference == "W84"
+    w_lo, w_hi, a_lo, a_hi = box_heights(b, -17.0, -16.0)
+    assert (w_lo, w_hi) == (b.bottom_m, b.top_m)
+    assert (a_lo, a_hi) == (b.bottom_m + 16.0, b.top_m + 17.0)
+    assert box_heights(beidou.decode_2d(KINGBASE_2D), -17.0, -16.0) is None

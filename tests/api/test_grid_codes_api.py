@@ -23,7 +23,9 @@ def test_codes_of_a_point_match_the_codecs_and_name_the_voxel(client, auth, serv
     assert body["beidou"]["code_2d"] == beidou.encode_2d(28.2, 112.99, 10)
     assert len(body["beidou"]["code_3d"]) == len(body["beidou"]["code_3d_appended"]) == 32
     assert beidou.decode_3d(body["beidou"]["code_3d"]).contains(28.2, 112.99, h)
-    assert zfxy.decode(body["zfxy"]["id"]).contains(28.2, 112.99, h, tol=1e-7)
+    # the spatial ID measures from mean sea level (zoom 25: 1 m layers), Beidou from the ellipsoid
+    assert zfxy.decode(body["zfxy"]["id"]).contains(28.2, 112.99, 250.0, tol=1e-7)
+    assert body["zfxy"]["id"].split("/")[1] == "250" and abs(h - 250.0) > 5
     voxel = body["located"]["voxel"]
     assert voxel is not None and voxel["floor_m"] <= 250.0 < voxel["ceiling_m"]
     assert len(voxel["beidou"]) == 32 and voxel["zfxy"].startswith("25/")
@@ -73,6 +75,9 @@ def test_a_zfxy_id_goes_back_to_its_box_and_voxel(client, auth, services):
     assert w <= 112.99 <= e and s <= 28.2 <= n
     assert body["voxels"] == [sid["located"]["voxel"]["id"]]
     assert body["bottom_amsl_m"] <= 250.0 <= body["top_amsl_m"]
+    assert (body["bottom_amsl_m"], body["top_amsl_m"]) == (250.0, 251.0)  # the ID's own range
+    n = float(services.geoid.undulation(28.2, 112.99))
+    assert body["bottom_w84_m"] <= 250.0 + n <= body["top_w84_m"]
 
 
 def test_a_2d_beidou_code_overlaps_whole_columns(client, auth, services):
@@ -109,7 +114,7 @@ def test_a_coarse_code_over_the_limits_answers_422(client, auth):
     assert "limit" in r.json()["detail"]
 
 
-@pytest.mark.parametrize("code", ["N99J", "N49H90", "25/0/1", "31/0/0/0", "N049H00"])
+@pytest.mark.parametrize("code", ["N99J", "N49H90", "25/0/1", "31/0/0/0", "N049H64"])
 def test_malformed_codes_answer_422(client, auth, code):
     r = client.get(f"/v1/grid/codes/{code}", headers=auth["operator"])
     assert r.status_code == 422, r.text
@@ -148,3 +153,50 @@ def test_cli_code_and_decode(grid_dir, capsys):
 def test_cli_bad_input_exits_2(grid_dir, capsys, args):
     assert main([*args, "--grid", str(grid_dir)]) == 2
     assert "airgrid: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_coarse_beidou_levels_go_to_their_voxels_within_the_configured_limits(
+    client, auth, services, monkeypatch, level
+):
+    """Levels 1-3 (6° x 4°, 30' x 30', 15' x 10') decode both ways like the finer ones;
+    their boxes are only larger than the default query limits allow in one answer (see
+    :func:`test_a_coarse_code_over_the_limits_answers_422`). The limits
+    (``AIRGRID_MAX_QUERY_AREA_KM2``, ``AIRGRID_MAX_QUERY_VOXELS``) bound what one answer
+    costs; raised, the same code answers its box and every voxel it overlaps, in 2D and in
+    3D. (The appended 3D layout of levels 1 and 3 is as long as a 2D code and read as one:
+    see ``decode_any``.)"""
+    monkeypatch.setattr(services.settings, "max_query_area_km2", 1e6)
+    monkeypatch.setattr(services.settings, "max_query_voxels", 10**7)
+    point = client.get("/v1/grid/codes", params=POINT, headers=auth["operator"]).json()
+    voxel = point["located"]["voxel"]["id"]
+    code = str(beidou.encode_2d(28.2, 112.99, level))
+    body = client.get(f"/v1/grid/codes/{code}", headers=auth["operator"]).json()
+    assert body["kind"] == "beidou2d" and body["level"] == level
+    assert body["voxel_count"] == len(body["voxels"]) and voxel in body["voxels"]
+    layouts = ["interleaved"] if level in (1, 3) else ["interleaved", "appended"]
+    for layout in layouts:
+        code3 = str(beidou.encode_3d(28.2, 112.99, point["alt_w84_m"], level, layout))
+        r = client.get(f"/v1/grid/codes/{code3}", headers=auth["operator"])
+        assert r.status_code == 200, r.text
+        assert r.json()["kind"] == "beidou3d" and voxel in r.json()["voxels"]
+        assert set(r.json()["voxels"]) <= set(body["voxels"])
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_coarse_beidou_levels_over_the_limits_name_the_area_and_the_limit(
+    client, auth, services, level
+):
+    """Under the configured area limit (400 km² by default, 50 km² in these tests), a level
+    1-3 box over the grid is refused naming the box's area and the limit; a finer code
+    (level 4 is 1' x 1', about 3 km²) fits."""
+    r = client.get(
+        f"/v1/grid/codes/{beidou.encode_2d(28.2, 112.99, level)}", headers=auth["operator"]
+    )
+    assert r.status_code == 422
+    limit = f"limit of {services.settings.max_query_area_km2:g} km²"
+    assert "km²" in r.json()["detail"] and limit in r.json()["detail"]
+    fine = client.get(
+        f"/v1/grid/codes/{beidou.encode_2d(28.2, 112.99, 4)}", headers=auth["operator"]
+    )
+    assert fine.status_code == 200

@@ -14,7 +14,13 @@ from rich.table import Table
 from airgrid.airspace.grid import Grid
 from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.codes import beidou, zfxy
-from airgrid.airspace.grid.codes.overlap import clip_to_grid, decode_any, voxels_in_box
+from airgrid.airspace.grid.codes.beidou import CodeBox
+from airgrid.airspace.grid.codes.overlap import (
+    box_heights,
+    clip_to_grid,
+    decode_any,
+    voxels_in_box,
+)
 from airgrid.api.cli.common import BadInput, GridOpt, cli_settings, console
 
 
@@ -53,7 +59,8 @@ def code_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """A point's Beidou grid location codes (GB/T 39409-2020), its 4D spatial ID (ZFXY)
-    and the airgrid voxel holding it. Both codes use the height above the WGS84 ellipsoid."""
+    and the airgrid voxel holding it. The Beidou codes use the height above the WGS84
+    ellipsoid, the spatial ID the height above mean sea level."""
     from airgrid.terrain.geoid import Geoid
 
     la, lo, al = _number("LAT", lat), _number("LON", lon), _number("ALT", alt)
@@ -74,7 +81,7 @@ def code_cmd(
         "beidou_height": str(beidou.encode_height(h, level)),
         "beidou_3d": str(beidou.encode_3d(la, lo, h, level)),
         "beidou_3d_appended": str(beidou.encode_3d(la, lo, h, level, "appended")),
-        "zfxy": str(zfxy.encode(la, lo, h, zoom)),
+        "zfxy": str(zfxy.encode(la, lo, amsl, zoom)),
         "voxel": None,
     }
     if not np.isnan(g.ground_at(la, lo)[1]):
@@ -92,8 +99,9 @@ def decode_cmd(
     max_voxels: Annotated[int, typer.Option(help="Refuse codes overlapping more voxels.")] = 20_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The box of a grid code (bounds, heights above the WGS84 ellipsoid) and the airgrid
-    voxels overlapping it."""
+    """The box of a grid code (bounds; heights above the WGS84 ellipsoid and above mean sea
+    level, a Beidou code's measured from the ellipsoid, a spatial ID's from mean sea
+    level) and the airgrid voxels overlapping it."""
     from airgrid.terrain.geoid import Geoid
 
     cfg = cli_settings(ctx)
@@ -101,9 +109,11 @@ def decode_cmd(
     g = Grid.load(grid or cfg.grid_path)
     lo_m, hi_m = -np.inf, np.inf
     clipped = clip_to_grid(g, box)
-    if clipped is not None and box.bottom_m is not None and box.top_m is not None:
-        n_lo, n_hi = Geoid(cfg.geoid_path).undulation_range(*clipped.bounds)
-        lo_m, hi_m = box.bottom_m - n_hi, box.top_m - n_lo
+    heights = None
+    if clipped is not None:
+        heights = box_heights(box, *Geoid(cfg.geoid_path).undulation_range(*clipped.bounds))
+        if heights is not None:
+            lo_m, hi_m = heights[2], heights[3]
     vox = (
         voxels_in_box(g, box, lo_m, hi_m, max_voxels)
         if clipped is not None
@@ -115,12 +125,26 @@ def decode_cmd(
             "kind": kind,
             "level": box.level,
             "bbox": [box.west, box.south, box.east, box.north],
-            "bottom_w84_m": box.bottom_m,
-            "top_w84_m": box.top_m,
+            "bottom_w84_m": _own_or(box, heights, "W84", 0),
+            "top_w84_m": _own_or(box, heights, "W84", 1),
+            "bottom_amsl_m": _own_or(box, heights, "AMSL", 2),
+            "top_amsl_m": _own_or(box, heights, "AMSL", 3),
             "voxels": [g.voxel_id(int(v)) for v in vox],
         },
         as_json,
     )
+
+
+def _own_or(
+    box: CodeBox, heights: tuple[float, float, float, float] | None, ref: str, i: int
+) -> float | None:
+    """Member ``i`` of :func:`box_heights` over the grid; outside it (no geoid there) the
+    code's own bottom or top when it is measured from ``ref``, else None."""
+    if heights is not None:
+        return heights[i]
+    if box.height_reference == ref:
+        return box.bottom_m if i % 2 == 0 else box.top_m
+    return None
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,26 @@ extendedProperties``. Mapping:
   Nothing is dropped; single-entry zones keep their identifier.
 * ``otherReasonInfo`` holds the free-text reason, ``zoneAuthority[0].name`` the
   authority, ``extendedProperties.sourceId`` the source id.
+
+Read as producers write it (every form the published schema allows, and these):
+
+* ``null`` where a member is empty, like an absent optional member: texts, lists,
+  ``extendedProperties``, ``startDateTime``/``endDateTime``, ``permanent`` (NO).
+* An absent or ``null`` ``lowerLimit`` is the ground (0 m AGL); an absent or ``null``
+  ``upperLimit`` means no upper limit, read conservatively as
+  :data:`~airgrid.airspace.geofences.formats.fields.NO_UPPER_LIMIT` (99 999 m AGL: the
+  zone takes every voxel above its floor, to the top of the grid). A limit that is given
+  needs its vertical reference.
+* Numbers written as strings (``"lowerLimit": "0"``, radii, coordinates).
+* A daily period with no days and ``null`` times (a permanent zone's placeholder) is
+  skipped; ``null`` start and end times mean the whole day; ``permanent`` YES with
+  whole-day periods on every day is permanent.
+* Times of day as ``HH:MM``, ``HH:MM:SS`` or ``HH:MM:SS.ss``, each with an optional zone.
+
+Still refused, naming the zone and the member: a limit without its reference, a
+missing ``uomDimensions`` (metres or feet cannot be guessed), one time of a period
+``null`` and the other given, times without days, ``permanent`` YES with start, end or
+partial periods, open rings (the last position must repeat the first, as in GeoJSON).
 """
 
 from __future__ import annotations
@@ -33,12 +53,16 @@ from typing import Any
 
 from airgrid.airspace.errors import GeofenceFormatError
 from airgrid.airspace.geofences.formats.fields import (
+    NO_LOWER_LIMIT,
+    NO_UPPER_LIMIT,
     checked,
+    covers_every_day,
     daily_periods,
     iso_utc,
+    lenient_limit,
     lenient_number,
+    linear_ring,
     member,
-    number,
     one_of,
     out_number,
     parse_iso,
@@ -158,6 +182,8 @@ def ed269_zone_to_geofences(
 ) -> list[Geofence]:
     """The geofences of one ED-269 UASZone (one per geometry x applicability entry)."""
     where = f"UASZone #{index}"
+    if isinstance(zone, dict) and zone.get("name"):
+        where += f" ({zone['name']!r})"
     ident = member(zone, "identifier", where)
     if not isinstance(ident, str) or not ident:
         raise GeofenceFormatError(f"{where}: identifier must be a non-empty string")
@@ -219,9 +245,11 @@ def _applicability(app: Any, ext: dict, where: str) -> Validity:
         app.get("dailyPeriod", app.get("schedule")) or [], "dailyPeriod", where
     )
     tz_name = zone_name(ext.get("timeZone"), suffixes, where)
-    permanent = app.get("permanent", "NO")
+    permanent = app.get("permanent") or "NO"
     if permanent not in ("YES", "NO"):
         raise GeofenceFormatError(f"{where}: permanent must be YES or NO, got {permanent!r}")
+    if permanent == "YES" and covers_every_day(daily):
+        daily = ()
     if permanent == "YES" and (start is not None or end is not None or daily):
         raise GeofenceFormatError(f"{where}: permanent YES contradicts its start/end/dailyPeriod")
     return checked(where, Validity, start, end, daily, tz_name)
@@ -246,40 +274,40 @@ def _ed269_limits(g: Geofence) -> dict[str, str | int | float]:
     return out
 
 
+_REFERENCES = {"AGL": "AGL", "AMSL": "AMSL"}
+
+
 def _volume(geom: Any, where: str) -> tuple[Limit, Limit, list | None, Circle | None]:
     uom = member(geom, "uomDimensions", where)
     if uom not in ("M", "FT"):
         raise GeofenceFormatError(f"{where}: uomDimensions must be M or FT, got {uom!r}")
     scale = 1.0 if uom == "M" else FT
-
-    def limit(kind: str) -> Limit:
-        value = lenient_number(member(geom, f"{kind}Limit", where), f"{where} {kind}Limit")
-        ref = member(geom, f"{kind}VerticalReference", where)
-        if ref not in ("AGL", "AMSL"):
-            raise GeofenceFormatError(
-                f"{where}: {kind}VerticalReference must be AGL or AMSL, got {ref!r}"
-            )
-        return checked(where, Limit, value * scale, ref)
-
-    lower, upper = limit("lower"), limit("upper")
+    lower, upper = (
+        lenient_limit(
+            geom.get(f"{kind}Limit"),
+            geom.get(f"{kind}VerticalReference"),
+            _REFERENCES,
+            scale,
+            default,
+            (f"{kind}Limit", f"{kind}VerticalReference"),
+            where,
+        )
+        for kind, default in (("lower", NO_LOWER_LIMIT), ("upper", NO_UPPER_LIMIT))
+    )
     hp = member(geom, "horizontalProjection", where)
     kind = member(hp, "type", where + " horizontalProjection")
     if kind == "Circle":
         center = member(hp, "center", where)
         if not isinstance(center, list) or len(center) != 2:
             raise GeofenceFormatError(f"{where}: Circle center must be [lon, lat]")
+        ((lon, lat),) = positions([center], f"{where} center")
         radius = lenient_number(member(hp, "radius", where), f"{where} radius") * scale
-        return (
-            lower,
-            upper,
-            None,
-            Circle(number(center[0], where), number(center[1], where), radius),
-        )
+        return lower, upper, None, Circle(lon, lat, radius)
     if kind == "Polygon":
         rings = member(hp, "coordinates", where)
         if not isinstance(rings, list) or len(rings) != 1:
             raise GeofenceFormatError(f"{where}: Polygon coordinates must hold exactly one ring")
-        return lower, upper, positions(rings[0], where), None
+        return lower, upper, linear_ring(rings[0], where), None
     raise GeofenceFormatError(
         f"{where}: horizontalProjection type must be Polygon or Circle, got {kind!r}"
     )

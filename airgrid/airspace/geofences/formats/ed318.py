@@ -22,7 +22,12 @@ interuss/uas_standards, which transcribes the standard's appendix E schema). Map
 * ``layer``: ``uom`` ``m`` or ``ft`` (either case; 1 ft = 0.3048 m exactly);
   references ``AGL``, ``AMSL`` and ``WGS84`` (height above the ellipsoid, the
   model's ``W84``: made AMSL with the EGM96 geoid when the band is resolved, see
-  :mod:`airgrid.airspace.geofences.model`). Limits are written in metres.
+  :mod:`airgrid.airspace.geofences.model`). Limits are written in metres. Read
+  leniently as ED-269 (:mod:`.ed269`): numbers as strings, a ``null`` ``lower`` is the
+  ground and a ``null`` ``upper`` no upper limit (99 999 m AGL, what the Swiss data
+  writes for it); a limit that is given needs its reference.
+* ``schedule`` entries with no days and ``null`` times are skipped; ``null`` start and
+  end times (and no daylight event) mean the whole day; one of them ``null`` is refused.
 * ``limitedApplicability``: absent, empty, or one period without members means
   permanent. A period has ``startDateTime``, ``endDateTime`` and ``schedule``
   entries ``{"day", "startTime", "endTime"}``. Daylight events (``startEvent``,
@@ -59,11 +64,14 @@ from typing import Any
 
 from airgrid.airspace.errors import GeofenceFormatError
 from airgrid.airspace.geofences.formats.fields import (
+    NO_LOWER_LIMIT,
+    NO_UPPER_LIMIT,
     checked,
     daily_periods,
     iso_utc,
+    lenient_limit,
+    lenient_number,
     member,
-    number,
     one_of,
     out_number,
     outer_ring,
@@ -433,7 +441,7 @@ def _ed318_parts(geom: Any, where: str, layer: Any = None, nested: bool = False)
                 f"{where}: a Point zone needs an extent {{'subType': 'Circle', 'radius': r}}"
             )
         ((lon, lat),) = positions([coords], where)
-        radius = number(member(extent, "radius", where), f"{where} radius") * scale
+        radius = lenient_number(member(extent, "radius", where), f"{where} radius") * scale
         return [(lower, upper, None, Circle(lon, lat, radius))]
     polygons = [coords] if kind == "Polygon" else coords
     if not isinstance(polygons, list) or not polygons:
@@ -443,30 +451,34 @@ def _ed318_parts(geom: Any, where: str, layer: Any = None, nested: bool = False)
     out: list[_Part] = []
     for k, rings in enumerate(polygons):
         pw = where if kind == "Polygon" else f"{where} polygon {k}"
-        ring = outer_ring(rings, pw)
-        if ring and ring[0] != ring[-1]:
-            raise GeofenceFormatError(
-                f"{pw}: a linear ring must be closed (its last position repeats the first)"
-            )
-        out.append((lower, upper, ring, None))
+        out.append((lower, upper, outer_ring(rings, pw), None))
     return out
 
 
 def _ed318_layer(layer: Any, where: str) -> tuple[Limit, Limit, float]:
-    """Lower and upper limits of an ED-318 ``layer`` (in metres) and its unit in metres."""
+    """Lower and upper limits of an ED-318 ``layer`` (in metres) and its unit in metres.
+
+    A ``null`` ``lower`` is the ground and a ``null`` ``upper`` no upper limit (see
+    :data:`~airgrid.airspace.geofences.formats.fields.NO_UPPER_LIMIT`); numbers may be
+    numeric strings.
+    """
     uom = member(layer, "uom", where)
     if not isinstance(uom, str) or uom.lower() not in _ED318_UOM:
         raise GeofenceFormatError(f"{where}: uom must be m or ft, got {uom!r}")
     scale = _ED318_UOM[uom.lower()]
-
-    def limit(kind: str) -> Limit:
-        value = number(member(layer, kind, where), f"{where} {kind}") * scale
-        ref = one_of(
-            member(layer, f"{kind}Reference", where), _ED318_REFERENCES, f"{kind}Reference", where
+    lower, upper = (
+        lenient_limit(
+            member(layer, kind, where),
+            layer.get(f"{kind}Reference"),
+            _EUROCAE_TO_REFERENCE,
+            scale,
+            default,
+            (kind, f"{kind}Reference"),
+            where,
         )
-        return checked(where, Limit, value, _EUROCAE_TO_REFERENCE[ref])
-
-    return limit("lower"), limit("upper"), scale
+        for kind, default in (("lower", NO_LOWER_LIMIT), ("upper", NO_UPPER_LIMIT))
+    )
+    return lower, upper, scale
 
 
 __all__ = [

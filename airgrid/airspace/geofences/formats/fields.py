@@ -12,10 +12,22 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from airgrid.airspace.errors import GeofenceError, GeofenceFormatError
-from airgrid.airspace.geofences.model import Geofence
+from airgrid.airspace.geofences.model import Geofence, Limit, Reference
 from airgrid.airspace.geofences.schedule import DEFAULT_TIMEZONE, DailyPeriod
 
 T = TypeVar("T")
+
+#: The upper limit of a zone that states none (ED-269 ``upperLimit`` absent or ``null``,
+#: an ED-318 layer ``upper`` of ``null``): 99 999 m above the highest plausible ground,
+#: the value the Swiss ED-318 data writes for "no upper limit". It lies far above the
+#: top of any airgrid tier (T4 ends 1000 m above the ground), so the zone takes every
+#: voxel above its lower limit, up to the top of the grid.
+NO_UPPER_LIMIT = Limit(99_999.0, Reference.AGL)
+#: The lower limit of a zone that states none: the ground (0 m AGL, which a geofence
+#: resolves over the lowest plausible ground under it).
+NO_LOWER_LIMIT = Limit(0.0, Reference.AGL)
+#: The times of a daily period whose ``startTime`` and ``endTime`` are both ``null``: the whole day.
+_WHOLE_DAY = ("00:00", "24:00")
 
 
 def iso_utc(t: float | None) -> str | None:
@@ -64,6 +76,52 @@ def lenient_number(v: Any, where: str) -> float:
     return number(v, where)
 
 
+def lenient_limit(
+    value: Any,
+    reference: Any,
+    references: dict[str, str],
+    scale: float,
+    default: Limit,
+    fields: tuple[str, str],
+    where: str,
+) -> Limit:
+    """A vertical limit from a value and its reference as exchange formats write them.
+
+    Parameters
+    ----------
+    value
+        A number or a numeric string (see :func:`lenient_number`); ``None`` (absent or
+        ``null``) gives ``default`` and the reference is then not needed.
+    reference
+        The vertical reference as the format spells it (a key of ``references``).
+    references
+        The format's reference names and the model's (``{"WGS84": "W84", ...}``).
+    scale
+        Metres per unit of ``value``.
+    default
+        The limit of an absent value (:data:`NO_LOWER_LIMIT` or :data:`NO_UPPER_LIMIT`).
+    fields
+        The members' names, for messages (``("upperLimit", "upperVerticalReference")``).
+    where
+        The zone and geometry, for messages.
+
+    Raises
+    ------
+    GeofenceFormatError
+        A value that is not a number, or a value without a known reference.
+    """
+    if value is None:
+        return default
+    field, ref_field = fields
+    metres = lenient_number(value, f"{where} {field}") * scale
+    if not isinstance(reference, str) or reference not in references:
+        raise GeofenceFormatError(
+            f"{where}: {ref_field} must be one of {sorted(references)} for {field} "
+            f"{value!r}, got {reference!r}"
+        )
+    return checked(where, Limit, metres, references[reference])
+
+
 def out_number(x: float) -> int | float:
     """``x`` as an int when it is a whole number (so JSON shows ``120``, not ``120.0``)."""
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else x
@@ -98,7 +156,7 @@ def checked(where: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def outer_ring(rings: Any, where: str) -> list[tuple[float, float]]:
-    """The exterior ring of GeoJSON Polygon coordinates; holes are refused."""
+    """The exterior ring of GeoJSON Polygon coordinates (see :func:`linear_ring`); holes are refused."""
     if not isinstance(rings, list) or not rings:
         raise GeofenceFormatError(f"{where}: Polygon coordinates must be a list of rings")
     if len(rings) > 1:
@@ -106,18 +164,37 @@ def outer_ring(rings: Any, where: str) -> list[tuple[float, float]]:
             f"{where}: polygon holes are not supported (a hole would shrink "
             "the protected area); split the geofence instead"
         )
-    return positions(rings[0], where)
+    return linear_ring(rings[0], where)
+
+
+def linear_ring(coords: Any, where: str) -> list[tuple[float, float]]:
+    """(lon, lat) pairs of a closed ring of at least four positions (RFC 7946 section 3.1.6),
+    the rule the API's GeoJSON bodies follow too."""
+    ring = positions(coords, where)
+    if len(ring) < 4:
+        raise GeofenceFormatError(
+            f"{where}: a linear ring needs at least four positions, got {len(ring)}"
+        )
+    if ring[0] != ring[-1]:
+        raise GeofenceFormatError(
+            f"{where}: a linear ring must be closed (its last position repeats the first)"
+        )
+    return ring
 
 
 def positions(coords: Any, where: str) -> list[tuple[float, float]]:
-    """(lon, lat) pairs of a list of GeoJSON positions (extra ordinates are ignored)."""
+    """(lon, lat) pairs of a list of positions ``[lon, lat]`` or ``[lon, lat, alt]`` (the
+    altitude is ignored); ordinates may be numeric strings (:func:`lenient_number`)."""
     if not isinstance(coords, list):
         raise GeofenceFormatError(f"{where}: a ring must be a list of [lon, lat] positions")
     out = []
     for i, p in enumerate(coords):
-        if not isinstance(p, (list, tuple)) or len(p) < 2:
-            raise GeofenceFormatError(f"{where}: position {i} must be [lon, lat], got {p!r}")
-        out.append((number(p[0], f"{where} position {i}"), number(p[1], f"{where} position {i}")))
+        if not isinstance(p, (list, tuple)) or not 2 <= len(p) <= 3:
+            raise GeofenceFormatError(
+                f"{where}: position {i} must be [lon, lat] or [lon, lat, alt], got {p!r}"
+            )
+        pw = f"{where} position {i}"
+        out.append((lenient_number(p[0], pw), lenient_number(p[1], pw)))
     return out
 
 
@@ -146,27 +223,63 @@ def split_zone(text: Any, where: str) -> tuple[str, str | None]:
 
 
 def daily_periods(periods: Any, key: str, where: str) -> tuple[tuple[DailyPeriod, ...], set[str]]:
-    """Daily periods of an ED-269 ``dailyPeriod`` or ED-318 ``schedule`` list, and the zones their times name."""
+    """Daily periods of an ED-269 ``dailyPeriod`` or ED-318 ``schedule`` list, and the zones their times name.
+
+    Producers write ``null`` where a member is empty: a period with no days (``[]`` or
+    ``null``) and both times ``null`` says nothing and is skipped; a period whose two
+    times are ``null`` lasts the whole day (00:00-24:00). One time ``null`` and the other
+    given, or times without days, are ambiguous and refused.
+    """
     if not isinstance(periods, list):
         raise GeofenceFormatError(f"{where}: {key} must be a list")
     daily = []
     zones: set[str] = set()
     for k, p in enumerate(periods):
         pw = f"{where} {key} {k}"
-        days = member(p, "day", pw)
-        if not isinstance(days, list):
-            raise GeofenceFormatError(f"{pw}: day must be a list of MON..SUN / ANY")
+        if not isinstance(p, dict):
+            raise GeofenceFormatError(f"{pw}: expected an object, got {type(p).__name__}")
         events = [e for e in ("startEvent", "endEvent") if p.get(e) is not None]
         if events:
             raise GeofenceFormatError(
                 f"{pw}: daylight events ({', '.join(events)}) are not supported; "
                 "give startTime and endTime"
             )
-        s, sz = split_zone(member(p, "startTime", pw), pw)
-        e, ez = split_zone(member(p, "endTime", pw), pw)
-        zones.update(z for z in (sz, ez) if z)
+        days, start, end = p.get("day"), p.get("startTime"), p.get("endTime")
+        if not days:
+            if days is not None and not isinstance(days, list):
+                raise GeofenceFormatError(f"{pw}: day must be a list of MON..SUN / ANY")
+            if start is None and end is None:
+                continue
+            raise GeofenceFormatError(
+                f"{pw}: day is empty but the period has times; name its days (MON..SUN or ANY)"
+            )
+        if not isinstance(days, list):
+            raise GeofenceFormatError(f"{pw}: day must be a list of MON..SUN / ANY")
+        if (start is None) != (end is None):
+            missing = "startTime" if start is None else "endTime"
+            raise GeofenceFormatError(
+                f"{pw}: {missing} is null while the other time is given; give both, or "
+                "neither for the whole day"
+            )
+        if start is None:
+            s, e = _WHOLE_DAY
+        else:
+            s, sz = split_zone(start, pw)
+            e, ez = split_zone(end, pw)
+            zones.update(z for z in (sz, ez) if z)
         daily.append(checked(pw, DailyPeriod.from_strings, days, s.split(".")[0], e.split(".")[0]))
     return tuple(daily), zones
+
+
+def covers_every_day(daily: tuple[DailyPeriod, ...]) -> bool:
+    """Whether the periods together are active all day every day (some lasting the whole day
+    cover all seven days), which a permanent zone's placeholder periods may say."""
+    whole = [p for p in daily if p.start_s == 0 and p.end_s == 86400]
+    return (
+        bool(daily)
+        and len(whole) == len(daily)
+        and set().union(*(p.weekdays for p in whole)) == set(range(7))
+    )
 
 
 def zone_name(declared: Any, suffixes: set[str], where: str) -> str:
@@ -181,10 +294,15 @@ def zone_name(declared: Any, suffixes: set[str], where: str) -> str:
 
 
 __all__ = [
+    "NO_LOWER_LIMIT",
+    "NO_UPPER_LIMIT",
     "checked",
+    "covers_every_day",
     "daily_periods",
     "iso_utc",
+    "lenient_limit",
     "lenient_number",
+    "linear_ring",
     "member",
     "number",
     "one_of",

@@ -8,6 +8,11 @@ which contains it. Properties: ``identifier, name, category, reason, reason_code
 authority, source_id, country, lower_m, lower_reference, upper_m, upper_reference,
 valid_from, valid_to, timezone, daily_periods`` (``[{"days": ["MON", ...],
 "start": "HH:MM:SS", "end": "HH:MM:SS"}]``).
+
+Read leniently, by the rules ``POST /v1/geofences`` applies to the same Feature: ``null``
+for an optional property is its default (texts empty, category prohibited, references
+AMSL, validity permanent), numbers may be numeric strings. ``lower_m`` and ``upper_m``
+are required: airgrid's own format has no "no limit".
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from airgrid.airspace.errors import GeofenceFormatError
 from airgrid.airspace.geofences.formats.fields import (
     checked,
     iso_utc,
+    lenient_number,
     member,
-    number,
     out_number,
     outer_ring,
     parse_iso,
@@ -75,11 +80,15 @@ def geofence_to_feature(g: Geofence) -> dict:
     }
 
 
-def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> Geofence:
+def feature_to_geofence(
+    feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTICES, index: int | None = None
+) -> Geofence:
     """A geofence from an RFC 7946 Feature written by :func:`geofence_to_feature` (or by hand).
 
     Only ``identifier``, ``lower_m`` and ``upper_m`` are required; references default
-    to AMSL, category to prohibited, validity to permanent.
+    to AMSL, category to prohibited, validity to permanent. ``index`` (the Feature's
+    place in its collection) and a ``name`` property name a Feature without an identifier
+    in messages.
 
     Raises
     ------
@@ -98,7 +107,10 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
     ident = props.get("identifier", feature.get("id"))
     where = f"feature {ident!r}"
     if not isinstance(ident, str) or not ident:
-        raise GeofenceFormatError("feature: missing 'identifier' property")
+        label = "feature" if index is None else f"feature #{index}"
+        if props.get("name"):
+            label += f" ({props['name']!r})"
+        raise GeofenceFormatError(f"{label}: missing 'identifier' property")
     periods = props.get("daily_periods") or []
     if not isinstance(periods, list):
         raise GeofenceFormatError(f"{where}: daily_periods must be a list")
@@ -118,15 +130,25 @@ def feature_to_geofence(feature: dict, *, max_vertices: int = DEFAULT_MAX_VERTIC
         polygon=polygon,
         circle=circle,
         validity=validity,
-        category=props.get("category", "prohibited"),
-        name=str(props.get("name", "")),
-        reason=str(props.get("reason", "")),
+        category=props.get("category") or "prohibited",
+        name=_text(props, "name", where),
+        reason=_text(props, "reason", where),
         reason_codes=tuple(codes),
-        authority=str(props.get("authority", "")),
-        source_id=str(props.get("source_id", "")),
-        country=str(props.get("country", "CHN")),
+        authority=_text(props, "authority", where),
+        source_id=_text(props, "source_id", where),
+        country=_text(props, "country", where) or "CHN",
         max_vertices=max_vertices,
     )
+
+
+def _text(props: dict, key: str, where: str) -> str:
+    """A text property: a string, or ``""`` when absent or ``null``."""
+    value = props.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise GeofenceFormatError(f"{where}: {key} must be a string, got {value!r}")
+    return value
 
 
 def _footprint(
@@ -139,9 +161,9 @@ def _footprint(
         if not isinstance(center, list) or len(center) != 2:
             raise GeofenceFormatError(f"{where}: circle center must be [lon, lat]")
         circle = Circle(
-            number(center[0], where),
-            number(center[1], where),
-            number(member(c, "radius_m", where), where),
+            lenient_number(center[0], f"{where} circle center"),
+            lenient_number(center[1], f"{where} circle center"),
+            lenient_number(member(c, "radius_m", where), f"{where} circle radius_m"),
         )
         return None, circle
     geom = member(feature, "geometry", where)
@@ -177,8 +199,8 @@ def _limit(props: dict, side: str, where: str) -> Limit:
     return checked(
         where,
         Limit,
-        number(member(props, f"{side}_m", where), where),
-        props.get(f"{side}_reference", "AMSL"),
+        lenient_number(member(props, f"{side}_m", where), f"{where} {side}_m"),
+        props.get(f"{side}_reference") or "AMSL",
     )
 
 
@@ -200,7 +222,9 @@ def from_geojson(
         The specific subclass for an invalid geofence.
     """
     features = feature_list(doc, "a GeoJSON")
-    return unique_identifiers([feature_to_geofence(f, max_vertices=max_vertices) for f in features])
+    return unique_identifiers(
+        [feature_to_geofence(f, max_vertices=max_vertices, index=i) for i, f in enumerate(features)]
+    )
 
 
 __all__ = ["feature_to_geofence", "from_geojson", "geofence_to_feature", "to_geojson"]

@@ -114,9 +114,13 @@ class CodeBox:
     west, south, east, north
         Bounds in degrees (WGS84).
     bottom_m, top_m
-        Height range in metres above the WGS84 ellipsoid; ``None`` for a 2D code.
+        Height range in metres above the surface ``height_reference`` names; ``None``
+        for a 2D code.
     level
         The code's level (Beidou 1-10) or zoom (ZFXY).
+    height_reference
+        ``"W84"``: the WGS84 ellipsoid (Beidou, whose standard measures geodetic
+        heights); ``"AMSL"``: mean sea level (ZFXY, see :mod:`.zfxy`).
     """
 
     west: float
@@ -126,6 +130,7 @@ class CodeBox:
     bottom_m: float | None
     top_m: float | None
     level: int
+    height_reference: Literal["W84", "AMSL"] = "W84"
 
     def contains(self, lat: float, lon: float, h: float | None = None, tol: float = 1e-9) -> bool:
         """Whether a point lies in the box (closed, with ``tol`` degrees / metres of slack)."""

@@ -20,8 +20,14 @@ VOXEL_ZFXY_ZOOM = 25
 def decode_any(code: str) -> tuple[str, CodeBox]:
     """The kind (``beidou2d``, ``beidou3d`` or ``zfxy``) and box of a grid code.
 
-    A code with ``/`` is a spatial ID; otherwise a Beidou code, 3D when its length is
-    that of a 3D code (no 2D level has the same length).
+    A code with ``/`` is a spatial ID; otherwise a Beidou code. The 3D codes of levels 1,
+    3, 5 and 6 (7, 12, 18 and 20 characters) are as long as the 2D codes of levels 3, 6,
+    9 and 10, so the length alone does not tell them apart: a 2D code has its latitude
+    letter fourth (``N49H...``), an interleaved 3D code a digit there and the letter
+    fifth (``N049H...``: hemisphere, height sign, zone). An appended 3D code of those
+    four levels starts like the 2D code of the same length and is read as that 2D code;
+    :func:`~airgrid.airspace.grid.codes.beidou.decode_3d` with ``layout="appended"``
+    reads it as 3D. Every other length belongs to one kind only.
 
     Raises
     ------
@@ -31,9 +37,14 @@ def decode_any(code: str) -> tuple[str, CodeBox]:
     text = str(code).strip()
     if "/" in text:
         return "zfxy", zfxy.decode(text)
-    if len(text) in beidou.CODE_LENGTH[1:]:
+    if len(text) in beidou.CODE_LENGTH[1:] and not _interleaved_3d(text):
         return "beidou2d", beidou.decode_2d(text)
     return "beidou3d", beidou.decode_3d(text)
+
+
+def _interleaved_3d(text: str) -> bool:
+    """Whether a Beidou code has the interleaved 3D form's start: a digit fourth, a letter fifth."""
+    return text[3:4].isdigit() and text[4:5].isalpha()
 
 
 def clip_to_grid(grid: Grid, box: CodeBox) -> shapely.Polygon | None:
@@ -96,6 +107,28 @@ def voxels_in_box(
     return np.sort(np.concatenate(picked)) if picked else np.zeros(0, np.int64)
 
 
+def box_heights(
+    box: CodeBox, undulation_min: float, undulation_max: float
+) -> tuple[float, float, float, float] | None:
+    """The box's height range above the ellipsoid and above mean sea level,
+    ``(bottom_w84, top_w84, bottom_amsl, top_amsl)``, each converted conservatively (the
+    range only grows) with the geoid undulations ``N`` over the box; ``None`` for a 2D code.
+
+    ``AMSL = W84 - N``: a W84 box's AMSL bottom takes the greatest ``N``, its top the least;
+    an AMSL box (ZFXY) converts the other way.
+    """
+    if box.bottom_m is None or box.top_m is None:
+        return None
+    if box.height_reference == "AMSL":
+        return (
+            box.bottom_m + undulation_min,
+            box.top_m + undulation_max,
+            box.bottom_m,
+            box.top_m,
+        )
+    return box.bottom_m, box.top_m, box.bottom_m - undulation_max, box.top_m - undulation_min
+
+
 def voxel_centres(grid: Grid, voxels: NDArray[np.int64]) -> tuple[NDArray, NDArray, NDArray]:
     """(lat, lon, mid-height m AMSL) of each voxel's centre."""
     v = np.asarray(voxels, np.int64)
@@ -108,13 +141,15 @@ def voxel_centres(grid: Grid, voxels: NDArray[np.int64]) -> tuple[NDArray, NDArr
 
 
 def voxel_codes(
-    lat: NDArray, lon: NDArray, h_w84: NDArray
+    lat: NDArray, lon: NDArray, h_amsl: NDArray, undulation: NDArray
 ) -> tuple[NDArray[np.str_], NDArray[np.str_]]:
     """Beidou 3D (level 10, interleaved) and ZFXY (zoom 25) codes of voxel centres.
 
-    ``h_w84`` is the centre's height above the WGS84 ellipsoid.
+    ``h_amsl`` is the centre's height above mean sea level (what ZFXY measures) and
+    ``undulation`` the geoid's height above the ellipsoid there (Beidou measures
+    ``h_amsl + undulation``).
     """
     return (
-        beidou.encode_3d(lat, lon, h_w84, VOXEL_BEIDOU_LEVEL),
-        zfxy.encode(lat, lon, h_w84, VOXEL_ZFXY_ZOOM),
+        beidou.encode_3d(lat, lon, np.asarray(h_amsl) + np.asarray(undulation), VOXEL_BEIDOU_LEVEL),
+        zfxy.encode(lat, lon, h_amsl, VOXEL_ZFXY_ZOOM),
     )

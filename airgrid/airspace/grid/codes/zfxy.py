@@ -8,10 +8,22 @@ A point (lon, lat, height ``h``) at zoom ``z`` has the ID ``z/f/x/y`` with::
     y = floor(n * (1 - ln(tan(lat) + sec(lat)) / π) / 2)
 
 so ``x``/``y`` are the web-map (slippy) tile of zoom ``z`` and a voxel of zoom 25 is 1 m
-high. ``h`` is metres above the WGS84 ellipsoid (the guideline's vertical reference;
-airgrid converts from AMSL through its EGM96 geoid). Latitudes are limited to the web
-Mercator's ±85.0511°. IDs are written ``z/f/x/y``; a leading ``/`` (the form of the
-``@spatial-id/javascript-sdk``) is accepted when reading.
+high. Latitudes are limited to the web Mercator's ±85.0511°. IDs are written
+``z/f/x/y``; a leading ``/`` (the form of the ``@spatial-id/javascript-sdk``) is
+accepted when reading.
+
+Height reference
+----------------
+``h`` is the height above mean sea level (標高, an orthometric height), not above the
+ellipsoid. The ZFXY specification (unvt/zfxy-spec, the formula the guideline adopted)
+defines ``h`` as the "elevation from sea level", and the Digital Agency's reference
+library (ouranos-gex-lib-for-Python, ``SpatialId.shape.point``) takes heights as given in
+the caller's CRS, its example being EPSG:6697 (JGD2011 + JGD2011 vertical height, i.e.
+標高 above Tokyo Bay mean sea level), and converts them to EPSG:4326, which has no
+vertical axis, so the height enters the index unchanged. airgrid's mean sea level is
+the EGM96 geoid (its ``AMSL`` everywhere); Japan's own geoid differs from it by about a
+metre, one zoom-25 step. The Beidou codes, in contrast, use ellipsoidal heights
+(:mod:`.beidou`).
 """
 
 from __future__ import annotations
@@ -48,7 +60,7 @@ def indices(
     lat, lon
         Degrees (WGS84), broadcast with ``h``.
     h
-        Metres above the WGS84 ellipsoid.
+        Metres above mean sea level (airgrid's AMSL).
     z
         Zoom 0..30.
 
@@ -107,7 +119,7 @@ def parse(code: str) -> tuple[int, int, int, int]:
 
 
 def decode(code: str) -> CodeBox:
-    """The box of a spatial ID: tile bounds in degrees, heights above the ellipsoid.
+    """The box of a spatial ID: tile bounds in degrees, heights above mean sea level.
 
     Raises
     ------
@@ -129,4 +141,5 @@ def decode(code: str) -> CodeBox:
         bottom_m=f * step,
         top_m=(f + 1) * step,
         level=z,
+        height_reference="AMSL",
     )

@@ -9,7 +9,12 @@ from fastapi import APIRouter, Path, Query
 
 from airgrid.airspace.grid.altitude import AltitudeReference, resolve_altitude
 from airgrid.airspace.grid.codes import beidou, zfxy
-from airgrid.airspace.grid.codes.overlap import clip_to_grid, decode_any, voxels_in_box
+from airgrid.airspace.grid.codes.overlap import (
+    box_heights,
+    clip_to_grid,
+    decode_any,
+    voxels_in_box,
+)
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
 from airgrid.api.http.routes.grid import AltQuery, check_area, voxel
 from airgrid.api.http.schemas.codes import (
@@ -37,9 +42,10 @@ def point_codes(
     level: Annotated[int, Query(ge=1, le=10, description="Beidou level.")] = 10,
     zoom: Annotated[int, Query(ge=0, le=30, description="ZFXY zoom.")] = 25,
 ) -> GridCodesPublic:
-    """The Beidou grid location codes (GB/T 39409-2020) and the 4D spatial ID (ZFXY) of a
-    point, both from its height above the WGS84 ellipsoid, and the airgrid voxel holding
-    it (``located`` is null outside the grid's area; AGL needs the grid's area).
+    """The Beidou grid location codes (GB/T 39409-2020, from the height above the WGS84
+    ellipsoid) and the 4D spatial ID (ZFXY, from the height above mean sea level) of a
+    point, and the airgrid voxel holding it (``located`` is null outside the grid's area;
+    AGL needs the grid's area).
     """
     grid = services.grid
     inside = not np.isnan(grid.ground_at(lat, lon)[1])
@@ -60,7 +66,7 @@ def point_codes(
             code_3d=str(beidou.encode_3d(lat, lon, h, level)),
             code_3d_appended=str(beidou.encode_3d(lat, lon, h, level, "appended")),
         ),
-        zfxy=ZfxyCode(zoom=zoom, id=str(zfxy.encode(lat, lon, h, zoom))),
+        zfxy=ZfxyCode(zoom=zoom, id=str(zfxy.encode(lat, lon, alt.alt_amsl_m, zoom))),
         located=voxel(services, principal, lon, lat, alt_m, alt_ref) if inside else None,
     )
 
@@ -82,9 +88,11 @@ def code_box(
         ),
     ],
 ) -> GridCodeBoxPublic:
-    """Bounds and height range (WGS84 ellipsoid) of the code, and every airgrid voxel
-    whose hexagon overlaps the bounds and whose height range overlaps the code's (over
-    the whole height for a 2D Beidou code).
+    """Bounds and height range of the code (above the WGS84 ellipsoid and above mean sea
+    level: a Beidou code measures from the ellipsoid, a spatial ID from mean sea level,
+    and the other range is converted with the geoid over the box, conservatively), and
+    every airgrid voxel whose hexagon overlaps the bounds and whose height range overlaps
+    the code's (over the whole height for a 2D Beidou code).
 
     The part of the box over the grid's area may cover at most ``max_query_area_km2`` and
     overlap at most ``max_query_voxels`` voxels (422 otherwise: use a finer code).
@@ -92,27 +100,35 @@ def code_box(
     grid = services.grid
     kind, box = decode_any(code)
     lim = services.settings
-    bottom_amsl = top_amsl = None
+    heights = None
     ids: list[str] = []
     clipped = clip_to_grid(grid, box)
     if clipped is not None:
         check_area(clipped, lim.max_query_area_km2, "the code's box over the grid")
-        lo_m, hi_m = -np.inf, np.inf
-        if box.bottom_m is not None and box.top_m is not None:
-            n_lo, n_hi = services.geoid.undulation_range(*clipped.bounds)
-            bottom_amsl, top_amsl = box.bottom_m - n_hi, box.top_m - n_lo
-            lo_m, hi_m = bottom_amsl, top_amsl
+        heights = box_heights(box, *services.geoid.undulation_range(*clipped.bounds))
+        lo_m, hi_m = (-np.inf, np.inf) if heights is None else heights[2:]
         vox = voxels_in_box(grid, box, lo_m, hi_m, lim.max_query_voxels)
         ids = [grid.voxel_id(int(v)) for v in vox]
+    w84: tuple[float | None, float | None] = (None, None)
+    amsl: tuple[float | None, float | None] = (None, None)
+    if heights is not None:
+        w84, amsl = (heights[0], heights[1]), (heights[2], heights[3])
+    elif box.bottom_m is not None:  # outside the grid (no geoid there): the code's own range
+        own = (box.bottom_m, box.top_m)
+        w84, amsl = (own, amsl) if box.height_reference == "W84" else (w84, own)
     return GridCodeBoxPublic(
         code=code,
         kind=kind,
         level=box.level,
         bbox=(box.west, box.south, box.east, box.north),
-        bottom_w84_m=box.bottom_m,
-        top_w84_m=box.top_m,
-        bottom_amsl_m=None if bottom_amsl is None else round(bottom_amsl, 3),
-        top_amsl_m=None if top_amsl is None else round(top_amsl, 3),
+        bottom_w84_m=_round(w84[0]),
+        top_w84_m=_round(w84[1]),
+        bottom_amsl_m=_round(amsl[0]),
+        top_amsl_m=_round(amsl[1]),
         voxel_count=len(ids),
         voxels=ids,
     )
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)

@@ -70,12 +70,12 @@ def status_names(bits: int) -> list[str]:
 
 
 def codes_of_voxels(services: Services, voxels: np.ndarray) -> list[tuple[str, str]]:
-    """(Beidou 3D code, spatial ID) of each voxel's centre, from its W84 height."""
+    """(Beidou 3D code, spatial ID) of each voxel's centre: Beidou from its height above
+    the ellipsoid, the spatial ID from its height above mean sea level."""
     if len(voxels) == 0:
         return []
     lat, lon, mid = voxel_centres(services.grid, voxels)
-    h = mid + np.asarray(services.geoid.undulation(lat, lon), float)
-    bd, sid = voxel_codes(lat, lon, h)
+    bd, sid = voxel_codes(lat, lon, mid, np.asarray(services.geoid.undulation(lat, lon), float))
     return list(zip(bd.tolist(), sid.tolist()))
 
 

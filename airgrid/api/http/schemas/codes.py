@@ -26,7 +26,7 @@ class ZfxyCode(BaseModel):
     """A point's 4D spatial ID."""
 
     zoom: int
-    id: str = Field(description="z/f/x/y; f counts 2**(25 - z) m layers above the ellipsoid.")
+    id: str = Field(description="z/f/x/y; f counts 2**(25 - z) m layers above mean sea level.")
 
 
 class GridCodesPublic(BaseModel):
@@ -39,7 +39,7 @@ class GridCodesPublic(BaseModel):
     alt_amsl_m: float = Field(description="The altitude in metres AMSL.")
     alt_w84_m: float = Field(
         description="Height above the WGS84 ellipsoid (AMSL plus the EGM96 undulation): the "
-        "height both codes are computed from."
+        "height the Beidou codes are computed from (the spatial ID uses alt_amsl_m)."
     )
     beidou: BeidouCodes
     zfxy: ZfxyCode
@@ -65,7 +65,7 @@ class GridCodesPublic(BaseModel):
                         "code_3d": "N049H0090030E6063101006003004002",
                         "code_3d_appended": "N49H903E663000000000000000116342",
                     },
-                    "zfxy": {"zoom": 25, "id": "25/233/27308647/14028343"},
+                    "zfxy": {"zoom": 25, "id": "25/250/27308647/14028343"},
                     "located": None,
                 }
             ]
@@ -83,15 +83,20 @@ class GridCodeBoxPublic(BaseModel):
         description="west, south, east, north in degrees."
     )
     bottom_w84_m: float | None = Field(
-        description="Bottom, metres above the WGS84 ellipsoid; null for a 2D Beidou code."
+        description="Bottom, metres above the WGS84 ellipsoid: a Beidou code's own; a "
+        "spatial ID's (measured from mean sea level) plus the least undulation under the box "
+        "over the grid's area. Null for a 2D code, or a spatial ID outside the grid."
     )
-    top_w84_m: float | None = Field(description="Top, metres above the WGS84 ellipsoid.")
+    top_w84_m: float | None = Field(
+        description="Top above the ellipsoid (a spatial ID's top plus the greatest undulation)."
+    )
     bottom_amsl_m: float | None = Field(
-        description="Lowest AMSL height of the box over the grid's area (the bottom minus "
-        "the greatest undulation under the box); null for a 2D code or outside the grid."
+        description="Bottom, metres AMSL: a spatial ID's own; a Beidou code's bottom minus "
+        "the greatest undulation under the box over the grid's area. Null for a 2D code, or "
+        "a Beidou code outside the grid."
     )
     top_amsl_m: float | None = Field(
-        description="Highest AMSL height of the box (the top minus the least undulation)."
+        description="Top, metres AMSL (a Beidou code's top minus the least undulation)."
     )
     voxel_count: int = Field(
         description="Airgrid voxels whose hexagon and height range overlap the box."

@@ -19,8 +19,8 @@ class DailyPeriodModel(BaseModel):
     """A recurring daily activity window, local to the geofence's time zone."""
 
     days: list[str] = Field(min_length=1, examples=[["MON", "TUE", "WED", "THU", "FRI"]])
-    start: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$", examples=["07:00:00"])
-    end: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$", examples=["19:00:00"])
+    start: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", examples=["07:00:00"])
+    end: str = Field(pattern=r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", examples=["19:00:00"])
 
 
 class CircleModel(BaseModel):
@@ -31,28 +31,35 @@ class CircleModel(BaseModel):
 
 
 class GeofenceProperties(BaseModel):
-    """Properties of a geofence Feature (see :mod:`airgrid.airspace.geofences.formats.geojson`)."""
+    """Properties of a geofence Feature (see :mod:`airgrid.airspace.geofences.formats.geojson`).
+
+    ``null`` for an optional property is its default, and numbers may be numeric strings,
+    as in every import format: the body is read by the same reader as
+    ``/v1/geofences/import/geojson``.
+    """
 
     identifier: Annotated[
         str, Field(min_length=1, max_length=128, pattern=r"^[^/\s]+$"), AfterValidator(_geofence_id)
     ]
-    name: str = ""
-    category: Literal["prohibited", "authorisation_required", "advisory"] = "prohibited"
-    reason: str = ""
-    reason_codes: list[str] = Field(default_factory=list)
-    authority: str = ""
-    source_id: str = ""
-    country: str = "CHN"
+    name: str | None = ""
+    category: Literal["prohibited", "authorisation_required", "advisory"] | None = "prohibited"
+    reason: str | None = ""
+    reason_codes: list[str] | None = Field(default_factory=list)
+    authority: str | None = ""
+    source_id: str | None = ""
+    country: str | None = "CHN"
     lower_m: Finite
-    lower_reference: Literal["AGL", "AMSL"] = "AMSL"
+    lower_reference: Literal["AGL", "AMSL", "W84"] | None = Field(
+        "AMSL", description="AGL (true height), AMSL, or W84 (WGS84 ellipsoid)."
+    )
     upper_m: Finite
-    upper_reference: Literal["AGL", "AMSL"] = "AMSL"
+    upper_reference: Literal["AGL", "AMSL", "W84"] | None = "AMSL"
     valid_from: str | None = Field(
         None, description="ISO 8601 start (UTC when no offset); null: always."
     )
     valid_to: str | None = Field(None, description="ISO 8601 end; null: open-ended.")
-    timezone: str = "Asia/Shanghai"
-    daily_periods: list[DailyPeriodModel] = Field(default_factory=list)
+    timezone: str | None = "Asia/Shanghai"
+    daily_periods: list[DailyPeriodModel] | None = Field(default_factory=list)
     circle: CircleModel | None = None
 
 

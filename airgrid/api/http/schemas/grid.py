@@ -98,7 +98,9 @@ class VoxelPublic(BaseModel):
         description="Beidou 3D grid location code (GB/T 39409-2020, level 10, interleaved "
         "layout) of the voxel's centre: the cell centre at mid-height, as a WGS84 ellipsoidal height."
     )
-    zfxy: str = Field(description="4D spatial ID z/f/x/y (zoom 25) of the voxel's centre.")
+    zfxy: str = Field(
+        description="4D spatial ID z/f/x/y (zoom 25, height above mean sea level) of the voxel's centre."
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -116,7 +118,7 @@ class VoxelPublic(BaseModel):
                     "usable": True,
                     "status": [],
                     "beidou": "N049H0090030E6053131066163434172",
-                    "zfxy": "25/233/27308596/14028234",
+                    "zfxy": "25/250/27308596/14028234",
                 }
             ]
         }
@@ -162,7 +164,7 @@ class LocatePublic(BaseModel):
                         "usable": True,
                         "status": [],
                         "beidou": "N049H0090030E6053131066163434172",
-                        "zfxy": "25/233/27308596/14028234",
+                        "zfxy": "25/250/27308596/14028234",
                     },
                     "tier": "T2",
                     "cell": "8941890f497ffff",
@@ -242,7 +244,7 @@ class VoxelCollection(BaseModel):
                                 "usable": True,
                                 "status": [],
                                 "beidou": "N049H00A00200502D110306044227306",
-                                "zfxy": "25/173/27309857/14028927",
+                                "zfxy": "25/190/27309857/14028927",
                             },
                         }
                     ],
