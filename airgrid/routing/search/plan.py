@@ -20,9 +20,9 @@ from airgrid.routing.kernels.status import BUDGET, NO_ROUTE
 from airgrid.routing.search.constraints import Constraints, constraint_mask
 from airgrid.routing.search.points import resolve_point
 from airgrid.routing.search.route import DEFAULT_BUDGET, Point, Route, RouteStatus, Waypoint
-from airgrid.routing.search.router import graph_for
-from airgrid.routing.search.sightline import segment_voxels, to_xyz
-from airgrid.routing.search.smooth import smooth
+from airgrid.routing.search.router import Router, graph_for, router_for
+from airgrid.routing.search.sightline import to_xyz
+from airgrid.routing.search.smooth import legs_clearance, smooth
 from airgrid.routing.search.strategy import Strategy, search_voxels
 
 
@@ -32,12 +32,12 @@ def _finish(
     blocked: np.ndarray,
     origin: tuple | None,
     dest: tuple | None,
-    cruise_mps: float,
-    climb_mps: float,
-    descent_mps: float,
+    speeds: tuple[float, float, float],
+    router: Router,
 ) -> None:
     grid = graph.grid
-    pts, wvox = smooth(graph, route.voxels, blocked, origin, dest)
+    cruise_mps, climb_mps, descent_mps = speeds
+    pts, wvox = smooth(graph, route.voxels, blocked, origin, dest, router.sight)
     route.waypoints = [
         Waypoint(
             float(a),
@@ -55,15 +55,10 @@ def _finish(
     route.length_m = float(np.hypot(horiz, dz).sum())
     vt = np.where(dz > 0, dz / climb_mps, -dz / descent_mps)
     route.time_s = float(np.maximum(horiz / cruise_mps, vt).sum())
-    clear = [float(np.min(pts[:, 2] - grid.g_hi[wvox]))]
-    tiers = grid.tier[wvox]
-    for k in range(len(pts) - 1):
-        if tiers[k] != tiers[k + 1]:
-            continue  # a tier transition: its ends are counted above
-        got = segment_voxels(graph, pts[k], pts[k + 1], int(tiers[k]))
-        if got is not None:
-            clear.append(float(np.min(got[2] - grid.cell_g_hi[got[1]])))
-    route.min_clearance_m = min(clear)
+    # tier transitions count their ends (the first term)
+    route.min_clearance_m = min(
+        float(np.min(pts[:, 2] - grid.g_hi[wvox])), legs_clearance(graph, pts, wvox, router.sight)
+    )
 
 
 def plan_route(
@@ -83,6 +78,7 @@ def plan_route(
     descent_mps: float = 3.0,
     smooth_path: bool = True,
     strategy: Strategy | str = Strategy.AUTO,
+    router: Router | None = None,
 ) -> Route:
     """Plan a route between two points of a grid.
 
@@ -108,6 +104,10 @@ def plan_route(
     strategy
         :class:`~airgrid.routing.search.strategy.Strategy` (default ``AUTO``: exact below :data:`~airgrid.routing.search.strategy.CORRIDOR_FROM_M`,
         fast beyond).
+    router
+        The search state to use (one per concurrent search, e.g. from a
+        :class:`~airgrid.routing.search.router.RouterPool`; default: the graph's own,
+        :func:`~airgrid.routing.search.router.router_for`).
 
     Returns
     -------
@@ -144,6 +144,7 @@ def plan_route(
         speeds=(cruise_mps, climb_mps, descent_mps),
         smooth_path=smooth_path,
         strategy=strategy,
+        router=router,
     )
 
 
@@ -189,6 +190,7 @@ def route_voxels(
     speeds: tuple[float, float, float] = (15.0, 5.0, 3.0),
     smooth_path: bool = True,
     strategy: Strategy | str = Strategy.AUTO,
+    router: Router | None = None,
 ) -> Route:
     """Search and finish a route between two already validated voxels.
 
@@ -196,9 +198,10 @@ def route_voxels(
     there, ``blocked`` from :func:`~airgrid.routing.search.constraints.constraint_mask`, ``speeds`` = (cruise, climb,
     descent) m/s.
     """
+    router = router if router is not None else router_for(graph)
     t0 = time.perf_counter()
     st, cost, exp, path, bound = search_voxels(
-        graph, src, dst, blocked, budget, max_range_m or 0.0, strategy
+        graph, src, dst, blocked, budget, max_range_m or 0.0, strategy, router
     )
     ms = (time.perf_counter() - t0) * 1e3
     if st == BUDGET:
@@ -232,7 +235,7 @@ def route_voxels(
         cost_lower_bound=bound,
     )
     if smooth_path:
-        _finish(graph, route, blocked, origin_xyz, dest_xyz, *speeds)
+        _finish(graph, route, blocked, origin_xyz, dest_xyz, speeds, router)
         if max_range_m and route.length_m > max_range_m:
             return Route(
                 RouteStatus.NO_ROUTE,

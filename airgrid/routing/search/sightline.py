@@ -5,6 +5,7 @@ passes through (exact against each cell's hexagon).
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 import h3
@@ -15,14 +16,16 @@ from h3.api import basic_int as h3i
 from airgrid.airspace.grid import Grid
 from airgrid.geo.constants import EARTH_RADIUS_M
 from airgrid.routing.graph import RouteGraph
+from airgrid.routing.kernels.tables import CellGeo, SightScratch
 
 
 # -- smoothing ------------------------------------------------------------------------------
-def voxel_lonlat(grid: Grid, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ll = np.array(
-        [h3i.cell_to_latlng(int(c)) for c in grid.cell[voxels].tolist()], np.float64
-    ).reshape(-1, 2)
-    return ll[:, 0], ll[:, 1]
+def voxel_lonlat(graph: RouteGraph, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude (degrees) of the cell centres of ``voxels``, from the
+    graph's cell unit vectors (no H3 call)."""
+    xyz = graph.cell_xyz[graph.grid.voxel_cell[voxels]]
+    lat = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1])))
+    return lat, np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
 
 
 def to_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -51,7 +54,7 @@ def sampling_step_m(grid: Grid, t: int = 0) -> float:
 _HULL_VERTS = 10
 #: Cells are grown by this many degrees (~0.1 mm) in the line-of-sight clip, so a segment
 #: that touches a cell's boundary counts as passing over it despite round-off.
-_TOUCH_DEG = 1e-9
+TOUCH_DEG = 1e-9
 
 
 @lru_cache(maxsize=1 << 16)
@@ -96,7 +99,7 @@ def _clip(
     parameter interval ``[t0, t1]`` of ``[0, 1]`` it spends over each.
 
     Cyrus-Beck clipping against each cell's convex hull (:func:`_cell_hull`) grown by
-    :data:`_TOUCH_DEG`: boundary contact counts, and round-off can only add cells or
+    :data:`TOUCH_DEG`: boundary contact counts, and round-off can only add cells or
     widen intervals.
     """
     h = (
@@ -105,7 +108,7 @@ def _clip(
         else np.empty((0, _HULL_VERTS, 4))
     )
     x, y, nx, ny = h[..., 0], h[..., 1], h[..., 2], h[..., 3]
-    num = nx * (p[0] - x) + ny * (p[1] - y) + _TOUCH_DEG * ((nx != 0) | (ny != 0))
+    num = nx * (p[0] - x) + ny * (p[1] - y) + TOUCH_DEG * ((nx != 0) | (ny != 0))
     den = nx * (q[0] - p[0]) + ny * (q[1] - p[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         t = -num / den
@@ -188,3 +191,71 @@ def segment_voxels(
     rr = np.repeat(rows, n)
     lay = np.repeat(l0, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
     return grid.voxel_index(rr, lay), rows, lo
+
+
+class CellHulls:
+    """The convex hulls of a graph's cells, filled on demand and shared by every thread
+    routing on the graph (see :func:`hulls_for`).
+
+    Rows are written whole before they are flagged filled, under a lock, so a walk in
+    another thread sees either no hull or the whole one. The table is zeroed memory:
+    only the pages of cells routes have come near are ever materialised.
+
+    Parameters
+    ----------
+    graph
+        The graph whose grid's cells are described.
+    """
+
+    def __init__(self, graph: RouteGraph) -> None:
+        grid = graph.grid
+        n = grid.n_cells
+        self._ids = grid.cell_id
+        self.geo = CellGeo(
+            np.ascontiguousarray(graph.nbr, np.int32),
+            np.zeros((n, _HULL_VERTS, 4)),
+            np.zeros(n, np.uint8),
+            np.ascontiguousarray(grid.cell_first_layer, np.int32),
+            np.ascontiguousarray(grid.cell_nlayers, np.int32),
+            np.ascontiguousarray(grid.cell_start, np.int64),
+            np.ascontiguousarray(grid.cell_g_hi, np.float32),
+        )
+        self._lock = threading.Lock()
+
+    def fill(self, rows: np.ndarray) -> None:
+        """Make sure the hulls of cell ``rows`` (and of their neighbours) are in the table."""
+        rows = np.asarray(rows, np.int64)
+        nb = self.geo.nbr[rows]
+        rows = np.concatenate([rows, nb[nb >= 0].astype(np.int64)])
+        todo = np.unique(rows[self.geo.filled[rows] == 0])
+        if not len(todo):
+            return
+        with self._lock:
+            for r in todo.tolist():
+                if not self.geo.filled[r]:
+                    self.geo.hull[r] = _cell_hull(int(self._ids[r]))
+                    self.geo.filled[r] = 1
+
+
+_HULLS_LOCK = threading.Lock()
+
+
+def hulls_for(graph: RouteGraph) -> CellHulls:
+    """The :class:`CellHulls` kept on a graph (created on first use, once across threads)."""
+    if graph.hulls is None:
+        with _HULLS_LOCK:
+            if graph.hulls is None:
+                graph.hulls = CellHulls(graph)
+    return graph.hulls
+
+
+def sight_scratch(graph: RouteGraph) -> SightScratch:
+    """Fresh line-of-sight scratch for one thread (32 bytes per cell, zeroed memory)."""
+    n = graph.grid.n_cells
+    return SightScratch(
+        np.zeros(n, np.int64),
+        np.zeros(1, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.float64),
+        np.zeros(n, np.float64),
+    )
