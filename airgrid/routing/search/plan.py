@@ -38,15 +38,11 @@ def _finish(
     grid = graph.grid
     cruise_mps, climb_mps, descent_mps = speeds
     pts, wvox = smooth(graph, route.voxels, blocked, origin, dest, router.sight)
+    g_hi = grid.g_hi[wvox].astype(np.float64)
+    g_lo = grid.cell_g_lo[grid.voxel_cell[wvox]].astype(np.float64)
     route.waypoints = [
-        Waypoint(
-            float(a),
-            float(b),
-            float(c),
-            (float(c - grid.g_hi[v]), float(c - grid.cell_g_lo[grid.voxel_cell[v]])),
-            int(v),
-        )
-        for (a, b, c), v in zip(pts.tolist(), wvox.tolist())
+        Waypoint(a, b, c, (c - hi, c - lo), v)
+        for (a, b, c), hi, lo, v in zip(pts.tolist(), g_hi.tolist(), g_lo.tolist(), wvox.tolist())
     ]
     xyz = to_xyz(pts[:, 0], pts[:, 1])
     chord = np.linalg.norm(np.diff(xyz, axis=0), axis=1)
@@ -57,7 +53,7 @@ def _finish(
     route.time_s = float(np.maximum(horiz / cruise_mps, vt).sum())
     # tier transitions count their ends (the first term)
     route.min_clearance_m = min(
-        float(np.min(pts[:, 2] - grid.g_hi[wvox])), legs_clearance(graph, pts, wvox, router.sight)
+        float(np.min(pts[:, 2] - g_hi)), legs_clearance(graph, pts, wvox, router.sight)
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import h3
 import numpy as np
 from fastapi import APIRouter
 
@@ -29,6 +30,14 @@ router = APIRouter(
     tags=["routes"],
     responses=error_responses(401, 404, 413, 422),
 )
+
+
+def _voxel_ids(grid: Grid, voxels: np.ndarray) -> list[str]:
+    """Public ids (as :meth:`~airgrid.airspace.grid.voxels.Grid.voxel_id`) of a route's
+    voxels, gathered in two array reads."""
+    v = np.asarray(voxels, np.int64)
+    cells, layers = grid.cell[v].tolist(), grid.layer[v].tolist()
+    return [f"{h3.int_to_str(c)}:{k}" for c, k in zip(cells, layers)]
 
 
 def route_feature(
@@ -58,7 +67,7 @@ def route_feature(
             length_m=route.length_m,
             time_s=route.time_s,
             min_clearance_m=None if math.isnan(route.min_clearance_m) else route.min_clearance_m,
-            voxels=[grid.voxel_id(int(v)) for v in route.voxels],
+            voxels=_voxel_ids(grid, route.voxels),
             true_height_range_m=[
                 (round(w.true_height_range_m[0], 1), round(w.true_height_range_m[1], 1))
                 for w in route.waypoints
