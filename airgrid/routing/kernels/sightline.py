@@ -10,9 +10,11 @@ from a cell it touches, every H3 neighbour is clipped against the segment (Cyrus
 against the cell's convex hull grown by ``touch``, see :class:`~.tables.CellGeo`), and
 those it touches are walked on. The touched cells cover the segment and each shares a
 boundary point with the next along it; cells of one resolution that share a point are
-H3 neighbours, so the walk reaches every touched cell. A touched cell with a missing
-neighbour (the grid's rim) makes the walk stop with :data:`SIGHT_RIM`: whether the
-segment leaves the grid there needs the missing cell's shape, which the caller decides.
+H3 neighbours, so the walk reaches every touched cell. Where a touched cell has a
+missing neighbour (the grid's rim) the segment is also clipped against the hulls of the
+cells around it that are not in the grid: touching one, it leaves the grid
+(:data:`SIGHT_OUTSIDE`). A cell outside the grid that the segment touches shares a
+boundary point on the segment with a touched cell of the grid, so none is missed.
 
 The hull table is filled lazily by the caller; a cell whose hull is not there yet stops
 the walk with ``-2 - row`` so the caller can fill it and ask again.
@@ -26,10 +28,10 @@ import numpy as np
 from numba import njit
 
 #: Walk outcomes (``<= -2``: the hull of cell row ``-2 - code`` is missing).
-SIGHT_BLOCKED, SIGHT_CLEAR, SIGHT_RIM, SIGHT_FULL = 0, 1, -1, -(1 << 62)
+SIGHT_BLOCKED, SIGHT_CLEAR, SIGHT_OUTSIDE = 0, 1, -1
 
-#: String-pulling outcomes beside the walk's: done, or a rim segment to decide.
-PULL_DONE, PULL_ASK = 2, 3
+#: Outcome of string pulling and of the legs' clearance when every hull was there.
+PULL_DONE = 2
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -55,6 +57,19 @@ def _clip(hull, r, ax, ay, dx, dy, touch):
             if t < t1:
                 t1 = t
     return t0, t1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _leaves(cg, r, ax, ay, dx, dy, touch):
+    """Whether the segment touches a cell outside the grid next to rim cell ``r``."""
+    k = cg.rim_row[r]
+    if k < 0:
+        return False
+    for j in range(cg.out_n[k]):
+        a, b = _clip(cg.out_hull[k], j, ax, ay, dx, dy, touch)
+        if a <= b:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -85,8 +100,8 @@ def walk(cg, usable, blocked, p, q, row0, th, check, touch, ws):
     Returns
     -------
     status : int
-        :data:`SIGHT_CLEAR`, :data:`SIGHT_BLOCKED`, :data:`SIGHT_RIM`, :data:`SIGHT_FULL`
-        (the queue is too short) or ``-2 - row`` (hull of ``row`` missing).
+        :data:`SIGHT_CLEAR`, :data:`SIGHT_BLOCKED`, :data:`SIGHT_OUTSIDE` (the segment
+        leaves the grid) or ``-2 - row`` (hull of ``row`` missing).
     min_clear : float
         Least ``lowest altitude over a cell - cell_g_hi`` over the touched cells.
     """
@@ -94,10 +109,14 @@ def walk(cg, usable, blocked, p, q, row0, th, check, touch, ws):
     gen = ws.gen[0]
     ax, ay, dx, dy = p[1], p[0], q[1] - p[1], q[0] - p[0]
     tail = 0
-    for k in range(-1, 6):
+    if cg.filled[row0] == 0:
+        return -2 - row0, math.inf
+    for k in range(-1, 6):  # row0, or where p lies just outside its hull, its neighbours
         r = row0 if k < 0 else cg.nbr[row0, k]
         if r < 0:
-            return SIGHT_RIM, math.inf
+            if _leaves(cg, row0, ax, ay, dx, dy, touch):
+                return SIGHT_OUTSIDE, math.inf
+            continue
         if cg.filled[r] == 0:
             return -2 - r, math.inf
         ws.stamp[r] = gen
@@ -108,7 +127,7 @@ def walk(cg, usable, blocked, p, q, row0, th, check, touch, ws):
             if k < 0:
                 break
     if tail == 0:
-        return SIGHT_RIM, math.inf
+        return SIGHT_OUTSIDE, math.inf
     head = 0
     low = math.inf
     while head < tail:
@@ -128,37 +147,35 @@ def walk(cg, usable, blocked, p, q, row0, th, check, touch, ws):
         for k in range(6):
             n = cg.nbr[r, k]
             if n < 0:
-                return SIGHT_RIM, low
+                if _leaves(cg, r, ax, ay, dx, dy, touch):
+                    return SIGHT_OUTSIDE, low
+                continue
             if ws.stamp[n] == gen:
                 continue
             ws.stamp[n] = gen
             if cg.filled[n] == 0:
                 return -2 - n, low
             a, b = _clip(cg.hull, n, ax, ay, dx, dy, touch)
-            if a <= b:
-                if tail == len(ws.queue):
-                    return SIGHT_FULL, low
+            if a <= b:  # each cell is queued once: the queue (one slot per cell) never fills
                 ws.queue[tail], ws.t0[tail], ws.t1[tail] = n, a, b
                 tail += 1
     return SIGHT_CLEAR, low
 
 
 @njit(cache=True, nogil=True)
-def _visible(cg, usable, blocked, pts, rows, tiers, ths, i, j, known, touch, ws):
-    """Whether ``pts[i] -> pts[j]`` is clear: a walk status, with rim answers from ``known``."""
+def _visible(cg, usable, blocked, pts, rows, tiers, ths, i, j, touch, ws):
+    """Whether ``pts[i] -> pts[j]`` is clear: :data:`SIGHT_CLEAR`, :data:`SIGHT_BLOCKED`
+    (leaving the grid included) or a missing hull (``-2 - row``)."""
     if j == i + 1:
         return SIGHT_CLEAR
     if tiers[i] != tiers[j]:
         return SIGHT_BLOCKED
-    for m in range(known.shape[0]):
-        if known[m, 0] == i and known[m, 1] == j:
-            return SIGHT_CLEAR if known[m, 2] != 0 else SIGHT_BLOCKED
     st, _ = walk(cg, usable, blocked, pts[i], pts[j], rows[i], ths[tiers[i]], True, touch, ws)
-    return st
+    return SIGHT_BLOCKED if st == SIGHT_OUTSIDE else st
 
 
 @njit(cache=True, nogil=True)
-def string_pull(cg, usable, blocked, pts, rows, tiers, ths, known, touch, ws, keep):
+def string_pull(cg, usable, blocked, pts, rows, tiers, ths, touch, ws, keep):
     """Greedy string pulling of a polyline by line of sight (see
     :func:`airgrid.routing.search.smooth.string_pull`, which this mirrors step for step).
 
@@ -170,17 +187,14 @@ def string_pull(cg, usable, blocked, pts, rows, tiers, ths, known, touch, ws, ke
         Cell row and tier of every point.
     ths : float64[n_tiers]
         Layer thickness per tier.
-    known : int64[m, 3]
-        Rim segments already decided by the caller: ``i, j, clear``.
     keep : int64[n]
         Output: kept indices.
 
     Returns
     -------
-    status, a, b : int
-        ``PULL_DONE`` with ``a`` kept indices in ``keep``; ``PULL_ASK`` when segment
-        ``a -> b`` touches the rim (decide it, add it to ``known``, call again); or a
-        walk status (``SIGHT_FULL``, ``-2 - row``) to fix before calling again.
+    status, count : int
+        ``PULL_DONE`` with ``count`` kept indices in ``keep``; or ``-2 - row`` when
+        the hull of cell ``row`` is missing (fill it and call again).
     """
     n = pts.shape[0]
     keep[0] = 0
@@ -190,42 +204,42 @@ def string_pull(cg, usable, blocked, pts, rows, tiers, ths, known, touch, ws, ke
         best, k, fail = i + 1, 2, -1
         while best < n - 1:
             j = min(i + k, n - 1)
-            st = _visible(cg, usable, blocked, pts, rows, tiers, ths, i, j, known, touch, ws)
+            st = _visible(cg, usable, blocked, pts, rows, tiers, ths, i, j, touch, ws)
             if st == SIGHT_CLEAR:
                 best, k = j, k * 2
             elif st == SIGHT_BLOCKED:
                 fail = j
                 break
             else:
-                return (PULL_ASK, i, j) if st == SIGHT_RIM else (st, i, j)
+                return st, 0
         if fail > 0:
             lo, hi = best, fail
             while hi - lo > 1:
                 m = (lo + hi) // 2
-                st = _visible(cg, usable, blocked, pts, rows, tiers, ths, i, m, known, touch, ws)
+                st = _visible(cg, usable, blocked, pts, rows, tiers, ths, i, m, touch, ws)
                 if st == SIGHT_CLEAR:
                     lo = m
                 elif st == SIGHT_BLOCKED:
                     hi = m
                 else:
-                    return (PULL_ASK, i, m) if st == SIGHT_RIM else (st, i, m)
+                    return st, 0
             best = lo
         keep[nk] = best
         nk += 1
         i = best
-    return PULL_DONE, nk, 0
+    return PULL_DONE, nk
 
 
 @njit(cache=True, nogil=True)
 def legs_clearance(cg, usable, pts, rows, tiers, ths, start, touch, ws):
     """Least clearance over the legs ``pts[k] -> pts[k + 1]`` from ``start`` on (tier
-    transitions skipped).
+    transitions and legs that leave the grid skipped).
 
     Returns
     -------
     status, k, low : int, int, float
-        ``PULL_DONE`` with the minimum ``low``; or a walk status (rim, missing hull,
-        queue full) at leg ``k`` with the minimum over the legs before it.
+        ``PULL_DONE`` with the minimum ``low``; or ``-2 - row`` (hull of ``row``
+        missing) at leg ``k``, with the minimum over the legs before it.
     """
     low = math.inf
     empty = np.empty(0, np.uint8)
@@ -235,6 +249,8 @@ def legs_clearance(cg, usable, pts, rows, tiers, ths, start, touch, ws):
         st, m = walk(
             cg, usable, empty, pts[k], pts[k + 1], rows[k], ths[tiers[k]], False, touch, ws
         )
+        if st == SIGHT_OUTSIDE:
+            continue
         if st != SIGHT_CLEAR:
             return st, k, low
         low = min(low, m)

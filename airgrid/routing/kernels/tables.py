@@ -179,6 +179,14 @@ class CellGeo(NamedTuple):
         Index of every cell's bottom voxel.
     g_hi : float32[n_cells]
         Highest plausible ground of every cell (m AMSL).
+    rim_row : int64[n_cells]
+        Per cell with a missing neighbour (the grid's rim), its row in ``out_hull``
+        (-1: every neighbour is in the grid).
+    out_hull : float64[n_rim, 6, 10, 4]
+        Per rim cell, the hulls (as ``hull``) of the cells around it that are not in
+        the grid, filled with the cell's own hull.
+    out_n : int8[n_rim]
+        How many of those there are.
     """
 
     nbr: np.ndarray
@@ -188,6 +196,9 @@ class CellGeo(NamedTuple):
     nl: np.ndarray
     start: np.ndarray
     g_hi: np.ndarray
+    rim_row: np.ndarray
+    out_hull: np.ndarray
+    out_n: np.ndarray
 
 
 class SightScratch(NamedTuple):
@@ -199,9 +210,9 @@ class SightScratch(NamedTuple):
         Walk number in which each cell was last tried.
     gen : int64[1]
         The current walk number.
-    queue : int64[cap]
+    queue : int64[n_cells]
         Rows of the touched cells, in walk order.
-    t0, t1 : float64[cap]
+    t0, t1 : float64[n_cells]
         The parameter interval the segment spends over each queued cell.
     """
 

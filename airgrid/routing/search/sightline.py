@@ -194,7 +194,8 @@ def segment_voxels(
 
 
 class CellHulls:
-    """The convex hulls of a graph's cells, filled on demand and shared by every thread
+    """The convex hulls of a graph's cells (and, for cells at the grid's rim, of the
+    cells around them outside the grid), filled on demand and shared by every thread
     routing on the graph (see :func:`hulls_for`).
 
     Rows are written whole before they are flagged filled, under a lock, so a walk in
@@ -210,15 +211,22 @@ class CellHulls:
     def __init__(self, graph: RouteGraph) -> None:
         grid = graph.grid
         n = grid.n_cells
-        self._ids = grid.cell_id
+        self._grid = grid
+        nbr = np.ascontiguousarray(graph.nbr, np.int32)
+        rim = (nbr < 0).any(axis=1)
+        rim_row = np.full(n, -1, np.int64)
+        rim_row[rim] = np.arange(int(rim.sum()))
         self.geo = CellGeo(
-            np.ascontiguousarray(graph.nbr, np.int32),
+            nbr,
             np.zeros((n, _HULL_VERTS, 4)),
             np.zeros(n, np.uint8),
             np.ascontiguousarray(grid.cell_first_layer, np.int32),
             np.ascontiguousarray(grid.cell_nlayers, np.int32),
             np.ascontiguousarray(grid.cell_start, np.int64),
             np.ascontiguousarray(grid.cell_g_hi, np.float32),
+            rim_row,
+            np.zeros((int(rim.sum()), 6, _HULL_VERTS, 4)),
+            np.zeros(int(rim.sum()), np.int8),
         )
         self._lock = threading.Lock()
 
@@ -230,11 +238,21 @@ class CellHulls:
         todo = np.unique(rows[self.geo.filled[rows] == 0])
         if not len(todo):
             return
+        geo, grid = self.geo, self._grid
         with self._lock:
             for r in todo.tolist():
-                if not self.geo.filled[r]:
-                    self.geo.hull[r] = _cell_hull(int(self._ids[r]))
-                    self.geo.filled[r] = 1
+                if geo.filled[r]:
+                    continue
+                cell = int(grid.cell_id[r])
+                geo.hull[r] = _cell_hull(cell)
+                k = geo.rim_row[r]
+                if k >= 0:
+                    ring = np.array(h3i.grid_ring(cell, 1), np.int64)
+                    out = ring[grid.find_cells(ring, int(grid.cell_tier[r])) < 0].tolist()
+                    for j, o in enumerate(out):
+                        geo.out_hull[k, j] = _cell_hull(o)
+                    geo.out_n[k] = len(out)
+                geo.filled[r] = 1
 
 
 _HULLS_LOCK = threading.Lock()

@@ -15,25 +15,9 @@ from airgrid.routing.kernels.tables import SightScratch
 from airgrid.routing.search.sightline import (
     TOUCH_DEG,
     hulls_for,
-    segment_voxels,
     sight_scratch,
     voxel_lonlat,
 )
-
-
-def _clear(
-    graph: RouteGraph, blocked: np.ndarray, p: np.ndarray, q: np.ndarray, tp: int, tq: int
-) -> bool:
-    if tp != tq:
-        return False
-    got = segment_voxels(graph, p, q, tp)
-    if got is None or (got[0] < 0).any():
-        return False
-    v = got[0]
-    ok = graph.usable[v]
-    if len(blocked):
-        ok &= blocked[v] == 0
-    return bool(ok.all())
 
 
 def smooth(
@@ -77,9 +61,9 @@ def smooth(
     exact, not sampled: both ends are in the same tier and every voxel of that tier the
     3D segment passes through (every cell its footprint touches, boundary contact
     included, times every layer its altitude spans over that cell; walked cell to cell
-    by :func:`airgrid.routing.kernels.sightline.walk`, or, where the segment comes to
-    the grid's rim, :func:`~airgrid.routing.search.sightline.segment_voxels`) exists, is
-    usable and may be entered by the request. A segment between consecutive path
+    by :func:`airgrid.routing.kernels.sightline.walk`, the same set as
+    :func:`~airgrid.routing.search.sightline.segment_voxels`) exists, is usable and may be
+    entered by the request. A segment between consecutive path
     points is always accepted: it joins two voxels by a graph edge (or an exact end
     point to its own voxel's centre), so smoothing never fails. Within one tier such a
     segment stays inside its two voxels; a tier transition's segment may cross the
@@ -121,19 +105,14 @@ def pull_points(
     hulls.fill(rows)
     ws = scratch if scratch is not None else sight_scratch(graph)
     ths = np.array([t.thickness_m for t in grid.tiers], np.float64)
-    known = np.empty((0, 3), np.int64)
     keep = np.empty(len(pts), np.int64)
     while True:
-        st, a, b = ks.string_pull(
-            hulls.geo, graph.usable, blocked, pts, rows, tiers, ths, known, TOUCH_DEG, ws, keep
+        st, count = ks.string_pull(
+            hulls.geo, graph.usable, blocked, pts, rows, tiers, ths, TOUCH_DEG, ws, keep
         )
         if st == ks.PULL_DONE:
-            return keep[:a].copy()
-        if st == ks.PULL_ASK:  # a segment that comes to the grid's rim: decided exactly
-            ok = _clear(graph, blocked, pts[a], pts[b], int(tiers[a]), int(tiers[b]))
-            known = np.vstack([known, np.array([[a, b, int(ok)]], np.int64)])
-        else:
-            hulls.fill(np.array([-2 - st], np.int64))
+            return keep[:count].copy()
+        hulls.fill(np.array([-2 - st], np.int64))
 
 
 def legs_clearance(
@@ -170,14 +149,8 @@ def legs_clearance(
         low = min(low, m)
         if st == ks.PULL_DONE:
             return low
-        if st == ks.SIGHT_RIM:  # a leg that comes to the grid's rim: walked exactly
-            got = segment_voxels(graph, pts[k], pts[k + 1], int(tiers[k]))
-            if got is not None:
-                low = min(low, float(np.min(got[2] - grid.cell_g_hi[got[1]])))
-            start = k + 1
-        else:
-            hulls.fill(np.array([-2 - st], np.int64))
-            start = k
+        hulls.fill(np.array([-2 - st], np.int64))
+        start = k
 
 
 def string_pull(n: int, visible: Callable[[int, int], bool]) -> np.ndarray:
