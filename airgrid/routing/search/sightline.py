@@ -92,6 +92,31 @@ def _cell_hull(cell: int) -> np.ndarray:
     return out
 
 
+def _cell_hulls(cells: np.ndarray) -> np.ndarray:
+    """:func:`_cell_hull` of many cells (float64[n, :data:`_HULL_VERTS`, 4]), the strictly
+    convex hexagons computed together in numpy, the same way."""
+    bounds = [h3i.cell_to_boundary(c) for c in cells.tolist()]
+    out = np.zeros((len(bounds), _HULL_VERTS, 4))
+    six = np.array([len(b) == 6 for b in bounds], bool)
+    if six.any():
+        ll = np.array([b for b, k in zip(bounds, six.tolist()) if k], np.float64)
+        x, y = ll[..., 1], ll[..., 0]
+        x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
+        x2, y2 = np.roll(x, -2, axis=1), np.roll(y, -2, axis=1)
+        turns = (x1 - x) * (y2 - y1) - (y1 - y) * (x2 - x1)
+        convex = (turns > 0).all(axis=1) | (turns < 0).all(axis=1)
+        cw = (x * y1 - x1 * y).sum(axis=1) < 0  # clockwise: reverse
+        x, y = np.where(cw[:, None], x[:, ::-1], x), np.where(cw[:, None], y[:, ::-1], y)
+        ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y
+        length = np.hypot(ex, ey)
+        rows = np.flatnonzero(six)
+        out[rows[:, None], np.arange(6)] = np.stack([x, y, -ey / length, ex / length], axis=-1)
+        six[rows[~convex]] = False
+    for i in np.flatnonzero(~six).tolist():
+        out[i] = _cell_hull(int(cells[i]))
+    return out
+
+
 def _clip(
     p: np.ndarray, q: np.ndarray, cells: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -230,21 +255,23 @@ class CellHulls:
         )
         self._lock = threading.Lock()
 
-    def fill(self, rows: np.ndarray) -> None:
-        """Make sure the hulls of cell ``rows`` (and of their neighbours) are in the table."""
+    def fill(self, rows: np.ndarray, rings: int = 1) -> None:
+        """Make sure the hulls of cell ``rows`` and of the cells within ``rings`` neighbour
+        steps of them are in the table."""
         rows = np.asarray(rows, np.int64)
-        nb = self.geo.nbr[rows]
-        rows = np.concatenate([rows, nb[nb >= 0].astype(np.int64)])
+        for _ in range(rings):
+            nb = self.geo.nbr[rows]
+            rows = np.unique(np.concatenate([rows, nb[nb >= 0].astype(np.int64)]))
         todo = np.unique(rows[self.geo.filled[rows] == 0])
         if not len(todo):
             return
         geo, grid = self.geo, self._grid
         with self._lock:
-            for r in todo.tolist():
-                if geo.filled[r]:
-                    continue
+            todo = todo[geo.filled[todo] == 0]
+            hulls = _cell_hulls(grid.cell_id[todo])
+            for i, r in enumerate(todo.tolist()):
                 cell = int(grid.cell_id[r])
-                geo.hull[r] = _cell_hull(cell)
+                geo.hull[r] = hulls[i]
                 k = geo.rim_row[r]
                 if k >= 0:
                     ring = np.array(h3i.grid_ring(cell, 1), np.int64)

@@ -112,7 +112,7 @@ def pull_points(
         )
         if st == ks.PULL_DONE:
             return keep[:count].copy()
-        hulls.fill(np.array([-2 - st], np.int64))
+        hulls.fill(np.array([-2 - st], np.int64), rings=3)  # a hull missing: fill around it
 
 
 def legs_clearance(
@@ -149,7 +149,7 @@ def legs_clearance(
         low = min(low, m)
         if st == ks.PULL_DONE:
             return low
-        hulls.fill(np.array([-2 - st], np.int64))
+        hulls.fill(np.array([-2 - st], np.int64), rings=3)  # a hull missing: fill around it
         start = k
 
 
