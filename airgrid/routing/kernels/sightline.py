@@ -72,6 +72,38 @@ def _leaves(cg, r, ax, ay, dx, dy, touch):
     return False
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _seed(cg, row0, ax, ay, dx, dy, touch, gen, ws):
+    """Queue the first cells of a walk: ``row0`` when its hull holds the segment's start,
+    else (the start just outside it, between straight hull edges and H3's own) those of
+    its neighbours whose hulls the segment touches.
+
+    Returns
+    -------
+    status, tail : int, int
+        :data:`SIGHT_CLEAR` and the queue length, or the status that ends the walk.
+    """
+    tail = 0
+    if cg.filled[row0] == 0:
+        return -2 - row0, 0
+    for k in range(-1, 6):
+        r = row0 if k < 0 else cg.nbr[row0, k]
+        if r < 0:
+            if _leaves(cg, row0, ax, ay, dx, dy, touch):
+                return SIGHT_OUTSIDE, 0
+            continue
+        if cg.filled[r] == 0:
+            return -2 - r, 0
+        ws.stamp[r] = gen
+        a, b = _clip(cg.hull, r, ax, ay, dx, dy, touch)
+        if a <= b:
+            ws.queue[tail], ws.t0[tail], ws.t1[tail] = r, a, b
+            tail += 1
+            if k < 0:
+                break
+    return (SIGHT_CLEAR, tail) if tail > 0 else (SIGHT_OUTSIDE, 0)
+
+
 @njit(cache=True, nogil=True)
 def walk(cg, usable, blocked, p, q, row0, th, check, touch, ws):
     """Walk the cells the 3D segment ``p -> q`` passes through.
@@ -108,26 +140,9 @@ def walk(cg, usable, blocked, p, q, row0, th, check, touch, ws):
     ws.gen[0] += 1
     gen = ws.gen[0]
     ax, ay, dx, dy = p[1], p[0], q[1] - p[1], q[0] - p[0]
-    tail = 0
-    if cg.filled[row0] == 0:
-        return -2 - row0, math.inf
-    for k in range(-1, 6):  # row0, or where p lies just outside its hull, its neighbours
-        r = row0 if k < 0 else cg.nbr[row0, k]
-        if r < 0:
-            if _leaves(cg, row0, ax, ay, dx, dy, touch):
-                return SIGHT_OUTSIDE, math.inf
-            continue
-        if cg.filled[r] == 0:
-            return -2 - r, math.inf
-        ws.stamp[r] = gen
-        a, b = _clip(cg.hull, r, ax, ay, dx, dy, touch)
-        if a <= b:
-            ws.queue[tail], ws.t0[tail], ws.t1[tail] = r, a, b
-            tail += 1
-            if k < 0:
-                break
-    if tail == 0:
-        return SIGHT_OUTSIDE, math.inf
+    st, tail = _seed(cg, row0, ax, ay, dx, dy, touch, gen, ws)
+    if st != SIGHT_CLEAR:
+        return st, math.inf
     head = 0
     low = math.inf
     while head < tail:

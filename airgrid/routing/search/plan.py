@@ -81,6 +81,8 @@ def plan_route(
     A* over the CSR graph (:mod:`airgrid.routing.kernels.astar`: the heuristic and its
     admissibility), then line-of-sight smoothing (:func:`~airgrid.routing.search.smooth.smooth`).
 
+    One piece: the public entry point; its length is the documentation of every option.
+
     Parameters
     ----------
     graph
@@ -101,9 +103,8 @@ def plan_route(
         :class:`~airgrid.routing.search.strategy.Strategy` (default ``AUTO``: exact below :data:`~airgrid.routing.search.strategy.CORRIDOR_FROM_M`,
         fast beyond).
     router
-        The search state to use (one per concurrent search, e.g. from a
-        :class:`~airgrid.routing.search.router.RouterPool`; default: the graph's own,
-        :func:`~airgrid.routing.search.router.router_for`).
+        Search state, one per concurrent search (e.g. leased from a
+        :class:`~airgrid.routing.search.router.RouterPool`; default: the graph's own).
 
     Returns
     -------
