@@ -218,7 +218,12 @@ def stats(lat: list[float], seconds: float) -> tuple[float, float, float]:
 
 
 def route_table(port: int, tokens: list[str], pairs: list, route, grid: Grid, args) -> None:
-    """Route requests alone at each client count, ``args.runs`` times, and their medians."""
+    """Route requests alone at each client count, ``args.runs`` times, and their medians,
+    each slice right after one of the trivial ``GET /v1/whoami`` (the server's ceiling)."""
+
+    def trivial(i: int, k: int):
+        return "GET", "/v1/whoami", None
+
     asyncio.run(measure(port, tokens, 2, 1.0, route))  # warm-up
     km = [h3.great_circle_distance((a[1], a[0]), (b[1], b[0]), "km") for a, b in pairs]
     print(
@@ -226,21 +231,24 @@ def route_table(port: int, tokens: list[str], pairs: list, route, grid: Grid, ar
         f"grid {grid.meta.get('area')} {grid.n_voxels:,} voxels, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f} (the machine is shared)"
     )
-    rows: dict[int, list[tuple[float, float, float]]] = {c: [] for c in CONCURRENCY}
+    rows: dict[int, list[tuple[float, ...]]] = {c: [] for c in CONCURRENCY}
     for run in range(args.runs):
         for c in CONCURRENCY:
-            rows[c].append(
-                stats(asyncio.run(measure(port, tokens, c, args.seconds, route)), args.seconds)
+            t_rps = stats(asyncio.run(measure(port, tokens, c, 1.0, trivial)), 1.0)[0]
+            rps, p50, p99 = stats(
+                asyncio.run(measure(port, tokens, c, args.seconds, route)), args.seconds
             )
-            rps, p50, p99 = rows[c][-1]
+            rows[c].append((rps, p50, p99, t_rps))
             print(
-                f"run {run + 1} route clients {c:>3}: {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms"
+                f"run {run + 1} route clients {c:>3}: {rps:8.0f} req/s  p50 {p50:7.2f} ms  "
+                f"p99 {p99:7.2f} ms   (whoami {t_rps:6.0f} req/s)"
             )
     for c in CONCURRENCY:
-        rps, p50, p99 = (float(np.median([r[k] for r in rows[c]])) for k in range(3))
+        rps, p50, p99, t_rps = (float(np.median([r[k] for r in rows[c]])) for k in range(4))
         goal = "  (goal >= 300 req/s: " + ("met)" if rps >= 300 else "missed)") if c == 8 else ""
         print(
-            f"route, {c} clients, median of {args.runs}: {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms{goal}"
+            f"route, {c} clients, median of {args.runs}: {rps:.0f} req/s, p50 {p50:.2f} ms, "
+            f"p99 {p99:.2f} ms; whoami {t_rps:.0f} req/s{goal}"
         )
 
 
