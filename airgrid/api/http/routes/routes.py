@@ -6,7 +6,7 @@ import math
 
 import h3
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.jsonbody import ThreadBodyRoute
@@ -91,7 +91,7 @@ def _geofence_mask(services: ServicesDep, opts: RouteOptions) -> np.ndarray | No
 
 
 @router.post("", response_model=RouteFeature, summary="Plan a route between two points")
-def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> RouteFeature:
+def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> Response:
     """The cheapest flyable route from origin to destination, smoothed, with timing.
 
     The route avoids every voxel that a prohibited geofence may touch (those active
@@ -103,9 +103,11 @@ def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> RouteFe
     planner = services.routing
     planner.check([body.origin, body.destination], body)
     blocked = _geofence_mask(services, body)
-    return route_feature(
+    feature = route_feature(
         services.grid, planner.plan(body.origin, body.destination, body, blocked), services.dem
     )
+    # built from validated parts: serialised once, not validated again as the response model
+    return Response(feature.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/multi", response_model=MultiRouteCollection, summary="Plan a multi-stop route")
