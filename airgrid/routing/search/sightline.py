@@ -259,12 +259,15 @@ class CellHulls:
         """Make sure the hulls of cell ``rows`` and of the cells within ``rings`` neighbour
         steps of them are in the table."""
         rows = np.asarray(rows, np.int64)
-        for _ in range(rings):
+        for k in range(rings):
             nb = self.geo.nbr[rows]
-            rows = np.unique(np.concatenate([rows, nb[nb >= 0].astype(np.int64)]))
-        todo = np.unique(rows[self.geo.filled[rows] == 0])
+            rows = np.concatenate([rows, nb[nb >= 0].astype(np.int64)])
+            if k < rings - 1:  # keep the next ring's gather small
+                rows = np.unique(rows)
+        todo = rows[self.geo.filled[rows] == 0]
         if not len(todo):
             return
+        todo = np.unique(todo)
         geo, grid = self.geo, self._grid
         with self._lock:
             todo = todo[geo.filled[todo] == 0]
