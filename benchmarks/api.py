@@ -83,10 +83,18 @@ def route_pairs(
     return out
 
 
-def usable_points(grid: Grid, n: int, rng: random.Random, avoid: list[dict]) -> list[list[float]]:
-    """``n`` [lon, lat, alt] points at the centres of random usable T2 voxels clear of ``avoid``."""
+def usable_points(
+    grid: Grid, n: int, rng: random.Random, avoid: list[dict], bbox: tuple | None = None
+) -> list[list[float]]:
+    """``n`` [lon, lat, alt] points at the centres of random usable T2 voxels clear of
+    ``avoid`` (and, given a ``bbox``, with their cells inside it)."""
     t = grid.tiers.index("T2")
-    ok = np.flatnonzero(grid.usable() & (grid.tier == t)).tolist()
+    ok = np.flatnonzero(grid.usable() & (grid.tier == t))
+    if bbox is not None:
+        ll = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in grid.cell[ok].tolist()])
+        inside = (ll[:, 1] >= bbox[0]) & (ll[:, 0] >= bbox[1])
+        ok = ok[inside & (ll[:, 1] <= bbox[2] - 0.002) & (ll[:, 0] <= bbox[3] - 0.002)]
+    ok = ok.tolist()
     blocked = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in avoid]).buffer(
         0.002
     )
@@ -323,9 +331,9 @@ def main() -> None:
         ) as c:
             for f in fences:
                 c.post("/v1/geofences", json=f).raise_for_status()
-        pts = usable_points(
-            grid, 400, rng, [f for f in fences if f["properties"]["category"] == "prohibited"]
-        )
+        prohibited = [f for f in fences if f["properties"]["category"] == "prohibited"]
+        pts = usable_points(grid, 400, rng, prohibited)  # route ends, anywhere in the grid
+        near = usable_points(grid, 400, random.Random(7), prohibited, BBOX)  # intents
         checks = [
             {
                 "lon": rng.uniform(BBOX[0], BBOX[2]),
@@ -367,7 +375,7 @@ def main() -> None:
             n = next(serial)  # one hour apart: every submission is accepted
             start = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(hours=n)
             s, e = start.isoformat(), (start + timedelta(minutes=20)).isoformat()
-            lon, lat, alt = pts[n % len(pts)]
+            lon, lat, alt = near[n % len(near)]
             ring = [
                 [lon, lat],
                 [lon + 0.001, lat],
