@@ -163,3 +163,14 @@ def test_concurrent_searches_from_a_pool_match_sequential_ones(real_t2_graph):
             ]
             assert r.min_clearance_m == w.min_clearance_m
     assert found >= 12
+
+
+def test_search_and_line_of_sight_kernels_release_the_gil():
+    """The kernels a route request spends its time in are compiled without the GIL, so
+    searches in different request threads run side by side."""
+    from airgrid.routing.kernels import astar as ka
+    from airgrid.routing.kernels import sightline as ks
+
+    for kernel in (ka.astar, ka.trace_path, ka.lower_bound, ks.walk, ks.string_pull):
+        assert kernel.targetoptions.get("nogil") is True, kernel.__name__
+    assert ks.legs_clearance.targetoptions.get("nogil") is True
