@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     work_threads
         Most requests one worker process computes at once; the others wait their turn.
         ``/v1/health`` runs on the event loop and never waits for them.
+    route_workers
+        Most route searches one worker process runs at once, each in its own search
+        state (about 32 bytes per voxel plus 32 per cell, materialised as searches
+        touch it); more wait for a state to come back.
     audit_workers
         Most audit jobs that run at once, each in its own process.
     audit_queue
@@ -157,6 +161,7 @@ class Settings(BaseSettings):
     telemetry_ahead_s: float = Field(30.0, ge=0)
     telemetry_early_s: float = Field(3_600.0, ge=0)
     work_threads: int = Field(4, ge=1, le=64)
+    route_workers: int = Field(4, ge=1, le=64)
     switch_interval_s: float = Field(0.001, gt=0, le=0.1)
     audit_workers: int = Field(1, ge=1, le=64)
     audit_queue: int = Field(8, ge=0, le=10_000)

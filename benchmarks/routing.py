@@ -10,6 +10,9 @@ One run, one graph, one origin/destination set:
   and scipy's Dijkstra (single source, stopped at the route's cost with ``limit``);
   all costs are checked equal;
 * batch throughput (both cores);
+* smoothing: its share of a route (search + smoothing + clearance), with the Numba
+  line-of-sight walk as served and with the plain Python walk (``segment_voxels`` per
+  check, the way routes were smoothed before), on the same paths, same waypoints;
 * cold process: a fresh ``python`` that imports airgrid, loads the saved grid and
   graph and plans one route (wall time of the whole subprocess);
 * Hunan-wide T2 grid: graph build time and memory, Changsha -> Changde; and the
@@ -18,7 +21,8 @@ One run, one graph, one origin/destination set:
 Grids are cached under ``var/bench/``, keyed by a CRC of the airspace and terrain code
 (rebuilt when missing or when that code changed).
 
-Run: ``.venv/bin/python benchmarks/routing.py`` (``--skip-hunan`` for the local part only).
+Run: ``.venv/bin/python benchmarks/routing.py`` (``--skip-hunan`` for the local part only,
+``--smoothing-only`` for the smoothing share alone).
 """
 
 from __future__ import annotations
@@ -46,10 +50,12 @@ sys.path.insert(0, str(ROOT))
 
 from airgrid.airspace.grid import Area, Grid, TierTable, build_grid, named_area  # noqa: E402 (after the sys.path insert)
 from airgrid.data import DEFAULT_DEM  # noqa: E402 (after the sys.path insert)
+from airgrid.geo.constants import EARTH_RADIUS_M as EARTH_R  # noqa: E402 (after the sys.path insert)
 from airgrid.routing import at_agl, build_graph, plan_route  # noqa: E402 (after the sys.path insert)
-from airgrid.routing.costs import EARTH_R  # noqa: E402 (after the sys.path insert)
 from airgrid.routing.landmarks import LANDMARK_BYTES, MIN_LANDMARKS, landmark_count  # noqa: E402 (after the sys.path insert)
 from airgrid.routing.search.router import router_for  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.search.sightline import segment_voxels, voxel_lonlat  # noqa: E402 (after the sys.path insert)
+from airgrid.routing.search.smooth import legs_clearance, smooth, string_pull  # noqa: E402 (after the sys.path insert)
 from airgrid.routing.search.strategy import CORRIDOR_WEIGHT  # noqa: E402 (after the sys.path insert)
 from airgrid.terrain import Dem  # noqa: E402 (after the sys.path insert)
 
@@ -130,6 +136,59 @@ def bench_ours(graph, pairs):
     batch_s = time.perf_counter() - t
     assert (st == 0).all() and np.allclose(bc, costs)
     return np.array(ms), np.array(exps), np.array(costs), batch_s, int(be.sum())
+
+
+def python_smooth(graph, path: np.ndarray) -> tuple[np.ndarray, float]:
+    """Waypoint indices and least clearance of a voxel path by the plain Python walk:
+    :func:`string_pull` with :func:`segment_voxels` per line-of-sight check and per leg."""
+    grid = graph.grid
+    lat, lon = voxel_lonlat(graph, path)
+    pts = np.column_stack([lat, lon, graph.zc[path].astype(np.float64)])
+    tiers = grid.tier[path].astype(np.int64)
+
+    def visible(i: int, j: int) -> bool:
+        if tiers[i] != tiers[j]:
+            return False
+        got = segment_voxels(graph, pts[i], pts[j], int(tiers[i]))
+        return got is not None and bool((got[0] >= 0).all() and graph.usable[got[0]].all())
+
+    idx = string_pull(len(pts), visible)
+    low = math.inf
+    for a, b in itertools.pairwise(idx.tolist()):
+        if tiers[a] == tiers[b]:
+            got = segment_voxels(graph, pts[a], pts[b], int(tiers[a]))
+            if got is not None:
+                low = min(low, float(np.min(got[2] - grid.cell_g_hi[got[1]])))
+    return idx, low
+
+
+def bench_smoothing(graph, pairs) -> None:
+    """Median search and smoothing times per route, smoothing by the Numba walk (as
+    served, once its cell hulls are computed, and the first time) and by the plain
+    Python walk, and smoothing's share of the route."""
+    router = router_for(graph)
+    search, cold_ms, numba_ms, python_ms = [], [], [], []
+    for a, b in pairs:
+        t = time.perf_counter()
+        _, _, _, path = router.search(a, b, EMPTY)
+        search.append((time.perf_counter() - t) * 1e3)
+        path = path.astype(np.int64)
+        for runs in (cold_ms, numba_ms):  # first with the cells' hulls still to compute
+            t = time.perf_counter()
+            pts, wvox = smooth(graph, path, EMPTY, scratch=router.sight)
+            low = legs_clearance(graph, pts, wvox, router.sight)
+            runs.append((time.perf_counter() - t) * 1e3)
+        t = time.perf_counter()
+        idx, ref_low = python_smooth(graph, path)
+        python_ms.append((time.perf_counter() - t) * 1e3)
+        assert np.array_equal(path[idx], wvox) and abs(low - ref_low) < 1e-9
+    s, c, n, p = (float(np.median(x)) for x in (search, cold_ms, numba_ms, python_ms))
+    print(
+        f"smoothing (same {len(pairs)} routes, same waypoints; medians): search {s:.2f} ms;\n"
+        f"  line of sight in Numba {n:.2f} ms = {n / (s + n) * 100:.0f} % of the route "
+        f"(first time over new cells, hulls computed then: {c:.2f} ms);\n"
+        f"  plain Python walk {p:.2f} ms = {p / (s + p) * 100:.0f} % of the route ({p / n:.0f}x the Numba walk)"
+    )
 
 
 def python_heuristic(graph, goal: int):
@@ -224,7 +283,7 @@ def cold_start(grid_dir: Path, graph_dir: Path, a: int, b: int) -> tuple[float, 
     return first, time.perf_counter() - t, line
 
 
-def local(dem: Dem) -> None:
+def local(dem: Dem, smoothing_only: bool = False) -> None:
     print("== res-9 grid, 45 km around Changsha (T2: 120-300 m true height, 20 m layers)")
     t = time.perf_counter()
     grid = cached_grid(
@@ -244,11 +303,18 @@ def local(dem: Dem) -> None:
         f"{graph.rates.min():.4f}-{graph.rates.max():.4f} per m"
     )
     pairs = pick_pairs(graph, 50, 20_000, 70_000, seed=1)
-    geo_ms, geo_exps, costs, _, _ = bench_ours(graph, pairs)
     k = landmark_count(graph.n_nodes)
+    if smoothing_only:
+        lm_graph = build_graph(grid, landmarks=k)
+        smooth(lm_graph, np.array(pairs[0][:1]), EMPTY)  # compile / load the kernels
+        bench_smoothing(lm_graph, pairs)
+        return
+    geo_ms, geo_exps, costs, _, _ = bench_ours(graph, pairs)
     lm_graph = build_graph(grid, landmarks=k)
     ours, exps, lm_costs, batch_s, batch_exp = bench_ours(lm_graph, pairs)
     assert np.allclose(lm_costs, costs, rtol=1e-9)
+    smooth(lm_graph, np.array(pairs[0][:1]), EMPTY)  # compile / load the kernels
+    bench_smoothing(lm_graph, pairs)
     eps = exps.sum() / (ours.sum() / 1e3)
     print(
         f"O/D: 50 pairs 20-70 km apart, all in the largest strongly connected component. Our A* as served "
@@ -405,14 +471,17 @@ def hunan(dem: Dem) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-hunan", action="store_true", help="only the Changsha part")
+    ap.add_argument(
+        "--smoothing-only", action="store_true", help="only smoothing's share (Changsha part)"
+    )
     args = ap.parse_args()
     print(
         f"python {sys.version.split()[0]}, numba {numba.__version__}, {numba.get_num_threads()} threads, "
         f"load average at start {os.getloadavg()[0]:.1f} (other jobs share these cores)"
     )
     dem = Dem.open(DEM)
-    local(dem)
-    if not args.skip_hunan:
+    local(dem, args.smoothing_only)
+    if not (args.skip_hunan or args.smoothing_only):
         hunan(dem)
 
 

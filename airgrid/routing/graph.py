@@ -44,7 +44,7 @@ from airgrid.routing.zones import zone_graph, zone_table
 
 if TYPE_CHECKING:
     from airgrid.routing.search.router import Router
-    from airgrid.routing.search.strategy import ZonePlanner
+    from airgrid.routing.search.sightline import CellHulls
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,8 @@ class RouteGraph:
     lm: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
     #: The graph's reusable search state (``airgrid.routing.search.router.router_for``).
     router: Router | None = field(default=None, repr=False)
-    #: The zone graph's planner (``airgrid.routing.search.strategy.zone_planner_for``).
-    zone_planner: ZonePlanner | None = field(default=None, repr=False)
+    #: The cells' hulls for line of sight (``airgrid.routing.search.sightline.hulls_for``).
+    hulls: CellHulls | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:

@@ -1,5 +1,5 @@
 """The route planner behind ``/v1/routes``: searches on the loaded grid, within the
-server's limits, one at a time per process.
+server's limits, several at once, each in a search state lent from a pool.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
 from airgrid.routing.search.plan import plan_route
 from airgrid.routing.search.route import Route, RouteStatus
-from airgrid.routing.search.router import graph_for
+from airgrid.routing.search.router import RouterPool, graph_for
+from airgrid.routing.search.sightline import hulls_for
 from airgrid.settings import Settings
 from airgrid.terrain.geoid import Geoid
 
@@ -30,24 +31,31 @@ class NoRouteError(ApiError, ValueError):
 
 
 class RoutePlanner:
-    """Route searches on the loaded grid, one at a time.
+    """Route searches on the loaded grid, several at once.
 
-    The router's search state is shared and not thread-safe, so searches are
-    serialised; each is bounded by the server's search budget.
+    Each single route runs in a search state lent from a
+    :class:`~airgrid.routing.search.router.RouterPool` of
+    ``settings.route_workers`` states; the search and line-of-sight kernels release the
+    GIL, so searches in different request threads run side by side. Multi-stop tours
+    compute their cost matrix with Numba's thread pool, which must not be entered from
+    two threads at once, so tours run one at a time (beside any single routes). Each
+    search is bounded by the server's search budget.
 
     Parameters
     ----------
     grid
         The loaded grid; its routing graph is built here, once.
     settings
-        Limits (route length, stops, budget, vertices).
+        Limits (route length, stops, budget, vertices) and the pool size.
     """
 
     def __init__(self, grid: Grid, settings: Settings, geoid: Geoid) -> None:
         self.graph = graph_for(grid, landmarks=0)
         self.settings = settings
         self.geoid = geoid
-        self._lock = threading.Lock()
+        self.pool = RouterPool(self.graph, settings.route_workers)
+        hulls_for(self.graph)
+        self._tours = threading.Lock()
         k = landmark_count(self.graph.n_nodes) if len(self.graph.landmarks) == 0 else 0
         self._landmarks = threading.Thread(
             target=self.graph.add_landmarks,
@@ -127,7 +135,7 @@ class RoutePlanner:
         """
         no_go = [g.to_shapely() for g in opts.no_go]
         o, d = self.amsl(origin, opts), self.amsl(dest, opts)
-        with self._lock:
+        with self.pool.lease() as router:
             route = plan_route(
                 self.graph,
                 o,
@@ -143,6 +151,7 @@ class RoutePlanner:
                 climb_mps=opts.climb_mps,
                 descent_mps=opts.descent_mps,
                 strategy=opts.strategy,
+                router=router,
             )
         if route.status is RouteStatus.BUDGET_EXHAUSTED:
             raise LimitError(f"{route.message}; ask for a shorter route or fewer constraints")
@@ -168,7 +177,7 @@ class RoutePlanner:
         """
         no_go = [g.to_shapely() for g in opts.no_go]
         depot_amsl, stops_amsl = self.amsl(depot, opts), [self.amsl(s, opts) for s in stops]
-        with self._lock:
+        with self._tours:
             tour = plan_multi_stop(
                 self.graph,
                 depot_amsl,

@@ -82,7 +82,7 @@ def _first_touch(sf, sz, nodes, v):
 
 
 # -- A* -----------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def astar(g, nodes, b, lim, src, dst, gen, ws):
     """A* from ``src`` to ``dst`` on a CSR graph.
 
@@ -146,7 +146,7 @@ def astar(g, nodes, b, lim, src, dst, gen, ws):
     return _search(g, nodes, b, lim, src, dst, gen, ws, lt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _search(g, nodes, b, lim, src, dst, gen, ws, lt):
     """The main loop of :func:`astar`: pop, expand and relax, from a heap holding the opened source.
 
@@ -226,7 +226,7 @@ def _search(g, nodes, b, lim, src, dst, gen, ws, lt):
     return NO_ROUTE, np.inf, exp
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def lower_bound(nodes, b, src, dst):
     """The heuristic of :func:`astar` at ``src`` for goal ``dst``: a lower bound of the optimal cost.
 
@@ -241,7 +241,7 @@ def lower_bound(nodes, b, src, dst):
     return _h(src, x, y, z, gx, gy, gz, dirs, rates, hr, vr, lm, lt, nl)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def trace_path(state, src, dst):
     """Nodes from ``src`` to ``dst`` following the parent links (see :func:`astar`) back from ``dst``."""
     si = state.view(np.int64)

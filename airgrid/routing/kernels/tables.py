@@ -159,3 +159,65 @@ class VoxelTable(NamedTuple):
     usable: np.ndarray
     zc: np.ndarray
     vfac: np.ndarray
+
+
+class CellGeo(NamedTuple):
+    """The grid's cells as the line-of-sight walk reads them.
+
+    Attributes
+    ----------
+    nbr : int32[n_cells, 6]
+        Rows of every cell's H3 neighbours in its tier (-1: absent).
+    hull : float64[n_cells, 10, 4]
+        Per cell, the half-planes of its convex hull in (lon, lat): per edge a vertex
+        ``x, y`` and the inward unit normal ``nx, ny`` (unused rows: zero normal).
+    filled : uint8[n_cells]
+        Nonzero where ``hull`` holds the cell's hull.
+    first, nl : int32[n_cells]
+        First absolute layer and layer count of every cell's column.
+    start : int64[n_cells]
+        Index of every cell's bottom voxel.
+    g_hi : float32[n_cells]
+        Highest plausible ground of every cell (m AMSL).
+    rim_row : int64[n_cells]
+        Per cell with a missing neighbour (the grid's rim), its row in ``out_hull``
+        (-1: every neighbour is in the grid).
+    out_hull : float64[n_rim, 6, 10, 4]
+        Per rim cell, the hulls (as ``hull``) of the cells around it that are not in
+        the grid, filled with the cell's own hull.
+    out_n : int8[n_rim]
+        How many of those there are.
+    """
+
+    nbr: np.ndarray
+    hull: np.ndarray
+    filled: np.ndarray
+    first: np.ndarray
+    nl: np.ndarray
+    start: np.ndarray
+    g_hi: np.ndarray
+    rim_row: np.ndarray
+    out_hull: np.ndarray
+    out_n: np.ndarray
+
+
+class SightScratch(NamedTuple):
+    """Reusable state of one thread's line-of-sight walks.
+
+    Attributes
+    ----------
+    stamp : int64[n_cells]
+        Walk number in which each cell was last tried.
+    gen : int64[1]
+        The current walk number.
+    queue : int64[n_cells]
+        Rows of the touched cells, in walk order.
+    t0, t1 : float64[n_cells]
+        The parameter interval the segment spends over each queued cell.
+    """
+
+    stamp: np.ndarray
+    gen: np.ndarray
+    queue: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray

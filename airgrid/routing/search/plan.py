@@ -20,9 +20,9 @@ from airgrid.routing.kernels.status import BUDGET, NO_ROUTE
 from airgrid.routing.search.constraints import Constraints, constraint_mask
 from airgrid.routing.search.points import resolve_point
 from airgrid.routing.search.route import DEFAULT_BUDGET, Point, Route, RouteStatus, Waypoint
-from airgrid.routing.search.router import graph_for
-from airgrid.routing.search.sightline import segment_voxels, to_xyz
-from airgrid.routing.search.smooth import smooth
+from airgrid.routing.search.router import Router, graph_for, router_for
+from airgrid.routing.search.sightline import to_xyz
+from airgrid.routing.search.smooth import legs_clearance, smooth
 from airgrid.routing.search.strategy import Strategy, search_voxels
 
 
@@ -32,21 +32,17 @@ def _finish(
     blocked: np.ndarray,
     origin: tuple | None,
     dest: tuple | None,
-    cruise_mps: float,
-    climb_mps: float,
-    descent_mps: float,
+    speeds: tuple[float, float, float],
+    router: Router,
 ) -> None:
     grid = graph.grid
-    pts, wvox = smooth(graph, route.voxels, blocked, origin, dest)
+    cruise_mps, climb_mps, descent_mps = speeds
+    pts, wvox = smooth(graph, route.voxels, blocked, origin, dest, router.sight)
+    g_hi = grid.g_hi[wvox].astype(np.float64)
+    g_lo = grid.cell_g_lo[grid.voxel_cell[wvox]].astype(np.float64)
     route.waypoints = [
-        Waypoint(
-            float(a),
-            float(b),
-            float(c),
-            (float(c - grid.g_hi[v]), float(c - grid.cell_g_lo[grid.voxel_cell[v]])),
-            int(v),
-        )
-        for (a, b, c), v in zip(pts.tolist(), wvox.tolist())
+        Waypoint(a, b, c, (c - hi, c - lo), v)
+        for (a, b, c), hi, lo, v in zip(pts.tolist(), g_hi.tolist(), g_lo.tolist(), wvox.tolist())
     ]
     xyz = to_xyz(pts[:, 0], pts[:, 1])
     chord = np.linalg.norm(np.diff(xyz, axis=0), axis=1)
@@ -55,15 +51,10 @@ def _finish(
     route.length_m = float(np.hypot(horiz, dz).sum())
     vt = np.where(dz > 0, dz / climb_mps, -dz / descent_mps)
     route.time_s = float(np.maximum(horiz / cruise_mps, vt).sum())
-    clear = [float(np.min(pts[:, 2] - grid.g_hi[wvox]))]
-    tiers = grid.tier[wvox]
-    for k in range(len(pts) - 1):
-        if tiers[k] != tiers[k + 1]:
-            continue  # a tier transition: its ends are counted above
-        got = segment_voxels(graph, pts[k], pts[k + 1], int(tiers[k]))
-        if got is not None:
-            clear.append(float(np.min(got[2] - grid.cell_g_hi[got[1]])))
-    route.min_clearance_m = min(clear)
+    # tier transitions count their ends (the first term)
+    route.min_clearance_m = min(
+        float(np.min(pts[:, 2] - g_hi)), legs_clearance(graph, pts, wvox, router.sight)
+    )
 
 
 def plan_route(
@@ -83,11 +74,14 @@ def plan_route(
     descent_mps: float = 3.0,
     smooth_path: bool = True,
     strategy: Strategy | str = Strategy.AUTO,
+    router: Router | None = None,
 ) -> Route:
     """Plan a route between two points of a grid.
 
     A* over the CSR graph (:mod:`airgrid.routing.kernels.astar`: the heuristic and its
     admissibility), then line-of-sight smoothing (:func:`~airgrid.routing.search.smooth.smooth`).
+
+    One piece: the public entry point; its length is the documentation of every option.
 
     Parameters
     ----------
@@ -108,6 +102,9 @@ def plan_route(
     strategy
         :class:`~airgrid.routing.search.strategy.Strategy` (default ``AUTO``: exact below :data:`~airgrid.routing.search.strategy.CORRIDOR_FROM_M`,
         fast beyond).
+    router
+        Search state, one per concurrent search (e.g. leased from a
+        :class:`~airgrid.routing.search.router.RouterPool`; default: the graph's own).
 
     Returns
     -------
@@ -144,6 +141,7 @@ def plan_route(
         speeds=(cruise_mps, climb_mps, descent_mps),
         smooth_path=smooth_path,
         strategy=strategy,
+        router=router,
     )
 
 
@@ -189,6 +187,7 @@ def route_voxels(
     speeds: tuple[float, float, float] = (15.0, 5.0, 3.0),
     smooth_path: bool = True,
     strategy: Strategy | str = Strategy.AUTO,
+    router: Router | None = None,
 ) -> Route:
     """Search and finish a route between two already validated voxels.
 
@@ -196,9 +195,10 @@ def route_voxels(
     there, ``blocked`` from :func:`~airgrid.routing.search.constraints.constraint_mask`, ``speeds`` = (cruise, climb,
     descent) m/s.
     """
+    router = router if router is not None else router_for(graph)
     t0 = time.perf_counter()
     st, cost, exp, path, bound = search_voxels(
-        graph, src, dst, blocked, budget, max_range_m or 0.0, strategy
+        graph, src, dst, blocked, budget, max_range_m or 0.0, strategy, router
     )
     ms = (time.perf_counter() - t0) * 1e3
     if st == BUDGET:
@@ -232,7 +232,7 @@ def route_voxels(
         cost_lower_bound=bound,
     )
     if smooth_path:
-        _finish(graph, route, blocked, origin_xyz, dest_xyz, *speeds)
+        _finish(graph, route, blocked, origin_xyz, dest_xyz, speeds, router)
         if max_range_m and route.length_m > max_range_m:
             return Route(
                 RouteStatus.NO_ROUTE,

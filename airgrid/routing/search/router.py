@@ -1,8 +1,15 @@
-"""The reusable search state of one graph (:class:`Router`: single and batch A*), kept
-on the graph, and the graph kept for the last grid asked for.
+"""The reusable search state of one graph (:class:`Router`: single and batch A*, and
+line-of-sight scratch), kept on the graph or lent from a :class:`RouterPool` to concurrent
+searches, and the graph kept for the last grid asked for.
 """
 
 from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +21,10 @@ from airgrid.routing.kernels.status import FOUND, HEAP_FULL
 from airgrid.routing.kernels.tables import Limits, Workspace
 from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.search.route import DEFAULT_BUDGET
+from airgrid.routing.search.sightline import sight_scratch
+
+if TYPE_CHECKING:
+    from airgrid.routing.search.strategy import ZonePlanner
 
 #: No zone filter (every zone may be entered); no landmarks.
 NO_ZONES = np.empty(0, np.uint8)
@@ -27,16 +38,29 @@ _MAX_GEN = (1 << 30) - 4
 class Router:
     """Reusable search state for one graph (not thread-safe; one per thread).
 
+    Holds the A* state (32 bytes per node), the zone planner of the fast strategy and
+    the line-of-sight scratch of smoothing (32 bytes per cell), all zeroed memory that
+    is materialised only where searches touch it.
+
     Parameters
     ----------
     graph
         The routing graph.
     heap_capacity
         Initial heap size; doubled on demand up to the node count.
+
+    Attributes
+    ----------
+    sight
+        Line-of-sight scratch (:func:`~airgrid.routing.search.sightline.sight_scratch`).
+    zones
+        The zone planner (set by :func:`airgrid.routing.search.strategy.zone_planner_for`).
     """
 
     def __init__(self, graph: RouteGraph, heap_capacity: int = 1 << 18) -> None:
         self.graph = graph
+        self.sight = sight_scratch(graph)
+        self.zones: ZonePlanner | None = None
         self._state = _new_state(graph, 1)[0]
         self._gen = 0
         self._batch: tuple[np.ndarray, ...] | None = (
@@ -196,3 +220,52 @@ def router_for(graph: RouteGraph) -> Router:
     if graph.router is None:
         graph.router = Router(graph)
     return graph.router
+
+
+class RouterPool:
+    """Search states lent to concurrent searches on one graph, one state per search.
+
+    Up to ``size`` :class:`Router` objects are made on demand; a search that finds all
+    of them lent waits for one to come back. The most recently returned one is lent
+    first (its memory is the warmest).
+
+    Parameters
+    ----------
+    graph
+        The routing graph.
+    size
+        Most searches at once.
+    """
+
+    def __init__(self, graph: RouteGraph, size: int) -> None:
+        if size < 1:
+            raise RouteConstraintError(f"a router pool needs at least one router, got {size}")
+        self.graph = graph
+        self.size = size
+        self._free: queue.LifoQueue[Router] = queue.LifoQueue()
+        self._made = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def lease(self) -> Iterator[Router]:
+        """A router of the pool for the duration of a ``with`` block."""
+        router = self._take()
+        try:
+            yield router
+        finally:
+            self._free.put(router)
+
+    def _take(self) -> Router:
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            make = self._made < self.size
+            self._made += make
+        return Router(self.graph) if make else self._free.get()
+
+    @property
+    def made(self) -> int:
+        """Routers made so far (at most :attr:`size`)."""
+        return self._made

@@ -5,6 +5,7 @@ passes through (exact against each cell's hexagon).
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 import h3
@@ -15,14 +16,16 @@ from h3.api import basic_int as h3i
 from airgrid.airspace.grid import Grid
 from airgrid.geo.constants import EARTH_RADIUS_M
 from airgrid.routing.graph import RouteGraph
+from airgrid.routing.kernels.tables import CellGeo, SightScratch
 
 
 # -- smoothing ------------------------------------------------------------------------------
-def voxel_lonlat(grid: Grid, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ll = np.array(
-        [h3i.cell_to_latlng(int(c)) for c in grid.cell[voxels].tolist()], np.float64
-    ).reshape(-1, 2)
-    return ll[:, 0], ll[:, 1]
+def voxel_lonlat(graph: RouteGraph, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude (degrees) of the cell centres of ``voxels``, from the
+    graph's cell unit vectors (no H3 call)."""
+    xyz = graph.cell_xyz[graph.grid.voxel_cell[voxels]]
+    lat = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1])))
+    return lat, np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
 
 
 def to_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -51,7 +54,7 @@ def sampling_step_m(grid: Grid, t: int = 0) -> float:
 _HULL_VERTS = 10
 #: Cells are grown by this many degrees (~0.1 mm) in the line-of-sight clip, so a segment
 #: that touches a cell's boundary counts as passing over it despite round-off.
-_TOUCH_DEG = 1e-9
+TOUCH_DEG = 1e-9
 
 
 @lru_cache(maxsize=1 << 16)
@@ -89,6 +92,31 @@ def _cell_hull(cell: int) -> np.ndarray:
     return out
 
 
+def _cell_hulls(cells: np.ndarray) -> np.ndarray:
+    """:func:`_cell_hull` of many cells (float64[n, :data:`_HULL_VERTS`, 4]), the strictly
+    convex hexagons computed together in numpy, the same way."""
+    bounds = [h3i.cell_to_boundary(c) for c in cells.tolist()]
+    out = np.zeros((len(bounds), _HULL_VERTS, 4))
+    six = np.array([len(b) == 6 for b in bounds], bool)
+    if six.any():
+        ll = np.array([b for b, k in zip(bounds, six.tolist()) if k], np.float64)
+        x, y = ll[..., 1], ll[..., 0]
+        x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
+        x2, y2 = np.roll(x, -2, axis=1), np.roll(y, -2, axis=1)
+        turns = (x1 - x) * (y2 - y1) - (y1 - y) * (x2 - x1)
+        convex = (turns > 0).all(axis=1) | (turns < 0).all(axis=1)
+        cw = (x * y1 - x1 * y).sum(axis=1) < 0  # clockwise: reverse
+        x, y = np.where(cw[:, None], x[:, ::-1], x), np.where(cw[:, None], y[:, ::-1], y)
+        ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y
+        length = np.hypot(ex, ey)
+        rows = np.flatnonzero(six)
+        out[rows[:, None], np.arange(6)] = np.stack([x, y, -ey / length, ex / length], axis=-1)
+        six[rows[~convex]] = False
+    for i in np.flatnonzero(~six).tolist():
+        out[i] = _cell_hull(int(cells[i]))
+    return out
+
+
 def _clip(
     p: np.ndarray, q: np.ndarray, cells: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,7 +124,7 @@ def _clip(
     parameter interval ``[t0, t1]`` of ``[0, 1]`` it spends over each.
 
     Cyrus-Beck clipping against each cell's convex hull (:func:`_cell_hull`) grown by
-    :data:`_TOUCH_DEG`: boundary contact counts, and round-off can only add cells or
+    :data:`TOUCH_DEG`: boundary contact counts, and round-off can only add cells or
     widen intervals.
     """
     h = (
@@ -105,7 +133,7 @@ def _clip(
         else np.empty((0, _HULL_VERTS, 4))
     )
     x, y, nx, ny = h[..., 0], h[..., 1], h[..., 2], h[..., 3]
-    num = nx * (p[0] - x) + ny * (p[1] - y) + _TOUCH_DEG * ((nx != 0) | (ny != 0))
+    num = nx * (p[0] - x) + ny * (p[1] - y) + TOUCH_DEG * ((nx != 0) | (ny != 0))
     den = nx * (q[0] - p[0]) + ny * (q[1] - p[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         t = -num / den
@@ -188,3 +216,94 @@ def segment_voxels(
     rr = np.repeat(rows, n)
     lay = np.repeat(l0, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
     return grid.voxel_index(rr, lay), rows, lo
+
+
+class CellHulls:
+    """The convex hulls of a graph's cells (and, for cells at the grid's rim, of the
+    cells around them outside the grid), filled on demand and shared by every thread
+    routing on the graph (see :func:`hulls_for`).
+
+    Rows are written whole before they are flagged filled, under a lock, so a walk in
+    another thread sees either no hull or the whole one. The table is zeroed memory:
+    only the pages of cells routes have come near are ever materialised.
+
+    Parameters
+    ----------
+    graph
+        The graph whose grid's cells are described.
+    """
+
+    def __init__(self, graph: RouteGraph) -> None:
+        grid = graph.grid
+        n = grid.n_cells
+        self._grid = grid
+        nbr = np.ascontiguousarray(graph.nbr, np.int32)
+        rim = (nbr < 0).any(axis=1)
+        rim_row = np.full(n, -1, np.int64)
+        rim_row[rim] = np.arange(int(rim.sum()))
+        self.geo = CellGeo(
+            nbr,
+            np.zeros((n, _HULL_VERTS, 4)),
+            np.zeros(n, np.uint8),
+            np.ascontiguousarray(grid.cell_first_layer, np.int32),
+            np.ascontiguousarray(grid.cell_nlayers, np.int32),
+            np.ascontiguousarray(grid.cell_start, np.int64),
+            np.ascontiguousarray(grid.cell_g_hi, np.float32),
+            rim_row,
+            np.zeros((int(rim.sum()), 6, _HULL_VERTS, 4)),
+            np.zeros(int(rim.sum()), np.int8),
+        )
+        self._lock = threading.Lock()
+
+    def fill(self, rows: np.ndarray, rings: int = 1) -> None:
+        """Make sure the hulls of cell ``rows`` and of the cells within ``rings`` neighbour
+        steps of them are in the table."""
+        rows = np.asarray(rows, np.int64)
+        for k in range(rings):
+            nb = self.geo.nbr[rows]
+            rows = np.concatenate([rows, nb[nb >= 0].astype(np.int64)])
+            if k < rings - 1:  # keep the next ring's gather small
+                rows = np.unique(rows)
+        todo = rows[self.geo.filled[rows] == 0]
+        if not len(todo):
+            return
+        todo = np.unique(todo)
+        geo, grid = self.geo, self._grid
+        with self._lock:
+            todo = todo[geo.filled[todo] == 0]
+            hulls = _cell_hulls(grid.cell_id[todo])
+            for i, r in enumerate(todo.tolist()):
+                cell = int(grid.cell_id[r])
+                geo.hull[r] = hulls[i]
+                k = geo.rim_row[r]
+                if k >= 0:
+                    ring = np.array(h3i.grid_ring(cell, 1), np.int64)
+                    out = ring[grid.find_cells(ring, int(grid.cell_tier[r])) < 0].tolist()
+                    for j, o in enumerate(out):
+                        geo.out_hull[k, j] = _cell_hull(o)
+                    geo.out_n[k] = len(out)
+                geo.filled[r] = 1
+
+
+_HULLS_LOCK = threading.Lock()
+
+
+def hulls_for(graph: RouteGraph) -> CellHulls:
+    """The :class:`CellHulls` kept on a graph (created on first use, once across threads)."""
+    if graph.hulls is None:
+        with _HULLS_LOCK:
+            if graph.hulls is None:
+                graph.hulls = CellHulls(graph)
+    return graph.hulls
+
+
+def sight_scratch(graph: RouteGraph) -> SightScratch:
+    """Fresh line-of-sight scratch for one thread (32 bytes per cell, zeroed memory)."""
+    n = graph.grid.n_cells
+    return SightScratch(
+        np.zeros(n, np.int64),
+        np.zeros(1, np.int64),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.float64),
+        np.zeros(n, np.float64),
+    )

@@ -4,27 +4,20 @@ straight segments.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from airgrid.routing.graph import RouteGraph
-from airgrid.routing.search.sightline import segment_voxels, voxel_lonlat
-
-
-def _clear(
-    graph: RouteGraph, blocked: np.ndarray, p: np.ndarray, q: np.ndarray, tp: int, tq: int
-) -> bool:
-    if tp != tq:
-        return False
-    got = segment_voxels(graph, p, q, tp)
-    if got is None or (got[0] < 0).any():
-        return False
-    v = got[0]
-    ok = graph.usable[v]
-    if len(blocked):
-        ok &= blocked[v] == 0
-    return bool(ok.all())
+from airgrid.routing.kernels import sightline as ks
+from airgrid.routing.kernels.tables import SightScratch
+from airgrid.routing.search.sightline import (
+    TOUCH_DEG,
+    hulls_for,
+    sight_scratch,
+    voxel_lonlat,
+)
 
 
 def smooth(
@@ -33,6 +26,7 @@ def smooth(
     blocked: np.ndarray,
     origin: tuple | None = None,
     dest: tuple | None = None,
+    scratch: SightScratch | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Any-angle pruning of a voxel path into waypoints.
 
@@ -46,6 +40,9 @@ def smooth(
         The request's mask (uint8 or empty).
     origin, dest
         Exact end points (lat, lon, alt) before the first / after the last voxel centre.
+    scratch
+        The calling thread's line-of-sight scratch (:func:`~airgrid.routing.search.sightline.sight_scratch`;
+        default: a new one).
 
     Returns
     -------
@@ -59,31 +56,101 @@ def smooth(
     Greedy string pulling in the manner of Theta*/post-smoothing (Botea, Müller &
     Schaeffer 2004; Daniel, Nash, Koenig & Felner 2010): from the current anchor,
     the farthest later path point in line of sight becomes the next waypoint, found
-    by galloping then bisection over the path index. Line of sight is exact, not
-    sampled: both ends are in the same tier and every voxel of that tier the 3D
-    segment passes through (:func:`~airgrid.routing.search.sightline.segment_voxels`: every cell its footprint touches,
-    boundary contact included, times every layer its altitude spans over that cell)
-    exists, is usable and may be entered by the request. A segment between
-    consecutive path points is always accepted: it joins two voxels by a graph edge
-    (or an exact end point to its own voxel's centre), so smoothing never fails. Within
-    one tier such a segment stays inside its two voxels; a tier transition's segment
-    may cross the lattice gap between the two tiers' bands.
+    by galloping then bisection over the path index (:func:`string_pull`; run in
+    Numba by :func:`airgrid.routing.kernels.sightline.string_pull`). Line of sight is
+    exact, not sampled: both ends are in the same tier and every voxel of that tier the
+    3D segment passes through (every cell its footprint touches, boundary contact
+    included, times every layer its altitude spans over that cell; walked cell to cell
+    by :func:`airgrid.routing.kernels.sightline.walk`, the same set as
+    :func:`~airgrid.routing.search.sightline.segment_voxels`) exists, is usable and may be
+    entered by the request. A segment between consecutive path
+    points is always accepted: it joins two voxels by a graph edge (or an exact end
+    point to its own voxel's centre), so smoothing never fails. Within one tier such a
+    segment stays inside its two voxels; a tier transition's segment may cross the
+    lattice gap between the two tiers' bands.
     """
-    grid = graph.grid
-    lat, lon = voxel_lonlat(grid, path)
-    pts = np.column_stack([lat, lon, graph.zc[path].astype(np.float64)])
     path = np.asarray(path, np.int64)
+    lat, lon = voxel_lonlat(graph, path)
+    pts = np.column_stack([lat, lon, graph.zc[path].astype(np.float64)])
     if origin is not None:  # the exact point, then its voxel's centre (a segment inside one voxel)
         pts = np.vstack([np.asarray(origin, np.float64)[None, :], pts])
         path = np.concatenate([path[:1], path])
     if dest is not None:
         pts = np.vstack([pts, np.asarray(dest, np.float64)[None, :]])
         path = np.concatenate([path, path[-1:]])
-    tiers = grid.tier[path].astype(np.int64)
-    idx = string_pull(
-        len(pts), lambda i, j: _clear(graph, blocked, pts[i], pts[j], tiers[i], tiers[j])
-    )
+    idx = pull_points(graph, pts, path, blocked, scratch)
     return pts[idx], path[idx]
+
+
+def pull_points(
+    graph: RouteGraph,
+    pts: np.ndarray,
+    voxels: np.ndarray,
+    blocked: np.ndarray,
+    scratch: SightScratch | None = None,
+) -> np.ndarray:
+    """Indices :func:`string_pull` keeps of the points ``pts`` (lat, lon, alt), each in
+    its voxel of ``voxels``, with the line of sight of :func:`smooth`.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 indices, starting at 0 and ending at ``len(pts) - 1``.
+    """
+    grid = graph.grid
+    voxels = np.asarray(voxels, np.int64)
+    tiers = grid.tier[voxels].astype(np.int64)
+    rows = grid.voxel_cell[voxels].astype(np.int64)
+    hulls = hulls_for(graph)
+    hulls.fill(rows)
+    ws = scratch if scratch is not None else sight_scratch(graph)
+    ths = np.array([t.thickness_m for t in grid.tiers], np.float64)
+    keep = np.empty(len(pts), np.int64)
+    while True:
+        st, count = ks.string_pull(
+            hulls.geo, graph.usable, blocked, pts, rows, tiers, ths, TOUCH_DEG, ws, keep
+        )
+        if st == ks.PULL_DONE:
+            return keep[:count].copy()
+        hulls.fill(np.array([-2 - st], np.int64), rings=3)  # a hull missing: fill around it
+
+
+def legs_clearance(
+    graph: RouteGraph, pts: np.ndarray, voxels: np.ndarray, scratch: SightScratch | None = None
+) -> float:
+    """Least certain true height along the legs ``pts[k] -> pts[k + 1]``: the lowest
+    altitude over every cell each leg passes over minus that cell's highest plausible
+    ground (legs between tiers and legs that leave the grid are not counted).
+
+    Parameters
+    ----------
+    graph
+        The graph of the route.
+    pts
+        Waypoints (lat, lon, alt), float64[k, 3].
+    voxels
+        The path voxel of each waypoint (the first point of a leg lies in its voxel's cell).
+    scratch
+        The calling thread's line-of-sight scratch (default: a new one).
+    """
+    grid = graph.grid
+    voxels = np.asarray(voxels, np.int64)
+    tiers = grid.tier[voxels].astype(np.int64)
+    rows = grid.voxel_cell[voxels].astype(np.int64)
+    hulls = hulls_for(graph)
+    hulls.fill(rows)
+    ws = scratch if scratch is not None else sight_scratch(graph)
+    ths = np.array([t.thickness_m for t in grid.tiers], np.float64)
+    low, start = math.inf, 0
+    while True:
+        st, k, m = ks.legs_clearance(
+            hulls.geo, graph.usable, pts, rows, tiers, ths, start, TOUCH_DEG, ws
+        )
+        low = min(low, m)
+        if st == ks.PULL_DONE:
+            return low
+        hulls.fill(np.array([-2 - st], np.int64), rings=3)  # a hull missing: fill around it
+        start = k
 
 
 def string_pull(n: int, visible: Callable[[int, int], bool]) -> np.ndarray:

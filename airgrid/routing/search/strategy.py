@@ -14,7 +14,7 @@ from airgrid.routing.kernels.astar import astar, lower_bound, planar_rates, trac
 from airgrid.routing.kernels.status import FOUND
 from airgrid.routing.kernels.tables import Bounds, Csr, Limits, Nodes, Workspace
 from airgrid.routing.search.route import DEFAULT_BUDGET
-from airgrid.routing.search.router import _MAX_GEN, NO_LANDMARKS, NO_ZONES, router_for
+from airgrid.routing.search.router import _MAX_GEN, NO_LANDMARKS, NO_ZONES, Router, router_for
 
 
 class Strategy(str, Enum):
@@ -107,11 +107,13 @@ class ZonePlanner:
         return ok
 
 
-def zone_planner_for(graph: RouteGraph) -> ZonePlanner:
-    """The :class:`ZonePlanner` kept on a graph (created on first use)."""
-    if graph.zone_planner is None:
-        graph.zone_planner = ZonePlanner(graph)
-    return graph.zone_planner
+def zone_planner_for(graph: RouteGraph, router: Router | None = None) -> ZonePlanner:
+    """The :class:`ZonePlanner` kept on a router (default: the graph's own,
+    :func:`~airgrid.routing.search.router.router_for`), created on first use."""
+    router = router if router is not None else router_for(graph)
+    if router.zones is None:
+        router.zones = ZonePlanner(graph)
+    return router.zones
 
 
 def search_voxels(
@@ -122,8 +124,10 @@ def search_voxels(
     budget: int = DEFAULT_BUDGET,
     max_range_m: float = 0.0,
     strategy: Strategy | str = Strategy.AUTO,
+    router: Router | None = None,
 ) -> tuple[int, float, int, np.ndarray, float]:
-    """Search between two nodes with a :class:`Strategy`.
+    """Search between two nodes with a :class:`Strategy`, in ``router``'s state (default:
+    the graph's own, :func:`~airgrid.routing.search.router.router_for`).
 
     Returns
     -------
@@ -132,7 +136,7 @@ def search_voxels(
         lower bound of the optimal cost (the cost itself after an exact search).
     """
     strategy = Strategy(strategy)
-    router = router_for(graph)
+    router = router if router is not None else router_for(graph)
     if strategy is Strategy.AUTO:
         d = float(np.hypot(*(graph.nxyz[src, :2].astype(np.float64) - graph.nxyz[dst, :2])))
         strategy = Strategy.FAST if d >= CORRIDOR_FROM_M else Strategy.EXACT
@@ -146,7 +150,7 @@ def search_voxels(
         return st, cost, spent, path, math.inf
     h0 = float(lower_bound(graph.nodes, graph.bounds, src, dst))
     bound = max(h0, cost / CORRIDOR_WEIGHT)
-    ok = zone_planner_for(graph).corridor(src, dst, CORRIDOR_RINGS)
+    ok = zone_planner_for(graph, router).corridor(src, dst, CORRIDOR_RINGS)
     if ok is not None and spent < budget:
         st2, cost2, exp2, path2 = router.search(src, dst, blocked, budget - spent, max_range_m, ok)
         spent += exp2

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+import h3
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.jsonbody import ThreadBodyRoute
@@ -29,6 +30,14 @@ router = APIRouter(
     tags=["routes"],
     responses=error_responses(401, 404, 413, 422),
 )
+
+
+def _voxel_ids(grid: Grid, voxels: np.ndarray) -> list[str]:
+    """Public ids (as :meth:`~airgrid.airspace.grid.voxels.Grid.voxel_id`) of a route's
+    voxels, gathered in two array reads."""
+    v = np.asarray(voxels, np.int64)
+    cells, layers = grid.cell[v].tolist(), grid.layer[v].tolist()
+    return [f"{h3.int_to_str(c)}:{k}" for c, k in zip(cells, layers)]
 
 
 def route_feature(
@@ -58,7 +67,7 @@ def route_feature(
             length_m=route.length_m,
             time_s=route.time_s,
             min_clearance_m=None if math.isnan(route.min_clearance_m) else route.min_clearance_m,
-            voxels=[grid.voxel_id(int(v)) for v in route.voxels],
+            voxels=_voxel_ids(grid, route.voxels),
             true_height_range_m=[
                 (round(w.true_height_range_m[0], 1), round(w.true_height_range_m[1], 1))
                 for w in route.waypoints
@@ -82,7 +91,7 @@ def _geofence_mask(services: ServicesDep, opts: RouteOptions) -> np.ndarray | No
 
 
 @router.post("", response_model=RouteFeature, summary="Plan a route between two points")
-def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> RouteFeature:
+def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> Response:
     """The cheapest flyable route from origin to destination, smoothed, with timing.
 
     The route avoids every voxel that a prohibited geofence may touch (those active
@@ -94,9 +103,11 @@ def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> RouteFe
     planner = services.routing
     planner.check([body.origin, body.destination], body)
     blocked = _geofence_mask(services, body)
-    return route_feature(
+    feature = route_feature(
         services.grid, planner.plan(body.origin, body.destination, body, blocked), services.dem
     )
+    # built from validated parts: serialised once, not validated again as the response model
+    return Response(feature.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/multi", response_model=MultiRouteCollection, summary="Plan a multi-stop route")
