@@ -47,7 +47,8 @@ class _LifecyclePart(_StoreCore):
         IntentError
             Unknown state.
         """
-        where, params = [], []
+        where: list[str] = []
+        params: list[str | int] = []
         if state is not None:
             try:
                 params.append(IntentState(state).value)
