@@ -54,7 +54,12 @@ def sign(rsa_key: rsa.RSAPrivateKey) -> Callable[..., str]:
         kid: str = "test-key",
         key: rsa.RSAPrivateKey | None = None,
     ) -> str:
-        claims = {"sub": sub, "aud": aud, "exp": int(time.time() + exp_in), "scope": " ".join(scopes)}
+        claims = {
+            "sub": sub,
+            "aud": aud,
+            "exp": int(time.time() + exp_in),
+            "scope": " ".join(scopes),
+        }
         return jwt.encode(claims, key or rsa_key, algorithm="RS256", headers={"kid": kid})
 
     return make
@@ -66,7 +71,9 @@ def server(grid_dir: Path, rsa_key: rsa.RSAPrivateKey, tmp_path_factory: pytest.
     tmp = tmp_path_factory.mktemp("interuss")
     jwk = json.loads(RSAAlgorithm.to_jwk(rsa_key.public_key()))
     jwks = tmp / "jwks.json"
-    jwks.write_text(json.dumps({"keys": [{**jwk, "kid": "test-key", "alg": "RS256", "use": "sig"}]}))
+    jwks.write_text(
+        json.dumps({"keys": [{**jwk, "kid": "test-key", "alg": "RS256", "use": "sig"}]})
+    )
     env = {
         "AIRGRID_GRID_PATH": str(grid_dir),
         "AIRGRID_VAR_DIR": str(tmp),

@@ -91,7 +91,8 @@ def test_higher_priority_preempts_a_planned_lower_one_not_an_airborne_one(http):
     notes = http.get(f"{FP}/user_notifications", params={"after": rfc3339(after)["value"]})
     assert notes.status_code == 200
     assert any(
-        low in n["message"] and n["conflicts"] == "Single" for n in notes.json()["user_notifications"]
+        low in n["message"] and n["conflicts"] == "Single"
+        for n in notes.json()["user_notifications"]
     )
     # an airborne flight is never displaced, whatever the priority
     flying, urgent = plan_id(), plan_id()
@@ -144,11 +145,15 @@ def test_clear_area_closes_the_plans_inside(http):
     inside, outside = plan_id(), plan_id()
     put(http, inside, upsert_body(where=(112.92, 28.23)))
     put(http, outside, upsert_body(where=(113.04, 28.23)))
-    extent = upsert_body(where=(112.92, 28.23), d=0.01)["flight_plan"]["basic_information"]["area"][0]
+    extent = upsert_body(where=(112.92, 28.23), d=0.01)["flight_plan"]["basic_information"]["area"][
+        0
+    ]
     r = http.post(f"{FP}/clear_area_requests", json={"request_id": "clear-1", "extent": extent})
     assert r.status_code == 200, r.text
     outcome = r.json()["outcome"]
     assert outcome["success"] is True and outcome["details"]["closed_flight_plans"] == [inside]
     # the cleared airspace is free; the other plan still holds its own
-    assert put(http, plan_id(), upsert_body(where=(112.92, 28.23)))["planning_result"] == "Completed"
+    assert (
+        put(http, plan_id(), upsert_body(where=(112.92, 28.23)))["planning_result"] == "Completed"
+    )
     assert put(http, plan_id(), upsert_body(where=(113.04, 28.23)))["planning_result"] == "Rejected"

@@ -125,7 +125,9 @@ def test_present_inside_absent_outside(http, loaded):
     assert check(http) == "Absent"
     r = http.post(
         f"{GM}/map/queries",
-        json={"checks": [{"filter_sets": [{**at(112.94, 28.21), "operation_rule_set": "Part107"}]}]},
+        json={
+            "checks": [{"filter_sets": [{**at(112.94, 28.21), "operation_rule_set": "Part107"}]}]
+        },
     )
     assert r.json()["results"][0]["features_selection_outcome"] == "UnsupportedFilter"
 
@@ -145,7 +147,7 @@ def loopback_source():
     doc = json.dumps(ed269_doc()).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = doc if self.path == "/zones.json" else b" " * 300_000
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -179,6 +181,7 @@ def test_loopback_http_size_limit_and_delete(http, admin_http, loopback_source):
             f"{GM}/geospatial_data_sources/{uuid.uuid4()}", json={"https_source": {"url": bad}}
         ).json()["data_source"]
         assert got["status"] == "Rejected" and why in got["message"], got
+
     # deleting the source removes its zones (the file source's copy stays)
     def zones() -> list[str]:
         fc = admin_http.get("/v1/geofences").json()
@@ -189,4 +192,3 @@ def test_loopback_http_size_limit_and_delete(http, admin_http, loopback_source):
     assert gone["status"] == "Deactivated"
     assert http.get(url).status_code == 404
     assert not [z for z in zones() if z.startswith(f"{sid}.")]
-

@@ -107,4 +107,6 @@ def test_jwt_on_v1_maps_scopes_to_roles(server, sign):
         assert r.status_code == 200
         r = c.delete("/v1/geofences/none", headers=_bearer(sign("airgrid.operator")))
         assert r.status_code == 403
-        assert c.get("/v1/whoami", headers=_bearer(sign("airgrid.admin", aud="x"))).status_code == 401
+        assert (
+            c.get("/v1/whoami", headers=_bearer(sign("airgrid.admin", aud="x"))).status_code == 401
+        )

@@ -230,6 +230,23 @@ class MapAltitude(BaseModel):
     units: Literal["M"] = "M"
 
 
+class MapVolume3D(BaseModel):
+    """An extruded outline of the geospatial map interface (``W84`` or ``SFC`` limits)."""
+
+    outline_circle: Circle | None = None
+    outline_polygon: Polygon | None = None
+    altitude_lower: MapAltitude | None = None
+    altitude_upper: MapAltitude | None = None
+
+
+class MapVolume4D(BaseModel):
+    """A volume of the geospatial map interface and its time span."""
+
+    volume: MapVolume3D
+    time_start: Time | None = None
+    time_end: Time | None = None
+
+
 class Position(BaseModel):
     """A point, optionally at an altitude."""
 
@@ -248,7 +265,7 @@ class GeospatialFeatureFilterSet(BaseModel):
     """Filters a feature must all pass to be selected."""
 
     position: Position | None = None
-    volumes4d: list[Volume4D] | None = Field(None, max_length=MAX_VOLUMES)
+    volumes4d: list[MapVolume4D] | None = Field(None, max_length=MAX_VOLUMES)
     after: AwareDatetime | None = None
     before: AwareDatetime | None = None
     restriction_source: str | None = None

@@ -18,7 +18,14 @@ from airgrid.airspace.errors import AirspaceError
 from airgrid.airspace.geofences.model import Category, Geofence
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.api.http.errors import ApiError
-from airgrid.api.http.interuss.schemas import Altitude, MapAltitude, Volume3D, Volume4D
+from airgrid.api.http.interuss.schemas import (
+    Altitude,
+    MapAltitude,
+    MapVolume3D,
+    MapVolume4D,
+    Volume3D,
+    Volume4D,
+)
 from airgrid.api.http.routes.deps import Services
 from airgrid.geo.circles import disc
 from airgrid.geo.errors import GeoError
@@ -50,7 +57,7 @@ class VolumeError(ApiError, ValueError):
         self.supported = supported
 
 
-def footprint(v: Volume3D, where: str) -> shapely.Polygon:
+def footprint(v: Volume3D | MapVolume3D, where: str) -> shapely.Polygon:
     """The lon/lat footprint of a volume (a circle becomes a polygon containing it).
 
     Raises
@@ -160,7 +167,7 @@ class Extent:
     span: tuple[float, float] | None
 
 
-def extent(v: Volume4D, services: Services, where: str) -> Extent:
+def extent(v: Volume4D | MapVolume4D, services: Services, where: str) -> Extent:
     """A volume as a query extent: its altitudes and times are optional (unbounded).
 
     Raises
