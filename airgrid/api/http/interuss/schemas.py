@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from airgrid.api.http.schemas.common import EXAMPLE_DAY
 
 #: Most volumes in a flight plan's area or a filter set, vertices in a polygon, checks in a
 #: query and filter sets in a check.
@@ -27,6 +29,28 @@ ExecutionStyle = Literal["Hypothetical", "IfAllowed", "InReality"]
 PlanningActivityResult = Literal["Completed", "Rejected", "Failed", "NotSupported"]
 FlightPlanStatus = Literal["NotPlanned", "Planned", "OkToFly", "OffNominal", "Closed"]
 AdvisoryInclusion = Literal["Unknown", "AtLeastOneAdvisoryOrCondition", "NoAdvisoriesOrConditions"]
+
+
+#: A block of airspace in north-west Changsha, tomorrow 09:00-09:20 UTC, 150-250 m W84:
+#: the area of the flight plan, clear-area and map query examples.
+EXAMPLE_VOLUME: dict[str, Any] = {
+    "volume": {
+        "outline_polygon": {
+            "vertices": [
+                {"lng": 112.900, "lat": 28.244},
+                {"lng": 112.906, "lat": 28.244},
+                {"lng": 112.906, "lat": 28.250},
+                {"lng": 112.900, "lat": 28.250},
+            ]
+        },
+        "altitude_lower": {"value": 150.0, "reference": "W84", "units": "M"},
+        "altitude_upper": {"value": 250.0, "reference": "W84", "units": "M"},
+    },
+    "time_start": {"value": f"{EXAMPLE_DAY}T09:00:00Z", "format": "RFC3339"},
+    "time_end": {"value": f"{EXAMPLE_DAY}T09:20:00Z", "format": "RFC3339"},
+}
+#: Where the data source example is served from (a loopback server of the deployment).
+EXAMPLE_SOURCE_URL = "http://127.0.0.1:8089/geozones-ed269.json"
 
 
 # -- geotemporal (ASTM F3548-21 shapes) ------------------------------------------------------
@@ -131,6 +155,25 @@ class UpsertFlightPlanRequest(BaseModel):
     execution_style: ExecutionStyle
     request_id: str = Field(min_length=1, max_length=200)
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "flight_plan": {
+                        "basic_information": {
+                            "usage_state": "Planned",
+                            "uas_state": "Nominal",
+                            "area": [EXAMPLE_VOLUME],
+                        },
+                        "astm_f3548_21": {"priority": 0},
+                    },
+                    "execution_style": "IfAllowed",
+                    "request_id": "6a0f2f61-8a1f-4b7e-9d4c-2f3e5b1c7a90",
+                }
+            ]
+        }
+    )
+
 
 class UpsertFlightPlanResponse(BaseModel):
     """The outcome of a flight planning action."""
@@ -156,6 +199,10 @@ class ClearAreaRequest(BaseModel):
 
     request_id: str = Field(min_length=1, max_length=200)
     extent: Volume4D
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"request_id": "clear-1", "extent": EXAMPLE_VOLUME}]}
+    )
 
 
 class ClearAreaOutcome(BaseModel):
@@ -198,6 +245,12 @@ class CreateGeospatialDataSourceRequest(BaseModel):
     """Load a geospatial data source."""
 
     https_source: GeospatialHttpsSource | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"https_source": {"url": EXAMPLE_SOURCE_URL, "format": "ED-269"}}]
+        }
+    )
 
 
 class GeospatialDataSourceStatus(BaseModel):
@@ -286,6 +339,26 @@ class GeospatialMapQueryRequest(BaseModel):
     """Checks against the geospatial map."""
 
     checks: list[GeospatialMapCheck] = Field(max_length=MAX_CHECKS)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "checks": [
+                        {
+                            "filter_sets": [
+                                {
+                                    "position": {"location": {"lng": 112.903, "lat": 28.247}},
+                                    "resulting_operational_impact": "Block",
+                                },
+                                {"volumes4d": [EXAMPLE_VOLUME]},
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
+    )
 
 
 class GeospatialMapCheckResult(BaseModel):
