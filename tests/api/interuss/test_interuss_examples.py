@@ -35,7 +35,7 @@ def ed269_server():
     doc = json.dumps(ed269_doc()).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Length", str(len(doc)))
             self.end_headers()
