@@ -132,6 +132,10 @@ def test_execution_styles_and_request_ids(http):
     assert off["planning_result"] == "NotSupported"
     outside = put(http, plan_id(), upsert_body(where=(110.0, 26.0)))
     assert outside["planning_result"] == "Rejected"
+    unknown_tier = upsert_body(where=(113.03, 28.24))
+    unknown_tier["flight_plan"]["additional_information"] = {"airgrid_tier": "T9"}
+    refused = put(http, plan_id(), unknown_tier)
+    assert refused["planning_result"] == "Rejected" and "T9" in refused["notes"]
     deleted = http.delete(f"{FP}/flight_plans/{pid}")
     assert deleted.status_code == 200
     assert deleted.json() == {

@@ -223,6 +223,13 @@ class FlightPlanner:
                         notes=f"the flight plan kept changing under this request: {exc}",
                         flight_plan_status=plan_status(current_intent(store, plan_id)),
                     )
+            except IntentError as exc:  # a tier named in additional_information, say
+                answer = UpsertFlightPlanResponse(
+                    planning_result="Rejected",
+                    notes=str(exc),
+                    flight_plan_status=plan_status(current_intent(store, plan_id)),
+                )
+                break
             except StoreError as exc:
                 answer = UpsertFlightPlanResponse(
                     planning_result="Failed",
