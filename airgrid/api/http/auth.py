@@ -240,6 +240,8 @@ class JwtVerifier:
         Where the keys are (exactly one). A file is read once; a URL is fetched on first
         use, again after :data:`JWKS_REFRESH_S`, and when a token names an unknown key id
         (at most every :data:`JWKS_MIN_REFETCH_S`).
+    min_refetch_s
+        Shortest time between two fetches of the URL caused by unknown key ids.
     clock
         Current POSIX time (tests).
     """
@@ -250,6 +252,7 @@ class JwtVerifier:
         *,
         jwks_path: Path | None = None,
         jwks_url: str | None = None,
+        min_refetch_s: float = JWKS_MIN_REFETCH_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if (jwks_path is None) == (jwks_url is None):
@@ -257,6 +260,7 @@ class JwtVerifier:
         self.audience = audience
         self.jwks_path = jwks_path
         self.jwks_url = jwks_url
+        self.min_refetch_s = min_refetch_s
         self.clock = clock
         self._keys: dict[str | None, Any] = {}
         self._fetched = -1e300
@@ -268,7 +272,7 @@ class JwtVerifier:
         with self._lock:
             due = not self._keys or (
                 self.jwks_url is not None
-                and now - self._fetched > (JWKS_MIN_REFETCH_S if unknown_kid else JWKS_REFRESH_S)
+                and now - self._fetched > (self.min_refetch_s if unknown_kid else JWKS_REFRESH_S)
             )
             if due:
                 keys: dict[str | None, Any] = {}
