@@ -122,6 +122,18 @@ class StatusResponse(BaseModel):
     api_name: str | None = None
     api_version: str | None = None
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "Ready",
+                    "api_name": "Flight Planning Automated Testing Interface",
+                    "api_version": "v0.6.0",
+                }
+            ]
+        }
+    )
+
 
 class BasicFlightPlanInformation(BaseModel):
     """Usage, UAS state and area of a flight plan."""
@@ -184,6 +196,18 @@ class UpsertFlightPlanResponse(BaseModel):
     as_planned: FlightPlan | None = None
     includes_advisories: AdvisoryInclusion = "Unknown"
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "planning_result": "Completed",
+                    "flight_plan_status": "Planned",
+                    "includes_advisories": "NoAdvisoriesOrConditions",
+                }
+            ]
+        }
+    )
+
 
 class DeleteFlightPlanResponse(BaseModel):
     """The outcome of closing a flight plan."""
@@ -192,6 +216,12 @@ class DeleteFlightPlanResponse(BaseModel):
     notes: str | None = None
     flight_plan_status: FlightPlanStatus
     includes_advisories: AdvisoryInclusion = "Unknown"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"planning_result": "Completed", "flight_plan_status": "Closed"}]
+        }
+    )
 
 
 class ClearAreaRequest(BaseModel):
@@ -218,6 +248,22 @@ class ClearAreaResponse(BaseModel):
 
     outcome: ClearAreaOutcome
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcome": {
+                        "success": True,
+                        "message": "closed 1 flight plan(s)",
+                        "details": {
+                            "closed_flight_plans": ["03e5572a-f733-49af-bc14-8a18bd53ee39"]
+                        },
+                    }
+                }
+            ]
+        }
+    )
+
 
 class UserNotification(BaseModel):
     """A notification the virtual user observed."""
@@ -231,6 +277,22 @@ class QueryUserNotificationsResponse(BaseModel):
     """The notifications observed in a time window."""
 
     user_notifications: list[UserNotification]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_notifications": [
+                        {
+                            "observed_at": {"value": "2024-04-22T16:38:00Z", "format": "RFC3339"},
+                            "message": "flight plan 03e5572a-f733-49af-bc14-8a18bd53ee39 was pre-empted by higher-priority flight plan 6a0f2f61-8a1f-4b7e-9d4c-2f3e5b1c7a90 (priority 100) and is closed",
+                            "conflicts": "Single",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
 
 
 # -- geospatial_map ---------------------------------------------------------------------------
@@ -268,11 +330,37 @@ class GeospatialDataSourceResponse(BaseModel):
 
     data_source: GeospatialDataSourceStatus
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data_source": {
+                        "id": "32ef0162-30c4-4e56-9ce0-b204155ef93d",
+                        "status": "Ready",
+                        "message": "2 geofence(s) loaded",
+                    }
+                }
+            ]
+        }
+    )
+
 
 class ListGeospatialDataSourcesResponse(BaseModel):
     """Every data source loaded through the interface."""
 
     data_sources: list[GeospatialDataSourceStatus] = Field(default_factory=list)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data_sources": [
+                        {"id": "32ef0162-30c4-4e56-9ce0-b204155ef93d", "status": "Ready"}
+                    ]
+                }
+            ]
+        }
+    )
 
 
 class MapAltitude(BaseModel):
@@ -372,3 +460,7 @@ class GeospatialMapQueryReply(BaseModel):
     """One result per check, in order."""
 
     results: list[GeospatialMapCheckResult] = Field(default_factory=list)
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"results": [{"features_selection_outcome": "Present"}]}]}
+    )
