@@ -130,6 +130,26 @@ class Settings(BaseSettings):
         The interpreter's thread switch interval while the app runs (Python's default
         is 0.005 s): a shorter one hands the event loop the GIL sooner, so health probes
         stay fast while requests compute.
+    jwt_jwks_path
+        JWKS file (JSON Web Key Set) of the RS256 public keys that sign bearer JWTs: the
+        InterUSS test interfaces need it (or ``jwt_jwks_url``).
+    jwt_jwks_url
+        ``http(s)`` URL of the JWKS, fetched when first needed and again every five
+        minutes or when a token names an unknown key.
+    jwt_audience
+        The ``aud`` a JWT must carry: the host name clients call the server by
+        (InterUSS: the fully qualified domain name of the URL).
+    jwt_for_v1
+        Also accept JWTs on ``/v1`` (API keys stay accepted); the role comes from the
+        token's scopes through ``jwt_role_scopes``.
+    jwt_role_scopes
+        Scope -> airgrid role for JWTs on ``/v1``; a token with several gets the most
+        powerful, one with none is refused (403).
+    interuss_max_source_bytes
+        Largest geospatial data source (an ED-269 document) the InterUSS
+        ``geospatial_map`` interface loads.
+    interuss_source_timeout_s
+        Longest time a geospatial data source may take to download.
     """
 
     model_config = SettingsConfigDict(env_prefix="AIRGRID_", extra="ignore")
@@ -169,6 +189,20 @@ class Settings(BaseSettings):
     max_audit_points: int = Field(20_000_000, gt=0)
     audit_log_dir: Path = Path("var", "flight-logs")
     priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
+    jwt_jwks_path: Path | None = None
+    jwt_jwks_url: str | None = None
+    jwt_audience: str = "localhost"
+    jwt_for_v1: bool = False
+    jwt_role_scopes: dict[str, str] = Field(
+        default_factory=lambda: {
+            "airgrid.operator": "operator",
+            "airgrid.planner": "planner",
+            "airgrid.regulator": "regulator",
+            "airgrid.admin": "admin",
+        }
+    )
+    interuss_max_source_bytes: int = Field(20_000_000, gt=0)
+    interuss_source_timeout_s: float = Field(10.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -117,10 +117,16 @@ def _body_examples(doc: dict, op: dict) -> tuple[bool, list[Any]]:
     return False, []
 
 
-def _requests(doc: dict) -> tuple[list[tuple[str, str, dict, list[Any]]], list[str]]:
-    """(key, url, query, bodies) per operation in sending order, and the operations lacking examples."""
+def _requests(
+    doc: dict, prefix: str = "/v1"
+) -> tuple[list[tuple[str, str, dict, list[Any]]], list[str]]:
+    """(key, url, query, bodies) per operation under ``prefix`` in sending order, and the
+    operations lacking examples. (The InterUSS interfaces, which take JWTs rather than API
+    keys, are sent by ``tests/api/interuss/test_interuss_examples.py``.)"""
     ops, missing = [], []
     for path, item in doc["paths"].items():
+        if not path.startswith(prefix + "/"):
+            continue
         for method, op in item.items():
             key = f"{method.upper()} {path}"
             url, query, ok = path, {}, True

@@ -20,6 +20,7 @@ from airgrid.airspace.errors import (
     DuplicateIntentError,
     IntentError,
     IntentTierError,
+    StateTransitionError,
     TierTableError,
 )
 from airgrid.airspace.store.answers import Decision
@@ -36,6 +37,15 @@ from airgrid.airspace.traffic.models import FlightIntent, GridConflict, IntentRe
 
 #: Flipped into grid-claim lock ids so they differ from index keys (a clash would only add waiting).
 _CLAIM_LOCK_SALT = 1 << 40
+
+
+@dataclass(frozen=True)
+class _Replacing:
+    """The intent an accepted request takes the place of, and whether the new one starts
+    activated (the flight is airborne)."""
+
+    intent_id: str
+    activate: bool = False
 
 
 @dataclass
@@ -107,11 +117,14 @@ class _DecidingPart(_GeofencePart):
                 _load_index(self._sqlite, self._index)
         return _Prepared(req, limits, keys, claims, lock)
 
-    def _verdict(self, request: IntentRequest, *, preempt: bool) -> Decision:
+    def _verdict(
+        self, request: IntentRequest, *, preempt: bool, replacing: _Replacing | None = None
+    ) -> Decision:
         """:meth:`~airgrid.airspace.store.service.Store.check` without the terrain notice (what fix searches need)."""
         prep = self._prepare(request)
         return self._db.run(
-            lambda: self._decide(prep, preempt=preempt, write=False), keys=prep.lock_keys
+            lambda: self._decide(prep, preempt=preempt, write=False, replacing=replacing),
+            keys=prep.lock_keys,
         )[0]
 
     def _decide(
@@ -121,12 +134,15 @@ class _DecidingPart(_GeofencePart):
         preempt: bool,
         write: bool,
         submission: SubmissionKey | None = None,
+        replacing: _Replacing | None = None,
     ) -> tuple[Decision, _Accepted | None]:
         """The body of the acceptance transaction (locks are already held).
 
         Returns the decision and, for an intent accepted on SQLite, the change the
         in-process copy takes over once the transaction has committed. An accepted
-        ``submission`` is recorded in the same transaction.
+        ``submission`` is recorded in the same transaction. With ``replacing``, the
+        intent it names is left out of the conflicts and, if the request is accepted,
+        gives its airspace up to it in the same transaction.
         """
         req = prep.request
         taken, fence_rev, rev, holders = self._reads(prep)
@@ -136,6 +152,9 @@ class _DecidingPart(_GeofencePart):
             req.volumes, req.tier, req.priority, holders, self.policy.separation
         )
         grid = self._grid_conflicts(prep)
+        if replacing is not None:
+            conflicts = [c for c in conflicts if c.other_id != replacing.intent_id]
+            grid = [g for g in grid if g.other_id != replacing.intent_id]
         fences = self._geofence_conflicts(req.volumes, fence_rev)
         blocking = (
             bool(fences)
@@ -147,7 +166,7 @@ class _DecidingPart(_GeofencePart):
         if blocking or not write:
             raise _Rollback((answer, None))
         victims = sorted({c.other_id for c in conflicts} | {g.other_id for g in grid})
-        return self._accept(prep, answer, victims, rev, holders, submission)
+        return self._accept(prep, answer, victims, rev, holders, submission, replacing)
 
     def _grid_conflicts(self, prep: _Prepared) -> list[GridConflict]:
         """Voxel-slots of a grid-mode request already claimed by another intent."""
@@ -173,15 +192,24 @@ class _DecidingPart(_GeofencePart):
         rev: int,
         holders: HolderVolumes,
         submission: SubmissionKey | None,
+        replacing: _Replacing | None = None,
     ) -> tuple[Decision, _Accepted | None]:
         """Write an accepted intent (at store revision ``rev + 1`` on SQLite), pre-empting
-        ``victims``; returns the decision with the stored intents and, on SQLite, the
-        change for the in-process copy."""
+        ``victims`` and retiring the intent it is ``replacing``; returns the decision with
+        the stored intents and, on SQLite, the change for the in-process copy."""
         req = prep.request
         now = time.time()
         reason = f"pre-empted by intent {prep.intent_id} (priority {req.priority}, operator {req.operator})"
         seq = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
         victim_seqs = self._preempt(prep, victims, reason, now, rev + 1)
+        state = IntentState.ACCEPTED
+        if replacing is not None:
+            victim_seqs.append(self._retire(prep.intent_id, replacing.intent_id, now, rev + 1))
+            if replacing.activate:
+                state = IntentState.ACTIVATED
+                # the row was written in this transaction (and stamped, on SQLite)
+                self._db.execute("UPDATE intents SET state = ? WHERE seq = ?", (state.value, seq))
+                _record_event(self._db, seq, IntentState.ACCEPTED, state, "request", now)
         if prep.claims is not None and len(prep.claims):
             self._db.executemany(
                 "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
@@ -195,7 +223,7 @@ class _DecidingPart(_GeofencePart):
             req.priority,
             req.tier,
             req.volumes,
-            IntentState.ACCEPTED,
+            state,
             None,
             "",
             now,
@@ -213,7 +241,7 @@ class _DecidingPart(_GeofencePart):
                     req.operator,
                     req.priority,
                     req.tier,
-                    IntentState.ACCEPTED,
+                    state,
                     req.volumes,
                 ),
                 prep.index_limits,
@@ -266,6 +294,36 @@ class _DecidingPart(_GeofencePart):
                 db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (found[0],))
             db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (found[0],))
         return seqs
+
+    def _retire(self, by: str, old_id: str, now: float, rev: int) -> int:
+        """Cancel intent ``old_id``, replaced by ``by``, and release its keys and grid claims;
+        returns its sequence number (SQLite: stamped with store revision ``rev``).
+
+        Raises
+        ------
+        StateTransitionError
+            ``old_id`` does not exist or no longer holds airspace.
+        """
+        db = self._db
+        sqlite = self._index is not None
+        reason = f"replaced by intent {by}"
+        row = db.execute(
+            f"SELECT seq, state FROM intents WHERE id = ? AND state IN {_HOLDING_SQL}", (old_id,)
+        ).fetchone()
+        if row is None:
+            raise StateTransitionError(f"intent {old_id} does not hold airspace to be replaced")
+        seq, old_state = int(row[0]), IntentState(row[1])
+        db.execute(
+            "UPDATE intents SET state = 'cancelled', reason = ?, updated_at = ?"
+            + (", rev = ?" if sqlite else "")
+            + " WHERE seq = ?",
+            (reason, now, *((rev,) if sqlite else ()), seq),
+        )
+        _record_event(db, seq, old_state, IntentState.CANCELLED, "request", now, reason)
+        if not sqlite:
+            db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (seq,))
+        db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (seq,))
+        return seq
 
     def _preempted(
         self, victims: list[str], holders: HolderVolumes, by: str, reason: str, now: float

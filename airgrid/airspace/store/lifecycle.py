@@ -36,16 +36,19 @@ class _LifecyclePart(_StoreCore):
         *,
         state: IntentState | str | None = None,
         operator: str | None = None,
+        id_prefix: str | None = None,
         limit: int = 10_000,
     ) -> list[FlightIntent]:
-        """Intents, oldest first, optionally filtered by state and operator.
+        """Intents, oldest first, optionally filtered by state, operator and the start of
+        their id.
 
         Raises
         ------
         IntentError
             Unknown state.
         """
-        where, params = [], []
+        where: list[str] = []
+        params: list[str | int] = []
         if state is not None:
             try:
                 params.append(IntentState(state).value)
@@ -57,6 +60,9 @@ class _LifecyclePart(_StoreCore):
         if operator is not None:
             where.append("i.operator = ?")
             params.append(operator)
+        if id_prefix is not None:
+            where.append("substr(i.id, 1, CAST(? AS INTEGER)) = ?")
+            params += [len(id_prefix), id_prefix]
         sql = ("WHERE " + " AND ".join(where)) if where else ""
         return _read_intents(self._db, sql, tuple(params), limit)
 

@@ -73,6 +73,7 @@ from airgrid.airspace.store.accounts import _AccountsPart
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
 from airgrid.airspace.store.conformance import _ConformancePart
+from airgrid.airspace.store.deciding import _Replacing
 from airgrid.airspace.store.fixes import _FixesPart
 from airgrid.airspace.store.index_sync import _index_accepted, _shared_index
 from airgrid.airspace.store.jobs import _JobsPart
@@ -202,13 +203,69 @@ class Store(
             decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
         return self._with_low_volumes(decision)
 
-    def check(self, request: IntentRequest, *, preempt: bool = True) -> Decision:
-        """What :meth:`submit` would answer now, without writing or proposing anything.
+    def check(
+        self, request: IntentRequest, *, preempt: bool = True, replacing: str | None = None
+    ) -> Decision:
+        """What :meth:`submit` (or, with ``replacing``, :meth:`replace_intent`) would answer
+        now, without writing or proposing anything.
 
         ``accepted`` then means "would be accepted"; nothing is held, so a later
         :meth:`submit` may still be refused.
         """
-        return self._with_low_volumes(self._verdict(request, preempt=preempt))
+        swap = None if replacing is None else _Replacing(replacing)
+        return self._with_low_volumes(self._verdict(request, preempt=preempt, replacing=swap))
+
+    def replace_intent(
+        self,
+        old_id: str,
+        request: IntentRequest,
+        *,
+        activate: bool = False,
+        preempt: bool = True,
+        propose: bool = True,
+    ) -> Decision:
+        """Replace intent ``old_id`` by ``request`` in one transaction (a modification).
+
+        The request is decided as by :meth:`submit`, except that the intent it replaces
+        is not in its way. Accepted, the new intent is written, ``old_id`` is cancelled
+        with the reason "replaced by intent <new id>" (its keys and grid claims released)
+        and recorded in its history, all in the same transaction: no other intent can
+        take the airspace in between. Refused, nothing changes and ``old_id`` keeps its
+        airspace.
+
+        Parameters
+        ----------
+        old_id
+            The intent replaced; it must hold airspace.
+        request
+            The new intent (a new id: ids are never reused).
+        activate
+            Write the new intent activated (the flight is airborne) rather than accepted.
+        preempt, propose
+            As for :meth:`submit`.
+
+        Returns
+        -------
+        Decision
+
+        Raises
+        ------
+        StateTransitionError
+            ``old_id`` does not exist or no longer holds airspace.
+        DuplicateIntentError
+            The new id is taken.
+        """
+        prep = self._prepare(request)
+        swap = _Replacing(old_id, activate)
+        decision, accepted = self._db.run(
+            lambda: self._decide(prep, preempt=preempt, write=True, replacing=swap),
+            keys=prep.lock_keys,
+        )
+        if accepted is not None:
+            _index_accepted(self._holding, accepted)
+        if not decision.accepted and propose:
+            decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
+        return self._with_low_volumes(decision)
 
     def accepted_decision(self, intent_id: str) -> Decision:
         """The answer to an accepted submission, rebuilt from the store (for a retry whose

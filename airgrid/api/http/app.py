@@ -21,8 +21,11 @@ import airgrid
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.audit_jobs import AuditJobs
 from airgrid.api.http.audit_task import task_maker
-from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.auth import KeyStore, jwt_verifier
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
+from airgrid.api.http.interuss import flight_planning, geospatial_map
+from airgrid.api.http.interuss.geomap import DataSources
+from airgrid.api.http.interuss.planning import FlightPlanner
 from airgrid.api.http.planner import RoutePlanner
 from airgrid.api.http.registry import GeofenceRegistry
 from airgrid.api.http.routes import (
@@ -56,6 +59,8 @@ intents with strategic deconfliction.
   `Authorization: Bearer <API key>` (`airgrid keys create --role R --name N`).
 * **Errors** are `application/problem+json` (RFC 9457) with a `detail` telling what to fix.
 * **GeoJSON** follows RFC 7946: `[lon, lat]` or `[lon, lat, alt_m]` (metres AMSL).
+* **InterUSS** automated-testing interfaces: `/flight_planning/v1` and
+  `/geospatial_map/v1`, with RS256 JWTs carrying their scopes (see the README).
 """
 
 
@@ -91,6 +96,7 @@ def load_services(settings: Settings) -> Services:
             workers=settings.audit_workers,
             queue_size=settings.audit_queue,
         ),
+        jwt=jwt_verifier(settings.jwt_audience, settings.jwt_jwks_path, settings.jwt_jwks_url),
     )
 
 
@@ -168,6 +174,16 @@ OPENAPI_TAGS: list[dict[str, str]] = [
         "description": "Regulators' audit jobs: flight logs against geofences, tiers and intents.",
     },
     {"name": "health", "description": "Liveness, readiness, metrics, identity."},
+    {
+        "name": "interuss-flight-planning",
+        "description": "InterUSS flight planning automated-testing interface "
+        "(`/flight_planning/v1`, RS256 JWT scopes).",
+    },
+    {
+        "name": "interuss-geospatial-map",
+        "description": "InterUSS geospatial map automated-testing interface "
+        "(`/geospatial_map/v1`, RS256 JWT scopes).",
+    },
 ]
 
 
@@ -230,5 +246,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for module in (health, grid, codes, routes, geofences, intents, conformance, audits):
         app.include_router(module.router)
+    app.state.flight_planner = FlightPlanner(services)
+    app.state.data_sources = DataSources(services)
+    app.include_router(flight_planning.router)
+    app.include_router(geospatial_map.router)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app

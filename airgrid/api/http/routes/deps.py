@@ -16,7 +16,15 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from airgrid.airspace.grid.voxels import Grid
-from airgrid.api.http.auth import KeyStore, Principal, Role
+from airgrid.api.http.auth import (
+    TOKEN_PREFIX,
+    JwtVerifier,
+    KeyStore,
+    Principal,
+    Role,
+    TokenError,
+    role_from_scopes,
+)
 from airgrid.api.http.stores import StorePool
 from airgrid.settings import Settings
 from airgrid.terrain import Dem
@@ -57,6 +65,8 @@ class Services:
         recorded submissions, jobs).
     audits
         The audit jobs (:class:`airgrid.api.http.audit_jobs.AuditJobs`).
+    jwt
+        The JWT verifier of the configured JWKS (None without one).
     """
 
     settings: Settings
@@ -68,6 +78,7 @@ class Services:
     routing: RoutePlanner
     geofences: GeofenceRegistry
     audits: AuditJobs
+    jwt: JwtVerifier | None = None
 
     def close(self) -> None:
         """Stop the audit workers and close the database connections (at shutdown)."""
@@ -86,7 +97,10 @@ async def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
-_bearer = HTTPBearer(auto_error=False, description="An API key from 'airgrid keys create'.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key from 'airgrid keys create' (or, with jwt_for_v1, an RS256 JWT).",
+)
 
 
 def current_principal(
@@ -106,7 +120,14 @@ def current_principal(
             "missing API key: send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = services.keys.authenticate(credentials.credentials)
+    token = credentials.credentials
+    if (
+        services.jwt is not None
+        and services.settings.jwt_for_v1
+        and not token.startswith(TOKEN_PREFIX)
+    ):
+        return _jwt_principal(services, services.jwt, token)
+    principal = services.keys.authenticate(token)
     if principal is None:
         raise HTTPException(
             401,
@@ -114,6 +135,30 @@ def current_principal(
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return principal
+
+
+def _jwt_principal(services: Services, verifier: JwtVerifier, token: str) -> Principal:
+    """The principal of a JWT on ``/v1``: its subject, with the role its scopes grant.
+
+    Raises
+    ------
+    HTTPException
+        401 for an invalid token, 403 when no scope maps to a role.
+    """
+    try:
+        claims = verifier.verify(token)
+    except TokenError as exc:
+        raise HTTPException(
+            401, str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        ) from None
+    role = role_from_scopes(claims.scopes, services.settings.jwt_role_scopes)
+    if role is None:
+        raise HTTPException(
+            403,
+            f"the JWT has none of the scopes {sorted(services.settings.jwt_role_scopes)} "
+            "that grant an airgrid role",
+        )
+    return Principal(claims.subject, role, "jwt")
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
