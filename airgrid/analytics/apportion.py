@@ -87,13 +87,13 @@ def _rasterise(xs, ys, ring_off, part_ring_off, part_owner, n_owner, width):  # 
             at = 0
         for p in range(len(part_owner)):
             c0, c1 = ring_off[part_ring_off[p]], ring_off[part_ring_off[p + 1]]
-            j0 = int(math.ceil(ys[c0:c1].min()))
-            j1 = int(math.floor(ys[c0:c1].max()))
+            j0 = math.ceil(ys[c0:c1].min())
+            j1 = math.floor(ys[c0:c1].max())
             for j in range(j0, j1 + 1):
                 n = _row_nodes(xs, ys, ring_off, part_ring_off[p], part_ring_off[p + 1], j, cross)
                 for q in range(0, n - 1, 2):
-                    i0 = int(math.ceil(cross[q]))
-                    i1 = int(math.ceil(cross[q + 1])) - 1
+                    i0 = math.ceil(cross[q])
+                    i1 = math.ceil(cross[q + 1]) - 1
                     if stage == 0:
                         counts[p] += max(i1 - i0 + 1, 0)
                     else:
@@ -141,7 +141,7 @@ def apportion(
     step_m = h3.average_hexagon_edge_length(resolution, "m") / samples_per_edge
     dlat = step_m / M_PER_DEG_LAT_MIN
     dlon = step_m / (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat_mid)))
-    width = int(math.ceil((bounds[:, 2].max() - lon0) / dlon)) + 2
+    width = math.ceil((bounds[:, 2].max() - lon0) / dlon) + 2
     parts, part_owner = shapely.get_parts(fps, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
@@ -222,8 +222,6 @@ def _count_pairs(owner, cell):  # pragma: no cover - numba
             k = q
         a = b
     return out_o[:m], out_c[:m], out_n[:m]
-
-
 
 
 __all__ = ["SAMPLES_PER_EDGE", "Apportioned", "apportion", "footprint_areas_m2"]

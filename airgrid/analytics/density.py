@@ -68,7 +68,7 @@ class Window:
     @property
     def n_bins(self) -> int:
         """Number of bins."""
-        return int(math.ceil((self.end - self.start) / self.bin_s - 1e-9))
+        return math.ceil((self.end - self.start) / self.bin_s - 1e-9)
 
 
 @dataclass(frozen=True)
@@ -180,9 +180,7 @@ class Density:
     tier: Tier
 
 
-def _spread(
-    traffic: Traffic, tier: Tier, window: Window, samples_per_edge: float
-) -> pd.DataFrame:
+def _spread(traffic: Traffic, tier: Tier, window: Window, samples_per_edge: float) -> pd.DataFrame:
     """Rows ``owner, cell, bin, vs, row`` (volume-seconds, volume row) for every volume
     in the window, cell it covers and bin it overlaps."""
     live = np.flatnonzero((traffic.t_end > window.start) & (traffic.t_start < window.end))
@@ -286,7 +284,11 @@ def density(
     ok = ~np.isnan(sector)
     headings = (
         pd.DataFrame(
-            {"cell": spread["cell"][ok], "sector": sector[ok].astype(np.int64), "weight": spread["vs"][ok]}
+            {
+                "cell": spread["cell"][ok],
+                "sector": sector[ok].astype(np.int64),
+                "weight": spread["vs"][ok],
+            }
         )
         .groupby(["cell", "sector"], as_index=False)["weight"]
         .sum()

@@ -50,7 +50,9 @@ def _suggestions(density: Density, persistent: np.ndarray, one_way_share: float)
         if share >= one_way_share:
             out[int(cell)] = f"one-way {SECTORS[int(sector)]} ({share:.0%} of traffic heads so)"
         else:
-            out[int(cell)] += f" (no heading carries {one_way_share:.0%}; most {SECTORS[int(sector)]})"
+            out[int(cell)] += (
+                f" (no heading carries {one_way_share:.0%}; most {SECTORS[int(sector)]})"
+            )
     return out
 
 
@@ -98,7 +100,9 @@ def assess(density: Density, table: CapacityTable, places: Places) -> pd.DataFra
             "capacity": cap[inv],
             "load": load,
             "hotspot": hot,
-            "suggestion": np.array([text.get(int(c), "") for c in uniq.tolist()], dtype=object)[inv],
+            "suggestion": np.array([text.get(int(c), "") for c in uniq.tolist()], dtype=object)[
+                inv
+            ],
         },
         columns=list(COLUMNS),
     )

@@ -29,7 +29,7 @@ def iso(t: float) -> str:
 def hexagon(cell: str) -> list[list[float]]:
     """The closed lon/lat ring of an H3 cell."""
     ring = [[round(lon, 7), round(lat, 7)] for lat, lon in h3.cell_to_boundary(cell)]
-    return ring + [ring[0]]
+    return [*ring, ring[0]]
 
 
 def _number(x: float) -> float | None:

@@ -122,7 +122,9 @@ def test_conflicts_and_refusals_land_in_their_cells_and_bins() -> None:
     window = Window(T0, T0 + 1_800.0, 600.0)
     disc = Point(112.9, 28.1).buffer(0.0002)
     refused = Traffic.of([[Volume4D(disc, 250.0, 280.0, T0 + 700, T0 + 1_300)]])
-    pts = ConflictPoints(np.array([28.1]), np.array([112.9]), np.array([T0 + 650]), np.array([T0 + 1_200]))
+    pts = ConflictPoints(
+        np.array([28.1]), np.array([112.9]), np.array([T0 + 650]), np.array([T0 + 1_200])
+    )
     got = density(Traffic.of(intents), T2, window, refused=refused, conflicts=pts).table
     cell = h3.str_to_int(h3.latlng_to_cell(28.1, 112.9, 9))
     here = got[got["cell"] == cell].set_index("bin")

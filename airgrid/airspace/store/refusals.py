@@ -121,7 +121,14 @@ class _RefusalsPart(_StoreCore):
             rid = db.execute(
                 "INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (req.intent_id or "", req.operator, req.tier, req.priority, time.time(), *req.window),
+                (
+                    req.intent_id or "",
+                    req.operator,
+                    req.tier,
+                    req.priority,
+                    time.time(),
+                    *req.window,
+                ),
             ).fetchone()[0]
             db.executemany(
                 "INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
