@@ -149,12 +149,20 @@ class Places:
         )
 
 
-def _distances_km(lat: np.ndarray, lon: np.ndarray, places: Places) -> np.ndarray:
-    """Great-circle distances (km), cells × places."""
-    p1, p2 = np.radians(lat)[:, None], np.radians(places.lat)[None, :]
-    dl = np.radians(lon)[:, None] - np.radians(places.lon)[None, :]
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M / 1000 * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+def _near(
+    lat: np.ndarray, lon: np.ndarray, places: Places, min_pop: float, radius_km: float
+) -> np.ndarray:
+    """Whether a place of at least ``min_pop`` lies within ``radius_km`` (great circle) of
+    each point."""
+    big = places.population >= min_pop
+    hit = np.zeros(len(lat), bool)
+    p1, c1 = np.radians(lat), np.cos(np.radians(lat))
+    limit = np.sin(radius_km * 1000 / (2 * EARTH_RADIUS_M)) ** 2  # haversine of the radius
+    for plat, plon in zip(places.lat[big].tolist(), places.lon[big].tolist(), strict=True):
+        p2 = np.radians(plat)
+        a = np.sin((p2 - p1) / 2) ** 2 + c1 * np.cos(p2) * np.sin(np.radians(plon - lon) / 2) ** 2
+        hit |= a <= limit
+    return hit
 
 
 def classify(cells: np.ndarray, table: CapacityTable, places: Places) -> np.ndarray:
@@ -163,14 +171,10 @@ def classify(cells: np.ndarray, table: CapacityTable, places: Places) -> np.ndar
     lat = np.array([c[0] for c in centres], np.float64)
     lon = np.array([c[1] for c in centres], np.float64)
     out = np.full(len(lat), len(table.classes) - 1, np.int64)
-    if len(lat) == 0:
-        return out
-    dist = _distances_km(lat, lon, places)
     for k in range(len(table.classes) - 2, -1, -1):  # earlier classes overwrite later ones
         hit = np.zeros(len(lat), bool)
         for min_pop, radius in table.classes[k].rules:
-            near = dist[:, places.population >= min_pop] <= radius
-            hit |= near.any(axis=1)
+            hit |= _near(lat, lon, places, min_pop, radius)
         out[hit] = k
     return out
 

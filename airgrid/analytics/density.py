@@ -172,12 +172,16 @@ class Density:
         The bins.
     tier
         The tier counted.
+    cells, cell_area_m2
+        The table's distinct cells (sorted int64) and their areas (m²).
     """
 
     table: pd.DataFrame
     headings: pd.DataFrame
     window: Window
     tier: Tier
+    cells: np.ndarray
+    cell_area_m2: np.ndarray
 
 
 def _spread(traffic: Traffic, tier: Tier, window: Window, samples_per_edge: float) -> pd.DataFrame:
@@ -276,7 +280,8 @@ def density(
         table[name] = table[name].astype(np.int64) if name in table else np.int64(0)
     cells = table["cell"].to_numpy(np.int64)
     uniq, inv = np.unique(cells, return_inverse=True)
-    cell_vs = cell_areas_m2(uniq)[inv] * (tier.upper_m - tier.lower_m) * window.bin_s
+    areas = cell_areas_m2(uniq)
+    cell_vs = areas[inv] * (tier.upper_m - tier.lower_m) * window.bin_s
     table["occupancy"] = table.pop("vs").to_numpy() / cell_vs
     table = table[["cell", "bin", "count", "occupancy", "conflicts", "refusals"]]
     heading = traffic.headings()[spread["row"].to_numpy()]
@@ -293,7 +298,8 @@ def density(
         .groupby(["cell", "sector"], as_index=False)["weight"]
         .sum()
     )
-    return Density(table.sort_values(["bin", "cell"], ignore_index=True), headings, window, tier)
+    table = table.sort_values(["bin", "cell"], ignore_index=True)
+    return Density(table, headings, window, tier, uniq, areas)
 
 
 __all__ = ["SECTORS", "ConflictPoints", "Density", "Traffic", "Window", "cell_areas_m2", "density"]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from airgrid.analytics.capacity import CapacityTable, Places, capacities
-from airgrid.analytics.density import SECTORS, Density, cell_areas_m2
+from airgrid.analytics.density import SECTORS, Density
 
 #: Columns of an assessed table, in order.
 COLUMNS = (
@@ -78,8 +78,9 @@ def assess(density: Density, table: CapacityTable, places: Places) -> pd.DataFra
     """
     d = density.table
     w = density.window
-    uniq, inv = np.unique(d["cell"].to_numpy(np.int64), return_inverse=True)
-    names, cap = capacities(uniq, cell_areas_m2(uniq), w.bin_s, table, places)
+    uniq = density.cells
+    inv = np.searchsorted(uniq, d["cell"].to_numpy(np.int64))
+    names, cap = capacities(uniq, density.cell_area_m2, w.bin_s, table, places)
     load = d["count"].to_numpy() / cap[inv]
     hot = load > 1.0
     share = np.bincount(inv[hot], minlength=len(uniq)) / w.n_bins

@@ -73,7 +73,9 @@ def _places(data_dir: Path) -> Places:
     return Places.read(data_dir)
 
 
-def _assessed(services: Services, tier: str, start: datetime, end: datetime, bin_s: float):
+def _assessed(
+    services: Services, tier: str, start: datetime, end: datetime, bin_s: float
+) -> tuple[Window, pd.DataFrame]:
     """The assessed table of a request, its errors turned into problems."""
     s = services.settings
     if end <= start:
@@ -125,7 +127,7 @@ def density(
         start=iso(window.start),
         end=iso(window.end),
         bin_s=bin_s,
-        rows=[feature_properties(r) for r in assessed.to_dict("records")],  # type: ignore[misc]
+        rows=[feature_properties(r) for r in assessed.to_dict("records")],
     )
     return Response(dump_json(rows), media_type="application/json")
 
@@ -153,6 +155,6 @@ def hotspots(
         end=iso(window.end),
         bin_s=bin_s,
         bins=window.n_bins,
-        cells=records,  # type: ignore[arg-type]
+        cells=records,
     )
     return Response(dump_json(body), media_type="application/json")

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-_PROPS = {
+_PROPS: dict[str, Any] = {
     "cell": "89411892c83ffff",
     "tier": "T2",
     "bin_start": "2026-12-06T08:00:00Z",
