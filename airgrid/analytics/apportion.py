@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import h3
 import numpy as np
@@ -65,13 +66,14 @@ def _row_nodes(xs, ys, ring_off, r0, r1, y, cross):  # pragma: no cover - numba
 
 
 @njit(cache=True)
-def _rasterise(xs, ys, ring_off, part_ring_off, part_owner, n_owner, width):  # pragma: no cover
-    """Lattice nodes (``i + j * width``) inside each owner's parts (even-odd rule).
+def _rasterise(xs, ys, ring_off, part_ring_off, part_owner, width):  # pragma: no cover
+    """Lattice nodes (``i + j * width``, ``0 <= i < width``, ``j >= 0``) inside each
+    owner's parts (even-odd rule).
 
     ``xs``/``ys`` are ring coordinates in lattice units, ``ring_off`` the first
     coordinate of each ring, ``part_ring_off`` the first ring of each part and
-    ``part_owner`` the footprint each part belongs to. Returns the nodes and each
-    node's footprint, parts of a footprint in order.
+    ``part_owner`` the polygon each part belongs to. Returns the nodes and each node's
+    owner, parts of an owner in order.
     """
     max_edges = 0
     for p in range(len(part_owner)):
@@ -87,13 +89,13 @@ def _rasterise(xs, ys, ring_off, part_ring_off, part_owner, n_owner, width):  # 
             at = 0
         for p in range(len(part_owner)):
             c0, c1 = ring_off[part_ring_off[p]], ring_off[part_ring_off[p + 1]]
-            j0 = math.ceil(ys[c0:c1].min())
+            j0 = max(math.ceil(ys[c0:c1].min()), 0)
             j1 = math.floor(ys[c0:c1].max())
             for j in range(j0, j1 + 1):
                 n = _row_nodes(xs, ys, ring_off, part_ring_off[p], part_ring_off[p + 1], j, cross)
                 for q in range(0, n - 1, 2):
-                    i0 = math.ceil(cross[q])
-                    i1 = math.ceil(cross[q + 1]) - 1
+                    i0 = max(math.ceil(cross[q]), 0)
+                    i1 = min(math.ceil(cross[q + 1]) - 1, width - 1)
                     if stage == 0:
                         counts[p] += max(i1 - i0 + 1, 0)
                     else:
@@ -102,6 +104,81 @@ def _rasterise(xs, ys, ring_off, part_ring_off, part_owner, n_owner, width):  # 
                             owner[at] = part_owner[p]
                             at += 1
     return nodes, owner
+
+
+class _Lattice(NamedTuple):
+    """The sampling lattice: node ``(i, j)`` lies at ``(lon0 + i·dlon, lat0 + j·dlat)``."""
+
+    lon0: float
+    lat0: float
+    dlon: float
+    dlat: float
+    width: int
+
+    @classmethod
+    def over(cls, bounds: np.ndarray, resolution: int, samples_per_edge: float) -> _Lattice:
+        """A lattice over ``bounds`` (rows west, south, east, north) with a margin of
+        :data:`_PAD_EDGES` edges, so the hexagons around the footprints lie on it."""
+        lat_mid = float(np.mean(bounds[:, [1, 3]]))
+        edge_m = h3.average_hexagon_edge_length(resolution, "m")
+        step_m = edge_m / samples_per_edge
+        dlat = step_m / M_PER_DEG_LAT_MIN
+        dlon = step_m / (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat_mid)))
+        pad = _PAD_EDGES * samples_per_edge
+        lon0, lat0 = bounds[:, 0].min() - pad * dlon, bounds[:, 1].min() - pad * dlat
+        return cls(lon0, lat0, dlon, dlat, math.ceil((bounds[:, 2].max() - lon0) / dlon + pad) + 2)
+
+    def rings(self, polys: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``xs, ys, ring_off, part_ring_off, part_owner`` of polygons for :func:`_rasterise`."""
+        parts, part_owner = shapely.get_parts(polys, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        ring_off = np.searchsorted(coord_ring, np.arange(len(rings) + 1)).astype(np.int64)
+        part_ring_off = np.searchsorted(ring_part, np.arange(len(parts) + 1)).astype(np.int64)
+        xs = np.ascontiguousarray((coords[:, 0] - self.lon0) / self.dlon)
+        ys = np.ascontiguousarray((coords[:, 1] - self.lat0) / self.dlat)
+        return xs, ys, ring_off, part_ring_off, part_owner.astype(np.int64)
+
+
+#: Margin of the lattice around the footprints, in cell edges.
+_PAD_EDGES = 12
+
+
+def _node_cells(
+    uniq: np.ndarray, lat: _Lattice, resolution: int, samples_per_edge: float
+) -> np.ndarray:
+    """The H3 cell of each lattice node, without asking H3 node by node.
+
+    Seeds two edges apart are located with H3; the hexagons within two rings of their
+    cells (a superset of the cells any node lies in) are rasterised on the lattice like
+    footprints, each node taking the hexagon it falls in (hexagon edges are straight in
+    lon/lat here; H3's great-circle edges differ by well under a millimetre at the
+    resolutions of the tiers). A node no hexagon claims is located with H3.
+    """
+    if len(uniq) == 0:
+        return uniq
+    i, j = uniq % lat.width, uniq // lat.width
+    stride = max(1, int(2 * samples_per_edge))
+    wide = lat.width // stride + 1
+    seeds = np.unique((j // stride) * wide + i // stride)
+    si, sj = (seeds % wide + 0.5) * stride, (seeds // wide + 0.5) * stride
+    seed_cells = np.unique(
+        latlng_to_cells(lat.lat0 + sj * lat.dlat, lat.lon0 + si * lat.dlon, resolution)
+    )
+    around = {c for s in seed_cells.tolist() for c in h3.grid_disk(h3.int_to_str(s), 2)}
+    hexes = sorted(around)
+    polys = shapely.polygons([[(b, a) for a, b in h3.cell_to_boundary(c)] for c in hexes])
+    keys, hex_of = _rasterise(*lat.rings(polys), lat.width)
+    pos = np.minimum(np.searchsorted(uniq, keys), len(uniq) - 1)
+    hit = uniq[pos] == keys
+    out = np.zeros(len(uniq), np.int64)
+    codes = np.fromiter((h3.str_to_int(c) for c in hexes), np.int64, len(hexes))
+    out[pos[hit]] = codes[hex_of[hit]]
+    left = np.flatnonzero(out == 0)
+    out[left] = latlng_to_cells(
+        lat.lat0 + j[left] * lat.dlat, lat.lon0 + i[left] * lat.dlon, resolution
+    )
+    return out
 
 
 def footprint_areas_m2(footprints: np.ndarray) -> np.ndarray:
@@ -135,27 +212,10 @@ def apportion(
     empty = np.empty(0, np.int64)
     if len(fps) == 0:
         return Apportioned(empty, empty, np.empty(0, np.float64))
-    bounds = shapely.bounds(fps)
-    lon0, lat0 = bounds[:, 0].min(), bounds[:, 1].min()
-    lat_mid = float(np.mean(bounds[:, [1, 3]]))
-    step_m = h3.average_hexagon_edge_length(resolution, "m") / samples_per_edge
-    dlat = step_m / M_PER_DEG_LAT_MIN
-    dlon = step_m / (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat_mid)))
-    width = math.ceil((bounds[:, 2].max() - lon0) / dlon) + 2
-    parts, part_owner = shapely.get_parts(fps, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    ring_off = np.searchsorted(coord_ring, np.arange(len(rings) + 1)).astype(np.int64)
-    part_ring_off = np.searchsorted(ring_part, np.arange(len(parts) + 1)).astype(np.int64)
-    xs = np.ascontiguousarray((coords[:, 0] - lon0) / dlon)
-    ys = np.ascontiguousarray((coords[:, 1] - lat0) / dlat)
-    nodes, owner = _rasterise(
-        xs, ys, ring_off, part_ring_off, part_owner.astype(np.int64), len(fps), width
-    )
-    uniq, inv = _dedupe(nodes, width)
-    node_cells = latlng_to_cells(
-        lat0 + (uniq // width) * dlat, lon0 + (uniq % width) * dlon, resolution
-    )
+    lat = _Lattice.over(shapely.bounds(fps), resolution, samples_per_edge)
+    nodes, owner = _rasterise(*lat.rings(fps), lat.width)
+    uniq, inv = _dedupe(nodes, lat.width)
+    node_cells = _node_cells(uniq, lat, resolution, samples_per_edge)
     per_fp = np.bincount(owner, minlength=len(fps))
     thin = np.flatnonzero(per_fp == 0)
     rep = shapely.point_on_surface(fps[thin])
