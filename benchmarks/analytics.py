@@ -83,11 +83,12 @@ def baseline(traffic: Traffic, res: int, window: Window) -> pd.DataFrame:
     uniq = sorted(set(cells))
     hexes = shapely.polygons([[(b, a) for a, b in h3.cell_to_boundary(c)] for c in uniq])
     at = {c: j for j, c in enumerate(uniq)}
+    codes = np.array([h3.str_to_int(c) for c in uniq], np.int64)
     vi = np.array(vol)
     hi = np.array([at[c] for c in cells])
     scale = footprint_areas_m2(traffic.footprint) / shapely.area(traffic.footprint)
     area = shapely.area(shapely.intersection(traffic.footprint[vi], hexes[hi])) * scale[vi]
-    df = pd.DataFrame({"owner": traffic.owner[vi], "cell": np.array(uniq)[hi], "area": area,
+    df = pd.DataFrame({"owner": traffic.owner[vi], "cell": codes[hi], "area": area,
                        "t0": traffic.t_start[vi], "t1": traffic.t_end[vi]})  # fmt: skip
     df = df[df["area"] > 0]
     rows = []
@@ -144,7 +145,7 @@ def main() -> None:
     )
     mine_vs = float((mine["occupancy"].to_numpy() * cell_vs * band * window.bin_s).sum())
     base.index = base.index.set_names(["cell", "bin"])
-    both = base.join(mine[["count"]], how="outer", rsuffix="_ours").fillna(0)
+    both = base.join(mine[["count"]].add_suffix("_ours"), how="outer").fillna(0)
     equal = (both["count"] == both["count_ours"]).mean()
     print(f"agreement on the sample: volume-seconds {mine_vs / base_vs:.6f} of the baseline's; "
           f"cell-bins {len(mine)} ours, {len(base)} baseline (ours all among the baseline's: "

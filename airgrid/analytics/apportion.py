@@ -16,6 +16,7 @@ neighbouring cells the footprint does cover.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -139,6 +140,17 @@ class _Lattice(NamedTuple):
         ys = np.ascontiguousarray((coords[:, 1] - self.lat0) / self.dlat)
         return xs, ys, ring_off, part_ring_off, part_owner.astype(np.int64)
 
+    def hexagon_rings(self, cells: list[str]) -> tuple[np.ndarray, ...]:
+        """:meth:`rings` of H3 cells' boundaries (closed, straight edges in lon/lat)."""
+        bounds = [(*b, b[0]) for b in map(h3.cell_to_boundary, cells)]
+        sizes = np.fromiter(map(len, bounds), np.int64, len(bounds))
+        flat = np.array(list(itertools.chain.from_iterable(bounds)), np.float64).reshape(-1, 2)
+        ring_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        xs = np.ascontiguousarray((flat[:, 1] - self.lon0) / self.dlon)
+        ys = np.ascontiguousarray((flat[:, 0] - self.lat0) / self.dlat)
+        n = len(cells)
+        return xs, ys, ring_off, np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64)
+
 
 #: Margin of the lattice around the footprints, in cell edges.
 _PAD_EDGES = 12
@@ -165,15 +177,15 @@ def _node_cells(
     seed_cells = np.unique(
         latlng_to_cells(lat.lat0 + sj * lat.dlat, lat.lon0 + si * lat.dlon, resolution)
     )
-    around = {c for s in seed_cells.tolist() for c in h3.grid_disk(h3.int_to_str(s), 2)}
+    around = {c for s in seed_cells.tolist() for c in h3.grid_disk(h3.int_to_str(s), 1)}
     hexes = sorted(around)
-    polys = shapely.polygons([[(b, a) for a, b in h3.cell_to_boundary(c)] for c in hexes])
-    keys, hex_of = _rasterise(*lat.rings(polys), lat.width)
-    pos = np.minimum(np.searchsorted(uniq, keys), len(uniq) - 1)
-    hit = uniq[pos] == keys
+    keys, hex_of = _rasterise(*lat.hexagon_rings(hexes), lat.width)
+    order = np.argsort(uniq)
+    pos = np.minimum(np.searchsorted(uniq[order], keys), len(uniq) - 1)
+    hit = uniq[order[pos]] == keys
     out = np.zeros(len(uniq), np.int64)
     codes = np.fromiter((h3.str_to_int(c) for c in hexes), np.int64, len(hexes))
-    out[pos[hit]] = codes[hex_of[hit]]
+    out[order[pos[hit]]] = codes[hex_of[hit]]
     left = np.flatnonzero(out == 0)
     out[left] = latlng_to_cells(
         lat.lat0 + j[left] * lat.dlat, lat.lon0 + i[left] * lat.dlon, resolution
@@ -235,8 +247,8 @@ _BLOCK = 64
 
 
 def _dedupe(nodes: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique lattice nodes and each node's index among them, without sorting the
-    nodes: a dense table over the lattice blocks any node falls in."""
+    """The distinct lattice nodes (in block order) and each node's index among them,
+    without sorting the nodes: a dense table over the lattice blocks any node falls in."""
     if len(nodes) == 0:
         return nodes, nodes
     i, j = nodes % width, nodes // width
