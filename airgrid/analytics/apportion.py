@@ -179,7 +179,8 @@ def _node_cells(
     )
     around = {c for s in seed_cells.tolist() for c in h3.grid_disk(h3.int_to_str(s), 1)}
     hexes = sorted(around)
-    keys, hex_of = _rasterise(*lat.hexagon_rings(hexes), lat.width)
+    xs, ys, ring_off, part_ring_off, part_owner = lat.hexagon_rings(hexes)
+    keys, hex_of = _rasterise(xs, ys, ring_off, part_ring_off, part_owner, lat.width)
     order = np.argsort(uniq)
     pos = np.minimum(np.searchsorted(uniq[order], keys), len(uniq) - 1)
     hit = uniq[order[pos]] == keys
@@ -225,7 +226,8 @@ def apportion(
     if len(fps) == 0:
         return Apportioned(empty, empty, np.empty(0, np.float64))
     lat = _Lattice.over(shapely.bounds(fps), resolution, samples_per_edge)
-    nodes, owner = _rasterise(*lat.rings(fps), lat.width)
+    xs, ys, ring_off, part_ring_off, part_owner = lat.rings(fps)
+    nodes, owner = _rasterise(xs, ys, ring_off, part_ring_off, part_owner, lat.width)
     uniq, inv = _dedupe(nodes, lat.width)
     node_cells = _node_cells(uniq, lat, resolution, samples_per_edge)
     per_fp = np.bincount(owner, minlength=len(fps))
