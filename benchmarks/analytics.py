@@ -94,12 +94,15 @@ def baseline(traffic: Traffic, res: int, window: Window) -> pd.DataFrame:
     rows = []
     for b in range(window.n_bins):
         b0 = window.start + b * window.bin_s
-        secs = np.minimum(df["t1"], b0 + window.bin_s) - np.maximum(df["t0"], b0)
-        part = df[secs > 0].assign(b=b, vs=df["area"] * 40.0 * secs)
-        rows.append(part)
+        secs = np.minimum(df["t1"].to_numpy(), b0 + window.bin_s) - np.maximum(
+            df["t0"].to_numpy(), b0
+        )
+        keep = secs > 0
+        if keep.any():
+            rows.append(df[keep].assign(b=b, vs=df["area"].to_numpy()[keep] * 40.0 * secs[keep]))
     spread = pd.concat(rows)
     g = spread.groupby(["cell", "b"])
-    return pd.DataFrame({"count": g["owner"].nunique(), "vs": g["vs"].sum()})
+    return g.agg(count=("owner", "nunique"), vs=("vs", "sum"))
 
 
 def main() -> None:
