@@ -4,7 +4,8 @@ A footprint is sampled on a lon/lat lattice whose spacing is the resolution's av
 edge length over ``samples_per_edge`` (metres, the longitude step scaled by the cosine
 of the traffic's mean latitude). A Numba kernel rasterises every footprint at once (an
 even-odd scanline over all its rings, so holes and multi-part footprints are handled);
-each lattice node is located in its H3 cell once, however many footprints share it.
+each lattice node is placed in its H3 cell once, however many footprints share it,
+by rasterising the hexagons around the traffic on the same lattice (:func:`_node_cells`).
 A footprint's area (m²) is split over its nodes equally, so a cell receives the share of
 the footprint's nodes that fall in it. A footprint too thin to hold any node gives its
 whole area to the cell of its representative point.
@@ -161,8 +162,8 @@ def _node_cells(
 ) -> np.ndarray:
     """The H3 cell of each lattice node, without asking H3 node by node.
 
-    Seeds two edges apart are located with H3; the hexagons within two rings of their
-    cells (a superset of the cells any node lies in) are rasterised on the lattice like
+    Seeds two edges apart are located with H3; the hexagons within one ring of their
+    cells (nearly always every cell a node lies in) are rasterised on the lattice like
     footprints, each node taking the hexagon it falls in (hexagon edges are straight in
     lon/lat here; H3's great-circle edges differ by well under a millimetre at the
     resolutions of the tiers). A node no hexagon claims is located with H3.
