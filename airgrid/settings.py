@@ -126,6 +126,15 @@ class Settings(BaseSettings):
     audit_log_dir
         Server-side folder of flight logs that audit jobs may name by relative path
         (default: ``<var_dir>/flight-logs``); nothing outside it can be named.
+    capacity_path
+        Cell capacity table TOML of the density analytics (default: ``capacity.toml`` of
+        ``data_dir``).
+    max_analytics_bins
+        Most time bins of one density or hotspot request.
+    max_analytics_volumes
+        Most stored volumes (flown and refused) one analytics request reads.
+    max_analytics_rows
+        Most (cell, bin) rows one analytics answer holds.
     switch_interval_s
         The interpreter's thread switch interval while the app runs (Python's default
         is 0.005 s): a shorter one hands the event loop the GIL sooner, so health probes
@@ -203,6 +212,10 @@ class Settings(BaseSettings):
     )
     interuss_max_source_bytes: int = Field(20_000_000, gt=0)
     interuss_source_timeout_s: float = Field(10.0, gt=0)
+    capacity_path: Path = DATA_DIR / "capacity.toml"
+    max_analytics_bins: int = Field(2_000, gt=0)
+    max_analytics_volumes: int = Field(2_000_000, gt=0)
+    max_analytics_rows: int = Field(500_000, gt=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -220,6 +233,7 @@ class Settings(BaseSettings):
         out.setdefault("dem_paths", [data / DEFAULT_DEM.name])
         out.setdefault("geoid_path", data / DEFAULT_GEOID_GRID.name)
         out.setdefault("tiers_path", data / DEFAULT_TIER_FILE.name)
+        out.setdefault("capacity_path", data / "capacity.toml")
         return out
 
     @property

@@ -409,7 +409,7 @@ def test_route_intents_and_fresh_connection(maker: StoreMaker) -> None:
 
 def test_policy_is_fixed_at_creation(maker: StoreMaker) -> None:
     st = maker.open(AirspacePolicy(grid_tiers=frozenset({"T1"})))
-    assert st.schema_version() == SCHEMA_VERSION == 6
+    assert st.schema_version() == SCHEMA_VERSION == 7
     if st.backend == "postgres":  # migration 3 dropped the key table's foreign key
         assert (
             st._db.execute(

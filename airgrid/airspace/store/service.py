@@ -79,6 +79,7 @@ from airgrid.airspace.store.index_sync import _index_accepted, _shared_index
 from airgrid.airspace.store.jobs import _JobsPart
 from airgrid.airspace.store.lifecycle import _LifecyclePart
 from airgrid.airspace.store.policy import AirspacePolicy, ProposalSettings
+from airgrid.airspace.store.refusals import _RefusalsPart
 from airgrid.airspace.store.restore import _RestorePart
 from airgrid.airspace.store.rows import _read_intents
 from airgrid.airspace.store.schema import migrate
@@ -95,6 +96,7 @@ class Store(
     _AccountsPart,
     _SubmissionsPart,
     _JobsPart,
+    _RefusalsPart,
 ):
     """Flight intents and geofences, durable, behind one interface.
 
@@ -109,8 +111,9 @@ class Store(
     (:mod:`~airgrid.airspace.store.lifecycle`), telemetry, history and alerts
     (:mod:`~airgrid.airspace.store.conformance`), bulk restores
     (:mod:`~airgrid.airspace.store.restore`), API keys (:mod:`~airgrid.airspace.store.accounts`),
-    recorded submissions (:mod:`~airgrid.airspace.store.submissions`) and background jobs
-    (:mod:`~airgrid.airspace.store.jobs`).
+    recorded submissions (:mod:`~airgrid.airspace.store.submissions`), background jobs
+    (:mod:`~airgrid.airspace.store.jobs`) and refused submissions
+    (:mod:`~airgrid.airspace.store.refusals`).
     """
 
     def __init__(
@@ -161,6 +164,7 @@ class Store(
         preempt: bool = True,
         propose: bool = True,
         submission: SubmissionKey | None = None,
+        record_refusal: bool = True,
     ) -> Decision:
         """Check an intent and accept it if it conflicts with nothing that holds airspace.
 
@@ -177,6 +181,9 @@ class Store(
         submission
             The caller's idempotency key: if the intent is accepted, the same transaction
             records it (see :meth:`submission`).
+        record_refusal
+            When refused, record the request, its volumes and its conflict points (in a
+            transaction of its own) for the density analytics.
 
         Returns
         -------
@@ -199,6 +206,8 @@ class Store(
         )
         if accepted is not None:  # committed: the in-process copy takes the change over
             _index_accepted(self._holding, accepted)
+        if not decision.accepted and record_refusal:
+            self._record_refusal(decision)
         if not decision.accepted and propose:
             decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
         return self._with_low_volumes(decision)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from airgrid.api.cli import analytics as analytics_cmds
 from airgrid.api.cli import audit as audit_cmds
 from airgrid.api.cli import codes as code_cmds
 from airgrid.api.cli import corridors as corridor_cmds
@@ -43,6 +44,7 @@ for module in (
     route_cmds,
     corridor_cmds,
     audit_cmds,
+    analytics_cmds,
 ):
     module.register(app)
 

@@ -29,6 +29,7 @@ from airgrid.api.http.interuss.planning import FlightPlanner
 from airgrid.api.http.planner import RoutePlanner
 from airgrid.api.http.registry import GeofenceRegistry
 from airgrid.api.http.routes import (
+    analytics,
     audits,
     codes,
     conformance,
@@ -173,6 +174,11 @@ OPENAPI_TAGS: list[dict[str, str]] = [
         "name": "audits",
         "description": "Regulators' audit jobs: flight logs against geofences, tiers and intents.",
     },
+    {
+        "name": "analytics",
+        "description": "Planners' density and capacity analytics: traffic, occupancy, "
+        "conflicts, refusals and load per cell and time bin; hotspots.",
+    },
     {"name": "health", "description": "Liveness, readiness, metrics, identity."},
     {
         "name": "interuss-flight-planning",
@@ -244,7 +250,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         paths={audits.router.prefix: settings.max_audit_upload_bytes},
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (health, grid, codes, routes, geofences, intents, conformance, audits):
+    for module in (health, grid, codes, routes, geofences, intents, conformance, audits, analytics):
         app.include_router(module.router)
     app.state.flight_planner = FlightPlanner(services)
     app.state.data_sources = DataSources(services)
