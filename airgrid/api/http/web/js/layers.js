@@ -6,10 +6,20 @@ import { api, ApiError } from "./api.js";
 import { note } from "./notes.js";
 import { EMPTY } from "./style.js";
 
-/** The view's box as "west,south,east,north", rounded to 5 decimals. */
+/** Side of the largest box voxel and corridor layers ask for (km): 144 km², under the
+ * API's default area limit (400 km²), whatever the screen size. */
+export const DETAIL_BOX_KM = 12;
+
+/** The view's box as "west,south,east,north", cut to DETAIL_BOX_KM around its centre. */
 export function viewBbox(map) {
   const b = map.getBounds();
-  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+  const c = map.getCenter();
+  const halfLat = DETAIL_BOX_KM / 2 / 110.574;
+  const halfLon = DETAIL_BOX_KM / 2 / (111.32 * Math.cos((c.lat * Math.PI) / 180));
+  return [
+    Math.max(b.getWest(), c.lng - halfLon), Math.max(b.getSouth(), c.lat - halfLat),
+    Math.min(b.getEast(), c.lng + halfLon), Math.min(b.getNorth(), c.lat + halfLat),
+  ].map((v) => v.toFixed(5)).join(",");
 }
 
 function setData(map, id, data) {
@@ -110,19 +120,38 @@ export async function loadIntents(map, at, conflicting = new Set()) {
   return features.length;
 }
 
-/** The conflicts of a 409 answer as points (intents and geofences alike). */
+/** Radius (m) of the marker volume drawn at each conflict's place. */
+const CONFLICT_RADIUS_M = 150;
+
+function disc([lon, lat], radiusM, n = 24) {
+  const dLat = radiusM / 110574;
+  const dLon = radiusM / (111320 * Math.cos((lat * Math.PI) / 180));
+  const ring = [];
+  for (let i = 0; i <= n; i++) {
+    const a = (2 * Math.PI * (i % n)) / n;
+    ring.push([lon + dLon * Math.cos(a), lat + dLat * Math.sin(a)]);
+  }
+  return { type: "Polygon", coordinates: [ring] };
+}
+
+/**
+ * The conflicts of a 409 answer (with other intents and with geofences): a point at each
+ * place, and a red disc extruded over the conflict's floor to ceiling (m AMSL), since an
+ * operator may not see the other operators' intents themselves.
+ */
 export function showConflicts(map, problem) {
-  const features = [];
-  for (const c of problem.conflicts || []) {
-    features.push({ type: "Feature", geometry: { type: "Point", coordinates: [c.lon, c.lat] },
-      properties: { kind: "intent", other: c.other_id, floor_m: c.floor_m, ceiling_m: c.ceiling_m } });
+  const points = [];
+  const found = [
+    ...(problem.conflicts || []).map((c) => ["intent", c.other_id, c]),
+    ...(problem.geofence_conflicts || []).map((c) => ["geofence", c.geofence_id, c]),
+  ];
+  for (const [kind, other, c] of found) {
+    const properties = { kind, other, floor_m: c.floor_m, ceiling_m: c.ceiling_m };
+    points.push({ type: "Feature", geometry: { type: "Point", coordinates: [c.lon, c.lat] }, properties });
   }
-  for (const c of problem.geofence_conflicts || []) {
-    features.push({ type: "Feature", geometry: { type: "Point", coordinates: [c.lon, c.lat] },
-      properties: { kind: "geofence", other: c.geofence_id, floor_m: c.floor_m, ceiling_m: c.ceiling_m } });
-  }
-  setData(map, "conflicts", { type: "FeatureCollection", features });
-  return features;
+  const discs = points.map((f) => ({ ...f, geometry: disc(f.geometry.coordinates, CONFLICT_RADIUS_M) }));
+  setData(map, "conflicts", { type: "FeatureCollection", features: [...discs, ...points] });
+  return points;
 }
 
 /** Violations of the newest finished audit job (regulators and admins). */

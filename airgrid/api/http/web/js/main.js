@@ -4,7 +4,7 @@
 
 import { api, apiKey, authHeaders, sameOrigin, setApiKey } from "./api.js";
 import {
-  DENSITY_PATH, loadAudits, loadCorridors, loadDensity, loadGeofences, loadIntents, loadVoxels,
+  DENSITY_PATH, DETAIL_BOX_KM, loadAudits, loadCorridors, loadDensity, loadGeofences, loadIntents, loadVoxels,
 } from "./layers.js";
 import { note } from "./notes.js";
 import { GROUPS, mapStyle } from "./style.js";
@@ -25,7 +25,7 @@ const state = {
   map: null, role: null, tiers: {}, tier: null, mode: "info",
   moment: new Date(), timeFilter: false,
   routeEnds: [], route: null, profile: null, drawing: [],
-  lastIntent: null, lastVoxel: null, loaded: false, busy: 0, offersDensity: false,
+  geofences: null, lastIntent: null, lastVoxel: null, loaded: false, busy: 0, offersDensity: false,
 };
 window.airgrid = state;
 
@@ -55,7 +55,7 @@ async function loadDetail() {
   }
   await guarded("voxels", async () => {
     const fc = await loadVoxels(map, state.tier, $("layer").value);
-    note(`${fc.features.length} ${state.tier} voxels in view`, "quiet");
+    note(`${fc.features.length} ${state.tier} voxels in the central ${DETAIL_BOX_KM} km box`, "quiet");
   });
   await guarded("corridors", () => loadCorridors(map, state.tier));
 }
@@ -63,8 +63,8 @@ async function loadDetail() {
 async function loadAll() {
   const map = state.map;
   await guarded("geofences", async () => {
-    const fc = await loadGeofences(map, at());
-    note(`${fc.features.length} geofences`, "quiet");
+    state.geofences = await loadGeofences(map, at());
+    note(`${state.geofences.features.length} geofences`, "quiet");
   });
   await guarded("intents", () => loadIntents(map, at()));
   await loadDetail();
