@@ -11,8 +11,8 @@ installs it); without it the module is skipped.
 from __future__ import annotations
 
 import threading
-import warnings
 import time
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
