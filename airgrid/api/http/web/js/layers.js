@@ -82,8 +82,16 @@ export async function loadVoxels(map, tier, layer) {
   const fc = await api("/v1/grid/voxels", {
     query: { bbox: viewBbox(map), tier, layer: layer === "" ? null : layer },
   });
-  for (const f of fc.features) f.properties.kind = voxelKind(f.properties.status);
-  setData(map, "voxels", fc);
+  // only what the style and the info need travels to the map's worker
+  const features = fc.features.map((f) => ({
+    type: "Feature",
+    geometry: f.geometry,
+    properties: {
+      id: f.id, floor_m: f.properties.floor_m, ceiling_m: f.properties.ceiling_m,
+      kind: voxelKind(f.properties.status),
+    },
+  }));
+  setData(map, "voxels", { type: "FeatureCollection", features });
   return fc;
 }
 
