@@ -33,8 +33,8 @@ class HillshadePublic(BaseModel):
     """Where the hillshade image lies, for a map's image source."""
 
     image: str = Field(description="Path of the PNG (same key).")
-    bounds: tuple[float, float, float, float] = Field(
-        description="west, south, east, north in degrees."
+    bounds: list[float] = Field(
+        min_length=4, max_length=4, description="west, south, east, north in degrees."
     )
     coordinates: list[list[float]] = Field(
         description="Corners [lon, lat] clockwise from the top left, as MapLibre's image source takes them."
@@ -62,7 +62,7 @@ def hillshade_meta(request: Request, _: PrincipalDep) -> HillshadePublic:
     shade = _background(request).hillshade()
     return HillshadePublic(
         image=f"{V1}/map/hillshade.png",
-        bounds=shade.bounds,
+        bounds=list(shade.bounds),
         coordinates=corners(shade.bounds),
         width=shade.width,
         height=shade.height,
