@@ -459,6 +459,7 @@ def test_background_endpoints(server):
         bad = http.get("/v1/map/boundaries/villages")
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.content[25] == 4  # IHDR colour type: grey + alpha (DEM voids transparent)
     w, s, e, n = meta["bounds"]
     assert meta["coordinates"] == [[w, n], [e, n], [e, s], [w, s]]
     assert w < 112.98 < e and s < 28.2 < n

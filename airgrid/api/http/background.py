@@ -92,9 +92,8 @@ def render_hillshade(dem: Dem) -> Hillshade:
         # plain pixels: the placement travels beside the image, as its bounds
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with MemoryFile() as mem:
-            with mem.open(
-                driver="PNG", width=wd, height=h, count=2, dtype="uint8"
-            ) as dst:  # grey + alpha
+            # two bands: GDAL writes a grey + alpha PNG
+            with mem.open(driver="PNG", width=wd, height=h, count=2, dtype="uint8") as dst:
                 dst.write(shade, 1)
                 dst.write(alpha, 2)
             png = mem.read()
