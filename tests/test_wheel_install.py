@@ -132,6 +132,11 @@ def test_wheel_ships_the_data_and_the_installed_cli_builds_and_serves(venv, tmp_
             base = f"http://127.0.0.1:{port}"
             wait_ready(base, proc, log_path, 120)
             assert httpx.get(f"{base}/v1/health", timeout=5).status_code == 200
+            # the map page and its vendored renderer are package data too
+            assert "maplibre-gl.js" in httpx.get(f"{base}/map", timeout=5).text
+            for asset in ("js/main.js", "vendor/maplibre-gl/maplibre-gl.js"):
+                got = httpx.get(f"{base}/map/static/{asset}", timeout=5)
+                assert got.status_code == 200 and len(got.content) > 1_000, asset
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -16,12 +16,14 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 
 import airgrid
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.audit_jobs import AuditJobs
 from airgrid.api.http.audit_task import task_maker
 from airgrid.api.http.auth import KeyStore, jwt_verifier
+from airgrid.api.http.background import MapBackground
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
 from airgrid.api.http.interuss import flight_planning, geospatial_map
 from airgrid.api.http.interuss.geomap import DataSources
@@ -37,6 +39,7 @@ from airgrid.api.http.routes import (
     grid,
     health,
     intents,
+    map_page,
     routes,
 )
 from airgrid.api.http.routes.deps import Services
@@ -179,6 +182,7 @@ OPENAPI_TAGS: list[dict[str, str]] = [
         "description": "Planners' density and capacity analytics: traffic, occupancy, "
         "conflicts, refusals and load per cell and time bin; hotspots.",
     },
+    {"name": "map", "description": "The map page's offline background: hillshade, boundaries."},
     {"name": "health", "description": "Liveness, readiness, metrics, identity."},
     {
         "name": "interuss-flight-planning",
@@ -243,6 +247,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.state.services = services
     app.state.metrics = Metrics()
+    app.state.map_background = MapBackground(services.dem, settings.data_dir)
     install_error_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -250,11 +255,24 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         paths={audits.router.prefix: settings.max_audit_upload_bytes},
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (health, grid, codes, routes, geofences, intents, conformance, audits, analytics):
+    for module in (
+        health,
+        grid,
+        codes,
+        routes,
+        geofences,
+        intents,
+        conformance,
+        audits,
+        analytics,
+        map_page,
+    ):
         app.include_router(module.router)
     app.state.flight_planner = FlightPlanner(services)
     app.state.data_sources = DataSources(services)
     app.include_router(flight_planning.router)
     app.include_router(geospatial_map.router)
+    app.include_router(map_page.page_router)
+    app.mount(map_page.STATIC_PREFIX, StaticFiles(directory=map_page.WEB_DIR), name="map-static")
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
     return app

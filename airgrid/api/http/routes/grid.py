@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import h3
@@ -224,23 +225,25 @@ def voxel(
     )
 
 
-@router.get("/voxels", response_model=VoxelCollection, summary="Voxels of an area")
-def voxels(
-    services: ServicesDep,
-    _: PrincipalDep,
-    bbox: BboxQuery,
-    tier: Annotated[
-        str | None, Query(description="Only this tier (name).", examples=["T2"])
-    ] = None,
-    usable: Annotated[
-        bool | None, Query(description="Only usable (true) or blocked (false) voxels.")
-    ] = None,
-) -> VoxelCollection:
-    """Every voxel whose cell overlaps the box, as hexagon Features.
+LayerQuery = Annotated[
+    int | None,
+    Query(ge=0, le=10_000, description="Only this absolute layer (with tier).", examples=[12]),
+]
 
-    The box may cover at most ``max_query_area_km2`` and the answer hold at most
-    ``max_query_voxels`` voxels (422 otherwise, naming the count: narrow the box or
-    pick a tier).
+
+def _voxels_in_box(
+    services: Services, bbox: str, tier: str | None, keep: Callable[[np.ndarray], np.ndarray]
+) -> VoxelCollection:
+    """The voxels of the cells overlapping the box (one tier or all) that ``keep`` selects.
+
+    ``keep`` maps an array of voxel indices to a boolean mask of those to answer.
+
+    Raises
+    ------
+    InputError
+        A malformed box.
+    LimitError
+        The box is over ``max_query_area_km2`` or the answer over ``max_query_voxels``.
     """
     grid = services.grid
     lim = services.settings
@@ -262,9 +265,7 @@ def voxels(
         vox = np.repeat(grid.cell_start[ci], counts) + (
             np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         )
-        if usable is not None:
-            ok = (grid.status[vox] & np.uint8(BLOCKING)) == 0
-            vox = vox[ok == usable]
+        vox = vox[keep(vox)]
         total += len(vox)
         if total > lim.max_query_voxels:
             raise LimitError(
@@ -290,6 +291,62 @@ def voxels(
             )
         )
     return VoxelCollection(type="FeatureCollection", features=features)
+
+
+@router.get("/voxels", response_model=VoxelCollection, summary="Voxels of an area")
+def voxels(
+    services: ServicesDep,
+    _: PrincipalDep,
+    bbox: BboxQuery,
+    tier: Annotated[
+        str | None, Query(description="Only this tier (name).", examples=["T2"])
+    ] = None,
+    usable: Annotated[
+        bool | None, Query(description="Only usable (true) or blocked (false) voxels.")
+    ] = None,
+    layer: LayerQuery = None,
+) -> VoxelCollection:
+    """Every voxel whose cell overlaps the box, as hexagon Features (GeoJSON).
+
+    Each hexagon's ``floor_m`` and ``ceiling_m`` (m AMSL) are the voxel's; ``status``
+    names its flags. The box may cover at most ``max_query_area_km2`` and the answer
+    hold at most ``max_query_voxels`` voxels (422 otherwise, naming the count: narrow the
+    box or pick a tier). ``layer`` (absolute layer number of ``tier``) needs ``tier``.
+    """
+    if layer is not None and tier is None:
+        raise InputError("layer needs tier: layers are numbered per tier")
+    grid = services.grid
+
+    def keep(vox: np.ndarray) -> np.ndarray:
+        ok = np.ones(len(vox), bool)
+        if usable is not None:
+            ok &= ((grid.status[vox] & np.uint8(BLOCKING)) == 0) == usable
+        if layer is not None:
+            ok &= grid.layer[vox] == layer
+        return ok
+
+    return _voxels_in_box(services, bbox, tier, keep)
+
+
+@router.get("/corridors", response_model=VoxelCollection, summary="Corridor voxels of an area")
+def corridors(
+    services: ServicesDep,
+    _: PrincipalDep,
+    bbox: BboxQuery,
+    tier: Annotated[
+        str | None, Query(description="Only this tier (name).", examples=["T2"])
+    ] = None,
+) -> VoxelCollection:
+    """The voxels of planned corridors whose cell overlaps the box, as hexagon Features.
+
+    Corridors are the marks ``airgrid corridors --save-grid`` leaves in a grid: status
+    ``CORRIDOR``, and ``LANE_B`` on the lane of the reverse direction. A grid without
+    corridors answers an empty collection. Limits as for ``/v1/grid/voxels``.
+    """
+    grid = services.grid
+    return _voxels_in_box(
+        services, bbox, tier, lambda vox: (grid.status[vox] & np.uint8(Status.CORRIDOR)) != 0
+    )
 
 
 @router.get("/elevation", response_model=ElevationPublic, summary="Terrain height at a point")
