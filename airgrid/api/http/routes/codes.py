@@ -120,7 +120,7 @@ def code_box(
         code=code,
         kind=kind,
         level=box.level,
-        bbox=(box.west, box.south, box.east, box.north),
+        bbox=[box.west, box.south, box.east, box.north],
         bottom_w84_m=_round(w84[0]),
         top_w84_m=_round(w84[1]),
         bottom_amsl_m=_round(amsl[0]),

@@ -374,7 +374,6 @@ def _accepted(decision: Decision) -> Response:
     )
 
 
-
 def _duplicate(detail: str, slug: str) -> ConflictError:
     """A 409 in the documented intent-refusal shape, with nothing in conflict."""
     return ConflictError(

@@ -79,8 +79,8 @@ class GridCodeBoxPublic(BaseModel):
     code: str
     kind: Literal["beidou2d", "beidou3d", "zfxy"]
     level: int = Field(description="Beidou level (1-10) or ZFXY zoom.")
-    bbox: tuple[float, float, float, float] = Field(
-        description="west, south, east, north in degrees."
+    bbox: list[float] = Field(
+        min_length=4, max_length=4, description="west, south, east, north in degrees."
     )
     bottom_w84_m: float | None = Field(
         description="Bottom, metres above the WGS84 ellipsoid: a Beidou code's own; a "

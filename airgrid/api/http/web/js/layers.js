@@ -182,13 +182,14 @@ export const DENSITY_PATH = "/v1/analytics/density";
 
 /**
  * Cell density and capacity of a tier around `at` (one hour). `offered` says whether the
- * server's OpenAPI document lists the operation: asking a server without it would answer
- * 404, which the browser logs as an error.
+ * server's OpenAPI document lists the operation and the key's role may read it (planners,
+ * regulators, admins): asking otherwise would answer 404 or 403, which the browser logs as
+ * an error.
  */
 export async function loadDensity(map, tier, at, offered) {
   if (!offered) {
     setData(map, "density", EMPTY);
-    note("density: not offered by this server", "quiet");
+    note("density: not offered to this key", "quiet");
     return null;
   }
   const start = new Date(at.getTime() - 30 * 60e3);

@@ -68,7 +68,8 @@ async function loadAll() {
   });
   await guarded("intents", () => loadIntents(map, at()));
   await loadDetail();
-  await guarded("density", () => loadDensity(map, state.tier, state.moment, state.offersDensity));
+  const seesDensity = state.offersDensity && ["planner", "regulator", "admin"].includes(state.role);
+  await guarded("density", () => loadDensity(map, state.tier, state.moment, seesDensity));
   if (["regulator", "admin"].includes(state.role)) {
     await guarded("audits", async () => {
       const got = await loadAudits(map);
