@@ -141,6 +141,34 @@ def _plane_groups(footprints: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
     ]
 
 
+def _plane_distances(
+    own_fp: np.ndarray, i: np.ndarray, oth_fp: np.ndarray, k: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[Transformer]]:
+    """Distance (m) of each pair (``own_fp[i]``, ``oth_fp[k]``) in the local stereographic
+    plane of the own footprint's centre (rounded to ``PLANE_QUANTUM_DEG``), each footprint
+    projected once per plane; also both footprints in that plane, the plane's index and
+    the planes' inverse transforms (plane -> lon/lat)."""
+    d = np.empty(len(i))
+    own_m = np.empty(len(i), object)
+    oth_m = np.empty(len(i), object)
+    plane = np.empty(len(i), np.int64)
+    inverses: list[Transformer] = []
+    for qx, qy, members in _plane_groups(own_fp[i]):
+        fwd, inv = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
+        own_at: dict[int, int] = {}
+        oth_at: dict[int, int] = {}
+        ii = [own_at.setdefault(x, len(own_at)) for x in i[members].tolist()]
+        kk = [oth_at.setdefault(x, len(oth_at)) for x in k[members].tolist()]
+        both = np.concatenate([own_fp[list(own_at)], oth_fp[list(oth_at)]])
+        metric = chunked(lambda g, fwd=fwd: to_plane(g, fwd), both)
+        own_m[members] = metric[ii]
+        oth_m[members] = metric[[len(own_at) + x for x in kk]]
+        d[members] = chunked(shapely.distance, own_m[members], oth_m[members])
+        plane[members] = len(inverses)
+        inverses.append(inv)
+    return d, own_m, oth_m, plane, inverses
+
+
 def conflict_pairs(
     own: Sequence[Volume4D],
     own_tier: str,
@@ -193,26 +221,7 @@ def conflict_pairs(
         reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi))),
     )
     i, k = i[near], k[near]
-    # the exact test: distance in the local stereographic plane of the own volume's
-    # centre (rounded to PLANE_QUANTUM_DEG), each footprint projected once per plane
-    d = np.empty(len(i))
-    own_m = np.empty(len(i), object)
-    oth_m = np.empty(len(i), object)
-    plane = np.empty(len(i), np.int64)
-    inverses: list[Transformer] = []
-    for qx, qy, members in _plane_groups(own_fp[i]):
-        fwd, inv = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
-        own_at: dict[int, int] = {}
-        oth_at: dict[int, int] = {}
-        ii = [own_at.setdefault(x, len(own_at)) for x in i[members].tolist()]
-        kk = [oth_at.setdefault(x, len(oth_at)) for x in k[members].tolist()]
-        both = np.concatenate([own_fp[list(own_at)], hv.footprint[list(oth_at)]])
-        metric = chunked(lambda g, fwd=fwd: to_plane(g, fwd), both)
-        own_m[members] = metric[ii]
-        oth_m[members] = metric[[len(own_at) + x for x in kk]]
-        d[members] = chunked(shapely.distance, own_m[members], oth_m[members])
-        plane[members] = len(inverses)
-        inverses.append(inv)
+    d, own_m, oth_m, plane, inverses = _plane_distances(own_fp, i, hv.footprint, k)
     hit = d <= limit[k]
     i, k, d = i[hit], k[hit], d[hit]
     return ConflictPairs(
