@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airgrid.airspace.store.schema import SCHEMA_VERSION
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.api.http.routes.intents import _request
 from tests.api.conftest import volume
@@ -194,7 +195,7 @@ def test_an_answer_recorded_before_the_upgrade_is_replayed_after_it(settings, tm
     to_schema_3(store)
     assert store.schema_version() == 3
     with TestClient(create_app(settings)) as c:  # loads the services anew: migrates
-        assert c.app.state.services.stores.get().schema_version() == 6
+        assert c.app.state.services.stores.get().schema_version() == SCHEMA_VERSION
         assert c.get("/v1/whoami", headers=op).json()["name"] == "operator-1"
         again = _post(c, admin, body)  # replayed, not rebuilt (that would name no pre-empted)
         assert again.status_code == 201 and again.content == first.content
