@@ -6,8 +6,6 @@ All fixes go through :meth:`GeofenceIndex.check_points` at once (its batched Num
 check: bins, per-bin bands with true-height limits over the ground of the bin, closed
 time intervals with daily periods, boundaries inside). A fix whose altitude is an
 interval (AGL logs) is checked at both ends: inside at both is certain, at one possible.
-(A fence band lying wholly inside a fix's altitude interval is not seen; such intervals
-are the DEM's ground uncertainty at the fix, tens of metres.)
 
 Between fixes
 -------------
@@ -15,9 +13,16 @@ The track is straight between fixes, with altitude and time linear, so it can en
 fence between two fixes that are both outside it. Such segments are found without
 geometry for most of them: every footprint boundary marks the cells of a lon/lat lattice
 (:data:`CELL_DEG`) its edges touch, and a segment can only cross a boundary if a cell its
-box touches is marked. Segments that pass, and segments with one end inside a fence and
-the other not, get the exact test of :meth:`GeofenceIndex.check_segment` (entry and exit
-interpolated in 4D; whole-footprint bands, so never less than the fixes see).
+box touches is marked. Inside a footprint a segment can still enter a fence through its
+band (climbing or descending across it, the band wholly between its ends' altitudes or
+inside an end's altitude interval) or through its schedule (an active interval starting
+or ending between the two fix times); one Numba pass over all segments
+(:func:`~airgrid.audit.kernels.segments_across_limits`, on the footprints' boxes) flags
+those. Flagged segments, and segments with one end inside a fence and the other not,
+get the exact test of :meth:`GeofenceIndex.check_segment` (entry and exit interpolated
+in 4D; whole-footprint bands, so never less than the fixes see), along the lowest and
+highest altitudes of the ends, and for a band inside an end's altitude interval also
+along the altitudes nearest the band's middle (possible only).
 
 Runs of fixes inside a fence and stretches inside it between fixes are merged per flight
 and fence when they touch in time: one violation per continuous passage.
