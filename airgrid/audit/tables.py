@@ -83,7 +83,7 @@ def read_csv(path: str | Path) -> ReadResult:
     bad_lines = np.array(sorted(int(n or 0) for n, _ in skipped), np.int64)
     total = table.num_rows + len(bad_lines)
     lines = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad_lines)
-    result = _validate(path, _series(table), lines, "line")
+    result = validate_frame(path, _series(table), lines, "line")
     result.reject([Rejected(path, int(n or 0), "(row)", why, f"line {n}") for n, why in skipped])
     result.rejected.sort(key=lambda r: r.row)
     return result
@@ -105,7 +105,9 @@ def read_parquet(path: str | Path) -> ReadResult:
         table = pq.read_table(path, columns=want, read_dictionary=text)
     except (pa.ArrowInvalid, OSError) as exc:
         raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
-    return _validate(path, _series(table), np.arange(1, table.num_rows + 1, dtype=np.int64), "row")
+    return validate_frame(
+        path, _series(table), np.arange(1, table.num_rows + 1, dtype=np.int64), "row"
+    )
 
 
 def _series(table: pa.Table) -> dict[str, pd.Series]:
@@ -176,7 +178,9 @@ def _numbers(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s.fillna("").astype(str).str.strip(), errors="coerce").to_numpy(np.float64)
 
 
-def _validate(path: str, frame: dict[str, pd.Series], rownum: np.ndarray, unit: str) -> ReadResult:
+def validate_frame(
+    path: str, frame: dict[str, pd.Series], rownum: np.ndarray, unit: str
+) -> ReadResult:
     """Check every row of a fix table (columns by lower-case name); rows with a bad field
     are rejected, the rest returned."""
     missing = [c for c in REQUIRED if c not in frame]
@@ -231,4 +235,4 @@ def _validate(path: str, frame: dict[str, pd.Series], rownum: np.ndarray, unit: 
     return result
 
 
-__all__ = ["ALT_RANGE", "OPTIONAL", "REQUIRED", "read_csv", "read_parquet"]
+__all__ = ["ALT_RANGE", "OPTIONAL", "REQUIRED", "read_csv", "read_parquet", "validate_frame"]
