@@ -165,11 +165,8 @@ def audit_parquet_on_cluster(
     RejectedRowsError
         ``strict`` and rows were rejected.
     """
-    import dask
-    import dask.dataframe as dd
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, LocalCluster
 
-    step = progress or (lambda s, f: None)
     names = [str(p) for p in paths]
     specs = _specs(names)
     cluster = None
@@ -178,34 +175,43 @@ def audit_parquet_on_cluster(
             n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
         )
     client = Client(scheduler or cluster)
+    tools = (
+        list(fences),
+        tuple(str(p) for p in dem_paths),
+        None if geoid_path is None else str(geoid_path),
+    )
+    args = (names, tools, tiers or TierTable(), intents, settings or RuleSettings(), (t_from, t_to))
     try:
-        n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
-        frame = dd.from_map(_row_group, specs)
-        frame = frame.shuffle(on=["flight_id", "operator"], npartitions=partitions or 4 * n_workers)
-        tools = (
-            list(fences),
-            tuple(str(p) for p in dem_paths),
-            None if geoid_path is None else str(geoid_path),
-        )
-        args = (
-            names,
-            tools,
-            tiers or TierTable(),
-            intents,
-            settings or RuleSettings(),
-            (t_from, t_to),
-        )
-        tasks = [dask.delayed(_audit_partition)(part, *args) for part in frame.to_delayed()]
-        futures = client.compute(tasks)
-        results = []
-        for done, fut in enumerate(as_completed(futures), 1):
-            results.append(fut.result())
-            step(f"audited {done}/{len(futures)} partitions", done / len(futures))
+        results = _compute(client, specs, args, partitions, progress or (lambda s, f: None))
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
     return _merge(results, names, strict)
+
+
+def _compute(
+    client: Any,
+    specs: list[tuple[str, int, int, int]],
+    args: tuple,
+    partitions: int | None,
+    step: Callable[[str, float], None],
+) -> list[dict[str, Any]]:
+    """Build the frame, shuffle it by flight and audit each partition on the cluster."""
+    import dask
+    import dask.dataframe as dd
+    from dask.distributed import as_completed
+
+    n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
+    frame = dd.from_map(_row_group, specs)
+    frame = frame.shuffle(on=["flight_id", "operator"], npartitions=partitions or 4 * n_workers)
+    tasks = [dask.delayed(_audit_partition)(part, *args) for part in frame.to_delayed()]
+    futures = client.compute(tasks)
+    results = []
+    for done, fut in enumerate(as_completed(futures), 1):
+        results.append(fut.result())
+        step(f"audited {done}/{len(futures)} partitions", done / len(futures))
+    return results
 
 
 def _merge(results: list[dict[str, Any]], names: list[str], strict: bool) -> AuditResult:

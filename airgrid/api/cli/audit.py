@@ -195,40 +195,23 @@ def audit_cmd(
     parquet = all(Path(p).suffix.lower() in (".parquet", ".pq") for p in logs)
     try:
         with progress_bar(progress) as update:
+            common = {
+                "tiers": tiers, "intents": inputs.intents, "settings": settings,
+                "t_from": start, "t_to": end, "strict": strict, "progress": update,
+            }  # fmt: skip
             if executor is not None and parquet:  # read on the workers: dask.dataframe
                 from airgrid.audit.frames import audit_parquet_on_cluster
 
                 result = audit_parquet_on_cluster(
-                    logs,
-                    fences=inputs.geofences,
-                    dem_paths=dem_paths,
-                    geoid_path=cfg.geoid_path,
-                    tiers=tiers,
-                    intents=inputs.intents,
-                    settings=settings,
-                    t_from=start,
-                    t_to=end,
-                    strict=strict,
-                    scheduler=scheduler,
-                    workers=max(local_cluster, 1),
-                    progress=update,
-                )
+                    logs, fences=inputs.geofences, dem_paths=dem_paths,
+                    geoid_path=cfg.geoid_path, scheduler=scheduler,
+                    workers=max(local_cluster, 1), **common,
+                )  # fmt: skip
             else:
                 result = run_audit(
-                    logs,
-                    index=inputs.index,
-                    dem=terrain,
-                    geoid=Geoid(cfg.geoid_path),
-                    tiers=tiers,
-                    intents=inputs.intents,
-                    t_from=start,
-                    t_to=end,
-                    settings=settings,
-                    strict=strict,
-                    operator=operator,
-                    progress=update,
-                    executor=executor,
-                )
+                    logs, index=inputs.index, dem=terrain, geoid=Geoid(cfg.geoid_path),
+                    operator=operator, executor=executor, **common,
+                )  # fmt: skip
     except LogError as exc:
         raise BadInput(str(exc)) from None
     _print_result(result, out)
