@@ -207,10 +207,17 @@ class Tracks:
         return len(self.flights)
 
     def same_flight_next(self) -> np.ndarray:
-        """bool[n]: fix ``i`` and fix ``i + 1`` belong to one flight (False for the last)."""
-        out = np.zeros(len(self), bool)
-        out[:-1] = self.flight[1:] == self.flight[:-1]
-        return out
+        """bool[n]: fix ``i`` and fix ``i + 1`` belong to one flight (False for the last).
+
+        Computed once per tracks (the fixes never change) and shared, read-only.
+        """
+        got = self.__dict__.get("_same_flight_next")
+        if got is None:
+            got = np.zeros(len(self), bool)
+            got[:-1] = self.flight[1:] == self.flight[:-1]
+            got.flags.writeable = False
+            self.__dict__["_same_flight_next"] = got
+        return got
 
 
 def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, Any], np.ndarray]:
