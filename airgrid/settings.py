@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     contingent_after_s
         A flight whose telemetry stays outside its intent's volumes longer than this
         becomes ``contingent`` (ASTM F3548); shorter, it is ``nonconforming``.
+    housekeeping_interval_s
+        How often each server process makes intents nonconforming for longer than
+        ``contingent_after_s`` (by its clock) contingent, and deletes expired audit jobs.
+    audit_retention_s
+        Audit jobs that ended longer ago than this are deleted with their results.
     telemetry_ahead_s
         Latest a telemetry position may lie ahead of the server's clock (clock skew).
     telemetry_early_s
@@ -187,6 +192,8 @@ class Settings(BaseSettings):
     operator_max_priority: int = Field(int(Priority.COMMERCIAL), ge=0, le=1000)
     max_telemetry_points: int = Field(1_000, gt=0)
     contingent_after_s: float = Field(30.0, ge=0)
+    housekeeping_interval_s: float = Field(5.0, gt=0)
+    audit_retention_s: float = Field(7 * 86_400.0, gt=0)
     telemetry_ahead_s: float = Field(30.0, ge=0)
     telemetry_early_s: float = Field(3_600.0, ge=0)
     work_threads: int = Field(4, ge=1, le=64)

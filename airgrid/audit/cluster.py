@@ -27,11 +27,28 @@ from airgrid.audit.audit import audit_tracks
 from airgrid.audit.rules import RuleSettings
 from airgrid.audit.tracks import Tracks
 from airgrid.terrain import Dem
+from airgrid.terrain.geoid import Geoid
 
 if TYPE_CHECKING:
     from dask.distributed import Client, Future
 
-_WORKER_CACHE: dict[tuple, tuple[GeofenceIndex | None, Dem]] = {}
+_WORKER_CACHE: dict[tuple, tuple[GeofenceIndex | None, Dem, Geoid | None]] = {}
+
+
+def worker_tools(
+    fences: Sequence[Geofence], dem_paths: Sequence[str], geoid_path: str | None = None
+) -> tuple[GeofenceIndex | None, Dem, Geoid | None]:
+    """The geofence index, DEM and geoid of this process (built once per process and key).
+
+    ``geoid_path`` None gives no geoid (the chunks arrive normalised); ``""`` the default.
+    """
+    key = (tuple(g.identifier for g in fences), len(fences), tuple(dem_paths), geoid_path)
+    if key not in _WORKER_CACHE:
+        dem = Dem.open([Path(p) for p in dem_paths])
+        index = GeofenceIndex(fences, dem=dem) if fences else None
+        geoid = None if geoid_path is None else Geoid(geoid_path or None)
+        _WORKER_CACHE[key] = (index, dem, geoid)
+    return _WORKER_CACHE[key]
 
 
 def split_tracks(tracks: Tracks, chunks: int) -> list[Tracks]:
@@ -72,11 +89,7 @@ def _audit_chunk(
     settings: RuleSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One chunk on a worker (index and DEM from the worker's cache)."""
-    key = (tuple(g.identifier for g in fences), len(fences), dem_paths)
-    if key not in _WORKER_CACHE:
-        dem = Dem.open([Path(p) for p in dem_paths])
-        _WORKER_CACHE[key] = (GeofenceIndex(fences, dem=dem) if fences else None, dem)
-    index, _ = _WORKER_CACHE[key]
+    index, _, _ = worker_tools(fences, dem_paths)
     return audit_tracks(chunk, index=index, tiers=tiers, intents=intents, settings=settings)
 
 
@@ -176,4 +189,4 @@ def audit_on_cluster(
     return violations, operators
 
 
-__all__ = ["audit_on_cluster", "split_tracks"]
+__all__ = ["audit_on_cluster", "split_tracks", "worker_tools"]

@@ -6,8 +6,6 @@ All fixes go through :meth:`GeofenceIndex.check_points` at once (its batched Num
 check: bins, per-bin bands with true-height limits over the ground of the bin, closed
 time intervals with daily periods, boundaries inside). A fix whose altitude is an
 interval (AGL logs) is checked at both ends: inside at both is certain, at one possible.
-(A fence band lying wholly inside a fix's altitude interval is not seen; such intervals
-are the DEM's ground uncertainty at the fix, tens of metres.)
 
 Between fixes
 -------------
@@ -15,9 +13,16 @@ The track is straight between fixes, with altitude and time linear, so it can en
 fence between two fixes that are both outside it. Such segments are found without
 geometry for most of them: every footprint boundary marks the cells of a lon/lat lattice
 (:data:`CELL_DEG`) its edges touch, and a segment can only cross a boundary if a cell its
-box touches is marked. Segments that pass, and segments with one end inside a fence and
-the other not, get the exact test of :meth:`GeofenceIndex.check_segment` (entry and exit
-interpolated in 4D; whole-footprint bands, so never less than the fixes see).
+box touches is marked. Inside a footprint a segment can still enter a fence through its
+band (climbing or descending across it, the band wholly between its ends' altitudes or
+inside an end's altitude interval) or through its schedule (an active interval starting
+or ending between the two fix times); one Numba pass over all segments
+(:func:`~airgrid.audit.kernels.segments_across_limits`, on the footprints' boxes) flags
+those. Flagged segments, and segments with one end inside a fence and the other not,
+get the exact test of :meth:`GeofenceIndex.check_segment` (entry and exit interpolated
+in 4D; whole-footprint bands, so never less than the fixes see), along the lowest and
+highest altitudes of the ends, and for a band inside an end's altitude interval also
+along the altitudes nearest the band's middle (possible only).
 
 Runs of fixes inside a fence and stretches inside it between fixes are merged per flight
 and fence when they touch in time: one violation per continuous passage.
@@ -26,15 +31,18 @@ and fence when they touch in time: one violation per continuous passage.
 from __future__ import annotations
 
 import math
+import weakref
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from airgrid.airspace.geofences.index import GeofenceIndex
-from airgrid.audit.kernels import segments_near_marked
+from airgrid.audit.kernels import boundary_distances, segments_across_limits, segments_near_marked
 from airgrid.audit.runs import Runs
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN, M_PER_DEG_LON_EQUATOR
+from airgrid.terrain import TerrainError
 
 #: Side of the lattice cells that boundaries mark, degrees (about 200 m).
 CELL_DEG = 0.002
@@ -95,8 +103,61 @@ class BoundaryCells:
         return out
 
 
+@dataclass(frozen=True)
+class FenceTables:
+    """What the rule needs of an index besides its point and segment checks.
+
+    Attributes
+    ----------
+    cells
+        The boundary cells of the footprints.
+    box
+        float64[F, 4]: footprint bounds (west, south, east, north).
+    band
+        float64[F, 2]: each fence's band over its whole footprint, metres AMSL, as the
+        index resolves it for segments (true-height limits over the footprint's ground).
+    """
+
+    cells: BoundaryCells
+    box: np.ndarray
+    band: np.ndarray
+
+
+_TABLES: weakref.WeakKeyDictionary[GeofenceIndex, FenceTables] = weakref.WeakKeyDictionary()
+
+
+def fence_tables(index: GeofenceIndex) -> FenceTables:
+    """The :class:`FenceTables` of an index, built once per index."""
+    got = _TABLES.get(index)
+    if got is None:
+        fps = [g.footprint for g in index.geofences]
+        bands = []
+        for g in index.geofences:
+            try:
+                bands.append(g.amsl_band(index.dem if g.uses_terrain else None))
+            except TerrainError:
+                bands.append(g.amsl_band(None))
+        box = np.ascontiguousarray(shapely.bounds(np.array(fps, dtype=object)), np.float64)
+        got = FenceTables(BoundaryCells(fps), box, np.array(bands, np.float64).reshape(-1, 2))
+        _TABLES[index] = got
+    return got
+
+
+def _schedule_edges(index: GeofenceIndex, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of each fence's active intervals within ``[t0, t1]`` (pointer, edges)."""
+    per = [
+        sorted(x for iv in g.active_intervals(t0, t1) for x in iv)
+        if not g.validity.permanent
+        else []
+        for g in index.geofences
+    ]
+    ptr = np.concatenate([[0], np.cumsum([len(e) for e in per])]).astype(np.int64)
+    return ptr, np.array([x for e in per for x in e], np.float64)
+
+
 def _pairs(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, np.ndarray]:
-    """Keys ``fix * F + fence`` of (fix, fence) inside: possibly (either altitude), certainly (both)."""
+    """Keys ``fix * F + fence`` of (fix, fence) inside, ascending: possibly (either altitude),
+    certainly (both; the same array when every fix has one altitude)."""
     nf = len(index)
     p, f = index.check_points(tracks.lat, tracks.lon, tracks.amsl_lo, tracks.t)
     lo = p * nf + f
@@ -107,53 +168,82 @@ def _pairs(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, np.ndarray
         tracks.lat[wide], tracks.lon[wide], tracks.amsl_hi[wide], tracks.t[wide]
     )
     hi = wide[p2] * nf + f2
-    lo_wide = np.isin(p, wide)
+    lo_wide = (tracks.amsl_hi != tracks.amsl_lo)[p]
     possible = np.union1d(lo, hi)
     certain = np.union1d(lo[~lo_wide], np.intersect1d(lo[lo_wide], hi))
     return possible, certain
 
 
+def _member(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """bool per ``x``: it is in ``keys`` (sorted ascending)."""
+    pos = np.searchsorted(keys, x)
+    return (pos < len(keys)) & (keys[np.minimum(pos, len(keys) - 1)] == x)
+
+
 def _segment_candidates(
-    index: GeofenceIndex, tracks: Tracks, cells: BoundaryCells, possible: np.ndarray
+    index: GeofenceIndex, tracks: Tracks, tables: FenceTables, possible: np.ndarray
 ) -> np.ndarray:
-    """Segments (by their first fix) that need the exact segment test."""
+    """Segments (by their first fix) that need the exact segment test: near a footprint
+    boundary, with one end inside a fence and the other not, or across a fence's band
+    or schedule edge between two fixes."""
     nf = len(index)
+    cells = tables.cells
     nxt = tracks.same_flight_next()
-    seg = np.flatnonzero(nxt)
-    near = cells.may_cross(
-        tracks.lon[seg], tracks.lat[seg], tracks.lon[seg + 1], tracks.lat[seg + 1]
-    )
-    c = seg[
-        near & ((tracks.lon[seg] != tracks.lon[seg + 1]) | (tracks.lat[seg] != tracks.lat[seg + 1]))
-    ]
+    lon, lat = tracks.lon, tracks.lat
+    near = cells.may_cross(lon[:-1], lat[:-1], lon[1:], lat[1:])  # views, no copies
+    near &= nxt[:-1] & ((lon[:-1] != lon[1:]) | (lat[:-1] != lat[1:]))
+    c = np.flatnonzero(near)
     xy = np.stack([tracks.lon[c], tracks.lat[c], tracks.lon[c + 1], tracks.lat[c + 1]], axis=1)
     lines = shapely.linestrings(xy.reshape(-1, 2, 2))
     cand = [c[np.unique(cells.tree.query(lines, predicate="intersects")[0])]]
+    if len(tracks) > 1:
+        across = np.empty(len(tracks) - 1, bool)
+        ptr, edges = _schedule_edges(index, float(tracks.t.min()), float(tracks.t.max()))
+        segments_across_limits(
+            lon, lat, tracks.amsl_lo, tracks.amsl_hi, tracks.t, nxt,
+            tables.box, tables.band, ptr, edges, across,
+        )  # fmt: skip
+        cand.append(np.flatnonzero(across))
     if len(possible):
         p, f = possible // nf, possible % nf
-        before_out = (p > 0) & nxt[np.maximum(p - 1, 0)] & ~np.isin((p - 1) * nf + f, possible)
-        after_out = nxt[p] & ~np.isin((p + 1) * nf + f, possible)
+        before_out = (p > 0) & nxt[np.maximum(p - 1, 0)] & ~_member(possible, (p - 1) * nf + f)
+        after_out = nxt[p] & ~_member(possible, (p + 1) * nf + f)
         cand += [p[before_out] - 1, p[after_out]]
     return np.unique(np.concatenate(cand))
 
 
-def _stretches(index: GeofenceIndex, tracks: Tracks, segs: np.ndarray) -> list[tuple]:
-    """(fence, segment, t_entry, t_exit, certain) of every stretch inside a fence."""
+def _stretches(
+    index: GeofenceIndex, tracks: Tracks, segs: np.ndarray, band: np.ndarray
+) -> list[tuple]:
+    """(fence, segment, t_entry, t_exit, certain) of every stretch inside a fence.
+
+    A segment is tested along its lowest and highest altitudes; where the ends' altitudes
+    are intervals, also, per fence whose band lies inside an end's interval, along the
+    altitudes of each end nearest the middle of that band (possible only)."""
     out: list[tuple] = []
     lat, lon, t = tracks.lat, tracks.lon, tracks.t
+    a_lo, a_hi = tracks.amsl_lo, tracks.amsl_hi
+    mid = band.mean(axis=1)
     for k in segs.tolist():
-        exact = (
-            tracks.amsl_lo[k] == tracks.amsl_hi[k]
-            and tracks.amsl_lo[k + 1] == tracks.amsl_hi[k + 1]
-        )
-        alts = [(tracks.amsl_lo[k], tracks.amsl_lo[k + 1])]
+        exact = a_lo[k] == a_hi[k] and a_lo[k + 1] == a_hi[k + 1]
+        alts = [(a_lo[k], a_lo[k + 1], -1)]
         if not exact:
-            alts.append((tracks.amsl_hi[k], tracks.amsl_hi[k + 1]))
-        for a0, a1 in alts:
+            alts.append((a_hi[k], a_hi[k + 1], -1))
+            inside = ((a_lo[k] < band[:, 0]) & (band[:, 1] < a_hi[k])) | (
+                (a_lo[k + 1] < band[:, 0]) & (band[:, 1] < a_hi[k + 1])
+            )
+            for f in np.flatnonzero(inside).tolist():
+                a0 = min(max(mid[f], a_lo[k]), a_hi[k])
+                alts.append((a0, min(max(mid[f], a_lo[k + 1]), a_hi[k + 1]), f))
+        for a0, a1, only in alts:
             hits = index.check_segment(
                 (lat[k], lon[k], a0, t[k]), (lat[k + 1], lon[k + 1], a1, t[k + 1])
             )
-            out.extend((h.fence, k, h.entry.t, h.exit.t, exact) for h in hits)
+            out.extend(
+                (h.fence, k, h.entry.t, h.exit.t, exact)
+                for h in hits
+                if only < 0 or h.fence == only
+            )
     return out
 
 
@@ -164,7 +254,7 @@ def _point_runs(tracks: Tracks, nf: int, possible: np.ndarray, certain: np.ndarr
     p, f = possible // nf, possible % nf
     order = np.lexsort((p, f))
     p, f = p[order], f[order]
-    cert = np.isin(possible[order], certain)
+    cert = np.ones(len(p), bool) if certain is possible else _member(certain, possible[order])
     nxt = tracks.same_flight_next()
     cont = (f[1:] == f[:-1]) & (p[1:] == p[:-1] + 1) & nxt[p[:-1]]
     starts = np.flatnonzero(np.concatenate([[True], ~cont]))
@@ -173,9 +263,7 @@ def _point_runs(tracks: Tracks, nf: int, possible: np.ndarray, certain: np.ndarr
     return list(zip(f[starts].tolist(), p[starts].tolist(), p[ends].tolist(), anyc.tolist()))
 
 
-def fence_violations(
-    index: GeofenceIndex, tracks: Tracks, cells: BoundaryCells | None = None
-) -> tuple[np.ndarray, Runs]:
+def fence_violations(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, Runs]:
     """Passages through active geofences.
 
     Returns
@@ -190,15 +278,15 @@ def fence_violations(
         passage wholly between two fixes).
     """
     nf = len(index)
-    cells = cells or BoundaryCells([g.footprint for g in index.geofences])
+    tables = fence_tables(index)
     possible, certain = _pairs(index, tracks)
-    segs = _segment_candidates(index, tracks, cells, possible)
+    segs = _segment_candidates(index, tracks, tables, possible)
     items = [
         (f, float(tracks.t[a]), float(tracks.t[b]), a, b, c)
         for f, a, b, c in _point_runs(tracks, nf, possible, certain)
     ]
     t = tracks.t
-    for f, k, t0, t1, c in _stretches(index, tracks, segs):
+    for f, k, t0, t1, c in _stretches(index, tracks, segs, tables.band):
         at_k, at_next = t0 <= t[k], t1 >= t[k + 1]
         i0 = k if at_k or not at_next else k + 1
         i1 = k + 1 if at_next or not at_k else k
@@ -243,10 +331,15 @@ def _depths(
         sl = slice(*np.searchsorted(f, [g, g + 1]))
         fp = index.geofences[g].footprint
         c = fp.centroid
-        k = (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(c.y)), M_PER_DEG_LAT_MIN)
-        ring = shapely.transform(shapely.boundary(fp), lambda xy, c=c, k=k: (xy - [c.x, c.y]) * k)
-        xy = (np.column_stack([tracks.lon[p[sl]], tracks.lat[p[sl]]]) - [c.x, c.y]) * k
-        dist[sl] = shapely.distance(ring, shapely.points(xy))
+        k = np.array([M_PER_DEG_LON_EQUATOR * math.cos(math.radians(c.y)), M_PER_DEG_LAT_MIN])
+        rings = shapely.get_rings(shapely.get_parts(fp))
+        ring_xy = (shapely.get_coordinates(rings) - [c.x, c.y]) * k
+        ring_ptr = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))])
+        x = (tracks.lon[p[sl]] - c.x) * k[0]
+        y = (tracks.lat[p[sl]] - c.y) * k[1]
+        out_g = np.empty(len(x))
+        boundary_distances(x, y, np.ascontiguousarray(ring_xy), ring_ptr.astype(np.int64), out_g)
+        dist[sl] = out_g
     out = np.zeros(len(fence))
     for v, (g, a, b) in enumerate(zip(fence.tolist(), i0.tolist(), i1.tolist())):
         lo, hi = np.searchsorted(f, [g, g + 1])

@@ -103,3 +103,179 @@ def segments_near_marked(lon0, lat0, lon1, lat1, cell, x0, y0, marked, out):
                 if 0 <= ix < nx and 0 <= iy < ny and marked[ix, iy]:
                     hit = True
         out[i] = hit
+
+
+@nb.njit(cache=True)
+def pixel_slots(col, row, lon, lat, west, south, east, north, h, w, slot):
+    """Number the distinct DEM pixels of points in order of first appearance.
+
+    A point is on the DEM when its pixel coordinates are finite and it lies in the DEM's
+    closed lon/lat bounds; its pixel is ``(floor(row) + 2, floor(col) + 2)`` on a dense
+    ``h x w`` table (two rings wider than the raster on every side).
+
+    Parameters
+    ----------
+    col, row : float64[n]
+        Continuous pixel coordinates of the points.
+    lon, lat : float64[n]
+        The points.
+    west, south, east, north : float
+        The DEM's bounds.
+    h, w : int
+        Shape of the pixel table.
+    slot : int64[n]
+        Filled with each point's pixel number, -1 off the DEM.
+
+    Returns
+    -------
+    int64[k]
+        One point of each pixel, by pixel number.
+    """
+    table = np.full(h * w, -1, np.int64)
+    first = np.empty(len(col), np.int64)
+    k = 0
+    for i in range(len(col)):
+        c, r = col[i], row[i]
+        x, y = lon[i], lat[i]
+        if not (np.isfinite(c) and np.isfinite(r) and x >= west and x <= east):
+            slot[i] = -1
+            continue
+        if not (y >= south and y <= north):
+            slot[i] = -1
+            continue
+        key = (math.floor(r) + 2) * w + math.floor(c) + 2
+        s = table[key]
+        if s < 0:
+            s = k
+            table[key] = k
+            first[k] = i
+            k += 1
+        slot[i] = s
+    return first[:k]
+
+
+@nb.njit(cache=True)
+def boundary_distances(x, y, ring_xy, ring_ptr, out):
+    """Distance of each point to the nearest segment of some rings (plane coordinates).
+
+    The point-to-segment distance is GEOS's (``Distance::pointToSegment``): the nearer
+    end beyond the segment's ends, else the perpendicular distance.
+
+    Parameters
+    ----------
+    x, y : float64[n]
+        The points.
+    ring_xy : float64[m, 2]
+        Vertices of all rings, each ring closed.
+    ring_ptr : int64[r + 1]
+        Ring ``j`` is ``ring_xy[ring_ptr[j]:ring_ptr[j + 1]]``.
+    out : float64[n]
+        Filled with the distances (inf without rings).
+    """
+    for i in range(len(x)):
+        px, py = x[i], y[i]
+        best = np.inf
+        for j in range(len(ring_ptr) - 1):
+            for k in range(ring_ptr[j], ring_ptr[j + 1] - 1):
+                ax, ay = ring_xy[k, 0], ring_xy[k, 1]
+                bx, by = ring_xy[k + 1, 0], ring_xy[k + 1, 1]
+                if ax == bx and ay == by:
+                    d = math.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+                else:
+                    len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay)
+                    r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2
+                    if r <= 0.0:
+                        d = math.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+                    elif r >= 1.0:
+                        d = math.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
+                    else:
+                        s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2
+                        d = abs(s) * math.sqrt(len2)
+                if d < best:
+                    best = d
+        out[i] = best
+
+
+@nb.njit(cache=True)
+def run_heads(a, b, t):
+    """Starts of runs of equal ``(a, b)`` pairs, and whether ``t`` never falls within a run.
+
+    Parameters
+    ----------
+    a, b : int[n]
+        Two integer keys per row.
+    t : float64[n]
+        Times.
+
+    Returns
+    -------
+    heads : int64[k]
+        First row of each run (0 first when ``n > 0``).
+    ordered : bool
+        ``t`` is non-decreasing within every run.
+    """
+    n = len(a)
+    k = 0
+    ordered = True
+    for i in range(n):
+        if i == 0 or a[i] != a[i - 1] or b[i] != b[i - 1]:
+            k += 1
+        elif t[i] < t[i - 1]:
+            ordered = False
+    heads = np.empty(k, np.int64)
+    k = 0
+    for i in range(n):
+        if i == 0 or a[i] != a[i - 1] or b[i] != b[i - 1]:
+            heads[k] = i
+            k += 1
+    return heads, ordered
+
+
+@nb.njit(cache=True)
+def segments_across_limits(lon, lat, a_lo, a_hi, t, nxt, box, band, edge_ptr, edges, out):
+    """Segments that may enter a fence through its band or its schedule between two fixes.
+
+    Segment ``k`` joins fix ``k`` to fix ``k + 1`` (when ``nxt[k]``). It is flagged when
+    its bounding box meets a fence's footprint box (closed) and, for that fence, either
+    its altitude span ``[min a_lo, max a_hi]`` of both ends meets the band while reaching
+    outside it (so both ends may be out of the band while the segment passes through it,
+    or the band lies inside an end's altitude interval), or an edge of one of the fence's
+    active intervals lies strictly between the two fix times.
+
+    Parameters
+    ----------
+    lon, lat, a_lo, a_hi, t : float64[n]
+        The fixes (altitude intervals in metres AMSL).
+    nxt : bool[n]
+        Fix ``k + 1`` is of the same flight as fix ``k``.
+    box : float64[F, 4]
+        Footprint bounds (west, south, east, north) of each fence.
+    band : float64[F, 2]
+        Each fence's band over its whole footprint (floor, ceiling; metres AMSL).
+    edge_ptr : int64[F + 1]
+        Edges of fence ``f`` are ``edges[edge_ptr[f]:edge_ptr[f + 1]]`` (sorted; none for
+        fences always active).
+    edges : float64[m]
+        Starts and ends of the active intervals.
+    out : bool[n - 1]
+        Filled with the answer.
+    """
+    for k in range(len(t) - 1):
+        out[k] = False
+        if not nxt[k]:
+            continue
+        w, e = min(lon[k], lon[k + 1]), max(lon[k], lon[k + 1])
+        s, n = min(lat[k], lat[k + 1]), max(lat[k], lat[k + 1])
+        lo, hi = min(a_lo[k], a_lo[k + 1]), max(a_hi[k], a_hi[k + 1])
+        for f in range(box.shape[0]):
+            if w > box[f, 2] or e < box[f, 0] or s > box[f, 3] or n < box[f, 1]:
+                continue
+            if lo <= band[f, 1] and hi >= band[f, 0] and (lo < band[f, 0] or hi > band[f, 1]):
+                out[k] = True
+                break
+            e0, e1 = edge_ptr[f], edge_ptr[f + 1]
+            if e1 > e0:
+                j = e0 + np.searchsorted(edges[e0:e1], t[k], side="right")
+                if j < e1 and edges[j] < t[k + 1]:
+                    out[k] = True
+                    break

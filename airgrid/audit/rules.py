@@ -78,7 +78,7 @@ class RuleSettings:
 
 
 def _per_flight(tracks: Tracks, values: np.ndarray) -> np.ndarray:
-    return np.repeat(values, np.diff(tracks.start))
+    return values[tracks.flight]
 
 
 def terminal_mask(tracks: Tracks, clearance_m: float, terminal_s: float) -> np.ndarray:
@@ -106,14 +106,14 @@ def height_rules(
     lower = np.array([t.lower_m for t in tiers] + [np.nan])[flight_tier]
     upper = np.array([t.upper_m for t in tiers] + [np.nan])[flight_tier]
     names = np.array([t.name for t in tiers] + [""], dtype=object)[flight_tier]
-    lo_f, up_f, name_f = (_per_flight(tracks, v) for v in (lower, upper, names))
+    lo_f, up_f = _per_flight(tracks, lower), _per_flight(tracks, upper)
     h_lo, h_hi = tracks.h_lo, tracks.h_hi
     terminal = terminal_mask(tracks, tiers.clearance_m, settings.terminal_s)
     with np.errstate(invalid="ignore"):
         runs = mask_runs(tracks, h_hi > up_f, h_lo > up_f, h_hi - up_f)
-        found.add(tracks, "tier_band_above", name_f[runs.i0], runs)
+        found.add(tracks, "tier_band_above", names[tracks.flight[runs.i0]], runs)
         runs = mask_runs(tracks, (h_lo < lo_f) & ~terminal, (h_hi < lo_f) & ~terminal, lo_f - h_lo)
-        found.add(tracks, "tier_band_below", name_f[runs.i0], runs)
+        found.add(tracks, "tier_band_below", names[tracks.flight[runs.i0]], runs)
         no_tier = _per_flight(tracks, flight_tier < 0)
         lim = settings.light_uav_limit_m
         runs = mask_runs(tracks, no_tier & (h_hi > lim), no_tier & (h_lo > lim), h_hi - lim)

@@ -83,7 +83,7 @@ def read_csv(path: str | Path) -> ReadResult:
     bad_lines = np.array(sorted(int(n or 0) for n, _ in skipped), np.int64)
     total = table.num_rows + len(bad_lines)
     lines = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad_lines)
-    result = _validate(path, table.to_pandas(), lines, "line")
+    result = validate_frame(path, _series(table), lines, "line")
     result.reject([Rejected(path, int(n or 0), "(row)", why, f"line {n}") for n, why in skipped])
     result.rejected.sort(key=lambda r: r.row)
     return result
@@ -102,20 +102,52 @@ def read_parquet(path: str | Path) -> ReadResult:
         names = pq.ParquetFile(path).schema_arrow.names
         want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
         text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
-        frame = pq.read_table(path, columns=want, read_dictionary=text).to_pandas()
+        table = pq.read_table(path, columns=want, read_dictionary=text)
     except (pa.ArrowInvalid, OSError) as exc:
         raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
-    return _validate(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), "row")
+    return validate_frame(
+        path, _series(table), np.arange(1, table.num_rows + 1, dtype=np.int64), "row"
+    )
 
 
-def _text(s: pd.Series) -> np.ndarray:
-    """Stripped text of a column (nulls as ``""``), cleaned once per distinct value."""
+def _series(table: pa.Table) -> dict[str, pd.Series]:
+    """Columns by lower-case name as pandas Series, without copying what need not be:
+    dictionary columns become categoricals over one dictionary, float columns without
+    nulls are viewed."""
+    table = table.unify_dictionaries()
+    out = {}
+    for name in table.column_names:
+        col = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type):
+            ind = col.indices if col.null_count == 0 else col.indices.fill_null(-1)
+            codes = ind.to_numpy().astype(np.int32, copy=False)
+            values = pd.Index(col.dictionary.to_pylist(), dtype=object)
+            s = pd.Series(pd.Categorical.from_codes(codes, categories=values), copy=False)
+        elif pa.types.is_float64(col.type) and col.null_count == 0:
+            s = pd.Series(col.to_numpy(), copy=False)
+        else:
+            s = col.to_pandas()
+        out[str(name).lower()] = s
+    return out
+
+
+def _text(s: pd.Series) -> pd.Categorical:
+    """Stripped text of a column (nulls as ``""``) as integer codes into its distinct
+    values, cleaned once per distinct value."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
     else:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
     clean = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
-    return clean[codes]
+    merged, values = pd.factorize(clean)  # values equal once stripped share a code
+    return pd.Categorical.from_codes(
+        merged.astype(np.int32)[codes], categories=pd.Index(values, dtype=object)
+    )
+
+
+def _empty(c: pd.Categorical) -> np.ndarray:
+    """bool per row: the text is empty."""
+    return (np.asarray(c.categories, dtype=object) == "")[c.codes]
 
 
 def _times(s: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
@@ -146,24 +178,26 @@ def _numbers(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s.fillna("").astype(str).str.strip(), errors="coerce").to_numpy(np.float64)
 
 
-def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> ReadResult:
-    """Check every row of a fix table; rows with a bad field are rejected, the rest returned."""
-    frame = frame.rename(columns={c: str(c).lower() for c in frame.columns})
-    missing = [c for c in REQUIRED if c not in frame.columns]
+def validate_frame(
+    path: str, frame: dict[str, pd.Series], rownum: np.ndarray, unit: str
+) -> ReadResult:
+    """Check every row of a fix table (columns by lower-case name); rows with a bad field
+    are rejected, the rest returned."""
+    missing = [c for c in REQUIRED if c not in frame]
     if missing:
         raise LogError(
             f"{path}: missing column(s) {', '.join(missing)} (a track table needs {', '.join(REQUIRED)})"
         )
-    n = len(frame)
+    n = len(rownum)
     fid, op = _text(frame["flight_id"]), _text(frame["operator"])
     t, t_bad, t_why = _times(frame["time"])
     lat, lon, alt = (_numbers(frame[c]) for c in ("lat", "lon", "alt"))
-    ref_codes, ref_names = pd.factorize(_text(frame["alt_ref"]))
-    ref_of = np.array([_REFS.get(str(r).upper(), -1) for r in ref_names] + [-1], np.int8)
-    ref = ref_of[ref_codes]
+    refs = _text(frame["alt_ref"])
+    ref_of = np.array([_REFS.get(str(r).upper(), -1) for r in refs.categories], np.int8)
+    ref = ref_of[refs.codes]
     checks = [
-        ("flight_id", fid == "", "empty"),
-        ("operator", op == "", "empty"),
+        ("flight_id", _empty(fid), "empty"),
+        ("operator", _empty(op), "empty"),
         ("time", t_bad, t_why),
         ("lat", ~(np.abs(lat) <= 90.0), "not a latitude in -90..90"),
         ("lon", ~(np.abs(lon) <= 180.0), "not a longitude in -180..180"),
@@ -185,7 +219,7 @@ def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> 
     details.sort(key=lambda r: r.row)
     result.reject(details)
     ok = slice(None) if not bad.any() else ~bad
-    extra = {c: _text(frame[c])[ok] if c in frame.columns else "" for c in OPTIONAL}
+    extra = {c: _text(frame[c])[ok] if c in frame else "" for c in OPTIONAL}
     result.columns = raw_columns(
         n - int(bad.sum()),
         flight_id=fid[ok],
@@ -201,4 +235,4 @@ def _validate(path: str, frame: pd.DataFrame, rownum: np.ndarray, unit: str) -> 
     return result
 
 
-__all__ = ["ALT_RANGE", "OPTIONAL", "REQUIRED", "read_csv", "read_parquet"]
+__all__ = ["ALT_RANGE", "OPTIONAL", "REQUIRED", "read_csv", "read_parquet", "validate_frame"]

@@ -27,11 +27,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from airgrid.audit.errors import LogError
+from airgrid.audit.kernels import pixel_slots, run_heads
 from airgrid.terrain import Dem, box_ground_bounds
 from airgrid.terrain.geoid import Geoid
 
@@ -77,6 +80,8 @@ class Rejected:
 
 #: Columns of a raw fix table (see :class:`ReadResult`).
 RAW_COLUMNS = ("flight_id", "operator", "intent_id", "tier", "t", "lat", "lon", "alt", "ref", "row")
+#: The text columns of a raw fix table, held as :class:`pandas.Categorical`.
+TEXT_COLUMNS = ("flight_id", "operator", "intent_id", "tier")
 
 
 @dataclass
@@ -88,8 +93,9 @@ class ReadResult:
     path
         The file.
     columns
-        ``flight_id``, ``operator``, ``intent_id``, ``tier`` (object arrays of str; the
-        last two ``""`` when the log does not say), ``t`` (POSIX seconds), ``lat``,
+        ``flight_id``, ``operator``, ``intent_id``, ``tier`` (:class:`pandas.Categorical`
+        of str: integer codes per fix into the distinct values; the last two ``""`` when
+        the log does not say), ``t`` (POSIX seconds), ``lat``,
         ``lon``, ``alt`` (float64), ``ref`` (int8 :class:`AltRef`), ``row`` (int64, the
         row number of each fix in the file).
     rejected
@@ -99,7 +105,7 @@ class ReadResult:
     """
 
     path: str
-    columns: dict[str, np.ndarray]
+    columns: dict[str, Any]
     rejected: list[Rejected] = field(default_factory=list)
     n_rejected: int = 0
 
@@ -127,15 +133,21 @@ def raw_columns(
     row: np.ndarray,
     intent_id: object = "",
     tier: object = "",
-) -> dict[str, np.ndarray]:
-    """Raw fix columns of length ``n`` (scalars broadcast)."""
+) -> dict[str, Any]:
+    """Raw fix columns of length ``n`` (scalars broadcast; text as categoricals).
 
-    def text(v: object) -> np.ndarray:
+    Text is a :class:`pandas.Categorical` (kept as given), an array of str (factorised
+    here) or one str for every fix.
+    """
+
+    def text(v: object) -> pd.Categorical:
+        if isinstance(v, pd.Categorical):
+            return v
         if isinstance(v, np.ndarray):
-            return v if v.dtype == object else v.astype(object)
-        out = np.empty(n, object)
-        out[:] = "" if v is None else str(v)
-        return out
+            codes, uniq = pd.factorize(v.astype(object))
+            return pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
+        one = pd.Index(["" if v is None else str(v)], dtype=object)
+        return pd.Categorical.from_codes(np.zeros(n, np.int8), categories=one)
 
     return {
         "flight_id": text(flight_id),
@@ -195,26 +207,39 @@ class Tracks:
         return len(self.flights)
 
     def same_flight_next(self) -> np.ndarray:
-        """bool[n]: fix ``i`` and fix ``i + 1`` belong to one flight (False for the last)."""
-        out = np.zeros(len(self), bool)
-        out[:-1] = self.flight[1:] == self.flight[:-1]
-        return out
+        """bool[n]: fix ``i`` and fix ``i + 1`` belong to one flight (False for the last).
+
+        Computed once per tracks (the fixes never change) and shared, read-only.
+        """
+        got = self.__dict__.get("_same_flight_next")
+        if got is None:
+            got = np.zeros(len(self), bool)
+            got[:-1] = self.flight[1:] == self.flight[:-1]
+            got.flags.writeable = False
+            self.__dict__["_same_flight_next"] = got
+        return got
 
 
-def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, Any], np.ndarray]:
     """All parts' columns end to end (copies of ``alt`` and ``ref``, which normalising
-    rewrites), and the part of each fix."""
+    rewrites; text categoricals over the union of the parts' values), and the part of
+    each fix."""
     if len(parts) == 1:
         cols = dict(parts[0].columns)
         cols["alt"], cols["ref"] = cols["alt"].copy(), cols["ref"].copy()
     else:
-        cols = {k: np.concatenate([p.columns[k] for p in parts]) for k in RAW_COLUMNS}
+        cols = {
+            k: union_categoricals([p.columns[k] for p in parts])
+            if k in TEXT_COLUMNS
+            else np.concatenate([p.columns[k] for p in parts])
+            for k in RAW_COLUMNS
+        }
     source = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
     return cols, source
 
 
 def _w84_to_amsl(
-    cols: dict[str, np.ndarray], keep: np.ndarray, geoid: Geoid | None, source: np.ndarray
+    cols: dict[str, Any], keep: np.ndarray, geoid: Geoid | None, source: np.ndarray
 ) -> list[tuple[int, int, str]]:
     """Convert W84 altitudes in place; returns (row index, source, reason) of fixes it cannot."""
     w84 = np.flatnonzero(keep & (cols["ref"] == AltRef.W84))
@@ -242,22 +267,17 @@ def point_ground_bounds(
     For a point box the window of pixels depends only on the pixel the point falls in, so
     the bounds of one point of each pixel (mapped by the DEM's own ``lonlat_to_pixel``)
     are those of every point in it; points outside the DEM get NaN, as there. Pixels are
-    told apart on a dense table of the raster's pixels (one ring more on every side).
+    told apart on a dense table of the raster's pixels (two rings more on every side),
+    in one Numba pass (:func:`~airgrid.audit.kernels.pixel_slots`).
     """
     col, row = dem.lonlat_to_pixel(lon, lat)
     w, s, e, n = dem.bounds_lonlat
-    inside = np.isfinite(col) & np.isfinite(row) & (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
     h, cols = dem.shape[0] + 4, dem.shape[1] + 4  # pixels just outside (rounding at the edge)
-    idx = np.flatnonzero(inside)
-    key = (np.floor(row[idx]).astype(np.int64) + 2) * cols + np.floor(col[idx]).astype(np.int64) + 2
-    one = np.full(h * cols, -1, np.int64)
-    one[key] = idx  # one point of each pixel stands for all of it
-    first = one[one >= 0]
-    slot = np.zeros(h * cols, np.int64)
-    slot[one >= 0] = np.arange(len(first))
+    lon, lat = np.ascontiguousarray(lon, np.float64), np.ascontiguousarray(lat, np.float64)
+    slot = np.empty(len(lon), np.int64)
+    first = pixel_slots(col, row, lon, lat, w, s, e, n, h, cols, slot)
     lo, hi, _ = box_ground_bounds(dem, lon[first], lat[first], lon[first], lat[first])
-    g_lo, g_hi = np.full(len(lon), np.nan), np.full(len(lon), np.nan)
-    g_lo[idx], g_hi[idx] = lo[slot[key]], hi[slot[key]]
+    g_lo, g_hi = np.append(lo, np.nan)[slot], np.append(hi, np.nan)[slot]  # -1: off the DEM
     return g_lo, g_hi
 
 
@@ -332,7 +352,7 @@ def _where(p: ReadResult, row: int) -> str:
 
 
 def _assemble(
-    cols: dict[str, np.ndarray],
+    cols: dict[str, Any],
     source: np.ndarray,
     keep: np.ndarray,
     parts: Sequence[ReadResult],
@@ -341,49 +361,56 @@ def _assemble(
     h_lo: np.ndarray,
     h_hi: np.ndarray,
 ) -> Tracks:
-    """Flight numbers by (flight id, operator) in order of first appearance; sort by flight, time."""
-    idx = np.flatnonzero(keep)
-    fid, op = cols["flight_id"][idx], cols["operator"][idx]
-    head = np.ones(len(idx), bool)  # logs list a flight's fixes together: hash run heads only
-    head[1:] = (fid[1:] != fid[:-1]) | (op[1:] != op[:-1])
-    heads = np.flatnonzero(head)
-    fid_code, _ = pd.factorize(fid[heads])
-    op_code, op_uni = pd.factorize(op[heads])
-    pair = fid_code.astype(np.int64) * max(len(op_uni), 1) + op_code
-    run_code, uniq = pd.factorize(pair)
-    code = np.repeat(run_code, np.diff(np.append(heads, len(idx))))
-    t = cols["t"][idx]
-    sorted_already = len(idx) < 2 or bool(
-        np.all((np.diff(code) > 0) | ((np.diff(code) == 0) & (np.diff(t) >= 0)))
+    """Flight numbers by (flight id, operator) in order of first appearance; sort by flight,
+    time. Flights are told apart on the text columns' integer codes; their strings are
+    looked up once per flight."""
+    whole = bool(keep.all())
+    idx = np.arange(len(keep)) if whole else np.flatnonzero(keep)
+    fid, op, t = (
+        c if whole else c[idx] for c in (cols["flight_id"].codes, cols["operator"].codes, cols["t"])
     )
-    if sorted_already:
+    heads, ordered = run_heads(fid, op, t)
+    n_op = max(len(cols["operator"].categories), 1)
+    run_code, uniq = pd.factorize(fid[heads].astype(np.int64) * n_op + op[heads])
+    code = np.repeat(run_code.astype(np.int32), np.diff(np.append(heads, len(idx))))
+    if ordered and len(uniq) == len(heads):  # every flight one run, in time order
         order = idx
     else:
         perm = np.lexsort((t, code))
         order, code = idx[perm], code[perm]
+        whole = False
     start = np.searchsorted(code, np.arange(len(uniq) + 1)).astype(np.int64)
     first = order[start[:-1]]
+
+    def text(name: str) -> np.ndarray:
+        c = cols[name]
+        return (
+            np.asarray(c.categories, dtype=object)[c.codes[first]]
+            if len(first)
+            else np.empty(0, object)
+        )
+
+    flight_id, intent_id = text("flight_id"), text("intent_id")
     flights = pd.DataFrame(
         {
-            "flight_id": cols["flight_id"][first],
-            "operator": cols["operator"][first],
-            "intent_id": np.where(
-                cols["intent_id"][first] != "", cols["intent_id"][first], cols["flight_id"][first]
-            ),
-            "tier": cols["tier"][first],
+            "flight_id": flight_id,
+            "operator": text("operator"),
+            "intent_id": np.where(intent_id != "", intent_id, flight_id),
+            "tier": text("tier"),
             "source": np.array([parts[s].path for s in source[first]], dtype=object),
         }
     )
+    pick = slice(None) if whole else order  # all fixes already in order: no copies
     return Tracks(
-        flight=code.astype(np.int32),
-        t=cols["t"][order],
-        lat=cols["lat"][order],
-        lon=cols["lon"][order],
-        amsl_lo=amsl_lo[order],
-        amsl_hi=amsl_hi[order],
-        h_lo=h_lo[order],
-        h_hi=h_hi[order],
-        row=cols["row"][order],
+        flight=code,
+        t=cols["t"][pick],
+        lat=cols["lat"][pick],
+        lon=cols["lon"][pick],
+        amsl_lo=amsl_lo[pick],
+        amsl_hi=amsl_hi[pick],
+        h_lo=h_lo[pick],
+        h_hi=h_hi[pick],
+        row=cols["row"][pick],
         flights=flights,
         start=start,
     )
@@ -392,6 +419,7 @@ def _assemble(
 __all__ = [
     "MAX_REJECTED_DETAILS",
     "RAW_COLUMNS",
+    "TEXT_COLUMNS",
     "AltRef",
     "ReadResult",
     "Rejected",

@@ -77,3 +77,50 @@ def test_local_cluster_matches_single_process(make_tracks, real_dem):
     assert one.equals(many)
     assert ops_one.equals(ops_many)
     assert cluster._WORKER_CACHE == {}  # every chunk ran in a worker process
+
+
+def test_dask_dataframe_over_parquet_partitions_matches_single_process(tmp_path, real_dem):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from airgrid.audit.audit import run_audit
+    from airgrid.audit.frames import audit_parquet_on_cluster
+    from airgrid.terrain.geoid import Geoid
+
+    parts, intents = _traffic(12)
+    paths = []
+    for k in range(2):  # two logs, flights interleaved so they span row groups
+        cols = [p.columns for p in parts[k * 6 : (k + 1) * 6]]
+        order = np.argsort(np.concatenate([c["t"] for c in cols]), kind="stable")
+        frame = {
+            "flight_id": np.concatenate([np.asarray(c["flight_id"]) for c in cols])[order],
+            "operator": np.concatenate([np.asarray(c["operator"]) for c in cols])[order],
+            "time": np.concatenate([c["t"] for c in cols])[order],
+            "lat": np.concatenate([c["lat"] for c in cols])[order],
+            "lon": np.concatenate([c["lon"] for c in cols])[order],
+            "alt": np.concatenate([c["alt"] for c in cols])[order],
+            "alt_ref": np.full(len(order), "AGL", object),
+        }
+        frame["lat"][[5, 400]] = 95.0  # two malformed rows
+        paths.append(tmp_path / f"log{k}.parquet")
+        pq.write_table(pa.table(frame), paths[-1], row_group_size=100)
+    fences = [square_fence(), *airport_zones()]
+    one = run_audit(
+        paths,
+        index=GeofenceIndex(fences, dem=real_dem),
+        dem=real_dem,
+        geoid=Geoid(),
+        intents=intents,
+    )
+    many = audit_parquet_on_cluster(
+        paths, fences=fences, dem_paths=[DEFAULT_DEM], geoid_path="", intents=intents, workers=2
+    )
+    v1, v2 = one.violations, many.violations
+    assert len(v1) > 20 and v1["flight_id"].nunique() > 6
+    assert shapely.equals(v1.pop("geometry").to_numpy(), v2.pop("geometry").to_numpy()).all()
+    assert v1.equals(v2)
+    assert one.operators.equals(many.operators)
+    assert many.n_rejected == one.n_rejected == 4
+    assert [(r.path, r.row, r.field) for r in many.rejected] == [
+        (r.path, r.row, r.field) for r in one.rejected
+    ]

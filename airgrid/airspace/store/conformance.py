@@ -7,11 +7,17 @@ than the latest one judged before are stepped through
 history entry per change (with the position that caused it) and the telemetry progress
 (table ``intent_telemetry``: latest position judged, start of the current run outside)
 are written together. Nonconforming and contingent intents keep holding their airspace.
+
+The contingent timer also runs on the server's clock: an intent nonconforming for longer
+than ``contingent_after_s`` since that change was recorded becomes contingent even when
+no position follows (:meth:`_ConformancePart.sweep_contingent`, cause ``timeout``, with
+the position that made it nonconforming).
 """
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -94,6 +100,65 @@ class _ConformancePart(_StoreCore):
 
         return db.run(body)
 
+    def sweep_contingent(
+        self, contingent_after_s: float, now: float | None = None
+    ) -> list[IntentEvent]:
+        """Make contingent every intent nonconforming for too long by the server's clock.
+
+        An intent qualifies when it is nonconforming and its latest change into
+        nonconforming was recorded more than ``contingent_after_s`` before ``now``: no
+        position brought it back inside since, whether or not more positions came. Each
+        change is written with its history entry (cause ``timeout``, the position of the
+        change into nonconforming) in one transaction; nothing is locked when no intent
+        qualifies.
+
+        Parameters
+        ----------
+        contingent_after_s
+            Longest time nonconforming.
+        now
+            POSIX seconds (default: the clock).
+
+        Returns
+        -------
+        list of IntentEvent
+            The changes made.
+        """
+        db = self._db
+        now = time.time() if now is None else float(now)
+        due_sql = (
+            "SELECT i.seq, i.id, i.operator, max(e.at) FROM intents i "
+            "JOIN intent_events e ON e.intent_seq = i.seq AND e.new_state = ? "
+            "WHERE i.state = ? GROUP BY i.seq, i.id, i.operator HAVING max(e.at) < ? "
+            "ORDER BY i.seq"
+        )
+        non = IntentState.NONCONFORMING.value
+        args = (non, non, now - contingent_after_s)
+        if not db.execute(due_sql, args).fetchall():
+            return []
+        lock = " FOR UPDATE" if db.name == "postgres" else ""
+
+        def body() -> list[IntentEvent]:
+            events = []
+            for seq, iid, operator, since in db.execute(due_sql, args).fetchall():
+                state = db.execute(f"SELECT state FROM intents WHERE seq = ?{lock}", (seq,))
+                if state.fetchone()[0] != non:
+                    continue
+                detail = (
+                    f"nonconforming since {_iso(float(since))} by the server's clock, more "
+                    f"than {contingent_after_s:g} s without a position back inside"
+                )
+                fix = _nonconforming_fix(db, int(seq))
+                old, new = IntentState.NONCONFORMING, IntentState.CONTINGENT
+                eid = _record_event(db, int(seq), old, new, "timeout", now, detail, fix)
+                _set_state(db, self._index is not None, int(seq), new, now, detail)
+                events.append(
+                    IntentEvent(eid, iid, operator, old, new, "timeout", now, detail, fix)
+                )
+            return events
+
+        return db.run(body)
+
     def history(self, intent_id: str) -> list[IntentEvent]:
         """The intent's history, oldest first.
 
@@ -115,7 +180,8 @@ class _ConformancePart(_StoreCore):
         after: int = 0,
         limit: int = 100,
     ) -> list[IntentEvent]:
-        """Conformance changes (history entries caused by telemetry), oldest first.
+        """Conformance changes (history entries caused by telemetry or by the contingent
+        timer), oldest first.
 
         Parameters
         ----------
@@ -135,7 +201,7 @@ class _ConformancePart(_StoreCore):
         IntentError
             ``state`` is not one telemetry moves an intent into.
         """
-        where = ["e.cause = 'telemetry'", "e.id > ?"]
+        where = ["e.cause IN ('telemetry', 'timeout')", "e.id > ?"]
         params: list[object] = [int(after)]
         if operator is not None:
             where.append("i.operator = ?")
@@ -189,6 +255,34 @@ def _write_steps(
             )
         )
     return events
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _nonconforming_fix(
+    db: _Sqlite | _Postgres, seq: int
+) -> tuple[float, float, float, float, str, float, float, bool] | None:
+    """The position of intent ``seq``'s latest change into nonconforming."""
+    row = db.execute(
+        "SELECT fix_t, lon, lat, alt_m, alt_ref, amsl_lo, amsl_hi, certain FROM intent_events "
+        "WHERE intent_seq = ? AND new_state = ? AND fix_t IS NOT NULL ORDER BY id DESC LIMIT 1",
+        (seq, IntentState.NONCONFORMING.value),
+    ).fetchone()
+    if row is None:
+        return None
+    t, lon, lat, alt, ref, lo, hi, certain = row
+    return (
+        float(t),
+        float(lon),
+        float(lat),
+        float(alt),
+        str(ref),
+        float(lo),
+        float(hi),
+        bool(certain),
+    )
 
 
 def _take(fixes: JudgedFixes, idx: np.ndarray) -> JudgedFixes:

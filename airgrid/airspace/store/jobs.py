@@ -188,6 +188,24 @@ class _JobsPart(_StoreCore):
         )
         return [r[0] for r in rows]
 
+    def expire_jobs(self, kind: str, before: float) -> list[tuple[str, str]]:
+        """Delete the jobs of a kind that ended before ``before`` (POSIX seconds).
+
+        Returns
+        -------
+        list of (str, str)
+            Id and result folder of each job deleted (its files are the caller's).
+        """
+        db = self._db
+        rows = db.run(
+            lambda: db.execute(
+                "DELETE FROM jobs WHERE kind = ? AND state IN ('succeeded', 'failed') "
+                "AND finished_at < ? RETURNING id, result_dir",
+                (kind, float(before)),
+            ).fetchall()
+        )
+        return [(r[0], r[1]) for r in rows]
+
     def _change(self, assignment: str, params: tuple) -> bool:
         db = self._db
         rows = db.run(

@@ -98,13 +98,16 @@ ContingentOpt = Annotated[
 ]
 SchedulerOpt = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Run the rules on this Dask scheduler (tcp://host:8786)."),
+    typer.Option(
+        "--scheduler",
+        help="Run the rules on this Dask scheduler (tcp://host:8786); Parquet logs are also read there.",
+    ),
 ]
 LocalClusterOpt = Annotated[
     int,
     typer.Option(
         "--local-cluster",
-        help="Run the rules on a local Dask cluster of this many worker processes (0: in this process).",
+        help="Run the rules on a local Dask cluster of this many worker processes (0: in this process); Parquet logs are also read there.",
     ),
 ]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 if any row is rejected.")]
@@ -189,23 +192,26 @@ def audit_cmd(
                 progress=update,
             )
 
+    parquet = all(Path(p).suffix.lower() in (".parquet", ".pq") for p in logs)
     try:
         with progress_bar(progress) as update:
-            result = run_audit(
-                logs,
-                index=inputs.index,
-                dem=terrain,
-                geoid=Geoid(cfg.geoid_path),
-                tiers=tiers,
-                intents=inputs.intents,
-                t_from=start,
-                t_to=end,
-                settings=settings,
-                strict=strict,
-                operator=operator,
-                progress=update,
-                executor=executor,
-            )
+            common = {
+                "tiers": tiers, "intents": inputs.intents, "settings": settings,
+                "t_from": start, "t_to": end, "strict": strict, "progress": update,
+            }  # fmt: skip
+            if executor is not None and parquet:  # read on the workers: dask.dataframe
+                from airgrid.audit.frames import audit_parquet_on_cluster
+
+                result = audit_parquet_on_cluster(
+                    logs, fences=inputs.geofences, dem_paths=dem_paths,
+                    geoid_path=cfg.geoid_path, scheduler=scheduler,
+                    workers=max(local_cluster, 1), **common,
+                )  # fmt: skip
+            else:
+                result = run_audit(
+                    logs, index=inputs.index, dem=terrain, geoid=Geoid(cfg.geoid_path),
+                    operator=operator, executor=executor, **common,
+                )  # fmt: skip
     except LogError as exc:
         raise BadInput(str(exc)) from None
     _print_result(result, out)

@@ -25,6 +25,7 @@ from airgrid.api.http.audit_task import task_maker
 from airgrid.api.http.auth import KeyStore, jwt_verifier
 from airgrid.api.http.background import MapBackground
 from airgrid.api.http.errors import PROBLEM_MEDIA_TYPE, BodyLimitMiddleware, install_error_handlers
+from airgrid.api.http.housekeeping import Housekeeping
 from airgrid.api.http.interuss import flight_planning, geospatial_map
 from airgrid.api.http.interuss.geomap import DataSources
 from airgrid.api.http.interuss.planning import FlightPlanner
@@ -230,9 +231,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
         services.audits.start()  # fails the jobs a dead server left unfinished
+        keeper = Housekeeping(services.stores.get, settings)
+        keeper.start()
         try:
             yield
         finally:
+            keeper.close()
             gc.set_threshold(*thresholds)
             gc.unfreeze()
             sys.setswitchinterval(switch)

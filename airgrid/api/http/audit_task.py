@@ -205,6 +205,11 @@ def _write(result: AuditResult, task: AuditTask) -> dict[str, Any]:
     }
 
 
+def audit_folder(settings: Settings, job_id: str) -> Path:
+    """The folder of an audit job's uploaded logs and results: ``<var dir>/audits/<id>``."""
+    return settings.var_dir / "audits" / job_id
+
+
 def task_maker(
     settings: Settings, tiers: TierTable, store: str | Path
 ) -> Callable[[str, list[Path], list[str], dict[str, Any]], AuditTask]:
@@ -220,7 +225,7 @@ def task_maker(
         return AuditTask(
             job_id=job_id,
             store=store,
-            out=settings.var_dir / "audits" / job_id,
+            out=audit_folder(settings, job_id),
             logs=tuple(str(p) for p in logs),
             names=tuple(names),
             t_from=ts("from"),
@@ -239,4 +244,4 @@ def task_maker(
     return make
 
 
-__all__ = ["AuditTask", "JobLimitError", "run_task", "task_maker"]
+__all__ = ["AuditTask", "JobLimitError", "audit_folder", "run_task", "task_maker"]

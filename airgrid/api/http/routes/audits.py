@@ -32,6 +32,7 @@ from pydantic import AwareDatetime, ValidationError
 
 from airgrid.airspace.store.jobs import Job
 from airgrid.api.http.audit_jobs import KIND, new_job_id
+from airgrid.api.http.audit_task import audit_folder
 from airgrid.api.http.errors import ApiError, ConflictError, InputError, LimitError
 from airgrid.api.http.jsonbody import json_response
 from airgrid.api.http.routes.deps import V1, Services, ServicesDep, WriterDep
@@ -159,7 +160,7 @@ def _submit(
             )
         if not body:
             raise InputError("the uploaded log is empty")
-        folder = settings.var_dir / "audits" / job_id
+        folder = audit_folder(settings, job_id)
         name = f"upload{UPLOAD_SUFFIX[params['format']]}"
         (folder / "input").mkdir(parents=True, exist_ok=True)
         (folder / "input" / name).write_bytes(body)
@@ -169,7 +170,7 @@ def _submit(
         return services.audits.submit(job_id, owner, logs, names, recorded)
     except BaseException:
         if not json_body:  # nothing will read the upload
-            shutil.rmtree(settings.var_dir / "audits" / job_id, ignore_errors=True)
+            shutil.rmtree(audit_folder(settings, job_id), ignore_errors=True)
         raise
 
 

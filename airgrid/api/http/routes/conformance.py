@@ -22,6 +22,11 @@ outside. The store then steps the intent through activated, nonconforming and
 contingent (:mod:`airgrid.airspace.traffic.conformance`) in one transaction with its
 history. A contingent intent stays contingent until its operator ends it (or it is
 cancelled); nonconforming and contingent intents keep holding their airspace.
+
+The contingent timer also runs on the server's clock: an intent nonconforming for longer
+than ``contingent_after_s`` becomes contingent without another position, swept before
+the history and the alerts are read and every ``housekeeping_interval_s``
+(:mod:`airgrid.api.http.housekeeping`).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from airgrid.airspace.traffic.conformance import IntentEvent, JudgedFixes
 from airgrid.airspace.traffic.models import AIRBORNE, FlightIntent
 from airgrid.api.http.auth import Role
 from airgrid.api.http.errors import ApiError, ConflictError, InputError, LimitError
+from airgrid.api.http.housekeeping import sweep_contingent
 from airgrid.api.http.jsonbody import json_response
 from airgrid.api.http.routes.deps import V1, PrincipalDep, Services, ServicesDep
 from airgrid.api.http.routes.intents import LiveIntentId, owned_intent
@@ -249,7 +255,9 @@ def history(services: ServicesDep, me: PrincipalDep, intent_id: LiveIntentId) ->
     """Every state change after acceptance, oldest first, with the position that caused
     each conformance change (owner, regulators and admins)."""
     owned_intent(services, me, intent_id, _OVERSEERS)
-    events = services.stores.get().history(intent_id)
+    store = services.stores.get()
+    sweep_contingent(store, services.settings)
+    events = store.history(intent_id)
     return json_response(
         IntentHistory(intent_id=intent_id, events=[event_public(e) for e in events])
     )
@@ -287,7 +295,9 @@ def alerts(
         operator = me.name
     if since is not None and since.tzinfo is None:
         raise InputError("since needs a time zone (add Z or an offset)")
-    found = services.stores.get().alerts(
+    store = services.stores.get()
+    sweep_contingent(store, services.settings)
+    found = store.alerts(
         operator=operator,
         since=None if since is None else since.timestamp(),
         state=state,

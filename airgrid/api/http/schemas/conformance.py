@@ -101,10 +101,15 @@ class IntentEventPublic(BaseModel):
     operator: str
     from_state: IntentStateName
     to_state: IntentStateName
-    cause: Literal["telemetry", "request", "preemption"]
+    cause: Literal["telemetry", "timeout", "request", "preemption"] = Field(
+        description="'timeout': nonconforming too long by the server's clock (contingent)."
+    )
     at: AwareDatetime = Field(description="When the server recorded it.")
     detail: str
-    position: PositionPublic | None = Field(description="For telemetry: the position.")
+    position: PositionPublic | None = Field(
+        description="For telemetry: the position; for a timeout: the one that made it "
+        "nonconforming."
+    )
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EVENT_EXAMPLE]})
 
