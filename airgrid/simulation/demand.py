@@ -17,6 +17,7 @@ from pathlib import Path
 import h3
 import numpy as np
 import shapely
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from airgrid.airspace.grid import BLOCKING, Grid
@@ -90,9 +91,11 @@ def unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
-def great_circle_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray):
+def great_circle_m(
+    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
+) -> np.ndarray:
     """Great-circle distance in metres (haversine, mean Earth radius)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
+    p1, p2 = np.radians(np.asarray(lat1, np.float64)), np.radians(np.asarray(lat2, np.float64))
     a = (
         np.sin((p2 - p1) / 2) ** 2
         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.subtract(lon2, lon1)) / 2) ** 2
@@ -163,8 +166,8 @@ class VoxelPicker:
 __all__ = [
     "DemandPoints",
     "VoxelPicker",
-    "grid_demand",
     "great_circle_m",
+    "grid_demand",
     "offset_point",
     "unit_xyz",
 ]

@@ -68,7 +68,9 @@ class FlightClass:
 
 #: The default mix (see the module docstring).
 DEFAULT_MIX: tuple[FlightClass, ...] = (
-    FlightClass("last-mile-light", 0.25, 2_000, 15_000, ("T1", "T2"), "T1", "last-mile", False, 12.0),
+    FlightClass(
+        "last-mile-light", 0.25, 2_000, 15_000, ("T1", "T2"), "T1", "last-mile", False, 12.0
+    ),
     FlightClass("last-mile", 0.55, 2_000, 15_000, ("T2",), "T2", None, False, 15.0),
     FlightClass("intercity", 0.20, 50_000, 300_000, ("T3", "T4"), "T3", None, True, 30.0),
 )

@@ -146,7 +146,9 @@ class FlightPlanner:
                 res = self.grid.tiers[t].resolution
                 edge = h3.average_hexagon_edge_length(res, unit="m")
                 k = max(1, math.ceil(reach / (math.sqrt(3) * edge)))
-                cells = [h3.str_to_int(x) for x in h3.grid_disk(h3.latlng_to_cell(c.lat, c.lon, res), k)]
+                cells = [
+                    h3.str_to_int(x) for x in h3.grid_disk(h3.latlng_to_cell(c.lat, c.lon, res), k)
+                ]
                 ci = self.grid.find_cells(np.array(cells, np.int64), t)
                 ci = ci[ci >= 0]
                 for i in ci.tolist():

@@ -84,9 +84,7 @@ class FlightOutcome:
 def best_shift(proposals: Sequence[FixProposal], room_s: float) -> float | None:
     """The smallest proposed departure shift within ``room_s`` seconds, or None."""
     shifts = [
-        p.shift_s
-        for p in proposals
-        if p.kind == "departure_shift" and 0 < p.shift_s <= room_s
+        p.shift_s for p in proposals if p.kind == "departure_shift" and 0 < p.shift_s <= room_s
     ]
     return min(shifts) if shifts else None
 
@@ -179,4 +177,12 @@ def fly_day(
     return out
 
 
-__all__ = ["MAX_ATTEMPTS", "MAX_DELAY_S", "REASONS", "FlightOutcome", "best_shift", "fly", "fly_day"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_DELAY_S",
+    "REASONS",
+    "FlightOutcome",
+    "best_shift",
+    "fly",
+    "fly_day",
+]
