@@ -72,7 +72,12 @@ def write_run(out: Path, report: TrafficReport, outcomes: list[FlightOutcome]) -
         w.writerows(rows)
 
 
-def _check_args(flights: int, seed: int, clients: int, day: str | None) -> date | None:
+def _check_args(
+    flights: int, seed: int, clients: int, day: str | None, server: str | None, key: bool
+) -> date | None:
+    """The local day asked for, once every argument is valid (:class:`BadInput` otherwise)."""
+    if server is not None and not key:
+        raise BadInput("--server needs --api-key, or --db (the server's store) to make one")
     if not 1 <= flights <= MAX_FLIGHTS:
         raise BadInput(f"--flights must be 1..{MAX_FLIGHTS}, got {flights}")
     if seed < 0:
@@ -114,7 +119,9 @@ def traffic_cmd(
     ] = None,
 ) -> None:
     """Fly a day of traffic: route, submit and deconflict every flight, and report."""
-    the_day = _check_args(flights, seed, clients, day)
+    the_day = _check_args(
+        flights, seed, clients, day, server, api_key is not None or db is not None
+    )
     cfg = cli_settings(ctx)
     graph = _load(grid or cfg.grid_path, graph_cache)
     run = f"t{seed}-{uuid.uuid4().hex[:8]}"
@@ -127,8 +134,6 @@ def traffic_cmd(
         with open_store(location) as store:
             report, outcomes = run_in_process(graph, plan, store, id_prefix=run)
     else:
-        if api_key is None and db is None:
-            raise BadInput("--server needs --api-key, or --db (the server's store) to make one")
         served = open_store(db) if db is not None else None
         try:
             tokens = [api_key] if api_key else []
