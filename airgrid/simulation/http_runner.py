@@ -58,8 +58,18 @@ def _hexagon(lat: float, lon: float, radius_m: float) -> dict:
     return {"type": "Polygon", "coordinates": [[[lon + b, lat + a] for a, b in zip(dlat, dlon)]]}
 
 
-class _Client:
-    """One client thread's connection and the flights it flies."""
+class ApiClient:
+    """One client's keep-alive connection and API key, and how it flies a flight.
+
+    Parameters
+    ----------
+    base_url
+        The server, ``http://host:port``.
+    token
+        An API key of the operator role or above.
+    grid
+        The grid the server serves (the flights' end voxels index it).
+    """
 
     def __init__(self, base_url: str, token: str, grid: Grid) -> None:
         self.http = httpx.Client(
@@ -71,6 +81,7 @@ class _Client:
         self.tier_of_res = {t.resolution: t.name for t in grid.tiers}
 
     def route(self, f: Flight, no_go: list[dict]) -> httpx.Response:
+        """``POST /v1/routes`` between the centres of the flight's end voxels."""
         return self.http.post(
             "/v1/routes",
             json={
@@ -85,6 +96,7 @@ class _Client:
         )
 
     def intent(self, f: Flight, feature: dict, intent_id: str, delay: float) -> httpx.Response:
+        """``POST /v1/intents`` of a route Feature leaving ``delay`` seconds late."""
         c = np.array(feature["geometry"]["coordinates"], np.float64)
         wps = timed_waypoints(c[:, 1], c[:, 0], c[:, 2], f.departure + delay, f.cls.cruise_mps)
         res = max(h3.get_resolution(v.split(":")[0]) for v in feature["properties"]["voxels"])
@@ -211,14 +223,14 @@ def fly_day_http(
     if not tokens:
         raise TrafficError("an API key is needed to fly through the HTTP API")
     local = threading.local()
-    made: list[_Client] = []
+    made: list[ApiClient] = []
     lock = threading.Lock()
 
     def one(f: Flight) -> FlightOutcome:
         c = getattr(local, "client", None)
         if c is None:
             with lock:
-                c = _Client(base_url, tokens[len(made) % len(tokens)], grid)
+                c = ApiClient(base_url, tokens[len(made) % len(tokens)], grid)
                 made.append(c)
             local.client = c
         return c.fly(f, id_prefix, max_delay_s)
@@ -231,4 +243,4 @@ def fly_day_http(
             c.http.close()
 
 
-__all__ = ["MAX_CLIENTS", "fly_day_http"]
+__all__ = ["MAX_CLIENTS", "ApiClient", "fly_day_http"]
