@@ -63,6 +63,7 @@ from airgrid.routing import GraphFileError, RouteGraph, build_graph
 from airgrid.routing.landmarks import landmark_count
 from airgrid.simulation.day import day_start, run_in_process, run_over_http
 from airgrid.simulation.http_runner import ApiClient
+from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.report import TrafficReport
 from airgrid.simulation.schedule import Flight, make_flights
 from airgrid.terrain import Dem
@@ -250,7 +251,8 @@ def main() -> None:
     grid = hunan_grid(args.grid)
     graph = cached_graph(grid, args.grid.parent / f"{args.grid.name}-graph")
     t0 = time.perf_counter()
-    flights = make_flights(grid, args.flights, args.seed, day_start())
+    planner = FlightPlanner(graph)
+    flights = make_flights(grid, args.flights, args.seed, day_start(), connected=planner.connected)
     print(
         f"grid {grid.meta.get('area')} {grid.n_voxels:,} voxels ({', '.join(t.name for t in grid.tiers)}); "
         f"{len(flights):,} flights drawn in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs"
@@ -258,7 +260,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="airgrid-traffic-"))
     reports: list[TrafficReport] = []
     with open_store(tmp / "in-process") as store:
-        report, _ = run_in_process(graph, flights, store, id_prefix="inproc")
+        report, _ = run_in_process(planner, flights, store, id_prefix="inproc")
     console.print(report_table(report, "in-process (SQLite)"))
     reports.append(report)
     http_rate = float("nan")

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta, timezone
 
 from airgrid.airspace.grid import Grid
 from airgrid.airspace.store.service import Store
-from airgrid.routing.graph import RouteGraph
 from airgrid.simulation.departures import LOCAL_UTC_OFFSET_S
 from airgrid.simulation.http_runner import fly_day_http
 from airgrid.simulation.planning import FlightPlanner
@@ -40,7 +39,7 @@ def _checked(report: TrafficReport, store: Store | None, outcomes: Sequence[Flig
 
 
 def run_in_process(
-    graph: RouteGraph,
+    planner: FlightPlanner,
     flights: Sequence[Flight],
     store: Store,
     *,
@@ -48,8 +47,8 @@ def run_in_process(
     check: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[TrafficReport, list[FlightOutcome]]:
-    """The day flown in this process against ``store`` (no pre-emption, fixes proposed)."""
-    planner = FlightPlanner(graph)
+    """The day flown in this process with ``planner`` against ``store`` (no pre-emption,
+    fixes proposed)."""
     t0 = time.perf_counter()
     out = fly_day(
         flights,

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 
 import h3
 import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components
 
 from airgrid.airspace.traffic.models import Conflict, IntentRequest
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.search.plan import route_voxels
 from airgrid.routing.search.route import Route
 from airgrid.simulation.demand import great_circle_m
+from airgrid.simulation.mix import FlightClass
 from airgrid.simulation.schedule import Flight
 
 #: Climb and descent speeds (m/s) of every flight (the router's defaults).
@@ -78,6 +81,7 @@ class FlightPlanner:
         self.grid = graph.grid
         self.tube = tube
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._parts: dict[tuple[str, ...], np.ndarray] = {}
 
     def mask(self, tiers: Sequence[str]) -> np.ndarray:
         """The blocked-voxel mask (uint8) of voxels outside ``tiers`` or not usable."""
@@ -87,6 +91,28 @@ class FlightPlanner:
             allowed = [names.index(t) for t in key if t in names]
             self._masks[key] = (~np.isin(self.grid.tier, allowed)).view(np.uint8)
         return self._masks[key]
+
+    def components(self, tiers: Sequence[str]) -> np.ndarray:
+        """Per voxel, its strongly connected component in the graph of ``tiers`` (voxels
+        outside them are components of their own)."""
+        key = tuple(tiers)
+        if key not in self._parts:
+            g = self.graph
+            blocked = self.mask(key).view(bool)
+            rows = np.repeat(np.arange(g.n_nodes, dtype=np.int32), np.diff(g.indptr))
+            keep = ~blocked[rows] & ~blocked[g.indices]
+            adj = csr_array(
+                (np.ones(int(keep.sum()), np.int8), (rows[keep], g.indices[keep])),
+                shape=(g.n_nodes, g.n_nodes),
+            )
+            self._parts[key] = connected_components(adj, directed=True, connection="strong")[1]
+        return self._parts[key]
+
+    def connected(self, cls: FlightClass, origin: int, destination: int) -> bool:
+        """Whether a route of class ``cls`` can exist from ``origin`` to ``destination``
+        (before any voxel is avoided): the two lie in one component of its tiers' graph."""
+        part = self.components(cls.tiers)
+        return bool(part[origin] == part[destination])
 
     def route(self, flight: Flight, avoid: np.ndarray | None = None) -> Route:
         """The flight's route between its end voxels, also avoiding the voxels ``avoid``

@@ -123,6 +123,8 @@ def fly(
 
     if flight.origin < 0 or flight.destination < 0:
         return done("no endpoint", None)
+    if not planner.connected(flight.cls, flight.origin, flight.destination):
+        return done("no route", None)
     route = planner.route(flight)
     if route.status is not RouteStatus.FOUND:
         return done("no route", route)

@@ -11,8 +11,9 @@ pads and vertiports lie around a town, not on its centre) and its destination:
 
 Both ends are snapped to the nearest usable voxel of the class's end tier within
 :data:`SNAP_M`. Ends are drawn again (up to :data:`END_TRIES` times) while one finds no
-voxel: much of Hunan's relief leaves no certain band, and demand goes where the grid
-serves it. A flight still without ends takes its class's fallback; if that fails too, it
+voxel, or, when a ``connected`` test is given, while the two voxels cannot be linked in
+the class's tiers: much of Hunan's relief leaves no certain band, and demand goes where
+the grid serves it. A flight still without ends takes its class's fallback; if that fails too, it
 is kept with ``origin == -1`` (or ``destination == -1``) and the report counts it as
 refused for want of an endpoint. An intercity origin with no demand point in range flies
 a hop of the class's least distance instead.
@@ -20,7 +21,7 @@ a hop of the class's least distance instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,8 +79,12 @@ def make_flights(
     day_start: float,
     mix: Sequence[FlightClass] = DEFAULT_MIX,
     demand: DemandPoints | None = None,
+    connected: Callable[[FlightClass, int, int], bool] | None = None,
 ) -> list[Flight]:
     """The day's ``n`` flights over ``grid`` (see the module docstring).
+
+    ``connected(cls, origin, destination)`` says whether a route of class ``cls`` can
+    link two voxels (such as :meth:`~airgrid.simulation.planning.FlightPlanner.connected`).
 
     Raises
     ------
@@ -99,10 +104,10 @@ def make_flights(
     out = []
     for i in range(n):
         c = classes[int(drawn[i])]
-        a, b, o, d = _snapped(c, pts, p_point, pickers[c.end_tier], rng)
+        a, b, o, d = _snapped(c, pts, p_point, pickers[c.end_tier], rng, connected)
         if (o < 0 or d < 0) and c.fallback in by_name:
             c = by_name[str(c.fallback)]
-            a, b, o, d = _snapped(c, pts, p_point, pickers[c.end_tier], rng)
+            a, b, o, d = _snapped(c, pts, p_point, pickers[c.end_tier], rng, connected)
         out.append(Flight(i, c, o, d, float(times[i]), a, b))
     return out
 
@@ -113,13 +118,14 @@ def _snapped(
     p_point: np.ndarray,
     picker: VoxelPicker,
     rng: np.random.Generator,
+    connected: Callable[[FlightClass, int, int], bool] | None,
 ) -> tuple[tuple[float, float], tuple[float, float], int, int]:
     """Ends of a flight of class ``c`` and their voxels (-1: none), drawn up to
-    :data:`END_TRIES` times until both have a voxel."""
+    :data:`END_TRIES` times until both have a voxel (and are ``connected``)."""
     for _ in range(END_TRIES):
         a, b = _ends(c, pts, p_point, rng)
         o, d = picker.nearest(*a, SNAP_M), picker.nearest(*b, SNAP_M)
-        if o >= 0 and d >= 0:
+        if o >= 0 and d >= 0 and (connected is None or connected(c, o, d)):
             break
     return a, b, o, d
 

@@ -47,11 +47,12 @@ def graph(small_grid):
 @pytest.fixture(scope="module")
 def flown(graph, tmp_path_factory):
     """200 flights over a quarter of an hour (dense enough to conflict), flown in-process."""
-    flights = make_flights(graph.grid, 200, 7, DAY, MIX, DEMAND)
+    planner = FlightPlanner(graph)
+    flights = make_flights(graph.grid, 200, 7, DAY, MIX, DEMAND, planner.connected)
     # squeeze the day into 15 minutes so that flights meet
     flights = [replace(f, departure=DAY + (f.departure - DAY) / 96) for f in flights]
     store = open_store(tmp_path_factory.mktemp("store"))
-    report, outcomes = run_in_process(graph, flights, store, id_prefix="t")
+    report, outcomes = run_in_process(planner, flights, store, id_prefix="t")
     yield report, outcomes, store
     store.close()
 

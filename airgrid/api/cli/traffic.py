@@ -20,6 +20,7 @@ from airgrid.api.http.auth import KeyStore
 from airgrid.simulation.day import day_start, run_in_process, run_over_http
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import MAX_CLIENTS
+from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.report import TrafficReport
 from airgrid.simulation.runner import FlightOutcome
 from airgrid.simulation.schedule import make_flights
@@ -126,13 +127,16 @@ def traffic_cmd(
     graph = _load(grid or cfg.grid_path, graph_cache)
     run = f"t{seed}-{uuid.uuid4().hex[:8]}"
     try:
-        plan = make_flights(graph.grid, flights, seed, day_start(the_day))
+        planner = FlightPlanner(graph)
+        plan = make_flights(
+            graph.grid, flights, seed, day_start(the_day), connected=planner.connected
+        )
     except TrafficError as exc:
         raise BadInput(str(exc)) from None
     if server is None:
         location = db or str(cfg.var_dir / "traffic" / run)
         with open_store(location) as store:
-            report, outcomes = run_in_process(graph, plan, store, id_prefix=run)
+            report, outcomes = run_in_process(planner, plan, store, id_prefix=run)
     else:
         served = open_store(db) if db is not None else None
         try:
