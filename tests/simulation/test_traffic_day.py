@@ -144,6 +144,7 @@ def test_a_twin_flight_is_delayed_or_rerouted(graph, tmp_path):
         ["--flights", "10", "--clients", "0", "--server", "http://127.0.0.1:9"],
         ["--flights", "10", "--day", "tomorrow"],
         ["--flights", "10", "--server", "http://127.0.0.1:9"],
+        ["--flights", "10", "--db", "sqlite:///tmp/not-the-store-file.db"],
     ],
 )
 def test_cli_bad_input_exits_2(small_grid, tmp_path_factory, args, capsys):

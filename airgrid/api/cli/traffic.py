@@ -17,6 +17,7 @@ from airgrid.airspace.store.service import open_store
 from airgrid.api.cli.common import BadInput, cli_settings, console
 from airgrid.api.cli.route import GraphCacheOpt, RouteGridOpt, _load
 from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.stores import store_location
 from airgrid.simulation.day import day_start, run_in_process, run_over_http
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import MAX_CLIENTS
@@ -103,7 +104,7 @@ def traffic_cmd(
     db: Annotated[
         str | None,
         typer.Option(
-            help="Store: SQLite folder or postgresql:// URL. In-process default: a fresh folder "
+            help="Store: sqlite:///<dir>/airgrid.sqlite, a SQLite folder, or a postgresql:// URL. In-process default: a fresh folder "
             "<var dir>/traffic/<run>. With --server: the server's store, for API keys and the check."
         ),
     ] = None,
@@ -134,11 +135,11 @@ def traffic_cmd(
     except TrafficError as exc:
         raise BadInput(str(exc)) from None
     if server is None:
-        location = db or str(cfg.var_dir / "traffic" / run)
+        location = store_location(db) if db else cfg.var_dir / "traffic" / run
         with open_store(location) as store:
             report, outcomes = run_in_process(planner, plan, store, id_prefix=run)
     else:
-        served = open_store(db) if db is not None else None
+        served = open_store(store_location(db)) if db is not None else None
         try:
             tokens = [api_key] if api_key else []
             if served is not None and not tokens:
