@@ -24,6 +24,7 @@ from airgrid.api.cli import grid as grid_cmds
 from airgrid.api.cli import keys as keys_cmds
 from airgrid.api.cli import route as route_cmds
 from airgrid.api.cli import serve as serve_cmds
+from airgrid.api.cli import traffic as traffic_cmds
 from airgrid.api.cli.common import BadInput
 from airgrid.api.http.errors import DOMAIN_ERRORS
 
@@ -45,6 +46,7 @@ for module in (
     corridor_cmds,
     audit_cmds,
     analytics_cmds,
+    traffic_cmds,
 ):
     module.register(app)
 

@@ -1,0 +1,162 @@
+"""``airgrid traffic``: fly a day of traffic (in-process, or against a running server)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from airgrid.airspace.store.service import open_store
+from airgrid.api.cli.common import BadInput, cli_settings, console
+from airgrid.api.cli.route import GraphCacheOpt, RouteGridOpt, _load
+from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.stores import store_location
+from airgrid.simulation.day import day_start, run_in_process, run_over_http
+from airgrid.simulation.errors import TrafficError
+from airgrid.simulation.http_runner import MAX_CLIENTS
+from airgrid.simulation.planning import FlightPlanner
+from airgrid.simulation.report import TrafficReport
+from airgrid.simulation.runner import FlightOutcome
+from airgrid.simulation.schedule import make_flights
+
+#: Most flights one command may fly.
+MAX_FLIGHTS = 200_000
+
+
+def report_table(r: TrafficReport, title: str) -> Table:
+    """A traffic report as a two-column rich table."""
+    t = Table(title=title, show_header=False)
+    t.add_row("mode", r.mode)
+    t.add_row("flights", f"{r.flights:,}")
+    share = 100 * r.accepted / r.flights if r.flights else 0.0
+    t.add_row("accepted", f"{r.accepted:,} ({share:.1f} %)")
+    for reason, n in r.refused.items():
+        t.add_row(f"refused: {reason}", f"{n:,}")
+    for name, (n, acc) in r.by_class.items():
+        t.add_row(f"class {name}", f"{acc:,} of {n:,} accepted")
+    t.add_row("delayed / re-routed", f"{r.delayed:,} / {r.rerouted:,}")
+    p50, p90, p99, top = r.delay_percentiles_s
+    t.add_row(
+        "delay mean / p50 / p90 / p99 / max",
+        f"{r.delay_mean_s:.0f} / {p50:.0f} / {p90:.0f} / {p99:.0f} / {top:.0f} s",
+    )
+    t.add_row(
+        "route length / great circle", f"median {r.inflation_median:.3f}, p90 {r.inflation_p90:.3f}"
+    )
+    t.add_row("wall time", f"{r.wall_s:,.1f} s")
+    t.add_row("flights/s (end to end)", f"{r.flights_per_s:,.1f}")
+    t.add_row("per flight p50 / p99", f"{r.latency_p50_ms:.1f} / {r.latency_p99_ms:.1f} ms")
+    t.add_row("peak memory", f"{r.peak_rss_mib:,.0f} MiB")
+    t.add_row(
+        "accepted pairs in conflict",
+        "not checked"
+        if r.pairs_in_conflict is None
+        else f"{r.pairs_in_conflict} (among {r.checked:,} accepted intents, every pair)",
+    )
+    return t
+
+
+def write_run(out: Path, report: TrafficReport, outcomes: list[FlightOutcome]) -> None:
+    """``report.json`` and ``flights.csv`` (one row per flight) in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
+    rows = [asdict(o) for o in outcomes]
+    with (out / "flights.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["index"])
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _check_args(
+    flights: int, seed: int, clients: int, day: str | None, server: str | None, key: bool
+) -> date | None:
+    """The local day asked for, once every argument is valid (:class:`BadInput` otherwise)."""
+    if server is not None and not key:
+        raise BadInput("--server needs --api-key, or --db (the server's store) to make one")
+    if not 1 <= flights <= MAX_FLIGHTS:
+        raise BadInput(f"--flights must be 1..{MAX_FLIGHTS}, got {flights}")
+    if seed < 0:
+        raise BadInput(f"--seed must be >= 0, got {seed}")
+    if not 1 <= clients <= MAX_CLIENTS:
+        raise BadInput(f"--clients must be 1..{MAX_CLIENTS}, got {clients}")
+    try:
+        return None if day is None else date.fromisoformat(day)
+    except ValueError:
+        raise BadInput(f"--day must be YYYY-MM-DD, got {day!r}") from None
+
+
+def traffic_cmd(
+    ctx: typer.Context,
+    flights: Annotated[int, typer.Option(help="Flights in the day.")] = 1_000,
+    seed: Annotated[int, typer.Option(help="Seed of the day's demand and departures.")] = 0,
+    grid: RouteGridOpt = None,
+    graph_cache: GraphCacheOpt = None,
+    day: Annotated[
+        str | None, typer.Option(help="Local day (UTC+8) YYYY-MM-DD; default tomorrow.")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Store: sqlite:///<dir>/airgrid.sqlite, a SQLite folder, or a postgresql:// URL. In-process default: a fresh folder "
+            "<var dir>/traffic/<run>. With --server: the server's store, for API keys and the check."
+        ),
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option(help="Fly against this running server (http://host:port).")
+    ] = None,
+    clients: Annotated[int, typer.Option(help="Client threads with --server.")] = 8,
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="Operator API key with --server (default: one made in --db)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write report.json and flights.csv to this folder.")
+    ] = None,
+) -> None:
+    """Fly a day of traffic: route, submit and deconflict every flight, and report."""
+    the_day = _check_args(
+        flights, seed, clients, day, server, api_key is not None or db is not None
+    )
+    cfg = cli_settings(ctx)
+    graph = _load(grid or cfg.grid_path, graph_cache)
+    run = f"t{seed}-{uuid.uuid4().hex[:8]}"
+    try:
+        planner = FlightPlanner(graph)
+        plan = make_flights(
+            graph.grid, flights, seed, day_start(the_day), connected=planner.connected
+        )
+    except TrafficError as exc:
+        raise BadInput(str(exc)) from None
+    if server is None:
+        location = store_location(db) if db else cfg.var_dir / "traffic" / run
+        with open_store(location) as store:
+            report, outcomes = run_in_process(planner, plan, store, id_prefix=run)
+    else:
+        served = open_store(store_location(db)) if db is not None else None
+        try:
+            tokens = [api_key] if api_key else []
+            if served is not None and not tokens:
+                keys = KeyStore(lambda: served)
+                tokens = [keys.create(f"{run}-{i}", "operator")[0] for i in range(clients)]
+            report, outcomes = run_over_http(
+                graph.grid, plan, server, tokens, clients=clients, id_prefix=run, store=served
+            )
+        finally:
+            if served is not None:
+                served.close()
+    console.print(report_table(report, f"traffic day {run} ({flights:,} flights, seed {seed})"))
+    if out is not None:
+        write_run(out, report, outcomes)
+        console.print(f"wrote {out / 'report.json'} and {out / 'flights.csv'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``traffic`` to ``app``."""
+    app.command("traffic")(traffic_cmd)

@@ -1,0 +1,83 @@
+"""A traffic day end to end: the day's start, and the day flown in-process or through
+HTTP with its report (and the brute-force check when a store is at hand)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+
+from airgrid.airspace.grid import Grid
+from airgrid.airspace.store.service import Store
+from airgrid.simulation.departures import LOCAL_UTC_OFFSET_S
+from airgrid.simulation.http_runner import fly_day_http
+from airgrid.simulation.planning import FlightPlanner
+from airgrid.simulation.report import TrafficReport, conflicting_pairs, summarise
+from airgrid.simulation.runner import FlightOutcome, fly_day
+from airgrid.simulation.schedule import Flight
+
+#: The operator name of in-process intents.
+OPERATOR = "traffic-day"
+
+_LOCAL = timezone(timedelta(seconds=LOCAL_UTC_OFFSET_S))
+
+
+def day_start(day: date | None = None) -> float:
+    """POSIX time of local midnight (UTC+8) of ``day`` (default: tomorrow, local)."""
+    if day is None:
+        day = (datetime.now(_LOCAL) + timedelta(days=1)).date()
+    return datetime(day.year, day.month, day.day, tzinfo=_LOCAL).timestamp()
+
+
+def _checked(report: TrafficReport, store: Store | None, outcomes: Sequence[FlightOutcome]):
+    if store is None:
+        return report
+    ids = [o.intent_id for o in outcomes if o.intent_id is not None]
+    checked, pairs = conflicting_pairs(store, ids)
+    return replace(report, checked=checked, pairs_in_conflict=pairs)
+
+
+def run_in_process(
+    planner: FlightPlanner,
+    flights: Sequence[Flight],
+    store: Store,
+    *,
+    id_prefix: str,
+    check: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[TrafficReport, list[FlightOutcome]]:
+    """The day flown in this process with ``planner`` against ``store`` (no pre-emption,
+    fixes proposed)."""
+    t0 = time.perf_counter()
+    out = fly_day(
+        flights,
+        planner,
+        lambda r: store.submit(r, preempt=False, propose=True),
+        operator=OPERATOR,
+        id_prefix=id_prefix,
+        progress=progress,
+    )
+    report = summarise(out, time.perf_counter() - t0, "in-process")
+    return (_checked(report, store, out) if check else report), out
+
+
+def run_over_http(
+    grid: Grid,
+    flights: Sequence[Flight],
+    base_url: str,
+    tokens: Sequence[str],
+    *,
+    clients: int,
+    id_prefix: str,
+    store: Store | None = None,
+) -> tuple[TrafficReport, list[FlightOutcome]]:
+    """The day flown through the API at ``base_url``; checked pairwise when the server's
+    ``store`` is given."""
+    t0 = time.perf_counter()
+    out = fly_day_http(flights, grid, base_url, tokens, clients=clients, id_prefix=id_prefix)
+    report = summarise(out, time.perf_counter() - t0, f"http, {clients} clients")
+    return _checked(report, store, out), out
+
+
+__all__ = ["OPERATOR", "day_start", "run_in_process", "run_over_http"]

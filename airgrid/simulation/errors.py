@@ -1,0 +1,11 @@
+"""Simulation error family: a bad traffic-day request is a :class:`TrafficError`."""
+
+from __future__ import annotations
+
+
+class TrafficError(ValueError):
+    """Root of the simulation errors: an invalid traffic-day input (count, seed, grid)."""
+
+
+class NoDemandError(TrafficError):
+    """The grid holds no usable voxel near any demand point for the flights asked for."""

@@ -1,0 +1,202 @@
+"""One flight planned: its route over the graph, the route's timing, its intent, and the
+voxels to avoid when it is re-routed around a conflict.
+
+The route comes from :func:`~airgrid.routing.search.plan.route_voxels` between the
+flight's two end voxels, under a blocked-voxel mask per tier set computed once
+(:class:`FlightPlanner`), so a flight costs one search and one smoothing, nothing per
+voxel of the grid. The intent's volumes come from
+:meth:`~airgrid.airspace.traffic.models.IntentRequest.from_route` with the HTTP API's
+defaults (:data:`TUBE`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import h3
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components
+
+from airgrid.airspace.traffic.models import Conflict, IntentRequest
+from airgrid.routing.graph import RouteGraph
+from airgrid.routing.search.plan import route_voxels
+from airgrid.routing.search.route import Route
+from airgrid.simulation.demand import great_circle_m
+from airgrid.simulation.mix import FlightClass
+from airgrid.simulation.schedule import Flight
+
+#: Climb and descent speeds (m/s) of every flight (the router's defaults).
+CLIMB_MPS, DESCENT_MPS = 5.0, 3.0
+#: A* expansions allowed per route.
+ROUTE_BUDGET = 2_000_000
+
+
+@dataclass(frozen=True)
+class Tube:
+    """How a route becomes volumes (the HTTP API's ``route`` defaults)."""
+
+    half_width_m: float = 50.0
+    half_height_m: float = 20.0
+    max_piece_m: float = 2_000.0
+    time_margin_s: float = 30.0
+
+
+#: The tube every flight reserves.
+TUBE = Tube()
+
+
+def timed_waypoints(
+    lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, departure: float, cruise_mps: float
+) -> list[tuple[float, float, float, float]]:
+    """``(lat, lon, alt_m, t)`` of a route's waypoints leaving at ``departure``.
+
+    Each segment takes the longer of its great-circle length at ``cruise_mps`` and its
+    climb (at :data:`CLIMB_MPS`) or descent (at :data:`DESCENT_MPS`), as the router
+    times a route; a segment takes at least a millisecond, so times strictly increase.
+    """
+    horiz = great_circle_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    dz = np.diff(alt)
+    vt = np.where(dz > 0, dz / CLIMB_MPS, -dz / DESCENT_MPS)
+    seg = np.maximum(np.maximum(horiz / cruise_mps, vt), 1e-3)
+    t = departure + np.concatenate([[0.0], np.cumsum(seg)])
+    return list(zip(lat.tolist(), lon.tolist(), alt.tolist(), t.tolist()))
+
+
+class FlightPlanner:
+    """Routes and intents of a day's flights over one graph (one per thread).
+
+    Parameters
+    ----------
+    graph
+        The routing graph of the grid the flights were drawn on.
+    tube
+        How routes become volumes.
+    """
+
+    def __init__(self, graph: RouteGraph, tube: Tube = TUBE) -> None:
+        self.graph = graph
+        self.grid = graph.grid
+        self.tube = tube
+        self._masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._parts: dict[tuple[str, ...], np.ndarray] = {}
+
+    def mask(self, tiers: Sequence[str]) -> np.ndarray:
+        """The blocked-voxel mask (uint8) of voxels outside ``tiers`` or not usable."""
+        key = tuple(tiers)
+        if key not in self._masks:
+            names = [t.name for t in self.grid.tiers]
+            allowed = [names.index(t) for t in key if t in names]
+            self._masks[key] = (~np.isin(self.grid.tier, allowed)).view(np.uint8)
+        return self._masks[key]
+
+    def components(self, tiers: Sequence[str]) -> np.ndarray:
+        """Per voxel, its strongly connected component in the graph of ``tiers`` (voxels
+        outside them are components of their own)."""
+        key = tuple(tiers)
+        if key not in self._parts:
+            g = self.graph
+            blocked = self.mask(key).view(bool)
+            rows = np.repeat(np.arange(g.n_nodes, dtype=np.int32), np.diff(g.indptr))
+            keep = ~blocked[rows] & ~blocked[g.indices]
+            adj = csr_array(
+                (np.ones(int(keep.sum()), np.int8), (rows[keep], g.indices[keep])),
+                shape=(g.n_nodes, g.n_nodes),
+            )
+            self._parts[key] = connected_components(adj, directed=True, connection="strong")[1]
+        return self._parts[key]
+
+    def connected(self, cls: FlightClass, origin: int, destination: int) -> bool:
+        """Whether a route of class ``cls`` can exist from ``origin`` to ``destination``
+        (before any voxel is avoided): the two lie in one component of its tiers' graph."""
+        part = self.components(cls.tiers)
+        return bool(part[origin] == part[destination])
+
+    def route(self, flight: Flight, avoid: np.ndarray | None = None) -> Route:
+        """The flight's route between its end voxels, also avoiding the voxels ``avoid``
+        (indices) when given."""
+        blocked = self.mask(flight.cls.tiers)
+        if avoid is not None and len(avoid):
+            blocked = blocked.copy()
+            blocked[avoid] = 1
+            blocked[[flight.origin, flight.destination]] = 0
+        return route_voxels(
+            self.graph,
+            flight.origin,
+            flight.destination,
+            blocked,
+            budget=ROUTE_BUDGET,
+            speeds=(flight.cls.cruise_mps, CLIMB_MPS, DESCENT_MPS),
+        )
+
+    def intent(
+        self, flight: Flight, route: Route, operator: str, intent_id: str, delay_s: float = 0.0
+    ) -> IntentRequest:
+        """The intent of a found route leaving ``delay_s`` after the flight's departure
+        time, in the highest tier the route reaches (whose minima are the largest)."""
+        wps = route.waypoints
+        if len(wps) == 1:  # both ends in one voxel: a degenerate two-point route
+            wps = [wps[0], wps[0]]
+        lat = np.array([w.lat for w in wps])
+        lon = np.array([w.lon for w in wps])
+        alt = np.array([w.alt_m for w in wps])
+        tier = self.grid.tiers[int(self.grid.tier[route.voxels].max())].name
+        return IntentRequest.from_route(
+            operator,
+            flight.cls.priority,
+            tier,
+            timed_waypoints(lat, lon, alt, flight.departure + delay_s, flight.cls.cruise_mps),
+            half_width_m=self.tube.half_width_m,
+            half_height_m=self.tube.half_height_m,
+            max_piece_m=self.tube.max_piece_m,
+            time_margin_s=self.tube.time_margin_s,
+            intent_id=intent_id,
+        )
+
+    def conflict_voxels(self, conflicts: Iterable[Conflict], tiers: Sequence[str]) -> np.ndarray:
+        """Voxels of ``tiers`` near where ``conflicts`` meet: in the cells within twice the
+        conflict's lateral minimum plus the tube's half-width of its place, whose band
+        overlaps the conflict's band grown by the vertical minimum and the tube's
+        half-height. A re-route that avoids them keeps clear of the conflicting volumes there.
+        """
+        names = [t.name for t in self.grid.tiers]
+        out: list[np.ndarray] = []
+        for c in conflicts:
+            reach = 2 * c.minima.lateral_m + self.tube.half_width_m
+            lo = c.floor_m - c.minima.vertical_m - self.tube.half_height_m
+            hi = c.ceiling_m + c.minima.vertical_m + self.tube.half_height_m
+            for name in tiers:
+                t = names.index(name)
+                res = self.grid.tiers[t].resolution
+                edge = h3.average_hexagon_edge_length(res, unit="m")
+                k = max(1, math.ceil(reach / (math.sqrt(3) * edge)))
+                cells = [
+                    h3.str_to_int(x) for x in h3.grid_disk(h3.latlng_to_cell(c.lat, c.lon, res), k)
+                ]
+                ci = self.grid.find_cells(np.array(cells, np.int64), t)
+                ci = ci[ci >= 0]
+                for i in ci.tolist():
+                    s, n = int(self.grid.cell_start[i]), int(self.grid.cell_nlayers[i])
+                    v = np.arange(s, s + n)
+                    out.append(v[(self.grid.floor[v] <= hi) & (self.grid.ceiling[v] >= lo)])
+        return np.concatenate(out) if out else np.empty(0, np.int64)
+
+
+def crow_flies_m(route: Route) -> float:
+    """Great-circle distance (m) between a found route's first and last waypoints."""
+    a, b = route.waypoints[0], route.waypoints[-1]
+    return float(great_circle_m(a.lat, a.lon, b.lat, b.lon))
+
+
+__all__ = [
+    "CLIMB_MPS",
+    "DESCENT_MPS",
+    "ROUTE_BUDGET",
+    "TUBE",
+    "FlightPlanner",
+    "Tube",
+    "crow_flies_m",
+    "timed_waypoints",
+]

@@ -1,0 +1,190 @@
+"""The day flown in-process: each flight routed, turned into an intent and submitted to a
+:class:`~airgrid.airspace.store.service.Store`, conflicts resolved within bounds.
+
+A refused flight is resolved in at most :data:`MAX_ATTEMPTS` submissions:
+
+1. when the store proposes a departure shift that keeps the flight's total delay within
+   ``max_delay_s``, the shift is applied (the smallest such one);
+2. otherwise the flight is re-routed around the voxels near every conflict
+   (:meth:`~airgrid.simulation.planning.FlightPlanner.conflict_voxels`, added to the
+   router's blocked-voxel mask; the avoided voxels add up over the attempts).
+
+A flight still refused after that is counted with the reason of its last refusal.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from airgrid.airspace.errors import IntentError
+from airgrid.airspace.store.answers import Decision
+from airgrid.airspace.traffic.models import FixProposal, IntentRequest
+from airgrid.routing.search.route import Route, RouteStatus
+from airgrid.simulation.planning import FlightPlanner, crow_flies_m
+from airgrid.simulation.schedule import Flight
+
+#: Submissions per flight, at most.
+MAX_ATTEMPTS = 4
+#: Largest total departure delay a flight accepts, seconds.
+MAX_DELAY_S = 1_800.0
+
+#: Why a flight was refused: no usable voxel near an end, no route (or the search budget
+#: ran out), an intent the store rejects as invalid, a conflict no fix resolved, or an
+#: active prohibited geofence.
+REASONS = ("no endpoint", "no route", "invalid intent", "conflict", "geofence")
+
+
+@dataclass(frozen=True)
+class FlightOutcome:
+    """What became of one flight.
+
+    Attributes
+    ----------
+    index
+        The flight's position in the day.
+    cls
+        Its class name.
+    accepted
+        Whether an intent of it is held.
+    reason
+        One of :data:`REASONS` when refused, else ``""``.
+    delay_s
+        Departure delay taken from fixes (accepted flights), seconds.
+    reroutes
+        Re-routes around conflicts.
+    attempts
+        Submissions made.
+    route_m, crow_m
+        Length of the flown (last) route and the great circle between its ends (nan
+        without a route).
+    latency_s
+        Wall time from the first route search to the final answer.
+    intent_id
+        The accepted intent's id, else None.
+    """
+
+    index: int
+    cls: str
+    accepted: bool
+    reason: str
+    delay_s: float
+    reroutes: int
+    attempts: int
+    route_m: float
+    crow_m: float
+    latency_s: float
+    intent_id: str | None
+
+
+def best_shift(proposals: Sequence[FixProposal], room_s: float) -> float | None:
+    """The smallest proposed departure shift within ``room_s`` seconds, or None."""
+    shifts = [
+        p.shift_s for p in proposals if p.kind == "departure_shift" and 0 < p.shift_s <= room_s
+    ]
+    return min(shifts) if shifts else None
+
+
+def fly(
+    flight: Flight,
+    planner: FlightPlanner,
+    submit: Callable[[IntentRequest], Decision],
+    *,
+    operator: str,
+    id_prefix: str,
+    max_delay_s: float = MAX_DELAY_S,
+) -> FlightOutcome:
+    """Route, submit and resolve one flight (see the module docstring).
+
+    ``submit`` decides one request (a store's ``submit`` without pre-emption, with fixes
+    proposed); each attempt's intent id is ``<id_prefix>-<flight>-<attempt>``.
+    """
+    t0 = time.perf_counter()
+
+    def done(reason: str, route: Route | None, delay: float = 0.0, n: int = 0, k: int = 0):
+        found = route is not None and route.found
+        return FlightOutcome(
+            flight.index,
+            flight.cls.name,
+            reason == "",
+            reason,
+            delay,
+            k,
+            n,
+            route.length_m if found and route is not None else math.nan,
+            crow_flies_m(route) if found and route is not None else math.nan,
+            time.perf_counter() - t0,
+            f"{id_prefix}-{flight.index}-{n - 1}" if reason == "" else None,
+        )
+
+    if flight.origin < 0 or flight.destination < 0:
+        return done("no endpoint", None)
+    if not planner.connected(flight.cls, flight.origin, flight.destination):
+        return done("no route", None)
+    route = planner.route(flight)
+    if route.status is not RouteStatus.FOUND:
+        return done("no route", route)
+    delay, reroutes = 0.0, 0
+    avoid = np.empty(0, np.int64)
+    reason = "conflict"
+    tries = 0
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            req = planner.intent(
+                flight, route, operator, f"{id_prefix}-{flight.index}-{attempt}", delay
+            )
+        except IntentError:
+            return done("invalid intent", route, n=tries, k=reroutes)
+        d = submit(req)
+        tries += 1
+        if d.accepted:
+            return done("", route, delay, tries, reroutes)
+        reason = "geofence" if d.geofence_conflicts and not d.conflicts else "conflict"
+        if attempt == MAX_ATTEMPTS - 1:
+            break
+        shift = best_shift(d.proposals, max_delay_s - delay)
+        if shift is not None:
+            delay += shift
+            continue
+        avoid = np.concatenate([avoid, planner.conflict_voxels(d.conflicts, flight.cls.tiers)])
+        again = planner.route(flight, avoid)
+        if not again.found:
+            break
+        route, reroutes = again, reroutes + 1
+    return done(reason, route, n=tries, k=reroutes)
+
+
+def fly_day(
+    flights: Sequence[Flight],
+    planner: FlightPlanner,
+    submit: Callable[[IntentRequest], Decision],
+    *,
+    operator: str,
+    id_prefix: str,
+    max_delay_s: float = MAX_DELAY_S,
+    progress: Callable[[int], None] | None = None,
+) -> list[FlightOutcome]:
+    """:func:`fly` every flight in departure order, one after another."""
+    out = []
+    for k, f in enumerate(flights):
+        out.append(
+            fly(f, planner, submit, operator=operator, id_prefix=id_prefix, max_delay_s=max_delay_s)
+        )
+        if progress is not None:
+            progress(k + 1)
+    return out
+
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "MAX_DELAY_S",
+    "REASONS",
+    "FlightOutcome",
+    "best_shift",
+    "fly",
+    "fly_day",
+]

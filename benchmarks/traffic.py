@@ -1,0 +1,300 @@
+"""A day of Hunan traffic: every flight routed, deconflicted and accepted, in-process and
+through the HTTP API.
+
+The grid is Hunan-wide with tiers T2, T3 and T4 (the shipped tier table has no T1
+certified at the 30" DEM's accuracy over most of the province, so the light last-mile
+share flies T2 where T1 is missing: see :mod:`airgrid.simulation.mix`). Without
+``--grid`` it is built once into ``var/grid-hunan-t234`` (about 70 s), and its routing
+graph with ALT landmarks is cached beside it (about 50 s once).
+
+One run:
+
+1. ``--flights`` flights (default 26,000) drawn with ``--seed`` over tomorrow (local
+   time): demand from the logistics nodes and GeoNames places by population, airports;
+   last-mile hops of 2-15 km and intercity flights of 50-300 km; departures over the
+   daily curve of :mod:`airgrid.simulation.departures`.
+2. In-process: every flight routed, turned into an intent and submitted to a fresh
+   SQLite store, conflicts resolved by proposed departure shifts or re-routes. Goal:
+   >= 200 flights/s end to end, p99 per flight < 50 ms.
+3. Through HTTP: ``uvicorn`` (one worker, as ``airgrid serve``) on 127.0.0.1 with a
+   fresh store per run, the same flights from ``--clients`` threads (default 8; add 32
+   with ``--clients 8,32``), on SQLite and on a throwaway PostgreSQL (initdb/pg_ctl,
+   as the tests start one; ``--no-postgres`` skips it). Goal: >= 100 flights/s at 8 clients.
+4. Every run's accepted intents, a sample of up to 2,000, checked pairwise with the
+   exact conflict test. Goal: zero pairs in conflict.
+
+Ends with the summary lines ``flights: N``, ``in-process: X flights/s``, ``http: X
+flights/s`` (SQLite, the first client count) and ``accepted pairs in conflict: N``
+(over every run).
+
+Usage::
+
+    .venv/bin/python benchmarks/traffic.py [--flights 26000] [--seed 0] [--grid DIR]
+        [--clients 8,32] [--no-http] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from airgrid.airspace.grid import Grid, TierTable, build_grid
+from airgrid.airspace.grid.areas import named_area
+from airgrid.airspace.store.service import open_store
+from airgrid.api.cli.traffic import report_table
+from airgrid.api.http.auth import KeyStore
+from airgrid.api.http.stores import store_location
+from airgrid.data import DATA_DIR, DEFAULT_DEM
+from airgrid.routing import GraphFileError, RouteGraph, build_graph
+from airgrid.routing.landmarks import landmark_count
+from airgrid.simulation.day import day_start, run_in_process, run_over_http
+from airgrid.simulation.http_runner import ApiClient
+from airgrid.simulation.planning import FlightPlanner
+from airgrid.simulation.report import TrafficReport
+from airgrid.simulation.schedule import Flight, make_flights
+from airgrid.terrain import Dem
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = ROOT / "var" / "grid-hunan-t234"
+console = Console(width=132)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hunan_grid(path: Path) -> Grid:
+    """The Hunan T2+T3+T4 grid at ``path``, built there first if missing."""
+    if not (path / "meta.json").exists():
+        t0 = time.perf_counter()
+        build_grid(
+            named_area("hunan", DATA_DIR),
+            Dem.open(DEFAULT_DEM),
+            TierTable().select(["T2", "T3", "T4"]),
+        ).save(path)
+        print(f"built the Hunan T2+T3+T4 grid in {time.perf_counter() - t0:.0f} s -> {path}")
+    return Grid.load(path)
+
+
+def cached_graph(grid: Grid, cache: Path) -> RouteGraph:
+    """The grid's routing graph with ALT landmarks, from ``cache`` or built and saved there."""
+    try:
+        return RouteGraph.load(cache, grid)
+    except GraphFileError:
+        t0 = time.perf_counter()
+        graph = build_graph(grid, landmarks=landmark_count(grid.n_voxels))
+        graph.save(cache)
+        print(f"built the routing graph with landmarks in {time.perf_counter() - t0:.0f} s")
+        return graph
+
+
+class Cluster:
+    """A throwaway PostgreSQL cluster (as the postgres user when run as root)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="airgrid-traffic-pg-"))
+        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.prefix:
+            shutil.chown(self.dir, "postgres")
+        self.port = free_port()
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.prefix, *args], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> str:
+        data = str(self.dir / "data")
+        self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        self._run(
+            "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB "
+            "-c max_wal_size=4GB -c max_connections=100",
+            "start",
+        )
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def database(self, admin_url: str, name: str) -> str:
+        """A fresh database ``name`` on the cluster; its URL."""
+        import psycopg
+
+        with psycopg.connect(admin_url, autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _wait_landmarks(base: str, token: str, grid: Grid, flights: list[Flight]) -> None:
+    """Wait (at most 240 s) until the server's landmarks are in place: a long route's
+    expansions drop once its background thread has computed them."""
+    f = max(
+        (x for x in flights if x.origin >= 0 and x.destination >= 0 and x.cls.intercity),
+        key=lambda x: abs(x.origin_ll[0] - x.destination_ll[0]),
+        default=None,
+    )
+    if f is None or landmark_count(grid.n_voxels) == 0:
+        return
+    c = ApiClient(base, token, grid)
+    first = None
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        r = c.route(f, [])
+        if r.status_code != 200:
+            break
+        e = r.json()["properties"]["expansions"]
+        if first is None:
+            first = e
+        elif e < 0.8 * first:
+            break
+        time.sleep(3)
+    c.http.close()
+
+
+@contextmanager
+def server(grid_path: Path, db_url: str, var: Path) -> Iterator[tuple[str, int]]:
+    """``uvicorn`` serving ``grid_path`` on a free loopback port with the store at ``db_url``."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        AIRGRID_GRID_PATH=str(grid_path),
+        AIRGRID_DB_URL=db_url,
+        AIRGRID_VAR_DIR=str(var),
+    )
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.http.app:create_app"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                raise SystemExit(f"the server exited with {proc.returncode}")
+            time.sleep(0.5)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def server_peak_mib(pid: int) -> float:
+    """Peak resident memory (VmHWM) of process ``pid``, MiB (nan if unreadable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def http_run(
+    grid: Grid, grid_path: Path, db_url: str, flights: list[Flight], clients: int, tag: str
+) -> TrafficReport:
+    """The flights through a fresh server on ``db_url`` with ``clients`` threads."""
+    with open_store(store_location(db_url)) as store:
+        keys = KeyStore(lambda: store)
+        tokens = [keys.create(f"{tag}-{i}", "operator")[0] for i in range(clients)]
+        with server(grid_path, db_url, Path(tempfile.mkdtemp(prefix="airgrid-traffic-var-"))) as (
+            base,
+            pid,
+        ):
+            _wait_landmarks(base, tokens[0], grid, flights)
+            report, _ = run_over_http(
+                grid, flights, base, tokens, clients=clients, id_prefix=tag, store=store
+            )
+            peak = server_peak_mib(pid)
+    console.print(report_table(report, f"{tag}: {report.mode}"))
+    print(f"server peak memory: {peak:,.0f} MiB")
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--flights", type=int, default=26_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--grid", type=Path, default=GRID, help="Grid folder (built if missing).")
+    ap.add_argument("--clients", default="8", help="HTTP client counts, comma-separated.")
+    ap.add_argument("--no-http", action="store_true", help="In-process only.")
+    ap.add_argument("--no-postgres", action="store_true", help="HTTP on SQLite only.")
+    args = ap.parse_args()
+    counts = [int(x) for x in args.clients.split(",") if x.strip()]
+    if args.flights < 1 or not counts or min(counts) < 1 or max(counts) > 64:
+        raise SystemExit("--flights must be >= 1 and --clients in 1..64")
+    grid = hunan_grid(args.grid)
+    graph = cached_graph(grid, args.grid.parent / f"{args.grid.name}-graph")
+    t0 = time.perf_counter()
+    planner = FlightPlanner(graph)
+    flights = make_flights(grid, args.flights, args.seed, day_start(), connected=planner.connected)
+    print(
+        f"grid {grid.meta.get('area')} {grid.n_voxels:,} voxels ({', '.join(t.name for t in grid.tiers)}); "
+        f"{len(flights):,} flights drawn in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs"
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="airgrid-traffic-"))
+    reports: list[TrafficReport] = []
+    with open_store(tmp / "in-process") as store:
+        report, _ = run_in_process(planner, flights, store, id_prefix="inproc")
+    console.print(report_table(report, "in-process (SQLite)"))
+    reports.append(report)
+    http_rate = float("nan")
+    if not args.no_http:
+        for k in counts:
+            r = http_run(
+                grid,
+                args.grid,
+                f"sqlite:///{tmp / f'http-{k}' / 'airgrid.sqlite'}",
+                flights,
+                k,
+                f"sqlite-{k}",
+            )
+            reports.append(r)
+            if k == counts[0]:
+                http_rate = r.flights_per_s
+        if not args.no_postgres:
+            cluster = Cluster()
+            admin = cluster.start()
+            try:
+                for k in counts:
+                    url = cluster.database(admin, f"traffic_{k}")
+                    r = http_run(grid, args.grid, url, flights, k, f"postgres-{k}")
+                    reports.append(r)
+                    print(f"http (postgresql, {k} clients): {r.flights_per_s:.1f} flights/s")
+            finally:
+                cluster.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("machine shared with other work: figures are single runs, noisy")
+    print(f"flights: {len(flights)}")
+    print(f"in-process: {reports[0].flights_per_s:.1f} flights/s")
+    print(f"http: {http_rate:.1f} flights/s")
+    print(f"accepted pairs in conflict: {sum(r.pairs_in_conflict or 0 for r in reports)}")
+
+
+if __name__ == "__main__":
+    main()
