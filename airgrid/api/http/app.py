@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
@@ -198,23 +198,11 @@ OPENAPI_TAGS: list[dict[str, str]] = [
 ]
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
-    """Build the HTTP API.
-
-    Parameters
-    ----------
-    settings
-        Service settings (default: read from ``AIRGRID_*`` environment variables).
-    services
-        Already loaded services (tests share one grid between apps); by default
-        loaded from ``settings``.
-
-    Returns
-    -------
-    fastapi.FastAPI
-    """
-    settings = settings or Settings()
-    services = services or load_services(settings)
+def _lifespan(
+    settings: Settings, services: Services
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the thread budget, the switch interval, the frozen collector and
+    the background services while it runs; everything restored and closed after."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -242,11 +230,32 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             sys.setswitchinterval(switch)
             services.close()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """Build the HTTP API.
+
+    Parameters
+    ----------
+    settings
+        Service settings (default: read from ``AIRGRID_*`` environment variables).
+    services
+        Already loaded services (tests share one grid between apps); by default
+        loaded from ``settings``.
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    settings = settings or Settings()
+    services = services or load_services(settings)
+
     app = FastAPI(
         title="airgrid",
         version=airgrid.__version__,
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, services),
         openapi_tags=OPENAPI_TAGS,
     )
     app.state.services = services
@@ -259,6 +268,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         paths={audits.router.prefix: settings.max_audit_upload_bytes},
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    _mount_routes(app, services)
+    app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _mount_routes(app: FastAPI, services: Services) -> None:
+    """Every router of the API, the InterUSS interfaces and the map page's static files."""
     for module in (
         health,
         grid,
@@ -278,5 +294,3 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(geospatial_map.router)
     app.include_router(map_page.page_router)
     app.mount(map_page.STATIC_PREFIX, StaticFiles(directory=map_page.WEB_DIR), name="map-static")
-    app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
-    return app
