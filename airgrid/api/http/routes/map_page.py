@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from airgrid.api.http.background import MapBackground, corners
 from airgrid.api.http.routes.deps import V1, PrincipalDep
@@ -43,6 +43,21 @@ class HillshadePublic(BaseModel):
     height: int
     projection: str = Field(
         description="Rows are evenly spaced in Web Mercator y (EPSG:3857), columns in longitude."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "image": "/v1/map/hillshade.png",
+                    "bounds": [108.8, 24.6, 114.3, 30.1],
+                    "coordinates": [[108.8, 30.1], [114.3, 30.1], [114.3, 24.6], [108.8, 24.6]],
+                    "width": 660,
+                    "height": 712,
+                    "projection": "EPSG:3857 rows",
+                }
+            ]
+        }
     )
 
 
