@@ -26,9 +26,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +36,8 @@ import shapely
 from pyproj import Transformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pg_cluster import Cluster
 
 from airgrid.airspace.store.service import Store, open_store
 from airgrid.airspace.traffic.models import IntentRequest
@@ -141,47 +140,6 @@ class Baseline:
             & (ts <= self.win[it, 1])
         )
         return set(self.owner[it[ok]].tolist())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Cluster:
-    """A throwaway PostgreSQL cluster (as the postgres user when run as root)."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="airgrid-bench-pg-"))
-        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.prefix:
-            shutil.chown(self.dir, "postgres")
-        self.port = _free_port()
-
-    def _run(self, *args: str) -> None:
-        subprocess.run([*self.prefix, *args], check=True, capture_output=True, timeout=120)
-
-    def start(self) -> str:
-        data = str(self.dir / "data")
-        self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        self._run(
-            "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "-o",
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB "
-            "-c max_wal_size=4GB",
-            "start",
-        )
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def measure(store: Store, load: list[IntentRequest], probe_reqs: list[IntentRequest]) -> dict:

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,8 @@ import httpx
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pg_cluster import Cluster, free_port
 
 from airgrid.airspace.grid import Grid, TierTable, build_grid
 from airgrid.airspace.grid.areas import named_area
@@ -71,12 +72,6 @@ from airgrid.terrain import Dem
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ROOT / "var" / "grid-hunan-t234"
 console = Console(width=132)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def hunan_grid(path: Path) -> Grid:
@@ -102,49 +97,6 @@ def cached_graph(grid: Grid, cache: Path) -> RouteGraph:
         graph.save(cache)
         print(f"built the routing graph with landmarks in {time.perf_counter() - t0:.0f} s")
         return graph
-
-
-class Cluster:
-    """A throwaway PostgreSQL cluster (as the postgres user when run as root)."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="airgrid-traffic-pg-"))
-        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.prefix:
-            shutil.chown(self.dir, "postgres")
-        self.port = free_port()
-
-    def _run(self, *args: str) -> None:
-        subprocess.run([*self.prefix, *args], check=True, capture_output=True, timeout=120)
-
-    def start(self) -> str:
-        data = str(self.dir / "data")
-        self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        self._run(
-            "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            "-o",
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=512MB "
-            "-c max_wal_size=4GB -c max_connections=100",
-            "start",
-        )
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def database(self, admin_url: str, name: str) -> str:
-        """A fresh database ``name`` on the cluster; its URL."""
-        import psycopg
-
-        with psycopg.connect(admin_url, autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
-        return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _wait_landmarks(base: str, token: str, grid: Grid, flights: list[Flight]) -> None:
