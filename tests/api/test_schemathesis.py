@@ -5,6 +5,8 @@ Time-bounded: a few positive and negative examples per operation, all in-process
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
@@ -17,7 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from airgrid.api.http.app import create_app
+from airgrid.api.http.app import create_app, load_services
+from airgrid.api.http.auth import Role
 
 CHECKS = [
     not_a_server_error,
@@ -53,23 +56,35 @@ def test_openapi_contract(settings, services, tokens, mode):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ["operator", "planner", "regulator", "admin"])
-def test_stateful_contract_for_every_role(settings, services, tokens, role):
+def test_stateful_contract_for_every_role(settings, services, tmp_path, role):
     """Chains of calls (an answer's ids feed later calls, as the schema's links allow) under
     each role: no 5xx, every answer in its documented status, media type and schema."""
     schema = schemathesis.openapi.from_asgi(
         "/openapi.json", create_app(settings, services=services)
     )
-    headers = {"Authorization": f"Bearer {tokens[role]}"}
     base = schema.as_state_machine()
+    runs = itertools.count()
 
     class Workflow(base):  # type: ignore[misc, valid-type]
         def setup(self):
-            # every run starts from no geofences, so a run's data does not depend on the
-            # runs before it (hypothesis replays runs and needs them to draw alike)
-            services.stores.get().write_geofences([], replace_all=True)
+            # Every run gets its own empty database on the same grid: hypothesis
+            # replays choice prefixes and needs a run's answers, and so its draws, to depend
+            # only on that run's calls.
+            run_dir = tmp_path / f"run-{next(runs)}"
+            run_dir.mkdir()
+            here = settings.model_copy(
+                update={"var_dir": run_dir, "db_url": f"sqlite:///{run_dir / 'airgrid.sqlite'}"}
+            )
+            self.services = load_services(here)
+            token = self.services.keys.create(f"{role}-1", Role(role))[0]
+            self.headers = {"Authorization": f"Bearer {token}"}
+            self.app = create_app(here, services=self.services)
+
+        def teardown(self):
+            self.services.stores.close()
 
         def get_call_kwargs(self, case):
-            return {"headers": headers}
+            return {"headers": self.headers, "app": self.app}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)

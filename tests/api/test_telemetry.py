@@ -87,6 +87,9 @@ def test_transitions_history_and_alerts(client, auth, flying):
     assert [e["to_state"] for e in reg["alerts"]] == ["contingent"]
     page = client.get("/v1/alerts?limit=2", headers=auth["regulator"]).json()
     assert len(page["alerts"]) == 2 and page["next_after"] == page["alerts"][1]["id"]
+    # A cursor past SQLite's 64-bit integers is bad input, not a server error.
+    r = client.get(f"/v1/alerts?after={2**63}", headers=auth["regulator"])
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert client.post("/v1/intents/live-1/end", headers=op).json()["state"] == "ended"
     assert _send(client, op, [(t0 + 50, inside, 970.0)]).status_code == 409
 

@@ -284,7 +284,9 @@ def alerts(
     operator: Annotated[
         str | None, Query(description="Regulators and admins: one operator's intents.")
     ] = None,
-    after: Annotated[int, Query(ge=0, description="Paging cursor: next_after of a page.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="Paging cursor: next_after of a page.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
 ) -> Response:
     """Conformance changes of intents, oldest first: operators and planners see their own
