@@ -8,14 +8,13 @@ hexagon per cell and time bin, the properties of ``GET /v1/analytics/density``);
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from airgrid.api.cli.common import BadInput, cli_settings, console
+from airgrid.api.cli.common import BadInput, cli_settings, console, existing_store, iso_time
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,18 +22,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from airgrid.airspace.store.service import Store
-
-
-def _time(text: str, name: str) -> float:
-    try:
-        d = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadInput(
-            f"{name} must be ISO 8601 with a zone, e.g. 2031-03-03T08:00:00Z; got {text!r}"
-        ) from None
-    if d.tzinfo is None:
-        raise BadInput(f"{name} needs a time zone (Z or +08:00); got {text!r}")
-    return d.timestamp()
 
 
 @contextmanager
@@ -63,7 +50,7 @@ def _assessed(
     from airgrid.analytics.source import Limits, analyse_store, tier_named
 
     settings = cli_settings(ctx)
-    t0, t1 = _time(start, "--from"), _time(end, "--to")
+    t0, t1 = iso_time(start, "--from"), iso_time(end, "--to")
     with _analytics_errors():
         window = Window(t0, t1, bin_s)
         table = CapacityTable.from_toml(capacity_file or settings.capacity_path)
@@ -79,16 +66,9 @@ def _assessed(
 @contextmanager
 def _store(db_url: str) -> Iterator[Store]:
     """The existing store of ``db_url`` (never creating one)."""
-    from airgrid.airspace.store.backends import SQLITE_FILE
     from airgrid.airspace.store.service import open_store
-    from airgrid.api.http.stores import DatabaseUrlError, store_location
 
-    try:
-        location = store_location(db_url)
-    except DatabaseUrlError as exc:
-        raise BadInput(f"--db-url: {exc}") from None
-    if isinstance(location, Path) and not (location / SQLITE_FILE).is_file():
-        raise BadInput(f"--db-url: no store at {location / SQLITE_FILE}")
+    location = existing_store(db_url, "--db-url")
     with open_store(location) as store:
         yield store
 

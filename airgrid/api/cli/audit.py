@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from airgrid.airspace.grid.tiers import TierTable
-from airgrid.airspace.store.backends import SQLITE_FILE
-from airgrid.api.cli.common import BadInput, cli_settings, console, progress_bar
+from airgrid.api.cli.common import (
+    BadInput,
+    cli_settings,
+    console,
+    existing_store,
+    iso_time,
+    progress_bar,
+)
 from airgrid.api.cli.geofences import load_fences
 from airgrid.api.cli.grid import open_dem
 from airgrid.audit.inputs import audit_inputs
@@ -21,33 +26,6 @@ if TYPE_CHECKING:
 
     from airgrid.audit.audit import AuditResult
     from airgrid.audit.tracks import Tracks
-
-
-def _time(text: str | None, name: str) -> float | None:
-    if text is None:
-        return None
-    try:
-        d = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadInput(
-            f"{name} must be ISO 8601 with a zone, e.g. 2025-03-03T08:00:00Z; got {text!r}"
-        ) from None
-    if d.tzinfo is None:
-        raise BadInput(f"{name} needs a time zone (Z or +08:00); got {text!r}")
-    return d.timestamp()
-
-
-def _store_location(db_url: str) -> str | Path:
-    """Where the existing store of ``--db`` is (never creating one)."""
-    from airgrid.api.http.stores import DatabaseUrlError, store_location
-
-    try:
-        location = store_location(db_url)
-    except DatabaseUrlError as exc:
-        raise BadInput(f"--db: {exc}") from None
-    if isinstance(location, Path) and not (location / SQLITE_FILE).is_file():
-        raise BadInput(f"--db: no store at {location / SQLITE_FILE}")
-    return location
 
 
 LogsArg = Annotated[
@@ -165,13 +143,14 @@ def audit_cmd(
     from airgrid.audit.rules import RuleSettings
 
     cfg = cli_settings(ctx)
-    start, end = _time(t_from, "--from"), _time(t_to, "--to")
+    start = None if t_from is None else iso_time(t_from, "--from")
+    end = None if t_to is None else iso_time(t_to, "--to")
     tiers = _tiers(grid, cfg.tiers_path)
     dem_paths = [dem] if dem else cfg.dem_paths
     terrain = open_dem(dem_paths)
     inputs = audit_inputs(
         load_fences(fences, cfg.data_dir),
-        store=_store_location(db) if db else None,
+        store=existing_store(db, "--db") if db else None,
         dem=terrain,
     )
     settings = RuleSettings(contingent_after_s=contingent_after)

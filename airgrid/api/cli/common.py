@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,50 @@ console = Console(width=None if sys.stdout.isatty() else 132)
 
 class BadInput(ValueError):
     """A CLI argument is invalid (exit code 2)."""
+
+
+def iso_time(text: str, option: str) -> float:
+    """POSIX seconds of an ISO 8601 time with a zone given to ``option``.
+
+    Raises
+    ------
+    BadInput
+        Not ISO 8601, or without a time zone.
+    """
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(
+            f"{option} must be ISO 8601 with a zone, e.g. 2031-03-03T08:00:00Z; got {text!r}"
+        ) from None
+    if d.tzinfo is None:
+        raise BadInput(f"{option} needs a time zone (Z or +08:00); got {text!r}")
+    return d.timestamp()
+
+
+def existing_store(db_url: str, option: str) -> str | Path:
+    """Where the existing store of ``db_url`` is, never creating one: its SQLite folder,
+    or the PostgreSQL URL.
+
+    Raises
+    ------
+    BadInput
+        An unusable URL, or no SQLite store file at its path (a fresh store would answer
+        with nothing instead of an error).
+    """
+    from airgrid.airspace.store.backends import SQLITE_FILE
+    from airgrid.api.http.stores import DatabaseUrlError, store_location
+
+    try:
+        location = store_location(db_url)
+    except DatabaseUrlError as exc:
+        raise BadInput(f"{option}: {exc}") from None
+    if isinstance(location, Path) and not (location / SQLITE_FILE).is_file():
+        raise BadInput(
+            f"{option}: no store at {location / SQLITE_FILE} (`airgrid serve` or "
+            "`airgrid traffic --db` creates one)"
+        )
+    return location
 
 
 DemOpt = Annotated[
