@@ -52,6 +52,10 @@ SHOTS = Settings().var_dir / "screenshots"
 VIEWPORT = {"width": 1200, "height": 800}
 #: A prohibited geofence shown by the layer test, west of the routes.
 FENCE_AT = (112.915, 28.215, 0.015)
+#: An accepted intent whose density cells the planner sees, north-east of the routes.
+DENSITY_AT = (113.035, 28.235, 0.005)
+#: A prohibited geofence crossed by an audited log, north of the routes.
+AUDIT_FENCE_AT = (112.99, 28.245, 0.005)
 #: The corner of the square the regulator draws, south-east of the routes.
 DRAWN_AT = (113.02, 28.12, 0.012)
 
@@ -449,6 +453,71 @@ def test_the_time_slider_shows_what_is_active_at_a_moment(open_page, server):
     )
     m.settle()
     assert "MAP-LATER-1" in shown()
+
+
+def test_density_and_audit_layers_draw_what_the_api_holds(open_page, server):
+    """A planner sees the density cells of an accepted intent; a regulator sees the
+    violations of a finished audit job whose log crosses a prohibited geofence."""
+    now = datetime.now(UTC)
+    lon, lat, d = DENSITY_AT
+    held = {
+        "intent_id": "map-density-1",
+        "tier": "T2",
+        "volumes": [
+            {
+                "footprint": {"type": "Polygon", "coordinates": square(lon, lat, d)},
+                "floor_m": 200,
+                "ceiling_m": 300,
+                "start": (now + timedelta(minutes=1)).isoformat(),
+                "end": (now + timedelta(minutes=50)).isoformat(),
+            }
+        ],
+    }
+    with _api(server, "operator") as http:
+        assert http.post("/v1/intents", json=held).status_code == 201
+    m = open_page("planner").open(lon + d / 2, lat + d / 2, 13)
+    cells = m.page.evaluate(
+        "window.airgrid.map.getSource('density').serialize().data.features"
+        ".filter(f => f.properties.count > 0).length"
+    )
+    assert cells > 0, "no density cell carries the accepted intent"
+    assert m.rendered("density") > 0
+    m.shot("map-density.png")
+
+    flon, flat, fd = AUDIT_FENCE_AT
+    fence = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": square(flon, flat, fd)},
+        "properties": {"identifier": "MAP-AUDITED-1", "lower_m": 0, "upper_m": 600},
+    }
+    track = "\n".join(  # west to east through the fence, 150 m above the ground
+        f"MAP-LOG-1,map-operator,{(now - timedelta(minutes=20, seconds=-10 * k)).isoformat()},"
+        f"{flat + fd / 2},{flon - fd + k * fd / 6:.6f},150,AGL"
+        for k in range(19)
+    )
+    log = "flight_id,operator,time,lat,lon,alt,alt_ref\n" + track + "\n"
+    with _api(server, "regulator") as http:
+        assert http.post("/v1/geofences", json=fence).status_code == 201
+        r = http.post(
+            "/v1/audits",
+            params={"format": "csv", "job_id": "map-audit-1"},
+            content=log.encode(),
+            headers={"Content-Type": "text/csv"},
+        )
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 120
+        while (job := http.get("/v1/audits/map-audit-1").json())["state"] != "succeeded":
+            assert job["state"] != "failed" and time.monotonic() < deadline, job
+            time.sleep(0.2)
+        found = http.get("/v1/audits/map-audit-1/violations").json()["features"]
+    assert any(
+        f["properties"]["rule"] == "geofence" and f["properties"]["object_id"] == "MAP-AUDITED-1"
+        for f in found
+    ), found
+    m = open_page("regulator").open(flon + fd / 2, flat + fd / 2, 13)
+    assert f"{len(found)} violations of audit map-audit-1" in m.notes()
+    assert m.rendered("audit-lines") + m.rendered("audit-points") > 0
+    m.shot("map-audit.png")
 
 
 def test_background_endpoints(server):
