@@ -64,7 +64,8 @@ async function loadAll() {
   const map = state.map;
   await guarded("geofences", async () => {
     state.geofences = await loadGeofences(map, at());
-    note(`${state.geofences.features.length} geofences`, "quiet");
+    const n = state.geofences.features.length;
+    note(`${n} geofence${n === 1 ? "" : "s"}`, "quiet");
   });
   await guarded("intents", () => loadIntents(map, at()));
   await loadDetail();
