@@ -279,3 +279,111 @@ def segments_across_limits(lon, lat, a_lo, a_hi, t, nxt, box, band, edge_ptr, ed
                 if j < e1 and edges[j] < t[k + 1]:
                     out[k] = True
                     break
+
+
+@nb.njit(cache=True)
+def _close_run(out_i, out_f, k, rule, i0, i1, cert, exc):
+    """Append run ``(rule, i0, i1, cert, exc)`` at row ``k``, growing the tables when full."""
+    if k == out_i.shape[0]:
+        grow_i = np.empty((out_i.shape[0] * 2, 4), np.int64)
+        grow_f = np.empty(out_f.shape[0] * 2, np.float64)
+        grow_i[:k] = out_i
+        grow_f[:k] = out_f
+        out_i, out_f = grow_i, grow_f
+    out_i[k, 0] = rule
+    out_i[k, 1] = i0
+    out_i[k, 2] = i1
+    out_i[k, 3] = cert
+    out_f[k] = exc
+    return out_i, out_f
+
+
+@nb.njit(cache=True)
+def height_runs(start, t, h_lo, h_hi, lower, upper, no_tier, limit, clearance, terminal_s):
+    """Runs of the four height rules in one pass over every flight.
+
+    Per flight ``f`` (fixes ``start[f]:start[f + 1]``, in time order) the terminal phases
+    end at ``rise = min(first t with h_lo >= clearance, t_first + terminal_s)`` and start
+    at ``fall = max(last t with h_lo >= clearance, t_last - terminal_s)``; a fix is
+    terminal when ``t < rise`` or ``t > fall``. Per fix, each rule may hold (possible),
+    surely hold (certain) and have an excess:
+
+    0. tier band above: ``h_hi > upper``, ``h_lo > upper``, ``h_hi - upper``;
+    1. tier band below (not terminal): ``h_lo < lower``, ``h_hi < lower``, ``lower - h_lo``;
+    2. light-UAV limit (flights without a tier): ``h_hi > limit``, ``h_lo > limit``,
+       ``h_hi - limit``;
+    3. terrain clearance (not terminal): ``h_lo < clearance``, ``h_hi < clearance``,
+       ``clearance - h_lo``.
+
+    Comparisons with NaN are false, so fixes without a true height and flights without a
+    tier (NaN ``lower`` and ``upper``) break no band.
+
+    Parameters
+    ----------
+    start : int64[n_flights + 1]
+        Fixes of each flight.
+    t, h_lo, h_hi : float64[n]
+        Times and true-height intervals.
+    lower, upper : float64[n_flights]
+        Each flight's tier band (NaN without a tier).
+    no_tier : bool[n_flights]
+        The flight has no tier (held to ``limit``).
+    limit, clearance, terminal_s : float
+        The light-UAV limit, the terrain clearance, the longest terminal phase.
+
+    Returns
+    -------
+    runs : int64[k, 4]
+        Rule, first fix, last fix and certainty (1 if any fix of the run is certain) of
+        every run of consecutive fixes of one flight where a rule may hold, in the order
+        the runs end (so each rule's runs by first fix).
+    excess : float64[k]
+        Largest excess over each run's fixes.
+    """
+    out_i = np.empty((1024, 4), np.int64)
+    out_f = np.empty(1024, np.float64)
+    k = 0
+    open0 = np.full(4, -1, np.int64)
+    cert = np.zeros(4, np.int64)
+    best = np.zeros(4, np.float64)
+    poss = np.zeros(4, np.bool_)
+    sure = np.zeros(4, np.bool_)
+    exc = np.zeros(4, np.float64)
+    for f in range(len(start) - 1):
+        s, e = start[f], start[f + 1]
+        if e == s:
+            continue
+        first_up, last_up = np.inf, -np.inf
+        for i in range(s, e):
+            if h_lo[i] >= clearance:
+                first_up = min(first_up, t[i])
+                last_up = max(last_up, t[i])
+        rise = min(first_up, t[s] + terminal_s)
+        fall = max(last_up, t[e - 1] - terminal_s)
+        lo, up = lower[f], upper[f]
+        for i in range(s, e):
+            a, b = h_lo[i], h_hi[i]
+            active = not (t[i] < rise or t[i] > fall)
+            poss[0], sure[0], exc[0] = b > up, a > up, b - up
+            poss[1], sure[1], exc[1] = a < lo and active, b < lo and active, lo - a
+            poss[2], sure[2], exc[2] = no_tier[f] and b > limit, no_tier[f] and a > limit, b - limit
+            poss[3] = a < clearance and active
+            sure[3], exc[3] = b < clearance and active, clearance - a
+            for r in range(4):
+                if poss[r]:
+                    if open0[r] < 0:
+                        open0[r], cert[r], best[r] = i, 0, exc[r]
+                    elif exc[r] > best[r]:
+                        best[r] = exc[r]
+                    if sure[r]:
+                        cert[r] = 1
+                elif open0[r] >= 0:
+                    out_i, out_f = _close_run(out_i, out_f, k, r, open0[r], i - 1, cert[r], best[r])
+                    k += 1
+                    open0[r] = -1
+        for r in range(4):
+            if open0[r] >= 0:
+                out_i, out_f = _close_run(out_i, out_f, k, r, open0[r], e - 1, cert[r], best[r])
+                k += 1
+                open0[r] = -1
+    return out_i[:k], out_f[:k]
