@@ -106,21 +106,26 @@ def segments_near_marked(lon0, lat0, lon1, lat1, cell, x0, y0, marked, out):
 
 
 @nb.njit(cache=True)
-def pixel_slots(col, row, lon, lat, west, south, east, north, h, w, slot):
+def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
     """Number the distinct DEM pixels of points in order of first appearance.
 
-    A point is on the DEM when its pixel coordinates are finite and it lies in the DEM's
-    closed lon/lat bounds; its pixel is ``(floor(row) + 2, floor(col) + 2)`` on a dense
-    ``h x w`` table (two rings wider than the raster on every side).
+    Continuous pixel coordinates are ``col = x * a + y * b + c`` and
+    ``row = x * d + y * e + f`` (``coef = (a, b, c, d, e, f)``, the arithmetic of
+    :func:`~airgrid.terrain.kernels.affine_apply`). A point is on the DEM when both are
+    finite and it lies in the DEM's closed lon/lat bounds; its pixel is
+    ``(floor(row) + 2, floor(col) + 2)`` on a dense ``h x w`` table (two rings wider than
+    the raster on every side).
 
     Parameters
     ----------
-    col, row : float64[n]
-        Continuous pixel coordinates of the points.
+    x, y : float64[n]
+        Coordinates the affine map takes to pixel space.
+    coef : float64[6]
+        The map's coefficients.
     lon, lat : float64[n]
         The points.
-    west, south, east, north : float
-        The DEM's bounds.
+    bounds : float64[4]
+        The DEM's (west, south, east, north).
     h, w : int
         Shape of the pixel table.
     slot : int64[n]
@@ -132,15 +137,18 @@ def pixel_slots(col, row, lon, lat, west, south, east, north, h, w, slot):
         One point of each pixel, by pixel number.
     """
     table = np.full(h * w, -1, np.int64)
-    first = np.empty(len(col), np.int64)
+    first = np.empty(1024, np.int64)
+    sa, sb, sc, sd, se, sf = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
+    west, south, east, north = bounds[0], bounds[1], bounds[2], bounds[3]
     k = 0
-    for i in range(len(col)):
-        c, r = col[i], row[i]
-        x, y = lon[i], lat[i]
-        if not (np.isfinite(c) and np.isfinite(r) and x >= west and x <= east):
+    for i in range(len(x)):
+        c = x[i] * sa + y[i] * sb + sc
+        r = x[i] * sd + y[i] * se + sf
+        px, py = lon[i], lat[i]
+        if not (np.isfinite(c) and np.isfinite(r) and px >= west and px <= east):
             slot[i] = -1
             continue
-        if not (y >= south and y <= north):
+        if not (py >= south and py <= north):
             slot[i] = -1
             continue
         key = (math.floor(r) + 2) * w + math.floor(c) + 2
@@ -148,10 +156,52 @@ def pixel_slots(col, row, lon, lat, west, south, east, north, h, w, slot):
         if s < 0:
             s = k
             table[key] = k
+            if k == len(first):
+                grown = np.empty(2 * k, np.int64)
+                grown[:k] = first
+                first = grown
             first[k] = i
             k += 1
         slot[i] = s
     return first[:k]
+
+
+@nb.njit(cache=True)
+def fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground):
+    """Altitude and true-height intervals of fixes from the ground bounds of their pixel.
+
+    An AGL fix has true height ``alt`` and AMSL ``g_lo + alt .. g_hi + alt``; any other
+    (AMSL) fix has AMSL ``alt`` and true height ``alt - g_hi .. alt - g_lo``. Off the DEM
+    (slot -1) the ground bounds are NaN.
+
+    Parameters
+    ----------
+    alt : float64[n]
+        Altitudes as logged (W84 already converted to AMSL).
+    agl : bool[n]
+        The altitude is above ground level.
+    slot : int64[n]
+        Pixel number of each fix (see :func:`pixel_slots`).
+    g_lo, g_hi : float64[k]
+        Ground bounds of each pixel.
+    amsl_lo, amsl_hi, h_lo, h_hi : float64[n]
+        Filled with the intervals.
+    no_ground : bool[n]
+        Filled with: an AGL fix whose highest ground is not finite.
+    """
+    for i in range(len(alt)):
+        s = slot[i]
+        lo = g_lo[s] if s >= 0 else np.nan
+        hi = g_hi[s] if s >= 0 else np.nan
+        a = alt[i]
+        if agl[i]:
+            amsl_lo[i], amsl_hi[i] = lo + a, hi + a
+            h_lo[i], h_hi[i] = a, a
+            no_ground[i] = not np.isfinite(hi)
+        else:
+            amsl_lo[i], amsl_hi[i] = a, a
+            h_lo[i], h_hi[i] = a - hi, a - lo
+            no_ground[i] = False
 
 
 @nb.njit(cache=True)

@@ -107,3 +107,27 @@ def test_height_runs_find_each_rule() -> None:
         (2, 12, 12, 15.0),
         (3, 5, 5, 20.0),  # under the clearance, not terminal
     ]
+
+
+def test_fix_heights_equal_the_interval_rule() -> None:
+    from airgrid.audit.kernels import fix_heights
+
+    rng = np.random.default_rng(4)
+    n, k = 5000, 40
+    g_lo = rng.uniform(0, 500, k)
+    g_hi = g_lo + rng.uniform(0, 30, k)
+    g_lo[3], g_hi[3] = np.nan, np.nan  # a void pixel
+    slot = rng.integers(-1, k, n)
+    alt, agl = rng.uniform(-100, 900, n), rng.random(n) < 0.5
+    out = [np.empty(n) for _ in range(4)]
+    no_ground = np.empty(n, bool)
+    fix_heights(alt, agl, slot, g_lo, g_hi, *out, no_ground)
+    lo, hi = np.append(g_lo, np.nan)[slot], np.append(g_hi, np.nan)[slot]
+    want = [
+        np.where(agl, lo + alt, alt),
+        np.where(agl, hi + alt, alt),
+        np.where(agl, alt, alt - hi),
+        np.where(agl, alt, alt - lo),
+    ]
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(out, want))
+    assert np.array_equal(no_ground, agl & ~np.isfinite(hi)) and no_ground.sum() > 100
