@@ -137,7 +137,7 @@ def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
         One point of each pixel, by pixel number.
     """
     table = np.full(h * w, -1, np.int64)
-    first = np.empty(1024, np.int64)
+    first = np.empty(len(x), np.int64)  # pages are only touched as pixels are found
     sa, sb, sc, sd, se, sf = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
     west, south, east, north = bounds[0], bounds[1], bounds[2], bounds[3]
     k = 0
@@ -156,14 +156,10 @@ def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
         if s < 0:
             s = k
             table[key] = k
-            if k == len(first):
-                grown = np.empty(2 * k, np.int64)
-                grown[:k] = first
-                first = grown
             first[k] = i
             k += 1
         slot[i] = s
-    return first[:k]
+    return first[:k].copy()
 
 
 @nb.njit(cache=True)
@@ -331,21 +327,61 @@ def segments_across_limits(lon, lat, a_lo, a_hi, t, nxt, box, band, edge_ptr, ed
                     break
 
 
-@nb.njit(cache=True)
-def _close_run(out_i, out_f, k, rule, i0, i1, cert, exc):
-    """Append run ``(rule, i0, i1, cert, exc)`` at row ``k``, growing the tables when full."""
-    if k == out_i.shape[0]:
-        grow_i = np.empty((out_i.shape[0] * 2, 4), np.int64)
-        grow_f = np.empty(out_f.shape[0] * 2, np.float64)
-        grow_i[:k] = out_i
-        grow_f[:k] = out_f
-        out_i, out_f = grow_i, grow_f
+@nb.njit(cache=True, inline="always")
+def _step(run, poss, sure, exc, i, out_i, out_f, k):
+    """One fix of one rule: ``run`` is (first fix or -1, certain, largest excess, rule);
+    a run that ends at fix ``i - 1`` is written to the tables at row ``k``. Returns the
+    new run and row."""
+    first, cert, best, rule = run
+    if poss:
+        if first < 0:
+            return (i, sure, exc, rule), k
+        return (first, cert or sure, max(best, exc), rule), k
+    if first < 0:
+        return run, k
     out_i[k, 0] = rule
-    out_i[k, 1] = i0
-    out_i[k, 2] = i1
+    out_i[k, 1] = first
+    out_i[k, 2] = i - 1
     out_i[k, 3] = cert
-    out_f[k] = exc
-    return out_i, out_f
+    out_f[k] = best
+    return (-1, False, best, rule), k + 1
+
+
+@nb.njit(cache=True)
+def _flight_height_runs(
+    s, e, t, h_lo, h_hi, lo, up, free, limit, clearance, terminal_s, out_i, out_f, k
+):
+    """The runs of fixes ``s:e`` (one flight) into the tables from row ``k`` (room for
+    ``2 * (e - s) + 4`` more); returns the next free row. See :func:`height_runs`."""
+    first_up, last_up = np.inf, -np.inf
+    for i in range(s, e):
+        if h_lo[i] >= clearance:
+            first_up = min(first_up, t[i])
+            last_up = max(last_up, t[i])
+    rise = min(first_up, t[s] + terminal_s)
+    fall = max(last_up, t[e - 1] - terminal_s)
+    r0, r1, r2, r3 = (
+        (-1, False, 0.0, 0),
+        (-1, False, 0.0, 1),
+        (-1, False, 0.0, 2),
+        (-1, False, 0.0, 3),
+    )
+    for i in range(s, e + 1):  # one past the end closes the flight's open runs
+        if i < e:
+            a, b = h_lo[i], h_hi[i]
+            active = not (t[i] < rise or t[i] > fall)
+            p0, p1 = b > up, a < lo and active
+            p2, p3 = free and b > limit, a < clearance and active
+            s0, s1 = a > up, b < lo and active
+            s2, s3 = free and a > limit, b < clearance and active
+        else:
+            a = b = 0.0
+            p0 = p1 = p2 = p3 = s0 = s1 = s2 = s3 = False
+        r0, k = _step(r0, p0, s0, b - up, i, out_i, out_f, k)
+        r1, k = _step(r1, p1, s1, lo - a, i, out_i, out_f, k)
+        r2, k = _step(r2, p2, s2, b - limit, i, out_i, out_f, k)
+        r3, k = _step(r3, p3, s3, clearance - a, i, out_i, out_f, k)
+    return k
 
 
 @nb.njit(cache=True)
@@ -393,47 +429,19 @@ def height_runs(start, t, h_lo, h_hi, lower, upper, no_tier, limit, clearance, t
     out_i = np.empty((1024, 4), np.int64)
     out_f = np.empty(1024, np.float64)
     k = 0
-    open0 = np.full(4, -1, np.int64)
-    cert = np.zeros(4, np.int64)
-    best = np.zeros(4, np.float64)
-    poss = np.zeros(4, np.bool_)
-    sure = np.zeros(4, np.bool_)
-    exc = np.zeros(4, np.float64)
     for f in range(len(start) - 1):
         s, e = start[f], start[f + 1]
         if e == s:
             continue
-        first_up, last_up = np.inf, -np.inf
-        for i in range(s, e):
-            if h_lo[i] >= clearance:
-                first_up = min(first_up, t[i])
-                last_up = max(last_up, t[i])
-        rise = min(first_up, t[s] + terminal_s)
-        fall = max(last_up, t[e - 1] - terminal_s)
-        lo, up = lower[f], upper[f]
-        for i in range(s, e):
-            a, b = h_lo[i], h_hi[i]
-            active = not (t[i] < rise or t[i] > fall)
-            poss[0], sure[0], exc[0] = b > up, a > up, b - up
-            poss[1], sure[1], exc[1] = a < lo and active, b < lo and active, lo - a
-            poss[2], sure[2], exc[2] = no_tier[f] and b > limit, no_tier[f] and a > limit, b - limit
-            poss[3] = a < clearance and active
-            sure[3], exc[3] = b < clearance and active, clearance - a
-            for r in range(4):
-                if poss[r]:
-                    if open0[r] < 0:
-                        open0[r], cert[r], best[r] = i, 0, exc[r]
-                    elif exc[r] > best[r]:
-                        best[r] = exc[r]
-                    if sure[r]:
-                        cert[r] = 1
-                elif open0[r] >= 0:
-                    out_i, out_f = _close_run(out_i, out_f, k, r, open0[r], i - 1, cert[r], best[r])
-                    k += 1
-                    open0[r] = -1
-        for r in range(4):
-            if open0[r] >= 0:
-                out_i, out_f = _close_run(out_i, out_f, k, r, open0[r], e - 1, cert[r], best[r])
-                k += 1
-                open0[r] = -1
+        need = k + 2 * (e - s) + 4  # at most one run per two fixes and rule, plus one
+        if need > len(out_f):
+            grow_i = np.empty((2 * need, 4), np.int64)
+            grow_f = np.empty(2 * need, np.float64)
+            grow_i[:k] = out_i[:k]
+            grow_f[:k] = out_f[:k]
+            out_i, out_f = grow_i, grow_f
+        k = _flight_height_runs(
+            s, e, t, h_lo, h_hi, lower[f], upper[f], no_tier[f], limit, clearance, terminal_s,
+            out_i, out_f, k,
+        )  # fmt: skip
     return out_i[:k], out_f[:k]
