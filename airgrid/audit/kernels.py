@@ -201,6 +201,30 @@ def fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_gro
 
 
 @nb.njit(cache=True)
+def true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi):
+    """True-height intervals ``alt - g_hi .. alt - g_lo`` of AMSL fixes from the ground
+    bounds of their pixel (NaN off the DEM, slot -1); see :func:`fix_heights`.
+
+    Parameters
+    ----------
+    alt : float64[n]
+        Altitudes, metres AMSL.
+    slot : int64[n]
+        Pixel number of each fix (see :func:`pixel_slots`).
+    g_lo, g_hi : float64[k]
+        Ground bounds of each pixel.
+    h_lo, h_hi : float64[n]
+        Filled with the intervals.
+    """
+    for i in range(len(alt)):
+        s = slot[i]
+        if s >= 0:
+            h_lo[i], h_hi[i] = alt[i] - g_hi[s], alt[i] - g_lo[s]
+        else:
+            h_lo[i], h_hi[i] = np.nan, np.nan
+
+
+@nb.njit(cache=True)
 def boundary_distances(x, y, ring_xy, ring_ptr, out):
     """Distance of each point to the nearest segment of some rings (plane coordinates).
 

@@ -34,7 +34,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from airgrid.audit.errors import LogError
-from airgrid.audit.kernels import fix_heights, pixel_slots, run_heads
+from airgrid.audit.kernels import fix_heights, pixel_slots, run_heads, true_heights
 from airgrid.terrain import Dem, box_ground_bounds
 from airgrid.terrain.dem import WGS84
 from airgrid.terrain.geoid import Geoid
@@ -358,10 +358,15 @@ def normalise(
         slot, g_lo, g_hi = ground_slots(dem, lon, lat)
     else:
         slot, g_lo, g_hi = np.full(n, -1, np.int64), np.empty(0), np.empty(0)
-    amsl_lo, amsl_hi, h_lo, h_hi = (np.empty(n) for _ in range(4))
-    no_ground = np.empty(n, bool)
     agl = cols["ref"] == AltRef.AGL
-    fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground)
+    h_lo, h_hi = np.empty(n), np.empty(n)
+    if agl.any():
+        amsl_lo, amsl_hi, no_ground = np.empty(n), np.empty(n), np.empty(n, bool)
+        fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground)
+    else:  # all AMSL: the altitudes are the interval, shared (tracks are read-only)
+        amsl_lo = amsl_hi = alt
+        no_ground = agl
+        true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi)
     off = np.flatnonzero(keep & no_ground)
     bad += [
         (int(i), int(s), "AGL altitude outside the terrain model")

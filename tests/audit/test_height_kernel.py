@@ -131,3 +131,20 @@ def test_fix_heights_equal_the_interval_rule() -> None:
     ]
     assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(out, want))
     assert np.array_equal(no_ground, agl & ~np.isfinite(hi)) and no_ground.sum() > 100
+
+
+def test_true_heights_equal_fix_heights_of_amsl_fixes() -> None:
+    from airgrid.audit.kernels import fix_heights, true_heights
+
+    rng = np.random.default_rng(6)
+    n, k = 3000, 30
+    g_lo = rng.uniform(0, 500, k)
+    g_hi = g_lo + rng.uniform(0, 30, k)
+    g_lo[2] = np.nan
+    slot, alt = rng.integers(-1, k, n), rng.uniform(-100, 900, n)
+    want = [np.empty(n) for _ in range(4)]
+    fix_heights(alt, np.zeros(n, bool), slot, g_lo, g_hi, *want, np.empty(n, bool))
+    got = np.empty(n), np.empty(n)
+    true_heights(alt, slot, g_lo, g_hi, *got)
+    assert np.array_equal(got[0], want[2], equal_nan=True)
+    assert np.array_equal(got[1], want[3], equal_nan=True)
