@@ -469,3 +469,45 @@ def height_runs(start, t, h_lo, h_hi, lower, upper, no_tier, limit, clearance, t
             out_i, out_f, k,
         )  # fmt: skip
     return out_i[:k], out_f[:k]
+
+
+@nb.njit(cache=True)
+def mask_run_bounds(start, possible, certain):
+    """Runs of consecutive fixes of one flight where ``possible`` holds.
+
+    Parameters
+    ----------
+    start : int64[n_flights + 1]
+        Fixes of flight ``f`` are ``start[f]:start[f + 1]``.
+    possible, certain : bool[n]
+        The fix may break a rule / surely breaks it.
+
+    Returns
+    -------
+    int64[k, 3]
+        First fix, last fix and certainty (1 if any fix of the run is certain) of each
+        run, by first fix.
+    """
+    k = 0
+    for f in range(len(start) - 1):
+        for i in range(start[f], start[f + 1]):
+            if possible[i] and (i == start[f] or not possible[i - 1]):
+                k += 1
+    out = np.empty((k, 3), np.int64)
+    k = 0
+    for f in range(len(start) - 1):
+        s, e = start[f], start[f + 1]
+        i = s
+        while i < e:
+            if not possible[i]:
+                i += 1
+                continue
+            out[k, 0] = i
+            out[k, 2] = 0
+            while i < e and possible[i]:
+                if certain[i]:
+                    out[k, 2] = 1
+                i += 1
+            out[k, 1] = i - 1
+            k += 1
+    return out
