@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from airgrid.airspace.geofences.model import Geofence
@@ -34,17 +35,36 @@ from airgrid.audit.tracks import ReadResult, Rejected, normalise
 _ROW_BITS = 40
 
 
+def _text_hash(col: pa.Array) -> np.ndarray:
+    """uint64 per row: a hash of the stripped text (null as ``""``), equal in every process
+    and partition for equal text; computed once per distinct value."""
+    col = col if pa.types.is_dictionary(col.type) else col.dictionary_encode()
+    values = np.array(
+        [("" if v is None else str(v)).strip() for v in col.dictionary.to_pylist()] + [""],
+        dtype=object,
+    )
+    codes = col.indices.fill_null(len(values) - 1).to_numpy(zero_copy_only=False)
+    return pd.util.hash_array(values)[codes]
+
+
 def _row_group(spec: tuple[str, int, int, int]) -> pd.DataFrame:
-    """One row group of a log as a partition: lower-case columns, text as str, ``_file``
-    (index of the log) and ``_row`` (row number in the file, from 1)."""
+    """One row group of a log as a partition: lower-case columns, text as Arrow-backed
+    strings, ``_flight`` (an integer hash of the stripped flight id and operator, the
+    shuffle key), ``_file`` (index of the log) and ``_row`` (row number in the file, from 1)."""
     path, file_no, group, first_row = spec
     pf = pq.ParquetFile(path)
     want = [c for c in pf.schema_arrow.names if c.lower() in (*REQUIRED, *OPTIONAL)]
-    frame = pf.read_row_group(group, columns=want).to_pandas()
-    frame.columns = [str(c).lower() for c in frame.columns]
-    for c in ("flight_id", "operator", "alt_ref", *OPTIONAL):
-        if c in frame.columns:
-            frame[c] = frame[c].astype(object).where(frame[c].notna(), "").astype(str)
+    text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
+    table = pf.read_row_group(group, columns=want)
+    table = table.rename_columns([str(c).lower() for c in table.column_names])
+    key = np.zeros(table.num_rows, np.uint64)
+    for c, mix in (("flight_id", 1), ("operator", 0x9E3779B97F4A7C15)):
+        if c in table.column_names:
+            key ^= _text_hash(table.column(c).combine_chunks()) * np.uint64(mix)
+    frame = table.to_pandas()
+    for c in (c.lower() for c in text):
+        frame[c] = frame[c].astype(pd.StringDtype("pyarrow")).fillna("")
+    frame["_flight"] = key
     frame["_file"] = np.int64(file_no)
     frame["_row"] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
     return frame
@@ -110,15 +130,29 @@ def _audit_partition(
 
 
 def _first_keys(tracks: Any, parts: Sequence[ReadResult], key_fix: np.ndarray) -> np.ndarray:
-    """Smallest (file, row) key of each flight of ``tracks``."""
-    keys = pd.DataFrame(
-        {
-            "flight_id": np.concatenate([np.asarray(p.columns["flight_id"]) for p in parts]),
-            "operator": np.concatenate([np.asarray(p.columns["operator"]) for p in parts]),
-            "key": key_fix,
-        }
-    )
-    first = keys.groupby(["flight_id", "operator"], sort=False)["key"].min()
+    """Smallest (file, row) key of each flight of ``tracks`` (``key_fix``: of every fix of
+    the parts, end to end); grouped on each part's integer codes, strings per flight."""
+    per_part, at = [], 0
+    for p in parts:
+        fid, op = p.columns["flight_id"], p.columns["operator"]
+        n = len(p)
+        least = (
+            pd.DataFrame({"f": fid.codes, "o": op.codes, "key": key_fix[at : at + n]})
+            .groupby(["f", "o"], sort=False)["key"]
+            .min()
+        )
+        f, o = (least.index.get_level_values(k).to_numpy() for k in ("f", "o"))
+        per_part.append(
+            pd.DataFrame(
+                {
+                    "flight_id": np.asarray(fid.categories, dtype=object)[f],
+                    "operator": np.asarray(op.categories, dtype=object)[o],
+                    "key": least.to_numpy(),
+                }
+            )
+        )
+        at += n
+    first = pd.concat(per_part).groupby(["flight_id", "operator"], sort=False)["key"].min()
     fl = tracks.flights
     return first.loc[list(zip(fl["flight_id"], fl["operator"]))].to_numpy()
 
@@ -204,7 +238,7 @@ def _compute(
 
     n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
     frame = dd.from_map(_row_group, specs)
-    frame = frame.shuffle(on=["flight_id", "operator"], npartitions=partitions or 4 * n_workers)
+    frame = frame.shuffle(on="_flight", npartitions=partitions or 4 * n_workers)
     tasks = [dask.delayed(_audit_partition)(part, *args) for part in frame.to_delayed()]
     futures = client.compute(tasks)
     results = []

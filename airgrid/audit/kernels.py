@@ -106,21 +106,26 @@ def segments_near_marked(lon0, lat0, lon1, lat1, cell, x0, y0, marked, out):
 
 
 @nb.njit(cache=True)
-def pixel_slots(col, row, lon, lat, west, south, east, north, h, w, slot):
+def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
     """Number the distinct DEM pixels of points in order of first appearance.
 
-    A point is on the DEM when its pixel coordinates are finite and it lies in the DEM's
-    closed lon/lat bounds; its pixel is ``(floor(row) + 2, floor(col) + 2)`` on a dense
-    ``h x w`` table (two rings wider than the raster on every side).
+    Continuous pixel coordinates are ``col = x * a + y * b + c`` and
+    ``row = x * d + y * e + f`` (``coef = (a, b, c, d, e, f)``, the arithmetic of
+    :func:`~airgrid.terrain.kernels.affine_apply`). A point is on the DEM when both are
+    finite and it lies in the DEM's closed lon/lat bounds; its pixel is
+    ``(floor(row) + 2, floor(col) + 2)`` on a dense ``h x w`` table (two rings wider than
+    the raster on every side).
 
     Parameters
     ----------
-    col, row : float64[n]
-        Continuous pixel coordinates of the points.
+    x, y : float64[n]
+        Coordinates the affine map takes to pixel space.
+    coef : float64[6]
+        The map's coefficients.
     lon, lat : float64[n]
         The points.
-    west, south, east, north : float
-        The DEM's bounds.
+    bounds : float64[4]
+        The DEM's (west, south, east, north).
     h, w : int
         Shape of the pixel table.
     slot : int64[n]
@@ -132,15 +137,18 @@ def pixel_slots(col, row, lon, lat, west, south, east, north, h, w, slot):
         One point of each pixel, by pixel number.
     """
     table = np.full(h * w, -1, np.int64)
-    first = np.empty(len(col), np.int64)
+    first = np.empty(len(x), np.int64)  # pages are only touched as pixels are found
+    sa, sb, sc, sd, se, sf = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
+    west, south, east, north = bounds[0], bounds[1], bounds[2], bounds[3]
     k = 0
-    for i in range(len(col)):
-        c, r = col[i], row[i]
-        x, y = lon[i], lat[i]
-        if not (np.isfinite(c) and np.isfinite(r) and x >= west and x <= east):
+    for i in range(len(x)):
+        c = x[i] * sa + y[i] * sb + sc
+        r = x[i] * sd + y[i] * se + sf
+        px, py = lon[i], lat[i]
+        if not (np.isfinite(c) and np.isfinite(r) and px >= west and px <= east):
             slot[i] = -1
             continue
-        if not (y >= south and y <= north):
+        if not (py >= south and py <= north):
             slot[i] = -1
             continue
         key = (math.floor(r) + 2) * w + math.floor(c) + 2
@@ -151,7 +159,69 @@ def pixel_slots(col, row, lon, lat, west, south, east, north, h, w, slot):
             first[k] = i
             k += 1
         slot[i] = s
-    return first[:k]
+    return first[:k].copy()
+
+
+@nb.njit(cache=True)
+def fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground):
+    """Altitude and true-height intervals of fixes from the ground bounds of their pixel.
+
+    An AGL fix has true height ``alt`` and AMSL ``g_lo + alt .. g_hi + alt``; any other
+    (AMSL) fix has AMSL ``alt`` and true height ``alt - g_hi .. alt - g_lo``. Off the DEM
+    (slot -1) the ground bounds are NaN.
+
+    Parameters
+    ----------
+    alt : float64[n]
+        Altitudes as logged (W84 already converted to AMSL).
+    agl : bool[n]
+        The altitude is above ground level.
+    slot : int64[n]
+        Pixel number of each fix (see :func:`pixel_slots`).
+    g_lo, g_hi : float64[k]
+        Ground bounds of each pixel.
+    amsl_lo, amsl_hi, h_lo, h_hi : float64[n]
+        Filled with the intervals.
+    no_ground : bool[n]
+        Filled with: an AGL fix whose highest ground is not finite.
+    """
+    for i in range(len(alt)):
+        s = slot[i]
+        lo = g_lo[s] if s >= 0 else np.nan
+        hi = g_hi[s] if s >= 0 else np.nan
+        a = alt[i]
+        if agl[i]:
+            amsl_lo[i], amsl_hi[i] = lo + a, hi + a
+            h_lo[i], h_hi[i] = a, a
+            no_ground[i] = not np.isfinite(hi)
+        else:
+            amsl_lo[i], amsl_hi[i] = a, a
+            h_lo[i], h_hi[i] = a - hi, a - lo
+            no_ground[i] = False
+
+
+@nb.njit(cache=True)
+def true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi):
+    """True-height intervals ``alt - g_hi .. alt - g_lo`` of AMSL fixes from the ground
+    bounds of their pixel (NaN off the DEM, slot -1); see :func:`fix_heights`.
+
+    Parameters
+    ----------
+    alt : float64[n]
+        Altitudes, metres AMSL.
+    slot : int64[n]
+        Pixel number of each fix (see :func:`pixel_slots`).
+    g_lo, g_hi : float64[k]
+        Ground bounds of each pixel.
+    h_lo, h_hi : float64[n]
+        Filled with the intervals.
+    """
+    for i in range(len(alt)):
+        s = slot[i]
+        if s >= 0:
+            h_lo[i], h_hi[i] = alt[i] - g_hi[s], alt[i] - g_lo[s]
+        else:
+            h_lo[i], h_hi[i] = np.nan, np.nan
 
 
 @nb.njit(cache=True)
@@ -279,3 +349,165 @@ def segments_across_limits(lon, lat, a_lo, a_hi, t, nxt, box, band, edge_ptr, ed
                 if j < e1 and edges[j] < t[k + 1]:
                     out[k] = True
                     break
+
+
+@nb.njit(cache=True, inline="always")
+def _step(run, poss, sure, exc, i, out_i, out_f, k):
+    """One fix of one rule: ``run`` is (first fix or -1, certain, largest excess, rule);
+    a run that ends at fix ``i - 1`` is written to the tables at row ``k``. Returns the
+    new run and row."""
+    first, cert, best, rule = run
+    if poss:
+        if first < 0:
+            return (i, sure, exc, rule), k
+        return (first, cert or sure, max(best, exc), rule), k
+    if first < 0:
+        return run, k
+    out_i[k, 0] = rule
+    out_i[k, 1] = first
+    out_i[k, 2] = i - 1
+    out_i[k, 3] = cert
+    out_f[k] = best
+    return (-1, False, best, rule), k + 1
+
+
+@nb.njit(cache=True)
+def _flight_height_runs(
+    s, e, t, h_lo, h_hi, lo, up, free, limit, clearance, terminal_s, out_i, out_f, k
+):
+    """The runs of fixes ``s:e`` (one flight) into the tables from row ``k`` (room for
+    ``2 * (e - s) + 4`` more); returns the next free row. See :func:`height_runs`."""
+    first_up, last_up = np.inf, -np.inf
+    for i in range(s, e):
+        if h_lo[i] >= clearance:
+            first_up = min(first_up, t[i])
+            last_up = max(last_up, t[i])
+    rise = min(first_up, t[s] + terminal_s)
+    fall = max(last_up, t[e - 1] - terminal_s)
+    r0, r1, r2, r3 = (
+        (-1, False, 0.0, 0),
+        (-1, False, 0.0, 1),
+        (-1, False, 0.0, 2),
+        (-1, False, 0.0, 3),
+    )
+    for i in range(s, e + 1):  # one past the end closes the flight's open runs
+        if i < e:
+            a, b = h_lo[i], h_hi[i]
+            active = not (t[i] < rise or t[i] > fall)
+            p0, p1 = b > up, a < lo and active
+            p2, p3 = free and b > limit, a < clearance and active
+            s0, s1 = a > up, b < lo and active
+            s2, s3 = free and a > limit, b < clearance and active
+        else:
+            a = b = 0.0
+            p0 = p1 = p2 = p3 = s0 = s1 = s2 = s3 = False
+        r0, k = _step(r0, p0, s0, b - up, i, out_i, out_f, k)
+        r1, k = _step(r1, p1, s1, lo - a, i, out_i, out_f, k)
+        r2, k = _step(r2, p2, s2, b - limit, i, out_i, out_f, k)
+        r3, k = _step(r3, p3, s3, clearance - a, i, out_i, out_f, k)
+    return k
+
+
+@nb.njit(cache=True)
+def height_runs(start, t, h_lo, h_hi, lower, upper, no_tier, limit, clearance, terminal_s):
+    """Runs of the four height rules in one pass over every flight.
+
+    Per flight ``f`` (fixes ``start[f]:start[f + 1]``, in time order) the terminal phases
+    end at ``rise = min(first t with h_lo >= clearance, t_first + terminal_s)`` and start
+    at ``fall = max(last t with h_lo >= clearance, t_last - terminal_s)``; a fix is
+    terminal when ``t < rise`` or ``t > fall``. Per fix, each rule may hold (possible),
+    surely hold (certain) and have an excess:
+
+    0. tier band above: ``h_hi > upper``, ``h_lo > upper``, ``h_hi - upper``;
+    1. tier band below (not terminal): ``h_lo < lower``, ``h_hi < lower``, ``lower - h_lo``;
+    2. light-UAV limit (flights without a tier): ``h_hi > limit``, ``h_lo > limit``,
+       ``h_hi - limit``;
+    3. terrain clearance (not terminal): ``h_lo < clearance``, ``h_hi < clearance``,
+       ``clearance - h_lo``.
+
+    Comparisons with NaN are false, so fixes without a true height and flights without a
+    tier (NaN ``lower`` and ``upper``) break no band.
+
+    Parameters
+    ----------
+    start : int64[n_flights + 1]
+        Fixes of each flight.
+    t, h_lo, h_hi : float64[n]
+        Times and true-height intervals.
+    lower, upper : float64[n_flights]
+        Each flight's tier band (NaN without a tier).
+    no_tier : bool[n_flights]
+        The flight has no tier (held to ``limit``).
+    limit, clearance, terminal_s : float
+        The light-UAV limit, the terrain clearance, the longest terminal phase.
+
+    Returns
+    -------
+    runs : int64[k, 4]
+        Rule, first fix, last fix and certainty (1 if any fix of the run is certain) of
+        every run of consecutive fixes of one flight where a rule may hold, in the order
+        the runs end (so each rule's runs by first fix).
+    excess : float64[k]
+        Largest excess over each run's fixes.
+    """
+    out_i = np.empty((1024, 4), np.int64)
+    out_f = np.empty(1024, np.float64)
+    k = 0
+    for f in range(len(start) - 1):
+        s, e = start[f], start[f + 1]
+        if e == s:
+            continue
+        need = k + 2 * (e - s) + 4  # at most one run per two fixes and rule, plus one
+        if need > len(out_f):
+            grow_i = np.empty((2 * need, 4), np.int64)
+            grow_f = np.empty(2 * need, np.float64)
+            grow_i[:k] = out_i[:k]
+            grow_f[:k] = out_f[:k]
+            out_i, out_f = grow_i, grow_f
+        k = _flight_height_runs(
+            s, e, t, h_lo, h_hi, lower[f], upper[f], no_tier[f], limit, clearance, terminal_s,
+            out_i, out_f, k,
+        )  # fmt: skip
+    return out_i[:k], out_f[:k]
+
+
+@nb.njit(cache=True)
+def mask_run_bounds(start, possible, certain):
+    """Runs of consecutive fixes of one flight where ``possible`` holds.
+
+    Parameters
+    ----------
+    start : int64[n_flights + 1]
+        Fixes of flight ``f`` are ``start[f]:start[f + 1]``.
+    possible, certain : bool[n]
+        The fix may break a rule / surely breaks it.
+
+    Returns
+    -------
+    int64[k, 3]
+        First fix, last fix and certainty (1 if any fix of the run is certain) of each
+        run, by first fix.
+    """
+    k = 0
+    for f in range(len(start) - 1):
+        for i in range(start[f], start[f + 1]):
+            if possible[i] and (i == start[f] or not possible[i - 1]):
+                k += 1
+    out = np.empty((k, 3), np.int64)
+    k = 0
+    for f in range(len(start) - 1):
+        s, e = start[f], start[f + 1]
+        i = s
+        while i < e:
+            if not possible[i]:
+                i += 1
+                continue
+            out[k, 0] = i
+            out[k, 2] = 0
+            while i < e and possible[i]:
+                if certain[i]:
+                    out[k, 2] = 1
+                i += 1
+            out[k, 1] = i - 1
+            k += 1
+    return out

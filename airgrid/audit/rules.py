@@ -39,7 +39,7 @@ import shapely
 
 from airgrid.airspace.grid.tiers import TierTable
 from airgrid.airspace.traffic.models import IntentState
-from airgrid.audit.kernels import conformance_scan
+from airgrid.audit.kernels import conformance_scan, height_runs
 from airgrid.audit.runs import Found, Runs, mask_runs
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.volumes import Volume4D
@@ -77,50 +77,33 @@ class RuleSettings:
     contingent_after_s: float = 30.0
 
 
-def _per_flight(tracks: Tracks, values: np.ndarray) -> np.ndarray:
-    return values[tracks.flight]
-
-
-def terminal_mask(tracks: Tracks, clearance_m: float, terminal_s: float) -> np.ndarray:
-    """bool[n]: fixes in a flight's take-off or landing phase (see the module docstring)."""
-    if tracks.n_flights == 0:
-        return np.zeros(0, bool)
-    above = tracks.h_lo >= clearance_m
-    first = tracks.start[:-1]
-    first_up = np.minimum.reduceat(np.where(above, tracks.t, np.inf), first)
-    last_up = np.maximum.reduceat(np.where(above, tracks.t, -np.inf), first)
-    t_first = tracks.t[first]
-    t_last = tracks.t[tracks.start[1:] - 1]
-    rise = _per_flight(tracks, np.minimum(first_up, t_first + terminal_s))
-    fall = _per_flight(tracks, np.maximum(last_up, t_last - terminal_s))
-    return (tracks.t < rise) | (tracks.t > fall)
+#: Height rules in the order of :func:`~airgrid.audit.kernels.height_runs`.
+HEIGHT_RULES = ("tier_band_above", "tier_band_below", "light_uav_limit", "terrain_clearance")
 
 
 def height_rules(
     tracks: Tracks, tiers: TierTable, flight_tier: np.ndarray, settings: RuleSettings, found: Found
 ) -> None:
-    """Tier band, light-UAV limit and terrain clearance (see the module docstring).
+    """Tier band, light-UAV limit and terrain clearance (see the module docstring), in one
+    Numba pass over the fixes (:func:`~airgrid.audit.kernels.height_runs`).
 
     ``flight_tier`` is the tier number of each flight, -1 for none.
     """
     lower = np.array([t.lower_m for t in tiers] + [np.nan])[flight_tier]
     upper = np.array([t.upper_m for t in tiers] + [np.nan])[flight_tier]
     names = np.array([t.name for t in tiers] + [""], dtype=object)[flight_tier]
-    lo_f, up_f = _per_flight(tracks, lower), _per_flight(tracks, upper)
-    h_lo, h_hi = tracks.h_lo, tracks.h_hi
-    terminal = terminal_mask(tracks, tiers.clearance_m, settings.terminal_s)
-    with np.errstate(invalid="ignore"):
-        runs = mask_runs(tracks, h_hi > up_f, h_lo > up_f, h_hi - up_f)
-        found.add(tracks, "tier_band_above", names[tracks.flight[runs.i0]], runs)
-        runs = mask_runs(tracks, (h_lo < lo_f) & ~terminal, (h_hi < lo_f) & ~terminal, lo_f - h_lo)
-        found.add(tracks, "tier_band_below", names[tracks.flight[runs.i0]], runs)
-        no_tier = _per_flight(tracks, flight_tier < 0)
-        lim = settings.light_uav_limit_m
-        runs = mask_runs(tracks, no_tier & (h_hi > lim), no_tier & (h_lo > lim), h_hi - lim)
-        found.add(tracks, "light_uav_limit", f"{lim:g} m", runs)
-        c = tiers.clearance_m
-        runs = mask_runs(tracks, (h_lo < c) & ~terminal, (h_hi < c) & ~terminal, c - h_lo)
-        found.add(tracks, "terrain_clearance", f"{c:g} m", runs)
+    lim, c = settings.light_uav_limit_m, tiers.clearance_m
+    runs, excess = height_runs(
+        tracks.start, tracks.t, tracks.h_lo, tracks.h_hi, lower.astype(np.float64),
+        upper.astype(np.float64), flight_tier < 0, float(lim), float(c),
+        float(settings.terminal_s),
+    )  # fmt: skip
+    objects = (None, None, f"{lim:g} m", f"{c:g} m")
+    for r, (rule, obj) in enumerate(zip(HEIGHT_RULES, objects)):
+        pick = runs[:, 0] == r
+        i0, i1 = runs[pick, 1], runs[pick, 2]
+        got = Runs(i0, i1, tracks.t[i0], tracks.t[i1], runs[pick, 3] > 0, excess[pick])
+        found.add(tracks, rule, names[tracks.flight[i0]] if obj is None else obj, got)
 
 
 def _rectangles(fp: np.ndarray) -> np.ndarray:
@@ -249,10 +232,10 @@ def intent_rules(
 
 __all__ = [
     "ACCEPTED_STATES",
+    "HEIGHT_RULES",
     "LIGHT_UAV_LIMIT_M",
     "RuleSettings",
     "fixes_inside",
     "height_rules",
     "intent_rules",
-    "terminal_mask",
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from airgrid.audit.kernels import mask_run_bounds
 from airgrid.audit.tracks import Tracks
 
 #: Certainty of a violation: every altitude the fix may have breaks the rule, or some do.
@@ -32,10 +33,9 @@ class Runs:
         return len(self.i0)
 
 
-def mask_runs(
-    tracks: Tracks, possible: np.ndarray, certain: np.ndarray, excess: np.ndarray | None = None
-) -> Runs:
-    """Runs of consecutive fixes of one flight where ``possible`` holds.
+def mask_runs(tracks: Tracks, possible: np.ndarray, certain: np.ndarray) -> Runs:
+    """Runs of consecutive fixes of one flight where ``possible`` holds, in one Numba pass
+    (:func:`~airgrid.audit.kernels.mask_run_bounds`); no excess (NaN).
 
     Parameters
     ----------
@@ -44,29 +44,12 @@ def mask_runs(
     possible, certain
         bool[n]: the fix may break the rule / surely breaks it (``certain`` implies
         ``possible``; a run is certain if any of its fixes is).
-    excess
-        float[n] by how much (metres); the run keeps its maximum.
     """
-    m = np.asarray(possible, bool)
-    nxt = tracks.same_flight_next()
-    prev = np.zeros(len(m), bool)
-    prev[1:] = m[:-1] & nxt[:-1]
-    after = np.zeros(len(m), bool)
-    after[:-1] = m[1:] & nxt[:-1]
-    i0 = np.flatnonzero(m & ~prev)
-    i1 = np.flatnonzero(m & ~after)
-    idx = np.flatnonzero(m)
-    if len(idx) == 0:
-        e = np.empty(0, np.int64)
-        return Runs(e, e, np.empty(0), np.empty(0), np.empty(0, bool), np.empty(0))
-    pos = np.searchsorted(idx, i0)
-    cert = np.maximum.reduceat(np.asarray(certain, bool)[idx].astype(np.int8), pos) > 0
-    if excess is None:
-        exc = np.full(len(i0), np.nan)
-    else:
-        exc = np.maximum.reduceat(np.nan_to_num(excess[idx], nan=-np.inf), pos)
-        exc = np.where(np.isfinite(exc), exc, np.nan)
-    return Runs(i0, i1, tracks.t[i0], tracks.t[i1], cert, exc)
+    out = mask_run_bounds(
+        tracks.start, np.asarray(possible, np.bool_), np.asarray(certain, np.bool_)
+    )
+    i0, i1 = out[:, 0].copy(), out[:, 1].copy()
+    return Runs(i0, i1, tracks.t[i0], tracks.t[i1], out[:, 2] > 0, np.full(len(i0), np.nan))
 
 
 @dataclass

@@ -133,21 +133,28 @@ def _series(table: pa.Table) -> dict[str, pd.Series]:
 
 def _text(s: pd.Series) -> pd.Categorical:
     """Stripped text of a column (nulls as ``""``) as integer codes into its distinct
-    values, cleaned once per distinct value."""
+    values, cleaned once per distinct value (the codes are kept as they are when no
+    value changes or merges and no value is null)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
     else:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
     clean = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
     merged, values = pd.factorize(clean)  # values equal once stripped share a code
+    same = np.array_equal(merged[:-1], np.arange(len(uniques)))
+    if not (same and (len(codes) == 0 or codes.min() >= 0)):
+        codes = merged.astype(np.int32)[codes]
     return pd.Categorical.from_codes(
-        merged.astype(np.int32)[codes], categories=pd.Index(values, dtype=object)
+        codes, categories=pd.Index(values, dtype=object), validate=False
     )
 
 
 def _empty(c: pd.Categorical) -> np.ndarray:
     """bool per row: the text is empty."""
-    return (np.asarray(c.categories, dtype=object) == "")[c.codes]
+    where = np.flatnonzero(np.asarray(c.categories, dtype=object) == "")
+    if len(where) == 0:
+        return np.zeros(len(c), bool)
+    return c.codes == where[0]
 
 
 def _times(s: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:

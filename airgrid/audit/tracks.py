@@ -34,8 +34,9 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from airgrid.audit.errors import LogError
-from airgrid.audit.kernels import pixel_slots, run_heads
+from airgrid.audit.kernels import fix_heights, pixel_slots, run_heads, true_heights
 from airgrid.terrain import Dem, box_ground_bounds
+from airgrid.terrain.dem import WGS84
 from airgrid.terrain.geoid import Geoid
 
 #: How many rejected rows a result keeps in detail (all are counted).
@@ -221,12 +222,10 @@ class Tracks:
 
 
 def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, Any], np.ndarray]:
-    """All parts' columns end to end (copies of ``alt`` and ``ref``, which normalising
-    rewrites; text categoricals over the union of the parts' values), and the part of
-    each fix."""
+    """All parts' columns end to end (text categoricals over the union of the parts'
+    values; one part's own arrays), and the end of each part's fixes."""
     if len(parts) == 1:
         cols = dict(parts[0].columns)
-        cols["alt"], cols["ref"] = cols["alt"].copy(), cols["ref"].copy()
     else:
         cols = {
             k: union_categoricals([p.columns[k] for p in parts])
@@ -234,51 +233,80 @@ def _concat(parts: Sequence[ReadResult]) -> tuple[dict[str, Any], np.ndarray]:
             else np.concatenate([p.columns[k] for p in parts])
             for k in RAW_COLUMNS
         }
-    source = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-    return cols, source
+    return cols, np.cumsum([len(p) for p in parts])
+
+
+def _part_of(ends: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """The part of each fix index (``ends``: end of each part's fixes)."""
+    return np.searchsorted(ends, i, side="right")
 
 
 def _w84_to_amsl(
-    cols: dict[str, Any], keep: np.ndarray, geoid: Geoid | None, source: np.ndarray
+    cols: dict[str, Any], keep: np.ndarray, geoid: Geoid | None, ends: np.ndarray
 ) -> list[tuple[int, int, str]]:
-    """Convert W84 altitudes in place; returns (row index, source, reason) of fixes it cannot."""
+    """Convert W84 altitudes (into new ``alt`` and ``ref`` arrays, the parts' own stay as
+    read); returns (row index, part, reason) of fixes it cannot."""
     w84 = np.flatnonzero(keep & (cols["ref"] == AltRef.W84))
     if len(w84) == 0:
         return []
+    source = _part_of(ends, w84)
     if geoid is None:
-        return [(int(i), int(source[i]), "W84 altitudes need a geoid model") for i in w84]
+        return [(int(i), int(s), "W84 altitudes need a geoid model") for i, s in zip(w84, source)]
     lat, lon = cols["lat"][w84], cols["lon"][w84]
     ok = np.ones(len(w84), bool)
     if geoid.bounds is not None:
         b = geoid.bounds
         ok = (lon >= b.west) & (lon <= b.east) & (lat >= b.south) & (lat <= b.north)
     good = w84[ok]
+    cols["alt"], cols["ref"] = cols["alt"].copy(), cols["ref"].copy()
     cols["alt"][good] = geoid.w84_to_amsl(cols["lat"][good], cols["lon"][good], cols["alt"][good])
     cols["ref"][good] = AltRef.AMSL
-    return [(int(i), int(source[i]), f"outside the geoid grid ({geoid.bounds})") for i in w84[~ok]]
+    why = f"outside the geoid grid ({geoid.bounds})"
+    return [(int(i), int(s), why) for i, s in zip(w84[~ok], source[~ok])]
+
+
+def ground_slots(
+    dem: Dem, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The DEM pixel of each point and :func:`~airgrid.terrain.box_ground_bounds` of each
+    pixel (a point box), computed once per pixel.
+
+    For a point box the window of pixels depends only on the pixel the point falls in, so
+    the bounds of one point of each pixel are those of every point in it. Pixels are
+    told apart on a dense table of the raster's pixels (two rings more on every side), in
+    one Numba pass (:func:`~airgrid.audit.kernels.pixel_slots`) that also maps the points
+    to pixel space as :meth:`Dem.lonlat_to_pixel` does (for a DEM in another CRS the
+    points are mapped by it first, and the pass applies the identity).
+
+    Returns
+    -------
+    slot : int64[n]
+        Pixel number of each point, -1 off the DEM.
+    g_lo, g_hi : float64[k]
+        Ground bounds of each pixel.
+    """
+    lon, lat = np.ascontiguousarray(lon, np.float64), np.ascontiguousarray(lat, np.float64)
+    if dem.crs.equals(WGS84, ignore_axis_order=True):
+        x, y, inv = lon, lat, ~dem.transform
+        coef = np.array([inv.a, inv.b, inv.c, inv.d, inv.e, inv.f], np.float64)
+    else:
+        x, y = dem.lonlat_to_pixel(lon, lat)
+        coef = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    bounds = np.array(dem.bounds_lonlat, np.float64)
+    h, cols = dem.shape[0] + 4, dem.shape[1] + 4  # pixels just outside (rounding at the edge)
+    slot = np.empty(len(lon), np.int64)
+    first = pixel_slots(x, y, coef, lon, lat, bounds, h, cols, slot)
+    g_lo, g_hi, _ = box_ground_bounds(dem, lon[first], lat[first], lon[first], lat[first])
+    return slot, g_lo, g_hi
 
 
 def point_ground_bounds(
     dem: Dem, lon: np.ndarray, lat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~airgrid.terrain.box_ground_bounds` of each point (a box of no size), computed
-    once per DEM pixel.
-
-    For a point box the window of pixels depends only on the pixel the point falls in, so
-    the bounds of one point of each pixel (mapped by the DEM's own ``lonlat_to_pixel``)
-    are those of every point in it; points outside the DEM get NaN, as there. Pixels are
-    told apart on a dense table of the raster's pixels (two rings more on every side),
-    in one Numba pass (:func:`~airgrid.audit.kernels.pixel_slots`).
-    """
-    col, row = dem.lonlat_to_pixel(lon, lat)
-    w, s, e, n = dem.bounds_lonlat
-    h, cols = dem.shape[0] + 4, dem.shape[1] + 4  # pixels just outside (rounding at the edge)
-    lon, lat = np.ascontiguousarray(lon, np.float64), np.ascontiguousarray(lat, np.float64)
-    slot = np.empty(len(lon), np.int64)
-    first = pixel_slots(col, row, lon, lat, w, s, e, n, h, cols, slot)
-    lo, hi, _ = box_ground_bounds(dem, lon[first], lat[first], lon[first], lat[first])
-    g_lo, g_hi = np.append(lo, np.nan)[slot], np.append(hi, np.nan)[slot]  # -1: off the DEM
-    return g_lo, g_hi
+    once per DEM pixel (see :func:`ground_slots`); NaN off the DEM, as there."""
+    slot, lo, hi = ground_slots(dem, lon, lat)
+    return np.append(lo, np.nan)[slot], np.append(hi, np.nan)[slot]  # -1: off the DEM
 
 
 def normalise(
@@ -316,7 +344,7 @@ def normalise(
     """
     if not parts:
         raise LogError("no flight logs to read")
-    cols, source = _concat(parts)
+    cols, ends = _concat(parts)
     n = len(cols["t"])
     keep = np.ones(n, bool)
     if t_from is not None:
@@ -324,27 +352,31 @@ def normalise(
     if t_to is not None:
         keep &= cols["t"] <= t_to
     outside = int(n - keep.sum())
-    bad = _w84_to_amsl(cols, keep, geoid, source)
+    bad = _w84_to_amsl(cols, keep, geoid, ends)
     lat, lon, alt = cols["lat"], cols["lon"], cols["alt"]
     if dem is not None:
-        g_lo, g_hi = point_ground_bounds(dem, lon, lat)
+        slot, g_lo, g_hi = ground_slots(dem, lon, lat)
     else:
-        g_lo = g_hi = np.full(n, np.nan)
+        slot, g_lo, g_hi = np.full(n, -1, np.int64), np.empty(0), np.empty(0)
     agl = cols["ref"] == AltRef.AGL
-    no_ground = keep & agl & ~np.isfinite(g_hi)
+    h_lo, h_hi = np.empty(n), np.empty(n)
+    if agl.any():
+        amsl_lo, amsl_hi, no_ground = np.empty(n), np.empty(n), np.empty(n, bool)
+        fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground)
+    else:  # all AMSL: the altitudes are the interval, shared (tracks are read-only)
+        amsl_lo = amsl_hi = alt
+        no_ground = agl
+        true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi)
+    off = np.flatnonzero(keep & no_ground)
     bad += [
-        (int(i), int(source[i]), "AGL altitude outside the terrain model")
-        for i in np.flatnonzero(no_ground)
+        (int(i), int(s), "AGL altitude outside the terrain model")
+        for i, s in zip(off, _part_of(ends, off))
     ]
     for i, s, why in bad:
         keep[i] = False
         p = parts[s]
         p.reject(Rejected(p.path, int(cols["row"][i]), "alt", why, _where(p, int(cols["row"][i]))))
-    amsl_lo = np.where(agl, g_lo + alt, alt)
-    amsl_hi = np.where(agl, g_hi + alt, alt)
-    h_lo = np.where(agl, alt, alt - g_hi)
-    h_hi = np.where(agl, alt, alt - g_lo)
-    return _assemble(cols, source, keep, parts, amsl_lo, amsl_hi, h_lo, h_hi), outside
+    return _assemble(cols, ends, keep, parts, amsl_lo, amsl_hi, h_lo, h_hi), outside
 
 
 def _where(p: ReadResult, row: int) -> str:
@@ -353,7 +385,7 @@ def _where(p: ReadResult, row: int) -> str:
 
 def _assemble(
     cols: dict[str, Any],
-    source: np.ndarray,
+    ends: np.ndarray,
     keep: np.ndarray,
     parts: Sequence[ReadResult],
     amsl_lo: np.ndarray,
@@ -364,23 +396,21 @@ def _assemble(
     """Flight numbers by (flight id, operator) in order of first appearance; sort by flight,
     time. Flights are told apart on the text columns' integer codes; their strings are
     looked up once per flight."""
-    whole = bool(keep.all())
-    idx = np.arange(len(keep)) if whole else np.flatnonzero(keep)
+    idx = None if keep.all() else np.flatnonzero(keep)  # None: every fix
     fid, op, t = (
-        c if whole else c[idx] for c in (cols["flight_id"].codes, cols["operator"].codes, cols["t"])
+        c if idx is None else c[idx]
+        for c in (cols["flight_id"].codes, cols["operator"].codes, cols["t"])
     )
     heads, ordered = run_heads(fid, op, t)
     n_op = max(len(cols["operator"].categories), 1)
     run_code, uniq = pd.factorize(fid[heads].astype(np.int64) * n_op + op[heads])
-    code = np.repeat(run_code.astype(np.int32), np.diff(np.append(heads, len(idx))))
-    if ordered and len(uniq) == len(heads):  # every flight one run, in time order
-        order = idx
-    else:
+    code = np.repeat(run_code.astype(np.int32), np.diff(np.append(heads, len(t))))
+    order = idx  # fixes in flight and time order (None: all of them, as they are)
+    if not (ordered and len(uniq) == len(heads)):  # not every flight one run in time order
         perm = np.lexsort((t, code))
-        order, code = idx[perm], code[perm]
-        whole = False
+        order, code = perm if idx is None else idx[perm], code[perm]
     start = np.searchsorted(code, np.arange(len(uniq) + 1)).astype(np.int64)
-    first = order[start[:-1]]
+    first = start[:-1] if order is None else order[start[:-1]]
 
     def text(name: str) -> np.ndarray:
         c = cols[name]
@@ -397,10 +427,10 @@ def _assemble(
             "operator": text("operator"),
             "intent_id": np.where(intent_id != "", intent_id, flight_id),
             "tier": text("tier"),
-            "source": np.array([parts[s].path for s in source[first]], dtype=object),
+            "source": np.array([parts[s].path for s in _part_of(ends, first)], dtype=object),
         }
     )
-    pick = slice(None) if whole else order  # all fixes already in order: no copies
+    pick = slice(None) if order is None else order  # all fixes already in order: no copies
     return Tracks(
         flight=code,
         t=cols["t"][pick],
@@ -424,6 +454,7 @@ __all__ = [
     "ReadResult",
     "Rejected",
     "Tracks",
+    "ground_slots",
     "normalise",
     "point_ground_bounds",
     "raw_columns",

@@ -150,3 +150,27 @@ def test_may_cross_equals_the_numpy_rule_and_finds_every_crossing() -> None:
     lines = shapely.linestrings(np.stack([lon0, lat0, lon1, lat1], 1).reshape(-1, 2, 2))
     crossing = shapely.intersects(lines, shapely.boundary(shapely.union_all(fps)))
     assert crossing.sum() > 100 and got[crossing].all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from([0, 1, 2]), max_size=10), min_size=1, max_size=5)
+)  # per fix: 0 fine, 1 possible, 2 certain
+def test_mask_run_bounds_equal_a_plain_scan(flights: list[list[int]]) -> None:
+    from airgrid.audit.kernels import mask_run_bounds
+
+    start = np.concatenate([[0], np.cumsum([len(f) for f in flights])]).astype(np.int64)
+    marks = np.array([m for f in flights for m in f], np.int64)
+    want = []
+    pos = 0
+    for f in flights:
+        run: list[int] = []
+        for j, m in enumerate([*f, 0]):
+            if m and j < len(f):
+                run.append(m)
+            elif run:
+                want.append((pos + j - len(run), pos + j - 1, int(2 in run)))
+                run = []
+        pos += len(f)
+    got = mask_run_bounds(start, marks > 0, marks == 2)
+    assert [tuple(r) for r in got.tolist()] == want
