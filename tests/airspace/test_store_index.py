@@ -418,3 +418,50 @@ def test_volume_rows_are_complete() -> None:
     ((seq, idx, wkb, *rest),) = _volume_rows(7, [vol])
     assert (seq, idx, rest[:4]) == (7, 0, [1.0, 2.0, 3.0, 4.0])
     assert tuple(rest[4:]) == vol.footprint.bounds and isinstance(wkb, bytes)
+
+
+def _box_meets(b: np.ndarray, lim: np.ndarray, lateral_m: float, seconds: float) -> bool:
+    """Whether a row of boxes ``b`` meets a row of ``lim`` grown by ``lateral_m`` (in
+    degrees at the test latitudes) and ``seconds``, any altitude: a plain scan."""
+    dlat = lateral_m / 110_574.0
+    dlon = dlat / np.cos(np.radians(abs(LAT0) + 0.1))
+    return bool(
+        (
+            (b[:, None, 0] <= lim[None, :, 2] + dlon)
+            & (lim[None, :, 0] - dlon <= b[:, None, 2])
+            & (b[:, None, 1] <= lim[None, :, 3] + dlat)
+            & (lim[None, :, 1] - dlat <= b[:, None, 3])
+            & (b[:, None, 6] <= lim[None, :, 7] + seconds)
+            & (lim[None, :, 6] - seconds <= b[:, None, 7])
+        ).any()
+    )
+
+
+def test_unbounded_band_queries_find_what_a_plain_scan_finds() -> None:
+    """A fix-proposal query (any altitude, a window stretched by an hour) visits buckets
+    only within the span of the bucketed rows, and finds every holder a plain scan of
+    every box finds within the lateral minimum, and none beyond twice it."""
+    rng = np.random.default_rng(11)
+    reqs = [_random_request(rng, n) for n in range(600)]
+    index = HoldingIndex()
+    for n, r in enumerate(reqs):  # one at a time: most rows end up in buckets
+        index.add([(n, _holder(r))])
+    boxes = [volume_limits(r.volumes)[1] for r in reqs]
+    near_total = 0
+    for p in [_random_request(rng, 10_000 + n) for n in range(40)]:
+        lim = volume_limits(p.volumes)[1]
+        lim[:, 4:6] = (-np.inf, np.inf)
+        lim[:, 7] += 3_600.0
+        m = _minima(p.tier)
+        near, far = set(), set()
+        for r, b in zip(reqs, boxes):
+            mm = m[r.tier]
+            if _box_meets(b, lim, mm.lateral_m, mm.seconds):
+                near.add(r.intent_id)
+            if _box_meets(b, lim, 2 * mm.lateral_m + 10.0, mm.seconds + 1.0):
+                far.add(r.intent_id)
+        got = {h.id for h in index.candidates(lim, m).holders}
+        assert near <= got <= far
+        near_total += len(near)
+    assert near_total > 100  # the probes really meet the traffic
+    assert index._span[4] > -64  # only the layers held are visited, not every layer

@@ -66,6 +66,9 @@ MAX_BUCKETS = 256
 #: Rows added since the buckets were last filled are scanned by every query; once there are
 #: more than this, they are put in their buckets (so adding one intent costs no hashing).
 RECENT_ROWS = 64
+#: Start of an empty span of bucket ranges (every range's low end above its high end; far
+#: beyond any bucket number, small enough that range sizes do not overflow).
+_SPAN_LO, _SPAN_HI = 1 << 40, -(1 << 40)
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 #: Footprints parsed at once when loading store rows (bounds only; the geometries are dropped).
 _PARSE_CHUNK = 16_384
@@ -99,6 +102,31 @@ def _ranges(b: np.ndarray) -> tuple[int, int, int, int, int, int, int, int]:
         math.floor(b[6] / BUCKET_S),
         math.floor(b[7] / BUCKET_S),
     )
+
+
+@nb.njit(cache=True, nogil=True)
+def _clipped(r: tuple, span: np.ndarray) -> tuple[int, int, int, int, int, int, int, int]:
+    """Bucket ranges ``r`` (as :func:`_ranges`) cut to ``span``; a range may come out empty."""
+    return (
+        max(r[0], span[0]),
+        min(r[1], span[1]),
+        max(r[2], span[2]),
+        min(r[3], span[3]),
+        max(r[4], span[4]),
+        min(r[5], span[5]),
+        max(r[6], span[6]),
+        min(r[7], span[7]),
+    )
+
+
+@nb.njit(cache=True, nogil=True)
+def _widen(box: np.ndarray, rows: np.ndarray, span: np.ndarray) -> None:
+    """Grow ``span`` in place to cover the bucket ranges of ``rows`` of ``box``."""
+    for r in rows:
+        b = _ranges(box[r])
+        for c in range(0, 8, 2):
+            span[c] = min(span[c], b[c])
+            span[c + 1] = max(span[c + 1], b[c + 1])
 
 
 @nb.njit(cache=True, nogil=True)
@@ -200,10 +228,16 @@ def _query(
     shift: int,
     entry: np.ndarray,
     big: np.ndarray,
+    span: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Live rows that meet a row of ``lim`` grown by the minima of the row's tier (see
     :func:`_growth`), ordered by owner and volume; with, per row, the index of its owner
-    among the sorted unique owners. Rows from ``recent`` on are not in buckets yet."""
+    among the sorted unique owners. Rows from ``recent`` on are not in buckets yet.
+
+    ``span`` holds the bucket ranges (as :func:`_ranges`) that every bucketed row lies
+    within: a query visits only buckets inside them (the others hold no entry), and scans
+    every row instead when more buckets than :data:`MAX_BUCKETS` and a quarter of the rows
+    are left."""
     g = _growth(lim, minima)
     gmax = np.empty(4)
     for c in range(4):
@@ -221,8 +255,9 @@ def _query(
         q[5] += gmax[2]
         q[6] -= gmax[3]
         q[7] += gmax[3]
-        x0, x1, y0, y1, z0, z1, s0, s1 = _ranges(q)
-        if (x1 - x0 + 1) * (y1 - y0 + 1) * (z1 - z0 + 1) * (s1 - s0 + 1) > MAX_BUCKETS:
+        x0, x1, y0, y1, z0, z1, s0, s1 = _clipped(_ranges(q), span)
+        nx, ny, nz, ns = x1 - x0 + 1, y1 - y0 + 1, z1 - z0 + 1, s1 - s0 + 1
+        if min(nx, ny, nz, ns) > 0 and nx * ny * nz * ns > max(MAX_BUCKETS, n_rows // 4):
             scan = np.arange(n_rows)  # a huge query: scan everything
         else:
             scan = np.concatenate((big, np.arange(recent, n_rows)))
@@ -300,6 +335,8 @@ class HoldingIndex:
         self._head = np.full(1 << 10, -1, np.int64)
         self._entry = np.empty((0, 3), np.int64)  # bucket code, row, next entry of the chain
         self._entries = 0
+        # bucket ranges of every row ever bucketed since the last clear (empty: lo > hi)
+        self._span = np.array([_SPAN_LO, _SPAN_HI] * 4, np.int64)
 
     def __len__(self) -> int:
         return len(self._heads)
@@ -412,6 +449,7 @@ class HoldingIndex:
         if big.any():
             self._big.update(rows[big].tolist())
             self._big_arr = np.array(sorted(self._big), np.int64)
+        _widen(self._box, rows[~big], self._span)
         self._register(rows[~big], int(buckets[~big].sum()))
         self._hashed = self._n
 
@@ -496,6 +534,7 @@ class HoldingIndex:
             self._shift,
             self._entry,
             self._big_arr,
+            self._span,
         )
         if not len(rows):
             return HolderVolumes.of([])
