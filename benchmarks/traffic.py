@@ -12,7 +12,9 @@ One run:
 1. ``--flights`` flights (default 26,000) drawn with ``--seed`` over tomorrow (local
    time): demand from the logistics nodes and GeoNames places by population, airports;
    last-mile hops of 2-15 km and intercity flights of 50-300 km; departures over the
-   daily curve of :mod:`airgrid.simulation.departures`.
+   daily curve of :mod:`airgrid.simulation.departures`. Every store holds the Hunan
+   airport protection geofences (as ``airgrid serve`` seeds them): flights neither end
+   nor route inside them.
 2. In-process: every flight routed, turned into an intent and submitted to a fresh
    SQLite store, conflicts resolved by proposed departure shifts or re-routes. Goal:
    >= 200 flights/s end to end, p99 per flight < 50 ms.
@@ -53,6 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pg_cluster import Cluster, free_port
 
+from airgrid.airspace.geofences.airports import airport_zones
+from airgrid.airspace.geofences.model import Geofence
 from airgrid.airspace.grid import Grid, TierTable, build_grid
 from airgrid.airspace.grid.areas import named_area
 from airgrid.airspace.store.service import open_store
@@ -62,9 +66,9 @@ from airgrid.api.http.stores import store_location
 from airgrid.data import DATA_DIR, DEFAULT_DEM
 from airgrid.routing import GraphFileError, RouteGraph, build_graph
 from airgrid.routing.landmarks import landmark_count
-from airgrid.simulation.day import day_start, run_in_process, run_over_http
+from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
 from airgrid.simulation.http_runner import ApiClient
-from airgrid.simulation.planning import FlightPlanner
+from airgrid.simulation.planning import FlightPlanner, prohibited_voxels
 from airgrid.simulation.report import TrafficReport
 from airgrid.simulation.schedule import Flight, make_flights
 from airgrid.terrain import Dem
@@ -168,10 +172,18 @@ def server_peak_mib(pid: int) -> float:
 
 
 def http_run(
-    grid: Grid, grid_path: Path, db_url: str, flights: list[Flight], clients: int, tag: str
+    grid: Grid,
+    grid_path: Path,
+    db_url: str,
+    flights: list[Flight],
+    clients: int,
+    tag: str,
+    fences: list[Geofence],
 ) -> TrafficReport:
-    """The flights through a fresh server on ``db_url`` with ``clients`` threads."""
-    with open_store(store_location(db_url)) as store:
+    """The flights through a fresh server on ``db_url`` holding ``fences``, with
+    ``clients`` threads."""
+    with open_store(store_location(db_url), dem=Dem.open(DEFAULT_DEM)) as store:
+        store.write_geofences(fences)
         keys = KeyStore(lambda: store)
         tokens = [keys.create(f"{tag}-{i}", "operator")[0] for i in range(clients)]
         with server(grid_path, db_url, Path(tempfile.mkdtemp(prefix="airgrid-traffic-var-"))) as (
@@ -203,15 +215,20 @@ def main() -> None:
     grid = hunan_grid(args.grid)
     graph = cached_graph(grid, args.grid.parent / f"{args.grid.name}-graph")
     t0 = time.perf_counter()
-    planner = FlightPlanner(graph)
-    flights = make_flights(grid, args.flights, args.seed, day_start(), connected=planner.connected)
+    fences = airport_zones(data_dir=DATA_DIR)
+    start = day_start()
+    planner = FlightPlanner(
+        graph, no_fly=prohibited_voxels(grid, fences, start, start + DAY_WINDOW_S)
+    )
+    flights = make_flights(grid, args.flights, args.seed, start, connected=planner.connected)
     print(
         f"grid {grid.meta.get('area')} {grid.n_voxels:,} voxels ({', '.join(t.name for t in grid.tiers)}); "
         f"{len(flights):,} flights drawn in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs"
     )
     tmp = Path(tempfile.mkdtemp(prefix="airgrid-traffic-"))
     reports: list[TrafficReport] = []
-    with open_store(tmp / "in-process") as store:
+    with open_store(tmp / "in-process", dem=Dem.open(DEFAULT_DEM)) as store:
+        store.write_geofences(fences)
         report, _ = run_in_process(planner, flights, store, id_prefix="inproc")
     console.print(report_table(report, "in-process (SQLite)"))
     reports.append(report)
@@ -225,6 +242,7 @@ def main() -> None:
                 flights,
                 k,
                 f"sqlite-{k}",
+                fences,
             )
             reports.append(r)
             if k == counts[0]:
@@ -235,7 +253,7 @@ def main() -> None:
             try:
                 for k in counts:
                     url = cluster.database(admin, f"traffic_{k}")
-                    r = http_run(grid, args.grid, url, flights, k, f"postgres-{k}")
+                    r = http_run(grid, args.grid, url, flights, k, f"postgres-{k}", fences)
                     reports.append(r)
                     print(f"http (postgresql, {k} clients): {r.flights_per_s:.1f} flights/s")
             finally:

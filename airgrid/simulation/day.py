@@ -19,6 +19,11 @@ from airgrid.simulation.schedule import Flight
 
 #: The operator name of in-process intents.
 OPERATOR = "traffic-day"
+#: Seconds from a day's local midnight over which its flights may be airborne: the day,
+#: plus six hours for the latest departures' delays (at most 30 min) and flight times (an
+#: intercity route of 300 km, a third longer than the great circle, at 30 m/s takes
+#: 3.7 hours).
+DAY_WINDOW_S = 30 * 3600.0
 
 _LOCAL = timezone(timedelta(seconds=LOCAL_UTC_OFFSET_S))
 
@@ -80,4 +85,4 @@ def run_over_http(
     return _checked(report, store, out), out
 
 
-__all__ = ["OPERATOR", "day_start", "run_in_process", "run_over_http"]
+__all__ = ["DAY_WINDOW_S", "OPERATOR", "day_start", "run_in_process", "run_over_http"]

@@ -20,6 +20,9 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
+from airgrid.airspace.geofences.cover import cover_geofence
+from airgrid.airspace.geofences.model import Category, Geofence
+from airgrid.airspace.grid.voxels import Grid
 from airgrid.airspace.traffic.models import Conflict, IntentRequest
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.search.plan import route_voxels
@@ -48,6 +51,23 @@ class Tube:
 TUBE = Tube()
 
 
+def prohibited_voxels(
+    grid: Grid, fences: Iterable[Geofence], start: float, end: float
+) -> np.ndarray | None:
+    """Voxels no flight of the window ``[start, end]`` (POSIX s) may enter: the conservative
+    covers (:func:`~airgrid.airspace.geofences.cover.cover_geofence`) of the prohibited
+    geofences active at any moment of the window.
+
+    A geofence active for part of the window blocks it all: flights are kept out a little
+    more than they must be, never less. None when nothing is blocked.
+    """
+    mask = np.zeros(grid.n_voxels, bool)
+    for fence in fences:
+        if fence.category is Category.PROHIBITED and fence.active_intervals(start, end):
+            mask[cover_geofence(grid, fence)] = True
+    return mask if mask.any() else None
+
+
 def timed_waypoints(
     lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, departure: float, cruise_mps: float
 ) -> list[tuple[float, float, float, float]]:
@@ -74,22 +94,32 @@ class FlightPlanner:
         The routing graph of the grid the flights were drawn on.
     tube
         How routes become volumes.
+    no_fly
+        Per voxel, whether no flight may enter it (such as :func:`prohibited_voxels`):
+        routes avoid these voxels and a flight ending in one is not :meth:`connected`.
     """
 
-    def __init__(self, graph: RouteGraph, tube: Tube = TUBE) -> None:
+    def __init__(
+        self, graph: RouteGraph, tube: Tube = TUBE, no_fly: np.ndarray | None = None
+    ) -> None:
         self.graph = graph
         self.grid = graph.grid
         self.tube = tube
+        self.no_fly = no_fly
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
         self._parts: dict[tuple[str, ...], np.ndarray] = {}
 
     def mask(self, tiers: Sequence[str]) -> np.ndarray:
-        """The blocked-voxel mask (uint8) of voxels outside ``tiers`` or not usable."""
+        """The blocked-voxel mask (uint8) of voxels outside ``tiers``, not usable, or in
+        the planner's ``no_fly`` voxels."""
         key = tuple(tiers)
         if key not in self._masks:
             names = [t.name for t in self.grid.tiers]
             allowed = [names.index(t) for t in key if t in names]
-            self._masks[key] = (~np.isin(self.grid.tier, allowed)).view(np.uint8)
+            blocked = ~np.isin(self.grid.tier, allowed)
+            if self.no_fly is not None:
+                blocked |= self.no_fly
+            self._masks[key] = blocked.view(np.uint8)
         return self._masks[key]
 
     def components(self, tiers: Sequence[str]) -> np.ndarray:
@@ -198,5 +228,6 @@ __all__ = [
     "FlightPlanner",
     "Tube",
     "crow_flies_m",
+    "prohibited_voxels",
     "timed_waypoints",
 ]

@@ -10,16 +10,17 @@ from itertools import combinations
 import numpy as np
 import pytest
 
+from airgrid.airspace.geofences.formats.geojson import feature_to_geofence
 from airgrid.airspace.store.service import open_store
 from airgrid.airspace.traffic.conflicts import find_conflicts
 from airgrid.airspace.traffic.holders import Holder
 from airgrid.api.cli.main import main
 from airgrid.routing import build_graph
-from airgrid.simulation.day import day_start, run_in_process
+from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process
 from airgrid.simulation.demand import DemandPoints, great_circle_m
 from airgrid.simulation.departures import departure_times
 from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
-from airgrid.simulation.planning import FlightPlanner
+from airgrid.simulation.planning import FlightPlanner, prohibited_voxels
 from airgrid.simulation.runner import REASONS, fly
 from airgrid.simulation.schedule import make_flights
 
@@ -134,6 +135,46 @@ def test_a_twin_flight_is_delayed_or_rerouted(graph, tmp_path):
             id_prefix="c",
         )
         assert third.reroutes >= 1 and third.attempts >= 2
+
+
+def test_prohibited_geofences_keep_the_day_out(graph, tmp_path):
+    """With the store's prohibited geofences as no-fly voxels, flights neither end nor route
+    inside them (no refusal for a geofence); without, the same day runs into them."""
+    lat, lon = float(DEMAND.lat[0]), float(DEMAND.lon[0])  # the busiest point, "a"
+    d = 0.02
+    fence = feature_to_geofence(
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [lon - d, lat - d],
+                        [lon + d, lat - d],
+                        [lon + d, lat + d],
+                        [lon - d, lat + d],
+                        [lon - d, lat - d],
+                    ]
+                ],
+            },
+            "properties": {"identifier": "NO-FLY-A", "lower_m": 0, "upper_m": 2_000},
+        }
+    )
+    no_fly = prohibited_voxels(graph.grid, [fence], DAY, DAY + DAY_WINDOW_S)
+    assert no_fly is not None and no_fly.any()
+    refused = {}
+    for name, mask in (("with", no_fly), ("without", None)):
+        planner = FlightPlanner(graph, no_fly=mask)
+        flights = make_flights(graph.grid, 40, 3, DAY, MIX, DEMAND, planner.connected)
+        with open_store(tmp_path / name) as store:
+            store.write_geofences([fence])
+            report, outcomes = run_in_process(planner, flights, store, id_prefix=name)
+        refused[name] = report.refused["geofence"]
+        if mask is not None:
+            assert report.accepted > 0
+            flown = [flights[o.index] for o in outcomes if o.accepted]
+            assert not no_fly[[v for f in flown for v in (f.origin, f.destination)]].any()
+    assert refused == {"with": 0, "without": refused["without"]} and refused["without"] > 0
 
 
 @pytest.mark.parametrize(

@@ -13,15 +13,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from airgrid.airspace.geofences.model import Category
 from airgrid.airspace.store.service import open_store
 from airgrid.api.cli.common import BadInput, cli_settings, console
 from airgrid.api.cli.route import GraphCacheOpt, RouteGridOpt, _load
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.stores import store_location
-from airgrid.simulation.day import day_start, run_in_process, run_over_http
+from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import MAX_CLIENTS
-from airgrid.simulation.planning import FlightPlanner
+from airgrid.simulation.planning import FlightPlanner, prohibited_voxels
 from airgrid.simulation.report import TrafficReport
 from airgrid.simulation.runner import FlightOutcome
 from airgrid.simulation.schedule import make_flights
@@ -105,7 +106,7 @@ def traffic_cmd(
         str | None,
         typer.Option(
             help="Store: sqlite:///<dir>/airgrid.sqlite, a SQLite folder, or a postgresql:// URL. In-process default: a fresh folder "
-            "<var dir>/traffic/<run>. With --server: the server's store, for API keys and the check."
+            "<var dir>/traffic/<run>. With --server: the server's store, for API keys, its prohibited geofences and the check."
         ),
     ] = None,
     server: Annotated[
@@ -127,30 +128,34 @@ def traffic_cmd(
     cfg = cli_settings(ctx)
     graph = _load(grid or cfg.grid_path, graph_cache)
     run = f"t{seed}-{uuid.uuid4().hex[:8]}"
-    try:
-        planner = FlightPlanner(graph)
-        plan = make_flights(
-            graph.grid, flights, seed, day_start(the_day), connected=planner.connected
-        )
-    except TrafficError as exc:
-        raise BadInput(str(exc)) from None
+    location: str | Path | None
     if server is None:
         location = store_location(db) if db else cfg.var_dir / "traffic" / run
-        with open_store(location) as store:
-            report, outcomes = run_in_process(planner, plan, store, id_prefix=run)
     else:
-        served = open_store(store_location(db)) if db is not None else None
+        location = store_location(db) if db is not None else None
+    store = open_store(location) if location is not None else None
+    try:
+        t0 = day_start(the_day)
+        fences = store.list_geofences(Category.PROHIBITED) if store is not None else []
+        no_fly = prohibited_voxels(graph.grid, fences, t0, t0 + DAY_WINDOW_S)
         try:
+            planner = FlightPlanner(graph, no_fly=no_fly)
+            plan = make_flights(graph.grid, flights, seed, t0, connected=planner.connected)
+        except TrafficError as exc:
+            raise BadInput(str(exc)) from None
+        if server is not None:
             tokens = [api_key] if api_key else []
-            if served is not None and not tokens:
-                keys = KeyStore(lambda: served)
+            if store is not None and not tokens:
+                keys = KeyStore(lambda: store)
                 tokens = [keys.create(f"{run}-{i}", "operator")[0] for i in range(clients)]
             report, outcomes = run_over_http(
-                graph.grid, plan, server, tokens, clients=clients, id_prefix=run, store=served
+                graph.grid, plan, server, tokens, clients=clients, id_prefix=run, store=store
             )
-        finally:
-            if served is not None:
-                served.close()
+        elif store is not None:  # in-process: the store given or a fresh one
+            report, outcomes = run_in_process(planner, plan, store, id_prefix=run)
+    finally:
+        if store is not None:
+            store.close()
     console.print(report_table(report, f"traffic day {run} ({flights:,} flights, seed {seed})"))
     if out is not None:
         write_run(out, report, outcomes)
