@@ -40,13 +40,13 @@ _LAYER_BITS = 8
 
 
 @nb.njit(cache=True, nogil=True)
-def _pack_one(cell: np.int64, layer: np.int64, slot: np.int64, resolution: int) -> np.int64:
+def _pack_one(cell: int, layer: int, slot: int, resolution: int) -> int:
     """The key of one (cell, layer, slot) triple (see :func:`pack_keys`)."""
     cell_bits = 7 + 3 * resolution
     slot_bits = 63 - _LAYER_BITS - cell_bits
-    c = (cell >> (45 - 3 * resolution)) & ((np.int64(1) << cell_bits) - 1)
-    lay = layer & ((np.int64(1) << _LAYER_BITS) - 1)
-    sl = slot & ((np.int64(1) << slot_bits) - 1)
+    c = (cell >> (45 - 3 * resolution)) & ((1 << cell_bits) - 1)
+    lay = layer & ((1 << _LAYER_BITS) - 1)
+    sl = slot & ((1 << slot_bits) - 1)
     return (c << (_LAYER_BITS + slot_bits)) | (lay << slot_bits) | sl
 
 
@@ -132,10 +132,14 @@ def cover_keys(
     if not len(cells):
         return np.empty(0, np.int64)
     owner = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
+    lay0, nlay, sl0, nsl = (np.ascontiguousarray(a, np.int64) for a in (l0, nl, s0, ns))
     keys = _cover_kernel(
         np.concatenate([np.asarray(c, np.int64) for c in cells]),
         owner,
-        *(np.ascontiguousarray(a, np.int64) for a in (l0, nl, s0, ns)),
+        lay0,
+        nlay,
+        sl0,
+        nsl,
         resolution,
     )
     return np.unique(keys)
