@@ -1,10 +1,11 @@
 """Check-and-accept latency for one route-shaped intent against 100,000 accepted intents.
 
 Our figure: :meth:`airgrid.airspace.store.service.Store.submit` (one write transaction: candidate
-lookup, exact test, geofence check, write, durable commit) on SQLite, where candidates come
-from the process's copy of the holding intents brought to the store's revision inside the
-transaction (loaded by the warm-up before timing), and on PostgreSQL, where they come from
-the key table after the advisory locks on the request's keys. Baseline: what a user would
+lookup, exact test, geofence check, write, durable commit; a refusal is recorded in the
+same transaction) on SQLite and on PostgreSQL. On both, candidates come from the process's
+copy of the holding intents, brought to the store's revision inside the transaction (under
+SQLite's single-writer lock, or PostgreSQL's one advisory lock for intents) and loaded by
+the warm-up before timing. Baseline: what a user would
 write with shapely alone, in memory and without any persistence: an STRtree over the
 accepted intents' footprints buffered by the lateral separation (projected to UTM 49N,
 built before timing), queried with the probe's projected footprints, then time-window and

@@ -49,10 +49,7 @@ TABLES = ("intents", "volumes", "grid_claims", "geofences")
 
 
 def _counts(st: Store) -> dict[str, int]:
-    tables = TABLES + (
-        ("intent_keys",) if st.backend == "postgres" else ()
-    )  # SQLite has no key table
-    return {t: int(st._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
+    return {t: int(st._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
 
 
 def _assert_no_conflicts(st: Store) -> None:
@@ -409,15 +406,9 @@ def test_route_intents_and_fresh_connection(maker: StoreMaker) -> None:
 
 def test_policy_is_fixed_at_creation(maker: StoreMaker) -> None:
     st = maker.open(AirspacePolicy(grid_tiers=frozenset({"T1"})))
-    assert st.schema_version() == SCHEMA_VERSION == 7
-    if st.backend == "postgres":  # migration 3 dropped the key table's foreign key
-        assert (
-            st._db.execute(
-                "SELECT count(*) FROM pg_constraint WHERE conrelid = 'intent_keys'::regclass "
-                "AND contype = 'f'"
-            ).fetchone()[0]
-            == 0
-        )
+    assert st.schema_version() == SCHEMA_VERSION == 8
+    if st.backend == "postgres":  # migration 8 dropped the key table
+        assert st._db.execute("SELECT to_regclass('intent_keys')").fetchone()[0] is None
     assert maker.open().policy.grid_tiers == frozenset({"T1"})
     with pytest.raises(StoreConfigError, match="another policy"):
         maker.open(AirspacePolicy())

@@ -29,9 +29,27 @@ OLD_SUBMISSIONS = (
 )
 
 
+def to_schema_7(st: Store) -> None:
+    """Turn a current store into what a store of schema 7 looked like: on PostgreSQL, a
+    key table (empty: the keys are not computed again) and no store revisions or store id."""
+    db = st._db
+    if db.name == "postgres":
+        db.execute("DROP INDEX intents_rev")
+        db.execute("ALTER TABLE intents DROP COLUMN rev")
+        db.execute(
+            "CREATE TABLE intent_keys (key BIGINT NOT NULL, intent_seq BIGINT NOT NULL, "
+            "PRIMARY KEY (key, intent_seq))"
+        )
+        db.execute("CREATE INDEX intent_keys_intent ON intent_keys(intent_seq)")
+        db.execute("CREATE INDEX volumes_t_end ON volumes(t_end)")
+        db.execute("DELETE FROM meta WHERE name = 'store_id'")
+    db.execute("DELETE FROM schema_version WHERE version > 7")
+
+
 def to_schema_4(st: Store) -> None:
     """Turn a current store into what a store of schema 4 looked like: no history, no
     telemetry progress, intents of the four first states only (they must be in one)."""
+    to_schema_7(st)
     db = st._db
     db.execute("DROP TABLE intent_events")
     db.execute("DROP TABLE intent_telemetry")
@@ -150,7 +168,7 @@ def test_a_store_of_schema_3_with_the_apis_tables_upgrades_keeping_their_rows(
     to_schema_3(st)
     assert st.schema_version() == 3
     up = maker.open()
-    assert up.schema_version() == SCHEMA_VERSION == 7
+    assert up.schema_version() == SCHEMA_VERSION == 8
     assert up.live_api_key(_hash("live")).name == "ops"
     assert up.live_api_key(_hash("dead")) is None
     assert up.submission("ops", "order-9") == Submission("h9", None, 201, b'{"id": "i9"}')

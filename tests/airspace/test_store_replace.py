@@ -48,7 +48,7 @@ def test_replace_an_airborne_intent_stays_airborne(maker: StoreMaker) -> None:
     assert st.get("fp.1").state is IntentState.CANCELLED
     # an airborne intent is never pre-empted: a higher priority is refused
     assert not st.submit(circle("c", east=10, priority=40)).accepted
-    # a fresh store (own in-process copy on SQLite, key table on PostgreSQL) sees the same
+    # another connection to the same database (sharing the in-process copy) sees the same
     other = maker.open()
     assert [i.id for i in other.holding()] == ["fp.2"]
     assert not other.submit(circle("c", east=10, priority=40)).accepted

@@ -1,7 +1,7 @@
 """The two database backends of a store and their dialect differences.
 
 :class:`_Sqlite` (one file, WAL journal, ``BEGIN IMMEDIATE`` single-writer transactions) and
-:class:`_Postgres` (psycopg 3, advisory locks per key, retried transactions) offer the same
+:class:`_Postgres` (psycopg 3, advisory locks, retried transactions) offer the same
 small interface: placeholders, statements, one transaction per ``run``, grid-claim
 lookups and bulk copies. :func:`connect` picks one from a store location.
 """
@@ -30,6 +30,9 @@ SQLITE_FILE = "airgrid.sqlite"
 DEFAULT_DATA_DIR = Path("var")
 #: Advisory-lock id that serialises migrations and bulk restores on PostgreSQL.
 _ADMIN_LOCK = 0x41697267726964  # "Airgrid"
+#: Advisory-lock id held by every PostgreSQL transaction that decides on intents or changes
+#: their state (and so the store revision): one at a time, as SQLite's single writer.
+_INTENTS_LOCK = 0x41697267726965
 
 
 class _Rollback(Exception):
@@ -74,12 +77,10 @@ class _Sqlite:
     def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
         self.conn.executemany(sql, rows)
 
-    def run(
-        self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False
-    ) -> Any:
+    def run(self, fn: Callable[[], Any], *, intents: bool = False, exclusive: bool = False) -> Any:
         """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (the single-writer lock).
 
-        ``keys`` and ``exclusive`` are for PostgreSQL; one writer at a time covers both.
+        ``intents`` and ``exclusive`` are for PostgreSQL; one writer at a time covers both.
         """
         try:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -95,6 +96,9 @@ class _Sqlite:
             raise
         self.conn.execute("COMMIT")
         return out
+
+    def lock_intents(self) -> None:
+        """Nothing to do: the transaction already holds the single-writer lock."""
 
     def claims_held(self, claims: np.ndarray) -> list[tuple]:
         return self.conn.execute(
@@ -126,6 +130,7 @@ class _Postgres:
                 "PostgreSQL stores need psycopg 3 (pip install 'psycopg[binary]')"
             ) from exc
         self.psycopg = psycopg
+        self.url = url
         self.retries = retries
         try:
             self.conn = psycopg.connect(url, autocommit=True)
@@ -144,28 +149,24 @@ class _Postgres:
         with self.conn.cursor() as cur:
             cur.executemany(self.q(sql), rows)
 
-    def run(
-        self, fn: Callable[[], Any], *, keys: Sequence[int] = (), exclusive: bool = False
-    ) -> Any:
+    def run(self, fn: Callable[[], Any], *, intents: bool = False, exclusive: bool = False) -> Any:
         """Run ``fn`` in a transaction, retrying on deadlock, serialisation failure and
         uniqueness races.
 
         Every transaction first takes the administrative advisory lock (shared, or
-        ``exclusive`` for geofence changes, restores and migrations), then an advisory lock
-        on each of ``keys`` in ascending order.
+        ``exclusive`` for geofence changes, restores and migrations), then, with
+        ``intents``, the intents lock (:data:`_INTENTS_LOCK`).
         """
-        lock = sorted({int(k) for k in keys})
         admin = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        sql = f"SELECT {admin}({_ADMIN_LOCK})"
+        if intents:
+            sql += f", pg_advisory_xact_lock({_INTENTS_LOCK})"
         for attempt in range(self.retries):
             try:
                 with self.conn.transaction():
-                    # one round trip; reads come in later statements, whose snapshots
-                    # therefore include every commit made before the locks were granted
-                    self.conn.execute(
-                        f"SELECT {admin}(%s), (SELECT count(pg_advisory_xact_lock(k)) "
-                        "FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) s)",
-                        (_ADMIN_LOCK, lock),
-                    )
+                    # reads come in later statements, whose snapshots therefore include
+                    # every commit made before the locks were granted
+                    self.conn.execute(sql)
                     return fn()
             except _Rollback as rb:
                 return rb.result
@@ -175,6 +176,11 @@ class _Postgres:
             except self.psycopg.OperationalError as exc:
                 raise StoreError(f"PostgreSQL failed: {exc}") from exc
         raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
+
+    def lock_intents(self) -> None:
+        """Take the intents lock in the current transaction (if it does not hold it yet);
+        statements after it see every commit made before it was granted."""
+        self.conn.execute(f"SELECT pg_advisory_xact_lock({_INTENTS_LOCK})")
 
     def claims_held(self, claims: np.ndarray) -> list[tuple]:
         return self.conn.execute(

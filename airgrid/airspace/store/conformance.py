@@ -91,7 +91,7 @@ class _ConformancePart(_StoreCore):
             now = time.time()
             events = _write_steps(db, seq, intent_id, row[2], steps, fresh, now)
             if final is not state:
-                _set_state(db, self._index is not None, seq, final, now, steps[-1].detail)
+                _set_state(db, seq, final, now, steps[-1].detail)
             if len(fresh):
                 _save_progress(db, seq, float(fresh.t[-1]), out_since, len(fresh), progress is None)
             return TelemetryOutcome(
@@ -151,13 +151,13 @@ class _ConformancePart(_StoreCore):
                 fix = _nonconforming_fix(db, int(seq))
                 old, new = IntentState.NONCONFORMING, IntentState.CONTINGENT
                 eid = _record_event(db, int(seq), old, new, "timeout", now, detail, fix)
-                _set_state(db, self._index is not None, int(seq), new, now, detail)
+                _set_state(db, int(seq), new, now, detail)
                 events.append(
                     IntentEvent(eid, iid, operator, old, new, "timeout", now, detail, fix)
                 )
             return events
 
-        return db.run(body)
+        return db.run(body, intents=True)
 
     def history(self, intent_id: str) -> list[IntentEvent]:
         """The intent's history, oldest first.

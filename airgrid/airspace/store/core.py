@@ -1,8 +1,8 @@
 """The state every part of a :class:`~airgrid.airspace.store.service.Store` shares.
 
-One connection (``_db``), the policy, the DEM, the cached geofence index and, on SQLite, the
-process's copy of the holding intents; with narrowing accessors for what only one backend
-has, so each part states which backend a path is for.
+One connection (``_db``), the policy, the DEM, the cached geofence index and the process's
+copy of the holding intents; with narrowing accessors for what only one backend has, so
+each part states which backend a path is for.
 """
 
 from __future__ import annotations
@@ -31,39 +31,11 @@ class _StoreCore:
     _dem: Dem | None
     policy: AirspacePolicy
     proposal_settings: ProposalSettings
-    #: SQLite: the process's copy of the holding intents; None on PostgreSQL.
-    _index: HoldingIndex | None
+    #: The process's copy of the holding intents (shared by the stores of one database).
+    _index: HoldingIndex
     #: Geofence revision and the index of the prohibited geofences at it (None: none).
     _fences: tuple[int, GeofenceIndex | None] | None
     _pair_minima: dict[str, dict[str, SeparationMinima]]
-
-    @property
-    def _holding(self) -> HoldingIndex:
-        """The in-process copy of the holding intents (SQLite stores only).
-
-        Raises
-        ------
-        RuntimeError
-            On a PostgreSQL store, which finds candidates through its key table instead.
-        """
-        if self._index is None:
-            raise RuntimeError(
-                f"a {self._db.name} store keeps no in-process copy of the holding intents"
-            )
-        return self._index
-
-    @property
-    def _sqlite(self) -> _Sqlite:
-        """The connection, on a SQLite store.
-
-        Raises
-        ------
-        RuntimeError
-            On a PostgreSQL store.
-        """
-        if not isinstance(self._db, _Sqlite):
-            raise RuntimeError(f"a SQLite-only path was taken on a {self._db.name} store")
-        return self._db
 
     @property
     def _postgres(self) -> _Postgres:

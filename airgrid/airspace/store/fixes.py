@@ -14,10 +14,9 @@ import numpy as np
 from airgrid.airspace.geofences.ground import bins_ground
 from airgrid.airspace.store.answers import Decision, HighVolume, LowVolume
 from airgrid.airspace.store.deciding import _DecidingPart
-from airgrid.airspace.store.index_sync import _sync_index
-from airgrid.airspace.store.rows import _HOLDING_SQL, _group_holders
+from airgrid.airspace.store.index_sync import _REV_SQL, _sync_index
 from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
-from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
+from airgrid.airspace.traffic.holders import HolderVolumes, volume_limits
 from airgrid.airspace.traffic.models import FixProposal, IntentRequest
 
 
@@ -141,50 +140,22 @@ class _FixesPart(_DecidingPart):
             tried.append(x)
         return None
 
-    def _fix_holders(self, req: IntentRequest) -> list[Holder] | HolderVolumes:
+    def _fix_holders(self, req: IntentRequest) -> HolderVolumes:
         """Holding volumes that a departure delay up to ``max_shift_s`` or any altitude
-        offset of ``req`` could meet (SQLite: from the in-process copy, in a transaction)."""
-        max_shift = self.proposal_settings.max_shift_s
-        sep = self.policy.separation.max_minima
-        if self._index is not None:
-            minima = self._minima(req.tier)
-            limits = volume_limits(req.volumes)[1]
-            limits[:, 4:6] = (-np.inf, np.inf)
-            limits[:, 7] += max_shift
+        offset of ``req`` could meet (from the in-process copy, in a transaction that holds
+        the intents lock)."""
+        minima = self._minima(req.tier)
+        limits = volume_limits(req.volumes)[1]
+        limits[:, 4:6] = (-np.inf, np.inf)
+        limits[:, 7] += self.proposal_settings.max_shift_s
 
-            def body() -> HolderVolumes:
-                rev = int(
-                    self._db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0]
-                )
-                index = self._holding
-                with index.lock:
-                    _sync_index(self._sqlite, index, rev)
-                    return index.candidates(limits, minima)
+        def body() -> HolderVolumes:
+            rev = int(self._db.execute(_REV_SQL).fetchone()[0])
+            with self._index.lock:
+                _sync_index(self._db, self._index, rev)
+                return self._index.candidates(limits, minima)
 
-            return self._db.run(body)
-        t0, t1 = req.window
-        w = min(v.footprint.bounds[0] for v in req.volumes)
-        s = min(v.footprint.bounds[1] for v in req.volumes)
-        e = max(v.footprint.bounds[2] for v in req.volumes)
-        n = max(v.footprint.bounds[3] for v in req.volumes)
-        pad_lat = (sep.lateral_m + 100.0) / 110_574.0
-        pad_lon = pad_lat / max(np.cos(np.radians(max(abs(s), abs(n)))), 0.01)
-        rows = self._db.execute(
-            "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
-            "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i "
-            "JOIN volumes v ON v.intent_seq = i.seq "
-            f"WHERE i.state IN {_HOLDING_SQL} AND v.t_end >= ? AND v.t_start <= ? "
-            "AND v.east >= ? AND v.west <= ? AND v.north >= ? AND v.south <= ? ORDER BY i.seq, v.idx",
-            (
-                t0 - sep.seconds,
-                t1 + max_shift + sep.seconds,
-                w - pad_lon,
-                e + pad_lon,
-                s - pad_lat,
-                n + pad_lat,
-            ),
-        ).fetchall()
-        return _group_holders(rows)
+        return self._db.run(body, intents=True)
 
     def _free(self, req: IntentRequest) -> bool:
         d = self._verdict(req.with_id(), preempt=False)

@@ -1,9 +1,10 @@
-"""The in-process copies of holding intents that SQLite stores decide against.
+"""The in-process copies of holding intents that stores decide against.
 
-One :class:`~airgrid.airspace.traffic.holding_index.HoldingIndex` per database file (and
-store id) in a process, shared by its stores; :func:`_sync_index` brings it to the store
-revision read in a transaction, :func:`_index_accepted` takes a committed acceptance over.
-A forked child starts without its parent's copies.
+One :class:`~airgrid.airspace.traffic.holding_index.HoldingIndex` per database (SQLite file
+or PostgreSQL URL, and store id) in a process, shared by its stores; :func:`_sync_index`
+brings it to the store revision read in a transaction that holds the intents lock,
+:func:`_index_accepted` takes a committed acceptance over. A forked child starts without
+its parent's copies.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from airgrid.airspace.store.backends import _Sqlite
+from airgrid.airspace.store.backends import _Postgres, _Sqlite
 from airgrid.airspace.store.rows import _HOLDING_SQL
 from airgrid.airspace.traffic.holders import Holder
 from airgrid.airspace.traffic.holding_index import HoldingIndex
@@ -26,7 +26,7 @@ from airgrid.airspace.traffic.models import HOLDING, IntentState
 
 @dataclass
 class _Accepted:
-    """What an accepting SQLite transaction changed, for the in-process copy after commit."""
+    """What an accepting transaction changed, for the in-process copy after commit."""
 
     base_rev: int
     rev: int
@@ -36,14 +36,21 @@ class _Accepted:
     victims: list[int]
 
 
-#: In-process copies of holding intents, per (SQLite file, store id): one per database.
+#: In-process copies of holding intents, per (database, store id): one per database.
 _INDEXES: weakref.WeakValueDictionary[tuple[str, str], HoldingIndex] = weakref.WeakValueDictionary()
 _INDEXES_LOCK = threading.Lock()
 
+#: The store revision: the highest stamped on an intent.
+_REV_SQL = "SELECT coalesce(max(rev), 0) FROM intents"
 
-def _shared_index(path: Path, store_id: str) -> HoldingIndex:
-    """The process's copy for one SQLite store (the id tells a re-created file apart)."""
-    key = (str(path.resolve()), store_id)
+
+def _shared_index(db: _Sqlite | _Postgres) -> HoldingIndex:
+    """The process's copy for one store: keyed by its SQLite file or PostgreSQL URL and by
+    the store id kept in its meta table (which tells a re-created database apart, and two
+    databases behind one URL over time)."""
+    store_id = str(db.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()[0])
+    where = str(db.path.resolve()) if isinstance(db, _Sqlite) else db.url
+    key = (f"{db.name}:{where}", store_id)
     with _INDEXES_LOCK:
         index = _INDEXES.get(key)
         if index is None:
@@ -62,13 +69,13 @@ if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(after_in_child=_forget_indexes)
 
 
-def _load_index(db: _Sqlite, index: HoldingIndex) -> None:
-    """First use of the in-process copy: load it in a read transaction, so that the
-    write lock is not held for the bulk of the work (the acceptance transaction then
-    loads only what changed since)."""
-    db.execute("BEGIN")
+def _load_index(db: _Sqlite | _Postgres, index: HoldingIndex) -> None:
+    """First use of the in-process copy: load it in a read transaction on one snapshot,
+    so that no write lock is held for the bulk of the work (the acceptance transaction
+    then loads only what changed since)."""
+    db.execute("BEGIN" if isinstance(db, _Sqlite) else "BEGIN ISOLATION LEVEL REPEATABLE READ")
     try:
-        rev = int(db.execute("SELECT coalesce(max(rev), 0) FROM intents").fetchone()[0])
+        rev = int(db.execute(_REV_SQL).fetchone()[0])
         with index.lock:
             if index.rev is None:
                 _sync_index(db, index, rev)
@@ -76,7 +83,7 @@ def _load_index(db: _Sqlite, index: HoldingIndex) -> None:
         db.execute("ROLLBACK")
 
 
-def _sync_index(db: _Sqlite, index: HoldingIndex, rev: int) -> None:
+def _sync_index(db: _Sqlite | _Postgres, index: HoldingIndex, rev: int) -> None:
     """Bring the in-process copy to store revision ``rev``, read in the current
     transaction (the caller holds the copy's lock).
 
@@ -109,10 +116,17 @@ def _sync_index(db: _Sqlite, index: HoldingIndex, rev: int) -> None:
         else:
             fresh.append(seq)
     if fresh:
+        sqlite = isinstance(db, _Sqlite)
         index.add_rows(
             db.execute(
-                select + "WHERE i.seq IN (SELECT value FROM json_each(?)) ORDER BY i.seq, v.idx",
-                (json.dumps(fresh),),
+                select
+                + (
+                    "WHERE i.seq IN (SELECT value FROM json_each(?))"
+                    if sqlite
+                    else "WHERE i.seq = ANY(?)"
+                )
+                + " ORDER BY i.seq, v.idx",
+                (json.dumps(fresh) if sqlite else fresh,),
             ).fetchall()
         )
     index.rev = rev

@@ -1,6 +1,7 @@
 """Reading stored intents and moving them through their life cycle (accepted, activated,
-ended, cancelled); leaving the holding states releases their keys and grid claims. Every
-change is written to the intent's history in the same transaction.
+ended, cancelled); leaving the holding states releases their grid claims. Every change is
+written to the intent's history in the same transaction and stamped with the next store
+revision.
 """
 
 from __future__ import annotations
@@ -104,30 +105,23 @@ class _LifecyclePart(_StoreCore):
                     f"intent {intent_id}: cannot go from {old.value} to {new.value}"
                 )
             now = time.time()
-            _set_state(db, self._index is not None, row[0], new, now, reason)
+            _set_state(db, row[0], new, now, reason)
             _record_event(db, row[0], old, new, "request", now, reason)
             if new not in HOLDING:
-                if self._index is None:
-                    db.execute("DELETE FROM intent_keys WHERE intent_seq = ?", (row[0],))
                 db.execute("DELETE FROM grid_claims WHERE intent_seq = ?", (row[0],))
 
-        db.run(body)
+        db.run(body, intents=True)
         return self.get(intent_id)
 
 
 def _set_state(
-    db: _Sqlite | _Postgres, stamp: bool, seq: int, new: IntentState, now: float, reason: str
+    db: _Sqlite | _Postgres, seq: int, new: IntentState, now: float, reason: str
 ) -> None:
-    """Write intent ``seq``'s new state; ``stamp`` (SQLite) gives it the next store
-    revision, so the in-process copies load the change."""
-    if stamp:
-        db.execute(
-            "UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
-            "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
-            (new.value, reason, now, seq),
-        )
-    else:
-        db.execute(
-            "UPDATE intents SET state = ?, reason = ?, updated_at = ? WHERE seq = ?",
-            (new.value, reason, now, seq),
-        )
+    """Write intent ``seq``'s new state at the next store revision, so the in-process
+    copies load the change (taking the intents lock first, if the transaction has not)."""
+    db.lock_intents()
+    db.execute(
+        "UPDATE intents SET state = ?, reason = ?, updated_at = ?, "
+        "rev = (SELECT coalesce(max(rev), 0) + 1 FROM intents) WHERE seq = ?",
+        (new.value, reason, now, seq),
+    )

@@ -1,10 +1,10 @@
 """Refused submissions, with their volumes and where they met other traffic, and columnar
 reads of stored volumes for analytics.
 
-A refusal writes nothing in the acceptance transaction (it is rolled back). After it,
-:meth:`~airgrid.airspace.store.service.Store.submit` records the refused request in a
-transaction of its own (tables ``refusals``, ``refusal_volumes``, ``refusal_conflicts``):
-its volumes and one conflict point per conflict (an intent's: the centroid of the common
+A refused :meth:`~airgrid.airspace.store.service.Store.submit` records the request in the
+deciding transaction itself, which then writes nothing else (:func:`_write_refusal`; tables
+``refusals``, ``refusal_volumes``, ``refusal_conflicts``): its volumes and one conflict
+point per conflict (an intent's: the centroid of the common
 footprint and the common interval; a geofence's: its centroid and the span of its common
 intervals; a grid voxel-slot's: the cell centre and the request's window).
 """
@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.store.answers import Decision
+from airgrid.airspace.store.backends import _Postgres, _Sqlite
 from airgrid.airspace.store.core import _StoreCore
 from airgrid.airspace.store.rows import _volume_rows
 
@@ -108,41 +109,31 @@ def _conflict_points(decision: Decision) -> list[tuple]:
     return out
 
 
+def _write_refusal(db: _Sqlite | _Postgres, decision: Decision) -> None:
+    """Record a refused request with its volumes and conflict points (in the caller's
+    transaction)."""
+    req = decision.request
+    rid = db.execute(
+        "INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (req.intent_id or "", req.operator, req.tier, req.priority, time.time(), *req.window),
+    ).fetchone()[0]
+    db.executemany(
+        "INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
+        "t_start, t_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [r[:7] for r in _volume_rows(int(rid), req.volumes)],
+    )
+    points = _conflict_points(decision)
+    if points:
+        db.executemany(
+            "INSERT INTO refusal_conflicts (refusal_id, kind, other_id, lat, lon, "
+            "t_start, t_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(int(rid), *p) for p in points],
+        )
+
+
 class _RefusalsPart(_StoreCore):
     """The refusal tables and the columnar reads analytics use."""
-
-    def _record_refusal(self, decision: Decision) -> None:
-        """Record a refused request with its volumes and conflict points (own transaction)."""
-        db = self._db
-        req = decision.request
-        points = _conflict_points(decision)
-
-        def body() -> None:
-            rid = db.execute(
-                "INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    req.intent_id or "",
-                    req.operator,
-                    req.tier,
-                    req.priority,
-                    time.time(),
-                    *req.window,
-                ),
-            ).fetchone()[0]
-            db.executemany(
-                "INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
-                "t_start, t_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [r[:7] for r in _volume_rows(int(rid), req.volumes)],
-            )
-            if points:
-                db.executemany(
-                    "INSERT INTO refusal_conflicts (refusal_id, kind, other_id, lat, lon, "
-                    "t_start, t_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(int(rid), *p) for p in points],
-                )
-
-        db.run(body)
 
     def traffic_volumes(
         self, tier: str, start: float, end: float, *, limit: int = 10_000_000

@@ -8,10 +8,9 @@ import json
 import time
 from collections.abc import Sequence
 
-import numpy as np
-
 from airgrid.airspace.errors import DuplicateIntentError
 from airgrid.airspace.store.deciding import _DecidingPart, _Prepared
+from airgrid.airspace.store.index_sync import _REV_SQL
 from airgrid.airspace.store.rows import _volume_rows
 from airgrid.airspace.traffic.models import IntentRequest
 
@@ -24,8 +23,8 @@ class _RestorePart(_DecidingPart):
 
         For restoring a backup of a store and for benchmarks: the caller vouches that the
         intents conflict neither with each other nor with what the store holds (this is
-        the one path that does not enforce it). Keys (PostgreSQL) are computed as for
-        :meth:`~airgrid.airspace.store.service.Store.submit`.
+        the one path that does not enforce it). They are written at one new store
+        revision, which the in-process copies load on their next use.
 
         Returns
         -------
@@ -44,7 +43,7 @@ class _RestorePart(_DecidingPart):
 
     def _restore(self, preps: list[_Prepared]) -> int:
         """The body of :meth:`restore_intents`' transaction: refuse taken ids, then copy the
-        intents, their volumes, keys (PostgreSQL) and grid claims in bulk."""
+        intents, their volumes and grid claims in bulk."""
         db = self._db
         if db.name == "postgres":
             db.execute("LOCK TABLE intents IN EXCLUSIVE MODE")
@@ -56,17 +55,6 @@ class _RestorePart(_DecidingPart):
             _VOLUME_COLUMNS,
             (row for n, p in enumerate(preps) for row in _volume_rows(base + n, p.request.volumes)),
         )
-        if self._index is None:
-            seqs = np.concatenate(
-                [np.full(len(p.index_keys), base + n, np.int64) for n, p in enumerate(preps)]
-            )
-            keys = np.concatenate([p.index_keys for p in preps])
-            order = np.lexsort((seqs, keys))
-            db.bulk_copy(
-                "intent_keys",
-                ("key", "intent_seq"),
-                zip(keys[order].tolist(), seqs[order].tolist()),
-            )
         claims = [
             (int(c), int(lay), int(s), base + n)
             for n, p in enumerate(preps)
@@ -96,7 +84,7 @@ class _RestorePart(_DecidingPart):
             raise DuplicateIntentError(f"intents already exist: {[t[0] for t in taken][:5]}")
 
     def _copy_intents(self, preps: list[_Prepared], base: int) -> None:
-        """Copy the intent rows, numbered from ``base`` (SQLite: at one new store revision)."""
+        """Copy the intent rows, numbered from ``base``, at one new store revision."""
         now = time.time()
         rows = (
             (
@@ -114,11 +102,8 @@ class _RestorePart(_DecidingPart):
             for n, p in enumerate(preps)
         )
         db = self._db
-        if self._index is not None:  # one new store revision for the whole batch
-            rev = int(db.execute("SELECT coalesce(max(rev), 0) + 1 FROM intents").fetchone()[0])
-            db.bulk_copy("intents", (*_INTENT_COLUMNS, "rev"), ((*r, rev) for r in rows))
-        else:
-            db.bulk_copy("intents", _INTENT_COLUMNS, rows)
+        rev = int(db.execute(f"SELECT ({_REV_SQL}) + 1").fetchone()[0])
+        db.bulk_copy("intents", (*_INTENT_COLUMNS, "rev"), ((*r, rev) for r in rows))
 
 
 _INTENT_COLUMNS = (

@@ -5,33 +5,35 @@ One interface (:class:`Store`), two backends:
 * **SQLite** (default): one file ``airgrid.sqlite`` under a data directory, WAL journal,
   ``synchronous=FULL``, ``foreign_keys=ON``. Every write is a ``BEGIN IMMEDIATE``
   transaction, so one writer at a time across all processes; readers never block.
-  Candidates for the exact test come from an in-process copy of the holding intents
-  (:class:`~airgrid.airspace.traffic.holding_index.HoldingIndex`, one per database in a process,
-  shared by its stores) rather than from a key table. Every write that changes an intent
-  stamps it with the next store revision (``intents.rev``); a transaction that uses the
-  copy reads the revision (``max(rev)``) under the write lock and first loads whatever was
-  stamped since the copy's revision (everything, if the revision went back), so writes by
-  other processes and connections are always seen. The copy takes over an acceptance only
-  once its transaction has committed. A database file must not be replaced, while stores
-  have it open, by a copy that went on with another history.
 * **PostgreSQL** (``postgresql://...`` URL, psycopg 3): every write is a READ COMMITTED
   transaction that first takes an administrative advisory lock (shared by acceptances
-  and state changes; exclusive for geofence changes, bulk restores and migrations), then
-  ``pg_advisory_xact_lock`` on each of its keys in ascending order. Two intents that could
-  conflict always share a key (see :meth:`~airgrid.airspace.traffic.keys.KeyScheme.keys`), so
-  their acceptances serialise, while intents elsewhere in space and time proceed in
-  parallel; statements after the locks see everything committed before them. Deadlocks,
-  serialisation failures and uniqueness races (a grid-mode voxel-slot) roll back and
-  retry the whole transaction.
+  and state changes; exclusive for geofence changes, bulk restores and migrations); a
+  transaction that decides on intents or changes their state also takes ONE advisory
+  lock for intents (``pg_advisory_xact_lock``), so those run one at a time across every
+  process and server on the database; statements after the locks see everything
+  committed before them. Deadlocks, serialisation failures and uniqueness races roll
+  back and retry the whole transaction.
 
-Accepting an intent is ONE transaction: lock, find the candidates (SQLite: the in-process
-copy, brought to the store's revision; PostgreSQL: the key table), run the exact test
+On both, candidates for the exact test come from an in-process copy of the holding
+intents (:class:`~airgrid.airspace.traffic.holding_index.HoldingIndex`, one per database
+and store id in a process, shared by its stores) rather than from a key table. Every
+write that changes an intent stamps it with the next store revision (``intents.rev``); a
+transaction that uses the copy reads the revision (``max(rev)``) under the intents lock
+and first loads whatever was stamped since the copy's revision (everything, if the
+revision went back), so writes by other processes, servers and connections are always
+seen. The copy takes over an acceptance only once its transaction has committed. A
+database must not be replaced, while stores have it open, by a copy that went on with
+another history.
+
+Accepting an intent is ONE transaction: lock, bring the copy to the store's revision and
+take the candidates from it, run the exact test
 (:func:`~airgrid.airspace.traffic.conflicts.find_conflicts`), check grid-mode voxel-slots and active
-prohibited geofences, pre-empt lower-priority intents if allowed, write the intent, its
-volumes (and on PostgreSQL its keys). The guarantee, also with concurrent writers in
-separate processes: no two intents that hold airspace (accepted, activated, nonconforming or contingent) conflict,
-and an intent reported accepted is committed (``synchronous=FULL`` / PostgreSQL's
-default ``synchronous_commit=on``).
+prohibited geofences, pre-empt lower-priority intents if allowed, write the intent and
+its volumes at the next revision; a refusal is recorded in the same transaction. The
+guarantee, also with concurrent writers in separate processes: no two intents that hold
+airspace (accepted, activated, nonconforming or contingent) conflict, and an intent
+reported accepted is committed (``synchronous=FULL`` / PostgreSQL's default
+``synchronous_commit=on``).
 
 Invalid input raises a specific :class:`~airgrid.airspace.errors.AirspaceError` before
 the transaction writes anything; a failed transaction is rolled back whole.
@@ -43,8 +45,8 @@ Rules
 -----
 * **Pre-emption** takes airspace only from intents of strictly lower priority that are
   accepted but not activated (an airborne flight is never displaced). They are set to
-  ``cancelled`` with ``preempted_by`` and a reason (never deleted), lose their keys and
-  grid claims in the same transaction (and leave the in-process copies after it), and
+  ``cancelled`` with ``preempted_by`` and a reason (never deleted), lose their grid
+  claims in the same transaction (and leave the in-process copies after it), and
   are returned in :attr:`~airgrid.airspace.store.answers.Decision.preempted` with all their volumes. If any conflict is not pre-emptable, nothing is pre-empted and the intent is refused.
 * **Conformance**: telemetry moves an airborne intent between activated, nonconforming
   and contingent (:mod:`~airgrid.airspace.store.conformance`); all three keep holding
@@ -129,12 +131,7 @@ class Store(
         self._fences = None
         self.policy = migrate(backend, policy)
         self._pair_minima = {}
-        self._index = None
-        if isinstance(backend, _Sqlite):
-            store_id = backend.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()[
-                0
-            ]
-            self._index = _shared_index(backend.path, store_id)
+        self._index = _shared_index(backend)
 
     # -- connection -----------------------------------------------------------------------
     @property
@@ -182,8 +179,8 @@ class Store(
             The caller's idempotency key: if the intent is accepted, the same transaction
             records it (see :meth:`submission`).
         record_refusal
-            When refused, record the request, its volumes and its conflict points (in a
-            transaction of its own) for the density analytics.
+            When refused, record the request, its volumes and its conflict points (in the
+            deciding transaction) for the density analytics.
 
         Returns
         -------
@@ -201,13 +198,17 @@ class Store(
         """
         prep = self._prepare(request)
         decision, accepted = self._db.run(
-            lambda: self._decide(prep, preempt=preempt, write=True, submission=submission),
-            keys=prep.lock_keys,
+            lambda: self._decide(
+                prep,
+                preempt=preempt,
+                write=True,
+                submission=submission,
+                record_refusal=record_refusal,
+            ),
+            intents=True,
         )
         if accepted is not None:  # committed: the in-process copy takes the change over
-            _index_accepted(self._holding, accepted)
-        if not decision.accepted and record_refusal:
-            self._record_refusal(decision)
+            _index_accepted(self._index, accepted)
         if not decision.accepted and propose:
             decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
         return self._with_low_volumes(decision)
@@ -268,10 +269,10 @@ class Store(
         swap = _Replacing(old_id, activate)
         decision, accepted = self._db.run(
             lambda: self._decide(prep, preempt=preempt, write=True, replacing=swap),
-            keys=prep.lock_keys,
+            intents=True,
         )
         if accepted is not None:
-            _index_accepted(self._holding, accepted)
+            _index_accepted(self._index, accepted)
         if not decision.accepted and propose:
             decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
         return self._with_low_volumes(decision)

@@ -1,9 +1,11 @@
 """The voxel x time-slot keys that index held airspace: :class:`KeyScheme` and its helpers.
 
 :class:`KeyScheme` covers every volume, grown by its separation, with voxel x time-slot
-keys. Keys are only an index: intents sharing a key are candidates, and only candidates
-get the exact test (:mod:`~airgrid.airspace.traffic.conflicts`). Covers are conservative
-(a superset), so the index can add candidates but never hide a conflict. The same module
+keys (packed by compiled kernels). Keys are only an index: intents sharing a key are
+candidates for the exact test (:mod:`~airgrid.airspace.traffic.conflicts`). Covers are
+conservative (a superset), so such an index can add candidates but never hide a conflict.
+(The stores find their candidates in the in-process
+:class:`~airgrid.airspace.traffic.holding_index.HoldingIndex` instead.) The same module
 gives the voxel-slots an intent claims in grid (cell-exclusive) mode.
 
 **One key lattice for all tiers** (one H3
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import h3.api.basic_int as h3i
+import numba as nb
 import numpy as np
 import shapely
 
@@ -36,6 +39,61 @@ KEY_MARGIN_M = 2.0
 _LAYER_BITS = 8
 
 
+@nb.njit(cache=True, nogil=True)
+def _pack_one(cell: int, layer: int, slot: int, resolution: int) -> int:
+    """The key of one (cell, layer, slot) triple (see :func:`pack_keys`)."""
+    cell_bits = 7 + 3 * resolution
+    slot_bits = 63 - _LAYER_BITS - cell_bits
+    c = (cell >> (45 - 3 * resolution)) & ((1 << cell_bits) - 1)
+    lay = layer & ((1 << _LAYER_BITS) - 1)
+    sl = slot & ((1 << slot_bits) - 1)
+    return (c << (_LAYER_BITS + slot_bits)) | (lay << slot_bits) | sl
+
+
+@nb.njit(cache=True, nogil=True)
+def _pack_kernel(
+    cells: np.ndarray, layers: np.ndarray, slots: np.ndarray, resolution: int
+) -> np.ndarray:
+    """:func:`_pack_one` of each row of three int64 arrays of one length."""
+    out = np.empty(len(cells), np.int64)
+    for i in range(len(cells)):
+        out[i] = _pack_one(cells[i], layers[i], slots[i], resolution)
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _cover_kernel(
+    cells: np.ndarray,
+    owner: np.ndarray,
+    l0: np.ndarray,
+    nl: np.ndarray,
+    s0: np.ndarray,
+    ns: np.ndarray,
+    resolution: int,
+) -> np.ndarray:
+    """Keys of every (cell, layer, slot) of each cell's volume ``owner[i]``: layers
+    ``l0[o] .. l0[o] + nl[o] - 1`` and slots ``s0[o] .. s0[o] + ns[o] - 1`` (unsorted,
+    repeated where volumes share cells)."""
+    total = 0
+    for i in range(len(cells)):
+        total += nl[owner[i]] * ns[owner[i]]
+    out = np.empty(total, np.int64)
+    at = 0
+    for i in range(len(cells)):
+        o = owner[i]
+        for lay in range(l0[o], l0[o] + nl[o]):
+            for sl in range(s0[o], s0[o] + ns[o]):
+                out[at] = _pack_one(cells[i], lay, sl, resolution)
+                at += 1
+    return out
+
+
+def _check_resolution(resolution: int) -> None:
+    """Raise :class:`IntentError` if a key at ``resolution`` leaves fewer than 8 slot bits."""
+    if 63 - _LAYER_BITS - (7 + 3 * resolution) < 8:
+        raise IntentError(f"key resolution {resolution} leaves too few bits for time slots")
+
+
 def pack_keys(
     cells: np.ndarray, layers: np.ndarray, slots: np.ndarray, resolution: int
 ) -> np.ndarray:
@@ -46,18 +104,45 @@ def pack_keys(
     ``S = 63 - 8 - (7 + 3r)`` (27 bits at r = 7: slots wrap after ~255 years of minutes;
     layers wrap every 256 layers). The same triple always gives the same key; triples
     that differ only by a whole wrap share one, which only adds candidates to the exact
-    test, never hides a conflict. Keys of one cell are contiguous, so an intent's keys
-    touch few B-tree pages. Arguments broadcast (``cells[:, None, None]`` ... gives a
-    Cartesian product).
+    test, never hides a conflict. Keys of one cell are contiguous. Arguments broadcast (``cells[:, None, None]`` ... gives a
+    Cartesian product); the packing is a compiled kernel.
     """
-    cell_bits = 7 + 3 * resolution
-    slot_bits = 63 - _LAYER_BITS - cell_bits
-    if slot_bits < 8:
-        raise IntentError(f"key resolution {resolution} leaves too few bits for time slots")
-    c = (np.asarray(cells, np.int64) >> (45 - 3 * resolution)) & ((1 << cell_bits) - 1)
-    lay = np.asarray(layers, np.int64) & ((1 << _LAYER_BITS) - 1)
-    sl = np.asarray(slots, np.int64) & ((1 << slot_bits) - 1)
-    return ((c << (_LAYER_BITS + slot_bits)) | (lay << slot_bits) | sl).ravel()
+    _check_resolution(resolution)
+    c, lay, sl = (
+        np.ascontiguousarray(a, np.int64).ravel()
+        for a in np.broadcast_arrays(
+            np.asarray(cells, np.int64), np.asarray(layers, np.int64), np.asarray(slots, np.int64)
+        )
+    )
+    return _pack_kernel(c, lay, sl, resolution)
+
+
+def cover_keys(
+    cells: Sequence[np.ndarray],
+    l0: np.ndarray,
+    nl: np.ndarray,
+    s0: np.ndarray,
+    ns: np.ndarray,
+    resolution: int,
+) -> np.ndarray:
+    """Sorted unique keys of every (cell, layer, slot) of volumes ``k``: the cells
+    ``cells[k]``, layers ``l0[k] .. l0[k] + nl[k] - 1`` and slots ``s0[k] .. s0[k] + ns[k] - 1``
+    (a compiled kernel; see :func:`pack_keys`)."""
+    _check_resolution(resolution)
+    if not len(cells):
+        return np.empty(0, np.int64)
+    owner = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
+    lay0, nlay, sl0, nsl = (np.ascontiguousarray(a, np.int64) for a in (l0, nl, s0, ns))
+    keys = _cover_kernel(
+        np.concatenate([np.asarray(c, np.int64) for c in cells]),
+        owner,
+        lay0,
+        nlay,
+        sl0,
+        nsl,
+        resolution,
+    )
+    return np.unique(keys)
 
 
 def grow_for_keys(footprints: Sequence[shapely.Geometry], metres: float) -> np.ndarray:
@@ -130,12 +215,6 @@ def overlap_cells(
     return [np.unique(np.asarray(kp, np.int64)) for kp in keep]
 
 
-def _ragged(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For rows repeated ``counts`` times: the source row and the offset 0..count-1 of each."""
-    idx = np.repeat(np.arange(len(counts)), counts)
-    return idx, np.arange(len(idx)) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
 @lru_cache(maxsize=65536)
 def _cell_polygon(cell: int) -> shapely.Polygon:
     """An H3 cell as a lon/lat polygon (edges straight in lon/lat)."""
@@ -192,13 +271,7 @@ class KeyScheme:
         check_key_count(
             sum(len(c) * int(k) * int(m) for c, k, m in zip(cells, nl, ns)), "index keys"
         )
-        owner = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
-        cell = np.concatenate(cells)
-        i1, off1 = _ragged(nl[owner])  # cell x layer
-        owner, cell, layer = owner[i1], cell[i1], l0[owner[i1]] + off1
-        i2, off2 = _ragged(ns[owner])  # x slot
-        keys = pack_keys(cell[i2], layer[i2], s0[owner[i2]] + off2, self.resolution)
-        return np.unique(keys)
+        return cover_keys(cells, l0, nl, s0, ns, self.resolution)
 
     def grid_claims(
         self, volumes: Sequence[Volume4D], resolution: int, thickness_m: float
@@ -230,4 +303,11 @@ class KeyScheme:
         return np.unique(np.concatenate(parts), axis=0)
 
 
-__all__ = ["KEY_MARGIN_M", "KeyScheme", "grow_for_keys", "overlap_cells", "pack_keys"]
+__all__ = [
+    "KEY_MARGIN_M",
+    "KeyScheme",
+    "cover_keys",
+    "grow_for_keys",
+    "overlap_cells",
+    "pack_keys",
+]

@@ -1,0 +1,103 @@
+"""Both backends decide against the revision-checked in-process copy: writes by another
+connection are loaded before the next decision, a store of schema 7 upgrades with its
+intents still blocking, and a refused submission is one transaction with its record."""
+
+from __future__ import annotations
+
+import pytest
+
+from airgrid.airspace.store.rows import _volume_rows
+from airgrid.airspace.store.schema import SCHEMA_VERSION
+from airgrid.airspace.store.service import Store
+from tests.airspace.conftest import StoreMaker, circle
+from tests.airspace.test_store_accounts import to_schema_7
+
+
+def _raw_insert(st: Store, intent_id: str, rev: int) -> None:
+    """Write an accepted intent as another server would (its own SQL, its own commit)."""
+    req = circle("other", intent_id=intent_id)
+    db = st._db
+
+    def body() -> None:
+        seq = db.execute(
+            "INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
+            "created_at, updated_at, rev) VALUES (?, 'x', 20, 'T2', 'accepted', '', ?, ?, 0, 0, ?) "
+            "RETURNING seq",
+            (intent_id, *req.window, rev),
+        ).fetchone()[0]
+        db.executemany(
+            "INSERT INTO volumes (intent_seq, idx, footprint, floor_m, ceiling_m, t_start, "
+            "t_end, west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _volume_rows(int(seq), req.volumes),
+        )
+
+    db.run(body, intents=True)
+
+
+def test_a_commit_by_another_writer_is_loaded_before_the_next_decision(
+    maker: StoreMaker,
+) -> None:
+    st = maker.open()
+    assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted
+    rev = st._index.rev
+    assert rev == 1
+    writer = maker.open()  # another connection (in this process, the same copy)
+    _raw_insert(writer, "there", rev + 1)
+    assert st._index.rev == rev  # nothing read yet
+    d = st.check(circle("late", east=40.0))
+    assert [c.other_id for c in d.conflicts] == ["there"] and st._index.rev == rev + 1
+    writer._db.run(
+        lambda: writer._db.execute(
+            "UPDATE intents SET state = 'cancelled', rev = ? WHERE id = 'there'", (rev + 2,)
+        ),
+        intents=True,
+    )
+    assert st.check(circle("late", east=40.0)).accepted
+    writer.cancel("here")  # a state change through the store stamps the next revision too
+    assert st._index.rev == rev + 2
+    assert st.submit(circle("late", north=5_000.0), propose=False).accepted
+    assert st._index.rev == rev + 4
+
+
+def test_a_store_of_schema_7_upgrades_and_its_intents_still_block(maker: StoreMaker) -> None:
+    st = maker.open()
+    assert st.submit(circle("old", intent_id="old")).accepted
+    to_schema_7(st)
+    st.close()
+    up = maker.open()
+    assert up.schema_version() == SCHEMA_VERSION == 8
+    if up.backend == "postgres":  # migration 8 gave it a store id: a copy of its own
+        assert up._index is not st._index
+    d = up.submit(circle("new", east=40.0), propose=False)
+    assert not d.accepted and [c.other_id for c in d.conflicts] == ["old"]
+    assert up.submit(circle("new", north=3_000.0, intent_id="new")).accepted
+    assert sorted(i.id for i in maker.open().holding()) == ["new", "old"]
+
+
+def test_a_refused_submission_is_one_transaction_with_its_record(
+    maker: StoreMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    st = maker.open()
+    assert st.submit(circle("a", intent_id="a")).accepted
+    runs: list[bool] = []
+    real = st._db.run
+    monkeypatch.setattr(st._db, "run", lambda fn, **kw: runs.append(True) or real(fn, **kw))
+    d = st.submit(circle("b", east=40.0, intent_id="b"), propose=False)
+    assert not d.accepted and len(runs) == 1
+    count = "SELECT count(*) FROM refusals WHERE intent_id = 'b'"
+    assert maker.open()._db.execute(count).fetchone()[0] == 1  # committed
+    quiet = st.submit(circle("b", east=40.0, intent_id="b2"), propose=False, record_refusal=False)
+    assert not quiet.accepted
+    assert len(runs) == 2
+    assert maker.open()._db.execute("SELECT count(*) FROM refusals").fetchone()[0] == 1
+    # the record commits or rolls back with the transaction
+    monkeypatch.setattr(st._db, "run", real)
+
+    def crash(*args: object) -> None:
+        raise OSError("power cut")
+
+    monkeypatch.setattr("airgrid.airspace.store.deciding._write_refusal", crash)
+    with pytest.raises(OSError, match="power cut"):
+        st.submit(circle("c", east=40.0, intent_id="c"), propose=False)
+    assert maker.open()._db.execute("SELECT count(*) FROM refusals").fetchone()[0] == 1
+    assert [i.id for i in st.list_intents()] == ["a"]
