@@ -217,10 +217,11 @@ def main() -> None:
     t0 = time.perf_counter()
     fences = airport_zones(data_dir=DATA_DIR)
     start = day_start()
-    planner = FlightPlanner(
-        graph, no_fly=prohibited_voxels(grid, fences, start, start + DAY_WINDOW_S)
+    no_fly = prohibited_voxels(grid, fences, start, start + DAY_WINDOW_S)
+    planner = FlightPlanner(graph, no_fly=no_fly)
+    flights = make_flights(
+        grid, args.flights, args.seed, start, connected=planner.connected, no_fly=no_fly
     )
-    flights = make_flights(grid, args.flights, args.seed, start, connected=planner.connected)
     print(
         f"grid {grid.meta.get('area')} {grid.n_voxels:,} voxels ({', '.join(t.name for t in grid.tiers)}); "
         f"{len(flights):,} flights drawn in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs"

@@ -126,9 +126,12 @@ class VoxelPicker:
         The grid.
     tier
         Tier name; a tier the grid lacks, or one without a usable voxel, picks nothing.
+    blocked
+        Per voxel, whether it may not be picked although the grid certifies it (such as
+        the voxels of prohibited geofences), or None.
     """
 
-    def __init__(self, grid: Grid, tier: str) -> None:
+    def __init__(self, grid: Grid, tier: str, blocked: np.ndarray | None = None) -> None:
         names = [t.name for t in grid.tiers]
         self.voxels = np.empty(0, np.int64)
         self._tree: cKDTree | None = None
@@ -138,6 +141,8 @@ class VoxelPicker:
         start = grid.cell_start[sl].astype(np.int64)
         n = grid.cell_nlayers[sl].astype(np.int64)
         usable = (grid.status & np.uint8(BLOCKING)) == 0
+        if blocked is not None:
+            usable &= ~blocked
         # per cell, the usable voxels of its column; the middle one stands for the cell
         cells = np.repeat(np.arange(len(start)), n)
         vox = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from airgrid.airspace.grid import Grid
 from airgrid.simulation.demand import VoxelPicker
 from airgrid.simulation.errors import NoDemandError, TrafficError
@@ -77,9 +79,10 @@ DEFAULT_MIX: tuple[FlightClass, ...] = (
 
 
 def mix_for_grid(
-    grid: Grid, mix: Sequence[FlightClass] = DEFAULT_MIX
+    grid: Grid, mix: Sequence[FlightClass] = DEFAULT_MIX, no_fly: np.ndarray | None = None
 ) -> tuple[list[FlightClass], dict[str, VoxelPicker]]:
-    """The classes of ``mix`` that ``grid`` can fly, and a voxel picker per end tier.
+    """The classes of ``mix`` that ``grid`` can fly, and a voxel picker per end tier that
+    never picks a ``no_fly`` voxel.
 
     A class whose tiers the grid lacks, or whose end tier has no usable voxel, is left
     out; its share goes to its fallback when it has one, else to the remaining classes
@@ -98,7 +101,7 @@ def mix_for_grid(
     for c in mix:
         if set(c.tiers) <= names:
             if c.end_tier not in pickers:
-                pickers[c.end_tier] = VoxelPicker(grid, c.end_tier)
+                pickers[c.end_tier] = VoxelPicker(grid, c.end_tier, no_fly)
             if pickers[c.end_tier]:
                 kept[c.name] = c
                 continue

@@ -10,11 +10,14 @@ pads and vertiports lie around a town, not on its centre) and its destination:
   spread in the same way.
 
 Both ends are snapped to the nearest usable voxel of the class's end tier within
-:data:`SNAP_M`. Ends are drawn again (up to :data:`END_TRIES` times) while one finds no
-voxel, or, when a ``connected`` test is given, while the two voxels cannot be linked in
-the class's tiers: much of Hunan's relief leaves no certain band, and demand goes where
-the grid serves it. A flight still without ends takes its class's fallback; if that fails too, it
-is kept with ``origin == -1`` (or ``destination == -1``) and the report counts it as
+:data:`SNAP_M`, never to a ``no_fly`` voxel: demand inside a prohibited geofence (the
+13 km airport zones hold the airports and parts of their towns) is flown from the
+zone's edge when that is within :data:`SNAP_M`. Ends are drawn again (up to
+:data:`END_TRIES` times) while one finds no voxel, or, when a ``connected`` test is
+given, while the two voxels cannot be linked in the class's tiers: much of Hunan's
+relief leaves no certain band, and demand goes where the grid serves it. A flight still
+without ends takes its class's fallback; if that fails too, it is kept with
+``origin == -1`` (or ``destination == -1``) and the report counts it as
 refused for want of an endpoint. An intercity origin with no demand point in range flies
 a hop of the class's least distance instead.
 """
@@ -80,11 +83,13 @@ def make_flights(
     mix: Sequence[FlightClass] = DEFAULT_MIX,
     demand: DemandPoints | None = None,
     connected: Callable[[FlightClass, int, int], bool] | None = None,
+    no_fly: np.ndarray | None = None,
 ) -> list[Flight]:
     """The day's ``n`` flights over ``grid`` (see the module docstring).
 
     ``connected(cls, origin, destination)`` says whether a route of class ``cls`` can
-    link two voxels (such as :meth:`~airgrid.simulation.planning.FlightPlanner.connected`).
+    link two voxels (such as :meth:`~airgrid.simulation.planning.FlightPlanner.connected`);
+    ``no_fly`` marks the voxels no end may lie in (such as the planner's ``no_fly``).
 
     Raises
     ------
@@ -95,7 +100,7 @@ def make_flights(
     """
     rng = np.random.default_rng(seed)
     times = departure_times(n, day_start, rng)
-    classes, pickers = mix_for_grid(grid, mix)
+    classes, pickers = mix_for_grid(grid, mix, no_fly)
     by_name = {c.name: c for c in classes}
     pts = demand if demand is not None else grid_demand(grid)
     p_point = pts.weight / pts.weight.sum()

@@ -138,8 +138,9 @@ def test_a_twin_flight_is_delayed_or_rerouted(graph, tmp_path):
 
 
 def test_prohibited_geofences_keep_the_day_out(graph, tmp_path):
-    """With the store's prohibited geofences as no-fly voxels, flights neither end nor route
-    inside them (no refusal for a geofence); without, the same day runs into them."""
+    """With the store's prohibited geofences as no-fly voxels, no flight is drawn to end
+    inside them and none routes through them (no refusal for a geofence); without, the
+    same day runs into them."""
     lat, lon = float(DEMAND.lat[0]), float(DEMAND.lon[0])  # the busiest point, "a"
     d = 0.02
     fence = feature_to_geofence(
@@ -165,13 +166,15 @@ def test_prohibited_geofences_keep_the_day_out(graph, tmp_path):
     refused = {}
     for name, mask in (("with", no_fly), ("without", None)):
         planner = FlightPlanner(graph, no_fly=mask)
-        flights = make_flights(graph.grid, 40, 3, DAY, MIX, DEMAND, planner.connected)
+        flights = make_flights(graph.grid, 40, 3, DAY, MIX, DEMAND, planner.connected, mask)
         with open_store(tmp_path / name) as store:
             store.write_geofences([fence])
             report, outcomes = run_in_process(planner, flights, store, id_prefix=name)
         refused[name] = report.refused["geofence"]
         if mask is not None:
             assert report.accepted > 0
+            ends = [v for f in flights for v in (f.origin, f.destination) if v >= 0]
+            assert ends and not mask[ends].any()
             flown = [flights[o.index] for o in outcomes if o.accepted]
             assert not no_fly[[v for f in flown for v in (f.origin, f.destination)]].any()
     assert refused == {"with": 0, "without": refused["without"]} and refused["without"] > 0

@@ -140,7 +140,9 @@ def traffic_cmd(
         no_fly = prohibited_voxels(graph.grid, fences, t0, t0 + DAY_WINDOW_S)
         try:
             planner = FlightPlanner(graph, no_fly=no_fly)
-            plan = make_flights(graph.grid, flights, seed, t0, connected=planner.connected)
+            plan = make_flights(
+                graph.grid, flights, seed, t0, connected=planner.connected, no_fly=no_fly
+            )
         except TrafficError as exc:
             raise BadInput(str(exc)) from None
         if server is not None:
