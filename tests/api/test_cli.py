@@ -101,3 +101,49 @@ def test_cli_exit_2_for_bad_input_and_1_with_a_generic_line_for_internal_errors(
     assert main(["geofences", "import", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "internal error" in err and "out of bounds" not in err
+
+
+def _ensure_in_a_process(var_dir: str, tiers: str, out) -> None:
+    out.put(ensure_grid(Settings(var_dir=var_dir, tiers_path=tiers), progress=False))
+
+
+def test_servers_started_together_build_the_default_grid_once(tmp_path):
+    """Two processes asking for the missing default grid at once: one builds it, the other
+    waits on the lock and finds it (without the lock both build into one folder)."""
+    import multiprocessing
+
+    from airgrid.airspace.grid import Grid
+
+    tiers = tmp_path / "tiers.toml"
+    tiers.write_text(
+        'clearance_m = 30.0\n[[tier]]\nname = "T4"\nresolution = 7\nlower_m = 600.0\n'
+        'upper_m = 1000.0\nthickness_m = 100.0\nuse = "test"\n',
+        encoding="utf-8",
+    )
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_ensure_in_a_process, args=(str(tmp_path), str(tiers), out))
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=300)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert sorted(out.get(timeout=5) for _ in procs) == [False, True]
+    grid = Grid.load(Settings(var_dir=tmp_path).default_grid_path)
+    assert grid.n_voxels > 0 and [t.name for t in grid.tiers] == ["T4"]
+
+
+def test_airports_are_seeded_once_when_servers_start_together(settings, monkeypatch):
+    """A server that saw an empty store while another was seeding writes nothing."""
+    from airgrid.airspace.store.service import Store
+
+    assert ensure_airports(settings) == 12
+    first = {g.identifier: g for g in load_services(settings).stores.get().list_geofences()}
+    monkeypatch.setattr(Store, "list_geofences", lambda self, *a, **k: [])
+    assert ensure_airports(settings) == 0
+    monkeypatch.undo()
+    again = load_services(settings).stores.get().list_geofences()
+    assert {g.identifier: g for g in again} == first

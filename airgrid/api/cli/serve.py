@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -20,7 +21,10 @@ def ensure_grid(settings: Settings, *, progress: bool = True) -> bool:
     (:attr:`~airgrid.settings.Settings.default_grid_path`) is ever built automatically,
     from ``settings.dem_paths``, ``settings.obstacle_path`` and ``settings.tiers_path``.
     It is stale when it was written by another grid format or built from other DEM
-    files or another obstacle file than the ones asked for now.
+    files or another obstacle file than the ones asked for now. Servers started together
+    (several ``airgrid serve`` on one host) build it once: the check and the build run
+    under an exclusive lock on the file ``<grid path>.lock``, so the later ones wait and
+    then find the grid the first one wrote.
 
     Parameters
     ----------
@@ -39,10 +43,20 @@ def ensure_grid(settings: Settings, *, progress: bool = True) -> bool:
     BadInput
         ``settings.grid_path`` is not the default location and holds no grid.
     """
+    path = settings.grid_path
+    if path.resolve() != settings.default_grid_path.resolve():
+        return _ensure_grid(settings, progress, is_default=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return _ensure_grid(settings, progress, is_default=True)
+
+
+def _ensure_grid(settings: Settings, progress: bool, *, is_default: bool) -> bool:
+    """The body of :func:`ensure_grid` (for the default location, under its lock)."""
     from airgrid.airspace.grid.voxels import FORMAT_VERSION
 
     path, dem_paths, obstacle_path = settings.grid_path, settings.dem_paths, settings.obstacle_path
-    is_default = path.resolve() == settings.default_grid_path.resolve()
     meta_path = path / "meta.json"
     wanted = {
         "dem": sorted(str(Path(p).resolve()) for p in dem_paths),
@@ -95,8 +109,10 @@ def ensure_airports(settings: Settings) -> int:
     Returns
     -------
     int
-        Geofences added (0 when the store already had some).
+        Geofences added (0 when the store already had some, or when another server
+        starting at the same time wrote them first).
     """
+    from airgrid.airspace.errors import GeofenceExistsError
     from airgrid.airspace.geofences.airports import airport_zones
     from airgrid.api.cli.grid import open_dem
     from airgrid.api.http.stores import StorePool
@@ -107,7 +123,12 @@ def ensure_airports(settings: Settings) -> int:
         if store.list_geofences():
             return 0
         zones = airport_zones(data_dir=settings.data_dir)
-        store.write_geofences(zones)  # one transaction: never a partial set of airports
+        try:
+            # one transaction, and only if none of them exists: never a partial set, and
+            # never a zone a regulator has edited since this server looked
+            store.write_geofences(zones, exists=False)
+        except GeofenceExistsError:
+            return 0
         return len(zones)
     finally:
         pool.close()
