@@ -136,8 +136,11 @@ def audit_cmd(
     strict: StrictOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """Audit flight logs: geofences entered while active, tier bands, the light-UAV limit,
-    terrain clearance, conformance to accepted intents (exit 2 on bad input)."""
+    """Audit flight logs against geofences, tiers, terrain and accepted intents.
+
+    Checks geofences entered while active, tier bands, the light-UAV limit,
+    terrain clearance and conformance to accepted intents (exit 2 on bad input).
+    """
     from airgrid.audit.audit import run_audit  # pandas and pyarrow load only for audits
     from airgrid.audit.errors import LogError
     from airgrid.audit.rules import RuleSettings

@@ -58,9 +58,11 @@ def code_cmd(
     grid: GridOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """A point's Beidou grid location codes (GB/T 39409-2020), its 4D spatial ID (ZFXY)
-    and the airgrid voxel holding it. The Beidou codes use the height above the WGS84
-    ellipsoid, the spatial ID the height above mean sea level."""
+    """A point's Beidou grid codes, 4D spatial ID and airgrid voxel.
+
+    Beidou grid location codes (GB/T 39409-2020) use the height above the WGS84
+    ellipsoid; the 4D spatial ID (ZFXY) the height above mean sea level.
+    """
     from airgrid.terrain.geoid import Geoid
 
     la, lo, al = _number("LAT", lat), _number("LON", lon), _number("ALT", alt)
@@ -99,9 +101,11 @@ def decode_cmd(
     max_voxels: Annotated[int, typer.Option(help="Refuse codes overlapping more voxels.")] = 20_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The box of a grid code (bounds; heights above the WGS84 ellipsoid and above mean sea
-    level, a Beidou code's measured from the ellipsoid, a spatial ID's from mean sea
-    level) and the airgrid voxels overlapping it."""
+    """The box of a grid code and the airgrid voxels overlapping it.
+
+    Bounds and heights above the WGS84 ellipsoid and above mean sea level; a
+    Beidou code is measured from the ellipsoid, a spatial ID from mean sea level.
+    """
     from airgrid.terrain.geoid import Geoid
 
     cfg = cli_settings(ctx)

@@ -163,11 +163,10 @@ def serve_cmd(
         ),
     ] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs). Settings also come from AIRGRID_* variables.
+    """Serve the HTTP API (OpenAPI docs at /docs).
 
-    The options given here override their ``AIRGRID_*`` variables, and are handed to the
-    app, which uvicorn creates in each worker from its import string, through the same
-    variables.
+    Settings come from AIRGRID_* variables; the options override them.
+    Each uvicorn worker creates the app and reads the same variables.
     """
     import uvicorn
 
