@@ -68,7 +68,7 @@ from airgrid.routing import GraphFileError, RouteGraph, build_graph
 from airgrid.routing.landmarks import landmark_count
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
 from airgrid.simulation.http_runner import ApiClient
-from airgrid.simulation.planning import FlightPlanner, prohibited_voxels
+from airgrid.simulation.planning import FlightPlanner, no_fly_voxels
 from airgrid.simulation.report import TrafficReport
 from airgrid.simulation.schedule import Flight, make_flights
 from airgrid.terrain import Dem
@@ -217,7 +217,7 @@ def main() -> None:
     t0 = time.perf_counter()
     fences = airport_zones(data_dir=DATA_DIR)
     start = day_start()
-    no_fly = prohibited_voxels(grid, fences, start, start + DAY_WINDOW_S)
+    no_fly = no_fly_voxels(grid, fences, start, start + DAY_WINDOW_S)
     planner = FlightPlanner(graph, no_fly=no_fly)
     flights = make_flights(
         grid, args.flights, args.seed, start, connected=planner.connected, no_fly=no_fly

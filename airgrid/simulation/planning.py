@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import connected_components
 
 from airgrid.airspace.geofences.cover import cover_geofence
 from airgrid.airspace.geofences.model import Category, Geofence
+from airgrid.airspace.grid.served import border_voxels
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.airspace.traffic.models import Conflict, IntentRequest
 from airgrid.routing.graph import RouteGraph
@@ -66,6 +67,16 @@ def prohibited_voxels(
         if fence.category is Category.PROHIBITED and fence.active_intervals(start, end):
             mask[cover_geofence(grid, fence)] = True
     return mask if mask.any() else None
+
+
+def no_fly_voxels(grid: Grid, fences: Iterable[Geofence], start: float, end: float) -> np.ndarray:
+    """Voxels no flight of the window ``[start, end]`` may use: those of
+    :func:`prohibited_voxels` and those at the edge of the grid's area
+    (:func:`~airgrid.airspace.grid.served.border_voxels`), where a served store refuses
+    intents."""
+    blocked = prohibited_voxels(grid, fences, start, end)
+    edge = border_voxels(grid)
+    return edge if blocked is None else blocked | edge
 
 
 def timed_waypoints(
@@ -228,6 +239,7 @@ __all__ = [
     "FlightPlanner",
     "Tube",
     "crow_flies_m",
+    "no_fly_voxels",
     "prohibited_voxels",
     "timed_waypoints",
 ]

@@ -22,7 +22,7 @@ from airgrid.api.http.stores import store_location
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import MAX_CLIENTS
-from airgrid.simulation.planning import FlightPlanner, prohibited_voxels
+from airgrid.simulation.planning import FlightPlanner, no_fly_voxels
 from airgrid.simulation.report import TrafficReport
 from airgrid.simulation.runner import FlightOutcome
 from airgrid.simulation.schedule import make_flights
@@ -137,7 +137,7 @@ def traffic_cmd(
     try:
         t0 = day_start(the_day)
         fences = store.list_geofences(Category.PROHIBITED) if store is not None else []
-        no_fly = prohibited_voxels(graph.grid, fences, t0, t0 + DAY_WINDOW_S)
+        no_fly = no_fly_voxels(graph.grid, fences, t0, t0 + DAY_WINDOW_S)
         try:
             planner = FlightPlanner(graph, no_fly=no_fly)
             plan = make_flights(

@@ -21,10 +21,10 @@ named in ``priority_grants`` may go up to its grant; admins may use any priority
 from __future__ import annotations
 
 import time
-import weakref
 
 import shapely
 
+from airgrid.airspace.grid.served import served_area
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.api.http.auth import Principal, Role
@@ -121,15 +121,3 @@ def check_intent_rules(
             f"{grid.meta.get('area', '')}",
             slug="intent-outside-area",
         )
-
-
-_AREAS: weakref.WeakKeyDictionary[Grid, shapely.Geometry] = weakref.WeakKeyDictionary()
-
-
-def served_area(grid: Grid) -> shapely.Geometry:
-    """The grid's area (``area_wkt`` of its meta) as a prepared polygon, parsed once per grid."""
-    area = _AREAS.get(grid)
-    if area is None:
-        area = _AREAS[grid] = shapely.from_wkt(grid.meta["area_wkt"])
-        shapely.prepare(area)
-    return area

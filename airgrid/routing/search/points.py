@@ -135,7 +135,8 @@ def _check_enterable(graph: RouteGraph, v: int, blocked: np.ndarray, label: str)
         )
     if len(blocked) and blocked[v]:
         raise PointBlockedError(
-            f"{label} voxel {grid.voxel_id(v)} is excluded by the request's constraints"
+            f"{label} voxel {grid.voxel_id(v)} is excluded by the request's constraints or the "
+            "caller's blocked voxels (such as prohibited geofences or the edge of the served area)"
         )
 
 

@@ -8,6 +8,7 @@ import h3
 import numpy as np
 from fastapi import APIRouter, Response
 
+from airgrid.airspace.grid.served import border_voxels
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.jsonbody import ThreadBodyRoute
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
@@ -84,10 +85,15 @@ def route_feature(
     )
 
 
-def _geofence_mask(services: ServicesDep, opts: RouteOptions) -> np.ndarray | None:
-    return services.geofences.blocked_mask(
+def _blocked(services: ServicesDep, opts: RouteOptions) -> np.ndarray:
+    """Voxels a route may not use: those of prohibited geofences (see
+    :meth:`~airgrid.api.http.registry.GeofenceRegistry.blocked_mask`) and those at the
+    edge of the served area (:func:`~airgrid.api.http.area.border_voxels`)."""
+    fences = services.geofences.blocked_mask(
         services.grid, opts.departure, services.settings.route_geofence_horizon_s
     )
+    edge = border_voxels(services.grid)
+    return edge if fences is None else fences | edge
 
 
 @router.post("", response_model=RouteFeature, summary="Plan a route between two points")
@@ -95,14 +101,16 @@ def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> Respons
     """The cheapest flyable route from origin to destination, smoothed, with timing.
 
     The route avoids every voxel that a prohibited geofence may touch (those active
-    around ``departure`` when it is given, else all of them).
+    around ``departure`` when it is given, else all of them), and the cells at the edge
+    of the grid's area: every cell it uses lies at least 100 m inside the area, so an
+    intent with the default 50 m tube around it is inside the area too.
 
     422 when no route exists or the search budget runs out (``detail`` says which),
     404 when a point lies outside the grid.
     """
     planner = services.routing
     planner.check([body.origin, body.destination], body)
-    blocked = _geofence_mask(services, body)
+    blocked = _blocked(services, body)
     feature = route_feature(
         services.grid, planner.plan(body.origin, body.destination, body, blocked), services.dem
     )
@@ -119,7 +127,7 @@ def multi(services: ServicesDep, _: PrincipalDep, body: MultiRouteCreate) -> Mul
     """
     planner = services.routing
     planner.check([body.depot, *body.stops], body)
-    tour = planner.plan_multi(body.depot, body.stops, body, _geofence_mask(services, body))
+    tour = planner.plan_multi(body.depot, body.stops, body, _blocked(services, body))
     seq = [-1, *tour.order] + ([-1] if body.return_to_depot else [])
     legs = [
         route_feature(services.grid, leg, services.dem, leg=k, from_stop=seq[k], to_stop=seq[k + 1])
