@@ -32,7 +32,7 @@ from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.app import create_app, load_services
 from airgrid.api.http.auth import Role
 from airgrid.settings import Settings
-from tests.api.conftest import DEST, ORIGIN, square
+from tests.api.conftest import DEST, ORIGIN, square, volume
 from tests.servers import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -378,13 +378,15 @@ def test_an_operators_conflicting_intent_shows_its_conflict_then_is_accepted(ope
         "intent_id": "map-holder-1",
         "tier": "T2",
         "volumes": [
-            {
-                "footprint": {"type": "Polygon", "coordinates": square(112.96, 28.14, 0.06)},
-                "floor_m": 0,
-                "ceiling_m": 1_000,
-                "start": (now + timedelta(minutes=1)).isoformat(),
-                "end": (now + timedelta(hours=3)).isoformat(),
-            }
+            volume(
+                112.96,
+                28.14,
+                0.06,
+                0,
+                1_000,
+                (now + timedelta(minutes=1)).isoformat(),
+                (now + timedelta(hours=3)).isoformat(),
+            )
         ],
     }
     with _api(server, "operator2") as http:
@@ -464,13 +466,15 @@ def test_density_and_audit_layers_draw_what_the_api_holds(open_page, server):
         "intent_id": "map-density-1",
         "tier": "T2",
         "volumes": [
-            {
-                "footprint": {"type": "Polygon", "coordinates": square(lon, lat, d)},
-                "floor_m": 200,
-                "ceiling_m": 300,
-                "start": (now + timedelta(minutes=1)).isoformat(),
-                "end": (now + timedelta(minutes=50)).isoformat(),
-            }
+            volume(
+                lon,
+                lat,
+                d,
+                200,
+                300,
+                (now + timedelta(minutes=1)).isoformat(),
+                (now + timedelta(minutes=50)).isoformat(),
+            )
         ],
     }
     with _api(server, "operator") as http:

@@ -88,7 +88,7 @@ def route_feature(
 def _blocked(services: ServicesDep, opts: RouteOptions) -> np.ndarray:
     """Voxels a route may not use: those of prohibited geofences (see
     :meth:`~airgrid.api.http.registry.GeofenceRegistry.blocked_mask`) and those at the
-    edge of the served area (:func:`~airgrid.api.http.area.border_voxels`)."""
+    edge of the served area (:func:`~airgrid.airspace.grid.served.border_voxels`)."""
     fences = services.geofences.blocked_mask(
         services.grid, opts.departure, services.settings.route_geofence_horizon_s
     )
