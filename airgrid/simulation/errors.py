@@ -9,3 +9,8 @@ class TrafficError(ValueError):
 
 class NoDemandError(TrafficError):
     """The grid holds no usable voxel near any demand point for the flights asked for."""
+
+
+class CorridorFileError(TrafficError):
+    """A corridor network file is unreadable or malformed (not the GeoJSON that
+    ``airgrid corridors --out`` writes)."""

@@ -9,6 +9,9 @@ The default mix (:data:`DEFAULT_MIX`):
 * **last-mile** (55 %): hops of 2-15 km in T2 (logistics), ends in T2.
 * **intercity** (20 %): 50-300 km between hubs, depots and airports in T3 and T4, ends in
   T3.
+
+With a corridor network, a **corridor** class flies between its nodes in its tier and
+takes a share of the day from these (:mod:`airgrid.simulation.corridors`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class FlightClass:
         near its ends, or None (the flight is then refused for want of an endpoint).
     intercity
         Ends between demand points (True) or a hop from one demand point (False).
+    corridor
+        Ends at the two ends of a corridor of a network (True; then not ``intercity``).
     cruise_mps
         Cruise speed.
     priority
@@ -60,12 +65,15 @@ class FlightClass:
     intercity: bool = False
     cruise_mps: float = 15.0
     priority: int = 20
+    corridor: bool = False
 
     def __post_init__(self) -> None:
         if not (self.share > 0 and 0 < self.min_m <= self.max_m):
             raise TrafficError(f"flight class {self.name!r}: share > 0 and 0 < min_m <= max_m")
         if self.end_tier not in self.tiers:
             raise TrafficError(f"flight class {self.name!r}: end tier must be one of its tiers")
+        if self.intercity and self.corridor:
+            raise TrafficError(f"flight class {self.name!r}: intercity or corridor, not both")
 
 
 #: The default mix (see the module docstring).

@@ -7,7 +7,10 @@ pads and vertiports lie around a town, not on its centre) and its destination:
 
 * a hop (last-mile): a uniform distance in the class's range, a uniform bearing;
 * intercity: another demand point, by weight, whose distance is in the class's range,
-  spread in the same way.
+  spread in the same way;
+* corridor (when a corridor network is given, ``corridor_share`` of the day): the two
+  ends of one of its corridors, drawn by :meth:`~airgrid.simulation.corridors.CorridorDemand.draw`,
+  not spread.
 
 Both ends are snapped to the nearest usable voxel of the class's end tier within
 :data:`SNAP_M`, never to a ``no_fly`` voxel: demand inside a prohibited geofence (the
@@ -30,6 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from airgrid.airspace.grid import Grid
+from airgrid.simulation.corridors import (
+    DEFAULT_CORRIDOR_SHARE,
+    CorridorDemand,
+    corridor_class,
+    with_corridors,
+)
 from airgrid.simulation.demand import (
     DemandPoints,
     VoxelPicker,
@@ -38,6 +47,7 @@ from airgrid.simulation.demand import (
     offset_point,
 )
 from airgrid.simulation.departures import departure_times
+from airgrid.simulation.errors import NoDemandError
 from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
 
 #: Radius (m) over which flights from one demand point spread their ends.
@@ -84,43 +94,69 @@ def make_flights(
     demand: DemandPoints | None = None,
     connected: Callable[[FlightClass, int, int], bool] | None = None,
     no_fly: np.ndarray | None = None,
+    corridors: CorridorDemand | None = None,
+    corridor_share: float = DEFAULT_CORRIDOR_SHARE,
 ) -> list[Flight]:
     """The day's ``n`` flights over ``grid`` (see the module docstring).
 
     ``connected(cls, origin, destination)`` says whether a route of class ``cls`` can
     link two voxels (such as :meth:`~airgrid.simulation.planning.FlightPlanner.connected`);
     ``no_fly`` marks the voxels no end may lie in (such as the planner's ``no_fly``).
+    With ``corridors``, the corridors with both ends in the grid's area are flown by a
+    corridor class of ``corridor_share`` of the day
+    (:func:`~airgrid.simulation.corridors.corridor_class`), the shares of ``mix`` scaled
+    to the rest.
 
     Raises
     ------
     TrafficError
-        ``n`` negative.
+        ``n`` negative, or ``corridor_share`` not in (0, 1].
     NoDemandError
-        The grid holds no demand point or flies none of the classes.
+        The grid holds no demand point or flies none of the classes; or, with
+        ``corridors``, no corridor has both ends in its area or it has no usable voxel
+        of their tier.
     """
     rng = np.random.default_rng(seed)
     times = departure_times(n, day_start, rng)
+    if corridors is not None:
+        corridors = corridors.in_area(grid)
+        mix = with_corridors(tuple(mix), corridor_class(corridors, corridor_share))
     classes, pickers = mix_for_grid(grid, mix, no_fly)
+    if corridors is not None and not any(c.corridor for c in classes):
+        raise NoDemandError(
+            f"the grid has no usable voxel of tier {corridors.tier}, "
+            f"the tier of the corridors of {corridors.source}"
+        )
     by_name = {c.name: c for c in classes}
     pts = demand if demand is not None else grid_demand(grid)
     p_point = pts.weight / pts.weight.sum()
     share = np.array([c.share for c in classes])
     drawn = rng.choice(len(classes), size=n, p=share / share.sum())
+    ends = _Ends(pts, p_point, corridors)
     out = []
     for i in range(n):
         c = classes[int(drawn[i])]
-        a, b, o, d = _snapped(c, pts, p_point, pickers[c.end_tier], rng, connected)
+        a, b, o, d = _snapped(c, ends, pickers[c.end_tier], rng, connected)
         if (o < 0 or d < 0) and c.fallback in by_name:
             c = by_name[str(c.fallback)]
-            a, b, o, d = _snapped(c, pts, p_point, pickers[c.end_tier], rng, connected)
+            a, b, o, d = _snapped(c, ends, pickers[c.end_tier], rng, connected)
         out.append(Flight(i, c, o, d, float(times[i]), a, b))
     return out
 
 
+@dataclass(frozen=True)
+class _Ends:
+    """Where the day's flights end: the demand points with their drawing probabilities,
+    and the corridors (or None)."""
+
+    pts: DemandPoints
+    p_point: np.ndarray
+    corridors: CorridorDemand | None
+
+
 def _snapped(
     c: FlightClass,
-    pts: DemandPoints,
-    p_point: np.ndarray,
+    ends: _Ends,
     picker: VoxelPicker,
     rng: np.random.Generator,
     connected: Callable[[FlightClass, int, int], bool] | None,
@@ -128,7 +164,10 @@ def _snapped(
     """Ends of a flight of class ``c`` and their voxels (-1: none), drawn up to
     :data:`END_TRIES` times until both have a voxel (and are ``connected``)."""
     for _ in range(END_TRIES):
-        a, b = _ends(c, pts, p_point, rng)
+        if c.corridor and ends.corridors is not None:
+            a, b = ends.corridors.draw(rng)
+        else:
+            a, b = _ends(c, ends.pts, ends.p_point, rng)
         o, d = picker.nearest(*a, SNAP_M), picker.nearest(*b, SNAP_M)
         if o >= 0 and d >= 0 and (connected is None or connected(c, o, d)):
             break

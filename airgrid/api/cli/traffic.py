@@ -19,6 +19,11 @@ from airgrid.api.cli.common import BadInput, cli_settings, console
 from airgrid.api.cli.route import GraphCacheOpt, RouteGridOpt, _load
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.stores import store_location
+from airgrid.simulation.corridors import (
+    DEFAULT_CORRIDOR_SHARE,
+    CorridorDemand,
+    load_corridor_demand,
+)
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import MAX_CLIENTS
@@ -41,7 +46,7 @@ def report_table(r: TrafficReport, title: str) -> Table:
     for reason, n in r.refused.items():
         t.add_row(f"refused: {reason}", f"{n:,}")
     for name, (n, acc) in r.by_class.items():
-        t.add_row(f"class {name}", f"{acc:,} of {n:,} accepted")
+        t.add_row(f"class {name}", f"{acc:,} of {n:,} accepted, {n - acc:,} refused")
     t.add_row("delayed / re-routed", f"{r.delayed:,} / {r.rerouted:,}")
     p50, p90, p99, top = r.delay_percentiles_s
     t.add_row(
@@ -93,6 +98,21 @@ def _check_args(
         raise BadInput(f"--day must be YYYY-MM-DD, got {day!r}") from None
 
 
+def _corridor_demand(path: Path | None, share: float | None) -> CorridorDemand | None:
+    """The corridor network of ``--corridors`` (None without), once ``--corridor-share``
+    is valid (:class:`BadInput` otherwise)."""
+    if path is None:
+        if share is not None:
+            raise BadInput("--corridor-share needs --corridors (a corridor network file)")
+        return None
+    if share is not None and not 0 < share <= 1:
+        raise BadInput(f"--corridor-share must be in (0, 1], got {share}")
+    try:
+        return load_corridor_demand(path)
+    except TrafficError as exc:
+        raise BadInput(str(exc)) from None
+
+
 def traffic_cmd(
     ctx: typer.Context,
     flights: Annotated[int, typer.Option(help="Flights in the day.")] = 1_000,
@@ -120,11 +140,31 @@ def traffic_cmd(
     out: Annotated[
         Path | None, typer.Option(help="Write report.json and flights.csv to this folder.")
     ] = None,
+    corridors: Annotated[
+        Path | None,
+        typer.Option(
+            help="Corridor network GeoJSON (from 'airgrid corridors --out'): a share of the day "
+            "flies between its nodes, corridor by corridor, in its tier (class 'corridor')."
+        ),
+    ] = None,
+    corridor_share: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Share of the flights drawn as corridor traffic with --corridors "
+            f"(0-1, default {DEFAULT_CORRIDOR_SHARE})."
+        ),
+    ] = None,
 ) -> None:
-    """Fly a day of traffic: route, submit and deconflict every flight, and report."""
+    """Fly a day of traffic: route, submit and deconflict every flight, and report.
+
+    Example with corridor traffic on the default grid (Changsha):
+    airgrid corridors --area changsha --kinds hub,depot,drop --grid var/grid-default --out var/net.geojson;
+    airgrid traffic --flights 100 --corridors var/net.geojson --corridor-share 0.3
+    """
     the_day = _check_args(
         flights, seed, clients, day, server, api_key is not None or db is not None
     )
+    network = _corridor_demand(corridors, corridor_share)
     cfg = cli_settings(ctx)
     graph = _load(grid or cfg.grid_path, graph_cache)
     run = f"t{seed}-{uuid.uuid4().hex[:8]}"
@@ -141,7 +181,14 @@ def traffic_cmd(
         try:
             planner = FlightPlanner(graph, no_fly=no_fly)
             plan = make_flights(
-                graph.grid, flights, seed, t0, connected=planner.connected, no_fly=no_fly
+                graph.grid,
+                flights,
+                seed,
+                t0,
+                connected=planner.connected,
+                no_fly=no_fly,
+                corridors=network,
+                corridor_share=DEFAULT_CORRIDOR_SHARE if corridor_share is None else corridor_share,
             )
         except TrafficError as exc:
             raise BadInput(str(exc)) from None
