@@ -12,20 +12,25 @@ corridor's tier (:func:`corridor_class`). Its ends are where the corridor meets 
 nodes: the first and last points of the centreline, the centres of the nodes' access
 cells (a node without a usable voxel of the tier nearby, such as an airport inside its
 prohibited zone, is reached at the nearest usable cell, ``access_offset_m`` away on the
-node feature). :meth:`CorridorDemand.draw` picks the
-corridor with probability proportional to the product of its end nodes' weights (a
-gravity model: two large towns exchange more than a town and a village); a node of
-weight 0 (airports, nodes of user files without a weight) counts with the mean weight of
-the network's weighted nodes, and a network without any weight draws its corridors
-uniformly. The direction is even. Only corridors with both ends in the grid's area are
-flown (:meth:`CorridorDemand.in_area`).
+node feature).
+
+Which corridor, in which direction (:meth:`CorridorDemand.draw`): the origin node by its
+weight (population for the default nodes), then one of its corridors evenly, flown away
+from it. Each node thus sends traffic in proportion to its weight, shared alike by its
+corridors; a gravity model (the product of the two weights) would leave the corridors of
+small towns next to no traffic at Hunan's population spread. A node of weight 0
+(airports, nodes of user files without a weight) counts with the mean weight of the
+network's weighted nodes, as :func:`~airgrid.simulation.demand.grid_demand` weighs
+airports; a network without any weight weighs its nodes alike. Only corridors with both
+ends in the grid's area are flown (:meth:`CorridorDemand.in_area`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +52,7 @@ CORRIDOR_CRUISE_MPS, CORRIDOR_PRIORITY = 15.0, 20
 
 @dataclass(frozen=True)
 class CorridorDemand:
-    """The corridors of a network as flight ends.
+    """The corridors of a network as flight legs: each corridor twice, once from each end.
 
     Attributes
     ----------
@@ -55,34 +60,35 @@ class CorridorDemand:
         Where the network came from (the file), for messages.
     tier
         The tier every corridor lies in.
-    a_name, b_name
-        Per corridor, the names of its end nodes (object arrays of str).
-    a_lat, a_lon, b_lat, b_lon
-        Per corridor, the ends of its centreline at node ``a`` and at node ``b`` (WGS84
-        degrees, float64).
+    o_name, d_name
+        Per leg, the names of its origin and destination nodes (object arrays of str).
+    o_lat, o_lon, d_lat, d_lon
+        Per leg, the ends of the corridor's centreline at its origin and at its
+        destination node (WGS84 degrees, float64).
     weight
-        Per corridor, its drawing weight (> 0, see the module docstring).
+        Per leg, its drawing weight (> 0): its origin's weight over the origin's
+        corridor count (see the module docstring).
     """
 
     source: str
     tier: str
-    a_name: np.ndarray
-    b_name: np.ndarray
-    a_lat: np.ndarray
-    a_lon: np.ndarray
-    b_lat: np.ndarray
-    b_lon: np.ndarray
+    o_name: np.ndarray
+    d_name: np.ndarray
+    o_lat: np.ndarray
+    o_lon: np.ndarray
+    d_lat: np.ndarray
+    d_lon: np.ndarray
     weight: np.ndarray
 
     def __len__(self) -> int:
         return len(self.weight)
 
     def length_m(self) -> np.ndarray:
-        """Per corridor, the great-circle distance between its ends (m)."""
-        return great_circle_m(self.a_lat, self.a_lon, self.b_lat, self.b_lon)
+        """Per leg, the great-circle distance between its ends (m)."""
+        return great_circle_m(self.o_lat, self.o_lon, self.d_lat, self.d_lon)
 
     def in_area(self, grid: Grid) -> CorridorDemand:
-        """The corridors whose two ends lie in ``grid``'s area.
+        """The legs (corridors) whose two ends lie in ``grid``'s area.
 
         Raises
         ------
@@ -93,30 +99,30 @@ class CorridorDemand:
         area = grid.meta.get("area_wkt")
         if area:
             geom = shapely.from_wkt(area)
-            keep = shapely.covers(geom, shapely.points(self.a_lon, self.a_lat)) & shapely.covers(
-                geom, shapely.points(self.b_lon, self.b_lat)
+            keep = shapely.covers(geom, shapely.points(self.o_lon, self.o_lat)) & shapely.covers(
+                geom, shapely.points(self.d_lon, self.d_lat)
             )
         if not keep.any():
             raise NoDemandError(
                 f"no corridor of {self.source} has both ends in the grid's area "
                 f"({grid.meta.get('area')}); design the network over that area"
             )
-        return CorridorDemand(
-            self.source,
-            self.tier,
-            *(a[keep] for a in (self.a_name, self.b_name, self.a_lat, self.a_lon)),
-            *(a[keep] for a in (self.b_lat, self.b_lon, self.weight)),
+        return replace(
+            self,
+            **{
+                f.name: getattr(self, f.name)[keep]
+                for f in fields(self)
+                if f.name not in ("source", "tier")
+            },
         )
 
     def draw(self, rng: np.random.Generator) -> tuple[tuple[float, float], tuple[float, float]]:
-        """Origin and destination (lat, lon) of one corridor flight: a corridor by
-        weight, flown in either direction."""
+        """Origin and destination (lat, lon) of one corridor flight: a leg by weight."""
         k = int(rng.choice(len(self), p=self.weight / self.weight.sum()))
-        a, b = (
-            (float(self.a_lat[k]), float(self.a_lon[k])),
-            (float(self.b_lat[k]), float(self.b_lon[k])),
+        return (float(self.o_lat[k]), float(self.o_lon[k])), (
+            float(self.d_lat[k]),
+            float(self.d_lon[k]),
         )
-        return (a, b) if rng.uniform() < 0.5 else (b, a)
 
 
 def corridor_class(corridors: CorridorDemand, share: float) -> FlightClass:
@@ -269,20 +275,22 @@ def load_corridor_demand(path: str | Path) -> CorridorDemand:
     tiers = sorted({t for _, _, _, t, _ in links})
     if len(tiers) > 1:
         raise CorridorFileError(f"corridor file {p}: corridors in several tiers {tiers}")
-    ends = [(nodes[a], nodes[b]) for _, a, b, _, _ in links]
-    at = np.array([e for *_, e in links], np.float64).reshape(-1, 4)
     positive = [n[4] for n in nodes.values() if n[4] > 0]
     fill = float(np.mean(positive)) if positive else 1.0
-    w = np.array([(x[4] or fill) * (y[4] or fill) for x, y in ends], np.float64)
+    degree = Counter(end for _, a, b, _, _ in links for end in (a, b))
+    at = np.array([e for *_, e in links], np.float64).reshape(-1, 4)
+    o = [a for _, a, _, _, _ in links] + [b for _, _, b, _, _ in links]
+    d = [b for _, _, b, _, _ in links] + [a for _, a, _, _, _ in links]
+    w = np.array([(nodes[x][4] or fill) / degree[x] for x in o], np.float64)
     return CorridorDemand(
         str(p),
         tiers[0],
-        np.array([x[1] for x, _ in ends], object),
-        np.array([y[1] for _, y in ends], object),
-        at[:, 0],
-        at[:, 1],
-        at[:, 2],
-        at[:, 3],
+        np.array([nodes[x][1] for x in o], object),
+        np.array([nodes[x][1] for x in d], object),
+        np.concatenate([at[:, 0], at[:, 2]]),
+        np.concatenate([at[:, 1], at[:, 3]]),
+        np.concatenate([at[:, 2], at[:, 0]]),
+        np.concatenate([at[:, 3], at[:, 1]]),
         w / w.max(),
     )
 

@@ -58,17 +58,33 @@ def network(graph, tmp_path_factory):
 def test_reads_the_corridors_geojson(network):
     net, path = network
     d = load_corridor_demand(path)
-    assert d.tier == "T2" and len(d) == len(net.corridors)
-    by_name = {n.name: n for n in NODES}
+    m = len(net.corridors)
+    assert d.tier == "T2" and len(d) == 2 * m  # each corridor from either end
     for k, c in enumerate(net.corridors):
-        assert (d.a_name[k], d.b_name[k]) == (c.a.name, c.b.name)
+        assert (d.o_name[k], d.d_name[k]) == (c.a.name, c.b.name)
+        assert (d.o_name[m + k], d.d_name[m + k]) == (c.b.name, c.a.name)
+        assert (d.o_lat[k], d.o_lon[k]) == (d.d_lat[m + k], d.d_lon[m + k])
         # the ends are where the corridor meets its nodes: within the node's access offset
-        for lat, lon, node in ((d.a_lat, d.a_lon, c.a), (d.b_lat, d.b_lon, c.b)):
+        for lat, lon, node in ((d.o_lat, d.o_lon, c.a), (d.d_lat, d.d_lon, c.b)):
             gap = float(great_circle_m(lat[k], lon[k], node.lat, node.lon))
             assert gap <= net.access[node.id].offset_m + 100
-    # gravity: a corridor's weight is the product of its nodes' weights
-    prod = [by_name[a].weight * by_name[b].weight for a, b in zip(d.a_name, d.b_name)]
-    assert np.allclose(d.weight, np.array(prod) / max(prod))
+    # a leg weighs its origin's weight shared by the origin's corridors
+    by_name = {n.name: n for n in NODES}
+    degree = Counter(x for c in net.corridors for x in (c.a.name, c.b.name))
+    w = np.array([by_name[o].weight / degree[o] for o in d.o_name])
+    assert np.allclose(d.weight, w / w.max())
+
+
+def test_legs_are_drawn_by_weight(network):
+    d = load_corridor_demand(network[1])
+    rng = np.random.default_rng(0)
+    legs = {
+        ((a, b), (c, e)): k
+        for k, (a, b, c, e) in enumerate(zip(d.o_lat, d.o_lon, d.d_lat, d.d_lon))
+    }
+    drawn = Counter(legs[d.draw(rng)] for _ in range(20_000))
+    freq = np.array([drawn[k] for k in range(len(d))]) / 20_000
+    assert np.allclose(freq, d.weight / d.weight.sum(), atol=0.015)
 
 
 def test_the_corridor_share_is_respected(graph, network):
@@ -97,25 +113,23 @@ def test_corridor_flights_end_at_the_network_nodes(graph, network):
     mine = [f for f in flights if f.cls.name == CORRIDOR_CLASS]
     assert len(mine) > 60 and all(f.cls.tiers == ("T2",) and f.cls.end_tier == "T2" for f in mine)
     picker = VoxelPicker(graph.grid, "T2")
-    ends = {(float(a), float(b)): k for k, (a, b) in enumerate(zip(d.a_lat, d.a_lon))}
-    ends |= {(float(a), float(b)): k for k, (a, b) in enumerate(zip(d.b_lat, d.b_lon))}
-    pairs = {frozenset((c.a.id, c.b.id)) for c in net.corridors}
-    ids = {n.name: n.id for n in NODES}
+    legs = {
+        ((a, b), (c, e)): k
+        for k, (a, b, c, e) in enumerate(zip(d.o_lat, d.o_lon, d.d_lat, d.d_lon))
+    }
+    pairs = {frozenset((c.a.name, c.b.name)) for c in net.corridors}
+    by_name = {n.name: n for n in NODES}
     flown = [f for f in mine if f.origin >= 0 and f.destination >= 0]
     assert len(flown) > 0.9 * len(mine)
     for f in flown:
-        # both ends are ends of one corridor: two joined nodes
-        ka, kb = ends[f.origin_ll], ends[f.destination_ll]
-        names = {d.a_name[ka], d.b_name[ka]} & {d.a_name[kb], d.b_name[kb]}
-        assert ka == kb or len(names) == 1
-        a_node = d.a_name[ka] if f.origin_ll == (d.a_lat[ka], d.a_lon[ka]) else d.b_name[ka]
-        b_node = d.a_name[kb] if f.destination_ll == (d.a_lat[kb], d.a_lon[kb]) else d.b_name[kb]
-        assert frozenset((ids[a_node], ids[b_node])) in pairs
+        # the ends of one corridor, from one of its nodes to the other
+        k = legs[(f.origin_ll, f.destination_ll)]
+        assert frozenset((d.o_name[k], d.d_name[k])) in pairs
         # snapped to the usable T2 voxel nearest the corridor's end, near the node
         assert f.origin == picker.nearest(*f.origin_ll, SNAP_M)
         assert f.destination == picker.nearest(*f.destination_ll, SNAP_M)
-        for v, name in ((f.origin, a_node), (f.destination, b_node)):
-            node = next(n for n in NODES if n.name == name)
+        for v, name in ((f.origin, d.o_name[k]), (f.destination, d.d_name[k])):
+            node = by_name[name]
             cell = h3.int_to_str(int(graph.grid.cell_id[graph.grid.voxel_cell[v]]))
             gap = float(great_circle_m(*h3.cell_to_latlng(cell), node.lat, node.lon))
             assert gap <= net.access[node.id].offset_m + SNAP_M
