@@ -25,6 +25,12 @@ One run:
 4. Every run's accepted intents, a sample of up to 2,000, checked pairwise with the
    exact conflict test. Goal: zero pairs in conflict.
 
+With ``--corridors PATH`` (a network from ``airgrid corridors --out``, such as
+``airgrid corridors --area hunan --seats-only --grid var/grid-hunan-t234 --out
+var/net-hunan.geojson``), ``--corridor-share`` of the flights (default 0.2) fly between
+its nodes, corridor by corridor (:mod:`airgrid.simulation.corridors`), reported as the
+class ``corridor``.
+
 Ends with the summary lines ``flights: N``, ``in-process: X flights/s``, ``http: X
 flights/s`` (SQLite, the first client count) and ``accepted pairs in conflict: N``
 (over every run).
@@ -32,7 +38,7 @@ flights/s`` (SQLite, the first client count) and ``accepted pairs in conflict: N
 Usage::
 
     .venv/bin/python benchmarks/traffic.py [--flights 26000] [--seed 0] [--grid DIR]
-        [--clients 8,32] [--no-http] [--no-postgres]
+        [--clients 8,32] [--no-http] [--no-postgres] [--corridors PATH [--corridor-share 0.2]]
 """
 
 from __future__ import annotations
@@ -66,7 +72,9 @@ from airgrid.api.http.stores import store_location
 from airgrid.data import DATA_DIR, DEFAULT_DEM
 from airgrid.routing import GraphFileError, RouteGraph, build_graph
 from airgrid.routing.landmarks import landmark_count
+from airgrid.simulation.corridors import DEFAULT_CORRIDOR_SHARE, load_corridor_demand
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
+from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import ApiClient
 from airgrid.simulation.planning import FlightPlanner, no_fly_voxels
 from airgrid.simulation.report import TrafficReport
@@ -208,10 +216,25 @@ def main() -> None:
     ap.add_argument("--clients", default="8", help="HTTP client counts, comma-separated.")
     ap.add_argument("--no-http", action="store_true", help="In-process only.")
     ap.add_argument("--no-postgres", action="store_true", help="HTTP on SQLite only.")
+    ap.add_argument(
+        "--corridors", type=Path, help="Corridor network GeoJSON ('airgrid corridors --out')."
+    )
+    ap.add_argument(
+        "--corridor-share",
+        type=float,
+        default=DEFAULT_CORRIDOR_SHARE,
+        help="Share of the flights flown as corridor traffic with --corridors.",
+    )
     args = ap.parse_args()
     counts = [int(x) for x in args.clients.split(",") if x.strip()]
     if args.flights < 1 or not counts or min(counts) < 1 or max(counts) > 64:
-        raise SystemExit("--flights must be >= 1 and --clients in 1..64")
+        ap.error("--flights must be >= 1 and --clients in 1..64")
+    if not 0 < args.corridor_share <= 1:
+        ap.error(f"--corridor-share must be in (0, 1], got {args.corridor_share}")
+    try:
+        network = load_corridor_demand(args.corridors) if args.corridors else None
+    except TrafficError as exc:
+        ap.error(str(exc))
     grid = hunan_grid(args.grid)
     graph = cached_graph(grid, args.grid.parent / f"{args.grid.name}-graph")
     t0 = time.perf_counter()
@@ -219,9 +242,19 @@ def main() -> None:
     start = day_start()
     no_fly = no_fly_voxels(grid, fences, start, start + DAY_WINDOW_S)
     planner = FlightPlanner(graph, no_fly=no_fly)
-    flights = make_flights(
-        grid, args.flights, args.seed, start, connected=planner.connected, no_fly=no_fly
-    )
+    try:
+        flights = make_flights(
+            grid,
+            args.flights,
+            args.seed,
+            start,
+            connected=planner.connected,
+            no_fly=no_fly,
+            corridors=network,
+            corridor_share=args.corridor_share,
+        )
+    except TrafficError as exc:
+        ap.error(str(exc))
     print(
         f"grid {grid.meta.get('area')} {grid.n_voxels:,} voxels ({', '.join(t.name for t in grid.tiers)}); "
         f"{len(flights):,} flights drawn in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} CPUs"

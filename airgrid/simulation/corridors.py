@@ -1,4 +1,4 @@
-"""Corridor traffic: flights between the nodes of a corridor network, along its corridors.
+"""Corridor traffic: flights between the nodes of a corridor network, corridor by corridor.
 
 A corridor network is read from the GeoJSON that ``airgrid corridors --out`` writes
 (:func:`~airgrid.routing.corridors.report.network_geojson`): its ``node`` Point features
@@ -12,7 +12,9 @@ corridor's tier (:func:`corridor_class`). Its ends are where the corridor meets 
 nodes: the first and last points of the centreline, the centres of the nodes' access
 cells (a node without a usable voxel of the tier nearby, such as an airport inside its
 prohibited zone, is reached at the nearest usable cell, ``access_offset_m`` away on the
-node feature).
+node feature). Its route is searched in the tier like any flight's: it follows the
+corridor where the corridor is the tier's cheapest way between them (the network was
+designed so), and is not held inside the corridor's voxels.
 
 Which corridor, in which direction (:meth:`CorridorDemand.draw`): the origin node by its
 weight (population for the default nodes), then one of its corridors evenly, flown away

@@ -14,11 +14,12 @@ import typer
 from rich.table import Table
 
 from airgrid.airspace.geofences.model import Category
-from airgrid.airspace.store.service import open_store
+from airgrid.airspace.store.service import Store, open_store
 from airgrid.api.cli.common import BadInput, cli_settings, console
 from airgrid.api.cli.route import GraphCacheOpt, RouteGridOpt, _load
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.stores import store_location
+from airgrid.routing.graph import RouteGraph
 from airgrid.simulation.corridors import (
     DEFAULT_CORRIDOR_SHARE,
     CorridorDemand,
@@ -30,7 +31,7 @@ from airgrid.simulation.http_runner import MAX_CLIENTS
 from airgrid.simulation.planning import FlightPlanner, no_fly_voxels
 from airgrid.simulation.report import TrafficReport
 from airgrid.simulation.runner import FlightOutcome
-from airgrid.simulation.schedule import make_flights
+from airgrid.simulation.schedule import Flight, make_flights
 
 #: Most flights one command may fly.
 MAX_FLIGHTS = 200_000
@@ -113,6 +114,37 @@ def _corridor_demand(path: Path | None, share: float | None) -> CorridorDemand |
         raise BadInput(str(exc)) from None
 
 
+def _day_plan(
+    graph: RouteGraph,
+    store: Store | None,
+    the_day: date | None,
+    flights: int,
+    seed: int,
+    network: CorridorDemand | None,
+    corridor_share: float | None,
+) -> tuple[FlightPlanner, list[Flight]]:
+    """The planner (kept out of ``store``'s prohibited geofences and the area's edge) and
+    the day's flights (:class:`BadInput` when the grid cannot fly them)."""
+    t0 = day_start(the_day)
+    fences = store.list_geofences(Category.PROHIBITED) if store is not None else []
+    no_fly = no_fly_voxels(graph.grid, fences, t0, t0 + DAY_WINDOW_S)
+    planner = FlightPlanner(graph, no_fly=no_fly)
+    try:
+        plan = make_flights(
+            graph.grid,
+            flights,
+            seed,
+            t0,
+            connected=planner.connected,
+            no_fly=no_fly,
+            corridors=network,
+            corridor_share=DEFAULT_CORRIDOR_SHARE if corridor_share is None else corridor_share,
+        )
+    except TrafficError as exc:
+        raise BadInput(str(exc)) from None
+    return planner, plan
+
+
 def traffic_cmd(
     ctx: typer.Context,
     flights: Annotated[int, typer.Option(help="Flights in the day.")] = 1_000,
@@ -175,23 +207,7 @@ def traffic_cmd(
         location = store_location(db) if db is not None else None
     store = open_store(location) if location is not None else None
     try:
-        t0 = day_start(the_day)
-        fences = store.list_geofences(Category.PROHIBITED) if store is not None else []
-        no_fly = no_fly_voxels(graph.grid, fences, t0, t0 + DAY_WINDOW_S)
-        try:
-            planner = FlightPlanner(graph, no_fly=no_fly)
-            plan = make_flights(
-                graph.grid,
-                flights,
-                seed,
-                t0,
-                connected=planner.connected,
-                no_fly=no_fly,
-                corridors=network,
-                corridor_share=DEFAULT_CORRIDOR_SHARE if corridor_share is None else corridor_share,
-            )
-        except TrafficError as exc:
-            raise BadInput(str(exc)) from None
+        planner, plan = _day_plan(graph, store, the_day, flights, seed, network, corridor_share)
         if server is not None:
             tokens = [api_key] if api_key else []
             if store is not None and not tokens:
