@@ -12,9 +12,10 @@ corridor's tier (:func:`corridor_class`). Its ends are where the corridor meets 
 nodes: the first and last points of the centreline, the centres of the nodes' access
 cells (a node without a usable voxel of the tier nearby, such as an airport inside its
 prohibited zone, is reached at the nearest usable cell, ``access_offset_m`` away on the
-node feature). Its route is searched in the tier like any flight's: it follows the
-corridor where the corridor is the tier's cheapest way between them (the network was
-designed so), and is not held inside the corridor's voxels.
+node feature), each spread over :data:`CORRIDOR_SPREAD_M` by the schedule. Its route is
+searched in the tier like any flight's: it follows the corridor where the corridor is
+the tier's cheapest way between them (the network was designed so), and is not held
+inside the corridor's voxels.
 
 Which corridor, in which direction (:meth:`CorridorDemand.draw`): the origin node by its
 weight (population for the default nodes), then one of its corridors evenly, flown away
@@ -47,6 +48,8 @@ from airgrid.simulation.mix import FlightClass
 CORRIDOR_CLASS = "corridor"
 #: Share of the day's flights drawn as corridor traffic when a network is given.
 DEFAULT_CORRIDOR_SHARE = 0.2
+#: Radius (m) over which corridor flights spread their ends around a corridor's end.
+CORRIDOR_SPREAD_M = 1_000.0
 #: Cruise speed (m/s) and intent priority of corridor flights: logistics drones, as the
 #: last-mile class of :data:`~airgrid.simulation.mix.DEFAULT_MIX`.
 CORRIDOR_CRUISE_MPS, CORRIDOR_PRIORITY = 15.0, 20
@@ -301,6 +304,7 @@ __all__ = [
     "CORRIDOR_CLASS",
     "CORRIDOR_CRUISE_MPS",
     "CORRIDOR_PRIORITY",
+    "CORRIDOR_SPREAD_M",
     "DEFAULT_CORRIDOR_SHARE",
     "CorridorDemand",
     "corridor_class",

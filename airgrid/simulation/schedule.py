@@ -10,7 +10,8 @@ pads and vertiports lie around a town, not on its centre) and its destination:
   spread in the same way;
 * corridor (when a corridor network is given, ``corridor_share`` of the day): the two
   ends of one of its corridors, drawn by :meth:`~airgrid.simulation.corridors.CorridorDemand.draw`,
-  not spread.
+  spread over :data:`~airgrid.simulation.corridors.CORRIDOR_SPREAD_M` (a node's pads
+  around where the corridor meets it: flights from one voxel would queue there).
 
 Both ends are snapped to the nearest usable voxel of the class's end tier within
 :data:`SNAP_M`, never to a ``no_fly`` voxel: demand inside a prohibited geofence (the
@@ -34,6 +35,7 @@ import numpy as np
 
 from airgrid.airspace.grid import Grid
 from airgrid.simulation.corridors import (
+    CORRIDOR_SPREAD_M,
     DEFAULT_CORRIDOR_SHARE,
     CorridorDemand,
     corridor_class,
@@ -166,6 +168,7 @@ def _snapped(
     for _ in range(END_TRIES):
         if c.corridor and ends.corridors is not None:
             a, b = ends.corridors.draw(rng)
+            a, b = _spread(*a, rng, CORRIDOR_SPREAD_M), _spread(*b, rng, CORRIDOR_SPREAD_M)
         else:
             a, b = _ends(c, ends.pts, ends.p_point, rng)
         o, d = picker.nearest(*a, SNAP_M), picker.nearest(*b, SNAP_M)
@@ -174,10 +177,12 @@ def _snapped(
     return a, b, o, d
 
 
-def _spread(lat: float, lon: float, rng: np.random.Generator) -> tuple[float, float]:
-    """A point uniform over the disc of :data:`SPREAD_M` around (lat, lon)."""
+def _spread(
+    lat: float, lon: float, rng: np.random.Generator, radius_m: float = SPREAD_M
+) -> tuple[float, float]:
+    """A point uniform over the disc of ``radius_m`` around (lat, lon)."""
     return offset_point(
-        lat, lon, SPREAD_M * float(np.sqrt(rng.uniform())), float(rng.uniform(0, 2 * np.pi))
+        lat, lon, radius_m * float(np.sqrt(rng.uniform())), float(rng.uniform(0, 2 * np.pi))
     )
 
 
