@@ -49,7 +49,7 @@ from airgrid.simulation.demand import (
     offset_point,
 )
 from airgrid.simulation.departures import departure_times
-from airgrid.simulation.errors import NoDemandError
+from airgrid.simulation.errors import NoDemandError, TrafficError
 from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
 
 #: Radius (m) over which flights from one demand point spread their ends.
@@ -112,12 +112,15 @@ def make_flights(
     Raises
     ------
     TrafficError
-        ``n`` negative, or ``corridor_share`` not in (0, 1].
+        ``n`` negative, ``corridor_share`` not in (0, 1], or a corridor class in ``mix``
+        without ``corridors``.
     NoDemandError
         The grid holds no demand point or flies none of the classes; or, with
         ``corridors``, no corridor has both ends in its area or it has no usable voxel
         of their tier.
     """
+    if corridors is None and any(c.corridor for c in mix):
+        raise TrafficError("a corridor flight class needs a corridor network")
     rng = np.random.default_rng(seed)
     times = departure_times(n, day_start, rng)
     if corridors is not None:

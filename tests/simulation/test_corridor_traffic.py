@@ -26,7 +26,7 @@ from airgrid.simulation.corridors import (
 )
 from airgrid.simulation.day import day_start, run_in_process
 from airgrid.simulation.demand import VoxelPicker, great_circle_m
-from airgrid.simulation.errors import CorridorFileError, NoDemandError
+from airgrid.simulation.errors import CorridorFileError, NoDemandError, TrafficError
 from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.schedule import SNAP_M, make_flights
 from tests.simulation.test_traffic_day import DEMAND, MIX
@@ -102,6 +102,20 @@ def test_the_corridor_share_is_respected(graph, network):
     sigma = (600 * 0.3 * 0.7) ** 0.5
     assert abs(n[CORRIDOR_CLASS] - 180) < 4 * sigma
     assert n["hop"] + n["link"] + n[CORRIDOR_CLASS] == 600
+
+
+def test_corridor_departures_follow_the_daily_curve(graph, network):
+    d = load_corridor_demand(network[1])
+    flights = make_flights(graph.grid, 2_000, 1, DAY, MIX, DEMAND, corridors=d, corridor_share=0.5)
+    t = np.array([f.departure for f in flights if f.cls.name == CORRIDOR_CLASS])
+    hours = np.histogram((t - DAY) / 3600, bins=24, range=(0, 24))[0]
+    assert len(t) > 800 and hours[10] > 4 * hours[3] and hours[18] > 4 * hours[3]
+
+
+def test_a_corridor_class_needs_a_network(graph, network):
+    cls = corridor_class(load_corridor_demand(network[1]), 0.5)
+    with pytest.raises(TrafficError, match="needs a corridor network"):
+        make_flights(graph.grid, 10, 1, DAY, (*MIX, cls), DEMAND)
 
 
 def test_corridor_flights_end_at_the_network_nodes(graph, network):
