@@ -2,8 +2,8 @@
 
 :func:`make_flights` draws, with one seeded generator, the departure times
 (:func:`~airgrid.simulation.departures.departure_times`), each flight's class (by share),
-its origin (a demand point by weight, spread over :data:`SPREAD_M` around it: depots,
-pads and vertiports lie around a town, not on its centre) and its destination:
+its origin (a demand point by weight, spread over the point's disc, see
+:mod:`~airgrid.simulation.demand`) and its destination:
 
 * a hop (last-mile): a uniform distance in the class's range, a uniform bearing;
 * intercity: another demand point, by weight, whose distance is in the class's range,
@@ -40,8 +40,6 @@ from airgrid.simulation.demand import (
 from airgrid.simulation.departures import departure_times
 from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
 
-#: Radius (m) over which flights from one demand point spread their ends.
-SPREAD_M = 3_000.0
 #: Farthest (m) an end is moved to reach a usable voxel of its tier.
 SNAP_M = 2_000.0
 #: Draws of a flight's ends before it falls back (or is given up as without an endpoint).
@@ -135,10 +133,13 @@ def _snapped(
     return a, b, o, d
 
 
-def _spread(lat: float, lon: float, rng: np.random.Generator) -> tuple[float, float]:
-    """A point uniform over the disc of :data:`SPREAD_M` around (lat, lon)."""
+def _spread(pts: DemandPoints, k: int, rng: np.random.Generator) -> tuple[float, float]:
+    """A point uniform over the disc of demand point ``k``."""
     return offset_point(
-        lat, lon, SPREAD_M * float(np.sqrt(rng.uniform())), float(rng.uniform(0, 2 * np.pi))
+        float(pts.lat[k]),
+        float(pts.lon[k]),
+        pts.radius(k) * float(np.sqrt(rng.uniform())),
+        float(rng.uniform(0, 2 * np.pi)),
     )
 
 
@@ -147,16 +148,16 @@ def _ends(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Origin and destination (lat, lon) of one flight of class ``c``."""
     k = int(rng.choice(len(pts), p=p_point))
-    a = _spread(float(pts.lat[k]), float(pts.lon[k]), rng)
+    a = _spread(pts, k, rng)
     if c.intercity:
         dist = great_circle_m(pts.lat[k], pts.lon[k], pts.lat, pts.lon)
         ok = (dist >= c.min_m) & (dist <= c.max_m)
         if ok.any():
             w = np.where(ok, pts.weight, 0.0)
             j = int(rng.choice(len(pts), p=w / w.sum()))
-            return a, _spread(float(pts.lat[j]), float(pts.lon[j]), rng)
+            return a, _spread(pts, j, rng)
     dist_m = float(rng.uniform(c.min_m, c.max_m)) if not c.intercity else c.min_m
     return a, offset_point(*a, dist_m, float(rng.uniform(0, 2 * np.pi)))
 
 
-__all__ = ["END_TRIES", "SNAP_M", "SPREAD_M", "Flight", "make_flights"]
+__all__ = ["END_TRIES", "SNAP_M", "Flight", "make_flights"]
