@@ -6,7 +6,11 @@ Demand points are the logistics nodes of
 airports as hubs, other GeoNames places as depots and drop points), kept where the grid's
 area holds them. A point's weight is its GeoNames population; airports, which carry no
 population figure, get the mean weight of the seats (they are where intercity traffic
-gathers). Endpoints are snapped to usable voxels by :class:`VoxelPicker`.
+gathers). Flights from a point spread their ends over a disc around it (depots, pads
+and vertiports lie across a town, not on its centre) whose area grows with the
+population: the area the town would cover at :data:`URBAN_DENSITY_PER_KM2`, at least
+:data:`SPREAD_M` in radius (and exactly that for airports) and at most
+:data:`MAX_SPREAD_M`. Endpoints are snapped to usable voxels by :class:`VoxelPicker`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ from airgrid.geo.constants import EARTH_RADIUS_M
 from airgrid.routing.corridors.nodes import NodeKind, default_nodes
 from airgrid.simulation.errors import NoDemandError
 
+#: Least radius (m) over which flights from one demand point spread their ends.
+SPREAD_M = 3_000.0
+#: Largest such radius (m).
+MAX_SPREAD_M = 20_000.0
+#: People per km² of a town's built-up area, for the radius of its disc: a round figure
+#: between the built-up densities of Hunan's prefecture seats (Changsha's GeoNames
+#: population of 3.09 million gives a disc of 14 km radius, about 620 km²).
+URBAN_DENSITY_PER_KM2 = 5_000.0
+
 
 @dataclass(frozen=True)
 class DemandPoints:
@@ -41,6 +54,9 @@ class DemandPoints:
         WGS84 degrees (float64).
     weight
         Demand weight, > 0 (float64).
+    radius_m
+        Radius of the disc over which flights from the point spread their ends, metres
+        (float64; None: :data:`SPREAD_M` for every point).
     """
 
     name: np.ndarray
@@ -48,6 +64,11 @@ class DemandPoints:
     lat: np.ndarray
     lon: np.ndarray
     weight: np.ndarray
+    radius_m: np.ndarray | None = None
+
+    def radius(self, k: int) -> float:
+        """The spread radius of point ``k``, metres."""
+        return SPREAD_M if self.radius_m is None else float(self.radius_m[k])
 
     def __len__(self) -> int:
         return len(self.lat)
@@ -55,7 +76,12 @@ class DemandPoints:
     def where(self, keep: np.ndarray) -> DemandPoints:
         """The points where ``keep`` (a bool mask) is true."""
         return DemandPoints(
-            self.name[keep], self.kind[keep], self.lat[keep], self.lon[keep], self.weight[keep]
+            self.name[keep],
+            self.kind[keep],
+            self.lat[keep],
+            self.lon[keep],
+            self.weight[keep],
+            None if self.radius_m is None else self.radius_m[keep],
         )
 
 
@@ -76,6 +102,7 @@ def grid_demand(grid: Grid, data_dir: Path = DATA_DIR) -> DemandPoints:
         np.array([n.lat for n in nodes], np.float64),
         np.array([n.lon for n in nodes], np.float64),
         np.array([n.weight if n.weight > 0 else airport_weight for n in nodes], np.float64),
+        np.array([spread_radius_m(n.weight) for n in nodes], np.float64),
     )
     area = grid.meta.get("area_wkt")
     if area:
@@ -83,6 +110,14 @@ def grid_demand(grid: Grid, data_dir: Path = DATA_DIR) -> DemandPoints:
     if not len(pts):
         raise NoDemandError(f"no demand point lies in the grid's area ({grid.meta.get('area')})")
     return pts
+
+
+def spread_radius_m(population: float) -> float:
+    """Radius (m) of the disc a town of ``population`` covers at
+    :data:`URBAN_DENSITY_PER_KM2`, clipped to [:data:`SPREAD_M`, :data:`MAX_SPREAD_M`]
+    (:data:`SPREAD_M` for no population figure, such as an airport's)."""
+    area_m2 = max(population, 0.0) / URBAN_DENSITY_PER_KM2 * 1e6
+    return float(np.clip(np.sqrt(area_m2 / np.pi), SPREAD_M, MAX_SPREAD_M))
 
 
 def unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -169,10 +204,14 @@ class VoxelPicker:
 
 
 __all__ = [
+    "MAX_SPREAD_M",
+    "SPREAD_M",
+    "URBAN_DENSITY_PER_KM2",
     "DemandPoints",
     "VoxelPicker",
     "great_circle_m",
     "grid_demand",
     "offset_point",
+    "spread_radius_m",
     "unit_xyz",
 ]

@@ -3,10 +3,10 @@
 Each flight is ``POST /v1/routes`` between the centres of its end voxels (its class's
 tiers), then ``POST /v1/intents`` with the route's waypoints timed as in-process
 (:func:`~airgrid.simulation.planning.timed_waypoints`). A 409 is resolved as in-process
-(:mod:`~airgrid.simulation.runner`): the smallest proposed departure shift within the
-delay bound, else a new route whose ``no_go`` areas are hexagons around every conflict
-so far (all altitudes: the public route request has no banded no-go areas), for at most
-:data:`~airgrid.simulation.runner.MAX_ATTEMPTS` submissions.
+(:mod:`~airgrid.simulation.runner`): the fix :func:`~airgrid.simulation.runner.choose_fix`
+takes from the answer's ``fixes``, else a new route whose ``no_go`` areas are hexagons
+around every conflict so far (all altitudes: the public route request has no banded
+no-go areas), for at most :data:`~airgrid.simulation.runner.MAX_ATTEMPTS` submissions.
 
 Flights go to ``clients`` threads (at most :data:`MAX_CLIENTS`), each with its own
 keep-alive connection and API key, taking flights in departure order from one queue.
@@ -26,10 +26,11 @@ import httpx
 import numpy as np
 
 from airgrid.airspace.grid import Grid
+from airgrid.airspace.traffic.models import FixProposal
 from airgrid.simulation.demand import great_circle_m
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.planning import CLIMB_MPS, DESCENT_MPS, TUBE, timed_waypoints
-from airgrid.simulation.runner import MAX_ATTEMPTS, MAX_DELAY_S, FlightOutcome
+from airgrid.simulation.runner import MAX_ATTEMPTS, MAX_DELAY_S, FlightOutcome, choose_fix
 from airgrid.simulation.schedule import Flight
 
 #: Most client threads one run may start.
@@ -95,10 +96,15 @@ class ApiClient:
             },
         )
 
-    def intent(self, f: Flight, feature: dict, intent_id: str, delay: float) -> httpx.Response:
-        """``POST /v1/intents`` of a route Feature leaving ``delay`` seconds late."""
+    def intent(
+        self, f: Flight, feature: dict, intent_id: str, delay: float, offset: float
+    ) -> httpx.Response:
+        """``POST /v1/intents`` of a route Feature leaving ``delay`` seconds late, flown
+        ``offset`` metres higher (negative: lower)."""
         c = np.array(feature["geometry"]["coordinates"], np.float64)
-        wps = timed_waypoints(c[:, 1], c[:, 0], c[:, 2], f.departure + delay, f.cls.cruise_mps)
+        wps = timed_waypoints(
+            c[:, 1], c[:, 0], c[:, 2] + offset, f.departure + delay, f.cls.cruise_mps
+        )
         res = max(h3.get_resolution(v.split(":")[0]) for v in feature["properties"]["voxels"])
         return self.http.post(
             "/v1/intents",
@@ -128,7 +134,7 @@ class ApiClient:
         t0 = time.perf_counter()
         feature: dict | None = None
 
-        def done(reason: str, n: int = 0, k: int = 0, delay: float = 0.0) -> FlightOutcome:
+        def done(reason: str, n: int = 0, k: int = 0) -> FlightOutcome:
             length = crow = math.nan
             if feature is not None:
                 c = feature["geometry"]["coordinates"]
@@ -139,7 +145,8 @@ class ApiClient:
                 f.cls.name,
                 reason == "",
                 reason,
-                delay,
+                delay if reason == "" else 0.0,
+                offset if reason == "" else 0.0,
                 k,
                 n,
                 length,
@@ -148,19 +155,20 @@ class ApiClient:
                 f"{id_prefix}-{f.index}-{n - 1}" if reason == "" else None,
             )
 
+        delay, offset = 0.0, 0.0
         if f.origin < 0 or f.destination < 0:
             return done("no endpoint")
         r = self.route(f, [])
         if r.status_code != 200:
             return done("no endpoint" if r.status_code == 404 else "no route")
         feature = r.json()
-        delay, reroutes, tries, no_go = 0.0, 0, 0, []
+        reroutes, tries, no_go = 0, 0, []
         reason = "conflict"
         for attempt in range(MAX_ATTEMPTS):
-            a = self.intent(f, feature, f"{id_prefix}-{f.index}-{attempt}", delay)
+            a = self.intent(f, feature, f"{id_prefix}-{f.index}-{attempt}", delay, offset)
             tries += 1
             if a.status_code == 201:
-                return done("", tries, reroutes, delay)
+                return done("", tries, reroutes)
             if a.status_code != 409:
                 return done("invalid intent", tries, reroutes)
             body = a.json()
@@ -168,13 +176,13 @@ class ApiClient:
             reason = "geofence" if body.get("geofence_conflicts") and not conflicts else "conflict"
             if attempt == MAX_ATTEMPTS - 1:
                 break
-            shifts = [
-                x["shift_s"]
+            fixes = [
+                FixProposal(x["kind"], x["shift_s"], x["offset_m"], x.get("description", ""))
                 for x in body.get("fixes", [])
-                if x["kind"] == "departure_shift" and 0 < x["shift_s"] <= max_delay_s - delay
             ]
-            if shifts:
-                delay += min(shifts)
+            fix = choose_fix(fixes, max_delay_s - delay)
+            if fix is not None:
+                delay, offset = delay + fix.shift_s, offset + fix.offset_m
                 continue
             no_go += [
                 _hexagon(c["lat"], c["lon"], 2 * c["minima"]["lateral_m"] + TUBE.half_width_m)

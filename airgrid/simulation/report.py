@@ -44,6 +44,8 @@ class TrafficReport:
         Accepted flights that took a departure delay.
     rerouted
         Accepted flights re-routed around a conflict.
+    moved
+        Accepted flights flown at another altitude than planned (an altitude fix).
     delay_mean_s
         Mean delay over accepted flights.
     delay_percentiles_s
@@ -68,6 +70,7 @@ class TrafficReport:
     by_class: dict[str, list[int]]
     delayed: int
     rerouted: int
+    moved: int
     delay_mean_s: float
     delay_percentiles_s: list[float]
     inflation_median: float
@@ -113,6 +116,7 @@ def summarise(outcomes: Sequence[FlightOutcome], wall_s: float, mode: str) -> Tr
         by_class=by_class,
         delayed=sum(o.delay_s > 0 for o in acc),
         rerouted=sum(o.reroutes > 0 for o in acc),
+        moved=sum(o.offset_m != 0 for o in acc),
         delay_mean_s=float(delays.mean()),
         delay_percentiles_s=[float(x) for x in np.percentile(delays, [50, 90, 99, 100])],
         inflation_median=float(np.median(infl)) if len(infl) else float("nan"),

@@ -1,13 +1,17 @@
 """The day flown in-process: each flight routed, turned into an intent and submitted to a
 :class:`~airgrid.airspace.store.service.Store`, conflicts resolved within bounds.
 
-A refused flight is resolved in at most :data:`MAX_ATTEMPTS` submissions:
+A refused flight is resolved in at most :data:`MAX_ATTEMPTS` submissions, taking the fix
+an operator would (:func:`choose_fix`):
 
-1. when the store proposes a departure shift that keeps the flight's total delay within
-   ``max_delay_s``, the shift is applied (the smallest such one);
-2. otherwise the flight is re-routed around the voxels near every conflict
+1. when the store proposes an altitude offset, the flight flies that much higher or lower
+   (free at answer time, and inside its tier's band over the ground): it costs no delay;
+2. else, when the store proposes a departure shift that keeps the flight's total delay
+   within ``max_delay_s``, the shift is applied;
+3. otherwise the flight is re-routed around the voxels near every conflict
    (:meth:`~airgrid.simulation.planning.FlightPlanner.conflict_voxels`, added to the
-   router's blocked-voxel mask; the avoided voxels add up over the attempts).
+   router's blocked-voxel mask; the avoided voxels add up over the attempts), keeping
+   the delay and offset taken so far.
 
 A flight still refused after that is counted with the reason of its last refusal.
 """
@@ -17,13 +21,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from airgrid.airspace.errors import IntentError
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.traffic.models import FixProposal, IntentRequest
+from airgrid.geo.volumes import VolumeError
 from airgrid.routing.search.route import Route, RouteStatus
 from airgrid.simulation.planning import FlightPlanner, crow_flies_m
 from airgrid.simulation.schedule import Flight
@@ -55,6 +60,8 @@ class FlightOutcome:
         One of :data:`REASONS` when refused, else ``""``.
     delay_s
         Departure delay taken from fixes (accepted flights), seconds.
+    offset_m
+        Altitude offset taken from fixes (accepted flights), metres (negative: lower).
     reroutes
         Re-routes around conflicts.
     attempts
@@ -73,6 +80,7 @@ class FlightOutcome:
     accepted: bool
     reason: str
     delay_s: float
+    offset_m: float
     reroutes: int
     attempts: int
     route_m: float
@@ -81,12 +89,14 @@ class FlightOutcome:
     intent_id: str | None
 
 
-def best_shift(proposals: Sequence[FixProposal], room_s: float) -> float | None:
-    """The smallest proposed departure shift within ``room_s`` seconds, or None."""
-    shifts = [
-        p.shift_s for p in proposals if p.kind == "departure_shift" and 0 < p.shift_s <= room_s
-    ]
-    return min(shifts) if shifts else None
+def choose_fix(proposals: Sequence[FixProposal], room_s: float) -> FixProposal | None:
+    """The fix a refused flight takes: the proposed altitude offset (no delay), else the
+    smallest proposed departure shift within ``room_s`` seconds, else None."""
+    for p in proposals:
+        if p.kind == "altitude_offset" and p.offset_m != 0:
+            return p
+    shifts = [p for p in proposals if p.kind == "departure_shift" and 0 < p.shift_s <= room_s]
+    return min(shifts, key=lambda p: p.shift_s) if shifts else None
 
 
 def fly(
@@ -105,14 +115,15 @@ def fly(
     """
     t0 = time.perf_counter()
 
-    def done(reason: str, route: Route | None, delay: float = 0.0, n: int = 0, k: int = 0):
+    def done(reason: str, route: Route | None, n: int = 0, k: int = 0) -> FlightOutcome:
         found = route is not None and route.found
         return FlightOutcome(
             flight.index,
             flight.cls.name,
             reason == "",
             reason,
-            delay,
+            delay if reason == "" else 0.0,
+            offset if reason == "" else 0.0,
             k,
             n,
             route.length_m if found and route is not None else math.nan,
@@ -121,6 +132,7 @@ def fly(
             f"{id_prefix}-{flight.index}-{n - 1}" if reason == "" else None,
         )
 
+    delay, offset = 0.0, 0.0
     if flight.origin < 0 or flight.destination < 0:
         return done("no endpoint", None)
     if not planner.connected(flight.cls, flight.origin, flight.destination):
@@ -128,34 +140,38 @@ def fly(
     route = planner.route(flight)
     if route.status is not RouteStatus.FOUND:
         return done("no route", route)
-    delay, reroutes = 0.0, 0
+    reroutes = 0
     avoid = np.empty(0, np.int64)
     reason = "conflict"
     tries = 0
+    req: IntentRequest | None = None
     for attempt in range(MAX_ATTEMPTS):
+        intent_id = f"{id_prefix}-{flight.index}-{attempt}"
         try:
-            req = planner.intent(
-                flight, route, operator, f"{id_prefix}-{flight.index}-{attempt}", delay
-            )
-        except IntentError:
-            return done("invalid intent", route, n=tries, k=reroutes)
+            if req is None:
+                req = planner.intent(flight, route, operator, intent_id, delay).raised(offset)
+            else:
+                req = replace(req, intent_id=intent_id)
+        except (IntentError, VolumeError):
+            return done("invalid intent", route, tries, reroutes)
         d = submit(req)
         tries += 1
         if d.accepted:
-            return done("", route, delay, tries, reroutes)
+            return done("", route, tries, reroutes)
         reason = "geofence" if d.geofence_conflicts and not d.conflicts else "conflict"
         if attempt == MAX_ATTEMPTS - 1:
             break
-        shift = best_shift(d.proposals, max_delay_s - delay)
-        if shift is not None:
-            delay += shift
+        fix = choose_fix(d.proposals, max_delay_s - delay)
+        if fix is not None:
+            delay, offset = delay + fix.shift_s, offset + fix.offset_m
+            req = fix.apply(req)
             continue
         avoid = np.concatenate([avoid, planner.conflict_voxels(d.conflicts, flight.cls.tiers)])
         again = planner.route(flight, avoid)
         if not again.found:
             break
-        route, reroutes = again, reroutes + 1
-    return done(reason, route, n=tries, k=reroutes)
+        route, reroutes, req = again, reroutes + 1, None
+    return done(reason, route, tries, reroutes)
 
 
 def fly_day(
@@ -184,7 +200,7 @@ __all__ = [
     "MAX_DELAY_S",
     "REASONS",
     "FlightOutcome",
-    "best_shift",
+    "choose_fix",
     "fly",
     "fly_day",
 ]

@@ -2,8 +2,8 @@
 
 :func:`make_flights` draws, with one seeded generator, the departure times
 (:func:`~airgrid.simulation.departures.departure_times`), each flight's class (by share),
-its origin (a demand point by weight, spread over :data:`SPREAD_M` around it: depots,
-pads and vertiports lie around a town, not on its centre) and its destination:
+its origin (a demand point by weight, spread over the point's disc, see
+:mod:`~airgrid.simulation.demand`) and its destination:
 
 * a hop (last-mile): a uniform distance in the class's range, a uniform bearing;
 * intercity: another demand point, by weight, whose distance is in the class's range,
@@ -52,8 +52,6 @@ from airgrid.simulation.departures import departure_times
 from airgrid.simulation.errors import NoDemandError, TrafficError
 from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
 
-#: Radius (m) over which flights from one demand point spread their ends.
-SPREAD_M = 3_000.0
 #: Farthest (m) an end is moved to reach a usable voxel of its tier.
 SNAP_M = 2_000.0
 #: Draws of a flight's ends before it falls back (or is given up as without an endpoint).
@@ -171,7 +169,7 @@ def _snapped(
     for _ in range(END_TRIES):
         if c.corridor and ends.corridors is not None:
             a, b = ends.corridors.draw(rng)
-            a, b = _spread(*a, rng, CORRIDOR_SPREAD_M), _spread(*b, rng, CORRIDOR_SPREAD_M)
+            a, b = _disc(*a, CORRIDOR_SPREAD_M, rng), _disc(*b, CORRIDOR_SPREAD_M, rng)
         else:
             a, b = _ends(c, ends.pts, ends.p_point, rng)
         o, d = picker.nearest(*a, SNAP_M), picker.nearest(*b, SNAP_M)
@@ -180,9 +178,12 @@ def _snapped(
     return a, b, o, d
 
 
-def _spread(
-    lat: float, lon: float, rng: np.random.Generator, radius_m: float = SPREAD_M
-) -> tuple[float, float]:
+def _spread(pts: DemandPoints, k: int, rng: np.random.Generator) -> tuple[float, float]:
+    """A point uniform over the disc of demand point ``k``."""
+    return _disc(float(pts.lat[k]), float(pts.lon[k]), pts.radius(k), rng)
+
+
+def _disc(lat: float, lon: float, radius_m: float, rng: np.random.Generator) -> tuple[float, float]:
     """A point uniform over the disc of ``radius_m`` around (lat, lon)."""
     return offset_point(
         lat, lon, radius_m * float(np.sqrt(rng.uniform())), float(rng.uniform(0, 2 * np.pi))
@@ -194,16 +195,16 @@ def _ends(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Origin and destination (lat, lon) of one flight of class ``c``."""
     k = int(rng.choice(len(pts), p=p_point))
-    a = _spread(float(pts.lat[k]), float(pts.lon[k]), rng)
+    a = _spread(pts, k, rng)
     if c.intercity:
         dist = great_circle_m(pts.lat[k], pts.lon[k], pts.lat, pts.lon)
         ok = (dist >= c.min_m) & (dist <= c.max_m)
         if ok.any():
             w = np.where(ok, pts.weight, 0.0)
             j = int(rng.choice(len(pts), p=w / w.sum()))
-            return a, _spread(float(pts.lat[j]), float(pts.lon[j]), rng)
+            return a, _spread(pts, j, rng)
     dist_m = float(rng.uniform(c.min_m, c.max_m)) if not c.intercity else c.min_m
     return a, offset_point(*a, dist_m, float(rng.uniform(0, 2 * np.pi)))
 
 
-__all__ = ["END_TRIES", "SNAP_M", "SPREAD_M", "Flight", "make_flights"]
+__all__ = ["END_TRIES", "SNAP_M", "Flight", "make_flights"]

@@ -70,6 +70,25 @@ def test_route_tube_contains_every_point_within_half_width() -> None:
     assert shapely.contains_xy(fp, lon, lat).all()
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-60_000, 60_000), st.floats(-60_000, 60_000), st.floats(50, 900)),
+        min_size=2,
+        max_size=7,
+    ),
+    st.floats(200.0, 5_000.0),
+)
+def test_a_route_is_the_sum_of_its_legs(points, max_piece_m) -> None:
+    """Legs are converted together (those sharing a plane in one projection call), yet each
+    gives exactly the volumes it gives as a route of its own, in order."""
+    wps = [(*offset(LAT0, LON0, e, n), z, T0 + 60.0 * k) for k, (e, n, z) in enumerate(points)]
+    kw = {"half_width_m": 30.0, "half_height_m": 10.0, "max_piece_m": max_piece_m}
+    whole = route_to_volumes(wps, **kw)
+    legs = [v for a, b in itertools.pairwise(wps) for v in route_to_volumes([a, b], **kw)]
+    assert whole == legs
+
+
 @pytest.mark.parametrize(
     "wps, exc_text",
     [

@@ -50,6 +50,7 @@ from airgrid.airspace.traffic.conflicts import LATERAL_TOLERANCE_M
 from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
 from airgrid.airspace.traffic.models import IntentState
 from airgrid.airspace.traffic.separation import SeparationMinima
+from airgrid.airspace.traffic.volume_cache import CACHE_VOLUMES, VolumeCache
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN
 from airgrid.geo.plane import BUFFER_SAFETY
 from airgrid.geo.volumes import Volume4D
@@ -301,7 +302,14 @@ class HoldingIndex:
     Volumes are kept compactly, as limits in arrays and footprints as WKB (100,000 intents
     of two route pieces each took 258 MB, 1.3 KB per volume with everything);
     :meth:`candidates` turns only the intents it returns back into
-    :class:`~airgrid.airspace.traffic.holders.Holder` objects with shapely footprints.
+    :class:`~airgrid.airspace.traffic.holders.Holder` objects with shapely footprints, and
+    keeps the volumes of those used last in a bounded cache
+    (:class:`~airgrid.airspace.traffic.volume_cache.VolumeCache`).
+
+    Parameters
+    ----------
+    cache_volumes
+        Volumes the cache keeps at most.
 
     Attributes
     ----------
@@ -311,13 +319,15 @@ class HoldingIndex:
         Held by whoever reads or changes the copy.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache_volumes: int = CACHE_VOLUMES) -> None:
         self.lock = threading.Lock()
+        self._cache_volumes = cache_volumes
         self.clear()
 
     def clear(self, rev: int | None = None) -> None:
         """Forget everything; the copy then reflects an empty store at ``rev``."""
         self.rev = rev
+        self._cache = VolumeCache(self._cache_volumes)  # the volumes of the holders used last
         self._heads: dict[int, Holder] = {}  # each holder without its volumes
         self._rows: dict[int, np.ndarray] = {}  # its rows, in volume order
         self._tiers: dict[str, int] = {}  # tier name -> number
@@ -363,6 +373,8 @@ class HoldingIndex:
             shapely.to_wkb(fps) if len(fps) else np.empty(0, object),
             limits,
         )
+        for seq, h in items:
+            self._cache.put(seq, h.volumes)
 
     def add_rows(self, rows: Sequence[Sequence]) -> None:
         """Add holders from store rows ``seq, id, operator, priority, tier, state, footprint
@@ -479,6 +491,7 @@ class HoldingIndex:
         if self._heads.pop(seq, None) is None:
             return
         rows = self._rows.pop(seq)
+        self._cache.drop(seq)
         self._owner[rows] = -1
         self._box[rows] = np.nan  # meets nothing
         self._wkb[rows] = None
@@ -491,9 +504,10 @@ class HoldingIndex:
             heads = [(s, self._heads[s]) for s in seqs]
             counts = [len(self._rows[s]) for s in seqs]
             rows = np.concatenate([self._rows[s] for s in seqs]) if seqs else np.empty(0, np.int64)
-            wkb, box = self._wkb[rows], self._box[rows]
+            wkb, box, cache = self._wkb[rows], self._box[rows], self._cache
             self.clear(self.rev)
             self._append(heads, counts, wkb, box)
+            self._cache = cache
 
     def set_state(self, seq: int, state: IntentState) -> None:
         """Record a state change of a holder that keeps holding airspace."""
@@ -540,17 +554,28 @@ class HoldingIndex:
             return HolderVolumes.of([])
         seqs = self._owner[rows]
         seqs = seqs[np.r_[True, seqs[1:] != seqs[:-1]]].tolist()
-        own = [self._rows[s] for s in seqs]
-        every = np.concatenate(own)
-        geoms = shapely.from_wkb(self._wkb[every])
-        bands = self._box[every, 4:].tolist()
+        vols: dict[int, tuple[Volume4D, ...]] = {}
+        missing = []
+        for s in seqs:
+            got = self._cache.get(s)
+            if got is None:
+                missing.append(s)
+            else:
+                vols[s] = got
+        if missing:
+            own = [self._rows[s] for s in missing]
+            every = np.concatenate(own)
+            geoms = shapely.from_wkb(self._wkb[every])
+            bands = self._box[every, 4:].tolist()
+            at = 0
+            for s, rr in zip(missing, own):
+                vols[s] = tuple(Volume4D(geoms[at + k], *bands[at + k]) for k in range(len(rr)))
+                self._cache.put(s, vols[s])
+                at += len(rr)
         holders = []
-        at = 0
-        for s, rr in zip(seqs, own):
-            vols = tuple(Volume4D(geoms[at + k], *bands[at + k]) for k in range(len(rr)))
+        for s in seqs:
             h = self._heads[s]
-            holders.append(Holder(h.id, h.operator, h.priority, h.tier, h.state, vols))
-            at += len(rr)
+            holders.append(Holder(h.id, h.operator, h.priority, h.tier, h.state, vols[s]))
         vol = self._vol[rows]
         fps = np.array(
             [holders[h].volumes[v].footprint for h, v in zip(holder.tolist(), vol.tolist())],

@@ -79,10 +79,38 @@ def route_to_volumes(
     """
     pts = _checked_route(waypoints, half_width_m, half_height_m, max_piece_m, time_margin_s)
     r = half_width_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE
-    out: list[Volume4D] = []
-    for leg in _legs(pts, max_piece_m):
-        out.extend(_leg_volumes(leg, r, max_piece_m, half_height_m, time_margin_s))
-    return out
+    tracks: list[shapely.Geometry] = []
+    limits: list[tuple[float, float, float, float]] = []
+    plane: list[int] = []
+    legs, inverses = _legs(pts, max_piece_m)
+    for leg in legs:
+        a, b, p, xa, xb, ya, yb, length = leg
+        n = max(1, math.ceil(length / max_piece_m))
+        f = np.linspace(0.0, 1.0, n + 1)
+        xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
+        zs, ts = a.alt_m + f * (b.alt_m - a.alt_m), a.t + f * (b.t - a.t)
+        for k in range(n):
+            tracks.append(
+                shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
+                if length > 0
+                else shapely.Point(xs[k], ys[k])
+            )
+            limits.append(
+                (
+                    float(min(zs[k], zs[k + 1]) - half_height_m),
+                    float(max(zs[k], zs[k + 1]) + half_height_m),
+                    float(ts[k] - time_margin_s),
+                    float(ts[k + 1] + time_margin_s),
+                )
+            )
+            plane.append(p)
+    # every piece buffered in one call, and taken back to lon/lat one plane at a time
+    polys = shapely.buffer(np.array(tracks, dtype=object), r, quad_segs=QUAD_SEGS)
+    of = np.array(plane)
+    for p, inv in enumerate(inverses):
+        sel = of == p
+        polys[sel] = transform(inv, polys[sel])
+    return [Volume4D(polys[k], *limits[k]) for k in range(len(polys))]
 
 
 class _Leg(NamedTuple):
@@ -90,7 +118,7 @@ class _Leg(NamedTuple):
 
     a: Waypoint
     b: Waypoint
-    inv: Transformer  # the leg's plane -> lon/lat
+    plane: int  # index into the planes' inverse transforms
     xa: float
     xb: float
     ya: float
@@ -135,50 +163,41 @@ def _checked_route(
     return pts
 
 
-def _legs(pts: Sequence[Waypoint], max_piece_m: float) -> list[_Leg]:
-    """The legs of a route, once their pieces are known to fit in :data:`MAX_VOLUMES`."""
+def _legs(pts: Sequence[Waypoint], max_piece_m: float) -> tuple[list[_Leg], list[Transformer]]:
+    """The legs of a route, once their pieces are known to fit in :data:`MAX_VOLUMES`, and
+    the inverse transforms (plane -> lon/lat) of their planes.
+
+    Each leg lies in the plane of its midpoint (:func:`plane_for`); the legs that share a
+    plane are projected in one call."""
+    pairs = list(itertools.pairwise(pts))
+    planes = [plane_for((a.lon + b.lon) / 2, (a.lat + b.lat) / 2) for a, b in pairs]
+    index: dict[int, int] = {}
+    for fwd, _ in planes:
+        index.setdefault(id(fwd), len(index))
+    of = np.array([index[id(fwd)] for fwd, _ in planes])
+    inverses = list({id(fwd): inv for fwd, inv in planes}.values())
+    forwards = list({id(fwd): fwd for fwd, _ in planes}.values())
+    xy = np.empty((len(pairs), 4))  # xa, xb, ya, yb
+    lon = np.array([(a.lon, b.lon) for a, b in pairs])
+    lat = np.array([(a.lat, b.lat) for a, b in pairs])
+    for p, fwd in enumerate(forwards):
+        sel = of == p
+        x, y = fwd.transform(lon[sel].ravel(), lat[sel].ravel())
+        xy[sel, :2] = np.reshape(x, (-1, 2))
+        xy[sel, 2:] = np.reshape(y, (-1, 2))
     legs = []
     pieces = 0.0
-    for a, b in itertools.pairwise(pts):
-        fwd, inv = plane_for((a.lon + b.lon) / 2, (a.lat + b.lat) / 2)
-        (xa, xb), (ya, yb) = fwd.transform([a.lon, b.lon], [a.lat, b.lat])
+    for n, (a, b) in enumerate(pairs):
+        xa, xb, ya, yb = xy[n].tolist()
         length = math.hypot(xb - xa, yb - ya)
-        legs.append(_Leg(a, b, inv, xa, xb, ya, yb, length))
+        legs.append(_Leg(a, b, int(of[n]), xa, xb, ya, yb, length))
         pieces += max(1.0, length / max_piece_m)
     if pieces > MAX_VOLUMES:
         raise RouteError(
             f"the route would need {pieces:.3g} pieces of at most {max_piece_m:g} m, more "
             f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m"
         )
-    return legs
-
-
-def _leg_volumes(
-    leg: _Leg, r: float, max_piece_m: float, half_height_m: float, time_margin_s: float
-) -> list[Volume4D]:
-    """One volume per piece of ``leg``: its track buffered by ``r`` metres, its band and window."""
-    a, b, inv, xa, xb, ya, yb, length = leg
-    n = max(1, math.ceil(length / max_piece_m))
-    f = np.linspace(0.0, 1.0, n + 1)
-    xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
-    zs, ts = a.alt_m + f * (b.alt_m - a.alt_m), a.t + f * (b.t - a.t)
-    tracks = [
-        shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
-        if length > 0
-        else shapely.Point(xs[k], ys[k])
-        for k in range(n)
-    ]
-    polys = transform(inv, shapely.buffer(np.array(tracks, dtype=object), r, quad_segs=QUAD_SEGS))
-    return [
-        Volume4D(
-            polys[k],
-            float(min(zs[k], zs[k + 1]) - half_height_m),
-            float(max(zs[k], zs[k + 1]) + half_height_m),
-            float(ts[k] - time_margin_s),
-            float(ts[k + 1] + time_margin_s),
-        )
-        for k in range(n)
-    ]
+    return legs, inverses
 
 
 def _as_list(

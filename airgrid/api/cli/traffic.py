@@ -48,7 +48,9 @@ def report_table(r: TrafficReport, title: str) -> Table:
         t.add_row(f"refused: {reason}", f"{n:,}")
     for name, (n, acc) in r.by_class.items():
         t.add_row(f"class {name}", f"{acc:,} of {n:,} accepted, {n - acc:,} refused")
-    t.add_row("delayed / re-routed", f"{r.delayed:,} / {r.rerouted:,}")
+    t.add_row(
+        "delayed / re-routed / other altitude", f"{r.delayed:,} / {r.rerouted:,} / {r.moved:,}"
+    )
     p50, p90, p99, top = r.delay_percentiles_s
     t.add_row(
         "delay mean / p50 / p90 / p99 / max",
