@@ -14,6 +14,7 @@ import pytest
 from airgrid.airspace.store.service import open_store
 from airgrid.api.cli.main import main
 from airgrid.routing import build_graph
+from airgrid.routing.corridors.corridor import clear_corridors
 from airgrid.routing.corridors.network import NetworkParams, design_network
 from airgrid.routing.corridors.nodes import make_node
 from airgrid.routing.corridors.report import network_geojson
@@ -48,11 +49,13 @@ def graph(small_grid):
 
 @pytest.fixture(scope="module")
 def network(graph, tmp_path_factory):
-    """The T2 network over :data:`NODES` and its GeoJSON file."""
+    """The T2 network over :data:`NODES` and its GeoJSON file (the marks the design sets
+    in the shared test grid are cleared again)."""
     net = design_network(graph, NODES, NetworkParams(tier="T2"))
     assert net.is_connected() and len(net.corridors) >= 3
     path = tmp_path_factory.mktemp("net") / "net.geojson"
     path.write_text(json.dumps(network_geojson(net)), encoding="utf-8")
+    clear_corridors(graph.grid)
     return net, path
 
 
