@@ -152,8 +152,8 @@ def offset_point(
 
 class VoxelPicker:
     """The usable voxel of one tier nearest a point: per cell of the tier that holds a
-    usable voxel, one of the usable voxels of its column (the middle one, or the one at
-    a given level), found by a k-d tree over the cell centres.
+    usable voxel, the middle usable voxel of its column, found by a k-d tree over the
+    cell centres.
 
     Parameters
     ----------
@@ -168,9 +168,7 @@ class VoxelPicker:
 
     def __init__(self, grid: Grid, tier: str, blocked: np.ndarray | None = None) -> None:
         names = [t.name for t in grid.tiers]
-        self.voxels = np.empty(0, np.int64)  # per picked cell, its usable voxels in layer order
-        self._first = np.empty(0, np.int64)  # per picked cell, where they start in voxels
-        self._count = np.empty(0, np.int64)  # and how many there are
+        self.voxels = np.empty(0, np.int64)
         self._tree: cKDTree | None = None
         if tier not in names:
             return
@@ -180,36 +178,29 @@ class VoxelPicker:
         usable = (grid.status & np.uint8(BLOCKING)) == 0
         if blocked is not None:
             usable &= ~blocked
+        # per cell, the usable voxels of its column; the middle one stands for the cell
         cells = np.repeat(np.arange(len(start)), n)
         vox = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
         keep = usable[vox]
         cells, vox = cells[keep], vox[keep]
         if not len(vox):
             return
-        self.voxels = vox
-        self._first = np.searchsorted(cells, np.unique(cells))
-        self._count = np.diff(np.append(self._first, len(cells)))
-        ids = grid.cell_id[sl][cells[self._first]]
+        first = np.searchsorted(cells, np.unique(cells))
+        count = np.diff(np.append(first, len(cells)))
+        self.voxels = vox[first + count // 2]
+        ids = grid.cell_id[sl][cells[first]]
         ll = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in ids], np.float64)
         self._tree = cKDTree(unit_xyz(ll[:, 0], ll[:, 1]))
 
     def __bool__(self) -> bool:
         return self._tree is not None
 
-    def nearest(self, lat: float, lon: float, max_m: float, level: float | None = None) -> int:
-        """The picked voxel nearest (lat, lon) within ``max_m`` metres, or -1.
-
-        Of the nearest cell's usable voxels (in layer order), the one at fraction
-        ``level`` (in [0, 1): 0 the lowest) of them, or the middle one without a level.
-        """
+    def nearest(self, lat: float, lon: float, max_m: float) -> int:
+        """The picked voxel nearest (lat, lon) within ``max_m`` metres, or -1."""
         if self._tree is None:
             return -1
         d, i = self._tree.query(unit_xyz(np.array([lat]), np.array([lon]))[0])
-        if d * EARTH_RADIUS_M > max_m:
-            return -1
-        count = int(self._count[i])
-        k = count // 2 if level is None else min(int(level * count), count - 1)
-        return int(self.voxels[self._first[i] + k])
+        return int(self.voxels[i]) if d * EARTH_RADIUS_M <= max_m else -1
 
 
 __all__ = [

@@ -10,10 +10,7 @@ its origin (a demand point by weight, spread over the point's disc, see
   spread in the same way.
 
 Both ends are snapped to the nearest usable voxel of the class's end tier within
-:data:`SNAP_M`, at the level of the flight's direction (:func:`direction_level`: a
-quadrantal rule, as cruising levels by track in ICAO Annex 2, Appendix 3, so that
-flights in opposite directions start and end in different layers where a column has
-room), never to a ``no_fly`` voxel: demand inside a prohibited geofence (the
+:data:`SNAP_M`, never to a ``no_fly`` voxel: demand inside a prohibited geofence (the
 13 km airport zones hold the airports and parts of their towns) is flown from the
 zone's edge when that is within :data:`SNAP_M`. Ends are drawn again (up to
 :data:`END_TRIES` times) while one finds no voxel, or, when a ``connected`` test is
@@ -45,8 +42,6 @@ from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
 
 #: Farthest (m) an end is moved to reach a usable voxel of its tier.
 SNAP_M = 2_000.0
-#: Direction sectors of the level rule (north, east, south, west).
-LEVEL_SECTORS = 4
 #: Draws of a flight's ends before it falls back (or is given up as without an endpoint).
 END_TRIES = 8
 
@@ -132,28 +127,10 @@ def _snapped(
     :data:`END_TRIES` times until both have a voxel (and are ``connected``)."""
     for _ in range(END_TRIES):
         a, b = _ends(c, pts, p_point, rng)
-        level = direction_level(a, b)
-        o, d = picker.nearest(*a, SNAP_M, level), picker.nearest(*b, SNAP_M, level)
+        o, d = picker.nearest(*a, SNAP_M), picker.nearest(*b, SNAP_M)
         if o >= 0 and d >= 0 and (connected is None or connected(c, o, d)):
             break
     return a, b, o, d
-
-
-def direction_level(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """The level of a flight from ``a`` to ``b`` (lat, lon), as a fraction of a column's
-    usable voxels (see :meth:`~airgrid.simulation.demand.VoxelPicker.nearest`): the
-    middle of the quarter of its initial bearing's sector (north 315-45 degrees, east,
-    south, west, in that order). Opposite sectors get different voxels wherever a column
-    has two usable voxels or more."""
-    p1, p2 = np.radians(a[0]), np.radians(b[0])
-    dl = np.radians(b[1] - a[1])
-    bearing = np.degrees(
-        np.arctan2(
-            np.sin(dl) * np.cos(p2), np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
-        )
-    )
-    sector = int(((float(bearing) + 45.0) % 360.0) // (360.0 / LEVEL_SECTORS))
-    return (sector + 0.5) / LEVEL_SECTORS
 
 
 def _spread(pts: DemandPoints, k: int, rng: np.random.Generator) -> tuple[float, float]:
@@ -183,4 +160,4 @@ def _ends(
     return a, offset_point(*a, dist_m, float(rng.uniform(0, 2 * np.pi)))
 
 
-__all__ = ["END_TRIES", "LEVEL_SECTORS", "SNAP_M", "Flight", "direction_level", "make_flights"]
+__all__ = ["END_TRIES", "SNAP_M", "Flight", "make_flights"]
