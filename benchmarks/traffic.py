@@ -38,7 +38,8 @@ flights/s`` (SQLite, the first client count) and ``accepted pairs in conflict: N
 Usage::
 
     .venv/bin/python benchmarks/traffic.py [--flights 26000] [--seed 0] [--grid DIR]
-        [--clients 8,32] [--no-http] [--no-postgres] [--corridors PATH [--corridor-share 0.2]]
+        [--clients 8,32] [--workers 1] [--no-http] [--no-postgres]
+        [--corridors PATH [--corridor-share 0.2]]
 """
 
 from __future__ import annotations
@@ -138,8 +139,9 @@ def _wait_landmarks(base: str, token: str, grid: Grid, flights: list[Flight]) ->
 
 
 @contextmanager
-def server(grid_path: Path, db_url: str, var: Path) -> Iterator[tuple[str, int]]:
-    """``uvicorn`` serving ``grid_path`` on a free loopback port with the store at ``db_url``."""
+def server(grid_path: Path, db_url: str, var: Path, workers: int) -> Iterator[tuple[str, int]]:
+    """``uvicorn`` with ``workers`` processes serving ``grid_path`` on a free loopback port
+    with the store at ``db_url``."""
     port = free_port()
     env = dict(
         os.environ,
@@ -149,6 +151,7 @@ def server(grid_path: Path, db_url: str, var: Path) -> Iterator[tuple[str, int]]
     )
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.http.app:create_app"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -169,14 +172,23 @@ def server(grid_path: Path, db_url: str, var: Path) -> Iterator[tuple[str, int]]
 
 
 def server_peak_mib(pid: int) -> float:
-    """Peak resident memory (VmHWM) of process ``pid``, MiB (nan if unreadable)."""
+    """Largest peak resident memory (VmHWM) of process ``pid`` and its children (the
+    uvicorn workers), MiB (nan if unreadable)."""
+    pids = [pid]
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(x) for x in (task / "children").read_text().split()]
     except OSError:
         pass
-    return float("nan")
+    peaks = []
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            pass
+    return max(peaks, default=float("nan"))
 
 
 def http_run(
@@ -187,24 +199,23 @@ def http_run(
     clients: int,
     tag: str,
     fences: list[Geofence],
+    workers: int,
 ) -> TrafficReport:
-    """The flights through a fresh server on ``db_url`` holding ``fences``, with
-    ``clients`` threads."""
+    """The flights through a fresh server of ``workers`` processes on ``db_url`` holding
+    ``fences``, with ``clients`` threads."""
     with open_store(store_location(db_url), dem=Dem.open(DEFAULT_DEM)) as store:
         store.write_geofences(fences)
         keys = KeyStore(lambda: store)
         tokens = [keys.create(f"{tag}-{i}", "operator")[0] for i in range(clients)]
-        with server(grid_path, db_url, Path(tempfile.mkdtemp(prefix="airgrid-traffic-var-"))) as (
-            base,
-            pid,
-        ):
+        var = Path(tempfile.mkdtemp(prefix="airgrid-traffic-var-"))
+        with server(grid_path, db_url, var, workers) as (base, pid):
             _wait_landmarks(base, tokens[0], grid, flights)
             report, _ = run_over_http(
                 grid, flights, base, tokens, clients=clients, id_prefix=tag, store=store
             )
             peak = server_peak_mib(pid)
-    console.print(report_table(report, f"{tag}: {report.mode}"))
-    print(f"server peak memory: {peak:,.0f} MiB")
+    console.print(report_table(report, f"{tag}: {report.mode}, {workers} server worker(s)"))
+    print(f"server peak memory: {peak:,.0f} MiB (the largest of its processes)")
     return report
 
 
@@ -216,6 +227,9 @@ def main() -> None:
     ap.add_argument("--clients", default="8", help="HTTP client counts, comma-separated.")
     ap.add_argument("--no-http", action="store_true", help="In-process only.")
     ap.add_argument("--no-postgres", action="store_true", help="HTTP on SQLite only.")
+    ap.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes of the server."
+    )
     ap.add_argument(
         "--corridors", type=Path, help="Corridor network GeoJSON ('airgrid corridors --out')."
     )
@@ -277,6 +291,7 @@ def main() -> None:
                 k,
                 f"sqlite-{k}",
                 fences,
+                args.workers,
             )
             reports.append(r)
             if k == counts[0]:
@@ -287,7 +302,9 @@ def main() -> None:
             try:
                 for k in counts:
                     url = cluster.database(admin, f"traffic_{k}")
-                    r = http_run(grid, args.grid, url, flights, k, f"postgres-{k}", fences)
+                    r = http_run(
+                        grid, args.grid, url, flights, k, f"postgres-{k}", fences, args.workers
+                    )
                     reports.append(r)
                     print(f"http (postgresql, {k} clients): {r.flights_per_s:.1f} flights/s")
             finally:

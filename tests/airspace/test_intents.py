@@ -370,6 +370,37 @@ def test_keys_are_few_for_a_20_km_route() -> None:
 # -- fixes -------------------------------------------------------------------------------------
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.floats(-400, 400), st.floats(-3_000, 3_000), st.floats(20, 900)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.floats(120.0, 1_500.0),
+)
+def test_the_departure_shift_is_the_first_free_delay_found_by_brute_force(
+    blockers, max_shift_s
+) -> None:
+    """Against a plain search over every lattice delay with the exact test (source of
+    truth: find_conflicts), for blockers before, across and beyond the delays in range."""
+    holders = [
+        _holder(circle(f"x{n}", east=e, t=t, dur=d, floor=200, ceiling=230, intent_id=f"x{n}"))
+        for n, (e, t, d) in enumerate(blockers)
+    ]
+    req = circle("me", t=60, dur=120, floor=205, ceiling=225)
+    got = free_departure_shift(req, holders, TABLE, step_s=60.0, max_shift_s=max_shift_s)
+    want = next(
+        (
+            60.0 * k
+            for k in range(1, int(max_shift_s // 60.0) + 1)
+            if not find_conflicts(req.shifted(60.0 * k).volumes, "T2", 20, holders, TABLE)
+        ),
+        None,
+    )
+    assert got == want
+
+
 def test_departure_shift_and_altitude_offset_are_free() -> None:
     blocker = circle("x", t=0, dur=300, floor=200, ceiling=230, intent_id="x")
     req = circle("me", t=60, dur=120, floor=205, ceiling=225)

@@ -17,6 +17,7 @@ from airgrid.airspace.traffic.conflicts import conflict_pairs
 from airgrid.airspace.traffic.holders import Holder, HolderVolumes, as_holder_volumes, band_window
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.airspace.traffic.separation import SeparationTable
+from airgrid.geo.volumes import Volume4D
 
 
 def _first_free(
@@ -48,15 +49,22 @@ def free_departure_shift(
 
     Pairs that conflict horizontally and vertically forbid the closed interval of delays
     ``[B.t_start - A.t_end - s, B.t_end - A.t_start + s]``; the first lattice delay
-    outside all of them is returned. ``holders`` must include every intent whose
+    outside all of them is returned. Only pairs whose interval meets ``[0, max_shift_s]``
+    are tested (the others forbid no delay in range). ``holders`` must include every intent whose
     airspace the shifted windows could reach (the caller widens its query by
     ``max_shift_s``). ``exclude`` lists delays to skip (e.g. blocked by a geofence).
     None also when the search would examine more candidate pairs than one decision may
     (:data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`): no fix is offered.
     """
     hv = as_holder_volumes(holders)
+    # each volume's window stretched by the largest delay: the pairs whose windows it meets
+    # (grown by their time minimum) are exactly those that forbid some delay in range
+    reach = [
+        Volume4D(v.footprint, v.floor_m, v.ceiling_m, v.t_start, v.t_end + max_shift_s)
+        for v in request.volumes
+    ]
     try:
-        p = conflict_pairs(request.volumes, request.tier, hv, table, check_time=False)
+        p = conflict_pairs(reach, request.tier, hv, table)
     except ConflictBudgetError:
         return None
     a = band_window(request.volumes)
