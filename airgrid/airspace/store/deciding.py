@@ -12,6 +12,7 @@ record); it returns the change the in-process copy takes over after commit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import h3
@@ -183,7 +184,7 @@ class _DecidingPart(_GeofencePart):
         req = prep.request
         now = time.time()
         reason = f"pre-empted by intent {prep.intent_id} (priority {req.priority}, operator {req.operator})"
-        seq = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
+        seq_of = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
         victim_seqs = self._preempt(prep, victims, reason, now, rev + 1)
         state = IntentState.ACCEPTED
         if replacing is not None:
@@ -191,9 +192,12 @@ class _DecidingPart(_GeofencePart):
             if replacing.activate:
                 state = IntentState.ACTIVATED
                 # the row was written (and stamped) in this transaction
-                self._db.execute("UPDATE intents SET state = ? WHERE seq = ?", (state.value, seq))
-                _record_event(self._db, seq, IntentState.ACCEPTED, state, "request", now)
+                self._db.execute(
+                    "UPDATE intents SET state = ? WHERE seq = ?", (state.value, seq_of())
+                )
+                _record_event(self._db, seq_of(), IntentState.ACCEPTED, state, "request", now)
         if prep.claims is not None and len(prep.claims):
+            seq = seq_of()
             self._db.executemany(
                 "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
                 [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims],
@@ -216,7 +220,7 @@ class _DecidingPart(_GeofencePart):
         accepted = _Accepted(
             rev,
             rev + 1,
-            seq,
+            seq_of,
             Holder(prep.intent_id, req.operator, req.priority, req.tier, state, req.volumes),
             prep.index_limits,
             victim_seqs,
@@ -313,9 +317,14 @@ class _DecidingPart(_GeofencePart):
                 )
         return out
 
-    def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> int:
-        """Write an accepted intent with its volumes at store revision ``rev`` (PostgreSQL:
-        in one statement)."""
+    def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> Callable[[], int]:
+        """Write an accepted intent with its volumes at store revision ``rev``; returns a
+        function that gives its sequence number.
+
+        On PostgreSQL the intent and its volumes are one statement, whose result is
+        fetched when the sequence number is first asked for: with nothing else needing
+        it in the transaction, after the statement went out with the ``COMMIT``.
+        """
         db = self._db
         req = prep.request
         t0, t1 = req.window
@@ -344,10 +353,10 @@ class _DecidingPart(_GeofencePart):
                 "west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _volume_rows(seq, req.volumes),
             )
-            return seq
+            return lambda: seq
         cols = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, footprint, ... north
         # the arrays go in binary (%b): no text encoding of footprints and floats
-        row = self._postgres.conn.execute(
+        return self._postgres.later(
             "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
             "created_at, updated_at, rev) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, %s) "
             "RETURNING seq), "
@@ -356,10 +365,7 @@ class _DecidingPart(_GeofencePart):
             "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
             "AS u) SELECT seq FROM i",
             (*head, *(list(c) for c in cols)),
-        ).fetchone()
-        if row is None:
-            raise RuntimeError(f"inserting intent {prep.intent_id} returned no row")
-        return int(row[0])
+        )
 
     def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:
         """What the acceptance transaction reads first, in one statement: whether the id is

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,11 +27,13 @@ from airgrid.airspace.traffic.models import HOLDING, IntentState
 
 @dataclass
 class _Accepted:
-    """What an accepting transaction changed, for the in-process copy after commit."""
+    """What an accepting transaction changed, for the in-process copy after commit
+    (``seq_of`` gives the intent's sequence number: on PostgreSQL, the result of a
+    statement sent with the commit)."""
 
     base_rev: int
     rev: int
-    seq: int
+    seq_of: Callable[[], int]
     holder: Holder
     limits: np.ndarray
     victims: list[int]
@@ -140,5 +143,5 @@ def _index_accepted(index: HoldingIndex, accepted: _Accepted) -> None:
             return
         for seq in accepted.victims:
             index.remove(seq)
-        index.add([(accepted.seq, accepted.holder)], accepted.limits)
+        index.add([(accepted.seq_of(), accepted.holder)], accepted.limits)
         index.rev = accepted.rev
