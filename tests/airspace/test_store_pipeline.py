@@ -11,6 +11,7 @@ import pytest
 
 from airgrid.airspace.store.service import Store
 from tests.airspace.conftest import StoreMaker, circle
+from tests.airspace.test_store_revisions import _raw_insert
 
 pytestmark = pytest.mark.postgres
 
@@ -81,3 +82,34 @@ def test_an_accepted_intent_and_a_refusal_are_read_back_from_another_connection(
     assert vols == len(refused.request.volumes) and points == [("intent", "a")]
     # the copy took the acceptance over with its sequence number, read after the commit
     assert st._index.rev == 1 and len(st._index) == 1
+
+
+def test_another_writers_changes_come_back_with_the_first_reads(
+    pg: StoreMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    st = pg.open()
+    assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted
+    writer = pg.open()  # another connection (in this process, the same copy)
+
+    def own_trip(*args: object) -> None:
+        raise AssertionError("the changes were read in a round trip of their own")
+
+    monkeypatch.setattr("airgrid.airspace.store.index_sync._ask_changes", own_trip)
+    _raw_insert(writer, "there", 2)
+    d = st.check(circle("late", east=40.0))
+    assert [c.other_id for c in d.conflicts] == ["there"] and st._index.rev == 2
+
+    def stamp(state: str, rev: int) -> None:
+        writer._db.run(
+            lambda: writer._db.execute(
+                "UPDATE intents SET state = ?, rev = ? WHERE id = 'there'", (state, rev)
+            ),
+            intents=True,
+        )
+
+    stamp("activated", 3)  # still holds airspace, now airborne: not pre-emptable
+    d = st.check(circle("late", east=40.0, priority=90))
+    assert [(c.other_id, c.preemptable) for c in d.conflicts] == [("there", False)]
+    stamp("cancelled", 4)
+    assert st.check(circle("late", east=40.0)).accepted and st._index.rev == 4
+    assert len(st._index) == 1

@@ -1,9 +1,9 @@
 """The two database backends of a store and their dialect differences.
 
 :class:`_Sqlite` (one file, WAL journal, ``BEGIN IMMEDIATE`` single-writer transactions) and
-:class:`_Postgres` (psycopg 3, advisory locks, retried transactions) offer the same
-small interface: placeholders, statements, one transaction per ``run``, grid-claim
-lookups and bulk copies. :func:`connect` picks one from a store location.
+:class:`_Postgres` (psycopg 3, advisory locks, retried transactions, the intents ones in
+pipeline mode) offer the same small interface: placeholders, statements, one transaction
+per ``run``, grid-claim lookups and bulk copies. :func:`connect` picks one from a store location.
 """
 
 from __future__ import annotations

@@ -29,7 +29,13 @@ from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Retry, _Rollback
 from airgrid.airspace.store.geofencing import _GeofencePart
 from airgrid.airspace.store.history import _record_event
-from airgrid.airspace.store.index_sync import _REV_SQL, _Accepted, _load_index, _sync_index
+from airgrid.airspace.store.index_sync import (
+    _REV_SQL,
+    _Accepted,
+    _ask_changes,
+    _load_index,
+    _sync_index,
+)
 from airgrid.airspace.store.refusals import _write_refusal
 from airgrid.airspace.store.rows import _HOLDING_SQL, _read_intents, _volume_rows
 from airgrid.airspace.store.submissions import SubmissionKey, _hold_submission
@@ -370,14 +376,22 @@ class _DecidingPart(_GeofencePart):
     def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:
         """What the acceptance transaction reads first, in one statement: whether the id is
         taken, the geofence revision and the store revision; then the volumes of holding
-        intents the exact test must see, from the in-process copy brought to that revision."""
-        taken, fence_rev, rev = self._db.execute(
+        intents the exact test must see, from the in-process copy brought to that revision.
+
+        On PostgreSQL the changes since the copy's revision are asked for in the same
+        round trip (an empty answer unless another server wrote since)."""
+        db, index = self._db, self._index
+        reads = db.execute(
             "SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
             f"(SELECT value FROM meta WHERE name = 'geofence_rev'), ({_REV_SQL})",
             (prep.intent_id,),
-        ).fetchone()
-        index = self._index
+        )
+        since = index.rev
+        changes = None
+        if db.name == "postgres" and since is not None:
+            changes = (since, _ask_changes(db, since))
+        taken, fence_rev, rev = reads.fetchone()
         with index.lock:
-            _sync_index(self._db, index, int(rev))
+            _sync_index(db, index, int(rev), changes)
             holders = index.candidates(prep.index_limits, self._minima(prep.request.tier))
         return bool(taken), int(fence_rev), int(rev), holders
