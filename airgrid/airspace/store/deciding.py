@@ -360,8 +360,9 @@ class _DecidingPart(_GeofencePart):
                 _volume_rows(seq, req.volumes),
             )
             return lambda: seq
-        cols = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, footprint, ... north
-        # the arrays go in binary (%b): no text encoding of footprints and floats
+        idx, wkb, *reals = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, ... north
+        # the arrays go in binary (%b): no text encoding of footprints and floats (a
+        # binary array holds one type: a band or window given as int is made a float)
         return self._postgres.later(
             "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
             "created_at, updated_at, rev) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, %s) "
@@ -370,7 +371,7 @@ class _DecidingPart(_GeofencePart):
             "west, south, east, north) SELECT i.seq, u.* FROM i, unnest(%b::int[], %b::bytea[], %b::float8[], "
             "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
             "AS u) SELECT seq FROM i",
-            (*head, *(list(c) for c in cols)),
+            (*head, list(idx), list(wkb), *([float(x) for x in c] for c in reals)),
         )
 
     def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:

@@ -140,9 +140,10 @@ def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
     """:func:`_write_refusal` on PostgreSQL: the refusal, its volumes and its conflict
     points in one statement, whose result is never fetched (in pipeline mode it goes out
     with the ``COMMIT``)."""
-    vols = list(zip(*_volume_rows(0, decision.request.volumes)))[1:7]  # idx ... t_end
+    idx, wkb, *band_window = list(zip(*_volume_rows(0, decision.request.volumes)))[1:7]
     kinds, others, *where = list(zip(*_conflict_points(decision))) or [()] * 6
-    # the arrays go in binary (%b) but for the text ones
+    # the arrays go in binary (%b) but for the text ones (a binary array holds one type:
+    # numbers given as int are made floats)
     db.conn.execute(
         "WITH r AS (INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id), "
@@ -154,7 +155,9 @@ def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
         "%b::float8[], %b::float8[]) AS u",
         (
             *head,
-            *(list(c) for c in vols),
+            list(idx),
+            list(wkb),
+            *([float(x) for x in c] for c in band_window),
             list(kinds),
             list(others),
             *([float(x) for x in c] for c in where),
