@@ -92,7 +92,7 @@ def test_another_writers_changes_come_back_with_the_first_reads(
     writer = pg.open()  # another connection (in this process, the same copy)
 
     def own_trip(*args: object) -> None:
-        raise AssertionError("the changes were read in a round trip of their own")
+        raise AssertionError("the changed states were read in a round trip of their own")
 
     monkeypatch.setattr("airgrid.airspace.store.index_sync._ask_changes", own_trip)
     _raw_insert(writer, "there", 2)

@@ -9,6 +9,7 @@ its parent's copies.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import weakref
@@ -45,16 +46,6 @@ _INDEXES_LOCK = threading.Lock()
 
 #: The store revision: the highest stamped on an intent.
 _REV_SQL = "SELECT coalesce(max(rev), 0) FROM intents"
-#: Holders' rows as :meth:`~airgrid.airspace.traffic.holding_index.HoldingIndex.add_rows` takes them.
-_SELECT = (
-    "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
-    "v.ceiling_m, v.t_start, v.t_end FROM intents i "
-)
-#: The intents stamped after a revision: a holder with its volumes, any other with none.
-_CHANGES_SQL = (
-    _SELECT + "LEFT JOIN volumes v ON v.intent_seq = i.seq AND i.state IN "
-    f"{_HOLDING_SQL} WHERE i.rev > ? ORDER BY i.seq, v.idx"
-)
 
 
 def _shared_index(db: _Sqlite | _Postgres) -> HoldingIndex:
@@ -97,13 +88,13 @@ def _load_index(db: _Sqlite | _Postgres, index: HoldingIndex) -> None:
 
 
 def _ask_changes(db: _Sqlite | _Postgres, since: int) -> Any:
-    """Ask for the intents stamped after revision ``since`` (state changes and new
-    holders, with their volumes; see :func:`_sync_index`); returns the cursor.
+    """Ask for ``seq, state`` of the intents stamped after revision ``since`` (see
+    :func:`_sync_index`); returns the cursor.
 
     In a PostgreSQL decision (pipeline mode) nothing is sent until a result is fetched:
     asked for before the reads are fetched, the changes come back in the same round trip.
     """
-    return db.execute(_CHANGES_SQL, (since,))
+    return db.execute("SELECT seq, state FROM intents WHERE rev > ?", (since,))
 
 
 def _sync_index(
@@ -112,38 +103,51 @@ def _sync_index(
     """Bring the in-process copy to store revision ``rev``, read in the current
     transaction (the caller holds the copy's lock).
 
-    Loads only the intents stamped after the copy's revision, in one query (or from
-    ``changes``: the revision it was asked from by :func:`_ask_changes` and the cursor,
-    used if the copy is still at that revision); everything on first use, or if the
-    store's revision went back (the file was replaced by an older copy). Interrupted
-    half-way, the copy keeps its old revision, and loading again repairs it.
+    Loads only the intents stamped after the copy's revision (their states from
+    ``changes`` if given: the revision :func:`_ask_changes` was asked from and its cursor,
+    used if the copy is still at that revision), then the volumes of new holders;
+    everything on first use, or if the store's revision went back (the file was replaced
+    by an older copy). Interrupted half-way, the copy keeps its old revision, and loading
+    again repairs it.
     """
     if index.rev == rev:
         return
+    select = (
+        "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
+        "v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v ON v.intent_seq = i.seq "
+    )
     if index.rev is None or rev < index.rev:
         index.clear()
         index.add_rows(
-            db.execute(
-                _SELECT + "JOIN volumes v ON v.intent_seq = i.seq "
-                f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx"
-            ).fetchall()
+            db.execute(select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx").fetchall()
         )
         index.rev = rev
         return
-    if changes is not None and changes[0] == index.rev:
-        rows = changes[1].fetchall()
-    else:
-        rows = _ask_changes(db, index.rev).fetchall()
+    if changes is None or changes[0] != index.rev:
+        changes = (index.rev, _ask_changes(db, index.rev))
     fresh = []
-    for row in rows:  # one per volume of a holder, one for any other intent
-        seq, state = int(row[0]), IntentState(row[5])
+    for seq, state in changes[1].fetchall():
+        state = IntentState(state)
         if state not in HOLDING:
             index.remove(seq)
         elif seq in index:
             index.set_state(seq, state)
         else:
-            fresh.append(row)
-    index.add_rows(fresh)
+            fresh.append(seq)
+    if fresh:
+        sqlite = isinstance(db, _Sqlite)
+        index.add_rows(
+            db.execute(
+                select
+                + (
+                    "WHERE i.seq IN (SELECT value FROM json_each(?))"
+                    if sqlite
+                    else "WHERE i.seq = ANY(?)"
+                )
+                + " ORDER BY i.seq, v.idx",
+                (json.dumps(fresh) if sqlite else fresh,),
+            ).fetchall()
+        )
     index.rev = rev
 
 
