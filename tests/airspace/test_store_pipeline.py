@@ -1,6 +1,8 @@
 """PostgreSQL decides in pipeline mode: writes whose results are not fetched go out with
 the COMMIT, so their errors surface there; the transaction is then rolled back (and
-retried if the error is a race), and nothing of it is committed."""
+retried if the error is a race), and nothing of it is committed. An accepted intent and a
+refusal, each one statement sent with the COMMIT, are stored whole; another writer's
+changes of state come back with the first reads."""
 
 from __future__ import annotations
 
