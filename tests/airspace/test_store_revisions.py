@@ -1,14 +1,18 @@
 """Both backends decide against the revision-checked in-process copy: writes by another
 connection are loaded before the next decision, a store of schema 7 upgrades with its
-intents still blocking, and a refused submission is one transaction with its record."""
+intents still blocking, a refused submission is one transaction with its record, and
+volumes whose band or window are ints are stored (accepted or refused)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from airgrid.airspace.store.rows import _volume_rows
 from airgrid.airspace.store.schema import SCHEMA_VERSION
 from airgrid.airspace.store.service import Store
+from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import StoreMaker, circle
 from tests.airspace.test_store_accounts import to_schema_7
 
@@ -101,3 +105,17 @@ def test_a_refused_submission_is_one_transaction_with_its_record(
         st.submit(circle("c", east=40.0, intent_id="c"), propose=False)
     assert maker.open()._db.execute("SELECT count(*) FROM refusals").fetchone()[0] == 1
     assert [i.id for i in st.list_intents()] == ["a"]
+
+
+def test_bands_and_windows_given_as_int_are_stored(maker: StoreMaker) -> None:
+    st = maker.open()
+    first = circle("a", intent_id="a").volumes[0]
+    whole = Volume4D(first.footprint, 100, 200, int(first.t_start), int(first.t_end) + 1)
+    mixed = (whole, first)  # one volume of ints, one of floats
+    assert st.submit(replace(circle("a", intent_id="a"), volumes=mixed), propose=False).accepted
+    refused = st.submit(replace(circle("b", intent_id="b"), volumes=mixed), propose=False)
+    assert not refused.accepted
+    other = maker.open()
+    (got,) = other.list_intents()
+    assert [v.floor_m for v in got.volumes] == [100.0, first.floor_m]
+    assert other._db.execute("SELECT count(*) FROM refusal_volumes").fetchone()[0] == 2

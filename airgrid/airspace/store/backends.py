@@ -1,13 +1,14 @@
 """The two database backends of a store and their dialect differences.
 
 :class:`_Sqlite` (one file, WAL journal, ``BEGIN IMMEDIATE`` single-writer transactions) and
-:class:`_Postgres` (psycopg 3, advisory locks, retried transactions) offer the same
-small interface: placeholders, statements, one transaction per ``run``, grid-claim
-lookups and bulk copies. :func:`connect` picks one from a store location.
+:class:`_Postgres` (psycopg 3, advisory locks, retried transactions, the intents ones in
+pipeline mode) offer the same small interface: placeholders, statements, one transaction
+per ``run``, grid-claim lookups and bulk copies. :func:`connect` picks one from a store location.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -45,6 +46,13 @@ class _Rollback(Exception):
 
 class _Retry(StoreError):
     """The transaction saw a state change it cannot decide on; run it again."""
+
+
+def _first(row: Sequence | None, sql: str) -> Any:
+    """The first value of a statement's row."""
+    if row is None:
+        raise RuntimeError(f"statement returned no row: {sql[:80]}")
+    return row[0]
 
 
 class _Sqlite:
@@ -155,7 +163,8 @@ class _Postgres:
 
         Every transaction first takes the administrative advisory lock (shared, or
         ``exclusive`` for geofence changes, restores and migrations), then, with
-        ``intents``, the intents lock (:data:`_INTENTS_LOCK`).
+        ``intents``, the intents lock (:data:`_INTENTS_LOCK`); an ``intents``
+        transaction runs in pipeline mode (:meth:`_pipelined`).
         """
         admin = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         sql = f"SELECT {admin}({_ADMIN_LOCK})"
@@ -163,6 +172,8 @@ class _Postgres:
             sql += f", pg_advisory_xact_lock({_INTENTS_LOCK})"
         for attempt in range(self.retries):
             try:
+                if intents:
+                    return self._pipelined(sql, fn)
                 with self.conn.transaction():
                     # reads come in later statements, whose snapshots therefore include
                     # every commit made before the locks were granted
@@ -176,6 +187,45 @@ class _Postgres:
             except self.psycopg.OperationalError as exc:
                 raise StoreError(f"PostgreSQL failed: {exc}") from exc
         raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
+
+    def _pipelined(self, lock_sql: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` in one transaction in pipeline mode, after ``lock_sql``.
+
+        A statement whose result is not fetched is sent with the next one that is, or
+        with the end of the transaction: ``BEGIN`` and the locks travel with the first
+        read, and writes that return nothing with the ``COMMIT`` (or the ``ROLLBACK`` of
+        a :class:`_Rollback`), so a check takes two round trips and a write that fetches
+        nothing as well. The server runs a pipeline's statements one after the other:
+        the reads' snapshots include every commit made before the locks were granted.
+        ``fn`` must not COPY.
+        """
+        conn = self.conn
+        try:
+            with conn.pipeline():
+                conn.execute("BEGIN")
+                conn.execute(lock_sql)
+                try:
+                    out = fn()
+                except _Rollback:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            return out
+        except BaseException:
+            # an error inside the pipeline leaves the transaction open (or failed)
+            if conn.pgconn.status == self.psycopg.pq.ConnStatus.OK and (
+                conn.info.transaction_status != self.psycopg.pq.TransactionStatus.IDLE
+            ):
+                conn.execute("ROLLBACK")
+            raise
+
+    def later(self, sql: str, params: Sequence = ()) -> Callable[[], Any]:
+        """Execute a statement that returns one row and give a function that returns the
+        row's first value: fetched on the first call, so in pipeline mode (an
+        ``intents`` transaction) the statement goes out with the next one whose result
+        is fetched, or with the ``COMMIT`` if the first call comes after it."""
+        cur = self.conn.execute(self.q(sql), params)
+        return functools.cache(lambda: _first(cur.fetchone(), sql))
 
     def lock_intents(self) -> None:
         """Take the intents lock in the current transaction (if it does not hold it yet);

@@ -12,6 +12,7 @@ record); it returns the change the in-process copy takes over after commit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import h3
@@ -28,7 +29,13 @@ from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Retry, _Rollback
 from airgrid.airspace.store.geofencing import _GeofencePart
 from airgrid.airspace.store.history import _record_event
-from airgrid.airspace.store.index_sync import _REV_SQL, _Accepted, _load_index, _sync_index
+from airgrid.airspace.store.index_sync import (
+    _REV_SQL,
+    _Accepted,
+    _ask_changes,
+    _load_index,
+    _sync_index,
+)
 from airgrid.airspace.store.refusals import _write_refusal
 from airgrid.airspace.store.rows import _HOLDING_SQL, _read_intents, _volume_rows
 from airgrid.airspace.store.submissions import SubmissionKey, _hold_submission
@@ -183,7 +190,7 @@ class _DecidingPart(_GeofencePart):
         req = prep.request
         now = time.time()
         reason = f"pre-empted by intent {prep.intent_id} (priority {req.priority}, operator {req.operator})"
-        seq = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
+        seq_of = self._insert_intent(prep, now, rev + 1)  # first: victims reference it
         victim_seqs = self._preempt(prep, victims, reason, now, rev + 1)
         state = IntentState.ACCEPTED
         if replacing is not None:
@@ -191,9 +198,12 @@ class _DecidingPart(_GeofencePart):
             if replacing.activate:
                 state = IntentState.ACTIVATED
                 # the row was written (and stamped) in this transaction
-                self._db.execute("UPDATE intents SET state = ? WHERE seq = ?", (state.value, seq))
-                _record_event(self._db, seq, IntentState.ACCEPTED, state, "request", now)
+                self._db.execute(
+                    "UPDATE intents SET state = ? WHERE seq = ?", (state.value, seq_of())
+                )
+                _record_event(self._db, seq_of(), IntentState.ACCEPTED, state, "request", now)
         if prep.claims is not None and len(prep.claims):
+            seq = seq_of()
             self._db.executemany(
                 "INSERT INTO grid_claims (cell, layer, slot, intent_seq) VALUES (?, ?, ?, ?)",
                 [(int(c), int(lay), int(sl), seq) for c, lay, sl in prep.claims],
@@ -216,7 +226,7 @@ class _DecidingPart(_GeofencePart):
         accepted = _Accepted(
             rev,
             rev + 1,
-            seq,
+            seq_of,
             Holder(prep.intent_id, req.operator, req.priority, req.tier, state, req.volumes),
             prep.index_limits,
             victim_seqs,
@@ -313,9 +323,14 @@ class _DecidingPart(_GeofencePart):
                 )
         return out
 
-    def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> int:
-        """Write an accepted intent with its volumes at store revision ``rev`` (PostgreSQL:
-        in one statement)."""
+    def _insert_intent(self, prep: _Prepared, now: float, rev: int) -> Callable[[], int]:
+        """Write an accepted intent with its volumes at store revision ``rev``; returns a
+        function that gives its sequence number.
+
+        On PostgreSQL the intent and its volumes are one statement, whose result is
+        fetched when the sequence number is first asked for: with nothing else needing
+        it in the transaction, after the statement went out with the ``COMMIT``.
+        """
         db = self._db
         req = prep.request
         t0, t1 = req.window
@@ -344,10 +359,11 @@ class _DecidingPart(_GeofencePart):
                 "west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _volume_rows(seq, req.volumes),
             )
-            return seq
-        cols = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, footprint, ... north
-        # the arrays go in binary (%b): no text encoding of footprints and floats
-        row = self._postgres.conn.execute(
+            return lambda: seq
+        idx, wkb, *reals = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, ... north
+        # the arrays go in binary (%b): no text encoding of footprints and floats (a
+        # binary array holds one type: a band or window given as int is made a float)
+        return self._postgres.later(
             "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
             "created_at, updated_at, rev) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, %s) "
             "RETURNING seq), "
@@ -355,23 +371,28 @@ class _DecidingPart(_GeofencePart):
             "west, south, east, north) SELECT i.seq, u.* FROM i, unnest(%b::int[], %b::bytea[], %b::float8[], "
             "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
             "AS u) SELECT seq FROM i",
-            (*head, *(list(c) for c in cols)),
-        ).fetchone()
-        if row is None:
-            raise RuntimeError(f"inserting intent {prep.intent_id} returned no row")
-        return int(row[0])
+            (*head, list(idx), list(wkb), *([float(x) for x in c] for c in reals)),
+        )
 
     def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:
         """What the acceptance transaction reads first, in one statement: whether the id is
         taken, the geofence revision and the store revision; then the volumes of holding
-        intents the exact test must see, from the in-process copy brought to that revision."""
-        taken, fence_rev, rev = self._db.execute(
+        intents the exact test must see, from the in-process copy brought to that revision.
+
+        On PostgreSQL the changes since the copy's revision are asked for in the same
+        round trip (an empty answer unless another server wrote since)."""
+        db, index = self._db, self._index
+        reads = db.execute(
             "SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
             f"(SELECT value FROM meta WHERE name = 'geofence_rev'), ({_REV_SQL})",
             (prep.intent_id,),
-        ).fetchone()
-        index = self._index
+        )
+        since = index.rev
+        changes = None
+        if db.name == "postgres" and since is not None:
+            changes = (since, _ask_changes(db, since))
+        taken, fence_rev, rev = reads.fetchone()
         with index.lock:
-            _sync_index(self._db, index, int(rev))
+            _sync_index(db, index, int(rev), changes)
             holders = index.candidates(prep.index_limits, self._minima(prep.request.tier))
         return bool(taken), int(fence_rev), int(rev), holders

@@ -13,7 +13,9 @@ import json
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,11 +28,13 @@ from airgrid.airspace.traffic.models import HOLDING, IntentState
 
 @dataclass
 class _Accepted:
-    """What an accepting transaction changed, for the in-process copy after commit."""
+    """What an accepting transaction changed, for the in-process copy after commit
+    (``seq_of`` gives the intent's sequence number: on PostgreSQL, the result of a
+    statement sent with the commit)."""
 
     base_rev: int
     rev: int
-    seq: int
+    seq_of: Callable[[], int]
     holder: Holder
     limits: np.ndarray
     victims: list[int]
@@ -83,13 +87,28 @@ def _load_index(db: _Sqlite | _Postgres, index: HoldingIndex) -> None:
         db.execute("ROLLBACK")
 
 
-def _sync_index(db: _Sqlite | _Postgres, index: HoldingIndex, rev: int) -> None:
+def _ask_changes(db: _Sqlite | _Postgres, since: int) -> Any:
+    """Ask for ``seq, state`` of the intents stamped after revision ``since`` (see
+    :func:`_sync_index`); returns the cursor.
+
+    In a PostgreSQL decision (pipeline mode) nothing is sent until a result is fetched:
+    asked for before the reads are fetched, the changes come back in the same round trip.
+    """
+    return db.execute("SELECT seq, state FROM intents WHERE rev > ?", (since,))
+
+
+def _sync_index(
+    db: _Sqlite | _Postgres, index: HoldingIndex, rev: int, changes: tuple[int, Any] | None = None
+) -> None:
     """Bring the in-process copy to store revision ``rev``, read in the current
     transaction (the caller holds the copy's lock).
 
-    Loads only the intents stamped after the copy's revision; everything on first use,
-    or if the store's revision went back (the file was replaced by an older copy).
-    Interrupted half-way, the copy keeps its old revision, and loading again repairs it.
+    Loads only the intents stamped after the copy's revision (their states from
+    ``changes`` if given: the revision :func:`_ask_changes` was asked from and its cursor,
+    used if the copy is still at that revision), then the volumes of new holders;
+    everything on first use, or if the store's revision went back (the file was replaced
+    by an older copy). Interrupted half-way, the copy keeps its old revision, and loading
+    again repairs it.
     """
     if index.rev == rev:
         return
@@ -104,10 +123,10 @@ def _sync_index(db: _Sqlite | _Postgres, index: HoldingIndex, rev: int) -> None:
         )
         index.rev = rev
         return
+    if changes is None or changes[0] != index.rev:
+        changes = (index.rev, _ask_changes(db, index.rev))
     fresh = []
-    for seq, state in db.execute(
-        "SELECT seq, state FROM intents WHERE rev > ?", (index.rev,)
-    ).fetchall():
+    for seq, state in changes[1].fetchall():
         state = IntentState(state)
         if state not in HOLDING:
             index.remove(seq)
@@ -140,5 +159,5 @@ def _index_accepted(index: HoldingIndex, accepted: _Accepted) -> None:
             return
         for seq in accepted.victims:
             index.remove(seq)
-        index.add([(accepted.seq, accepted.holder)], accepted.limits)
+        index.add([(accepted.seq_of(), accepted.holder)], accepted.limits)
         index.rev = accepted.rev

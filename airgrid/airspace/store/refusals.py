@@ -111,12 +111,16 @@ def _conflict_points(decision: Decision) -> list[tuple]:
 
 def _write_refusal(db: _Sqlite | _Postgres, decision: Decision) -> None:
     """Record a refused request with its volumes and conflict points (in the caller's
-    transaction)."""
+    transaction; on PostgreSQL in one statement that returns nothing)."""
     req = decision.request
+    head = (req.intent_id or "", req.operator, req.tier, req.priority, time.time(), *req.window)
+    if isinstance(db, _Postgres):
+        _write_refusal_pg(db, head, decision)
+        return
     rid = db.execute(
         "INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (req.intent_id or "", req.operator, req.tier, req.priority, time.time(), *req.window),
+        head,
     ).fetchone()[0]
     db.executemany(
         "INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
@@ -130,6 +134,35 @@ def _write_refusal(db: _Sqlite | _Postgres, decision: Decision) -> None:
             "t_start, t_end) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(int(rid), *p) for p in points],
         )
+
+
+def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
+    """:func:`_write_refusal` on PostgreSQL: the refusal, its volumes and its conflict
+    points in one statement, whose result is never fetched (in pipeline mode it goes out
+    with the ``COMMIT``)."""
+    idx, wkb, *band_window = list(zip(*_volume_rows(0, decision.request.volumes)))[1:7]
+    kinds, others, *where = list(zip(*_conflict_points(decision))) or [()] * 6
+    # the arrays go in binary (%b) but for the text ones (a binary array holds one type:
+    # numbers given as int are made floats)
+    db.conn.execute(
+        "WITH r AS (INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id), "
+        "v AS (INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
+        "t_start, t_end) SELECT r.id, u.* FROM r, unnest(%b::int[], %b::bytea[], %b::float8[], "
+        "%b::float8[], %b::float8[], %b::float8[]) AS u) "
+        "INSERT INTO refusal_conflicts (refusal_id, kind, other_id, lat, lon, t_start, t_end) "
+        "SELECT r.id, u.* FROM r, unnest(%s::text[], %s::text[], %b::float8[], %b::float8[], "
+        "%b::float8[], %b::float8[]) AS u",
+        (
+            *head,
+            list(idx),
+            list(wkb),
+            *([float(x) for x in c] for c in band_window),
+            list(kinds),
+            list(others),
+            *([float(x) for x in c] for c in where),
+        ),
+    )
 
 
 class _RefusalsPart(_StoreCore):

@@ -1,0 +1,117 @@
+"""PostgreSQL decides in pipeline mode: writes whose results are not fetched go out with
+the COMMIT, so their errors surface there; the transaction is then rolled back (and
+retried if the error is a race), and nothing of it is committed. An accepted intent and a
+refusal, each one statement sent with the COMMIT, are stored whole; another writer's
+changes of state come back with the first reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+
+from airgrid.airspace.store.service import Store
+from tests.airspace.conftest import StoreMaker, circle
+from tests.airspace.test_store_revisions import _raw_insert
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(new_location: Callable[[str], str]) -> Iterator[StoreMaker]:
+    """Stores on one fresh PostgreSQL database."""
+    m = StoreMaker("postgres", new_location("postgres"))
+    yield m
+    m.close_all()
+
+
+def _meta(st: Store, name: str) -> list[tuple]:
+    return st._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchall()
+
+
+def test_an_error_sent_with_the_commit_rolls_the_transaction_back(pg: StoreMaker) -> None:
+    st = pg.open()
+    db = st._db
+
+    def body() -> None:
+        db.execute("INSERT INTO meta (name, value) VALUES ('early', '1')")
+        db.execute("INSERT INTO meta (name, value) VALUES (NULL, '2')")  # NOT NULL
+
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        db.run(body, intents=True)
+    assert db.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert _meta(pg.open(), "early") == []  # the earlier write was not committed
+    assert st.submit(circle("a", intent_id="a")).accepted  # the connection still decides
+    assert [i.id for i in pg.open().list_intents()] == ["a"]
+
+
+def test_a_race_found_at_commit_is_retried(pg: StoreMaker) -> None:
+    st = pg.open()
+    db = st._db
+    attempts: list[int] = []
+
+    def body() -> int:
+        attempts.append(1)
+        db.execute("INSERT INTO meta (name, value) VALUES (?, 'x')", (f"try{len(attempts)}",))
+        if len(attempts) == 1:  # a uniqueness race, as two writers of one key
+            db.execute("INSERT INTO meta (name, value) VALUES ('store_id', 'twin')")
+        return len(attempts)
+
+    assert db.run(body, intents=True) == 2
+    other = pg.open()
+    assert _meta(other, "try1") == [] and _meta(other, "try2") == [("x",)]
+
+
+def test_an_accepted_intent_and_a_refusal_are_read_back_from_another_connection(
+    pg: StoreMaker,
+) -> None:
+    st = pg.open()
+    assert st.submit(circle("a", intent_id="a")).accepted
+    refused = st.submit(circle("b", east=40.0, intent_id="b"), propose=False)
+    assert not refused.accepted and [c.other_id for c in refused.conflicts] == ["a"]
+    other = pg.open()
+    (got,) = other.list_intents()
+    assert got.id == "a" and len(got.volumes) == len(circle("a").volumes)
+    vols = other._db.execute(
+        "SELECT count(*) FROM refusal_volumes v JOIN refusals r ON r.id = v.refusal_id "
+        "WHERE r.intent_id = 'b'"
+    ).fetchone()[0]
+    points = other._db.execute(
+        "SELECT c.kind, c.other_id FROM refusal_conflicts c JOIN refusals r "
+        "ON r.id = c.refusal_id WHERE r.intent_id = 'b'"
+    ).fetchall()
+    assert vols == len(refused.request.volumes) and points == [("intent", "a")]
+    # the copy took the acceptance over with its sequence number, read after the commit
+    assert st._index.rev == 1 and len(st._index) == 1
+
+
+def test_another_writers_changes_come_back_with_the_first_reads(
+    pg: StoreMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    st = pg.open()
+    assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted
+    writer = pg.open()  # another connection (in this process, the same copy)
+
+    def own_trip(*args: object) -> None:
+        raise AssertionError("the changed states were read in a round trip of their own")
+
+    monkeypatch.setattr("airgrid.airspace.store.index_sync._ask_changes", own_trip)
+    _raw_insert(writer, "there", 2)
+    d = st.check(circle("late", east=40.0))
+    assert [c.other_id for c in d.conflicts] == ["there"] and st._index.rev == 2
+
+    def stamp(state: str, rev: int) -> None:
+        writer._db.run(
+            lambda: writer._db.execute(
+                "UPDATE intents SET state = ?, rev = ? WHERE id = 'there'", (state, rev)
+            ),
+            intents=True,
+        )
+
+    stamp("activated", 3)  # still holds airspace, now airborne: not pre-emptable
+    d = st.check(circle("late", east=40.0, priority=90))
+    assert [(c.other_id, c.preemptable) for c in d.conflicts] == [("there", False)]
+    stamp("cancelled", 4)
+    assert st.check(circle("late", east=40.0)).accepted and st._index.rev == 4
+    assert len(st._index) == 1
