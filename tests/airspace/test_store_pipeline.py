@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
+from airgrid.airspace.store.refusals import _write_refusal
 from airgrid.airspace.store.service import Store
 from tests.airspace.conftest import StoreMaker, circle
 from tests.airspace.test_store_revisions import _raw_insert
@@ -115,3 +116,26 @@ def test_another_writers_changes_come_back_with_the_first_reads(
     stamp("cancelled", 4)
     assert st.check(circle("late", east=40.0)).accepted and st._index.rev == 4
     assert len(st._index) == 1
+
+
+def test_a_refusal_alone_commits_without_waiting_for_the_disk(pg: StoreMaker) -> None:
+    """The refusal's transaction turns synchronous_commit off for itself only: the next
+    transaction on the connection (an acceptance) is durable again, and the refusal is
+    stored whole."""
+    st = pg.open()
+    assert st.submit(circle("a", intent_id="a")).accepted
+    refused = st.check(circle("b", intent_id="b"))
+    assert not refused.accepted
+    db = st._db
+
+    def body() -> str:
+        _write_refusal(db, refused)
+        return str(db.conn.execute("SHOW synchronous_commit").fetchone()[0])
+
+    assert db.run(body, intents=True) == "off"
+    assert str(db.conn.execute("SHOW synchronous_commit").fetchone()[0]) == "on"
+    other = pg.open()
+    assert other._db.execute("SELECT intent_id FROM refusals").fetchall() == [("b",)]
+    assert len(other._db.execute("SELECT idx FROM refusal_volumes").fetchall()) == len(
+        refused.request.volumes
+    )

@@ -2,7 +2,8 @@
 reads of stored volumes for analytics.
 
 A refused :meth:`~airgrid.airspace.store.service.Store.submit` records the request in the
-deciding transaction itself, which then writes nothing else (:func:`_write_refusal`; tables
+deciding transaction itself, which then writes nothing else (:func:`_write_refusal`; on
+PostgreSQL its commit does not wait for the disk, see :func:`_write_refusal_pg`; tables
 ``refusals``, ``refusal_volumes``, ``refusal_conflicts``): its volumes and one conflict
 point per conflict (an intent's: the centroid of the common
 footprint and the common interval; a geofence's: its centroid and the span of its common
@@ -139,7 +140,15 @@ def _write_refusal(db: _Sqlite | _Postgres, decision: Decision) -> None:
 def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
     """:func:`_write_refusal` on PostgreSQL: the refusal, its volumes and its conflict
     points in one statement, whose result is never fetched (in pipeline mode it goes out
-    with the ``COMMIT``)."""
+    with the ``COMMIT``).
+
+    The transaction, which records nothing but the refusal, commits without waiting for
+    its WAL to reach the disk (``SET LOCAL synchronous_commit TO OFF``): a refusal record
+    is analytics, not a decision anything relies on, and a crash of the PostgreSQL server
+    may lose at most the refusals of its last fraction of a second (three times
+    ``wal_writer_delay``, 0.6 s by default); it never leaves a partial record. Accepting
+    transactions keep the durable commit."""
+    db.conn.execute("SET LOCAL synchronous_commit TO OFF")
     idx, wkb, *band_window = list(zip(*_volume_rows(0, decision.request.volumes)))[1:7]
     kinds, others, *where = list(zip(*_conflict_points(decision))) or [()] * 6
     # the arrays go in binary (%b) but for the text ones (a binary array holds one type:
