@@ -35,11 +35,10 @@ from airgrid.routing.cells import cell_neighbours, cell_unit_vectors, plane_fram
 from airgrid.routing.costs import CostWeights, EdgeCosts, vertical_rate, voxel_factors
 from airgrid.routing.errors import GraphFileError
 from airgrid.routing.kernels.astar import planar_rates
-from airgrid.routing.kernels.dijkstra import dijkstra_many, transpose
+from airgrid.routing.kernels.dijkstra import transpose
 from airgrid.routing.kernels.edges import count_edges, fill_edges
-from airgrid.routing.kernels.status import FOUND
 from airgrid.routing.kernels.tables import Bounds, CellTable, Csr, Nodes, VoxelTable
-from airgrid.routing.landmarks import single_source_costs
+from airgrid.routing.landmarks import farthest_landmarks, main_component
 from airgrid.routing.zones import zone_graph, zone_table
 
 if TYPE_CHECKING:
@@ -180,48 +179,33 @@ class RouteGraph:
     def add_landmarks(self, k: int, *, parallel: bool = True) -> None:
         """Precompute ALT landmark distances (Goldberg & Harrelson 2005) for ``k`` landmarks.
 
-        Landmarks are usable nodes at the rim of the grid, the farthest along ``k``
-        evenly spread compass directions from its centre; for each, exact costs from it
-        to every node and from every node to it (Dijkstra on the graph and on its
-        reverse, in parallel). Costs ``16 k`` bytes per node and ``2 k`` full
-        Dijkstra runs; A* then takes the ALT bounds into its heuristic (see
-        :func:`airgrid.routing.kernels.astar.astar`). :func:`~airgrid.routing.landmarks.landmark_count` picks ``k`` for a
-        memory budget.
+        Landmarks are placed by farthest selection
+        (:func:`~airgrid.routing.landmarks.farthest_landmarks`) among the nodes with
+        edges in the graph's largest strongly connected component, starting from the
+        one nearest the plane's centre: a landmark in a small component (a few voxels
+        cut off by terrain at the rim) bounds nothing outside it. For each, exact costs
+        from it to every node (one run after the other: each choice needs them) and
+        from every node to it (Dijkstra on the reversed graph, in parallel). Costs
+        ``16 k`` bytes per node and ``2 k`` full Dijkstra runs; A* then takes the ALT
+        bounds into its heuristic (see :func:`airgrid.routing.kernels.astar.astar`).
+        :func:`~airgrid.routing.landmarks.landmark_count` picks ``k`` for a memory budget.
 
-        With ``parallel=False`` the runs go one after the other in the calling thread
-        in a kernel that releases the GIL and starts no Numba thread pool: what a
-        server runs in a background thread while it answers routes with the geometric
-        bounds alone (Numba's default threading layer must not be entered from two
-        threads at once).
+        With ``parallel=False`` every run goes in the calling thread in a kernel that
+        releases the GIL and starts no Numba thread pool: what a server runs in a
+        background thread while it answers routes with the geometric bounds alone
+        (Numba's default threading layer must not be entered from two threads at once).
         """
-        if k <= 0:
+        nodes = np.flatnonzero(self.usable & (np.diff(self.indptr) > 0))
+        if k <= 0 or len(nodes) == 0:
             self.landmarks, self.lm = np.empty(0, np.int64), np.empty((0, 0))
             return
-        usable = np.flatnonzero(self.usable & (np.diff(self.indptr) > 0))
-        cells = self.grid.voxel_cell[usable]
-        xyz = self.cell_xyz[cells]
-        centre = self.cell_xyz.mean(axis=0)
-        centre /= np.linalg.norm(centre)
-        east = np.cross([0.0, 0.0, 1.0], centre)
-        east /= np.linalg.norm(east)
-        north = np.cross(centre, east)
-        ang = 2 * np.pi * np.arange(k) / k
-        dirs = np.cos(ang)[:, None] * east[None, :] + np.sin(ang)[:, None] * north[None, :]
-        landmarks = np.unique(usable[np.argmax(xyz @ dirs.T, axis=0)]).astype(np.int64)
-        L = len(landmarks)
         fwd = self.csr
-        rev = transpose(fwd)
-        cols = np.empty((2 * L, self.n_nodes))
-        todo: list[int] = list(range(2 * L))
-        if parallel:
-            cap = min(self.n_edges + 1, 1 << 23)
-            st = dijkstra_many(fwd, rev, landmarks, cols, cap)
-            todo = np.flatnonzero(st != FOUND).tolist()  # heap too small: redo one by one
-        for j in todo:
-            cols[j] = single_source_costs(fwd if j < L else rev, int(landmarks[j % L]))
+        nodes = main_component(fwd, nodes)
+        seed = int(nodes[np.argmin(np.hypot(self.nxyz[nodes, 0], self.nxyz[nodes, 1]))])
+        landmarks, lm = farthest_landmarks(fwd, transpose(fwd), nodes, seed, k, parallel=parallel)
         # the table is complete before the graph sees it: searches running meanwhile
         # (another thread) use the old table or the new one, never a partial one
-        self.lm = np.ascontiguousarray(cols.T)
+        self.lm = lm
         self.landmarks = landmarks
 
     def save(self, path: str | Path) -> Path:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from airgrid.routing import RouteConstraintError, Strategy, build_graph, plan_route
-from airgrid.routing.landmarks import landmark_count
+from airgrid.routing.landmarks import landmark_count, main_component
 from airgrid.routing.search.strategy import (
     CORRIDOR_FROM_M,
     CORRIDOR_WEIGHT,
@@ -194,3 +194,16 @@ def test_corridor_search_says_no_route_when_the_ends_are_walled_off(real_t2_grap
     exact = plan_route(g, a, b, smooth_path=False, strategy="exact", blocked_mask=blocked)
     corr = plan_route(g, a, b, smooth_path=False, strategy="fast", blocked_mask=blocked)
     assert exact.status.value == corr.status.value == "no_route"
+
+
+def test_farthest_landmarks_follow_their_definition(real_t2_grid):
+    """Each landmark after the first is the candidate farthest (scipy costs) from its nearest predecessor."""
+    from scipy.sparse.csgraph import dijkstra
+
+    g = build_graph(real_t2_grid, landmarks=5)
+    nodes = main_component(g.csr, np.flatnonzero(g.usable & (np.diff(g.indptr) > 0)))
+    assert set(g.landmarks.tolist()) <= set(nodes.tolist())
+    cost = dijkstra(g.to_scipy(), directed=True, indices=g.landmarks)
+    for i in range(1, len(g.landmarks)):
+        near = cost[:i, nodes].min(axis=0)
+        assert near[nodes == g.landmarks[i]][0] == pytest.approx(near.max(), rel=1e-9)

@@ -441,12 +441,12 @@ def test_landmarks_are_exact_distances_and_cut_expansions(gen_graph, gen_lm_grap
     import networkx as nx
 
     g = gen_lm_graph
-    # 6 directions asked; two of them may share their farthest rim node (on the generated
-    # terrain T1 is now absent over the hill, and two directions end at one corner), and
-    # landmarks are distinct nodes
+    # 6 asked, 6 distinct nodes, all in the largest strongly connected component
     L = len(g.landmarks)
-    assert 4 <= L <= 6 and len(np.unique(g.landmarks)) == L and g.lm.shape == (g.n_nodes, 2 * L)
+    assert L == 6 and len(np.unique(g.landmarks)) == L and g.lm.shape == (g.n_nodes, 2 * L)
     nxg = g.to_networkx()
+    biggest = max(nx.strongly_connected_components(nxg), key=len)
+    assert set(g.landmarks.tolist()) <= biggest
     for j, lmk in enumerate(g.landmarks.tolist()):  # every landmark's columns are exact
         fwd = nx.single_source_dijkstra_path_length(nxg, lmk)
         bwd = nx.single_source_dijkstra_path_length(nxg.reverse(copy=False), lmk)

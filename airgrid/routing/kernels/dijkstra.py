@@ -1,5 +1,5 @@
 """Numba Dijkstra over the CSR graph: exact costs from one source to every node, many
-sources in parallel (forward and reversed), and the reversed graph itself.
+sources in parallel, and the reversed graph itself.
 """
 
 from __future__ import annotations
@@ -43,28 +43,25 @@ def dijkstra_all(g, src, dist, hk, hp):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def dijkstra_many(fwd, rev, sources, out, cap):
-    """Exact costs from each source (rows ``0..k-1`` of ``out``) and to it (rows ``k..2k-1``).
+def dijkstra_many(g, sources, out, cap):
+    """Exact costs from each source of the :class:`~airgrid.routing.kernels.tables.Csr` ``g`` into row ``j`` of ``out``.
 
-    ``fwd`` is the graph and ``rev`` the reversed one (see :func:`transpose`), both
-    :class:`~airgrid.routing.kernels.tables.Csr`; ``out`` is
-    float64[2k, n]; the 2k runs are spread over threads, each with a heap of ``cap``.
+    ``out`` is float64[k, n]; the k runs are spread over threads, each with a heap of
+    ``cap``. On the reversed graph (see :func:`transpose`) the rows are the costs *to*
+    each source.
 
     Returns
     -------
-    int32[2k]
+    int32[k]
         FOUND, or HEAP_FULL for runs the caller must redo with a larger heap.
     """
     k = len(sources)
-    status = np.empty(2 * k, np.int32)
-    for j in prange(2 * k):
+    status = np.empty(k, np.int32)
+    for j in prange(k):
         hk = np.empty(cap)
         hp = np.empty(cap, np.int64)
         out[j, :] = np.inf
-        if j < k:
-            status[j] = dijkstra_all(fwd, sources[j], out[j], hk, hp)
-        else:
-            status[j] = dijkstra_all(rev, sources[j - k], out[j], hk, hp)
+        status[j] = dijkstra_all(g, sources[j], out[j], hk, hp)
     return status
 
 
