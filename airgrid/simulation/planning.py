@@ -36,6 +36,12 @@ from airgrid.simulation.schedule import Flight
 CLIMB_MPS, DESCENT_MPS = 5.0, 3.0
 #: A* expansions allowed per route.
 ROUTE_BUDGET = 2_000_000
+#: A* expansions allowed to a re-route around conflicts, as a multiple of the flight's
+#: first search (at least :data:`REROUTE_MIN_BUDGET`): a detour that needs far more search
+#: than the route it replaces is given up, and the flight stays refused.
+REROUTE_BUDGET_FACTOR = 8
+#: Least A* expansions allowed to a re-route.
+REROUTE_MIN_BUDGET = 20_000
 
 
 @dataclass(frozen=True)
@@ -155,9 +161,11 @@ class FlightPlanner:
         part = self.components(cls.tiers)
         return bool(part[origin] == part[destination])
 
-    def route(self, flight: Flight, avoid: np.ndarray | None = None) -> Route:
+    def route(
+        self, flight: Flight, avoid: np.ndarray | None = None, budget: int = ROUTE_BUDGET
+    ) -> Route:
         """The flight's route between its end voxels, also avoiding the voxels ``avoid``
-        (indices) when given."""
+        (indices) when given, within ``budget`` A* expansions."""
         blocked = self.mask(flight.cls.tiers)
         if avoid is not None and len(avoid):
             blocked = blocked.copy()
@@ -168,7 +176,7 @@ class FlightPlanner:
             flight.origin,
             flight.destination,
             blocked,
-            budget=ROUTE_BUDGET,
+            budget=budget,
             speeds=(flight.cls.cruise_mps, CLIMB_MPS, DESCENT_MPS),
         )
 
@@ -234,6 +242,8 @@ def crow_flies_m(route: Route) -> float:
 __all__ = [
     "CLIMB_MPS",
     "DESCENT_MPS",
+    "REROUTE_BUDGET_FACTOR",
+    "REROUTE_MIN_BUDGET",
     "ROUTE_BUDGET",
     "TUBE",
     "FlightPlanner",

@@ -11,7 +11,9 @@ an operator would (:func:`choose_fix`):
 3. otherwise the flight is re-routed around the voxels near every conflict
    (:meth:`~airgrid.simulation.planning.FlightPlanner.conflict_voxels`, added to the
    router's blocked-voxel mask; the avoided voxels add up over the attempts), keeping
-   the delay and offset taken so far.
+   the delay and offset taken so far. A re-route gets a bounded search
+   (:data:`~airgrid.simulation.planning.REROUTE_BUDGET_FACTOR` times the first search's
+   expansions): one that needs more is given up, and the flight stays refused.
 
 A flight still refused after that is counted with the reason of its last refusal.
 """
@@ -30,7 +32,12 @@ from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.traffic.models import FixProposal, IntentRequest
 from airgrid.geo.volumes import VolumeError
 from airgrid.routing.search.route import Route, RouteStatus
-from airgrid.simulation.planning import FlightPlanner, crow_flies_m
+from airgrid.simulation.planning import (
+    REROUTE_BUDGET_FACTOR,
+    REROUTE_MIN_BUDGET,
+    FlightPlanner,
+    crow_flies_m,
+)
 from airgrid.simulation.schedule import Flight
 
 #: Submissions per flight, at most.
@@ -140,7 +147,7 @@ def fly(
     route = planner.route(flight)
     if route.status is not RouteStatus.FOUND:
         return done("no route", route)
-    reroutes = 0
+    reroutes, first_expansions = 0, route.expansions
     avoid = np.empty(0, np.int64)
     reason = "conflict"
     tries = 0
@@ -167,7 +174,8 @@ def fly(
             req = fix.apply(req)
             continue
         avoid = np.concatenate([avoid, planner.conflict_voxels(d.conflicts, flight.cls.tiers)])
-        again = planner.route(flight, avoid)
+        budget = max(REROUTE_MIN_BUDGET, REROUTE_BUDGET_FACTOR * first_expansions)
+        again = planner.route(flight, avoid, budget)
         if not again.found:
             break
         route, reroutes, req = again, reroutes + 1, None

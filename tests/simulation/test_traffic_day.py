@@ -28,7 +28,13 @@ from airgrid.simulation.demand import (
 )
 from airgrid.simulation.departures import departure_times
 from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
-from airgrid.simulation.planning import FlightPlanner, prohibited_voxels
+from airgrid.simulation.planning import (
+    REROUTE_BUDGET_FACTOR,
+    REROUTE_MIN_BUDGET,
+    ROUTE_BUDGET,
+    FlightPlanner,
+    prohibited_voxels,
+)
 from airgrid.simulation.runner import REASONS, fly
 from airgrid.simulation.schedule import make_flights
 
@@ -174,9 +180,24 @@ def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_p
 
         only_shifts = fly(f, planner, shifts_only, operator="o", id_prefix="c")
         assert only_shifts.accepted and only_shifts.delay_s > 0 and only_shifts.offset_m == 0
-        # without proposals the next twin is re-routed around the others instead
+        # without proposals the next twin is re-routed around the others instead, in a
+        # search bounded by the first one's expansions
+        calls: list[tuple[int, int]] = []
+        plain = planner.route
+
+        def spy(flight, avoid=None, budget=ROUTE_BUDGET):
+            r = plain(flight, avoid, budget)
+            calls.append((budget, r.expansions))
+            return r
+
+        planner.route = spy
         third = fly(f, planner, lambda r: submit(r, propose=False), operator="o", id_prefix="d")
         assert third.reroutes >= 1 and third.attempts >= 2
+        bound = max(REROUTE_MIN_BUDGET, REROUTE_BUDGET_FACTOR * calls[0][1])
+        assert calls[0][0] == ROUTE_BUDGET and [b for b, _ in calls[1:]] == [bound] * (
+            len(calls) - 1
+        )
+        assert all(e <= bound for _, e in calls[1:])
 
 
 def test_prohibited_geofences_keep_the_day_out(graph, tmp_path):
