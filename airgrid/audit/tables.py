@@ -89,6 +89,35 @@ def read_csv(path: str | Path) -> ReadResult:
     return result
 
 
+def parquet_table(path: str | Path, groups: list[int] | None = None) -> tuple[pa.Table, np.ndarray]:
+    """The track columns of a Parquet file (text dictionary-encoded) and each row's number
+    in the file (from 1); ``groups``: only these row groups, in this order.
+
+    Raises
+    ------
+    LogError
+        The file is not Parquet.
+    """
+    try:
+        pf = pq.ParquetFile(str(path))
+        names = pf.schema_arrow.names
+        want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
+        text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
+        if groups is None:
+            table = pq.read_table(path, columns=want, read_dictionary=text)
+            return table, np.arange(1, table.num_rows + 1, dtype=np.int64)
+        meta = pf.metadata
+        sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+        first = np.concatenate([[1], np.cumsum(sizes)[:-1] + 1]).astype(np.int64)
+        table = pq.ParquetFile(str(path), read_dictionary=text).read_row_groups(
+            groups, columns=want
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
+    rows = [np.arange(first[g], first[g] + sizes[g], dtype=np.int64) for g in groups]
+    return table, np.concatenate(rows) if rows else np.empty(0, np.int64)
+
+
 def read_parquet(path: str | Path) -> ReadResult:
     """Fixes of a Parquet track table (see the module docstring).
 
@@ -97,17 +126,13 @@ def read_parquet(path: str | Path) -> ReadResult:
     LogError
         The file is not Parquet or lacks a required column.
     """
-    path = str(path)
-    try:
-        names = pq.ParquetFile(path).schema_arrow.names
-        want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
-        text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
-        table = pq.read_table(path, columns=want, read_dictionary=text)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
-    return validate_frame(
-        path, _series(table), np.arange(1, table.num_rows + 1, dtype=np.int64), "row"
-    )
+    table, rows = parquet_table(path)
+    return validate_table(str(path), table, rows)
+
+
+def validate_table(path: str, table: pa.Table, rownum: np.ndarray) -> ReadResult:
+    """:func:`validate_frame` of a Parquet table's columns (rows numbered ``rownum``)."""
+    return validate_frame(path, _series(table), rownum, "row")
 
 
 def _series(table: pa.Table) -> dict[str, pd.Series]:
@@ -242,4 +267,13 @@ def validate_frame(
     return result
 
 
-__all__ = ["ALT_RANGE", "OPTIONAL", "REQUIRED", "read_csv", "read_parquet", "validate_frame"]
+__all__ = [
+    "ALT_RANGE",
+    "OPTIONAL",
+    "REQUIRED",
+    "parquet_table",
+    "read_csv",
+    "read_parquet",
+    "validate_frame",
+    "validate_table",
+]
