@@ -511,3 +511,91 @@ def mask_run_bounds(start, possible, certain):
             out[k, 1] = i - 1
             k += 1
     return out
+
+
+@nb.njit(cache=True)
+def _put_degrees(v, buf, k):
+    """Write ``v`` (degrees) at ``buf[k:]`` with 7 decimals, trailing zeros dropped (one
+    kept); returns the next free position."""
+    q = round(v * 1e7)
+    if q < 0:
+        buf[k] = 45  # "-"
+        k += 1
+        q = -q
+    whole, frac = q // 10_000_000, q % 10_000_000
+    m, w = 1, whole // 10
+    while w > 0:
+        m += 1
+        w //= 10
+    for j in range(m - 1, -1, -1):
+        buf[k + j] = 48 + whole % 10
+        whole //= 10
+    k += m
+    buf[k] = 46  # "."
+    k += 1
+    keep = 7
+    while keep > 1 and frac % 10 == 0:
+        frac //= 10
+        keep -= 1
+    for j in range(keep - 1, -1, -1):
+        buf[k + j] = 48 + frac % 10
+        frac //= 10
+    return k + keep
+
+
+@nb.njit(cache=True)
+def geojson_geometries(xy, ptr, head_point, head_line, tail):
+    """GeoJSON text of points and lines, coordinates with 7 decimals (about 1 cm).
+
+    Geometry ``g`` has vertices ``xy[ptr[g]:ptr[g + 1]]``: one is a Point, more a
+    LineString, written as ``head_point`` or ``head_line``, the coordinates, then ``tail``.
+
+    Parameters
+    ----------
+    xy : float64[m, 2]
+        Longitudes and latitudes.
+    ptr : int64[k + 1]
+        Vertices of each geometry.
+    head_point, head_line, tail : uint8[:]
+        UTF-8 text around the coordinates.
+
+    Returns
+    -------
+    text : uint8[:]
+        The geometries end to end.
+    ends : int64[k + 1]
+        Geometry ``g`` is ``text[ends[g]:ends[g + 1]]``.
+    """
+    k = len(ptr) - 1
+    room = len(xy) * 30 + k * (max(len(head_point), len(head_line)) + len(tail) + 2)
+    buf = np.empty(room, np.uint8)
+    ends = np.empty(k + 1, np.int64)
+    at = 0
+    for g in range(k):
+        ends[g] = at
+        one = ptr[g + 1] - ptr[g] == 1
+        head = head_point if one else head_line
+        for c in head:
+            buf[at] = c
+            at += 1
+        if not one:
+            buf[at] = 91  # "["
+            at += 1
+        for v in range(ptr[g], ptr[g + 1]):
+            if v > ptr[g]:
+                buf[at] = 44  # ","
+                at += 1
+            buf[at] = 91
+            at = _put_degrees(xy[v, 0], buf, at + 1)
+            buf[at] = 44
+            at = _put_degrees(xy[v, 1], buf, at + 1)
+            buf[at] = 93  # "]"
+            at += 1
+        if not one:
+            buf[at] = 93
+            at += 1
+        for c in tail:
+            buf[at] = c
+            at += 1
+    ends[k] = at
+    return buf[:at], ends
