@@ -179,9 +179,7 @@ def test_mask_run_bounds_equal_a_plain_scan(flights: list[list[int]]) -> None:
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.floats(-180, 180, allow_nan=False), st.floats(-90, 90, allow_nan=False)
-        ),
+        st.tuples(st.floats(-180, 180, allow_nan=False), st.floats(-90, 90, allow_nan=False)),
         min_size=1,
         max_size=6,
     )
