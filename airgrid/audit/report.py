@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import shapely
 
 from airgrid.audit.audit import RULES, AuditResult
-from airgrid.audit.kernels import geojson_geometries
+from airgrid.audit.io_kernels import geojson_geometries
 
 #: Worst cases listed per operator.
 WORST_CASES = 5
@@ -63,7 +63,7 @@ def write_parquet(result: AuditResult, path: Path) -> Path:
 def geometry_json(geoms: np.ndarray) -> list[str]:
     """GeoJSON text of violation geometries (points and lines), coordinates with 7 decimals
     (about 1 cm; RFC 7946 section 11.2), written by one Numba pass
-    (:func:`~airgrid.audit.kernels.geojson_geometries`)."""
+    (:func:`~airgrid.audit.io_kernels.geojson_geometries`)."""
     if len(geoms) == 0:
         return []
     xy = np.ascontiguousarray(shapely.get_coordinates(geoms), np.float64)
