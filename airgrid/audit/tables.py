@@ -42,6 +42,9 @@ OPTIONAL = ("intent_id", "tier")
 ALT_RANGE = (-1000.0, 20_000.0)
 _REFS = {r.name: int(r) for r in AltRef}
 _ZONE_RE = r"(?:[zZ]|[+-]\d\d(?::?\d\d)?)$"
+#: Parquet read options: the file memory-mapped, column chunks read as they are decoded
+#: (faster here than the default buffered reads).
+_READ = {"memory_map": True, "pre_buffer": False}
 
 
 def read_csv(path: str | Path) -> ReadResult:
@@ -105,12 +108,12 @@ def parquet_table(path: str | Path, groups: list[int] | None = None) -> tuple[pa
         want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
         text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
         if groups is None:
-            table = pq.read_table(path, columns=want, read_dictionary=text)
+            table = pq.read_table(path, columns=want, read_dictionary=text, **_READ)
             return table, np.arange(1, table.num_rows + 1, dtype=np.int64)
         meta = pf.metadata
         sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
         first = np.concatenate([[1], np.cumsum(sizes)[:-1] + 1]).astype(np.int64)
-        table = pq.ParquetFile(str(path), read_dictionary=text).read_row_groups(
+        table = pq.ParquetFile(str(path), read_dictionary=text, **_READ).read_row_groups(
             groups, columns=want
         )
     except (pa.ArrowInvalid, OSError) as exc:
