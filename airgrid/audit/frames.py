@@ -78,12 +78,12 @@ def _group_keys(path: str) -> list[tuple[int, np.ndarray]]:
     try:
         pf = pq.ParquetFile(path)
         cols = [c for c in pf.schema_arrow.names if c.lower() in ("flight_id", "operator")]
-        pf = pq.ParquetFile(path, read_dictionary=cols)
+        pf = pq.ParquetFile(path, read_dictionary=cols, memory_map=True, pre_buffer=False)
         groups = [pf.read_row_group(g, columns=cols) for g in range(pf.num_row_groups)]
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
     except (pa.ArrowInvalid, OSError) as exc:
         raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
-    return [(n, np.unique(flight_keys(t))) for n, t in zip(sizes, groups)]
+    return [(n, pd.unique(flight_keys(t))) for n, t in zip(sizes, groups)]
 
 
 def plan_tasks(paths: Sequence[str], tasks: int, workers: int) -> list[Task]:
