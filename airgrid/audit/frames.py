@@ -3,15 +3,16 @@
 Every rule looks at one flight at a time, so row groups that share no flight can be read
 and audited apart. The driver reads only the ``flight_id`` and ``operator`` columns and
 joins the row groups that share a flight (an integer hash of the stripped flight id and
-operator) into units; each unit, or for a unit larger than a task's share of the rows
-each of up to one bucket of its flights per worker (by that hash), is one task that reads,
-validates, normalises and audits on a worker
+operator) into units (:func:`plan_tasks`). Small units are packed into one task; a unit
+larger than a task's share of the rows becomes up to one task per worker, each reading
+the whole unit and keeping one bucket of its flights (by that hash). A task reads,
+validates, normalises and audits its fixes on a worker
 (:func:`~airgrid.audit.tables.validate_table`, :func:`~airgrid.audit.tracks.normalise`,
 :func:`~airgrid.audit.audit.audit_tracks`; the geofence index, DEM and geoid from the
-worker's cache) and sends back only its violations and per-operator counts. No fix travels
-between processes. The driver orders the answers: violations by each flight's first
-appearance (file, row), first time and rule, as :func:`~airgrid.audit.audit.run_audit`
-orders them, so both give the same rows.
+worker's cache) and sends back only its violations, rejected rows and per-operator counts:
+no fix travels between processes. The driver orders the answers: violations by each
+flight's first appearance (file, row), first time and rule, as
+:func:`~airgrid.audit.audit.run_audit` orders them, so both give the same rows.
 """
 
 from __future__ import annotations
