@@ -179,7 +179,7 @@ def _text(s: pd.Series) -> pd.Categorical:
 
 
 def _empty_code(c: pd.Categorical) -> int:
-    """The code of the empty text, -1 if no row has it."""
+    """The code of the empty text, -1 when no value is empty."""
     where = np.flatnonzero(np.asarray(c.categories, dtype=object) == "")
     return int(where[0]) if len(where) else -1
 
