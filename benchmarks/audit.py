@@ -27,8 +27,8 @@ and fence (the baseline uses each fence's band over its whole footprint, the ind
 band over the ground of each bin, so a few baseline runs high over low ground are not).
 
 Ours is also run on a local Dask cluster (``--workers`` processes on 127.0.0.1, started
-once): the Parquet file as a dask.dataframe of its row groups, read, shuffled by flight,
-normalised and audited on the workers
+once): row groups sharing no flight are read, normalised and audited on the workers, each
+task sending back only its violations and counts
 (:func:`airgrid.audit.frames.audit_parquet_on_cluster`); writing stays in this process.
 
 Run: ``.venv/bin/python benchmarks/audit.py [--points N] [--workers W] [--repeat R]``.
@@ -137,8 +137,8 @@ def ours(
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Our audit end to end; its violations and stage times (read, audit, write) in seconds.
 
-    With a scheduler the log is a dask.dataframe of its row groups, read, shuffled by
-    flight and audited on the workers (one stage, "read+audit"), then written here.
+    With a scheduler the log's row groups are read and audited on the workers, whole
+    flights per task (one stage, "read+audit"), then written here.
     """
     marks: dict[str, float] = {}
     t = time.perf_counter()

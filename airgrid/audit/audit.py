@@ -199,9 +199,7 @@ def _operators(tracks: Tracks, has: np.ndarray, conforming: np.ndarray) -> pd.Da
     fixes = np.diff(tracks.start)
     unassessed = np.zeros(tracks.n_flights, np.int64)
     if tracks.n_flights:
-        unassessed = np.add.reduceat(
-            (~np.isfinite(tracks.h_lo)).astype(np.int64), tracks.start[:-1]
-        )
+        unassessed = np.add.reduceat(~np.isfinite(tracks.h_lo), tracks.start[:-1], dtype=np.int64)
     per = pd.DataFrame(
         {
             "operator": fl["operator"].to_numpy(object),

@@ -190,9 +190,8 @@ def _segment_candidates(
     cells = tables.cells
     nxt = tracks.same_flight_next()
     lon, lat = tracks.lon, tracks.lat
-    near = cells.may_cross(lon[:-1], lat[:-1], lon[1:], lat[1:])  # views, no copies
-    near &= nxt[:-1] & ((lon[:-1] != lon[1:]) | (lat[:-1] != lat[1:]))
-    c = np.flatnonzero(near)
+    c = np.flatnonzero(cells.may_cross(lon[:-1], lat[:-1], lon[1:], lat[1:]))  # views
+    c = c[nxt[c] & ((lon[c] != lon[c + 1]) | (lat[c] != lat[c + 1]))]  # moving, one flight
     xy = np.stack([tracks.lon[c], tracks.lat[c], tracks.lon[c + 1], tracks.lat[c + 1]], axis=1)
     lines = shapely.linestrings(xy.reshape(-1, 2, 2))
     cand = [c[np.unique(cells.tree.query(lines, predicate="intersects")[0])]]

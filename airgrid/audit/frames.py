@@ -1,18 +1,24 @@
-"""The whole audit of Parquet track tables on a Dask cluster, as a ``dask.dataframe``.
+"""The whole audit of Parquet track tables on a Dask cluster, whole flights per task.
 
-Every row group of every log is one partition of a :mod:`dask.dataframe` (read on the
-workers, each row numbered as the single-process reader numbers it, with its file). The
-frame is shuffled on ``(flight_id, operator)``, so each partition holds whole flights, and
-each partition is validated, normalised and audited on a worker
-(:func:`~airgrid.audit.tables.validate_frame`, :func:`~airgrid.audit.tracks.normalise`,
+Every rule looks at one flight at a time, so row groups that share no flight can be read
+and audited apart. The driver reads only the ``flight_id`` and ``operator`` columns and
+joins the row groups that share a flight (an integer hash of the stripped flight id and
+operator) into units (:func:`plan_tasks`). Small units are packed into one task; a unit
+larger than a task's share of the rows becomes up to one task per worker, each reading
+the whole unit and keeping one bucket of its flights (by that hash). A task reads,
+validates, normalises and audits its fixes on a worker
+(:func:`~airgrid.audit.tables.validate_table`, :func:`~airgrid.audit.tracks.normalise`,
 :func:`~airgrid.audit.audit.audit_tracks`; the geofence index, DEM and geoid from the
-worker's cache). The driver only orders the answers: violations by each flight's first
-appearance (file, row), first time and rule, as :func:`~airgrid.audit.audit.run_audit`
-orders them, so both give the same rows.
+worker's cache) and sends back only its violations, rejected rows and per-operator counts:
+no fix travels between processes. The driver orders the answers: violations by each
+flight's first appearance (file, row), first time and rule, as
+:func:`~airgrid.audit.audit.run_audit` orders them, so both give the same rows.
 """
 
 from __future__ import annotations
 
+import pickle
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,11 +34,15 @@ from airgrid.audit.audit import AuditResult, audit_tracks
 from airgrid.audit.cluster import worker_tools
 from airgrid.audit.errors import LogError, RejectedRowsError
 from airgrid.audit.rules import RuleSettings
-from airgrid.audit.tables import OPTIONAL, REQUIRED, validate_frame
+from airgrid.audit.tables import parquet_table, validate_table
 from airgrid.audit.tracks import ReadResult, Rejected, normalise
 
 #: Bits of a flight's order key given to the row number (the file index takes the rest).
 _ROW_BITS = 40
+#: A task: row groups as (file index, group), and (buckets, bucket) of the flights it keeps.
+Task = tuple[list[tuple[int, int]], tuple[int, int]]
+#: This worker process's shared arguments of the audit it last ran, by token.
+_SHARED: dict[str, tuple] = {}
 
 
 def _text_hash(col: pa.Array) -> np.ndarray:
@@ -47,45 +57,115 @@ def _text_hash(col: pa.Array) -> np.ndarray:
     return pd.util.hash_array(values)[codes]
 
 
-def _row_group(spec: tuple[str, int, int, int]) -> pd.DataFrame:
-    """One row group of a log as a partition: lower-case columns, text as Arrow-backed
-    strings, ``_flight`` (an integer hash of the stripped flight id and operator, the
-    shuffle key), ``_file`` (index of the log) and ``_row`` (row number in the file, from 1)."""
-    path, file_no, group, first_row = spec
-    pf = pq.ParquetFile(path)
-    want = [c for c in pf.schema_arrow.names if c.lower() in (*REQUIRED, *OPTIONAL)]
-    text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
-    table = pf.read_row_group(group, columns=want)
-    table = table.rename_columns([str(c).lower() for c in table.column_names])
+def flight_keys(table: pa.Table) -> np.ndarray:
+    """uint64 per row: a hash of the stripped flight id and operator (the columns found,
+    names case-insensitive)."""
     key = np.zeros(table.num_rows, np.uint64)
+    names = {str(c).lower(): c for c in table.column_names}
     for c, mix in (("flight_id", 1), ("operator", 0x9E3779B97F4A7C15)):
-        if c in table.column_names:
-            key ^= _text_hash(table.column(c).combine_chunks()) * np.uint64(mix)
-    frame = table.to_pandas()
-    for c in (c.lower() for c in text):
-        frame[c] = frame[c].astype(pd.StringDtype("pyarrow")).fillna("")
-    frame["_flight"] = key
-    frame["_file"] = np.int64(file_no)
-    frame["_row"] = np.arange(first_row, first_row + len(frame), dtype=np.int64)
-    return frame
+        if c in names:
+            for chunk, at in _chunks(table.column(names[c])):
+                key[at : at + len(chunk)] ^= _text_hash(chunk) * np.uint64(mix)
+    return key
 
 
-def _specs(paths: Sequence[str]) -> list[tuple[str, int, int, int]]:
-    out = []
+def _chunks(col: pa.ChunkedArray) -> list[tuple[pa.Array, int]]:
+    at = np.concatenate([[0], np.cumsum([len(c) for c in col.chunks])]).tolist()
+    return list(zip(col.chunks, at))
+
+
+def _group_keys(path: str) -> list[tuple[int, np.ndarray]]:
+    """Rows and distinct flight keys of each row group of a log."""
+    try:
+        pf = pq.ParquetFile(path)
+        cols = [c for c in pf.schema_arrow.names if c.lower() in ("flight_id", "operator")]
+        pf = pq.ParquetFile(path, read_dictionary=cols, memory_map=True, pre_buffer=False)
+        groups = [pf.read_row_group(g, columns=cols) for g in range(pf.num_row_groups)]
+        sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
+    return [(n, pd.unique(flight_keys(t))) for n, t in zip(sizes, groups)]
+
+
+def plan_tasks(paths: Sequence[str], tasks: int, workers: int) -> list[Task]:
+    """Units of row groups sharing no flight with any other unit, as tasks.
+
+    Units are packed into about ``tasks`` tasks of about equal rows in file order; a
+    unit above a task's share is split into ``min(workers, rows / share)`` buckets of
+    its flights (each bucket's task reads the whole unit and keeps its own flights).
+    """
+    groups: list[tuple[int, int]] = []
+    sizes: list[int] = []
+    keys: list[np.ndarray] = []
     for k, path in enumerate(paths):
-        try:
-            meta = pq.ParquetFile(path).metadata
-        except (OSError, ValueError) as exc:
-            raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
-        first = 1
-        for g in range(meta.num_row_groups):
-            out.append((path, k, g, first))
-            first += meta.row_group(g).num_rows
+        for g, (n, got) in enumerate(_group_keys(path)):
+            groups.append((k, g))
+            sizes.append(n)
+            keys.append(got)
+    parent = list(range(len(groups)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    if groups:
+        owner = np.repeat(np.arange(len(groups)), [len(k) for k in keys])
+        flat = np.concatenate(keys)
+        order = np.argsort(flat, kind="stable")
+        flat, owner = flat[order], owner[order]
+        same = np.flatnonzero(flat[1:] == flat[:-1])
+        for a, b in zip(owner[same].tolist(), owner[same + 1].tolist()):
+            parent[root(a)] = root(b)
+    units: dict[int, list[int]] = {}
+    for g in range(len(groups)):
+        units.setdefault(root(g), []).append(g)
+    share = max(sum(sizes) / max(tasks, 1), 1.0)
+    out: list[Task] = []
+    pack: list[int] = []
+    rows = 0
+    for unit in units.values():
+        n = sum(sizes[g] for g in unit)
+        if pack and rows + n > share:
+            out.append(([groups[g] for g in pack], (1, 0)))
+            pack, rows = [], 0
+        if n > share:
+            split = int(min(max(workers, 1), np.ceil(n / share)))
+            out += [([groups[g] for g in unit], (split, b)) for b in range(split)]
+            continue
+        pack += unit
+        rows += n
+    if pack:
+        out.append(([groups[g] for g in pack], (1, 0)))
     return out
 
 
-def _audit_partition(
-    frame: pd.DataFrame,
+def _read_task(paths: Sequence[str], task: Task) -> list[ReadResult]:
+    """The fixes of a task, one read result per log (rows keep their numbers)."""
+    groups, (buckets, bucket) = task
+    parts = []
+    for k in sorted({f for f, _ in groups}):
+        table, rows = parquet_table(paths[k], [g for f, g in groups if f == k])
+        if buckets > 1:
+            mine = flight_keys(table) % np.uint64(buckets) == bucket
+            table, rows = table.filter(pa.array(mine)), rows[mine]
+        parts.append(validate_table(paths[k], table, rows))
+    return parts
+
+
+def _run_task(task: Task, token: str, blob: bytes) -> dict[str, Any]:
+    """:func:`_audit_task` with the shared arguments of audit ``token`` (pickled in
+    ``blob``), unpickled once per process and audit (the last audit's are kept)."""
+    args = _SHARED.get(token)
+    if args is None:
+        _SHARED.clear()
+        args = _SHARED[token] = pickle.loads(blob)
+    return _audit_task(task, *args)
+
+
+def _audit_task(
+    task: Task,
     paths: Sequence[str],
     tools: tuple[Sequence[Geofence], tuple[str, ...], str | None],
     tiers: TierTable,
@@ -93,14 +173,9 @@ def _audit_partition(
     settings: RuleSettings,
     window: tuple[float | None, float | None],
 ) -> dict[str, Any]:
-    """Validate, normalise and audit the whole flights of one partition (on a worker)."""
+    """Read, validate, normalise and audit the whole flights of one task (on a worker)."""
     index, dem, geoid = worker_tools(*tools)
-    frame = frame.sort_values(["_file", "_row"], kind="stable")
-    parts: list[ReadResult] = []
-    for k in np.unique(frame["_file"].to_numpy()).tolist():
-        sub = frame[frame["_file"].to_numpy() == k]
-        cols = {c: sub[c].reset_index(drop=True) for c in sub.columns if not c.startswith("_")}
-        parts.append(validate_frame(paths[k], cols, sub["_row"].to_numpy(), "row"))
+    parts = _read_task(paths, task)
     out: dict[str, Any] = {
         "rejected": [r for p in parts for r in p.rejected],
         "n_rejected": sum(p.n_rejected for p in parts),
@@ -188,9 +263,9 @@ def audit_parquet_on_cluster(
         Address of a running scheduler; None starts a local cluster of ``workers``
         processes on 127.0.0.1 for this call.
     partitions
-        Partitions after the shuffle (default: four per worker).
+        Tasks (default: four per worker; see :func:`plan_tasks`).
     progress
-        Called with ``(step, fraction)`` as partitions finish.
+        Called with ``(step, fraction)`` as tasks finish.
 
     Raises
     ------
@@ -202,7 +277,6 @@ def audit_parquet_on_cluster(
     from dask.distributed import Client, LocalCluster
 
     names = [str(p) for p in paths]
-    specs = _specs(names)
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(
@@ -216,7 +290,7 @@ def audit_parquet_on_cluster(
     )
     args = (names, tools, tiers or TierTable(), intents, settings or RuleSettings(), (t_from, t_to))
     try:
-        results = _compute(client, specs, args, partitions, progress or (lambda s, f: None))
+        results = _compute(client, args, partitions, progress or (lambda s, f: None))
     finally:
         client.close()
         if cluster is not None:
@@ -226,30 +300,31 @@ def audit_parquet_on_cluster(
 
 def _compute(
     client: Any,
-    specs: list[tuple[str, int, int, int]],
     args: tuple,
     partitions: int | None,
     step: Callable[[str, float], None],
 ) -> list[dict[str, Any]]:
-    """Build the frame, shuffle it by flight and audit each partition on the cluster."""
-    import dask
-    import dask.dataframe as dd
+    """Plan the tasks and run them on the cluster.
+
+    The arguments every task shares (geofences, intents, ...) are pickled once here and
+    the bytes scattered to every worker, which unpickles them once per audit.
+    """
     from dask.distributed import as_completed
 
     n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
-    frame = dd.from_map(_row_group, specs)
-    frame = frame.shuffle(on="_flight", npartitions=partitions or 4 * n_workers)
-    tasks = [dask.delayed(_audit_partition)(part, *args) for part in frame.to_delayed()]
-    futures = client.compute(tasks)
+    tasks = plan_tasks(args[0], partitions or 4 * n_workers, n_workers)
+    token = uuid.uuid4().hex
+    [blob] = client.scatter([pickle.dumps(args, protocol=5)], broadcast=True, hash=False)
+    futures = [client.submit(_run_task, task, token, blob, pure=False) for task in tasks]
     results = []
     for done, fut in enumerate(as_completed(futures), 1):
         results.append(fut.result())
-        step(f"audited {done}/{len(futures)} partitions", done / len(futures))
+        step(f"audited {done}/{len(futures)} tasks", done / len(futures))
     return results
 
 
 def _merge(results: list[dict[str, Any]], names: list[str], strict: bool) -> AuditResult:
-    """The partitions' answers in the single-process order."""
+    """The tasks' answers in the single-process order."""
     rejected: list[Rejected] = sorted(
         (r for res in results for r in res["rejected"]), key=lambda r: (names.index(r.path), r.row)
     )
@@ -268,4 +343,4 @@ def _merge(results: list[dict[str, Any]], names: list[str], strict: bool) -> Aud
     return AuditResult(v, ops, rejected, n_rejected, outside, names)
 
 
-__all__ = ["audit_parquet_on_cluster"]
+__all__ = ["audit_parquet_on_cluster", "flight_keys", "plan_tasks"]

@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from airgrid.audit.errors import LogError
+from airgrid.audit.io_kernels import row_faults
 from airgrid.audit.tracks import AltRef, ReadResult, Rejected, raw_columns
 from airgrid.geo.validation import TIME_MAX, TIME_MIN
 
@@ -41,6 +42,9 @@ OPTIONAL = ("intent_id", "tier")
 ALT_RANGE = (-1000.0, 20_000.0)
 _REFS = {r.name: int(r) for r in AltRef}
 _ZONE_RE = r"(?:[zZ]|[+-]\d\d(?::?\d\d)?)$"
+#: Parquet read options: the file memory-mapped, column chunks read as they are decoded
+#: (faster here than the default buffered reads).
+_READ = {"memory_map": True, "pre_buffer": False}
 
 
 def read_csv(path: str | Path) -> ReadResult:
@@ -89,6 +93,35 @@ def read_csv(path: str | Path) -> ReadResult:
     return result
 
 
+def parquet_table(path: str | Path, groups: list[int] | None = None) -> tuple[pa.Table, np.ndarray]:
+    """The track columns of a Parquet file (text dictionary-encoded) and each row's number
+    in the file (from 1); ``groups``: only these row groups, in this order.
+
+    Raises
+    ------
+    LogError
+        The file is not Parquet.
+    """
+    try:
+        pf = pq.ParquetFile(str(path))
+        names = pf.schema_arrow.names
+        want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
+        text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
+        if groups is None:
+            table = pq.read_table(path, columns=want, read_dictionary=text, **_READ)
+            return table, np.arange(1, table.num_rows + 1, dtype=np.int64)
+        meta = pf.metadata
+        sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+        first = np.concatenate([[1], np.cumsum(sizes)[:-1] + 1]).astype(np.int64)
+        table = pq.ParquetFile(str(path), read_dictionary=text, **_READ).read_row_groups(
+            groups, columns=want
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
+    rows = [np.arange(first[g], first[g] + sizes[g], dtype=np.int64) for g in groups]
+    return table, np.concatenate(rows) if rows else np.empty(0, np.int64)
+
+
 def read_parquet(path: str | Path) -> ReadResult:
     """Fixes of a Parquet track table (see the module docstring).
 
@@ -97,17 +130,13 @@ def read_parquet(path: str | Path) -> ReadResult:
     LogError
         The file is not Parquet or lacks a required column.
     """
-    path = str(path)
-    try:
-        names = pq.ParquetFile(path).schema_arrow.names
-        want = [c for c in names if c.lower() in (*REQUIRED, *OPTIONAL)]
-        text = [c for c in want if c.lower() in ("flight_id", "operator", "alt_ref", *OPTIONAL)]
-        table = pq.read_table(path, columns=want, read_dictionary=text)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise LogError(f"{path}: not a readable Parquet table: {exc}") from None
-    return validate_frame(
-        path, _series(table), np.arange(1, table.num_rows + 1, dtype=np.int64), "row"
-    )
+    table, rows = parquet_table(path)
+    return validate_table(str(path), table, rows)
+
+
+def validate_table(path: str, table: pa.Table, rownum: np.ndarray) -> ReadResult:
+    """:func:`validate_frame` of a Parquet table's columns (rows numbered ``rownum``)."""
+    return validate_frame(path, _series(table), rownum, "row")
 
 
 def _series(table: pa.Table) -> dict[str, pd.Series]:
@@ -149,25 +178,23 @@ def _text(s: pd.Series) -> pd.Categorical:
     )
 
 
-def _empty(c: pd.Categorical) -> np.ndarray:
-    """bool per row: the text is empty."""
+def _empty_code(c: pd.Categorical) -> int:
+    """The code of the empty text, -1 when no value is empty."""
     where = np.flatnonzero(np.asarray(c.categories, dtype=object) == "")
-    if len(where) == 0:
-        return np.zeros(len(c), bool)
-    return c.codes == where[0]
+    return int(where[0]) if len(where) else -1
 
 
-def _times(s: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
-    """POSIX seconds and a bad-mask of a time column, and what was wrong with bad values."""
+def _times(s: pd.Series) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """POSIX seconds and a bad-mask of a time column (None: bad where not in
+    ``TIME_MIN..TIME_MAX``, NaN included), and what was wrong with bad values."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         if getattr(s.dtype, "tz", None) is None:
             return np.full(len(s), np.nan), np.ones(len(s), bool), "a timestamp without time zone"
         ns = s.dt.tz_convert("UTC").to_numpy("datetime64[ns]").astype(np.int64)
         t = np.where(s.isna().to_numpy(), np.nan, ns / 1e9)
         return t, ~np.isfinite(t), "missing"
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        t = s.to_numpy(np.float64, na_value=np.nan)
-        return t, ~np.isfinite(t) | (t < TIME_MIN) | (t > TIME_MAX), "not a time in 1970-2200"
+    if pd.api.types.is_numeric_dtype(s.dtype):  # the range is checked with the other fields
+        return s.to_numpy(np.float64, na_value=np.nan), None, "not a time in 1970-2200"
     text = s.fillna("").astype(str).str.strip()
     t = pd.to_numeric(text, errors="coerce").to_numpy(np.float64, copy=True)
     iso = ~np.isfinite(t) & text.str.contains(_ZONE_RE, regex=True).to_numpy()
@@ -202,33 +229,34 @@ def validate_frame(
     refs = _text(frame["alt_ref"])
     ref_of = np.array([_REFS.get(str(r).upper(), -1) for r in refs.categories], np.int8)
     ref = ref_of[refs.codes]
+    fault = np.empty(n, np.int8)
+    n_bad = row_faults(
+        fid.codes, _empty_code(fid), op.codes, _empty_code(op), t,
+        np.empty(0, bool) if t_bad is None else t_bad, TIME_MIN, TIME_MAX,
+        lat, lon, alt, ALT_RANGE[0], ALT_RANGE[1], ref, fault,
+    )  # fmt: skip
     checks = [
-        ("flight_id", _empty(fid), "empty"),
-        ("operator", _empty(op), "empty"),
-        ("time", t_bad, t_why),
-        ("lat", ~(np.abs(lat) <= 90.0), "not a latitude in -90..90"),
-        ("lon", ~(np.abs(lon) <= 180.0), "not a longitude in -180..180"),
-        (
-            "alt",
-            ~((alt >= ALT_RANGE[0]) & (alt <= ALT_RANGE[1])),
-            f"not an altitude in {ALT_RANGE[0]:g}..{ALT_RANGE[1]:g} m",
-        ),
-        ("alt_ref", ref < 0, "not one of AMSL, AGL, W84"),
+        ("flight_id", "empty"),
+        ("operator", "empty"),
+        ("time", t_why),
+        ("lat", "not a latitude in -90..90"),
+        ("lon", "not a longitude in -180..180"),
+        ("alt", f"not an altitude in {ALT_RANGE[0]:g}..{ALT_RANGE[1]:g} m"),
+        ("alt_ref", "not one of AMSL, AGL, W84"),
     ]
-    bad = np.zeros(n, bool)
     result = ReadResult(path, {})
-    details: list[Rejected] = []
-    for name, mask, why in checks:
-        new = mask & ~bad
-        for i in np.flatnonzero(new).tolist():
-            details.append(Rejected(path, int(rownum[i]), name, why, f"{unit} {int(rownum[i])}"))
-        bad |= mask
-    details.sort(key=lambda r: r.row)
-    result.reject(details)
-    ok = slice(None) if not bad.any() else ~bad
+    bad_rows = np.flatnonzero(fault) if n_bad else np.empty(0, np.int64)
+    result.reject(
+        [
+            Rejected(path, r, checks[c - 1][0], checks[c - 1][1], f"{unit} {r}")
+            for r, c in zip(rownum[bad_rows].tolist(), fault[bad_rows].tolist())
+        ]
+    )
+    bad = fault > 0 if n_bad else None
+    ok = slice(None) if bad is None else ~bad
     extra = {c: _text(frame[c])[ok] if c in frame else "" for c in OPTIONAL}
     result.columns = raw_columns(
-        n - int(bad.sum()),
+        n - n_bad,
         flight_id=fid[ok],
         operator=op[ok],
         t=t[ok],
@@ -242,4 +270,13 @@ def validate_frame(
     return result
 
 
-__all__ = ["ALT_RANGE", "OPTIONAL", "REQUIRED", "read_csv", "read_parquet", "validate_frame"]
+__all__ = [
+    "ALT_RANGE",
+    "OPTIONAL",
+    "REQUIRED",
+    "parquet_table",
+    "read_csv",
+    "read_parquet",
+    "validate_frame",
+    "validate_table",
+]

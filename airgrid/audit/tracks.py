@@ -409,7 +409,7 @@ def _assemble(
     if not (ordered and len(uniq) == len(heads)):  # not every flight one run in time order
         perm = np.lexsort((t, code))
         order, code = perm if idx is None else idx[perm], code[perm]
-    start = np.searchsorted(code, np.arange(len(uniq) + 1)).astype(np.int64)
+    start = np.searchsorted(code, np.arange(len(uniq) + 1, dtype=code.dtype)).astype(np.int64)
     first = start[:-1] if order is None else order[start[:-1]]
 
     def text(name: str) -> np.ndarray:

@@ -124,3 +124,34 @@ def test_dask_dataframe_over_parquet_partitions_matches_single_process(tmp_path,
     assert [(r.path, r.row, r.field) for r in many.rejected] == [
         (r.path, r.row, r.field) for r in one.rejected
     ]
+
+
+def test_plan_tasks_keeps_flights_whole(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from airgrid.audit.frames import plan_tasks
+
+    def log(name: str, flights: list[str]) -> str:
+        n = len(flights)
+        table = pa.table(
+            {"flight_id": flights, "operator": ["Op"] * n, "time": np.arange(n, dtype=float)}
+        )
+        pq.write_table(table, tmp_path / name, row_group_size=4)
+        return str(tmp_path / name)
+
+    apart = log("apart.parquet", ["A"] * 4 + ["B"] * 4 + ["C"] * 4 + [" C"] * 4)
+    # one task per row group, but C (stripped) spans the last two
+    assert plan_tasks([apart], 4, 2) == [
+        ([(0, 0)], (1, 0)),
+        ([(0, 1)], (1, 0)),
+        ([(0, 2), (0, 3)], (2, 0)),
+        ([(0, 2), (0, 3)], (2, 1)),
+    ]
+    mixed = log("mixed.parquet", ["A", "B"] * 8)
+    # every row group holds both flights: one unit, split into one bucket per worker
+    assert plan_tasks([mixed], 4, 2) == [
+        ([(0, g) for g in range(4)], (2, 0)),
+        ([(0, g) for g in range(4)], (2, 1)),
+    ]
+    assert plan_tasks([apart], 1, 2) == [([(0, g) for g in range(4)], (1, 0))]

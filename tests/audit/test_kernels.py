@@ -174,3 +174,25 @@ def test_mask_run_bounds_equal_a_plain_scan(flights: list[list[int]]) -> None:
         pos += len(f)
     got = mask_run_bounds(start, marks > 0, marks == 2)
     assert [tuple(r) for r in got.tolist()] == want
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-180, 180, allow_nan=False), st.floats(-90, 90, allow_nan=False)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_geometry_json_within_half_a_unit_of_the_7th_decimal(xy):
+    import json
+
+    from airgrid.audit.report import geometry_json
+
+    line = shapely.linestrings(xy) if len(xy) > 1 else shapely.points(xy[0])
+    geoms = np.array([shapely.points(xy[0]), line], dtype=object)
+    got = [json.loads(s) for s in geometry_json(geoms)]
+    back = shapely.from_geojson([json.dumps(g) for g in got])
+    assert shapely.get_type_id(back).tolist() == shapely.get_type_id(geoms).tolist()
+    diff = shapely.get_coordinates(back) - shapely.get_coordinates(geoms)
+    assert np.abs(diff).max() <= 0.5e-7 + 1e-9

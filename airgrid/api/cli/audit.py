@@ -181,7 +181,7 @@ def audit_cmd(
                 "tiers": tiers, "intents": inputs.intents, "settings": settings,
                 "t_from": start, "t_to": end, "strict": strict, "progress": update,
             }  # fmt: skip
-            if executor is not None and parquet:  # read on the workers: dask.dataframe
+            if executor is not None and parquet:  # read on the workers
                 from airgrid.audit.frames import audit_parquet_on_cluster
 
                 result = audit_parquet_on_cluster(
