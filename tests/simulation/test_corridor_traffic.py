@@ -13,7 +13,6 @@ import pytest
 
 from airgrid.airspace.store.service import open_store
 from airgrid.api.cli.main import main
-from airgrid.routing import build_graph
 from airgrid.routing.corridors.corridor import clear_corridors
 from airgrid.routing.corridors.network import NetworkParams, design_network
 from airgrid.routing.corridors.nodes import make_node
@@ -40,11 +39,6 @@ NODES = [
     )
 ]
 DAY = day_start()
-
-
-@pytest.fixture(scope="module")
-def graph(small_grid):
-    return build_graph(small_grid)
 
 
 @pytest.fixture(scope="module")

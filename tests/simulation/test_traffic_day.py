@@ -16,7 +16,6 @@ from airgrid.airspace.store.service import open_store
 from airgrid.airspace.traffic.conflicts import find_conflicts
 from airgrid.airspace.traffic.holders import Holder
 from airgrid.api.cli.main import main
-from airgrid.routing import build_graph
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process
 from airgrid.simulation.demand import (
     MAX_SPREAD_M,
@@ -52,11 +51,6 @@ MIX = (
     FlightClass("link", 0.3, 4_000, 15_000, ("T3", "T4"), "T3", intercity=True, cruise_mps=25.0),
 )
 DAY = day_start()
-
-
-@pytest.fixture(scope="module")
-def graph(small_grid):
-    return build_graph(small_grid)
 
 
 @pytest.fixture(scope="module")
