@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from airgrid.airspace.grid import Grid
 from airgrid.airspace.store.service import Store
 from airgrid.simulation.departures import LOCAL_UTC_OFFSET_S
+from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import fly_day_http
 from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.report import TrafficReport, conflicting_pairs, summarise
@@ -51,9 +52,14 @@ def run_in_process(
     id_prefix: str,
     check: bool = True,
     progress: Callable[[int], None] | None = None,
+    plan_threads: int = 1,
 ) -> tuple[TrafficReport, list[FlightOutcome]]:
     """The day flown in this process with ``planner`` against ``store`` (no pre-emption,
-    fixes proposed)."""
+    fixes proposed), the flights' first routes and intents planned ahead on ``plan_threads``
+    threads (0: each when its flight's turn comes; see
+    :func:`~airgrid.simulation.runner.fly_day`)."""
+    if plan_threads < 0:
+        raise TrafficError(f"plan_threads must be >= 0, got {plan_threads}")
     t0 = time.perf_counter()
     out = fly_day(
         flights,
@@ -62,6 +68,7 @@ def run_in_process(
         operator=OPERATOR,
         id_prefix=id_prefix,
         progress=progress,
+        ahead=[planner.twin() for _ in range(plan_threads)],
     )
     report = summarise(out, time.perf_counter() - t0, "in-process")
     return (_checked(report, store, out) if check else report), out

@@ -28,6 +28,7 @@ from airgrid.airspace.traffic.models import Conflict, IntentRequest
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.search.plan import route_voxels
 from airgrid.routing.search.route import Route
+from airgrid.routing.search.router import Router, router_for
 from airgrid.simulation.demand import great_circle_m
 from airgrid.simulation.mix import FlightClass
 from airgrid.simulation.schedule import Flight
@@ -103,7 +104,8 @@ def timed_waypoints(
 
 
 class FlightPlanner:
-    """Routes and intents of a day's flights over one graph (one per thread).
+    """Routes and intents of a day's flights over one graph (one per thread: see
+    :meth:`twin`).
 
     Parameters
     ----------
@@ -123,8 +125,17 @@ class FlightPlanner:
         self.grid = graph.grid
         self.tube = tube
         self.no_fly = no_fly
+        self.router = router_for(graph)
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
         self._parts: dict[tuple[str, ...], np.ndarray] = {}
+
+    def twin(self) -> FlightPlanner:
+        """A planner for another thread: the same graph, tube, masks and components (those
+        computed so far and later, shared), with a search state of its own."""
+        other = FlightPlanner(self.graph, self.tube, self.no_fly)
+        other.router = Router(self.graph)
+        other._masks, other._parts = self._masks, self._parts
+        return other
 
     def mask(self, tiers: Sequence[str]) -> np.ndarray:
         """The blocked-voxel mask (uint8) of voxels outside ``tiers``, not usable, or in
@@ -178,6 +189,7 @@ class FlightPlanner:
             blocked,
             budget=budget,
             speeds=(flight.cls.cruise_mps, CLIMB_MPS, DESCENT_MPS),
+            router=self.router,
         )
 
     def intent(

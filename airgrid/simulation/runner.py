@@ -16,13 +16,22 @@ an operator would (:func:`choose_fix`):
    expansions): one that needs more is given up, and the flight stays refused.
 
 A flight still refused after that is counted with the reason of its last refusal.
+
+A flight's first route and intent depend on nothing the store holds, so :func:`fly_day`
+can plan those of the flights ahead of the one being submitted on other threads
+(``ahead``: one :class:`~airgrid.simulation.planning.FlightPlanner` per thread; the A*
+search and smoothing release the GIL), while submissions, fixes and re-routes stay in
+departure order on the calling thread. The outcomes are those of the sequential day.
 """
 
 from __future__ import annotations
 
 import math
+import queue
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,6 +53,10 @@ from airgrid.simulation.schedule import Flight
 MAX_ATTEMPTS = 4
 #: Largest total departure delay a flight accepts, seconds.
 MAX_DELAY_S = 1_800.0
+
+#: Flights whose first plans are made ahead of the one being submitted, per thread making
+#: them (:func:`fly_day`).
+LOOKAHEAD_PER_THREAD = 32
 
 #: Why a flight was refused: no usable voxel near an end, no route (or the search budget
 #: ran out), an intent the store rejects as invalid, a conflict no fix resolved, or an
@@ -77,7 +90,9 @@ class FlightOutcome:
         Length of the flown (last) route and the great circle between its ends (nan
         without a route).
     latency_s
-        Wall time from the first route search to the final answer.
+        The wall time of the flight's first plan (route and intent) plus that from its
+        turn to submit to its final answer: a plan made ahead counts for its making, not
+        for the time it waited.
     intent_id
         The accepted intent's id, else None.
     """
@@ -94,6 +109,51 @@ class FlightOutcome:
     crow_m: float
     latency_s: float
     intent_id: str | None
+
+
+@dataclass(frozen=True)
+class FirstPlan:
+    """A flight's first route and intent, planned before its first submission.
+
+    Attributes
+    ----------
+    route
+        The route searched (None when an end is missing or the ends are not connected).
+    request
+        The intent of ``route`` (its id that of the first attempt), or None.
+    reason
+        ``""`` when ``request`` is ready to submit, else why the flight is refused
+        (``"no endpoint"``, ``"no route"`` or ``"invalid intent"``).
+    seconds
+        Wall time the planning took.
+    """
+
+    route: Route | None
+    request: IntentRequest | None
+    reason: str
+    seconds: float
+
+
+def first_plan(flight: Flight, planner: FlightPlanner, operator: str, id_prefix: str) -> FirstPlan:
+    """Plan ``flight``'s first route and intent with ``planner``, as :func:`fly` does before
+    its first submission (intent id ``<id_prefix>-<flight>-0``)."""
+    t0 = time.perf_counter()
+
+    def plan(route: Route | None, req: IntentRequest | None, reason: str) -> FirstPlan:
+        return FirstPlan(route, req, reason, time.perf_counter() - t0)
+
+    if flight.origin < 0 or flight.destination < 0:
+        return plan(None, None, "no endpoint")
+    if not planner.connected(flight.cls, flight.origin, flight.destination):
+        return plan(None, None, "no route")
+    route = planner.route(flight)
+    if route.status is not RouteStatus.FOUND:
+        return plan(route, None, "no route")
+    try:
+        req = planner.intent(flight, route, operator, f"{id_prefix}-{flight.index}-0")
+    except (IntentError, VolumeError):
+        return plan(route, None, "invalid intent")
+    return plan(route, req, "")
 
 
 def choose_fix(proposals: Sequence[FixProposal], room_s: float) -> FixProposal | None:
@@ -114,13 +174,18 @@ def fly(
     operator: str,
     id_prefix: str,
     max_delay_s: float = MAX_DELAY_S,
+    first: FirstPlan | None = None,
 ) -> FlightOutcome:
     """Route, submit and resolve one flight (see the module docstring).
 
     ``submit`` decides one request (a store's ``submit`` without pre-emption, with fixes
-    proposed); each attempt's intent id is ``<id_prefix>-<flight>-<attempt>``.
+    proposed); each attempt's intent id is ``<id_prefix>-<flight>-<attempt>``. ``first``
+    is the flight's first plan when it was made already (:func:`first_plan`); its
+    planning time counts in the flight's latency.
     """
-    t0 = time.perf_counter()
+    if first is None:
+        first = first_plan(flight, planner, operator, id_prefix)
+    t0 = time.perf_counter() - first.seconds
 
     def done(reason: str, route: Route | None, n: int = 0, k: int = 0) -> FlightOutcome:
         found = route is not None and route.found
@@ -140,18 +205,13 @@ def fly(
         )
 
     delay, offset = 0.0, 0.0
-    if flight.origin < 0 or flight.destination < 0:
-        return done("no endpoint", None)
-    if not planner.connected(flight.cls, flight.origin, flight.destination):
-        return done("no route", None)
-    route = planner.route(flight)
-    if route.status is not RouteStatus.FOUND:
-        return done("no route", route)
+    route, req = first.route, first.request
+    if first.reason or route is None:
+        return done(first.reason, route)
     reroutes, first_expansions = 0, route.expansions
     avoid = np.empty(0, np.int64)
     reason = "conflict"
     tries = 0
-    req: IntentRequest | None = None
     for attempt in range(MAX_ATTEMPTS):
         intent_id = f"{id_prefix}-{flight.index}-{attempt}"
         try:
@@ -191,24 +251,74 @@ def fly_day(
     id_prefix: str,
     max_delay_s: float = MAX_DELAY_S,
     progress: Callable[[int], None] | None = None,
+    ahead: Sequence[FlightPlanner] = (),
 ) -> list[FlightOutcome]:
-    """:func:`fly` every flight in departure order, one after another."""
+    """:func:`fly` every flight in departure order, one after another.
+
+    With ``ahead`` (planners over ``planner``'s graph, each with its own router: see
+    :meth:`~airgrid.simulation.planning.FlightPlanner.twin`), one thread per planner makes
+    the first plans (:func:`first_plan`) of up to :data:`LOOKAHEAD_PER_THREAD` flights per
+    thread ahead of the flight being submitted; the outcomes are the same as without.
+    """
     out = []
-    for k, f in enumerate(flights):
+    for k, (f, first) in enumerate(_first_plans(flights, ahead, operator, id_prefix)):
         out.append(
-            fly(f, planner, submit, operator=operator, id_prefix=id_prefix, max_delay_s=max_delay_s)
+            fly(
+                f,
+                planner,
+                submit,
+                operator=operator,
+                id_prefix=id_prefix,
+                max_delay_s=max_delay_s,
+                first=first,
+            )
         )
         if progress is not None:
             progress(k + 1)
     return out
 
 
+def _first_plans(
+    flights: Sequence[Flight], ahead: Sequence[FlightPlanner], operator: str, id_prefix: str
+) -> Iterator[tuple[Flight, FirstPlan | None]]:
+    """The flights in order, each with its first plan made on the ``ahead`` threads (None
+    without them: :func:`fly` makes it)."""
+    if not ahead:
+        yield from ((f, None) for f in flights)
+        return
+    free: queue.SimpleQueue[FlightPlanner] = queue.SimpleQueue()
+    for p in ahead:
+        free.put(p)
+
+    def plan(f: Flight) -> FirstPlan:
+        p = free.get()
+        try:
+            return first_plan(f, p, operator, id_prefix)
+        finally:
+            free.put(p)
+
+    window = LOOKAHEAD_PER_THREAD * len(ahead)
+    pending: deque[Future[FirstPlan]] = deque()
+    with ThreadPoolExecutor(len(ahead), thread_name_prefix="first-plan") as pool:
+        try:
+            for k, f in enumerate(flights):
+                while len(pending) < window and k + len(pending) < len(flights):
+                    pending.append(pool.submit(plan, flights[k + len(pending)]))
+                yield f, pending.popleft().result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
 __all__ = [
+    "LOOKAHEAD_PER_THREAD",
     "MAX_ATTEMPTS",
     "MAX_DELAY_S",
     "REASONS",
+    "FirstPlan",
     "FlightOutcome",
     "choose_fix",
+    "first_plan",
     "fly",
     "fly_day",
 ]

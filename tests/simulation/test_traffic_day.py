@@ -145,6 +145,26 @@ def test_accepted_intents_are_pairwise_free(flown):
         assert not find_conflicts(list(a.volumes), a.tier, a.priority, [b], store.policy.separation)
 
 
+def test_plans_made_ahead_change_no_outcome(graph, flown, tmp_path):
+    """The day of ``flown`` (first routes and intents planned ahead on one thread) flown
+    again with every plan made in turn, and with three threads planning ahead: the same
+    flights are accepted, delayed, moved and re-routed alike."""
+    _, outcomes, _ = flown
+    planner = FlightPlanner(graph)
+    flights = make_flights(graph.grid, 200, 7, DAY, MIX, DEMAND, planner.connected)
+    flights = [replace(f, departure=DAY + (f.departure - DAY) / 96) for f in flights]
+
+    def strip(out):
+        return [replace(o, latency_s=0.0) for o in out]
+
+    for threads in (0, 3):
+        with open_store(tmp_path / f"s{threads}") as store:
+            _, again = run_in_process(
+                planner, flights, store, id_prefix="t", check=False, plan_threads=threads
+            )
+        assert strip(again) == strip(outcomes)
+
+
 def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_path):
     """The fixes a refused flight takes, in order: the store's altitude offset, else its
     departure shift, else a route around the conflict."""
