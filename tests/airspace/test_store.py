@@ -416,6 +416,41 @@ def test_policy_is_fixed_at_creation(maker: StoreMaker) -> None:
         AirspacePolicy(tiers=TierTable().select(["T2"]), grid_tiers=frozenset({"T1"}))
 
 
+def test_sqlite_refusal_is_recorded_after_its_decision_without_waiting_for_the_disk(
+    tmp_path: Path,
+) -> None:
+    """A refusal is written in a transaction of its own after the deciding one, with
+    synchronous NORMAL; the connection is back to FULL for the next decision, and the
+    record is whole when read from another connection."""
+    st = open_store(tmp_path)
+    assert st.submit(circle("a", intent_id="a")).accepted
+    levels: list[int] = []
+    db = st._db
+
+    def run(fn, **kw):
+        out = type(db).run(db, fn, **kw)
+        levels.append(db.execute("PRAGMA synchronous").fetchone()[0])
+        return out
+
+    db.run = run  # type: ignore[method-assign]
+    refused = st.submit(circle("b", intent_id="b"), propose=False)
+    assert not refused.accepted
+    # the refusal's own transaction ran at NORMAL (1), inside the deciding one's run
+    assert levels == [1, 2]
+    other = sqlite3.connect(tmp_path / SQLITE_FILE)
+    assert other.execute("SELECT intent_id FROM refusals").fetchall() == [("b",)]
+    assert other.execute("SELECT count(*) FROM refusal_volumes").fetchone()[0] == len(
+        refused.request.volumes
+    )
+    assert other.execute("SELECT kind, other_id FROM refusal_conflicts").fetchall() == [
+        ("intent", "a")
+    ]
+    other.close()
+    assert st.submit(circle("c", intent_id="c", t=1_000.0), propose=False).accepted
+    assert levels[-1] == 2
+    st.close()
+
+
 def test_sqlite_settings_and_newer_schema(tmp_path: Path) -> None:
     st = open_store(tmp_path)
     assert st._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -75,6 +75,7 @@ class _Sqlite:
         c.execute("PRAGMA synchronous = FULL")
         c.execute("PRAGMA foreign_keys = ON")
         c.execute("PRAGMA cache_size = -131072")
+        self._unsynced: list[Callable[[], None]] = []
 
     def q(self, sql: str) -> str:
         return sql
@@ -97,13 +98,37 @@ class _Sqlite:
         try:
             out = fn()
         except _Rollback as rb:
+            self._unsynced.clear()
             self.conn.execute("ROLLBACK")
             return rb.result
         except BaseException:
+            self._unsynced.clear()
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        if self._unsynced:
+            self._write_unsynced()
         return out
+
+    def unsynced(self, write: Callable[[], None]) -> None:
+        """Run ``write``, a record nothing decides on (a refusal), once the current
+        transaction has committed, in a transaction of its own that does not wait for the
+        disk.
+
+        That transaction runs with ``synchronous = NORMAL``: in WAL mode its commit cannot
+        corrupt the store, and a power loss may lose it (never leaving part of it) until
+        the next durable commit of this connection syncs the log. A SQLite transaction
+        cannot change its own synchronous level, hence the second transaction.
+        """
+        self._unsynced.append(write)
+
+    def _write_unsynced(self) -> None:
+        writes, self._unsynced = self._unsynced, []
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            self.run(lambda: [w() for w in writes])
+        finally:
+            self.conn.execute("PRAGMA synchronous = FULL")
 
     def lock_intents(self) -> None:
         """Nothing to do: the transaction already holds the single-writer lock."""

@@ -1,9 +1,10 @@
 """Refused submissions, with their volumes and where they met other traffic, and columnar
 reads of stored volumes for analytics.
 
-A refused :meth:`~airgrid.airspace.store.service.Store.submit` records the request in the
-deciding transaction itself, which then writes nothing else (:func:`_write_refusal`; on
-PostgreSQL its commit does not wait for the disk, see :func:`_write_refusal_pg`; tables
+A refused :meth:`~airgrid.airspace.store.service.Store.submit` records the request
+(:func:`_write_refusal`) in a commit that does not wait for the disk: on PostgreSQL in the
+deciding transaction itself, which then writes nothing else (:func:`_write_refusal_pg`); on
+SQLite in a transaction of its own right after it (:meth:`_Sqlite.unsynced`; tables
 ``refusals``, ``refusal_volumes``, ``refusal_conflicts``): its volumes and one conflict
 point per conflict (an intent's: the centroid of the common
 footprint and the common interval; a geofence's: its centroid and the span of its common
@@ -111,13 +112,21 @@ def _conflict_points(decision: Decision) -> list[tuple]:
 
 
 def _write_refusal(db: _Sqlite | _Postgres, decision: Decision) -> None:
-    """Record a refused request with its volumes and conflict points (in the caller's
-    transaction; on PostgreSQL in one statement that returns nothing)."""
+    """Record a refused request with its volumes and conflict points: on PostgreSQL in the
+    caller's transaction, in one statement that returns nothing; on SQLite right after it
+    commits (:meth:`_Sqlite.unsynced`). Neither commit waits for the disk."""
     req = decision.request
     head = (req.intent_id or "", req.operator, req.tier, req.priority, time.time(), *req.window)
     if isinstance(db, _Postgres):
         _write_refusal_pg(db, head, decision)
         return
+    db.unsynced(lambda: _write_refusal_sqlite(db, head, decision))
+
+
+def _write_refusal_sqlite(db: _Sqlite, head: tuple, decision: Decision) -> None:
+    """:func:`_write_refusal` on SQLite: three inserts (after the deciding transaction, in
+    one that does not wait for the disk: see :meth:`_Sqlite.unsynced`)."""
+    req = decision.request
     rid = db.execute(
         "INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",

@@ -179,8 +179,9 @@ class Store(
             The caller's idempotency key: if the intent is accepted, the same transaction
             records it (see :meth:`submission`).
         record_refusal
-            When refused, record the request, its volumes and its conflict points (in the
-            deciding transaction) for the density analytics.
+            When refused, record the request, its volumes and its conflict points for the
+            density analytics, in a commit that does not wait for the disk (see
+            :func:`~airgrid.airspace.store.refusals._write_refusal`).
 
         Returns
         -------
