@@ -4,7 +4,8 @@ Our figure: :meth:`airgrid.airspace.store.service.Store.submit` (one write trans
 lookup, exact test, geofence check, write, durable commit; a refusal is recorded in the
 same transaction) on SQLite and on PostgreSQL. On both, candidates come from the process's
 copy of the holding intents, brought to the store's revision inside the transaction (under
-SQLite's single-writer lock, or PostgreSQL's one advisory lock for intents) and loaded by
+SQLite's single-writer lock, or PostgreSQL's one advisory lock for intents, where the
+server confirms the copy's revision instead when it is current) and loaded by
 the warm-up before timing. Baseline: what a user would
 write with shapely alone, in memory and without any persistence: an STRtree over the
 accepted intents' footprints buffered by the lateral separation (projected to UTM 49N,

@@ -31,9 +31,11 @@ OLD_SUBMISSIONS = (
 
 def to_schema_7(st: Store) -> None:
     """Turn a current store into what a store of schema 7 looked like: on PostgreSQL, a
-    key table (empty: the keys are not computed again) and no store revisions or store id."""
+    key table (empty: the keys are not computed again), no store revisions or store id
+    and no function confirming revisions."""
     db = st._db
     if db.name == "postgres":
+        db.execute("DROP FUNCTION airgrid_confirm_revisions")
         db.execute("DROP INDEX intents_rev")
         db.execute("ALTER TABLE intents DROP COLUMN rev")
         db.execute(
@@ -168,7 +170,7 @@ def test_a_store_of_schema_3_with_the_apis_tables_upgrades_keeping_their_rows(
     to_schema_3(st)
     assert st.schema_version() == 3
     up = maker.open()
-    assert up.schema_version() == SCHEMA_VERSION == 8
+    assert up.schema_version() == SCHEMA_VERSION == 9
     assert up.live_api_key(_hash("live")).name == "ops"
     assert up.live_api_key(_hash("dead")) is None
     assert up.submission("ops", "order-9") == Submission("h9", None, 201, b'{"id": "i9"}')

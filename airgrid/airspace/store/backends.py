@@ -34,6 +34,9 @@ _ADMIN_LOCK = 0x41697267726964  # "Airgrid"
 #: Advisory-lock id held by every PostgreSQL transaction that decides on intents or changes
 #: their state (and so the store revision): one at a time, as SQLite's single writer.
 _INTENTS_LOCK = 0x41697267726965
+#: SQLSTATE of the error ``airgrid_confirm_revisions`` (schema migration 9) raises when the
+#: store is no longer at the revisions a transaction decided at.
+STORE_MOVED = "AGR01"
 
 
 class _Rollback(Exception):
@@ -171,6 +174,9 @@ class _Postgres:
             raise StoreConfigError(f"cannot connect to PostgreSQL: {exc}") from exc
         e = psycopg.errors
         self.retryable = (e.DeadlockDetected, e.SerializationFailure, e.UniqueViolation, _Retry)
+        #: True during a transaction's first attempt, which may decide on what the process
+        #: already knows and have the server confirm it (:data:`STORE_MOVED`); a retry reads.
+        self.first_attempt = False
 
     def q(self, sql: str) -> str:
         return sql.replace("?", "%s")
@@ -189,28 +195,45 @@ class _Postgres:
         Every transaction first takes the administrative advisory lock (shared, or
         ``exclusive`` for geofence changes, restores and migrations), then, with
         ``intents``, the intents lock (:data:`_INTENTS_LOCK`); an ``intents``
-        transaction runs in pipeline mode (:meth:`_pipelined`).
+        transaction runs in pipeline mode (:meth:`_pipelined`). A first attempt that
+        fails with :data:`STORE_MOVED` is run again at once (with
+        :attr:`first_attempt` false); one that finds a prepared statement missing, on a
+        new connection.
         """
         admin = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         sql = f"SELECT {admin}({_ADMIN_LOCK})"
         if intents:
             sql += f", pg_advisory_xact_lock({_INTENTS_LOCK})"
-        for attempt in range(self.retries):
-            try:
-                if intents:
-                    return self._pipelined(sql, fn)
-                with self.conn.transaction():
-                    # reads come in later statements, whose snapshots therefore include
-                    # every commit made before the locks were granted
-                    self.conn.execute(sql)
-                    return fn()
-            except _Rollback as rb:
-                return rb.result
-            except self.retryable as exc:
-                log.debug("retrying transaction after %r (attempt %d)", exc, attempt + 1)
-                time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 8))))
-            except self.psycopg.OperationalError as exc:
-                raise StoreError(f"PostgreSQL failed: {exc}") from exc
+        try:
+            for attempt in range(self.retries):
+                self.first_attempt = attempt == 0
+                try:
+                    if intents:
+                        return self._pipelined(sql, fn)
+                    with self.conn.transaction():
+                        # reads come in later statements, whose snapshots therefore include
+                        # every commit made before the locks were granted
+                        self.conn.execute(sql)
+                        return fn()
+                except _Rollback as rb:
+                    return rb.result
+                except self.retryable as exc:
+                    log.debug("retrying transaction after %r (attempt %d)", exc, attempt + 1)
+                    time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 8))))
+                except self.psycopg.errors.InvalidSqlStatementName as exc:
+                    # psycopg takes a statement it prepares in a pipeline for prepared even
+                    # if an earlier error there had the server skip its preparation: start
+                    # a new session, which prepares afresh
+                    log.info("reconnecting after %s", exc)
+                    self._reconnect()
+                except self.psycopg.OperationalError as exc:
+                    raise StoreError(f"PostgreSQL failed: {exc}") from exc
+                except self.psycopg.DatabaseError as exc:
+                    if exc.sqlstate != STORE_MOVED:
+                        raise
+                    log.debug("the store moved on; deciding again after reading it")
+        finally:
+            self.first_attempt = False
         raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
 
     def _pipelined(self, lock_sql: str, fn: Callable[[], Any]) -> Any:
@@ -219,22 +242,27 @@ class _Postgres:
         A statement whose result is not fetched is sent with the next one that is, or
         with the end of the transaction: ``BEGIN`` and the locks travel with the first
         read, and writes that return nothing with the ``COMMIT`` (or the ``ROLLBACK`` of
-        a :class:`_Rollback`), so a check takes two round trips and a write that fetches
-        nothing as well. The server runs a pipeline's statements one after the other:
-        the reads' snapshots include every commit made before the locks were granted.
-        ``fn`` must not COPY.
+        a :class:`_Rollback`). A transaction that reads nothing before it decides (a
+        first attempt that has its revisions confirmed instead) is therefore one round
+        trip, a decision that reads first two. The server runs a pipeline's statements
+        one after the other: the reads' snapshots include every commit made before the
+        locks were granted. ``fn`` must not COPY. An error of any statement is raised
+        once the pipeline is synced, also when ``fn`` raised :class:`_Rollback` (whose
+        result then does not count).
         """
         conn = self.conn
+        rollback: _Rollback | None = None
         try:
             with conn.pipeline():
                 conn.execute("BEGIN")
                 conn.execute(lock_sql)
                 try:
                     out = fn()
-                except _Rollback:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+                except _Rollback as rb:
+                    rollback = rb
+                conn.execute("COMMIT" if rollback is None else "ROLLBACK")
+            if rollback is not None:
+                raise rollback
             return out
         except BaseException:
             # an error inside the pipeline leaves the transaction open (or failed)
@@ -273,6 +301,14 @@ class _Postgres:
         ):
             for r in rows:
                 cp.write_row(r)
+
+    def _reconnect(self) -> None:
+        """Replace the connection by a new one (a new session)."""
+        self.conn.close()
+        try:
+            self.conn = self.psycopg.connect(self.url, autocommit=True)
+        except self.psycopg.Error as exc:
+            raise StoreError(f"cannot reconnect to PostgreSQL: {exc}") from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -322,4 +358,4 @@ def connect(
     return _Sqlite(data_dir / SQLITE_FILE, busy_timeout_s)
 
 
-__all__ = ["DEFAULT_DATA_DIR", "SQLITE_FILE", "connect"]
+__all__ = ["DEFAULT_DATA_DIR", "SQLITE_FILE", "STORE_MOVED", "connect"]

@@ -26,7 +26,7 @@ from airgrid.airspace.errors import (
     TierTableError,
 )
 from airgrid.airspace.store.answers import Decision
-from airgrid.airspace.store.backends import _Retry, _Rollback
+from airgrid.airspace.store.backends import _Postgres, _Retry, _Rollback
 from airgrid.airspace.store.geofencing import _GeofencePart
 from airgrid.airspace.store.history import _record_event
 from airgrid.airspace.store.index_sync import (
@@ -375,13 +375,26 @@ class _DecidingPart(_GeofencePart):
         )
 
     def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:
-        """What the acceptance transaction reads first, in one statement: whether the id is
-        taken, the geofence revision and the store revision; then the volumes of holding
-        intents the exact test must see, from the in-process copy brought to that revision.
+        """Whether the id is taken, the geofence revision, the store revision and the
+        volumes of holding intents the exact test must see, from the in-process copy.
 
-        On PostgreSQL the changes since the copy's revision are asked for in the same
-        round trip (an empty answer unless another server wrote since)."""
+        On PostgreSQL, a transaction's first attempt takes them from what the process
+        already knows (the copy at its revision, the geofence revision of the cached
+        geofence index, an id not taken) and has the server confirm them after the locks
+        (:func:`_confirm`): the decision then needs no read of its own. Otherwise (and
+        on SQLite) the three values are read first, in one statement, and the copy is
+        brought to that revision; on PostgreSQL the changes since the copy's revision
+        are asked for in the same round trip (an empty answer unless another server
+        wrote since)."""
         db, index = self._db, self._index
+        minima = self._minima(prep.request.tier)
+        if isinstance(db, _Postgres) and db.first_attempt and self._fences is not None:
+            fence_rev = self._fences[0]
+            with index.lock:
+                rev, holders = index.rev, index.candidates(prep.index_limits, minima)
+            if rev is not None:
+                _confirm(db, rev, fence_rev, prep.intent_id)
+                return False, fence_rev, rev, holders
         reads = db.execute(
             "SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
             f"(SELECT value FROM meta WHERE name = 'geofence_rev'), ({_REV_SQL})",
@@ -394,5 +407,21 @@ class _DecidingPart(_GeofencePart):
         taken, fence_rev, rev = reads.fetchone()
         with index.lock:
             _sync_index(db, index, int(rev), changes)
-            holders = index.candidates(prep.index_limits, self._minima(prep.request.tier))
+            holders = index.candidates(prep.index_limits, minima)
         return bool(taken), int(fence_rev), int(rev), holders
+
+
+def _confirm(db: _Postgres, rev: int, fence_rev: int, intent_id: str) -> None:
+    """Have the server confirm, right after the locks, that the store is at revision
+    ``rev`` and geofence revision ``fence_rev`` and that ``intent_id`` is not taken.
+
+    The statement returns nothing to fetch: in pipeline mode it goes out with the next
+    one whose result is fetched, or with the end of the transaction, and runs before
+    every later statement. If the store moved on, it fails with
+    :data:`~airgrid.airspace.store.backends.STORE_MOVED`: the server skips the rest of
+    the transaction (nothing decided on the stale copy is committed or answered), and
+    the transaction runs again, reading."""
+    db.execute(
+        "SELECT airgrid_confirm_revisions(?::bigint, ?::bigint, ?::text)",
+        (rev, fence_rev, intent_id),
+    )

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from airgrid.airspace.errors import SchemaVersionError, StoreConfigError
-from airgrid.airspace.store.backends import _Postgres, _Sqlite
+from airgrid.airspace.store.backends import STORE_MOVED, _Postgres, _Sqlite
 from airgrid.airspace.store.jobs import jobs_v6
 from airgrid.airspace.store.policy import AirspacePolicy
 from airgrid.airspace.store.refusals import refusals_v7
@@ -126,6 +126,22 @@ _PG_V8 = [
     "DROP TABLE intent_keys",
     "DROP INDEX volumes_t_end",
     "INSERT INTO meta (name, value) VALUES ('store_id', md5(random()::text || clock_timestamp()::text))",
+]
+
+# A decision may be made on the in-process copies as they stand and confirmed in its own
+# transaction, after the locks: the function raises STORE_MOVED if the store revision or
+# the geofence revision is no longer the one decided at, or the new intent's id is taken.
+_PG_V9 = [
+    f"""CREATE FUNCTION airgrid_confirm_revisions(store_rev BIGINT, fence_rev BIGINT, new_id TEXT)
+    RETURNS VOID LANGUAGE plpgsql VOLATILE AS $$
+    BEGIN
+        IF (SELECT coalesce(max(rev), 0) FROM intents) <> store_rev
+            OR (SELECT value::BIGINT FROM meta WHERE name = 'geofence_rev') <> fence_rev
+            OR EXISTS (SELECT 1 FROM intents WHERE id = new_id) THEN
+            RAISE EXCEPTION 'the store moved past the revisions decided at'
+                USING ERRCODE = '{STORE_MOVED}';
+        END IF;
+    END $$""",
 ]
 
 
@@ -270,6 +286,11 @@ MIGRATIONS: list[tuple[int, str, dict[str, Sequence[Statement]]]] = [
         8,
         "PostgreSQL: store revisions for the in-process index, which replaces its key table",
         {"sqlite": [], "postgres": _PG_V8},
+    ),
+    (
+        9,
+        "PostgreSQL: decisions confirm the revisions they were made at",
+        {"sqlite": [], "postgres": _PG_V9},
     ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

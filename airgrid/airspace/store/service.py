@@ -21,7 +21,11 @@ write that changes an intent stamps it with the next store revision (``intents.r
 transaction that uses the copy reads the revision (``max(rev)``) under the intents lock
 and first loads whatever was stamped since the copy's revision (everything, if the
 revision went back), so writes by other processes, servers and connections are always
-seen. The copy takes over an acceptance only once its transaction has committed. A
+seen. On PostgreSQL, a transaction's first attempt decides on the copy as it stands instead
+and has the server confirm, right after the locks, that the store is still at the copy's
+revision (and geofence revision, and the new id free); if it is not, the transaction is
+aborted before it commits or answers anything and runs again, reading. The copy takes
+over an acceptance only once its transaction has committed. A
 database must not be replaced, while stores have it open, by a copy that went on with
 another history.
 

@@ -1,0 +1,96 @@
+"""PostgreSQL decides a transaction's first attempt on what the process already knows (the
+in-process copy at its revision, the cached geofence revision, an id not taken) and has
+the server confirm it as the transaction's last statement: a current copy decides without
+reading first; a stale one is caught before anything is committed or answered, and the
+transaction runs again, reading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from airgrid.airspace.errors import DuplicateIntentError
+from airgrid.airspace.store.service import Store
+from tests.airspace.conftest import StoreMaker, circle
+from tests.airspace.test_store import _fence
+from tests.airspace.test_store_revisions import _raw_insert
+
+pytestmark = pytest.mark.postgres
+
+#: The statement that reads the revisions before deciding.
+_READS = "SELECT (SELECT 1 FROM intents WHERE id"
+
+
+@pytest.fixture
+def pg(new_location: Callable[[str], str]) -> Iterator[StoreMaker]:
+    """Stores on one fresh PostgreSQL database."""
+    m = StoreMaker("postgres", new_location("postgres"))
+    yield m
+    m.close_all()
+
+
+def _statements(st: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL the store's connection executes from now on (the list fills as it runs)."""
+    seen: list[str] = []
+    conn = st._db.conn
+    execute = conn.execute
+
+    def spy(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(str(query))
+        return execute(query, *args, **kwargs)
+
+    monkeypatch.setattr(conn, "execute", spy)
+    return seen
+
+
+def _reads(seen: list[str]) -> int:
+    return sum(s.startswith(_READS) for s in seen)
+
+
+def test_a_current_copy_decides_without_reading_first(
+    pg: StoreMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    st = pg.open()
+    assert st.submit(circle("a", intent_id="a")).accepted  # loads the copy and geofences
+    seen = _statements(st, monkeypatch)
+    assert st.submit(circle("b", north=5_000.0, intent_id="b")).accepted
+    refused = st.submit(circle("c", east=40.0, intent_id="c"), propose=False)
+    assert not refused.accepted and [c.other_id for c in refused.conflicts] == ["a"]
+    assert not st.check(circle("d", north=9_000.0)).conflicts
+    assert _reads(seen) == 0
+    assert sum("airgrid_confirm_revisions" in s for s in seen) == 3
+    assert sorted(i.id for i in pg.open().list_intents()) == ["a", "b"]
+
+
+def test_a_stale_acceptance_is_not_committed_and_the_retry_refuses(pg: StoreMaker) -> None:
+    """Every decision here is first made on a lagging copy. Over twelve of them psycopg
+    prepares the statements, some in transactions the confirmation aborts (the store
+    then reconnects once it finds one missing): the answers stay right."""
+    st = pg.open()
+    assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted
+    writer = pg.open()
+    for k in range(12):
+        # another server's commit (where each of the earlier ones is): the copy lags
+        _raw_insert(writer, f"there{k}", k + 2)
+        d = st.submit(circle("late", east=40.0, intent_id=f"late{k}"), propose=False)
+        assert not d.accepted
+        assert sorted(c.other_id for c in d.conflicts) == sorted(f"there{j}" for j in range(k + 1))
+        assert st._index.rev == k + 2
+    ids = {i.id for i in pg.open().list_intents()}
+    assert not any(i.startswith("late") for i in ids)
+    assert st.submit(circle("late", north=9_000.0, intent_id="free")).accepted
+
+
+def test_a_taken_id_and_a_new_geofence_are_caught(pg: StoreMaker) -> None:
+    st = pg.open()
+    assert st.submit(circle("a", intent_id="a")).accepted
+    assert st.check(circle("x", north=1_000.0)).accepted  # geofence revision cached
+    other = pg.open()
+    other.put_geofence(_fence("gf-1"))  # another connection: the cached revision lags
+    d = st.submit(circle("x", north=1_000.0, t=3_600.0))
+    assert not d.accepted and [g.geofence_id for g in d.geofence_conflicts] == ["gf-1"]
+    assert other.submit(circle("b", north=9_000.0, intent_id="b")).accepted
+    with pytest.raises(DuplicateIntentError):
+        st.submit(circle("b", north=20_000.0, intent_id="b"))
+    assert [i.operator for i in pg.open().list_intents() if i.id == "b"] == ["b"]
