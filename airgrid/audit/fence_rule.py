@@ -40,6 +40,7 @@ import shapely
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.audit.kernels import boundary_distances, segments_across_limits, segments_near_marked
 from airgrid.audit.runs import Runs
+from airgrid.audit.threads import over_spans
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN, M_PER_DEG_LON_EQUATOR
 from airgrid.terrain import TerrainError
@@ -97,8 +98,12 @@ class BoundaryCells:
         """
         out = np.empty(len(lon0), bool)
         x0, y0, x1, y1 = (np.ascontiguousarray(v, np.float64) for v in (lon0, lat0, lon1, lat1))
-        segments_near_marked(
-            x0, y0, x1, y1, float(self.cell), int(self.x0), int(self.y0), self.marked, out
+        cell, ox, oy = float(self.cell), int(self.x0), int(self.y0)
+        over_spans(
+            lambda a, b: segments_near_marked(
+                x0[a:b], y0[a:b], x1[a:b], y1[a:b], cell, ox, oy, self.marked, out[a:b]
+            ),
+            len(out),
         )
         return out
 
@@ -198,9 +203,13 @@ def _segment_candidates(
     if len(tracks) > 1:
         across = np.empty(len(tracks) - 1, bool)
         ptr, edges = _schedule_edges(index, float(tracks.t.min()), float(tracks.t.max()))
-        segments_across_limits(
-            lon, lat, tracks.amsl_lo, tracks.amsl_hi, tracks.t, nxt,
-            tables.box, tables.band, ptr, edges, across,
+        a_lo, a_hi, t = tracks.amsl_lo, tracks.amsl_hi, tracks.t
+        over_spans(
+            lambda a, b: segments_across_limits(
+                lon[a : b + 1], lat[a : b + 1], a_lo[a : b + 1], a_hi[a : b + 1], t[a : b + 1],
+                nxt[a : b + 1], tables.box, tables.band, ptr, edges, across[a:b],
+            ),
+            len(across),
         )  # fmt: skip
         cand.append(np.flatnonzero(across))
     if len(possible):
@@ -336,15 +345,26 @@ def _depths(
         ring_ptr = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))])
         x = (tracks.lon[p[sl]] - c.x) * k[0]
         y = (tracks.lat[p[sl]] - c.y) * k[1]
-        out_g = np.empty(len(x))
-        boundary_distances(x, y, np.ascontiguousarray(ring_xy), ring_ptr.astype(np.int64), out_g)
-        dist[sl] = out_g
+        dist[sl] = _distances(x, y, np.ascontiguousarray(ring_xy), ring_ptr.astype(np.int64))
     out = np.zeros(len(fence))
     for v, (g, a, b) in enumerate(zip(fence.tolist(), i0.tolist(), i1.tolist())):
         lo, hi = np.searchsorted(f, [g, g + 1])
         s, e = lo + np.searchsorted(p[lo:hi], [a, b + 1])
         if e > s:
             out[v] = float(dist[s:e].max())
+    return out
+
+
+def _distances(
+    x: np.ndarray, y: np.ndarray, ring_xy: np.ndarray, ring_ptr: np.ndarray
+) -> np.ndarray:
+    """:func:`~airgrid.audit.kernels.boundary_distances` of the points, over the threads."""
+    out = np.empty(len(x))
+    over_spans(
+        lambda a, b: boundary_distances(x[a:b], y[a:b], ring_xy, ring_ptr, out[a:b]),
+        len(x),
+        min_span=20_000,
+    )
     return out
 
 

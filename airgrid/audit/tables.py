@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from airgrid.audit.errors import LogError
 from airgrid.audit.io_kernels import row_faults
+from airgrid.audit.threads import over_spans
 from airgrid.audit.tracks import AltRef, ReadResult, Rejected, raw_columns
 from airgrid.geo.validation import TIME_MAX, TIME_MIN
 
@@ -230,10 +231,16 @@ def validate_frame(
     ref_of = np.array([_REFS.get(str(r).upper(), -1) for r in refs.categories], np.int8)
     ref = ref_of[refs.codes]
     fault = np.empty(n, np.int8)
-    n_bad = row_faults(
-        fid.codes, _empty_code(fid), op.codes, _empty_code(op), t,
-        np.empty(0, bool) if t_bad is None else t_bad, TIME_MIN, TIME_MAX,
-        lat, lon, alt, ALT_RANGE[0], ALT_RANGE[1], ref, fault,
+    fc, fe, oc, oe = fid.codes, _empty_code(fid), op.codes, _empty_code(op)
+    tb = np.empty(0, bool) if t_bad is None else t_bad  # empty: check t's range (any span)
+    n_bad = sum(
+        over_spans(
+            lambda a, b: row_faults(
+                fc[a:b], fe, oc[a:b], oe, t[a:b], tb[a:b], TIME_MIN, TIME_MAX,
+                lat[a:b], lon[a:b], alt[a:b], ALT_RANGE[0], ALT_RANGE[1], ref[a:b], fault[a:b],
+            ),
+            n,
+        )
     )  # fmt: skip
     checks = [
         ("flight_id", "empty"),

@@ -35,6 +35,7 @@ from pandas.api.types import union_categoricals
 
 from airgrid.audit.errors import LogError
 from airgrid.audit.kernels import fix_heights, pixel_slots, run_heads, true_heights
+from airgrid.audit.threads import over_spans
 from airgrid.terrain import Dem, box_ground_bounds
 from airgrid.terrain.dem import WGS84
 from airgrid.terrain.geoid import Geoid
@@ -362,11 +363,19 @@ def normalise(
     h_lo, h_hi = np.empty(n), np.empty(n)
     if agl.any():
         amsl_lo, amsl_hi, no_ground = np.empty(n), np.empty(n), np.empty(n, bool)
-        fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground)
+        over_spans(
+            lambda a, b: fix_heights(
+                alt[a:b], agl[a:b], slot[a:b], g_lo, g_hi, amsl_lo[a:b], amsl_hi[a:b],
+                h_lo[a:b], h_hi[a:b], no_ground[a:b],
+            ),
+            n,
+        )  # fmt: skip
     else:  # all AMSL: the altitudes are the interval, shared (tracks are read-only)
         amsl_lo = amsl_hi = alt
         no_ground = agl
-        true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi)
+        over_spans(
+            lambda a, b: true_heights(alt[a:b], slot[a:b], g_lo, g_hi, h_lo[a:b], h_hi[a:b]), n
+        )
     off = np.flatnonzero(keep & no_ground)
     bad += [
         (int(i), int(s), "AGL altitude outside the terrain model")
