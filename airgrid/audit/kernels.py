@@ -106,15 +106,15 @@ def segments_near_marked(lon0, lat0, lon1, lat1, cell, x0, y0, marked, out):
 
 
 @nb.njit(cache=True, nogil=True)
-def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
-    """Number the distinct DEM pixels of points in order of first appearance.
+def pixel_keys(x, y, coef, lon, lat, bounds, w, key):
+    """The DEM pixel of each point as a key into a dense table of pixels.
 
     Continuous pixel coordinates are ``col = x * a + y * b + c`` and
     ``row = x * d + y * e + f`` (``coef = (a, b, c, d, e, f)``, the arithmetic of
     :func:`~airgrid.terrain.kernels.affine_apply`). A point is on the DEM when both are
-    finite and it lies in the DEM's closed lon/lat bounds; its pixel is
-    ``(floor(row) + 2, floor(col) + 2)`` on a dense ``h x w`` table (two rings wider than
-    the raster on every side).
+    finite and it lies in the DEM's closed lon/lat bounds; its key is
+    ``(floor(row) + 2) * w + floor(col) + 2`` on a table ``w`` wide (two rings wider
+    than the raster on every side).
 
     Parameters
     ----------
@@ -126,32 +126,47 @@ def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
         The points.
     bounds : float64[4]
         The DEM's (west, south, east, north).
-    h, w : int
-        Shape of the pixel table.
+    w : int
+        Width of the pixel table.
+    key : int64[n]
+        Filled with each point's key, -1 off the DEM.
+    """
+    sa, sb, sc, sd, se, sf = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
+    west, south, east, north = bounds[0], bounds[1], bounds[2], bounds[3]
+    for i in range(len(x)):
+        c = x[i] * sa + y[i] * sb + sc
+        r = x[i] * sd + y[i] * se + sf
+        px, py = lon[i], lat[i]
+        on = np.isfinite(c) and np.isfinite(r) and px >= west and px <= east
+        if not (on and py >= south and py <= north):
+            key[i] = -1
+        else:
+            key[i] = (math.floor(r) + 2) * w + math.floor(c) + 2
+
+
+@nb.njit(cache=True, nogil=True)
+def number_pixels(slot, size):
+    """Number the distinct keys of :func:`pixel_keys` in order of first appearance, in place.
+
+    Parameters
+    ----------
     slot : int64[n]
-        Filled with each point's pixel number, -1 off the DEM.
+        Keys in ``0..size - 1`` or -1; replaced by each key's number (-1 stays).
+    size : int
+        Size of the pixel table.
 
     Returns
     -------
     int64[k]
         One point of each pixel, by pixel number.
     """
-    table = np.full(h * w, -1, np.int64)
-    first = np.empty(len(x), np.int64)  # pages are only touched as pixels are found
-    sa, sb, sc, sd, se, sf = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
-    west, south, east, north = bounds[0], bounds[1], bounds[2], bounds[3]
+    table = np.full(size, -1, np.int64)
+    first = np.empty(len(slot), np.int64)  # pages are only touched as pixels are found
     k = 0
-    for i in range(len(x)):
-        c = x[i] * sa + y[i] * sb + sc
-        r = x[i] * sd + y[i] * se + sf
-        px, py = lon[i], lat[i]
-        if not (np.isfinite(c) and np.isfinite(r) and px >= west and px <= east):
-            slot[i] = -1
+    for i in range(len(slot)):
+        key = slot[i]
+        if key < 0:
             continue
-        if not (py >= south and py <= north):
-            slot[i] = -1
-            continue
-        key = (math.floor(r) + 2) * w + math.floor(c) + 2
         s = table[key]
         if s < 0:
             s = k
@@ -177,7 +192,7 @@ def fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_gro
     agl : bool[n]
         The altitude is above ground level.
     slot : int64[n]
-        Pixel number of each fix (see :func:`pixel_slots`).
+        Pixel number of each fix (see :func:`number_pixels`).
     g_lo, g_hi : float64[k]
         Ground bounds of each pixel.
     amsl_lo, amsl_hi, h_lo, h_hi : float64[n]
@@ -210,7 +225,7 @@ def true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi):
     alt : float64[n]
         Altitudes, metres AMSL.
     slot : int64[n]
-        Pixel number of each fix (see :func:`pixel_slots`).
+        Pixel number of each fix (see :func:`number_pixels`).
     g_lo, g_hi : float64[k]
         Ground bounds of each pixel.
     h_lo, h_hi : float64[n]
