@@ -164,19 +164,35 @@ def _pairs(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, np.ndarray
     """Keys ``fix * F + fence`` of (fix, fence) inside, ascending: possibly (either altitude),
     certainly (both; the same array when every fix has one altitude)."""
     nf = len(index)
-    p, f = index.check_points(tracks.lat, tracks.lon, tracks.amsl_lo, tracks.t)
+    p, f = _check_points(index, tracks.lat, tracks.lon, tracks.amsl_lo, tracks.t)
     lo = p * nf + f
     wide = np.flatnonzero(tracks.amsl_hi != tracks.amsl_lo)
     if len(wide) == 0:
         return lo, lo
-    p2, f2 = index.check_points(
-        tracks.lat[wide], tracks.lon[wide], tracks.amsl_hi[wide], tracks.t[wide]
+    p2, f2 = _check_points(
+        index, tracks.lat[wide], tracks.lon[wide], tracks.amsl_hi[wide], tracks.t[wide]
     )
     hi = wide[p2] * nf + f2
     lo_wide = (tracks.amsl_hi != tracks.amsl_lo)[p]
     possible = np.union1d(lo, hi)
     certain = np.union1d(lo[~lo_wide], np.intersect1d(lo[lo_wide], hi))
     return possible, certain
+
+
+def _check_points(
+    index: GeofenceIndex, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`GeofenceIndex.check_points` over spans of the points in threads (its kernel
+    releases the GIL); the same rows, points ascending."""
+
+    def span(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        p, f = index.check_points(lat[a:b], lon[a:b], alt[a:b], t[a:b])
+        return p + a, f
+
+    parts = over_spans(span, len(lat))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p for p, _ in parts]), np.concatenate([f for _, f in parts])
 
 
 def _member(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
