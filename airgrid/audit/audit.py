@@ -80,7 +80,8 @@ def _flight_tiers(tracks: Tracks, tiers: TierTable, intents: Mapping[str, object
     """Tier number of each flight (its intent's, else the log's), -1 for none or unknown."""
     out = np.full(tracks.n_flights, -1, np.int64)
     names = {t.name: i for i, t in enumerate(tiers)}
-    for f, (iid, tier) in enumerate(zip(tracks.flights["intent_id"], tracks.flights["tier"])):
+    fl = tracks.flights
+    for f, (iid, tier) in enumerate(zip(fl["intent_id"].tolist(), fl["tier"].tolist())):
         intent = intents.get(iid)
         name = getattr(intent, "tier", None) or tier
         out[f] = names.get(name, -1)

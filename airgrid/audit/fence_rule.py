@@ -40,7 +40,7 @@ import shapely
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.audit.kernels import boundary_distances, segments_across_limits, segments_near_marked
 from airgrid.audit.runs import Runs
-from airgrid.audit.threads import over_spans
+from airgrid.audit.threads import over_spans, together
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN, M_PER_DEG_LON_EQUATOR
 from airgrid.terrain import TerrainError
@@ -304,13 +304,19 @@ def fence_violations(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, 
     nf = len(index)
     tables = fence_tables(index)
     possible, certain = _pairs(index, tracks)
-    segs = _segment_candidates(index, tracks, tables, possible)
+    # the depths of the fixes inside beside the segments' work
+    depths, stretches = together(
+        lambda: _fix_depths(index, tracks, possible),
+        lambda: _stretches(
+            index, tracks, _segment_candidates(index, tracks, tables, possible), tables.band
+        ),
+    )
     items = [
         (f, float(tracks.t[a]), float(tracks.t[b]), a, b, c)
         for f, a, b, c in _point_runs(tracks, nf, possible, certain)
     ]
     t = tracks.t
-    for f, k, t0, t1, c in _stretches(index, tracks, segs, tables.band):
+    for f, k, t0, t1, c in stretches:
         at_k, at_next = t0 <= t[k], t1 >= t[k + 1]
         i0 = k if at_k or not at_next else k + 1
         i1 = k + 1 if at_next or not at_k else k
@@ -331,21 +337,18 @@ def fence_violations(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, 
     m = np.array([r[:5] for r in merged], dtype=np.float64)
     fence = m[:, 0].astype(np.int64)
     i0, i1 = m[:, 3].astype(np.int64), m[:, 4].astype(np.int64)
-    depth = _depths(index, tracks, possible, fence, i0, i1)
+    fix, fix_fence, fix_depth = depths
+    depth = _run_depths(fix, fix_fence, fix_depth, fence, i0, i1)
     runs = Runs(i0, i1, m[:, 1], m[:, 2], np.array([r[5] for r in merged], bool), depth)
     return fence, runs
 
 
-def _depths(
-    index: GeofenceIndex,
-    tracks: Tracks,
-    possible: np.ndarray,
-    fence: np.ndarray,
-    i0: np.ndarray,
-    i1: np.ndarray,
-) -> np.ndarray:
-    """Largest horizontal distance (m, local equirectangular) inside the footprint of the
-    fixes of each violation that are inside its fence."""
+def _fix_depths(
+    index: GeofenceIndex, tracks: Tracks, possible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal distance (m, local equirectangular) of each fix inside a fence to the
+    boundary of its footprint: fix, fence and distance of each pair of ``possible``,
+    by fence then fix."""
     nf = len(index)
     p, f = possible // nf, possible % nf
     order = np.lexsort((p, f))
@@ -362,6 +365,19 @@ def _depths(
         x = (tracks.lon[p[sl]] - c.x) * k[0]
         y = (tracks.lat[p[sl]] - c.y) * k[1]
         dist[sl] = _distances(x, y, np.ascontiguousarray(ring_xy), ring_ptr.astype(np.int64))
+    return p, f, dist
+
+
+def _run_depths(
+    p: np.ndarray,
+    f: np.ndarray,
+    dist: np.ndarray,
+    fence: np.ndarray,
+    i0: np.ndarray,
+    i1: np.ndarray,
+) -> np.ndarray:
+    """Largest depth (:func:`_fix_depths`: ``p``, ``f``, ``dist``) of the fixes ``i0..i1``
+    of each violation inside its fence (0 for none)."""
     out = np.zeros(len(fence))
     for v, (g, a, b) in enumerate(zip(fence.tolist(), i0.tolist(), i1.tolist())):
         lo, hi = np.searchsorted(f, [g, g + 1])

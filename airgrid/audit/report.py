@@ -96,17 +96,21 @@ def write_geojson(result: AuditResult, path: Path) -> Path:
     (:func:`~airgrid.audit.io_kernels.join_features`).
     """
     df = result.violations
-    props = df.drop(columns="geometry").assign(
-        time_first=iso_times(df["t_first"].to_numpy(np.float64)),
-        time_last=iso_times(df["t_last"].to_numpy(np.float64)),
-    )
-    lines = props.to_json(orient="records", lines=True, double_precision=15) if len(df) else ""
+
+    def records() -> str:
+        props = df.drop(columns="geometry").assign(
+            time_first=iso_times(df["t_first"].to_numpy(np.float64)),
+            time_last=iso_times(df["t_last"].to_numpy(np.float64)),
+        )
+        return props.to_json(orient="records", lines=True, double_precision=15) if len(df) else ""
+
+    # the geometries' text (Numba, without the GIL) beside the properties' JSON
+    lines, (geom, geom_ends) = together(records, lambda: _geometry_text(df["geometry"].to_numpy()))
     rec = np.frombuffer(lines.encode("ascii"), np.uint8)
     newline = np.flatnonzero(rec == 10)
     if len(rec) and rec[-1] != 10:
         newline = np.append(newline, len(rec))  # the last record without its newline
     prop_ends = np.concatenate([[0], newline - np.arange(len(newline))]).astype(np.int64)
-    geom, geom_ends = _geometry_text(df["geometry"].to_numpy())
     head, mid = _bytes('{"type": "Feature", "geometry": '), _bytes(', "properties": ')
     tail, sep = _bytes("}"), _bytes(",")
     out = np.empty(len(geom) + len(rec) + len(df) * (len(head) + len(mid) + 2), np.uint8)
