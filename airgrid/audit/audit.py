@@ -26,6 +26,7 @@ from airgrid.audit.fence_rule import fence_violations
 from airgrid.audit.readers import read_log
 from airgrid.audit.rules import RuleSettings, height_rules, intent_rules
 from airgrid.audit.runs import CERTAIN, POSSIBLE, Found
+from airgrid.audit.threads import together
 from airgrid.audit.tracks import ReadResult, Rejected, Tracks, normalise
 from airgrid.terrain import Dem
 from airgrid.terrain.geoid import Geoid
@@ -79,7 +80,8 @@ def _flight_tiers(tracks: Tracks, tiers: TierTable, intents: Mapping[str, object
     """Tier number of each flight (its intent's, else the log's), -1 for none or unknown."""
     out = np.full(tracks.n_flights, -1, np.int64)
     names = {t.name: i for i, t in enumerate(tiers)}
-    for f, (iid, tier) in enumerate(zip(tracks.flights["intent_id"], tracks.flights["tier"])):
+    fl = tracks.flights
+    for f, (iid, tier) in enumerate(zip(fl["intent_id"].tolist(), fl["tier"].tolist())):
         intent = intents.get(iid)
         name = getattr(intent, "tier", None) or tier
         out[f] = names.get(name, -1)
@@ -115,17 +117,25 @@ def audit_tracks(
         See :class:`AuditResult`.
     """
     settings = settings or RuleSettings()
-    found = Found()
-    if index is not None and len(tracks):
-        fence, runs = fence_violations(index, tracks)
-        ids = np.array([g.identifier for g in index.geofences], dtype=object)
-        found.add(tracks, "geofence", ids[fence], runs)
-    flight_tier = _flight_tiers(tracks, tiers, intents or {})
-    height_rules(tracks, tiers, flight_tier, settings, found)
-    if intents is not None:
-        has, conforming = intent_rules(tracks, intents, settings, found)
-    else:
-        has, conforming = np.zeros(tracks.n_flights, bool), np.zeros(tracks.n_flights, np.int64)
+    found, rest = Found(), Found()
+
+    def fences() -> None:
+        if index is not None and len(tracks):
+            fence, runs = fence_violations(index, tracks)
+            ids = np.array([g.identifier for g in index.geofences], dtype=object)
+            found.add(tracks, "geofence", ids[fence], runs)
+
+    def others() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        flight_tier = _flight_tiers(tracks, tiers, intents or {})
+        height_rules(tracks, tiers, flight_tier, settings, rest)
+        if intents is None:
+            nf = tracks.n_flights
+            return flight_tier, np.zeros(nf, bool), np.zeros(nf, np.int64)
+        return flight_tier, *intent_rules(tracks, intents, settings, rest)
+
+    # the geofence rule beside the others (its kernels and shapely release the GIL)
+    (flight_tier, has, conforming), _ = together(others, fences)
+    found.extend(rest)
     violations = _evidence(tracks, found.columns(), tiers, flight_tier)
     return violations, _operators(tracks, has, conforming)
 

@@ -40,6 +40,7 @@ import shapely
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.audit.kernels import boundary_distances, segments_across_limits, segments_near_marked
 from airgrid.audit.runs import Runs
+from airgrid.audit.threads import over_spans, together
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN, M_PER_DEG_LON_EQUATOR
 from airgrid.terrain import TerrainError
@@ -97,8 +98,12 @@ class BoundaryCells:
         """
         out = np.empty(len(lon0), bool)
         x0, y0, x1, y1 = (np.ascontiguousarray(v, np.float64) for v in (lon0, lat0, lon1, lat1))
-        segments_near_marked(
-            x0, y0, x1, y1, float(self.cell), int(self.x0), int(self.y0), self.marked, out
+        cell, ox, oy = float(self.cell), int(self.x0), int(self.y0)
+        over_spans(
+            lambda a, b: segments_near_marked(
+                x0[a:b], y0[a:b], x1[a:b], y1[a:b], cell, ox, oy, self.marked, out[a:b]
+            ),
+            len(out),
         )
         return out
 
@@ -159,19 +164,35 @@ def _pairs(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, np.ndarray
     """Keys ``fix * F + fence`` of (fix, fence) inside, ascending: possibly (either altitude),
     certainly (both; the same array when every fix has one altitude)."""
     nf = len(index)
-    p, f = index.check_points(tracks.lat, tracks.lon, tracks.amsl_lo, tracks.t)
+    p, f = _check_points(index, tracks.lat, tracks.lon, tracks.amsl_lo, tracks.t)
     lo = p * nf + f
     wide = np.flatnonzero(tracks.amsl_hi != tracks.amsl_lo)
     if len(wide) == 0:
         return lo, lo
-    p2, f2 = index.check_points(
-        tracks.lat[wide], tracks.lon[wide], tracks.amsl_hi[wide], tracks.t[wide]
+    p2, f2 = _check_points(
+        index, tracks.lat[wide], tracks.lon[wide], tracks.amsl_hi[wide], tracks.t[wide]
     )
     hi = wide[p2] * nf + f2
     lo_wide = (tracks.amsl_hi != tracks.amsl_lo)[p]
     possible = np.union1d(lo, hi)
     certain = np.union1d(lo[~lo_wide], np.intersect1d(lo[lo_wide], hi))
     return possible, certain
+
+
+def _check_points(
+    index: GeofenceIndex, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`GeofenceIndex.check_points` over spans of the points in threads (its kernel
+    releases the GIL); the same rows, points ascending."""
+
+    def span(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        p, f = index.check_points(lat[a:b], lon[a:b], alt[a:b], t[a:b])
+        return p + a, f
+
+    parts = over_spans(span, len(lat))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p for p, _ in parts]), np.concatenate([f for _, f in parts])
 
 
 def _member(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -198,9 +219,13 @@ def _segment_candidates(
     if len(tracks) > 1:
         across = np.empty(len(tracks) - 1, bool)
         ptr, edges = _schedule_edges(index, float(tracks.t.min()), float(tracks.t.max()))
-        segments_across_limits(
-            lon, lat, tracks.amsl_lo, tracks.amsl_hi, tracks.t, nxt,
-            tables.box, tables.band, ptr, edges, across,
+        a_lo, a_hi, t = tracks.amsl_lo, tracks.amsl_hi, tracks.t
+        over_spans(
+            lambda a, b: segments_across_limits(
+                lon[a : b + 1], lat[a : b + 1], a_lo[a : b + 1], a_hi[a : b + 1], t[a : b + 1],
+                nxt[a : b + 1], tables.box, tables.band, ptr, edges, across[a:b],
+            ),
+            len(across),
         )  # fmt: skip
         cand.append(np.flatnonzero(across))
     if len(possible):
@@ -279,13 +304,19 @@ def fence_violations(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, 
     nf = len(index)
     tables = fence_tables(index)
     possible, certain = _pairs(index, tracks)
-    segs = _segment_candidates(index, tracks, tables, possible)
+    # the depths of the fixes inside beside the segments' work
+    depths, stretches = together(
+        lambda: _fix_depths(index, tracks, possible),
+        lambda: _stretches(
+            index, tracks, _segment_candidates(index, tracks, tables, possible), tables.band
+        ),
+    )
     items = [
         (f, float(tracks.t[a]), float(tracks.t[b]), a, b, c)
         for f, a, b, c in _point_runs(tracks, nf, possible, certain)
     ]
     t = tracks.t
-    for f, k, t0, t1, c in _stretches(index, tracks, segs, tables.band):
+    for f, k, t0, t1, c in stretches:
         at_k, at_next = t0 <= t[k], t1 >= t[k + 1]
         i0 = k if at_k or not at_next else k + 1
         i1 = k + 1 if at_next or not at_k else k
@@ -306,21 +337,18 @@ def fence_violations(index: GeofenceIndex, tracks: Tracks) -> tuple[np.ndarray, 
     m = np.array([r[:5] for r in merged], dtype=np.float64)
     fence = m[:, 0].astype(np.int64)
     i0, i1 = m[:, 3].astype(np.int64), m[:, 4].astype(np.int64)
-    depth = _depths(index, tracks, possible, fence, i0, i1)
+    fix, fix_fence, fix_depth = depths
+    depth = _run_depths(fix, fix_fence, fix_depth, fence, i0, i1)
     runs = Runs(i0, i1, m[:, 1], m[:, 2], np.array([r[5] for r in merged], bool), depth)
     return fence, runs
 
 
-def _depths(
-    index: GeofenceIndex,
-    tracks: Tracks,
-    possible: np.ndarray,
-    fence: np.ndarray,
-    i0: np.ndarray,
-    i1: np.ndarray,
-) -> np.ndarray:
-    """Largest horizontal distance (m, local equirectangular) inside the footprint of the
-    fixes of each violation that are inside its fence."""
+def _fix_depths(
+    index: GeofenceIndex, tracks: Tracks, possible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Horizontal distance (m, local equirectangular) of each fix inside a fence to the
+    boundary of its footprint: fix, fence and distance of each pair of ``possible``,
+    by fence then fix."""
     nf = len(index)
     p, f = possible // nf, possible % nf
     order = np.lexsort((p, f))
@@ -336,15 +364,39 @@ def _depths(
         ring_ptr = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))])
         x = (tracks.lon[p[sl]] - c.x) * k[0]
         y = (tracks.lat[p[sl]] - c.y) * k[1]
-        out_g = np.empty(len(x))
-        boundary_distances(x, y, np.ascontiguousarray(ring_xy), ring_ptr.astype(np.int64), out_g)
-        dist[sl] = out_g
+        dist[sl] = _distances(x, y, np.ascontiguousarray(ring_xy), ring_ptr.astype(np.int64))
+    return p, f, dist
+
+
+def _run_depths(
+    p: np.ndarray,
+    f: np.ndarray,
+    dist: np.ndarray,
+    fence: np.ndarray,
+    i0: np.ndarray,
+    i1: np.ndarray,
+) -> np.ndarray:
+    """Largest depth (:func:`_fix_depths`: ``p``, ``f``, ``dist``) of the fixes ``i0..i1``
+    of each violation inside its fence (0 for none)."""
     out = np.zeros(len(fence))
     for v, (g, a, b) in enumerate(zip(fence.tolist(), i0.tolist(), i1.tolist())):
         lo, hi = np.searchsorted(f, [g, g + 1])
         s, e = lo + np.searchsorted(p[lo:hi], [a, b + 1])
         if e > s:
             out[v] = float(dist[s:e].max())
+    return out
+
+
+def _distances(
+    x: np.ndarray, y: np.ndarray, ring_xy: np.ndarray, ring_ptr: np.ndarray
+) -> np.ndarray:
+    """:func:`~airgrid.audit.kernels.boundary_distances` of the points, over the threads."""
+    out = np.empty(len(x))
+    over_spans(
+        lambda a, b: boundary_distances(x[a:b], y[a:b], ring_xy, ring_ptr, out[a:b]),
+        len(x),
+        min_span=20_000,
+    )
     return out
 
 

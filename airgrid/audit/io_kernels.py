@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _put_degrees(v, buf, k):
     """Write ``v`` (degrees) at ``buf[k:]`` with 7 decimals, trailing zeros dropped (one
     kept); returns the next free position."""
@@ -36,7 +36,7 @@ def _put_degrees(v, buf, k):
     return k + keep
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def geojson_geometries(xy, ptr, head_point, head_line, tail):
     """GeoJSON text of points and lines, coordinates with 7 decimals (about 1 cm).
 
@@ -94,7 +94,53 @@ def geojson_geometries(xy, ptr, head_point, head_line, tail):
     return buf[:at], ends
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
+def join_features(geom, geom_ends, props, prop_ends, head, mid, tail, sep, out):
+    """Interleave two lists of texts: ``head``, geometry ``g``, ``mid``, properties ``g``,
+    ``tail`` for each ``g``, with ``sep`` between consecutive items.
+
+    Parameters
+    ----------
+    geom, props : uint8[:]
+        Texts end to end; item ``g`` is ``geom[geom_ends[g]:geom_ends[g + 1]]`` and
+        ``props[prop_ends[g]:prop_ends[g + 1]]``.
+    geom_ends, prop_ends : int64[k + 1]
+        Item bounds.
+    head, mid, tail, sep : uint8[:]
+        The fixed texts.
+    out : uint8[:]
+        Filled from the start; as long as the result or longer.
+
+    Returns
+    -------
+    int
+        Length of the result.
+    """
+    at = 0
+    for g in range(len(geom_ends) - 1):
+        if g > 0:
+            for c in sep:
+                out[at] = c
+                at += 1
+        for c in head:
+            out[at] = c
+            at += 1
+        for j in range(geom_ends[g], geom_ends[g + 1]):
+            out[at] = geom[j]
+            at += 1
+        for c in mid:
+            out[at] = c
+            at += 1
+        for j in range(prop_ends[g], prop_ends[g + 1]):
+            out[at] = props[j]
+            at += 1
+        for c in tail:
+            out[at] = c
+            at += 1
+    return at
+
+
+@nb.njit(cache=True, nogil=True)
 def row_faults(
     fid, fid_empty, op, op_empty, t, t_bad, t_lo, t_hi, lat, lon, alt, a_lo, a_hi, ref, out
 ):

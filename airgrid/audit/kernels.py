@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def conformance_scan(flight, lon, lat, t, a_lo, a_hi, first_vol, box, lim, rect, poss, cert):
     """Fixes against the volumes of their own flight's intent.
 
@@ -69,7 +69,7 @@ def conformance_scan(flight, lon, lat, t, a_lo, a_hi, first_vol, box, lim, rect,
     return pend_fix[:k], pend_vol[:k]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def segments_near_marked(lon0, lat0, lon1, lat1, cell, x0, y0, marked, out):
     """Segments whose bounding box may touch a marked lattice cell.
 
@@ -105,16 +105,16 @@ def segments_near_marked(lon0, lat0, lon1, lat1, cell, x0, y0, marked, out):
         out[i] = hit
 
 
-@nb.njit(cache=True)
-def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
-    """Number the distinct DEM pixels of points in order of first appearance.
+@nb.njit(cache=True, nogil=True)
+def pixel_keys(x, y, coef, lon, lat, bounds, w, key):
+    """The DEM pixel of each point as a key into a dense table of pixels.
 
     Continuous pixel coordinates are ``col = x * a + y * b + c`` and
     ``row = x * d + y * e + f`` (``coef = (a, b, c, d, e, f)``, the arithmetic of
     :func:`~airgrid.terrain.kernels.affine_apply`). A point is on the DEM when both are
-    finite and it lies in the DEM's closed lon/lat bounds; its pixel is
-    ``(floor(row) + 2, floor(col) + 2)`` on a dense ``h x w`` table (two rings wider than
-    the raster on every side).
+    finite and it lies in the DEM's closed lon/lat bounds; its key is
+    ``(floor(row) + 2) * w + floor(col) + 2`` on a table ``w`` wide (two rings wider
+    than the raster on every side).
 
     Parameters
     ----------
@@ -126,32 +126,47 @@ def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
         The points.
     bounds : float64[4]
         The DEM's (west, south, east, north).
-    h, w : int
-        Shape of the pixel table.
+    w : int
+        Width of the pixel table.
+    key : int64[n]
+        Filled with each point's key, -1 off the DEM.
+    """
+    sa, sb, sc, sd, se, sf = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
+    west, south, east, north = bounds[0], bounds[1], bounds[2], bounds[3]
+    for i in range(len(x)):
+        c = x[i] * sa + y[i] * sb + sc
+        r = x[i] * sd + y[i] * se + sf
+        px, py = lon[i], lat[i]
+        on = np.isfinite(c) and np.isfinite(r) and px >= west and px <= east
+        if not (on and py >= south and py <= north):
+            key[i] = -1
+        else:
+            key[i] = (math.floor(r) + 2) * w + math.floor(c) + 2
+
+
+@nb.njit(cache=True, nogil=True)
+def number_pixels(slot, size):
+    """Number the distinct keys of :func:`pixel_keys` in order of first appearance, in place.
+
+    Parameters
+    ----------
     slot : int64[n]
-        Filled with each point's pixel number, -1 off the DEM.
+        Keys in ``0..size - 1`` or -1; replaced by each key's number (-1 stays).
+    size : int
+        Size of the pixel table.
 
     Returns
     -------
     int64[k]
         One point of each pixel, by pixel number.
     """
-    table = np.full(h * w, -1, np.int64)
-    first = np.empty(len(x), np.int64)  # pages are only touched as pixels are found
-    sa, sb, sc, sd, se, sf = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]
-    west, south, east, north = bounds[0], bounds[1], bounds[2], bounds[3]
+    table = np.full(size, -1, np.int64)
+    first = np.empty(len(slot), np.int64)  # pages are only touched as pixels are found
     k = 0
-    for i in range(len(x)):
-        c = x[i] * sa + y[i] * sb + sc
-        r = x[i] * sd + y[i] * se + sf
-        px, py = lon[i], lat[i]
-        if not (np.isfinite(c) and np.isfinite(r) and px >= west and px <= east):
-            slot[i] = -1
+    for i in range(len(slot)):
+        key = slot[i]
+        if key < 0:
             continue
-        if not (py >= south and py <= north):
-            slot[i] = -1
-            continue
-        key = (math.floor(r) + 2) * w + math.floor(c) + 2
         s = table[key]
         if s < 0:
             s = k
@@ -162,7 +177,7 @@ def pixel_slots(x, y, coef, lon, lat, bounds, h, w, slot):
     return first[:k].copy()
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground):
     """Altitude and true-height intervals of fixes from the ground bounds of their pixel.
 
@@ -177,7 +192,7 @@ def fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_gro
     agl : bool[n]
         The altitude is above ground level.
     slot : int64[n]
-        Pixel number of each fix (see :func:`pixel_slots`).
+        Pixel number of each fix (see :func:`number_pixels`).
     g_lo, g_hi : float64[k]
         Ground bounds of each pixel.
     amsl_lo, amsl_hi, h_lo, h_hi : float64[n]
@@ -200,7 +215,7 @@ def fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_gro
             no_ground[i] = False
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi):
     """True-height intervals ``alt - g_hi .. alt - g_lo`` of AMSL fixes from the ground
     bounds of their pixel (NaN off the DEM, slot -1); see :func:`fix_heights`.
@@ -210,7 +225,7 @@ def true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi):
     alt : float64[n]
         Altitudes, metres AMSL.
     slot : int64[n]
-        Pixel number of each fix (see :func:`pixel_slots`).
+        Pixel number of each fix (see :func:`number_pixels`).
     g_lo, g_hi : float64[k]
         Ground bounds of each pixel.
     h_lo, h_hi : float64[n]
@@ -224,7 +239,7 @@ def true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi):
             h_lo[i], h_hi[i] = np.nan, np.nan
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def boundary_distances(x, y, ring_xy, ring_ptr, out):
     """Distance of each point to the nearest segment of some rings (plane coordinates).
 
@@ -266,7 +281,7 @@ def boundary_distances(x, y, ring_xy, ring_ptr, out):
         out[i] = best
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def run_heads(a, b, t):
     """Starts of runs of equal ``(a, b)`` pairs, and whether ``t`` never falls within a run.
 
@@ -301,7 +316,7 @@ def run_heads(a, b, t):
     return heads, ordered
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def segments_across_limits(lon, lat, a_lo, a_hi, t, nxt, box, band, edge_ptr, edges, out):
     """Segments that may enter a fence through its band or its schedule between two fixes.
 
@@ -371,7 +386,7 @@ def _step(run, poss, sure, exc, i, out_i, out_f, k):
     return (-1, False, best, rule), k + 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _flight_height_runs(
     s, e, t, h_lo, h_hi, lo, up, free, limit, clearance, terminal_s, out_i, out_f, k
 ):
@@ -408,7 +423,7 @@ def _flight_height_runs(
     return k
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def height_runs(start, t, h_lo, h_hi, lower, upper, no_tier, limit, clearance, terminal_s):
     """Runs of the four height rules in one pass over every flight.
 
@@ -471,43 +486,60 @@ def height_runs(start, t, h_lo, h_hi, lower, upper, no_tier, limit, clearance, t
     return out_i[:k], out_f[:k]
 
 
-@nb.njit(cache=True)
-def mask_run_bounds(start, possible, certain):
-    """Runs of consecutive fixes of one flight where ``possible`` holds.
+@nb.njit(cache=True, nogil=True)
+def nonconformance_runs(start, has, possibly, certainly):
+    """Runs of fixes off their flight's intent, and each flight's certainly conforming fixes.
+
+    A fix of a flight with an intent (``has``) may be off it where it is not certainly
+    inside a volume, and surely is where it is not possibly inside one. A run is a
+    stretch of consecutive fixes of one flight that may be off (``has & ~certainly``); it
+    is certain when one of its fixes surely is (``~possibly``).
 
     Parameters
     ----------
     start : int64[n_flights + 1]
         Fixes of flight ``f`` are ``start[f]:start[f + 1]``.
-    possible, certain : bool[n]
-        The fix may break a rule / surely breaks it.
+    has : bool[n_flights]
+        The flight flew under an accepted intent.
+    possibly, certainly : bool[n]
+        The fix is inside some volume of its flight's intent for some / all of its
+        altitudes.
 
     Returns
     -------
-    int64[k, 3]
-        First fix, last fix and certainty (1 if any fix of the run is certain) of each
-        run, by first fix.
+    runs : int64[k, 3]
+        First fix, last fix and certainty (1 if some fix of the run is surely off) of
+        each run, by first fix.
+    conforming : int64[n_flights]
+        Fixes of each flight certainly inside a volume (0 without an intent).
     """
+    nf = len(start) - 1
+    conforming = np.zeros(nf, np.int64)
     k = 0
-    for f in range(len(start) - 1):
+    for f in range(nf):
+        if not has[f]:
+            continue
         for i in range(start[f], start[f + 1]):
-            if possible[i] and (i == start[f] or not possible[i - 1]):
+            if certainly[i]:
+                conforming[f] += 1
+            elif i == start[f] or certainly[i - 1]:
                 k += 1
     out = np.empty((k, 3), np.int64)
     k = 0
-    for f in range(len(start) - 1):
-        s, e = start[f], start[f + 1]
-        i = s
+    for f in range(nf):
+        if not has[f]:
+            continue
+        i, e = start[f], start[f + 1]
         while i < e:
-            if not possible[i]:
+            if certainly[i]:
                 i += 1
                 continue
             out[k, 0] = i
             out[k, 2] = 0
-            while i < e and possible[i]:
-                if certain[i]:
+            while i < e and not certainly[i]:
+                if not possibly[i]:
                     out[k, 2] = 1
                 i += 1
             out[k, 1] = i - 1
             k += 1
-    return out
+    return out, conforming

@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 import shapely
 
 from airgrid.audit.audit import RULES, AuditResult
-from airgrid.audit.io_kernels import geojson_geometries
+from airgrid.audit.io_kernels import geojson_geometries, join_features
+from airgrid.audit.threads import together
 
 #: Worst cases listed per operator.
 WORST_CASES = 5
@@ -64,17 +65,22 @@ def geometry_json(geoms: np.ndarray) -> list[str]:
     """GeoJSON text of violation geometries (points and lines), coordinates with 7 decimals
     (about 1 cm; RFC 7946 section 11.2), written by one Numba pass
     (:func:`~airgrid.audit.io_kernels.geojson_geometries`)."""
+    text, ends = _geometry_text(geoms)
+    raw = text.tobytes().decode("ascii")
+    return [raw[a:b] for a, b in itertools.pairwise(ends.tolist())]
+
+
+def _geometry_text(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The text of :func:`geometry_json` as ASCII bytes end to end, and the bounds of
+    each geometry's text (``ends[g]:ends[g + 1]``)."""
     if len(geoms) == 0:
-        return []
+        return np.empty(0, np.uint8), np.zeros(1, np.int64)
     xy = np.ascontiguousarray(shapely.get_coordinates(geoms), np.float64)
     ptr = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(geoms))]).astype(np.int64)
-    text, ends = geojson_geometries(
+    return geojson_geometries(
         xy, ptr, _bytes('{"type": "Point", "coordinates": '),
         _bytes('{"type": "LineString", "coordinates": '), _bytes("}"),
     )  # fmt: skip
-    raw = text.tobytes().decode("ascii")
-    e = ends.tolist()
-    return [raw[a:b] for a, b in itertools.pairwise(e)]
 
 
 def _bytes(s: str) -> np.ndarray:
@@ -83,19 +89,36 @@ def _bytes(s: str) -> np.ndarray:
 
 def write_geojson(result: AuditResult, path: Path) -> Path:
     """Write the violations as a GeoJSON FeatureCollection (times also as ISO 8601 text;
-    coordinates as :func:`geometry_json` writes them)."""
+    coordinates as :func:`geometry_json` writes them).
+
+    The properties are pandas' JSON lines (ASCII, non-ASCII text escaped); they and the
+    geometries are joined into the features as bytes by one Numba pass
+    (:func:`~airgrid.audit.io_kernels.join_features`).
+    """
     df = result.violations
-    props = df.drop(columns="geometry").assign(
-        time_first=iso_times(df["t_first"].to_numpy(np.float64)),
-        time_last=iso_times(df["t_last"].to_numpy(np.float64)),
-    )
-    records = props.to_json(orient="records", lines=True, double_precision=15).splitlines()
-    geoms = geometry_json(df["geometry"].to_numpy())
-    features = ",".join(
-        f'{{"type": "Feature", "geometry": {geom}, "properties": {rec}}}'
-        for rec, geom in zip(records, geoms)
-    )
-    path.write_text(f'{{"type": "FeatureCollection", "features": [{features}]}}', encoding="utf-8")
+
+    def records() -> str:
+        props = df.drop(columns="geometry").assign(
+            time_first=iso_times(df["t_first"].to_numpy(np.float64)),
+            time_last=iso_times(df["t_last"].to_numpy(np.float64)),
+        )
+        return props.to_json(orient="records", lines=True, double_precision=15) if len(df) else ""
+
+    # the geometries' text (Numba, without the GIL) beside the properties' JSON
+    lines, (geom, geom_ends) = together(records, lambda: _geometry_text(df["geometry"].to_numpy()))
+    rec = np.frombuffer(lines.encode("ascii"), np.uint8)
+    newline = np.flatnonzero(rec == 10)
+    if len(rec) and rec[-1] != 10:
+        newline = np.append(newline, len(rec))  # the last record without its newline
+    prop_ends = np.concatenate([[0], newline - np.arange(len(newline))]).astype(np.int64)
+    head, mid = _bytes('{"type": "Feature", "geometry": '), _bytes(', "properties": ')
+    tail, sep = _bytes("}"), _bytes(",")
+    out = np.empty(len(geom) + len(rec) + len(df) * (len(head) + len(mid) + 2), np.uint8)
+    n = join_features(geom, geom_ends, rec[rec != 10], prop_ends, head, mid, tail, sep, out)
+    with path.open("wb") as f:
+        f.write(b'{"type": "FeatureCollection", "features": [')
+        f.write(out[:n].data)
+        f.write(b"]}")
     return path
 
 
@@ -214,17 +237,19 @@ def markdown_to_html(md: str) -> str:
 def write_results(result: AuditResult, out: Path) -> dict[str, Path]:
     """Write Parquet, GeoJSON, Markdown and HTML into ``out`` (created if needed)."""
     out.mkdir(parents=True, exist_ok=True)
-    md = out / "summary.md"
-    text = summary_markdown(result)
-    md.write_text(text)
-    page = out / "summary.html"
-    page.write_text(markdown_to_html(text))
-    return {
-        "parquet": write_parquet(result, out / "violations.parquet"),
-        "geojson": write_geojson(result, out / "violations.geojson"),
-        "summary": md,
-        "html": page,
-    }
+    md, page = out / "summary.md", out / "summary.html"
+
+    def summaries() -> Path:
+        text = summary_markdown(result)
+        md.write_text(text)
+        page.write_text(markdown_to_html(text))
+        return write_parquet(result, out / "violations.parquet")
+
+    # the GeoJSON beside the rest (its Numba kernel, pyarrow and file writes release the GIL)
+    geojson, parquet = together(
+        lambda: write_geojson(result, out / "violations.geojson"), summaries
+    )
+    return {"parquet": parquet, "geojson": geojson, "summary": md, "html": page}
 
 
 __all__ = [

@@ -39,8 +39,8 @@ import shapely
 
 from airgrid.airspace.grid.tiers import TierTable
 from airgrid.airspace.traffic.models import IntentState
-from airgrid.audit.kernels import conformance_scan, height_runs
-from airgrid.audit.runs import Found, Runs, mask_runs
+from airgrid.audit.kernels import conformance_scan, height_runs, nonconformance_runs
+from airgrid.audit.runs import Found, Runs
 from airgrid.audit.tracks import Tracks
 from airgrid.geo.volumes import Volume4D
 
@@ -202,7 +202,6 @@ def intent_rules(
     nf = tracks.n_flights
     has = np.zeros(nf, bool)
     conforming = np.zeros(nf, np.int64)
-    non_poss = non_cert = np.zeros(len(tracks), bool)
     obj = np.empty(nf, object)
     volumes: list[tuple[int, Volume4D]] = []
     for f, iid in enumerate(tracks.flights["intent_id"].tolist()):
@@ -211,13 +210,13 @@ def intent_rules(
         if intent is not None and getattr(intent, "state", None) in ACCEPTED_STATES:
             has[f] = True
             volumes += [(f, v) for v in intent.volumes]  # type: ignore[attr-defined]
-    with_intent = has[tracks.flight]
+    bounds = np.empty((0, 3), np.int64)
     if volumes:
         poss, cert = fixes_inside(tracks, volumes)
-        non_poss = with_intent & ~cert
-        non_cert = with_intent & ~poss
-        conforming = np.bincount(tracks.flight[cert], minlength=nf).astype(np.int64)
-    runs = mask_runs(tracks, non_poss, non_cert)
+        bounds, conforming = nonconformance_runs(tracks.start, has, poss, cert)
+    i0, i1 = bounds[:, 0].copy(), bounds[:, 1].copy()
+    t0, t1 = tracks.t[i0], tracks.t[i1]
+    runs = Runs(i0, i1, t0, t1, bounds[:, 2] > 0, np.full(len(i0), np.nan))
     state = np.where(runs.t1 - runs.t0 > settings.contingent_after_s, "Contingent", "Nonconforming")
     found.add(tracks, "nonconformance", obj[tracks.flight[runs.i0]], runs, state.astype(object))
     missing = np.flatnonzero(~has)

@@ -1,7 +1,7 @@
 """Violations as runs: consecutive offending fixes of one flight, rule and object merge.
 
-Rules mark fixes (vectorised masks); :func:`mask_runs` turns a mask into runs and
-:class:`Found` collects them, each with its certainty, until the audit adds the evidence.
+Rules find runs of offending fixes (Numba passes over the fixes) and :class:`Found`
+collects them, each with its certainty, until the audit adds the evidence.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from airgrid.audit.kernels import mask_run_bounds
 from airgrid.audit.tracks import Tracks
 
 #: Certainty of a violation: every altitude the fix may have breaks the rule, or some do.
@@ -31,25 +30,6 @@ class Runs:
 
     def __len__(self) -> int:
         return len(self.i0)
-
-
-def mask_runs(tracks: Tracks, possible: np.ndarray, certain: np.ndarray) -> Runs:
-    """Runs of consecutive fixes of one flight where ``possible`` holds, in one Numba pass
-    (:func:`~airgrid.audit.kernels.mask_run_bounds`); no excess (NaN).
-
-    Parameters
-    ----------
-    tracks
-        The fixes.
-    possible, certain
-        bool[n]: the fix may break the rule / surely breaks it (``certain`` implies
-        ``possible``; a run is certain if any of its fixes is).
-    """
-    out = mask_run_bounds(
-        tracks.start, np.asarray(possible, np.bool_), np.asarray(certain, np.bool_)
-    )
-    i0, i1 = out[:, 0].copy(), out[:, 1].copy()
-    return Runs(i0, i1, tracks.t[i0], tracks.t[i1], out[:, 2] > 0, np.full(len(i0), np.nan))
 
 
 @dataclass
@@ -80,6 +60,11 @@ class Found:
         self.state.append(np.broadcast_to(np.asarray(state, dtype=object), (n,)).copy())
         self.runs.append(runs)
 
+    def extend(self, other: Found) -> None:
+        """Add everything another collection found, after what this one holds."""
+        for name in ("flight", "rule", "obj", "state", "runs"):
+            getattr(self, name).extend(getattr(other, name))
+
     def columns(self) -> dict[str, np.ndarray]:
         """Everything found, concatenated, ordered by flight, first time, rule."""
         if not self.runs:
@@ -101,4 +86,4 @@ class Found:
         return {k: v[order] for k, v in cols.items()}
 
 
-__all__ = ["CERTAIN", "POSSIBLE", "Found", "Runs", "mask_runs"]
+__all__ = ["CERTAIN", "POSSIBLE", "Found", "Runs"]

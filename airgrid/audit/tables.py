@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from airgrid.audit.errors import LogError
 from airgrid.audit.io_kernels import row_faults
+from airgrid.audit.threads import over_spans, together
 from airgrid.audit.tracks import AltRef, ReadResult, Rejected, raw_columns
 from airgrid.geo.validation import TIME_MAX, TIME_MIN
 
@@ -144,9 +145,17 @@ def _series(table: pa.Table) -> dict[str, pd.Series]:
     dictionary columns become categoricals over one dictionary, float columns without
     nulls are viewed."""
     table = table.unify_dictionaries()
+    names = table.column_names
+
+    def combine(some: list[str]) -> list[pa.Array]:
+        return [table.column(name).combine_chunks() for name in some]
+
+    # every other column in a thread (pyarrow joins chunks without the GIL)
+    even, odd = together(lambda: combine(names[0::2]), lambda: combine(names[1::2]))
+    combined = dict(zip(names[0::2] + names[1::2], even + odd, strict=True))
     out = {}
-    for name in table.column_names:
-        col = table.column(name).combine_chunks()
+    for name in names:
+        col = combined[name]
         if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type):
             ind = col.indices if col.null_count == 0 else col.indices.fill_null(-1)
             codes = ind.to_numpy().astype(np.int32, copy=False)
@@ -230,10 +239,16 @@ def validate_frame(
     ref_of = np.array([_REFS.get(str(r).upper(), -1) for r in refs.categories], np.int8)
     ref = ref_of[refs.codes]
     fault = np.empty(n, np.int8)
-    n_bad = row_faults(
-        fid.codes, _empty_code(fid), op.codes, _empty_code(op), t,
-        np.empty(0, bool) if t_bad is None else t_bad, TIME_MIN, TIME_MAX,
-        lat, lon, alt, ALT_RANGE[0], ALT_RANGE[1], ref, fault,
+    fc, fe, oc, oe = fid.codes, _empty_code(fid), op.codes, _empty_code(op)
+    tb = np.empty(0, bool) if t_bad is None else t_bad  # empty: check t's range (any span)
+    n_bad = sum(
+        over_spans(
+            lambda a, b: row_faults(
+                fc[a:b], fe, oc[a:b], oe, t[a:b], tb[a:b], TIME_MIN, TIME_MAX,
+                lat[a:b], lon[a:b], alt[a:b], ALT_RANGE[0], ALT_RANGE[1], ref[a:b], fault[a:b],
+            ),
+            n,
+        )
     )  # fmt: skip
     checks = [
         ("flight_id", "empty"),

@@ -34,7 +34,14 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from airgrid.audit.errors import LogError
-from airgrid.audit.kernels import fix_heights, pixel_slots, run_heads, true_heights
+from airgrid.audit.kernels import (
+    fix_heights,
+    number_pixels,
+    pixel_keys,
+    run_heads,
+    true_heights,
+)
+from airgrid.audit.threads import over_spans
 from airgrid.terrain import Dem, box_ground_bounds
 from airgrid.terrain.dem import WGS84
 from airgrid.terrain.geoid import Geoid
@@ -273,10 +280,12 @@ def ground_slots(
 
     For a point box the window of pixels depends only on the pixel the point falls in, so
     the bounds of one point of each pixel are those of every point in it. Pixels are
-    told apart on a dense table of the raster's pixels (two rings more on every side), in
-    one Numba pass (:func:`~airgrid.audit.kernels.pixel_slots`) that also maps the points
-    to pixel space as :meth:`Dem.lonlat_to_pixel` does (for a DEM in another CRS the
-    points are mapped by it first, and the pass applies the identity).
+    told apart on a dense table of the raster's pixels (two rings more on every side):
+    a Numba pass over spans of the points in threads
+    (:func:`~airgrid.audit.kernels.pixel_keys`) maps them to pixel space as
+    :meth:`Dem.lonlat_to_pixel` does (for a DEM in another CRS the points are mapped by it
+    first, and the pass applies the identity) and keys them on the table, then one pass
+    (:func:`~airgrid.audit.kernels.number_pixels`) numbers the pixels.
 
     Returns
     -------
@@ -295,7 +304,11 @@ def ground_slots(
     bounds = np.array(dem.bounds_lonlat, np.float64)
     h, cols = dem.shape[0] + 4, dem.shape[1] + 4  # pixels just outside (rounding at the edge)
     slot = np.empty(len(lon), np.int64)
-    first = pixel_slots(x, y, coef, lon, lat, bounds, h, cols, slot)
+    over_spans(
+        lambda a, b: pixel_keys(x[a:b], y[a:b], coef, lon[a:b], lat[a:b], bounds, cols, slot[a:b]),
+        len(slot),
+    )
+    first = number_pixels(slot, h * cols)
     g_lo, g_hi, _ = box_ground_bounds(dem, lon[first], lat[first], lon[first], lat[first])
     return slot, g_lo, g_hi
 
@@ -362,11 +375,19 @@ def normalise(
     h_lo, h_hi = np.empty(n), np.empty(n)
     if agl.any():
         amsl_lo, amsl_hi, no_ground = np.empty(n), np.empty(n), np.empty(n, bool)
-        fix_heights(alt, agl, slot, g_lo, g_hi, amsl_lo, amsl_hi, h_lo, h_hi, no_ground)
+        over_spans(
+            lambda a, b: fix_heights(
+                alt[a:b], agl[a:b], slot[a:b], g_lo, g_hi, amsl_lo[a:b], amsl_hi[a:b],
+                h_lo[a:b], h_hi[a:b], no_ground[a:b],
+            ),
+            n,
+        )  # fmt: skip
     else:  # all AMSL: the altitudes are the interval, shared (tracks are read-only)
         amsl_lo = amsl_hi = alt
         no_ground = agl
-        true_heights(alt, slot, g_lo, g_hi, h_lo, h_hi)
+        over_spans(
+            lambda a, b: true_heights(alt[a:b], slot[a:b], g_lo, g_hi, h_lo[a:b], h_hi[a:b]), n
+        )
     off = np.flatnonzero(keep & no_ground)
     bad += [
         (int(i), int(s), "AGL altitude outside the terrain model")

@@ -154,26 +154,33 @@ def test_may_cross_equals_the_numpy_rule_and_finds_every_crossing() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.lists(st.sampled_from([0, 1, 2]), max_size=10), min_size=1, max_size=5)
-)  # per fix: 0 fine, 1 possible, 2 certain
-def test_mask_run_bounds_equal_a_plain_scan(flights: list[list[int]]) -> None:
-    from airgrid.audit.kernels import mask_run_bounds
+    st.lists(
+        st.tuples(st.booleans(), st.lists(st.sampled_from([0, 1, 2]), max_size=10)),
+        min_size=1,
+        max_size=5,
+    )
+)  # per flight: has an intent; per fix: 0 surely off, 1 possibly inside, 2 certainly inside
+def test_nonconformance_runs_equal_a_plain_scan(flights: list[tuple[bool, list[int]]]) -> None:
+    from airgrid.audit.kernels import nonconformance_runs
 
-    start = np.concatenate([[0], np.cumsum([len(f) for f in flights])]).astype(np.int64)
-    marks = np.array([m for f in flights for m in f], np.int64)
-    want = []
+    start = np.concatenate([[0], np.cumsum([len(f) for _, f in flights])]).astype(np.int64)
+    marks = np.array([m for _, f in flights for m in f], np.int64)
+    has = np.array([h for h, _ in flights], bool)
+    want, conforming = [], []
     pos = 0
-    for f in flights:
+    for h, f in flights:
         run: list[int] = []
-        for j, m in enumerate([*f, 0]):
-            if m and j < len(f):
+        for j, m in enumerate([*f, 2]):  # a certainly inside fix past the end closes a run
+            if h and m < 2:
                 run.append(m)
             elif run:
-                want.append((pos + j - len(run), pos + j - 1, int(2 in run)))
+                want.append((pos + j - len(run), pos + j - 1, int(0 in run)))
                 run = []
+        conforming.append(sum(m == 2 for m in f) if h else 0)
         pos += len(f)
-    got = mask_run_bounds(start, marks > 0, marks == 2)
+    got, count = nonconformance_runs(start, has, marks >= 1, marks == 2)
     assert [tuple(r) for r in got.tolist()] == want
+    assert count.tolist() == conforming
 
 
 @settings(max_examples=50, deadline=None)
