@@ -251,16 +251,25 @@ class Grid:
         columns = []
         for t, tier in enumerate(self.tiers):
             c = h3.latlng_to_cell(lat, lon, tier.resolution)
-            ci = int(self.find_cells(np.array([h3.str_to_int(c)]), t)[0])
+            ci = self._cell_row(h3.str_to_int(c), t)
             layer = math.floor(alt_m / tier.thickness_m)
             if ci < 0:
                 continue
-            v = int(self.voxel_index(np.array([ci]), np.array([layer]))[0])
-            if v >= 0:
+            off = layer - int(self.cell_first_layer[ci])
+            if 0 <= off < int(self.cell_nlayers[ci]):
+                v = int(self.cell_start[ci]) + off
                 reasons = self._unusable_reasons(v)
                 return Located(v, t, c, layer, not reasons, "; ".join(reasons))
             columns.append((t, c, layer, ci))
         return self._not_located(columns, alt_m)
+
+    def _cell_row(self, cell: int, t: int) -> int:
+        """Cell-table index of one H3 id in tier ``t`` (-1 if absent): :meth:`find_cells`
+        for a single id, without its array set-up."""
+        sl = self.tier_slice(t)
+        ids = self.cell_id[sl]
+        pos = int(ids.searchsorted(cell))
+        return sl.start + pos if pos < len(ids) and int(ids[pos]) == cell else -1
 
     def _unusable_reasons(self, v: int) -> list[str]:
         """Why voxel ``v`` may not be used (empty: usable)."""

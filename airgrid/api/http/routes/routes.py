@@ -8,7 +8,6 @@ import h3
 import numpy as np
 from fastapi import APIRouter, Response
 
-from airgrid.airspace.grid.served import border_voxels
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.jsonbody import ThreadBodyRoute
 from airgrid.api.http.routes.deps import V1, PrincipalDep, ServicesDep
@@ -88,12 +87,11 @@ def route_feature(
 def _blocked(services: ServicesDep, opts: RouteOptions) -> np.ndarray:
     """Voxels a route may not use: those of prohibited geofences (see
     :meth:`~airgrid.api.http.registry.GeofenceRegistry.blocked_mask`) and those at the
-    edge of the served area (:func:`~airgrid.airspace.grid.served.border_voxels`)."""
-    fences = services.geofences.blocked_mask(
+    edge of the served area (:func:`~airgrid.airspace.grid.served.border_voxels`), as
+    :meth:`~airgrid.api.http.registry.GeofenceRegistry.route_mask` keeps them."""
+    return services.geofences.route_mask(
         services.grid, opts.departure, services.settings.route_geofence_horizon_s
     )
-    edge = border_voxels(services.grid)
-    return edge if fences is None else fences | edge
 
 
 @router.post("", response_model=RouteFeature, summary="Plan a route between two points")
