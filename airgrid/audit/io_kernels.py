@@ -119,24 +119,21 @@ def join_features(geom, geom_ends, props, prop_ends, head, mid, tail, sep, out):
     at = 0
     for g in range(len(geom_ends) - 1):
         if g > 0:
-            for c in sep:
-                out[at] = c
-                at += 1
-        for c in head:
-            out[at] = c
-            at += 1
-        for j in range(geom_ends[g], geom_ends[g + 1]):
-            out[at] = geom[j]
-            at += 1
-        for c in mid:
-            out[at] = c
-            at += 1
-        for j in range(prop_ends[g], prop_ends[g + 1]):
-            out[at] = props[j]
-            at += 1
-        for c in tail:
-            out[at] = c
-            at += 1
+            at = _put(sep, 0, len(sep), out, at)
+        at = _put(head, 0, len(head), out, at)
+        at = _put(geom, geom_ends[g], geom_ends[g + 1], out, at)
+        at = _put(mid, 0, len(mid), out, at)
+        at = _put(props, prop_ends[g], prop_ends[g + 1], out, at)
+        at = _put(tail, 0, len(tail), out, at)
+    return at
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _put(src, a, b, out, at):
+    """Copy ``src[a:b]`` to ``out`` from ``at``; the position after it."""
+    for j in range(a, b):
+        out[at] = src[j]
+        at += 1
     return at
 
 
