@@ -85,10 +85,9 @@ def route_feature(
 
 
 def _blocked(services: ServicesDep, opts: RouteOptions) -> np.ndarray:
-    """Voxels a route may not use: those of prohibited geofences (see
-    :meth:`~airgrid.api.http.registry.GeofenceRegistry.blocked_mask`) and those at the
-    edge of the served area (:func:`~airgrid.airspace.grid.served.border_voxels`), as
-    :meth:`~airgrid.api.http.registry.GeofenceRegistry.route_mask` keeps them."""
+    """Voxels a route may not use: those of prohibited geofences active around its
+    departure and those at the edge of the served area, read-only (see
+    :meth:`~airgrid.api.http.registry.GeofenceRegistry.route_mask`)."""
     return services.geofences.route_mask(
         services.grid, opts.departure, services.settings.route_geofence_horizon_s
     )
