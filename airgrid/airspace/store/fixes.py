@@ -26,9 +26,25 @@ class _FixesPart(_DecidingPart):
     def _proposals(self, req: IntentRequest) -> list[FixProposal]:
         """Earliest free departure delay and nearest free altitude offset, each re-checked."""
         ps = self.proposal_settings
-        holders = self._fix_holders(req)
         table = self.policy.separation
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
+        bounds = self._band_limits(req)
+        if bounds is None:
+            floor_dz, top_dz = -math.inf, math.inf
+            terrain = "no DEM was given to the store, so terrain clearance and the tier's band are not checked"
+        else:
+            floors, ceilings = bounds
+            lim = volume_limits(req.volumes)[1]
+            floor_dz = float(np.max(floors - lim[:, 4]))
+            top_dz = float(np.min(ceilings - lim[:, 5]))
+            need = max(tier.lower_m, self.policy.tiers.clearance_m)
+            terrain = (
+                f"every floor stays at least {need:.0f} m above the highest plausible ground under it and "
+                f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)"
+            )
+        holders = self._fix_holders(
+            req, max(floor_dz, -ps.max_offset_m), min(top_dz, ps.max_offset_m)
+        )
         out = []
         d = self._first_free_now(
             lambda tried: free_departure_shift(
@@ -49,20 +65,6 @@ class _FixesPart(_DecidingPart):
                     0.0,
                     f"depart {d:.0f} s later: free of every intent and geofence now",
                 )
-            )
-        bounds = self._band_limits(req)
-        if bounds is None:
-            floor_dz, top_dz = -math.inf, math.inf
-            terrain = "no DEM was given to the store, so terrain clearance and the tier's band are not checked"
-        else:
-            floors, ceilings = bounds
-            lim = volume_limits(req.volumes)[1]
-            floor_dz = float(np.max(floors - lim[:, 4]))
-            top_dz = float(np.min(ceilings - lim[:, 5]))
-            need = max(tier.lower_m, self.policy.tiers.clearance_m)
-            terrain = (
-                f"every floor stays at least {need:.0f} m above the highest plausible ground under it and "
-                f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)"
             )
         dz = self._first_free_now(
             lambda tried: free_altitude_offset(
@@ -140,13 +142,20 @@ class _FixesPart(_DecidingPart):
             tried.append(x)
         return None
 
-    def _fix_holders(self, req: IntentRequest) -> HolderVolumes:
-        """Holding volumes that a departure delay up to ``max_shift_s`` or any altitude
-        offset of ``req`` could meet (from the in-process copy, in a transaction that holds
-        the intents lock)."""
+    def _fix_holders(self, req: IntentRequest, low_dz: float, high_dz: float) -> HolderVolumes:
+        """Holding volumes that a departure delay up to ``max_shift_s``, or an altitude
+        offset of ``req`` between ``low_dz`` and ``high_dz`` metres, could meet (from the
+        in-process copy, in a transaction that holds the intents lock).
+
+        The query box is each volume's, its band stretched down by ``-low_dz`` and up by
+        ``high_dz`` (neither below zero: the delay search needs the band itself) and its
+        window by ``max_shift_s``; the index grows it by the separation minima. A volume
+        beyond it meets no request either search may propose, so it forbids none of them.
+        """
         minima = self._minima(req.tier)
         limits = volume_limits(req.volumes)[1]
-        limits[:, 4:6] = (-np.inf, np.inf)
+        limits[:, 4] += min(low_dz, 0.0)
+        limits[:, 5] += max(high_dz, 0.0)
         limits[:, 7] += self.proposal_settings.max_shift_s
 
         def body() -> HolderVolumes:

@@ -103,6 +103,11 @@ def free_altitude_offset(
     offset is free, or when the search would examine more candidate pairs than one decision
     may (:data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`).
     """
+    n = int(max_offset_m // step_m)
+    k_lo = max(-n, math.ceil(max(min_offset_m, -max_offset_m) / step_m))
+    k_hi = min(n, math.floor(min(top_offset_m, max_offset_m) / step_m))
+    if k_lo > k_hi or k_lo == k_hi == 0:
+        return None  # no candidate offset lies between the limits
     hv = as_holder_volumes(holders)
     try:
         p = conflict_pairs(request.volumes, request.tier, hv, table, check_vertical=False)
