@@ -32,7 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -218,7 +218,7 @@ def fly(
             if req is None:
                 req = planner.intent(flight, route, operator, intent_id, delay).raised(offset)
             else:
-                req = replace(req, intent_id=intent_id)
+                req = req.renamed(intent_id)
         except (IntentError, VolumeError):
             return done("invalid intent", route, tries, reroutes)
         d = submit(req)

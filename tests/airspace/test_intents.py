@@ -22,7 +22,7 @@ from airgrid.airspace.traffic.planes import plane_for, to_plane
 from airgrid.airspace.traffic.route_volumes import route_to_volumes
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.plane import BUFFER_SAFETY
-from airgrid.geo.volumes import Volume4D
+from airgrid.geo.volumes import Volume4D, VolumeError
 from tests.airspace.conftest import LAT0, LON0, T0, circle, intents_conflict, offset
 
 TABLE = SeparationTable()
@@ -139,6 +139,38 @@ def test_oversized_footprint_raises() -> None:
     big = shapely.box(112.0, 28.0, 113.0, 29.0)
     with pytest.raises(IntentError, match="spans"):
         IntentRequest("op", 20, "T2", (Volume4D(big, 0, 10, T0, T0 + 1),))
+
+
+@given(st.floats(-7_200, 7_200), st.floats(-300, 300))
+def test_moved_and_renamed_copies_equal_requests_built_afresh(
+    seconds: float, metres: float
+) -> None:
+    """A shifted, raised or renamed copy, which re-checks only what changed, equals the
+    request built and fully checked from its parts."""
+    req = circle("op", intent_id="a-1")
+    for copy, vols, intent_id in (
+        (req.shifted(seconds), [(0.0, seconds)], "a-1"),
+        (req.raised(metres), [(metres, 0.0)], "a-1"),
+        (req.renamed("b-2"), [(0.0, 0.0)], "b-2"),
+    ):
+        v = req.volumes[0]
+        dz, dt = vols[0]
+        moved = Volume4D(
+            v.footprint, v.floor_m + dz, v.ceiling_m + dz, v.t_start + dt, v.t_end + dt
+        )
+        assert copy == IntentRequest(req.operator, req.priority, req.tier, (moved,), intent_id)
+    assert req.intent_id == "a-1" and req.volumes[0].floor_m == 200.0
+
+
+@pytest.mark.parametrize("bad", ["has space", "", "x" * 300, 7])
+def test_a_renamed_copy_checks_its_id(bad) -> None:
+    with pytest.raises(IntentError, match="intent id"):
+        circle("op").renamed(bad)
+
+
+def test_a_moved_copy_checks_its_volumes() -> None:
+    with pytest.raises(VolumeError, match="finite"):
+        circle("op").shifted(math.inf)
 
 
 # -- the exact test ----------------------------------------------------------------------------

@@ -11,12 +11,13 @@ explains. Everything here is plain data; the computations live beside it
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
 import shapely
@@ -101,6 +102,14 @@ def _validate_volume(i: int, v: object) -> None:
         )
 
 
+def _check_intent_id(intent_id: object) -> None:
+    """Raise :class:`~airgrid.airspace.errors.IntentError` unless ``intent_id`` is a valid
+    intent id."""
+    if not isinstance(intent_id, str) or not _ID_RE.match(intent_id):
+        raise IntentError(f"intent id must match {_ID_RE.pattern}, got {intent_id!r}")
+    check_identifier(intent_id, "intent id", IntentError)
+
+
 @dataclass(frozen=True)
 class IntentRequest:
     """What an operator submits.
@@ -145,12 +154,8 @@ class IntentRequest:
             raise IntentError(f"priority must be an integer 0-1000, got {self.priority!r}")
         if not isinstance(self.tier, str) or not self.tier:
             raise IntentError("tier must be a tier name")
-        if self.intent_id is not None and (
-            not isinstance(self.intent_id, str) or not _ID_RE.match(self.intent_id)
-        ):
-            raise IntentError(f"intent id must match {_ID_RE.pattern}, got {self.intent_id!r}")
         if self.intent_id is not None:
-            check_identifier(self.intent_id, "intent id", IntentError)
+            _check_intent_id(self.intent_id)
         vols = tuple(self.volumes) if not isinstance(self.volumes, Volume4D) else (self.volumes,)
         if not vols:
             raise IntentError("an intent needs at least one volume")
@@ -188,25 +193,43 @@ class IntentRequest:
 
     def shifted(self, seconds: float) -> IntentRequest:
         """The same request ``seconds`` later (a departure-time fix)."""
-        return replace(
-            self,
-            volumes=tuple(
+        return self._moved(
+            tuple(
                 Volume4D(
                     v.footprint, v.floor_m, v.ceiling_m, v.t_start + seconds, v.t_end + seconds
                 )
                 for v in self.volumes
-            ),
+            )
         )
 
     def raised(self, metres: float) -> IntentRequest:
         """The same request ``metres`` higher (negative: lower) (an altitude fix)."""
-        return replace(
-            self,
-            volumes=tuple(
+        return self._moved(
+            tuple(
                 Volume4D(v.footprint, v.floor_m + metres, v.ceiling_m + metres, v.t_start, v.t_end)
                 for v in self.volumes
-            ),
+            )
         )
+
+    def renamed(self, intent_id: str) -> IntentRequest:
+        """The same request under the id ``intent_id`` (checked as at construction).
+
+        Raises
+        ------
+        IntentError
+            An id that does not match :data:`_ID_RE` or is not a safe identifier.
+        """
+        _check_intent_id(intent_id)
+        out = copy.copy(self)
+        object.__setattr__(out, "intent_id", intent_id)
+        return out
+
+    def _moved(self, volumes: tuple[Volume4D, ...]) -> IntentRequest:
+        """The same request with ``volumes``: this request's footprints (already checked
+        when it was made) in new bands or windows, which :class:`Volume4D` checks."""
+        out = copy.copy(self)
+        object.__setattr__(out, "volumes", volumes)
+        return out
 
     @property
     def window(self) -> tuple[float, float]:
@@ -215,7 +238,7 @@ class IntentRequest:
 
     def with_id(self) -> IntentRequest:
         """This request with an id (a fresh UUID if it had none)."""
-        return self if self.intent_id else replace(self, intent_id=uuid.uuid4().hex)
+        return self if self.intent_id else self.renamed(uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
