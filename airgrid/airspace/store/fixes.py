@@ -23,12 +23,24 @@ from airgrid.airspace.traffic.models import FixProposal, IntentRequest
 class _FixesPart(_DecidingPart):
     """Fix proposals and the low/high volume notices."""
 
-    def _proposals(self, req: IntentRequest) -> list[FixProposal]:
-        """Earliest free departure delay and nearest free altitude offset, each re-checked."""
+    def _answered(self, decision: Decision, *, propose: bool) -> Decision:
+        """The decision with its fix proposals (when refused and ``propose``) and its
+        :attr:`~airgrid.airspace.store.answers.Decision.low_volumes` and
+        :attr:`~airgrid.airspace.store.answers.Decision.high_volumes` notices, from one look
+        at the ground under the request."""
+        bounds = self._band_limits(decision.request)
+        if not decision.accepted and propose:
+            decision = replace(decision, proposals=tuple(self._proposals(decision.request, bounds)))
+        return self._with_low_volumes(decision, bounds)
+
+    def _proposals(
+        self, req: IntentRequest, bounds: tuple[np.ndarray, np.ndarray] | None
+    ) -> list[FixProposal]:
+        """Earliest free departure delay and nearest free altitude offset, each re-checked;
+        ``bounds`` are ``req``'s :meth:`_band_limits`."""
         ps = self.proposal_settings
         table = self.policy.separation
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
-        bounds = self._band_limits(req)
         if bounds is None:
             floor_dz, top_dz = -math.inf, math.inf
             terrain = "no DEM was given to the store, so terrain clearance and the tier's band are not checked"
@@ -104,11 +116,13 @@ class _FixesPart(_DecidingPart):
         bottom, top = bins_ground(self._dem, *limits[:, :4].T)
         return top + max(tier.lower_m, self.policy.tiers.clearance_m), bottom + tier.upper_m
 
-    def _with_low_volumes(self, decision: Decision) -> Decision:
+    def _with_low_volumes(
+        self, decision: Decision, bounds: tuple[np.ndarray, np.ndarray] | None
+    ) -> Decision:
         """The decision with its :attr:`~airgrid.airspace.store.answers.Decision.low_volumes` and
-        :attr:`~airgrid.airspace.store.answers.Decision.high_volumes` notices."""
+        :attr:`~airgrid.airspace.store.answers.Decision.high_volumes` notices; ``bounds``
+        are its request's :meth:`_band_limits`."""
         req = decision.request
-        bounds = self._band_limits(req)
         if bounds is None:
             return decision
         floors, ceilings = bounds

@@ -71,7 +71,6 @@ Rules
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
@@ -214,9 +213,7 @@ class Store(
         )
         if accepted is not None:  # committed: the in-process copy takes the change over
             _index_accepted(self._index, accepted)
-        if not decision.accepted and propose:
-            decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
-        return self._with_low_volumes(decision)
+        return self._answered(decision, propose=propose)
 
     def check(
         self, request: IntentRequest, *, preempt: bool = True, replacing: str | None = None
@@ -228,7 +225,9 @@ class Store(
         :meth:`submit` may still be refused.
         """
         swap = None if replacing is None else _Replacing(replacing)
-        return self._with_low_volumes(self._verdict(request, preempt=preempt, replacing=swap))
+        return self._answered(
+            self._verdict(request, preempt=preempt, replacing=swap), propose=False
+        )
 
     def replace_intent(
         self,
@@ -278,9 +277,7 @@ class Store(
         )
         if accepted is not None:
             _index_accepted(self._index, accepted)
-        if not decision.accepted and propose:
-            decision = replace(decision, proposals=tuple(self._proposals(prep.request)))
-        return self._with_low_volumes(decision)
+        return self._answered(decision, propose=propose)
 
     def accepted_decision(self, intent_id: str) -> Decision:
         """The answer to an accepted submission, rebuilt from the store (for a retry whose
@@ -299,7 +296,7 @@ class Store(
         fi = self.get(intent_id)
         request = IntentRequest(fi.operator, fi.priority, fi.tier, fi.volumes, fi.id)
         victims = _read_intents(self._db, "WHERE i.preempted_by = ?", (intent_id,))
-        return self._with_low_volumes(Decision(True, request, fi, preempted=tuple(victims)))
+        return self._answered(Decision(True, request, fi, preempted=tuple(victims)), propose=False)
 
 
 def open_store(
