@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         The interpreter's thread switch interval while the app runs (Python's default
         is 0.005 s): a shorter one hands the event loop the GIL sooner, so health probes
         stay fast while requests compute.
+    key_cache_s
+        How long a server process uses a live API key it read from the database before
+        reading it again (0: on every request). A key revoked through another process
+        (``airgrid keys revoke``, another server on the same PostgreSQL) is refused by
+        this one at the latest this many seconds after the revocation; one revoked in
+        this process is refused at once.
     jwt_jwks_path
         JWKS file (JSON Web Key Set) of the RS256 public keys that sign bearer JWTs: the
         InterUSS test interfaces need it (or ``jwt_jwks_url``).
@@ -205,6 +211,7 @@ class Settings(BaseSettings):
     max_audit_points: int = Field(20_000_000, gt=0)
     audit_log_dir: Path = Path("var", "flight-logs")
     priority_grants: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
+    key_cache_s: float = Field(1.0, ge=0, le=60)
     jwt_jwks_path: Path | None = None
     jwt_jwks_url: str | None = None
     jwt_audience: str = "localhost"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from airgrid.api.cli.main import main
 from airgrid.data import DATA_DIR, DEFAULT_DEM, DEFAULT_GEOID_GRID, DEFAULT_TIER_FILE
@@ -132,3 +133,15 @@ def test_readme_lists_every_setting_once():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = re.findall(r"^\| `AIRGRID_([A-Z0-9_]+)` \|", readme, flags=re.M)
     assert sorted(listed) == sorted(name.upper() for name in Settings.model_fields)
+
+
+def test_key_cache_s_defaults_to_one_second_and_takes_0_to_60(monkeypatch):
+    monkeypatch.delenv("AIRGRID_KEY_CACHE_S", raising=False)
+    assert Settings().key_cache_s == 1.0
+    for value in ("0", "0.5", "60"):
+        monkeypatch.setenv("AIRGRID_KEY_CACHE_S", value)
+        assert Settings().key_cache_s == float(value)
+    for value in ("-0.1", "60.5", "nan"):
+        monkeypatch.setenv("AIRGRID_KEY_CACHE_S", value)
+        with pytest.raises(ValidationError, match="key_cache_s"):
+            Settings()

@@ -231,7 +231,8 @@ class RouteGraph:
 
     @classmethod
     def load(cls, path: str | Path, grid: Grid) -> RouteGraph:
-        """Load a graph saved by :meth:`save` for ``grid`` (arrays memory-mapped).
+        """Load a graph saved by :meth:`save` for ``grid`` (arrays memory-mapped, as plain
+        ``numpy.ndarray`` views of their ``numpy.memmap``, as :meth:`Grid.load` does).
 
         Raises
         ------
@@ -241,7 +242,9 @@ class RouteGraph:
         path = Path(path)
         try:
             meta = json.loads((path / "graph.json").read_text(encoding="utf-8"))
-            arrays = {k: np.load(path / f"{k}.npy", mmap_mode="r") for k in _ARRAYS}
+            arrays = {
+                k: np.load(path / f"{k}.npy", mmap_mode="r").view(np.ndarray) for k in _ARRAYS
+            }
         except (OSError, ValueError) as exc:
             raise GraphFileError(f"no routing graph at {path}: {exc}") from None
         if meta.get("fingerprint") != grid_fingerprint(grid):

@@ -258,7 +258,9 @@ def test_locate_matches_voxel_table(small_grid: Grid) -> None:
 def test_save_and_load(tmp_path, small_grid: Grid) -> None:
     small_grid.save(tmp_path / "g")
     g = Grid.load(tmp_path / "g")
-    assert isinstance(g.cell, np.memmap)
+    # memory-mapped, read-only, seen as a plain array (no memmap Python code per index)
+    assert type(g.cell) is np.ndarray and isinstance(g.cell.base, np.memmap)
+    assert not g.cell.flags.writeable and g.status.flags.writeable
     for k in (
         "cell",
         "layer",

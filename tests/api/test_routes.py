@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 from shapely.geometry import shape
 
+from airgrid.api.http.routes.routes import route_feature
+from airgrid.api.http.schemas.routes import RouteCreate, RouteFeature
 from tests.api.conftest import DEST, ORIGIN, fence
 
 
@@ -221,3 +224,28 @@ def test_route_points_in_agl_sit_over_the_highest_plausible_ground(client, auth,
     assert r.status_code == 200, r.text
     coords = r.json()["geometry"]["coordinates"]
     assert abs(coords[0][2] - ORIGIN[2]) < 0.1 and abs(coords[-1][2] - DEST[2]) < 0.1
+
+
+def test_route_features_built_unvalidated_serialise_as_the_validated_models(services):
+    body = RouteCreate.model_validate({"origin": _pt(ORIGIN), "destination": _pt(DEST)})
+    blocked = services.geofences.route_mask(
+        services.grid, None, services.settings.route_geofence_horizon_s
+    )
+    route = services.routing.plan(body.origin, body.destination, body, blocked)
+    assert route.found and len(route.waypoints) >= 2
+    for stops in ({}, {"leg": 2, "from_stop": 0, "to_stop": -1}):
+        fast = route_feature(services.grid, route, services.dem, **stops)
+        # every field given, none left to its default
+        for model in (fast, fast.geometry, fast.properties):
+            assert model.model_fields_set == set(type(model).model_fields)
+        checked = RouteFeature.model_validate(fast.model_dump())
+        assert fast.model_dump_json(by_alias=True) == checked.model_dump_json(by_alias=True)
+        p = json.loads(fast.model_dump_json())["properties"]
+        assert (p["expansions"], p["cost"], p["optimal"]) == (
+            route.expansions,
+            route.cost,
+            route.optimal,
+        )
+        assert [p[k] for k in ("leg", "from_stop", "to_stop")] == [
+            stops.get(k) for k in ("leg", "from_stop", "to_stop")
+        ]

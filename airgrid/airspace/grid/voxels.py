@@ -384,6 +384,9 @@ class Grid:
     def load(cls, path: str | Path, *, mmap: bool = True) -> Grid:
         """Load a saved grid; columns are memory-mapped read-only (status is copied, writable).
 
+        Each mapped column is a plain ``numpy.ndarray`` view of its ``numpy.memmap``:
+        indexing a memmap, or passing one to a Numba kernel, runs Python code on every call.
+
         Raises
         ------
         GridFileError
@@ -403,7 +406,7 @@ class Grid:
             f = path / f"{k}.npy"
             if not f.exists():
                 raise GridFileError(f"grid {path} is missing column {k}")
-            cols[k] = np.load(f, mmap_mode="r" if mmap else None)
+            cols[k] = np.load(f, mmap_mode="r").view(np.ndarray) if mmap else np.load(f)
         cols["status"] = np.array(cols["status"])
         tiers = TierTable.from_dict(meta.pop("tiers"))
         return cls(tiers, cols, meta)

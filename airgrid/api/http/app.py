@@ -91,7 +91,7 @@ def load_services(settings: Settings) -> Services:
         grid=grid_,
         dem=dem,
         geoid=geoid,
-        keys=KeyStore(stores.get),
+        keys=KeyStore(stores.get, settings.key_cache_s),
         stores=stores,
         routing=RoutePlanner(grid_, settings, geoid),
         geofences=GeofenceRegistry(stores, dem, settings),

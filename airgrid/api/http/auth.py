@@ -94,17 +94,52 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+#: Most live keys :class:`KeyStore` keeps in memory; the oldest entry makes room for a new one.
+KEY_CACHE_SIZE = 10_000
+
+
 class KeyStore:
     """API keys: tokens made and hashed here, kept in the store's ``api_keys`` table.
+
+    Live keys found by :meth:`authenticate` are kept in memory by their hash for
+    ``cache_s`` seconds (at most ``cache_size`` of them), so a key in use is read from
+    the store about once per ``cache_s`` rather than on every request. Unknown and
+    revoked tokens are never kept: a key created anywhere works at once. :meth:`revoke`
+    empties the memory at once; a key revoked by another process sharing the database
+    (several servers on one PostgreSQL, ``airgrid keys revoke``) is refused here at the
+    latest ``cache_s`` seconds after its revocation committed.
 
     Parameters
     ----------
     store
         Returns the calling thread's store (:meth:`~airgrid.api.http.stores.StorePool.get`).
+    cache_s
+        How long a live key is used without reading the store again (0: read it on
+        every request).
+    cache_size
+        Most keys kept.
+    clock
+        Monotonic seconds (tests).
     """
 
-    def __init__(self, store: Callable[[], Store]) -> None:
+    def __init__(
+        self,
+        store: Callable[[], Store],
+        cache_s: float = 0.0,
+        *,
+        cache_size: int = KEY_CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
+        self.cache_s = cache_s
+        self.cache_size = cache_size
+        self.clock = clock
+        # hash -> (principal, clock time until which it is used), oldest first: an entry
+        # is removed before it is stored again, so expired ones gather at the front
+        self._cache: dict[str, tuple[Principal, float]] = {}
+        # counts revocations here, so a read that began before one is not kept after it
+        self._revocations = 0
+        self._lock = threading.Lock()
 
     def create(self, name: str, role: Role | str) -> tuple[str, KeyInfo]:
         """Create a key; returns the token (shown once) and its stored record.
@@ -129,11 +164,47 @@ class KeyStore:
         self.store().add_api_key(digest, name, the_role.value, now)
         return token, KeyInfo(digest[:12], name, the_role, now, False)
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token kept in memory and not yet due for a read, or None
+        (cheap: no store access, no lock; may run on the event loop)."""
+        entry = self._cache.get(hash_token(token))
+        return entry[0] if entry is not None and self.clock() < entry[1] else None
+
     def authenticate(self, token: str) -> Principal | None:
-        """The principal of a token, or None if no live key has that hash."""
+        """The principal of a token, or None if no live key has that hash.
+
+        A key kept in memory for less than ``cache_s`` seconds is answered from there;
+        otherwise the store is read (blocking: call it from a worker thread).
+        """
         digest = hash_token(token)
+        entry = self._cache.get(digest)
+        start = self.clock()
+        if entry is not None and start < entry[1]:
+            return entry[0]
+        revocations = self._revocations
         key = self.store().live_api_key(digest)
-        return None if key is None else Principal(key.name, Role(key.role), digest[:12])
+        if key is None:
+            return None
+        principal = Principal(key.name, Role(key.role), digest[:12])
+        if self.cache_s > 0:
+            self._keep(digest, principal, start + self.cache_s, revocations)
+        return principal
+
+    def _keep(self, digest: str, principal: Principal, until: float, revocations: int) -> None:
+        """Keep a live key read while ``revocations`` revocations had happened here,
+        unless one happened since; expired entries, then the oldest, make room."""
+        with self._lock:
+            if revocations != self._revocations:
+                return
+            cache = self._cache
+            cache.pop(digest, None)
+            now = self.clock()
+            while cache:
+                first = next(iter(cache))
+                if len(cache) < self.cache_size and cache[first][1] > now:
+                    break
+                del cache[first]
+            cache[digest] = (principal, until)
 
     def list_keys(self) -> list[KeyInfo]:
         """Every key, oldest first (no secrets: they are not stored)."""
@@ -144,6 +215,9 @@ class KeyStore:
 
     def revoke(self, key_id: str) -> int:
         """Revoke the key(s) whose id (hash prefix, at least 8 characters) is ``key_id``.
+
+        The keys kept in memory are dropped once the revocation is stored, so this
+        process refuses the revoked keys at once.
 
         Returns
         -------
@@ -159,7 +233,12 @@ class KeyStore:
             raise ApiKeyError(
                 "give the key id as printed by 'airgrid keys list' (at least 8 hex characters)"
             )
-        return self.store().revoke_api_keys(key_id)
+        try:
+            return self.store().revoke_api_keys(key_id)
+        finally:
+            with self._lock:
+                self._revocations += 1
+                self._cache.clear()
 
 
 #: Longest a JWT may still be valid for when it is presented (the InterUSS interfaces:

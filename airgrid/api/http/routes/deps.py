@@ -8,12 +8,13 @@ Use the ``Annotated`` aliases in route signatures::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.auth import (
@@ -103,11 +104,15 @@ _bearer = HTTPBearer(
 )
 
 
-def current_principal(
+async def current_principal(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller identified by its bearer token.
+
+    An API key kept in memory (:meth:`~airgrid.api.http.auth.KeyStore.cached`) is
+    answered on the event loop; a store read, and a JWT's verification (which may fetch
+    the JWKS), run in a worker thread.
 
     Raises
     ------
@@ -126,8 +131,10 @@ def current_principal(
         and services.settings.jwt_for_v1
         and not token.startswith(TOKEN_PREFIX)
     ):
-        return _jwt_principal(services, services.jwt, token)
-    principal = services.keys.authenticate(token)
+        return await run_in_threadpool(_jwt_principal, services, services.jwt, token)
+    principal = services.keys.cached(token)
+    if principal is None:
+        principal = await run_in_threadpool(services.keys.authenticate, token)
     if principal is None:
         raise HTTPException(
             401,
@@ -164,8 +171,9 @@ def _jwt_principal(services: Services, verifier: JwtVerifier, token: str) -> Pri
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency that lets only ``roles`` through (403 for the others).
+def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """A dependency that lets only ``roles`` through (403 for the others), on the event
+    loop.
 
     Parameters
     ----------
@@ -174,7 +182,7 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
     """
     allowed = frozenset(roles)
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(
                 403,

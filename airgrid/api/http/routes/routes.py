@@ -48,35 +48,44 @@ def route_feature(
     from_stop: int | None = None,
     to_stop: int | None = None,
 ) -> RouteFeature:
-    """A found route as a GeoJSON Feature."""
-    wlat = np.array([w.lat for w in route.waypoints], dtype=np.float64)
-    wlon = np.array([w.lon for w in route.waypoints], dtype=np.float64)
-    walt = np.array([w.alt_m for w in route.waypoints], dtype=np.float64)
+    """A found route as a GeoJSON Feature.
+
+    The models are built without validation (``model_construct``): every value is made
+    here from the route, as a plain ``float``, ``int``, ``bool`` or ``str`` of its field's
+    type, so they serialise to the JSON the validated models would.
+    """
+    wps = route.waypoints
+    wlat = np.array([w.lat for w in wps], dtype=np.float64)
+    wlon = np.array([w.lon for w in wps], dtype=np.float64)
+    walt = np.array([w.alt_m for w in wps], dtype=np.float64)
     above_dem = (
         walt - np.asarray(dem.elevation(wlat, wlon), dtype=np.float64) if len(walt) else walt
     )
-    coords = [[round(w.lon, 7), round(w.lat, 7), round(w.alt_m, 1)] for w in route.waypoints]
+    coords = [
+        [round(float(w.lon), 7), round(float(w.lat), 7), round(float(w.alt_m), 1)] for w in wps
+    ]
     if len(coords) == 1:  # origin and destination in one voxel: a degenerate but valid line
         coords = coords * 2
-    return RouteFeature(
+    clearance = float(route.min_clearance_m)
+    return RouteFeature.model_construct(
         type="Feature",
-        geometry=LineString3D(type="LineString", coordinates=coords),
-        properties=RouteProperties(
+        geometry=LineString3D.model_construct(type="LineString", coordinates=coords),
+        properties=RouteProperties.model_construct(
             status="found",
-            cost=route.cost,
-            length_m=route.length_m,
-            time_s=route.time_s,
-            min_clearance_m=None if math.isnan(route.min_clearance_m) else route.min_clearance_m,
+            cost=float(route.cost),
+            length_m=float(route.length_m),
+            time_s=float(route.time_s),
+            min_clearance_m=None if math.isnan(clearance) else clearance,
             voxels=_voxel_ids(grid, route.voxels),
             true_height_range_m=[
-                (round(w.true_height_range_m[0], 1), round(w.true_height_range_m[1], 1))
-                for w in route.waypoints
+                (round(float(lo), 1), round(float(hi), 1))
+                for lo, hi in (w.true_height_range_m for w in wps)
             ],
-            height_above_dem_m=[round(float(h), 1) for h in above_dem],
-            expansions=route.expansions,
-            search_ms=route.search_ms,
-            optimal=route.optimal,
-            cost_lower_bound=route.cost_lower_bound,
+            height_above_dem_m=[round(h, 1) for h in above_dem.tolist()],
+            expansions=int(route.expansions),
+            search_ms=float(route.search_ms),
+            optimal=bool(route.optimal),
+            cost_lower_bound=float(route.cost_lower_bound),
             leg=leg,
             from_stop=from_stop,
             to_stop=to_stop,
@@ -111,12 +120,13 @@ def single(services: ServicesDep, _: PrincipalDep, body: RouteCreate) -> Respons
     feature = route_feature(
         services.grid, planner.plan(body.origin, body.destination, body, blocked), services.dem
     )
-    # built from validated parts: serialised once, not validated again as the response model
+    # built without validation (see route_feature): serialised once, not validated as the
+    # response model
     return Response(feature.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/multi", response_model=MultiRouteCollection, summary="Plan a multi-stop route")
-def multi(services: ServicesDep, _: PrincipalDep, body: MultiRouteCreate) -> MultiRouteCollection:
+def multi(services: ServicesDep, _: PrincipalDep, body: MultiRouteCreate) -> Response:
     """Depot -> every stop [-> depot] in the cheapest order found, one Feature per leg.
 
     The order is exact (Held-Karp) up to 8 stops, nearest neighbour plus 2-opt beyond;
@@ -130,7 +140,7 @@ def multi(services: ServicesDep, _: PrincipalDep, body: MultiRouteCreate) -> Mul
         route_feature(services.grid, leg, services.dem, leg=k, from_stop=seq[k], to_stop=seq[k + 1])
         for k, leg in enumerate(tour.legs)
     ]
-    return MultiRouteCollection(
+    collection = MultiRouteCollection(
         type="FeatureCollection",
         features=legs,
         properties=MultiRouteProperties(
@@ -142,3 +152,5 @@ def multi(services: ServicesDep, _: PrincipalDep, body: MultiRouteCreate) -> Mul
             time_s=tour.total_time_s,
         ),
     )
+    # the legs pass through as built; serialised once, not validated as the response model
+    return Response(collection.model_dump_json(by_alias=True), media_type="application/json")
