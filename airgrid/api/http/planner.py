@@ -5,6 +5,8 @@ server's limits, several at once, each in a search state lent from a pool.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 from pyproj import Geod
@@ -16,6 +18,7 @@ from airgrid.api.http.schemas.common import Point3D
 from airgrid.api.http.schemas.routes import MultiRouteCreate, RouteCreate, RouteOptions
 from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
+from airgrid.routing.search.constraints import Constraints, constraint_mask
 from airgrid.routing.search.plan import plan_route
 from airgrid.routing.search.route import Route, RouteStatus
 from airgrid.routing.search.router import RouterPool, graph_for
@@ -24,6 +27,9 @@ from airgrid.settings import Settings
 from airgrid.terrain.geoid import Geoid
 
 _GEOD = Geod(ellps="WGS84")
+#: Base masks a planner keeps (see :meth:`RoutePlanner.base_mask`); beyond, the least
+#: recently used one is dropped.
+BASE_MASKS = 16
 
 
 class NoRouteError(ApiError, ValueError):
@@ -56,6 +62,8 @@ class RoutePlanner:
         self.pool = RouterPool(self.graph, settings.route_workers)
         hulls_for(self.graph)
         self._tours = threading.Lock()
+        self._bases: OrderedDict[tuple, tuple[np.ndarray | None, np.ndarray]] = OrderedDict()
+        self._bases_lock = threading.Lock()
         k = landmark_count(self.graph.n_nodes) if len(self.graph.landmarks) == 0 else 0
         self._landmarks = threading.Thread(
             target=self.graph.add_landmarks,
@@ -77,6 +85,42 @@ class RoutePlanner:
         if self._landmarks.is_alive():
             self._landmarks.join(timeout_s)
         return not self._landmarks.is_alive()
+
+    def base_mask(
+        self, tiers: Sequence[str] | None, blocked: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The voxels outside ``tiers`` or in ``blocked`` (a bool mask over the grid's
+        voxels, such as a :meth:`~airgrid.api.http.registry.GeofenceRegistry.route_mask`),
+        read-only; None when neither restricts anything.
+
+        Kept for the :data:`BASE_MASKS` most recent pairs of a tier set and a ``blocked``
+        array object: the array must not change while it is in use (the registry's masks
+        are read-only, and a geofence change gives new ones). Without ``tiers``,
+        ``blocked`` itself.
+
+        Raises
+        ------
+        airgrid.routing.errors.RouteConstraintError
+            An unknown tier, no tier at all, or ``blocked`` not a voxel mask.
+        """
+        if tiers is None:
+            return blocked
+        key = (frozenset(tiers), id(blocked))
+        with self._bases_lock:
+            hit = self._bases.get(key)
+            if hit is not None and hit[0] is blocked:
+                self._bases.move_to_end(key)
+                return hit[1]
+        base = constraint_mask(self.graph, Constraints(tiers=list(tiers), blocked_mask=blocked))
+        base = base.view(bool)
+        base.flags.writeable = False
+        with self._bases_lock:
+            # the entry holds ``blocked``: its id names no other array while it is kept
+            self._bases[key] = (blocked, base)
+            self._bases.move_to_end(key)
+            while len(self._bases) > BASE_MASKS:
+                self._bases.popitem(last=False)
+        return base
 
     def check(self, points: list[Point3D], opts: RouteOptions) -> None:
         """Refuse requests over the limits before any search.
@@ -135,17 +179,17 @@ class RoutePlanner:
         """
         no_go = [g.to_shapely() for g in opts.no_go]
         o, d = self.amsl(origin, opts), self.amsl(dest, opts)
+        base = self.base_mask(opts.tiers, blocked)
         with self.pool.lease() as router:
             route = plan_route(
                 self.graph,
                 o,
                 d,
-                tiers=opts.tiers,
                 min_height_m=opts.min_height_m,
                 max_height_m=opts.max_height_m,
                 no_go=no_go,
                 max_range_m=opts.max_range_m,
-                blocked_mask=blocked,
+                blocked_mask=base,
                 budget=opts.budget or self.settings.search_budget,
                 cruise_mps=opts.cruise_mps,
                 climb_mps=opts.climb_mps,
@@ -177,17 +221,17 @@ class RoutePlanner:
         """
         no_go = [g.to_shapely() for g in opts.no_go]
         depot_amsl, stops_amsl = self.amsl(depot, opts), [self.amsl(s, opts) for s in stops]
+        base = self.base_mask(opts.tiers, blocked)
         with self._tours:
             tour = plan_multi_stop(
                 self.graph,
                 depot_amsl,
                 stops_amsl,
                 return_to_depot=opts.return_to_depot,
-                tiers=opts.tiers,
                 min_height_m=opts.min_height_m,
                 max_height_m=opts.max_height_m,
                 no_go=no_go,
-                blocked_mask=blocked,
+                blocked_mask=base,
                 budget=opts.budget or self.settings.search_budget,
                 cruise_mps=opts.cruise_mps,
                 climb_mps=opts.climb_mps,
