@@ -1,7 +1,7 @@
 """The blocked-voxel mask of route requests, kept per geofence set and departure bucket:
 always exactly the prohibited geofences active in the request's window, and renewed on
-every geofence change; the route planner's base masks (tiers and that mask) equal to
-the mask built afresh."""
+every geofence change; the route planner's base masks (tiers and that mask) and the
+graph's pieces under them equal to those built afresh."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from airgrid.airspace.grid.served import border_voxels
 from airgrid.api.http.planner import BASE_MASKS
 from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.search.constraints import Constraints, constraint_mask
+from airgrid.routing.search.reach import pieces
 from tests.api.conftest import DEST, ORIGIN, fence
 
 T0 = datetime(2026, 11, 25, 8, 0, 0, tzinfo=UTC)
@@ -110,7 +111,9 @@ def _uncached(services, tiers, geofences) -> np.ndarray:
     return constraint_mask(services.routing.graph, c).view(bool)
 
 
-def test_planner_base_masks_equal_the_uncached_ones_through_geofence_changes(services):
+def test_planner_base_masks_and_pieces_equal_the_uncached_ones_through_geofence_changes(
+    services,
+):
     reg, planner = services.geofences, services.routing
     changes = [
         lambda: None,
@@ -125,8 +128,12 @@ def test_planner_base_masks_equal_the_uncached_ones_through_geofence_changes(ser
             geofences = reg.route_mask(services.grid, departure, 7_200.0)
             for tiers in TIER_SETS * 2:  # the second pass reads what the first one kept
                 got = planner.base_mask(tiers, geofences)
-                assert np.array_equal(got, _uncached(services, tiers, geofences)), tiers
+                want = _uncached(services, tiers, geofences)
+                assert np.array_equal(got, want), tiers
                 assert not got.flags.writeable
+                labels = planner.pieces(tiers, geofences)
+                assert labels is planner.pieces(tiers, geofences)  # computed once
+                assert np.array_equal(labels, pieces(planner.graph, want.view(np.uint8)))
             seen.append(planner.base_mask(["T3"], geofences).copy())
     assert not np.array_equal(seen[0], seen[2])  # the created geofence is in the mask
     assert not np.array_equal(seen[2], seen[4])  # and moves with its replacement
