@@ -74,6 +74,7 @@ from airgrid.api.http.stores import store_location
 from airgrid.data import DATA_DIR, DEFAULT_DEM
 from airgrid.routing import GraphFileError, RouteGraph, build_graph
 from airgrid.routing.landmarks import landmark_count
+from airgrid.routing.search.route import RouteStatus
 from airgrid.simulation.corridors import DEFAULT_CORRIDOR_SHARE, load_corridor_demand
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
 from airgrid.simulation.errors import TrafficError
@@ -85,6 +86,8 @@ from airgrid.terrain import Dem
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = ROOT / "var" / "grid-hunan-t234"
+#: Longest wait for the server's landmarks before the HTTP day (seconds).
+LANDMARKS_WAIT_S = 240.0
 console = Console(width=132)
 
 
@@ -113,30 +116,60 @@ def cached_graph(grid: Grid, cache: Path) -> RouteGraph:
         return graph
 
 
-def _wait_landmarks(base: str, token: str, grid: Grid, flights: list[Flight]) -> None:
-    """Wait (at most 240 s) until the server's landmarks are in place: a long route's
-    expansions drop once its background thread has computed them."""
-    f = max(
+def probe_flights(planner: FlightPlanner, flights: list[Flight], n: int = 5) -> list[Flight]:
+    """Up to ``n`` intercity flights, the widest first, that ``planner``'s graph routes
+    (the probes of :func:`wait_landmarks`; at most 50 candidates are tried)."""
+    wide = sorted(
         (x for x in flights if x.origin >= 0 and x.destination >= 0 and x.cls.intercity),
         key=lambda x: abs(x.origin_ll[0] - x.destination_ll[0]),
-        default=None,
+        reverse=True,
     )
-    if f is None or landmark_count(grid.n_voxels) == 0:
+    return [f for f in wide[:50] if planner.route(f).status is RouteStatus.FOUND][:n]
+
+
+def wait_landmarks(base: str, token: str, grid: Grid, probes: list[Flight]) -> None:
+    """Wait (at most :data:`LANDMARKS_WAIT_S`) until the server's landmarks are in place:
+    a long route's expansions drop once its background thread has computed them.
+
+    The probe is the first of ``probes`` the server routes; one line says how the wait
+    ended.
+    """
+    if not probes or landmark_count(grid.n_voxels) == 0:
+        print("server landmarks: no probe flight (or no landmarks on this grid), not waited")
         return
     c = ApiClient(base, token, grid)
-    first = None
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        r = c.route(f, [])
-        if r.status_code != 200:
-            break
-        e = r.json()["properties"]["expansions"]
-        if first is None:
-            first = e
-        elif e < 0.8 * first:
-            break
-        time.sleep(3)
-    c.http.close()
+    t0 = time.monotonic()
+    try:
+        probe, first = None, 0
+        for f in probes:
+            r = c.route(f, [])
+            if r.status_code == 200:
+                probe, first = f, r.json()["properties"]["expansions"]
+                break
+            print(f"server landmarks: probe flight {f.index} answered {r.status_code}")
+        if probe is None:
+            print("server landmarks: the server routed no probe flight, not waited")
+            return
+        last = first
+        while time.monotonic() - t0 < LANDMARKS_WAIT_S:
+            time.sleep(3)
+            r = c.route(probe, [])
+            if r.status_code != 200:
+                print(f"server landmarks: probe flight {probe.index} answered {r.status_code}")
+                return
+            last = r.json()["properties"]["expansions"]
+            if last < 0.8 * first:
+                print(
+                    f"server landmarks: ready ({first:,} -> {last:,} expansions) "
+                    f"after {time.monotonic() - t0:.0f} s"
+                )
+                return
+        print(
+            f"server landmarks: expansions did not drop within {LANDMARKS_WAIT_S:.0f} s "
+            f"({first:,} -> {last:,}); the day runs with the server as it is"
+        )
+    finally:
+        c.http.close()
 
 
 @contextmanager
@@ -201,16 +234,18 @@ def http_run(
     tag: str,
     fences: list[Geofence],
     workers: int,
+    probes: list[Flight],
 ) -> TrafficReport:
     """The flights through a fresh server of ``workers`` processes on ``db_url`` holding
-    ``fences``, with ``clients`` threads."""
+    ``fences``, with ``clients`` threads, once its landmarks are in place (``probes``:
+    see :func:`wait_landmarks`)."""
     with open_store(store_location(db_url), dem=Dem.open(DEFAULT_DEM)) as store:
         store.write_geofences(fences)
         keys = KeyStore(lambda: store)
         tokens = [keys.create(f"{tag}-{i}", "operator")[0] for i in range(clients)]
         var = Path(tempfile.mkdtemp(prefix="airgrid-traffic-var-"))
         with server(grid_path, db_url, var, workers) as (base, pid):
-            _wait_landmarks(base, tokens[0], grid, flights)
+            wait_landmarks(base, tokens[0], grid, probes)
             report, _ = run_over_http(
                 grid, flights, base, tokens, clients=clients, id_prefix=tag, store=store
             )
@@ -293,6 +328,7 @@ def main() -> None:
     reports.append(report)
     http_rate = float("nan")
     if not args.no_http:
+        probes = probe_flights(planner, flights)
         for k in counts:
             r = http_run(
                 grid,
@@ -303,6 +339,7 @@ def main() -> None:
                 f"sqlite-{k}",
                 fences,
                 args.workers,
+                probes,
             )
             reports.append(r)
             if k == counts[0]:
@@ -314,7 +351,15 @@ def main() -> None:
                 for k in counts:
                     url = cluster.database(admin, f"traffic_{k}")
                     r = http_run(
-                        grid, args.grid, url, flights, k, f"postgres-{k}", fences, args.workers
+                        grid,
+                        args.grid,
+                        url,
+                        flights,
+                        k,
+                        f"postgres-{k}",
+                        fences,
+                        args.workers,
+                        probes,
                     )
                     reports.append(r)
                     print(f"http (postgresql, {k} clients): {r.flights_per_s:.1f} flights/s")

@@ -1,6 +1,7 @@
 """The blocked-voxel mask of route requests, kept per geofence set and departure bucket:
 always exactly the prohibited geofences active in the request's window, and renewed on
-every geofence change."""
+every geofence change; the route planner's base masks (tiers and that mask) and the
+graph's pieces under them equal to those built afresh."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from shapely.geometry import shape
 from airgrid.airspace.geofences.cover import cover_geofence
 from airgrid.airspace.geofences.model import Category
 from airgrid.airspace.grid.served import border_voxels
+from airgrid.api.http.planner import BASE_MASKS
+from airgrid.routing.errors import RouteConstraintError
+from airgrid.routing.search.constraints import Constraints, constraint_mask
+from airgrid.routing.search.reach import pieces
 from tests.api.conftest import DEST, ORIGIN, fence
 
 T0 = datetime(2026, 11, 25, 8, 0, 0, tzinfo=UTC)
@@ -96,3 +101,49 @@ def test_same_route_request_sees_a_geofence_created_and_deleted_between(client, 
     assert client.delete("/v1/geofences/BETWEEN", headers=auth["admin"]).status_code == 204
     again = client.post("/v1/routes", json=body, headers=auth["operator"])
     assert again.json()["geometry"] == first.json()["geometry"]
+
+
+TIER_SETS = [None, ["T2"], ["T3", "T4"], ["T4", "T3"], ["T2", "T3", "T4"], ["T4"]]
+
+
+def _uncached(services, tiers, geofences) -> np.ndarray:
+    c = Constraints(tiers=tiers, blocked_mask=geofences)
+    return constraint_mask(services.routing.graph, c).view(bool)
+
+
+def test_planner_base_masks_and_pieces_equal_the_uncached_ones_through_geofence_changes(
+    services,
+):
+    reg, planner = services.geofences, services.routing
+    changes = [
+        lambda: None,
+        lambda: reg.create(reg.parse(fence("BASE", 112.96, 28.16, 0.01))),
+        lambda: reg.replace(reg.parse(fence("BASE", 112.93, 28.12, 0.015))),
+        lambda: reg.delete("BASE"),
+    ]
+    seen = []
+    for change in changes:
+        change()
+        for departure in (None, T0):
+            geofences = reg.route_mask(services.grid, departure, 7_200.0)
+            for tiers in TIER_SETS * 2:  # the second pass reads what the first one kept
+                got = planner.base_mask(tiers, geofences)
+                want = _uncached(services, tiers, geofences)
+                assert np.array_equal(got, want), tiers
+                assert not got.flags.writeable
+                labels = planner.pieces(tiers, geofences)
+                assert labels is planner.pieces(tiers, geofences)  # computed once
+                assert np.array_equal(labels, pieces(planner.graph, want.view(np.uint8)))
+            seen.append(planner.base_mask(["T3"], geofences).copy())
+    assert not np.array_equal(seen[0], seen[2])  # the created geofence is in the mask
+    assert not np.array_equal(seen[2], seen[4])  # and moves with its replacement
+    assert np.array_equal(seen[0], seen[6])  # and leaves it when deleted
+    assert len(planner._bases) <= BASE_MASKS
+
+
+@pytest.mark.parametrize("tiers", [[], ["T9"]])
+def test_planner_base_mask_refuses_bad_tiers_every_time(services, tiers):
+    geofences = services.geofences.route_mask(services.grid, None, 7_200.0)
+    for _ in range(2):
+        with pytest.raises(RouteConstraintError):
+            services.routing.base_mask(tiers, geofences)

@@ -5,6 +5,9 @@ server's limits, several at once, each in a search state lent from a pool.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from pyproj import Geod
@@ -16,6 +19,8 @@ from airgrid.api.http.schemas.common import Point3D
 from airgrid.api.http.schemas.routes import MultiRouteCreate, RouteCreate, RouteOptions
 from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.logistics import MultiStopRoute, plan_multi_stop
+from airgrid.routing.search import reach
+from airgrid.routing.search.constraints import Constraints, constraint_mask
 from airgrid.routing.search.plan import plan_route
 from airgrid.routing.search.route import Route, RouteStatus
 from airgrid.routing.search.router import RouterPool, graph_for
@@ -24,10 +29,25 @@ from airgrid.settings import Settings
 from airgrid.terrain.geoid import Geoid
 
 _GEOD = Geod(ellps="WGS84")
+_NO_MASK = np.empty(0, np.uint8)
+#: Base masks a planner keeps (see :meth:`RoutePlanner.base_mask`); beyond, the least
+#: recently used one is dropped.
+BASE_MASKS = 16
 
 
 class NoRouteError(ApiError, ValueError):
     """The search ended without a route (not connected, or out of budget)."""
+
+
+@dataclass
+class _Base:
+    """A base mask kept by :class:`RoutePlanner`: the ``blocked`` array it was made from
+    (kept so that its id stays its own), the mask, and the graph's pieces under it
+    (computed on first use)."""
+
+    blocked: np.ndarray | None
+    mask: np.ndarray | None
+    pieces: np.ndarray | None = None
 
 
 class RoutePlanner:
@@ -56,6 +76,9 @@ class RoutePlanner:
         self.pool = RouterPool(self.graph, settings.route_workers)
         hulls_for(self.graph)
         self._tours = threading.Lock()
+        self._bases: OrderedDict[tuple, _Base] = OrderedDict()
+        self._bases_lock = threading.Lock()
+        self._pieces_lock = threading.Lock()
         k = landmark_count(self.graph.n_nodes) if len(self.graph.landmarks) == 0 else 0
         self._landmarks = threading.Thread(
             target=self.graph.add_landmarks,
@@ -77,6 +100,65 @@ class RoutePlanner:
         if self._landmarks.is_alive():
             self._landmarks.join(timeout_s)
         return not self._landmarks.is_alive()
+
+    def base_mask(
+        self, tiers: Sequence[str] | None, blocked: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The voxels outside ``tiers`` or in ``blocked`` (a bool mask over the grid's
+        voxels, such as a :meth:`~airgrid.api.http.registry.GeofenceRegistry.route_mask`),
+        read-only; None when neither restricts anything.
+
+        Kept for the :data:`BASE_MASKS` most recent pairs of a tier set and a ``blocked``
+        array object: the array must not change while it is in use (the registry's masks
+        are read-only, and a geofence change gives new ones). Without ``tiers``,
+        ``blocked`` itself.
+
+        Raises
+        ------
+        airgrid.routing.errors.RouteConstraintError
+            An unknown tier, no tier at all, or ``blocked`` not a voxel mask.
+        """
+        return self._base(tiers, blocked).mask
+
+    def pieces(self, tiers: Sequence[str] | None, blocked: np.ndarray | None) -> np.ndarray:
+        """Per node, its weakly connected piece of the graph without the voxels of
+        :meth:`base_mask` (:func:`~airgrid.routing.search.reach.pieces`), computed once
+        and kept beside that mask.
+
+        Raises
+        ------
+        airgrid.routing.errors.RouteConstraintError
+            As :meth:`base_mask`.
+        """
+        base = self._base(tiers, blocked)
+        if base.pieces is None:
+            with self._pieces_lock:
+                if base.pieces is None:
+                    mask = _NO_MASK if base.mask is None else base.mask.view(np.uint8)
+                    base.pieces = reach.pieces(self.graph, mask)
+        return base.pieces
+
+    def _base(self, tiers: Sequence[str] | None, blocked: np.ndarray | None) -> _Base:
+        """The kept :class:`_Base` of a tier set and a ``blocked`` array, made on first use."""
+        key = (None if tiers is None else frozenset(tiers), id(blocked))
+        with self._bases_lock:
+            hit = self._bases.get(key)
+            if hit is not None and hit.blocked is blocked:
+                self._bases.move_to_end(key)
+                return hit
+        mask = blocked
+        if tiers is not None:
+            c = Constraints(tiers=list(tiers), blocked_mask=blocked)
+            mask = constraint_mask(self.graph, c).view(bool)
+            mask.flags.writeable = False
+        base = _Base(blocked, mask)
+        with self._bases_lock:
+            # the entry holds ``blocked``: its id names no other array while it is kept
+            self._bases[key] = base
+            self._bases.move_to_end(key)
+            while len(self._bases) > BASE_MASKS:
+                self._bases.popitem(last=False)
+        return base
 
     def check(self, points: list[Point3D], opts: RouteOptions) -> None:
         """Refuse requests over the limits before any search.
@@ -135,23 +217,24 @@ class RoutePlanner:
         """
         no_go = [g.to_shapely() for g in opts.no_go]
         o, d = self.amsl(origin, opts), self.amsl(dest, opts)
+        base, parts = self.base_mask(opts.tiers, blocked), self.pieces(opts.tiers, blocked)
         with self.pool.lease() as router:
             route = plan_route(
                 self.graph,
                 o,
                 d,
-                tiers=opts.tiers,
                 min_height_m=opts.min_height_m,
                 max_height_m=opts.max_height_m,
                 no_go=no_go,
                 max_range_m=opts.max_range_m,
-                blocked_mask=blocked,
+                blocked_mask=base,
                 budget=opts.budget or self.settings.search_budget,
                 cruise_mps=opts.cruise_mps,
                 climb_mps=opts.climb_mps,
                 descent_mps=opts.descent_mps,
                 strategy=opts.strategy,
                 router=router,
+                pieces=parts,
             )
         if route.status is RouteStatus.BUDGET_EXHAUSTED:
             raise LimitError(f"{route.message}; ask for a shorter route or fewer constraints")
@@ -177,17 +260,17 @@ class RoutePlanner:
         """
         no_go = [g.to_shapely() for g in opts.no_go]
         depot_amsl, stops_amsl = self.amsl(depot, opts), [self.amsl(s, opts) for s in stops]
+        base = self.base_mask(opts.tiers, blocked)
         with self._tours:
             tour = plan_multi_stop(
                 self.graph,
                 depot_amsl,
                 stops_amsl,
                 return_to_depot=opts.return_to_depot,
-                tiers=opts.tiers,
                 min_height_m=opts.min_height_m,
                 max_height_m=opts.max_height_m,
                 no_go=no_go,
-                blocked_mask=blocked,
+                blocked_mask=base,
                 budget=opts.budget or self.settings.search_budget,
                 cruise_mps=opts.cruise_mps,
                 climb_mps=opts.climb_mps,

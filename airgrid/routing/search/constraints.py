@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from airgrid.airspace.grid import Area, cover_cells
+from airgrid.airspace.grid import Area, Grid, cover_cells
 from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph
 
@@ -57,8 +57,33 @@ class Constraints:
         )
 
 
+def tier_lut(graph: RouteGraph, tiers: Sequence[str]) -> np.ndarray:
+    """Per tier index of the grid, whether a route allowed only ``tiers`` may not enter it
+    (bool; index it with ``grid.tier``).
+
+    Raises
+    ------
+    RouteConstraintError
+        An unknown tier, or no tier at all.
+    """
+    names = [t.name for t in graph.grid.tiers]
+    bad = [t for t in tiers if t not in names]
+    if bad or not tiers:
+        raise RouteConstraintError(
+            f"unknown tiers {bad}; this grid has {names}"
+            if bad
+            else "allowed tiers must not be empty"
+        )
+    lut = np.ones(len(names), bool)
+    lut[[names.index(t) for t in tiers]] = False
+    return lut
+
+
 def constraint_mask(graph: RouteGraph, c: Constraints) -> np.ndarray:
     """The request's blocked-voxel mask (uint8; empty array when nothing is blocked).
+
+    A C-contiguous ``blocked_mask`` that is the only constraint is returned as it is (a
+    uint8 view, no copy; read-only stays read-only); otherwise the mask is a new array.
 
     Raises
     ------
@@ -68,29 +93,13 @@ def constraint_mask(graph: RouteGraph, c: Constraints) -> np.ndarray:
     grid = graph.grid
     if c.is_empty():
         return np.empty(0, np.uint8)
-    blocked = np.zeros(grid.n_voxels, bool)
-    if c.tiers is not None:
-        names = [t.name for t in grid.tiers]
-        bad = [t for t in c.tiers if t not in names]
-        if bad or not c.tiers:
-            raise RouteConstraintError(
-                f"unknown tiers {bad}; this grid has {names}"
-                if bad
-                else "allowed tiers must not be empty"
-            )
-        allowed = np.array([names.index(t) for t in c.tiers], np.int8)
-        blocked |= ~np.isin(grid.tier, allowed)
+    lut = tier_lut(graph, c.tiers) if c.tiers is not None else None
     lo, hi = c.min_height_m, c.max_height_m
     for label, v in (("min_height_m", lo), ("max_height_m", hi)):
         if v is not None and not math.isfinite(v):
             raise RouteConstraintError(f"{label} must be finite")
     if lo is not None and hi is not None and lo >= hi:
         raise RouteConstraintError(f"min_height_m {lo} must be below max_height_m {hi}")
-    if lo is not None:
-        blocked |= (grid.floor - grid.g_hi) < np.float32(lo)
-    if hi is not None:
-        g_lo = np.repeat(grid.cell_g_lo, grid.cell_nlayers)
-        blocked |= (grid.ceiling - g_lo) > np.float32(hi)
     for geom in c.no_go:
         if (
             not isinstance(geom, shapely.Geometry)
@@ -101,20 +110,46 @@ def constraint_mask(graph: RouteGraph, c: Constraints) -> np.ndarray:
             raise RouteConstraintError(
                 "no-go areas must be valid, non-empty shapely Polygons/MultiPolygons"
             )
-        for t, tier in enumerate(grid.tiers):
-            ci = grid.find_cells(cover_cells(Area("no-go", geom), tier.resolution, workers=1), t)
-            ci = ci[ci >= 0]
-            if len(ci):
-                n = grid.cell_nlayers[ci]
-                idx = np.repeat(grid.cell_start[ci], n) + (
-                    np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-                )
-                blocked[idx] = True
+    m = None
     if c.blocked_mask is not None:
         m = np.asarray(c.blocked_mask)
         if m.shape != (grid.n_voxels,) or m.dtype != bool:
             raise RouteConstraintError(
                 f"blocked_mask must be a bool array of shape ({grid.n_voxels},)"
             )
-        blocked |= m
+    parts: list[np.ndarray] = []
+    if lut is not None:
+        parts.append(lut[grid.tier])
+    if lo is not None:
+        parts.append((grid.floor - grid.g_hi) < np.float32(lo))
+    if hi is not None:
+        g_lo = np.repeat(grid.cell_g_lo, grid.cell_nlayers)
+        parts.append((grid.ceiling - g_lo) > np.float32(hi))
+    if m is not None and not parts and not c.no_go and m.flags.c_contiguous:
+        return m.view(np.uint8)
+    if m is not None:
+        parts.append(m)
+    if not parts:
+        blocked = np.zeros(grid.n_voxels, bool)
+    else:  # the parts built here are this call's arrays; the caller's mask is copied
+        blocked = parts[0].copy() if parts[0] is m else parts[0]
+    for p in parts[1:]:
+        blocked |= p
+    for geom in c.no_go:
+        blocked[_no_go_voxels(grid, geom)] = True
     return blocked.view(np.uint8)
+
+
+def _no_go_voxels(grid: Grid, geom: shapely.Geometry) -> np.ndarray:
+    """Indices of every voxel whose cell overlaps ``geom`` (conservative H3 cover), all tiers."""
+    out = []
+    for t, tier in enumerate(grid.tiers):
+        ci = grid.find_cells(cover_cells(Area("no-go", geom), tier.resolution, workers=1), t)
+        ci = ci[ci >= 0]
+        if len(ci):
+            n = grid.cell_nlayers[ci]
+            out.append(
+                np.repeat(grid.cell_start[ci], n)
+                + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+            )
+    return np.concatenate(out) if out else np.empty(0, np.int64)

@@ -75,6 +75,7 @@ def plan_route(
     smooth_path: bool = True,
     strategy: Strategy | str = Strategy.AUTO,
     router: Router | None = None,
+    pieces: np.ndarray | None = None,
 ) -> Route:
     """Plan a route between two points of a grid.
 
@@ -105,6 +106,10 @@ def plan_route(
     router
         Search state, one per concurrent search (e.g. leased from a
         :class:`~airgrid.routing.search.router.RouterPool`; default: the graph's own).
+    pieces
+        Per node, its piece of the graph (:func:`~airgrid.routing.search.reach.pieces`)
+        under a mask that the request's constraints block at least as much as: ends in
+        different pieces are answered ``NO_ROUTE`` without a search.
 
     Returns
     -------
@@ -142,6 +147,7 @@ def plan_route(
         smooth_path=smooth_path,
         strategy=strategy,
         router=router,
+        pieces=pieces,
     )
 
 
@@ -188,6 +194,7 @@ def route_voxels(
     smooth_path: bool = True,
     strategy: Strategy | str = Strategy.AUTO,
     router: Router | None = None,
+    pieces: np.ndarray | None = None,
 ) -> Route:
     """Search and finish a route between two already validated voxels.
 
@@ -197,9 +204,12 @@ def route_voxels(
     """
     router = router if router is not None else router_for(graph)
     t0 = time.perf_counter()
-    st, cost, exp, path, bound = search_voxels(
-        graph, src, dst, blocked, budget, max_range_m or 0.0, strategy, router
-    )
+    if pieces is not None and pieces[src] != pieces[dst]:
+        st, cost, exp, path, bound = NO_ROUTE, math.inf, 0, np.empty(0, np.int32), math.inf
+    else:
+        st, cost, exp, path, bound = search_voxels(
+            graph, src, dst, blocked, budget, max_range_m or 0.0, strategy, router
+        )
     ms = (time.perf_counter() - t0) * 1e3
     if st == BUDGET:
         return Route(
