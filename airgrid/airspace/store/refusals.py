@@ -152,19 +152,21 @@ def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
     with the ``COMMIT``).
 
     The transaction, which records nothing but the refusal, commits without waiting for
-    its WAL to reach the disk (``SET LOCAL synchronous_commit TO OFF``): a refusal record
-    is analytics, not a decision anything relies on, and a crash of the PostgreSQL server
-    may lose at most the refusals of its last fraction of a second (three times
-    ``wal_writer_delay``, 0.6 s by default); it never leaves a partial record. Accepting
-    transactions keep the durable commit."""
-    db.conn.execute("SET LOCAL synchronous_commit TO OFF")
+    its WAL to reach the disk (the statement sets ``synchronous_commit`` to off for the
+    transaction, as ``SET LOCAL`` would): a refusal record is analytics, not a decision
+    anything relies on, and a crash of the PostgreSQL server may lose at most the
+    refusals of its last fraction of a second (three times ``wal_writer_delay``, 0.6 s
+    by default); it never leaves a partial record. Accepting transactions keep the
+    durable commit."""
     idx, wkb, *band_window = list(zip(*_volume_rows(0, decision.request.volumes)))[1:7]
     kinds, others, *where = list(zip(*_conflict_points(decision))) or [()] * 6
     # the arrays go in binary (%b) but for the text ones (a binary array holds one type:
     # numbers given as int are made floats)
     db.conn.execute(
         "WITH r AS (INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id), "
+        "SELECT %s, %s, %s, %s, %s, %s, %s "
+        "FROM (SELECT set_config('synchronous_commit', 'off', true) AS sync) AS s "
+        "WHERE s.sync = 'off' RETURNING id), "
         "v AS (INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
         "t_start, t_end) SELECT r.id, u.* FROM r, unnest(%b::int[], %b::bytea[], %b::float8[], "
         "%b::float8[], %b::float8[], %b::float8[]) AS u) "
