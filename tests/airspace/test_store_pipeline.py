@@ -2,15 +2,20 @@
 the COMMIT, so their errors surface there; the transaction is then rolled back (and
 retried if the error is a race), and nothing of it is committed. An accepted intent and a
 refusal, each one statement sent with the COMMIT, are stored whole; another writer's
-changes of state come back with the first reads."""
+changes of state come back with the first reads. Columns go as binary arrays encoded at
+once, and come back exactly."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
+import numpy as np
 import psycopg
 import pytest
+import shapely
 
+from airgrid.airspace.store.backends import ByteaColumn, Float8Column, Int4Column, TextColumn
 from airgrid.airspace.store.refusals import _write_refusal
 from airgrid.airspace.store.service import Store
 from tests.airspace.conftest import StoreMaker, circle
@@ -139,3 +144,54 @@ def test_a_refusal_alone_commits_without_waiting_for_the_disk(pg: StoreMaker) ->
     assert len(other._db.execute("SELECT idx FROM refusal_volumes").fetchall()) == len(
         refused.request.volumes
     )
+
+
+def test_binary_columns_read_back_exactly(pg: StoreMaker) -> None:
+    db = pg.open()._db
+    floats = [0.0, -1.5, 1e300, 5e-324, 1_800_000_000.123456, 7]
+    ints = [0, -2, 2**31 - 1]
+    blobs = [b"", b"\x00\xff", bytes(range(256))]
+    texts = ["", "intent-1", "zone \u00e9\u4e2d", "it's"]
+    sql = "SELECT %b::float8[], %b::int4[], %b::bytea[], %b::text[]"
+    got = db.conn.execute(
+        sql, (Float8Column(floats), Int4Column(ints), ByteaColumn(blobs), TextColumn(texts))
+    ).fetchone()
+    assert got == ([float(x) for x in floats], ints, blobs, texts)
+    empty = db.conn.execute(
+        sql, (Float8Column([]), Int4Column([]), ByteaColumn([]), TextColumn([]))
+    ).fetchone()
+    assert empty == ([], [], [], [])
+
+
+def test_the_volumes_of_an_accepted_intent_and_a_refusal_are_stored_as_submitted(
+    pg: StoreMaker,
+) -> None:
+    st = pg.open()
+    a = circle("a", intent_id="a")
+    b = circle("b", north=60_000.0, t=600.0, intent_id="b")
+    two = replace(a, volumes=(a.volumes[0], b.volumes[0]))
+    assert st.submit(two, propose=False).accepted
+    refused = st.submit(replace(two, intent_id="c"), propose=False)
+    assert not refused.accepted
+    other = pg.open()._db
+    rows = other.execute(
+        "SELECT idx, footprint, floor_m, ceiling_m, t_start, t_end, west, south, east, north "
+        "FROM volumes ORDER BY idx"
+    ).fetchall()
+    kept = other.execute(
+        "SELECT idx, footprint, floor_m, ceiling_m, t_start, t_end FROM refusal_volumes "
+        "ORDER BY idx"
+    ).fetchall()
+    for n, v in enumerate(two.volumes):
+        band = (v.floor_m, v.ceiling_m, v.t_start, v.t_end)
+        assert rows[n][0] == kept[n][0] == n
+        assert bytes(rows[n][1]) == bytes(kept[n][1]) == shapely.to_wkb(v.footprint)
+        assert tuple(rows[n][2:6]) == tuple(kept[n][2:6]) == band
+        assert np.array_equal(rows[n][6:], shapely.bounds(v.footprint))
+    points = other.execute(
+        "SELECT kind, other_id, lat, lon, t_start, t_end FROM refusal_conflicts ORDER BY lat"
+    ).fetchall()
+    want = sorted(
+        (("intent", c.other_id, c.lat, c.lon, c.t_start, c.t_end)) for c in refused.conflicts
+    )
+    assert sorted(points) == want and len(points) == 2

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import sqlite3
+import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -37,6 +38,119 @@ _INTENTS_LOCK = 0x41697267726965
 #: SQLSTATE of the error ``airgrid_confirm_revisions`` (schema migration 9) raises when the
 #: store is no longer at the revisions a transaction decided at.
 STORE_MOVED = "AGR01"
+
+
+#: A binary float8 array element: its length (8) and its value, big-endian.
+_FLOAT8_ITEM = np.dtype([("size", ">i4"), ("value", ">f8")])
+#: A binary int4 array element: its length (4) and its value, big-endian.
+_INT4_ITEM = np.dtype([("size", ">i4"), ("value", ">i4")])
+
+
+class Float8Column:
+    """A column of floats passed to PostgreSQL as one binary ``float8[]`` parameter
+    (``%b``), encoded by NumPy at once rather than element by element."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Iterable[float] | np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=np.float64).ravel()
+
+
+class Int4Column:
+    """A column of 32-bit integers passed as one binary ``int4[]`` parameter (``%b``)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Iterable[int] | np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=np.int32).ravel()
+
+
+class ByteaColumn:
+    """A column of byte strings passed as one binary ``bytea[]`` parameter (``%b``)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Iterable[bytes]) -> None:
+        self.values = [bytes(b) for b in values]
+
+
+class TextColumn:
+    """A column of strings passed as one binary ``text[]`` parameter (``%b``)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.values = [str(t) for t in values]
+
+
+def _array_head(element_oid: int, n: int) -> bytes:
+    """The header of a one-dimensional binary array of ``n`` elements (no NULLs)."""
+    if not n:
+        return struct.pack(">iiI", 0, 0, element_oid)
+    return struct.pack(">iiIii", 1, 0, element_oid, n, 1)
+
+
+def _varlena_array(values: list[bytes], element_oid: int) -> bytes:
+    """A binary array of variable-length values, given encoded."""
+    body = b"".join(struct.pack(">i", len(b)) + b for b in values)
+    return _array_head(element_oid, len(values)) + body
+
+
+def _numeric_array(values: np.ndarray, item: np.dtype, width: int, element_oid: int) -> bytes:
+    """A binary array of fixed-width numbers."""
+    out = np.empty(len(values), item)
+    out["size"] = width
+    out["value"] = values
+    return _array_head(element_oid, len(values)) + out.tobytes()
+
+
+@functools.cache
+def _column_dumpers() -> tuple[tuple[type, type], ...]:
+    """The psycopg dumpers of the column types above (made once, on first use)."""
+    from psycopg import pq
+    from psycopg.adapt import Dumper
+
+    class Float8Dumper(Dumper):
+        format = pq.Format.BINARY
+        oid = 1022  # float8[]
+
+        def dump(self, obj: Float8Column) -> bytes:
+            return _numeric_array(obj.values, _FLOAT8_ITEM, 8, 701)
+
+    class Int4Dumper(Dumper):
+        format = pq.Format.BINARY
+        oid = 1007  # int4[]
+
+        def dump(self, obj: Int4Column) -> bytes:
+            return _numeric_array(obj.values, _INT4_ITEM, 4, 23)
+
+    class ByteaDumper(Dumper):
+        format = pq.Format.BINARY
+        oid = 1001  # bytea[]
+
+        def dump(self, obj: ByteaColumn) -> bytes:
+            return _varlena_array(obj.values, 17)
+
+    class TextDumper(Dumper):
+        format = pq.Format.BINARY
+        oid = 1009  # text[]
+
+        def dump(self, obj: TextColumn) -> bytes:
+            encoding = self.connection.info.encoding if self.connection else "utf-8"
+            return _varlena_array([t.encode(encoding) for t in obj.values], 25)
+
+    return (
+        (Float8Column, Float8Dumper),
+        (Int4Column, Int4Dumper),
+        (ByteaColumn, ByteaDumper),
+        (TextColumn, TextDumper),
+    )
+
+
+def _register_columns(conn: Any) -> None:
+    """Have a psycopg connection send the column types above in binary."""
+    for cls, dumper in _column_dumpers():
+        conn.adapters.register_dumper(cls, dumper)
 
 
 class _Rollback(Exception):
@@ -172,6 +286,7 @@ class _Postgres:
             self.conn = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreConfigError(f"cannot connect to PostgreSQL: {exc}") from exc
+        _register_columns(self.conn)
         e = psycopg.errors
         self.retryable = (e.DeadlockDetected, e.SerializationFailure, e.UniqueViolation, _Retry)
         #: True during a transaction's first attempt, which may decide on what the process
@@ -309,6 +424,7 @@ class _Postgres:
             self.conn = self.psycopg.connect(self.url, autocommit=True)
         except self.psycopg.Error as exc:
             raise StoreError(f"cannot reconnect to PostgreSQL: {exc}") from exc
+        _register_columns(self.conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import h3
 import numpy as np
+import shapely
 
 from airgrid.airspace.errors import (
     DuplicateIntentError,
@@ -26,7 +27,14 @@ from airgrid.airspace.errors import (
     TierTableError,
 )
 from airgrid.airspace.store.answers import Decision
-from airgrid.airspace.store.backends import _Postgres, _Retry, _Rollback
+from airgrid.airspace.store.backends import (
+    ByteaColumn,
+    Float8Column,
+    Int4Column,
+    _Postgres,
+    _Retry,
+    _Rollback,
+)
 from airgrid.airspace.store.geofencing import _GeofencePart
 from airgrid.airspace.store.history import _record_event
 from airgrid.airspace.store.index_sync import (
@@ -360,9 +368,9 @@ class _DecidingPart(_GeofencePart):
                 _volume_rows(seq, req.volumes),
             )
             return lambda: seq
-        idx, wkb, *reals = list(zip(*_volume_rows(0, req.volumes)))[1:]  # idx, ... north
-        # the arrays go in binary (%b): no text encoding of footprints and floats (a
-        # binary array holds one type: a band or window given as int is made a float)
+        lim = prep.index_limits  # west, south, east, north, floor, ceiling, t_start, t_end
+        fps = np.array([v.footprint for v in req.volumes], dtype=object)
+        # the columns go as binary arrays, each encoded at once (see Float8Column)
         return self._postgres.later(
             "WITH i AS (INSERT INTO intents (id, operator, priority, tier, state, reason, t_start, t_end, "
             "created_at, updated_at, rev) VALUES (%s, %s, %s, %s, %s, '', %s, %s, %s, %s, %s) "
@@ -371,7 +379,12 @@ class _DecidingPart(_GeofencePart):
             "west, south, east, north) SELECT i.seq, u.* FROM i, unnest(%b::int[], %b::bytea[], %b::float8[], "
             "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::float8[]) "
             "AS u) SELECT seq FROM i",
-            (*head, list(idx), list(wkb), *([float(x) for x in c] for c in reals)),
+            (
+                *head,
+                Int4Column(np.arange(len(fps))),
+                ByteaColumn(shapely.to_wkb(fps).tolist()),
+                *(Float8Column(lim[:, c]) for c in (4, 5, 6, 7, 0, 1, 2, 3)),
+            ),
         )
 
     def _reads(self, prep: _Prepared) -> tuple[bool, int, int, HolderVolumes]:

@@ -21,9 +21,17 @@ import numpy as np
 import shapely
 
 from airgrid.airspace.store.answers import Decision
-from airgrid.airspace.store.backends import _Postgres, _Sqlite
+from airgrid.airspace.store.backends import (
+    ByteaColumn,
+    Float8Column,
+    Int4Column,
+    TextColumn,
+    _Postgres,
+    _Sqlite,
+)
 from airgrid.airspace.store.core import _StoreCore
 from airgrid.airspace.store.rows import _volume_rows
+from airgrid.airspace.traffic.holders import band_window as band_window_of
 
 #: States whose volumes are traffic that flies or flew (cancelled intents never did).
 TRAFFIC_STATES = ("accepted", "activated", "nonconforming", "contingent", "ended")
@@ -152,33 +160,36 @@ def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
     with the ``COMMIT``).
 
     The transaction, which records nothing but the refusal, commits without waiting for
-    its WAL to reach the disk (``SET LOCAL synchronous_commit TO OFF``): a refusal record
-    is analytics, not a decision anything relies on, and a crash of the PostgreSQL server
-    may lose at most the refusals of its last fraction of a second (three times
-    ``wal_writer_delay``, 0.6 s by default); it never leaves a partial record. Accepting
-    transactions keep the durable commit."""
-    db.conn.execute("SET LOCAL synchronous_commit TO OFF")
-    idx, wkb, *band_window = list(zip(*_volume_rows(0, decision.request.volumes)))[1:7]
+    its WAL to reach the disk (the statement sets ``synchronous_commit`` to off for the
+    transaction, as ``SET LOCAL`` would): a refusal record is analytics, not a decision
+    anything relies on, and a crash of the PostgreSQL server may lose at most the
+    refusals of its last fraction of a second (three times ``wal_writer_delay``, 0.6 s
+    by default); it never leaves a partial record. Accepting transactions keep the
+    durable commit."""
+    vols = decision.request.volumes
+    fps = np.array([v.footprint for v in vols], dtype=object)
+    band_window = band_window_of(vols)
     kinds, others, *where = list(zip(*_conflict_points(decision))) or [()] * 6
-    # the arrays go in binary (%b) but for the text ones (a binary array holds one type:
-    # numbers given as int are made floats)
+    # the columns go as binary arrays, each encoded at once (see Float8Column)
     db.conn.execute(
         "WITH r AS (INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id), "
+        "SELECT %s, %s, %s, %s, %s, %s, %s "
+        "FROM (SELECT set_config('synchronous_commit', 'off', true) AS sync) AS s "
+        "WHERE s.sync = 'off' RETURNING id), "
         "v AS (INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
         "t_start, t_end) SELECT r.id, u.* FROM r, unnest(%b::int[], %b::bytea[], %b::float8[], "
         "%b::float8[], %b::float8[], %b::float8[]) AS u) "
         "INSERT INTO refusal_conflicts (refusal_id, kind, other_id, lat, lon, t_start, t_end) "
-        "SELECT r.id, u.* FROM r, unnest(%s::text[], %s::text[], %b::float8[], %b::float8[], "
+        "SELECT r.id, u.* FROM r, unnest(%b::text[], %b::text[], %b::float8[], %b::float8[], "
         "%b::float8[], %b::float8[]) AS u",
         (
             *head,
-            list(idx),
-            list(wkb),
-            *([float(x) for x in c] for c in band_window),
-            list(kinds),
-            list(others),
-            *([float(x) for x in c] for c in where),
+            Int4Column(np.arange(len(fps))),
+            ByteaColumn(shapely.to_wkb(fps).tolist()),
+            *(Float8Column(band_window[:, c]) for c in range(4)),
+            TextColumn(kinds),
+            TextColumn(others),
+            *(Float8Column(c) for c in where),
         ),
     )
 
