@@ -192,3 +192,37 @@ def test_a_sqlite_file_with_only_the_key_table_becomes_a_store(tmp_path: Path) -
         assert st.schema_version() == SCHEMA_VERSION
         assert st.live_api_key(_hash("t")).role == "operator"
         assert st.submission("ops", "any") is None
+
+
+def _sync_level(st: Store) -> str:
+    """The connection's commit durability now: SQLite's ``synchronous`` (2 FULL, 1
+    NORMAL), PostgreSQL's ``synchronous_commit``."""
+    sql = "PRAGMA synchronous" if st._db.name == "sqlite" else "SHOW synchronous_commit"
+    return str(st._db.execute(sql).fetchone()[0])
+
+
+def test_an_answer_is_recorded_without_waiting_for_the_disk(maker: StoreMaker) -> None:
+    """The answer's record is written in a transaction that does not wait for the disk
+    (nothing is decided on it), and the connection is durable again after it: the next
+    acceptance waits for the disk."""
+    st = maker.open()
+    durable = _sync_level(st)
+    assert durable in ("2", "on")
+    seen: list[str] = []
+    db = st._db
+    execute = db.execute
+
+    def spying(sql: str, params=()):  # the level inside the record's transaction
+        if sql.startswith("INSERT INTO submissions"):
+            seen.append(_sync_level(st))
+        return execute(sql, params)
+
+    db.execute = spying  # type: ignore[method-assign]
+    key = SubmissionKey("ops", "k1", "h1")
+    st.record_submission(key, 409, b'{"refused": true}')
+    db.execute = execute  # type: ignore[method-assign]
+    assert seen == ["1" if db.name == "sqlite" else "off"]
+    assert _sync_level(st) == durable
+    assert st.submission("ops", "k1") == Submission("h1", None, 409, b'{"refused": true}')
+    assert st.submit(circle("a", intent_id="a")).accepted
+    assert _sync_level(st) == durable

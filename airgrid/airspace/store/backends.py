@@ -241,9 +241,14 @@ class _Sqlite:
 
     def _write_unsynced(self) -> None:
         writes, self._unsynced = self._unsynced, []
+        self.run_unsynced(lambda: [w() for w in writes])
+
+    def run_unsynced(self, fn: Callable[[], Any]) -> Any:
+        """:meth:`run` ``fn`` in a transaction whose commit does not wait for the disk
+        (``synchronous = NORMAL``; see :meth:`unsynced`): for records nothing decides on."""
         self.conn.execute("PRAGMA synchronous = NORMAL")
         try:
-            self.run(lambda: [w() for w in writes])
+            return self.run(fn)
         finally:
             self.conn.execute("PRAGMA synchronous = FULL")
 
@@ -350,6 +355,17 @@ class _Postgres:
         finally:
             self.first_attempt = False
         raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
+
+    def run_unsynced(self, fn: Callable[[], Any]) -> Any:
+        """:meth:`run` ``fn`` in a transaction whose commit does not wait for its WAL to
+        reach the disk (``synchronous_commit`` off for that transaction alone): for
+        records nothing decides on. A crash may lose it, never part of it."""
+
+        def body() -> Any:
+            self.conn.execute("SET LOCAL synchronous_commit = off")
+            return fn()
+
+        return self.run(body)
 
     def _pipelined(self, lock_sql: str, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` in one transaction in pipeline mode, after ``lock_sql``.

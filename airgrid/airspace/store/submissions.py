@@ -97,6 +97,12 @@ class _SubmissionsPart(_StoreCore):
         key yet (a concurrent identical request may have been first). An acceptance fills
         in the answer its transaction left out, once.
 
+        The record's commit does not wait for the disk: a crash may lose it (never part
+        of it). Nothing is decided on it: an accepted submission's key and intent are
+        already durable (a retry rebuilds the answer from the intent), and a retry of a
+        refusal whose record was lost is decided again, as one that came before the
+        record was written is.
+
         Parameters
         ----------
         key
@@ -107,7 +113,7 @@ class _SubmissionsPart(_StoreCore):
             The intent the submission accepted; None for a refusal.
         """
         db = self._db
-        db.run(
+        db.run_unsynced(
             lambda: db.execute(
                 "INSERT INTO submissions (operator, key, request_hash, intent_id, status, body, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (operator, key) DO UPDATE "
