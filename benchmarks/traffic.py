@@ -117,14 +117,25 @@ def cached_graph(grid: Grid, cache: Path) -> RouteGraph:
 
 
 def probe_flights(planner: FlightPlanner, flights: list[Flight], n: int = 5) -> list[Flight]:
-    """Up to ``n`` intercity flights, the widest first, that ``planner``'s graph routes
-    (the probes of :func:`wait_landmarks`; at most 50 candidates are tried)."""
+    """Up to ``n`` intercity flights that ``planner``'s graph routes, the widest first (the
+    probes of :func:`wait_landmarks`).
+
+    At most 50 candidates are tried, spread evenly over the intercity flights ranked by
+    their east-west extent: the very widest of a large day are often beyond reach (no
+    route, or over the search budget), and any long route shows the landmarks' effect.
+    """
     wide = sorted(
         (x for x in flights if x.origin >= 0 and x.destination >= 0 and x.cls.intercity),
         key=lambda x: abs(x.origin_ll[0] - x.destination_ll[0]),
         reverse=True,
     )
-    return [f for f in wide[:50] if planner.route(f).status is RouteStatus.FOUND][:n]
+    found: list[Flight] = []
+    for f in wide[:: max(1, len(wide) // 50)][:50]:
+        if planner.route(f).status is RouteStatus.FOUND:
+            found.append(f)
+            if len(found) == n:
+                break
+    return found
 
 
 def wait_landmarks(base: str, token: str, grid: Grid, probes: list[Flight]) -> None:
