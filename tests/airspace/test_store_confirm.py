@@ -6,6 +6,8 @@ transaction runs again, reading."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -94,3 +96,32 @@ def test_a_taken_id_and_a_new_geofence_are_caught(pg: StoreMaker) -> None:
     with pytest.raises(DuplicateIntentError):
         st.submit(circle("b", north=20_000.0, intent_id="b"))
     assert [i.operator for i in pg.open().list_intents() if i.id == "b"] == ["b"]
+
+
+def test_threads_of_one_process_never_decide_on_a_copy_left_behind(
+    pg: StoreMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Four threads, each with its own store on one database (as a server's request
+    threads), submit 15 intents each, far apart. They take turns from the start of each
+    acceptance until the shared copy holds it, so no first attempt has its revisions
+    refused ("the store moved on") and every intent is accepted."""
+    stores = [pg.open() for _ in range(4)]
+    caplog.set_level(logging.DEBUG, logger="airgrid.airspace.store.backends")
+    errors: list[BaseException] = []
+
+    def submit(k: int) -> None:
+        try:
+            for n in range(15):
+                req = circle(f"op{k}", east=2_000.0 * n, north=2_000.0 * k, intent_id=f"t{k}-{n}")
+                assert stores[k].submit(req, propose=False).accepted
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert len(stores[0].holding()) == 60
+    assert not [r for r in caplog.records if "the store moved on" in r.getMessage()]

@@ -71,6 +71,7 @@ Rules
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
@@ -80,7 +81,7 @@ from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
 from airgrid.airspace.store.conformance import _ConformancePart
 from airgrid.airspace.store.deciding import _Replacing
 from airgrid.airspace.store.fixes import _FixesPart
-from airgrid.airspace.store.index_sync import _index_accepted, _shared_index
+from airgrid.airspace.store.index_sync import _Accepted, _index_accepted, _shared_index
 from airgrid.airspace.store.jobs import _JobsPart
 from airgrid.airspace.store.lifecycle import _LifecyclePart
 from airgrid.airspace.store.policy import AirspacePolicy, ProposalSettings
@@ -201,18 +202,15 @@ class Store(
             The write lock could not be had in time.
         """
         prep = self._prepare(request)
-        decision, accepted = self._db.run(
+        decision = self._accepting(
             lambda: self._decide(
                 prep,
                 preempt=preempt,
                 write=True,
                 submission=submission,
                 record_refusal=record_refusal,
-            ),
-            intents=True,
+            )
         )
-        if accepted is not None:  # committed: the in-process copy takes the change over
-            _index_accepted(self._index, accepted)
         return self._answered(decision, propose=propose)
 
     def check(
@@ -271,13 +269,27 @@ class Store(
         """
         prep = self._prepare(request)
         swap = _Replacing(old_id, activate)
-        decision, accepted = self._db.run(
-            lambda: self._decide(prep, preempt=preempt, write=True, replacing=swap),
-            intents=True,
+        decision = self._accepting(
+            lambda: self._decide(prep, preempt=preempt, write=True, replacing=swap)
         )
-        if accepted is not None:
-            _index_accepted(self._index, accepted)
         return self._answered(decision, propose=propose)
+
+    def _accepting(self, decide: Callable[[], tuple[Decision, _Accepted | None]]) -> Decision:
+        """Run ``decide`` as the acceptance transaction and have the in-process copy take
+        a committed acceptance over.
+
+        The transactions of this process's threads take turns on the copy's
+        :attr:`~airgrid.airspace.traffic.holding_index.HoldingIndex.deciding` lock, from
+        their start until the copy holds their acceptance. They are one after the other
+        in the database anyway (the intents lock), and so none starts on a copy that a
+        commit of this process has just left behind: on PostgreSQL such a start would
+        have its revisions refused and decide again, reading.
+        """
+        with self._index.deciding:
+            decision, accepted = self._db.run(decide, intents=True)
+            if accepted is not None:  # committed: the in-process copy takes the change over
+                _index_accepted(self._index, accepted)
+        return decision
 
     def accepted_decision(self, intent_id: str) -> Decision:
         """The answer to an accepted submission, rebuilt from the store (for a retry whose

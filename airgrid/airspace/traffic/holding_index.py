@@ -317,10 +317,15 @@ class HoldingIndex:
         Store revision this copy reflects (None: nothing loaded).
     lock
         Held by whoever reads or changes the copy.
+    deciding
+        Held by the store's acceptance transactions in this process, each from its
+        start until the copy has taken its acceptance over (see
+        :meth:`~airgrid.airspace.store.service.Store.submit`).
     """
 
     def __init__(self, cache_volumes: int = CACHE_VOLUMES) -> None:
         self.lock = threading.Lock()
+        self.deciding = threading.Lock()
         self._cache_volumes = cache_volumes
         self.clear()
 
