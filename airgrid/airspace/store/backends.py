@@ -153,6 +153,27 @@ def _register_columns(conn: Any) -> None:
         conn.adapters.register_dumper(cls, dumper)
 
 
+class _PipelineEndNoise(logging.Filter):
+    """Drops psycopg's warning that ending a pipeline failed because it was aborted
+    ("error ignored terminating <psycopg.Pipeline ...>: pipeline aborted").
+
+    psycopg logs it when a statement of the pipeline failed and that error is already on
+    its way up: :meth:`_Postgres._pipelined` raises it (a stale first attempt's
+    :data:`STORE_MOVED`, which :meth:`_Postgres.run` decides again, a race it retries,
+    or any other error), and the pipeline's end can only report that it was aborted.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not (
+            msg.startswith("error ignored terminating <psycopg.Pipeline")
+            and msg.endswith("pipeline aborted")
+        )
+
+
+logging.getLogger("psycopg").addFilter(_PipelineEndNoise())
+
+
 class _Rollback(Exception):
     """Carries a result out of a transaction that must not commit."""
 
