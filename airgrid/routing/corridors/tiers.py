@@ -11,6 +11,7 @@ from airgrid.airspace.grid import Grid
 from airgrid.routing.errors import CorridorError
 from airgrid.routing.graph import RouteGraph
 from airgrid.routing.search.constraints import Constraints, constraint_mask
+from airgrid.routing.search.reach import union
 
 
 def tier_index(grid: Grid, tier: str | int) -> int:
@@ -53,19 +54,7 @@ def _union_find_labels(indptr: np.ndarray, indices: np.ndarray, lo: int, hi: int
             w = indices[e] - lo
             if w < 0 or w >= n:
                 continue
-            a = u
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            b = w
-            while parent[b] != b:
-                parent[b] = parent[parent[b]]
-                b = parent[b]
-            if a != b:
-                if a < b:
-                    parent[b] = a
-                else:
-                    parent[a] = b
+            union(parent, u, w)
     for u in range(n):
         parent[u] = parent[parent[u]]
     return parent

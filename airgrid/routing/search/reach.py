@@ -28,6 +28,25 @@ def pieces(graph: RouteGraph, blocked: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def union(parent: np.ndarray, u: int, w: int) -> None:
+    """Join the sets of ``u`` and ``w`` in the union-find forest ``parent`` (roots found
+    with path halving; the higher root goes under the lower, so every root is the lowest
+    node of its set)."""
+    a = u
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    b = w
+    while parent[b] != b:
+        parent[b] = parent[parent[b]]
+        b = parent[b]
+    if a < b:
+        parent[b] = a
+    elif b < a:
+        parent[a] = b
+
+
+@njit(cache=True, nogil=True)
 def _weak_labels(indptr: np.ndarray, indices: np.ndarray, blocked: np.ndarray) -> np.ndarray:
     """Union-find over the edges whose ends are both unblocked (``blocked`` uint8 or empty);
     each node labelled with the lowest node of its set."""
@@ -41,18 +60,7 @@ def _weak_labels(indptr: np.ndarray, indices: np.ndarray, blocked: np.ndarray) -
             w = indices[e]
             if has_mask and blocked[w]:
                 continue
-            a = u
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            b = w
-            while parent[b] != b:
-                parent[b] = parent[parent[b]]
-                b = parent[b]
-            if a < b:
-                parent[b] = a
-            elif b < a:
-                parent[a] = b
+            union(parent, u, w)
     for u in range(n):  # roots are the lowest nodes of their sets, below every member
         parent[u] = parent[parent[u]]
     return parent
