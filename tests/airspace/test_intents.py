@@ -301,6 +301,56 @@ def test_filters_before_the_exact_test_drop_nothing(lat0: float) -> None:
     assert 40 < len(want) < 120  # both sides of the limit are exercised
 
 
+def test_overlapping_footprints_conflict_at_zero_distance() -> None:
+    """Holders that overlap the intent's footprints (found without projecting them) are
+    the conflicts the bare definition finds, each 0 m away, and each is reported at a
+    point inside both footprints."""
+    rng = np.random.default_rng(12)
+    _, inv = plane_for(LON0, LAT0)
+
+    def placed(g: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(g, lambda xy: np.column_stack(inv.transform(xy[:, 0], xy[:, 1])))
+
+    own = IntentRequest(
+        "me",
+        20,
+        "T2",
+        (
+            Volume4D(
+                placed(shapely.LineString([(0, 0), (1_500, 600)]).buffer(20.0)),
+                200,
+                240,
+                T0,
+                T0 + 300,
+            ),
+        ),
+    )
+    holders = []
+    for n in range(40):
+        x = float(rng.uniform(0, 1_500))
+        r = float(rng.uniform(10, 60))
+        off = float(rng.uniform(-20 - r + 5, 20 + r - 5))  # across the tube, overlapping it
+        g = shapely.Point(x - off * 0.371, 0.4 * x + off * 0.928).buffer(r)
+        holders.append(
+            Holder(
+                f"h{n}",
+                "op",
+                20,
+                "T2",
+                IntentState.ACCEPTED,
+                (Volume4D(placed(g), 210, 240, T0 + 100, T0 + 200),),
+            )
+        )
+    found = find_conflicts(own.volumes, "T2", 20, holders, TABLE)
+    want = _reference_conflicts(own, holders)
+    assert sorted((c.other_id, c.volume, c.other_volume, c.distance_m) for c in found) == want
+    assert len(want) == 40 and all(d == 0.0 for *_, d in want)
+    for c in found:
+        where = shapely.Point(c.lon, c.lat)
+        other = holders[int(c.other_id[1:])].volumes[0].footprint
+        assert own.volumes[0].footprint.contains(where) and other.contains(where)
+
+
 def test_pairs_of_tiers_use_the_stricter_minima() -> None:
     a = circle("a", tier="T1")
     gap = 200.0  # above T1's 50 m, below T3's 300 m

@@ -25,7 +25,6 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 import shapely
-from pyproj import Transformer
 
 from airgrid.airspace.traffic.holders import (
     Holder,
@@ -61,11 +60,9 @@ class ConflictPairs(NamedTuple):
     lateral: np.ndarray
     vertical: np.ndarray
     seconds: np.ndarray
-    dist: np.ndarray
-    own_m: np.ndarray  # the pair's own footprint in its local plane (metres)
-    oth_m: np.ndarray  # the pair's other footprint in the same plane
-    plane: np.ndarray  # index into ``inverses``
-    inverses: list[Transformer]  # plane -> lon/lat, per plane
+    dist: np.ndarray  # metres in the pair's local plane; 0 where the footprints overlap
+    own_fp: np.ndarray  # the pair's own footprint (lon/lat)
+    oth_fp: np.ndarray  # the pair's other footprint (lon/lat)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -120,7 +117,7 @@ def _no_pairs() -> ConflictPairs:
     z = np.empty(0, np.int64)
     f = np.empty(0)
     o = np.empty(0, object)
-    return ConflictPairs(z, z, z, f, f, f, f, o, o, z, [])
+    return ConflictPairs(z, z, z, f, f, f, f, o, o)
 
 
 def _plane_groups(footprints: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
@@ -143,30 +140,22 @@ def _plane_groups(footprints: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
 
 def _plane_distances(
     own_fp: np.ndarray, i: np.ndarray, oth_fp: np.ndarray, k: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[Transformer]]:
-    """Distance (m) of each pair (``own_fp[i]``, ``oth_fp[k]``) in the local stereographic
-    plane of the own footprint's centre (rounded to ``PLANE_QUANTUM_DEG``), each footprint
-    projected once per plane; also both footprints in that plane, the plane's index and
-    the planes' inverse transforms (plane -> lon/lat)."""
+) -> np.ndarray:
+    """Distance (m) of each pair (``own_fp[i[n]]``, ``oth_fp[k[n]]``) in the local
+    stereographic plane of the own footprint's centre (rounded to ``PLANE_QUANTUM_DEG``),
+    each footprint projected once per plane."""
     d = np.empty(len(i))
-    own_m = np.empty(len(i), object)
-    oth_m = np.empty(len(i), object)
-    plane = np.empty(len(i), np.int64)
-    inverses: list[Transformer] = []
-    for qx, qy, members in _plane_groups(own_fp[i]):
-        fwd, inv = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
-        own_at: dict[int, int] = {}
-        oth_at: dict[int, int] = {}
-        ii = [own_at.setdefault(x, len(own_at)) for x in i[members].tolist()]
-        kk = [oth_at.setdefault(x, len(oth_at)) for x in k[members].tolist()]
-        both = np.concatenate([own_fp[list(own_at)], oth_fp[list(oth_at)]])
-        metric = chunked(lambda g, fwd=fwd: to_plane(g, fwd), both)
-        own_m[members] = metric[ii]
-        oth_m[members] = metric[[len(own_at) + x for x in kk]]
-        d[members] = chunked(shapely.distance, own_m[members], oth_m[members])
-        plane[members] = len(inverses)
-        inverses.append(inv)
-    return d, own_m, oth_m, plane, inverses
+    own_ix, own_at = np.unique(i, return_inverse=True)
+    for qx, qy, rows in _plane_groups(own_fp[own_ix]):
+        fwd, _ = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
+        members = np.flatnonzero(np.isin(own_at, rows))
+        ii, ia = np.unique(i[members], return_inverse=True)
+        kk, ka = np.unique(k[members], return_inverse=True)
+        metric = chunked(
+            lambda g, fwd=fwd: to_plane(g, fwd), np.concatenate([own_fp[ii], oth_fp[kk]])
+        )
+        d[members] = chunked(shapely.distance, metric[ia], metric[len(ii) + ka])
+    return d
 
 
 def conflict_pairs(
@@ -221,7 +210,13 @@ def conflict_pairs(
         reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi))),
     )
     i, k = i[near], k[near]
-    d, own_m, oth_m, plane, inverses = _plane_distances(own_fp, i, hv.footprint, k)
+    # footprints that meet in lon/lat are 0 m apart along the ellipsoid; in the local plane
+    # their densified images are at most a few centimetres apart (see LATERAL_TOLERANCE_M),
+    # so the plane test would find them within every limit: only the others are projected
+    d = np.zeros(len(i))
+    apart = ~chunked(shapely.intersects, own_fp[i], hv.footprint[k]).astype(bool)
+    if apart.any():
+        d[apart] = _plane_distances(own_fp, i[apart], hv.footprint, k[apart])
     hit = d <= limit[k]
     i, k, d = i[hit], k[hit], d[hit]
     return ConflictPairs(
@@ -232,32 +227,50 @@ def conflict_pairs(
         ver_h[k],
         sec_h[k],
         d,
-        own_m[hit],
-        oth_m[hit],
-        plane[hit],
-        inverses,
+        own_fp[i],
+        hv.footprint[k],
     )
 
 
 def _where(p: ConflictPairs) -> tuple[np.ndarray, np.ndarray]:
     """Lat/lon of each pair's conflict: the centroid of the two footprints' overlap where
     they overlap, else the middle of the shortest line between them (where they come
-    closest)."""
+    closest).
+
+    A location for reports and re-routing, not part of the test. It is found in lon/lat
+    scaled by the cosine of the footprints' mean latitude (an equirectangular plane): a
+    centroid is the same in any affine image of lon/lat, and across a pair a few
+    kilometres wide that plane and the local conformal one place it within a metre.
+    """
     lat = np.empty(len(p.i))
     lon = np.empty(len(p.i))
-    pts = chunked(lambda a, b: shapely.centroid(shapely.shortest_line(a, b)), p.own_m, p.oth_m)
-    overlap = p.dist <= 0.0
+    if not len(p.i):
+        return lat, lon
+    overlap = chunked(shapely.intersects, p.own_fp, p.oth_fp).astype(bool)
     if overlap.any():
-        pts[overlap] = chunked(
-            lambda a, b: shapely.centroid(shapely.intersection(a, b)),
-            p.own_m[overlap],
-            p.oth_m[overlap],
+        xy = chunked(
+            lambda a, b: shapely.get_coordinates(shapely.centroid(shapely.intersection(a, b))),
+            p.own_fp[overlap],
+            p.oth_fp[overlap],
         )
-    xy = chunked(shapely.get_coordinates, pts)
-    for g, inv in enumerate(p.inverses):
-        sel = p.plane == g
-        if sel.any():
-            lon[sel], lat[sel] = inv.transform(xy[sel, 0], xy[sel, 1])
+        lon[overlap], lat[overlap] = xy[:, 0], xy[:, 1]
+    if (~overlap).any():
+        own, oth = p.own_fp[~overlap], p.oth_fp[~overlap]
+        south, north = shapely.total_bounds(own)[[1, 3]]
+        scale = np.array([math.cos(math.radians((south + north) / 2)), 1.0])
+        xy = chunked(
+            lambda a, b: shapely.get_coordinates(
+                shapely.centroid(
+                    shapely.shortest_line(
+                        shapely.transform(a, lambda c: c * scale),
+                        shapely.transform(b, lambda c: c * scale),
+                    )
+                )
+            ),
+            own,
+            oth,
+        )
+        lon[~overlap], lat[~overlap] = xy[:, 0] / scale[0], xy[:, 1]
     return lat, lon
 
 
