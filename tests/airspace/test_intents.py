@@ -455,7 +455,9 @@ def test_keys_are_few_for_a_20_km_route() -> None:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
-        st.tuples(st.floats(-400, 400), st.floats(-3_000, 3_000), st.floats(20, 900)),
+        st.tuples(
+            st.floats(-400, 400), st.floats(-400, 400), st.floats(-3_000, 3_000), st.floats(20, 900)
+        ),
         min_size=1,
         max_size=8,
     ),
@@ -465,22 +467,42 @@ def test_the_departure_shift_is_the_first_free_delay_found_by_brute_force(
     blockers, max_shift_s
 ) -> None:
     """Against a plain search over every lattice delay with the exact test (source of
-    truth: find_conflicts), for blockers before, across and beyond the delays in range."""
+    truth: find_conflicts), for blockers before, across and beyond the delays in range,
+    and all around (diagonally, bounding boxes come nearer than the circles)."""
     holders = [
-        _holder(circle(f"x{n}", east=e, t=t, dur=d, floor=200, ceiling=230, intent_id=f"x{n}"))
-        for n, (e, t, d) in enumerate(blockers)
+        _holder(
+            circle(f"x{n}", east=e, north=nn, t=t, dur=d, floor=200, ceiling=230, intent_id=f"x{n}")
+        )
+        for n, (e, nn, t, d) in enumerate(blockers)
     ]
     req = circle("me", t=60, dur=120, floor=205, ceiling=225)
+    free = [
+        60.0 * k
+        for k in range(1, int(max_shift_s // 60.0) + 1)
+        if not find_conflicts(req.shifted(60.0 * k).volumes, "T2", 20, holders, TABLE)
+    ]
     got = free_departure_shift(req, holders, TABLE, step_s=60.0, max_shift_s=max_shift_s)
-    want = next(
-        (
-            60.0 * k
-            for k in range(1, int(max_shift_s // 60.0) + 1)
-            if not find_conflicts(req.shifted(60.0 * k).volumes, "T2", 20, holders, TABLE)
-        ),
-        None,
+    assert got == (free[0] if free else None)
+    # a delay refused elsewhere (say by a geofence) is skipped: the next free one comes
+    if free:
+        again = free_departure_shift(
+            req, holders, TABLE, step_s=60.0, max_shift_s=max_shift_s, exclude=[free[0]]
+        )
+        assert again == (free[1] if len(free) > 1 else None)
+
+
+def test_a_blocker_near_only_by_bounding_box_forbids_no_delay() -> None:
+    """A holder diagonal to the intent, 110 m from it (over the 100 m minimum) but with
+    bounding boxes 93 m apart, passes the box filter; the exact test clears it, so it
+    forbids none of the delays its window spans (brute force agrees)."""
+    gap = 110.0 + 2 * 20.12
+    blocker = circle(
+        "x", east=gap / math.sqrt(2), north=gap / math.sqrt(2), t=0, dur=900, intent_id="x"
     )
-    assert got == want
+    req = circle("me", t=60, dur=120, floor=205, ceiling=225)
+    holders = [_holder(blocker)]
+    assert not find_conflicts(req.volumes, "T2", 20, holders, TABLE)
+    assert free_departure_shift(req, holders, TABLE, step_s=60.0, max_shift_s=600.0) == 60.0
 
 
 def test_departure_shift_and_altitude_offset_are_free() -> None:

@@ -55,6 +55,7 @@ class ConflictPairs(NamedTuple):
     """
 
     i: np.ndarray  # own volume index
+    k: np.ndarray  # row of the holder volumes
     h: np.ndarray  # holder index
     j: np.ndarray  # holder volume index
     lateral: np.ndarray
@@ -112,14 +113,6 @@ def _near_boxes(
     return out_i[:c], out_k[:c], out_lat[:c]
 
 
-def _no_pairs() -> ConflictPairs:
-    """No pairs."""
-    z = np.empty(0, np.int64)
-    f = np.empty(0)
-    o = np.empty(0, object)
-    return ConflictPairs(z, z, z, f, f, f, f, o, o)
-
-
 def _plane_groups(footprints: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
     """Footprints grouped by the local plane of their centre: ``(qx, qy, members)`` with
     the centre rounded to ``(qx, qy) * PLANE_QUANTUM_DEG``.
@@ -158,6 +151,95 @@ def _plane_distances(
     return d
 
 
+class NearPairs(NamedTuple):
+    """(own volume, holder row) pairs whose bounding boxes pass :func:`near_pairs`' filter,
+    before the exact horizontal test (:func:`lateral_hits`), one entry per pair.
+
+    ``a`` and ``own_fp`` are the own volumes' limits and footprints (see
+    :func:`~airgrid.airspace.traffic.holders.volume_limits`); the minima are those of the
+    pair's two tiers and ``limit`` the lateral limit of the exact test.
+    """
+
+    i: np.ndarray  # own volume index
+    k: np.ndarray  # row of the holder volumes
+    lateral: np.ndarray
+    vertical: np.ndarray
+    seconds: np.ndarray
+    limit: np.ndarray
+    lat_max: np.ndarray  # the pair's largest |latitude| (degrees)
+    a: np.ndarray
+    own_fp: np.ndarray
+
+
+def near_pairs(
+    own: Sequence[Volume4D],
+    own_tier: str,
+    hv: HolderVolumes,
+    table: SeparationTable,
+    *,
+    check_time: bool = True,
+    check_vertical: bool = True,
+    max_pairs: int | None = None,
+) -> NearPairs:
+    """Every (own volume, holder volume) pair of ``own`` and ``hv`` whose bands (if
+    ``check_vertical``) and windows (if ``check_time``) meet once grown by the pair's
+    minima, and whose bounding boxes are no farther apart than the lateral limit in a
+    plane that never overstates distances: a superset of the pairs in conflict.
+
+    Raises
+    ------
+    ConflictBudgetError
+        More than ``max_pairs`` (default
+        :data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`) pairs pass.
+    """
+    own_fp, a = volume_limits(own)
+    if not own or not len(hv.holder):
+        z = np.empty(0, np.int64)
+        f = np.empty(0)
+        return NearPairs(z, z, f, f, f, f, f, a, own_fp)
+    minima = {t: table.between(own_tier, t) for t in {h.tier for h in hv.holders}}
+    per_holder = np.array(
+        [(m.lateral_m, m.vertical_m, m.seconds) for m in (minima[h.tier] for h in hv.holders)]
+    ).reshape(-1, 3)[hv.holder]
+    lat_h, ver_h, sec_h = per_holder.T
+    limit = lat_h * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M  # per holder volume
+    i, k, lat_max = _near_boxes(a, hv.limits, limit, ver_h, sec_h, check_vertical, check_time)
+    check_pair_count(len(i), max_pairs)
+    return NearPairs(i, k, lat_h[k], ver_h[k], sec_h[k], limit[k], lat_max, a, own_fp)
+
+
+def lateral_hits(near: NearPairs, hv: HolderVolumes) -> tuple[np.ndarray, np.ndarray]:
+    """The exact horizontal test of the pairs ``near`` (of ``hv``): whether each pair's
+    footprints are within its lateral limit, and their distance (m) where they are.
+
+    Two filters that can only drop pairs farther apart than the limit come first: the
+    footprints' distance in degrees times the shortest length of a degree (of longitude,
+    at the largest latitude a shortest path between them can reach), which never
+    overstates a distance, compared with the limit grown once more by ``BUFFER_SAFETY``
+    and ``LATERAL_TOLERANCE_M`` (which cover the local plane's scale error and its
+    straight edges, both far smaller); then footprints that meet in lon/lat, 0 m apart
+    along the ellipsoid, whose densified images in the local plane are at most a few
+    centimetres apart (see ``LATERAL_TOLERANCE_M``), so within every limit. Only the
+    others are projected and measured in the local plane.
+    """
+    d = np.full(len(near.i), np.inf)
+    if not len(near.i):
+        return np.zeros(0, bool), d
+    own_fp, oth_fp = near.own_fp[near.i], hv.footprint[near.k]
+    reach = near.limit * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
+    phi = np.minimum(near.lat_max + reach / M_PER_DEG_LAT_MIN, 89.0)  # a shortest path stays below
+    close = chunked(
+        shapely.dwithin, own_fp, oth_fp, reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi)))
+    ).astype(bool)
+    meet = np.zeros(len(d), bool)
+    meet[close] = chunked(shapely.intersects, own_fp[close], oth_fp[close]).astype(bool)
+    d[meet] = 0.0
+    apart = close & ~meet
+    if apart.any():
+        d[apart] = _plane_distances(near.own_fp, near.i[apart], hv.footprint, near.k[apart])
+    return d <= near.limit, d
+
+
 def conflict_pairs(
     own: Sequence[Volume4D],
     own_tier: str,
@@ -170,9 +252,10 @@ def conflict_pairs(
 ) -> ConflictPairs:
     """Every (own volume, holder volume) pair of ``own`` and ``hv`` in conflict.
 
-    The test of :func:`find_conflicts`, as arrays. With ``check_vertical`` or
-    ``check_time`` false, that dimension is not tested, so the pairs are those that
-    conflict horizontally and in the remaining dimension (what a fix search needs).
+    The test of :func:`find_conflicts`, as arrays: :func:`near_pairs`, then
+    :func:`lateral_hits`. With ``check_vertical`` or ``check_time`` false, that dimension
+    is not tested, so the pairs are those that conflict horizontally and in the remaining
+    dimension (what a fix search needs).
 
     Raises
     ------
@@ -181,53 +264,27 @@ def conflict_pairs(
         :data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`) pairs pass the
         bounding-box filter, counted before any exact test.
     """
-    if not own or not len(hv.holder):
-        return _no_pairs()
-    minima = {t: table.between(own_tier, t) for t in {h.tier for h in hv.holders}}
-    per_holder = np.array(
-        [(m.lateral_m, m.vertical_m, m.seconds) for m in (minima[h.tier] for h in hv.holders)]
-    ).reshape(-1, 3)[hv.holder]
-    lat_h, ver_h, sec_h = per_holder.T
-    own_fp, a = volume_limits(own)
-    limit = lat_h * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M  # per holder volume
-    # two filters that can only drop pairs farther apart than the minimum, before the exact
-    # test: bounding boxes in a plane that never overstates distances (see _near_boxes),
-    # then the footprints themselves, their distance in degrees times the shortest length of
-    # a degree (of longitude, at the largest latitude a shortest path between them can
-    # reach), which never overstates either. The latter is compared with the limit grown
-    # once more by BUFFER_SAFETY and LATERAL_TOLERANCE_M, which covers the local plane's
-    # scale error and its straight edges (both far smaller)
-    i, k, lat_max = _near_boxes(a, hv.limits, limit, ver_h, sec_h, check_vertical, check_time)
-    if not len(i):
-        return _no_pairs()
-    check_pair_count(len(i), max_pairs)
-    reach = limit[k] * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
-    phi = np.minimum(lat_max + reach / M_PER_DEG_LAT_MIN, 89.0)  # a shortest path stays below
-    near = chunked(
-        shapely.dwithin,
-        own_fp[i],
-        hv.footprint[k],
-        reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi))),
+    near = near_pairs(
+        own,
+        own_tier,
+        hv,
+        table,
+        check_time=check_time,
+        check_vertical=check_vertical,
+        max_pairs=max_pairs,
     )
-    i, k = i[near], k[near]
-    # footprints that meet in lon/lat are 0 m apart along the ellipsoid; in the local plane
-    # their densified images are at most a few centimetres apart (see LATERAL_TOLERANCE_M),
-    # so the plane test would find them within every limit: only the others are projected
-    d = np.zeros(len(i))
-    apart = ~chunked(shapely.intersects, own_fp[i], hv.footprint[k]).astype(bool)
-    if apart.any():
-        d[apart] = _plane_distances(own_fp, i[apart], hv.footprint, k[apart])
-    hit = d <= limit[k]
-    i, k, d = i[hit], k[hit], d[hit]
+    hit, d = lateral_hits(near, hv)
+    i, k = near.i[hit], near.k[hit]
     return ConflictPairs(
         i,
+        k,
         hv.holder[k],
         hv.volume[k],
-        lat_h[k],
-        ver_h[k],
-        sec_h[k],
-        d,
-        own_fp[i],
+        near.lateral[hit],
+        near.vertical[hit],
+        near.seconds[hit],
+        d[hit],
+        near.own_fp[i],
         hv.footprint[k],
     )
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from airgrid.airspace.errors import ConflictBudgetError
-from airgrid.airspace.traffic.conflicts import conflict_pairs
+from airgrid.airspace.traffic.conflicts import NearPairs, conflict_pairs, lateral_hits, near_pairs
 from airgrid.airspace.traffic.holders import Holder, HolderVolumes, as_holder_volumes, band_window
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.airspace.traffic.separation import SeparationTable
@@ -49,37 +49,68 @@ def free_departure_shift(
 
     Pairs that conflict horizontally and vertically forbid the closed interval of delays
     ``[B.t_start - A.t_end - s, B.t_end - A.t_start + s]``; the first lattice delay
-    outside all of them is returned. Only pairs whose interval meets ``[0, max_shift_s]``
-    are tested (the others forbid no delay in range). ``holders`` must include every intent whose
+    outside all of them is returned. ``holders`` must include every intent whose
     airspace the shifted windows could reach (the caller widens its query by
     ``max_shift_s``). ``exclude`` lists delays to skip (e.g. blocked by a geofence).
     None also when the search would examine more candidate pairs than one decision may
     (:data:`~airgrid.airspace.traffic.limits.MAX_CANDIDATE_PAIRS`): no fix is offered.
+
+    The pairs whose bands meet and whose bounding boxes are near (:func:`near_pairs`,
+    over each volume's window stretched by the largest delay) each forbid their interval
+    only if their footprints pass the exact horizontal test, which runs lazily: a delay
+    is returned once every pair whose interval holds it has been tested and none
+    passed, and a delay that tested pairs forbid moves the search past the end of their
+    intervals. Delays are tried in order, so the answer is the eager search's; only the
+    pairs that could forbid a delay up to it are tested.
     """
     hv = as_holder_volumes(holders)
-    # each volume's window stretched by the largest delay: the pairs whose windows it meets
-    # (grown by their time minimum) are exactly those that forbid some delay in range
     reach = [
         Volume4D(v.footprint, v.floor_m, v.ceiling_m, v.t_start, v.t_end + max_shift_s)
         for v in request.volumes
     ]
     try:
-        p = conflict_pairs(reach, request.tier, hv, table)
+        near = near_pairs(reach, request.tier, hv, table)
     except ConflictBudgetError:
         return None
     a = band_window(request.volumes)
-    lo: list[float] = []
-    hi: list[float] = []
-    for n in range(len(p.i)):
-        va = a[int(p.i[n])]
-        vb = hv.holders[int(p.h[n])].volumes[int(p.j[n])]
-        s = float(p.seconds[n])
-        lo.append(vb.t_start - va[3] - s)
-        hi.append(vb.t_end - va[2] + s)
-    for x in exclude:
-        lo.append(x)
-        hi.append(x)
-    return _first_free(np.asarray(lo), np.asarray(hi), max_shift_s, step_s, both=False)
+    lo = hv.limits[near.k, 6] - a[near.i, 3] - near.seconds
+    hi = hv.limits[near.k, 7] - a[near.i, 2] + near.seconds
+    skip = np.asarray(sorted(set(exclude)), np.float64)
+    state = np.zeros(len(lo), np.int8)  # 0 untested, 1 forbids, -1 cleared by the test
+    n_max = int(max_shift_s // step_s)
+    n = 1
+    while n <= n_max:
+        x = n * step_s
+        if np.any(skip == x):
+            n += 1
+            continue
+        holds = (lo <= x) & (x <= hi) & (state >= 0)
+        if not holds.any():
+            return x
+        untested = holds & (state == 0)
+        if untested.any():
+            rows = np.flatnonzero(untested)
+            hit, _ = lateral_hits(_subset(near, rows), hv)
+            state[rows] = np.where(hit, 1, -1)
+            holds &= state >= 0
+            if not holds.any():
+                return x
+        # each interval holding x forbids every delay from x to its end: go past the last
+        n = max(n + 1, math.floor(float(hi[holds].max()) / step_s) + 1)
+    return None
+
+
+def _subset(near: NearPairs, rows: np.ndarray) -> NearPairs:
+    """The pairs ``rows`` of ``near``."""
+    return near._replace(
+        i=near.i[rows],
+        k=near.k[rows],
+        lateral=near.lateral[rows],
+        vertical=near.vertical[rows],
+        seconds=near.seconds[rows],
+        limit=near.limit[rows],
+        lat_max=near.lat_max[rows],
+    )
 
 
 def free_altitude_offset(
@@ -114,14 +145,8 @@ def free_altitude_offset(
     except ConflictBudgetError:
         return None
     a = band_window(request.volumes)
-    lo: list[float] = []
-    hi: list[float] = []
-    for n in range(len(p.i)):
-        va = a[int(p.i[n])]
-        vb = hv.holders[int(p.h[n])].volumes[int(p.j[n])]
-        v = float(p.vertical[n])
-        lo.append(vb.floor_m - va[1] - v)
-        hi.append(vb.ceiling_m - va[0] + v)
+    lo = list(hv.limits[p.k, 4] - a[p.i, 1] - p.vertical)
+    hi = list(hv.limits[p.k, 5] - a[p.i, 0] + p.vertical)
     for x in exclude:
         lo.append(x)
         hi.append(x)
