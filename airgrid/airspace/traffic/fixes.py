@@ -26,14 +26,19 @@ def _first_free(
     """First non-zero lattice value ``k * step`` (|value| <= stop) outside every closed [lo, hi].
 
     Candidates go ``step, 2 step, ...``; with ``both``, ``step, -step, 2 step, -2 step, ...``.
+    Each interval covers a run of the sorted candidates, counted with a difference array.
     """
     k = np.arange(1, int(stop // step) + 1, dtype=np.float64) * step
     cand = np.column_stack([k, -k]).ravel() if both else k
-    if len(lo) == 0:
-        return float(cand[0]) if len(cand) else None
-    bad = ((cand[:, None] >= lo[None, :]) & (cand[:, None] <= hi[None, :])).any(axis=1)
-    free = cand[~bad]
-    return float(free[0]) if len(free) else None
+    if not len(cand):
+        return None
+    values = np.sort(cand)
+    cover = np.zeros(len(values) + 1, np.int64)
+    np.add.at(cover, np.searchsorted(values, lo, "left"), 1)
+    np.add.at(cover, np.searchsorted(values, hi, "right"), -1)
+    free = (np.cumsum(cover[:-1]) == 0)[np.searchsorted(values, cand)]
+    first = np.flatnonzero(free)
+    return float(cand[first[0]]) if len(first) else None
 
 
 def free_departure_shift(
@@ -57,11 +62,9 @@ def free_departure_shift(
 
     The pairs whose bands meet and whose bounding boxes are near (:func:`near_pairs`,
     over each volume's window stretched by the largest delay) each forbid their interval
-    only if their footprints pass the exact horizontal test, which runs lazily: a delay
-    is returned once every pair whose interval holds it has been tested and none
-    passed, and a delay that tested pairs forbid moves the search past the end of their
-    intervals. Delays are tried in order, so the answer is the eager search's; only the
-    pairs that could forbid a delay up to it are tested.
+    only if their footprints pass the exact horizontal test. The first delay free of all
+    of them is an upper bound of the answer, so the exact test runs only on the pairs
+    whose intervals start at or before it.
     """
     hv = as_holder_volumes(holders)
     reach = [
@@ -75,29 +78,28 @@ def free_departure_shift(
     a = band_window(request.volumes)
     lo = hv.limits[near.k, 6] - a[near.i, 3] - near.seconds
     hi = hv.limits[near.k, 7] - a[near.i, 2] + near.seconds
-    skip = np.asarray(sorted(set(exclude)), np.float64)
-    state = np.zeros(len(lo), np.int8)  # 0 untested, 1 forbids, -1 cleared by the test
-    n_max = int(max_shift_s // step_s)
-    n = 1
-    while n <= n_max:
-        x = n * step_s
-        if np.any(skip == x):
-            n += 1
-            continue
-        holds = (lo <= x) & (x <= hi) & (state >= 0)
-        if not holds.any():
-            return x
-        untested = holds & (state == 0)
-        if untested.any():
-            rows = np.flatnonzero(untested)
-            hit, _ = lateral_hits(_subset(near, rows), hv)
-            state[rows] = np.where(hit, 1, -1)
-            holds &= state >= 0
-            if not holds.any():
-                return x
-        # each interval holding x forbids every delay from x to its end: go past the last
-        n = max(n + 1, math.floor(float(hi[holds].max()) / step_s) + 1)
-    return None
+    skip = np.asarray(list(exclude), np.float64)
+    # the first delay free of every near pair bounds the answer: pairs whose intervals
+    # start beyond it cannot forbid a smaller delay, so only the others are tested
+    keep = np.flatnonzero((hi >= step_s) & (lo <= max_shift_s))
+    bound = _first_free(
+        np.concatenate([lo[keep], skip]),
+        np.concatenate([hi[keep], skip]),
+        max_shift_s,
+        step_s,
+        False,
+    )
+    if bound is not None:
+        keep = keep[lo[keep] <= bound]
+    hit, _ = lateral_hits(_subset(near, keep), hv)
+    keep = keep[hit]
+    return _first_free(
+        np.concatenate([lo[keep], skip]),
+        np.concatenate([hi[keep], skip]),
+        max_shift_s,
+        step_s,
+        False,
+    )
 
 
 def _subset(near: NearPairs, rows: np.ndarray) -> NearPairs:
