@@ -432,6 +432,9 @@ def _conflicts(
 __all__ = [
     "LATERAL_TOLERANCE_M",
     "ConflictPairs",
+    "NearPairs",
     "conflict_pairs",
     "find_conflicts",
+    "lateral_hits",
+    "near_pairs",
 ]

@@ -1,8 +1,9 @@
 """Fixes for a refused intent: the smallest departure delay or altitude offset that is free.
 
-Each search asks the exact test (:func:`~airgrid.airspace.traffic.conflicts.conflict_pairs`)
-which pairs conflict in every dimension but the one being moved; each such pair forbids a
-closed interval of moves, and the first lattice value outside all of them is the fix.
+Each search asks the exact test (:func:`~airgrid.airspace.traffic.conflicts.near_pairs`,
+then :func:`~airgrid.airspace.traffic.conflicts.lateral_hits`) which pairs conflict in every
+dimension but the one being moved; each such pair forbids a closed interval of moves, and
+the first lattice value outside all of them is the fix.
 """
 
 from __future__ import annotations
