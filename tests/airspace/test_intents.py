@@ -297,7 +297,9 @@ def test_filters_before_the_exact_test_drop_nothing(lat0: float) -> None:
         (c.other_id, c.volume, c.other_volume, c.distance_m)
         for c in find_conflicts(own.volumes, "T2", 20, holders, TABLE)
     )
-    assert got == want
+    assert [g[:3] for g in got] == [w[:3] for w in want]
+    # the kernel's and GEOS's distances differ only by floating-point rounding
+    assert [g[3] for g in got] == pytest.approx([w[3] for w in want], abs=1e-6)
     assert 40 < len(want) < 120  # both sides of the limit are exercised
 
 

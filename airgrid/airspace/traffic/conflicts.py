@@ -34,7 +34,8 @@ from airgrid.airspace.traffic.holders import (
 )
 from airgrid.airspace.traffic.limits import check_pair_count
 from airgrid.airspace.traffic.models import Conflict, IntentState
-from airgrid.airspace.traffic.planes import PLANE_QUANTUM_DEG, plane_for, to_plane
+from airgrid.airspace.traffic.overlap import overlap_centroids
+from airgrid.airspace.traffic.plane_distance import closest_midpoints, plane_distances
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.chunks import chunked
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN
@@ -111,44 +112,6 @@ def _near_boxes(
                 out_lat[c] = lat
                 c += 1
     return out_i[:c], out_k[:c], out_lat[:c]
-
-
-def _plane_groups(footprints: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-    """Footprints grouped by the local plane of their centre: ``(qx, qy, members)`` with
-    the centre rounded to ``(qx, qy) * PLANE_QUANTUM_DEG``.
-
-    Each plane is one int64 key (``|q| <= 900`` at a 0.2 degree quantum) and the groups
-    come from numeric sorts, which leave the GIL to other threads.
-    """
-    centres = chunked(lambda g: shapely.get_coordinates(shapely.centroid(g)), footprints)
-    q = np.round(centres / PLANE_QUANTUM_DEG).astype(np.int64)
-    keys, group = np.unique(q[:, 0] * 4096 + q[:, 1], return_inverse=True)
-    order = np.argsort(group, kind="stable")
-    cuts = np.searchsorted(group[order], np.arange(len(keys) + 1))
-    return [
-        ((key + 2048) // 4096, (key + 2048) % 4096 - 2048, order[cuts[g] : cuts[g + 1]])
-        for g, key in enumerate(keys.tolist())
-    ]
-
-
-def _plane_distances(
-    own_fp: np.ndarray, i: np.ndarray, oth_fp: np.ndarray, k: np.ndarray
-) -> np.ndarray:
-    """Distance (m) of each pair (``own_fp[i[n]]``, ``oth_fp[k[n]]``) in the local
-    stereographic plane of the own footprint's centre (rounded to ``PLANE_QUANTUM_DEG``),
-    each footprint projected once per plane."""
-    d = np.empty(len(i))
-    own_ix, own_at = np.unique(i, return_inverse=True)
-    for qx, qy, rows in _plane_groups(own_fp[own_ix]):
-        fwd, _ = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
-        members = np.flatnonzero(np.isin(own_at, rows))
-        ii, ia = np.unique(i[members], return_inverse=True)
-        kk, ka = np.unique(k[members], return_inverse=True)
-        metric = chunked(
-            lambda g, fwd=fwd: to_plane(g, fwd), np.concatenate([own_fp[ii], oth_fp[kk]])
-        )
-        d[members] = chunked(shapely.distance, metric[ia], metric[len(ii) + ka])
-    return d
 
 
 class NearPairs(NamedTuple):
@@ -236,7 +199,7 @@ def lateral_hits(near: NearPairs, hv: HolderVolumes) -> tuple[np.ndarray, np.nda
     d[meet] = 0.0
     apart = close & ~meet
     if apart.any():
-        d[apart] = _plane_distances(near.own_fp, near.i[apart], hv.footprint, near.k[apart])
+        d[apart] = plane_distances(near.own_fp, near.i[apart], hv.footprint, near.k[apart])
     return d <= near.limit, d
 
 
@@ -303,31 +266,14 @@ def _where(p: ConflictPairs) -> tuple[np.ndarray, np.ndarray]:
     lon = np.empty(len(p.i))
     if not len(p.i):
         return lat, lon
-    overlap = chunked(shapely.intersects, p.own_fp, p.oth_fp).astype(bool)
+    overlap = p.dist == 0.0
     if overlap.any():
-        xy = chunked(
-            lambda a, b: shapely.get_coordinates(shapely.centroid(shapely.intersection(a, b))),
-            p.own_fp[overlap],
-            p.oth_fp[overlap],
-        )
+        xy = overlap_centroids(p.own_fp[overlap], p.oth_fp[overlap])
         lon[overlap], lat[overlap] = xy[:, 0], xy[:, 1]
+        overlap[overlap] = ~np.isnan(xy[:, 0])  # 0 m apart only in the plane
     if (~overlap).any():
-        own, oth = p.own_fp[~overlap], p.oth_fp[~overlap]
-        south, north = shapely.total_bounds(own)[[1, 3]]
-        scale = np.array([math.cos(math.radians((south + north) / 2)), 1.0])
-        xy = chunked(
-            lambda a, b: shapely.get_coordinates(
-                shapely.centroid(
-                    shapely.shortest_line(
-                        shapely.transform(a, lambda c: c * scale),
-                        shapely.transform(b, lambda c: c * scale),
-                    )
-                )
-            ),
-            own,
-            oth,
-        )
-        lon[~overlap], lat[~overlap] = xy[:, 0] / scale[0], xy[:, 1]
+        xy = closest_midpoints(p.own_fp[~overlap], p.oth_fp[~overlap])
+        lon[~overlap], lat[~overlap] = xy[:, 0], xy[:, 1]
     return lat, lon
 
 

@@ -1,0 +1,292 @@
+"""Distances between footprints in the exact test's local planes, computed by a Numba
+kernel over vertex arrays.
+
+A footprint (Polygon or MultiPolygon, lon/lat) is taken apart once into its rings'
+vertices (:func:`boundaries`); the rings are densified to
+:data:`~airgrid.airspace.traffic.planes.DENSIFY_DEG` exactly as ``shapely.segmentize``
+does (each edge cut into equal pieces, as few as keep them that short), the vertices
+are projected into the local stereographic plane with one call of its transformer, and
+each pair's distance comes from :func:`_pair_distances`: 0 where the two regions meet,
+else the shortest distance between their boundaries. That is GEOS's polygon distance
+(``shapely.distance``) of the projected, densified footprints, which the tests use as
+the reference, without building a geometry per footprint and plane.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+import shapely
+
+from airgrid.airspace.traffic.planes import DENSIFY_DEG, PLANE_QUANTUM_DEG, plane_for
+from airgrid.geo.chunks import CHUNK, chunked
+
+#: Vertices projected per call of a plane's transformer (a few milliseconds of PROJ), so
+#: other threads get the interpreter between calls (see :mod:`airgrid.geo.chunks`).
+VERTEX_CHUNK = 8 * CHUNK
+
+
+def boundaries(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rings of each footprint of ``geoms`` (Polygons or MultiPolygons, lon/lat).
+
+    Returns
+    -------
+    xy : numpy.ndarray
+        float64 (n, 2): the rings' vertices, ring after ring, each ring closed.
+    ring_at : numpy.ndarray
+        int64 (r + 1,): ring ``q``'s vertices are ``xy[ring_at[q]:ring_at[q + 1]]``.
+    geom_at : numpy.ndarray
+        int64 (len(geoms) + 1,): footprint ``g``'s rings are ``geom_at[g]`` to
+        ``geom_at[g + 1] - 1``.
+    """
+    n = len(geoms)
+    if np.all(shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) and not np.any(
+        shapely.get_num_interior_rings(geoms)
+    ):  # one ring each: the vertices alone tell the rings apart
+        xy, owner = shapely.get_coordinates(geoms, return_index=True)
+        ring_at = np.searchsorted(owner, np.arange(n + 1)).astype(np.int64)
+        return xy, ring_at, np.arange(n + 1, dtype=np.int64)
+    kind, xy, offsets = shapely.to_ragged_array(geoms)
+    if kind == shapely.GeometryType.POLYGON:
+        ring_at, geom_at = offsets
+    else:  # MultiPolygon (Polygons among them count as one part)
+        ring_at, part_at, geom_parts = offsets
+        geom_at = part_at[geom_parts]
+    ring_at, geom_at = ring_at.astype(np.int64), geom_at.astype(np.int64)
+    return xy, ring_at, geom_at
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _pieces(x0: float, y0: float, x1: float, y1: float, step: float) -> int:
+    """Equal pieces an edge is cut into: as few as keep each at most ``step`` long."""
+    return max(1, math.ceil(math.hypot(x1 - x0, y1 - y0) / step))
+
+
+@nb.njit(cache=True, nogil=True)
+def _densify(xy: np.ndarray, ring_at: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rings ``xy`` / ``ring_at`` (see :func:`boundaries`) with each edge longer than
+    ``step`` cut into ``ceil(length / step)`` equal pieces, as ``shapely.segmentize``
+    cuts them."""
+    n_ring = len(ring_at) - 1
+    count = 0
+    for q in range(n_ring):
+        count += 1
+        for v in range(ring_at[q], ring_at[q + 1] - 1):
+            count += _pieces(xy[v, 0], xy[v, 1], xy[v + 1, 0], xy[v + 1, 1], step)
+    out = np.empty((count, 2))
+    out_at = np.empty(n_ring + 1, np.int64)
+    c = 0
+    for q in range(n_ring):
+        out_at[q] = c
+        for v in range(ring_at[q], ring_at[q + 1] - 1):
+            x0, y0, x1, y1 = xy[v, 0], xy[v, 1], xy[v + 1, 0], xy[v + 1, 1]
+            pieces = _pieces(x0, y0, x1, y1, step)
+            for s in range(pieces):
+                f = s / pieces
+                out[c, 0] = x0 + f * (x1 - x0)
+                out[c, 1] = y0 + f * (y1 - y0)
+                c += 1
+        last = ring_at[q + 1] - 1
+        out[c, 0] = xy[last, 0]
+        out[c, 1] = xy[last, 1]
+        c += 1
+    out_at[n_ring] = c
+    return out, out_at
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _point_segment2(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Squared distance from point ``p`` to segment ``ab``."""
+    dx, dy = bx - ax, by - ay
+    den = dx * dx + dy * dy
+    t = 0.0
+    if den > 0.0:
+        t = min(1.0, max(0.0, ((px - ax) * dx + (py - ay) * dy) / den))
+    ex, ey = px - (ax + t * dx), py - (ay + t * dy)
+    return ex * ex + ey * ey
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _orient(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _segment_distance2(
+    ax: float, ay: float, bx: float, by: float, cx: float, cy: float, dx: float, dy: float
+) -> float:
+    """Squared distance between segments ``ab`` and ``cd``: 0 where they cross."""
+    d1 = _orient(cx, cy, dx, dy, ax, ay)
+    d2 = _orient(cx, cy, dx, dy, bx, by)
+    d3 = _orient(ax, ay, bx, by, cx, cy)
+    d4 = _orient(ax, ay, bx, by, dx, dy)
+    if ((d1 > 0 and d2 < 0) or (d1 < 0 and d2 > 0)) and (
+        (d3 > 0 and d4 < 0) or (d3 < 0 and d4 > 0)
+    ):
+        return 0.0
+    return min(
+        _point_segment2(ax, ay, cx, cy, dx, dy),
+        _point_segment2(bx, by, cx, cy, dx, dy),
+        _point_segment2(cx, cy, ax, ay, bx, by),
+        _point_segment2(dx, dy, ax, ay, bx, by),
+    )
+
+
+@nb.njit(cache=True, nogil=True)
+def _inside(px: float, py: float, xy: np.ndarray, ring_at: np.ndarray, r0: int, r1: int) -> bool:
+    """Whether point ``p`` lies inside the region bounded by rings ``r0`` to ``r1 - 1``
+    (even-odd rule over all of them: a polygon's holes and a multipolygon's parts)."""
+    inside = False
+    for q in range(r0, r1):
+        for v in range(ring_at[q], ring_at[q + 1] - 1):
+            ax, ay, bx, by = xy[v, 0], xy[v, 1], xy[v + 1, 0], xy[v + 1, 1]
+            if (ay > py) != (by > py) and px < ax + (bx - ax) * (py - ay) / (by - ay):
+                inside = not inside
+    return inside
+
+
+@nb.njit(cache=True, nogil=True)
+def _ring_inside(
+    xy: np.ndarray, ring_at: np.ndarray, geom_at: np.ndarray, ga: int, gb: int
+) -> bool:
+    """Whether a ring of footprint ``ga`` has its first vertex inside footprint ``gb``.
+
+    With no edges of the two crossing or touching, each ring lies wholly inside the
+    other's region or wholly outside it, and the regions meet iff some ring (an outer
+    ring of a part nested in the other's region) lies inside.
+    """
+    for q in range(geom_at[ga], geom_at[ga + 1]):
+        v = ring_at[q]
+        if _inside(xy[v, 0], xy[v, 1], xy, ring_at, geom_at[gb], geom_at[gb + 1]):
+            return True
+    return False
+
+
+@nb.njit(cache=True, nogil=True)
+def _closest(
+    ax: float, ay: float, bx: float, by: float, cx: float, cy: float, dx: float, dy: float
+) -> tuple[float, float]:
+    """Middle of the shortest line between segments ``ab`` and ``cd`` (their crossing
+    point where they cross)."""
+    d1 = _orient(cx, cy, dx, dy, ax, ay)
+    d2 = _orient(cx, cy, dx, dy, bx, by)
+    if d1 != d2 and _segment_distance2(ax, ay, bx, by, cx, cy, dx, dy) == 0.0:
+        f = d1 / (d1 - d2)
+        return ax + f * (bx - ax), ay + f * (by - ay)
+    best, mx, my = np.inf, 0.0, 0.0
+    for m in range(4):
+        px, py = (ax, ay) if m == 0 else (bx, by) if m == 1 else (cx, cy) if m == 2 else (dx, dy)
+        sx, sy, ex, ey = (cx, cy, dx, dy) if m < 2 else (ax, ay, bx, by)
+        d = _point_segment2(px, py, sx, sy, ex, ey)
+        if d < best:
+            ux, uy = ex - sx, ey - sy
+            den = ux * ux + uy * uy
+            t = 0.0 if den == 0.0 else min(1.0, max(0.0, ((px - sx) * ux + (py - sy) * uy) / den))
+            best, mx, my = d, (px + sx + t * ux) / 2, (py + sy + t * uy) / 2
+    return mx, my
+
+
+@nb.njit(cache=True, nogil=True)
+def _pair_distances(
+    xy: np.ndarray, ring_at: np.ndarray, geom_at: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance between footprints ``a[n]`` and ``b[n]`` of the projected rings ``xy`` /
+    ``ring_at`` / ``geom_at`` (see :func:`boundaries`): 0 where their regions meet (an
+    edge of one crosses or touches an edge of the other, or one holds a vertex of the
+    other), else the shortest distance between their boundaries; and the middle of a
+    shortest line between them (NaN where one holds the other's vertex)."""
+    out = np.empty(len(a))
+    mid = np.full((len(a), 2), np.nan)
+    for n in range(len(a)):
+        ga, gb = a[n], b[n]
+        best = np.inf  # squared
+        sa = sb = -1
+        for qa in range(geom_at[ga], geom_at[ga + 1]):
+            for va in range(ring_at[qa], ring_at[qa + 1] - 1):
+                ax, ay, bx, by = xy[va, 0], xy[va, 1], xy[va + 1, 0], xy[va + 1, 1]
+                w, e, s, north = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+                for qb in range(geom_at[gb], geom_at[gb + 1]):
+                    for vb in range(ring_at[qb], ring_at[qb + 1] - 1):
+                        cx, cy, dx, dy = xy[vb, 0], xy[vb, 1], xy[vb + 1, 0], xy[vb + 1, 1]
+                        # the segments' boxes' gap bounds their distance from below
+                        gx = max(0.0, min(cx, dx) - e, w - max(cx, dx))
+                        gy = max(0.0, min(cy, dy) - north, s - max(cy, dy))
+                        if gx * gx + gy * gy < best:
+                            d = _segment_distance2(ax, ay, bx, by, cx, cy, dx, dy)
+                            if d < best:
+                                best, sa, sb = d, va, vb
+        if best > 0.0 and (
+            _ring_inside(xy, ring_at, geom_at, ga, gb) or _ring_inside(xy, ring_at, geom_at, gb, ga)
+        ):
+            best = 0.0
+        elif sa >= 0:
+            mid[n, 0], mid[n, 1] = _closest(
+                xy[sa, 0],
+                xy[sa, 1],
+                xy[sa + 1, 0],
+                xy[sa + 1, 1],
+                xy[sb, 0],
+                xy[sb, 1],
+                xy[sb + 1, 0],
+                xy[sb + 1, 1],
+            )
+        out[n] = math.sqrt(best)
+    return out, mid
+
+
+def closest_midpoints(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Middle (lon, lat) of a shortest line between each pair ``a[n]``, ``b[n]`` of
+    footprints that do not meet, in lon/lat scaled by the cosine of ``a``'s mean
+    latitude (an equirectangular plane)."""
+    if not len(a):
+        return np.empty((0, 2))
+    xy, ring_at, geom_at = boundaries(np.concatenate([a, b]))
+    lo, hi = shapely.total_bounds(a)[[1, 3]]
+    scale = math.cos(math.radians((lo + hi) / 2))
+    xy = xy * np.array([scale, 1.0])
+    n = np.arange(len(a), dtype=np.int64)
+    _, mid = _pair_distances(xy, ring_at, geom_at, n, len(a) + n)
+    return mid / np.array([scale, 1.0])
+
+
+def plane_distances(
+    own_fp: np.ndarray, i: np.ndarray, oth_fp: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """Distance (m) of each pair (``own_fp[i[n]]``, ``oth_fp[k[n]]``) in the local
+    stereographic plane of the own footprint's centre (rounded to ``PLANE_QUANTUM_DEG``),
+    both densified to ``DENSIFY_DEG`` in lon/lat first; each footprint's vertices are
+    projected once per plane.
+
+    Equal, up to floating-point rounding, to ``shapely.distance`` of the two footprints
+    after :func:`~airgrid.airspace.traffic.planes.to_plane` into that plane.
+    """
+    d = np.empty(len(i))
+    if not len(i):
+        return d
+    own_ix, own_at = np.unique(i, return_inverse=True)
+    centres = shapely.get_coordinates(shapely.centroid(own_fp[own_ix]))
+    q = np.round(centres / PLANE_QUANTUM_DEG).astype(np.int64)
+    plane_keys, plane_of = np.unique(q[:, 0] * 4096 + q[:, 1], return_inverse=True)
+    for g, key in enumerate(plane_keys.tolist()):
+        qx, qy = (key + 2048) // 4096, (key + 2048) % 4096 - 2048
+        fwd, _ = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
+        members = np.flatnonzero(plane_of[own_at] == g)
+        ii, ia = np.unique(i[members], return_inverse=True)
+        kk, ka = np.unique(k[members], return_inverse=True)
+        xy, ring_at, geom_at = boundaries(np.concatenate([own_fp[ii], oth_fp[kk]]))
+        dense, dense_at = _densify(xy, ring_at, DENSIFY_DEG)
+        metric = chunked(
+            lambda x, y, fwd=fwd: np.column_stack(fwd.transform(x, y)),
+            dense[:, 0],
+            dense[:, 1],
+            size=VERTEX_CHUNK,
+        )
+        d[members], _ = _pair_distances(
+            metric, dense_at, geom_at, ia.astype(np.int64), len(ii) + ka
+        )
+    return d
+
+
+__all__ = ["boundaries", "closest_midpoints", "plane_distances"]
