@@ -18,6 +18,7 @@ from airgrid.airspace.traffic.plane_distance import (
     _densify,
     boundaries,
     closest_midpoints,
+    lonlat_distances,
     plane_distances,
 )
 from airgrid.airspace.traffic.planes import DENSIFY_DEG, plane_for, to_plane
@@ -235,3 +236,27 @@ def test_closest_midpoints_halve_the_shortest_line(seed: int) -> None:
     geos = shapely.get_coordinates(shapely.centroid(shapely.shortest_line(sa, sb)))
     same = np.hypot(*(geos - got * [scale, 1.0]).T) < 1e-12
     assert same.sum() >= len(a) // 2  # ties (parallel edges) aside, the same line
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_lonlat_distances_match_geos_below_the_cap(seed: int) -> None:
+    """Distances in degrees equal GEOS's (0 where the footprints meet); past the cap,
+    inf."""
+    rng = np.random.default_rng(seed)
+    geoms = []
+    for _ in range(30):
+        geoms.append(
+            _shape(rng, LON0 + rng.uniform(-0.02, 0.02), LAT0 + rng.uniform(-0.02, 0.02), 400)
+        )
+    geoms = np.array(geoms, dtype=object)
+    a = rng.integers(0, 30, 60).astype(np.int64)
+    b = rng.integers(0, 30, 60).astype(np.int64)
+    b[:6] = a[:6]  # a footprint meets itself
+    cap = rng.uniform(0, 0.03, 60)
+    got = lonlat_distances(boundaries(geoms), a, b, cap)
+    want = shapely.distance(geoms[a], geoms[b])
+    below = want < cap * (1 - 1e-9)
+    assert got[below] == pytest.approx(want[below], abs=1e-12)
+    assert np.isinf(got[want > cap * (1 + 1e-9)]).all()
+    assert below.sum() > 10 and (want == 0).sum() > 3 and (~below).sum() > 3

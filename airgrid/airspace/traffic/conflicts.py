@@ -35,9 +35,13 @@ from airgrid.airspace.traffic.holders import (
 from airgrid.airspace.traffic.limits import check_pair_count
 from airgrid.airspace.traffic.models import Conflict, IntentState
 from airgrid.airspace.traffic.overlap import overlap_centroids
-from airgrid.airspace.traffic.plane_distance import closest_midpoints, plane_distances
+from airgrid.airspace.traffic.plane_distance import (
+    boundaries,
+    closest_midpoints,
+    lonlat_distances,
+    plane_distances_of,
+)
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
-from airgrid.geo.chunks import chunked
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN
 from airgrid.geo.plane import BUFFER_SAFETY
 from airgrid.geo.volumes import Volume4D
@@ -182,24 +186,26 @@ def lateral_hits(near: NearPairs, hv: HolderVolumes) -> tuple[np.ndarray, np.nda
     and ``LATERAL_TOLERANCE_M`` (which cover the local plane's scale error and its
     straight edges, both far smaller); then footprints that meet in lon/lat, 0 m apart
     along the ellipsoid, whose densified images in the local plane are at most a few
-    centimetres apart (see ``LATERAL_TOLERANCE_M``), so within every limit. Only the
-    others are projected and measured in the local plane.
+    centimetres apart (see ``LATERAL_TOLERANCE_M``), so within every limit. Both come
+    from one pass of :func:`~airgrid.airspace.traffic.plane_distance.lonlat_distances`
+    over the footprints' vertices. Only the others are projected and measured in the
+    local plane.
     """
     d = np.full(len(near.i), np.inf)
     if not len(near.i):
         return np.zeros(0, bool), d
-    own_fp, oth_fp = near.own_fp[near.i], hv.footprint[near.k]
+    ui, a = np.unique(near.i, return_inverse=True)
+    uk, b = np.unique(near.k, return_inverse=True)
+    rings = boundaries(np.concatenate([near.own_fp[ui], hv.footprint[uk]]))
+    a, b = a.astype(np.int64), len(ui) + b
     reach = near.limit * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M
     phi = np.minimum(near.lat_max + reach / M_PER_DEG_LAT_MIN, 89.0)  # a shortest path stays below
-    close = chunked(
-        shapely.dwithin, own_fp, oth_fp, reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi)))
-    ).astype(bool)
-    meet = np.zeros(len(d), bool)
-    meet[close] = chunked(shapely.intersects, own_fp[close], oth_fp[close]).astype(bool)
-    d[meet] = 0.0
-    apart = close & ~meet
+    deg = lonlat_distances(rings, a, b, reach / (M_PER_DEG_LAT_MIN * np.cos(np.radians(phi))))
+    d[deg == 0.0] = 0.0
+    apart = (deg > 0.0) & np.isfinite(deg)
     if apart.any():
-        d[apart] = plane_distances(near.own_fp, near.i[apart], hv.footprint, near.k[apart])
+        centres = shapely.get_coordinates(shapely.centroid(near.own_fp[ui]))
+        d[apart] = plane_distances_of(rings, centres, a[apart], b[apart])
     return d <= near.limit, d
 
 

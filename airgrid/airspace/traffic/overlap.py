@@ -108,7 +108,7 @@ def _overlap_centroids(
     xy: np.ndarray, ring_at: np.ndarray, geom_at: np.ndarray, n_pairs: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Centroid of the overlap of footprints ``p`` and ``n_pairs + p`` (see
-    :func:`~airgrid.airspace.traffic.plane_distance.boundaries`) where one is a convex
+    :class:`~airgrid.airspace.traffic.plane_distance.Rings`) where one is a convex
     single ring and the overlap has area; NaN elsewhere."""
     out = np.full((n_pairs, 2), np.nan)
     longest = 0
@@ -143,8 +143,7 @@ def overlap_centroids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ring and their overlap has area, by GEOS otherwise."""
     if not len(a):
         return np.empty((0, 2))
-    xy, ring_at, geom_at = boundaries(np.concatenate([a, b]))
-    x, y = _overlap_centroids(xy, ring_at, geom_at, len(a))
+    x, y = _overlap_centroids(*boundaries(np.concatenate([a, b])), len(a))
     out = np.column_stack([x, y])
     rest = np.isnan(x)
     if rest.any():

@@ -15,6 +15,7 @@ the reference, without building a geometry per footprint and plane.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -28,34 +29,30 @@ from airgrid.geo.chunks import CHUNK, chunked
 VERTEX_CHUNK = 8 * CHUNK
 
 
-def boundaries(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rings of each footprint of ``geoms`` (Polygons or MultiPolygons, lon/lat).
+class Rings(NamedTuple):
+    """Footprints as vertex arrays (see :func:`boundaries`)."""
 
-    Returns
-    -------
-    xy : numpy.ndarray
-        float64 (n, 2): the rings' vertices, ring after ring, each ring closed.
-    ring_at : numpy.ndarray
-        int64 (r + 1,): ring ``q``'s vertices are ``xy[ring_at[q]:ring_at[q + 1]]``.
-    geom_at : numpy.ndarray
-        int64 (len(geoms) + 1,): footprint ``g``'s rings are ``geom_at[g]`` to
-        ``geom_at[g + 1] - 1``.
-    """
+    xy: np.ndarray  # float64 (n, 2): the rings' vertices, ring after ring, each closed
+    ring_at: np.ndarray  # int64: ring q's vertices are xy[ring_at[q]:ring_at[q + 1]]
+    geom_at: np.ndarray  # int64: footprint g's rings are geom_at[g] to geom_at[g + 1] - 1
+
+
+def boundaries(geoms: np.ndarray) -> Rings:
+    """The rings of each footprint of ``geoms`` (Polygons or MultiPolygons, lon/lat)."""
     n = len(geoms)
     if np.all(shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) and not np.any(
         shapely.get_num_interior_rings(geoms)
     ):  # one ring each: the vertices alone tell the rings apart
         xy, owner = shapely.get_coordinates(geoms, return_index=True)
         ring_at = np.searchsorted(owner, np.arange(n + 1)).astype(np.int64)
-        return xy, ring_at, np.arange(n + 1, dtype=np.int64)
+        return Rings(xy, ring_at, np.arange(n + 1, dtype=np.int64))
     kind, xy, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:
         ring_at, geom_at = offsets
     else:  # MultiPolygon (Polygons among them count as one part)
         ring_at, part_at, geom_parts = offsets
         geom_at = part_at[geom_parts]
-    ring_at, geom_at = ring_at.astype(np.int64), geom_at.astype(np.int64)
-    return xy, ring_at, geom_at
+    return Rings(xy, ring_at.astype(np.int64), geom_at.astype(np.int64))
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -189,51 +186,99 @@ def _closest(
 
 
 @nb.njit(cache=True, nogil=True)
+def _closest_segments(
+    xy: np.ndarray, ring_at: np.ndarray, geom_at: np.ndarray, ga: int, gb: int, cap2: float
+) -> tuple[float, int, int]:
+    """The squared distance between the boundaries of footprints ``ga`` and ``gb`` and the
+    first vertices of a pair of segments at that distance; ``(cap2, -1, -1)`` when no two
+    segments are nearer than ``sqrt(cap2)``. Returns at the first pair that crosses."""
+    best, sa, sb = cap2, -1, -1
+    for qa in range(geom_at[ga], geom_at[ga + 1]):
+        for va in range(ring_at[qa], ring_at[qa + 1] - 1):
+            ax, ay, bx, by = xy[va, 0], xy[va, 1], xy[va + 1, 0], xy[va + 1, 1]
+            w, e, s, north = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+            for qb in range(geom_at[gb], geom_at[gb + 1]):
+                for vb in range(ring_at[qb], ring_at[qb + 1] - 1):
+                    cx, cy, dx, dy = xy[vb, 0], xy[vb, 1], xy[vb + 1, 0], xy[vb + 1, 1]
+                    # the segments' boxes' gap bounds their distance from below
+                    gx = max(0.0, min(cx, dx) - e, w - max(cx, dx))
+                    gy = max(0.0, min(cy, dy) - north, s - max(cy, dy))
+                    if gx * gx + gy * gy < best:
+                        d = _segment_distance2(ax, ay, bx, by, cx, cy, dx, dy)
+                        if d < best:
+                            best, sa, sb = d, va, vb
+                            if d == 0.0:
+                                return best, sa, sb
+    return best, sa, sb
+
+
+@nb.njit(cache=True, nogil=True)
 def _pair_distances(
-    xy: np.ndarray, ring_at: np.ndarray, geom_at: np.ndarray, a: np.ndarray, b: np.ndarray
+    xy: np.ndarray,
+    ring_at: np.ndarray,
+    geom_at: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    cap: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distance between footprints ``a[n]`` and ``b[n]`` of the projected rings ``xy`` /
-    ``ring_at`` / ``geom_at`` (see :func:`boundaries`): 0 where their regions meet (an
-    edge of one crosses or touches an edge of the other, or one holds a vertex of the
-    other), else the shortest distance between their boundaries; and the middle of a
-    shortest line between them (NaN where one holds the other's vertex)."""
+    """Distance between footprints ``a[n]`` and ``b[n]`` of the rings ``xy`` / ``ring_at``
+    / ``geom_at`` (see :class:`Rings`): 0 where their regions meet (an edge of one crosses
+    or touches an edge of the other, or one holds a vertex of the other), else the
+    shortest distance between their boundaries, or ``inf`` where that is more than
+    ``cap[n]``; and the middle of a shortest line between them where they are apart
+    (NaN elsewhere)."""
     out = np.empty(len(a))
     mid = np.full((len(a), 2), np.nan)
     for n in range(len(a)):
         ga, gb = a[n], b[n]
-        best = np.inf  # squared
-        sa = sb = -1
-        for qa in range(geom_at[ga], geom_at[ga + 1]):
-            for va in range(ring_at[qa], ring_at[qa + 1] - 1):
-                ax, ay, bx, by = xy[va, 0], xy[va, 1], xy[va + 1, 0], xy[va + 1, 1]
-                w, e, s, north = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
-                for qb in range(geom_at[gb], geom_at[gb + 1]):
-                    for vb in range(ring_at[qb], ring_at[qb + 1] - 1):
-                        cx, cy, dx, dy = xy[vb, 0], xy[vb, 1], xy[vb + 1, 0], xy[vb + 1, 1]
-                        # the segments' boxes' gap bounds their distance from below
-                        gx = max(0.0, min(cx, dx) - e, w - max(cx, dx))
-                        gy = max(0.0, min(cy, dy) - north, s - max(cy, dy))
-                        if gx * gx + gy * gy < best:
-                            d = _segment_distance2(ax, ay, bx, by, cx, cy, dx, dy)
-                            if d < best:
-                                best, sa, sb = d, va, vb
+        best, sa, sb = _closest_segments(xy, ring_at, geom_at, ga, gb, cap[n] * cap[n])
         if best > 0.0 and (
             _ring_inside(xy, ring_at, geom_at, ga, gb) or _ring_inside(xy, ring_at, geom_at, gb, ga)
         ):
-            best = 0.0
-        elif sa >= 0:
-            mid[n, 0], mid[n, 1] = _closest(
-                xy[sa, 0],
-                xy[sa, 1],
-                xy[sa + 1, 0],
-                xy[sa + 1, 1],
-                xy[sb, 0],
-                xy[sb, 1],
-                xy[sb + 1, 0],
-                xy[sb + 1, 1],
-            )
-        out[n] = math.sqrt(best)
+            out[n] = 0.0
+        elif sa < 0:
+            out[n] = np.inf
+        else:
+            out[n] = math.sqrt(best)
+            if best > 0.0:
+                mid[n, 0], mid[n, 1] = _closest(
+                    xy[sa, 0],
+                    xy[sa, 1],
+                    xy[sa + 1, 0],
+                    xy[sa + 1, 1],
+                    xy[sb, 0],
+                    xy[sb, 1],
+                    xy[sb + 1, 0],
+                    xy[sb + 1, 1],
+                )
     return out, mid
+
+
+@nb.njit(cache=True, nogil=True)
+def _gather(
+    xy: np.ndarray, ring_at: np.ndarray, geom_at: np.ndarray, which: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The footprints ``which`` of the rings ``xy`` / ``ring_at`` / ``geom_at``, in that
+    order, as rings of their own."""
+    n_vert = n_ring = 0
+    for g in which:
+        n_ring += geom_at[g + 1] - geom_at[g]
+        n_vert += ring_at[geom_at[g + 1]] - ring_at[geom_at[g]]
+    out = np.empty((n_vert, 2))
+    out_ring = np.empty(n_ring + 1, np.int64)
+    out_geom = np.empty(len(which) + 1, np.int64)
+    v = q = 0
+    for m, g in enumerate(which):
+        out_geom[m] = q
+        for r in range(geom_at[g], geom_at[g + 1]):
+            out_ring[q] = v
+            for u in range(ring_at[r], ring_at[r + 1]):
+                out[v, 0], out[v, 1] = xy[u, 0], xy[u, 1]
+                v += 1
+            q += 1
+    out_ring[n_ring] = v
+    out_geom[len(which)] = q
+    return out, out_ring, out_geom
 
 
 def closest_midpoints(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -242,40 +287,45 @@ def closest_midpoints(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     latitude (an equirectangular plane)."""
     if not len(a):
         return np.empty((0, 2))
-    xy, ring_at, geom_at = boundaries(np.concatenate([a, b]))
+    rings = boundaries(np.concatenate([a, b]))
     lo, hi = shapely.total_bounds(a)[[1, 3]]
-    scale = math.cos(math.radians((lo + hi) / 2))
-    xy = xy * np.array([scale, 1.0])
+    scale = np.array([math.cos(math.radians((lo + hi) / 2)), 1.0])
     n = np.arange(len(a), dtype=np.int64)
-    _, mid = _pair_distances(xy, ring_at, geom_at, n, len(a) + n)
-    return mid / np.array([scale, 1.0])
+    _, mid = _pair_distances(
+        rings.xy * scale, rings.ring_at, rings.geom_at, n, len(a) + n, np.full(len(a), np.inf)
+    )
+    return mid / scale
 
 
-def plane_distances(
-    own_fp: np.ndarray, i: np.ndarray, oth_fp: np.ndarray, k: np.ndarray
+def lonlat_distances(rings: Rings, a: np.ndarray, b: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Distance in degrees (in lon/lat as a plane, as ``shapely.distance`` measures it)
+    between footprints ``a[n]`` and ``b[n]`` of ``rings``: 0 where they meet, ``inf``
+    where it is more than ``cap[n]``."""
+    return _pair_distances(rings.xy, rings.ring_at, rings.geom_at, a, b, cap)[0]
+
+
+def plane_distances_of(
+    rings: Rings, centres: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> np.ndarray:
-    """Distance (m) of each pair (``own_fp[i[n]]``, ``oth_fp[k[n]]``) in the local
-    stereographic plane of the own footprint's centre (rounded to ``PLANE_QUANTUM_DEG``),
-    both densified to ``DENSIFY_DEG`` in lon/lat first; each footprint's vertices are
-    projected once per plane.
+    """Distance (m) between footprints ``a[n]`` and ``b[n]`` of ``rings`` (lon/lat) in the
+    local stereographic plane of ``centres[a[n]]`` (lon, lat; rounded to
+    ``PLANE_QUANTUM_DEG``), both densified to ``DENSIFY_DEG`` in lon/lat first; each
+    footprint's vertices are projected once per plane.
 
     Equal, up to floating-point rounding, to ``shapely.distance`` of the two footprints
     after :func:`~airgrid.airspace.traffic.planes.to_plane` into that plane.
     """
-    d = np.empty(len(i))
-    if not len(i):
+    d = np.empty(len(a))
+    if not len(a):
         return d
-    own_ix, own_at = np.unique(i, return_inverse=True)
-    centres = shapely.get_coordinates(shapely.centroid(own_fp[own_ix]))
-    q = np.round(centres / PLANE_QUANTUM_DEG).astype(np.int64)
+    q = np.round(centres[a] / PLANE_QUANTUM_DEG).astype(np.int64)
     plane_keys, plane_of = np.unique(q[:, 0] * 4096 + q[:, 1], return_inverse=True)
     for g, key in enumerate(plane_keys.tolist()):
         qx, qy = (key + 2048) // 4096, (key + 2048) % 4096 - 2048
         fwd, _ = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
-        members = np.flatnonzero(plane_of[own_at] == g)
-        ii, ia = np.unique(i[members], return_inverse=True)
-        kk, ka = np.unique(k[members], return_inverse=True)
-        xy, ring_at, geom_at = boundaries(np.concatenate([own_fp[ii], oth_fp[kk]]))
+        members = np.flatnonzero(plane_of == g) if len(plane_keys) > 1 else np.arange(len(a))
+        which, at = np.unique(np.concatenate([a[members], b[members]]), return_inverse=True)
+        xy, ring_at, geom_at = _gather(rings.xy, rings.ring_at, rings.geom_at, which)
         dense, dense_at = _densify(xy, ring_at, DENSIFY_DEG)
         metric = chunked(
             lambda x, y, fwd=fwd: np.column_stack(fwd.transform(x, y)),
@@ -283,10 +333,30 @@ def plane_distances(
             dense[:, 1],
             size=VERTEX_CHUNK,
         )
+        m = len(members)
         d[members], _ = _pair_distances(
-            metric, dense_at, geom_at, ia.astype(np.int64), len(ii) + ka
+            metric, dense_at, geom_at, at[:m], at[m:], np.full(m, np.inf)
         )
     return d
 
 
-__all__ = ["boundaries", "closest_midpoints", "plane_distances"]
+def plane_distances(
+    own_fp: np.ndarray, i: np.ndarray, oth_fp: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """Distance (m) of each pair (``own_fp[i[n]]``, ``oth_fp[k[n]]``) in the local plane
+    of the own footprint's centroid (see :func:`plane_distances_of`)."""
+    ui, ia = np.unique(i, return_inverse=True)
+    uk, ka = np.unique(k, return_inverse=True)
+    rings = boundaries(np.concatenate([own_fp[ui], oth_fp[uk]]))
+    centres = shapely.get_coordinates(shapely.centroid(own_fp[ui]))
+    return plane_distances_of(rings, centres, ia.astype(np.int64), len(ui) + ka)
+
+
+__all__ = [
+    "Rings",
+    "boundaries",
+    "closest_midpoints",
+    "lonlat_distances",
+    "plane_distances",
+    "plane_distances_of",
+]
