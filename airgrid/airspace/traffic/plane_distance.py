@@ -24,6 +24,8 @@ import shapely
 from airgrid.airspace.traffic.planes import DENSIFY_DEG, PLANE_QUANTUM_DEG, plane_for
 from airgrid.geo.chunks import CHUNK, chunked
 
+_POLYGON = int(shapely.GeometryType.POLYGON)
+
 #: Vertices projected per call of a plane's transformer (a few milliseconds of PROJ), so
 #: other threads get the interpreter between calls (see :mod:`airgrid.geo.chunks`).
 VERTEX_CHUNK = 8 * CHUNK
@@ -40,12 +42,12 @@ class Rings(NamedTuple):
 def boundaries(geoms: np.ndarray) -> Rings:
     """The rings of each footprint of ``geoms`` (Polygons or MultiPolygons, lon/lat)."""
     n = len(geoms)
-    if np.all(shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) and not np.any(
-        shapely.get_num_interior_rings(geoms)
-    ):  # one ring each: the vertices alone tell the rings apart
+    if (shapely.get_type_id(geoms) == _POLYGON).all() and not shapely.get_num_interior_rings(
+        geoms
+    ).any():  # one ring each: the vertices alone tell the rings apart
         xy, owner = shapely.get_coordinates(geoms, return_index=True)
-        ring_at = np.searchsorted(owner, np.arange(n + 1)).astype(np.int64)
-        return Rings(xy, ring_at, np.arange(n + 1, dtype=np.int64))
+        ring_at = np.searchsorted(owner, np.arange(n + 1))
+        return Rings(xy, ring_at, np.arange(n + 1))
     kind, xy, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:
         ring_at, geom_at = offsets
