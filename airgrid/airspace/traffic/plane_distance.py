@@ -10,6 +10,10 @@ each pair's distance comes from :func:`_pair_distances`: 0 where the two regions
 else the shortest distance between their boundaries. That is GEOS's polygon distance
 (``shapely.distance``) of the projected, densified footprints, which the tests use as
 the reference, without building a geometry per footprint and plane.
+
+The same kernel measures in lon/lat itself (:func:`lonlat_distances`, the exact test's
+first pass) and gives the middle of a shortest line between footprints apart
+(:func:`closest_midpoints`, where a conflict is reported).
 """
 
 from __future__ import annotations
@@ -96,15 +100,21 @@ def _densify(xy: np.ndarray, ring_at: np.ndarray, step: float) -> tuple[np.ndarr
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _point_segment2(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
-    """Squared distance from point ``p`` to segment ``ab``."""
+def _foot(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> tuple[float, float]:
+    """The point of segment ``ab`` nearest to point ``p``."""
     dx, dy = bx - ax, by - ay
     den = dx * dx + dy * dy
     t = 0.0
     if den > 0.0:
         t = min(1.0, max(0.0, ((px - ax) * dx + (py - ay) * dy) / den))
-    ex, ey = px - (ax + t * dx), py - (ay + t * dy)
-    return ex * ex + ey * ey
+    return ax + t * dx, ay + t * dy
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _point_segment2(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Squared distance from point ``p`` to segment ``ab``."""
+    fx, fy = _foot(px, py, ax, ay, bx, by)
+    return (px - fx) * (px - fx) + (py - fy) * (py - fy)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -167,23 +177,16 @@ def _ring_inside(
 def _closest(
     ax: float, ay: float, bx: float, by: float, cx: float, cy: float, dx: float, dy: float
 ) -> tuple[float, float]:
-    """Middle of the shortest line between segments ``ab`` and ``cd`` (their crossing
-    point where they cross)."""
-    d1 = _orient(cx, cy, dx, dy, ax, ay)
-    d2 = _orient(cx, cy, dx, dy, bx, by)
-    if d1 != d2 and _segment_distance2(ax, ay, bx, by, cx, cy, dx, dy) == 0.0:
-        f = d1 / (d1 - d2)
-        return ax + f * (bx - ax), ay + f * (by - ay)
+    """Middle of the shortest line between segments ``ab`` and ``cd`` that do not meet
+    (from an endpoint of one to the other)."""
     best, mx, my = np.inf, 0.0, 0.0
     for m in range(4):
         px, py = (ax, ay) if m == 0 else (bx, by) if m == 1 else (cx, cy) if m == 2 else (dx, dy)
         sx, sy, ex, ey = (cx, cy, dx, dy) if m < 2 else (ax, ay, bx, by)
-        d = _point_segment2(px, py, sx, sy, ex, ey)
+        fx, fy = _foot(px, py, sx, sy, ex, ey)
+        d = (px - fx) * (px - fx) + (py - fy) * (py - fy)
         if d < best:
-            ux, uy = ex - sx, ey - sy
-            den = ux * ux + uy * uy
-            t = 0.0 if den == 0.0 else min(1.0, max(0.0, ((px - sx) * ux + (py - sy) * uy) / den))
-            best, mx, my = d, (px + sx + t * ux) / 2, (py + sy + t * uy) / 2
+            best, mx, my = d, (px + fx) / 2, (py + fy) / 2
     return mx, my
 
 
@@ -325,7 +328,7 @@ def plane_distances_of(
     for g, key in enumerate(plane_keys.tolist()):
         qx, qy = (key + 2048) // 4096, (key + 2048) % 4096 - 2048
         fwd, _ = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
-        members = np.flatnonzero(plane_of == g) if len(plane_keys) > 1 else np.arange(len(a))
+        members = np.flatnonzero(plane_of == g)
         which, at = np.unique(np.concatenate([a[members], b[members]]), return_inverse=True)
         xy, ring_at, geom_at = _gather(rings.xy, rings.ring_at, rings.geom_at, which)
         dense, dense_at = _densify(xy, ring_at, DENSIFY_DEG)
@@ -342,23 +345,10 @@ def plane_distances_of(
     return d
 
 
-def plane_distances(
-    own_fp: np.ndarray, i: np.ndarray, oth_fp: np.ndarray, k: np.ndarray
-) -> np.ndarray:
-    """Distance (m) of each pair (``own_fp[i[n]]``, ``oth_fp[k[n]]``) in the local plane
-    of the own footprint's centroid (see :func:`plane_distances_of`)."""
-    ui, ia = np.unique(i, return_inverse=True)
-    uk, ka = np.unique(k, return_inverse=True)
-    rings = boundaries(np.concatenate([own_fp[ui], oth_fp[uk]]))
-    centres = shapely.get_coordinates(shapely.centroid(own_fp[ui]))
-    return plane_distances_of(rings, centres, ia.astype(np.int64), len(ui) + ka)
-
-
 __all__ = [
     "Rings",
     "boundaries",
     "closest_midpoints",
     "lonlat_distances",
-    "plane_distances",
     "plane_distances_of",
 ]
