@@ -35,7 +35,7 @@ from airgrid.terrain.errors import (
     NoDataError,
     OutsideCoverageError,
 )
-from airgrid.terrain.kernels import affine_apply
+from airgrid.terrain.kernels import affine_apply, bilinear
 
 log = logging.getLogger(__name__)
 
@@ -530,37 +530,20 @@ class Dem:
         """
         lat_a, lon_a = np.broadcast_arrays(np.asarray(lat, float), np.asarray(lon, float))
         col, row = self.lonlat_to_pixel(lon_a.ravel(), lat_a.ravel())
-        h, w = self.shape
-        bad = ~((col >= 0) & (col <= w) & (row >= 0) & (row <= h))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        out = np.empty(col.shape)
+        found = bilinear(self.data, col, row, out)
+        if found.outside:
+            i = found.first_outside
             raise OutsideCoverageError(
-                f"{int(bad.sum())} point(s) outside the DEM, first at lat {lat_a.ravel()[i]:.6f} "
+                f"{found.outside} point(s) outside the DEM, first at lat {lat_a.ravel()[i]:.6f} "
                 f"lon {lon_a.ravel()[i]:.6f}; DEM covers lon/lat {self.bounds_lonlat}"
             )
-        x = np.clip(col - 0.5, 0, w - 1)
-        y = np.clip(row - 0.5, 0, h - 1)
-        x0 = np.minimum(np.floor(x).astype(np.intp), max(w - 2, 0))
-        y0 = np.minimum(np.floor(y).astype(np.intp), max(h - 2, 0))
-        x1 = np.minimum(x0 + 1, w - 1)
-        y1 = np.minimum(y0 + 1, h - 1)
-        fx = x - x0
-        fy = y - y0
-        corners = np.stack(
-            [self.data[y0, x0], self.data[y0, x1], self.data[y1, x0], self.data[y1, x1]]
-        ).astype(float)
-        weights = np.stack([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
-        valid = ~np.isnan(corners)
-        weights = np.where(valid, weights, 0.0)
-        wsum = weights.sum(axis=0)
-        void = ~valid.any(axis=0) | (wsum <= 0)
-        if void.any():
-            i = int(np.flatnonzero(void)[0])
+        if found.void:
+            i = found.first_void
             raise NoDataError(
-                f"{int(void.sum())} point(s) fall in DEM voids, first at lat "
+                f"{found.void} point(s) fall in DEM voids, first at lat "
                 f"{lat_a.ravel()[i]:.6f} lon {lon_a.ravel()[i]:.6f}"
             )
-        out = (np.where(valid, corners, 0.0) * weights).sum(axis=0) / wsum
         return out.reshape(lat_a.shape)
 
 

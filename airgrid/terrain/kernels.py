@@ -228,3 +228,90 @@ def affine_apply(x, y, sa, sb, sc, sd, se, sf, col_out, row_out):
     for i in range(len(x)):
         col_out[i] = x[i] * sa + y[i] * sb + sc
         row_out[i] = x[i] * sd + y[i] * se + sf
+
+
+class Sampled(NamedTuple):
+    """What :func:`bilinear` found wrong, if anything.
+
+    Attributes
+    ----------
+    outside, first_outside : int
+        Points outside the raster, and the index of the first (-1: none). When there are
+        any, nothing else was computed.
+    void, first_void : int
+        Points whose four neighbouring pixels are all voids, and the first (-1: none).
+    """
+
+    outside: int
+    first_outside: int
+    void: int
+    first_void: int
+
+
+@nb.njit(cache=True, nogil=True)
+def bilinear(data, col, row, out):
+    """Bilinear heights at continuous pixel coordinates, voids left out.
+
+    Pixel values sit at pixel centres ``(c + 0.5, r + 0.5)``; a point is inside when
+    ``0 <= col <= w`` and ``0 <= row <= h``, and within half a pixel of the edge it
+    takes the edge values. Void (NaN) corners get weight 0 and the others' weights are
+    renormalised. The arithmetic is that of the vectorised NumPy form (weights
+    ``(1-fx)(1-fy), fx(1-fy), (1-fx)fy, fx fy`` summed in that order), so the results
+    are bit for bit those.
+
+    Parameters
+    ----------
+    data : float[h, w]
+        The raster, NaN at voids.
+    col, row : float64[n]
+        Continuous pixel coordinates.
+    out : float64[n]
+        Filled with the heights (undefined where void, and everywhere when any point is
+        outside).
+
+    Returns
+    -------
+    Sampled
+        Counts and first indices of the points outside and of those in voids.
+    """
+    h, w = data.shape
+    outside = 0
+    first_outside = -1
+    for i in range(len(col)):
+        if not (col[i] >= 0 and col[i] <= w and row[i] >= 0 and row[i] <= h):
+            if outside == 0:
+                first_outside = i
+            outside += 1
+    if outside:
+        return Sampled(outside, first_outside, 0, -1)
+    void = 0
+    first_void = -1
+    xmax = max(w - 2, 0)
+    ymax = max(h - 2, 0)
+    for i in range(len(col)):
+        x = min(max(col[i] - 0.5, 0.0), w - 1.0)
+        y = min(max(row[i] - 0.5, 0.0), h - 1.0)
+        x0 = min(math.floor(x), xmax)
+        y0 = min(math.floor(y), ymax)
+        x1 = min(x0 + 1, w - 1)
+        y1 = min(y0 + 1, h - 1)
+        fx = x - x0
+        fy = y - y0
+        c00 = np.float64(data[y0, x0])
+        c01 = np.float64(data[y0, x1])
+        c10 = np.float64(data[y1, x0])
+        c11 = np.float64(data[y1, x1])
+        w00 = (1 - fx) * (1 - fy) if c00 == c00 else 0.0
+        w01 = fx * (1 - fy) if c01 == c01 else 0.0
+        w10 = (1 - fx) * fy if c10 == c10 else 0.0
+        w11 = fx * fy if c11 == c11 else 0.0
+        wsum = w00 + w01 + w10 + w11
+        if (c00 != c00 and c01 != c01 and c10 != c10 and c11 != c11) or wsum <= 0:
+            if void == 0:
+                first_void = i
+            void += 1
+            continue
+        acc = (c00 * w00 if c00 == c00 else 0.0) + (c01 * w01 if c01 == c01 else 0.0)
+        acc = acc + (c10 * w10 if c10 == c10 else 0.0)
+        out[i] = (acc + (c11 * w11 if c11 == c11 else 0.0)) / wsum
+    return Sampled(0, -1, void, first_void)

@@ -7,6 +7,8 @@ import pytest
 import rasterio
 import rasterio.shutil
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 from scipy.interpolate import RegularGridInterpolator
 
@@ -44,6 +46,64 @@ def test_bilinear_between_centres_matches_scipy(real_dem: Dem) -> None:
     qlat = rng.uniform(lats[-1], lats[0], 500)
     qlon = rng.uniform(lons[0], lons[-1], 500)
     np.testing.assert_allclose(real_dem.elevation(qlat, qlon), interp(np.c_[qlat, qlon]), atol=1e-6)
+
+
+def _bilinear_numpy(data: np.ndarray, col: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """The bilinear rule written plainly with NumPy arrays: corners at pixel centres, edge
+    values within half a pixel of the edge, void corners left out and the others'
+    weights renormalised (NaN where all four are voids)."""
+    h, w = data.shape
+    x = np.clip(col - 0.5, 0, w - 1)
+    y = np.clip(row - 0.5, 0, h - 1)
+    x0 = np.minimum(np.floor(x).astype(np.intp), max(w - 2, 0))
+    y0 = np.minimum(np.floor(y).astype(np.intp), max(h - 2, 0))
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = x - x0, y - y0
+    corners = np.stack([data[y0, x0], data[y0, x1], data[y1, x0], data[y1, x1]]).astype(float)
+    weights = np.stack([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
+    valid = ~np.isnan(corners)
+    weights = np.where(valid, weights, 0.0)
+    wsum = weights.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (np.where(valid, corners, 0.0) * weights).sum(axis=0) / wsum
+    return np.where(~valid.any(axis=0) | (wsum <= 0), np.nan, out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
+    void_share=st.sampled_from([0.0, 0.3, 0.7]),
+)
+def test_bilinear_kernel_equals_the_numpy_rule(
+    h: int, w: int, seed: int, void_share: float
+) -> None:
+    """The Numba sampler gives the plain NumPy rule's heights bit for bit, on rasters with
+    voids, one-pixel rasters and points on the edges and the pixel centres; points in
+    voids and outside are counted and the first named, as Dem.elevation reports them."""
+    rng = np.random.default_rng(seed)
+    data = rng.uniform(-50, 3000, (h, w)).astype(np.float32)
+    data[rng.random((h, w)) < void_share] = np.nan
+    data.flat[rng.integers(0, h * w)] = 1.5  # a DEM holds at least one height
+    t = Affine(0.25, 0, 112, 0, -0.25, 30)  # binary fractions: the pixel edges map exactly
+    dem = Dem(data, t, 4326)
+    col = np.concatenate([rng.uniform(0, w, 40), [0.0, w, 0.5, w - 0.5], rng.integers(0, w + 1, 4)])
+    row = np.concatenate([rng.uniform(0, h, 40), [h, 0.0, 0.5, h - 0.5], rng.integers(0, h + 1, 4)])
+    lon, lat = t * (col, row)
+    want = _bilinear_numpy(dem.data, *dem.lonlat_to_pixel(lon, lat))
+    void = np.isnan(want)
+    if void.any():
+        with pytest.raises(NoDataError, match=f"^{int(void.sum())} point"):
+            dem.elevation(lat, lon)
+        first = int(np.flatnonzero(void)[0])
+        with pytest.raises(NoDataError, match=f"lat {lat[first]:.6f} lon {lon[first]:.6f}"):
+            dem.elevation(lat, lon)
+    got = dem.elevation(lat[~void], lon[~void])
+    np.testing.assert_array_equal(got, want[~void])
+    outside = np.concatenate([lat[:3], [30.001]]), np.concatenate([lon[:3], [112.1]])
+    with pytest.raises(OutsideCoverageError, match=r"^1 point.*first at lat 30\.001000"):
+        dem.elevation(*outside)
 
 
 def test_known_places_on_real_dem(real_dem: Dem) -> None:
