@@ -35,6 +35,7 @@ def test_single_route_is_a_3d_linestring_from_origin_to_destination(client, auth
     grid = services.grid
     vox = [grid.parse_voxel_id(v) for v in p["voxels"]]
     assert all(grid.usable()[v] for v in vox)
+    assert p["voxels"] == [grid.voxel_id(v) for v in vox]  # the grid's own spelling
     assert p["voxels"][0] == grid.voxel_id(grid.locate(ORIGIN[1], ORIGIN[0], ORIGIN[2]).voxel)
     assert p["voxels"][-1] == grid.voxel_id(grid.locate(DEST[1], DEST[0], DEST[2]).voxel)
     assert p["min_clearance_m"] >= grid.tiers.clearance_m

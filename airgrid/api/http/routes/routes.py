@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import h3
 import numpy as np
 from fastapi import APIRouter, Response
 
@@ -34,10 +33,11 @@ router = APIRouter(
 
 def _voxel_ids(grid: Grid, voxels: np.ndarray) -> list[str]:
     """Public ids (as :meth:`~airgrid.airspace.grid.voxels.Grid.voxel_id`) of a route's
-    voxels, gathered in two array reads."""
+    voxels, gathered in two array reads; a cell's H3 string is its index in lowercase
+    hexadecimal, as ``h3.int_to_str`` writes it."""
     v = np.asarray(voxels, np.int64)
     cells, layers = grid.cell[v].tolist(), grid.layer[v].tolist()
-    return [f"{h3.int_to_str(c)}:{k}" for c, k in zip(cells, layers)]
+    return [f"{c:x}:{k}" for c, k in zip(cells, layers)]
 
 
 def route_feature(
