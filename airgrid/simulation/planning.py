@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import h3
 import numpy as np
+from h3.api import basic_int as h3i
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
@@ -222,7 +223,8 @@ class FlightPlanner:
         overlaps the conflict's band grown by the vertical minimum and the tube's
         half-height. A re-route that avoids them keeps clear of the conflicting volumes there.
         """
-        names = [t.name for t in self.grid.tiers]
+        grid = self.grid
+        names = [t.name for t in grid.tiers]
         out: list[np.ndarray] = []
         for c in conflicts:
             reach = 2 * c.minima.lateral_m + self.tube.half_width_m
@@ -230,18 +232,18 @@ class FlightPlanner:
             hi = c.ceiling_m + c.minima.vertical_m + self.tube.half_height_m
             for name in tiers:
                 t = names.index(name)
-                res = self.grid.tiers[t].resolution
+                res = grid.tiers[t].resolution
                 edge = h3.average_hexagon_edge_length(res, unit="m")
                 k = max(1, math.ceil(reach / (math.sqrt(3) * edge)))
-                cells = [
-                    h3.str_to_int(x) for x in h3.grid_disk(h3.latlng_to_cell(c.lat, c.lon, res), k)
-                ]
-                ci = self.grid.find_cells(np.array(cells, np.int64), t)
+                disk = h3i.grid_disk(h3i.latlng_to_cell(c.lat, c.lon, res), k)
+                ci = grid.find_cells(np.array(disk, np.int64), t)
                 ci = ci[ci >= 0]
-                for i in ci.tolist():
-                    s, n = int(self.grid.cell_start[i]), int(self.grid.cell_nlayers[i])
-                    v = np.arange(s, s + n)
-                    out.append(v[(self.grid.floor[v] <= hi) & (self.grid.ceiling[v] >= lo)])
+                n = grid.cell_nlayers[ci].astype(np.int64)
+                first = np.cumsum(n) - n
+                v = np.repeat(grid.cell_start[ci], n) + (
+                    np.arange(int(n.sum())) - np.repeat(first, n)
+                )
+                out.append(v[(grid.floor[v] <= hi) & (grid.ceiling[v] >= lo)])
         return np.concatenate(out) if out else np.empty(0, np.int64)
 
 

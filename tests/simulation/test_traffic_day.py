@@ -8,6 +8,7 @@ import math
 from dataclasses import replace
 from itertools import combinations
 
+import h3
 import numpy as np
 import pytest
 
@@ -15,6 +16,8 @@ from airgrid.airspace.geofences.formats.geojson import feature_to_geofence
 from airgrid.airspace.store.service import open_store
 from airgrid.airspace.traffic.conflicts import find_conflicts
 from airgrid.airspace.traffic.holders import Holder
+from airgrid.airspace.traffic.models import Conflict, IntentState
+from airgrid.airspace.traffic.separation import SeparationMinima
 from airgrid.api.cli.main import main
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process
 from airgrid.simulation.demand import (
@@ -212,6 +215,49 @@ def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_p
             len(calls) - 1
         )
         assert all(e <= bound for _, e in calls[1:])
+
+
+def test_conflict_voxels_are_those_of_the_cells_around_each_conflict(graph):
+    """The voxels a re-route avoids, against a test of every voxel of the grid: those of the
+    asked tiers whose cell lies within the conflict's ring of cells and whose band meets
+    the conflict's band grown by the vertical minimum and the tube's half-height."""
+    grid, planner = graph.grid, FlightPlanner(graph)
+    names = [t.name for t in grid.tiers]
+    rng = np.random.default_rng(5)
+    conflicts = [
+        Conflict(
+            "x", "o", 0, IntentState.ACCEPTED, 0, 0,
+            float(rng.uniform(28.12, 28.23)), float(rng.uniform(112.92, 113.03)),
+            float(lo), float(lo + rng.uniform(10, 80)), 0.0, 60.0, 0.0,
+            SeparationMinima(float(rng.uniform(30, 600)), float(rng.uniform(10, 40)), 30.0),
+            False,
+        )
+        for lo in rng.uniform(50, 900, 6)
+    ]  # fmt: skip
+    for tiers in (("T2",), ("T3", "T4")):
+        got = planner.conflict_voxels(conflicts, tiers)
+        want = set()
+        for c in conflicts:
+            reach = 2 * c.minima.lateral_m + planner.tube.half_width_m
+            lo = c.floor_m - c.minima.vertical_m - planner.tube.half_height_m
+            hi = c.ceiling_m + c.minima.vertical_m + planner.tube.half_height_m
+            for name in tiers:
+                t = names.index(name)
+                res = grid.tiers[t].resolution
+                k = max(
+                    1, math.ceil(reach / (math.sqrt(3) * h3.average_hexagon_edge_length(res, "m")))
+                )
+                ring = {
+                    h3.str_to_int(x) for x in h3.grid_disk(h3.latlng_to_cell(c.lat, c.lon, res), k)
+                }
+                hit = (
+                    (grid.tier == t)
+                    & np.isin(grid.cell, list(ring))
+                    & (grid.floor <= hi)
+                    & (grid.ceiling >= lo)
+                )
+                want |= set(np.flatnonzero(hit).tolist())
+        assert want and set(got.tolist()) == want
 
 
 def test_prohibited_geofences_keep_the_day_out(graph, tmp_path):
