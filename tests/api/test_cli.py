@@ -147,3 +147,17 @@ def test_airports_are_seeded_once_when_servers_start_together(settings, monkeypa
     monkeypatch.undo()
     again = load_services(settings).stores.get().list_geofences()
     assert {g.identifier: g for g in again} == first
+
+
+def test_serve_with_workers_on_a_port_taken_exits_2(grid_dir, settings, capsys):
+    """Several workers bind the port each with SO_REUSEPORT; a port another socket holds
+    without it is refused up front, with the address in the message."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["serve", "--grid", str(grid_dir), "--db-url", settings.db_url, "--no-airports"]
+        assert main([*args, "--workers", "2", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

@@ -8,8 +8,11 @@ answered 201, each once.
 
 from __future__ import annotations
 
+import os
 import random
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +23,7 @@ import pytest
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.stores import StorePool
 from tests.api.conftest import DAY, volume
-from tests.servers import uvicorn_app
+from tests.servers import airgrid_serve
 
 GROUPS, PER_GROUP, LONE, CLIENTS = 16, 6, 32, 32
 NEXT_DAY = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
@@ -42,7 +45,7 @@ def server(grid_dir: Path, tmp_path: Path):
         "AIRGRID_DB_URL": db_url,
         "PROMETHEUS_MULTIPROC_DIR": str(prom),
     }
-    with uvicorn_app(env, tmp_path / "uvicorn.log", workers=2) as base:
+    with airgrid_serve(env, tmp_path / "uvicorn.log", workers=2) as base:
         yield base, admin, operators
 
 
@@ -139,3 +142,55 @@ def _sample(text: str, name: str) -> float:
             if set(labels[labels.index("{") + 1 : -1].split(",")) == want[1]:
                 return float(value)
     return 0.0
+
+
+def _tcp_sockets(port: int, state: str) -> set[int]:
+    """Inodes of this host's TCP sockets (IPv4 and IPv6) with local port ``port`` in
+    ``state`` (``/proc/net/tcp``'s hex code: ``0A`` listening, ``01`` established)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == state:
+                    inodes.add(int(cols[9]))
+    return inodes
+
+
+def _holders(inodes: set[int]) -> dict[int, int]:
+    """Per process id, how many of the socket ``inodes`` it holds open."""
+    held: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+        except OSError:  # gone, or not ours to read
+            continue
+        n = sum(link.startswith("socket:[") and int(link[8:-1]) in inodes for link in links)
+        if n:
+            held[int(proc.name)] = n
+    return held
+
+
+def test_both_workers_take_a_share_of_a_burst_of_connections(server):
+    """Each worker listens on its own socket of the port, so 16 connections opened at once
+    spread over both (one shared socket let the first worker to wake accept them all)."""
+    base, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 120
+    while len(_tcp_sockets(port, "0A")) < 2:  # both workers listening
+        assert time.monotonic() < deadline, "the second worker never listened"
+        time.sleep(0.2)
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(16)]
+    try:
+        for c in conns:
+            c.sendall(b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for c in conns:
+            assert c.recv(64).startswith(b"HTTP/1.1 200")
+        held = _holders(_tcp_sockets(port, "01"))
+    finally:
+        for c in conns:
+            c.close()
+    assert sum(held.values()) == 16 and len(held) == 2, held

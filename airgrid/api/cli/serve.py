@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from airgrid.api.cli.common import BadInput, DemOpt, cli_settings, progress_bar
+from airgrid.api.cli.workers import APP, run_workers
 from airgrid.settings import Settings
 
 
@@ -138,7 +139,9 @@ def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes, each on its own socket of the port.")
+    ] = 1,
     grid: Annotated[
         Path | None,
         typer.Option(
@@ -166,7 +169,9 @@ def serve_cmd(
     """Serve the HTTP API (OpenAPI docs at /docs).
 
     Settings come from AIRGRID_* variables; the options override them.
-    Each uvicorn worker creates the app and reads the same variables.
+    Each uvicorn worker creates the app and reads the same variables. With several
+    workers each listens on its own SO_REUSEPORT socket of the port, so the kernel
+    spreads connections over them.
     """
     import uvicorn
 
@@ -195,14 +200,13 @@ def serve_cmd(
         f"airgrid: serving {settings.grid_path} on http://{host}:{port} (docs at /docs)",
         err=True,
     )
-    uvicorn.run(
-        "airgrid.api.http.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-    )
+    if workers == 1:
+        uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level)
+        return
+    try:
+        run_workers(host, port, workers, log_level)
+    except OSError as exc:
+        raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def register(app: typer.Typer) -> None:
