@@ -1,4 +1,5 @@
-"""Real servers for the tests: a free loopback port, and uvicorn running the airgrid app.
+"""Real servers for the tests: a free loopback port, and ``airgrid serve`` (uvicorn)
+running the airgrid app.
 
 Every server binds to 127.0.0.1 only, and every wait is bounded in time.
 """
@@ -39,10 +40,11 @@ def wait_ready(base: str, proc: subprocess.Popen, log_path: Path, timeout_s: flo
 
 
 @contextmanager
-def uvicorn_app(
+def airgrid_serve(
     env: dict[str, str], log_path: Path, *, workers: int = 1, ready_s: float = 120.0
 ) -> Iterator[str]:
-    """Run ``airgrid.api.http.app:create_app`` under uvicorn on a free loopback port.
+    """Run ``airgrid serve`` (uvicorn, without seeding the airport geofences) on a free
+    loopback port.
 
     Parameters
     ----------
@@ -51,7 +53,7 @@ def uvicorn_app(
     log_path
         File that receives the server's output (shown if it dies before it is ready).
     workers
-        uvicorn worker processes (more than one needs ``PROMETHEUS_MULTIPROC_DIR``).
+        Worker processes (``--workers``).
     ready_s
         Seconds the server may take to answer ``/v1/ready``.
 
@@ -66,9 +68,8 @@ def uvicorn_app(
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "--factory",
-                "airgrid.api.http.app:create_app",
+                "airgrid.api.cli.main",
+                "serve",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -77,6 +78,7 @@ def uvicorn_app(
                 str(workers),
                 "--log-level",
                 "warning",
+                "--no-airports",
             ],
             env={**os.environ, **env},
             stdout=log,

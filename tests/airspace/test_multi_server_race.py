@@ -29,7 +29,7 @@ from airgrid.airspace.traffic.models import HOLDING
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.stores import StorePool
 from tests.api.conftest import DAY, volume
-from tests.servers import uvicorn_app
+from tests.servers import airgrid_serve
 
 SERVERS, CLIENTS, PER_CLIENT = 3, 9, 11
 #: Seconds the clients may take, in all.
@@ -71,7 +71,7 @@ def test_three_servers_on_one_database_never_accept_a_conflicting_pair(
     env = {"AIRGRID_GRID_PATH": str(grid_dir), "AIRGRID_DB_URL": db_url}
     with ExitStack() as servers:
         bases = [
-            servers.enter_context(uvicorn_app(env, tmp_path / f"uvicorn-{s}.log"))
+            servers.enter_context(airgrid_serve(env, tmp_path / f"uvicorn-{s}.log"))
             for s in range(SERVERS)
         ]
         assert len(set(bases)) == SERVERS

@@ -26,7 +26,7 @@ from airgrid.api.http.stores import StorePool
 from airgrid.data import DEFAULT_DEM, DEFAULT_TIER_FILE
 from airgrid.settings import Settings
 from airgrid.terrain import Dem
-from tests.servers import uvicorn_app
+from tests.servers import airgrid_serve
 
 #: The README's example inputs.
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -75,7 +75,7 @@ def default_server(default_grid_dir: Path, tmp_path_factory: pytest.TempPathFact
         "AIRGRID_DB_URL": db_url,
         "AIRGRID_VAR_DIR": str(tmp),
     }
-    with uvicorn_app(env, tmp / "uvicorn.log", ready_s=180) as base:
+    with airgrid_serve(env, tmp / "uvicorn.log", ready_s=180) as base:
         yield base, admin
 
 

@@ -22,7 +22,7 @@ import pytest
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.stores import StorePool
 from tests.api.conftest import DAY, fence, volume
-from tests.servers import uvicorn_app
+from tests.servers import airgrid_serve
 
 #: Small zones per set besides the shared one (enough that a replace takes a while).
 ZONES = 1_500
@@ -61,7 +61,7 @@ def server(grid_dir: Path, tmp_path: Path):
         "AIRGRID_DB_URL": db_url,
         "PROMETHEUS_MULTIPROC_DIR": str(prom),
     }
-    with uvicorn_app(env, tmp_path / "uvicorn.log", workers=2) as base:
+    with airgrid_serve(env, tmp_path / "uvicorn.log", workers=2) as base:
         yield base, regulators, operators
 
 

@@ -11,7 +11,7 @@ from airgrid.simulation.day import day_start, run_over_http
 from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.runner import REASONS
 from airgrid.simulation.schedule import make_flights
-from tests.servers import uvicorn_app
+from tests.servers import airgrid_serve
 from tests.simulation.test_traffic_day import DEMAND, MIX
 
 
@@ -32,7 +32,7 @@ def test_http_day_is_deconflicted_and_counted(small_grid, tmp_path):
         "AIRGRID_VAR_DIR": str(tmp_path / "var"),
     }
     try:
-        with uvicorn_app(env, tmp_path / "uvicorn.log") as base:
+        with airgrid_serve(env, tmp_path / "uvicorn.log") as base:
             report, outcomes = run_over_http(
                 small_grid, flights, base, tokens, clients=4, id_prefix="h", store=store
             )

@@ -26,7 +26,7 @@ from airgrid.api.http.interuss.security import (
     MAP_QUERY,
     PLAN,
 )
-from tests.servers import uvicorn_app
+from tests.servers import airgrid_serve
 
 #: The audience the server checks (the host name uss_qualifier would call it by).
 AUDIENCE = "localhost"
@@ -84,7 +84,7 @@ def server(grid_dir: Path, rsa_key: rsa.RSAPrivateKey, tmp_path_factory: pytest.
         "AIRGRID_PRIORITY_GRANTS": json.dumps({"uss_qualifier": GRANTED}),
         "AIRGRID_INTERUSS_MAX_SOURCE_BYTES": "200000",
     }
-    with uvicorn_app(env, tmp / "uvicorn.log") as base:
+    with airgrid_serve(env, tmp / "uvicorn.log") as base:
         yield base
 
 
