@@ -1,7 +1,7 @@
 """HTTP API throughput and latency on loopback, each figure beside a trivial endpoint.
 
-Starts ``uvicorn`` on 127.0.0.1 with a fresh SQLite store (one worker process, as
-``airgrid serve`` by default; ``--workers N`` as ``airgrid serve --workers N``), loads
+Starts ``airgrid serve`` on 127.0.0.1 with a fresh SQLite store and no airport
+geofences (one worker process by default; ``--workers N`` for ``--workers N``), loads
 geofences, warms the server up (route requests from 8 clients in 2 s slices until two
 slices in a row agree within 10 %, at most 12 slices: with several workers each one
 compiles, fills its caches and computes its landmarks on its own first requests), and
@@ -327,17 +327,15 @@ def main() -> None:
         AIRGRID_GRID_PATH=str(grid_dir),
         AIRGRID_DB_URL=db_url,
         AIRGRID_INTENT_HORIZON_S=str(20 * 365 * 86_400),
+        AIRGRID_VAR_DIR=str(tmp),
     )
-    if args.workers > 1:  # as airgrid serve --workers: the workers sum their metrics here
-        env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp / "prometheus")
-        (tmp / "prometheus").mkdir()
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "airgrid.api.http.app:create_app",
+            "airgrid.api.cli.main",
+            "serve",
+            "--no-airports",
             "--host",
             "127.0.0.1",
             "--port",
@@ -522,7 +520,7 @@ def main() -> None:
         asyncio.run(measure(port, tokens, 4, 1.0, point))
         asyncio.run(measure(port, tokens, 2, 1.0, intent))
         print(
-            f"airgrid API on {base} ({args.workers} uvicorn worker(s), SQLite), grid {grid.meta.get('area')} "
+            f"airgrid API on {base} ({args.workers} worker process(es), SQLite), grid {grid.meta.get('area')} "
             f"{grid.n_voxels:,} voxels, {args.fences} geofences, {os.cpu_count()} CPUs"
         )
         print(

@@ -19,7 +19,7 @@ One run:
    SQLite store, conflicts resolved by proposed fixes or re-routes, first routes
    and intents planned ahead on ``--plan-threads`` threads (default 1). Goal:
    >= 200 flights/s end to end, p99 per flight < 50 ms.
-3. Through HTTP: ``uvicorn`` (one worker, as ``airgrid serve``) on 127.0.0.1 with a
+3. Through HTTP: ``airgrid serve`` (``--workers``, default 1) on 127.0.0.1 with a
    fresh store per run, the same flights from ``--clients`` threads (default 8; add 32
    with ``--clients 8,32``), on SQLite and on a throwaway PostgreSQL (initdb/pg_ctl,
    as the tests start one; ``--no-postgres`` skips it). Goal: >= 100 flights/s at 8 clients.
@@ -185,8 +185,9 @@ def wait_landmarks(base: str, token: str, grid: Grid, probes: list[Flight]) -> N
 
 @contextmanager
 def server(grid_path: Path, db_url: str, var: Path, workers: int) -> Iterator[tuple[str, int]]:
-    """``uvicorn`` with ``workers`` processes serving ``grid_path`` on a free loopback port
-    with the store at ``db_url``."""
+    """``airgrid serve`` with ``workers`` processes serving ``grid_path`` on a free
+    loopback port with the store at ``db_url`` (which holds the airport geofences
+    already)."""
     port = free_port()
     env = dict(
         os.environ,
@@ -194,7 +195,7 @@ def server(grid_path: Path, db_url: str, var: Path, workers: int) -> Iterator[tu
         AIRGRID_DB_URL=db_url,
         AIRGRID_VAR_DIR=str(var),
     )
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "airgrid.api.http.app:create_app"]
+    cmd = [sys.executable, "-m", "airgrid.api.cli.main", "serve", "--no-airports"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
@@ -275,7 +276,7 @@ def main() -> None:
     ap.add_argument("--no-http", action="store_true", help="In-process only.")
     ap.add_argument("--no-postgres", action="store_true", help="HTTP on SQLite only.")
     ap.add_argument(
-        "--workers", type=int, default=1, help="uvicorn worker processes of the server."
+        "--workers", type=int, default=1, help="Server worker processes (airgrid serve --workers)."
     )
     ap.add_argument(
         "--corridors", type=Path, help="Corridor network GeoJSON ('airgrid corridors --out')."
