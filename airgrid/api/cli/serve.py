@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from airgrid.api.cli.common import BadInput, DemOpt, cli_settings, progress_bar
-from airgrid.api.cli.workers import APP, run_workers
+from airgrid.api.cli.workers import APP, free_port_for, run_workers
 from airgrid.settings import Settings
 
 
@@ -204,9 +204,10 @@ def serve_cmd(
         uvicorn.run(APP, factory=True, host=host, port=port, log_level=log_level)
         return
     try:
-        run_workers(host, port, workers, log_level)
+        port = free_port_for(host, port)
     except OSError as exc:
         raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    run_workers(host, port, workers, log_level)
 
 
 def register(app: typer.Typer) -> None:

@@ -68,8 +68,8 @@ def free_port_for(host: str, port: int) -> int:
 
 def run_workers(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve :data:`APP` from ``workers`` processes, each on its own ``SO_REUSEPORT``
-    socket of ``host:port`` (a free port for 0), until the supervisor is told to stop."""
-    port = free_port_for(host, port)
+    socket of ``host:port`` (a port, not 0: see :func:`free_port_for`), until the
+    supervisor is told to stop."""
     config = uvicorn.Config(
         APP, factory=True, host=host, port=port, workers=workers, log_level=log_level
     )
