@@ -1,7 +1,7 @@
 """HTTP API throughput and latency on loopback, each figure beside a trivial endpoint.
 
 Starts ``airgrid serve`` on 127.0.0.1 with a fresh SQLite store and no airport
-geofences (one worker process by default; ``--workers N`` for ``--workers N``), loads
+geofences (one worker process; ``--workers N`` is passed on to it), loads
 geofences, warms the server up (route requests from 8 clients in 2 s slices until two
 slices in a row agree within 10 %, at most 12 slices: with several workers each one
 compiles, fills its caches and computes its landmarks on its own first requests), and
