@@ -149,11 +149,17 @@ def test_airports_are_seeded_once_when_servers_start_together(settings, monkeypa
     assert {g.identifier: g for g in again} == first
 
 
-def test_serve_with_workers_on_a_port_taken_exits_2(grid_dir, settings, capsys):
+def test_serve_with_workers_on_a_port_taken_exits_2(
+    grid_dir, settings, capsys, monkeypatch, tmp_path
+):
     """Several workers bind the port each with SO_REUSEPORT; a port another socket holds
     without it is refused up front, with the address in the message."""
     import socket
 
+    # serve exports these for its workers: set here, they are restored after the test
+    monkeypatch.setenv("AIRGRID_GRID_PATH", "unused")
+    monkeypatch.setenv("AIRGRID_DB_URL", "unused")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
