@@ -174,3 +174,44 @@ def test_search_and_line_of_sight_kernels_release_the_gil():
     kernels = (ka.astar, ka.trace_path, ka.lower_bound, ks.walk, ks.string_pull, ks.legs_clearance)
     for kernel in kernels:
         assert kernel.targetoptions.get("nogil") is True, kernel.__name__
+
+
+def _hull_cells() -> list[int]:
+    """Cells whose boundaries are hexagons, pentagons, and (resolutions 0 and 1) polygons
+    with H3's distortion vertices, some of them not strictly convex in (lon, lat)."""
+    rng = np.random.default_rng(7)
+    hunan = [
+        h3.latlng_to_cell(float(la), float(lo), res)
+        for res in (6, 7, 8, 9)
+        for la, lo in zip(rng.uniform(24.6, 30.1, 50), rng.uniform(108.8, 114.3, 50))
+    ]
+    coarse = [c for r0 in h3.get_res0_cells() for c in [r0, *h3.cell_to_children(r0, 1)]]
+    pentagons = [p for res in (2, 5, 9) for p in h3.get_pentagons(res)]
+    return [h3.str_to_int(c) for c in hunan + coarse + pentagons]
+
+
+def test_cell_hull_rows_describe_shapelys_convex_hull_of_the_boundary():
+    """Every hull row set (Numba kernel, shapely fallback for the boundaries that are not
+    strictly convex) is the convex hull shapely computes of the cell's boundary vertices
+    in (lon, lat): its vertices are the hull's, its normals unit and inward, and every
+    boundary vertex lies on the inner side of every edge."""
+    from airgrid.routing.search.sightline import _cell_hulls
+
+    cells = _hull_cells()
+    rows = _cell_hulls(np.array(cells, np.int64))
+    fallback = 0
+    for cell, row in zip(cells, rows):
+        lonlat = np.array([(lo, la) for la, lo in h3.cell_to_boundary(h3.int_to_str(cell))])
+        hull = shapely.convex_hull(shapely.multipoints(lonlat))
+        used = row[np.hypot(row[:, 2], row[:, 3]) > 0]
+        fallback += len(used) < len(lonlat)
+        assert len(used) == shapely.get_num_coordinates(hull) - 1
+        assert shapely.equals(shapely.Polygon(used[:, :2]), hull)
+        np.testing.assert_allclose(np.hypot(used[:, 2], used[:, 3]), 1.0, rtol=1e-15)
+        inward = (lonlat[:, None, 0] - used[None, :, 0]) * used[None, :, 2] + (
+            lonlat[:, None, 1] - used[None, :, 1]
+        ) * used[None, :, 3]
+        assert inward.min() > -1e-12
+        ccw = np.sum(used[:, 0] * np.roll(used[:, 1], -1) - np.roll(used[:, 0], -1) * used[:, 1])
+        assert ccw > 0
+    assert fallback > 0  # some boundaries took the convex-hull path

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import threading
 from functools import lru_cache
+from itertools import chain
 
 import h3
 import numpy as np
@@ -16,6 +17,7 @@ from h3.api import basic_int as h3i
 from airgrid.airspace.grid import Grid
 from airgrid.geo.constants import EARTH_RADIUS_M
 from airgrid.routing.graph import RouteGraph
+from airgrid.routing.kernels.hulls import convex_hull_rows
 from airgrid.routing.kernels.tables import CellGeo, SightScratch
 
 
@@ -59,61 +61,35 @@ TOUCH_DEG = 1e-9
 
 @lru_cache(maxsize=1 << 16)
 def _cell_hull(cell: int) -> np.ndarray:
-    """Convex hull of a cell's boundary (edges straight in (lon, lat)) as half-planes: per
-    edge, a vertex and the inward unit normal (float64[:data:`_HULL_VERTS`, 4]:
-    ``x, y, nx, ny``; unused rows have a zero normal, which constrains nothing).
-
-    The hull equals the hexagon for ordinary cells and contains it where a boundary is
-    not strictly convex (extra distortion vertices), so clipping by it never misses a
-    cell a segment touches.
-    """
-    pts = [(lo, la) for la, lo in h3i.cell_to_boundary(cell)]
-    n = len(pts)
-    turns = [
-        (pts[(k + 1) % n][0] - pts[k][0]) * (pts[(k + 2) % n][1] - pts[(k + 1) % n][1])
-        - (pts[(k + 1) % n][1] - pts[k][1]) * (pts[(k + 2) % n][0] - pts[(k + 1) % n][0])
-        for k in range(n)
-    ]
-    if not (all(t > 0 for t in turns) or all(t < 0 for t in turns)):
-        pts = [
-            tuple(xy)
-            for xy in shapely.get_coordinates(shapely.convex_hull(shapely.multipoints(pts)))[:-1]
-        ]
-        n = len(pts)
-    area2 = sum(pts[k][0] * pts[(k + 1) % n][1] - pts[(k + 1) % n][0] * pts[k][1] for k in range(n))
-    if area2 < 0:  # clockwise: reverse
-        pts = pts[::-1]
-    out = np.zeros((_HULL_VERTS, 4))
-    for k, (x, y) in enumerate(pts):
-        ex, ey = pts[(k + 1) % n][0] - x, pts[(k + 1) % n][1] - y
-        length = math.hypot(ex, ey)
-        out[k] = (x, y, -ey / length, ex / length)
-    out.flags.writeable = False  # shared by every caller through the cache
+    """:func:`_cell_hulls` of one cell, cached (read-only: shared by every caller)."""
+    out = _cell_hulls(np.array([cell], np.int64))[0]
+    out.flags.writeable = False
     return out
 
 
 def _cell_hulls(cells: np.ndarray) -> np.ndarray:
-    """:func:`_cell_hull` of many cells (float64[n, :data:`_HULL_VERTS`, 4]), the strictly
-    convex hexagons computed together in numpy, the same way."""
+    """Convex hulls of cells' boundaries (edges straight in (lon, lat)) as half-planes: per
+    cell and edge, a vertex and the inward unit normal (float64[n, :data:`_HULL_VERTS`,
+    4]: ``x, y, nx, ny``; unused rows have a zero normal, which constrains nothing).
+
+    The hull equals the hexagon for ordinary cells and contains it where a boundary is
+    not strictly convex (extra distortion vertices), so clipping by it never misses a
+    cell a segment touches. Strictly convex boundaries (nearly all) are written by the
+    Numba kernel :func:`~airgrid.routing.kernels.hulls.convex_hull_rows`; the others
+    are replaced by shapely's convex hull of their vertices first.
+    """
     bounds = [h3i.cell_to_boundary(c) for c in cells.tolist()]
+    at = np.zeros(len(bounds) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, bounds), np.int64, len(bounds)), out=at[1:])
+    flat = chain.from_iterable(chain.from_iterable(bounds))
+    latlng = np.fromiter(flat, np.float64, 2 * int(at[-1])).reshape(-1, 2)
     out = np.zeros((len(bounds), _HULL_VERTS, 4))
-    six = np.array([len(b) == 6 for b in bounds], bool)
-    if six.any():
-        ll = np.array([b for b, k in zip(bounds, six.tolist()) if k], np.float64)
-        x, y = ll[..., 1], ll[..., 0]
-        x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
-        x2, y2 = np.roll(x, -2, axis=1), np.roll(y, -2, axis=1)
-        turns = (x1 - x) * (y2 - y1) - (y1 - y) * (x2 - x1)
-        convex = (turns > 0).all(axis=1) | (turns < 0).all(axis=1)
-        cw = (x * y1 - x1 * y).sum(axis=1) < 0  # clockwise: reverse
-        x, y = np.where(cw[:, None], x[:, ::-1], x), np.where(cw[:, None], y[:, ::-1], y)
-        ex, ey = np.roll(x, -1, axis=1) - x, np.roll(y, -1, axis=1) - y
-        length = np.hypot(ex, ey)
-        rows = np.flatnonzero(six)
-        out[rows[:, None], np.arange(6)] = np.stack([x, y, -ey / length, ex / length], axis=-1)
-        six[rows[~convex]] = False
-    for i in np.flatnonzero(~six).tolist():
-        out[i] = _cell_hull(int(cells[i]))
+    convex = convex_hull_rows(latlng, at, out)
+    for i in np.flatnonzero(~convex).tolist():
+        lonlat = latlng[at[i] : at[i + 1], ::-1]
+        hull = shapely.get_coordinates(shapely.convex_hull(shapely.multipoints(lonlat)))[:-1]
+        one = np.array([0, len(hull)], np.int64)
+        convex_hull_rows(np.ascontiguousarray(hull[:, ::-1]), one, out[i : i + 1])
     return out
 
 
@@ -271,18 +247,15 @@ class CellHulls:
         geo, grid = self.geo, self._grid
         with self._lock:
             todo = todo[geo.filled[todo] == 0]
-            hulls = _cell_hulls(grid.cell_id[todo])
-            for i, r in enumerate(todo.tolist()):
-                cell = int(grid.cell_id[r])
-                geo.hull[r] = hulls[i]
+            geo.hull[todo] = _cell_hulls(grid.cell_id[todo])
+            for r in todo[geo.rim_row[todo] >= 0].tolist():
                 k = geo.rim_row[r]
-                if k >= 0:
-                    ring = np.array(h3i.grid_ring(cell, 1), np.int64)
-                    out = ring[grid.find_cells(ring, int(grid.cell_tier[r])) < 0].tolist()
-                    for j, o in enumerate(out):
-                        geo.out_hull[k, j] = _cell_hull(o)
-                    geo.out_n[k] = len(out)
-                geo.filled[r] = 1
+                ring = np.array(h3i.grid_ring(int(grid.cell_id[r]), 1), np.int64)
+                out = ring[grid.find_cells(ring, int(grid.cell_tier[r])) < 0].tolist()
+                for j, o in enumerate(out):
+                    geo.out_hull[k, j] = _cell_hull(o)
+                geo.out_n[k] = len(out)
+            geo.filled[todo] = 1
 
 
 _HULLS_LOCK = threading.Lock()
