@@ -79,51 +79,59 @@ def route_to_volumes(
     """
     pts = _checked_route(waypoints, half_width_m, half_height_m, max_piece_m, time_margin_s)
     r = half_width_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE
-    tracks: list[shapely.Geometry] = []
-    limits: list[tuple[float, float, float, float]] = []
-    plane: list[int] = []
     legs, inverses = _legs(pts, max_piece_m)
-    for leg in legs:
-        a, b, p, xa, xb, ya, yb, length = leg
-        n = max(1, math.ceil(length / max_piece_m))
-        f = np.linspace(0.0, 1.0, n + 1)
-        xs, ys = xa + f * (xb - xa), ya + f * (yb - ya)
-        zs, ts = a.alt_m + f * (b.alt_m - a.alt_m), a.t + f * (b.t - a.t)
-        for k in range(n):
-            tracks.append(
-                shapely.LineString([(xs[k], ys[k]), (xs[k + 1], ys[k + 1])])
-                if length > 0
-                else shapely.Point(xs[k], ys[k])
-            )
-            limits.append(
-                (
-                    float(min(zs[k], zs[k + 1]) - half_height_m),
-                    float(max(zs[k], zs[k + 1]) + half_height_m),
-                    float(ts[k] - time_margin_s),
-                    float(ts[k + 1] + time_margin_s),
-                )
-            )
-            plane.append(p)
+    # piece k of a leg cut in n spans the fractions k/n to (k+1)/n (as np.linspace gives
+    # them: k * (1/n), the last exactly 1)
+    n = np.maximum(1, np.ceil(legs.length / max_piece_m)).astype(np.int64)
+    leg = np.repeat(np.arange(len(n)), n)
+    k = np.arange(len(leg)) - np.repeat(np.cumsum(n) - n, n)
+    step = 1.0 / n[leg]
+    f0, f1 = k * step, np.where(k + 1 == n[leg], 1.0, (k + 1) * step)
+
+    def along(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> np.ndarray:
+        return a[leg] + f * (b[leg] - a[leg])
+
+    x0, x1 = along(legs.xa, legs.xb, f0), along(legs.xa, legs.xb, f1)
+    y0, y1 = along(legs.ya, legs.yb, f0), along(legs.ya, legs.yb, f1)
+    z0, z1 = along(legs.za, legs.zb, f0), along(legs.za, legs.zb, f1)
+    t0, t1 = along(legs.ta, legs.tb, f0), along(legs.ta, legs.tb, f1)
+    tracks = np.empty(len(leg), dtype=object)
+    line = legs.length[leg] > 0
+    ends = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)[line]
+    tracks[line] = shapely.linestrings(
+        ends.reshape(-1, 2), indices=np.repeat(np.arange(len(ends)), 2)
+    )
+    tracks[~line] = shapely.points(x0[~line], y0[~line])
     # every piece buffered in one call, and taken back to lon/lat one plane at a time
-    polys = shapely.buffer(np.array(tracks, dtype=object), r, quad_segs=QUAD_SEGS)
-    of = np.array(plane)
+    polys = shapely.buffer(tracks, r, quad_segs=QUAD_SEGS)
+    of = legs.plane[leg]
     for p, inv in enumerate(inverses):
         sel = of == p
         polys[sel] = transform(inv, polys[sel])
-    return [Volume4D(polys[k], *limits[k]) for k in range(len(polys))]
+    limits = zip(
+        (np.minimum(z0, z1) - half_height_m).tolist(),
+        (np.maximum(z0, z1) + half_height_m).tolist(),
+        (t0 - time_margin_s).tolist(),
+        (t1 + time_margin_s).tolist(),
+    )
+    return [Volume4D(poly, *lim) for poly, lim in zip(polys.tolist(), limits)]
 
 
-class _Leg(NamedTuple):
-    """A leg between two waypoints, its ends in the leg's local plane (metres)."""
+class _Legs(NamedTuple):
+    """The legs between consecutive waypoints, as arrays: each leg's plane (index into
+    the planes' inverse transforms), its ends in that plane (metres), their altitudes and
+    times, and its length in the plane."""
 
-    a: Waypoint
-    b: Waypoint
-    plane: int  # index into the planes' inverse transforms
-    xa: float
-    xb: float
-    ya: float
-    yb: float
-    length: float
+    plane: np.ndarray
+    xa: np.ndarray
+    xb: np.ndarray
+    ya: np.ndarray
+    yb: np.ndarray
+    za: np.ndarray
+    zb: np.ndarray
+    ta: np.ndarray
+    tb: np.ndarray
+    length: np.ndarray
 
 
 def _checked_route(
@@ -163,40 +171,39 @@ def _checked_route(
     return pts
 
 
-def _legs(pts: Sequence[Waypoint], max_piece_m: float) -> tuple[list[_Leg], list[Transformer]]:
+def _legs(pts: Sequence[Waypoint], max_piece_m: float) -> tuple[_Legs, list[Transformer]]:
     """The legs of a route, once their pieces are known to fit in :data:`MAX_VOLUMES`, and
     the inverse transforms (plane -> lon/lat) of their planes.
 
     Each leg lies in the plane of its midpoint (:func:`plane_for`); the legs that share a
     plane are projected in one call."""
-    pairs = list(itertools.pairwise(pts))
-    planes = [plane_for((a.lon + b.lon) / 2, (a.lat + b.lat) / 2) for a, b in pairs]
+    w = np.array(pts, np.float64)  # lat, lon, alt_m, t
+    lat, lon = w[:, 0], w[:, 1]
+    mid_lon, mid_lat = (lon[:-1] + lon[1:]) / 2, (lat[:-1] + lat[1:]) / 2
+    planes = [plane_for(x, y) for x, y in zip(mid_lon.tolist(), mid_lat.tolist())]
     index: dict[int, int] = {}
     for fwd, _ in planes:
         index.setdefault(id(fwd), len(index))
     of = np.array([index[id(fwd)] for fwd, _ in planes])
     inverses = list({id(fwd): inv for fwd, inv in planes}.values())
     forwards = list({id(fwd): fwd for fwd, _ in planes}.values())
-    xy = np.empty((len(pairs), 4))  # xa, xb, ya, yb
-    lon = np.array([(a.lon, b.lon) for a, b in pairs])
-    lat = np.array([(a.lat, b.lat) for a, b in pairs])
+    xy = np.empty((len(planes), 4))  # xa, xb, ya, yb
+    ends_lon = np.column_stack([lon[:-1], lon[1:]])
+    ends_lat = np.column_stack([lat[:-1], lat[1:]])
     for p, fwd in enumerate(forwards):
         sel = of == p
-        x, y = fwd.transform(lon[sel].ravel(), lat[sel].ravel())
+        x, y = fwd.transform(ends_lon[sel].ravel(), ends_lat[sel].ravel())
         xy[sel, :2] = np.reshape(x, (-1, 2))
         xy[sel, 2:] = np.reshape(y, (-1, 2))
-    legs = []
-    pieces = 0.0
-    for n, (a, b) in enumerate(pairs):
-        xa, xb, ya, yb = xy[n].tolist()
-        length = math.hypot(xb - xa, yb - ya)
-        legs.append(_Leg(a, b, int(of[n]), xa, xb, ya, yb, length))
-        pieces += max(1.0, length / max_piece_m)
+    length = np.hypot(xy[:, 1] - xy[:, 0], xy[:, 3] - xy[:, 2])
+    pieces = float(np.maximum(1.0, length / max_piece_m).sum())
     if pieces > MAX_VOLUMES:
         raise RouteError(
             f"the route would need {pieces:.3g} pieces of at most {max_piece_m:g} m, more "
             f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m"
         )
+    alt, t = w[:, 2], w[:, 3]
+    legs = _Legs(of, *xy.T, alt[:-1], alt[1:], t[:-1], t[1:], length)
     return legs, inverses
 
 
