@@ -203,7 +203,8 @@ def _legs(pts: Sequence[Waypoint], max_piece_m: float) -> tuple[_Legs, list[Tran
             f"than the {MAX_VOLUMES} volumes an intent may hold; raise max_piece_m"
         )
     alt, t = w[:, 2], w[:, 3]
-    legs = _Legs(of, *xy.T, alt[:-1], alt[1:], t[:-1], t[1:], length)
+    xa, xb, ya, yb = xy.T
+    legs = _Legs(of, xa, xb, ya, yb, alt[:-1], alt[1:], t[:-1], t[1:], length)
     return legs, inverses
 
 
