@@ -16,9 +16,11 @@ One run:
    airport protection geofences (as ``airgrid serve`` seeds them): flights neither end
    nor route inside them.
 2. In-process: every flight routed, turned into an intent and submitted to a fresh
-   SQLite store, conflicts resolved by proposed fixes or re-routes, first routes
-   and intents planned ahead on ``--plan-threads`` threads (default 1). Goal:
-   >= 200 flights/s end to end, p99 per flight < 50 ms.
+   SQLite store, conflicts resolved by proposed fixes or re-routes. First routes and
+   intents are planned ahead in ``--plan-processes`` forked processes (default 1), or
+   with ``--plan-processes 0`` on ``--plan-threads`` threads (default 1; 0: each in
+   turn); submissions stay in the main thread, in departure order. Goal: >= 200
+   flights/s end to end, p99 per flight < 50 ms.
 3. Through HTTP: ``airgrid serve`` (``--workers``, default 1) on 127.0.0.1 with a
    fresh store per run, the same flights from ``--clients`` threads (default 8; add 32
    with ``--clients 8,32``), on SQLite and on a throwaway PostgreSQL (initdb/pg_ctl,
@@ -39,7 +41,8 @@ flights/s`` (SQLite, the first client count) and ``accepted pairs in conflict: N
 Usage::
 
     .venv/bin/python benchmarks/traffic.py [--flights 26000] [--seed 0] [--grid DIR]
-        [--clients 8,32] [--workers 1] [--plan-threads 1] [--no-http] [--no-postgres]
+        [--clients 8,32] [--workers 1] [--plan-processes 1] [--plan-threads 1]
+        [--no-http] [--no-postgres]
         [--corridors PATH [--corridor-share 0.2]]
 """
 
@@ -282,10 +285,18 @@ def main() -> None:
         "--corridors", type=Path, help="Corridor network GeoJSON ('airgrid corridors --out')."
     )
     ap.add_argument(
+        "--plan-processes",
+        type=int,
+        default=1,
+        help="In-process: forked processes planning first routes and intents ahead "
+        "(0: threads instead).",
+    )
+    ap.add_argument(
         "--plan-threads",
         type=int,
         default=1,
-        help="In-process: threads planning first routes and intents ahead (0: none).",
+        help="In-process, with --plan-processes 0: threads planning first routes and "
+        "intents ahead (0: none).",
     )
     ap.add_argument(
         "--corridor-share",
@@ -297,8 +308,8 @@ def main() -> None:
     counts = [int(x) for x in args.clients.split(",") if x.strip()]
     if args.flights < 1 or not counts or min(counts) < 1 or max(counts) > 64:
         ap.error("--flights must be >= 1 and --clients in 1..64")
-    if args.plan_threads < 0:
-        ap.error(f"--plan-threads must be >= 0, got {args.plan_threads}")
+    if args.plan_threads < 0 or args.plan_processes < 0:
+        ap.error("--plan-threads and --plan-processes must be >= 0")
     if not 0 < args.corridor_share <= 1:
         ap.error(f"--corridor-share must be in (0, 1], got {args.corridor_share}")
     try:
@@ -334,7 +345,12 @@ def main() -> None:
     with open_store(tmp / "in-process", dem=Dem.open(DEFAULT_DEM)) as store:
         store.write_geofences(fences)
         report, _ = run_in_process(
-            planner, flights, store, id_prefix="inproc", plan_threads=args.plan_threads
+            planner,
+            flights,
+            store,
+            id_prefix="inproc",
+            plan_threads=args.plan_threads,
+            plan_processes=args.plan_processes,
         )
     console.print(report_table(report, "in-process (SQLite)"))
     reports.append(report)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from airgrid.airspace.grid import Grid
 from airgrid.airspace.store.service import Store
+from airgrid.simulation.ahead import plan_in_processes, plan_in_threads
 from airgrid.simulation.departures import LOCAL_UTC_OFFSET_S
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import fly_day_http
 from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.report import TrafficReport, conflicting_pairs, summarise
-from airgrid.simulation.runner import FlightOutcome, fly_day
+from airgrid.simulation.runner import FlightOutcome, PlanAhead, fly_day
 from airgrid.simulation.schedule import Flight
 
 #: The operator name of in-process intents.
@@ -53,24 +55,41 @@ def run_in_process(
     check: bool = True,
     progress: Callable[[int], None] | None = None,
     plan_threads: int = 1,
+    plan_processes: int = 0,
 ) -> tuple[TrafficReport, list[FlightOutcome]]:
     """The day flown in this process with ``planner`` against ``store`` (no pre-emption,
-    fixes proposed), the flights' first routes and intents planned ahead on ``plan_threads``
-    threads (0: each when its flight's turn comes; see
-    :func:`~airgrid.simulation.runner.fly_day`)."""
-    if plan_threads < 0:
-        raise TrafficError(f"plan_threads must be >= 0, got {plan_threads}")
+    fixes proposed), the flights' first routes and intents planned ahead on
+    ``plan_threads`` threads or, when ``plan_processes`` is positive, in that many forked
+    processes instead (both 0: each when its flight's turn comes; see
+    :mod:`airgrid.simulation.ahead`). Submissions, fixes and re-routes stay in this
+    thread, in departure order.
+
+    Raises
+    ------
+    TrafficError
+        A negative count, or processes asked for where the platform cannot fork.
+    """
+    if plan_threads < 0 or plan_processes < 0:
+        raise TrafficError(
+            f"plan_threads and plan_processes must be >= 0, got {plan_threads} and {plan_processes}"
+        )
+    ahead: AbstractContextManager[PlanAhead | None] = nullcontext(None)
+    if plan_processes:
+        ahead = plan_in_processes(planner, plan_processes, OPERATOR, id_prefix)
+    elif plan_threads:
+        ahead = plan_in_threads(planner, plan_threads, OPERATOR, id_prefix)
     t0 = time.perf_counter()
-    out = fly_day(
-        flights,
-        planner,
-        lambda r: store.submit(r, preempt=False, propose=True),
-        operator=OPERATOR,
-        id_prefix=id_prefix,
-        progress=progress,
-        ahead=[planner.twin() for _ in range(plan_threads)],
-    )
-    report = summarise(out, time.perf_counter() - t0, "in-process")
+    with ahead as plans:
+        out = fly_day(
+            flights,
+            planner,
+            lambda r: store.submit(r, preempt=False, propose=True),
+            operator=OPERATOR,
+            id_prefix=id_prefix,
+            progress=progress,
+            ahead=plans,
+        )
+    report = summarise(out, time.perf_counter() - t0, "in-process", children=plan_processes > 0)
     return (_checked(report, store, out) if check else report), out
 
 

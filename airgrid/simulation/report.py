@@ -58,7 +58,8 @@ class TrafficReport:
     latency_p50_ms, latency_p99_ms
         Per-flight latency (route to final answer).
     peak_rss_mib
-        The process's peak resident memory.
+        The process's peak resident memory (plus its largest planning process's, for a
+        day planned in processes).
     checked, pairs_in_conflict
         Accepted intents checked pairwise and the pairs found in conflict (None: not checked).
     """
@@ -88,14 +89,20 @@ class TrafficReport:
         return asdict(self)
 
 
-def peak_rss_mib() -> float:
-    """Peak resident set size of this process, MiB."""
+def peak_rss_mib(children: bool = False) -> float:
+    """Peak resident set size of this process, MiB; with ``children``, plus that of the
+    largest child process ended so far (pages they share are counted in both)."""
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if children:
+        rss += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
-def summarise(outcomes: Sequence[FlightOutcome], wall_s: float, mode: str) -> TrafficReport:
-    """The report of a run's outcomes over ``wall_s`` seconds."""
+def summarise(
+    outcomes: Sequence[FlightOutcome], wall_s: float, mode: str, *, children: bool = False
+) -> TrafficReport:
+    """The report of a run's outcomes over ``wall_s`` seconds (its peak memory with the
+    largest child's added when ``children``: see :func:`peak_rss_mib`)."""
     acc = [o for o in outcomes if o.accepted]
     reasons = Counter(o.reason for o in outcomes if not o.accepted)
     by_class: dict[str, list[int]] = {}
@@ -125,7 +132,7 @@ def summarise(outcomes: Sequence[FlightOutcome], wall_s: float, mode: str) -> Tr
         flights_per_s=len(outcomes) / wall_s if wall_s > 0 else float("nan"),
         latency_p50_ms=float(np.percentile(lat, 50)),
         latency_p99_ms=float(np.percentile(lat, 99)),
-        peak_rss_mib=peak_rss_mib(),
+        peak_rss_mib=peak_rss_mib(children),
     )
 
 

@@ -18,21 +18,21 @@ an operator would (:func:`choose_fix`):
 A flight still refused after that is counted with the reason of its last refusal.
 
 A flight's first route and intent depend on nothing the store holds, so :func:`fly_day`
-can plan those of the flights ahead of the one being submitted on other threads
-(``ahead``: one :class:`~airgrid.simulation.planning.FlightPlanner` per thread; the A*
-search and smoothing release the GIL), while submissions, fixes and re-routes stay in
-departure order on the calling thread. The outcomes are those of the sequential day.
+can have those of the flights ahead of the one being submitted made elsewhere
+(:class:`PlanAhead`: other threads or processes, see :mod:`airgrid.simulation.ahead`),
+while submissions, fixes and re-routes stay in departure order in the calling thread.
+The outcomes are those of the sequential day.
 """
 
 from __future__ import annotations
 
 import math
-import queue
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,10 +53,6 @@ from airgrid.simulation.schedule import Flight
 MAX_ATTEMPTS = 4
 #: Largest total departure delay a flight accepts, seconds.
 MAX_DELAY_S = 1_800.0
-
-#: Flights whose first plans are made ahead of the one being submitted, per thread making
-#: them (:func:`fly_day`).
-LOOKAHEAD_PER_THREAD = 32
 
 #: Why a flight was refused: no usable voxel near an end, no route (or the search budget
 #: ran out), an intent the store rejects as invalid, a conflict no fix resolved, or an
@@ -242,6 +238,21 @@ def fly(
     return done(reason, route, tries, reroutes)
 
 
+class PlanAhead(NamedTuple):
+    """Where a day's first plans are made ahead of the flight being submitted.
+
+    Attributes
+    ----------
+    plan
+        Hands a flight over and returns the future of its :func:`first_plan`.
+    window
+        How many flights may be handed over ahead of the one being submitted.
+    """
+
+    plan: Callable[[Flight], Future[FirstPlan]]
+    window: int
+
+
 def fly_day(
     flights: Sequence[Flight],
     planner: FlightPlanner,
@@ -251,17 +262,17 @@ def fly_day(
     id_prefix: str,
     max_delay_s: float = MAX_DELAY_S,
     progress: Callable[[int], None] | None = None,
-    ahead: Sequence[FlightPlanner] = (),
+    ahead: PlanAhead | None = None,
 ) -> list[FlightOutcome]:
     """:func:`fly` every flight in departure order, one after another.
 
-    With ``ahead`` (planners over ``planner``'s graph, each with its own router: see
-    :meth:`~airgrid.simulation.planning.FlightPlanner.twin`), one thread per planner makes
-    the first plans (:func:`first_plan`) of up to :data:`LOOKAHEAD_PER_THREAD` flights per
-    thread ahead of the flight being submitted; the outcomes are the same as without.
+    With ``ahead`` (threads or processes of :mod:`airgrid.simulation.ahead`), the first
+    plans of up to ``ahead.window`` flights are made there ahead of the flight being
+    submitted, with the intent ids ``fly`` would give them; the outcomes are the same as
+    without.
     """
     out = []
-    for k, (f, first) in enumerate(_first_plans(flights, ahead, operator, id_prefix)):
+    for k, (f, first) in enumerate(_first_plans(flights, ahead)):
         out.append(
             fly(
                 f,
@@ -279,44 +290,31 @@ def fly_day(
 
 
 def _first_plans(
-    flights: Sequence[Flight], ahead: Sequence[FlightPlanner], operator: str, id_prefix: str
+    flights: Sequence[Flight], ahead: PlanAhead | None
 ) -> Iterator[tuple[Flight, FirstPlan | None]]:
-    """The flights in order, each with its first plan made on the ``ahead`` threads (None
-    without them: :func:`fly` makes it)."""
-    if not ahead:
+    """The flights in order, each with its first plan made ``ahead`` (None without:
+    :func:`fly` makes it)."""
+    if ahead is None:
         yield from ((f, None) for f in flights)
         return
-    free: queue.SimpleQueue[FlightPlanner] = queue.SimpleQueue()
-    for p in ahead:
-        free.put(p)
-
-    def plan(f: Flight) -> FirstPlan:
-        p = free.get()
-        try:
-            return first_plan(f, p, operator, id_prefix)
-        finally:
-            free.put(p)
-
-    window = LOOKAHEAD_PER_THREAD * len(ahead)
     pending: deque[Future[FirstPlan]] = deque()
-    with ThreadPoolExecutor(len(ahead), thread_name_prefix="first-plan") as pool:
-        try:
-            for k, f in enumerate(flights):
-                while len(pending) < window and k + len(pending) < len(flights):
-                    pending.append(pool.submit(plan, flights[k + len(pending)]))
-                yield f, pending.popleft().result()
-        finally:
-            for fut in pending:
-                fut.cancel()
+    try:
+        for k, f in enumerate(flights):
+            while len(pending) < ahead.window and k + len(pending) < len(flights):
+                pending.append(ahead.plan(flights[k + len(pending)]))
+            yield f, pending.popleft().result()
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 __all__ = [
-    "LOOKAHEAD_PER_THREAD",
     "MAX_ATTEMPTS",
     "MAX_DELAY_S",
     "REASONS",
     "FirstPlan",
     "FlightOutcome",
+    "PlanAhead",
     "choose_fix",
     "first_plan",
     "fly",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import replace
 from itertools import combinations
 
@@ -19,6 +20,7 @@ from airgrid.airspace.traffic.holders import Holder
 from airgrid.airspace.traffic.models import Conflict, IntentState
 from airgrid.airspace.traffic.separation import SeparationMinima
 from airgrid.api.cli.main import main
+from airgrid.simulation import ahead
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process
 from airgrid.simulation.demand import (
     MAX_SPREAD_M,
@@ -29,6 +31,7 @@ from airgrid.simulation.demand import (
     spread_radius_m,
 )
 from airgrid.simulation.departures import departure_times
+from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.mix import DEFAULT_MIX, FlightClass, mix_for_grid
 from airgrid.simulation.planning import (
     REROUTE_BUDGET_FACTOR,
@@ -37,7 +40,7 @@ from airgrid.simulation.planning import (
     FlightPlanner,
     prohibited_voxels,
 )
-from airgrid.simulation.runner import REASONS, fly
+from airgrid.simulation.runner import REASONS, first_plan, fly
 from airgrid.simulation.schedule import make_flights
 
 #: Demand points inside the test grid (112.9-113.05 E, 28.1-28.25 N).
@@ -150,8 +153,9 @@ def test_accepted_intents_are_pairwise_free(flown):
 
 def test_plans_made_ahead_change_no_outcome(graph, flown, tmp_path):
     """The day of ``flown`` (first routes and intents planned ahead on one thread) flown
-    again with every plan made in turn, and with three threads planning ahead: the same
-    flights are accepted, delayed, moved and re-routed alike."""
+    again with every plan made in turn, with three threads planning ahead, and with two
+    forked processes planning ahead: the same flights are accepted, delayed, moved and
+    re-routed alike."""
     _, outcomes, _ = flown
     planner = FlightPlanner(graph)
     flights = make_flights(graph.grid, 200, 7, DAY, MIX, DEMAND, planner.connected)
@@ -160,12 +164,49 @@ def test_plans_made_ahead_change_no_outcome(graph, flown, tmp_path):
     def strip(out):
         return [replace(o, latency_s=0.0) for o in out]
 
-    for threads in (0, 3):
-        with open_store(tmp_path / f"s{threads}") as store:
+    for threads, processes in ((0, 0), (3, 0), (0, 2)):
+        with open_store(tmp_path / f"s{threads}-{processes}") as store:
             _, again = run_in_process(
-                planner, flights, store, id_prefix="t", check=False, plan_threads=threads
+                planner,
+                flights,
+                store,
+                id_prefix="t",
+                check=False,
+                plan_threads=threads,
+                plan_processes=processes,
             )
         assert strip(again) == strip(outcomes)
+
+
+def test_planning_processes_are_forked_and_plan_as_this_one_does(graph, monkeypatch):
+    """Plans made in two forked processes come from other processes (each reports its
+    pid through the patched ``first_plan`` it inherited) and equal the plans made here."""
+    planner = FlightPlanner(graph)
+    flights = [f for f in make_flights(graph.grid, 40, 3, DAY, MIX, DEMAND) if f.origin >= 0]
+
+    def tagged(flight, p, operator, id_prefix):
+        return os.getpid(), first_plan(flight, p, operator, id_prefix)
+
+    monkeypatch.setattr(ahead, "first_plan", tagged)
+    with ahead.plan_in_processes(planner, 2, "o", "p") as plans:
+        made = [plans.plan(f).result() for f in flights]
+    assert os.getpid() not in {pid for pid, _ in made}
+    for f, (_, plan) in zip(flights, made):
+        here = first_plan(f, planner, "o", "p")
+        assert plan.reason == here.reason
+        assert (plan.request is None) == (here.request is None)
+        if here.request is not None:
+            assert plan.request.intent_id == here.request.intent_id == f"p-{f.index}-0"
+            assert [v.footprint.wkb for v in plan.request.volumes] == [
+                v.footprint.wkb for v in here.request.volumes
+            ]
+            assert np.array_equal(plan.route.voxels, here.route.voxels)
+
+
+@pytest.mark.parametrize("kw", [{"plan_threads": -1}, {"plan_processes": -2}])
+def test_negative_planning_counts_are_refused(graph, tmp_path, kw):
+    with open_store(tmp_path) as store, pytest.raises(TrafficError, match=">= 0"):
+        run_in_process(FlightPlanner(graph), [], store, id_prefix="n", **kw)
 
 
 def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_path):
@@ -310,6 +351,8 @@ def test_prohibited_geofences_keep_the_day_out(graph, tmp_path):
         ["--flights", "10", "--seed", "-1"],
         ["--flights", "10", "--clients", "0", "--server", "http://127.0.0.1:9"],
         ["--flights", "10", "--day", "tomorrow"],
+        ["--flights", "10", "--plan-processes", "-1"],
+        ["--flights", "10", "--plan-processes", "9"],
         ["--flights", "10", "--server", "http://127.0.0.1:9"],
         ["--flights", "10", "--db", "sqlite:///tmp/not-the-store-file.db"],
     ],
@@ -331,6 +374,8 @@ def test_cli_flies_a_day_and_writes_the_report(small_grid, tmp_path, capsys):
             "--flights",
             "30",
             "--seed",
+            "1",
+            "--plan-processes",
             "1",
             "--db",
             str(tmp_path / "db"),

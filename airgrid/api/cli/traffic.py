@@ -20,6 +20,7 @@ from airgrid.api.cli.route import GraphCacheOpt, RouteGridOpt, _load
 from airgrid.api.http.auth import KeyStore
 from airgrid.api.http.stores import store_location
 from airgrid.routing.graph import RouteGraph
+from airgrid.simulation.ahead import MAX_PLAN_PROCESSES
 from airgrid.simulation.corridors import (
     DEFAULT_CORRIDOR_SHARE,
     CorridorDemand,
@@ -84,11 +85,19 @@ def write_run(out: Path, report: TrafficReport, outcomes: list[FlightOutcome]) -
 
 
 def _check_args(
-    flights: int, seed: int, clients: int, day: str | None, server: str | None, key: bool
+    flights: int,
+    seed: int,
+    clients: int,
+    processes: int,
+    day: str | None,
+    server: str | None,
+    key: bool,
 ) -> date | None:
     """The local day asked for, once every argument is valid (:class:`BadInput` otherwise)."""
     if server is not None and not key:
         raise BadInput("--server needs --api-key, or --db (the server's store) to make one")
+    if not 0 <= processes <= MAX_PLAN_PROCESSES:
+        raise BadInput(f"--plan-processes must be 0..{MAX_PLAN_PROCESSES}, got {processes}")
     if not 1 <= flights <= MAX_FLIGHTS:
         raise BadInput(f"--flights must be 1..{MAX_FLIGHTS}, got {flights}")
     if seed < 0:
@@ -167,6 +176,13 @@ def traffic_cmd(
         str | None, typer.Option(help="Fly against this running server (http://host:port).")
     ] = None,
     clients: Annotated[int, typer.Option(help="Client threads with --server.")] = 8,
+    plan_processes: Annotated[
+        int,
+        typer.Option(
+            help="In-process: forked processes making the flights' first routes and intents "
+            "ahead of the submissions (0: one thread does)."
+        ),
+    ] = 0,
     api_key: Annotated[
         str | None,
         typer.Option(help="Operator API key with --server (default: one made in --db)."),
@@ -196,7 +212,7 @@ def traffic_cmd(
     airgrid traffic --flights 100 --corridors var/net.geojson --corridor-share 0.3
     """
     the_day = _check_args(
-        flights, seed, clients, day, server, api_key is not None or db is not None
+        flights, seed, clients, plan_processes, day, server, api_key is not None or db is not None
     )
     network = _corridor_demand(corridors, corridor_share)
     cfg = cli_settings(ctx)
@@ -219,7 +235,9 @@ def traffic_cmd(
                 graph.grid, plan, server, tokens, clients=clients, id_prefix=run, store=store
             )
         elif store is not None:  # in-process: the store given or a fresh one
-            report, outcomes = run_in_process(planner, plan, store, id_prefix=run)
+            report, outcomes = run_in_process(
+                planner, plan, store, id_prefix=run, plan_processes=plan_processes
+            )
     finally:
         if store is not None:
             store.close()
