@@ -257,6 +257,7 @@ def test_volume_checks():
     fences = random_fences(11, 40)
     idx = GeofenceIndex(fences)
     rng = np.random.default_rng(5)
+    volumes, wanted = [], []
     for _ in range(50):
         c = shapely.Point(rng.uniform(112, 113), rng.uniform(27.5, 28.5)).buffer(
             rng.uniform(0.001, 0.1)
@@ -277,6 +278,11 @@ def test_volume_checks():
             ):
                 want.add(f)
         assert got == want
+        volumes.append(v)
+        wanted += [(len(volumes) - 1, f) for f in sorted(want)]
+    # all at once: the same hits, ordered by volume then fence
+    assert [(i, h.fence) for i, h in idx.check_volumes(volumes)] == wanted
+    assert wanted  # some volumes meet fences
     sq = ((112.0, 28.0), (112.2, 28.0), (112.2, 28.2), (112.0, 28.2))
     g = Geofence(
         "SQ", Limit(0.0), Limit(500.0), polygon=sq, validity=Validity(start=T0 + 100, end=T0 + 200)

@@ -423,8 +423,18 @@ class GeofenceIndex:
             Ordered by fence index; every category is reported (callers filter, e.g.
             intents refuse on ``prohibited``).
         """
+        return [hit for _, hit in self.check_volumes([volume])]
+
+    def check_volumes(self, volumes: Sequence[Volume4D]) -> list[tuple[int, VolumeHit]]:
+        """:meth:`check_volume` of many volumes, their footprints queried in one call:
+        ``(volume index, hit)`` pairs ordered by volume, then fence index."""
+        if not volumes:
+            return []
+        feet = np.array([v.footprint for v in volumes], dtype=object)
+        which, fence = self._tree.query(feet, predicate="intersects")
         out = []
-        for f in sorted(self._tree.query(volume.footprint, predicate="intersects").tolist()):
+        for i, f in sorted(zip(which.tolist(), fence.tolist())):
+            volume = volumes[i]
             lo, hi = self._bands[f]
             flo, fhi = max(lo, volume.floor_m), min(hi, volume.ceiling_m)
             if flo > fhi:
@@ -433,7 +443,9 @@ class GeofenceIndex:
             if not ivs:
                 continue
             where = shapely.intersection(volume.footprint, self._fps[f])
-            out.append(VolumeHit(f, self.geofences[f], where, float(flo), float(fhi), tuple(ivs)))
+            out.append(
+                (i, VolumeHit(f, self.geofences[f], where, float(flo), float(fhi), tuple(ivs)))
+            )
         return out
 
 

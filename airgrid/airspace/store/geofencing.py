@@ -136,7 +136,7 @@ class _GeofencePart(_StoreCore):
         if not holders:
             return []
         index = GeofenceIndex([geofence], dem=self._dem)
-        return [h.id for h in holders if any(index.check_volume(v) for v in h.volumes)]
+        return [h.id for h in holders if index.check_volumes(h.volumes)]
 
     def geofence_revision(self) -> int:
         """The geofence revision: it moves on every geofence write (one cheap read)."""
@@ -214,21 +214,20 @@ class _GeofencePart(_StoreCore):
         if index is None:
             return []
         out = []
-        for i, v in enumerate(volumes):
-            for hit in index.check_volume(v):
-                c = hit.where.centroid if not hit.where.is_empty else v.footprint.centroid
-                out.append(
-                    GeofenceConflict(
-                        hit.geofence.identifier,
-                        hit.geofence.name,
-                        i,
-                        float(c.y),
-                        float(c.x),
-                        hit.floor_m,
-                        hit.ceiling_m,
-                        hit.intervals,
-                    )
+        for i, hit in index.check_volumes(volumes):
+            c = hit.where.centroid if not hit.where.is_empty else volumes[i].footprint.centroid
+            out.append(
+                GeofenceConflict(
+                    hit.geofence.identifier,
+                    hit.geofence.name,
+                    i,
+                    float(c.y),
+                    float(c.x),
+                    hit.floor_m,
+                    hit.ceiling_m,
+                    hit.intervals,
                 )
+            )
         return out
 
 
