@@ -83,7 +83,7 @@ def run_in_process(
         out = fly_day(
             flights,
             planner,
-            lambda r: store.submit(r, preempt=False, propose=True),
+            lambda r, room_s: store.submit(r, preempt=False, propose=True, max_shift_s=room_s),
             operator=OPERATOR,
             id_prefix=id_prefix,
             progress=progress,

@@ -165,7 +165,7 @@ def choose_fix(proposals: Sequence[FixProposal], room_s: float) -> FixProposal |
 def fly(
     flight: Flight,
     planner: FlightPlanner,
-    submit: Callable[[IntentRequest], Decision],
+    submit: Callable[[IntentRequest, float], Decision],
     *,
     operator: str,
     id_prefix: str,
@@ -174,8 +174,10 @@ def fly(
 ) -> FlightOutcome:
     """Route, submit and resolve one flight (see the module docstring).
 
-    ``submit`` decides one request (a store's ``submit`` without pre-emption, with fixes
-    proposed); each attempt's intent id is ``<id_prefix>-<flight>-<attempt>``. ``first``
+    ``submit(request, room_s)`` decides one request (a store's ``submit`` without
+    pre-emption, with fixes proposed); ``room_s`` is the further departure delay the
+    flight would still take (``max_delay_s`` less the delay taken), so the store need not
+    search for longer ones. Each attempt's intent id is ``<id_prefix>-<flight>-<attempt>``. ``first``
     is the flight's first plan when it was made already (:func:`first_plan`); its
     planning time counts in the flight's latency.
     """
@@ -217,7 +219,7 @@ def fly(
                 req = req.renamed(intent_id)
         except (IntentError, VolumeError):
             return done("invalid intent", route, tries, reroutes)
-        d = submit(req)
+        d = submit(req, max_delay_s - delay)
         tries += 1
         if d.accepted:
             return done("", route, tries, reroutes)
@@ -256,7 +258,7 @@ class PlanAhead(NamedTuple):
 def fly_day(
     flights: Sequence[Flight],
     planner: FlightPlanner,
-    submit: Callable[[IntentRequest], Decision],
+    submit: Callable[[IntentRequest, float], Decision],
     *,
     operator: str,
     id_prefix: str,

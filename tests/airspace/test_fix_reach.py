@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from airgrid.airspace.errors import IntentError
 from airgrid.airspace.geofences.ground import bins_ground
 from airgrid.airspace.store.service import Store, open_store
 from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
@@ -66,8 +67,9 @@ def _offset_limits(store: Store, req: IntentRequest) -> tuple[float, float]:
     return float(np.max(bounds[0] - lim[:, 4])), float(np.min(bounds[1] - lim[:, 5]))
 
 
-def _reference(store: Store, req: IntentRequest) -> dict[str, float]:
-    """The fixes searched over every holding intent: kind -> shift (s) or offset (m)."""
+def _reference(store: Store, req: IntentRequest, max_shift_s: float = math.inf) -> dict[str, float]:
+    """The fixes searched over every holding intent (shifts up to ``max_shift_s`` and the
+    store's limit): kind -> shift (s) or offset (m)."""
     holders = [
         Holder(i.id, i.operator, i.priority, i.tier, i.state, tuple(i.volumes))
         for i in store.holding()
@@ -80,7 +82,12 @@ def _reference(store: Store, req: IntentRequest) -> dict[str, float]:
     shift = _first_free(
         store,
         lambda tried: free_departure_shift(
-            req, holders, table, step_s=ps.shift_step_s, max_shift_s=ps.max_shift_s, exclude=tried
+            req,
+            holders,
+            table,
+            step_s=ps.shift_step_s,
+            max_shift_s=min(ps.max_shift_s, max_shift_s),
+            exclude=tried,
         ),
         req.shifted,
     )
@@ -110,14 +117,24 @@ def _reference(store: Store, req: IntentRequest) -> dict[str, float]:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(st.integers(0, 5), st.integers(0, 5), st.lists(_blocker, max_size=40))
-@example(below=3, above=3, blockers=[])  # free offsets +-280 m: over 20 tries from its own band
+@given(
+    st.integers(0, 5),
+    st.integers(0, 5),
+    st.lists(_blocker, max_size=40),
+    st.none() | st.floats(0, 9_000),
+)
+@example(below=3, above=3, blockers=[], cap=None)  # free offsets +-280 m: 20 tries from its band
 def test_proposals_equal_a_search_over_every_holder(
-    tmp_path_factory, below: int, above: int, blockers: list[IntentRequest]
+    tmp_path_factory,
+    below: int,
+    above: int,
+    blockers: list[IntentRequest],
+    cap: float | None,
 ) -> None:
     """A stack of thin intents over the request, 70 m apart (too close for its 30 m band and
     T2's 30 m vertical minimum on both sides), pushes the nearest free offset up to 400 m
-    away; random traffic fills the rest."""
+    away; random traffic fills the rest. The caller may cap the departure shift it would
+    take (``max_shift_s``): the store searches no further."""
     with open_store(tmp_path_factory.mktemp("fixes")) as store:
         for k in range(-below, above + 1):
             z = 610.0 + 70.0 * k
@@ -126,12 +143,20 @@ def test_proposals_equal_a_search_over_every_holder(
         for b in blockers:
             store.submit(b, propose=False, record_refusal=False)
         req = circle("me", floor=600.0, ceiling=630.0, dur=300.0).with_id()
-        d = store.submit(req, preempt=False)
+        d = store.submit(req, preempt=False, max_shift_s=cap)
         assert not d.accepted
         got = {
             p.kind: p.shift_s if p.kind == "departure_shift" else p.offset_m for p in d.proposals
         }
-        assert got == _reference(store, req)
+        assert got == _reference(store, req, math.inf if cap is None else cap)
+        if cap is not None and "departure_shift" in got:
+            assert got["departure_shift"] <= cap
+
+
+@pytest.mark.parametrize("cap", [-1.0, math.nan])
+def test_a_negative_or_missing_shift_cap_is_refused(tmp_path, cap: float) -> None:
+    with open_store(tmp_path) as store, pytest.raises(IntentError, match="max_shift_s"):
+        store.submit(circle("me"), max_shift_s=cap)
 
 
 @pytest.mark.parametrize(

@@ -217,8 +217,8 @@ def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_p
     planner = FlightPlanner(graph)
     with open_store(tmp_path) as store:
 
-        def submit(r, **kw):
-            return store.submit(r, preempt=False, **kw)
+        def submit(r, room_s, **kw):
+            return store.submit(r, preempt=False, max_shift_s=room_s, **kw)
 
         first = fly(f, planner, submit, operator="o", id_prefix="a")
         assert first.accepted and first.delay_s == 0 and first.offset_m == 0
@@ -230,8 +230,8 @@ def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_p
         assert [v.floor_m - w.floor_m for v, w in zip(got, want)] == [twin.offset_m] * len(got)
 
         # with only departure shifts proposed, the next twin leaves later
-        def shifts_only(r):
-            d = submit(r)
+        def shifts_only(r, room_s):
+            d = submit(r, room_s)
             return replace(
                 d, proposals=tuple(p for p in d.proposals if p.kind != "altitude_offset")
             )
@@ -249,7 +249,7 @@ def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_p
             return r
 
         planner.route = spy
-        third = fly(f, planner, lambda r: submit(r, propose=False), operator="o", id_prefix="d")
+        third = fly(f, planner, lambda r, room_s: submit(r, room_s, propose=False), operator="o", id_prefix="d")
         assert third.reroutes >= 1 and third.attempts >= 2
         bound = max(REROUTE_MIN_BUDGET, REROUTE_BUDGET_FACTOR * calls[0][1])
         assert calls[0][0] == ROUTE_BUDGET and [b for b, _ in calls[1:]] == [bound] * (

@@ -23,21 +23,29 @@ from airgrid.airspace.traffic.models import FixProposal, IntentRequest
 class _FixesPart(_DecidingPart):
     """Fix proposals and the low/high volume notices."""
 
-    def _answered(self, decision: Decision, *, propose: bool) -> Decision:
-        """The decision with its fix proposals (when refused and ``propose``) and its
+    def _answered(
+        self, decision: Decision, *, propose: bool, max_shift_s: float | None = None
+    ) -> Decision:
+        """The decision with its fix proposals (when refused and ``propose``; departure
+        shifts up to ``max_shift_s`` as well as the settings' limit) and its
         :attr:`~airgrid.airspace.store.answers.Decision.low_volumes` and
         :attr:`~airgrid.airspace.store.answers.Decision.high_volumes` notices, from one look
         at the ground under the request."""
         bounds = self._band_limits(decision.request)
         if not decision.accepted and propose:
-            decision = replace(decision, proposals=tuple(self._proposals(decision.request, bounds)))
+            most = self.proposal_settings.max_shift_s
+            if max_shift_s is not None:
+                most = min(most, max_shift_s)
+            decision = replace(
+                decision, proposals=tuple(self._proposals(decision.request, bounds, most))
+            )
         return self._with_low_volumes(decision, bounds)
 
     def _proposals(
-        self, req: IntentRequest, bounds: tuple[np.ndarray, np.ndarray] | None
+        self, req: IntentRequest, bounds: tuple[np.ndarray, np.ndarray] | None, max_shift_s: float
     ) -> list[FixProposal]:
-        """Earliest free departure delay and nearest free altitude offset, each re-checked;
-        ``bounds`` are ``req``'s :meth:`_band_limits`."""
+        """Earliest free departure delay (at most ``max_shift_s``) and nearest free altitude
+        offset, each re-checked; ``bounds`` are ``req``'s :meth:`_band_limits`."""
         ps = self.proposal_settings
         table = self.policy.separation
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
@@ -55,7 +63,7 @@ class _FixesPart(_DecidingPart):
                 f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)"
             )
         holders = self._fix_holders(
-            req, max(floor_dz, -ps.max_offset_m), min(top_dz, ps.max_offset_m)
+            req, max(floor_dz, -ps.max_offset_m), min(top_dz, ps.max_offset_m), max_shift_s
         )
         out = []
         d = self._first_free_now(
@@ -64,7 +72,7 @@ class _FixesPart(_DecidingPart):
                 holders,
                 table,
                 step_s=ps.shift_step_s,
-                max_shift_s=ps.max_shift_s,
+                max_shift_s=max_shift_s,
                 exclude=tried,
             ),
             req.shifted,
@@ -156,7 +164,9 @@ class _FixesPart(_DecidingPart):
             tried.append(x)
         return None
 
-    def _fix_holders(self, req: IntentRequest, low_dz: float, high_dz: float) -> HolderVolumes:
+    def _fix_holders(
+        self, req: IntentRequest, low_dz: float, high_dz: float, max_shift_s: float
+    ) -> HolderVolumes:
         """Holding volumes that a departure delay up to ``max_shift_s``, or an altitude
         offset of ``req`` between ``low_dz`` and ``high_dz`` metres, could meet (from the
         in-process copy, in a transaction that holds the intents lock).
@@ -170,7 +180,7 @@ class _FixesPart(_DecidingPart):
         limits = volume_limits(req.volumes)[1]
         limits[:, 4] += min(low_dz, 0.0)
         limits[:, 5] += max(high_dz, 0.0)
-        limits[:, 7] += self.proposal_settings.max_shift_s
+        limits[:, 7] += max_shift_s
 
         def body() -> HolderVolumes:
             rev = int(self._db.execute(_REV_SQL).fetchone()[0])

@@ -75,6 +75,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
+from airgrid.airspace.errors import IntentError
 from airgrid.airspace.store.accounts import _AccountsPart
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
@@ -166,6 +167,7 @@ class Store(
         propose: bool = True,
         submission: SubmissionKey | None = None,
         record_refusal: bool = True,
+        max_shift_s: float | None = None,
     ) -> Decision:
         """Check an intent and accept it if it conflicts with nothing that holds airspace.
 
@@ -186,6 +188,12 @@ class Store(
             When refused, record the request, its volumes and its conflict points for the
             density analytics, in a commit that does not wait for the disk (see
             :func:`~airgrid.airspace.store.refusals._write_refusal`).
+        max_shift_s
+            The longest departure delay the caller would take (seconds, >= 0): a proposed
+            shift is at most this and the store's
+            :attr:`~airgrid.airspace.store.policy.ProposalSettings.max_shift_s` (default:
+            the latter alone). The search then looks no further ahead than the caller
+            will go.
 
         Returns
         -------
@@ -200,7 +208,11 @@ class Store(
             The id is taken.
         StoreBusyError
             The write lock could not be had in time.
+        IntentError
+            ``max_shift_s`` is negative or not a number.
         """
+        if max_shift_s is not None and not max_shift_s >= 0:
+            raise IntentError(f"max_shift_s must be a number >= 0, got {max_shift_s!r}")
         prep = self._prepare(request)
         decision = self._accepting(
             lambda: self._decide(
@@ -211,7 +223,7 @@ class Store(
                 record_refusal=record_refusal,
             )
         )
-        return self._answered(decision, propose=propose)
+        return self._answered(decision, propose=propose, max_shift_s=max_shift_s)
 
     def check(
         self, request: IntentRequest, *, preempt: bool = True, replacing: str | None = None
