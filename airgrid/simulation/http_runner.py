@@ -97,10 +97,11 @@ class ApiClient:
         )
 
     def intent(
-        self, f: Flight, feature: dict, intent_id: str, delay: float, offset: float
+        self, f: Flight, feature: dict, intent_id: str, delay: float, offset: float, room_s: float
     ) -> httpx.Response:
         """``POST /v1/intents`` of a route Feature leaving ``delay`` seconds late, flown
-        ``offset`` metres higher (negative: lower)."""
+        ``offset`` metres higher (negative: lower), taking a further delay of at most
+        ``room_s`` seconds (``max_shift_s``)."""
         c = np.array(feature["geometry"]["coordinates"], np.float64)
         wps = timed_waypoints(
             c[:, 1], c[:, 0], c[:, 2] + offset, f.departure + delay, f.cls.cruise_mps
@@ -113,6 +114,7 @@ class ApiClient:
                 "tier": self.tier_of_res[res],
                 "priority": f.cls.priority,
                 "preempt": False,
+                "max_shift_s": room_s,
                 "route": {
                     "waypoints": [
                         {"lat": a, "lon": b, "alt_m": z, "time": _iso(t)} for a, b, z, t in wps
@@ -165,7 +167,9 @@ class ApiClient:
         reroutes, tries, no_go = 0, 0, []
         reason = "conflict"
         for attempt in range(MAX_ATTEMPTS):
-            a = self.intent(f, feature, f"{id_prefix}-{f.index}-{attempt}", delay, offset)
+            a = self.intent(
+                f, feature, f"{id_prefix}-{f.index}-{attempt}", delay, offset, max_delay_s - delay
+            )
             tries += 1
             if a.status_code == 201:
                 return done("", tries, reroutes)

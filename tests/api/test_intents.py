@@ -57,6 +57,28 @@ def test_conflicting_intent_is_409_with_every_conflict_and_fixes(client, auth):
     assert _submit(client, auth["operator2"], volumes=vols).status_code == 201
 
 
+def test_max_shift_s_caps_the_proposed_departure_shift(client, auth):
+    """The first intent holds 08:00-08:20; a copy refused with ``max_shift_s`` below the
+    shift that frees it gets no departure shift, and one with room enough gets the same
+    shift as without a cap. A negative cap is a 422 naming the field."""
+    vol = volume(113.03, 28.18, 0.01, 200.0, 220.0)
+    assert _submit(client, auth["operator"], volumes=[vol]).status_code == 201
+
+    def shift_of(**cap):
+        r = _submit(client, auth["operator2"], volumes=[vol], **cap)
+        assert r.status_code == 409
+        return next(
+            (f["shift_s"] for f in r.json()["fixes"] if f["kind"] == "departure_shift"), None
+        )
+
+    free = shift_of()
+    assert free is not None and free > 60
+    assert shift_of(max_shift_s=free - 60) is None
+    assert shift_of(max_shift_s=free) == free
+    bad = _submit(client, auth["operator2"], volumes=[vol], max_shift_s=-1)
+    assert bad.status_code == 422 and "max_shift_s" in bad.text
+
+
 def test_a_low_intent_is_accepted_with_a_terrain_notice(client, auth):
     """A volume below its tier's lower limit above the conservative terrain is a notice in
     the answer, not a refusal; one well above it has none, and a 409 carries the list too."""

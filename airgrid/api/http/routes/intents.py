@@ -340,7 +340,9 @@ def _decide(
     check_intent_rules(request, me, services.settings, services.grid)
     store = services.stores.get()
     try:
-        decision = store.submit(request, preempt=body.preempt, submission=tag)
+        decision = store.submit(
+            request, preempt=body.preempt, submission=tag, max_shift_s=body.max_shift_s
+        )
     except DuplicateIntentError:
         if request.intent_id is None:  # only a client's own id can repeat
             raise

@@ -99,6 +99,12 @@ class IntentCreate(BaseModel):
     preempt: bool = Field(
         True, description="Take airspace from lower-priority accepted (not activated) intents."
     )
+    max_shift_s: Annotated[float, Field(ge=0, le=86_400)] | None = Field(
+        None,
+        description="Longest departure delay (s) you would take: a refusal proposes no "
+        "later departure (the server's own limit applies as well).",
+        examples=[900],
+    )
     volumes: list[VolumeCreate] = Field(default_factory=list, max_length=5_000)
     route: IntentRouteModel | None = None
 
