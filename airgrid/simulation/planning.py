@@ -222,29 +222,52 @@ class FlightPlanner:
         conflict's lateral minimum plus the tube's half-width of its place, whose band
         overlaps the conflict's band grown by the vertical minimum and the tube's
         half-height. A re-route that avoids them keeps clear of the conflicting volumes there.
+
+        Conflicts that share a cell, ring and band (neighbouring volume pairs often do)
+        are gathered once; the result may hold a voxel more than once.
         """
         grid = self.grid
+        cs = list(conflicts)
+        if not cs:
+            return np.empty(0, np.int64)
         names = [t.name for t in grid.tiers]
-        out: list[np.ndarray] = []
-        for c in conflicts:
-            reach = 2 * c.minima.lateral_m + self.tube.half_width_m
-            lo = c.floor_m - c.minima.vertical_m - self.tube.half_height_m
-            hi = c.ceiling_m + c.minima.vertical_m + self.tube.half_height_m
-            for name in tiers:
-                t = names.index(name)
-                res = grid.tiers[t].resolution
-                edge = h3.average_hexagon_edge_length(res, unit="m")
-                k = max(1, math.ceil(reach / (math.sqrt(3) * edge)))
-                disk = h3i.grid_disk(h3i.latlng_to_cell(c.lat, c.lon, res), k)
-                ci = grid.find_cells(np.array(disk, np.int64), t)
-                ci = ci[ci >= 0]
-                n = grid.cell_nlayers[ci].astype(np.int64)
-                first = np.cumsum(n) - n
-                v = np.repeat(grid.cell_start[ci], n) + (
-                    np.arange(int(n.sum())) - np.repeat(first, n)
+        lat = [c.lat for c in cs]
+        lon = [c.lon for c in cs]
+        reach = np.array([2 * c.minima.lateral_m + self.tube.half_width_m for c in cs])
+        band = np.array(
+            [
+                (
+                    c.floor_m - c.minima.vertical_m - self.tube.half_height_m,
+                    c.ceiling_m + c.minima.vertical_m + self.tube.half_height_m,
                 )
-                out.append(v[(grid.floor[v] <= hi) & (grid.ceiling[v] >= lo)])
-        return np.concatenate(out) if out else np.empty(0, np.int64)
+                for c in cs
+            ]
+        )
+        out: list[np.ndarray] = []
+        for name in tiers:
+            t = names.index(name)
+            res = grid.tiers[t].resolution
+            edge = h3.average_hexagon_edge_length(res, unit="m")
+            k = np.maximum(1, np.ceil(reach / (math.sqrt(3) * edge))).astype(np.int64)
+            centre = np.fromiter(map(h3i.latlng_to_cell, lat, lon, [res] * len(cs)), np.int64)
+            # one row per distinct (centre, ring, band): its disk's cells, then their voxels
+            rows = np.unique(np.column_stack([centre, k, band.view(np.int64)]), axis=0)
+            disks = {
+                (c, r): np.array(h3i.grid_disk(c, r), np.int64)
+                for c, r in {(int(c), int(r)) for c, r in rows[:, :2]}
+            }
+            cells = [disks[int(c), int(r)] for c, r in rows[:, :2]]
+            ci = grid.find_cells(np.concatenate(cells), t)
+            row = np.repeat(np.arange(len(rows)), [len(x) for x in cells])[ci >= 0]
+            ci = ci[ci >= 0]
+            n = grid.cell_nlayers[ci].astype(np.int64)
+            v = np.repeat(grid.cell_start[ci].astype(np.int64), n) + (
+                np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+            )
+            lo, hi = rows[:, 2:].copy().view(np.float64).T
+            vrow = np.repeat(row, n)
+            out.append(v[(grid.floor[v] <= hi[vrow]) & (grid.ceiling[v] >= lo[vrow])])
+        return np.concatenate(out)
 
 
 def crow_flies_m(route: Route) -> float:
