@@ -20,6 +20,7 @@ from airgrid.airspace.traffic.plane_distance import (
     closest_midpoints,
     lonlat_distances,
     plane_distances_of,
+    small_unique,
 )
 from airgrid.airspace.traffic.planes import DENSIFY_DEG, plane_for, to_plane
 from tests.airspace.conftest import LAT0, LON0
@@ -270,3 +271,11 @@ def test_lonlat_distances_match_geos_below_the_cap(seed: int) -> None:
     assert got[below] == pytest.approx(want[below], abs=1e-12)
     assert np.isinf(got[want > cap * (1 + 1e-9)]).all()
     assert below.sum() > 10 and (want == 0).sum() > 3 and (~below).sum() > 3
+
+
+@given(st.lists(st.integers(0, 300), max_size=200))
+def test_small_unique_is_numpys_unique_with_inverse(xs: list[int]) -> None:
+    x = np.array(xs, np.int64)
+    values, inverse = small_unique(x)
+    want_values, want_inverse = np.unique(x, return_inverse=True)
+    assert np.array_equal(values, want_values) and np.array_equal(inverse, want_inverse)

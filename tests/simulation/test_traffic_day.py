@@ -249,7 +249,13 @@ def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_p
             return r
 
         planner.route = spy
-        third = fly(f, planner, lambda r, room_s: submit(r, room_s, propose=False), operator="o", id_prefix="d")
+        third = fly(
+            f,
+            planner,
+            lambda r, room_s: submit(r, room_s, propose=False),
+            operator="o",
+            id_prefix="d",
+        )
         assert third.reroutes >= 1 and third.attempts >= 2
         bound = max(REROUTE_MIN_BUDGET, REROUTE_BUDGET_FACTOR * calls[0][1])
         assert calls[0][0] == ROUTE_BUDGET and [b for b, _ in calls[1:]] == [bound] * (

@@ -40,6 +40,7 @@ from airgrid.airspace.traffic.plane_distance import (
     closest_midpoints,
     lonlat_distances,
     plane_distances_of,
+    small_unique,
 )
 from airgrid.airspace.traffic.separation import SeparationMinima, SeparationTable
 from airgrid.geo.constants import M_PER_DEG_LAT_MIN
@@ -194,8 +195,8 @@ def lateral_hits(near: NearPairs, hv: HolderVolumes) -> tuple[np.ndarray, np.nda
     d = np.full(len(near.i), np.inf)
     if not len(near.i):
         return np.zeros(0, bool), d
-    ui, a = np.unique(near.i, return_inverse=True)
-    uk, b = np.unique(near.k, return_inverse=True)
+    ui, a = small_unique(near.i)
+    uk, b = small_unique(near.k)
     rings = boundaries(np.concatenate([near.own_fp[ui], hv.footprint[uk]]))
     a, b = a.astype(np.int64), len(ui) + b
     reach = near.limit * (1 + BUFFER_SAFETY) + LATERAL_TOLERANCE_M

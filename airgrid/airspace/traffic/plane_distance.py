@@ -286,6 +286,20 @@ def _gather(
     return out, out_ring, out_geom
 
 
+def small_unique(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_inverse=True)`` of non-negative integers, by marking them in a
+    table as long as the largest (they index footprints here, so the table is small):
+    linear time instead of a sort."""
+    x = np.asarray(x, np.int64)
+    if not len(x):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    seen = np.zeros(int(x.max()) + 1, bool)
+    seen[x] = True
+    values = np.flatnonzero(seen)
+    rank = np.cumsum(seen) - 1
+    return values, rank[x]
+
+
 def closest_midpoints(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Middle (lon, lat) of a shortest line between each pair ``a[n]``, ``b[n]`` of
     footprints that do not meet, in lon/lat scaled by the cosine of ``a``'s mean
@@ -329,7 +343,7 @@ def plane_distances_of(
         qx, qy = (key + 2048) // 4096, (key + 2048) % 4096 - 2048
         fwd, _ = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
         members = np.flatnonzero(plane_of == g)
-        which, at = np.unique(np.concatenate([a[members], b[members]]), return_inverse=True)
+        which, at = small_unique(np.concatenate([a[members], b[members]]))
         xy, ring_at, geom_at = _gather(rings.xy, rings.ring_at, rings.geom_at, which)
         dense, dense_at = _densify(xy, ring_at, DENSIFY_DEG)
         metric = chunked(
@@ -351,4 +365,5 @@ __all__ = [
     "closest_midpoints",
     "lonlat_distances",
     "plane_distances_of",
+    "small_unique",
 ]
