@@ -194,6 +194,8 @@ def test_overlap_centroids_match_geos(seed: int) -> None:
         b.append(second)
     a.append(shapely.box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01))  # touching along an edge
     b.append(shapely.box(LON0 + 0.01, LAT0, LON0 + 0.02, LAT0 + 0.01))
+    a.append(shapely.box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01))  # apart, whatever the draws
+    b.append(shapely.box(LON0 + 0.02, LAT0, LON0 + 0.03, LAT0 + 0.01))
     a, b = np.array(a, dtype=object), np.array(b, dtype=object)
     want = shapely.centroid(shapely.intersection(a, b))
     got = overlap_centroids(a, b)
