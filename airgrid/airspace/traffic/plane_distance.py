@@ -5,8 +5,9 @@ A footprint (Polygon or MultiPolygon, lon/lat) is taken apart once into its ring
 vertices (:func:`boundaries`); the rings are densified to
 :data:`~airgrid.airspace.traffic.planes.DENSIFY_DEG` exactly as ``shapely.segmentize``
 does (each edge cut into equal pieces, as few as keep them that short), the vertices
-are projected into the local stereographic plane with one call of its transformer, and
-each pair's distance comes from :func:`_pair_distances`: 0 where the two regions meet,
+are projected into the local stereographic plane (:mod:`airgrid.geo.stereographic`,
+PROJ's own arithmetic, in the same kernel), and each pair's distance comes from
+:func:`_pair_distances`: 0 where the two regions meet,
 else the shortest distance between their boundaries. That is GEOS's polygon distance
 (``shapely.distance``) of the projected, densified footprints, which the tests use as
 the reference, without building a geometry per footprint and plane.
@@ -19,20 +20,17 @@ first pass) and gives the middle of a shortest line between footprints apart
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 import shapely
 
-from airgrid.airspace.traffic.planes import DENSIFY_DEG, PLANE_QUANTUM_DEG, plane_for
-from airgrid.geo.chunks import CHUNK, chunked
+from airgrid.airspace.traffic.planes import DENSIFY_DEG, PLANE_QUANTUM_DEG
+from airgrid.geo.stereographic import sterea_params, sterea_point
 
 _POLYGON = int(shapely.GeometryType.POLYGON)
-
-#: Vertices projected per call of a plane's transformer (a few milliseconds of PROJ), so
-#: other threads get the interpreter between calls (see :mod:`airgrid.geo.chunks`).
-VERTEX_CHUNK = 8 * CHUNK
 
 
 class Rings(NamedTuple):
@@ -323,13 +321,48 @@ def lonlat_distances(rings: Rings, a: np.ndarray, b: np.ndarray, cap: np.ndarray
     return _pair_distances(rings.xy, rings.ring_at, rings.geom_at, a, b, cap)[0]
 
 
+@nb.njit(cache=True, nogil=True)
+def _plane_distances(
+    xy: np.ndarray,
+    ring_at: np.ndarray,
+    geom_at: np.ndarray,
+    which: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    plane: np.ndarray,
+    step: float,
+) -> np.ndarray:
+    """Distances (m) between footprints ``which[a[n]]`` and ``which[b[n]]`` of the rings
+    ``xy`` / ``ring_at`` / ``geom_at`` (lon/lat), each densified to ``step`` degrees and
+    projected into the stereographic plane with constants ``plane`` (see
+    :func:`~airgrid.geo.stereographic.sterea_params`), in one pass."""
+    sub, sub_ring, sub_geom = _gather(xy, ring_at, geom_at, which)
+    dense, dense_at = _densify(sub, sub_ring, step)
+    for v in range(dense.shape[0]):
+        dense[v, 0], dense[v, 1] = sterea_point(plane, dense[v, 0], dense[v, 1])
+    return _pair_distances(dense, dense_at, sub_geom, a, b, np.full(len(a), np.inf))[0]
+
+
+@lru_cache(maxsize=256)
+def _plane_constants(qx: int, qy: int) -> np.ndarray:
+    """Constants of the plane :func:`~airgrid.airspace.traffic.planes.plane_for` gives
+    for centres that round to (``qx``, ``qy``) multiples of ``PLANE_QUANTUM_DEG``: the
+    same centre, to the 1e-8 degree PROJ is given it with."""
+    lon = round(round(qx * PLANE_QUANTUM_DEG, 6), 8)
+    lat = round(round(qy * PLANE_QUANTUM_DEG, 6), 8)
+    out = sterea_params(lon, lat)
+    out.flags.writeable = False
+    return out
+
+
 def plane_distances_of(
     rings: Rings, centres: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> np.ndarray:
     """Distance (m) between footprints ``a[n]`` and ``b[n]`` of ``rings`` (lon/lat) in the
     local stereographic plane of ``centres[a[n]]`` (lon, lat; rounded to
     ``PLANE_QUANTUM_DEG``), both densified to ``DENSIFY_DEG`` in lon/lat first; each
-    footprint's vertices are projected once per plane.
+    footprint's vertices are projected once per plane, by the Numba projection of
+    :mod:`airgrid.geo.stereographic` (PROJ's arithmetic).
 
     Equal, up to floating-point rounding, to ``shapely.distance`` of the two footprints
     after :func:`~airgrid.airspace.traffic.planes.to_plane` into that plane.
@@ -341,20 +374,18 @@ def plane_distances_of(
     plane_keys, plane_of = np.unique(q[:, 0] * 4096 + q[:, 1], return_inverse=True)
     for g, key in enumerate(plane_keys.tolist()):
         qx, qy = (key + 2048) // 4096, (key + 2048) % 4096 - 2048
-        fwd, _ = plane_for(qx * PLANE_QUANTUM_DEG, qy * PLANE_QUANTUM_DEG)
         members = np.flatnonzero(plane_of == g)
         which, at = small_unique(np.concatenate([a[members], b[members]]))
-        xy, ring_at, geom_at = _gather(rings.xy, rings.ring_at, rings.geom_at, which)
-        dense, dense_at = _densify(xy, ring_at, DENSIFY_DEG)
-        metric = chunked(
-            lambda x, y, fwd=fwd: np.column_stack(fwd.transform(x, y)),
-            dense[:, 0],
-            dense[:, 1],
-            size=VERTEX_CHUNK,
-        )
         m = len(members)
-        d[members], _ = _pair_distances(
-            metric, dense_at, geom_at, at[:m], at[m:], np.full(m, np.inf)
+        d[members] = _plane_distances(
+            rings.xy,
+            rings.ring_at,
+            rings.geom_at,
+            which,
+            at[:m],
+            at[m:],
+            _plane_constants(qx, qy),
+            DENSIFY_DEG,
         )
     return d
 

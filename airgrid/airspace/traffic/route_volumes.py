@@ -80,21 +80,7 @@ def route_to_volumes(
     pts = _checked_route(waypoints, half_width_m, half_height_m, max_piece_m, time_margin_s)
     r = half_width_m * (1 + BUFFER_SAFETY) * CIRCUMSCRIBE
     legs, inverses = _legs(pts, max_piece_m)
-    # piece k of a leg cut in n spans the fractions k/n to (k+1)/n (as np.linspace gives
-    # them: k * (1/n), the last exactly 1)
-    n = np.maximum(1, np.ceil(legs.length / max_piece_m)).astype(np.int64)
-    leg = np.repeat(np.arange(len(n)), n)
-    k = np.arange(len(leg)) - np.repeat(np.cumsum(n) - n, n)
-    step = 1.0 / n[leg]
-    f0, f1 = k * step, np.where(k + 1 == n[leg], 1.0, (k + 1) * step)
-
-    def along(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> np.ndarray:
-        return a[leg] + f * (b[leg] - a[leg])
-
-    x0, x1 = along(legs.xa, legs.xb, f0), along(legs.xa, legs.xb, f1)
-    y0, y1 = along(legs.ya, legs.yb, f0), along(legs.ya, legs.yb, f1)
-    z0, z1 = along(legs.za, legs.zb, f0), along(legs.za, legs.zb, f1)
-    t0, t1 = along(legs.ta, legs.tb, f0), along(legs.ta, legs.tb, f1)
+    leg, (x0, x1), (y0, y1), (z0, z1), (t0, t1) = _pieces(legs, max_piece_m)
     tracks = np.empty(len(leg), dtype=object)
     line = legs.length[leg] > 0
     ends = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)[line]
@@ -117,6 +103,10 @@ def route_to_volumes(
     return [Volume4D(poly, *lim) for poly, lim in zip(polys.tolist(), limits)]
 
 
+#: Where each piece of a leg starts and ends in one coordinate.
+_Span = tuple[np.ndarray, np.ndarray]
+
+
 class _Legs(NamedTuple):
     """The legs between consecutive waypoints, as arrays: each leg's plane (index into
     the planes' inverse transforms), its ends in that plane (metres), their altitudes and
@@ -132,6 +122,30 @@ class _Legs(NamedTuple):
     ta: np.ndarray
     tb: np.ndarray
     length: np.ndarray
+
+
+def _pieces(legs: _Legs, max_piece_m: float) -> tuple[np.ndarray, _Span, _Span, _Span, _Span]:
+    """Every leg cut into ``n = max(1, ceil(length / max_piece_m))`` equal pieces: per
+    piece, its leg, and the start and end of its x, y, altitude and time.
+
+    Piece ``k`` spans the fractions ``k / n`` to ``(k + 1) / n`` of its leg, computed as
+    ``np.linspace`` gives them (``k * (1 / n)``, the last exactly 1)."""
+    n = np.maximum(1, np.ceil(legs.length / max_piece_m)).astype(np.int64)
+    leg = np.repeat(np.arange(len(n)), n)
+    k = np.arange(len(leg)) - np.repeat(np.cumsum(n) - n, n)
+    step = 1.0 / n[leg]
+    f0, f1 = k * step, np.where(k + 1 == n[leg], 1.0, (k + 1) * step)
+
+    def along(a: np.ndarray, b: np.ndarray) -> _Span:
+        return a[leg] + f0 * (b[leg] - a[leg]), a[leg] + f1 * (b[leg] - a[leg])
+
+    return (
+        leg,
+        along(legs.xa, legs.xb),
+        along(legs.ya, legs.yb),
+        along(legs.za, legs.zb),
+        along(legs.ta, legs.tb),
+    )
 
 
 def _checked_route(

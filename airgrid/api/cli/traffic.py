@@ -156,6 +156,27 @@ def _day_plan(
     return planner, plan
 
 
+def _tokens(store: Store | None, api_key: str | None, run: str, clients: int) -> list[str]:
+    """The API keys the clients fly with: ``api_key``, else one operator key per client
+    made in the server's ``store`` (none without either)."""
+    if api_key:
+        return [api_key]
+    if store is None:
+        return []
+    keys = KeyStore(lambda: store)
+    return [keys.create(f"{run}-{i}", "operator")[0] for i in range(clients)]
+
+
+#: ``--plan-processes``.
+PlanProcessesOpt = Annotated[
+    int,
+    typer.Option(
+        help="In-process: forked processes making the flights' first routes and intents "
+        "ahead of the submissions (0: one thread does)."
+    ),
+]
+
+
 def traffic_cmd(
     ctx: typer.Context,
     flights: Annotated[int, typer.Option(help="Flights in the day.")] = 1_000,
@@ -176,13 +197,7 @@ def traffic_cmd(
         str | None, typer.Option(help="Fly against this running server (http://host:port).")
     ] = None,
     clients: Annotated[int, typer.Option(help="Client threads with --server.")] = 8,
-    plan_processes: Annotated[
-        int,
-        typer.Option(
-            help="In-process: forked processes making the flights' first routes and intents "
-            "ahead of the submissions (0: one thread does)."
-        ),
-    ] = 0,
+    plan_processes: PlanProcessesOpt = 0,
     api_key: Annotated[
         str | None,
         typer.Option(help="Operator API key with --server (default: one made in --db)."),
@@ -227,10 +242,7 @@ def traffic_cmd(
     try:
         planner, plan = _day_plan(graph, store, the_day, flights, seed, network, corridor_share)
         if server is not None:
-            tokens = [api_key] if api_key else []
-            if store is not None and not tokens:
-                keys = KeyStore(lambda: store)
-                tokens = [keys.create(f"{run}-{i}", "operator")[0] for i in range(clients)]
+            tokens = _tokens(store, api_key, run, clients)
             report, outcomes = run_over_http(
                 graph.grid, plan, server, tokens, clients=clients, id_prefix=run, store=store
             )
