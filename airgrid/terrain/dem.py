@@ -11,6 +11,7 @@ and projected DEM CRSs are handled by transforming with pyproj.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -328,9 +329,10 @@ class Dem:
         """Whether the DEM's CRS is geographic (degrees)."""
         return bool(self.crs.is_geographic)
 
-    @property
+    @functools.cached_property
     def bounds_lonlat(self) -> tuple[float, float, float, float]:
-        """(west, south, east, north) of the raster in WGS84 degrees."""
+        """(west, south, east, north) of the raster in WGS84 degrees (computed once: a
+        DEM's raster, transform and CRS never change)."""
         h, w = self.shape
         xs = np.array([0, w, 0, w], dtype=float)
         ys = np.array([0, 0, h, h], dtype=float)

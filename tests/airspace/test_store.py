@@ -369,6 +369,27 @@ def test_geofences_persist_and_block_only_when_active_and_prohibited(maker: Stor
     )
 
 
+def test_proposed_delays_skip_the_ones_a_geofence_forbids(maker: StoreMaker) -> None:
+    """The delay search sees intents only; a delay that would fly into a prohibited
+    geofence's validity is skipped, and the first one past it is proposed and accepted."""
+    clash = circle("beta", north=1_000, t=60)
+    st = maker.open()
+    assert st.submit(circle("alpha", north=1_000)).accepted
+    free_of_intent = {p.kind: p for p in st.submit(clash.with_id()).proposals}
+    assert free_of_intent["departure_shift"].shift_s < 540.0
+    st.put_geofence(_fence("gf-until-600", validity=Validity(start=T0 - 3_600, end=T0 + 600)))
+    d = st.submit(clash.with_id())
+    assert not d.accepted and d.geofence_conflicts
+    kinds = {p.kind: p for p in d.proposals}
+    # the volume [60 + d, 180 + d] s meets the fence, which ends at 600 s, up to d = 540 s
+    assert kinds["departure_shift"].shift_s == 600.0
+    assert st.check(kinds["departure_shift"].apply(clash)).accepted
+    # the fence spans 0-500 m AMSL and every offset up to 300 m leaves some of the volume in
+    # it; without a DEM the store may send the volume under it (its 230 m ceiling below 0 m)
+    assert kinds["altitude_offset"].offset_m < -230.0
+    assert st.check(kinds["altitude_offset"].apply(clash)).accepted
+
+
 def test_route_intents_and_fresh_connection(maker: StoreMaker) -> None:
     st = maker.open()
     lat_b, lon_b = offset(LAT0, LON0, 12_000.0, 6_000.0)

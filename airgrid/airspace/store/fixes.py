@@ -1,6 +1,7 @@
 """Fixes for refused intents and terrain notices: the earliest free departure delay and the
-nearest free altitude offset (each re-checked against the store), and the volumes whose
-floor or ceiling may leave the tier's band over the ground.
+nearest free altitude offset (each searched with the exact test among the holding intents
+of one snapshot of the store and checked against its geofences and grid claims), and the
+volumes whose floor or ceiling may leave the tier's band over the ground.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from airgrid.airspace.geofences.ground import bins_ground
+from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.store.answers import Decision, HighVolume, LowVolume
 from airgrid.airspace.store.deciding import _DecidingPart
 from airgrid.airspace.store.index_sync import _REV_SQL, _sync_index
@@ -45,7 +47,12 @@ class _FixesPart(_DecidingPart):
         self, req: IntentRequest, bounds: tuple[np.ndarray, np.ndarray] | None, max_shift_s: float
     ) -> list[FixProposal]:
         """Earliest free departure delay (at most ``max_shift_s``) and nearest free altitude
-        offset, each re-checked; ``bounds`` are ``req``'s :meth:`_band_limits`."""
+        offset; ``bounds`` are ``req``'s :meth:`_band_limits`.
+
+        Both searches run the exact conflict test over the holding intents of one
+        snapshot (:meth:`_fix_holders`), so a value they propose is free of every intent
+        of that snapshot; :meth:`_free` then checks it against the snapshot's prohibited
+        geofences and the grid claims, and a value refused there is skipped."""
         ps = self.proposal_settings
         table = self.policy.separation
         tier = self.policy.tiers[self.policy.tiers.index(req.tier)]
@@ -62,7 +69,7 @@ class _FixesPart(_DecidingPart):
                 f"every floor stays at least {need:.0f} m above the highest plausible ground under it and "
                 f"every ceiling at most {tier.upper_m:.0f} m above the lowest (DEM uncertainty included)"
             )
-        holders = self._fix_holders(
+        holders, fences = self._fix_holders(
             req, max(floor_dz, -ps.max_offset_m), min(top_dz, ps.max_offset_m), max_shift_s
         )
         out = []
@@ -75,7 +82,7 @@ class _FixesPart(_DecidingPart):
                 max_shift_s=max_shift_s,
                 exclude=tried,
             ),
-            req.shifted,
+            lambda x: self._free(req.shifted(x), fences),
         )
         if d is not None:
             out.append(
@@ -97,7 +104,7 @@ class _FixesPart(_DecidingPart):
                 top_offset_m=top_dz,
                 exclude=tried,
             ),
-            req.raised,
+            lambda x: self._free(req.raised(x), fences),
         )
         if dz is not None:
             out.append(
@@ -149,27 +156,28 @@ class _FixesPart(_DecidingPart):
     def _first_free_now(
         self,
         candidate: Callable[[list[float]], float | None],
-        apply: Callable[[float], IntentRequest],
+        free: Callable[[float], bool],
         tries: int = 20,
     ) -> float | None:
-        """The first value ``candidate`` proposes (given the values already refused) whose
-        request ``apply(value)`` :meth:`_free` confirms, within ``tries`` proposals."""
+        """The first value ``candidate`` proposes (given the values already refused) that
+        ``free`` confirms, within ``tries`` proposals."""
         tried: list[float] = []
         for _ in range(tries):
             x = candidate(tried)
             if x is None:
                 return None
-            if self._free(apply(x)):
+            if free(x):
                 return x
             tried.append(x)
         return None
 
     def _fix_holders(
         self, req: IntentRequest, low_dz: float, high_dz: float, max_shift_s: float
-    ) -> HolderVolumes:
+    ) -> tuple[HolderVolumes, GeofenceIndex | None]:
         """Holding volumes that a departure delay up to ``max_shift_s``, or an altitude
-        offset of ``req`` between ``low_dz`` and ``high_dz`` metres, could meet (from the
-        in-process copy, in a transaction that holds the intents lock).
+        offset of ``req`` between ``low_dz`` and ``high_dz`` metres, could meet, and the
+        index of the prohibited geofences, both as of one store revision (from the
+        in-process copies, in a transaction that holds the intents lock).
 
         The query box is each volume's, its band stretched down by ``-low_dz`` and up by
         ``high_dz`` (neither below zero: the delay search needs the band itself) and its
@@ -182,14 +190,24 @@ class _FixesPart(_DecidingPart):
         limits[:, 5] += max(high_dz, 0.0)
         limits[:, 7] += max_shift_s
 
-        def body() -> HolderVolumes:
-            rev = int(self._db.execute(_REV_SQL).fetchone()[0])
+        def body() -> tuple[HolderVolumes, GeofenceIndex | None]:
+            rev, fence_rev = self._db.execute(
+                f"SELECT ({_REV_SQL}), (SELECT value FROM meta WHERE name = 'geofence_rev')"
+            ).fetchone()
+            fences = self._fence_index(int(fence_rev))
             with self._index.lock:
-                _sync_index(self._db, self._index, rev)
-                return self._index.candidates(limits, minima)
+                _sync_index(self._db, self._index, int(rev))
+                return self._index.candidates(limits, minima), fences
 
         return self._db.run(body, intents=True)
 
-    def _free(self, req: IntentRequest) -> bool:
-        d = self._verdict(req.with_id(), preempt=False)
-        return not (d.conflicts or d.grid_conflicts or d.geofence_conflicts)
+    def _free(self, req: IntentRequest, fences: GeofenceIndex | None) -> bool:
+        """Whether ``req``, a value proposed by a search over :meth:`_fix_holders`, meets
+        no prohibited geofence of ``fences`` (the index of the same snapshot) and no grid
+        voxel-slot another intent has claimed (read now)."""
+        if fences is not None and fences.check_volumes(req.volumes):
+            return False
+        prep = self._prepare(req.with_id(), decide=False)
+        if prep.claims is None or not len(prep.claims):
+            return True
+        return not self._db.run(lambda: self._grid_conflicts(prep), intents=True)
