@@ -10,6 +10,7 @@ day leave them out of the search.
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 import h3
@@ -31,6 +32,7 @@ _PLANE_GROWTH = 0.01
 
 _AREAS: weakref.WeakKeyDictionary[Grid, shapely.Geometry] = weakref.WeakKeyDictionary()
 _BORDERS: weakref.WeakKeyDictionary[Grid, np.ndarray] = weakref.WeakKeyDictionary()
+_BORDERS_LOCK = threading.Lock()
 
 
 def served_area(grid: Grid) -> shapely.Geometry:
@@ -54,6 +56,15 @@ def border_voxels(grid: Grid) -> np.ndarray:
     mask = _BORDERS.get(grid)
     if mask is not None:
         return mask
+    with _BORDERS_LOCK:  # one computation, however many requests ask at once
+        mask = _BORDERS.get(grid)
+        if mask is None:
+            mask = _BORDERS[grid] = _border_voxels(grid)
+    return mask
+
+
+def _border_voxels(grid: Grid) -> np.ndarray:
+    """:func:`border_voxels`, computed."""
     area = served_area(grid)
     c = area.centroid
     fwd, _ = local_metric(c.x, c.y)
@@ -74,15 +85,19 @@ def border_voxels(grid: Grid) -> np.ndarray:
         x, y = fwd.transform(ll[:, 1], ll[:, 0])
         deep = inner.buffer(-2 * h3.average_hexagon_edge_length(tier.resolution, "m"))
         inside = shapely.contains_xy(deep, x, y)
-        for k in np.flatnonzero(~inside):
-            ring = np.array(h3.cell_to_boundary(ids[k]), np.float64)
-            hx, hy = fwd.transform(ring[:, 1], ring[:, 0])
-            inside[k] = shapely.covered_by(shapely.polygons(np.column_stack([hx, hy])), inner)
+        near = np.flatnonzero(~inside)
+        if len(near):
+            rings = [h3.cell_to_boundary(ids[k]) for k in near]
+            corners = np.array([p for r in rings for p in r], np.float64)
+            hx, hy = fwd.transform(corners[:, 1], corners[:, 0])
+            owner = np.repeat(np.arange(len(near)), [len(r) for r in rings])
+            hexagons = shapely.polygons(
+                shapely.linearrings(np.column_stack([hx, hy]), indices=owner)
+            )
+            inside[near] = shapely.covered_by(hexagons, inner)
         border_cell[rows] = ~inside
     # voxels are stored cell row after cell row, cell_nlayers of each
-    mask = np.repeat(border_cell, grid.cell_nlayers.astype(np.int64))
-    _BORDERS[grid] = mask
-    return mask
+    return np.repeat(border_cell, grid.cell_nlayers.astype(np.int64))
 
 
 __all__ = ["ROUTE_AREA_MARGIN_M", "border_voxels", "served_area"]

@@ -72,6 +72,7 @@ class GeofenceRegistry:
         self.settings = settings
         self._snap = Snapshot(-1, {}, None)
         self._lock = threading.Lock()
+        self._masks_lock = threading.Lock()
         #: Serialises point queries: the index's batch kernel is a parallel Numba kernel, and
         #: Numba's workqueue threading layer (used where OpenMP and TBB are missing) aborts on
         #: concurrent launches.
@@ -145,10 +146,13 @@ class GeofenceRegistry:
         picked = self._picked(snap, departure, horizon_s)
         mask = snap._routes.get(picked)
         if mask is None:
-            edge = border_voxels(grid)
-            mask = edge if picked is None else self._mask(grid, snap, picked) | edge
-            mask.flags.writeable = False
-            snap._routes[picked] = mask
+            with self._masks_lock:  # one computation, however many requests ask at once
+                mask = snap._routes.get(picked)
+                if mask is None:
+                    edge = border_voxels(grid)
+                    mask = edge if picked is None else self._mask(grid, snap, picked) | edge
+                    mask.flags.writeable = False
+                    snap._routes[picked] = mask
         return mask
 
     @staticmethod

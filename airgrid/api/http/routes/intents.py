@@ -112,14 +112,16 @@ def intent_public(fi: FlightIntent) -> IntentPublic:
         created_at=_utc(fi.created_at),
         updated_at=_utc(fi.updated_at),
         volumes=[
-            VolumeModel(
-                footprint=PolygonGeometry.from_shapely(v.footprint),
+            VolumeModel.model_construct(  # stored volumes: valid, so not validated again
+                footprint=fp,
                 floor_m=v.floor_m,
                 ceiling_m=v.ceiling_m,
                 start=_utc(v.t_start),
                 end=_utc(v.t_end),
             )
-            for v in fi.volumes
+            for v, fp in zip(
+                fi.volumes, PolygonGeometry.many_from_shapely([v.footprint for v in fi.volumes])
+            )
         ],
     )
 

@@ -4,9 +4,11 @@ track points and volumes, and the RFC 9457 problem answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import shapely
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from shapely.geometry import LineString, Polygon, mapping
@@ -150,6 +152,19 @@ class PolygonGeometry(BaseModel):
     def from_shapely(cls, geom: Polygon) -> PolygonGeometry:
         """A GeoJSON polygon from shapely, rings in right-hand order."""
         return cls.model_validate(mapping(orient_rh(geom)))
+
+    @classmethod
+    def many_from_shapely(cls, geoms: Sequence[Polygon]) -> list[PolygonGeometry]:
+        """:meth:`from_shapely` of many polygons, oriented in one call.
+
+        The rings come from valid shapely polygons (closed, at least four positions), so
+        they are not validated again: answers built from stored intents skip it."""
+        out = []
+        for g in orient_rh(np.asarray(geoms, dtype=object)).tolist():
+            rings = [g.exterior, *g.interiors]
+            coords = [shapely.get_coordinates(r).tolist() for r in rings]
+            out.append(cls.model_construct(type="Polygon", coordinates=coords))
+        return out
 
 
 # -- positions with altitudes, 4D points and volumes ----------------------------------
