@@ -61,8 +61,10 @@ Rules
   circumscribed and grown) and conservatively resolved band are the protected volume.
   Creating a prohibited geofence reports the intents it now conflicts with; it does not
   cancel them.
-* **Fixes** avoid every holder (not only blocking ones), are re-checked against the store
-  before being proposed, and are not held: a later submission may still be refused.
+* **Fixes** avoid every holder (not only blocking ones): both searches run the exact test
+  among the holders of one snapshot of the store, and a value found is then checked against
+  that snapshot's prohibited geofences and the grid claims before being proposed. They are
+  not held: a later submission may still be refused.
 * **Grid mode** claims are the tier's voxels overlapping each unbuffered volume per time
   slot; the exact test still applies on top.
 * **Policy** (tiers, separation, keys, grid tiers) is stored at creation and fixed, so every
