@@ -35,7 +35,7 @@ from airgrid.airspace.store.backends import (
     _Retry,
     _Rollback,
 )
-from airgrid.airspace.store.geofencing import _GeofencePart
+from airgrid.airspace.store.geofencing import _FENCE_REV_SQL, _GeofencePart
 from airgrid.airspace.store.history import _record_event
 from airgrid.airspace.store.index_sync import (
     _REV_SQL,
@@ -410,7 +410,7 @@ class _DecidingPart(_GeofencePart):
                 return False, fence_rev, rev, holders
         reads = db.execute(
             "SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
-            f"(SELECT value FROM meta WHERE name = 'geofence_rev'), ({_REV_SQL})",
+            f"({_FENCE_REV_SQL}), ({_REV_SQL})",
             (prep.intent_id,),
         )
         since = index.rev

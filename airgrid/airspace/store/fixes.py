@@ -16,6 +16,7 @@ from airgrid.airspace.geofences.ground import bins_ground
 from airgrid.airspace.geofences.index import GeofenceIndex
 from airgrid.airspace.store.answers import Decision, HighVolume, LowVolume
 from airgrid.airspace.store.deciding import _DecidingPart
+from airgrid.airspace.store.geofencing import _FENCE_REV_SQL
 from airgrid.airspace.store.index_sync import _REV_SQL, _sync_index
 from airgrid.airspace.traffic.fixes import free_altitude_offset, free_departure_shift
 from airgrid.airspace.traffic.holders import HolderVolumes, volume_limits
@@ -191,9 +192,7 @@ class _FixesPart(_DecidingPart):
         limits[:, 7] += max_shift_s
 
         def body() -> tuple[HolderVolumes, GeofenceIndex | None]:
-            rev, fence_rev = self._db.execute(
-                f"SELECT ({_REV_SQL}), (SELECT value FROM meta WHERE name = 'geofence_rev')"
-            ).fetchone()
+            rev, fence_rev = self._db.execute(f"SELECT ({_REV_SQL}), ({_FENCE_REV_SQL})").fetchone()
             fences = self._fence_index(int(fence_rev))
             with self._index.lock:
                 _sync_index(self._db, self._index, int(rev))

@@ -18,6 +18,9 @@ from airgrid.airspace.store.core import _StoreCore
 from airgrid.airspace.store.rows import _HOLDING_SQL, _group_holders
 from airgrid.geo.volumes import Volume4D
 
+#: The geofence revision: it moves on every geofence write.
+_FENCE_REV_SQL = "SELECT value FROM meta WHERE name = 'geofence_rev'"
+
 
 class _GeofencePart(_StoreCore):
     """Geofence writes and reads, and geofence conflicts of intent volumes."""
@@ -140,9 +143,7 @@ class _GeofencePart(_StoreCore):
 
     def geofence_revision(self) -> int:
         """The geofence revision: it moves on every geofence write (one cheap read)."""
-        return int(
-            self._db.execute("SELECT value FROM meta WHERE name = 'geofence_rev'").fetchone()[0]
-        )
+        return int(self._db.execute(_FENCE_REV_SQL).fetchone()[0])
 
     def _bump_fences(self) -> None:
         self._db.execute(
