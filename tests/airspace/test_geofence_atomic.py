@@ -122,6 +122,7 @@ def test_concurrent_replaces_serialise_and_readers_never_see_a_mixed_set(
         st.write_geofences(sets["a"])
     seen: list[set[str]] = []
     errors: list[BaseException] = []
+    reading = threading.Event()
     stop = threading.Event()
 
     def writer(tag: str) -> None:
@@ -134,13 +135,21 @@ def test_concurrent_replaces_serialise_and_readers_never_see_a_mixed_set(
             errors.append(exc)
 
     def reader() -> None:
-        with open_store(location) as st:
-            while not stop.is_set():
-                seen.append(ids(st.list_geofences()))
+        try:
+            with open_store(location) as st:
+                while not stop.is_set():
+                    seen.append(ids(st.list_geofences()))
+                    reading.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            reading.set()
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in ("a", "b")]
     watcher = threading.Thread(target=reader)
     watcher.start()
+    # the writers start once the reader reads, so its reads overlap theirs
+    assert reading.wait(timeout=120)
     for t in threads:
         t.start()
     for t in threads:
@@ -149,7 +158,7 @@ def test_concurrent_replaces_serialise_and_readers_never_see_a_mixed_set(
     watcher.join(timeout=60)
     assert not errors, errors
     whole = (ids(sets["a"]), ids(sets["b"]))
-    assert seen and all(s in whole for s in seen), "a reader saw a mixed set"
+    assert len(seen) > 1 and all(s in whole for s in seen), "a reader saw a mixed set"
     with open_store(location) as st:
         assert ids(st.list_geofences()) in whole
 
@@ -164,34 +173,48 @@ def test_no_intent_is_accepted_inside_a_zone_of_both_sets_while_they_are_replace
         st.write_geofences(sets["a"])
     accepted: list[str] = []
     submitted = [0]
+    errors: list[BaseException] = []
+    flying = [threading.Event() for _ in range(3)]
     stop = threading.Event()
 
     def importer() -> None:
-        with open_store(location) as st:
-            for k in range(10):
-                st.write_geofences(sets["ab"[k % 2 == 0]], replace_all=True)
-        stop.set()
+        try:
+            # the replaces start once every flyer has submitted, so they overlap
+            assert all(f.wait(timeout=120) for f in flying)
+            with open_store(location) as st:
+                for k in range(10):
+                    st.write_geofences(sets["ab"[k % 2 == 0]], replace_all=True)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            stop.set()
 
     def flyer(w: int) -> None:
-        with open_store(location) as st:
-            n = 0
-            while not stop.is_set():
-                d = st.submit(
-                    circle(
-                        f"op{w}",
-                        east=37.0 * (n % 20),
-                        north=41.0 * w,
-                        r=30.0,
-                        t=n * 500.0,
-                        intent_id=f"w{w}-{n}",
-                    ),
-                    preempt=False,
-                    propose=False,
-                )
-                submitted[0] += 1
-                if d.accepted:
-                    accepted.append(d.intent.id)
-                n += 1
+        try:
+            with open_store(location) as st:
+                n = 0
+                while not stop.is_set():
+                    d = st.submit(
+                        circle(
+                            f"op{w}",
+                            east=37.0 * (n % 20),
+                            north=41.0 * w,
+                            r=30.0,
+                            t=n * 500.0,
+                            intent_id=f"w{w}-{n}",
+                        ),
+                        preempt=False,
+                        propose=False,
+                    )
+                    submitted[0] += 1
+                    if d.accepted:
+                        accepted.append(d.intent.id)
+                    n += 1
+                    flying[w].set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            flying[w].set()
 
     threads = [threading.Thread(target=importer)] + [
         threading.Thread(target=flyer, args=(w,)) for w in range(3)
@@ -200,6 +223,7 @@ def test_no_intent_is_accepted_inside_a_zone_of_both_sets_while_they_are_replace
         t.start()
     for t in threads:
         t.join(timeout=300)
+    assert not errors, errors
     assert submitted[0] > 10
     assert accepted == [], (
         f"{len(accepted)} of {submitted[0]} intents accepted inside the shared zone"
