@@ -15,7 +15,10 @@ planner over that graph makes the same plan.
   inherited, and none holds the submitting process's interpreter lock. Flights go to
   them and plans come back pickled (a route's arrays, an intent's volumes as WKB).
   Forking needs the ``fork`` start method (Linux and other POSIX systems, not the
-  macOS default).
+  macOS default). A child forked from a process that has run a parallel Numba kernel
+  under GNU OpenMP (Numba's ``omp`` threading layer on Linux) is killed when it starts
+  one, so the planner's corridor-search zone plan, made on first use by such a kernel,
+  is made before the fork and inherited; planning itself runs serial kernels only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 
+from airgrid.routing.search.strategy import zone_planner_for
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.runner import FirstPlan, PlanAhead, first_plan
@@ -106,6 +110,7 @@ def plan_in_processes(
         raise TrafficError(f"planning processes must be 1..{MAX_PLAN_PROCESSES}, got {processes}")
     if "fork" not in mp.get_all_start_methods():
         raise TrafficError("planning in processes needs the 'fork' start method (POSIX)")
+    zone_planner_for(planner.graph, planner.router)
     with ProcessPoolExecutor(
         processes,
         mp_context=mp.get_context("fork"),

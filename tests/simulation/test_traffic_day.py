@@ -20,6 +20,8 @@ from airgrid.airspace.traffic.holders import Holder
 from airgrid.airspace.traffic.models import Conflict, IntentState
 from airgrid.airspace.traffic.separation import SeparationMinima
 from airgrid.api.cli.main import main
+from airgrid.routing.search import strategy
+from airgrid.routing.search.strategy import ZonePlanner
 from airgrid.simulation import ahead
 from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process
 from airgrid.simulation.demand import (
@@ -201,6 +203,31 @@ def test_planning_processes_are_forked_and_plan_as_this_one_does(graph, monkeypa
                 v.footprint.wkb for v in here.request.volumes
             ]
             assert np.array_equal(plan.route.voxels, here.route.voxels)
+
+
+def test_planning_processes_search_corridors_after_this_process_used_numba_threads(
+    graph, monkeypatch
+):
+    """Forked planners search every route by corridors (the fast strategy, whose zone plan
+    is made with a parallel Numba kernel) although this process ran parallel kernels
+    before forking. Under GNU OpenMP (Numba's ``omp`` layer on Linux) a child forked from
+    a process that used it is killed when it starts one, so the zone plan must be made
+    before the fork; the plans must equal the ones made here."""
+    monkeypatch.setattr(strategy, "CORRIDOR_FROM_M", 0.0)
+    ZonePlanner(graph)  # a parallel kernel in this process
+    planner = FlightPlanner(graph)
+    flights = [f for f in make_flights(graph.grid, 12, 5, DAY, MIX, DEMAND) if f.origin >= 0]
+    with ahead.plan_in_processes(planner, 2, "o", "p") as plans:
+        made = [plans.plan(f).result(timeout=300) for f in flights]
+    assert planner.router.zones is not None
+    found = 0
+    for f, plan in zip(flights, made):
+        here = first_plan(f, planner, "o", "p")
+        assert plan.reason == here.reason
+        if here.route is not None and here.route.voxels is not None:
+            assert np.array_equal(plan.route.voxels, here.route.voxels)
+            found += here.reason == ""
+    assert found >= 5
 
 
 @pytest.mark.parametrize("kw", [{"plan_threads": -1}, {"plan_processes": -2}])
