@@ -6,12 +6,16 @@ past it. A route through such a cell would give an intent that the API's area ru
 refuses; :func:`border_voxels` marks the voxels of every cell that is not wholly inside
 the area shrunk by :data:`ROUTE_AREA_MARGIN_M`, and the API's routes and the traffic
 day leave them out of the search.
+
+:func:`covered_by_area` is the API's test of that rule: most footprints are answered
+from a raster of tiles wholly inside the area, the rest with the exact test.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from dataclasses import dataclass
 
 import h3
 import numpy as np
@@ -33,6 +37,13 @@ _PLANE_GROWTH = 0.01
 _AREAS: weakref.WeakKeyDictionary[Grid, shapely.Geometry] = weakref.WeakKeyDictionary()
 _BORDERS: weakref.WeakKeyDictionary[Grid, np.ndarray] = weakref.WeakKeyDictionary()
 _BORDERS_LOCK = threading.Lock()
+#: Tiles per side of the raster over the area's bounds (see :func:`covered_by_area`).
+_TILES = 128
+#: Growth (degrees, about 0.1 mm) of a footprint's bounds before they are matched to
+#: tiles: far more than the rounding of that match, so no tile it reaches is missed.
+_BOUNDS_EPS_DEG = 1e-9
+_AREA_TILES: weakref.WeakKeyDictionary[Grid, _AreaTiles] = weakref.WeakKeyDictionary()
+_AREA_TILES_LOCK = threading.Lock()
 
 
 def served_area(grid: Grid) -> shapely.Geometry:
@@ -100,4 +111,75 @@ def _border_voxels(grid: Grid) -> np.ndarray:
     return np.repeat(border_cell, grid.cell_nlayers.astype(np.int64))
 
 
-__all__ = ["ROUTE_AREA_MARGIN_M", "border_voxels", "served_area"]
+@dataclass(frozen=True)
+class _AreaTiles:
+    """A square raster of tiles over the served area's bounds: tile ``(iy, ix)`` spans
+    ``x0 + ix * d .. x0 + (ix + 1) * d`` and likewise in latitude; ``outside_sat`` is
+    the summed-area table (``int64[n + 1, n + 1]``) of the tiles not wholly inside."""
+
+    x0: float
+    y0: float
+    d: float
+    n: int
+    outside_sat: np.ndarray
+
+
+def covered_by_area(grid: Grid, footprints: list[shapely.Geometry] | np.ndarray) -> np.ndarray:
+    """Per footprint, whether it lies in the grid's served area (``shapely.covered_by``).
+
+    The answer is exactly the exact test's. A footprint whose bounds, grown by
+    :data:`_BOUNDS_EPS_DEG`, fall in tiles that are each wholly inside the area is inside
+    (the tiles' union holds the bounds); every other footprint is tested exactly. The
+    tiles are computed once per grid (also when ``footprints`` is empty, which warms
+    them).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool[n].
+    """
+    t = _area_tiles(grid)
+    fps = np.asarray(footprints, dtype=object).reshape(-1)
+    if not len(fps):
+        return np.zeros(0, bool)
+    b = shapely.bounds(fps)
+    with np.errstate(invalid="ignore"):
+        lo_x = np.floor((b[:, 0] - _BOUNDS_EPS_DEG - t.x0) / t.d)
+        lo_y = np.floor((b[:, 1] - _BOUNDS_EPS_DEG - t.y0) / t.d)
+        hi_x = np.floor((b[:, 2] + _BOUNDS_EPS_DEG - t.x0) / t.d)
+        hi_y = np.floor((b[:, 3] + _BOUNDS_EPS_DEG - t.y0) / t.d)
+        on = (lo_x >= 0) & (lo_y >= 0) & (hi_x < t.n) & (hi_y < t.n)  # false for NaN
+    # rows y0 .. y1 - 1 and columns x0 .. x1 - 1 of the raster
+    x0, y0 = (np.where(on, v, 0).astype(np.int64) for v in (lo_x, lo_y))
+    x1, y1 = (np.where(on, v, 0).astype(np.int64) + 1 for v in (hi_x, hi_y))
+    sat = t.outside_sat
+    outside = sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0]
+    out = on & (outside == 0)
+    rest = np.flatnonzero(~out)
+    if len(rest):
+        out[rest] = shapely.covered_by(fps[rest], served_area(grid))
+    return out
+
+
+def _area_tiles(grid: Grid) -> _AreaTiles:
+    """The :class:`_AreaTiles` of a grid (computed once, however many requests ask)."""
+    tiles = _AREA_TILES.get(grid)
+    if tiles is not None:
+        return tiles
+    with _AREA_TILES_LOCK:
+        tiles = _AREA_TILES.get(grid)
+        if tiles is None:
+            area = served_area(grid)
+            w, s, e, n = area.bounds
+            d = max(e - w, n - s, 1e-6) / _TILES
+            k = np.arange(_TILES, dtype=np.float64)
+            xs, ys = np.meshgrid(w + k * d, s + k * d)  # [iy, ix]
+            boxes = shapely.box(xs, ys, w + (k + 1) * d, (s + (k + 1) * d)[:, None])
+            inside = shapely.covered_by(boxes, area)
+            sat = np.zeros((_TILES + 1, _TILES + 1), np.int64)
+            sat[1:, 1:] = (~inside).cumsum(axis=0).cumsum(axis=1)
+            tiles = _AREA_TILES[grid] = _AreaTiles(w, s, d, _TILES, sat)
+    return tiles
+
+
+__all__ = ["ROUTE_AREA_MARGIN_M", "border_voxels", "covered_by_area", "served_area"]

@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 import airgrid
-from airgrid.airspace.grid.served import border_voxels
+from airgrid.airspace.grid.served import border_voxels, covered_by_area
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.api.http.audit_jobs import AuditJobs
 from airgrid.api.http.audit_task import task_maker
@@ -85,6 +85,7 @@ def load_services(settings: Settings) -> Services:
     """
     grid_ = Grid.load(settings.grid_path)
     border_voxels(grid_)  # every route's mask holds it: computed before the first request
+    covered_by_area(grid_, [])  # the area rule's tiles of every intent, likewise
     dem = Dem.open(settings.dem_paths)
     stores = StorePool(settings.db_url, dem)
     geoid = Geoid(settings.geoid_path)

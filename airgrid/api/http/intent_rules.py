@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import time
 
-import shapely
-
-from airgrid.airspace.grid.served import served_area
+from airgrid.airspace.grid.served import covered_by_area
 from airgrid.airspace.grid.voxels import Grid
 from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.api.http.auth import Principal, Role
@@ -110,9 +108,7 @@ def check_intent_rules(
         )
     outside = [
         i
-        for i, inside in enumerate(
-            shapely.covered_by([v.footprint for v in request.volumes], served_area(grid))
-        )
+        for i, inside in enumerate(covered_by_area(grid, [v.footprint for v in request.volumes]))
         if not inside
     ]
     if outside:
