@@ -243,14 +243,35 @@ def warm_up(port: int, tokens: list[str], route) -> None:
     print(f"warm-up: not steady after {WARM_SLICES} slices of 2 s (last {prev:.0f} route req/s)")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and all its descendants
+    that are alive (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:  # ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        todo += [int(k) for k in kids]
+    return total
+
+
 def stats(lat: list[float], seconds: float) -> tuple[float, float, float]:
     a = np.array(lat)
     return len(a) / seconds, float(np.percentile(a, 50) * 1e3), float(np.percentile(a, 99) * 1e3)
 
 
-def route_table(port: int, tokens: list[str], pairs: list, route, grid: Grid, args) -> None:
+def route_table(
+    port: int, server: int, tokens: list[str], pairs: list, route, grid: Grid, args
+) -> None:
     """Route requests alone at each client count, ``args.runs`` times, and their medians,
-    each slice right after one of the trivial ``GET /v1/whoami`` (the server's ceiling)."""
+    each slice right after one of the trivial ``GET /v1/whoami`` (the server's ceiling);
+    with the CPU time per request of the server (process ``server`` and its workers) and
+    of this client."""
 
     def trivial(i: int, k: int):
         return "GET", "/v1/whoami", None
@@ -265,20 +286,26 @@ def route_table(port: int, tokens: list[str], pairs: list, route, grid: Grid, ar
     for run in range(args.runs):
         for c in CONCURRENCY:
             t_rps = stats(asyncio.run(measure(port, tokens, c, 1.0, trivial)), 1.0)[0]
-            rps, p50, p99 = stats(
-                asyncio.run(measure(port, tokens, c, args.seconds, route)), args.seconds
-            )
-            rows[c].append((rps, p50, p99, t_rps))
+            s0, c0 = cpu_seconds(server), time.process_time()
+            lat = asyncio.run(measure(port, tokens, c, args.seconds, route))
+            s_ms = (cpu_seconds(server) - s0) * 1e3 / len(lat)
+            c_ms = (time.process_time() - c0) * 1e3 / len(lat)
+            rps, p50, p99 = stats(lat, args.seconds)
+            rows[c].append((rps, p50, p99, t_rps, s_ms, c_ms))
             print(
                 f"run {run + 1} route clients {c:>3}: {rps:8.0f} req/s  p50 {p50:7.2f} ms  "
-                f"p99 {p99:7.2f} ms   (whoami {t_rps:6.0f} req/s)"
+                f"p99 {p99:7.2f} ms   CPU per request: server {s_ms:5.2f} ms, client "
+                f"{c_ms:4.2f} ms   (whoami {t_rps:6.0f} req/s)"
             )
     for c in CONCURRENCY:
-        rps, p50, p99, t_rps = (float(np.median([r[k] for r in rows[c]])) for k in range(4))
+        rps, p50, p99, t_rps, s_ms, c_ms = (
+            float(np.median([r[k] for r in rows[c]])) for k in range(6)
+        )
         goal = "  (goal >= 300 req/s: " + ("met)" if rps >= 300 else "missed)") if c == 8 else ""
         print(
             f"route, {c} clients, median of {args.runs}: {rps:.0f} req/s, p50 {p50:.2f} ms, "
-            f"p99 {p99:.2f} ms; whoami {t_rps:.0f} req/s{goal}"
+            f"p99 {p99:.2f} ms; server CPU {s_ms:.2f} ms and client CPU {c_ms:.2f} ms per "
+            f"request; whoami {t_rps:.0f} req/s{goal}"
         )
 
 
@@ -514,7 +541,7 @@ def main() -> None:
             return
         warm_up(port, tokens, route)
         if args.routes_only:
-            route_table(port, tokens, pairs, route, grid, args)
+            route_table(port, proc.pid, tokens, pairs, route, grid, args)
             return
         # warm-up: first calls compile and fill caches
         asyncio.run(measure(port, tokens, 4, 1.0, point))
