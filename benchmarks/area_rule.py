@@ -74,10 +74,11 @@ def main() -> None:
     covered_by_area(grid, [])  # the tiles, once per grid (the server does it at start-up)
     tiles_s = time.perf_counter() - t0
     intents = walks(area, np.random.default_rng(2026))
+    answers = [covered_by_area(grid, fps) for fps in intents]
     agree = sum(
-        np.array_equal(covered_by_area(grid, fps), shapely.covered_by(fps, area)) for fps in intents
+        np.array_equal(got, shapely.covered_by(fps, area)) for got, fps in zip(answers, intents)
     )
-    inside = sum(bool(covered_by_area(grid, fps).all()) for fps in intents)
+    inside = sum(bool(got.all()) for got in answers)
     ours = median_ms(lambda fps: covered_by_area(grid, fps), intents)
     base = median_ms(lambda fps: shapely.covered_by(fps, area), intents)
     print(

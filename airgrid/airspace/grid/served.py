@@ -113,15 +113,20 @@ def _border_voxels(grid: Grid) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _AreaTiles:
-    """A square raster of tiles over the served area's bounds: tile ``(iy, ix)`` spans
-    ``x0 + ix * d .. x0 + (ix + 1) * d`` and likewise in latitude; ``outside_sat`` is
-    the summed-area table (``int64[n + 1, n + 1]``) of the tiles not wholly inside."""
+    """A square raster of ``n`` by ``n`` tiles over the served area's bounds: tile
+    ``(iy, ix)`` spans ``x0 + ix * d .. x0 + (ix + 1) * d`` and likewise in latitude;
+    ``outside_sat`` is the summed-area table (``int64[n + 1, n + 1]``) of the tiles not
+    wholly inside."""
 
     x0: float
     y0: float
     d: float
-    n: int
     outside_sat: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Tiles per side."""
+        return len(self.outside_sat) - 1
 
 
 def covered_by_area(grid: Grid, footprints: list[shapely.Geometry] | np.ndarray) -> np.ndarray:
@@ -149,11 +154,11 @@ def covered_by_area(grid: Grid, footprints: list[shapely.Geometry] | np.ndarray)
         hi_x = np.floor((b[:, 2] + _BOUNDS_EPS_DEG - t.x0) / t.d)
         hi_y = np.floor((b[:, 3] + _BOUNDS_EPS_DEG - t.y0) / t.d)
         on = (lo_x >= 0) & (lo_y >= 0) & (hi_x < t.n) & (hi_y < t.n)  # false for NaN
-    # rows y0 .. y1 - 1 and columns x0 .. x1 - 1 of the raster
-    x0, y0 = (np.where(on, v, 0).astype(np.int64) for v in (lo_x, lo_y))
-    x1, y1 = (np.where(on, v, 0).astype(np.int64) + 1 for v in (hi_x, hi_y))
+    # rows r0 .. r1 - 1 and columns c0 .. c1 - 1 of the raster
+    c0, r0 = (np.where(on, v, 0).astype(np.int64) for v in (lo_x, lo_y))
+    c1, r1 = (np.where(on, v, 0).astype(np.int64) + 1 for v in (hi_x, hi_y))
     sat = t.outside_sat
-    outside = sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0]
+    outside = sat[r1, c1] - sat[r0, c1] - sat[r1, c0] + sat[r0, c0]
     out = on & (outside == 0)
     rest = np.flatnonzero(~out)
     if len(rest):
@@ -178,7 +183,7 @@ def _area_tiles(grid: Grid) -> _AreaTiles:
             inside = shapely.covered_by(boxes, area)
             sat = np.zeros((_TILES + 1, _TILES + 1), np.int64)
             sat[1:, 1:] = (~inside).cumsum(axis=0).cumsum(axis=1)
-            tiles = _AREA_TILES[grid] = _AreaTiles(w, s, d, _TILES, sat)
+            tiles = _AREA_TILES[grid] = _AreaTiles(w, s, d, sat)
     return tiles
 
 
