@@ -1,7 +1,9 @@
 """Property: after any sequence of submissions, no two intents holding airspace conflict.
 
 Checked by brute force over all pairs with :func:`intents_conflict`, independent of the
-key index; and every refusal names a conflict that the brute force confirms.
+key index; and every refusal names a conflict that the brute force confirms. Submissions
+may let the store take fixes itself (``take_fix``): one accepted so holds the request moved
+by exactly that fix.
 """
 
 from __future__ import annotations
@@ -50,11 +52,23 @@ def _request(draw: st.DrawFn) -> IntentRequest:
     return IntentRequest("op", prio, tier, tuple(vols))
 
 
-def _run(location: str, reqs: list[IntentRequest], actions: list[int]) -> None:
+def _run(
+    location: str, reqs: list[IntentRequest], actions: list[int], takes: list[tuple[str, ...]]
+) -> None:
     with open_store(location) as store:
         table = store.policy.separation
-        for req, act in zip(reqs, actions):
-            d = store.submit(req, propose=False)
+        for req, act, take in zip(reqs, actions, takes):
+            d = store.submit(req, propose=False, take_fix=take)
+            if d.fix is not None:
+                assert d.accepted and d.fix.kind in take
+                stored = store.get(d.intent.id).volumes
+                for v, w in zip(stored, d.fix.apply(req).volumes, strict=True):
+                    assert (v.floor_m, v.ceiling_m, v.t_start, v.t_end) == (
+                        w.floor_m,
+                        w.ceiling_m,
+                        w.t_start,
+                        w.t_end,
+                    )
             if not d.accepted:
                 held = {i.id: i for i in store.holding()}
                 assert d.conflicts or d.grid_conflicts or d.geofence_conflicts
@@ -80,7 +94,18 @@ def _run(location: str, reqs: list[IntentRequest], actions: list[int]) -> None:
                 )
 
 
-_seq = st.lists(st.tuples(_request(), st.sampled_from([0, 0, 1, 2])), min_size=2, max_size=12)
+_TAKES = [
+    (),
+    (),
+    ("altitude_offset", "departure_shift"),
+    ("departure_shift",),
+    ("altitude_offset",),
+]
+_seq = st.lists(
+    st.tuples(_request(), st.sampled_from([0, 0, 1, 2]), st.sampled_from(_TAKES)),
+    min_size=2,
+    max_size=12,
+)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +120,7 @@ def test_no_two_holding_intents_conflict(
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     @given(_seq)
-    def check(seq: list[tuple[IntentRequest, int]]) -> None:
-        _run(new_location(backend), [r for r, _ in seq], [a for _, a in seq])
+    def check(seq: list[tuple[IntentRequest, int, tuple[str, ...]]]) -> None:
+        _run(new_location(backend), *map(list, zip(*seq)))
 
     check()

@@ -113,6 +113,9 @@ class Decision:
     high_volumes
         Volumes whose ceiling may be above the tier's upper limit over the lowest
         plausible ground, out of the tier's band (a notice in the same way).
+    fix
+        The fix the store took itself (a submission with ``take_fix``): the request as
+        submitted was refused, and ``request`` is it moved by this fix; else None.
     """
 
     accepted: bool
@@ -125,6 +128,7 @@ class Decision:
     proposals: tuple[FixProposal, ...] = ()
     low_volumes: tuple[LowVolume, ...] = ()
     high_volumes: tuple[HighVolume, ...] = ()
+    fix: FixProposal | None = None
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,18 @@ from airgrid.airspace.store.rows import _HOLDING_SQL, _read_intents, _volume_row
 from airgrid.airspace.store.submissions import SubmissionKey, _hold_submission
 from airgrid.airspace.traffic.conflicts import find_conflicts
 from airgrid.airspace.traffic.holders import Holder, HolderVolumes, volume_limits
-from airgrid.airspace.traffic.models import FlightIntent, GridConflict, IntentRequest, IntentState
+from airgrid.airspace.traffic.models import (
+    FixProposal,
+    FlightIntent,
+    GridConflict,
+    IntentRequest,
+    IntentState,
+)
+
+#: Given a refused request and the geofence revision decided on, inside the deciding
+#: transaction: the request moved by a fix and decided free there, prepared, with the fix
+#: (:meth:`~airgrid.airspace.store.fixes._FixesPart._taken_fix`), or None.
+_Fixing = Callable[["_Prepared", int], "tuple[_Prepared, FixProposal] | None"]
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,7 @@ class _DecidingPart(_GeofencePart):
         submission: SubmissionKey | None = None,
         replacing: _Replacing | None = None,
         record_refusal: bool = False,
+        fixing: _Fixing | None = None,
     ) -> tuple[Decision, _Accepted | None]:
         """The body of the acceptance transaction (the intents lock is already held).
 
@@ -138,6 +150,12 @@ class _DecidingPart(_GeofencePart):
         ``record_refusal`` (the transaction then commits only that record). With
         ``replacing``, the intent it names is left out of the conflicts and, if the
         request is accepted, gives its airspace up to it in the same transaction.
+
+        A refused request written with ``fixing`` is given to it (with the geofence
+        revision decided on): when it returns the request moved by a fix, prepared and
+        decided free in this transaction, that is accepted in its place, and the refusal
+        of the request as submitted (with ``record_refusal``) is recorded in the same,
+        durable, commit.
         """
         req = prep.request
         taken, fence_rev, rev, holders = self._reads(prep)
@@ -158,6 +176,14 @@ class _DecidingPart(_GeofencePart):
             or (not preempt and bool(conflicts or grid))
         )
         answer = Decision(not blocking, req, None, tuple(conflicts), tuple(grid), tuple(fences))
+        if blocking and write and fixing is not None:
+            fixed = fixing(prep, fence_rev)
+            if fixed is not None:
+                moved, fix = fixed
+                if record_refusal:
+                    _write_refusal(self._db, answer, durable=True)
+                fixed_answer = Decision(True, moved.request, fix=fix)
+                return self._accept(moved, fixed_answer, [], rev, holders, submission)
         if blocking and write and record_refusal:
             _write_refusal(self._db, answer)
             return answer, None

@@ -119,16 +119,22 @@ def _conflict_points(decision: Decision) -> list[tuple]:
     return out
 
 
-def _write_refusal(db: _Sqlite | _Postgres, decision: Decision) -> None:
+def _write_refusal(db: _Sqlite | _Postgres, decision: Decision, *, durable: bool = False) -> None:
     """Record a refused request with its volumes and conflict points: on PostgreSQL in the
     caller's transaction, in one statement that returns nothing; on SQLite right after it
-    commits (:meth:`_Sqlite.unsynced`). Neither commit waits for the disk."""
+    commits (:meth:`_Sqlite.unsynced`). Neither commit waits for the disk.
+
+    ``durable``: the caller's transaction also accepts an intent (the request moved by a
+    fix the store took), so the record is written in it on both backends and commits
+    with it, waiting for the disk as the acceptance does."""
     req = decision.request
     head = (req.intent_id or "", req.operator, req.tier, req.priority, time.time(), *req.window)
     if isinstance(db, _Postgres):
-        _write_refusal_pg(db, head, decision)
-        return
-    db.unsynced(lambda: _write_refusal_sqlite(db, head, decision))
+        _write_refusal_pg(db, head, decision, durable=durable)
+    elif durable:
+        _write_refusal_sqlite(db, head, decision)
+    else:
+        db.unsynced(lambda: _write_refusal_sqlite(db, head, decision))
 
 
 def _write_refusal_sqlite(db: _Sqlite, head: tuple, decision: Decision) -> None:
@@ -154,18 +160,24 @@ def _write_refusal_sqlite(db: _Sqlite, head: tuple, decision: Decision) -> None:
         )
 
 
-def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
+def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision, *, durable: bool) -> None:
     """:func:`_write_refusal` on PostgreSQL: the refusal, its volumes and its conflict
     points in one statement, whose result is never fetched (in pipeline mode it goes out
     with the ``COMMIT``).
 
-    The transaction, which records nothing but the refusal, commits without waiting for
-    its WAL to reach the disk (the statement sets ``synchronous_commit`` to off for the
-    transaction, as ``SET LOCAL`` would): a refusal record is analytics, not a decision
-    anything relies on, and a crash of the PostgreSQL server may lose at most the
-    refusals of its last fraction of a second (three times ``wal_writer_delay``, 0.6 s
-    by default); it never leaves a partial record. Accepting transactions keep the
-    durable commit."""
+    Unless ``durable``, the transaction, which then records nothing but the refusal,
+    commits without waiting for its WAL to reach the disk (the statement sets
+    ``synchronous_commit`` to off for the transaction, as ``SET LOCAL`` would): a refusal
+    record is analytics, not a decision anything relies on, and a crash of the PostgreSQL
+    server may lose at most the refusals of its last fraction of a second (three times
+    ``wal_writer_delay``, 0.6 s by default); it never leaves a partial record. Accepting
+    transactions keep the durable commit."""
+    unsynced = (
+        ""
+        if durable
+        else "FROM (SELECT set_config('synchronous_commit', 'off', true) AS sync) AS s "
+        "WHERE s.sync = 'off' "
+    )
     vols = decision.request.volumes
     fps = np.array([v.footprint for v in vols], dtype=object)
     band_window = band_window_of(vols)
@@ -173,9 +185,7 @@ def _write_refusal_pg(db: _Postgres, head: tuple, decision: Decision) -> None:
     # the columns go as binary arrays, each encoded at once (see Float8Column)
     db.conn.execute(
         "WITH r AS (INSERT INTO refusals (intent_id, operator, tier, priority, at, t_start, t_end) "
-        "SELECT %s, %s, %s, %s, %s, %s, %s "
-        "FROM (SELECT set_config('synchronous_commit', 'off', true) AS sync) AS s "
-        "WHERE s.sync = 'off' RETURNING id), "
+        f"SELECT %s, %s, %s, %s, %s, %s, %s {unsynced}RETURNING id), "
         "v AS (INSERT INTO refusal_volumes (refusal_id, idx, footprint, floor_m, ceiling_m, "
         "t_start, t_end) SELECT r.id, u.* FROM r, unnest(%b::int[], %b::bytea[], %b::float8[], "
         "%b::float8[], %b::float8[], %b::float8[]) AS u) "

@@ -64,7 +64,9 @@ Rules
 * **Fixes** avoid every holder (not only blocking ones): both searches run the exact test
   among the holders of one snapshot of the store, and a value found is then checked against
   that snapshot's prohibited geofences and the grid claims before being proposed. They are
-  not held: a later submission may still be refused.
+  not held: a later submission may still be refused. A submission that names fixes it
+  takes (``take_fix``) has them searched inside its deciding transaction instead, and the
+  request moved by the first one found is decided again and accepted there, atomically.
 * **Grid mode** claims are the tier's voxels overlapping each unbuffered volume per time
   slot; the exact test still applies on top.
 * **Policy** (tiers, separation, keys, grid tiers) is stored at creation and fixed, so every
@@ -73,7 +75,8 @@ Rules
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Self
 
@@ -83,7 +86,7 @@ from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.backends import _Postgres, _Sqlite, connect
 from airgrid.airspace.store.conformance import _ConformancePart
 from airgrid.airspace.store.deciding import _Replacing
-from airgrid.airspace.store.fixes import _FixesPart
+from airgrid.airspace.store.fixes import _FixesPart, fix_kinds
 from airgrid.airspace.store.index_sync import _Accepted, _index_accepted, _shared_index
 from airgrid.airspace.store.jobs import _JobsPart
 from airgrid.airspace.store.lifecycle import _LifecyclePart
@@ -170,6 +173,7 @@ class Store(
         submission: SubmissionKey | None = None,
         record_refusal: bool = True,
         max_shift_s: float | None = None,
+        take_fix: Sequence[str] = (),
     ) -> Decision:
         """Check an intent and accept it if it conflicts with nothing that holds airspace.
 
@@ -196,6 +200,16 @@ class Store(
             :attr:`~airgrid.airspace.store.policy.ProposalSettings.max_shift_s` (default:
             the latter alone). The search then looks no further ahead than the caller
             will go.
+        take_fix
+            Fix kinds (of :data:`~airgrid.airspace.store.fixes.FIX_KINDS`) the caller
+            takes, in order of preference: when the request is refused, the store searches
+            them in the same transaction, on the state it decided on, and accepts the
+            request moved by the first one found free (decided again there with every
+            check, under the request's id); the decision then carries the
+            :attr:`~airgrid.airspace.store.answers.Decision.fix`, and the refusal of the
+            request as submitted is recorded in the same commit. Nothing can take the
+            airspace between the refusal and the fix. A refusal that remains proposes
+            only the kinds not named (the others were searched and none was free).
 
         Returns
         -------
@@ -211,11 +225,17 @@ class Store(
         StoreBusyError
             The write lock could not be had in time.
         IntentError
-            ``max_shift_s`` is negative or not a number.
+            ``max_shift_s`` is negative or not a number, or ``take_fix`` names an unknown
+            kind or one kind twice.
         """
         if max_shift_s is not None and not max_shift_s >= 0:
             raise IntentError(f"max_shift_s must be a number >= 0, got {max_shift_s!r}")
+        kinds = fix_kinds(take_fix)
         prep = self._prepare(request)
+        bounds = self._band_limits(prep.request)
+        fixing = None
+        if kinds:
+            fixing = partial(self._taken_fix, kinds=kinds, max_shift_s=max_shift_s, bounds=bounds)
         decision = self._accepting(
             lambda: self._decide(
                 prep,
@@ -223,9 +243,12 @@ class Store(
                 write=True,
                 submission=submission,
                 record_refusal=record_refusal,
+                fixing=fixing,
             )
         )
-        return self._answered(decision, propose=propose, max_shift_s=max_shift_s)
+        return self._answered(
+            decision, propose=propose, max_shift_s=max_shift_s, searched=kinds, bounds=bounds
+        )
 
     def check(
         self, request: IntentRequest, *, preempt: bool = True, replacing: str | None = None
