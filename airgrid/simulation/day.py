@@ -17,7 +17,7 @@ from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import fly_day_http
 from airgrid.simulation.planning import FlightPlanner
 from airgrid.simulation.report import TrafficReport, conflicting_pairs, summarise
-from airgrid.simulation.runner import FlightOutcome, PlanAhead, fly_day
+from airgrid.simulation.runner import TAKE_FIX, FlightOutcome, PlanAhead, fly_day
 from airgrid.simulation.schedule import Flight
 
 #: The operator name of in-process intents.
@@ -58,7 +58,7 @@ def run_in_process(
     plan_processes: int = 0,
 ) -> tuple[TrafficReport, list[FlightOutcome]]:
     """The day flown in this process with ``planner`` against ``store`` (no pre-emption,
-    fixes proposed), the flights' first routes and intents planned ahead on
+    fixes taken by the store: :data:`~airgrid.simulation.runner.TAKE_FIX`), the flights' first routes and intents planned ahead on
     ``plan_threads`` threads or, when ``plan_processes`` is positive, in that many forked
     processes instead (both 0: each when its flight's turn comes; see
     :mod:`airgrid.simulation.ahead`). Submissions, fixes and re-routes stay in this
@@ -83,7 +83,9 @@ def run_in_process(
         out = fly_day(
             flights,
             planner,
-            lambda r, room_s: store.submit(r, preempt=False, propose=True, max_shift_s=room_s),
+            lambda r, room_s: store.submit(
+                r, preempt=False, propose=False, max_shift_s=room_s, take_fix=TAKE_FIX
+            ),
             operator=OPERATOR,
             id_prefix=id_prefix,
             progress=progress,

@@ -2,11 +2,12 @@
 
 Each flight is ``POST /v1/routes`` between the centres of its end voxels (its class's
 tiers), then ``POST /v1/intents`` with the route's waypoints timed as in-process
-(:func:`~airgrid.simulation.planning.timed_waypoints`). A 409 is resolved as in-process
-(:mod:`~airgrid.simulation.runner`): the fix :func:`~airgrid.simulation.runner.choose_fix`
-takes from the answer's ``fixes``, else a new route whose ``no_go`` areas are hexagons
-around every conflict so far (all altitudes: the public route request has no banded
-no-go areas), for at most :data:`~airgrid.simulation.runner.MAX_ATTEMPTS` submissions.
+(:func:`~airgrid.simulation.planning.timed_waypoints`), letting the server take the fixes
+of :data:`~airgrid.simulation.runner.TAKE_FIX` (``take_fix``). A 409 is resolved as
+in-process (:mod:`~airgrid.simulation.runner`): a new route whose ``no_go`` areas are
+hexagons around every conflict so far (all altitudes: the public route request has no
+banded no-go areas), for at most :data:`~airgrid.simulation.runner.MAX_ATTEMPTS`
+submissions.
 
 Flights go to ``clients`` threads (at most :data:`MAX_CLIENTS`), each with its own
 keep-alive connection and API key, taking flights in departure order from one queue.
@@ -26,11 +27,10 @@ import httpx
 import numpy as np
 
 from airgrid.airspace.grid import Grid
-from airgrid.airspace.traffic.models import FixProposal
 from airgrid.simulation.demand import great_circle_m
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.planning import CLIMB_MPS, DESCENT_MPS, TUBE, timed_waypoints
-from airgrid.simulation.runner import MAX_ATTEMPTS, MAX_DELAY_S, FlightOutcome, choose_fix
+from airgrid.simulation.runner import MAX_ATTEMPTS, MAX_DELAY_S, TAKE_FIX, FlightOutcome
 from airgrid.simulation.schedule import Flight
 
 #: Most client threads one run may start.
@@ -100,7 +100,8 @@ class ApiClient:
         self, f: Flight, feature: dict, intent_id: str, delay: float, offset: float, room_s: float
     ) -> httpx.Response:
         """``POST /v1/intents`` of a route Feature leaving ``delay`` seconds late, flown
-        ``offset`` metres higher (negative: lower), taking a further delay of at most
+        ``offset`` metres higher (negative: lower), letting the server take the fixes of
+        :data:`~airgrid.simulation.runner.TAKE_FIX` with a further delay of at most
         ``room_s`` seconds (``max_shift_s``)."""
         c = np.array(feature["geometry"]["coordinates"], np.float64)
         wps = timed_waypoints(
@@ -115,6 +116,7 @@ class ApiClient:
                 "priority": f.cls.priority,
                 "preempt": False,
                 "max_shift_s": room_s,
+                "take_fix": list(TAKE_FIX),
                 "route": {
                     "waypoints": [
                         {"lat": a, "lon": b, "alt_m": z, "time": _iso(t)} for a, b, z, t in wps
@@ -172,6 +174,9 @@ class ApiClient:
             )
             tries += 1
             if a.status_code == 201:
+                fix = a.json().get("fix")
+                if fix is not None:
+                    delay, offset = delay + fix["shift_s"], offset + fix["offset_m"]
                 return done("", tries, reroutes)
             if a.status_code != 409:
                 return done("invalid intent", tries, reroutes)
@@ -180,14 +185,6 @@ class ApiClient:
             reason = "geofence" if body.get("geofence_conflicts") and not conflicts else "conflict"
             if attempt == MAX_ATTEMPTS - 1:
                 break
-            fixes = [
-                FixProposal(x["kind"], x["shift_s"], x["offset_m"], x.get("description", ""))
-                for x in body.get("fixes", [])
-            ]
-            fix = choose_fix(fixes, max_delay_s - delay)
-            if fix is not None:
-                delay, offset = delay + fix.shift_s, offset + fix.offset_m
-                continue
             no_go += [
                 _hexagon(c["lat"], c["lon"], 2 * c["minima"]["lateral_m"] + TUBE.half_width_m)
                 for c in conflicts

@@ -1,19 +1,21 @@
 """The day flown in-process: each flight routed, turned into an intent and submitted to a
 :class:`~airgrid.airspace.store.service.Store`, conflicts resolved within bounds.
 
-A refused flight is resolved in at most :data:`MAX_ATTEMPTS` submissions, taking the fix
-an operator would (:func:`choose_fix`):
+A refused flight is resolved in at most :data:`MAX_ATTEMPTS` submissions. Each submission
+lets the store take the fixes of :data:`TAKE_FIX` itself, in the deciding transaction
+(``take_fix`` of :meth:`~airgrid.airspace.store.service.Store.submit`), as an operator
+would in this order:
 
-1. when the store proposes an altitude offset, the flight flies that much higher or lower
-   (free at answer time, and inside its tier's band over the ground): it costs no delay;
-2. else, when the store proposes a departure shift that keeps the flight's total delay
-   within ``max_delay_s``, the shift is applied;
-3. otherwise the flight is re-routed around the voxels near every conflict
-   (:meth:`~airgrid.simulation.planning.FlightPlanner.conflict_voxels`, added to the
-   router's blocked-voxel mask; the avoided voxels add up over the attempts), keeping
-   the delay and offset taken so far. A re-route gets a bounded search
-   (:data:`~airgrid.simulation.planning.REROUTE_BUDGET_FACTOR` times the first search's
-   expansions): one that needs more is given up, and the flight stays refused.
+1. an altitude offset (the flight flies that much higher or lower, inside its tier's band
+   over the ground): it costs no delay;
+2. else a departure shift that keeps the flight's total delay within ``max_delay_s``.
+
+A submission the store could not fix is re-routed around the voxels near every conflict
+(:meth:`~airgrid.simulation.planning.FlightPlanner.conflict_voxels`, added to the router's
+blocked-voxel mask; the avoided voxels add up over the attempts), keeping the delay and
+offset taken so far. A re-route gets a bounded search
+(:data:`~airgrid.simulation.planning.REROUTE_BUDGET_FACTOR` times the first search's
+expansions): one that needs more is given up, and the flight stays refused.
 
 A flight still refused after that is counted with the reason of its last refusal.
 
@@ -38,7 +40,7 @@ import numpy as np
 
 from airgrid.airspace.errors import IntentError
 from airgrid.airspace.store.answers import Decision
-from airgrid.airspace.traffic.models import FixProposal, IntentRequest
+from airgrid.airspace.traffic.models import IntentRequest
 from airgrid.geo.volumes import VolumeError
 from airgrid.routing.search.route import Route, RouteStatus
 from airgrid.simulation.planning import (
@@ -54,6 +56,8 @@ MAX_ATTEMPTS = 4
 #: Largest total departure delay a flight accepts, seconds.
 MAX_DELAY_S = 1_800.0
 
+#: The fixes a refused submission lets the store take, in order of preference.
+TAKE_FIX = ("altitude_offset", "departure_shift")
 #: Why a flight was refused: no usable voxel near an end, no route (or the search budget
 #: ran out), an intent the store rejects as invalid, a conflict no fix resolved, or an
 #: active prohibited geofence.
@@ -152,16 +156,6 @@ def first_plan(flight: Flight, planner: FlightPlanner, operator: str, id_prefix:
     return plan(route, req, "")
 
 
-def choose_fix(proposals: Sequence[FixProposal], room_s: float) -> FixProposal | None:
-    """The fix a refused flight takes: the proposed altitude offset (no delay), else the
-    smallest proposed departure shift within ``room_s`` seconds, else None."""
-    for p in proposals:
-        if p.kind == "altitude_offset" and p.offset_m != 0:
-            return p
-    shifts = [p for p in proposals if p.kind == "departure_shift" and 0 < p.shift_s <= room_s]
-    return min(shifts, key=lambda p: p.shift_s) if shifts else None
-
-
 def fly(
     flight: Flight,
     planner: FlightPlanner,
@@ -175,9 +169,9 @@ def fly(
     """Route, submit and resolve one flight (see the module docstring).
 
     ``submit(request, room_s)`` decides one request (a store's ``submit`` without
-    pre-emption, with fixes proposed); ``room_s`` is the further departure delay the
-    flight would still take (``max_delay_s`` less the delay taken), so the store need not
-    search for longer ones. Each attempt's intent id is ``<id_prefix>-<flight>-<attempt>``. ``first``
+    pre-emption, taking the fixes of :data:`TAKE_FIX`); ``room_s`` is the further
+    departure delay the flight would still take (``max_delay_s`` less the delay taken),
+    the longest shift the store may take. Each attempt's intent id is ``<id_prefix>-<flight>-<attempt>``. ``first``
     is the flight's first plan when it was made already (:func:`first_plan`); its
     planning time counts in the flight's latency.
     """
@@ -222,15 +216,12 @@ def fly(
         d = submit(req, max_delay_s - delay)
         tries += 1
         if d.accepted:
+            if d.fix is not None:
+                delay, offset = delay + d.fix.shift_s, offset + d.fix.offset_m
             return done("", route, tries, reroutes)
         reason = "geofence" if d.geofence_conflicts and not d.conflicts else "conflict"
         if attempt == MAX_ATTEMPTS - 1:
             break
-        fix = choose_fix(d.proposals, max_delay_s - delay)
-        if fix is not None:
-            delay, offset = delay + fix.shift_s, offset + fix.offset_m
-            req = fix.apply(req)
-            continue
         avoid = np.concatenate([avoid, planner.conflict_voxels(d.conflicts, flight.cls.tiers)])
         budget = max(REROUTE_MIN_BUDGET, REROUTE_BUDGET_FACTOR * first_expansions)
         again = planner.route(flight, avoid, budget)
@@ -314,10 +305,10 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_DELAY_S",
     "REASONS",
+    "TAKE_FIX",
     "FirstPlan",
     "FlightOutcome",
     "PlanAhead",
-    "choose_fix",
     "first_plan",
     "fly",
     "fly_day",

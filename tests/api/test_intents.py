@@ -79,6 +79,40 @@ def test_max_shift_s_caps_the_proposed_departure_shift(client, auth):
     assert bad.status_code == 422 and "max_shift_s" in bad.text
 
 
+def test_take_fix_accepts_the_intent_moved_by_the_fix_a_refusal_proposes(client, auth):
+    """With ``take_fix`` the server takes the fix a 409 just before proposed, in the
+    same transaction as the refusal, and answers 201 with the fix and the moved volumes;
+    a repeated or unknown kind is a 422 naming the field."""
+    from datetime import datetime, timedelta
+
+    vol = volume(113.03, 28.18, 0.01, 200.0, 220.0)
+    assert _submit(client, auth["operator"], volumes=[vol]).status_code == 201
+    asked = _submit(client, auth["operator2"], volumes=[vol])
+    assert asked.status_code == 409
+    proposed = {f["kind"]: f for f in asked.json()["fixes"]}
+    r = _submit(
+        client,
+        auth["operator2"],
+        volumes=[vol],
+        intent_id="op2-fixed",
+        take_fix=["departure_shift"],
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["id"] == "op2-fixed" and body["fix"] == proposed["departure_shift"]
+    later = datetime.fromisoformat(vol["start"]) + timedelta(seconds=body["fix"]["shift_s"])
+    assert datetime.fromisoformat(body["volumes"][0]["start"]) == later
+    assert (
+        client.get("/v1/intents/op2-fixed", headers=auth["operator2"]).json()["volumes"]
+        == (body["volumes"])
+    )
+    plain = _submit(client, auth["operator"], volumes=[volume(112.99, 28.2)])
+    assert plain.status_code == 201 and plain.json()["fix"] is None
+    for bad in (["altitude_offset", "altitude_offset"], ["sideways"]):
+        r = _submit(client, auth["operator2"], volumes=[vol], take_fix=bad)
+        assert r.status_code == 422 and "take_fix" in r.text
+
+
 def test_a_low_intent_is_accepted_with_a_terrain_notice(client, auth):
     """A volume below its tier's lower limit above the conservative terrain is a notice in
     the answer, not a refusal; one well above it has none, and a 409 carries the list too."""

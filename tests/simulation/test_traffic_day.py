@@ -42,7 +42,7 @@ from airgrid.simulation.planning import (
     FlightPlanner,
     prohibited_voxels,
 )
-from airgrid.simulation.runner import REASONS, first_plan, fly
+from airgrid.simulation.runner import REASONS, TAKE_FIX, first_plan, fly
 from airgrid.simulation.schedule import make_flights
 
 #: Demand points inside the test grid (112.9-113.05 E, 28.1-28.25 N).
@@ -237,34 +237,39 @@ def test_negative_planning_counts_are_refused(graph, tmp_path, kw):
 
 
 def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_path):
-    """The fixes a refused flight takes, in order: the store's altitude offset, else its
-    departure shift, else a route around the conflict."""
+    """The fixes a refused flight lets the store take, in order: an altitude offset, else a
+    departure shift; without them, a route around the conflict."""
     flights = [f for f in make_flights(graph.grid, 30, 2, DAY, MIX, DEMAND) if f.origin >= 0]
     f = next(x for x in flights if x.cls.name == "hop" and x.destination >= 0)
     planner = FlightPlanner(graph)
     with open_store(tmp_path) as store:
 
-        def submit(r, room_s, **kw):
-            return store.submit(r, preempt=False, max_shift_s=room_s, **kw)
+        def submit(r, room_s, take_fix=TAKE_FIX):
+            return store.submit(r, preempt=False, max_shift_s=room_s, take_fix=take_fix)
 
         first = fly(f, planner, submit, operator="o", id_prefix="a")
         assert first.accepted and first.delay_s == 0 and first.offset_m == 0
         twin = fly(f, planner, submit, operator="o", id_prefix="b")
-        assert twin.accepted and twin.attempts == 2
+        assert twin.accepted and twin.attempts == 1
         assert twin.offset_m != 0 and twin.delay_s == 0
-        got = store.get(f"b-{f.index}-1").volumes
+        got = store.get(f"b-{f.index}-0").volumes
         want = store.get(f"a-{f.index}-0").volumes
         assert [v.floor_m - w.floor_m for v, w in zip(got, want)] == [twin.offset_m] * len(got)
+        assert [v.t_start for v in got] == [w.t_start for w in want]
 
-        # with only departure shifts proposed, the next twin leaves later
-        def shifts_only(r, room_s):
-            d = submit(r, room_s)
-            return replace(
-                d, proposals=tuple(p for p in d.proposals if p.kind != "altitude_offset")
-            )
-
-        only_shifts = fly(f, planner, shifts_only, operator="o", id_prefix="c")
+        # taking only departure shifts, the next twin leaves later
+        only_shifts = fly(
+            f,
+            planner,
+            lambda r, room_s: submit(r, room_s, ("departure_shift",)),
+            operator="o",
+            id_prefix="c",
+        )
         assert only_shifts.accepted and only_shifts.delay_s > 0 and only_shifts.offset_m == 0
+        got = store.get(f"c-{f.index}-0").volumes
+        assert [v.t_start - w.t_start for v, w in zip(got, want)] == [only_shifts.delay_s] * len(
+            got
+        )
         # without proposals the next twin is re-routed around the others instead, in a
         # search bounded by the first one's expansions
         calls: list[tuple[int, int]] = []
@@ -277,11 +282,7 @@ def test_a_twin_flight_flies_higher_or_lower_then_later_then_around(graph, tmp_p
 
         planner.route = spy
         third = fly(
-            f,
-            planner,
-            lambda r, room_s: submit(r, room_s, propose=False),
-            operator="o",
-            id_prefix="d",
+            f, planner, lambda r, room_s: submit(r, room_s, ()), operator="o", id_prefix="d"
         )
         assert third.reroutes >= 1 and third.attempts >= 2
         bound = max(REROUTE_MIN_BUDGET, REROUTE_BUDGET_FACTOR * calls[0][1])

@@ -28,7 +28,7 @@ from airgrid.airspace.errors import DuplicateIntentError, IntentNotFoundError, S
 from airgrid.airspace.grid.altitude import band_to_amsl
 from airgrid.airspace.store.answers import Decision
 from airgrid.airspace.store.submissions import SubmissionKey
-from airgrid.airspace.traffic.models import FlightIntent, IntentRequest
+from airgrid.airspace.traffic.models import FixProposal, FlightIntent, IntentRequest
 from airgrid.api.http.auth import Principal, Role
 from airgrid.api.http.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -183,15 +183,17 @@ def _request(body: IntentCreate, me: Principal, services: Services) -> IntentReq
     return IntentRequest(me.name, body.priority, body.tier, vols, body.intent_id)
 
 
+def _fix_public(p: FixProposal) -> FixPublic:
+    """A fix as the API shows it."""
+    return FixPublic(kind=p.kind, shift_s=p.shift_s, offset_m=p.offset_m, description=p.description)
+
+
 def _refusal(decision: Decision) -> ConflictError:
     n_int = len(
         {c.other_id for c in decision.conflicts} | {g.other_id for g in decision.grid_conflicts}
     )
     n_geo = len({g.geofence_id for g in decision.geofence_conflicts})
-    fixes = [
-        FixPublic(kind=p.kind, shift_s=p.shift_s, offset_m=p.offset_m, description=p.description)
-        for p in decision.proposals
-    ]
+    fixes = [_fix_public(p) for p in decision.proposals]
     hint = (
         "apply a proposed fix and resubmit"
         if fixes
@@ -343,7 +345,11 @@ def _decide(
     store = services.stores.get()
     try:
         decision = store.submit(
-            request, preempt=body.preempt, submission=tag, max_shift_s=body.max_shift_s
+            request,
+            preempt=body.preempt,
+            submission=tag,
+            max_shift_s=body.max_shift_s,
+            take_fix=body.take_fix,
         )
     except DuplicateIntentError:
         if request.intent_id is None:  # only a client's own id can repeat
@@ -373,6 +379,7 @@ def _accepted(decision: Decision) -> Response:
             preempted=[p.id for p in decision.preempted],
             low_volumes=_low(decision),
             high_volumes=_high(decision),
+            fix=None if decision.fix is None else _fix_public(decision.fix),
         ),
         201,
     )

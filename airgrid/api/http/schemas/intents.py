@@ -83,6 +83,17 @@ LIVE_VOLUME_EXAMPLE: JsonDict = {
 }
 
 
+#: A fix kind (see FixPublic).
+FixKind = Literal["departure_shift", "altitude_offset"]
+
+
+def _distinct_kinds(kinds: list[str]) -> list[str]:
+    """``take_fix`` names each kind at most once."""
+    if len(set(kinds)) != len(kinds):
+        raise ValueError(f"each fix kind at most once, got {kinds}")
+    return kinds
+
+
 class IntentCreate(BaseModel):
     """A flight intent: 4D volumes, or a route to turn into volumes (exactly one of the two)."""
 
@@ -104,6 +115,15 @@ class IntentCreate(BaseModel):
         description="Longest departure delay (s) you would take: a refusal proposes no "
         "later departure (the server's own limit applies as well).",
         examples=[900],
+    )
+    take_fix: Annotated[list[FixKind], AfterValidator(_distinct_kinds)] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Fixes you take, in order of preference: when the intent is refused, "
+        "the server searches them in the same transaction and accepts it moved by the "
+        "first one free (delays at most max_shift_s); the answer's fix says which. "
+        "A retry answers as the first only with the same Idempotency-Key.",
+        examples=[["altitude_offset", "departure_shift"]],
     )
     volumes: list[VolumeCreate] = Field(default_factory=list, max_length=5_000)
     route: IntentRouteModel | None = None
@@ -203,12 +223,27 @@ HIGH_VOLUMES_DESCRIPTION = (
 )
 
 
+class FixPublic(BaseModel):
+    """A change that made the intent acceptable when answered: proposed (not held) in a
+    refusal, taken (the intent is held so moved) in an acceptance."""
+
+    kind: FixKind
+    shift_s: float
+    offset_m: float
+    description: str
+
+
 class IntentAccepted(IntentPublic):
     """An accepted intent, the lower-priority intents it pre-empted, and any terrain notice."""
 
     preempted: list[str] = Field(description="Ids of intents cancelled by this acceptance.")
     low_volumes: list[LowVolumePublic] = Field(description=LOW_VOLUMES_DESCRIPTION)
     high_volumes: list[HighVolumePublic] = Field(description=HIGH_VOLUMES_DESCRIPTION)
+    fix: FixPublic | None = Field(
+        None,
+        description="The fix the server took (take_fix): the intent as submitted was refused "
+        "and is held moved by it. Null when accepted as submitted.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -218,6 +253,7 @@ class IntentAccepted(IntentPublic):
                     "preempted": [],
                     "low_volumes": [],
                     "high_volumes": [],
+                    "fix": None,
                 }
             ]
         }
@@ -278,15 +314,6 @@ class GeofenceConflictPublic(BaseModel):
     floor_m: float
     ceiling_m: float
     intervals: list[tuple[AwareDatetime, AwareDatetime]]
-
-
-class FixPublic(BaseModel):
-    """A change that made the intent acceptable when answered (not held)."""
-
-    kind: Literal["departure_shift", "altitude_offset"]
-    shift_s: float
-    offset_m: float
-    description: str
 
 
 class IntentConflictProblem(Problem):
