@@ -16,7 +16,8 @@ One run:
    airport protection geofences (as ``airgrid serve`` seeds them): flights neither end
    nor route inside them.
 2. In-process: every flight routed, turned into an intent and submitted to a fresh
-   SQLite store, conflicts resolved by proposed fixes or re-routes. First routes and
+   SQLite store, conflicts resolved by the fixes the store takes in the deciding
+   transaction (an altitude offset, else a departure shift) or by re-routes. First routes and
    intents are planned ahead in ``--plan-processes`` forked processes (default 1), or
    with ``--plan-processes 0`` on ``--plan-threads`` threads (default 1; 0: each in
    turn); submissions stay in the main thread, in departure order. Goal: >= 200

@@ -16,7 +16,7 @@ from airgrid.simulation.departures import LOCAL_UTC_OFFSET_S
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import fly_day_http
 from airgrid.simulation.planning import FlightPlanner
-from airgrid.simulation.report import TrafficReport, conflicting_pairs, summarise
+from airgrid.simulation.report import CpuClock, TrafficReport, conflicting_pairs, summarise
 from airgrid.simulation.runner import TAKE_FIX, FlightOutcome, PlanAhead, fly_day
 from airgrid.simulation.schedule import Flight
 
@@ -78,7 +78,7 @@ def run_in_process(
         ahead = plan_in_processes(planner, plan_processes, OPERATOR, id_prefix)
     elif plan_threads:
         ahead = plan_in_threads(planner, plan_threads, OPERATOR, id_prefix)
-    t0 = time.perf_counter()
+    t0, clock = time.perf_counter(), CpuClock()
     with ahead as plans:
         out = fly_day(
             flights,
@@ -91,7 +91,13 @@ def run_in_process(
             progress=progress,
             ahead=plans,
         )
-    report = summarise(out, time.perf_counter() - t0, "in-process", children=plan_processes > 0)
+    report = summarise(
+        out,
+        time.perf_counter() - t0,
+        "in-process",
+        children=plan_processes > 0,
+        cpu=clock.split(),
+    )
     return (_checked(report, store, out) if check else report), out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import resource
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -60,6 +61,11 @@ class TrafficReport:
     peak_rss_mib
         The process's peak resident memory (plus its largest planning process's, for a
         day planned in processes).
+    submit_cpu_s, plan_cpu_s
+        In-process: CPU time of the thread that submits (and fixes and re-routes), and of
+        the planning ahead (the process's other threads and its planning processes),
+        over the run; None through HTTP. On a shared machine they show which side bounds
+        the wall time.
     checked, pairs_in_conflict
         Accepted intents checked pairwise and the pairs found in conflict (None: not checked).
     """
@@ -81,12 +87,40 @@ class TrafficReport:
     latency_p50_ms: float
     latency_p99_ms: float
     peak_rss_mib: float
+    submit_cpu_s: float | None = None
+    plan_cpu_s: float | None = None
     checked: int = 0
     pairs_in_conflict: int | None = None
 
     def as_dict(self) -> dict:
         """The report as plain JSON-ready data."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class CpuSplit:
+    """CPU seconds of an in-process run: the submitting thread's, and the rest (the
+    process's other threads and its children's)."""
+
+    submit_s: float
+    plan_s: float
+
+
+class CpuClock:
+    """Measures a :class:`CpuSplit` from its creation, in the submitting thread."""
+
+    def __init__(self) -> None:
+        self._start = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float, float]:
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.thread_time(), time.process_time(), kids.ru_utime + kids.ru_stime
+
+    def split(self) -> CpuSplit:
+        """The CPU used since creation (children count once they have ended)."""
+        thread, process, kids = (b - a for a, b in zip(self._start, self._now()))
+        return CpuSplit(thread, process - thread + kids)
 
 
 def peak_rss_mib(children: bool = False) -> float:
@@ -99,10 +133,16 @@ def peak_rss_mib(children: bool = False) -> float:
 
 
 def summarise(
-    outcomes: Sequence[FlightOutcome], wall_s: float, mode: str, *, children: bool = False
+    outcomes: Sequence[FlightOutcome],
+    wall_s: float,
+    mode: str,
+    *,
+    children: bool = False,
+    cpu: CpuSplit | None = None,
 ) -> TrafficReport:
     """The report of a run's outcomes over ``wall_s`` seconds (its peak memory with the
-    largest child's added when ``children``: see :func:`peak_rss_mib`)."""
+    largest child's added when ``children``: see :func:`peak_rss_mib`; its CPU split when
+    measured)."""
     acc = [o for o in outcomes if o.accepted]
     reasons = Counter(o.reason for o in outcomes if not o.accepted)
     by_class: dict[str, list[int]] = {}
@@ -133,6 +173,8 @@ def summarise(
         latency_p50_ms=float(np.percentile(lat, 50)),
         latency_p99_ms=float(np.percentile(lat, 99)),
         peak_rss_mib=peak_rss_mib(children),
+        submit_cpu_s=cpu.submit_s if cpu is not None else None,
+        plan_cpu_s=cpu.plan_s if cpu is not None else None,
     )
 
 
@@ -165,4 +207,12 @@ def conflicting_pairs(store: Store, intent_ids: Sequence[str], seed: int = 0) ->
     return len(holders), len(pairs)
 
 
-__all__ = ["SAMPLE", "TrafficReport", "conflicting_pairs", "peak_rss_mib", "summarise"]
+__all__ = [
+    "SAMPLE",
+    "CpuClock",
+    "CpuSplit",
+    "TrafficReport",
+    "conflicting_pairs",
+    "peak_rss_mib",
+    "summarise",
+]

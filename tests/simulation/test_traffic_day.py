@@ -141,6 +141,19 @@ def test_report_counts_add_up(flown):
     assert report.delay_percentiles_s[-1] <= 1_800
     assert 1.0 <= report.inflation_median < 2.0
     assert report.latency_p50_ms <= report.latency_p99_ms
+    # the submitting thread used CPU, and no more than the run's wall time
+    assert 0 < report.submit_cpu_s <= report.wall_s and report.plan_cpu_s >= 0
+
+
+def test_a_fix_taken_by_the_store_leaves_the_refusal_for_the_analytics(flown):
+    """Every accepted flight moved in time or altitude without a re-route took its fix
+    from the store in one submission, whose refusal as first asked is recorded under the
+    accepted intent's id."""
+    _, outcomes, store = flown
+    fixed = [o for o in outcomes if o.accepted and (o.delay_s or o.offset_m) and not o.reroutes]
+    assert fixed and all(o.attempts == 1 for o in fixed)
+    refused_ids = {r[0] for r in store._db.execute("SELECT intent_id FROM refusals").fetchall()}
+    assert {o.intent_id for o in fixed} <= refused_ids
 
 
 def test_accepted_intents_are_pairwise_free(flown):

@@ -64,6 +64,11 @@ def report_table(r: TrafficReport, title: str) -> Table:
     t.add_row("flights/s (end to end)", f"{r.flights_per_s:,.1f}")
     t.add_row("per flight p50 / p99", f"{r.latency_p50_ms:.1f} / {r.latency_p99_ms:.1f} ms")
     t.add_row("peak memory", f"{r.peak_rss_mib:,.0f} MiB")
+    if r.submit_cpu_s is not None and r.plan_cpu_s is not None:
+        t.add_row(
+            "CPU: submitting thread / planning",
+            f"{r.submit_cpu_s:,.1f} / {r.plan_cpu_s:,.1f} s",
+        )
     t.add_row(
         "accepted pairs in conflict",
         "not checked"
