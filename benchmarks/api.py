@@ -58,6 +58,8 @@ import shapely.geometry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from procs import cpu_seconds
+
 from airgrid.airspace.grid import Grid
 from airgrid.api.cli.serve import ensure_grid
 from airgrid.api.http.auth import KeyStore
@@ -241,23 +243,6 @@ def warm_up(port: int, tokens: list[str], route) -> None:
             return
         prev = rps
     print(f"warm-up: not steady after {WARM_SLICES} slices of 2 s (last {prev:.0f} route req/s)")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid`` and all its descendants
-    that are alive (Linux ``/proc``)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:  # ended meanwhile
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-        todo += [int(k) for k in kids]
-    return total
 
 
 def stats(lat: list[float], seconds: float) -> tuple[float, float, float]:

@@ -66,6 +66,7 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pg_cluster import Cluster, free_port
+from procs import cpu_seconds, server_peak_mib
 
 from airgrid.airspace.geofences.airports import airport_zones
 from airgrid.airspace.geofences.model import Geofence
@@ -80,7 +81,13 @@ from airgrid.routing import GraphFileError, RouteGraph, build_graph
 from airgrid.routing.landmarks import landmark_count
 from airgrid.routing.search.route import RouteStatus
 from airgrid.simulation.corridors import DEFAULT_CORRIDOR_SHARE, load_corridor_demand
-from airgrid.simulation.day import DAY_WINDOW_S, day_start, run_in_process, run_over_http
+from airgrid.simulation.day import (
+    DAY_WINDOW_S,
+    check_report,
+    day_start,
+    run_in_process,
+    run_over_http,
+)
 from airgrid.simulation.errors import TrafficError
 from airgrid.simulation.http_runner import ApiClient
 from airgrid.simulation.planning import FlightPlanner, no_fly_voxels
@@ -221,26 +228,6 @@ def server(grid_path: Path, db_url: str, var: Path, workers: int) -> Iterator[tu
         proc.wait(timeout=60)
 
 
-def server_peak_mib(pid: int) -> float:
-    """Largest peak resident memory (VmHWM) of process ``pid`` and its children (the
-    uvicorn workers), MiB (nan if unreadable)."""
-    pids = [pid]
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            pids += [int(x) for x in (task / "children").read_text().split()]
-    except OSError:
-        pass
-    peaks = []
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        except OSError:
-            pass
-    return max(peaks, default=float("nan"))
-
-
 def http_run(
     grid: Grid,
     grid_path: Path,
@@ -262,12 +249,18 @@ def http_run(
         var = Path(tempfile.mkdtemp(prefix="airgrid-traffic-var-"))
         with server(grid_path, db_url, var, workers) as (base, pid):
             wait_landmarks(base, tokens[0], grid, probes)
-            report, _ = run_over_http(
-                grid, flights, base, tokens, clients=clients, id_prefix=tag, store=store
-            )
+            s0, c0 = cpu_seconds(pid), time.process_time()
+            report, out = run_over_http(grid, flights, base, tokens, clients=clients, id_prefix=tag)
+            server_s, client_s = cpu_seconds(pid) - s0, time.process_time() - c0
             peak = server_peak_mib(pid)
+        report = check_report(report, store, out)
     console.print(report_table(report, f"{tag}: {report.mode}, {workers} server worker(s)"))
     print(f"server peak memory: {peak:,.0f} MiB (the largest of its processes)")
+    per = 1e3 / max(report.flights, 1)
+    print(
+        f"CPU per flight: server {server_s * per:.2f} ms (its processes), "
+        f"clients {client_s * per:.2f} ms (this process)"
+    )
     return report
 
 

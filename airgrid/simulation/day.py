@@ -38,7 +38,11 @@ def day_start(day: date | None = None) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=_LOCAL).timestamp()
 
 
-def _checked(report: TrafficReport, store: Store | None, outcomes: Sequence[FlightOutcome]):
+def check_report(
+    report: TrafficReport, store: Store | None, outcomes: Sequence[FlightOutcome]
+) -> TrafficReport:
+    """``report`` with its accepted intents checked pairwise in ``store`` (a sample: see
+    :func:`~airgrid.simulation.report.conflicting_pairs`); unchanged without a store."""
     if store is None:
         return report
     ids = [o.intent_id for o in outcomes if o.intent_id is not None]
@@ -98,7 +102,7 @@ def run_in_process(
         children=plan_processes > 0,
         cpu=clock.split(),
     )
-    return (_checked(report, store, out) if check else report), out
+    return (check_report(report, store, out) if check else report), out
 
 
 def run_over_http(
@@ -116,7 +120,14 @@ def run_over_http(
     t0 = time.perf_counter()
     out = fly_day_http(flights, grid, base_url, tokens, clients=clients, id_prefix=id_prefix)
     report = summarise(out, time.perf_counter() - t0, f"http, {clients} clients")
-    return _checked(report, store, out), out
+    return check_report(report, store, out), out
 
 
-__all__ = ["DAY_WINDOW_S", "OPERATOR", "day_start", "run_in_process", "run_over_http"]
+__all__ = [
+    "DAY_WINDOW_S",
+    "OPERATOR",
+    "check_report",
+    "day_start",
+    "run_in_process",
+    "run_over_http",
+]
