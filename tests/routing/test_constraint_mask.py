@@ -68,3 +68,41 @@ def test_a_lone_mask_is_used_as_it_is(gen_graph):
     strided[::3] = True
     copied = constraint_mask(gen_graph, Constraints(blocked_mask=strided))
     assert copied.flags.c_contiguous and np.array_equal(copied.view(bool), strided)
+
+
+def _hexagon(lon: float, lat: float, r_deg: float):
+    from shapely.geometry import Polygon
+
+    k = np.arange(6) * np.pi / 3
+    return Polygon(np.column_stack([lon + r_deg * np.cos(k), lat + r_deg * np.sin(k)]))
+
+
+def test_small_no_go_areas_are_remembered_and_answer_as_computed_afresh(gen_graph, monkeypatch):
+    """A small no-go area's voxels are remembered per grid (least recently used out first,
+    at most NO_GO_CACHE_AREAS of them); a remembered answer equals the cover computed
+    afresh, and a large area is never kept."""
+    from airgrid.routing.search import constraints
+
+    cache = constraints._NoGoCache()
+    monkeypatch.setattr(constraints, "_NO_GO", cache)
+    monkeypatch.setattr(constraints, "NO_GO_CACHE_AREAS", 3)
+    grid = gen_graph.grid
+    # on the plain south of the hill, where every cell has usable voxels
+    small = [_hexagon(112.949 + 0.006 * i, 28.125, 0.0015) for i in range(5)]
+    large = box(112.945, 28.12, 112.98, 28.13)
+    counts = [len(constraints._no_go_voxels(grid, a)) for a in small]
+    monkeypatch.setattr(constraints, "NO_GO_CACHE_VOXELS", max(counts))
+    assert len(constraints._no_go_voxels(grid, large)) > max(counts)
+    for area in [*small, large]:
+        fresh = np.zeros(grid.n_voxels, bool)
+        fresh[constraints._no_go_voxels(grid, area)] = True
+        assert fresh.any()
+        assert np.array_equal(_mask(gen_graph, no_go=(area,)), fresh)
+        assert np.array_equal(_mask(gen_graph, no_go=(area,)), fresh)  # remembered, if small
+    kept = cache._grids[grid]
+    # the last three small areas, in use order; the large one never
+    assert list(kept) == [a.wkb for a in small[2:]]
+    assert all(not v.flags.writeable for v in kept.values())
+    _mask(gen_graph, no_go=(small[2],))  # used again: now the most recent
+    _mask(gen_graph, no_go=(small[0],))  # computed again, pushing out the least recent
+    assert list(kept) == [small[4].wkb, small[2].wkb, small[0].wkb]

@@ -5,6 +5,9 @@ blocked-voxel mask they turn into.
 from __future__ import annotations
 
 import math
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -14,6 +17,14 @@ import shapely
 from airgrid.airspace.grid import Area, Grid, cover_cells
 from airgrid.routing.errors import RouteConstraintError
 from airgrid.routing.graph import RouteGraph
+
+#: A no-go area's voxels are remembered (per grid) when there are at most this many: a
+#: small area such as a hexagon around a conflict, which a client re-routing a flight
+#: sends again with every later re-route.
+NO_GO_CACHE_VOXELS = 1_024
+#: Small no-go areas remembered per grid, at most (the least recently used go first):
+#: with :data:`NO_GO_CACHE_VOXELS`, at most 32 MiB of voxel indices.
+NO_GO_CACHE_AREAS = 4_096
 
 
 @dataclass(frozen=True)
@@ -136,8 +147,40 @@ def constraint_mask(graph: RouteGraph, c: Constraints) -> np.ndarray:
     for p in parts[1:]:
         blocked |= p
     for geom in c.no_go:
-        blocked[_no_go_voxels(grid, geom)] = True
+        blocked[_NO_GO.voxels(grid, geom)] = True
     return blocked.view(np.uint8)
+
+
+class _NoGoCache:
+    """The voxels of small no-go areas, per grid and area (its WKB), least recently used
+    out first; shared by the threads of a process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._grids: weakref.WeakKeyDictionary[Grid, OrderedDict[bytes, np.ndarray]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def voxels(self, grid: Grid, geom: shapely.Geometry) -> np.ndarray:
+        """:func:`_no_go_voxels` of ``geom`` on ``grid``, remembered when small (read-only)."""
+        key = shapely.to_wkb(geom)
+        with self._lock:
+            entries = self._grids.setdefault(grid, OrderedDict())
+            known = entries.get(key)
+            if known is not None:
+                entries.move_to_end(key)
+                return known
+        found = _no_go_voxels(grid, geom)
+        if len(found) <= NO_GO_CACHE_VOXELS:
+            found.setflags(write=False)
+            with self._lock:
+                entries[key] = found
+                if len(entries) > NO_GO_CACHE_AREAS:
+                    entries.popitem(last=False)
+        return found
+
+
+_NO_GO = _NoGoCache()
 
 
 def _no_go_voxels(grid: Grid, geom: shapely.Geometry) -> np.ndarray:
