@@ -51,7 +51,7 @@ def _end(grid: Grid, v: int) -> list[float]:
     return [lon, lat, float(grid.floor[v] + grid.ceiling[v]) / 2]
 
 
-def _hexagon(lat: float, lon: float, radius_m: float) -> dict:
+def hexagon(lat: float, lon: float, radius_m: float) -> dict:
     """A GeoJSON hexagon of circumradius ``radius_m`` around (lat, lon)."""
     k = np.arange(7) * (np.pi / 3)
     dlat = np.degrees(radius_m * np.cos(k) / 6_371_008.8)
@@ -186,7 +186,7 @@ class ApiClient:
             if attempt == MAX_ATTEMPTS - 1:
                 break
             no_go += [
-                _hexagon(c["lat"], c["lon"], 2 * c["minima"]["lateral_m"] + TUBE.half_width_m)
+                hexagon(c["lat"], c["lon"], 2 * c["minima"]["lateral_m"] + TUBE.half_width_m)
                 for c in conflicts
             ]
             r = self.route(f, no_go[-MAX_NO_GO:])
@@ -252,4 +252,4 @@ def fly_day_http(
             c.http.close()
 
 
-__all__ = ["MAX_CLIENTS", "ApiClient", "fly_day_http"]
+__all__ = ["MAX_CLIENTS", "ApiClient", "fly_day_http", "hexagon"]
