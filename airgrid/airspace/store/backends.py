@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from airgrid.airspace.errors import StoreBusyError, StoreConfigError, StoreError
+from airgrid.airspace.store.writer_turn import WriterTurn
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ class _Sqlite:
         c.execute("PRAGMA foreign_keys = ON")
         c.execute("PRAGMA cache_size = -131072")
         self._unsynced: list[Callable[[], None]] = []
+        self._turn = WriterTurn(path, busy_timeout_s)
 
     def q(self, sql: str) -> str:
         return sql
@@ -225,10 +227,21 @@ class _Sqlite:
         self.conn.executemany(sql, rows)
 
     def run(self, fn: Callable[[], Any], *, intents: bool = False, exclusive: bool = False) -> Any:
-        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (the single-writer lock).
+        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction (the single-writer lock), in
+        this connection's turn to write (:class:`~airgrid.airspace.store.writer_turn.WriterTurn`),
+        then the records :meth:`unsynced` queued, in the same turn.
 
         ``intents`` and ``exclusive`` are for PostgreSQL; one writer at a time covers both.
         """
+        with self._turn:
+            out = self._transaction(fn)
+            if self._unsynced:
+                writes, self._unsynced = self._unsynced, []
+                self._unsynced_transaction(lambda: [w() for w in writes])
+            return out
+
+    def _transaction(self, fn: Callable[[], Any]) -> Any:
+        """``fn`` in one ``BEGIN IMMEDIATE`` transaction (the caller has the turn)."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -244,8 +257,6 @@ class _Sqlite:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
-        if self._unsynced:
-            self._write_unsynced()
         return out
 
     def unsynced(self, write: Callable[[], None]) -> None:
@@ -260,16 +271,17 @@ class _Sqlite:
         """
         self._unsynced.append(write)
 
-    def _write_unsynced(self) -> None:
-        writes, self._unsynced = self._unsynced, []
-        self.run_unsynced(lambda: [w() for w in writes])
-
     def run_unsynced(self, fn: Callable[[], Any]) -> Any:
         """:meth:`run` ``fn`` in a transaction whose commit does not wait for the disk
         (``synchronous = NORMAL``; see :meth:`unsynced`): for records nothing decides on."""
+        with self._turn:
+            return self._unsynced_transaction(fn)
+
+    def _unsynced_transaction(self, fn: Callable[[], Any]) -> Any:
+        """:meth:`_transaction` with ``synchronous = NORMAL`` (the caller has the turn)."""
         self.conn.execute("PRAGMA synchronous = NORMAL")
         try:
-            return self.run(fn)
+            return self._transaction(fn)
         finally:
             self.conn.execute("PRAGMA synchronous = FULL")
 
@@ -291,6 +303,7 @@ class _Sqlite:
 
     def close(self) -> None:
         self.conn.close()
+        self._turn.close()
 
 
 class _Postgres:
