@@ -4,7 +4,8 @@ One interface (:class:`Store`), two backends:
 
 * **SQLite** (default): one file ``airgrid.sqlite`` under a data directory, WAL journal,
   ``synchronous=FULL``, ``foreign_keys=ON``. Every write is a ``BEGIN IMMEDIATE``
-  transaction, so one writer at a time across all processes; readers never block.
+  transaction, so one writer at a time across all processes, taken in turns on a lock
+  file beside it (:mod:`~airgrid.airspace.store.writer_turn`); readers never block.
 * **PostgreSQL** (``postgresql://...`` URL, psycopg 3): every write is a READ COMMITTED
   transaction that first takes an administrative advisory lock (shared by acceptances
   and state changes; exclusive for geofence changes, bulk restores and migrations); a
