@@ -22,7 +22,8 @@ One run:
    with ``--plan-processes 0`` on ``--plan-threads`` threads (default 1; 0: each in
    turn); submissions stay in the main thread, in departure order. Goal: >= 200
    flights/s end to end, p99 per flight < 50 ms.
-3. Through HTTP: ``airgrid serve`` (``--workers``, default 1) on 127.0.0.1 with a
+3. Through HTTP: ``airgrid serve`` (``--workers``, default 2: one per core of this
+   2-core machine, as the README advises) on 127.0.0.1 with a
    fresh store per run, the same flights from ``--clients`` threads (default 8; add 32
    with ``--clients 8,32``), on SQLite and on a throwaway PostgreSQL (initdb/pg_ctl,
    as the tests start one; ``--no-postgres`` skips it). Goal: >= 100 flights/s at 8 clients.
@@ -42,7 +43,7 @@ flights/s`` (SQLite, the first client count) and ``accepted pairs in conflict: N
 Usage::
 
     .venv/bin/python benchmarks/traffic.py [--flights 26000] [--seed 0] [--grid DIR]
-        [--clients 8,32] [--workers 1] [--plan-processes 1] [--plan-threads 1]
+        [--clients 8,32] [--workers 2] [--plan-processes 1] [--plan-threads 1]
         [--no-http] [--no-postgres]
         [--corridors PATH [--corridor-share 0.2]]
 """
@@ -273,7 +274,10 @@ def main() -> None:
     ap.add_argument("--no-http", action="store_true", help="In-process only.")
     ap.add_argument("--no-postgres", action="store_true", help="HTTP on SQLite only.")
     ap.add_argument(
-        "--workers", type=int, default=1, help="Server worker processes (airgrid serve --workers)."
+        "--workers",
+        type=int,
+        default=2,
+        help="Server worker processes (airgrid serve --workers; one per core).",
     )
     ap.add_argument(
         "--corridors", type=Path, help="Corridor network GeoJSON ('airgrid corridors --out')."
