@@ -448,16 +448,17 @@ def test_sqlite_refusal_is_recorded_after_its_decision_without_waiting_for_the_d
     levels: list[int] = []
     db = st._db
 
-    def run(fn, **kw):
-        out = type(db).run(db, fn, **kw)
+    def transaction(fn):
         levels.append(db.execute("PRAGMA synchronous").fetchone()[0])
-        return out
+        return type(db)._transaction(db, fn)
 
-    db.run = run  # type: ignore[method-assign]
+    db._transaction = transaction  # type: ignore[method-assign]
     refused = st.submit(circle("b", intent_id="b"), propose=False)
     assert not refused.accepted
-    # the refusal's own transaction ran at NORMAL (1), inside the deciding one's run
-    assert levels == [1, 2]
+    # the deciding transaction ran at FULL (2), then the refusal's own at NORMAL (1), and
+    # the connection is back to FULL
+    assert levels == [2, 1]
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
     other = sqlite3.connect(tmp_path / SQLITE_FILE)
     assert other.execute("SELECT intent_id FROM refusals").fetchall() == [("b",)]
     assert other.execute("SELECT count(*) FROM refusal_volumes").fetchone()[0] == len(

@@ -86,8 +86,10 @@ def test_a_refused_submission_is_recorded_in_its_transaction_or_right_after(
     st = maker.open()
     assert st.submit(circle("a", intent_id="a")).accepted
     runs: list[bool] = []
-    real = st._db.run
-    monkeypatch.setattr(st._db, "run", lambda fn, **kw: runs.append(True) or real(fn, **kw))
+    # a transaction: PostgreSQL's run, SQLite's transactions within one turn to write
+    name = "run" if st.backend == "postgres" else "_transaction"
+    real = getattr(st._db, name)
+    monkeypatch.setattr(st._db, name, lambda fn, **kw: runs.append(True) or real(fn, **kw))
     d = st.submit(circle("b", east=40.0, intent_id="b"), propose=False)
     per_refusal = 1 if st.backend == "postgres" else 2
     assert not d.accepted and len(runs) == per_refusal
@@ -98,7 +100,7 @@ def test_a_refused_submission_is_recorded_in_its_transaction_or_right_after(
     assert len(runs) == per_refusal + 1
     assert maker.open()._db.execute("SELECT count(*) FROM refusals").fetchone()[0] == 1
     # the record commits or rolls back with the transaction
-    monkeypatch.setattr(st._db, "run", real)
+    monkeypatch.setattr(st._db, name, real)
 
     def crash(*args: object) -> None:
         raise OSError("power cut")

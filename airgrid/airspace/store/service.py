@@ -189,12 +189,10 @@ class Store(
         propose
             When refused, search fixes (:attr:`~airgrid.airspace.store.answers.Decision.proposals`).
         submission
-            The caller's idempotency key: if the intent is accepted, the same transaction
-            records it (see :meth:`submission`).
+            The caller's idempotency key, recorded by an acceptance (:meth:`submission`).
         record_refusal
-            When refused, record the request, its volumes and its conflict points for the
-            density analytics, in a commit that does not wait for the disk (see
-            :func:`~airgrid.airspace.store.refusals._write_refusal`).
+            When refused, record the request, its volumes and conflict points for the
+            analytics (:func:`~airgrid.airspace.store.refusals._write_refusal`).
         max_shift_s
             The longest departure delay the caller would take (seconds, >= 0): a proposed
             shift is at most this and the store's
@@ -202,15 +200,12 @@ class Store(
             the latter alone). The search then looks no further ahead than the caller
             will go.
         take_fix
-            Fix kinds (of :data:`~airgrid.airspace.store.fixes.FIX_KINDS`) the caller
-            takes, in order of preference: when the request is refused, the store searches
-            them in the same transaction, on the state it decided on, and accepts the
-            request moved by the first one found free (decided again there with every
-            check, under the request's id); the decision then carries the
-            :attr:`~airgrid.airspace.store.answers.Decision.fix`, and the refusal of the
-            request as submitted is recorded in the same commit. Nothing can take the
-            airspace between the refusal and the fix. A refusal that remains proposes
-            only the kinds not named (the others were searched and none was free).
+            Fix kinds (:data:`~airgrid.airspace.store.fixes.FIX_KINDS`) the caller takes,
+            in order: a refused request moved by the first one found free is decided again
+            and accepted in the same transaction, under its id, with its
+            :attr:`~airgrid.airspace.store.answers.Decision.fix` and the refusal as
+            submitted recorded (see :meth:`~airgrid.airspace.store.fixes._FixesPart._taken_fix`).
+            A refusal that remains proposes only the kinds not named.
 
         Returns
         -------
