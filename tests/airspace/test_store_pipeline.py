@@ -2,7 +2,7 @@
 the COMMIT, so their errors surface there; the transaction is then rolled back (and
 retried if the error is a race), and nothing of it is committed. An accepted intent and a
 refusal, each one statement sent with the COMMIT, are stored whole; another writer's
-changes of state come back with the first reads. Columns go as binary arrays encoded at
+changes come back with the first reads, new holders' volumes included. Columns go as binary arrays encoded at
 once, and come back exactly."""
 
 from __future__ import annotations
@@ -103,9 +103,15 @@ def test_another_writers_changes_come_back_with_the_first_reads(
         raise AssertionError("the changed states were read in a round trip of their own")
 
     monkeypatch.setattr("airgrid.airspace.store.index_sync._ask_changes", own_trip)
+    sent: list[str] = []
+    execute = st._db.execute
+    monkeypatch.setattr(st._db, "execute", lambda sql, *a: sent.append(sql) or execute(sql, *a))
     _raw_insert(writer, "there", 2)
     d = st.check(circle("late", east=40.0))
     assert [c.other_id for c in d.conflicts] == ["there"] and st._index.rev == 2
+    # the new holder's volumes came with its state, in the changes asked for with the reads
+    (volumes,) = [s for s in sent if "JOIN volumes" in s]
+    assert "WHERE i.rev >" in volumes
 
     def stamp(state: str, rev: int) -> None:
         writer._db.run(

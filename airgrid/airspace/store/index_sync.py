@@ -9,7 +9,6 @@ its parent's copies.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import weakref
@@ -43,6 +42,13 @@ class _Accepted:
 #: In-process copies of holding intents, per (database, store id): one per database.
 _INDEXES: weakref.WeakValueDictionary[tuple[str, str], HoldingIndex] = weakref.WeakValueDictionary()
 _INDEXES_LOCK = threading.Lock()
+
+#: The columns :meth:`~airgrid.airspace.traffic.holding_index.HoldingIndex.add_rows` takes,
+#: from intents ``i`` and their volumes ``v`` (joined after it).
+_SELECT = (
+    "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
+    "v.ceiling_m, v.t_start, v.t_end FROM intents i"
+)
 
 #: The store revision: the highest stamped on an intent.
 _REV_SQL = "SELECT coalesce(max(rev), 0) FROM intents"
@@ -88,13 +94,21 @@ def _load_index(db: _Sqlite | _Postgres, index: HoldingIndex) -> None:
 
 
 def _ask_changes(db: _Sqlite | _Postgres, since: int) -> Any:
-    """Ask for ``seq, state`` of the intents stamped after revision ``since`` (see
-    :func:`_sync_index`); returns the cursor.
+    """Ask for the intents stamped after revision ``since`` (see :func:`_sync_index`);
+    returns the cursor.
 
-    In a PostgreSQL decision (pipeline mode) nothing is sent until a result is fetched:
-    asked for before the reads are fetched, the changes come back in the same round trip.
+    Its rows are those :meth:`~airgrid.airspace.traffic.holding_index.HoldingIndex.add_rows`
+    takes, ordered by sequence number and volume: one per volume of an intent that holds
+    airspace, one with null volume columns for an intent that no longer does. In a
+    PostgreSQL decision (pipeline mode) nothing is sent until a result is fetched: asked
+    for before the reads are fetched, the changes, new holders' volumes included, come back
+    in the same round trip.
     """
-    return db.execute("SELECT seq, state FROM intents WHERE rev > ?", (since,))
+    return db.execute(
+        f"{_SELECT} LEFT JOIN volumes v ON v.intent_seq = i.seq AND i.state IN {_HOLDING_SQL} "
+        "WHERE i.rev > ? ORDER BY i.seq, v.idx",
+        (since,),
+    )
 
 
 def _sync_index(
@@ -103,51 +117,41 @@ def _sync_index(
     """Bring the in-process copy to store revision ``rev``, read in the current
     transaction (the caller holds the copy's lock).
 
-    Loads only the intents stamped after the copy's revision (their states from
-    ``changes`` if given: the revision :func:`_ask_changes` was asked from and its cursor,
-    used if the copy is still at that revision), then the volumes of new holders;
-    everything on first use, or if the store's revision went back (the file was replaced
+    Loads only the intents stamped after the copy's revision, with the volumes of new
+    holders (from ``changes`` if given: the revision :func:`_ask_changes` was asked from
+    and its cursor, used if the copy is still at that revision); everything on first use, or if the store's revision went back (the file was replaced
     by an older copy). Interrupted half-way, the copy keeps its old revision, and loading
     again repairs it.
     """
     if index.rev == rev:
         return
-    select = (
-        "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
-        "v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v ON v.intent_seq = i.seq "
-    )
     if index.rev is None or rev < index.rev:
         index.clear()
         index.add_rows(
-            db.execute(select + f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx").fetchall()
+            db.execute(
+                f"{_SELECT} JOIN volumes v ON v.intent_seq = i.seq "
+                f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx"
+            ).fetchall()
         )
         index.rev = rev
         return
     if changes is None or changes[0] != index.rev:
         changes = (index.rev, _ask_changes(db, index.rev))
     fresh = []
-    for seq, state in changes[1].fetchall():
-        state = IntentState(state)
-        if state not in HOLDING:
-            index.remove(seq)
-        elif seq in index:
-            index.set_state(seq, state)
-        else:
-            fresh.append(seq)
-    if fresh:
-        sqlite = isinstance(db, _Sqlite)
-        index.add_rows(
-            db.execute(
-                select
-                + (
-                    "WHERE i.seq IN (SELECT value FROM json_each(?))"
-                    if sqlite
-                    else "WHERE i.seq = ANY(?)"
-                )
-                + " ORDER BY i.seq, v.idx",
-                (json.dumps(fresh) if sqlite else fresh,),
-            ).fetchall()
-        )
+    seen = None
+    for row in changes[1].fetchall():
+        seq = row[0]
+        if seq in index:
+            if seq != seen:
+                state = IntentState(row[5])
+                if state in HOLDING:
+                    index.set_state(seq, state)
+                else:
+                    index.remove(seq)
+        elif row[6] is not None:
+            fresh.append(row)
+        seen = seq
+    index.add_rows(fresh)
     index.rev = rev
 
 
