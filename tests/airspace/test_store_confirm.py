@@ -46,6 +46,21 @@ def _statements(st: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def _sent(st: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL the store sends through its backend from now on, on whichever connection
+    (the backend reconnects when a refused try left a prepared statement missing)."""
+    seen: list[str] = []
+    db = st._db
+    execute = db.execute
+
+    def spy(sql, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute", spy)
+    return seen
+
+
 def _reads(seen: list[str]) -> int:
     return sum(s.startswith(_READS) for s in seen)
 
@@ -130,3 +145,32 @@ def test_threads_of_one_process_never_decide_on_a_copy_left_behind(
     assert not errors and not any(t.is_alive() for t in threads)
     assert len(stores[0].holding()) == 60
     assert not [r for r in caplog.records if "the store moved on" in r.getMessage()]
+
+
+def test_a_copy_other_servers_keep_moving_is_read_first_until_they_fall_silent(
+    pg: StoreMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another server commits before every decision: each try on the copy is refused,
+    and after enough of them the connection reads first (no confirmation at all). Once
+    the other server falls silent, the reads find the copy current, and the tries come
+    back: a decision again reads nothing first."""
+    st = pg.open()
+    assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted
+    writer = pg.open()
+    seen = _sent(st, monkeypatch)
+    marks = []
+    for k in range(40):
+        _raw_insert(writer, f"there{k}", k + 2)
+        d = st.submit(circle("late", east=40.0, intent_id=f"late{k}"), propose=False)
+        assert len(d.conflicts) == k + 1
+        marks.append(len(seen))
+    tried = sum("airgrid_confirm_revisions" in s for s in seen)
+    assert 0 < tried < 40  # tries stopped before the end
+    assert not any("airgrid_confirm_revisions" in s for s in seen[marks[-11] :])
+    assert _reads(seen[marks[-11] :]) == 10  # one read per decision, none thrown away
+    del seen[:]
+    for k in range(60):
+        assert st.submit(circle("quiet", north=12_000.0 + 1_000.0 * k, intent_id=f"q{k}")).accepted
+    del seen[:]
+    assert st.submit(circle("quiet", north=80_000.0, intent_id="last")).accepted
+    assert _reads(seen) == 0 and sum("airgrid_confirm_revisions" in s for s in seen) == 1

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from airgrid.airspace.errors import StoreBusyError, StoreConfigError, StoreError
+from airgrid.airspace.store.copy_odds import CopyOdds
 from airgrid.airspace.store.writer_turn import WriterTurn
 
 log = logging.getLogger(__name__)
@@ -329,8 +330,13 @@ class _Postgres:
         e = psycopg.errors
         self.retryable = (e.DeadlockDetected, e.SerializationFailure, e.UniqueViolation, _Retry)
         #: True during a transaction's first attempt, which may decide on what the process
-        #: already knows and have the server confirm it (:data:`STORE_MOVED`); a retry reads.
+        #: already knows and have the server confirm it (:meth:`confirm_revisions`) while
+        #: :attr:`odds` say that is worth trying; a retry reads.
         self.first_attempt = False
+        #: How often this connection's decisions find the process's copy current.
+        self.odds = CopyOdds()
+        #: Whether the current attempt asked for :meth:`confirm_revisions`.
+        self._confirming = False
 
     def q(self, sql: str) -> str:
         return sql.replace("?", "%s")
@@ -361,15 +367,22 @@ class _Postgres:
         try:
             for attempt in range(self.retries):
                 self.first_attempt = attempt == 0
+                self._confirming = False
                 try:
                     if intents:
-                        return self._pipelined(sql, fn)
-                    with self.conn.transaction():
-                        # reads come in later statements, whose snapshots therefore include
-                        # every commit made before the locks were granted
-                        self.conn.execute(sql)
-                        return fn()
+                        out = self._pipelined(sql, fn)
+                    else:
+                        with self.conn.transaction():
+                            # reads come in later statements, whose snapshots therefore
+                            # include every commit made before the locks were granted
+                            self.conn.execute(sql)
+                            out = fn()
+                    if self._confirming:
+                        self.odds.saw(True)
+                    return out
                 except _Rollback as rb:
+                    if self._confirming:
+                        self.odds.saw(True)
                     return rb.result
                 except self.retryable as exc:
                     log.debug("retrying transaction after %r (attempt %d)", exc, attempt + 1)
@@ -385,10 +398,28 @@ class _Postgres:
                 except self.psycopg.DatabaseError as exc:
                     if exc.sqlstate != STORE_MOVED:
                         raise
+                    self.odds.saw(False)
                     log.debug("the store moved on; deciding again after reading it")
         finally:
             self.first_attempt = False
         raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
+
+    def confirm_revisions(self, rev: int, fence_rev: int, intent_id: str) -> None:
+        """Have the server confirm, right after the locks, that the store is at revision
+        ``rev`` and geofence revision ``fence_rev`` and that ``intent_id`` is not taken.
+
+        The statement returns nothing to fetch: in pipeline mode it goes out with the next
+        one whose result is fetched, or with the end of the transaction, and runs before
+        every later statement. If the store moved on, it fails with :data:`STORE_MOVED`:
+        the server skips the rest of the transaction (nothing decided on the stale copy
+        is committed or answered), and :meth:`run` runs it again, reading. Either outcome
+        goes into :attr:`odds`.
+        """
+        self._confirming = True
+        self.execute(
+            "SELECT airgrid_confirm_revisions(?::bigint, ?::bigint, ?::text)",
+            (rev, fence_rev, intent_id),
+        )
 
     def run_unsynced(self, fn: Callable[[], Any]) -> Any:
         """:meth:`run` ``fn`` in a transaction whose commit does not wait for its WAL to

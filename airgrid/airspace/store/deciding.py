@@ -417,22 +417,26 @@ class _DecidingPart(_GeofencePart):
         """Whether the id is taken, the geofence revision, the store revision and the
         volumes of holding intents the exact test must see, from the in-process copy.
 
-        On PostgreSQL, a transaction's first attempt takes them from what the process
+        On PostgreSQL, a transaction's first attempt may take them from what the process
         already knows (the copy at its revision, the geofence revision of the cached
-        geofence index, an id not taken) and has the server confirm them after the locks
-        (:func:`_confirm`): the decision then needs no read of its own. Otherwise (and
-        on SQLite) the three values are read first, in one statement, and the copy is
-        brought to that revision; on PostgreSQL the changes since the copy's revision
-        are asked for in the same round trip (an empty answer unless another server
-        wrote since)."""
+        geofence index, an id not taken) and have the server confirm them after the locks
+        (:meth:`~airgrid.airspace.store.backends._Postgres.confirm_revisions`): the
+        decision then needs no read of its own. It does while the connection's
+        :class:`~airgrid.airspace.store.copy_odds.CopyOdds` find the copy mostly current.
+        Otherwise (and on SQLite) the three values are read first, in one statement, and
+        the copy is brought to that revision; on PostgreSQL the changes since the copy's
+        revision are asked for in the same round trip (an empty answer unless another
+        server wrote since), and a first attempt tells the odds whether the copy was
+        current."""
         db, index = self._db, self._index
         minima = self._minima(prep.request.tier)
-        if isinstance(db, _Postgres) and db.first_attempt and self._fences is not None:
+        pg = db if isinstance(db, _Postgres) else None
+        if pg and pg.first_attempt and self._fences is not None and pg.odds.worth_trying():
             fence_rev = self._fences[0]
             with index.lock:
                 rev, holders = index.rev, index.candidates(prep.index_limits, minima)
             if rev is not None:
-                _confirm(db, rev, fence_rev, prep.intent_id)
+                pg.confirm_revisions(rev, fence_rev, prep.intent_id)
                 return False, fence_rev, rev, holders
         reads = db.execute(
             "SELECT (SELECT 1 FROM intents WHERE id = ?) IS NOT NULL, "
@@ -441,26 +445,12 @@ class _DecidingPart(_GeofencePart):
         )
         since = index.rev
         changes = None
-        if db.name == "postgres" and since is not None:
-            changes = (since, _ask_changes(db, since))
+        if pg and since is not None:
+            changes = (since, _ask_changes(pg, since))
         taken, fence_rev, rev = reads.fetchone()
+        if pg and pg.first_attempt and since is not None:
+            pg.odds.saw(since == rev)
         with index.lock:
             _sync_index(db, index, int(rev), changes)
             holders = index.candidates(prep.index_limits, minima)
         return bool(taken), int(fence_rev), int(rev), holders
-
-
-def _confirm(db: _Postgres, rev: int, fence_rev: int, intent_id: str) -> None:
-    """Have the server confirm, right after the locks, that the store is at revision
-    ``rev`` and geofence revision ``fence_rev`` and that ``intent_id`` is not taken.
-
-    The statement returns nothing to fetch: in pipeline mode it goes out with the next
-    one whose result is fetched, or with the end of the transaction, and runs before
-    every later statement. If the store moved on, it fails with
-    :data:`~airgrid.airspace.store.backends.STORE_MOVED`: the server skips the rest of
-    the transaction (nothing decided on the stale copy is committed or answered), and
-    the transaction runs again, reading."""
-    db.execute(
-        "SELECT airgrid_confirm_revisions(?::bigint, ?::bigint, ?::text)",
-        (rev, fence_rev, intent_id),
-    )
