@@ -50,6 +50,10 @@ class Cluster:
         )
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def pid(self) -> int:
+        """The postmaster's process id (its backends are its children)."""
+        return int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+
     def database(self, admin_url: str, name: str) -> str:
         """A fresh database ``name`` on the cluster; its URL."""
         import psycopg

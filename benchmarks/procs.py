@@ -42,3 +42,10 @@ def server_peak_mib(pid: int) -> float:
         except OSError:
             pass
     return max(peaks, default=float("nan"))
+
+
+def machine_idle_s() -> float:
+    """Idle CPU seconds of the whole machine so far, summed over its CPUs (Linux
+    ``/proc/stat``: idle plus I/O wait)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")

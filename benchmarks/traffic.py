@@ -67,7 +67,7 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pg_cluster import Cluster, free_port
-from procs import cpu_seconds, server_peak_mib
+from procs import cpu_seconds, machine_idle_s, server_peak_mib
 
 from airgrid.airspace.geofences.airports import airport_zones
 from airgrid.airspace.geofences.model import Geofence
@@ -239,10 +239,12 @@ def http_run(
     fences: list[Geofence],
     workers: int,
     probes: list[Flight],
+    database_pid: int | None = None,
 ) -> TrafficReport:
     """The flights through a fresh server of ``workers`` processes on ``db_url`` holding
     ``fences``, with ``clients`` threads, once its landmarks are in place (``probes``:
-    see :func:`wait_landmarks`)."""
+    see :func:`wait_landmarks`). Prints the CPU each side used per flight (the database
+    server's too, given its process id) and the machine's idle share."""
     with open_store(store_location(db_url), dem=Dem.open(DEFAULT_DEM)) as store:
         store.write_geofences(fences)
         keys = KeyStore(lambda: store)
@@ -250,19 +252,28 @@ def http_run(
         var = Path(tempfile.mkdtemp(prefix="airgrid-traffic-var-"))
         with server(grid_path, db_url, var, workers) as (base, pid):
             wait_landmarks(base, tokens[0], grid, probes)
-            s0, c0 = cpu_seconds(pid), time.process_time()
+            s0, c0, d0 = cpu_seconds(pid), time.process_time(), _database_s(database_pid)
+            i0, w0 = machine_idle_s(), time.perf_counter()
             report, out = run_over_http(grid, flights, base, tokens, clients=clients, id_prefix=tag)
             server_s, client_s = cpu_seconds(pid) - s0, time.process_time() - c0
+            database_s = _database_s(database_pid) - d0
+            idle = (machine_idle_s() - i0) / ((time.perf_counter() - w0) * (os.cpu_count() or 1))
             peak = server_peak_mib(pid)
         report = check_report(report, store, out)
     console.print(report_table(report, f"{tag}: {report.mode}, {workers} server worker(s)"))
     print(f"server peak memory: {peak:,.0f} MiB (the largest of its processes)")
     per = 1e3 / max(report.flights, 1)
+    database = f", PostgreSQL {database_s * per:.2f} ms" if database_pid is not None else ""
     print(
-        f"CPU per flight: server {server_s * per:.2f} ms (its processes), "
-        f"clients {client_s * per:.2f} ms (this process)"
+        f"CPU per flight: server {server_s * per:.2f} ms (its processes){database}, "
+        f"clients {client_s * per:.2f} ms (this process); machine idle {idle:.0%}"
     )
     return report
+
+
+def _database_s(pid: int | None) -> float:
+    """CPU seconds of the database server and its backends so far (0 without one)."""
+    return 0.0 if pid is None else cpu_seconds(pid)
 
 
 def main() -> None:
@@ -386,6 +397,7 @@ def main() -> None:
                         fences,
                         args.workers,
                         probes,
+                        cluster.pid(),
                     )
                     reports.append(r)
                     print(f"http (postgresql, {k} clients): {r.flights_per_s:.1f} flights/s")
