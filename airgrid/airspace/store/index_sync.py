@@ -43,13 +43,6 @@ class _Accepted:
 _INDEXES: weakref.WeakValueDictionary[tuple[str, str], HoldingIndex] = weakref.WeakValueDictionary()
 _INDEXES_LOCK = threading.Lock()
 
-#: The columns :meth:`~airgrid.airspace.traffic.holding_index.HoldingIndex.add_rows` takes,
-#: from intents ``i`` and their volumes ``v`` (joined after it).
-_SELECT = (
-    "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, v.floor_m, "
-    "v.ceiling_m, v.t_start, v.t_end FROM intents i"
-)
-
 #: The store revision: the highest stamped on an intent.
 _REV_SQL = "SELECT coalesce(max(rev), 0) FROM intents"
 
@@ -93,35 +86,50 @@ def _load_index(db: _Sqlite | _Postgres, index: HoldingIndex) -> None:
         db.execute("ROLLBACK")
 
 
-def _ask_changes(db: _Sqlite | _Postgres, since: int) -> Any:
-    """Ask for the intents stamped after revision ``since`` (see :func:`_sync_index`);
-    returns the cursor.
+def _ask_changes(db: _Sqlite | _Postgres, since: int) -> tuple[Any, Any]:
+    """Ask for the intents stamped after revision ``since`` (see :func:`_sync_index`).
 
-    Its rows are those :meth:`~airgrid.airspace.traffic.holding_index.HoldingIndex.add_rows`
-    takes, ordered by sequence number and volume: one per volume of an intent that holds
-    airspace, one with null volume columns for an intent that no longer does. In a
-    PostgreSQL decision (pipeline mode) nothing is sent until a result is fetched: asked
-    for before the reads are fetched, the changes, new holders' volumes included, come back
-    in the same round trip.
+    Returns two cursors: one of their ``seq, id, operator, priority, tier, state``, ordered
+    by ``seq``; one of the volumes of those that hold airspace, ``intent_seq, footprint,
+    floor_m, ceiling_m, t_start, t_end``, ordered by intent and volume. In a PostgreSQL
+    decision (pipeline mode) nothing is sent until a result is fetched: asked for before
+    the reads are fetched, both come back in the same round trip.
+
+    Each statement finds its rows through an index whatever the planner's statistics say.
+    A join of the changed intents with their volumes does not: on a table no ANALYZE has
+    seen yet (a new database, for its first minute or so) PostgreSQL estimates a third of
+    the intents changed and hashes every volume, tens of milliseconds per decision. The
+    volumes are therefore picked by ``intent_seq = ANY(ARRAY(...))``, an index scan with
+    the changed holders' sequence numbers computed first.
     """
-    return db.execute(
-        f"{_SELECT} LEFT JOIN volumes v ON v.intent_seq = i.seq AND i.state IN {_HOLDING_SQL} "
-        "WHERE i.rev > ? ORDER BY i.seq, v.idx",
+    holders = f"SELECT seq FROM intents WHERE rev > ? AND state IN {_HOLDING_SQL}"
+    heads = db.execute(
+        "SELECT seq, id, operator, priority, tier, state FROM intents WHERE rev > ? ORDER BY seq",
         (since,),
     )
+    pick = f"= ANY(ARRAY({holders}))" if isinstance(db, _Postgres) else f"IN ({holders})"
+    volumes = db.execute(
+        "SELECT intent_seq, footprint, floor_m, ceiling_m, t_start, t_end FROM volumes "
+        f"WHERE intent_seq {pick} ORDER BY intent_seq, idx",
+        (since,),
+    )
+    return heads, volumes
 
 
 def _sync_index(
-    db: _Sqlite | _Postgres, index: HoldingIndex, rev: int, changes: tuple[int, Any] | None = None
+    db: _Sqlite | _Postgres,
+    index: HoldingIndex,
+    rev: int,
+    changes: tuple[int, tuple[Any, Any]] | None = None,
 ) -> None:
     """Bring the in-process copy to store revision ``rev``, read in the current
     transaction (the caller holds the copy's lock).
 
     Loads only the intents stamped after the copy's revision, with the volumes of new
     holders (from ``changes`` if given: the revision :func:`_ask_changes` was asked from
-    and its cursor, used if the copy is still at that revision); everything on first use, or if the store's revision went back (the file was replaced
-    by an older copy). Interrupted half-way, the copy keeps its old revision, and loading
-    again repairs it.
+    and its cursors, used if the copy is still at that revision); everything on first
+    use, or if the store's revision went back (the file was replaced by an older copy).
+    Interrupted half-way, the copy keeps its old revision, and loading again repairs it.
     """
     if index.rev == rev:
         return
@@ -129,29 +137,27 @@ def _sync_index(
         index.clear()
         index.add_rows(
             db.execute(
-                f"{_SELECT} JOIN volumes v ON v.intent_seq = i.seq "
-                f"WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx"
+                "SELECT i.seq, i.id, i.operator, i.priority, i.tier, i.state, v.footprint, "
+                "v.floor_m, v.ceiling_m, v.t_start, v.t_end FROM intents i JOIN volumes v "
+                f"ON v.intent_seq = i.seq WHERE i.state IN {_HOLDING_SQL} ORDER BY i.seq, v.idx"
             ).fetchall()
         )
         index.rev = rev
         return
     if changes is None or changes[0] != index.rev:
         changes = (index.rev, _ask_changes(db, index.rev))
-    fresh = []
-    seen = None
-    for row in changes[1].fetchall():
-        seq = row[0]
+    heads, volumes = changes[1]
+    fresh = {}
+    for head in heads.fetchall():
+        seq, state = head[0], IntentState(head[5])
         if seq in index:
-            if seq != seen:
-                state = IntentState(row[5])
-                if state in HOLDING:
-                    index.set_state(seq, state)
-                else:
-                    index.remove(seq)
-        elif row[6] is not None:
-            fresh.append(row)
-        seen = seq
-    index.add_rows(fresh)
+            if state in HOLDING:
+                index.set_state(seq, state)
+            else:
+                index.remove(seq)
+        elif state in HOLDING:
+            fresh[seq] = tuple(head)
+    index.add_rows([(*fresh[v[0]], *v[1:]) for v in volumes.fetchall() if v[0] in fresh])
     index.rev = rev
 
 
