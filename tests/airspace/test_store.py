@@ -427,7 +427,7 @@ def test_route_intents_and_fresh_connection(maker: StoreMaker) -> None:
 
 def test_policy_is_fixed_at_creation(maker: StoreMaker) -> None:
     st = maker.open(AirspacePolicy(grid_tiers=frozenset({"T1"})))
-    assert st.schema_version() == SCHEMA_VERSION == 9
+    assert st.schema_version() == SCHEMA_VERSION == 10
     if st.backend == "postgres":  # migration 8 dropped the key table
         assert st._db.execute("SELECT to_regclass('intent_keys')").fetchone()[0] is None
     assert maker.open().policy.grid_tiers == frozenset({"T1"})

@@ -170,7 +170,7 @@ def test_a_store_of_schema_3_with_the_apis_tables_upgrades_keeping_their_rows(
     to_schema_3(st)
     assert st.schema_version() == 3
     up = maker.open()
-    assert up.schema_version() == SCHEMA_VERSION == 9
+    assert up.schema_version() == SCHEMA_VERSION == 10
     assert up.live_api_key(_hash("live")).name == "ops"
     assert up.live_api_key(_hash("dead")) is None
     assert up.submission("ops", "order-9") == Submission("h9", None, 201, b'{"id": "i9"}')

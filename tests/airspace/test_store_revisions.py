@@ -69,7 +69,7 @@ def test_a_store_of_schema_7_upgrades_and_its_intents_still_block(maker: StoreMa
     to_schema_7(st)
     st.close()
     up = maker.open()
-    assert up.schema_version() == SCHEMA_VERSION == 9
+    assert up.schema_version() == SCHEMA_VERSION == 10
     if up.backend == "postgres":  # migration 8 gave it a store id: a copy of its own
         assert up._index is not st._index
     d = up.submit(circle("new", east=40.0), propose=False)

@@ -219,6 +219,25 @@ def _conformance_v5(real: str, serial: str) -> list[str]:
     ]
 
 
+def _lz4_answers(db: _Sqlite | _Postgres) -> None:
+    """Have PostgreSQL compress the recorded answers of submissions (``submissions.body``)
+    with LZ4 instead of its default pglz, if the server was built with LZ4 (PostgreSQL 14
+    and later; Debian's packages are).
+
+    An accepted submission's answer holds the intent's volumes, about 16 kB of JSON on a
+    day of Hunan traffic, recorded once per submission. Measured on 15 kB answers of that
+    kind, pglz added about half a millisecond to each write against storing the answer
+    uncompressed; LZ4 wrote as fast as no compression, for a value a fifth larger than
+    pglz's. Answers already stored keep their compression; a server without LZ4 keeps
+    pglz.
+    """
+    row = db.execute(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+    ).fetchone()
+    if row is not None and row[0]:
+        db.execute("ALTER TABLE submissions ALTER COLUMN body SET COMPRESSION lz4")
+
+
 #: A statement, or a step that needs the open connection (reads before it writes).
 Statement = str | Callable[[_Sqlite | _Postgres], None]
 
@@ -291,6 +310,11 @@ MIGRATIONS: list[tuple[int, str, dict[str, Sequence[Statement]]]] = [
         9,
         "PostgreSQL: decisions confirm the revisions they were made at",
         {"sqlite": [], "postgres": _PG_V9},
+    ),
+    (
+        10,
+        "PostgreSQL: recorded answers compressed with LZ4 where the server has it",
+        {"sqlite": [], "postgres": [_lz4_answers]},
     ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
