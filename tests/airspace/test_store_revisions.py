@@ -6,12 +6,14 @@ volumes whose band or window are ints are stored (accepted or refused)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from airgrid.airspace.store.index_sync import _ask_changes
 from airgrid.airspace.store.rows import _volume_rows
 from airgrid.airspace.store.schema import SCHEMA_VERSION
-from airgrid.airspace.store.service import Store
+from airgrid.airspace.store.service import Store, open_store
 from airgrid.geo.volumes import Volume4D
 from tests.airspace.conftest import StoreMaker, circle
 from tests.airspace.test_store_accounts import to_schema_7
@@ -124,3 +126,27 @@ def test_bands_and_windows_given_as_int_are_stored(maker: StoreMaker) -> None:
     (got,) = other.list_intents()
     assert [v.floor_m for v in got.volumes] == [100.0, first.floor_m]
     assert other._db.execute("SELECT count(*) FROM refusal_volumes").fetchone()[0] == 2
+
+
+def test_sqlite_searches_the_changes_through_indexes(tmp_path: Path) -> None:
+    """The statements that bring another worker's changes search ``intents_rev`` and the
+    volumes' key; SQLite never walks a whole table for them (asked for the changed intents
+    in ``seq`` order, it walked the intents in that order instead)."""
+    with open_store(tmp_path) as st:
+        sent: list[str] = []
+
+        class Spy:
+            name = "sqlite"
+
+            def execute(self, sql: str, params: tuple) -> None:
+                sent.append(sql)
+
+        _ask_changes(Spy(), 5)  # type: ignore[arg-type]
+        details = [
+            row[3]
+            for sql in sent
+            for row in st._db.execute("EXPLAIN QUERY PLAN " + sql, (5,)).fetchall()
+        ]
+    assert not [d for d in details if d.startswith("SCAN")], details
+    assert any("intents_rev" in d for d in details)
+    assert any(d.startswith("SEARCH volumes") for d in details)

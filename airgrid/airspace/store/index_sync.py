@@ -89,11 +89,13 @@ def _load_index(db: _Sqlite | _Postgres, index: HoldingIndex) -> None:
 def _ask_changes(db: _Sqlite | _Postgres, since: int) -> tuple[Any, Any]:
     """Ask for the intents stamped after revision ``since`` (see :func:`_sync_index`).
 
-    Returns two cursors: one of their ``seq, id, operator, priority, tier, state``, ordered
-    by ``seq``; one of the volumes of those that hold airspace, ``intent_seq, footprint,
-    floor_m, ceiling_m, t_start, t_end``, ordered by intent and volume. In a PostgreSQL
-    decision (pipeline mode) nothing is sent until a result is fetched: asked for before
-    the reads are fetched, both come back in the same round trip.
+    Returns two cursors: one of their ``seq, id, operator, priority, tier, state``, in no
+    order (ordered by ``seq``, SQLite would walk the whole table in that order rather
+    than search ``intents_rev``); one of the volumes of those that hold airspace,
+    ``intent_seq, footprint, floor_m, ceiling_m, t_start, t_end``, ordered by intent and
+    volume. In a PostgreSQL decision (pipeline mode) nothing is sent until a result is
+    fetched: asked for before the reads are fetched, both come back in the same round
+    trip.
 
     Each statement finds its rows through an index whatever the planner's statistics say.
     A join of the changed intents with their volumes does not: on a table no ANALYZE has
@@ -104,8 +106,7 @@ def _ask_changes(db: _Sqlite | _Postgres, since: int) -> tuple[Any, Any]:
     """
     holders = f"SELECT seq FROM intents WHERE rev > ? AND state IN {_HOLDING_SQL}"
     heads = db.execute(
-        "SELECT seq, id, operator, priority, tier, state FROM intents WHERE rev > ? ORDER BY seq",
-        (since,),
+        "SELECT seq, id, operator, priority, tier, state FROM intents WHERE rev > ?", (since,)
     )
     pick = f"= ANY(ARRAY({holders}))" if isinstance(db, _Postgres) else f"IN ({holders})"
     volumes = db.execute(
