@@ -194,6 +194,22 @@ def _with_db(admin_url: str, dbname: str) -> str:
     return urlunsplit(parts._replace(path="/" + dbname))
 
 
+def sent_sql(st: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL ``st`` sends through its backend from now on, as written (``?``
+    placeholders), on whichever connection the backend holds (it reconnects when a
+    refused PostgreSQL try left a prepared statement missing); the list fills as it runs."""
+    seen: list[str] = []
+    db = st._db
+    execute = db.execute
+
+    def spy(sql, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute", spy)
+    return seen
+
+
 class StoreMaker:
     """Opens stores of one backend on one fresh database (SQLite dir or PostgreSQL db)."""
 

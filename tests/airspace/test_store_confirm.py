@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from airgrid.airspace.errors import DuplicateIntentError
-from airgrid.airspace.store.service import Store
-from tests.airspace.conftest import StoreMaker, circle
+from tests.airspace.conftest import StoreMaker, circle, sent_sql
 from tests.airspace.test_store import _fence
 from tests.airspace.test_store_revisions import _raw_insert
 
@@ -32,35 +31,6 @@ def pg(new_location: Callable[[str], str]) -> Iterator[StoreMaker]:
     m.close_all()
 
 
-def _statements(st: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL the store's connection executes from now on (the list fills as it runs)."""
-    seen: list[str] = []
-    conn = st._db.conn
-    execute = conn.execute
-
-    def spy(query, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(str(query))
-        return execute(query, *args, **kwargs)
-
-    monkeypatch.setattr(conn, "execute", spy)
-    return seen
-
-
-def _sent(st: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL the store sends through its backend from now on, on whichever connection
-    (the backend reconnects when a refused try left a prepared statement missing)."""
-    seen: list[str] = []
-    db = st._db
-    execute = db.execute
-
-    def spy(sql, *args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(sql)
-        return execute(sql, *args, **kwargs)
-
-    monkeypatch.setattr(db, "execute", spy)
-    return seen
-
-
 def _reads(seen: list[str]) -> int:
     return sum(s.startswith(_READS) for s in seen)
 
@@ -70,7 +40,7 @@ def test_a_current_copy_decides_without_reading_first(
 ) -> None:
     st = pg.open()
     assert st.submit(circle("a", intent_id="a")).accepted  # loads the copy and geofences
-    seen = _statements(st, monkeypatch)
+    seen = sent_sql(st, monkeypatch)
     assert st.submit(circle("b", north=5_000.0, intent_id="b")).accepted
     refused = st.submit(circle("c", east=40.0, intent_id="c"), propose=False)
     assert not refused.accepted and [c.other_id for c in refused.conflicts] == ["a"]
@@ -157,7 +127,7 @@ def test_a_copy_other_servers_keep_moving_is_read_first_until_they_fall_silent(
     st = pg.open()
     assert st.submit(circle("here", north=5_000.0, intent_id="here")).accepted
     writer = pg.open()
-    seen = _sent(st, monkeypatch)
+    seen = sent_sql(st, monkeypatch)
     marks = []
     for k in range(40):
         _raw_insert(writer, f"there{k}", k + 2)

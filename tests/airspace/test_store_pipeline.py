@@ -21,7 +21,7 @@ from airgrid.airspace.store.index_sync import _ask_changes
 from airgrid.airspace.store.refusals import _write_refusal
 from airgrid.airspace.store.service import Store
 from airgrid.airspace.store.submissions import Submission, SubmissionKey
-from tests.airspace.conftest import StoreMaker, circle
+from tests.airspace.conftest import StoreMaker, circle, sent_sql
 from tests.airspace.test_store_revisions import _raw_insert
 
 pytestmark = pytest.mark.postgres
@@ -106,9 +106,7 @@ def test_another_writers_changes_come_back_with_the_first_reads(
         raise AssertionError("the changed states were read in a round trip of their own")
 
     monkeypatch.setattr("airgrid.airspace.store.index_sync._ask_changes", own_trip)
-    sent: list[str] = []
-    execute = st._db.execute
-    monkeypatch.setattr(st._db, "execute", lambda sql, *a: sent.append(sql) or execute(sql, *a))
+    sent = sent_sql(st, monkeypatch)
     _raw_insert(writer, "there", 2)
     d = st.check(circle("late", east=40.0))
     assert [c.other_id for c in d.conflicts] == ["there"] and st._index.rev == 2
@@ -206,7 +204,9 @@ def test_the_volumes_of_an_accepted_intent_and_a_refusal_are_stored_as_submitted
     assert sorted(points) == want and len(points) == 2
 
 
-def test_the_changes_are_found_through_indexes_before_any_statistics(pg: StoreMaker) -> None:
+def test_the_changes_are_found_through_indexes_before_any_statistics(
+    pg: StoreMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On tables no ANALYZE has seen (a new database), PostgreSQL plans with default
     selectivities: the statements that bring another server's changes must still reach
     the volumes through an index, never by scanning every volume (which a join of the
@@ -226,18 +226,11 @@ def test_the_changes_are_found_through_indexes_before_any_statistics(pg: StoreMa
     assert db.execute(
         "SELECT count(*) FROM pg_stats WHERE tablename IN ('intents', 'volumes')"
     ).fetchone() == (0,)
-    sent: list[str] = []
-    execute = db.execute
-
-    def spy(sql: str, params: tuple = ()) -> object:
-        sent.append(sql)
-        return execute(sql, params)
-
-    db.execute = spy  # type: ignore[method-assign]
+    sent = sent_sql(st, monkeypatch)
     _ask_changes(db, 2_998)
-    db.execute = execute  # type: ignore[method-assign]
+    asked = list(sent)
     scans = []
-    for sql in sent:
+    for sql in asked:
         plan = db.execute("EXPLAIN (FORMAT JSON) " + sql, (2_998,)).fetchone()[0]
         scans += _scans(plan[0]["Plan"])
     assert ("Seq Scan", "volumes") not in scans

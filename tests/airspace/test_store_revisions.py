@@ -15,7 +15,7 @@ from airgrid.airspace.store.rows import _volume_rows
 from airgrid.airspace.store.schema import SCHEMA_VERSION
 from airgrid.airspace.store.service import Store, open_store
 from airgrid.geo.volumes import Volume4D
-from tests.airspace.conftest import StoreMaker, circle
+from tests.airspace.conftest import StoreMaker, circle, sent_sql
 from tests.airspace.test_store_accounts import to_schema_7
 
 
@@ -128,23 +128,18 @@ def test_bands_and_windows_given_as_int_are_stored(maker: StoreMaker) -> None:
     assert other._db.execute("SELECT count(*) FROM refusal_volumes").fetchone()[0] == 2
 
 
-def test_sqlite_searches_the_changes_through_indexes(tmp_path: Path) -> None:
+def test_sqlite_searches_the_changes_through_indexes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The statements that bring another worker's changes search ``intents_rev`` and the
     volumes' key; SQLite never walks a whole table for them (asked for the changed intents
     in ``seq`` order, it walked the intents in that order instead)."""
     with open_store(tmp_path) as st:
-        sent: list[str] = []
-
-        class Spy:
-            name = "sqlite"
-
-            def execute(self, sql: str, params: tuple) -> None:
-                sent.append(sql)
-
-        _ask_changes(Spy(), 5)  # type: ignore[arg-type]
+        sent = sent_sql(st, monkeypatch)
+        _ask_changes(st._db, 5)
         details = [
             row[3]
-            for sql in sent
+            for sql in list(sent)
             for row in st._db.execute("EXPLAIN QUERY PLAN " + sql, (5,)).fetchall()
         ]
     assert not [d for d in details if d.startswith("SCAN")], details

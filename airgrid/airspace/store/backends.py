@@ -369,21 +369,7 @@ class _Postgres:
                 self.first_attempt = attempt == 0
                 self._confirming = False
                 try:
-                    if intents:
-                        out = self._pipelined(sql, fn)
-                    else:
-                        with self.conn.transaction():
-                            # reads come in later statements, whose snapshots therefore
-                            # include every commit made before the locks were granted
-                            self.conn.execute(sql)
-                            out = fn()
-                    if self._confirming:
-                        self.odds.saw(True)
-                    return out
-                except _Rollback as rb:
-                    if self._confirming:
-                        self.odds.saw(True)
-                    return rb.result
+                    out = self._attempt(sql, fn, intents)
                 except self.retryable as exc:
                     log.debug("retrying transaction after %r (attempt %d)", exc, attempt + 1)
                     time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 8))))
@@ -400,9 +386,27 @@ class _Postgres:
                         raise
                     self.odds.saw(False)
                     log.debug("the store moved on; deciding again after reading it")
+                else:
+                    if self._confirming:
+                        self.odds.saw(True)
+                    return out
         finally:
             self.first_attempt = False
         raise StoreBusyError(f"transaction still contended after {self.retries} attempts")
+
+    def _attempt(self, lock_sql: str, fn: Callable[[], Any], intents: bool) -> Any:
+        """One attempt of :meth:`run`: ``fn``'s result, or the result a :class:`_Rollback`
+        carried out of it."""
+        try:
+            if intents:
+                return self._pipelined(lock_sql, fn)
+            with self.conn.transaction():
+                # reads come in later statements, whose snapshots therefore include every
+                # commit made before the locks were granted
+                self.conn.execute(lock_sql)
+                return fn()
+        except _Rollback as rb:
+            return rb.result
 
     def confirm_revisions(self, rev: int, fence_rev: int, intent_id: str) -> None:
         """Have the server confirm, right after the locks, that the store is at revision
